@@ -1,0 +1,33 @@
+"""cxlens: customer-experience analytics on DuckDB or Spark.
+
+Example:
+    >>> import cxlens
+    >>> ws = cxlens.Workspace(":memory:")
+    >>> ws.tables()
+    []
+"""
+
+from cxlens.errors import (
+    CxlensError,
+    EngineError,
+    IngestError,
+    MappingError,
+    NotEnoughDataError,
+    SchemaError,
+    WorkspaceError,
+)
+from cxlens.store.workspace import Workspace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CxlensError",
+    "EngineError",
+    "IngestError",
+    "MappingError",
+    "NotEnoughDataError",
+    "SchemaError",
+    "Workspace",
+    "WorkspaceError",
+    "__version__",
+]

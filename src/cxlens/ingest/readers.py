@@ -1,0 +1,270 @@
+"""Readers: turn a CSV, Parquet, JSON Lines or XLSX file into chunks of text columns.
+
+Every value arrives as text (or null) so that validation, not the reader, decides what a
+bad value is. Each chunk carries ``_source_row``: the row as a spreadsheet shows it (header
+is row 1) for CSV and XLSX, the line for JSON Lines, the record number for Parquet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from charset_normalizer import from_bytes
+
+from cxlens.errors import IngestError
+
+CHUNK_ROWS = 100_000
+_SAMPLE_BYTES = 1 << 20
+#: Encodings tried, in order, when a file is not UTF-8 (Russian and Chinese exports).
+_FALLBACK_ENCODINGS = ["cp1251", "gb18030", "big5", "shift_jis", "latin_1"]
+_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
+            ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+            ".xlsx": "xlsx"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to read, with the settings a mapping may fix.
+
+    Example:
+        >>> SourceFile(Path("a.csv")).format
+        'csv'
+    """
+
+    path: Path
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+
+    @property
+    def format(self) -> str:
+        """One of csv, parquet, jsonl, xlsx, from the file's extension."""
+        fmt = _FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise IngestError(
+                f"{self.path}: unknown file type '{self.path.suffix}'; cxlens reads "
+                ".csv/.tsv, .parquet, .jsonl and .xlsx"
+            )
+        return fmt
+
+
+def read_chunks(source: SourceFile, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield the file as DataFrames of text (or null) plus an int ``_source_row`` column.
+
+    Raises IngestError for a missing, empty, truncated or undecodable file.
+
+    Example:
+        >>> next(read_chunks(SourceFile(Path("surveys.csv")))).columns  # doctest: +SKIP
+    """
+    path = source.path
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty (0 bytes); nothing to load")
+    readers = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl,
+               "xlsx": _read_xlsx}  # fmt: skip
+    yielded = False
+    for chunk in readers[source.format](source, chunk_rows):
+        if len(chunk):
+            yielded = True
+            yield chunk
+    if not yielded:
+        raise IngestError(f"{path}: the file has a header but no data rows; nothing to load")
+
+
+def detect_encoding(path: Path) -> str:
+    """Return the encoding of a text file: BOM first, then UTF-8, then the common code pages.
+
+    Example:
+        >>> detect_encoding(Path("export_ru.csv"))  # doctest: +SKIP
+        'cp1251'
+    """
+    with path.open("rb") as fh:
+        sample = fh.read(_SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if sample[1:200:2].count(0) > 40:  # UTF-16 LE without a BOM: every other byte is NUL
+        return "utf-16-le"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 4:  # the sample cut a character in two
+            return "utf-8"
+    best = from_bytes(sample, cp_isolation=_FALLBACK_ENCODINGS).best()
+    return best.encoding if best is not None else "utf-8"
+
+
+def _sniff_delimiter(path: Path, encoding: str) -> str:
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        head = fh.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    path = source.path
+    encoding = source.encoding or detect_encoding(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise IngestError(f"{path}: unknown encoding '{encoding}'") from None
+    delimiter = source.delimiter or _sniff_delimiter(path, encoding)
+    try:
+        reader = pd.read_csv(
+            path,
+            sep=delimiter,
+            encoding=encoding,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=chunk_rows,
+            skipinitialspace=False,
+        )
+        offset = 2  # header is row 1
+        for chunk in reader:
+            chunk = chunk.rename(columns=lambda c: str(c).strip())
+            chunk["_source_row"] = range(offset, offset + len(chunk))
+            offset += len(chunk)
+            yield chunk
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            f"{path}: cannot be decoded as {encoding} (byte {exc.start} of a block); "
+            "pass the right encoding (--encoding or 'encoding:' in the mapping), "
+            "e.g. cp1251 or gb18030"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise IngestError(f"{path}: the file has no header row; nothing to load") from None
+    except pd.errors.ParserError as exc:
+        raise IngestError(
+            f"{path}: the file's structure is broken ({_first_line(exc)}); it may be "
+            "truncated or use another delimiter. Nothing was loaded."
+        ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn typed columns into text, keeping nulls null and timestamps in ISO form."""
+    out = {}
+    for col in frame.columns:
+        series = frame[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            text = series.dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        elif pd.api.types.is_bool_dtype(series):
+            text = series.map({True: "true", False: "false"})
+        else:
+            text = series.astype("string")
+        out[str(col).strip()] = text.astype(object).where(series.notna(), None)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _read_parquet(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    path = source.path
+    try:
+        parquet = pq.ParquetFile(path)
+        offset = 1
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            chunk = _as_text(pa.Table.from_batches([batch]).to_pandas())
+            chunk["_source_row"] = range(offset, offset + len(chunk))
+            offset += len(chunk)
+            yield chunk
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise IngestError(
+            f"{path}: not a readable Parquet file ({_first_line(exc)}); it may be truncated. "
+            "Nothing was loaded."
+        ) from None
+
+
+def _read_jsonl(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    path = source.path
+    encoding = source.encoding or detect_encoding(path)
+    records: list[dict] = []
+    lines: list[int] = []
+    with path.open(encoding=encoding) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IngestError(
+                    f"{path}: line {number} is not valid JSON ({exc.msg}); the file may be "
+                    "truncated. Nothing was loaded."
+                ) from None
+            if not isinstance(record, dict):
+                raise IngestError(f"{path}: line {number} is not a JSON object")
+            records.append(record)
+            lines.append(number)
+            if len(records) >= chunk_rows:
+                yield _records_frame(records, lines)
+                records, lines = [], []
+    if records:
+        yield _records_frame(records, lines)
+
+
+def _records_frame(records: list[dict], lines: list[int]) -> pd.DataFrame:
+    def text(v: object) -> object:
+        if v is None:
+            return None
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dict | list):
+            return json.dumps(v, ensure_ascii=False)
+        return str(v)
+
+    frame = pd.DataFrame([{str(k).strip(): text(v) for k, v in r.items()} for r in records])
+    frame["_source_row"] = lines
+    return frame
+
+
+def _read_xlsx(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    path = source.path
+    try:
+        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
+    except ValueError as exc:
+        raise IngestError(f"{path}: {_first_line(exc)}") from None
+    except Exception as exc:  # openpyxl raises zipfile/KeyError for broken files
+        raise IngestError(
+            f"{path}: not a readable XLSX workbook ({_first_line(exc)}); it may be truncated. "
+            "Nothing was loaded."
+        ) from None
+    frame = _as_text(frame)
+    frame["_source_row"] = range(2, 2 + len(frame))
+    for start in range(0, len(frame), chunk_rows):
+        yield frame.iloc[start : start + chunk_rows]
+
+
+def read_header(source: SourceFile) -> list[str]:
+    """Return the column names of a source file (used by mapping suggestions).
+
+    Example:
+        >>> read_header(SourceFile(Path("surveys.csv")))  # doctest: +SKIP
+        ['Response ID', 'Score']
+    """
+    chunk = next(read_chunks(source, chunk_rows=1000))
+    return [c for c in chunk.columns if c != "_source_row"]
+
+
+def sample_values(source: SourceFile, rows: int = 1000) -> pd.DataFrame:
+    """Return up to ``rows`` rows of the file as text, for suggestions and previews."""
+    return next(read_chunks(source, chunk_rows=rows)).drop(columns="_source_row")
+
+
+__all__ = ["SourceFile", "detect_encoding", "read_chunks", "read_header", "sample_values"]
+

@@ -1,0 +1,1 @@
+"""The Workspace and everything engine-specific: connections, atomic loads, lineage."""

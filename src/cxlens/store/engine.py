@@ -1,0 +1,180 @@
+"""The backend seam: the few operations that differ between engines.
+
+Everything else in cxlens sees Ibis tables only. DuckDB gets true atomic loads (one
+transaction per file); other Ibis backends (Spark, Postgres...) get the same calls through
+plain Ibis, appended chunk by chunk, and say so in ``atomic``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from cxlens.errors import EngineError
+
+#: cxlens column types as Ibis types.
+IBIS_TYPES = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "timestamp": "timestamp",
+    "bool": "boolean",
+}
+
+#: The same, as DuckDB SQL types, for DDL issued inside a transaction.
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Engine:
+    """Generic Ibis engine: tables are created and appended through the Ibis API.
+
+    Example:
+        >>> eng = Engine(ibis.duckdb.connect())
+        >>> eng.list_tables()
+        []
+    """
+
+    atomic = False
+
+    def __init__(self, con: ibis.BaseBackend) -> None:
+        self.con = con
+
+    @property
+    def name(self) -> str:
+        """The Ibis backend's name, e.g. 'duckdb' or 'pyspark'."""
+        return self.con.name
+
+    def list_tables(self) -> list[str]:
+        """Return the names of the tables the engine holds."""
+        return sorted(self.con.list_tables())
+
+    def table(self, name: str) -> ibis.Table:
+        """Return table ``name`` as an Ibis expression."""
+        return self.con.table(name)
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Return ``{column: ibis type}`` of table ``name``."""
+        schema = self.con.table(name).schema()
+        return {col: str(dtype) for col, dtype in schema.items()}
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes; generic engines cannot roll back, so this only marks the span."""
+        yield
+
+    def create_table(self, name: str, columns: dict[str, str]) -> None:
+        """Create an empty table with ``{column: cxlens dtype}``."""
+        schema = ibis.schema({c: IBIS_TYPES[t] for c, t in columns.items()})
+        self.con.create_table(name, schema=schema)
+
+    def add_columns(self, name: str, columns: dict[str, str]) -> None:
+        """Add columns to an existing table (only DuckDB supports this here)."""
+        raise EngineError(
+            f"table '{name}' lacks columns {sorted(columns)} and the {self.name} backend "
+            "cannot add columns in place; load files with the same columns, or use DuckDB"
+        )
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Append Arrow ``rows`` (columns named as in the table) to table ``name``."""
+        self.con.insert(name, rows.to_pandas())
+
+    def execute(self, expr: ibis.Expr) -> Any:
+        """Run an Ibis expression; engine failures come back as EngineError with the SQL."""
+        try:
+            return expr.execute()
+        except Exception as exc:  # the engine's own error types differ per backend
+            raise EngineError(f"the {self.name} engine failed: {exc}", _sql_of(expr)) from exc
+
+
+def _sql_of(expr: ibis.Expr) -> str | None:
+    try:
+        return str(ibis.to_sql(expr))
+    except Exception:
+        return None
+
+
+class DuckDBEngine(Engine):
+    """DuckDB: every file loads in one transaction, so a crash leaves nothing half-written.
+
+    Example:
+        >>> eng = DuckDBEngine(ibis.duckdb.connect())
+        >>> eng.atomic
+        True
+    """
+
+    atomic = True
+
+    def __init__(self, con: ibis.BaseBackend) -> None:
+        super().__init__(con)
+        self._raw = con.con  # the duckdb.DuckDBPyConnection behind Ibis
+        self._in_transaction = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one DuckDB transaction: all of it commits, or none of it."""
+        self._raw.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._raw.execute("ROLLBACK")
+            raise
+        else:
+            self._raw.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def create_table(self, name: str, columns: dict[str, str]) -> None:
+        """Create an empty table; DuckDB DDL takes part in the open transaction."""
+        cols = ", ".join(f"{_quote(c)} {_DUCKDB_TYPES[t]}" for c, t in columns.items())
+        self._raw.execute(f"CREATE TABLE {_quote(name)} ({cols})")
+
+    def add_columns(self, name: str, columns: dict[str, str]) -> None:
+        """Add nullable columns to table ``name``."""
+        for col, dtype in columns.items():
+            self._raw.execute(
+                f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {_DUCKDB_TYPES[dtype]}"
+            )
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Insert Arrow ``rows`` by column name (missing columns become NULL)."""
+        view = "__cxlens_rows"
+        self._raw.register(view, rows)
+        try:
+            self._raw.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM {view}")
+        finally:
+            self._raw.unregister(view)
+
+    def list_tables(self) -> list[str]:
+        """Return the tables of the main schema (DuckDB sees its own uncommitted DDL)."""
+        rows = self._raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE'"
+        ).fetchall()
+        return sorted(r[0] for r in rows)
+
+
+def engine_for(con: ibis.BaseBackend) -> Engine:
+    """Return the engine adapter for an Ibis connection.
+
+    Example:
+        >>> type(engine_for(ibis.duckdb.connect())).__name__
+        'DuckDBEngine'
+    """
+    if con.name == "duckdb":
+        return DuckDBEngine(con)
+    return Engine(con)

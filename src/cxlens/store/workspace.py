@@ -1,0 +1,156 @@
+"""The Workspace: one engine holding the canonical tables, and the entry point to everything."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from cxlens.errors import NotEnoughDataError, WorkspaceError
+from cxlens.ingest.load import LOADS_TABLE, QUARANTINE_TABLE, LoadResult, Progress, ingest_file
+from cxlens.ingest.mapping import Mapping, read_mapping
+from cxlens.schema import TABLES
+from cxlens.store.engine import Engine, engine_for
+
+if TYPE_CHECKING:
+    from cxlens.metrics.namespace import Metrics
+
+
+class Workspace:
+    """Canonical CX tables in one engine: a DuckDB file by default, or any Ibis backend.
+
+    Args:
+        target: a path to a DuckDB file (created if missing), ":memory:", an Ibis backend
+            connection (e.g. ``ibis.pyspark.connect(spark)``) or a SparkSession.
+
+    Example:
+        >>> ws = Workspace(":memory:")
+        >>> ws.engine.name
+        'duckdb'
+    """
+
+    def __init__(self, target: str | Path | Any = "cxlens.duckdb") -> None:
+        self.engine: Engine = engine_for(_connect(target))
+        self.path = Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
+
+    def __repr__(self) -> str:
+        where = self.path or self.engine.name
+        return f"Workspace({str(where)!r}, tables={self.tables()})"
+
+    @property
+    def con(self) -> ibis.BaseBackend:
+        """The Ibis connection behind the Workspace."""
+        return self.engine.con
+
+    def tables(self) -> list[str]:
+        """Return the canonical tables that hold data, in schema order."""
+        present = set(self.engine.list_tables())
+        return [name for name in TABLES if name in present]
+
+    def has_table(self, name: str) -> bool:
+        """Return True when table ``name`` exists in the engine."""
+        return name in self.engine.list_tables()
+
+    def table(self, name: str) -> ibis.Table:
+        """Return canonical table ``name`` as a lazy Ibis expression.
+
+        Example:
+            >>> ws.table("responses").nps.mean().execute()  # doctest: +SKIP
+            7.4
+        """
+        if not self.has_table(name):
+            raise NotEnoughDataError(
+                f"the workspace has no '{name}' table yet; load one with "
+                f"`cxlens ingest FILE --as {name}` or ws.ingest(FILE, table='{name}')"
+            )
+        return self.engine.table(name)
+
+    def ingest(
+        self,
+        path: str | Path,
+        table: str | None = None,
+        mapping: str | Path | Mapping | dict | None = None,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        progress: Progress | None = None,
+    ) -> LoadResult:
+        """Load a CSV, Parquet, JSON Lines or XLSX file into canonical ``table``.
+
+        Bad rows go to quarantine with their reasons; good rows load. On DuckDB the whole
+        file loads in one transaction, and a file loaded before is recognised and skipped.
+
+        Returns:
+            LoadResult with status, load_id, rows_loaded, rows_quarantined, ignored_columns.
+
+        Example:
+            >>> ws.ingest("surveys.csv", table="responses", mapping="surveys.yaml")  # doctest: +SKIP
+        """
+        if isinstance(mapping, str | Path):
+            mapping = read_mapping(mapping)
+        elif isinstance(mapping, dict):
+            mapping = Mapping.from_dict(mapping)
+        return ingest_file(
+            self.engine, path, table, mapping,
+            encoding=encoding, delimiter=delimiter, progress=progress,
+        )  # fmt: skip
+
+    def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
+        """Return rejected rows, one line per problem, with lineage and the row's raw values.
+
+        Columns: load_id, table_name, source_file, source_row, column, value, rule, reason, raw.
+
+        Example:
+            >>> ws.quarantine().reason.head(1).tolist()  # doctest: +SKIP
+            ["nps '11' is outside int in [0, 10]"]
+        """
+        if not self.has_table(QUARANTINE_TABLE):
+            return pd.DataFrame(columns=["load_id", "table_name", "source_file", "source_row",
+                                         "column", "value", "rule", "reason", "raw"])
+        table = self.engine.table(QUARANTINE_TABLE)
+        if load_id is not None:
+            table = table.filter(table.load_id == load_id)
+        table = table.order_by(["load_id", "source_row", "column"])
+        return self.engine.execute(table)
+
+    def loads(self) -> pd.DataFrame:
+        """Return the load log: one row per file loaded, with its fingerprint and counts."""
+        if not self.has_table(LOADS_TABLE):
+            return pd.DataFrame(columns=["load_id", "table_name", "source_file", "sha256",
+                                         "rows_loaded", "rows_quarantined", "loaded_at"])
+        return self.engine.execute(self.engine.table(LOADS_TABLE).order_by("loaded_at"))
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """Core metrics (NPS, CSAT, CES, churn, engagement) over this Workspace's tables."""
+        from cxlens.metrics.namespace import Metrics
+
+        return Metrics(self)
+
+    def close(self) -> None:
+        """Close the engine connection."""
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _connect(target: str | Path | Any) -> ibis.BaseBackend:
+    if isinstance(target, str | Path):
+        return ibis.duckdb.connect(str(target))
+    if isinstance(target, ibis.BaseBackend):
+        return target
+    if type(target).__name__ == "SparkSession":
+        return ibis.pyspark.connect(target)
+    raise WorkspaceError(
+        f"cannot open a Workspace on {type(target).__name__}; pass a DuckDB path, an Ibis "
+        "connection or a SparkSession"
+    )
