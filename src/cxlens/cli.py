@@ -79,7 +79,9 @@ def ingest(
     table: Annotated[str | None, typer.Option("--as", help="Canonical table to load into.")] = None,
     mapping: Annotated[Path | None, typer.Option(help="Mapping file (YAML or TOML).")] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", help="'Source header=column'.")] = None,
-    scale: Annotated[list[str] | None, typer.Option(help="Declared scale, e.g. 'nps=1-10'.")] = None,
+    scale: Annotated[
+        list[str] | None, typer.Option(help="Declared scale, e.g. 'nps=1-10'.")
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding, e.g. cp1251.")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
@@ -94,8 +96,14 @@ def ingest(
         chosen = mapping_from_options(table, map_, scale)
     with Workspace(workspace) as ws, _row_progress(f"loading {file.name}") as bar:
         task = bar.add_task("load", total=None)
-        result = ws.ingest(file, table, chosen, encoding=encoding, delimiter=delimiter,
-                           progress=lambda n: bar.advance(task, n))
+        result = ws.ingest(
+            file,
+            table,
+            chosen,
+            encoding=encoding,
+            delimiter=delimiter,
+            progress=lambda n: bar.advance(task, n),
+        )
     console.print(result.summary())
     if result.rows_quarantined:
         console.print("see the reasons with [bold]cxlens quarantine[/]")
@@ -170,8 +178,7 @@ def metrics(
     with Workspace(workspace) as ws:
         frame = getattr(ws.metrics, metric)(by=by, every=every, min_n=min_n)
         if sql:
-            console.print(ws.metrics.sql(metric, by=by, every=every), highlight=False,
-                          markup=False)
+            console.print(ws.metrics.sql(metric, by=by, every=every), highlight=False, markup=False)
     if output is not None:
         frame.to_csv(output, index=False)
         console.print(f"wrote {len(frame):,} rows to {output}")
@@ -243,4 +250,3 @@ def _table(frame: pd.DataFrame, title: str) -> Table:
     for row in frame.itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
     return table
-

@@ -63,8 +63,10 @@ def run_demo(
     with console.status("writing the HTML report"):
         report = build_report(ws, directory / "report.html", client="Northwind Connect (sample)")
     console.print(f"\nreport: [bold]{report}[/] (open it in a browser; it works offline)")
-    console.print(f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "
-                  f"segment --every quarter -w {directory / 'cxlens.duckdb'}")
+    console.print(
+        f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "
+        f"segment --every quarter -w {directory / 'cxlens.duckdb'}"
+    )
     ws.close()
     return report
 
@@ -91,6 +93,11 @@ def headline_table(ws: Workspace) -> Table:
             f"{v.verdict} {v.statistic} {v.value:g}{v.unit or ''} ({v.industry})"
             for v in verdicts.head(2).itertuples()
         ) if not verdicts.empty else ""  # fmt: skip
-        table.add_row(name, f"{row['value']:.1f}", f"{row['ci_low']:.1f} – {row['ci_high']:.1f}",
-                      f"{int(row['n']):,}" if pd.notna(row["n"]) else "", verdict)
+        table.add_row(
+            name,
+            f"{row['value']:.1f}",
+            f"{row['ci_low']:.1f} – {row['ci_high']:.1f}",
+            f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
+            verdict,
+        )
     return table

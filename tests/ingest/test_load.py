@@ -22,8 +22,10 @@ def test_good_rows_load_with_types_and_lineage(ws, tmp_path):
     assert (result.status, result.rows_loaded, result.rows_quarantined) == ("loaded", 2, 0)
     rows = ws.table("responses").order_by("response_id").execute()
     assert rows["nps"].tolist() == [9, 0]
-    assert rows["responded_at"].tolist() == [pd.Timestamp("2024-01-05 10:30"),
-                                             pd.Timestamp("2024-02-01")]
+    assert rows["responded_at"].tolist() == [
+        pd.Timestamp("2024-01-05 10:30"),
+        pd.Timestamp("2024-02-01"),
+    ]
     assert rows["comment"].isna().tolist() == [False, True]
     assert rows["_source_row"].tolist() == [2, 3]
     assert set(rows["_source_file"]) == {"s.csv"}
@@ -78,10 +80,13 @@ def test_loading_the_same_file_twice_changes_nothing(ws, tmp_path):
 
 def test_a_new_file_with_known_keys_quarantines_them(ws, tmp_path):
     load(ws, tmp_path, "r1,c1,2024-01-05,9,5,2,ok\n", name="a.csv")
-    result = load(ws, tmp_path, "r1,c1,2024-01-05,9,5,2,again\nr2,c2,2024-01-06,5,3,3,\n",
-                  name="b.csv")
+    result = load(
+        ws, tmp_path, "r1,c1,2024-01-05,9,5,2,again\nr2,c2,2024-01-06,5,3,3,\n", name="b.csv"
+    )
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
-    assert reasons(ws) == [(2, "response_id", "response_id 'r1' is already loaded in the workspace")]
+    assert reasons(ws) == [
+        (2, "response_id", "response_id 'r1' is already loaded in the workspace")
+    ]
     assert ws.table("responses").count().execute() == 2
 
 
@@ -93,11 +98,17 @@ def test_missing_required_column_is_refused_before_loading(ws, tmp_path):
 
 
 def test_declared_scale_converts_by_the_stated_rule(ws, tmp_path):
-    path = write_text(tmp_path / "s.csv", "ID,When,Score\n" + "".join(
-        f"r{v},2024-01-01,{v}\n" for v in range(1, 11)) + "r0,2024-01-01,0\n")
-    mapping = {"table": "responses",
-               "columns": {"ID": "response_id", "When": "responded_at", "Score": "nps"},
-               "scales": {"nps": {"from": [1, 10], "rule": "linear"}}}
+    path = write_text(
+        tmp_path / "s.csv",
+        "ID,When,Score\n"
+        + "".join(f"r{v},2024-01-01,{v}\n" for v in range(1, 11))
+        + "r0,2024-01-01,0\n",
+    )
+    mapping = {
+        "table": "responses",
+        "columns": {"ID": "response_id", "When": "responded_at", "Score": "nps"},
+        "scales": {"nps": {"from": [1, 10], "rule": "linear"}},
+    }
     result = ws.ingest(path, mapping=mapping)
     rows = ws.table("responses").order_by("_source_row").execute()
     # 0 + (v - 1) * 10 / 9, rounded half up
@@ -107,11 +118,11 @@ def test_declared_scale_converts_by_the_stated_rule(ws, tmp_path):
 
 
 def test_map_rule_and_ignored_columns(ws, tmp_path):
-    path = write_text(tmp_path / "s.csv",
-                      "response_id,responded_at,csat,email\nr1,2024-01-01,10,a@b.c\n"
-                      "r2,2024-01-01,1,x@y.z\n")
-    mapping = {"table": "responses",
-               "scales": {"csat": {"rule": "map", "values": {1: 1, 10: 5}}}}
+    path = write_text(
+        tmp_path / "s.csv",
+        "response_id,responded_at,csat,email\nr1,2024-01-01,10,a@b.c\nr2,2024-01-01,1,x@y.z\n",
+    )
+    mapping = {"table": "responses", "scales": {"csat": {"rule": "map", "values": {1: 1, 10: 5}}}}
     result = ws.ingest(path, mapping=mapping)
     assert result.ignored_columns == ["email"]  # PII stays out of responses
     assert ws.table("responses").order_by("response_id").csat.execute().tolist() == [5, 1]
@@ -126,22 +137,30 @@ def test_mapping_errors_are_specific(ws, tmp_path):
     with pytest.raises(MappingError, match="not a bounded score"):
         ws.ingest(path, mapping={"table": "responses", "scales": {"comment": "1-10"}})
     with pytest.raises(MappingError, match="rule of 'nps' is 'log'"):
-        ws.ingest(path, mapping={"table": "responses",
-                                 "scales": {"nps": {"from": [1, 10], "rule": "log"}}})
+        ws.ingest(
+            path,
+            mapping={"table": "responses", "scales": {"nps": {"from": [1, 10], "rule": "log"}}},
+        )
     assert ws.tables() == []
 
 
 def test_mapping_file_yaml_and_toml(ws, tmp_path):
     path = write_text(tmp_path / "s.csv", "Код;Дата;Оценка\nr1;05.01.2024;10\n", "cp1251")
-    yaml_map = write_text(tmp_path / "m.yaml", (
-        "table: responses\ncolumns:\n  Код: response_id\n  Дата: responded_at\n"
-        "  Оценка: nps\nscales:\n  nps: {from: [1, 10], rule: linear}\n"
-        "date_format: '%d.%m.%Y'\n"))
+    yaml_map = write_text(
+        tmp_path / "m.yaml",
+        (
+            "table: responses\ncolumns:\n  Код: response_id\n  Дата: responded_at\n"
+            "  Оценка: nps\nscales:\n  nps: {from: [1, 10], rule: linear}\n"
+            "date_format: '%d.%m.%Y'\n"
+        ),
+    )
     ws.ingest(path, mapping=yaml_map)
     row = ws.table("responses").execute().iloc[0]
     assert (row.response_id, row.nps, row.responded_at) == ("r1", 10, pd.Timestamp("2024-01-05"))
-    toml_map = write_text(tmp_path / "m.toml", (
-        'table = "customers"\n[columns]\nid = "customer_id"\nseg = "segment"\n'))
+    toml_map = write_text(
+        tmp_path / "m.toml",
+        ('table = "customers"\n[columns]\nid = "customer_id"\nseg = "segment"\n'),
+    )
     customers = write_text(tmp_path / "c.csv", "id,seg\nc1,smb\n")
     assert ws.ingest(customers, mapping=toml_map).rows_loaded == 1
 
@@ -150,8 +169,11 @@ def test_extra_attribute_columns_are_added_to_an_existing_table(ws, tmp_path):
     write_text(tmp_path / "a.csv", "customer_id,segment\nc1,smb\n")
     write_text(tmp_path / "b.csv", "customer_id,tier\nc2,gold\n")
     ws.ingest(tmp_path / "a.csv", table="customers")
-    ws.ingest(tmp_path / "b.csv", table="customers", mapping={"table": "customers",
-                                                             "columns": {"tier": "tier"}})
+    ws.ingest(
+        tmp_path / "b.csv",
+        table="customers",
+        mapping={"table": "customers", "columns": {"tier": "tier"}},
+    )
     rows = ws.table("customers").order_by("customer_id").execute()
     assert rows["tier"].tolist()[1] == "gold"
     assert pd.isna(rows["tier"].tolist()[0])
@@ -161,10 +183,14 @@ def test_bool_and_composite_keys(ws, tmp_path):
     write_text(tmp_path / "i.csv", "source,source_id,email\ncrm,1,a@x\nweb,1,b@x\ncrm,1,c@x\n")
     result = ws.ingest(tmp_path / "i.csv", table="identities")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
-    assert reasons(ws) == [(4, "source/source_id", "source/source_id 'crm/1' duplicates row 2 "
-                                                   "of this file")]
-    write_text(tmp_path / "p.csv", "post_id,platform,brand,posted_at,influencer\n"
-                                   "p1,x,acme,2024-01-01,yes\np2,x,acme,2024-01-01,maybe\n")
+    assert reasons(ws) == [
+        (4, "source/source_id", "source/source_id 'crm/1' duplicates row 2 of this file")
+    ]
+    write_text(
+        tmp_path / "p.csv",
+        "post_id,platform,brand,posted_at,influencer\n"
+        "p1,x,acme,2024-01-01,yes\np2,x,acme,2024-01-01,maybe\n",
+    )
     ws.ingest(tmp_path / "p.csv", table="posts")
     assert ws.table("posts").influencer.execute().tolist() == [True]
     assert reasons(ws)[-1] == (3, "influencer", "influencer 'maybe' is not a valid bool")

@@ -1,6 +1,3 @@
-
-
-
 import pandas as pd
 import pytest
 
@@ -62,8 +59,11 @@ def test_chunks_keep_numbering_across_chunks(tmp_path):
 
 def test_parquet_jsonl_and_xlsx_read_as_text(tmp_path):
     frame = pd.DataFrame(
-        {"response_id": ["r1", "r2"], "responded_at": pd.to_datetime(["2024-01-02", None]),
-         "nps": [9, 3]}
+        {
+            "response_id": ["r1", "r2"],
+            "responded_at": pd.to_datetime(["2024-01-02", None]),
+            "nps": [9, 3],
+        }
     )
     frame.to_parquet(tmp_path / "s.parquet")
     frame.to_excel(tmp_path / "s.xlsx", index=False)
@@ -97,7 +97,7 @@ def test_header_only_file_is_refused(tmp_path):
 
 def test_truncated_csv_is_refused(tmp_path):
     path = write_text(tmp_path / "s.csv", 'response_id,comment\nr1,"never closed\n')
-    with pytest.raises(IngestError, match="structure is broken.*truncated"):
+    with pytest.raises(IngestError, match=r"structure is broken.*truncated"):
         read_all(path)
 
 
@@ -117,12 +117,10 @@ def test_truncated_jsonl_names_the_line(tmp_path):
 
 def test_wrong_declared_encoding_is_a_clear_error(tmp_path):
     path = write_text(tmp_path / "s.csv", CSV.format(c1=RU[0], c2=RU[1]), "cp1251")
-    with pytest.raises(IngestError, match="cannot be decoded as utf-8.*encoding"):
+    with pytest.raises(IngestError, match=r"cannot be decoded as utf-8.*encoding"):
         read_all(path, encoding="utf-8")
 
 
 def test_unknown_extension_is_refused(tmp_path):
     with pytest.raises(IngestError, match=r"unknown file type '\.sav'"):
         SourceFile(tmp_path / "s.sav").format  # noqa: B018
-
-

@@ -29,11 +29,13 @@ def assert_same(before, after):
 
 def write_big_csv(path, rows, bad_every=1000):
     rng = np.random.default_rng(1)
-    frame = pd.DataFrame({
-        "response_id": [f"big{i}" for i in range(rows)],
-        "responded_at": "2024-03-01",
-        "nps": rng.integers(0, 11, rows).astype(str),
-    })
+    frame = pd.DataFrame(
+        {
+            "response_id": [f"big{i}" for i in range(rows)],
+            "responded_at": "2024-03-01",
+            "nps": rng.integers(0, 11, rows).astype(str),
+        }
+    )
     frame.loc[::bad_every, "nps"] = "12"  # some quarantine rows too
     frame.to_csv(path, index=False)
 

@@ -168,6 +168,50 @@ class DuckDBEngine(Engine):
         return sorted(r[0] for r in rows)
 
 
+def _spark_type(dtype: Any) -> str:
+    if dtype.is_integer():
+        return "bigint"
+    if dtype.is_floating():
+        return "double"
+    if dtype.is_timestamp():
+        return "timestamp"
+    if dtype.is_boolean():
+        return "boolean"
+    return "string"
+
+
+class SparkEngine(Engine):
+    """Spark through Ibis, with appends done by Spark itself.
+
+    Ibis 12's pandas path into Spark turns nullable integer columns into NaN, so rows go in
+    as an Arrow-backed Spark DataFrame cast to the table's types, by column name. cxlens
+    timestamps are naive UTC, so the session's time zone is set to UTC.
+    """
+
+    def __init__(self, con: ibis.BaseBackend) -> None:
+        super().__init__(con)
+        self._session = con._session
+        self._session.conf.set("spark.sql.session.timeZone", "UTC")
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Append Arrow ``rows`` to ``name``; columns it lacks are NULL."""
+        from pyspark.sql import functions as F
+
+        frame = self._session.createDataFrame(rows)
+        schema = self.con.table(name).schema()
+        columns = [
+            (F.col(_quote_spark(col)) if col in rows.column_names else F.lit(None))
+            .cast(_spark_type(dtype))
+            .alias(col)
+            for col, dtype in schema.items()
+        ]
+        frame.select(*columns).write.insertInto(name)
+
+
+def _quote_spark(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
 def engine_for(con: ibis.BaseBackend) -> Engine:
     """Return the engine adapter for an Ibis connection.
 
@@ -177,4 +221,6 @@ def engine_for(con: ibis.BaseBackend) -> Engine:
     """
     if con.name == "duckdb":
         return DuckDBEngine(con)
+    if con.name == "pyspark":
+        return SparkEngine(con)
     return Engine(con)

@@ -34,7 +34,9 @@ class Workspace:
 
     def __init__(self, target: str | Path | Any = "cxlens.duckdb") -> None:
         self.engine: Engine = engine_for(_connect(target))
-        self.path = Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
+        self.path = (
+            Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
+        )
 
     def __repr__(self) -> str:
         where = self.path or self.engine.name
@@ -87,7 +89,7 @@ class Workspace:
             LoadResult with status, load_id, rows_loaded, rows_quarantined, ignored_columns.
 
         Example:
-            >>> ws.ingest("surveys.csv", table="responses", mapping="surveys.yaml")  # doctest: +SKIP
+            >>> ws.ingest("s.csv", table="responses", mapping="s.yaml")  # doctest: +SKIP
         """
         if isinstance(mapping, str | Path):
             mapping = read_mapping(mapping)
@@ -108,8 +110,19 @@ class Workspace:
             ["nps '11' is outside int in [0, 10]"]
         """
         if not self.has_table(QUARANTINE_TABLE):
-            return pd.DataFrame(columns=["load_id", "table_name", "source_file", "source_row",
-                                         "column", "value", "rule", "reason", "raw"])
+            return pd.DataFrame(
+                columns=[
+                    "load_id",
+                    "table_name",
+                    "source_file",
+                    "source_row",
+                    "column",
+                    "value",
+                    "rule",
+                    "reason",
+                    "raw",
+                ]
+            )
         table = self.engine.table(QUARANTINE_TABLE)
         if load_id is not None:
             table = table.filter(table.load_id == load_id)
@@ -119,8 +132,17 @@ class Workspace:
     def loads(self) -> pd.DataFrame:
         """Return the load log: one row per file loaded, with its fingerprint and counts."""
         if not self.has_table(LOADS_TABLE):
-            return pd.DataFrame(columns=["load_id", "table_name", "source_file", "sha256",
-                                         "rows_loaded", "rows_quarantined", "loaded_at"])
+            return pd.DataFrame(
+                columns=[
+                    "load_id",
+                    "table_name",
+                    "source_file",
+                    "sha256",
+                    "rows_loaded",
+                    "rows_quarantined",
+                    "loaded_at",
+                ]
+            )
         return self.engine.execute(self.engine.table(LOADS_TABLE).order_by("loaded_at"))
 
     @cached_property

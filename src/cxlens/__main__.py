@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m cxlens``."""
+
+from cxlens.cli import app
+
+app()
