@@ -66,10 +66,14 @@ class LoadResult:
     def summary(self) -> str:
         """One line for people: what happened to the file."""
         if self.status == "already loaded":
-            return (f"{self.source_file} was already loaded into {self.table} "
-                    f"(load {self.load_id}); nothing changed")
-        line = (f"{self.source_file} -> {self.table}: {self.rows_loaded:,} rows loaded, "
-                f"{self.rows_quarantined:,} quarantined (load {self.load_id})")
+            return (
+                f"{self.source_file} was already loaded into {self.table} "
+                f"(load {self.load_id}); nothing changed"
+            )
+        line = (
+            f"{self.source_file} -> {self.table}: {self.rows_loaded:,} rows loaded, "
+            f"{self.rows_quarantined:,} quarantined (load {self.load_id})"
+        )
         if self.ignored_columns:
             line += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return line

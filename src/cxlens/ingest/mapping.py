@@ -129,7 +129,7 @@ class Mapping:
         )
 
     def fingerprint(self) -> str:
-        """A stable text form of the mapping, recorded with each load."""
+        """Return a stable text form of the mapping, recorded with each load."""
         return yaml.safe_dump(
             {
                 "table": self.table,
@@ -203,6 +203,7 @@ def mapping_from_options(
         >>> mapping_from_options("responses", ["Score=nps"], ["nps=1-10"]).scales["nps"].source
         (1.0, 10.0)
     """
+
     def pairs(items: list[str] | None, what: str) -> dict[str, str]:
         out = {}
         for item in items or []:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -267,4 +266,3 @@ def sample_values(source: SourceFile, rows: int = 1000) -> pd.DataFrame:
 
 
 __all__ = ["SourceFile", "detect_encoding", "read_chunks", "read_header", "sample_values"]
-

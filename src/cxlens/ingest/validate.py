@@ -75,30 +75,45 @@ def check_chunk(
         text = text.where(text != "", None)
         texts[target] = text
         values, bad = _cast(text, column, mapping)
-        problems.append(_problems(rows, bad, target, text, column.dtype, f"not a valid {column.dtype}"))
+        problems.append(
+            _problems(rows, bad, target, text, column.dtype, f"not a valid {column.dtype}")
+        )
         values, bad_scale = _apply_scale(values, column, mapping, bad)
         if bad_scale is not None:
             scale = mapping.scales[target]
-            problems.append(_problems(rows, bad_scale, target, text, scale.description,
-                                      f"outside the {scale.description}"))
+            problems.append(
+                _problems(
+                    rows,
+                    bad_scale,
+                    target,
+                    text,
+                    scale.description,
+                    f"outside the {scale.description}",
+                )
+            )
         bad_range = _out_of_range(values, column)
-        problems.append(_problems(rows, bad_range, target, text, column.rule,
-                                  f"outside {column.rule}"))
+        problems.append(
+            _problems(rows, bad_range, target, text, column.rule, f"outside {column.rule}")
+        )
         typed[target] = values
     missing_required = [c for c in schema.required if c not in typed]
     for col in schema.required:
         if col in typed:  # cast failures are reported already; flag only absent values
             missing = texts[col].isna().to_numpy()
-            problems.append(_problems(rows, missing, col, None, "required",
-                                      "required value is missing"))
+            problems.append(
+                _problems(rows, missing, col, None, "required", "required value is missing")
+            )
     if schema.at_least_one_of:
         present = [texts[c] for c in schema.at_least_one_of if c in texts]
         none = np.ones(len(frame), bool)
         for series in present:
             none &= series.isna().to_numpy()
         label = " or ".join(schema.at_least_one_of)
-        problems.append(_problems(rows, none, label, None, "at least one score",
-                                  f"the row has no {label} score"))
+        problems.append(
+            _problems(
+                rows, none, label, None, "at least one score", f"the row has no {label} score"
+            )
+        )
     assert not missing_required, missing_required  # the loader checks headers first
     return _split(frame, typed, problems, rows)
 
@@ -106,9 +121,11 @@ def check_chunk(
 def _split(
     frame: pd.DataFrame, typed: dict[str, pd.Series], problems: list[pd.DataFrame], rows: np.ndarray
 ) -> Checked:
-    found = pd.concat([p for p in problems if len(p)], ignore_index=True) if any(
-        len(p) for p in problems
-    ) else pd.DataFrame(columns=PROBLEM_COLUMNS)
+    found = (
+        pd.concat([p for p in problems if len(p)], ignore_index=True)
+        if any(len(p) for p in problems)
+        else pd.DataFrame(columns=PROBLEM_COLUMNS)
+    )
     bad_rows = set(found["source_row"].tolist())
     keep = ~np.isin(rows, list(bad_rows)) if bad_rows else np.ones(len(rows), bool)
     good = pd.DataFrame(typed, index=frame.index)[keep]
@@ -116,8 +133,11 @@ def _split(
     if len(found):
         raw = frame.drop(columns="_source_row")
         raw_by_row = {
-            int(r): json.dumps({k: v for k, v in rec.items() if v is not None and v == v},
-                               ensure_ascii=False, default=str)
+            int(r): json.dumps(
+                {k: v for k, v in rec.items() if v is not None and v == v},
+                ensure_ascii=False,
+                default=str,
+            )
             for r, rec in zip(rows, raw.to_dict("records"), strict=True)
             if int(r) in bad_rows
         }
@@ -134,13 +154,15 @@ def _problems(
         return pd.DataFrame(columns=PROBLEM_COLUMNS)
     values = text[mask].astype(object).to_numpy() if text is not None else [None] * int(mask.sum())
     reasons = [f"{column} {v!r} is {why}" if v is not None else f"{column}: {why}" for v in values]
-    return pd.DataFrame({
-        "source_row": rows[mask].astype(np.int64),
-        "column": column,
-        "value": [None if v is None else str(v) for v in values],
-        "rule": rule,
-        "reason": reasons,
-    })
+    return pd.DataFrame(
+        {
+            "source_row": rows[mask].astype(np.int64),
+            "column": column,
+            "value": [None if v is None else str(v) for v in values],
+            "rule": rule,
+            "reason": reasons,
+        }
+    )
 
 
 def _cast(text: pd.Series, column: Column, mapping: Mapping) -> tuple[pd.Series, np.ndarray]:
@@ -149,8 +171,9 @@ def _cast(text: pd.Series, column: Column, mapping: Mapping) -> tuple[pd.Series,
     if column.dtype == "string":
         return text.astype("string"), np.zeros(len(text), bool)
     if column.dtype in ("int", "float"):
-        numbers = pd.to_numeric(text.str.replace(",", ".", regex=False) if text.notna().any()
-                                else text, errors="coerce")
+        numbers = pd.to_numeric(
+            text.str.replace(",", ".", regex=False) if text.notna().any() else text, errors="coerce"
+        )
         numbers = numbers.astype("float64")
         bad = present & numbers.isna().to_numpy()
         if column.dtype == "int" and column.name not in mapping.scales:
@@ -188,8 +211,9 @@ def _apply_scale(
         return values, None
     on_scale = scale.accepts(values).to_numpy() | values.isna().to_numpy()
     off_scale = ~on_scale & ~bad
-    converted = scale.convert(values.where(on_scale), (column.minimum, column.maximum),
-                              integer=column.dtype == "int")
+    converted = scale.convert(
+        values.where(on_scale), (column.minimum, column.maximum), integer=column.dtype == "int"
+    )
     return converted, off_scale
 
 
