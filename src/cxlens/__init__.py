@@ -8,6 +8,7 @@ Example:
 """
 
 from cxlens.errors import (
+    ArgumentError,
     CxlensError,
     EngineError,
     IngestError,
@@ -21,6 +22,7 @@ from cxlens.store.workspace import Workspace
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "CxlensError",
     "EngineError",
     "IngestError",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -73,8 +72,6 @@ def run_demo(
 
 def headline_table(ws: Workspace) -> Table:
     """Return a Rich table of the headline metrics with interval, n and benchmark verdict."""
-    from cxlens.metrics.benchmarks import compare
-
     table = Table(title="headline metrics (whole period)")
     for col in ("metric", "value", "95% interval", "n", "benchmark"):
         table.add_column(col)
@@ -88,16 +85,34 @@ def headline_table(ws: Workspace) -> Table:
     if ws.has_table("posts"):
         rows.append(("engagement", ws.metrics.engagement().iloc[0]))
     for name, row in rows:
-        verdicts = compare(name.split()[0], float(row["value"]))
-        verdict = "; ".join(
-            f"{v.verdict} {v.statistic} {v.value:g}{v.unit or ''} ({v.industry})"
-            for v in verdicts.head(2).itertuples()
-        ) if not verdicts.empty else ""  # fmt: skip
         table.add_row(
             name,
             f"{row['value']:.1f}",
             f"{row['ci_low']:.1f} – {row['ci_high']:.1f}",
-            f"{int(row['n']):,}" if pd.notna(row["n"]) else "",
-            verdict,
+            f"{int(row['n']):,}",
+            benchmark_line(name.split()[0], float(row["value"])),
         )
     return table
+
+
+def benchmark_line(metric: str, value: float) -> str:
+    """Return the verdicts against the shipped benchmarks of ``metric``, or '' if none.
+
+    Example:
+        >>> benchmark_line("nps", 30)
+        'above median 16 (all); above average 5–10 (all)'
+    """
+    from cxlens.errors import ArgumentError
+    from cxlens.metrics.benchmarks import compare
+
+    try:
+        rows = compare(metric, value)
+    except ArgumentError:  # no benchmark for this metric
+        return ""
+    parts = []
+    for row in rows.itertuples():
+        low, high = row.benchmark_low, row.benchmark_high
+        figure = f"{low:g}" if low == high else f"{low:g}–{high:g}"
+        unit = "" if row.unit in ("points", "%") else f" {row.unit}"
+        parts.append(f"{row.verdict} {row.statistic} {figure}{unit} ({row.industry})")
+    return "; ".join(parts)

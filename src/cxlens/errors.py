@@ -7,6 +7,10 @@ class CxlensError(Exception):
     """Base class of every error cxlens raises on purpose."""
 
 
+class ArgumentError(CxlensError, ValueError):
+    """An argument is not one cxlens accepts (unknown grain, metric, confidence level...)."""
+
+
 class SchemaError(CxlensError, ValueError):
     """A table or column does not fit the canonical schema."""
 

@@ -1,0 +1,396 @@
+"""The report's sections, each built from collected metric results (or the Workspace log).
+
+Every function returns a :class:`~cxlens.report.template.Section` (or None when it would be
+empty); the text is plain and escaped by the template functions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from cxlens.report import charts
+from cxlens.report.collect import SEGMENT_METRICS, UNIT_OF_N, MetricResult, latest
+from cxlens.report.spec import GRAIN_ADJECTIVES, GRAIN_NAMES, MetricSpec, format_period
+from cxlens.report.template import (
+    BenchmarkLine,
+    Section,
+    Tile,
+    card_html,
+    definitions_html,
+    note_html,
+    table_html,
+    tiles_html,
+)
+from cxlens.schema import TABLES
+
+if TYPE_CHECKING:
+    from cxlens.store.workspace import Workspace
+
+#: Benchmark units that mean the same scale as the metric cxlens computes.
+_LIKE_FOR_LIKE_UNITS = {"points", "percent", "%", ""}
+
+
+def kpi_section(
+    results: list[MetricResult], notes: list[str], every: str, confidence: float
+) -> Section:
+    """Build the headline tiles (value, interval, n, change, benchmarks) and skip notes.
+
+    Example:
+        >>> kpi_section([], ["No posts."], "month", 0.95).id
+        'kpis'
+    """
+    tiles = [kpi_tile(r, every, confidence) for r in results]
+    body = tiles_html(tiles) if tiles else note_html("No metric could be computed.")
+    if notes:
+        body += "\n" + "\n".join(note_html(n) for n in notes)
+    return Section(
+        "kpis",
+        "Headline figures",
+        body,
+        lead=(
+            f"Each figure comes with its {confidence:.0%} interval and the number of "
+            f"observations behind it. Changes compare the latest {GRAIN_NAMES[every]} with the "
+            "one before and are coloured only when statistically significant."
+        ),
+    )
+
+
+def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
+    """Build the KPI tile of one metric result.
+
+    Example:
+        >>> kpi_tile(results[0], "month", 0.95).label  # doctest: +SKIP
+        'NPS'
+    """
+    spec, row = result.spec, result.overall
+    grain = GRAIN_NAMES[every]
+    long_label = spec.long_label
+    if spec.trended:
+        long_label = (
+            f"{GRAIN_ADJECTIVES[every].capitalize()} churn, {format_period(row['period'], every)}"
+        )
+    change_text, tone, significant = "", "", False
+    last = latest(result.trend) if spec.trended else _last_row(result.trend)
+    if last is not None:
+        change = float(last["change"])
+        period = format_period(last["period"], every)
+        if math.isfinite(change):
+            significant = bool(last["significant"])
+            arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
+            verdict = (
+                f"significant, p = {float(last['p_value']):.2g}"
+                if significant
+                else "not significant"
+            )
+            change_text = (
+                f"{arrow} {spec.fmt_change(change)} in {period} vs previous {grain} ({verdict})"
+            )
+            tone = "" if change == 0 else "good" if spec.is_good(change) else "bad"
+        else:
+            change_text = f"No previous {grain} to compare {period} with."
+    return Tile(
+        label=spec.label,
+        long_label=long_label,
+        value=spec.fmt(float(row["value"])),
+        interval=(
+            f"{confidence:.0%} interval {spec.fmt(float(row['ci_low']))} to "
+            f"{spec.fmt(float(row['ci_high']))}"
+        ),
+        n=f"n = {int(row['n']):,} {UNIT_OF_N[spec.key]}",
+        change=change_text,
+        tone=tone,
+        significant=significant,
+        benchmarks=[benchmark_line(b, spec) for _, b in result.benchmarks.iterrows()],
+        flags=["small sample"] if bool(row["small_sample"]) else [],
+        metric=spec.key,
+    )
+
+
+def _last_row(trend: pd.DataFrame) -> pd.Series | None:
+    return None if trend.empty else trend.iloc[-1]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def benchmark_text(row: pd.Series) -> str:
+    """Describe one row of ``compare()``: whose figure, which statistic, what value.
+
+    Example:
+        >>> benchmark_text(pd.Series({"industry": "all", "statistic": "average",
+        ...     "benchmark_low": 5.0, "benchmark_high": 10.0, "unit": "points"}))
+        'All-industry average: 5 to 10'
+    """
+    low, high = float(row["benchmark_low"]), float(row["benchmark_high"])
+    if math.isfinite(low) and math.isfinite(high):
+        shown = _number(low) if low == high else f"{_number(low)} to {_number(high)}"
+    elif math.isfinite(low):
+        shown = f"at least {_number(low)}"
+    elif math.isfinite(high):
+        shown = f"at most {_number(high)}"
+    else:
+        shown = "—"
+    unit = str(row.get("unit", "") or "")
+    if unit in ("percent", "%"):
+        shown += "%"
+    elif unit not in _LIKE_FOR_LIKE_UNITS:
+        shown += f" ({unit}, not like-for-like)"
+    industry = str(row.get("industry", "") or "all")
+    who = "All-industry" if industry.lower() == "all" else industry.capitalize()
+    return f"{who} {row.get('statistic', 'benchmark')}: {shown}"
+
+
+def short_source(source: str) -> str:
+    """Shorten a citation to its author and year.
+
+    Example:
+        >>> short_source('Frederick F. Reichheld, "The One Number", HBR, December 2003')
+        'Frederick F. Reichheld, 2003'
+    """
+    author = source.split(",")[0].strip()
+    years = re.findall(r"\b(?:19|20)\d{2}\b", source)
+    return f"{author}, {years[-1]}" if years else author
+
+
+def benchmark_line(row: pd.Series, spec: MetricSpec) -> BenchmarkLine:
+    """Build a tile's benchmark line from one row of ``compare()``.
+
+    The verdict is coloured only when the benchmark is on the metric's own scale.
+
+    Example:
+        >>> from cxlens.metrics.benchmarks import compare
+        >>> from cxlens.report.spec import METRICS
+        >>> benchmark_line(compare("nps", 30).iloc[0], METRICS["nps"]).verdict
+        'above'
+    """
+    verdict = str(row.get("verdict", "") or "")
+    comparable = str(row.get("unit", "") or "") in _LIKE_FOR_LIKE_UNITS
+    tone = ""
+    if comparable and verdict in ("above", "below"):
+        tone = "good" if (verdict == "above") == spec.higher_is_better else "bad"
+    source = str(row.get("source", "") or "")
+    text = benchmark_text(row)
+    return BenchmarkLine(
+        text=text, verdict=verdict, source=short_source(source), citation=source, tone=tone
+    )
+
+
+def trend_section(
+    results: list[MetricResult], every: str, confidence: float, min_n: int
+) -> Section | None:
+    """Draw one trend chart per metric, in a two-column grid.
+
+    Example:
+        >>> trend_section([], "month", 0.95, 30) is None
+        True
+    """
+    cards = []
+    for r in results:
+        trend = r.trend[r.trend["n"] > 0]
+        if trend.empty:
+            continue
+        fig = charts.trend_figure(trend, r.spec, every=every, confidence=confidence)
+        subtitle = (
+            f"Band: {confidence:.0%} interval. ◆ significant change from the previous "
+            f"{GRAIN_NAMES[every]}. Hollow points: fewer than {min_n} {UNIT_OF_N[r.spec.key]}."
+        )
+        cards.append(
+            card_html(
+                f"{r.spec.long_label} by {GRAIN_NAMES[every]}",
+                charts.figure_html(fig, f"chart-trend-{r.spec.key}"),
+                subtitle,
+            )
+        )
+    if not cards:
+        return None
+    return Section(
+        "trends",
+        "Trends",
+        '<div class="grid-2">\n' + "\n".join(cards) + "\n</div>",
+        lead=f"How each metric moved {GRAIN_ADJECTIVES[every]}, with its uncertainty.",
+    )
+
+
+def segment_section(
+    results: list[MetricResult], by: str, confidence: float, min_n: int
+) -> Section | None:
+    """Draw bar charts comparing the ``by`` groups, or a note saying why there are none.
+
+    Example:
+        >>> segment_section([], "segment", 0.95, 30) is None
+        True
+    """
+    cards, reasons = [], []
+    for r in results:
+        if r.spec.key not in SEGMENT_METRICS:
+            continue
+        if r.segments is None:
+            if r.segment_note:
+                reasons.append(f"{r.spec.long_label} by {by} is not shown: {r.segment_note}")
+            continue
+        fig = charts.segment_figure(
+            r.segments, r.spec, by, overall=float(r.overall["value"]), confidence=confidence
+        )
+        when = f", {r.segment_period}" if r.segment_period else ""
+        cards.append(
+            card_html(
+                f"{r.spec.long_label} by {by}{when}",
+                charts.figure_html(fig, f"chart-segment-{r.spec.key}"),
+                f"Value and {confidence:.0%} interval, best first; dashed line: everyone. "
+                f"Grey groups have fewer than {min_n} {UNIT_OF_N[r.spec.key]} and are not "
+                "ranked.",
+            )
+        )
+    if not cards and not reasons:
+        return None
+    if not cards:  # one reason says it all (usually: there is no such column)
+        reasons = [f"The comparison by '{by}' is not shown. {reasons[0]}"]
+    body = "\n".join(note_html(n) for n in reasons)
+    if cards:
+        body += '\n<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"
+    return Section(
+        "segments",
+        f"Comparison by {by}",
+        body,
+        lead=(
+            f"Where the groups of '{by}' differ. Overlapping intervals mean the difference may "
+            "be noise; small groups are shown for completeness but not ranked."
+        ),
+    )
+
+
+def methods_section(
+    results: list[MetricResult], every: str, confidence: float, min_n: int
+) -> Section:
+    """Write definitions, interval methods, n per metric and the benchmarks' sources.
+
+    Example:
+        >>> methods_section([], "month", 0.95, 30).title
+        'Methods'
+    """
+    items = [
+        (
+            r.spec.long_label,
+            f"{r.spec.definition} Interval: {r.spec.interval} Change test: {r.spec.change_test}",
+        )
+        for r in results
+    ]
+    items += [
+        (
+            "Intervals",
+            f"Two-sided {confidence:.0%} confidence intervals: in repeated samples, "
+            f"{confidence:.0%} of such intervals contain the true value.",
+        ),
+        (
+            "Significance",
+            f"A change from the previous {GRAIN_NAMES[every]} is marked significant when its "
+            f"test gives p < {1 - confidence:.2g}. Across many periods some changes pass this "
+            "bar by chance alone.",
+        ),
+        (
+            "Small samples",
+            f"Periods and groups with fewer than {min_n} observations are flagged; their "
+            "intervals are wide and they are not ranked.",
+        ),
+    ]
+    body = definitions_html(items)
+    rows = []
+    for r in results:
+        trend = r.trend[r.trend["n"] > 0]
+        periods = (
+            f"{format_period(trend['period'].min(), every)} – "
+            f"{format_period(trend['period'].max(), every)}"
+            if len(trend)
+            else "—"
+        )
+        n = int(r.overall["n"])
+        rows.append([r.spec.long_label, r.spec.table, f"{n:,}", UNIT_OF_N[r.spec.key], periods])
+    if rows:
+        body += "\n<h3>Data behind each figure</h3>\n" + table_html(
+            ["metric", "table", "n", "counting", "periods"], rows, numeric=[2]
+        )
+    bench_rows = [
+        [r.spec.label, benchmark_text(b), str(b["verdict"]), str(b["source"]), str(b["note"])]
+        for r in results
+        for _, b in r.benchmarks.iterrows()
+    ]
+    if bench_rows:
+        body += (
+            "\n<h3>Benchmarks</h3>\n"
+            + note_html(
+                "Benchmarks are published figures; their definitions, survey modes and years "
+                "differ from this data, so read them as context, not as targets."
+            )
+            + "\n"
+            + table_html(["metric", "benchmark", "verdict", "source", "note"], bench_rows)
+        )
+    return Section("methods", "Methods", body, lead="Definitions and how uncertainty is handled.")
+
+
+def lineage_section(ws: Workspace) -> Section:
+    """Show the load log (file, fingerprint, rows loaded, quarantined) and table sizes.
+
+    Example:
+        >>> import cxlens
+        >>> lineage_section(cxlens.Workspace(":memory:")).id
+        'lineage'
+    """
+    loads = ws.loads()
+    if loads.empty:
+        body = note_html("No load log: no table was loaded with cxlens ingest.")
+    else:
+        rows = [
+            [
+                row["table_name"],
+                Path(str(row["source_file"])).name,
+                f"{int(row['rows_loaded']):,}",
+                f"{int(row['rows_quarantined']):,}",
+                pd.Timestamp(row["loaded_at"]).strftime("%Y-%m-%d %H:%M"),
+                str(row["sha256"])[:12],
+                str(row["load_id"]),
+            ]
+            for _, row in loads.iterrows()
+        ]
+        columns = ["table", "source file", "rows loaded", "quarantined", "loaded (UTC)"]
+        body = table_html([*columns, "SHA-256", "load id"], rows, numeric=[2, 3])
+    counts = [
+        [name, f"{int(ws.table(name).count().execute()):,}"]
+        for name in TABLES
+        if ws.has_table(name)
+    ]
+    if counts:
+        body += "\n<h3>Rows in the workspace</h3>\n" + table_html(["table", "rows"], counts, [1])
+    quarantined = 0 if loads.empty else int(loads["rows_quarantined"].sum())
+    if quarantined:
+        body += "\n" + note_html(
+            f"{quarantined:,} rows were quarantined at load and are not in these figures; "
+            "ws.quarantine() lists each with its reason."
+        )
+    return Section(
+        "lineage",
+        "Data lineage",
+        body,
+        lead="Every file loaded into the workspace, with its fingerprint and row counts.",
+    )
+
+
+def period_covered(results: list[MetricResult], every: str) -> str:
+    """Return the span of periods with data across metrics, e.g. "Jan 2024 – Dec 2024".
+
+    Example:
+        >>> period_covered([], "month")
+        ''
+    """
+    spans = [r.trend.loc[r.trend["n"] > 0, "period"] for r in results]
+    spans = [s for s in spans if len(s)]
+    if not spans:
+        return ""
+    first = min(s.min() for s in spans)
+    last = max(s.max() for s in spans)
+    return f"{format_period(first, every)} – {format_period(last, every)}"
