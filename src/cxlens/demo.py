@@ -50,7 +50,7 @@ def run_demo(
     ws = Workspace(directory / "cxlens.duckdb")
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,.0f} rows"), TimeElapsedColumn(),
-                  console=console) as bar:  # fmt: skip
+                  console=console, transient=True) as bar:  # fmt: skip
         for table in LOAD_ORDER:
             path = Path(paths[table])
             task = bar.add_task(f"{path.name} -> {table}", total=None)
@@ -58,6 +58,12 @@ def run_demo(
             bar.update(task, total=bar.tasks[task].completed or 1,
                        description=f"{path.name} -> {table}: {result.status}")  # fmt: skip
             bar.console.print("  " + result.summary())
+        export = Path(paths["survey_export"])  # a tool export: other headers, NPS asked 1-10
+        task = bar.add_task(f"{export.name} -> responses (with mapping)", total=None)
+        result = ws.ingest(export, mapping=paths["survey_export_mapping"],
+                           progress=lambda n: bar.advance(task, n))  # fmt: skip
+        bar.update(task, total=bar.tasks[task].completed or 1)
+        bar.console.print("  " + result.summary())
     console.print(headline_table(ws))
     with console.status("writing the HTML report"):
         report = build_report(ws, directory / "report.html", client="Northwind Connect (sample)")

@@ -221,30 +221,37 @@ def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -
         engine.add_columns(schema.name, new)
 
 
+def _key_text(rows: pd.DataFrame, key: list[str]) -> pd.Series:
+    """Return each row's key as one string ('crm/17' for a composite key)."""
+    text = rows[key[0]].astype("string")
+    for col in key[1:]:
+        text = text + "/" + rows[col].astype("string")
+    return text
+
+
 def _drop_duplicate_keys(engine: Engine, schema: TableSchema, checked: Checked) -> Checked:
     rows = checked.rows
     if rows.empty:
         return checked
     key = list(schema.key)
-    first_row = rows.groupby(key, dropna=False)["_source_row"].transform("min")
-    repeated = rows["_source_row"] != first_row
-    keys = rows.loc[~repeated, key].astype(str)
-    known = _known_keys(engine, schema.name, key, keys)
-    in_store = rows[key].astype(str).apply(tuple, axis=1).isin(known) & ~repeated
+    label = "/".join(key)
+    keys = _key_text(rows, key)
+    repeated = keys.duplicated(keep="first").to_numpy()
+    first_row = rows["_source_row"].groupby(keys.to_numpy()).transform("min")
+    known = _known_keys(engine, schema.name, key, rows.loc[~repeated, key])
+    in_store = keys.isin(known).to_numpy() & ~repeated
     reasons = []
     for mask, why in ((repeated, "duplicates row {first} of this file"),
                       (in_store, "is already loaded in the workspace")):  # fmt: skip
         if mask.any():
-            dup = rows[mask]
-            key_text = dup[key].astype(str).agg("/".join, axis=1)
             reasons.append(pd.DataFrame({
-                "source_row": dup["_source_row"].to_numpy(),
-                "column": "/".join(key),
-                "value": key_text.to_numpy(),
+                "source_row": rows.loc[mask, "_source_row"].to_numpy(),
+                "column": label,
+                "value": keys[mask].to_numpy(),
                 "rule": "unique key",
-                "reason": [f"{'/'.join(key)} {k!r} " + why.format(first=f)
-                           for k, f in zip(key_text, first_row[mask], strict=True)],
-                "raw": [None] * int(mask.sum()),
+                "reason": [f"{label} {k!r} " + why.format(first=f)
+                           for k, f in zip(keys[mask], first_row[mask], strict=True)],
+                "raw": None,
             }))  # fmt: skip
     if not reasons:
         return checked
@@ -252,14 +259,14 @@ def _drop_duplicate_keys(engine: Engine, schema: TableSchema, checked: Checked) 
     return Checked(rows=rows[~(repeated | in_store)].reset_index(drop=True), problems=problems)
 
 
-def _known_keys(engine: Engine, table: str, key: list[str], keys: pd.DataFrame) -> set[tuple]:
-    stored = engine.table(table)
+def _known_keys(engine: Engine, table: str, key: list[str], keys: pd.DataFrame) -> set[str]:
+    """Return the keys (as key text) among ``keys`` that the stored table already has."""
     if not len(keys):
         return set()
-    probe = ibis.memtable(keys.reset_index(drop=True))
-    hits = probe.semi_join(stored.select(key).distinct(), key)
-    found = engine.execute(hits)
-    return set(found[key].astype(str).itertuples(index=False, name=None))
+    stored = engine.table(table)
+    probe = ibis.memtable(keys.astype("string").reset_index(drop=True))
+    found = engine.execute(probe.semi_join(stored.select(key).distinct(), key))
+    return set(_key_text(found, key)) if len(found) else set()
 
 
 def _arrow_schema(columns: dict[str, str]) -> pa.Schema:

@@ -70,9 +70,8 @@ def check_chunk(
     rows = frame["_source_row"].to_numpy()
     for source, target in chosen.items():
         column = schema.column(target) if schema.has_column(target) else Column(target, "string")
-        text = frame[source].astype(object).where(frame[source].notna(), None)
-        text = text.map(lambda v: v.strip() if isinstance(v, str) else v)
-        text = text.where(text != "", None)
+        stripped = frame[source].astype("string").str.strip()
+        text = stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
         texts[target] = text
         values, bad = _cast(text, column, mapping)
         problems.append(
