@@ -7,8 +7,10 @@ intervals and period-on-period changes in pandas.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -177,6 +179,19 @@ class MetricPlan:
     def run(self) -> pd.DataFrame:
         """Execute the engine query and finish the result."""
         return self.finish(execute(self.expr, self.name))
+
+
+def metric_plan(
+    name: str,
+    expr: ir.Table,
+    **finishing: Any,
+) -> MetricPlan:
+    """Bundle a metric's engine query with :func:`finish_frame` and its settings.
+
+    ``finishing`` holds the keyword arguments of :func:`finish_frame` (by, every, confidence,
+    min_n, estimate, change_test, extra, keep_empty).
+    """
+    return MetricPlan(name, expr, functools.partial(finish_frame, **finishing))
 
 
 def group_keys(by: list[str], every: str | None) -> list[str]:

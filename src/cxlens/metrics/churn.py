@@ -23,7 +23,7 @@ from cxlens.metrics._common import (
     check_every,
     check_min_n,
     execute,
-    finish_frame,
+    metric_plan,
     period_step,
     require_columns,
     require_temporal,
@@ -111,20 +111,18 @@ def _plan(
     def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
         return two_proportion_z_test(cur["lost"], cur["at_start"], old["lost"], old["at_start"])
 
-    def finish(agg: pd.DataFrame) -> pd.DataFrame:
-        return finish_frame(
-            agg,
-            by=by,
-            every=every,
-            confidence=confidence,
-            min_n=min_n,
-            estimate=estimate,
-            change_test=test,
-            extra=("at_start", "lost", "retention"),
-            keep_empty=True,
-        )
-
-    return MetricPlan(name, expr, finish)
+    return metric_plan(
+        name,
+        expr,
+        by=by,
+        every=every,
+        confidence=confidence,
+        min_n=min_n,
+        estimate=estimate,
+        change_test=test,
+        extra=("at_start", "lost", "retention"),
+        keep_empty=True,
+    )
 
 
 def _check_args(

@@ -16,9 +16,9 @@ from cxlens.metrics._common import (
     check_by,
     check_every,
     check_min_n,
-    finish_frame,
     group_keys,
     is_present,
+    metric_plan,
     require_numeric,
     require_temporal,
     with_period,
@@ -98,19 +98,17 @@ def plan_engagement(
     def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
         return difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
 
-    def finish(agg: pd.DataFrame) -> pd.DataFrame:
-        return finish_frame(
-            agg,
-            by=cols,
-            every=every,
-            confidence=confidence,
-            min_n=min_n,
-            estimate=estimate,
-            change_test=test,
-            extra=("interactions", "reach"),
-        )
-
-    return MetricPlan("engagement rate", expr, finish)
+    return metric_plan(
+        "engagement rate",
+        expr,
+        by=cols,
+        every=every,
+        confidence=confidence,
+        min_n=min_n,
+        estimate=estimate,
+        change_test=test,
+        extra=("interactions", "reach"),
+    )
 
 
 def engagement(

@@ -18,9 +18,9 @@ from cxlens.metrics._common import (
     check_by,
     check_every,
     check_min_n,
-    finish_frame,
     group_keys,
     is_present,
+    metric_plan,
     require_numeric,
     require_temporal,
     with_period,
@@ -93,19 +93,17 @@ def plan_nps(
     def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
         return difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
 
-    def finish(agg: pd.DataFrame) -> pd.DataFrame:
-        return finish_frame(
-            agg,
-            by=cols,
-            every=every,
-            confidence=confidence,
-            min_n=min_n,
-            estimate=estimate,
-            change_test=test,
-            extra=("promoters", "passives", "detractors"),
-        )
-
-    return MetricPlan("NPS", expr, finish)
+    return metric_plan(
+        "NPS",
+        expr,
+        by=cols,
+        every=every,
+        confidence=confidence,
+        min_n=min_n,
+        estimate=estimate,
+        change_test=test,
+        extra=("promoters", "passives", "detractors"),
+    )
 
 
 def nps(
@@ -181,19 +179,17 @@ def plan_csat(
     def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
         return two_proportion_z_test(cur["satisfied"], cur["n"], old["satisfied"], old["n"])
 
-    def finish(agg: pd.DataFrame) -> pd.DataFrame:
-        return finish_frame(
-            agg,
-            by=cols,
-            every=every,
-            confidence=confidence,
-            min_n=min_n,
-            estimate=estimate,
-            change_test=test,
-            extra=("satisfied",),
-        )
-
-    return MetricPlan("CSAT", expr, finish)
+    return metric_plan(
+        "CSAT",
+        expr,
+        by=cols,
+        every=every,
+        confidence=confidence,
+        min_n=min_n,
+        estimate=estimate,
+        change_test=test,
+        extra=("satisfied",),
+    )
 
 
 def csat(
@@ -272,19 +268,17 @@ def plan_ces(
     def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
         return welch_t_test(cur["value"], cur["sd"], cur["n"], old["value"], old["sd"], old["n"])
 
-    def finish(agg: pd.DataFrame) -> pd.DataFrame:
-        return finish_frame(
-            agg,
-            by=cols,
-            every=every,
-            confidence=confidence,
-            min_n=min_n,
-            estimate=estimate,
-            change_test=test,
-            extra=("sd",),
-        )
-
-    return MetricPlan("CES", expr, finish)
+    return metric_plan(
+        "CES",
+        expr,
+        by=cols,
+        every=every,
+        confidence=confidence,
+        min_n=min_n,
+        estimate=estimate,
+        change_test=test,
+        extra=("sd",),
+    )
 
 
 def ces(
