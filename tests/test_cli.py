@@ -70,3 +70,39 @@ def test_errors_are_one_clear_line_without_traceback(tmp_path):
     unknown = run("ingest", empty, "--as", "surveys", "-w", tmp_path / "w.duckdb")
     assert unknown.exit_code == 1
     assert "unknown table 'surveys'" in unknown.output
+
+
+def test_metrics_report_and_norms_commands(tmp_path):
+    ws = tmp_path / "acme.duckdb"
+    rows = "".join(
+        f"r{i},c{i % 4},2024-0{1 + i % 3}-1{i % 9},{i % 11},{1 + i % 5},{1 + i % 7}\n"
+        for i in range(120)
+    )
+    path = write_text(
+        tmp_path / "s.csv", "response_id,customer_id,responded_at,nps,csat,ces\n" + rows
+    )
+    write_text(tmp_path / "c.csv", "customer_id,segment\nc0,smb\nc1,smb\nc2,ent\nc3,ent\n")
+    assert run("ingest", path, "--as", "responses", "-w", ws).exit_code == 0
+    assert run("ingest", tmp_path / "c.csv", "--as", "customers", "-w", ws).exit_code == 0
+
+    out = tmp_path / "nps.csv"
+    result = run("metrics", "nps", "--by", "segment", "--every", "month", "-w", ws, "-o", out)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert sorted(frame["segment"].unique()) == ["ent", "smb"]
+    assert frame["n"].sum() == 120
+    # NPS of all 120 answers by hand: scores i % 11 for i < 120
+    scores = [i % 11 for i in range(120)]
+    expected = 100 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) / 120
+    shown = run("metrics", "nps", "-w", ws)
+    assert f"{expected:.2f}" in shown.output
+    assert "SELECT" in run("metrics", "csat", "--sql", "-w", ws).output
+    bad = run("metrics", "happiness", "-w", ws)
+    assert bad.exit_code == 1 and "unknown metric 'happiness'" in bad.output
+
+    report = tmp_path / "r.html"
+    assert run("report", "-o", report, "-w", ws).exit_code == 0
+    assert "<html" in report.read_text(encoding="utf-8")[:500].lower()
+
+    norms = run("norms", "nps")
+    assert norms.exit_code == 0 and "Reichheld" in norms.output
