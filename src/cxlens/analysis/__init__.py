@@ -1,0 +1,2 @@
+"""Analyses that stand on the core metrics: drivers, monetisation, effort, loyalty, segments,
+insights and KPIs. Each returns tidy tables, with a chart function beside it."""
