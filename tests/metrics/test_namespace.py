@@ -112,7 +112,9 @@ def test_missing_table_says_which_to_ingest(con):
 
 
 def test_by_column_in_neither_table(ws):
-    with pytest.raises(SchemaError, match="'region' is in neither responses nor customers"):
+    with pytest.raises(
+        SchemaError, match="'region' is in neither responses nor the customer tables"
+    ):
         Metrics(ws).nps(by=["region"])
 
 
@@ -137,3 +139,16 @@ def test_engine_failures_carry_the_sql(con):
         nps(table)
     assert info.value.sql is not None and "responses" in info.value.sql
     assert "SQL:" in str(info.value)
+
+
+def test_by_column_from_stored_segments(ws):
+    """A column of customer_segments (written by ws.analysis.segments) groups like segment."""
+    ws.con.create_table(
+        "customer_segments",
+        pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "cluster": ["a", "a", "b", "b"]}),
+    )
+    out = Metrics(ws).nps(by=["cluster", "segment"])
+    # c1 (10, 0) and c2 (9) are cluster a / smb: 2 promoters, 1 detractor of 3
+    a = out[(out.cluster == "a") & (out.segment == "smb")].iloc[0]
+    assert (a.n, a.value) == (3, pytest.approx(100 / 3))
+    assert out["n"].sum() == 6

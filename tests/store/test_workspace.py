@@ -45,3 +45,16 @@ def test_bookkeeping_tables_are_not_listed_as_canonical(tmp_path):
         ["table_name", "source_file", "rows_loaded", "rows_quarantined"]
     ].values.tolist() == [["responses", "s.csv", 1, 0]]
     assert len(loads["sha256"].iloc[0]) == 64
+
+
+def test_save_table_replaces_a_derived_table(tmp_path):
+    import pandas as pd
+
+    ws = cxlens.Workspace(tmp_path / "w.duckdb")
+    ws.save_table("customer_segments", pd.DataFrame({"customer_id": ["a", "b"], "k": [1, 2]}))
+    ws.save_table("customer_segments", pd.DataFrame({"customer_id": ["c"], "k": [3]}))
+    assert ws.table("customer_segments").execute().to_dict("records") == [
+        {"customer_id": "c", "k": 3}
+    ]
+    with pytest.raises(WorkspaceError, match="written by ingestion only"):
+        ws.save_table("responses", pd.DataFrame({"x": [1]}))

@@ -1,2 +1,5 @@
-"""Analyses that stand on the core metrics: drivers, monetisation, effort, loyalty, segments,
-insights and KPIs. Each returns tidy tables, with a chart function beside it."""
+"""Analyses on top of the core metrics.
+
+Drivers, monetisation, effort, loyalty, segments, insights and KPIs: each returns tidy
+tables, with a chart function beside it.
+"""

@@ -17,6 +17,9 @@ from cxlens.metrics.survey import plan_ces, plan_csat, plan_nps
 #: Metric names accepted by :meth:`Metrics.sql`.
 METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
 
+#: Customer-level tables whose columns can be grouping columns of any metric.
+CUSTOMER_TABLES: tuple[str, ...] = ("customers", "customer_segments")
+
 _SURVEY = {"nps": plan_nps, "csat": plan_csat, "ces": plan_ces}
 
 
@@ -75,32 +78,37 @@ class Metrics:
     def _with_customer_columns(
         self, table: ir.Table, table_name: str, by: Sequence[str] | str | None
     ) -> ir.Table:
-        """Join the ``by`` columns that ``table`` lacks from ``customers`` (left join)."""
+        """Join the ``by`` columns that ``table`` lacks from the customer-level tables.
+
+        Looks in ``customers`` first, then in ``customer_segments`` (segments stored by
+        ``ws.analysis.segments``); each is left-joined on ``customer_id`` in the engine.
+        """
         missing = [c for c in _as_list(by) if c not in table.columns]
         if not missing:
             return table
-        if not self._ws.has_table("customers"):
-            raise SchemaError(
-                f"by column '{missing[0]}' is not in {table_name} and the workspace has no "
-                f"customers table to take it from; available columns: "
-                f"{', '.join(table.columns)}"
-            )
-        customers = self._ws.table("customers")
+        sources = {n: self._ws.table(n) for n in CUSTOMER_TABLES if self._ws.has_table(n)}
+        wanted: dict[str, list[str]] = {}
         for col in missing:
-            if col not in customers.columns:
+            source = next((n for n, t in sources.items() if col in t.columns), None)
+            if source is None:
+                found = "; ".join(f"{n}: {', '.join(t.columns)}" for n, t in sources.items())
                 raise SchemaError(
-                    f"by column '{col}' is in neither {table_name} nor customers; available "
-                    f"columns: {table_name}: {', '.join(table.columns)}; customers: "
-                    f"{', '.join(customers.columns)}"
+                    f"by column '{col}' is in neither {table_name} nor the customer tables; "
+                    f"available columns: {table_name}: {', '.join(table.columns)}"
+                    + (f"; {found}" if found else "")
                 )
-        for name, t in ((table_name, table), ("customers", customers)):
-            if "customer_id" not in t.columns:
-                raise SchemaError(
-                    f"cannot join by column(s) {', '.join(missing)} from customers: "
-                    f"{name} has no customer_id column"
-                )
-        right = customers.select(customers["customer_id"].name("_cx_customer_id"), *missing)
-        joined = table.left_join(right, table["customer_id"] == right["_cx_customer_id"])
+            wanted.setdefault(source, []).append(col)
+        if "customer_id" not in table.columns:
+            raise SchemaError(
+                f"cannot join by column(s) {', '.join(missing)}: {table_name} has no "
+                "customer_id column"
+            )
+        joined = table
+        for source, cols in wanted.items():
+            other = sources[source]
+            right = other.select(other["customer_id"].name("_cx_customer_id"), *cols)
+            joined = joined.left_join(right, joined["customer_id"] == right["_cx_customer_id"])
+            joined = joined.drop("_cx_customer_id")
         return joined.select(*table.columns, *missing)
 
     def plan(

@@ -92,6 +92,10 @@ class Engine:
         """Append Arrow ``rows`` (columns named as in the table) to table ``name``."""
         self.con.insert(name, rows.to_pandas())
 
+    def replace_table(self, name: str, rows: pa.Table) -> None:
+        """Create or overwrite table ``name`` with Arrow ``rows`` (derived tables only)."""
+        self.con.create_table(name, rows, overwrite=True)
+
     def execute(self, expr: ibis.Expr) -> Any:
         """Run an Ibis expression; engine failures come back as EngineError with the SQL."""
         try:
@@ -159,6 +163,16 @@ class DuckDBEngine(Engine):
         finally:
             self._raw.unregister(view)
 
+    def replace_table(self, name: str, rows: pa.Table) -> None:
+        """Swap table ``name`` for Arrow ``rows`` in one transaction (readers never see a gap)."""
+        view = "__cxlens_rows"
+        with self.transaction():
+            self._raw.register(view, rows)
+            try:
+                self._raw.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM {view}")
+            finally:
+                self._raw.unregister(view)
+
     def list_tables(self) -> list[str]:
         """Return the tables of the main schema (DuckDB sees its own uncommitted DDL)."""
         rows = self._raw.execute(
@@ -206,6 +220,10 @@ class SparkEngine(Engine):
             for col, dtype in schema.items()
         ]
         frame.select(*columns).write.insertInto(name)
+
+    def replace_table(self, name: str, rows: pa.Table) -> None:
+        """Create or overwrite table ``name`` from Arrow ``rows`` through Spark."""
+        self._session.createDataFrame(rows).write.mode("overwrite").saveAsTable(name)
 
 
 def _quote_spark(name: str) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 import pandas as pd
+import pyarrow as pa
 
 from cxlens.errors import NotEnoughDataError, WorkspaceError
 from cxlens.ingest.load import LOADS_TABLE, QUARANTINE_TABLE, LoadResult, Progress, ingest_file
@@ -99,6 +100,20 @@ class Workspace:
             self.engine, path, table, mapping,
             encoding=encoding, delimiter=delimiter, progress=progress,
         )  # fmt: skip
+
+    def save_table(self, name: str, frame: pd.DataFrame) -> ibis.Table:
+        """Store a derived table (e.g. ``customer_segments``), replacing any earlier version.
+
+        Canonical tables are written only by :meth:`ingest`; this is for what analyses
+        produce. Returns the stored table as an Ibis expression.
+
+        Example:
+            >>> ws.save_table("customer_segments", frame)  # doctest: +SKIP
+        """
+        if name in TABLES or name in (LOADS_TABLE, QUARANTINE_TABLE):
+            raise WorkspaceError(f"'{name}' is written by ingestion only; pick another name")
+        self.engine.replace_table(name, pa.Table.from_pandas(frame, preserve_index=False))
+        return self.engine.table(name)
 
     def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
         """Return rejected rows, one line per problem, with lineage and the row's raw values.
