@@ -64,57 +64,55 @@ def check_chunk(
         ...             ).problems["reason"].tolist()  # doctest: +SKIP
         ['nps 11 is outside int in [0, 10]']
     """
-    problems: list[pd.DataFrame] = []
-    typed: dict[str, pd.Series] = {}
-    texts: dict[str, pd.Series] = {}
     rows = frame["_source_row"].to_numpy()
-    for source, target in chosen.items():
+    texts = {target: _clean_text(frame[source]) for source, target in chosen.items()}
+    typed: dict[str, pd.Series] = {}
+    problems: list[pd.DataFrame] = []
+    for target, text in texts.items():
         column = schema.column(target) if schema.has_column(target) else Column(target, "string")
-        stripped = frame[source].astype("string").str.strip()
-        text = stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
-        texts[target] = text
-        values, bad = _cast(text, column, mapping)
+        typed[target], found = _check_column(rows, text, column, mapping)
+        problems.extend(found)
+    for col in schema.required:  # cast failures are reported already; flag absent values
         problems.append(
-            _problems(rows, bad, target, text, column.dtype, f"not a valid {column.dtype}")
-        )
-        values, bad_scale = _apply_scale(values, column, mapping, bad)
-        if bad_scale is not None:
-            scale = mapping.scales[target]
-            problems.append(
-                _problems(
-                    rows,
-                    bad_scale,
-                    target,
-                    text,
-                    scale.description,
-                    f"outside the {scale.description}",
-                )
-            )
-        bad_range = _out_of_range(values, column)
-        problems.append(
-            _problems(rows, bad_range, target, text, column.rule, f"outside {column.rule}")
-        )
-        typed[target] = values
-    missing_required = [c for c in schema.required if c not in typed]
-    for col in schema.required:
-        if col in typed:  # cast failures are reported already; flag only absent values
-            missing = texts[col].isna().to_numpy()
-            problems.append(
-                _problems(rows, missing, col, None, "required", "required value is missing")
-            )
+            _problems(rows, texts[col].isna().to_numpy(), col, None, "required",
+                      "required value is missing")
+        )  # fmt: skip
     if schema.at_least_one_of:
-        present = [texts[c] for c in schema.at_least_one_of if c in texts]
         none = np.ones(len(frame), bool)
-        for series in present:
-            none &= series.isna().to_numpy()
+        for col in schema.at_least_one_of:
+            if col in texts:
+                none &= texts[col].isna().to_numpy()
         label = " or ".join(schema.at_least_one_of)
         problems.append(
             _problems(
                 rows, none, label, None, "at least one score", f"the row has no {label} score"
             )
         )
-    assert not missing_required, missing_required  # the loader checks headers first
     return _split(frame, typed, problems, rows)
+
+
+def _clean_text(values: pd.Series) -> pd.Series:
+    """Strip the text; empty or blank becomes null."""
+    stripped = values.astype("string").str.strip()
+    return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
+
+
+def _check_column(
+    rows: np.ndarray, text: pd.Series, column: Column, mapping: Mapping
+) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Cast one column, apply its declared scale and its range; return values and problems."""
+    name = column.name
+    values, bad = _cast(text, column, mapping)
+    problems = [_problems(rows, bad, name, text, column.dtype, f"not a valid {column.dtype}")]
+    values, off_scale = _apply_scale(values, column, mapping, bad)
+    if off_scale is not None:
+        scale = mapping.scales[name].description
+        problems.append(_problems(rows, off_scale, name, text, scale, f"outside the {scale}"))
+    out_of_range = _out_of_range(values, column)
+    problems.append(
+        _problems(rows, out_of_range, name, text, column.rule, f"outside {column.rule}")
+    )
+    return values, problems
 
 
 def _split(
