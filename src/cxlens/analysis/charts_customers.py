@@ -1,0 +1,414 @@
+"""Plotly figures for the customer analyses: monetisation, loyalty matrix, RFM and segments.
+
+Pure functions: each takes the tidy table an analysis returns and gives back a
+``plotly.graph_objects.Figure``; nothing here reads a Workspace or writes a file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from cxlens.analysis.segments import RFM_GRID
+from cxlens.errors import SchemaError
+
+INK = "#1f2933"
+MUTED = "#6b7785"
+PRIMARY = "#1f4e79"
+GOOD = "#1a7f37"
+BAD = "#b42318"
+GREY = "#b8c0cc"
+GRID = "#e6e9ee"
+FONT = "Inter, 'Segoe UI', -apple-system, Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+#: Colour of each NPS group and loyalty quadrant.
+GROUP_COLOURS: dict[str, str] = {
+    "promoter": GOOD,
+    "passive": "#8a94a3",
+    "detractor": BAD,
+    "loyalists": GOOD,
+    "mercenaries": "#b7791f",
+    "hostages": "#6b46c1",
+    "defectors": BAD,
+}
+
+#: Trace name of segments too small to rank.
+UNRANKED_TRACE = "Small sample (not ranked)"
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
+            "(pass the table the analysis returns)"
+        )
+
+
+def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
+        font={"family": FONT, "size": 13, "color": INK},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
+                "font": {"size": 12, "color": MUTED}},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )  # fmt: skip
+    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
+    return fig
+
+
+def _errors(value: pd.Series, low: pd.Series, high: pd.Series) -> dict[str, object]:
+    v = value.astype(float).to_numpy()
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": np.clip(high.astype(float).to_numpy() - v, 0, None),
+        "arrayminus": np.clip(v - low.astype(float).to_numpy(), 0, None),
+        "color": MUTED,
+        "thickness": 1.2,
+        "width": 4,
+    }
+
+
+def _money(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:,.0f}"
+
+
+def correlations_figure(
+    table: pd.DataFrame, method: str = "spearman", *, height: int = 380, title: str | None = None
+) -> go.Figure:
+    """Dot plot of correlations with their intervals, one row per score and outcome.
+
+    Args:
+        table: from :func:`cxlens.analysis.monetization.correlations`.
+        method: ``"spearman"``, ``"pearson"`` or ``"partial"`` (partial_r).
+        height: figure height in pixels.
+        title: optional title.
+
+    Returns:
+        A figure with one trace per score.
+
+    Example:
+        >>> t = pd.DataFrame({"score": ["nps"], "outcome": ["revenue"], "spearman": [0.2],
+        ...     "spearman_ci_low": [0.1], "spearman_ci_high": [0.3], "n": [500]})
+        >>> [tr.name for tr in correlations_figure(t).data]
+        ['NPS']
+    """
+    column = {"spearman": "spearman", "pearson": "pearson", "partial": "partial_r"}.get(method)
+    if column is None:
+        raise SchemaError(f"method must be spearman, pearson or partial; got {method!r}")
+    low_col = f"{method}_ci_low" if method != "partial" else "partial_ci_low"
+    high_col = f"{method}_ci_high" if method != "partial" else "partial_ci_high"
+    _require(table, ["score", "outcome", "n", column, low_col, high_col], "correlations_figure")
+    fig = go.Figure()
+    for score, rows in table.groupby("score", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=rows[column].astype(float),
+                y=rows["outcome"],
+                mode="markers",
+                orientation="h",
+                name=str(score).upper(),
+                error_x=_errors(rows[column], rows[low_col], rows[high_col]),
+                marker={"size": 10},
+                customdata=np.column_stack([rows["n"]]),
+                hovertemplate=f"{str(score).upper()} vs %{{y}}: %{{x:.3f}}"
+                "<br>n = %{customdata[0]:,}<extra></extra>",
+            )
+        )
+    fig.add_vline(x=0, line={"color": GREY, "width": 1})
+    lows = pd.to_numeric(table[low_col], errors="coerce").fillna(0.0)
+    highs = pd.to_numeric(table[high_col], errors="coerce").fillna(0.0)
+    span = [max(-1.0, min(-0.1, float(lows.min()) - 0.05)),
+            min(1.0, max(0.1, float(highs.max()) + 0.05))]  # fmt: skip
+    fig.update_xaxes(title_text=f"{method} correlation", range=span)
+    fig.update_layout(scattermode="group")
+    return _style(fig, height=height, title=title)
+
+
+def value_by_nps_group_figure(
+    groups: pd.DataFrame, *, height: int = 360, title: str | None = None
+) -> go.Figure:
+    """Revenue per customer and retention rate per NPS group, with intervals.
+
+    Args:
+        groups: from :func:`cxlens.analysis.monetization.value_by_nps_group`.
+        height: figure height in pixels.
+        title: optional title.
+
+    Returns:
+        A two-panel bar figure (traces "Revenue per customer", "Retention rate").
+
+    Example:
+        >>> g = pd.DataFrame({"nps_group": ["promoter", "detractor"], "customers": [80, 20],
+        ...     "revenue_per_customer": [120.0, 90.0], "revenue_ci_low": [110.0, 70.0],
+        ...     "revenue_ci_high": [130.0, 110.0], "retention_rate": [90.0, 70.0],
+        ...     "retention_ci_low": [82.0, 48.0], "retention_ci_high": [95.0, 85.0]})
+        >>> [t.name for t in value_by_nps_group_figure(g).data]
+        ['Revenue per customer', 'Retention rate']
+    """
+    cols = [
+        "nps_group",
+        "customers",
+        "revenue_per_customer",
+        "revenue_ci_low",
+        "revenue_ci_high",
+        "retention_rate",
+        "retention_ci_low",
+        "retention_ci_high",
+    ]
+    _require(groups, cols, "value_by_nps_group_figure")
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Revenue per customer, 12 months", "Retention rate (%)")
+    )
+    colours = [GROUP_COLOURS.get(str(g), PRIMARY) for g in groups["nps_group"]]
+    hover = "%{x}: %{y:,.1f}<br>customers %{customdata:,}<extra></extra>"
+    for col, (name, prefix) in enumerate(
+        (("Revenue per customer", "revenue"), ("Retention rate", "retention")), start=1
+    ):
+        value = groups[f"{prefix}_per_customer" if prefix == "revenue" else "retention_rate"]
+        fig.add_trace(
+            go.Bar(
+                x=groups["nps_group"],
+                y=value.astype(float),
+                name=name,
+                marker={"color": colours},
+                error_y=_errors(value, groups[f"{prefix}_ci_low"], groups[f"{prefix}_ci_high"]),
+                customdata=groups["customers"],
+                hovertemplate=hover,
+                showlegend=False,
+            ),
+            row=1,
+            col=col,
+        )
+    fig = _style(fig, height=height, title=title)
+    fig.update_layout(margin={"t": 80 if title else 56})  # room for the panel titles
+    return fig
+
+
+def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = None) -> go.Figure:
+    """Projected 12-month revenue effect of each NPS move, with its interval.
+
+    Args:
+        uplift: an ``NpsUplift`` (from :func:`cxlens.analysis.monetization.nps_uplift`) or
+            its ``table``.
+        height: figure height in pixels.
+        title: optional title (default names the points gained).
+
+    Returns:
+        A horizontal bar figure (trace "Projected revenue").
+
+    Example:
+        >>> t = pd.DataFrame({"move": ["detractor → passive"], "projected_revenue": [900.0],
+        ...     "projected_revenue_ci_low": [100.0], "projected_revenue_ci_high": [1700.0],
+        ...     "customers_moved": [45.0], "feasible": [True]})
+        >>> nps_uplift_figure(t).data[0].name
+        'Projected revenue'
+    """
+    table = getattr(uplift, "table", uplift)
+    points = getattr(uplift, "points", None)
+    if not isinstance(table, pd.DataFrame):
+        raise SchemaError("nps_uplift_figure needs an NpsUplift or its table")
+    cols = ["move", "projected_revenue", "projected_revenue_ci_low", "projected_revenue_ci_high",
+            "customers_moved", "feasible"]  # fmt: skip
+    _require(table, cols, "nps_uplift_figure")
+    value = table["projected_revenue"].astype(float)
+    colours = [GOOD if v >= 0 else BAD for v in value]
+    fig = go.Figure(
+        go.Bar(
+            y=table["move"],
+            x=value,
+            orientation="h",
+            name="Projected revenue",
+            marker={"color": colours},
+            error_x=_errors(
+                value, table["projected_revenue_ci_low"], table["projected_revenue_ci_high"]
+            ),
+            customdata=np.column_stack([table["customers_moved"], table["feasible"]]),
+            hovertemplate="%{y}: %{x:,.0f} per 12 months<br>customers moved "
+            "%{customdata[0]:,.0f}<br>feasible: %{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.add_vline(x=0, line={"color": GREY, "width": 1})
+    fig.update_xaxes(title_text="projected revenue effect, 12 months")
+    fig.update_yaxes(autorange="reversed")
+    if title is None and points is not None:
+        title = f"Revenue effect of +{points:g} NPS points (see assumptions)"
+    return _style(fig, height=height, title=title)
+
+
+def loyalty_matrix_figure(
+    summary: pd.DataFrame, *, height: int = 420, title: str | None = None
+) -> go.Figure:
+    """Draw the loyalty matrix as 2 × 2 tiles: attitude up, behaviour across.
+
+    Each tile shows the quadrant, its customers and share, revenue per customer and share of
+    revenue; a quadrant flagged ``small_sample`` says so.
+
+    Args:
+        summary: from :func:`cxlens.analysis.loyalty.loyalty_matrix` (its ``summary``).
+        height: figure height in pixels.
+        title: optional title.
+
+    Returns:
+        A figure with one heatmap trace (colour = share of revenue) and four annotations.
+
+    Example:
+        >>> s = pd.DataFrame({"quadrant": ["loyalists", "mercenaries", "hostages", "defectors"],
+        ...     "attitude": ["high", "high", "low", "low"],
+        ...     "behaviour": ["high", "low", "high", "low"], "customers": [40, 30, 20, 10],
+        ...     "share": [.4, .3, .2, .1], "revenue_per_customer": [90.0, 50.0, 80.0, 20.0],
+        ...     "revenue_share": [.5, .2, .25, .05], "small_sample": [False] * 4})
+        >>> len(loyalty_matrix_figure(s).layout.annotations)
+        4
+    """
+    cols = ["quadrant", "attitude", "behaviour", "customers", "share",
+            "revenue_per_customer", "revenue_share", "small_sample"]  # fmt: skip
+    _require(summary, cols, "loyalty_matrix_figure")
+    rows = {(r.attitude, r.behaviour): r for r in summary.itertuples()}
+    levels = ("low", "high")
+    z = [[float(getattr(rows.get((a, b)), "revenue_share", np.nan)) for b in levels]
+         for a in levels]  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=["low behaviour", "high behaviour"],
+            y=["low attitude", "high attitude"],
+            colorscale=[[0, "#f3f6fa"], [1, "#9fb8d3"]],
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hoverinfo="skip",
+            name="Revenue share",
+        )
+    )
+    for (a, b), r in rows.items():
+        flag = "<br><i>small sample</i>" if r.small_sample else ""
+        text = (
+            f"<b>{r.quadrant}</b><br>{r.customers:,} customers ({r.share:.0%})"
+            f"<br>revenue / customer {_money(float(r.revenue_per_customer))}"
+            f"<br>{float(r.revenue_share):.0%} of revenue{flag}"
+        )
+        fig.add_annotation(
+            x=levels.index(b), y=levels.index(a), text=text, showarrow=False,
+            font={"color": GROUP_COLOURS.get(r.quadrant, INK), "size": 13},
+        )  # fmt: skip
+    rules = summary.attrs.get("attitude"), summary.attrs.get("behaviour")
+    fig.update_xaxes(title_text=f"behaviour: {rules[1]}" if rules[1] else "behaviour")
+    fig.update_yaxes(title_text=f"attitude: {rules[0]}" if rules[0] else "attitude")
+    return _style(fig, height=height, title=title)
+
+
+def rfm_grid_figure(rfm: pd.DataFrame, *, height: int = 420, title: str | None = None) -> go.Figure:
+    """Show customers on the R × FM grid, each cell named by its RFM segment.
+
+    Args:
+        rfm: from :func:`cxlens.analysis.segments.rfm` (r_score, fm_score).
+        height: figure height in pixels.
+        title: optional title.
+
+    Returns:
+        A heatmap figure (trace "Customers") with counts and segment names as text.
+
+    Example:
+        >>> r = pd.DataFrame({"r_score": [5, 1], "fm_score": [5, 1]})
+        >>> int(np.nansum(rfm_grid_figure(r).data[0].z))
+        2
+    """
+    _require(rfm, ["r_score", "fm_score"], "rfm_grid_figure")
+    counts = pd.crosstab(rfm["r_score"], rfm["fm_score"]).reindex(
+        index=range(1, 6), columns=range(1, 6), fill_value=0
+    )
+    text = [[f"{RFM_GRID[r][f - 1]}<br>{counts.loc[r, f]:,}" for f in range(1, 6)]
+            for r in range(1, 6)]  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts.to_numpy(),
+            x=[str(f) for f in range(1, 6)],
+            y=[str(r) for r in range(1, 6)],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=[[0, "#f3f6fa"], [1, PRIMARY]],
+            name="Customers",
+            hovertemplate="R %{y}, FM %{x}: %{z:,} customers<extra></extra>",
+            showscale=False,
+        )
+    )
+    fig.update_xaxes(title_text="FM score (mean of frequency and monetary scores)")
+    fig.update_yaxes(title_text="R score (5 = most recent)")
+    return _style(fig, height=height, title=title)
+
+
+def segment_profile_figure(
+    table: pd.DataFrame,
+    by: str = "cluster",
+    *,
+    x: str = "nps",
+    y: str = "value_per_customer",
+    height: int = 420,
+    title: str | None = None,
+) -> go.Figure:
+    """Bubble chart of segments: NPS across, value per customer up, size = customers.
+
+    Segments flagged ``small_sample`` are drawn grey in their own trace and not ranked.
+
+    Args:
+        table: a segment profile (``clusters(...).profile`` or :func:`segment_profile`).
+        by: the segment column.
+        x: column for the horizontal axis.
+        y: column for the vertical axis.
+        height: figure height in pixels.
+        title: optional title.
+
+    Returns:
+        A figure with traces "Ranked" and, when any, "Small sample (not ranked)".
+
+    Example:
+        >>> t = pd.DataFrame({"cluster": ["C1", "C2"], "customers": [900, 12],
+        ...     "nps": [20.0, -5.0], "value_per_customer": [300.0, 80.0],
+        ...     "small_sample": [False, True]})
+        >>> [tr.name for tr in segment_profile_figure(t).data]
+        ['Ranked', 'Small sample (not ranked)']
+    """
+    _require(table, [by, "customers", x, y, "small_sample"], "segment_profile_figure")
+    fig = go.Figure()
+    biggest = max(float(table["customers"].max()), 1.0)
+    for name, part, colour in (
+        ("Ranked", table[~table["small_sample"].astype(bool)], PRIMARY),
+        (UNRANKED_TRACE, table[table["small_sample"].astype(bool)], GREY),
+    ):
+        if part.empty:
+            continue
+        described = part["description"] if "description" in part else part[by]
+        fig.add_trace(
+            go.Scatter(
+                x=part[x].astype(float),
+                y=part[y].astype(float),
+                mode="markers+text",
+                text=part[by].astype(str),
+                textposition="top center",
+                name=name,
+                marker={
+                    "size": 12 + 48 * np.sqrt(part["customers"].astype(float) / biggest),
+                    "color": colour,
+                    "opacity": 0.7,
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=np.column_stack([part["customers"], described.astype(str)]),
+                hovertemplate="<b>%{text}</b> (%{customdata[0]:,} customers)<br>"
+                "%{customdata[1]}<br>" + f"{x} %{{x:.1f}}, {y} %{{y:,.0f}}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title_text=x.replace("_", " "))
+    fig.update_yaxes(title_text=y.replace("_", " "))
+    return _style(fig, height=height, title=title)

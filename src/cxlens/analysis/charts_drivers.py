@@ -1,0 +1,232 @@
+"""Plotly figures for driver and effort analyses, built from the tables those functions return.
+
+Pure functions: each takes a DataFrame from :mod:`cxlens.analysis.drivers` or
+:mod:`cxlens.analysis.effort` and returns a ``plotly.graph_objects.Figure``; nothing here
+reads a Workspace or writes a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from cxlens.errors import SchemaError
+
+INK = "#1f2933"
+MUTED = "#6b7785"
+PRIMARY = "#1f4e79"
+GOOD = "#1a7f37"
+BAD = "#b42318"
+GREY = "#b8c0cc"
+GRID = "#e6e9ee"
+FONT = "Inter, 'Segoe UI', -apple-system, Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+#: Marker colour of each priority quadrant.
+QUADRANT_COLOURS: dict[str, str] = {
+    "fix first": BAD,
+    "maintain": GOOD,
+    "lower priority": GREY,
+    "possible overkill": "#b7791f",
+}
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], what: str, source: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
+            f"(pass the DataFrame that {source} returns)"
+        )
+
+
+def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
+        font={"family": FONT, "size": 13, "color": INK},
+        title={"text": title, "x": 0, "xanchor": "left"} if title else None,
+        showlegend=False,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
+    return fig
+
+
+def _label(driver: str) -> str:
+    return driver.removeprefix("driver_").replace("_", " ")
+
+
+def importance_figure(
+    df: pd.DataFrame, *, title: str | None = None, height: int | None = None
+) -> go.Figure:
+    """Horizontal bars of each driver's share of R² (%), with its bootstrap interval.
+
+    Args:
+        df: a table from relative_weights, shapley_regression, drivers_logistic or
+            drivers_for_workspace without ``by`` (columns driver, rescaled_weight; ci_low,
+            ci_high and sign are used when present).
+        title: figure title.
+        height: pixels; default grows with the number of drivers.
+
+    Returns:
+        A Plotly figure with one bar trace, most important driver on top; bars of drivers
+        with a negative sign are red.
+
+    Example:
+        >>> df = pd.DataFrame({"driver": ["driver_a", "driver_b"], "rescaled_weight": [70.0, 30.0],
+        ...                    "ci_low": [60.0, 20.0], "ci_high": [80.0, 40.0], "sign": [1, -1]})
+        >>> importance_figure(df).data[0].y
+        ('b', 'a')
+    """
+    _require(df, ("driver", "rescaled_weight"), "importance_figure", "relative_weights")
+    rows = df.sort_values("rescaled_weight", ascending=True, kind="mergesort")
+    x = rows["rescaled_weight"].to_numpy(dtype=np.float64)
+    error = None
+    if {"ci_low", "ci_high"} <= set(rows.columns) and rows["ci_low"].notna().any():
+        error = {
+            "type": "data",
+            "symmetric": False,
+            "array": rows["ci_high"].to_numpy(dtype=np.float64) - x,
+            "arrayminus": x - rows["ci_low"].to_numpy(dtype=np.float64),
+            "color": MUTED,
+        }
+    sign = rows["sign"].to_numpy() if "sign" in rows.columns else np.ones(len(rows))
+    colours = [BAD if s == -1 else PRIMARY for s in sign]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=[_label(d) for d in rows["driver"]],
+            orientation="h",
+            marker={"color": colours},
+            error_x=error,
+            text=[f"{v:.1f}%" for v in x],
+            textposition="inside",
+            insidetextanchor="end",
+            hovertemplate="%{y}: %{x:.1f}% of R²<extra></extra>",
+            name="Share of R²",
+        )
+    )
+    fig.update_xaxes(title_text="share of explained variance (R²), %", rangemode="tozero")
+    return _style(fig, height=height or 120 + 36 * len(rows), title=title)
+
+
+def priority_matrix_figure(
+    df: pd.DataFrame, *, title: str | None = None, height: int = 440
+) -> go.Figure:
+    """Scatter of importance against performance, with the quadrant lines and their names.
+
+    Args:
+        df: the table from :func:`cxlens.analysis.drivers.priority_matrix` (columns driver,
+            importance, performance, quadrant; the cut lines come from its ``attrs`` or,
+            when absent, from the column means).
+        title: figure title.
+        height: pixels.
+
+    Returns:
+        A Plotly figure with one marker trace per quadrant present (named after it), dashed
+        lines at the two cuts and the quadrant names in the corners.
+
+    Example:
+        >>> df = pd.DataFrame({"driver": ["driver_a", "driver_b"], "importance": [70.0, 30.0],
+        ...                    "performance": [3.1, 4.2], "quadrant": ["fix first",
+        ...                    "possible overkill"]})
+        >>> [t.name for t in priority_matrix_figure(df).data]
+        ['fix first', 'possible overkill']
+    """
+    _require(
+        df, ("driver", "importance", "performance", "quadrant"), "priority_matrix_figure",
+        "priority_matrix",
+    )  # fmt: skip
+    x_cut = float(df.attrs.get("performance_cut", df["performance"].mean()))
+    y_cut = float(df.attrs.get("importance_cut", df["importance"].mean()))
+    fig = go.Figure()
+    for quadrant, colour in QUADRANT_COLOURS.items():
+        part = df[df["quadrant"] == quadrant]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["performance"],
+                y=part["importance"],
+                mode="markers+text",
+                text=[_label(d) for d in part["driver"]],
+                textposition="top center",
+                marker={"size": 13, "color": colour, "line": {"width": 1, "color": "white"}},
+                name=quadrant,
+                hovertemplate=(
+                    "%{text}<br>importance %{y:.1f}%<br>performance %{x:.2f}"
+                    f"<br>{quadrant}<extra></extra>"
+                ),
+            )
+        )
+    fig.add_vline(x=x_cut, line={"dash": "dash", "color": GREY, "width": 1})
+    fig.add_hline(y=y_cut, line={"dash": "dash", "color": GREY, "width": 1})
+    corners = {
+        "fix first": (0.01, 0.99, "left", "top"),
+        "maintain": (0.99, 0.99, "right", "top"),
+        "lower priority": (0.01, 0.01, "left", "bottom"),
+        "possible overkill": (0.99, 0.01, "right", "bottom"),
+    }
+    for name, (x, y, xa, ya) in corners.items():
+        fig.add_annotation(
+            x=x, y=y, xref="paper", yref="paper", xanchor=xa, yanchor=ya, text=name.upper(),
+            showarrow=False, font={"size": 11, "color": QUADRANT_COLOURS[name]},
+        )  # fmt: skip
+    measure = df.attrs.get("performance_measure", "mean")
+    fig.update_xaxes(title_text="performance (% top-2-box)" if measure == "top2" else
+                     "performance (mean rating)")  # fmt: skip
+    fig.update_yaxes(title_text="importance (% of R²)", rangemode="tozero")
+    return _style(fig, height=height, title=title)
+
+
+def loyalty_at_stake_figure(
+    df: pd.DataFrame, *, title: str | None = None, height: int | None = None
+) -> go.Figure:
+    """Bars of loyalty at stake per touchpoint (the process optimisation list).
+
+    Args:
+        df: the table from :func:`cxlens.analysis.effort.effort_by_touchpoint`.
+        title: figure title.
+        height: pixels; default grows with the number of touchpoints.
+
+    Returns:
+        A Plotly figure with one bar trace; touchpoints flagged ``small_sample`` are grey
+        and marked "(small)".
+
+    Example:
+        >>> df = pd.DataFrame({"touchpoint": ["billing", "app"], "n": [400, 300],
+        ...     "ces": [3.9, 5.1], "loyalty_at_stake": [22.5, 0.0], "rank": [1, 2],
+        ...     "small_sample": [False, False]})
+        >>> loyalty_at_stake_figure(df).data[0].y
+        ('app', 'billing')
+    """
+    _require(
+        df, ("touchpoint", "n", "ces", "loyalty_at_stake", "small_sample"),
+        "loyalty_at_stake_figure", "effort_by_touchpoint",
+    )  # fmt: skip
+    rows = df.sort_values("loyalty_at_stake", ascending=True, kind="mergesort", na_position="first")
+    small = rows["small_sample"].astype(bool).to_numpy()
+    labels = [f"{t} (small)" if s else str(t) for t, s in zip(rows["touchpoint"], small,
+                                                               strict=True)]  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=rows["loyalty_at_stake"],
+            y=labels,
+            orientation="h",
+            marker={"color": [GREY if s else PRIMARY for s in small]},
+            customdata=np.column_stack([rows["ces"], rows["n"]]),
+            hovertemplate=(
+                "%{y}: %{x:.1f} net promoters at stake<br>CES %{customdata[0]:.2f}, "
+                "n %{customdata[1]:,}<extra></extra>"
+            ),
+            name="Loyalty at stake",
+        )
+    )
+    fig.update_xaxes(title_text="net promoters at stake if effort matched the best touchpoint")
+    return _style(fig, height=height or 120 + 36 * len(rows), title=title)
