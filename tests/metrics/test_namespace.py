@@ -152,3 +152,14 @@ def test_by_column_from_stored_segments(ws):
     a = out[(out.cluster == "a") & (out.segment == "smb")].iloc[0]
     assert (a.n, a.value) == (3, pytest.approx(100 / 3))
     assert out["n"].sum() == 6
+
+
+def test_churn_by_a_stored_segment(ws):
+    ws.con.create_table(
+        "customer_segments",
+        pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "cluster": ["a", "a", "b", "b"]}),
+    )
+    out = Metrics(ws).churn(every="month", by=["cluster"])
+    # February: c1, c2 (cluster a) at risk, c2 churned on 2024-02-10 -> 1 of 2
+    feb = out[(out.cluster == "a") & (out.period == pd.Timestamp("2024-02-01"))].iloc[0]
+    assert (feb.at_start, feb.lost) == (2, 1)

@@ -764,7 +764,7 @@ def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
     if missing:
         from cxlens.metrics.namespace import Metrics
 
-        table = Metrics(ws)._with_customer_columns(table, "responses", by)
+        table = Metrics(ws).with_customer_columns(table, "responses", by)
     return table
 
 

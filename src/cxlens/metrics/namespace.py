@@ -75,13 +75,17 @@ class Metrics:
             )
         return self._ws.table(name)
 
-    def _with_customer_columns(
+    def with_customer_columns(
         self, table: ir.Table, table_name: str, by: Sequence[str] | str | None
     ) -> ir.Table:
-        """Join the ``by`` columns that ``table`` lacks from the customer-level tables.
+        """Return ``table`` with the ``by`` columns it lacks joined from the customer tables.
 
         Looks in ``customers`` first, then in ``customer_segments`` (segments stored by
         ``ws.analysis.segments``); each is left-joined on ``customer_id`` in the engine.
+        Analyses use it to group by customer attributes the way the metrics do.
+
+        Example:
+            >>> # ws.metrics.with_customer_columns(ws.table("responses"), "responses", ["segment"])
         """
         missing = [c for c in _as_list(by) if c not in table.columns]
         if not missing:
@@ -141,20 +145,21 @@ class Metrics:
         """
         if metric in _SURVEY:
             responses = self._table("responses", metric.upper())
-            responses = self._with_customer_columns(responses, "responses", by)
+            responses = self.with_customer_columns(responses, "responses", by)
             return _SURVEY[metric](responses, by=by, every=every, **kw)
         if metric == "engagement":
             posts = self._table("posts", "engagement rate")
-            posts = self._with_customer_columns(posts, "posts", by)
+            posts = self.with_customer_columns(posts, "posts", by)
             return plan_engagement(posts, by=by, every=every, **kw)
         if metric == "churn":
             inactivity_days = kw.pop("inactivity_days", None)
             grain = "month" if every is None else every
             if inactivity_days is None:
                 customers = self._table("customers", "churn (from churned_at)")
+                customers = self.with_customer_columns(customers, "customers", by)
                 return plan_churn(customers, every=grain, by=by, **kw)
             transactions = self._table("transactions", "churn from inactivity")
-            transactions = self._with_customer_columns(transactions, "transactions", by)
+            transactions = self.with_customer_columns(transactions, "transactions", by)
             return plan_churn_from_transactions(
                 transactions, inactivity_days=inactivity_days, every=grain, by=by, **kw
             )
