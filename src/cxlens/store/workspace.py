@@ -17,6 +17,8 @@ from cxlens.schema import TABLES
 from cxlens.store.engine import Engine, engine_for
 
 if TYPE_CHECKING:
+    from cxlens.analysis.kpis import Kpis
+    from cxlens.analysis.namespace import Analysis
     from cxlens.metrics.namespace import Metrics
 
 
@@ -166,6 +168,20 @@ class Workspace:
         from cxlens.metrics.namespace import Metrics
 
         return Metrics(self)
+
+    @cached_property
+    def analysis(self) -> Analysis:
+        """Analyses: drivers, monetisation, effort, loyalty matrix, segments, insights."""
+        from cxlens.analysis.namespace import Analysis
+
+        return Analysis(self)
+
+    @cached_property
+    def kpis(self) -> Kpis:
+        """KPI definitions, their status and alerts, stored in this Workspace."""
+        from cxlens.analysis.kpis import Kpis
+
+        return Kpis(self)
 
     def close(self) -> None:
         """Close the engine connection."""
