@@ -250,46 +250,24 @@ def test_profile_rejects_an_unknown_column(hand_ws):
 
 
 @pytest.mark.spark
-@pytest.mark.slow  # a Spark session of its own: 20-45 s, most of this file's time
-def test_features_rfm_and_profiles_agree_on_spark(tmp_path, hand_ws):
-    pytest.importorskip("pyspark")
-    import os
-
-    from pyspark.sql import SparkSession
-
+def test_features_rfm_and_profiles_agree_on_spark(tmp_path, hand_ws, spark_ws):
     from cxlens.analysis.segments import rfm, segment_profile
 
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    warehouse = tmp_path / "warehouse"
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("cxlens-analysis-parity")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        ws = cxlens.Workspace(spark)
-        for name, frame in (("customers", CUSTOMERS), ("responses", RESPONSES),
-                            ("transactions", TRANSACTIONS), ("events", EVENTS)):  # fmt: skip
-            path = tmp_path / f"{name}.csv"
-            frame.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
-            ws.ingest(path, table=name)
-        pd.testing.assert_frame_equal(
-            customer_features(ws, as_of=AS_OF), customer_features(hand_ws, as_of=AS_OF),
-            check_dtype=False,
-        )  # fmt: skip
-        pd.testing.assert_frame_equal(rfm(ws, as_of=AS_OF), rfm(hand_ws, as_of=AS_OF),
-                                      check_dtype=False)  # fmt: skip
-        labels = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "tier": list("xxyy")})
-        pd.testing.assert_frame_equal(
-            segment_profile(ws, "tier", labels=labels, as_of=AS_OF, min_n=1),
-            segment_profile(hand_ws, "tier", labels=labels, as_of=AS_OF, min_n=1),
-            check_dtype=False,
-        )  # fmt: skip
-    finally:
-        spark.stop()
+    ws = spark_ws
+    for name, frame in (("customers", CUSTOMERS), ("responses", RESPONSES),
+                        ("transactions", TRANSACTIONS), ("events", EVENTS)):  # fmt: skip
+        path = tmp_path / f"{name}.csv"
+        frame.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        ws.ingest(path, table=name)
+    pd.testing.assert_frame_equal(
+        customer_features(ws, as_of=AS_OF), customer_features(hand_ws, as_of=AS_OF),
+        check_dtype=False,
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(rfm(ws, as_of=AS_OF), rfm(hand_ws, as_of=AS_OF),
+                                  check_dtype=False)  # fmt: skip
+    labels = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "tier": list("xxyy")})
+    pd.testing.assert_frame_equal(
+        segment_profile(ws, "tier", labels=labels, as_of=AS_OF, min_n=1),
+        segment_profile(hand_ws, "tier", labels=labels, as_of=AS_OF, min_n=1),
+        check_dtype=False,
+    )  # fmt: skip

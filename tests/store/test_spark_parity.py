@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,28 +9,6 @@ import pytest
 import cxlens
 
 pytestmark = pytest.mark.spark
-pyspark = pytest.importorskip("pyspark")
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("cxlens-parity")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +84,9 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(list(out.columns[:2])).reset_index(drop=True)
 
 
-def test_ingestion_and_every_core_metric_agree(spark, files, tmp_path):
+def test_ingestion_and_every_core_metric_agree(spark_ws, files, tmp_path):
     duck = cxlens.Workspace(tmp_path / "parity.duckdb")
-    sparkws = cxlens.Workspace(spark)
+    sparkws = spark_ws
     assert sparkws.engine.name == "pyspark"
     loaded = load_all(duck, files)
     assert loaded == load_all(sparkws, files)
