@@ -1,10 +1,17 @@
+import re
+import shutil
 import subprocess
 import sys
 
 import pandas as pd
+import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+import cxlens
+from cxlens.analysis.segments import rfm
 from cxlens.cli import app
+from cxlens.demo import run_demo
 from tests.conftest import write_text
 
 runner = CliRunner(env={"COLUMNS": "250"})
@@ -40,8 +47,6 @@ def test_map_and_scale_options(tmp_path):
                  "--map", "When=responded_at", "--map", "Score=nps", "--scale", "nps=1-10",
                  "-w", ws)  # fmt: skip
     assert result.exit_code == 0, result.output
-    import cxlens
-
     with cxlens.Workspace(ws) as w:
         assert sorted(w.table("responses").nps.execute()) == [0, 10]
 
@@ -106,3 +111,220 @@ def test_metrics_report_and_norms_commands(tmp_path):
 
     norms = run("norms", "nps")
     assert norms.exit_code == 0 and "Reichheld" in norms.output
+
+
+# --------------------------------------------------------------------------- analyses
+
+
+@pytest.fixture(scope="module")
+def sample_ws(tmp_path_factory):
+    """The demo's sample (1,500 customers) loaded into a workspace, built once (no report)."""
+    directory = tmp_path_factory.mktemp("sample")
+    run_demo(directory, customers=1500, months=24, seed=7, console=Console(quiet=True),
+             report=False)  # fmt: skip
+    return directory / "cxlens.duckdb"
+
+
+@pytest.fixture
+def sample_copy(sample_ws, tmp_path):
+    """A private copy of the sample workspace, for commands that write to it."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(sample_ws, copy)
+    return copy
+
+
+def flat(output: str) -> str:
+    """Output with table borders and line breaks removed, for finding wrapped text."""
+    return " ".join(re.sub(r"[│┃┏┓┗┛┡┩└┘┌┐━─╇╈┳┻┼├┤]", " ", output).split())
+
+
+def row_of(output: str, first_cell: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(f"│ {first_cell} "))
+
+
+def test_drivers_prints_the_weights_and_the_priority_matrix(sample_ws, tmp_path):
+    result = run("drivers", "--bootstrap", 200, "-w", sample_ws)
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(sample_ws) as ws:
+        imp = ws.analysis.drivers("nps", bootstrap=200, seed=0)
+        matrix = ws.analysis.priority_matrix("nps", list(imp["driver"]), importance=imp)
+    top = imp.iloc[0]
+    line = row_of(result.output, top["driver"])
+    for col in ("rescaled_weight", "ci_low", "ci_high"):
+        assert f" {top[col]:.2f} " in line, col
+    assert f"R² = {top['r_squared']:.3f}" in result.output
+    for quadrant, rows in matrix.groupby("quadrant"):
+        assert f"{quadrant}: {', '.join(rows['driver'])}" in result.output
+    out = tmp_path / "drivers.csv"
+    assert run("drivers", "--bootstrap", 200, "-w", sample_ws, "-o", out).exit_code == 0
+    written = pd.read_csv(out)
+    assert written["rescaled_weight"].tolist() == pytest.approx(imp["rescaled_weight"].tolist())
+
+
+def test_drivers_by_group_and_shapley(sample_ws):
+    result = run("drivers", "--by", "segment", "--method", "shapley", "--bootstrap", 0,
+                 "-w", sample_ws)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "small_business" in result.output
+    assert "run without --by" in result.output
+    bad = run("drivers", "--method", "lasso", "-w", sample_ws)
+    assert bad.exit_code == 1 and "unknown method 'lasso'" in bad.output
+
+
+def test_insights_prints_ranked_sentences(sample_ws, tmp_path):
+    dims = ("--dimension", "segment", "--dimension", "touchpoint")
+    result = run("insights", "--metric", "nps", "--metric", "csat", *dims, "--top", 3,
+                 "-w", sample_ws)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(sample_ws) as ws:
+        found = ws.analysis.insights(
+            metrics=("nps", "csat"), dimensions=["segment", "touchpoint"], top=3
+        )
+    assert len(found) >= 1
+    shown = flat(result.output)
+    for r in found.itertuples():
+        assert f"{r.rank} {r.score:.1f} {' '.join(r.sentence.split()[:8])}" in shown
+    out = tmp_path / "insights.csv"
+    written = run("insights", "--metric", "nps", "--dimension", "segment", "--top", 2, "-o", out,
+                  "-w", sample_ws)  # fmt: skip
+    assert written.exit_code == 0, written.output
+    assert len(pd.read_csv(out)) <= 2
+
+
+def test_loyalty_prints_the_quadrants_and_the_rules(sample_ws):
+    result = run("loyalty", "--behaviour", "value", "-w", sample_ws)
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(sample_ws) as ws:
+        summary = ws.analysis.loyalty_matrix("nps", "value").summary
+    for r in summary.itertuples():
+        line = row_of(result.output, r.quadrant)
+        assert f" {r.customers} " in line and f" {r.revenue_per_customer:.1f} " in line
+    assert "• attitude (nps)" in result.output
+    assert run("loyalty", "--behaviour", "mood", "-w", sample_ws).exit_code == 1
+
+
+def test_value_prints_groups_uplift_and_assumptions(sample_ws):
+    result = run("value", "--points", 4, "--bootstrap", 50, "-w", sample_ws)
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(sample_ws) as ws:
+        money = ws.analysis.monetization(4, n_boot=50)
+    for r in money.by_group.itertuples():
+        assert f" {r.revenue_per_customer:.1f} " in row_of(result.output, r.nps_group)
+    first = money.uplift.table.iloc[0]
+    assert f" {first['projected_revenue']:.1f} " in result.output
+    assert "value of +4 NPS points" in result.output
+    shown = flat(result.output)
+    for assumption in money.uplift.assumptions:
+        assert "• " + " ".join(assumption.split()[:10]) in shown
+
+
+def test_effort_prints_bands_and_the_touchpoint_list(sample_ws, tmp_path):
+    result = run("effort", "-w", sample_ws)
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(sample_ws) as ws:
+        touch = ws.analysis.effort().by_touchpoint
+    first = touch.iloc[0]
+    line = row_of(result.output, first["touchpoint"])
+    assert f" {first['loyalty_at_stake']:.2f} " in line
+    assert "low − high effort" in result.output
+    out = tmp_path / "effort.csv"
+    assert run("effort", "-o", out, "-w", sample_ws).exit_code == 0
+    assert pd.read_csv(out)["touchpoint"].tolist() == touch["touchpoint"].tolist()
+
+
+def test_segments_save_for_grouping_unless_told_not_to(sample_copy, tmp_path):
+    dry = run("segments", "--k", 3, "--no-save", "-w", sample_copy)
+    assert dry.exit_code == 0, dry.output
+    assert "not saved" in dry.output
+    with cxlens.Workspace(sample_copy) as ws:
+        assert not ws.has_table("customer_segments")
+        rfm_counts = rfm(ws)["rfm_segment"].value_counts()
+    assert "clusters (k = 3" in dry.output
+    assert f" {rfm_counts.iloc[0]} " in row_of(dry.output, rfm_counts.index[0])
+    labels = tmp_path / "labels.csv"
+    saved = run("segments", "--k", 3, "-o", labels, "-w", sample_copy)
+    assert saved.exit_code == 0, saved.output
+    assert "--by rfm_segment or --by cluster" in saved.output
+    assert {"customer_id", "rfm_segment", "cluster"} <= set(pd.read_csv(labels).columns)
+    by_cluster = run("metrics", "nps", "--by", "cluster", "-w", sample_copy)
+    assert by_cluster.exit_code == 0 and "C3" in by_cluster.output
+
+
+def expected_status(value: float, low: float, high: float, target: float, band: float) -> str:
+    """KPI status by hand (higher is better), as docs/analysis-insights.md states the rule."""
+    gap = value - target
+    if gap >= 0:
+        return "on track"
+    return "at risk" if -gap <= band or low <= target <= high else "off track"
+
+
+def test_kpis_define_status_list_load_remove_and_alerts(sample_copy, tmp_path):
+    w = ("-w", sample_copy)
+    assert run("kpis", "define", "NPS", "--metric", "nps", "--target", 30, "--band", 5,
+               "--owner", "CX team", *w).exit_code == 0  # fmt: skip
+    smb = run("kpis", "define", "SMB NPS", "--metric", "nps", "--target", 10, "--filter",
+              "segment=small_business", "--deadline", "2026-06-30", *w)  # fmt: skip
+    assert smb.exit_code == 0 and "segment = small_business" in smb.output
+    status = run("kpis", "status", "--as-of", "2026-01-01", *w)
+    assert status.exit_code == 0, status.output
+    with cxlens.Workspace(sample_copy) as ws:
+        overall = ws.metrics.nps(every="month")
+        by_segment = ws.metrics.nps(by=["segment"], every="month")
+    dec = pd.Timestamp("2025-12-01")  # the latest month that ended by 2026-01-01
+    everyone = overall[overall["period"] == dec].iloc[0]
+    smb_row = by_segment[(by_segment["period"] == dec)
+                         & (by_segment["segment"] == "small_business")].iloc[0]  # fmt: skip
+    for name, row, target, band in (("NPS", everyone, 30, 5), ("SMB NPS", smb_row, 10, 0)):
+        line = row_of(status.output, name)
+        assert f" {row['value']:.2f} " in line and "2025-12-01" in line
+        want = expected_status(row["value"], row["ci_low"], row["ci_high"], target, band)
+        assert f" {want} " in line, (name, want, line)
+
+    listed = run("kpis", "list", *w)
+    assert "CX team" in listed.output and "segment = small_business" in listed.output
+    yaml_file = write_text(
+        tmp_path / "kpis.yaml",
+        "- {name: Monthly churn, metric: churn, target: 1.5, warning_band: 0.25}\n",
+    )
+    loaded = run("kpis", "load", yaml_file, *w)
+    assert (
+        loaded.exit_code == 0 and "Monthly churn" in loaded.output and "KPIs (3)" in loaded.output
+    )
+    assert run("kpis", "remove", "SMB NPS", *w).exit_code == 0
+    gone = run("kpis", "remove", "SMB NPS", *w)
+    assert gone.exit_code == 1 and "no KPI named 'SMB NPS'" in gone.output
+
+    alerts = run("kpis", "alerts", "--no-insights", "--as-of", "2026-01-01", *w)
+    assert alerts.exit_code == 0, alerts.output
+    with cxlens.Workspace(sample_copy) as ws:
+        expected = ws.kpis.alerts(None, as_of="2026-01-01")
+    if expected.empty:
+        assert "no alerts" in alerts.output
+    for message in expected["message"]:
+        assert " ".join(message.split()[:6]) in flat(alerts.output)
+
+
+def test_kpi_errors_are_one_line(sample_copy):
+    w = ("-w", sample_copy)
+    bad_column = run("kpis", "define", "X", "--metric", "nps", "--target", 1, "--filter",
+                     "plan_tier=gold", *w)  # fmt: skip
+    assert bad_column.exit_code == 1
+    assert "KPI filter column 'plan_tier'" in bad_column.output
+    no_value = run("kpis", "define", "X", "--metric", "nps", "--target", 1, "--filter",
+                   "segment", *w)  # fmt: skip
+    assert no_value.exit_code == 1 and "--filter needs column=value" in no_value.output
+    bad_metric = run("kpis", "define", "X", "--metric", "joy", "--target", 1, *w)
+    assert bad_metric.exit_code == 1 and "unknown KPI metric 'joy'" in bad_metric.output
+    assert "no KPI defined" in run("kpis", "status", *w).output
+    missing = run("kpis", "load", "nope.yaml", *w)
+    assert missing.exit_code == 1 and "nope.yaml" in missing.output
+
+
+def test_analysis_commands_on_an_empty_workspace_fail_clearly(tmp_path):
+    ws = tmp_path / "empty.duckdb"
+    assert run("init", "-w", ws).exit_code == 0
+    for command in ("drivers", "loyalty", "value", "effort"):
+        result = run(command, "-w", ws)
+        assert result.exit_code == 1, command
+        assert result.output.startswith("error:"), (command, result.output)
+        assert "Traceback" not in result.output

@@ -1,4 +1,4 @@
-"""The demo job: sample data -> Workspace -> core metrics -> HTML report, with progress.
+"""The demo job: sample data -> Workspace -> metrics and analyses -> HTML report, with progress.
 
 This is what `make demo` and `cxlens demo` run; it is the whole data flow end to end on the
 embedded DuckDB engine.
@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from cxlens.store.workspace import Workspace
 
@@ -26,11 +27,14 @@ def run_demo(
     months: int = 24,
     seed: int = 7,
     console: Console | None = None,
+    report: bool = True,
 ) -> Path:
     """Generate the sample data set, load it, print the headline metrics, write the report.
 
-    Returns the path of the HTML report. Running it twice reuses the files and the
-    Workspace: the loads are recognised as already done.
+    After the headline metrics it prints the top three insights and NPS drivers. Returns
+    the path of the HTML report (``directory / "report.html"``, not written when
+    ``report`` is False). Running it twice reuses the files and the Workspace: the loads
+    are recognised as already done.
 
     Example:
         >>> run_demo(Path("demo"), customers=500)  # doctest: +SKIP
@@ -65,15 +69,22 @@ def run_demo(
         bar.update(task, total=bar.tasks[task].completed or 1)
         bar.console.print("  " + result.summary())
     console.print(headline_table(ws))
-    with console.status("writing the HTML report"):
-        report = build_report(ws, directory / "report.html", client="Northwind Connect (sample)")
-    console.print(f"\nreport: [bold]{report}[/] (open it in a browser; it works offline)")
+    with console.status("scanning for changes and drivers"):
+        highlights = analysis_highlights(ws)
+    for line in highlights:
+        console.print(line, highlight=False)
+    page = directory / "report.html"
+    if report:
+        with console.status("writing the HTML report (metrics and analyses)"):
+            build_report(ws, page, client="Northwind Connect (sample)")
+        console.print(f"\nreport: [bold]{page}[/] (open it in a browser; it works offline)")
     console.print(
         f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "
-        f"segment --every quarter -w {directory / 'cxlens.duckdb'}"
+        f"segment --every quarter -w {directory / 'cxlens.duckdb'}; cxlens drivers, "
+        "insights, value, loyalty, effort, segments, kpis (same -w)"
     )
     ws.close()
-    return report
+    return page
 
 
 def headline_table(ws: Workspace) -> Table:
@@ -99,6 +110,39 @@ def headline_table(ws: Workspace) -> Table:
             benchmark_line(name.split()[0], float(row["value"])),
         )
     return table
+
+
+def analysis_highlights(ws: Workspace, top: int = 3) -> list[Text]:
+    """Return a few lines: the top insight sentences and the top NPS drivers.
+
+    An analysis the workspace cannot support (no driver columns, too little data) is left
+    out; the report explains why.
+
+    Example:
+        >>> [line.plain for line in analysis_highlights(ws)][0]  # doctest: +SKIP
+        'what changed (top 3):'
+    """
+    from cxlens.errors import CxlensError
+
+    lines: list[Text] = []
+    try:
+        found = ws.analysis.insights(top=top)
+    except CxlensError:
+        found = None
+    if found is not None and not found.empty:
+        lines.append(Text(f"what changed (top {min(top, len(found))}):", style="bold"))
+        lines += [Text(f"  {i}. {s}") for i, s in enumerate(found["sentence"].head(top), 1)]
+    try:
+        drivers = ws.analysis.drivers("nps", bootstrap=0)
+    except CxlensError:
+        drivers = None
+    if drivers is not None and not drivers.empty:
+        shown = ", ".join(
+            f"{str(r.driver).removeprefix('driver_')} {r.rescaled_weight:.1f}%"
+            for r in drivers.head(top).itertuples()
+        )
+        lines.append(Text.assemble(("what drives NPS (share of R²): ", "bold"), shown))
+    return lines
 
 
 def benchmark_line(metric: str, value: float) -> str:

@@ -163,7 +163,11 @@ def png_info(path: Path) -> tuple[int, int, int]:
 
 
 def main(out: str = "docs/report.png") -> None:
-    """Build the report on a generated sample and save a full-page screenshot to ``out``."""
+    """Build the report on a generated sample and save a full-page screenshot to ``out``.
+
+    The sample has customers, responses, transactions and posts, and two KPIs, so every
+    section but the (optional) saved segments is drawn.
+    """
     import cxlens
     from cxlens.report import build_report
     from cxlens.sample import generate, write_sample
@@ -172,8 +176,12 @@ def main(out: str = "docs/report.png") -> None:
         folder = Path(tmp)
         paths = write_sample(generate(customers=3000, months=24, seed=7), folder / "data")
         with cxlens.Workspace(folder / "ws.duckdb") as ws:
-            for table in ("customers", "responses", "posts"):
+            for table in ("customers", "responses", "transactions", "posts"):
                 ws.ingest(paths[table], table=table)
+            ws.kpis.define("NPS", "nps", 30, warning_band=3, owner="CX team")
+            ws.kpis.define("SMB billing NPS", "nps", 15, warning_band=5,
+                           filter={"segment": "small_business", "touchpoint": "billing"},
+                           deadline="2026-06-30", owner="billing team")  # fmt: skip
             page = build_report(ws, folder / "report.html", client="Northwind Connect")
         hooked = with_error_hook(page, folder / "hooked.html")
         dom = dump_dom(hooked, folder / "profile")

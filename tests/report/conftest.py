@@ -20,12 +20,17 @@ def write_sources(
     months: int = 12,
     responses_per_month: int = 120,
     posts: bool = True,
+    analyses: bool = True,
     seed: int = 7,
 ) -> dict[str, Path]:
     """Write customers.csv, responses.csv (and posts.csv) with a planted NPS drop.
 
     NPS sits near +20 and falls to about -15 in month ``months - 3`` (an outage), then
-    recovers; enterprise customers are few, so their groups are small samples.
+    recovers; enterprise customers are few, so their groups are small samples. With
+    ``analyses`` the responses also get a touchpoint and three driver ratings that track
+    NPS (reliability closely, price loosely), and transactions.csv holds purchases whose
+    number grows with the customer's NPS; these are drawn from a second generator, so the
+    metric columns are the same either way.
     """
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2024-01-01")
@@ -64,6 +69,29 @@ def write_sources(
         }
     )
     paths = {"customers": folder / "customers.csv", "responses": folder / "responses.csv"}
+    if analyses:
+        extra = np.random.default_rng(seed + 1)
+        resp["touchpoint"] = extra.choice(["app", "billing", "support", "onboarding"], n,
+                                          p=[0.4, 0.25, 0.25, 0.1])  # fmt: skip
+        for name, noise in (("reliability", 0.6), ("support", 1.0), ("price", 1.8)):
+            rating = 1 + 0.4 * nps + extra.normal(0, noise, n)
+            resp[f"driver_{name}"] = np.clip(np.round(rating), 1, 5)
+        mean_nps = pd.Series(nps).groupby(who).mean().reindex(range(customers)).fillna(7.0)
+        rate = np.clip(1.0 + 0.5 * (mean_nps.to_numpy() - 5.0), 0.2, None)
+        count = extra.poisson(rate * months / 2)
+        buyer = np.repeat(np.arange(customers), count)
+        k = len(buyer)
+        paid = start + pd.to_timedelta(np.sort(extra.uniform(0, span, k)), unit="s")
+        trans = pd.DataFrame(
+            {
+                "transaction_id": [f"T{i:06d}" for i in range(k)],
+                "customer_id": [ids[i] for i in buyer],
+                "occurred_at": paid.strftime("%Y-%m-%d %H:%M:%S"),
+                "amount": np.round(extra.lognormal(4.0, 0.5, k), 2),
+            }
+        )
+        paths["transactions"] = folder / "transactions.csv"
+        trans.to_csv(paths["transactions"], index=False)
     cust.to_csv(paths["customers"], index=False)
     resp.to_csv(paths["responses"], index=False)
     if posts:
@@ -94,6 +122,15 @@ def load_workspace(folder: Path, **kw: object) -> cxlens.Workspace:
         result = ws.ingest(path, table=table)
         assert result.rows_quarantined == 0, ws.quarantine().head()
     return ws
+
+
+def add_segments_and_kpis(ws: cxlens.Workspace) -> None:
+    """Save RFM segments and define two KPIs, so the report shows those sections too."""
+    from cxlens.analysis.segments import rfm, save_segments
+
+    save_segments(ws, rfm(ws))
+    ws.kpis.define("NPS", "nps", 30, warning_band=5, owner="CX team")
+    ws.kpis.define("SMB NPS", "nps", 10, filter={"segment": "small_business"})
 
 
 @pytest.fixture
@@ -138,3 +175,21 @@ def segment_df() -> pd.DataFrame:
             "detractors": [230, 2, 131],
         }
     )
+
+
+@pytest.fixture(scope="session")
+def analysed(tmp_path_factory) -> tuple[Path, Path]:
+    """One report with every section (segments and KPIs too), built once for the session.
+
+    Returns (report path, folder holding ws.duckdb); the report sits alone in ``out/``.
+    """
+    from cxlens.report import build_report
+
+    folder = tmp_path_factory.mktemp("full")
+    ws = load_workspace(folder)
+    add_segments_and_kpis(ws)
+    try:
+        out = build_report(ws, folder / "out" / "report.html", client="Northwind <Connect> & Co")
+    finally:
+        ws.close()
+    return out, folder

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cxlens.report import build_report
 from tests.report import chromium
-from tests.report.conftest import load_workspace
-from tests.report.test_build import ALL_CHARTS
+from tests.report.test_build import ALL_CHARTS, ANALYSIS_CHARTS
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,13 +20,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> tuple[Path, str, Path]:
+def rendered(analysed, tmp_path_factory) -> tuple[Path, str, Path]:
+    page, _ = analysed
     folder = tmp_path_factory.mktemp("browser")
-    ws = load_workspace(folder)
-    try:
-        page = build_report(ws, folder / "report.html", client="Northwind Connect")
-    finally:
-        ws.close()
     hooked = chromium.with_error_hook(page, folder / "hooked.html")
     dom = chromium.dump_dom(hooked, folder / "profile")
     return page, dom, folder
@@ -48,9 +42,21 @@ def test_every_chart_was_drawn_as_svg(rendered):
     for div in ALL_CHARTS:
         drawn = classes[div]
         assert "main-svg" in drawn, f"{div}: Plotly drew no SVG"
-        assert "trace" in drawn, f"{div}: no trace was drawn"
-        layer = "barlayer" if "segment" in div else "scatterlayer"
+        layer = ANALYSIS_CHARTS.get(div) or ("barlayer" if "segment" in div else "scatterlayer")
         assert layer in drawn, f"{div}: no {layer}"
+        trace = "hm" if layer == "heatmaplayer" else "trace"  # a heatmap draws one image
+        assert trace in drawn, f"{div}: no trace was drawn"
+
+
+def test_analysis_sections_are_rendered(rendered):
+    _, dom, _ = rendered
+    for section_id in ("kpi-status", "insights", "drivers", "effort", "loyalty", "value",
+                       "customer-segments"):  # fmt: skip
+        assert f'<section id="{section_id}">' in dom, section_id
+    # the quadrant names of the loyalty matrix are drawn as SVG annotations
+    matrix = dom.split('id="chart-loyalty-matrix"')[1].split("</section>")[0]
+    for quadrant in ("loyalists", "mercenaries", "hostages", "defectors"):
+        assert quadrant in matrix
 
 
 def test_significant_changes_are_annotated_in_the_drawn_chart(rendered):

@@ -14,10 +14,22 @@ import cxlens
 from cxlens.report import build_report, collect_metrics
 from tests.report.conftest import load_workspace, write_sources
 
-ALL_CHARTS = [
+METRIC_CHARTS = [
     *(f"chart-trend-{m}" for m in ("nps", "csat", "ces", "churn", "engagement")),
     *(f"chart-segment-{m}" for m in ("nps", "csat", "ces", "churn")),
 ]
+#: Chart div of each analysis section -> the Plotly layer its traces are drawn in.
+ANALYSIS_CHARTS = {
+    "chart-drivers-importance": "barlayer",
+    "chart-drivers-priority": "scatterlayer",
+    "chart-effort-touchpoints": "barlayer",
+    "chart-loyalty-matrix": "heatmaplayer",
+    "chart-value-groups": "barlayer",
+    "chart-value-uplift": "barlayer",
+    "chart-value-correlations": "scatterlayer",
+    "chart-segments-rfm-segment": "scatterlayer",
+}
+ALL_CHARTS = [*METRIC_CHARTS, *ANALYSIS_CHARTS]
 
 
 class Resources(HTMLParser):
@@ -42,13 +54,8 @@ class Resources(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory) -> tuple[Path, str, Path]:
-    folder = tmp_path_factory.mktemp("full")
-    ws = load_workspace(folder)
-    try:
-        out = build_report(ws, folder / "out" / "report.html", client="Northwind <Connect> & Co")
-    finally:
-        ws.close()
+def full(analysed) -> tuple[Path, str, Path]:
+    out, folder = analysed
     return out, out.read_text(encoding="utf-8"), folder
 
 
@@ -147,8 +154,8 @@ def test_missing_tables_are_skipped_with_notes(tmp_path):
 
 
 def test_missing_by_column_is_a_note_not_a_failure(tmp_path):
-    ws = load_workspace(tmp_path, posts=False)
-    out = build_report(ws, tmp_path / "r.html", by="plan_tier")
+    ws = load_workspace(tmp_path, posts=False, analyses=False)
+    out = build_report(ws, tmp_path / "r.html", by="plan_tier", analyses=False)
     ws.close()
     page = out.read_text(encoding="utf-8")
     assert "The comparison by &#x27;plan_tier&#x27; is not shown." in page
@@ -157,8 +164,10 @@ def test_missing_by_column_is_a_note_not_a_failure(tmp_path):
 
 
 def test_by_none_leaves_the_comparison_out(tmp_path):
-    ws = load_workspace(tmp_path, posts=False, months=4)
-    out = build_report(ws, tmp_path / "r.html", by=None, every="quarter", title="Q report")
+    ws = load_workspace(tmp_path, posts=False, months=4, analyses=False)
+    out = build_report(
+        ws, tmp_path / "r.html", by=None, every="quarter", title="Q report", analyses=False
+    )
     ws.close()
     page = out.read_text(encoding="utf-8")
     assert 'id="segments"' not in page

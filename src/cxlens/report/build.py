@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING
 import plotly.offline
 
 import cxlens
+from cxlens.report.analyses import (
+    PART_ORDER,
+    REPORT_BOOTSTRAP,
+    REPORT_TOP_INSIGHTS,
+    AnalysisPart,
+    analysis_parts,
+)
 from cxlens.report.collect import collect_metrics
 from cxlens.report.sections import (
     kpi_section,
@@ -19,7 +26,7 @@ from cxlens.report.sections import (
     trend_section,
 )
 from cxlens.report.spec import GRAIN_NAMES
-from cxlens.report.template import page_html
+from cxlens.report.template import Section, page_html
 
 if TYPE_CHECKING:
     from cxlens.store.workspace import Workspace
@@ -36,6 +43,9 @@ def build_report(
     industry: str | None = None,
     confidence: float = 0.95,
     min_n: int = 30,
+    analyses: bool = True,
+    bootstrap: int = REPORT_BOOTSTRAP,
+    top_insights: int = REPORT_TOP_INSIGHTS,
 ) -> Path:
     """Write a self-contained HTML report of the workspace's CX metrics.
 
@@ -46,6 +56,13 @@ def build_report(
     the ``by`` groups (small groups grey and not ranked), a methods note and the data
     lineage. A metric whose table or columns are missing is skipped with a note, and so is
     the comparison when no table has the ``by`` column.
+
+    With ``analyses`` (the default) it adds, from :mod:`cxlens.analysis`: the KPIs' status
+    (when KPIs are defined), "What changed" (the top insights as sentences), "What drives
+    NPS" (driver importance and the priority matrix), "Customer effort", "Loyalty matrix",
+    "What NPS is worth" and "Customer segments" (when segments were saved; clustering is
+    not re-run). Each is replaced by a note when its data is missing or it fails; none can
+    fail the report.
 
     Args:
         ws: the Workspace to report on.
@@ -58,6 +75,10 @@ def build_report(
         industry: industry whose benchmarks to compare with, plus all-industry ones.
         confidence: confidence level of intervals and change tests.
         min_n: periods and groups with fewer observations are flagged as small samples.
+        analyses: add the analysis sections (False: metrics only, as fast as before).
+        bootstrap: resamples for the driver intervals and the value correlations (200
+            keeps a 20,000-customer report to seconds; the Python API defaults to 1,000).
+        top_insights: insights listed under "What changed".
 
     Returns:
         The path of the written file.
@@ -77,11 +98,25 @@ def build_report(
     results, notes = collect_metrics(
         ws, every=every, by=by, industry=industry, confidence=confidence, min_n=min_n
     )
+    parts: dict[str, AnalysisPart] = {}
+    if analyses:
+        parts = analysis_parts(
+            ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap,
+            top_insights=top_insights,
+        )  # fmt: skip
+
+    def part(key: str) -> Section | None:
+        return parts[key].section if key in parts else None
+
+    extra_methods = [item for key in PART_ORDER if key in parts for item in parts[key].methods]
     sections = [
         kpi_section(results, notes, every, confidence),
+        part("kpis"),
+        part("insights"),
         trend_section(results, every, confidence, min_n),
         segment_section(results, by, confidence, min_n) if by is not None else None,
-        methods_section(results, every, confidence, min_n),
+        *(part(key) for key in ("drivers", "effort", "loyalty", "value", "segments")),
+        methods_section(results, every, confidence, min_n, extra=extra_methods),
         lineage_section(ws),
     ]
     now = datetime.now(UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -266,9 +267,16 @@ def segment_section(
 
 
 def methods_section(
-    results: list[MetricResult], every: str, confidence: float, min_n: int
+    results: list[MetricResult],
+    every: str,
+    confidence: float,
+    min_n: int,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> Section:
     """Write definitions, interval methods, n per metric and the benchmarks' sources.
+
+    ``extra`` adds (term, description) pairs after the metric definitions: the methods of
+    the analysis sections (see :mod:`cxlens.report.analyses`).
 
     Example:
         >>> methods_section([], "month", 0.95, 30).title
@@ -298,6 +306,7 @@ def methods_section(
             f"Periods and groups with fewer than {min_n} observations are flagged; their "
             "intervals are wide and they are not ranked.",
         ),
+        *extra,
     ]
     body = definitions_html(items)
     rows = []

@@ -25,6 +25,17 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+class Trusted(str):
+    """HTML built by this module's functions, inserted by :func:`table_html` as it is.
+
+    Example:
+        >>> table_html(["status"], [[Trusted(pill_html("on track", "good"))]]).count("<span")
+        1
+    """
+
+    __slots__ = ()
+
+
 @cache
 def _page_template() -> Template:
     return Template(files("cxlens.report").joinpath("template.html").read_text("utf-8"))
@@ -169,6 +180,8 @@ def table_html(
 ) -> str:
     """Render a plain table; cells are escaped, ``numeric`` columns are right-aligned.
 
+    A cell that is :class:`Trusted` HTML (e.g. from :func:`pill_html`) goes in as it is.
+
     Example:
         >>> table_html(["a", "n"], [["x", 3]], numeric=[1]).count("<tr>")
         2
@@ -178,15 +191,42 @@ def table_html(
     def cls(i: int) -> str:
         return ' class="num"' if i in num else ""
 
+    def cell(value: object) -> str:
+        return value if isinstance(value, Trusted) else esc(value)
+
     head = "".join(f"<th{cls(i)}>{esc(c)}</th>" for i, c in enumerate(columns))
     body = "\n".join(
-        "<tr>" + "".join(f"<td{cls(i)}>{esc(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(f"<td{cls(i)}>{cell(v)}</td>" for i, v in enumerate(row)) + "</tr>"
         for row in rows
     )
     return (
         f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
         "</tbody></table></div>"
     )
+
+
+def pill_html(text: str, tone: str = "") -> Trusted:
+    """Render a small coloured label; ``tone`` is "good", "warn", "bad" or "".
+
+    Example:
+        >>> pill_html("off track", "bad")
+        '<span class="pill bad">off track</span>'
+    """
+    cls = f"pill {tone}".strip()
+    return Trusted(f'<span class="{esc(cls)}">{esc(text)}</span>')
+
+
+def list_html(items: Sequence[str], *, ordered: bool = False, cls: str = "") -> str:
+    """Render plain-text items as a bulleted (or numbered) list.
+
+    Example:
+        >>> list_html(["a", "<b>"]).count("<li>"), "&lt;b&gt;" in list_html(["<b>"])
+        (2, True)
+    """
+    tag = "ol" if ordered else "ul"
+    attr = f' class="{esc(cls)}"' if cls else ""
+    body = "\n".join(f"<li>{esc(item)}</li>" for item in items)
+    return f"<{tag}{attr}>\n{body}\n</{tag}>"
 
 
 def definitions_html(items: Sequence[tuple[str, str]]) -> str:
