@@ -16,15 +16,7 @@ from plotly.subplots import make_subplots
 
 from cxlens.analysis.segments import RFM_GRID
 from cxlens.errors import SchemaError
-
-INK = "#1f2933"
-MUTED = "#6b7785"
-PRIMARY = "#1f4e79"
-GOOD = "#1a7f37"
-BAD = "#b42318"
-GREY = "#b8c0cc"
-GRID = "#e6e9ee"
-FONT = "Inter, 'Segoe UI', -apple-system, Roboto, 'Helvetica Neue', Arial, sans-serif"
+from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 
 #: Colour of each NPS group and loyalty quadrant.
 GROUP_COLOURS: dict[str, str] = {

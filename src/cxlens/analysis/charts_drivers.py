@@ -14,15 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cxlens.errors import SchemaError
-
-INK = "#1f2933"
-MUTED = "#6b7785"
-PRIMARY = "#1f4e79"
-GOOD = "#1a7f37"
-BAD = "#b42318"
-GREY = "#b8c0cc"
-GRID = "#e6e9ee"
-FONT = "Inter, 'Segoe UI', -apple-system, Roboto, 'Helvetica Neue', Arial, sans-serif"
+from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 
 #: Marker colour of each priority quadrant.
 QUADRANT_COLOURS: dict[str, str] = {

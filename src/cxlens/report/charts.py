@@ -15,21 +15,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cxlens.errors import SchemaError
+from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 from cxlens.report.spec import METRICS, MetricSpec, format_period
 
-#: Palette shared by the charts and the HTML template.
-INK = "#1f2933"
-MUTED = "#6b7785"
-PRIMARY = "#1f4e79"
+#: Fill of the interval bands (PRIMARY at 14%).
 BAND = "rgba(31, 78, 121, 0.14)"
-GOOD = "#1a7f37"
-BAD = "#b42318"
-GREY = "#b8c0cc"
-GRID = "#e6e9ee"
-FONT = (
-    "Inter, 'Segoe UI', -apple-system, BlinkMacSystemFont, Roboto, 'Helvetica Neue', Arial, "
-    "sans-serif"
-)
 
 #: Trace names the tests and the report rely on.
 SIGNIFICANT_TRACE = "Significant change"
