@@ -15,13 +15,15 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from benchmarks import core_metrics
+from benchmarks import core_metrics, drivers, insights
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.results import DEFAULT_RESULTS, results_table, save_results
 
 #: Benchmark name -> (function running it, its default row count).
 BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     core_metrics.NAME: (core_metrics.run, core_metrics.DEFAULT_ROWS),
+    drivers.NAME: (drivers.run, drivers.DEFAULT_ROWS),
+    insights.NAME: (insights.run, insights.DEFAULT_ROWS),
 }
 
 
@@ -33,7 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run only this benchmark")
     parser.add_argument(
-        "--rows", type=int, help="rows to generate (default: each benchmark's own, 10,000,000)"
+        "--rows",
+        type=int,
+        help="rows to generate (default: each benchmark's own: "
+        + ", ".join(f"{name} {rows:,}" for name, (_, rows) in BENCHMARKS.items())
+        + ")",
     )
     parser.add_argument("--seed", type=int, default=core_metrics.DEFAULT_SEED)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")

@@ -17,18 +17,15 @@ Example:
 
 from __future__ import annotations
 
-import os
-import platform
-import sys
 import tempfile
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.common import SUBJECT, DisagreementError, build_entry, quiet
 from benchmarks.core_metrics_impls import BY, METRICS, factories
 from benchmarks.data import DEFAULT_DATA_DIR, ensure_dataset
 from benchmarks.measure import Measurement, measure
@@ -37,7 +34,6 @@ from benchmarks.workspace import ensure_workspace
 NAME = "core-metrics"
 DEFAULT_ROWS = 10_000_000
 DEFAULT_SEED = 20240601
-SUBJECT = "cxlens"
 BASELINES = ("duckdb-sql", "pandas")
 
 #: Targets printed beside the figures (not asserted): the highest acceptable
@@ -52,10 +48,6 @@ STRICT = ("n", "value")
 ALL_FIGURES = ("n", "value", "ci_low", "ci_high", "change", "p_value")
 RTOL = 1e-9
 ATOL = 1e-8
-
-
-class DisagreementError(AssertionError):
-    """Two implementations gave different figures for the same segment and month."""
 
 
 def run(
@@ -92,7 +84,7 @@ def run(
     )
     notes = check_agreement({name: m.results for name, m in measured.items()})
     for note in notes:
-        (log or _quiet)(f"core-metrics: note: {note}")
+        (log or quiet)(f"core-metrics: note: {note}")
     return make_entry(rows, seed, repeat, warmup, measured, notes)
 
 
@@ -111,7 +103,7 @@ def measure_all(
     Returns:
         ``{implementation: Measurement}`` for cxlens and the baselines, with their frames.
     """
-    say = log or _quiet
+    say = log or quiet
     say(f"core-metrics: data for {rows:,} responses (seed {seed})")
     ds = ensure_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
@@ -124,10 +116,6 @@ def measure_all(
             )
             say(f"core-metrics: {name}: best {measured[name].best:.3f} s")
     return measured
-
-
-def _quiet(_line: str) -> None:
-    """Discard a progress line."""
 
 
 def check_agreement(results: dict[str, dict[str, pd.DataFrame]]) -> list[str]:
@@ -209,49 +197,13 @@ def make_entry(
     notes: list[str],
 ) -> dict[str, Any]:
     """Return the results entry of one run from its measurements."""
-    subject = measured[SUBJECT]
-    baselines = {b: measured[b].best for b in BASELINES}
-    ratios = {b: subject.best / seconds for b, seconds in baselines.items()}
-    met = {f"ratio vs {b}": ratios[b] <= TARGETS["ratios"][b] for b in BASELINES}
-    met["peak_mb"] = subject.peak_mb < TARGETS["peak_mb"]
-    return {
-        "name": NAME,
-        "rows": rows,
-        "seconds": subject.best,
-        "peak_mb": round(subject.peak_mb, 1),
-        "baselines": baselines,
-        "ratios": ratios,
-        "median_seconds": {name: m.median for name, m in measured.items()},
-        "cpu_seconds": {name: m.best_cpu for name, m in measured.items()},
-        "cpu_ratios": {b: subject.best_cpu / measured[b].best_cpu for b in BASELINES},
-        "runs": {name: m.seconds for name, m in measured.items()},
-        "baseline_peak_mb": {b: round(measured[b].peak_mb, 1) for b in BASELINES},
-        "startup_mb": {name: round(m.startup_mb, 1) for name, m in measured.items()},
-        "targets": TARGETS,
-        "targets_met": met,
-        "notes": notes,
-        "seed": seed,
-        "timing": f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
-        "machine": machine(),
-    }
-
-
-def machine() -> dict[str, Any]:
-    """Return a short description of the machine and library versions."""
-    try:
-        memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError, AttributeError):
-        memory_gb = float("nan")
-    versions = {}
-    for package in ("cxlens", "duckdb", "ibis-framework", "pandas", "numpy", "pyarrow"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "memory_gb": round(memory_gb, 1),
-        "python": sys.version.split()[0],
-        "versions": versions,
-    }
+    return build_entry(
+        NAME,
+        rows,
+        seed,
+        measured,
+        BASELINES,
+        notes=notes,
+        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        targets=TARGETS,
+    )

@@ -2,7 +2,7 @@
 
 The generator is vectorised numpy with a fixed seed, written chunk by chunk so that 10 million
 rows never sit in memory at once. Files are cached under ``benchmarks/data/`` (gitignored), keyed
-by row count, seed and generator version, so a rerun reuses them. ``build_workspace`` bulk-loads
+by row count, seed and generator version, so a rerun reuses them. ``ensure_workspace`` bulk-loads
 the Parquet into a cxlens Workspace DuckDB file with the canonical columns and lineage.
 
 The data has the shape of a real survey programme: about 50,000 customers in four segments with
@@ -88,6 +88,11 @@ class Dataset:
     def key(self) -> str:
         """The cache key: size, seed and generator version."""
         return f"{self.rows}-s{self.seed}-v{GENERATOR_VERSION}"
+
+    @property
+    def tables(self) -> dict[str, Path]:
+        """Canonical table -> Parquet file, in the order the Workspace loads them."""
+        return {"customers": self.customers, "responses": self.responses}
 
 
 def customer_count(rows: int) -> int:

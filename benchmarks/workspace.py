@@ -3,9 +3,13 @@
 Ingestion speed is not what the benchmarks measure, so the Parquet goes straight into the
 canonical tables with one ``INSERT ... SELECT FROM read_parquet`` per table instead of through
 ``ws.ingest``. The tables look exactly as an ingest leaves them: every canonical column of the
-table's schema (nullable where the data has none), the lineage columns ``_load_id``,
-``_source_file`` and ``_source_row`` (1-based, as the Parquet reader numbers rows), and one row
-per file in the ``_loads`` log.
+table's schema (nullable where the data has none), the undeclared columns the schema accepts
+(``driver_*`` ratings of ``responses``, typed as the schema types them), the lineage columns
+``_load_id``, ``_source_file`` and ``_source_row`` (1-based, as the Parquet reader numbers
+rows), and one row per file in the ``_loads`` log.
+
+A dataset is anything with a cache ``key`` and ``tables``: canonical table name -> Parquet
+file (see :class:`benchmarks.data.Dataset`).
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from benchmarks.data import Dataset
+import pyarrow.parquet as pq
+
 from cxlens import Workspace
 from cxlens.ingest.load import LOADS_COLUMNS, LOADS_TABLE, QUARANTINE_COLUMNS, QUARANTINE_TABLE
 from cxlens.schema import LINEAGE_COLUMNS, get_table
@@ -23,9 +29,24 @@ from cxlens.schema import LINEAGE_COLUMNS, get_table
 WORKSPACE_VERSION = 1
 
 
+class Dataset(Protocol):
+    """What the loader needs of a generated dataset."""
+
+    @property
+    def key(self) -> str:
+        """The cache key (size, seed, generator version)."""
+        ...
+
+    @property
+    def tables(self) -> dict[str, Path]:
+        """Canonical table name -> its Parquet file, in load order."""
+        ...
+
+
 def workspace_path(ds: Dataset) -> Path:
     """Return where the Workspace file of dataset ``ds`` is cached (next to its Parquet)."""
-    return ds.responses.parent / f"workspace-{ds.key}-w{WORKSPACE_VERSION}.duckdb"
+    first = next(iter(ds.tables.values()))
+    return first.parent / f"workspace-{ds.key}-w{WORKSPACE_VERSION}.duckdb"
 
 
 def ensure_workspace(ds: Dataset, *, rebuild: bool = False) -> Path:
@@ -50,7 +71,7 @@ def ensure_workspace(ds: Dataset, *, rebuild: bool = False) -> Path:
 
 
 def load_dataset(ds: Dataset, target: Path) -> None:
-    """Create ``responses`` and ``customers`` in a new Workspace at ``target`` and fill them."""
+    """Create the tables of ``ds`` in a new Workspace at ``target`` and fill them."""
     with Workspace(target) as ws:
         engine = ws.engine
         raw = ws.con.con  # the DuckDB connection behind Ibis
@@ -60,9 +81,13 @@ def load_dataset(ds: Dataset, target: Path) -> None:
                 (QUARANTINE_TABLE, QUARANTINE_COLUMNS),
             ):
                 engine.create_table(name, columns)
-            for table, source in (("customers", ds.customers), ("responses", ds.responses)):
+            for table, source in ds.tables.items():
                 schema = get_table(table)
-                columns = {c.name: c.dtype for c in schema.columns} | LINEAGE_COLUMNS
+                columns = {c.name: c.dtype for c in schema.columns}
+                for name in pq.read_schema(source).names:
+                    if name not in columns and schema.has_column(name):
+                        columns[name] = schema.column(name).dtype
+                columns |= LINEAGE_COLUMNS
                 engine.create_table(table, columns)
                 load_id = f"bench-{ds.key}-{table}"
                 raw.execute(
