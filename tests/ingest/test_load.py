@@ -194,3 +194,29 @@ def test_bool_and_composite_keys(ws, tmp_path):
     ws.ingest(tmp_path / "p.csv", table="posts")
     assert ws.table("posts").influencer.execute().tolist() == [True]
     assert reasons(ws)[-1] == (3, "influencer", "influencer 'maybe' is not a valid bool")
+
+
+def test_a_row_with_the_wrong_field_count_is_quarantined_and_the_rest_loads(ws, tmp_path):
+    body = (
+        "r1,c1,2024-01-05,9,5,2,ok\n"
+        "r2,c2,2024-01-06,8,4,3,extra,field\n"  # row 3: 8 fields
+        "r3,c3,2024-01-07\n"  # row 4: 3 fields
+        "r4,c4,2024-01-08,10,5,1,fine\n"
+    )
+    result = load(ws, tmp_path, body)
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 2)
+    assert sorted(ws.table("responses").response_id.execute()) == ["r1", "r4"]
+    assert reasons(ws) == [
+        (3, "row", "the row has 8 fields; the header has 7"),
+        (4, "row", "the row has 3 fields; the header has 7"),
+    ]
+    raw = ws.quarantine().set_index("source_row")["raw"]
+    assert raw[3] == "r2,c2,2024-01-06,8,4,3,extra,field"
+    assert ws.loads()["rows_quarantined"].tolist() == [2]  # one load, after the re-read
+
+
+def test_a_truncated_csv_still_stops_the_load(ws, tmp_path):
+    path = write_text(tmp_path / "t.csv", HEADER + 'r1,c1,2024-01-05,9,5,2,"never closed\n')
+    with pytest.raises(IngestError, match=r"structure is broken.*truncated"):
+        ws.ingest(path, table="responses")
+    assert ws.tables() == []

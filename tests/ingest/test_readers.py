@@ -124,3 +124,12 @@ def test_wrong_declared_encoding_is_a_clear_error(tmp_path):
 def test_unknown_extension_is_refused(tmp_path):
     with pytest.raises(IngestError, match=r"unknown file type '\.sav'"):
         SourceFile(tmp_path / "s.sav").format  # noqa: B018
+
+
+def test_row_by_row_reading_marks_rows_with_the_wrong_field_count(tmp_path):
+    path = write_text(tmp_path / "s.csv", "a;b\n1;2\n3;4;5\n\n6;7\n")
+    frame = read_all(path, tolerant=True, delimiter=";")
+    assert frame["_source_row"].tolist() == [2, 3, 5]
+    assert frame["a"].tolist()[0::2] == ["1", "6"]
+    assert frame["_row_problem"].tolist()[1] == "the row has 3 fields; the header has 2"
+    assert frame["_row_text"].tolist()[1] == "3;4;5"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from cxlens.errors import IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
-from cxlens.ingest.readers import SourceFile, read_chunks
+from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
 from cxlens.ingest.validate import PROBLEM_COLUMNS, Checked, canonical_columns, check_chunk
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
@@ -112,6 +112,7 @@ def ingest_file(
         encoding=encoding or mapping.encoding,
         delimiter=delimiter or mapping.delimiter,
         sheet=mapping.sheet,
+        tolerant=not engine.atomic,  # no rollback there: never start over after a bad row
     )
     _ = source.format  # unknown extensions fail before any work
     if not path.is_file():
@@ -121,12 +122,31 @@ def ingest_file(
     if earlier is not None:
         return LoadResult("already loaded", schema.name, path.name, earlier)
 
+    try:
+        return _load(engine, source, schema, mapping, sha, progress)
+    except StructureError:
+        # The fast CSV reader stops at a row whose field count is wrong, and the transaction
+        # rolled back: read the file again row by row, quarantining such rows.
+        tolerant = replace(source, tolerant=True)
+        return _load(engine, tolerant, schema, mapping, sha, progress)
+
+
+def _load(
+    engine: Engine,
+    source: SourceFile,
+    schema: TableSchema,
+    mapping: Mapping,
+    sha: str,
+    progress: Progress | None,
+) -> LoadResult:
+    """Read, validate and append one file inside one transaction; see the module docstring."""
+    path = source.path
     load_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
     chunks = read_chunks(source)
     first = next(chunks)
     chosen = canonical_columns(first, mapping, schema)
     _check_header(path, first, mapping, schema, chosen)
-    ignored = [c for c in first.columns if c != "_source_row" and c not in chosen]
+    ignored = [c for c in first.columns if not c.startswith("_") and c not in chosen]
     result = LoadResult("loaded", schema.name, path.name, load_id, ignored_columns=ignored)
 
     with engine.transaction():
@@ -172,7 +192,7 @@ def _check_header(
     if absent:
         raise MappingError(
             f"{path}: the mapping names columns the file does not have: {absent}; "
-            f"the file's columns are: {[c for c in first.columns if c != '_source_row']}"
+            f"the file's columns are: {[c for c in first.columns if not c.startswith('_')]}"
         )
     targets = list(chosen.values())
     twice = sorted({t for t in targets if targets.count(t) > 1})
@@ -182,7 +202,7 @@ def _check_header(
     if missing:
         raise IngestError(
             f"{path}: no column for required {missing} of table '{schema.name}'; "
-            f"the file's columns are {[c for c in first.columns if c != '_source_row']}. "
+            f"the file's columns are {[c for c in first.columns if not c.startswith('_')]}. "
             "Map them with a mapping file or --map 'Header=column' (see `cxlens suggest`)."
         )
     unscaled = [c for c in mapping.scales if c not in targets]

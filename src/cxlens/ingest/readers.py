@@ -22,6 +22,9 @@ from charset_normalizer import from_bytes
 from cxlens.errors import IngestError
 
 CHUNK_ROWS = 100_000
+#: Columns a reader adds beside the file's own: where a row came from, and for a CSV row
+#: whose field count is wrong, the problem and its raw text (see ``tolerant``).
+SOURCE_ROW, ROW_PROBLEM, ROW_TEXT = "_source_row", "_row_problem", "_row_text"
 _SAMPLE_BYTES = 1 << 20
 #: Encodings tried, in order, when a file is not UTF-8 (Russian and Chinese exports).
 _FALLBACK_ENCODINGS = ["cp1251", "gb18030", "big5", "shift_jis", "latin_1"]
@@ -43,6 +46,7 @@ class SourceFile:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    tolerant: bool = False  # read CSV row by row, marking rows with the wrong field count
 
     @property
     def format(self) -> str:
@@ -114,6 +118,10 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
         return ","
 
 
+class StructureError(IngestError):
+    """A CSV row has more or fewer fields than the header (the fast reader stops there)."""
+
+
 def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
     encoding = source.encoding or detect_encoding(path)
@@ -122,6 +130,9 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     except LookupError:
         raise IngestError(f"{path}: unknown encoding '{encoding}'") from None
     delimiter = source.delimiter or _sniff_delimiter(path, encoding)
+    if source.tolerant:
+        yield from _read_csv_row_by_row(path, encoding, delimiter, chunk_rows)
+        return
     try:
         reader = pd.read_csv(
             path,
@@ -148,10 +159,55 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     except pd.errors.EmptyDataError:
         raise IngestError(f"{path}: the file has no header row; nothing to load") from None
     except pd.errors.ParserError as exc:
-        raise IngestError(
-            f"{path}: the file's structure is broken ({_first_line(exc)}); it may be "
-            "truncated or use another delimiter. Nothing was loaded."
-        ) from None
+        if "EOF inside string" in str(exc):
+            raise _truncated(path, _first_line(exc)) from None
+        raise StructureError(f"{path}: {_first_line(exc)}") from None
+
+
+def _truncated(path: Path, detail: str) -> IngestError:
+    return IngestError(
+        f"{path}: the file's structure is broken ({detail}); it may be truncated or use "
+        "another delimiter. Nothing was loaded."
+    )
+
+
+def _read_csv_row_by_row(
+    path: Path, encoding: str, delimiter: str, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Read a CSV with the csv module; rows whose field count is wrong are marked, not fatal.
+
+    A marked row keeps its raw text in ``_row_text`` and the reason in ``_row_problem``;
+    validation sends it to quarantine. A quoted field still open at the end of the file
+    means the file is truncated: that stops the load.
+    """
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        try:
+            header = [h.strip() for h in next(reader)]
+            records: list[list[str | None]] = []
+            for fields in reader:
+                if not fields:
+                    continue
+                records.append(_record(fields, len(header), reader.line_num, delimiter))
+                if len(records) >= chunk_rows:
+                    yield _records_to_frame(records, header)
+                    records = []
+        except csv.Error as exc:
+            raise _truncated(path, f"line {reader.line_num}: {exc}") from None
+    if records:
+        yield _records_to_frame(records, header)
+
+
+def _record(fields: list[str], width: int, line: int, delimiter: str) -> list[object]:
+    if len(fields) == width:
+        return [*(f if f != "" else None for f in fields), line, None, None]
+    problem = f"the row has {len(fields)} fields; the header has {width}"
+    return [*([None] * width), line, problem, delimiter.join(fields)]
+
+
+def _records_to_frame(records: list[list[object]], header: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(records, columns=[*header, SOURCE_ROW, ROW_PROBLEM, ROW_TEXT])
+    return frame.astype({SOURCE_ROW: "int64"})
 
 
 def _first_line(exc: Exception) -> str:
@@ -257,12 +313,20 @@ def read_header(source: SourceFile) -> list[str]:
         ['Response ID', 'Score']
     """
     chunk = next(read_chunks(source, chunk_rows=1000))
-    return [c for c in chunk.columns if c != "_source_row"]
+    return [c for c in chunk.columns if not c.startswith("_")]
 
 
 def sample_values(source: SourceFile, rows: int = 1000) -> pd.DataFrame:
     """Return up to ``rows`` rows of the file as text, for suggestions and previews."""
-    return next(read_chunks(source, chunk_rows=rows)).drop(columns="_source_row")
+    chunk = next(read_chunks(source, chunk_rows=rows))
+    return chunk[[c for c in chunk.columns if not c.startswith("_")]]
 
 
-__all__ = ["SourceFile", "detect_encoding", "read_chunks", "read_header", "sample_values"]
+__all__ = [
+    "SourceFile",
+    "StructureError",
+    "detect_encoding",
+    "read_chunks",
+    "read_header",
+    "sample_values",
+]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.ingest.mapping import Mapping
+from cxlens.ingest.readers import ROW_PROBLEM, ROW_TEXT
 from cxlens.schema import Column, TableSchema
 
 _TRUE = {"true", "t", "yes", "y", "1", "да", "是"}
@@ -42,7 +43,7 @@ def canonical_columns(frame: pd.DataFrame, mapping: Mapping, schema: TableSchema
     """
     chosen: dict[str, str] = {}
     for source in frame.columns:
-        if source == "_source_row":
+        if source.startswith("_"):  # reader columns (_source_row...), never canonical
             continue
         if source in mapping.columns:
             chosen[source] = mapping.columns[source]
@@ -88,7 +89,29 @@ def check_chunk(
                 rows, none, label, None, "at least one score", f"the row has no {label} score"
             )
         )
+    if ROW_PROBLEM in frame.columns:
+        problems = _structure_problems(frame, rows, problems)
     return _split(frame, typed, problems, rows)
+
+
+def _structure_problems(
+    frame: pd.DataFrame, rows: np.ndarray, problems: list[pd.DataFrame]
+) -> list[pd.DataFrame]:
+    """Give a row with the wrong field count one reason, its structure, and no other."""
+    broken = frame[ROW_PROBLEM].notna().to_numpy()
+    if not broken.any():
+        return problems
+    kept = [p[~p["source_row"].isin(rows[broken])] for p in problems]
+    kept.append(
+        pd.DataFrame({
+            "source_row": rows[broken].astype(np.int64),
+            "column": "row",
+            "value": frame.loc[broken, ROW_TEXT].to_numpy(),
+            "rule": "field count",
+            "reason": frame.loc[broken, ROW_PROBLEM].to_numpy(),
+        })
+    )  # fmt: skip
+    return kept
 
 
 def _clean_text(values: pd.Series) -> pd.Series:
@@ -128,7 +151,7 @@ def _split(
     good = pd.DataFrame(typed, index=frame.index)[keep]
     good["_source_row"] = rows[keep]
     if len(found):
-        raw = frame.drop(columns="_source_row")
+        raw = frame[[c for c in frame.columns if not c.startswith("_")]]
         raw_by_row = {
             int(r): json.dumps(
                 {k: v for k, v in rec.items() if v is not None and v == v},
@@ -138,6 +161,9 @@ def _split(
             for r, rec in zip(rows, raw.to_dict("records"), strict=True)
             if int(r) in bad_rows
         }
+        if ROW_TEXT in frame.columns:  # a broken row's raw text is its line, not its fields
+            texts_of = dict(zip(rows, frame[ROW_TEXT], strict=True))
+            raw_by_row.update({r: texts_of[r] for r in raw_by_row if texts_of[r] is not None})
         found["raw"] = found["source_row"].map(raw_by_row)
     else:
         found["raw"] = pd.Series(dtype=object)
