@@ -1,8 +1,9 @@
 """Automatic insights: which groups changed, or differ from the rest, and by how much.
 
-The scan asks the engine for each metric by every dimension and every pair of dimensions,
-per period (``ws.metrics.nps(by=[...], every=...)`` and friends), then works on those small
-aggregated tables in pandas. Each group is tested two ways:
+The scan asks the engine once per metric for its additive counts by all scanned dimensions
+together and period (the query of ``ws.metrics.plan(metric, by=[...], every=...)``, customer
+columns joined once), sums that small table in pandas to every dimension and every pair of
+dimensions, and works on those aggregated tables. Each group is tested two ways:
 
 * "vs own past": a change point. Every candidate split period is tried; the periods from
   the split on are compared with the same periods a year earlier (when the data span two
@@ -36,13 +37,12 @@ from statsmodels.stats.multitest import multipletests
 from cxlens.analysis._pooled import (
     HIGHER_IS_BETTER,
     STATS,
-    additive,
     check_metric,
     compare,
     difference_of_differences_p,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, check_min_n, period_step
+from cxlens.metrics._common import check_every, check_min_n, execute, period_step
 from cxlens.metrics.stats import check_confidence
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ DEFAULT_DIMENSIONS: tuple[str, ...] = ("segment", "touchpoint", "plan", "region"
 #: Metrics the scan can pool from their counts.
 INSIGHT_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
 
-#: Most pairs of dimensions one scan crosses (one engine query per pair and metric).
+#: Most pairs of dimensions one scan crosses.
 MAX_PAIRS = 15
 
 #: Periods in a year for each grain: the lag of the year-over-year baseline. A day lags 364
@@ -113,8 +113,8 @@ _ADJECTIVE = {
 #: A span of periods ``[start, end)`` as indices into a metric's period grid.
 Span = tuple[int, int]
 
-#: Returns a metric's additive table (see :func:`~cxlens.analysis._pooled.additive`) by the
-#: given columns and period.
+#: Returns a metric's table of additive counts (the :data:`~cxlens.analysis._pooled.STATS`
+#: columns) by the given columns and period.
 TableSource = Callable[[str, list[str]], pd.DataFrame]
 
 
@@ -274,12 +274,62 @@ def available_dimensions(ws: Workspace, metric: str) -> list[str]:
     return cols
 
 
-def _metric_table(ws: Workspace, metric: str, by: list[str], every: str) -> pd.DataFrame:
+#: The count columns each metric's engine query aggregates (all of them add up across
+#: groups and periods; churn's ``at_start`` becomes ``n``).
+_ENGINE_COUNTS: dict[str, tuple[str, ...]] = {
+    "nps": ("n", "promoters", "passives", "detractors"),
+    "csat": ("n", "satisfied"),
+    "ces": ("n", "sum_x", "sum_x2"),
+    "churn": ("at_start", "lost"),
+}
+
+
+def _fine_table(ws: Workspace, metric: str, dims: list[str], every: str) -> pd.DataFrame:
+    """Run one engine query: the counts of ``metric`` by all of ``dims`` and period.
+
+    The metric's own plan (:meth:`~cxlens.metrics.namespace.Metrics.plan`) supplies the
+    query, customer columns joined once; only its aggregation runs (no estimates), so the
+    result holds the additive counts of :data:`_ENGINE_COUNTS`, one row per combination of
+    the dimensions' values (unknown values included) and period.
+    """
+    plan = ws.metrics.plan(metric, by=dims or None, every=every)
+    table = execute(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
+    table = table[[*dims, "period", *_ENGINE_COUNTS[metric]]].copy()
+    table["period"] = pd.to_datetime(table["period"]).astype("datetime64[us]")
     if metric == "churn":
-        table = ws.metrics.churn(every=every, by=by or None)
-    else:
-        table = getattr(ws.metrics, metric)(by=by or None, every=every)
-    return additive(metric, table)
+        table["n"] = table["at_start"]
+    return table
+
+
+def _summed(metric: str, fine: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum the fine counts of :func:`_fine_table` to the groups of ``keys`` and period.
+
+    Counts (and CES's sums of scores and of squares) add up exactly, so this gives the table
+    a query by ``keys`` would give, with the :data:`~cxlens.analysis._pooled.STATS` columns
+    as float64.
+    """
+    stats = list(STATS[metric])
+    table = fine.groupby([*keys, "period"], dropna=False, sort=False)[stats].sum()
+    table = table.reset_index()
+    for col in stats:
+        table[col] = table[col].astype("float64")
+    return table
+
+
+def _engine_source(ws: Workspace, dims: dict[str, list[str]], every: str) -> TableSource:
+    """Return a :data:`TableSource` that queries the engine once per metric.
+
+    Each metric's fine table (:func:`_fine_table`, by all its scanned dimensions) is fetched
+    on first use and every coarser table (overall, one dimension, a pair) is summed from it.
+    """
+    fine: dict[str, pd.DataFrame] = {}
+
+    def source(metric: str, by: list[str]) -> pd.DataFrame:
+        if metric not in fine:
+            fine[metric] = _fine_table(ws, metric, dims.get(metric, []), every)
+        return _summed(metric, fine[metric], by)
+
+    return source
 
 
 def _cells_of(metric: str, table: pd.DataFrame, keys: list[str], grid: _Grid) -> list[_Cell]:
@@ -667,16 +717,6 @@ def _in_line_p(parent: pd.Series, child: pd.Series, min_n: int, confidence: floa
     return float(p[0])
 
 
-def _nested(parent: pd.Series, child: pd.Series) -> bool:
-    pc, cc = parent["cell"], child["cell"]
-    return (
-        pc.metric == cc.metric
-        and parent["kind"] == child["kind"]
-        and np.sign(parent["difference"]) == np.sign(child["difference"])
-        and set(pc.conditions) < set(cc.conditions)
-    )
-
-
 def _hierarchy(
     sig: pd.DataFrame, grids: dict[str, _Grid], min_n: int, confidence: float
 ) -> pd.DataFrame:
@@ -692,26 +732,44 @@ def _hierarchy(
     sig["in_line_with"] = None
     depth = sig["cell"].map(lambda c: len(c.conditions))
     deepest = sig.assign(_depth=depth).sort_values(["_depth", "score"], ascending=False)
-    for i, parent in sig.iterrows():
-        if not parent["new"]:
+    # a cell is nested in another when they share metric, kind and sign of the difference
+    # (their "bucket") and its conditions strictly include the other's
+    cells, new = sig["cell"].to_dict(), sig["new"].astype(bool).to_dict()
+    conditions = {i: set(c.conditions) for i, c in cells.items()}
+    bucket = {
+        i: (c.metric, k, float(np.sign(d)))
+        for (i, c), k, d in zip(cells.items(), sig["kind"], sig["difference"], strict=True)
+    }
+
+    def nested(parent: Any, child: Any) -> bool:
+        """Tell whether ``child``'s cell lies within ``parent``'s (a NaN sign never matches)."""
+        same = bucket[child] == bucket[parent] and bucket[parent][2] == bucket[parent][2]
+        return child != parent and same and conditions[parent] < conditions[child]
+
+    for i in sig.index:
+        if not new[i]:
             continue
-        grid = grids[parent["cell"].metric]
-        for j, child in deepest.iterrows():
-            if j == i or not child["new"] or not _nested(parent, child):
+        grid = grids[cells[i].metric]
+        for j in deepest.index:
+            if not new[j] or not nested(i, j):
                 continue
-            diff, p = _remainder_p(parent, child, grid, min_n, confidence)
-            if not (p < alpha) or np.sign(diff) != np.sign(parent["difference"]):
+            diff, p = _remainder_p(sig.loc[i], sig.loc[j], grid, min_n, confidence)
+            if not (p < alpha) or np.sign(diff) != np.sign(sig.at[i, "difference"]):
                 sig.at[i, "explained_by"] = j
                 break
-    by_score = sig.sort_values("score", ascending=False)  # after the marks above
-    for j, child in sig.iterrows():
-        if child["kind"] != "vs own past" or child["explained_by"] is not None:
+    explained = sig["explained_by"].to_dict()  # after the marks above
+    parents = [
+        i
+        for i in sig.sort_values("score", ascending=False).index
+        if new[i] and explained[i] is None
+    ]
+    for j in sig.index:
+        if sig.at[j, "kind"] != "vs own past" or explained[j] is not None:
             continue
-        for i, parent in by_score.iterrows():
-            ok_parent = parent["new"] and parent["explained_by"] is None
-            if i == j or not ok_parent or not _nested(parent, child):
+        for i in parents:
+            if not nested(i, j):
                 continue
-            if not (_in_line_p(parent, child, min_n, confidence) < alpha):
+            if not (_in_line_p(sig.loc[i], sig.loc[j], min_n, confidence) < alpha):
                 sig.at[j, "in_line_with"] = i
                 break
     return sig
@@ -1113,7 +1171,7 @@ def insights(
     )
     scan = _Scan()
     dims = _dimensions_per_metric(ws, metrics, dimensions, scan)
-    return _run(lambda metric, by: _metric_table(ws, metric, by, every), dims, opt, scan)
+    return _run(_engine_source(ws, dims, every), dims, opt, scan)
 
 
 def _run(
