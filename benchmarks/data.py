@@ -71,7 +71,10 @@ MAX_CUSTOMERS = 50_000
 
 @dataclass(frozen=True)
 class Dataset:
-    """The cached Parquet files of one generated dataset.
+    """The cached Parquet files of one generated benchmark dataset.
+
+    ``key`` names the benchmark's data (size, seed, generator version) and ``files`` maps
+    each canonical table to its Parquet file, in the order the Workspace loads them.
 
     Example:
         >>> ds = ensure_dataset(20_000, seed=7)  # doctest: +SKIP
@@ -81,18 +84,43 @@ class Dataset:
 
     rows: int
     seed: int
-    responses: Path
-    customers: Path
-
-    @property
-    def key(self) -> str:
-        """The cache key: size, seed and generator version."""
-        return f"{self.rows}-s{self.seed}-v{GENERATOR_VERSION}"
+    key: str
+    files: dict[str, Path]
 
     @property
     def tables(self) -> dict[str, Path]:
         """Canonical table -> Parquet file, in the order the Workspace loads them."""
-        return {"customers": self.customers, "responses": self.responses}
+        return dict(self.files)
+
+    @property
+    def responses(self) -> Path:
+        """The responses Parquet file."""
+        return self.files["responses"]
+
+    @property
+    def customers(self) -> Path:
+        """The customers Parquet file (datasets without one raise KeyError)."""
+        return self.files["customers"]
+
+
+def cached_dataset(
+    rows: int,
+    seed: int,
+    data_dir: Path,
+    *,
+    version: int,
+    tables: tuple[str, ...] = ("customers", "responses"),
+    prefix: str = "",
+) -> Dataset:
+    """Return where a dataset of ``rows`` and ``seed`` is (or would be) cached.
+
+    Files are named ``{prefix}{table}-{rows}-s{seed}-v{version}.parquet``; the key is
+    ``{prefix}{rows}-s{seed}-v{version}``.
+    """
+    tail = f"{rows}-s{seed}-v{version}"
+    folder = Path(data_dir).resolve()
+    files = {t: folder / f"{prefix}{t}-{tail}.parquet" for t in tables}
+    return Dataset(rows=rows, seed=seed, key=f"{prefix}{tail}", files=files)
 
 
 def customer_count(rows: int) -> int:
@@ -102,13 +130,7 @@ def customer_count(rows: int) -> int:
 
 def dataset_paths(rows: int, seed: int, data_dir: Path = DEFAULT_DATA_DIR) -> Dataset:
     """Return where the dataset of ``rows`` and ``seed`` is (or would be) cached."""
-    key = f"{rows}-s{seed}-v{GENERATOR_VERSION}"
-    return Dataset(
-        rows=rows,
-        seed=seed,
-        responses=Path(data_dir).resolve() / f"responses-{key}.parquet",
-        customers=Path(data_dir).resolve() / f"customers-{key}.parquet",
-    )
+    return cached_dataset(rows, seed, data_dir, version=GENERATOR_VERSION)
 
 
 def ensure_dataset(rows: int, seed: int = 20240601, data_dir: Path = DEFAULT_DATA_DIR) -> Dataset:

@@ -17,7 +17,6 @@ The generator is vectorised numpy with a fixed seed, written in 1M-row chunks, a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,10 @@ from benchmarks.data import (
     DEFAULT_DATA_DIR,
     MONTHS,
     START,
+    Dataset,
     _ids,
     _write_atomically,
+    cached_dataset,
 )
 
 #: Bump when the generator changes, so cached files from an older generator are not reused.
@@ -51,42 +52,16 @@ SKIP_SHARE = 0.02
 CUSTOMERS = 50_000
 
 
-@dataclass(frozen=True)
-class DriversDataset:
-    """The cached Parquet file of one generated drivers dataset.
-
-    Example:
-        >>> ds = ensure_drivers_dataset(20_000, seed=7)  # doctest: +SKIP
-        >>> ds.responses.name
-        'drivers-responses-20000-s7-v1.parquet'
-    """
-
-    rows: int
-    seed: int
-    responses: Path
-
-    @property
-    def key(self) -> str:
-        """The cache key: benchmark, size, seed and generator version."""
-        return f"drivers-{self.rows}-s{self.seed}-v{GENERATOR_VERSION}"
-
-    @property
-    def tables(self) -> dict[str, Path]:
-        """Canonical table -> Parquet file (only ``responses``)."""
-        return {"responses": self.responses}
-
-
-def drivers_dataset_paths(
-    rows: int, seed: int, data_dir: Path = DEFAULT_DATA_DIR
-) -> DriversDataset:
+def drivers_dataset_paths(rows: int, seed: int, data_dir: Path = DEFAULT_DATA_DIR) -> Dataset:
     """Return where the drivers dataset of ``rows`` and ``seed`` is (or would be) cached."""
-    name = f"drivers-responses-{rows}-s{seed}-v{GENERATOR_VERSION}.parquet"
-    return DriversDataset(rows=rows, seed=seed, responses=Path(data_dir).resolve() / name)
+    return cached_dataset(
+        rows, seed, data_dir, version=GENERATOR_VERSION, tables=("responses",), prefix="drivers-"
+    )
 
 
 def ensure_drivers_dataset(
     rows: int, seed: int = 20240601, data_dir: Path = DEFAULT_DATA_DIR
-) -> DriversDataset:
+) -> Dataset:
     """Return the drivers dataset of ``rows`` responses, generating and caching it if missing.
 
     Args:
@@ -95,7 +70,7 @@ def ensure_drivers_dataset(
         data_dir: cache folder.
 
     Returns:
-        DriversDataset with the path of its responses Parquet.
+        Dataset with the path of its responses Parquet.
     """
     if rows < 1:
         raise ValueError(f"rows must be at least 1, not {rows}")

@@ -20,7 +20,6 @@ Vectorised numpy with a fixed seed, responses written in 1M-row chunks, cached u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,11 @@ from benchmarks.data import (
     SEGMENTS,
     START,
     TOUCHPOINTS,
+    Dataset,
     _ids,
     _pick,
     _write_atomically,
+    cached_dataset,
     customer_count,
 )
 
@@ -57,49 +58,14 @@ PLANTED = ("small_business", "billing", MONTHS - 3, -0.5)
 END = START.astype("datetime64[M]") + np.timedelta64(MONTHS, "M")
 
 
-@dataclass(frozen=True)
-class InsightsDataset:
-    """The cached Parquet files of one generated insights dataset.
-
-    Example:
-        >>> ds = ensure_insights_dataset(20_000, seed=7)  # doctest: +SKIP
-        >>> ds.responses.name
-        'insights-responses-20000-s7-v1.parquet'
-    """
-
-    rows: int
-    seed: int
-    responses: Path
-    customers: Path
-
-    @property
-    def key(self) -> str:
-        """The cache key: benchmark, size, seed and generator version."""
-        return f"insights-{self.rows}-s{self.seed}-v{GENERATOR_VERSION}"
-
-    @property
-    def tables(self) -> dict[str, Path]:
-        """Canonical table -> Parquet file, in the order the Workspace loads them."""
-        return {"customers": self.customers, "responses": self.responses}
-
-
-def insights_dataset_paths(
-    rows: int, seed: int, data_dir: Path = DEFAULT_DATA_DIR
-) -> InsightsDataset:
+def insights_dataset_paths(rows: int, seed: int, data_dir: Path = DEFAULT_DATA_DIR) -> Dataset:
     """Return where the insights dataset of ``rows`` and ``seed`` is (or would be) cached."""
-    key = f"{rows}-s{seed}-v{GENERATOR_VERSION}"
-    folder = Path(data_dir).resolve()
-    return InsightsDataset(
-        rows=rows,
-        seed=seed,
-        responses=folder / f"insights-responses-{key}.parquet",
-        customers=folder / f"insights-customers-{key}.parquet",
-    )
+    return cached_dataset(rows, seed, data_dir, version=GENERATOR_VERSION, prefix="insights-")
 
 
 def ensure_insights_dataset(
     rows: int, seed: int = 20240601, data_dir: Path = DEFAULT_DATA_DIR
-) -> InsightsDataset:
+) -> Dataset:
     """Return the insights dataset of ``rows`` responses, generating and caching it if missing.
 
     Args:
@@ -108,7 +74,7 @@ def ensure_insights_dataset(
         data_dir: cache folder.
 
     Returns:
-        InsightsDataset with the paths of its responses and customers Parquet.
+        Dataset with the paths of its responses and customers Parquet.
     """
     if rows < 1:
         raise ValueError(f"rows must be at least 1, not {rows}")
