@@ -1,0 +1,19 @@
+"""The cxlens command line (Typer + Rich).
+
+Data: init, ingest, suggest, quarantine, loads. Metrics and outputs: metrics, norms, report,
+demo. Analyses: drivers, insights, loyalty, value, effort, segments, and the ``kpis``
+sub-commands (define, list, remove, load, status, alerts).
+
+Errors print as one clear line and exit with status 1; long work shows progress.
+"""
+
+from __future__ import annotations
+
+# Each module registers its commands; the import order is the order of `cxlens --help`.
+from cxlens.cli import data  # noqa: F401
+
+# isort: split
+from cxlens.cli import analysis, kpis  # noqa: F401
+from cxlens.cli._common import app
+
+__all__ = ["app"]
