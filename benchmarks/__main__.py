@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from benchmarks import core_metrics, drivers, insights
+from benchmarks import api_load, core_metrics, drivers, insights
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.results import DEFAULT_RESULTS, results_table, save_results
 
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     core_metrics.NAME: (core_metrics.run, core_metrics.DEFAULT_ROWS),
     drivers.NAME: (drivers.run, drivers.DEFAULT_ROWS),
     insights.NAME: (insights.run, insights.DEFAULT_ROWS),
+    api_load.NAME: (api_load.run, api_load.DEFAULT_ROWS),
 }
 
 

@@ -2,7 +2,8 @@
 
 Data: init, ingest, suggest, quarantine, loads. Metrics and outputs: metrics, norms, report,
 demo. Analyses: drivers, insights, loyalty, value, effort, segments, and the ``kpis``
-sub-commands (define, list, remove, load, status, alerts).
+sub-commands (define, list, remove, load, status, alerts). Service: serve, and the ``keys``
+sub-commands (create, list, revoke).
 
 Errors print as one clear line and exit with status 1; long work shows progress.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from cxlens.cli import data  # noqa: F401
 
 # isort: split
-from cxlens.cli import analysis, kpis  # noqa: F401
+from cxlens.cli import analysis, kpis, serve  # noqa: F401
 from cxlens.cli._common import app
 
 __all__ = ["app"]

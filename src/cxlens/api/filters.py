@@ -1,0 +1,256 @@
+"""Validate a request's metric, ``by``, ``every`` and filters against the workspace's columns.
+
+Nothing from a request reaches the engine as text: column names are checked against the
+columns the metric can read (its own table, plus ``customers`` and ``customer_segments``
+joined on ``customer_id``, lineage columns excluded), values are converted to the column's
+type, and the filter runs as Ibis ``isin`` predicates (the KPI filter machinery of
+:mod:`cxlens.analysis.kpis`). Anything unknown is an ``ArgumentError``/``SchemaError``,
+which the API answers with 422 and the message.
+
+The filter applies to the rows the metric counts (responses for NPS/CSAT/CES, customers
+for churn, posts for engagement): on the table's own column with ``isin``, or on a customer
+column by keeping the rows whose ``customer_id`` is among the matching customers (a
+semi-join), as KPI filters do. The customer tables that ``by`` columns are joined from are
+not filtered themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pandas as pd
+
+from cxlens.analysis.kpis import filter_columns
+from cxlens.errors import ArgumentError, SchemaError
+from cxlens.metrics._common import GRAINS
+from cxlens.metrics.namespace import METRICS
+
+#: Most values one filter may list, and most ``by`` columns (keeps requests cheap).
+MAX_VALUES = 100
+MAX_BY = 3
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """A validated metric request.
+
+    Attributes:
+        metric: nps, csat, ces, churn or engagement.
+        by: grouping columns, each one the metric can read.
+        every: time grain or None.
+        filter: column -> values, typed as the column is.
+    """
+
+    metric: str
+    by: tuple[str, ...] = ()
+    every: str | None = None
+    filter: dict[str, list[Any]] = field(default_factory=dict)
+
+    def cache_key(self) -> tuple[Any, ...]:
+        """Return a hashable key naming this query (for the result cache)."""
+        flt = tuple(sorted((k, tuple(map(repr, v))) for k, v in self.filter.items()))
+        return (self.metric, self.by, self.every, flt)
+
+
+def check_metric(metric: str) -> str:
+    """Return ``metric`` if it is a metric the API serves, else raise ArgumentError.
+
+    Example:
+        >>> check_metric("nps")
+        'nps'
+    """
+    if metric not in METRICS:
+        raise ArgumentError(f"unknown metric {metric!r}; use one of: {', '.join(METRICS)}")
+    return metric
+
+
+def check_grain(every: str | None) -> str | None:
+    """Return ``every`` if it is a time grain (or None), else raise ArgumentError.
+
+    Example:
+        >>> check_grain("month")
+        'month'
+    """
+    if every is not None and every not in GRAINS:
+        raise ArgumentError(f"unknown time grain every={every!r}; use one of: {', '.join(GRAINS)}")
+    return every
+
+
+def parse_filters(items: list[str] | None) -> dict[str, list[str]]:
+    """Turn repeated ``column=value`` parameters into column -> values (a column may repeat).
+
+    Raises:
+        ArgumentError: an item without ``=``, an empty column or value.
+
+    Example:
+        >>> parse_filters(["segment=consumer", "segment=enterprise", "touchpoint=billing"])
+        {'segment': ['consumer', 'enterprise'], 'touchpoint': ['billing']}
+    """
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        column, sep, value = item.partition("=")
+        if not sep or not column.strip() or not value.strip():
+            raise ArgumentError(
+                f"filter must look like column=value, e.g. filter=segment=consumer; got {item!r}"
+            )
+        out.setdefault(column.strip(), []).append(value.strip())
+    return out
+
+
+def _column_type(ws: Any, table: str, column: str) -> dt.DataType:
+    if ws.has_table(table):
+        return ws.table(table).schema()[column]
+    from cxlens.schema import TABLES
+
+    return dt.dtype(TABLES[table].column(column).dtype) if table in TABLES else dt.string
+
+
+def convert(value: str, dtype: dt.DataType, column: str) -> Any:
+    """Convert a request's text ``value`` to a value of type ``dtype``.
+
+    Raises:
+        ArgumentError: the text is not a value of that type.
+
+    Example:
+        >>> convert("7", dt.int64, "nps")
+        7
+    """
+    try:
+        if dtype.is_string():
+            return value
+        if dtype.is_boolean():
+            low = value.lower()
+            if low in _TRUE or low in _FALSE:
+                return low in _TRUE
+            raise ValueError(value)
+        if dtype.is_integer():
+            return int(value)
+        if dtype.is_floating() or dtype.is_decimal():
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if dtype.is_timestamp() or dtype.is_date():
+            stamp = pd.Timestamp(value)
+            if pd.isna(stamp):
+                raise ValueError(value)
+            return stamp.date() if dtype.is_date() else stamp.to_pydatetime()
+    except (ValueError, TypeError, OverflowError):
+        raise ArgumentError(
+            f"filter value {value!r} of column '{column}' is not a {dtype}; give a value of "
+            "the column's type"
+        ) from None
+    raise ArgumentError(f"column '{column}' ({dtype}) cannot be filtered on")
+
+
+def validate(
+    ws: Any,
+    metric: str,
+    by: list[str] | None = None,
+    every: str | None = None,
+    filters: list[str] | None = None,
+) -> MetricQuery:
+    """Check a metric request against the workspace; return it validated and typed.
+
+    Args:
+        ws: the Workspace.
+        metric: the metric's name.
+        by: grouping columns.
+        every: time grain.
+        filters: ``column=value`` items.
+
+    Returns:
+        A :class:`MetricQuery`.
+
+    Raises:
+        ArgumentError: unknown metric or grain, a malformed filter or value, too many values.
+        SchemaError: a ``by`` or filter column the metric cannot read (the message lists
+            the columns it can).
+
+    Example:
+        >>> validate(ws, "nps", by=["segment"], filters=["touchpoint=billing"])  # doctest: +SKIP
+        MetricQuery(metric='nps', by=('segment',), every=None, filter={'touchpoint': ['billing']})
+    """
+    check_metric(metric)
+    check_grain(every)
+    available = filter_columns(ws, metric)
+    columns = ", ".join(available)
+    by_list = list(dict.fromkeys(by or []))
+    if len(by_list) > MAX_BY:
+        raise ArgumentError(f"at most {MAX_BY} by columns; got {len(by_list)}: {by_list}")
+    for col in by_list:
+        if col not in available:
+            raise SchemaError(
+                f"unknown by column {col!r} for {metric}; available columns: {columns}"
+            )
+    typed: dict[str, list[Any]] = {}
+    for col, values in parse_filters(filters).items():
+        if col not in available:
+            raise SchemaError(
+                f"unknown filter column {col!r} for {metric}; available columns: {columns}"
+            )
+        if len(values) > MAX_VALUES:
+            raise ArgumentError(f"filter column '{col}' lists {len(values)} values; at most 100")
+        dtype = _column_type(ws, available[col], col)
+        typed[col] = list(dict.fromkeys(convert(v, dtype, col) for v in values))
+    return MetricQuery(metric, tuple(by_list), every, typed)
+
+
+#: The table whose rows each metric counts.
+SOURCE = {"nps": "responses", "csat": "responses", "ces": "responses", "churn": "customers",
+          "engagement": "posts"}  # fmt: skip
+_CUSTOMER_TABLES = ("customers", "customer_segments")
+
+
+class FilteredWorkspace:
+    """What the metrics read of a Workspace, with the metric's source table filtered.
+
+    Args:
+        ws: the Workspace.
+        source: the table to filter (see ``SOURCE``).
+        filter: validated, typed column -> values.
+    """
+
+    def __init__(self, ws: Any, source: str, filter: dict[str, list[Any]]) -> None:
+        self._ws = ws
+        self._source = source
+        self._filter = filter
+
+    def has_table(self, name: str) -> bool:
+        """Return True when the workspace has table ``name``."""
+        return self._ws.has_table(name)
+
+    def table(self, name: str) -> ir.Table:
+        """Return table ``name``, filtered when it is the source table."""
+        table = self._ws.table(name)
+        if name != self._source:
+            return table
+        for column, values in self._filter.items():
+            if column in table.columns:
+                table = table.filter(table[column].isin(values))
+                continue
+            other = next(
+                self._ws.table(n) for n in _CUSTOMER_TABLES
+                if n != name and self._ws.has_table(n) and column in self._ws.table(n).columns
+            )  # fmt: skip
+            keep = other.filter(other[column].isin(values))
+            table = table.filter(table["customer_id"].isin(keep["customer_id"]))
+        return table
+
+
+def filtered(ws: Any, query: MetricQuery) -> Any:
+    """Return ``ws`` as the metrics see it with the query's filter applied in the engine.
+
+    Example:
+        >>> Metrics(filtered(ws, query)).nps()  # doctest: +SKIP
+    """
+    if not query.filter:
+        return ws
+    return FilteredWorkspace(ws, SOURCE[query.metric], query.filter)

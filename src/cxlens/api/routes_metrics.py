@@ -1,0 +1,149 @@
+"""Metric endpoints: one metric with grouping, grain and filters; the overview tiles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Query
+
+from cxlens.api import serialize
+from cxlens.api.deps import Access, access
+from cxlens.api.filters import MetricQuery, filtered, validate
+from cxlens.errors import NotEnoughDataError, SchemaError
+from cxlens.metrics.namespace import Metrics
+from cxlens.store.workspace import Workspace
+
+router = APIRouter(tags=["metrics"])
+
+MetricName = Literal["nps", "csat", "ces", "churn", "engagement"]
+Grain = Literal["day", "week", "month", "quarter", "year"]
+
+#: The metrics on the overview, in tile order.
+OVERVIEW_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
+TILE_FIELDS: tuple[str, ...] = ("value", "ci_low", "ci_high", "n", "small_sample")
+
+By = Annotated[
+    list[str],
+    Query(description="Grouping column (repeat for several), e.g. by=segment&by=touchpoint."),
+]
+Filters = Annotated[
+    list[str],
+    Query(
+        alias="filter",
+        description="column=value; repeat a column for several values (OR), several "
+        "columns combine with AND, e.g. filter=segment=consumer&filter=touchpoint=billing.",
+    ),
+]
+MinN = Annotated[int, Query(ge=0, le=1_000_000, description="Smaller groups are flagged.")]
+Confidence = Annotated[float, Query(gt=0.5, lt=1.0, description="Two-sided interval level.")]
+
+
+def run_metric(
+    ws: Workspace, query: MetricQuery, *, min_n: int = 30, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Return ``query``'s metric table, computed in the engine on the filtered tables.
+
+    Example:
+        >>> run_metric(ws, validate(ws, "nps", by=["segment"]))  # doctest: +SKIP
+    """
+    metrics = Metrics(filtered(ws, query))
+    by = list(query.by) or None
+    if query.metric == "churn":
+        return metrics.churn(every=query.every or "month", by=by, min_n=min_n,
+                             confidence=confidence)  # fmt: skip
+    method = getattr(metrics, query.metric)
+    return method(by=by, every=query.every, min_n=min_n, confidence=confidence)
+
+
+@router.get(
+    "/workspaces/{name}/metrics/{metric}",
+    summary="One metric, overall or by group and period, with intervals and n",
+)
+def metric(
+    metric: MetricName,
+    a: Annotated[Access, Depends(access("viewer"))],
+    by: By = [],  # noqa: B006 - FastAPI copies defaults
+    every: Annotated[Grain | None, Query(description="Time grain.")] = None,
+    filters: Filters = [],  # noqa: B006
+    min_n: MinN = 30,
+    confidence: Confidence = 0.95,
+) -> dict[str, Any]:
+    """Return the metric table: ``*by, [period], n, value, ci_low, ci_high, change, ...``.
+
+    Columns as in ``ws.metrics.<metric>()`` (see docs/metrics.md). Unknown columns in
+    ``by`` or ``filter`` are refused with 422 and the list of columns the metric can use.
+    """
+
+    def compute(ws: Workspace) -> dict[str, Any]:
+        query = validate(ws, metric, by, every, filters)
+        frame = run_metric(ws, query, min_n=min_n, confidence=confidence)
+        return {
+            "workspace": a.name,
+            "metric": metric,
+            "by": list(query.by),
+            "every": query.every or ("month" if metric == "churn" else None),
+            "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
+            **serialize.table(frame),
+        }
+
+    key = ("metric", metric, tuple(by), every, tuple(filters), min_n, confidence)
+    payload, cached = a.served.read(key, compute)
+    return payload | {"cached": cached}
+
+
+def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
+    """Return one overview tile: the metric overall (churn: its latest period) or why not.
+
+    Example:
+        >>> tile(ws, validate(ws, "nps"))["value"]  # doctest: +SKIP
+        23.4
+    """
+    out: dict[str, Any] = {"metric": query.metric}
+    try:
+        frame = run_metric(ws, query)
+    except NotEnoughDataError as exc:
+        return out | {"available": False, "reason": str(exc)}
+    if query.metric == "churn":
+        frame = frame[frame["n"] > 0].tail(1)
+    row = serialize.record(frame)
+    if row is None or row.get("value") is None:
+        return out | {"available": False, "reason": "no data in this slice"}
+    out |= {"available": True, **{k: row.get(k) for k in TILE_FIELDS}}
+    if "period" in row:
+        out["period"] = row["period"]
+    return out
+
+
+@router.get(
+    "/workspaces/{name}/overview",
+    summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest month)",
+)
+def overview(
+    a: Annotated[Access, Depends(access("viewer"))],
+    filters: Filters = [],  # noqa: B006
+) -> dict[str, Any]:
+    """Return NPS, CSAT and CES over all responses and churn in its latest month.
+
+    Each tile has value, ci_low, ci_high, n and small_sample (churn also its period), or
+    ``available: false`` with the reason (the table is not loaded, or a filter column that
+    metric cannot read, e.g. touchpoint for churn). A filter column no metric can read is
+    refused with 422.
+    """
+
+    def compute(ws: Workspace) -> dict[str, Any]:
+        tiles, refused = [], []
+        for name in OVERVIEW_METRICS:
+            try:
+                query = validate(ws, name, filters=filters)
+            except SchemaError as exc:  # e.g. a responses column for churn
+                refused.append(exc)
+                tiles.append({"metric": name, "available": False, "reason": str(exc)})
+                continue
+            tiles.append(tile(ws, query))
+        if len(refused) == len(OVERVIEW_METRICS):
+            raise refused[0]
+        return {"workspace": a.name, "tiles": tiles}
+
+    payload, cached = a.served.read(("overview", tuple(filters)), compute)
+    return payload | {"cached": cached}
