@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from benchmarks import api_load, core_metrics, drivers, insights
+from benchmarks import api_load, core_metrics, drivers, insights, text_pipeline
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.results import DEFAULT_RESULTS, results_table, save_results
 
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     drivers.NAME: (drivers.run, drivers.DEFAULT_ROWS),
     insights.NAME: (insights.run, insights.DEFAULT_ROWS),
     api_load.NAME: (api_load.run, api_load.DEFAULT_ROWS),
+    text_pipeline.NAME: (text_pipeline.run, text_pipeline.DEFAULT_ROWS),
 }
 
 

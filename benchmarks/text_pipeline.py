@@ -1,0 +1,140 @@
+"""Benchmark "text-pipeline": sentiment of a million mixed-language comments.
+
+One run: sample (or reuse) ``rows`` comments with replacement from the labelled English,
+Russian and Chinese sets (:mod:`benchmarks.text_data`; half English, a quarter each Russian
+and Chinese, 1% bad input), then time cxlens (``cxlens.text.sentiment`` on everything) and
+the "vader" baseline (VADER alone on the English part), each in a fresh subprocess
+(:mod:`benchmarks.text_pipeline_impls`). Theme assignment joins the timed work when it exists.
+
+Reported next to the times: texts per second of each, cxlens's peak memory, and accuracy and
+macro-F1 per language of the sampled comments (labels are the source sets', so the figures
+mix training and held-out Chinese reviews; docs/text.md has the held-out figures). Target:
+a million comments in under 15 minutes on 2 cores.
+
+Example:
+    >>> entry = run(rows=20_000, repeat=1, warmup=0)  # doctest: +SKIP
+    >>> sorted(entry["ratios"])
+    ['vader']
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import accuracy_score, f1_score
+
+from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.data import DEFAULT_DATA_DIR
+from benchmarks.measure import Measurement, measure
+from benchmarks.text_data import ensure_comments
+from benchmarks.text_pipeline_impls import factories
+
+NAME = "text-pipeline"
+DEFAULT_ROWS = 1_000_000
+DEFAULT_SEED = 20240611
+BASELINES = ("vader",)
+TARGET_SECONDS_PER_MILLION = 15 * 60
+
+
+def run(
+    rows: int = DEFAULT_ROWS,
+    *,
+    seed: int = DEFAULT_SEED,
+    repeat: int = 1,
+    warmup: int = 0,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    rebuild: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run the text benchmark and return its results entry.
+
+    Args:
+        rows: comments to score (1 million by default).
+        seed: sampling seed.
+        repeat: timed runs per implementation; the best is reported.
+        warmup: untimed runs before them.
+        data_dir: where the sampled comments are cached.
+        rebuild: sample the comments again even when a cached file exists.
+        log: called with a line of progress now and then.
+
+    Returns:
+        The results.json entry with ``texts_per_second`` and ``quality`` (accuracy and
+        macro-F1 per language, cxlens and vader).
+
+    Raises:
+        DisagreementError: when cxlens does not return one row per comment.
+    """
+    say = say_with(log)
+    load_before = load_average()
+    say(f"text-pipeline: {rows:,} comments (seed {seed})")
+    path = ensure_comments(rows, seed, Path(data_dir))
+    if rebuild:
+        path.unlink()
+        path = ensure_comments(rows, seed, Path(data_dir))
+    measured: dict[str, Measurement] = {}
+    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
+        for name, (target, kwargs) in factories().items():
+            say(f"text-pipeline: timing {name} ({warmup} warm-up, best of {repeat})")
+            measured[name] = measure(
+                name, target, kwargs(path), Path(workdir), repeat=repeat, warmup=warmup
+            )
+            say(f"text-pipeline: {name}: best {measured[name].best:.1f} s")
+    ours = measured[SUBJECT].results["labels"]
+    if len(ours) != rows:
+        raise DisagreementError(f"cxlens returned {len(ours)} rows for {rows} comments")
+    english = int((measured["vader"].results["labels"]["source"] == "en").sum())
+    speed = {SUBJECT: rows / measured[SUBJECT].best, "vader": english / measured["vader"].best}
+    target_seconds = TARGET_SECONDS_PER_MILLION * rows / 1_000_000
+    return build_entry(
+        NAME,
+        rows,
+        seed,
+        measured,
+        BASELINES,
+        notes=[f"vader scores only the {english:,} English comments"],
+        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        extra={
+            "texts_per_second": speed,
+            "quality": quality(measured),
+            "statuses": ours["status"].value_counts().to_dict(),
+            "target_seconds": target_seconds,
+            "target_met": measured[SUBJECT].best <= target_seconds,
+            "load_average_before": load_before,
+        },
+    )
+
+
+def quality(measured: dict[str, Measurement]) -> dict[str, dict[str, float]]:
+    """Return accuracy and macro-F1 per source language, for cxlens and vader."""
+    out: dict[str, dict[str, float]] = {}
+    for name, m in measured.items():
+        labels = m.results["labels"]
+        labels = labels[labels["source"] != "bad"]
+        for lang, part in labels.groupby("source"):
+            predicted = part["predicted"].fillna("none").astype(str)
+            out[f"{name}:{lang}"] = {
+                "n": len(part),
+                "accuracy": round(accuracy_score(part["truth"], predicted), 4),
+                # over the true classes (zh has no neutral); "none" (not scored) counts wrong
+                "macro_f1": round(
+                    f1_score(
+                        part["truth"],
+                        predicted,
+                        labels=sorted(part["truth"].unique()),
+                        average="macro",
+                    ),
+                    4,
+                ),
+            }
+    return out
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ROWS
+    print(json.dumps(run(rows=n, log=print), indent=1, default=str))
