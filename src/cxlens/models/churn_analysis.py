@@ -1,0 +1,448 @@
+"""Churn risk for a Workspace: train with a time split, evaluate held out, score, explain, rank.
+
+:func:`churn` builds the snapshots in the engine (:mod:`cxlens.models.churn`), fits a
+:class:`~cxlens.models.churn_model.ChurnModel` on the training snapshots, calibrates it on
+the next snapshot, reports its metrics on the last labelled one, and scores the customers
+active at the data end with that same model, each with their top three reasons.
+:func:`value_at_risk` turns the scores and a CLV table into the retention target list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cxlens.analysis.features import WorkspaceLike
+from cxlens.errors import ArgumentError, SchemaError
+from cxlens.models.churn import (
+    LABEL,
+    ChurnData,
+    ChurnDefinition,
+    ChurnSplit,
+    DateLike,
+    build_churn_data,
+)
+from cxlens.models.churn_eval import calibration_table, curves, evaluate
+from cxlens.models.churn_model import ChurnModel
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+#: Numeric feature columns the model reads, with their names in reports.
+NUMERIC_FEATURES: dict[str, str] = {
+    "acquisition_cost": "acquisition cost",
+    "tenure_days": "tenure (days)",
+    "n_responses": "survey answers",
+    "days_since_response": "days since last survey answer",
+    "last_nps": "latest NPS answer",
+    "mean_nps": "average NPS answer",
+    "last_csat": "latest CSAT",
+    "mean_csat": "average CSAT",
+    "last_ces": "latest effort score (CES)",
+    "mean_ces": "average effort score (CES)",
+    "n_transactions": "transactions",
+    "frequency": "purchases",
+    "frequency_12m": "purchases in the last 12 months",
+    "recency_days": "days since last purchase",
+    "revenue": "revenue to date",
+    "revenue_12m": "revenue in the last 12 months",
+    "monetary_mean": "average purchase value",
+    "n_events": "journey events",
+    "events_12m": "journey events in the last 12 months",
+    "days_since_event": "days since last journey event",
+}
+#: Most levels a text attribute may have to be used as a categorical feature.
+MAX_LEVELS = 30
+#: Columns of :attr:`ChurnResult.scores`.
+SCORE_COLUMNS = (
+    "customer_id",
+    "churn_probability",
+    "risk_band",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+)
+#: Columns of :func:`value_at_risk`.
+TARGET_COLUMNS = (
+    "rank",
+    "customer_id",
+    "churn_probability",
+    "risk_band",
+    "clv",
+    "value_at_risk",
+    "cumulative_share",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+)
+
+
+def feature_label(name: str) -> str:
+    """Return a feature's name in reports (the column name for segment attributes).
+
+    Example:
+        >>> feature_label("mean_csat")
+        'average CSAT'
+    """
+    return NUMERIC_FEATURES.get(name, name.replace("_", " "))
+
+
+def _days_since(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(np.nan, index=frame.index)
+    delta = pd.to_datetime(frame["cutoff"]) - pd.to_datetime(frame[column])
+    return delta.dt.total_seconds() / 86_400.0
+
+
+def model_features(snapshot: pd.DataFrame, attributes: list[str] | None = None) -> pd.DataFrame:
+    """Return the model's input columns from a snapshot (one row per customer).
+
+    Numeric features are those of :data:`NUMERIC_FEATURES` the snapshot has (two are
+    derived here from the per-customer table: days since the last answer and since the last
+    event, at the snapshot's cut-off); ``attributes`` are text columns used as categories.
+
+    Args:
+        snapshot: a frame from :func:`cxlens.models.churn.snapshot`.
+        attributes: categorical columns to keep (default: none).
+
+    Returns:
+        DataFrame indexed like ``snapshot``.
+
+    Example:
+        >>> X = model_features(snap, ["segment", "plan"])  # doctest: +SKIP
+    """
+    frame = snapshot.copy()
+    frame["days_since_response"] = _days_since(frame, "last_response_at")
+    frame["days_since_event"] = _days_since(frame, "last_event_at")
+    numeric = [c for c in NUMERIC_FEATURES if c in frame.columns]
+    out = frame[numeric].astype("float64")
+    for col in attributes or []:
+        out[col] = frame[col].astype("string")
+    return out
+
+
+def categorical_attributes(train: pd.DataFrame, candidates: list[str]) -> list[str]:
+    """Return the text attributes worth using: 2 to 30 levels in the training rows.
+
+    Example:
+        >>> categorical_attributes(pd.DataFrame({"s": ["a", "b"], "id": ["x", "y"]}), ["s"])
+        ['s']
+    """
+    keep = []
+    for col in candidates:
+        if col in train.columns and 2 <= train[col].nunique(dropna=True) <= MAX_LEVELS:
+            keep.append(col)
+    return keep
+
+
+def risk_bands(p: np.ndarray, base_rate: float) -> np.ndarray:
+    """Return "high" (at least twice the base rate), "medium" (at least it) or "low".
+
+    Example:
+        >>> risk_bands(np.array([0.05, 0.12, 0.3]), 0.1).tolist()
+        ['low', 'medium', 'high']
+    """
+    return np.where(p >= 2 * base_rate, "high", np.where(p >= base_rate, "medium", "low"))
+
+
+def reason_text(reasons: pd.DataFrame) -> pd.Series:
+    """Return one readable sentence per reason row, e.g. "average CSAT 2.1 (raises risk)".
+
+    Example:
+        >>> r = pd.DataFrame({"feature": ["mean_csat"], "value": ["2.1"],
+        ...                   "direction": ["raises risk"]})
+        >>> reason_text(r).tolist()
+        ['average CSAT 2.1 (raises risk)']
+    """
+    labels = reasons["feature"].map(feature_label)
+    return labels + " " + reasons["value"].astype(str) + " (" + reasons["direction"] + ")"
+
+
+@dataclass
+class ChurnResult:
+    """What :func:`churn` returns.
+
+    Attributes:
+        scores: customers active at the data end, riskiest first: ``customer_id``,
+            ``churn_probability`` (calibrated, within ``horizon_days``), ``risk_band``
+            (:func:`risk_bands` against the training base rate), ``reason_1..3``.
+        reasons: the same customers' top three reasons, tidy: ``customer_id``, ``rank``,
+            ``feature``, ``label``, ``value``, ``contribution`` (log-odds), ``direction``.
+        evaluation: held-out metrics (see :func:`cxlens.models.churn_eval.evaluate`) plus
+            ``n_train``, ``churners_train``, ``n_calibration``, ``churners_calibration``,
+            ``n_test``, ``churners_test``, ``train_cutoffs``, ``calibration_cutoff``,
+            ``evaluation_cutoff``, ``horizon_days``, ``calibration``; the Brier baseline
+            forecasts the training base rate for everybody.
+        calibration: the evaluation snapshot's calibration bins.
+        curves: ROC and precision-recall points on the evaluation snapshot.
+        importance: ``feature``, ``label``, ``mean_abs_contribution`` (mean absolute
+            TreeSHAP value on the evaluation snapshot), ``share``, ``gain_share``.
+        holdout: ``customer_id``, ``churn_probability``, ``churned`` on the evaluation
+            snapshot.
+        definition: the churn definition.
+        split: the cut-offs.
+        model: the fitted ChurnModel.
+    """
+
+    scores: pd.DataFrame
+    reasons: pd.DataFrame
+    evaluation: dict[str, Any]
+    calibration: pd.DataFrame
+    curves: pd.DataFrame
+    importance: pd.DataFrame
+    holdout: pd.DataFrame
+    definition: ChurnDefinition
+    split: ChurnSplit
+    model: ChurnModel = field(repr=False)
+
+    def summary(self) -> str:
+        """Return the definition, the split and the held-out metrics in a few sentences.
+
+        Example:
+            >>> print(churn(ws).summary())  # doctest: +SKIP
+        """
+        e = self.evaluation
+        return (
+            f"{self.definition.describe()} Model {self.split.describe()}. Held out: "
+            f"ROC-AUC {e['roc_auc']:.3f}, PR-AUC {e['pr_auc']:.3f} (base rate "
+            f"{e['base_rate']:.3f}), Brier {e['brier']:.4f} against {e['brier_baseline']:.4f} "
+            f"for the base rate alone, on {e['n_test']:,} customers of whom "
+            f"{e['churners_test']:,} churned."
+        )
+
+    def calibration_figure(self, **kwargs: Any) -> go.Figure:
+        """Return the calibration chart (:func:`~cxlens.models.charts_churn.calibration_figure`)."""
+        from cxlens.models.charts_churn import calibration_figure
+
+        return calibration_figure(self.calibration, **kwargs)
+
+    def roc_pr_figure(self, **kwargs: Any) -> go.Figure:
+        """Return the ROC and PR curves (see :func:`cxlens.models.charts_churn.roc_pr_figure`)."""
+        from cxlens.models.charts_churn import roc_pr_figure
+
+        return roc_pr_figure(self.curves, self.evaluation, **kwargs)
+
+    def importance_figure(self, **kwargs: Any) -> go.Figure:
+        """Return the feature importance chart (mean absolute contribution)."""
+        from cxlens.models.charts_churn import importance_figure
+
+        return importance_figure(self.importance, **kwargs)
+
+
+def _importance(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
+    contrib = model.contributions(X).drop(columns="bias").abs().mean()
+    total = float(contrib.sum())
+    out = pd.DataFrame(
+        {
+            "feature": model.feature_names_,
+            "label": [feature_label(f) for f in model.feature_names_],
+            "mean_abs_contribution": contrib.to_numpy(),
+            "share": contrib.to_numpy() / total if total > 0 else np.nan,
+            "gain_share": model.feature_importances_,
+        }
+    )
+    return out.sort_values("mean_abs_contribution", ascending=False, kind="mergesort").reset_index(
+        drop=True
+    )
+
+
+def _scores(
+    model: ChurnModel, frame: pd.DataFrame, X: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    p = model.predict_proba(X)[:, 1]
+    reasons = model.reasons(X, top=3)
+    reasons.insert(0, "customer_id", frame["customer_id"].to_numpy()[reasons["row"]])
+    reasons.insert(4, "label", reasons["feature"].map(feature_label))
+    text = reason_text(reasons)
+    wide = (
+        pd.DataFrame({"row": reasons["row"], "rank": reasons["rank"], "text": text})
+        .pivot(index="row", columns="rank", values="text")
+        .reindex(range(len(frame)))
+    )
+    scores = pd.DataFrame(
+        {
+            "customer_id": frame["customer_id"].to_numpy(),
+            "churn_probability": p,
+            "risk_band": risk_bands(p, model.base_rate_),
+        }
+    )
+    for k in (1, 2, 3):
+        scores[f"reason_{k}"] = wide[k].to_numpy() if k in wide.columns else None
+    order = np.argsort(-p, kind="stable")
+    scores = scores.iloc[order].reset_index(drop=True)
+    reasons = reasons.drop(columns="row")
+    rank_of = pd.Series(np.arange(len(order)), index=frame["customer_id"].to_numpy()[order])
+    reasons = reasons.iloc[
+        np.lexsort((reasons["rank"].to_numpy(), rank_of[reasons["customer_id"]].to_numpy()))
+    ].reset_index(drop=True)
+    return scores, reasons
+
+
+def fit_churn(data: ChurnData, model: ChurnModel | None = None) -> ChurnResult:
+    """Fit, calibrate, evaluate and score on prepared snapshots (see :func:`churn`).
+
+    Example:
+        >>> result = fit_churn(build_churn_data(ws))  # doctest: +SKIP
+    """
+    model = model if model is not None else ChurnModel()
+    attributes = categorical_attributes(
+        data.train, [c for c in data.train.columns if data.train[c].dtype == object or
+                     pd.api.types.is_string_dtype(data.train[c])]
+    )  # fmt: skip
+    attributes = [c for c in attributes if c not in ("customer_id", "nps_group")]
+    X_train = model_features(data.train, attributes)
+    X_cal = model_features(data.calibration, attributes)
+    X_test = model_features(data.evaluation, attributes)
+    model.fit(
+        X_train,
+        data.train[LABEL].to_numpy(),
+        X_calibration=X_cal,
+        y_calibration=data.calibration[LABEL].to_numpy(),
+    )
+    y_test = data.evaluation[LABEL].to_numpy().astype(int)
+    p_test = model.predict_proba(X_test)[:, 1]
+    counts = data.counts()
+    evaluation: dict[str, Any] = evaluate(y_test, p_test, reference_rate=model.base_rate_)
+    evaluation.update(
+        n_train=counts["n_train"],
+        churners_train=counts["churners_train"],
+        n_calibration=counts["n_calibration"],
+        churners_calibration=counts["churners_calibration"],
+        n_test=counts["n_evaluation"],
+        churners_test=counts["churners_evaluation"],
+        train_base_rate=model.base_rate_,
+        train_cutoffs=[c.strftime("%Y-%m-%d") for c in data.split.train_cutoffs],
+        calibration_cutoff=data.split.calibration_cutoff.strftime("%Y-%m-%d"),
+        evaluation_cutoff=data.split.evaluation_cutoff.strftime("%Y-%m-%d"),
+        horizon_days=data.split.horizon_days,
+        calibration=model.calibration_method_,
+    )
+    scores, reasons = _scores(model, data.score, model_features(data.score, attributes))
+    holdout = pd.DataFrame(
+        {
+            "customer_id": data.evaluation["customer_id"].to_numpy(),
+            "churn_probability": p_test,
+            "churned": y_test.astype(bool),
+        }
+    )
+    return ChurnResult(
+        scores=scores,
+        reasons=reasons,
+        evaluation=evaluation,
+        calibration=calibration_table(y_test, p_test),
+        curves=curves(y_test, p_test),
+        importance=_importance(model, X_test),
+        holdout=holdout,
+        definition=data.definition,
+        split=data.split,
+        model=model,
+    )
+
+
+def churn(
+    ws: WorkspaceLike,
+    *,
+    definition: ChurnDefinition | None = None,
+    horizon_days: int = 90,
+    cutoff: DateLike | None = None,
+    train_snapshots: int = 3,
+    model: ChurnModel | None = None,
+) -> ChurnResult:
+    """Predict who churns within ``horizon_days``, with held-out metrics and reasons.
+
+    Snapshots one horizon apart (features as of each cut-off, label "churned in the next
+    ``horizon_days``"): the training ones, then a calibration one, then the evaluation one
+    at ``cutoff`` (default: data end minus the horizon). The model learns on the training
+    snapshots, is calibrated on the next, and is judged on the last; the customers active at
+    the data end are scored by that same model (its metrics are the ones reported).
+
+    Args:
+        ws: the Workspace.
+        definition: the churn definition (default: contractual when customers.churned_at
+            holds dates, else 90 days without a transaction).
+        horizon_days: the label window and the scores' horizon, in days.
+        cutoff: the evaluation cut-off; its label window must end by the data end.
+        train_snapshots: most training snapshots.
+        model: the estimator (default: ``ChurnModel()``).
+
+    Returns:
+        ChurnResult (scores, reasons, evaluation, calibration, curves, importance, holdout,
+        definition, split, model) with chart methods.
+
+    Raises:
+        ArgumentError: cut-off outside the data or label window past its end.
+        NotEnoughDataError: fewer than 20 churners in the training labels (10 in the
+            calibration or evaluation snapshot), or too short a history.
+        SchemaError: the definition needs a table or column the workspace lacks.
+
+    Example:
+        >>> result = churn(ws, horizon_days=90)  # doctest: +SKIP
+        >>> result.evaluation["roc_auc"], result.scores.head()  # doctest: +SKIP
+    """
+    data = build_churn_data(
+        ws,
+        definition=definition,
+        horizon_days=horizon_days,
+        cutoff=cutoff,
+        train_snapshots=train_snapshots,
+    )
+    return fit_churn(data, model)
+
+
+def value_at_risk(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
+    """Return the retention target list: customers ranked by CLV times churn probability.
+
+    Args:
+        scores: ``ChurnResult.scores`` (``customer_id``, ``churn_probability``, and
+            ``risk_band`` / ``reason_1..3`` when present).
+        clv: any frame with ``customer_id`` and ``clv`` (e.g. the customers table of the CLV
+            model). Customers missing from it, or with a missing CLV, are left out; the count
+            is in ``attrs["without_clv"]``.
+
+    Returns:
+        DataFrame with ``rank``, ``customer_id``, ``churn_probability``, ``risk_band``,
+        ``clv``, ``value_at_risk`` (``clv * churn_probability``), ``cumulative_share`` (of
+        the total value at risk, down the list), ``reason_1..3``; sorted by value at risk,
+        largest first.
+
+    Raises:
+        SchemaError: a required column is missing.
+        ArgumentError: a customer appears twice in ``clv``.
+
+    Example:
+        >>> s = pd.DataFrame({"customer_id": ["a", "b"], "churn_probability": [0.5, 0.1]})
+        >>> v = pd.DataFrame({"customer_id": ["a", "b"], "clv": [100.0, 900.0]})
+        >>> value_at_risk(s, v)[["customer_id", "value_at_risk"]].values.tolist()
+        [['b', 90.0], ['a', 50.0]]
+    """
+    for frame, name, cols in ((scores, "scores", ("customer_id", "churn_probability")),
+                              (clv, "clv", ("customer_id", "clv"))):  # fmt: skip
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise SchemaError(
+                f"{name} lacks column(s) {', '.join(missing)}; it needs {', '.join(cols)}"
+            )
+    dupes = clv["customer_id"][clv["customer_id"].duplicated()]
+    if len(dupes):
+        raise ArgumentError(
+            f"clv has {len(dupes)} duplicate customer_id(s), e.g. {dupes.iloc[0]!r}; pass one "
+            "row per customer"
+        )
+    values = clv[["customer_id", "clv"]].assign(clv=lambda f: pd.to_numeric(f["clv"], "coerce"))
+    merged = scores.merge(values, on="customer_id", how="left")
+    known = merged["clv"].notna()
+    out = merged[known].copy()
+    out["value_at_risk"] = out["clv"] * out["churn_probability"]
+    out = out.sort_values("value_at_risk", ascending=False, kind="mergesort").reset_index(drop=True)
+    total = float(out["value_at_risk"].sum())
+    out["cumulative_share"] = out["value_at_risk"].cumsum() / total if total > 0 else np.nan
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    for col in TARGET_COLUMNS:
+        if col not in out.columns:
+            out[col] = None
+    out = out[list(TARGET_COLUMNS)]
+    out.attrs["without_clv"] = int((~known).sum())
+    return out
