@@ -15,7 +15,16 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from benchmarks import api_load, core_metrics, drivers, insights, text_pipeline
+from benchmarks import (
+    api_load,
+    churn_train,
+    clv_fit,
+    core_metrics,
+    drivers,
+    insights,
+    journey_dfg,
+    text_pipeline,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.results import DEFAULT_RESULTS, results_table, save_results
 
@@ -24,6 +33,9 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     core_metrics.NAME: (core_metrics.run, core_metrics.DEFAULT_ROWS),
     drivers.NAME: (drivers.run, drivers.DEFAULT_ROWS),
     insights.NAME: (insights.run, insights.DEFAULT_ROWS),
+    clv_fit.NAME: (clv_fit.run, clv_fit.DEFAULT_ROWS),
+    churn_train.NAME: (churn_train.run, churn_train.DEFAULT_ROWS),
+    journey_dfg.NAME: (journey_dfg.run, journey_dfg.DEFAULT_ROWS),
     api_load.NAME: (api_load.run, api_load.DEFAULT_ROWS),
     text_pipeline.NAME: (text_pipeline.run, text_pipeline.DEFAULT_ROWS),
 }

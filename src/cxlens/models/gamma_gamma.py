@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
+from threadpoolctl import threadpool_limits
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.models._validate import (
@@ -13,7 +16,7 @@ from cxlens.models._validate import (
     check_same_length,
     first_bad,
 )
-from cxlens.models.beta_geo import BetaGeo
+from cxlens.models.beta_geo import LOG_BOUNDS, BetaGeo, _dot, distinct_rows
 
 PARAM_NAMES = ("p", "q", "gamma")
 
@@ -47,19 +50,72 @@ def _check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[np.nd
     return x, m
 
 
-def _log_likelihood_terms(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Per-customer Gamma-Gamma log-density of the mean spend ``m`` over ``x`` transactions."""
+@dataclass(frozen=True)
+class _Compressed:
+    """Repeat customers' (x, zbar) reduced to distinct rows and per-x sums.
+
+    Terms in x alone are summed per distinct x (``xs``, ``per_x``); the terms linear in the
+    parameters (``sum x log zbar``, ``sum log zbar``, ``sum x log x``) are summed once; only
+    ``log(gamma + x zbar)`` needs a pass over the distinct rows (``x_rows``, ``spend_rows``).
+    """
+
+    xs: np.ndarray
+    per_x: np.ndarray
+    counts: np.ndarray
+    x_rows: np.ndarray
+    spend_rows: np.ndarray
+    sum_x_log_m: float
+    sum_log_m: float
+    sum_x_log_x: float
+    n: float
+
+    @classmethod
+    def build(cls, x: np.ndarray, m: np.ndarray) -> _Compressed:
+        (ix, im), (xs, ms), counts = distinct_rows(x, m)
+        x_rows, log_m = xs[ix], np.log(ms[im])
+        per_x = np.bincount(ix, weights=counts, minlength=len(xs))
+        return cls(
+            xs=xs,
+            per_x=per_x,
+            counts=counts,
+            x_rows=x_rows,
+            spend_rows=x_rows * ms[im],
+            sum_x_log_m=_dot(counts, x_rows * log_m),
+            sum_log_m=_dot(counts, log_m),
+            sum_x_log_x=_dot(per_x, xs * np.log(xs)),
+            n=float(counts.sum()),
+        )
+
+
+def _objective(
+    log_params: np.ndarray, d: _Compressed, penalizer: float
+) -> tuple[float, np.ndarray]:
+    """Mean negative log-likelihood (plus penalty) and its analytic gradient in log-parameters.
+
+    Per customer: ``gammaln(px+q) - gammaln(px) - gammaln(q) + q log(gamma) + (px-1) log(zbar)
+    + px log(x) - (px+q) log(gamma + x zbar)``.
+    """
+    params = np.exp(log_params)
     p, q, gamma = params
-    px = p * x
-    return (
-        special.gammaln(px + q)
-        - special.gammaln(px)
-        - special.gammaln(q)
-        + q * np.log(gamma)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * np.log(gamma + x * m)
-    )
+    xs, per_x, n = d.xs, d.per_x, d.n
+    px = p * xs
+    ll = _dot(per_x, special.gammaln(px + q) - special.gammaln(px))
+    ll += n * (q * np.log(gamma) - special.gammaln(q))
+    ll += p * (d.sum_x_log_m + d.sum_x_log_x) - d.sum_log_m
+    psi = special.digamma(px + q)
+    grad_p = _dot(per_x, xs * (psi - special.digamma(px))) + d.sum_x_log_m + d.sum_x_log_x
+    grad_q = _dot(per_x, psi) + n * (np.log(gamma) - special.digamma(q))
+    grad_gamma = n * q / gamma
+    total = gamma + d.spend_rows
+    log_total = np.log(total)
+    weight = d.counts * (p * d.x_rows + q)
+    ll -= _dot(weight, log_total)
+    grad_p -= _dot(d.counts * d.x_rows, log_total)
+    grad_q -= _dot(d.counts, log_total)
+    grad_gamma -= _dot(weight, 1 / total)
+    grad = np.array([grad_p, grad_q, grad_gamma]) * params  # chain rule: d/dlog p
+    value = -ll / n + penalizer * float(params @ params)
+    return float(value), -grad / n + 2 * penalizer * params * params
 
 
 class GammaGamma:
@@ -125,27 +181,24 @@ class GammaGamma:
                 "GammaGamma.fit needs customers with repeat purchases (frequency > 0); "
                 f"none among {len(x)} rows"
             )
-        x, m = x[repeat], m[repeat]
-        n = len(x)
-        penalizer = float(self.penalizer)
-
-        def objective(log_params: np.ndarray) -> float:
-            params = np.exp(log_params)
-            return -float(np.sum(_log_likelihood_terms(params, x, m))) / n + penalizer * float(
-                params @ params
+        data = _Compressed.build(x[repeat], m[repeat])
+        start = np.log(np.array([1.0, 1.0, float(np.mean(m[repeat]))]))
+        # L-BFGS-B's BLAS calls are on vectors of 4: threads only wait for each other there.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = optimize.minimize(
+                _objective,
+                start,
+                args=(data, float(self.penalizer)),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[LOG_BOUNDS] * len(start),
+                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
             )
-
-        start = np.log(np.array([1.0, 1.0, float(np.mean(m))]))
-        result = optimize.minimize(
-            objective,
-            start,
-            method="L-BFGS-B",
-            options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 10_000},
-        )
         params = np.exp(result.x)
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
-        self.log_likelihood_ = float(np.sum(_log_likelihood_terms(params, x, m)))
-        self.n_customers_ = n
+        penalty = float(self.penalizer) * float(params @ params)
+        self.log_likelihood_ = -(float(result.fun) - penalty) * data.n
+        self.n_customers_ = int(data.n)
         self.converged_ = bool(result.success)
         return self
 

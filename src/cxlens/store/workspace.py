@@ -19,7 +19,9 @@ from cxlens.store.engine import Engine, engine_for
 if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
+    from cxlens.journey.namespace import Journey
     from cxlens.metrics.namespace import Metrics
+    from cxlens.models.namespace import Models
 
 
 class Workspace:
@@ -182,6 +184,20 @@ class Workspace:
         from cxlens.analysis.kpis import Kpis
 
         return Kpis(self)
+
+    @cached_property
+    def models(self) -> Models:
+        """Predictive models: customer lifetime value, churn risk, next-best offers."""
+        from cxlens.models.namespace import Models
+
+        return Models(self)
+
+    @cached_property
+    def journey(self) -> Journey:
+        """Customer journeys: touchpoints, paths, funnels, time per stage, emotion, pain points."""
+        from cxlens.journey.namespace import Journey
+
+        return Journey(self)
 
     def close(self) -> None:
         """Close the engine connection."""
