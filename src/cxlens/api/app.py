@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cxlens.api import routes_analyses, routes_data, routes_metrics, routes_uploads
+from cxlens.api import dashboard, routes_analyses, routes_data, routes_metrics, routes_uploads
 from cxlens.api.audit import AuditLog
 from cxlens.api.keys import KeyStore
 from cxlens.api.state import Workspaces
@@ -38,7 +38,7 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
 
     Keys (``_cxlens_keys.json``) and the audit log (``_cxlens_audit.jsonl``) live in the
     same folder. Workspaces are opened on first use and held open (read-write: uploads
-    write) until the app stops.
+    write) until the app stops. The web dashboard is served at ``/`` (docs/dashboard.md).
 
     Args:
         workspaces_dir: the folder of workspace files.
@@ -98,4 +98,6 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
     app.include_router(routes_metrics.router, prefix=PREFIX)
     app.include_router(routes_analyses.router(), prefix=PREFIX)
     app.include_router(routes_uploads.router, prefix=PREFIX)
+    app.include_router(dashboard.panels(), prefix=PREFIX)
+    app.include_router(dashboard.pages())  # the web dashboard at /
     return app

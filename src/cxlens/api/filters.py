@@ -12,10 +12,17 @@ for churn, posts for engagement): on the table's own column with ``isin``, or on
 column by keeping the rows whose ``customer_id`` is among the matching customers (a
 semi-join), as KPI filters do. The customer tables that ``by`` columns are joined from are
 not filtered themselves.
+
+A date range (``since``/``until``, whole days, both inclusive) keeps the rows whose
+timestamp falls in it: ``responded_at`` for NPS/CSAT/CES, ``posted_at`` for engagement, as
+Ibis comparisons in the engine. Churn is a rate per period over the customer base, so
+cutting customers by a date would change who is at risk; its range keeps the periods that
+start in it instead (see :func:`in_range`).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,17 +53,21 @@ class MetricQuery:
         by: grouping columns, each one the metric can read.
         every: time grain or None.
         filter: column -> values, typed as the column is.
+        since: first day of the date range (inclusive), or None.
+        until: last day of the date range (inclusive), or None.
     """
 
     metric: str
     by: tuple[str, ...] = ()
     every: str | None = None
     filter: dict[str, list[Any]] = field(default_factory=dict)
+    since: _dt.date | None = None
+    until: _dt.date | None = None
 
     def cache_key(self) -> tuple[Any, ...]:
         """Return a hashable key naming this query (for the result cache)."""
         flt = tuple(sorted((k, tuple(map(repr, v))) for k, v in self.filter.items()))
-        return (self.metric, self.by, self.every, flt)
+        return (self.metric, self.by, self.every, flt, self.since, self.until)
 
 
 def check_metric(metric: str) -> str:
@@ -81,6 +92,44 @@ def check_grain(every: str | None) -> str | None:
     if every is not None and every not in GRAINS:
         raise ArgumentError(f"unknown time grain every={every!r}; use one of: {', '.join(GRAINS)}")
     return every
+
+
+def parse_date(value: str | None, name: str) -> _dt.date | None:
+    """Return ``value`` (``YYYY-MM-DD``) as a date, None for None or empty text.
+
+    Raises:
+        ArgumentError: the text is not a calendar date in that form.
+
+    Example:
+        >>> parse_date("2025-02-28", "since")
+        datetime.date(2025, 2, 28)
+    """
+    if value is None or not value.strip():
+        return None
+    try:
+        return _dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ArgumentError(
+            f"{name}={value!r} is not a date; give a calendar date as YYYY-MM-DD, "
+            f"e.g. {name}=2025-01-31"
+        ) from None
+
+
+def check_range(
+    since: _dt.date | None, until: _dt.date | None
+) -> tuple[_dt.date | None, _dt.date | None]:
+    """Return ``(since, until)`` when since is not after until, else raise ArgumentError.
+
+    Example:
+        >>> check_range(_dt.date(2025, 1, 1), None)
+        (datetime.date(2025, 1, 1), None)
+    """
+    if since is not None and until is not None and since > until:
+        raise ArgumentError(
+            f"the date range is empty: since={since.isoformat()} is after "
+            f"until={until.isoformat()}; give since on or before until"
+        )
+    return since, until
 
 
 def parse_filters(items: list[str] | None) -> dict[str, list[str]]:
@@ -156,6 +205,8 @@ def validate(
     by: list[str] | None = None,
     every: str | None = None,
     filters: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> MetricQuery:
     """Check a metric request against the workspace; return it validated and typed.
 
@@ -165,12 +216,15 @@ def validate(
         by: grouping columns.
         every: time grain.
         filters: ``column=value`` items.
+        since: first day of the date range, ``YYYY-MM-DD`` (inclusive).
+        until: last day of the date range, ``YYYY-MM-DD`` (inclusive).
 
     Returns:
         A :class:`MetricQuery`.
 
     Raises:
-        ArgumentError: unknown metric or grain, a malformed filter or value, too many values.
+        ArgumentError: unknown metric or grain, a malformed filter or value, too many
+            values, a malformed date or since after until.
         SchemaError: a ``by`` or filter column the metric cannot read (the message lists
             the columns it can).
 
@@ -180,6 +234,7 @@ def validate(
     """
     check_metric(metric)
     check_grain(every)
+    start, end = check_range(parse_date(since, "since"), parse_date(until, "until"))
     available = filter_columns(ws, metric)
     columns = ", ".join(available)
     by_list = list(dict.fromkeys(by or []))
@@ -200,13 +255,38 @@ def validate(
             raise ArgumentError(f"filter column '{col}' lists {len(values)} values; at most 100")
         dtype = _column_type(ws, available[col], col)
         typed[col] = list(dict.fromkeys(convert(v, dtype, col) for v in values))
-    return MetricQuery(metric, tuple(by_list), every, typed)
+    return MetricQuery(metric, tuple(by_list), every, typed, start, end)
 
 
 #: The table whose rows each metric counts.
 SOURCE = {"nps": "responses", "csat": "responses", "ces": "responses", "churn": "customers",
           "engagement": "posts"}  # fmt: skip
 _CUSTOMER_TABLES = ("customers", "customer_segments")
+
+#: The timestamp a date range applies to, per source table (churn: see :func:`in_range`).
+TIME_COLUMN = {"responses": "responded_at", "posts": "posted_at"}
+
+
+def in_range(frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
+    """Return the rows of a per-period metric table whose ``period`` starts in the range.
+
+    Used for churn, a rate over the customers at risk at each period's start: its range
+    selects periods of the small aggregated table, it does not drop customers.
+
+    Example:
+        >>> frame = pd.DataFrame({"period": pd.to_datetime(["2025-01-01", "2025-02-01"])})
+        >>> len(in_range(frame, MetricQuery("churn", until=_dt.date(2025, 1, 31))))
+        1
+    """
+    if "period" not in frame.columns or (query.since is None and query.until is None):
+        return frame
+    period = pd.to_datetime(frame["period"])
+    keep = pd.Series(True, index=frame.index)
+    if query.since is not None:
+        keep &= period >= pd.Timestamp(query.since)
+    if query.until is not None:
+        keep &= period < pd.Timestamp(query.until) + pd.Timedelta(days=1)
+    return frame[keep].reset_index(drop=True)
 
 
 class FilteredWorkspace:
@@ -216,12 +296,23 @@ class FilteredWorkspace:
         ws: the Workspace.
         source: the table to filter (see ``SOURCE``).
         filter: validated, typed column -> values.
+        since: keep rows on or after this day (by the source's ``TIME_COLUMN``).
+        until: keep rows on or before this day.
     """
 
-    def __init__(self, ws: Any, source: str, filter: dict[str, list[Any]]) -> None:
+    def __init__(
+        self,
+        ws: Any,
+        source: str,
+        filter: dict[str, list[Any]],
+        since: _dt.date | None = None,
+        until: _dt.date | None = None,
+    ) -> None:
         self._ws = ws
         self._source = source
         self._filter = filter
+        self._since = since
+        self._until = until
 
     def has_table(self, name: str) -> bool:
         """Return True when the workspace has table ``name``."""
@@ -242,7 +333,23 @@ class FilteredWorkspace:
             )  # fmt: skip
             keep = other.filter(other[column].isin(values))
             table = table.filter(table["customer_id"].isin(keep["customer_id"]))
+        return self._dated(table, name)
+
+    def _dated(self, table: ir.Table, name: str) -> ir.Table:
+        column = TIME_COLUMN.get(name)
+        if column is None or column not in table.columns:
+            return table
+        when = table[column]
+        if self._since is not None:
+            table = table.filter(when >= _start_of(self._since))
+        if self._until is not None:
+            # until is a whole day: everything before the next midnight
+            table = table.filter(when < _start_of(self._until + _dt.timedelta(days=1)))
         return table
+
+
+def _start_of(day: _dt.date) -> _dt.datetime:
+    return _dt.datetime(day.year, day.month, day.day)
 
 
 def filtered(ws: Any, query: MetricQuery) -> Any:
@@ -251,6 +358,7 @@ def filtered(ws: Any, query: MetricQuery) -> Any:
     Example:
         >>> Metrics(filtered(ws, query)).nps()  # doctest: +SKIP
     """
-    if not query.filter:
+    dated = query.since is not None or query.until is not None
+    if not query.filter and (not dated or query.metric == "churn"):
         return ws
-    return FilteredWorkspace(ws, SOURCE[query.metric], query.filter)
+    return FilteredWorkspace(ws, SOURCE[query.metric], query.filter, query.since, query.until)

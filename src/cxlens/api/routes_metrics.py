@@ -1,16 +1,18 @@
-"""Metric endpoints: one metric with grouping, grain and filters; the overview tiles."""
+"""Metric endpoints: one metric with grouping, grain, filters and dates; the overview; norms."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from cxlens.api import serialize
-from cxlens.api.deps import Access, access
-from cxlens.api.filters import MetricQuery, filtered, validate
+from cxlens.api.deps import Access, access, caller
+from cxlens.api.filters import MetricQuery, filtered, in_range, validate
 from cxlens.errors import NotEnoughDataError, SchemaError
+from cxlens.metrics.benchmarks import benchmarks as norm_table
+from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
 from cxlens.store.workspace import Workspace
 
@@ -37,6 +39,18 @@ Filters = Annotated[
 ]
 MinN = Annotated[int, Query(ge=0, le=1_000_000, description="Smaller groups are flagged.")]
 Confidence = Annotated[float, Query(gt=0.5, lt=1.0, description="Two-sided interval level.")]
+Since = Annotated[
+    str | None,
+    Query(
+        max_length=10,
+        description="First day, YYYY-MM-DD (inclusive): answers/posts on or after it; for "
+        "churn, the periods starting on or after it.",
+    ),
+]
+Until = Annotated[
+    str | None,
+    Query(max_length=10, description="Last day, YYYY-MM-DD (inclusive)."),
+]
 
 
 def run_metric(
@@ -50,8 +64,9 @@ def run_metric(
     metrics = Metrics(filtered(ws, query))
     by = list(query.by) or None
     if query.metric == "churn":
-        return metrics.churn(every=query.every or "month", by=by, min_n=min_n,
-                             confidence=confidence)  # fmt: skip
+        frame = metrics.churn(every=query.every or "month", by=by, min_n=min_n,
+                              confidence=confidence)  # fmt: skip
+        return in_range(frame, query)
     method = getattr(metrics, query.metric)
     return method(by=by, every=query.every, min_n=min_n, confidence=confidence)
 
@@ -68,15 +83,18 @@ def metric(
     filters: Filters = [],  # noqa: B006
     min_n: MinN = 30,
     confidence: Confidence = 0.95,
+    since: Since = None,
+    until: Until = None,
 ) -> dict[str, Any]:
     """Return the metric table: ``*by, [period], n, value, ci_low, ci_high, change, ...``.
 
     Columns as in ``ws.metrics.<metric>()`` (see docs/metrics.md). Unknown columns in
-    ``by`` or ``filter`` are refused with 422 and the list of columns the metric can use.
+    ``by`` or ``filter`` are refused with 422 and the list of columns the metric can use;
+    a malformed date or ``since`` after ``until`` too.
     """
 
     def compute(ws: Workspace) -> dict[str, Any]:
-        query = validate(ws, metric, by, every, filters)
+        query = validate(ws, metric, by, every, filters, since, until)
         frame = run_metric(ws, query, min_n=min_n, confidence=confidence)
         return {
             "workspace": a.name,
@@ -84,12 +102,20 @@ def metric(
             "by": list(query.by),
             "every": query.every or ("month" if metric == "churn" else None),
             "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
+            **_dates(query),
             **serialize.table(frame),
         }
 
-    key = ("metric", metric, tuple(by), every, tuple(filters), min_n, confidence)
+    key = ("metric", metric, tuple(by), every, tuple(filters), min_n, confidence, since, until)
     payload, cached = a.served.read(key, compute)
     return payload | {"cached": cached}
+
+
+def _dates(query: MetricQuery) -> dict[str, str | None]:
+    return {
+        "since": query.since.isoformat() if query.since else None,
+        "until": query.until.isoformat() if query.until else None,
+    }
 
 
 def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
@@ -122,8 +148,13 @@ def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
 def overview(
     a: Annotated[Access, Depends(access("viewer"))],
     filters: Filters = [],  # noqa: B006
+    since: Since = None,
+    until: Until = None,
 ) -> dict[str, Any]:
     """Return NPS, CSAT and CES over all responses and churn in its latest month.
+
+    With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn in
+    the latest month that starts in it.
 
     Each tile has value, ci_low, ci_high, n and small_sample (churn also its period), or
     ``available: false`` with the reason (the table is not loaded, or a filter column that
@@ -135,7 +166,7 @@ def overview(
         tiles, refused = [], []
         for name in OVERVIEW_METRICS:
             try:
-                query = validate(ws, name, filters=filters)
+                query = validate(ws, name, filters=filters, since=since, until=until)
             except SchemaError as exc:  # e.g. a responses column for churn
                 refused.append(exc)
                 tiles.append({"metric": name, "available": False, "reason": str(exc)})
@@ -143,7 +174,42 @@ def overview(
             tiles.append(tile(ws, query))
         if len(refused) == len(OVERVIEW_METRICS):
             raise refused[0]
-        return {"workspace": a.name, "tiles": tiles}
+        return {"workspace": a.name, "since": since or None, "until": until or None,
+                "tiles": tiles}  # fmt: skip
 
-    payload, cached = a.served.read(("overview", tuple(filters)), compute)
+    payload, cached = a.served.read(("overview", tuple(filters), since, until), compute)
     return payload | {"cached": cached}
+
+
+@router.get(
+    "/norms",
+    summary="The shipped industry benchmarks, or a value compared with them",
+    dependencies=[Depends(caller)],
+)
+def norms(
+    metric: Annotated[
+        str | None,
+        Query(max_length=40, pattern=r"^[A-Za-z_]+$", description="Only this metric's rows."),
+    ] = None,
+    value: Annotated[
+        float | None,
+        Query(description="With metric: compare this figure with its benchmarks (verdict)."),
+    ] = None,
+) -> dict[str, Any]:
+    """Return the cited benchmarks table (as ``cxlens norms``), any key.
+
+    Columns ``metric, industry, statistic, value, unit, period, source, note``; with
+    ``metric`` and ``value``, the comparison of ``cxlens.metrics.benchmarks.compare``
+    (``benchmark_low``, ``benchmark_high``, ``verdict``). An unknown metric answers 422.
+    """
+    if value is not None:
+        if metric is None:
+            raise HTTPException(422, "value needs metric: e.g. /norms?metric=nps&value=23")
+        return serialize.table(compare(metric, value))
+    table = norm_table()
+    if metric is not None:
+        table = table[table["metric"].str.lower() == metric.lower()]
+        if table.empty:
+            known = ", ".join(sorted(set(norm_table()["metric"])))
+            raise HTTPException(422, f"no benchmark for metric {metric!r}; there are: {known}")
+    return serialize.table(table)
