@@ -21,6 +21,7 @@ from benchmarks import (
     clv_fit,
     core_metrics,
     drivers,
+    identity_resolve,
     insights,
     journey_dfg,
     text_pipeline,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     clv_fit.NAME: (clv_fit.run, clv_fit.DEFAULT_ROWS),
     churn_train.NAME: (churn_train.run, churn_train.DEFAULT_ROWS),
     journey_dfg.NAME: (journey_dfg.run, journey_dfg.DEFAULT_ROWS),
+    identity_resolve.NAME: (identity_resolve.run, identity_resolve.DEFAULT_ROWS),
     api_load.NAME: (api_load.run, api_load.DEFAULT_ROWS),
     text_pipeline.NAME: (text_pipeline.run, text_pipeline.DEFAULT_ROWS),
 }

@@ -131,4 +131,4 @@ def test_cli_knows_the_benchmark():
     args = cli.parse_args(["--only", "insights", "--rows", "50000"])
     assert args.only == "insights" and args.rows == 50_000
     assert cli.BENCHMARKS["insights"][1] == 1_000_000
-    assert list(cli.BENCHMARKS) == ["core-metrics", "drivers", "insights"]
+    assert list(cli.BENCHMARKS)[:3] == ["core-metrics", "drivers", "insights"]

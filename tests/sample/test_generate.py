@@ -38,12 +38,25 @@ def test_same_seed_same_data_other_seed_other_data() -> None:
     assert a.truth["seed"] == 11 and c.truth["seed"] == 12
 
 
+#: Optional columns the sample does not generate: its identity records carry one name
+#: field and no birth date or address (cxlens.identity.testdata generates those, for
+#: the linkage tests).
+NOT_IN_SAMPLE = {
+    ("identities", col)
+    for col in (
+        "first_name", "last_name", "birth_date", "address", "postcode", "city", "updated_at",
+    )
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("name", TABLE_NAMES)
 def test_tables_follow_the_canonical_schema(sample: SampleData, name: str) -> None:
     frame = sample.tables[name]
     schema = get_table(name)
     assert len(frame) > 0
     for column in schema.columns:
+        if (name, column.name) in NOT_IN_SAMPLE:
+            continue
         assert column.name in frame.columns, f"{name}.{column.name} missing"
     for col in frame.columns:
         if not schema.has_column(col):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from cxlens.cli import data  # noqa: F401
 
 # isort: split
-from cxlens.cli import analysis, kpis, serve  # noqa: F401
+from cxlens.cli import analysis, identity, kpis, serve  # noqa: F401
 from cxlens.cli._common import app
 
 __all__ = ["app"]

@@ -224,8 +224,21 @@ IDENTITIES = TableSchema(
         _c("customer_id", "string"),
         _c("email", "string", pii=True),
         _c("phone", "string", pii=True),
-        _c("name", "string", pii=True),
+        _c("name", "string", pii=True, description="full name as the source writes it"),
         _c("country", "string"),
+        _c("first_name", "string", pii=True),
+        _c("last_name", "string", pii=True),
+        _c(
+            "birth_date",
+            "string",
+            pii=True,
+            description="date of birth as written (YYYY-MM-DD, DD.MM.YYYY, DD/MM/YYYY, YYYYMMDD);"
+            " read and checked by identity resolution, so a bad one is flagged, not rejected",
+        ),
+        _c("address", "string", pii=True, description="street address line"),
+        _c("postcode", "string", pii=True),
+        _c("city", "string"),
+        _c("updated_at", "timestamp", description="when the source last changed the record"),
     ),
 )
 

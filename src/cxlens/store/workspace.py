@@ -19,6 +19,7 @@ from cxlens.store.engine import Engine, engine_for
 if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
+    from cxlens.identity.namespace import Identity
     from cxlens.journey.namespace import Journey
     from cxlens.metrics.namespace import Metrics
     from cxlens.models.namespace import Models
@@ -198,6 +199,13 @@ class Workspace:
         from cxlens.journey.namespace import Journey
 
         return Journey(self)
+
+    @cached_property
+    def identity(self) -> Identity:
+        """Single customer view: clean identities, link and deduplicate them into customers."""
+        from cxlens.identity.namespace import Identity
+
+        return Identity(self)
 
     def close(self) -> None:
         """Close the engine connection."""

@@ -1,0 +1,457 @@
+"""Identity resolution: link records of one person, cluster them, give each a customer_id.
+
+:func:`resolve` runs the whole linkage on the Workspace's engine with Splink (the model in
+:mod:`cxlens.identity.rules`): it trains the model on the records, scores the blocked pairs,
+keeps the links (deterministic rules or a match probability at or above the threshold),
+clusters them into connected components and assigns ``customer_id``: the id a cluster's records
+already carry (the most common one when they disagree, flagged as a conflict), else
+``"cx:" + the cluster's first record id``. :func:`link_new` links records loaded since then to
+the existing customers with the saved model, without re-running the rest.
+
+Derived tables written (replaced whole by :func:`resolve`, extended by :func:`link_new`):
+
+* ``identity_clusters``: one row per identities record: ``source``, ``source_id``,
+  ``record_id``, ``customer_id``, ``cluster_size``, ``duplicate_of`` (the record an exact
+  duplicate was folded into), ``known_ids`` (distinct customer ids loaded on the cluster's
+  records), ``conflict``, ``resolved_at``.
+* ``identity_links``: one row per link: both records' ``source``/``source_id``/``record_id``,
+  ``match_probability``, ``match_weight``, ``rule`` ("email", "phone" or "model"),
+  ``blocked_by`` (the blocking rule that paired them), ``evidence`` (each comparison's level
+  in words with its match weight), ``gamma_*`` (level) and ``mw_*`` (match weight, log2
+  Bayes factor) columns. No PII is copied:
+  :meth:`Identity.evidence` joins the values from identities when asked.
+* ``identity_model``: the trained Splink model (JSON) and the run's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from cxlens.errors import ArgumentError, NotEnoughDataError
+from cxlens.identity import _splink as sp
+from cxlens.identity import clean, rules
+
+CLUSTERS_TABLE = "identity_clusters"
+LINKS_TABLE = "identity_links"
+MODEL_TABLE = "identity_model"
+COMPARISONS = ("name", "birth_date", "email", "phone", "address")
+#: Records sampled for each expectation-maximisation pass (all of them on smaller tables).
+EM_RECORDS = 200_000
+
+
+@dataclass
+class Resolution:
+    """What a resolution run did.
+
+    ``records``: identities records; ``customers``: distinct customer ids; ``pairs_compared``:
+    pairs the blocking rules produced and the model scored; ``links``: pairs linked;
+    ``conflicts``: clusters whose records carry different loaded customer ids;
+    ``blocking_rules``: the rules in words; ``seconds``: wall time.
+    """
+
+    records: int
+    customers: int
+    pairs_compared: int
+    links: int
+    conflicts: int
+    blocking_rules: list[str]
+    seconds: float
+    threshold: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _check(threshold: float) -> None:
+    if not 0 < threshold < 1:
+        raise ArgumentError(f"threshold must lie strictly between 0 and 1, not {threshold}")
+
+
+def _identities(ws: Any) -> ir.Table:
+    if not ws.has_table("identities"):
+        raise NotEnoughDataError(
+            "identity resolution needs the identities table; load source records with "
+            "ws.ingest(FILE, table='identities', mapping=...)"
+        )
+    return ws.table("identities")
+
+
+def resolve(
+    ws: Any,
+    *,
+    threshold: float = 0.9,
+    default_region: str = "GB",
+    name_metric: str = "jaro_winkler",
+    max_pairs: float = 1e6,
+    seed: int = 7,
+) -> Resolution:
+    """Link, cluster and assign a customer_id to every identities record; save the tables.
+
+    Args:
+        ws: the Workspace (DuckDB or Spark).
+        threshold: match probability at or above which the model links two records.
+        default_region: phone region of numbers written without a country code.
+        name_metric: "jaro_winkler" or "levenshtein" (see :func:`rules.settings`).
+        max_pairs: random pairs sampled to estimate the u-probabilities.
+        seed: seed of that sample.
+
+    Returns:
+        A :class:`Resolution` summary; the results are in ``identity_clusters``,
+        ``identity_links`` and ``identity_model``.
+
+    Raises:
+        NotEnoughDataError: no identities table, or fewer than two records.
+        ArgumentError: a threshold outside (0, 1), an unknown region or name metric.
+
+    Example:
+        >>> resolve(ws).customers  # doctest: +SKIP
+        2001
+    """
+    _check(threshold)
+    with sp.quiet():
+        return _resolve(ws, threshold, default_region, name_metric, max_pairs, seed)
+
+
+def _resolve(
+    ws: Any, threshold: float, default_region: str, name_metric: str, max_pairs: float, seed: int
+) -> Resolution:
+    from splink import Linker
+
+    start = time.perf_counter()
+    settings = rules.settings(name_metric)
+    # the prepared records are computed once and read by the linkage and the assignment
+    scratch_prepared = sp.materialise(
+        ws, sp.SCRATCH + "prepared", clean.prepare(_identities(ws), default_region)
+    )
+    prepared = ws.con.table(scratch_prepared)
+    kept = prepared.filter(prepared["record_id"] == prepared["keep_id"])
+    columns = ["record_id", "source", "source_id", *clean.MATCH_COLUMNS]
+    scratch_input = sp.materialise(ws, sp.SCRATCH + "input", kept.select(columns))
+    scratch_edges = sp.SCRATCH + "edges"
+    try:
+        n_input = int(ws.con.table(scratch_input).count().execute())
+        if n_input < 2:
+            raise NotEnoughDataError(
+                f"identity resolution needs at least two distinct records; identities has {n_input}"
+            )
+        api = sp.db_api(ws)
+        records = api.register(scratch_input)
+        linker = Linker(records, settings, log_level=None)
+        _train(linker, n_input, max_pairs=max_pairs, seed=seed)
+        predictions = linker.inference.predict(warning_mode="never")
+        scored = ws.con.table(predictions.physical_name)
+        pairs_compared = int(scored.count().execute())
+        links = _links(scored, linker, threshold)
+        sp.materialise(ws, scratch_edges, links.select("record_id_l", "record_id_r"))
+        from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+        clusters = cluster_pairwise_predictions_at_threshold(
+            nodes=scratch_input,
+            edges=scratch_edges,
+            db_api=api,
+            node_id_column_name="record_id",
+        )
+        components = ws.con.table(clusters.physical_name).select("record_id", "cluster_id")
+        assigned = _assign(prepared, components)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        cluster_frame = assigned.mutate(resolved_at=ibis.literal(now)).to_pandas()
+        link_frame = links.to_pandas()
+        model = linker.misc.save_model_to_json()
+        linker.table_management.delete_tables_created_by_splink_from_db()
+    finally:
+        sp.drop(ws, scratch_prepared, scratch_input, scratch_edges)
+    ws.save_table(CLUSTERS_TABLE, cluster_frame)
+    ws.save_table(LINKS_TABLE, link_frame)
+    parameters = {
+        "threshold": threshold,
+        "default_region": default_region,
+        "name_metric": name_metric,
+        "max_pairs": max_pairs,
+        "seed": seed,
+    }
+    ws.save_table(
+        MODEL_TABLE,
+        pd.DataFrame(
+            {
+                "model_json": [json.dumps(model)],
+                "parameters": [json.dumps(parameters)],
+                "trained_at": [now],
+                "records": [n_input],
+                "pairs_compared": [pairs_compared],
+            }
+        ),
+    )
+    return Resolution(
+        records=len(cluster_frame),
+        customers=int(cluster_frame["customer_id"].nunique()),
+        pairs_compared=pairs_compared,
+        links=len(link_frame),
+        conflicts=int(cluster_frame.loc[cluster_frame["conflict"], "customer_id"].nunique()),
+        blocking_rules=[rules.blocking_rule_text(r) for r in rules.BLOCKING_RULES],
+        seconds=time.perf_counter() - start,
+        threshold=threshold,
+        parameters=parameters,
+    )
+
+
+def _train(linker: Any, n_records: int, *, max_pairs: float, seed: int) -> None:
+    """Fit the model: prior from the deterministic rules, u by sampling, m by EM."""
+    from splink import block_on
+
+    deterministic = [block_on(c) for c in rules.DETERMINISTIC_RULES]
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    # one pass over the sampled pairs (rare levels such as swapped names may stay unseen)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
+    )
+    proportion = min(1.0, EM_RECORDS / max(n_records, 1))
+    from splink.internals.exceptions import EMTrainingException
+
+    for rule in rules.TRAINING_BLOCKS:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule), record_sample_proportion=proportion
+            )
+        except EMTrainingException:
+            # too few pairs share this key (small tables): the other pass, or Splink's
+            # starting m-probabilities, stand for the levels it would have trained
+            continue
+
+
+def _level_labels(linker: Any) -> dict[str, dict[int, str]]:
+    """Comparison name -> {gamma value: level label} from the fitted settings."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = {}
+        for level in comparison.comparison_levels:
+            levels[int(level.comparison_vector_value)] = str(level.label_for_charts)
+        labels[comparison.output_column_name] = levels
+    return labels
+
+
+def _links(scored: ir.Table, linker: Any, threshold: float) -> ir.Table:
+    """Return the linked pairs among the scored ones, with their rule and evidence."""
+    det = [
+        (scored[f"{c}_l"] == scored[f"{c}_r"]).fill_null(False) for c in rules.DETERMINISTIC_RULES
+    ]
+    rule = ibis.cases(*[(d, c) for d, c in zip(det, rules.DETERMINISTIC_RULES, strict=True)],
+                      else_="model")  # fmt: skip
+    linked = scored.mutate(rule=rule)
+    linked = linked.filter((linked["rule"] != "model") | (linked["match_probability"] >= threshold))
+    labels = _level_labels(linker)
+    parts = []
+    # Splink leaves out a comparison it cannot use (e.g. a column with no values at all)
+    present = [c for c in COMPARISONS if f"gamma_{c}" in linked.columns]
+    linked = linked.mutate(
+        **{f"gamma_{c}": ibis.literal(-1) for c in COMPARISONS if c not in present},
+        **{f"mw_{c}": ibis.literal(0.0) for c in COMPARISONS if c not in present},
+    )
+    labels = {c: labels.get(c, {-1: "not compared"}) for c in COMPARISONS}
+    for name in COMPARISONS:
+        gamma = linked[f"gamma_{name}"].cast("int64")
+        text = gamma.substitute(labels[name], else_="?")
+        weight = linked[f"mw_{name}"].cast("float64").round(1)
+        sign = (weight >= 0).ifelse("+", "")
+        parts.append(ibis.literal(f"{name}: ") + text + " (" + sign + weight.cast("string") + ")")
+    evidence = parts[0]
+    for part in parts[1:]:
+        evidence = evidence + "; " + part
+    blocked = (
+        linked["match_key"]
+        .cast("int64")
+        .substitute(
+            {i: rules.blocking_rule_text(r) for i, r in enumerate(rules.BLOCKING_RULES)}, else_="?"
+        )
+    )
+    return linked.select(
+        record_id_l="record_id_l",
+        record_id_r="record_id_r",
+        source_l="source_l",
+        source_id_l="source_id_l",
+        source_r="source_r",
+        source_id_r="source_id_r",
+        match_probability="match_probability",
+        match_weight="match_weight",
+        rule="rule",
+        blocked_by=blocked,
+        evidence=evidence,
+        **{f"gamma_{c}": linked[f"gamma_{c}"].cast("int64") for c in COMPARISONS},
+        **{f"mw_{c}": linked[f"mw_{c}"].cast("float64") for c in COMPARISONS},
+    )
+
+
+def _assign(prepared: ir.Table, components: ir.Table) -> ir.Table:
+    """Every record's cluster (exact duplicates follow their kept twin) and customer_id."""
+    rec = prepared.select("record_id", "keep_id", "source", "source_id", "customer_id")
+    comp = components.rename(kept_record="record_id")
+    j = rec.join(comp, rec["keep_id"] == comp["kept_record"]).drop("kept_record")
+    known = j.filter(j["customer_id"].notnull())
+    counts = known.group_by(["cluster_id", "customer_id"]).aggregate(n=known.count())
+    w = ibis.window(group_by="cluster_id", order_by=[ibis.desc("n"), "customer_id"])
+    ranked = counts.mutate(
+        _rank=ibis.row_number().over(w),
+        known_ids=counts["customer_id"].count().over(ibis.window(group_by="cluster_id")),
+    )
+    top = ranked.filter(ranked["_rank"] == 0).select(
+        "cluster_id", chosen="customer_id", known_ids="known_ids"
+    )
+    j = j.left_join(top, "cluster_id").drop("cluster_id_right")
+    size = j["record_id"].count().over(ibis.window(group_by="cluster_id"))
+    return j.select(
+        source="source",
+        source_id="source_id",
+        record_id="record_id",
+        customer_id=ibis.coalesce(j["chosen"], "cx:" + j["cluster_id"]),
+        loaded_customer_id=j["customer_id"],
+        cluster_size=size,
+        duplicate_of=(j["keep_id"] != j["record_id"]).ifelse(j["keep_id"], ibis.null("string")),
+        known_ids=j["known_ids"].fill_null(0),
+        conflict=j["known_ids"].fill_null(0) > 1,
+    )
+
+
+def link_new(ws: Any) -> Resolution:
+    """Link identities records loaded since the last resolution to the existing customers.
+
+    The saved model scores the new records against the existing ones and among themselves
+    (Splink's ``predict_between`` and ``predict_within``); the existing clusters are not
+    recomputed. A new record joins the customer it links to; records that link to no one
+    become new customers; a new record linking two existing customers joins the one with the
+    strongest link and the row is flagged ``conflict`` (re-run :func:`resolve` to merge).
+
+    Returns:
+        A :class:`Resolution` of the new records (``records`` = new records).
+
+    Raises:
+        NotEnoughDataError: :func:`resolve` has not run on this Workspace yet.
+
+    Example:
+        >>> link_new(ws).records  # doctest: +SKIP
+        12
+    """
+    with sp.quiet():
+        return _link_new(ws)
+
+
+def _link_new(ws: Any) -> Resolution:
+    from splink import Linker
+
+    start = time.perf_counter()
+    for table in (MODEL_TABLE, CLUSTERS_TABLE):
+        if not ws.has_table(table):
+            raise NotEnoughDataError(
+                f"no '{table}' table: run ws.identity.resolve() once before linking new records"
+            )
+    model_row = ws.con.table(MODEL_TABLE).to_pandas().iloc[0]
+    params = json.loads(model_row["parameters"])
+    threshold = float(params["threshold"])
+    prepared = clean.prepare(_identities(ws), params["default_region"])
+    done = ws.con.table(CLUSTERS_TABLE)
+    new = prepared.anti_join(done, ["source", "source_id"])
+    old = prepared.semi_join(done, ["source", "source_id"])
+    cols = ["record_id", "source", "source_id", *clean.MATCH_COLUMNS]
+    n_new = int(new.count().execute())
+    if n_new == 0:
+        return Resolution(0, 0, 0, 0, 0, [], time.perf_counter() - start, threshold, params)
+    names = (sp.SCRATCH + "old", sp.SCRATCH + "new")
+    sp.materialise(ws, names[0], old.select(cols))
+    sp.materialise(ws, names[1], new.select(cols))
+    try:
+        api = sp.db_api(ws)
+        old_sdf, new_sdf = api.register(names[0]), api.register(names[1])
+        linker = Linker(old_sdf, json.loads(model_row["model_json"]), log_level=None)
+        scored = [
+            linker.inference.predict_between(old_sdf, new_sdf, warning_mode="never"),
+            linker.inference.predict_within(new_sdf, warning_mode="never"),
+        ]
+        pairs = 0
+        frames = []
+        for s in scored:
+            table = ws.con.table(s.physical_name)
+            pairs += int(table.count().execute())
+            frames.append(_links(table, linker, threshold).to_pandas())
+        linker.table_management.delete_tables_created_by_splink_from_db()
+        links = pd.concat(frames, ignore_index=True)
+        new_frame = new.select("record_id", "keep_id", "source", "source_id", "customer_id")
+        new_frame = new_frame.to_pandas()
+    finally:
+        sp.drop(ws, *names)
+    existing = done.to_pandas()
+    rows = _assign_new(new_frame, links, existing)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows["resolved_at"] = now
+    clusters = pd.concat([existing, rows[existing.columns]], ignore_index=True)
+    sizes = clusters.groupby("customer_id")["record_id"].transform("size")
+    clusters["cluster_size"] = sizes.astype("int64")
+    ws.save_table(CLUSTERS_TABLE, clusters)
+    if len(links):
+        old_links = ws.con.table(LINKS_TABLE).to_pandas() if ws.has_table(LINKS_TABLE) else None
+        merged = links if old_links is None else pd.concat([old_links, links], ignore_index=True)
+        ws.save_table(LINKS_TABLE, merged)
+    return Resolution(
+        records=n_new,
+        customers=int(rows["customer_id"].nunique()),
+        pairs_compared=pairs,
+        links=len(links),
+        conflicts=int(rows["conflict"].sum()),
+        blocking_rules=[rules.blocking_rule_text(r) for r in rules.BLOCKING_RULES],
+        seconds=time.perf_counter() - start,
+        threshold=threshold,
+        parameters=params,
+    )
+
+
+def _assign_new(new: pd.DataFrame, links: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """Return the new records' customer ids from their links (union-find on the new edges)."""
+    owner = dict(zip(existing["record_id"], existing["customer_id"], strict=True))
+    parent: dict[str, str] = {r: r for r in new["record_id"]}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    best: dict[str, dict[str, float]] = {}  # new record -> {existing customer: strongest link}
+    edges = [(r.record_id_l, r.record_id_r, r.match_probability) for r in links.itertuples()]
+    edges += [(r, k, 1.0) for r, k in zip(new["record_id"], new["keep_id"], strict=True) if r != k]
+    for a, b, prob in edges:
+        if a in parent and b in parent:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        else:
+            fresh, other = (a, b) if a in parent else (b, a)
+            customer = owner.get(other)
+            if customer is not None and fresh in parent:
+                d = best.setdefault(fresh, {})
+                d[customer] = max(d.get(customer, 0.0), float(prob))
+    groups: dict[str, dict[str, float]] = {}
+    for record, cand in best.items():
+        g = groups.setdefault(find(record), {})
+        for customer, prob in cand.items():
+            g[customer] = max(g.get(customer, 0.0), prob)
+    out = new.copy()
+    roots = [find(r) for r in out["record_id"]]
+    chosen, known, conflict = [], [], []
+    for root in roots:
+        cand = groups.get(root, {})
+        if cand:
+            chosen.append(max(cand.items(), key=lambda kv: (kv[1], kv[0]))[0])
+        else:
+            chosen.append("cx:" + root)
+        known.append(len(cand))
+        conflict.append(len(cand) > 1)
+    out["loaded_customer_id"] = out["customer_id"]
+    out["customer_id"] = chosen
+    out["duplicate_of"] = out["keep_id"].where(out["keep_id"] != out["record_id"])
+    out["known_ids"] = known
+    out["conflict"] = conflict
+    out["cluster_size"] = 0
+    return out.drop(columns=["keep_id"])
