@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cxlens.journey.namespace import Journey
     from cxlens.metrics.namespace import Metrics
     from cxlens.models.namespace import Models
+    from cxlens.text.namespace import Text
 
 
 class Workspace:
@@ -206,6 +207,13 @@ class Workspace:
         from cxlens.identity.namespace import Identity
 
         return Identity(self)
+
+    @cached_property
+    def text(self) -> Text:
+        """Open-ended feedback: sentiment, themes, theme impact on scores, theme drivers."""
+        from cxlens.text.namespace import Text
+
+        return Text(self)
 
     def close(self) -> None:
         """Close the engine connection."""

@@ -1,0 +1,343 @@
+"""Themes of a Workspace's comments: discover (or code), assign every comment, summarise.
+
+:func:`themes_for_workspace` runs the whole job over a table's text column:
+
+1. fit a :class:`~cxlens.text.discover.ThemeModel` on up to ``sample`` comments drawn in the
+   engine (or compile a user :class:`~cxlens.text.codeframe.CodeFrame`),
+2. read all comments from the engine in Arrow batches; per batch score sentiment (or reuse
+   the ``comment_sentiment`` table), clean, and assign themes,
+3. save ``comment_themes`` (one row per comment and theme it belongs to, and one row with
+   an empty theme for every comment in no theme, with its status: nothing is dropped) and
+   ``comment_sentiment`` when it was computed here,
+4. aggregate in the engine: members, share, mean sentiment, monthly counts; then flag
+   emerging themes (:mod:`cxlens.text.trend`) and save the ``themes`` table.
+
+Representative quotes are the members with the highest weight (shorter first), distinct,
+PII-redacted (:func:`cxlens.text.redact`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.text.clean import clean
+from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
+from cxlens.text.discover import ThemeModel
+from cxlens.text.language import detect_one
+from cxlens.text.redact import redact
+from cxlens.text.sentiment import sentiment
+from cxlens.text.trend import emerging, monthly_shares
+
+#: Statuses whose comments are assigned (the text, possibly repaired or cut, has words).
+ANALYSED: tuple[str, ...] = ("ok", "truncated", "invalid_utf8")
+#: Status of an analysed comment in a language without a theme model.
+NO_MODEL = "unsupported_language"
+ASSIGNMENTS_TABLE = "comment_themes"
+SENTIMENT_TABLE = "comment_sentiment"
+THEMES_TABLE = "themes"
+#: Columns of the themes table, in order.
+COLUMNS: tuple[str, ...] = (
+    "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
+    "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
+    "q_value", "new", "emerging",
+)  # fmt: skip
+
+
+@dataclass
+class ThemeResult:
+    """What :func:`themes_for_workspace` found.
+
+    Attributes:
+        themes: one row per theme (columns :data:`COLUMNS`), most members first.
+        trend: ``theme, month, count, comments, share`` per theme and month.
+        statuses: ``status, comments``: how many comments had each status, plus
+            ``no_theme`` (outliers), so every comment is accounted for.
+        outlier_share: share of analysed comments in no theme.
+        comments: comments read; analysed: those with words in a modelled language.
+        model: the fitted ThemeModel or CodeFrame.
+    """
+
+    themes: pd.DataFrame
+    trend: pd.DataFrame
+    statuses: pd.DataFrame
+    outlier_share: float
+    comments: int
+    analysed: int
+    model: Any = field(repr=False)
+
+
+def _check_columns(table: ibis.Table, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"table '{name}' has no column(s) {', '.join(missing)}; pass column=, id_column= "
+            f"or time_column= naming its text, key and time columns"
+        )
+
+
+def comment_batches(
+    expr: ibis.Table, columns: list[str], batch_size: int
+) -> Iterator[pd.DataFrame]:
+    """Yield the selected columns of ``expr`` as pandas frames of at most ``batch_size`` rows.
+
+    Example:
+        >>> t = ibis.memtable({"id": ["a", "b", "c"]})
+        >>> [len(b) for b in comment_batches(t, ["id"], 2)]
+        [2, 1]
+    """
+    for batch in expr.select(*columns).to_pyarrow_batches(chunk_size=batch_size):
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def _fit_sample(expr: ibis.Table, column: str, sample: int, seed: int) -> tuple[list, list]:
+    """Draw up to ``sample`` non-empty comments in the engine; return texts and languages."""
+    present = expr.filter(expr[column].notnull())
+    n = int(present.count().execute())
+    if n > sample:
+        present = present.sample(min(1.0, 1.2 * sample / n), seed=seed).limit(sample)
+    raw = present.select(column).execute()[column].tolist()
+    texts, langs = [], []
+    for c in clean(raw):
+        if c.status in ANALYSED:
+            texts.append(c.text)
+            langs.append(detect_one(c.text)[0])
+    return texts, langs
+
+
+def _top_quotes(found: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Keep the best ``k`` distinct texts per theme: highest weight, then shortest."""
+    found = found.assign(length=found["text"].str.len()).drop_duplicates(["theme", "text"])
+    found = found.sort_values(["theme", "weight", "length"], ascending=[True, False, True])
+    return found.groupby("theme", sort=False).head(k)[["theme", "weight", "text"]]
+
+
+def themes_for_workspace(
+    ws: Any,
+    *,
+    table: str = "responses",
+    column: str = "comment",
+    id_column: str = "response_id",
+    time_column: str = "responded_at",
+    frame: CodeFrameSpec | None = None,
+    n_themes: int | None = None,
+    model: ThemeModel | None = None,
+    sample: int = 50_000,
+    batch_size: int = 50_000,
+    quotes: int = 3,
+    recent: int = 3,
+    alpha: float = 0.05,
+    seed: int = 0,
+    save: bool = True,
+) -> ThemeResult:
+    """Find the themes of a table's comments and assign every comment to zero or more.
+
+    Args:
+        ws: a Workspace.
+        table: the table holding the comments.
+        column: its text column.
+        id_column: its key (saved with each assignment).
+        time_column: its time column (for the monthly trend).
+        frame: a user code frame ``{theme: [keywords or 're:pattern']}`` (or per language,
+            see :mod:`cxlens.text.codeframe`); None discovers themes.
+        n_themes: candidate themes per language (None: chosen from the data).
+        model: a ThemeModel with your settings (overrides ``n_themes``); used as it is
+            when already fitted.
+        sample: most comments the discovery is fitted on.
+        batch_size: comments read from the engine and assigned at a time.
+        quotes: representative quotes per theme.
+        recent: months in the window compared for emerging themes.
+        alpha: false discovery rate of the emerging tests.
+        seed: seed of the sample and the model.
+        save: write ``comment_themes``, ``themes`` (and ``comment_sentiment`` when computed).
+
+    Returns:
+        A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
+        keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
+        analysed comments), ``sentiment`` (mean score of members in [-1, 1]),
+        ``negative_share``, the emerging test (``recent_share, previous_share, share_ratio,
+        q_value, new, emerging``).
+
+    Raises:
+        SchemaError: missing columns; NotEnoughDataError: no comments, or too few per
+        language to discover themes.
+
+    Example:
+        >>> ws.text.themes().themes[["label", "count", "sentiment"]].head()  # doctest: +SKIP
+    """
+    if quotes < 0 or batch_size < 1 or sample < 1:
+        raise ArgumentError("quotes must be >= 0, batch_size and sample >= 1")
+    source = ws.table(table)
+    _check_columns(source, [column, id_column, time_column], table)
+    if frame is not None:
+        fitted: ThemeModel | CodeFrame = CodeFrame(frame).fit()
+    elif model is not None and hasattr(model, "models_"):
+        fitted = model  # already fitted: assign with it as it is
+    else:
+        texts, langs = _fit_sample(source, column, sample, seed)
+        if not texts:
+            raise NotEnoughDataError(f"table '{table}' has no comments with words in '{column}'")
+        fitted = (model or ThemeModel(n_themes, seed=seed)).fit(texts, langs)
+    reuse = ws.has_table(SENTIMENT_TABLE)
+    expr = source
+    columns = [id_column, column]
+    if reuse:
+        scored = ws.table(SENTIMENT_TABLE).select(
+            id_column, "language", "status", score="score", label="label"
+        )
+        expr = source.left_join(scored, id_column).select(
+            source[id_column], source[column], "language", "status", "score", "label"
+        )
+        columns += ["language", "status", "score", "label"]
+    modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
+    parts, sentiments, candidates = [], [], []
+    for batch in comment_batches(expr, columns, batch_size):
+        ids = batch[id_column].to_numpy()
+        cleaned = clean(batch[column].tolist())
+        if reuse and batch["status"].notna().all():
+            scores = batch[["language", "status", "score", "label"]]
+        else:
+            scores = sentiment([c.text if c.status != "empty" else None for c in cleaned])
+            sentiments.append(scores.assign(**{id_column: ids}))
+            # keep the input's own statuses (repaired / cut texts)
+            orig = np.array([c.status for c in cleaned], dtype=object)
+            fix = np.isin(orig, ("invalid_utf8", "truncated"))
+            scores.loc[fix, "status"] = orig[fix]
+        status = scores["status"].to_numpy(dtype=object).copy()
+        langs = scores["language"].to_numpy(dtype=object)
+        if modelled is not None:
+            status[np.isin(status, ANALYSED) & ~np.isin(langs, list(modelled))] = NO_MODEL
+        usable = np.isin(status, ANALYSED)
+        texts = [c.text if ok else "" for c, ok in zip(cleaned, usable, strict=True)]
+        found = fitted.transform(texts, langs.tolist())
+        found = found[usable[found["row"].to_numpy()]] if len(found) else found
+        rows = found["row"].to_numpy()
+        members = pd.DataFrame(
+            {id_column: ids[rows], "theme": found["theme"].to_numpy(),
+             "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows]}
+        )  # fmt: skip
+        none = np.setdiff1d(np.arange(len(batch)), rows)
+        unassigned = pd.DataFrame(
+            {id_column: ids[none], "theme": None, "weight": np.nan,
+             "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none]}
+        )  # fmt: skip
+        parts += [members, unassigned]
+        if quotes and len(found):
+            quoted = pd.DataFrame(
+                {"theme": found["theme"].to_numpy(), "weight": found["weight"].to_numpy(),
+                 "text": [texts[i] for i in rows]}
+            )  # fmt: skip
+            candidates.append(_top_quotes(quoted, quotes * 3))
+    if not parts:
+        raise NotEnoughDataError(f"table '{table}' has no rows to read comments from")
+    assigned = pd.concat(parts, ignore_index=True)
+    assigned["theme"] = assigned["theme"].astype(object)
+    assigned["language"] = assigned["language"].astype(str)
+    assigned["status"] = assigned["status"].astype(str)
+    if sentiments:
+        scored_frame = pd.concat(sentiments, ignore_index=True)
+        scored_frame["label"] = scored_frame["label"].astype(object)
+        scored_frame = scored_frame[[id_column, "language", "mixed", "label", "score", "status"]]
+        if save:
+            ws.save_table(SENTIMENT_TABLE, scored_frame)
+    if save:
+        ws.save_table(ASSIGNMENTS_TABLE, assigned)
+    return _summarise(
+        ws, source, assigned, fitted, candidates,
+        id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
+        alpha=alpha, save=save, sentiment_frame=pd.concat(sentiments) if sentiments else None,
+    )  # fmt: skip
+
+
+def _summarise(
+    ws: Any,
+    source: ibis.Table,
+    assigned: pd.DataFrame,
+    fitted: ThemeModel | CodeFrame,
+    candidates: list[pd.DataFrame],
+    *,
+    id_column: str,
+    time_column: str,
+    quotes: int,
+    recent: int,
+    alpha: float,
+    save: bool,
+    sentiment_frame: pd.DataFrame | None,
+) -> ThemeResult:
+    # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
+    ct = ws.table(ASSIGNMENTS_TABLE) if save else ibis.memtable(assigned)
+    scores = ws.table(SENTIMENT_TABLE) if ws.has_table(SENTIMENT_TABLE) and (
+        save or sentiment_frame is None) else ibis.memtable(sentiment_frame)  # fmt: skip
+    analysed_ids = ct.filter(ct.status.isin([*ANALYSED, "no_theme"]))
+    joined = ct.filter(ct.theme.notnull()).left_join(
+        scores.select(id_column, s_score="score"), id_column
+    )
+    per_theme = (
+        joined.group_by("theme")
+        .agg(
+            count=joined[id_column].count(),
+            sentiment=joined.s_score.mean(),
+            negative_share=(joined.s_score <= -0.05).cast("float64").mean(),
+        )
+        .execute()
+    )
+    n_analysed = int(analysed_ids[id_column].nunique().execute())
+    # every comment has one status (its theme rows share it): no comment is counted twice
+    status_counts = (
+        ct.group_by("status")
+        .agg(comments=ct[id_column].nunique())
+        .execute()
+        .sort_values(["comments", "status"], ascending=[False, True], ignore_index=True)
+    )
+    outliers = int(status_counts.loc[status_counts["status"] == "no_theme", "comments"].sum())
+    outlier_share = outliers / n_analysed if n_analysed else float("nan")
+
+    month = source[time_column].truncate("M").name("month")
+    times = source.select(id_column, month)
+    with_time = analysed_ids.select(id_column, "theme").inner_join(times, id_column)
+    totals = with_time.group_by("month").agg(comments=with_time[id_column].nunique()).execute()
+    member_time = with_time.filter(with_time.theme.notnull())
+    counts = member_time.group_by(["theme", "month"]).agg(count=member_time[id_column].count())
+    counts = counts.execute()
+    trend = monthly_shares(counts, totals) if len(counts) else pd.DataFrame()
+    table = fitted.themes_.merge(per_theme, on="theme", how="inner")
+    table["share"] = table["count"] / max(n_analysed, 1)
+    if len(trend) and trend["month"].nunique() > recent:
+        table = table.merge(emerging(trend, recent=recent, alpha=alpha), on="theme", how="left")
+    else:
+        for col in ("recent_share", "previous_share", "share_ratio", "q_value"):
+            table[col] = np.nan
+        table["new"], table["emerging"] = False, False
+    table["quotes"] = _quotes(table["theme"], candidates, quotes)
+    table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
+    table = table[list(COLUMNS)]
+    if save:
+        stored = table.assign(
+            keywords=table["keywords"].map(", ".join), quotes=table["quotes"].map("\n".join)
+        )
+        ws.save_table(THEMES_TABLE, stored)
+    return ThemeResult(
+        themes=table,
+        trend=trend,
+        statuses=status_counts,
+        outlier_share=outlier_share,
+        comments=int(ct[id_column].nunique().execute()),
+        analysed=n_analysed,
+        model=fitted,
+    )
+
+
+def _quotes(themes: pd.Series, candidates: list[pd.DataFrame], k: int) -> list[list[str]]:
+    if not k or not candidates:
+        return [[] for _ in themes]
+    best = _top_quotes(pd.concat(candidates, ignore_index=True), k)
+    best = best.assign(text=redact(best["text"].tolist()))
+    grouped = best.groupby("theme")["text"].agg(list)
+    return [grouped.get(t, []) for t in themes]

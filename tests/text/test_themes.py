@@ -1,0 +1,254 @@
+"""Themes: tokenisation per language, discovery of the planted topics, code frames, trends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxlens
+from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.sample import generate, write_sample
+from cxlens.sample.comments import THEMES
+from cxlens.text.codeframe import CodeFrame
+from cxlens.text.discover import ThemeModel
+from cxlens.text.namespace import Text
+from cxlens.text.redact import redact
+from cxlens.text.tokenize import chinese_bigrams, russian_lemma, sentences, tokens
+from cxlens.text.trend import emerging, monthly_shares
+
+# --------------------------------------------------------------------------------------
+# tokenisation
+
+
+def test_sentences_split_on_latin_and_chinese_ends():
+    assert sentences("Fast. But slow support!  价格太贵。网速很快") == [
+        "Fast.", "But slow support!", "价格太贵。", "网速很快",
+    ]  # fmt: skip
+
+
+def test_chinese_is_cut_into_character_bigrams_with_latin_words_kept():
+    assert chinese_bigrams("客服很好App") == ["客服", "服很", "很好", "app"]
+    assert tokens("贵", "zh") == ["贵"]
+
+
+def test_russian_words_become_lemmas_without_function_words():
+    # счета / счёт / счетами are one lemma; "на", "и", "не" carry no topic
+    assert tokens("Счета и счёт на счетами не", "ru") == ["счет", "счет", "счет"]
+    assert russian_lemma("списали") == "списать"
+
+
+def test_english_plurals_fold_and_stop_words_go():
+    assert tokens("The outages and the outage; bills", "en") == ["outage", "outage", "bill"]
+
+
+def test_tokens_rejects_a_missing_language():
+    with pytest.raises(ArgumentError, match="ISO 639-1"):
+        tokens("text", "")
+
+
+# --------------------------------------------------------------------------------------
+# discovery on hand-made comments
+
+
+def test_model_finds_two_planted_topics_and_assigns_both_of_a_mixed_comment():
+    rng = np.random.default_rng(0)
+    price = ["Far too expensive.", "The price is too high.", "Expensive price plan."]
+    speed = ["Slow internet speed.", "The speed is slow.", "Internet is slow at night."]
+    texts = [rng.choice(price) for _ in range(60)] + [rng.choice(speed) for _ in range(60)]
+    model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 120)
+    out = model.transform(["Expensive price. Slow speed.", "Hello there"], ["en", "en"])
+    assert sorted(out.loc[out["row"] == 0, "theme"]) == ["en-01", "en-02"]
+    assert 1 not in set(out["row"])  # no known word: an outlier
+    assert set(model.themes_["aspect"]) == {"price", "speed"}
+
+
+def test_model_needs_enough_comments():
+    with pytest.raises(NotEnoughDataError, match="at least 50 comments"):
+        ThemeModel().fit(["too expensive"] * 10, ["en"] * 10)
+
+
+def test_model_rejects_bad_settings():
+    with pytest.raises(ArgumentError, match="threshold"):
+        ThemeModel(threshold=0).fit(["a"] * 60, ["en"] * 60)
+
+
+# --------------------------------------------------------------------------------------
+# code frame
+
+
+def test_code_frame_matches_lemmas_patterns_and_chinese_substrings():
+    frame = {
+        "billing": {"en": ["invoice", "re:charged\\s+twice"], "ru": ["счёт"], "zh": ["扣费"]},
+        "support": ["support agent"],
+    }
+    texts = [
+        "Two wrong invoices",  # plural folds to the keyword
+        "I was charged   twice",
+        "Пришли неверные счета",  # lemma of счета
+        "被重复扣费了",
+        "The support agent was rude",
+        "support was fine, agent too",  # words not in a row: no match
+    ]
+    out = CodeFrame(frame).fit().transform(texts, ["en", "en", "ru", "zh", "en", "en"])
+    assert out[["row", "theme"]].values.tolist() == [
+        [0, "billing"], [1, "billing"], [2, "billing"], [3, "billing"], [4, "support"],
+    ]  # fmt: skip
+
+
+def test_code_frame_reports_bad_entries():
+    with pytest.raises(ArgumentError, match="not a valid regular expression"):
+        CodeFrame({"x": ["re:(unclosed"]}).fit()
+    with pytest.raises(ArgumentError, match="a list, not a string"):
+        CodeFrame({"x": "invoice"}).fit()
+
+
+# --------------------------------------------------------------------------------------
+# trends
+
+
+def test_emerging_flags_a_new_theme_and_a_significant_rise_only():
+    months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    counts = pd.DataFrame(
+        {
+            "theme": ["new"] * 2 + ["rise"] * 6 + ["flat"] * 6,
+            "month": [*months[4:], *months, *months],
+            "count": [8, 9, 5, 5, 5, 5, 30, 30, 10, 10, 10, 10, 10, 10],
+        }
+    )
+    totals = pd.DataFrame({"month": months, "comments": 200})
+    trend = monthly_shares(counts, totals)
+    assert trend.loc[trend["theme"] == "new", "count"].tolist() == [0, 0, 0, 0, 8, 9]
+    out = emerging(trend, recent=2).set_index("theme")
+    assert out.loc["new", "new"] and out.loc["new", "emerging"]
+    # rise: 60/400 recent vs 20/800 before -> z far above 3; flat: same share
+    assert out.loc["rise", "recent_share"] == pytest.approx(0.15)
+    assert out.loc["rise", "previous_share"] == pytest.approx(0.025)
+    assert out.loc["rise", "emerging"] and not out.loc["rise", "new"]
+    assert not out.loc["flat", "emerging"]
+    with pytest.raises(ArgumentError, match="lower recent"):
+        emerging(trend, recent=6)
+
+
+# --------------------------------------------------------------------------------------
+# the sample's planted topics, end to end on a Workspace
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    directory: Path = tmp_path_factory.mktemp("themes")
+    data = generate(customers=2000, months=24, seed=7)
+    paths = write_sample(data, directory / "data")
+    ws = cxlens.Workspace(directory / "ws.duckdb")
+    for table in ("customers", "responses"):
+        ws.ingest(paths[table], table=table)
+    start = data.truth["planted_problem"]["start_month_index"]
+    result = Text(ws).themes(recent=24 - start)  # the window since the billing change
+    yield ws, data, result
+    ws.close()
+
+
+def _planted(data) -> dict[tuple[str, str], set[str]]:
+    """Response ids of each (language, topic) from the generator's template sentences."""
+    r = data.tables["responses"].dropna(subset=["comment"])
+    out = {}
+    for lang, topics in THEMES.items():
+        part = r[r["language"] == lang]
+        for topic, by_sentiment in topics.items():
+            variants = [s for v in by_sentiment.values() for s in v]
+            variants += [s[0].lower() + s[1:] for s in variants]  # "..., but it is ..."
+            hit = part["comment"].map(lambda c, v=variants: any(s in c for s in v))
+            out[(lang, topic)] = set(part.loc[hit, "response_id"])
+    return out
+
+
+#: Planted topics smaller than this are below what discovery can separate (see docs).
+MIN_TOPIC = 20
+
+
+def test_every_planted_topic_is_recovered_by_member_and_quote_overlap(sample):
+    ws, data, result = sample
+    ct = ws.table("comment_themes").execute().dropna(subset=["theme"])
+    members = ct.groupby("theme")["response_id"].agg(set)
+    quotes = result.themes.set_index("theme")["quotes"]
+    checked = 0
+    for (lang, topic), ids in _planted(data).items():
+        if len(ids) < MIN_TOPIC:
+            continue
+        checked += 1
+        # themes most of whose members are this topic's comments
+        mine = [t for t, m in members.items() if len(m & ids) / len(m) > 0.5]
+        union = set().union(*(members[t] for t in mine)) if mine else set()
+        recall = len(union & ids) / len(ids)
+        precision = len(union & ids) / max(len(union), 1)
+        assert recall >= 0.75 and precision >= 0.6, (lang, topic, recall, precision)
+        # quote overlap: the largest such theme's quotes are the topic's comments
+        comments = data.tables["responses"].set_index("response_id").loc[sorted(ids), "comment"]
+        texts = set(redact(comments.tolist()))  # quotes are shown redacted
+        best = max(mine, key=lambda t, ids=ids: len(members[t] & ids))
+        assert set(quotes[best]) <= texts, (lang, topic, best, quotes[best])
+    assert checked == 16  # 6 English topics incl. billing (28), 5 each in Russian and Chinese
+
+
+def test_outlier_share_is_small_and_every_comment_is_accounted_for(sample):
+    _ws, data, result = sample
+    assert result.outlier_share < 0.2
+    statuses = result.statuses.set_index("status")["comments"]
+    assert statuses.sum() == len(data.tables["responses"])  # nothing dropped
+    assert statuses["empty"] == data.tables["responses"]["comment"].isna().sum()
+    assert result.analysed == statuses.drop("empty").sum()
+
+
+def test_theme_table_has_labels_quotes_sentiment_and_the_billing_theme_emerges(sample):
+    ws, _data, result = sample
+    themes = result.themes
+    assert themes["label"].str.len().gt(0).all()
+    assert themes["quotes"].map(len).eq(3).all()
+    assert themes["share"].between(0, 1).all()
+    billing = themes[(themes["aspect"] == "billing") & (themes["language"] == "en")]
+    assert len(billing) >= 1
+    assert billing["emerging"].all() and billing["new"].all()  # none before the change
+    assert billing["sentiment"].lt(0).all()
+    assert themes.loc[~themes["aspect"].isin(["billing"]), "new"].sum() == 0
+    stored = ws.table("themes").execute()
+    assert sorted(stored["theme"]) == sorted(themes["theme"])
+
+
+def test_bad_input_gets_a_status_and_no_theme(ws):
+    long = "Speeds are much slower than advertised. " * 200  # over 5,000 characters
+    comments = ["", None, "😡😡", "!!!", long, "Связь ok, но slow", "Too expensive."]
+    rows = pd.DataFrame(
+        {
+            "response_id": [f"R{i}" for i in range(len(comments))],
+            "responded_at": pd.Timestamp("2024-01-05"),
+            "nps": 5,
+            "comment": comments,
+        }
+    )
+    path = Path(ws.path).parent / "r.csv"
+    rows.to_csv(path, index=False)
+    ws.ingest(path, table="responses")
+    texts = ["Far too expensive.", "Speeds are much slower than advertised."] * 40
+    model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 80)
+    result = Text(ws).themes(model=model, recent=1)
+    ct = ws.table("comment_themes").execute().set_index("response_id")
+    assert len(set(ct.index)) == len(comments)  # nothing dropped
+    status = ct.groupby(level=0)["status"].first()
+    assert status["R0"] == "empty" and status["R1"] == "empty"  # ingest reads "" as missing
+    assert status["R2"] == "no_letters" and status["R3"] == "no_letters"
+    assert status["R4"] == "truncated" and ct.loc[["R4"], "theme"].notna().all()
+    assert status["R5"] == "unsupported_language"  # mostly Russian: no Russian model here
+    assert ct.loc[["R0", "R1", "R2", "R3", "R5"], "theme"].isna().all()
+    counts = result.statuses.set_index("status")["comments"]
+    assert counts.sum() == len(comments)
+
+
+def test_themes_reports_a_missing_column(ws, tmp_path):
+    pd.DataFrame({"response_id": ["R1"], "responded_at": ["2024-01-01"], "nps": [9]}).to_csv(
+        tmp_path / "r.csv", index=False
+    )
+    ws.ingest(tmp_path / "r.csv", table="responses")
+    with pytest.raises(SchemaError, match="column"):
+        Text(ws).themes(column="feedback")
