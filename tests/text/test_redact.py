@@ -38,6 +38,10 @@ KEEP = [
     "The grace period was too short",
     "Доставка пришла вовремя, спасибо",
     "订单号 202406110001 还没发货",
+    # a cue ending its sentence: the capitalised word after it starts the next one
+    "Всё супер, спасибо! Ни одного сбоя",
+    "Thanks! The app works",
+    "客服很差，等了很久",
 ]
 
 

@@ -67,10 +67,11 @@ def _chinese_name() -> re.Pattern[str]:
     surnames = "".join(h for h, _ in name_lists.ZH_LAST)
     given = "|".join(sorted((h for h, _ in name_lists.ZH_FIRST), key=len, reverse=True))
     cue = r"(?<=我叫|我是|客服|经理|先生|女士|姓名)"
-    return re.compile(rf"[{surnames}](?:{given})|{cue}[\u4e00-\u9fff]{{2,3}}")
+    # after a cue, a name is a listed surname and one or two more characters ("客服很差" is no name)
+    return re.compile(rf"[{surnames}](?:{given})|{cue}[{surnames}][\u4e00-\u9fff]{{1,2}}")
 
 
-_CUE_NAME = re.compile(rf"\b{_CUES}[,:!]?\s+({_WORD}(?:\s+{_WORD}){{0,2}})")
+_CUE_NAME = re.compile(rf"\b{_CUES},?:?\s+({_WORD}(?:\s+{_WORD}){{0,2}})")
 _CAPITALISED = re.compile(_WORD)
 
 
