@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
     from cxlens.identity.namespace import Identity
+    from cxlens.ingest.presets import Preset
     from cxlens.journey.namespace import Journey
     from cxlens.metrics.namespace import Metrics
     from cxlens.models.namespace import Models
+    from cxlens.social.namespace import Social
     from cxlens.text.namespace import Text
 
 
@@ -86,25 +88,40 @@ class Workspace:
         encoding: str | None = None,
         delimiter: str | None = None,
         progress: Progress | None = None,
+        preset: str | Preset | None = None,
     ) -> LoadResult:
         """Load a CSV, Parquet, JSON Lines or XLSX file into canonical ``table``.
 
         Bad rows go to quarantine with their reasons; good rows load. On DuckDB the whole
         file loads in one transaction, and a file loaded before is recognised and skipped.
+        ``preset`` reads a tool's own export ("qualtrics", "surveymonkey", "typeform",
+        "google_forms", "ga4", "hubspot", "salesforce", "shopify", "zendesk",
+        "zendesk_csat", or "auto" to recognise it; "name:Zone/City" sets the tool's time
+        zone); it picks the table, and a ``mapping`` given too is laid over its own.
 
         Returns:
-            LoadResult with status, load_id, rows_loaded, rows_quarantined, ignored_columns.
+            LoadResult with status, load_id, rows_loaded, rows_quarantined, rows_skipped,
+            ignored_columns.
 
         Example:
             >>> ws.ingest("s.csv", table="responses", mapping="s.yaml")  # doctest: +SKIP
+            >>> ws.ingest("qualtrics_export.csv", preset="auto")  # doctest: +SKIP
         """
+        chosen = None
+        if preset is not None:
+            from cxlens.ingest.presets import resolve
+
+            chosen = resolve(preset, path, table, encoding=encoding)
+            table = chosen.table
+            if isinstance(mapping, dict):
+                mapping = {"table": table, **mapping}
         if isinstance(mapping, str | Path):
             mapping = read_mapping(mapping)
         elif isinstance(mapping, dict):
             mapping = Mapping.from_dict(mapping)
         return ingest_file(
             self.engine, path, table, mapping,
-            encoding=encoding, delimiter=delimiter, progress=progress,
+            encoding=encoding, delimiter=delimiter, progress=progress, preset=chosen,
         )  # fmt: skip
 
     def save_table(self, name: str, frame: pd.DataFrame) -> ibis.Table:
@@ -214,6 +231,13 @@ class Workspace:
         from cxlens.text.namespace import Text
 
         return Text(self)
+
+    @cached_property
+    def social(self) -> Social:
+        """Social listening: engagement, share of voice, brand sentiment, alerts, influencers."""
+        from cxlens.social.namespace import Social
+
+        return Social(self)
 
     def close(self) -> None:
         """Close the engine connection."""
