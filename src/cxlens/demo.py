@@ -19,6 +19,21 @@ from cxlens.store.workspace import Workspace
 LOAD_ORDER = ("customers", "identities", "responses", "transactions", "events", "posts",
               "campaigns")  # fmt: skip
 
+#: Attribute columns of the sample beyond the canonical ones, kept on load: the customer's
+#: language and the campaign that acquired them (influencer attribution reads it).
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("language", "campaign_id"),
+    "campaigns": ("language",),
+}
+
+
+def _keep_extras(table: str) -> dict | None:
+    """Return the mapping that keeps ``table``'s extra sample columns (None: none to keep)."""
+    extras = EXTRA_COLUMNS.get(table)
+    if not extras:
+        return None
+    return {"table": table, "columns": {col: col for col in extras}}
+
 
 def run_demo(
     directory: Path,
@@ -58,7 +73,8 @@ def run_demo(
         for table in LOAD_ORDER:
             path = Path(paths[table])
             task = bar.add_task(f"{path.name} -> {table}", total=None)
-            result = ws.ingest(path, table=table, progress=lambda n, t=task: bar.advance(t, n))
+            result = ws.ingest(path, table=table, mapping=_keep_extras(table),
+                               progress=lambda n, t=task: bar.advance(t, n))  # fmt: skip
             bar.update(task, total=bar.tasks[task].completed or 1,
                        description=f"{path.name} -> {table}: {result.status}")  # fmt: skip
             bar.console.print("  " + result.summary())
@@ -81,7 +97,13 @@ def run_demo(
     console.print(
         f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "
         f"segment --every quarter -w {directory / 'cxlens.duckdb'}; cxlens drivers, "
-        "insights, value, loyalty, effort, segments, kpis (same -w)"
+        "insights, value, loyalty, effort, segments, kpis, clv, churn, offers, journey, "
+        "identity (same -w)"
+    )
+    console.print(
+        f"dashboard and API: cxlens keys create --workspaces {directory} --workspace cxlens "
+        f"--role admin   (prints a key once), then cxlens serve --workspaces {directory} "
+        "and open http://127.0.0.1:8000/ with that key"
     )
     ws.close()
     return page
