@@ -55,6 +55,14 @@ def ingest(
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding, e.g. cp1251.")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter.")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="Read a tool's export: qualtrics, surveymonkey, typeform, google_forms, ga4, "
+            "hubspot, salesforce, shopify, zendesk, zendesk_csat, or auto to recognise it "
+            "('NAME:Zone/City' sets the tool's time zone)."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Load a file into a canonical table; bad rows go to quarantine."""
@@ -62,6 +70,10 @@ def ingest(
         raise CxlensError("give either --mapping or --map/--scale, not both")
     chosen = read_mapping(mapping) if mapping is not None else None
     if chosen is None and (map_ or scale):
+        if preset is not None and table is None:
+            from cxlens.ingest.presets import resolve
+
+            table = resolve(preset, file, encoding=encoding).table
         if table is None:
             raise CxlensError("--map and --scale need --as TABLE")
         chosen = mapping_from_options(table, map_, scale)
@@ -74,6 +86,7 @@ def ingest(
             encoding=encoding,
             delimiter=delimiter,
             progress=lambda n: bar.advance(task, n),
+            preset=preset,
         )
     console.print(result.summary())
     if result.rows_quarantined:

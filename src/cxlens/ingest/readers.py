@@ -47,6 +47,10 @@ class SourceFile:
     delimiter: str | None = None
     sheet: str | None = None
     tolerant: bool = False  # read CSV row by row, marking rows with the wrong field count
+    #: Rows at the top that form the header (tool exports write 2 or 3); with ``names`` the
+    #: reader skips them and names the columns ``names`` (a preset merged the header rows).
+    header_rows: int = 1
+    names: tuple[str, ...] | None = None
 
     @property
     def format(self) -> str:
@@ -131,8 +135,16 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise IngestError(f"{path}: unknown encoding '{encoding}'") from None
     delimiter = source.delimiter or _sniff_delimiter(path, encoding)
     if source.tolerant:
-        yield from _read_csv_row_by_row(path, encoding, delimiter, chunk_rows)
+        yield from _read_csv_row_by_row(path, encoding, delimiter, chunk_rows, source)
         return
+    named = {}
+    offset = 2  # header is row 1
+    if source.names is not None:
+        # A header of several rows: skip them, name the columns; count rows from the line
+        # after the header's last physical line (a quoted header cell may span lines).
+        _, lines = _csv_header_rows(path, encoding, delimiter, source.header_rows)
+        named = {"header": None, "names": list(source.names), "skiprows": source.header_rows}
+        offset = lines[-1] + 1
     try:
         reader = pd.read_csv(
             path,
@@ -143,8 +155,8 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
             na_values=[""],
             chunksize=chunk_rows,
             skipinitialspace=False,
+            **named,
         )
-        offset = 2  # header is row 1
         for chunk in reader:
             chunk = chunk.rename(columns=lambda c: str(c).strip())
             chunk["_source_row"] = range(offset, offset + len(chunk))
@@ -172,7 +184,7 @@ def _truncated(path: Path, detail: str) -> IngestError:
 
 
 def _read_csv_row_by_row(
-    path: Path, encoding: str, delimiter: str, chunk_rows: int
+    path: Path, encoding: str, delimiter: str, chunk_rows: int, source: SourceFile | None = None
 ) -> Iterator[pd.DataFrame]:
     """Read a CSV with the csv module; rows whose field count is wrong are marked, not fatal.
 
@@ -184,6 +196,10 @@ def _read_csv_row_by_row(
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         try:
             header = [h.strip() for h in next(reader)]
+            if source is not None and source.names is not None:
+                for _ in range(source.header_rows - 1):
+                    next(reader)
+                header = list(source.names)
             records: list[list[str | None]] = []
             for fields in reader:
                 if not fields:
@@ -229,13 +245,26 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def _nested_as_json(batch: pa.RecordBatch) -> pa.Table:
+    """Turn struct/list columns into JSON text, as the JSON Lines reader gives them."""
+    table = pa.Table.from_batches([batch])
+    for i, field in enumerate(table.schema):
+        if pa.types.is_nested(field.type):
+            texts = [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                for v in table.column(i).to_pylist()
+            ]
+            table = table.set_column(i, field.name, pa.array(texts, pa.string()))
+    return table
+
+
 def _read_parquet(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
     try:
         parquet = pq.ParquetFile(path)
         offset = 1
         for batch in parquet.iter_batches(batch_size=chunk_rows):
-            chunk = _as_text(pa.Table.from_batches([batch]).to_pandas())
+            chunk = _as_text(_nested_as_json(batch).to_pandas())
             chunk["_source_row"] = range(offset, offset + len(chunk))
             offset += len(chunk)
             yield chunk
@@ -290,8 +319,9 @@ def _records_frame(records: list[dict], lines: list[int]) -> pd.DataFrame:
 
 def _read_xlsx(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
+    skip = {"header": None, "skiprows": source.header_rows} if source.names is not None else {}
     try:
-        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
+        frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object, **skip)
     except ValueError as exc:
         raise IngestError(f"{path}: {_first_line(exc)}") from None
     except Exception as exc:  # openpyxl raises zipfile/KeyError for broken files
@@ -299,10 +329,105 @@ def _read_xlsx(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
             f"{path}: not a readable XLSX workbook ({_first_line(exc)}); it may be truncated. "
             "Nothing was loaded."
         ) from None
+    if source.names is not None:
+        width = min(len(source.names), frame.shape[1])
+        frame = frame.iloc[:, :width].set_axis(list(source.names)[:width], axis=1)
     frame = _as_text(frame)
-    frame["_source_row"] = range(2, 2 + len(frame))
+    first = source.header_rows + 1 if source.names is not None else 2
+    frame["_source_row"] = range(first, first + len(frame))
     for start in range(0, len(frame), chunk_rows):
         yield frame.iloc[start : start + chunk_rows]
+
+
+def _csv_header_rows(
+    path: Path, encoding: str, delimiter: str, count: int
+) -> tuple[list[list[str]], list[int]]:
+    """Return the first ``count`` rows of a CSV and the physical line each one ends on."""
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            for fields in reader:
+                if not fields:
+                    continue
+                rows.append([f.strip() for f in fields])
+                lines.append(reader.line_num)
+                if len(rows) == count:
+                    break
+        except csv.Error as exc:
+            raise _truncated(path, f"line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError:
+            raise IngestError(
+                f"{path}: cannot be decoded as {encoding}; pass the right encoding "
+                "(--encoding or 'encoding:' in the mapping)"
+            ) from None
+    return rows, lines
+
+
+@dataclass(frozen=True)
+class HeaderRows:
+    """The first rows of a file as text, for presets to name columns and recognise tools.
+
+    ``rows[i]`` is header row ``i + 1``; ``lines[i]`` the physical line (CSV), JSON line or
+    spreadsheet row where that row ends; ``format`` is csv, parquet, jsonl or xlsx. For
+    Parquet and JSON Lines there is one row: the field names (of the schema / first object).
+    """
+
+    rows: tuple[tuple[str, ...], ...]
+    lines: tuple[int, ...]
+    format: str
+
+
+def read_header_rows(source: SourceFile, count: int) -> HeaderRows:
+    """Return up to ``count`` rows from the top of a file, without interpreting them.
+
+    Example:
+        >>> read_header_rows(SourceFile(Path("qualtrics.csv")), 3).rows[2][0]  # doctest: +SKIP
+        '{"ImportId":"startDate","timeZone":"America/Denver"}'
+    """
+    path = source.path
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty (0 bytes); nothing to load")
+    fmt = source.format
+    if fmt == "csv":
+        encoding = source.encoding or detect_encoding(path)
+        delimiter = source.delimiter or _sniff_delimiter(path, encoding)
+        rows, lines = _csv_header_rows(path, encoding, delimiter, count)
+    elif fmt == "xlsx":
+        try:
+            top = pd.read_excel(path, sheet_name=source.sheet or 0, header=None, nrows=count)
+        except Exception as exc:  # openpyxl raises zipfile/KeyError for broken files
+            raise IngestError(
+                f"{path}: not a readable XLSX workbook ({_first_line(exc)})"
+            ) from None
+        rows = [["" if pd.isna(v) else str(v).strip() for v in r] for r in top.to_numpy()]
+        lines = list(range(1, len(rows) + 1))
+    elif fmt == "parquet":
+        try:
+            rows, lines = [[str(n) for n in pq.read_schema(path).names]], [1]
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise IngestError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+    else:
+        rows, lines = _jsonl_keys(path, source.encoding or detect_encoding(path))
+    return HeaderRows(tuple(tuple(r) for r in rows), tuple(lines), fmt)
+
+
+def _jsonl_keys(path: Path, encoding: str) -> tuple[list[list[str]], list[int]]:
+    with path.open(encoding=encoding) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise IngestError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise IngestError(f"{path}: line {number} is not a JSON object")
+            return [[str(k) for k in record]], [number]
+    return [], []
 
 
 def read_header(source: SourceFile) -> list[str]:
@@ -323,10 +448,12 @@ def sample_values(source: SourceFile, rows: int = 1000) -> pd.DataFrame:
 
 
 __all__ = [
+    "HeaderRows",
     "SourceFile",
     "StructureError",
     "detect_encoding",
     "read_chunks",
     "read_header",
+    "read_header_rows",
     "sample_values",
 ]

@@ -1,0 +1,133 @@
+"""Zendesk Support tickets export (CSV, Admin Center > Reports > Export, or a view export).
+
+One row per ticket with ``Id``, ``Requester``, ``Requester id``, ``Requester external id``,
+``Requester email``, ``Subject``, ``Status``, ``Priority``, ``Via``, ``Created at``,
+``Updated at``, ``Solved at``, ``Satisfaction Score``... Dates ``YYYY-MM-DD hh:mm:ss`` in
+the account's time zone (UTC unless you give ``timezone``).
+
+Two presets read it. ``zendesk`` -> events: one support touchpoint per ticket
+(``event_id`` = ``zendesk:`` + Id, ``occurred_at`` = Created at, ``touchpoint`` =
+"support", ``channel`` = Via, extras ``status``, ``priority``, ``satisfaction``).
+``zendesk_csat`` -> responses: one CSAT answer per rated ticket, through the declared map
+``good -> 5, bad -> 1`` (Zendesk asks a two-point question; these are the ends of the 1-5
+scale, so CSAT top-2-box counts "good" and nothing else). Tickets whose rating is "offered",
+"unoffered" or blank were not rated: skipped and counted, not quarantined; any other value
+is quarantined. ``customer_id`` is the requester's external id, else ``zendesk:`` +
+Requester id; the requester's email and name (PII) are not loaded.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pandas as pd
+
+from cxlens.ingest.presets.base import SKIP, Preset, column, to_utc
+from cxlens.ingest.readers import ROW_PROBLEM
+
+#: The declared map from Zendesk's satisfaction rating to CSAT (1-5).
+SATISFACTION = {"good": "5", "bad": "1"}
+#: Ratings that mean the ticket was not rated: such rows are not responses.
+NOT_RATED = {"", "offered", "unoffered", "not offered"}
+
+
+class _Tickets(Preset):
+    tool: ClassVar[str] = "zendesk"
+    docs: ClassVar[tuple[str, ...]] = (
+        "https://support.zendesk.com/hc/en-us/articles/4408886165402",
+        "https://developer.zendesk.com/api-reference/ticketing/tickets/"
+        "ticket_satisfaction_ratings/",
+    )
+
+    @staticmethod
+    def customer(chunk: pd.DataFrame) -> pd.Series:
+        """Return the requester's external id, else ``zendesk:`` + the Zendesk user id."""
+        external = column(chunk, "Requester external id")
+        own = "zendesk:" + chunk["Requester id"].astype("string")
+        return external.where(external.notna(), own.astype(object))
+
+
+class Zendesk(_Tickets):
+    """Zendesk tickets export -> events (a support touchpoint per ticket).
+
+    Example:
+        >>> Zendesk().table
+        'events'
+    """
+
+    name: ClassVar[str] = "zendesk"
+    title: ClassVar[str] = "Zendesk tickets"
+    table: ClassVar[str] = "events"
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {
+        1: ("Id", "Requester id", "Status", "Via", "Created at"),
+    }
+    OUTPUT: ClassVar[tuple[str, ...]] = (
+        "event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status", "priority",
+        "satisfaction",
+    )  # fmt: skip
+
+    def columns(self, names, header):  # type: ignore[no-untyped-def]
+        """Return the columns the transform writes."""
+        return {c: c for c in self.OUTPUT}
+
+    def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        """One support event per ticket."""
+        out = pd.DataFrame({
+            "event_id": ("zendesk:" + chunk["Id"].astype("string")).astype(object),
+            "customer_id": self.customer(chunk),
+            "occurred_at": to_utc(chunk["Created at"], self.zone),
+            "touchpoint": "support",
+            "channel": chunk["Via"],
+            "status": chunk["Status"],
+            "priority": column(chunk, "Priority"),
+            "satisfaction": column(chunk, "Satisfaction Score").str.lower(),
+        }, index=chunk.index)  # fmt: skip
+        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+
+
+class ZendeskCsat(_Tickets):
+    """Zendesk tickets export -> responses (CSAT from the satisfaction rating).
+
+    Example:
+        >>> ZendeskCsat().table
+        'responses'
+    """
+
+    name: ClassVar[str] = "zendesk_csat"
+    title: ClassVar[str] = "Zendesk tickets (satisfaction)"
+    table: ClassVar[str] = "responses"
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {
+        1: ("Id", "Requester id", "Via", "Created at", "Satisfaction Score"),
+    }
+    OUTPUT: ClassVar[tuple[str, ...]] = ("response_id", "customer_id", "responded_at",
+                                         "touchpoint", "channel", "csat", "comment")  # fmt: skip
+
+    def detect(self, header):  # type: ignore[no-untyped-def]
+        """Never chosen by ``auto``: the tickets export detects as ``zendesk`` (events)."""
+        return False
+
+    def columns(self, names, header):  # type: ignore[no-untyped-def]
+        """Return the columns the transform writes."""
+        return {c: c for c in self.OUTPUT}
+
+    def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        """Rated tickets to CSAT answers; unrated ones marked to skip."""
+        score = chunk["Satisfaction Score"].astype("string").str.strip().str.lower()
+        when = column(chunk, "Solved at")
+        when = when.where(when.notna(), column(chunk, "Updated at"))
+        when = when.where(when.notna(), chunk["Created at"])
+        out = pd.DataFrame({
+            "response_id": ("zendesk:" + chunk["Id"].astype("string")).astype(object),
+            "customer_id": self.customer(chunk),
+            "responded_at": to_utc(when, self.zone),
+            "touchpoint": "support",
+            "channel": chunk["Via"],
+            "csat": score.map(lambda v: SATISFACTION.get(v, v) if isinstance(v, str) else v)
+            .astype(object),
+            "comment": column(chunk, "Satisfaction Comment"),
+        }, index=chunk.index)  # fmt: skip
+        unrated = score.fillna("").isin(NOT_RATED)
+        if ROW_PROBLEM in chunk.columns:  # a row with the wrong field count is quarantined
+            unrated &= chunk[ROW_PROBLEM].isna()
+        out[SKIP] = unrated.to_numpy()
+        return pd.concat([out, chunk.filter(regex="^_")], axis=1)

@@ -1,0 +1,33 @@
+from tests.ingest.presets.conftest import loaded, problems, ts
+
+
+def test_tickets_become_support_events(ws, sample):
+    result = ws.ingest(sample("zendesk.csv"), preset="zendesk")
+    assert (result.table, result.rows_loaded, result.rows_quarantined) == ("events", 4, 1)
+    columns = ["event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status",
+               "satisfaction", "_source_row"]  # fmt: skip
+    assert loaded(ws, "events", columns, "event_id") == [
+        ("zendesk:1", "c1", ts("2024-01-15 10:32:11"), "support", "Web form", "solved", "good", 2),
+        ("zendesk:2", "zendesk:9002", ts("2024-01-17 12:00"), "support", "Email", "closed", "bad",
+         3),
+        ("zendesk:3", "zendesk:9003", ts("2024-01-19 08:00"), "support", "Chat", "open",
+         "offered", 4),
+        ("zendesk:4", "zendesk:9004", ts("2024-01-20 08:00"), "support", "Web form", "solved",
+         "great", 5),
+    ]  # fmt: skip
+    assert problems(ws) == [(6, "occurred_at", "occurred_at 'someday' is not a valid timestamp")]
+
+
+def test_satisfaction_ratings_become_csat_by_the_declared_map(ws, sample):
+    result = ws.ingest(sample("zendesk.csv"), table="responses", preset="zendesk")
+    assert result.preset == "zendesk_csat"
+    # good -> 5, bad -> 1; "Offered" and "Unoffered" tickets were not rated: skipped
+    assert (result.rows_loaded, result.rows_quarantined, result.rows_skipped) == (2, 1, 2)
+    columns = ["response_id", "customer_id", "responded_at", "touchpoint", "csat", "comment",
+               "_source_row"]  # fmt: skip
+    assert loaded(ws, "responses", columns, "response_id") == [
+        ("zendesk:1", "c1", ts("2024-01-16 08:59"), "support", 5, "Спасибо!", 2),
+        ("zendesk:2", "zendesk:9002", ts("2024-01-18 11:00"), "support", 1, "太慢了", 3),
+    ]
+    assert problems(ws) == [(5, "csat", "csat 'great' is not a valid int")]
+    assert "2 skipped" in result.summary()
