@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cxlens.analysis.features import plan_features, profile
 from cxlens.analysis.kpis import filter_columns
-from cxlens.errors import SchemaError
+from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.store.workspace import Workspace
 
 Part = pd.DataFrame | list[str]
@@ -201,3 +201,257 @@ register(AnalysisSpec("value", "What NPS is worth: correlations, groups, uplift"
 register(AnalysisSpec("profiles", "Customer profiles by group", ProfilesParams, _profiles))
 register(AnalysisSpec("kpis", "KPI status against targets", KpiParams, _kpis))
 register(AnalysisSpec("alerts", "KPIs that slipped and strong insights", AlertParams, _alerts))
+
+
+# --------------------------------------------------------------------------- models
+
+HorizonDays = Field(90, ge=7, le=730, description="Churn window in days.")
+HorizonMonths = Field(12, ge=1, le=120, description="CLV horizon in months.")
+
+
+def _feature_columns(ws: Workspace, columns: list[str], what: str, *, text: bool) -> list[str]:
+    """Check customer columns (attributes and features) before a model sees them."""
+    feats = plan_features(ws).expr
+    allowed = [c for c, t in feats.schema().items()
+               if c != "customer_id" and (t.is_string() or not text)]  # fmt: skip
+    for col in columns:
+        if col not in allowed:
+            kind = "text customer columns" if text else "customer columns"
+            raise SchemaError(f"unknown {what} column {col!r}; {kind}: {', '.join(allowed)}")
+    return columns
+
+
+class ClvParams(Params):
+    """Parameters of customer lifetime value."""
+
+    horizon_months: int = HorizonMonths
+    discount_rate: float = Field(0.10, ge=0, le=1, description="Annual discount rate.")
+    holdout_months: int | None = Field(None, ge=0, le=60, description="0: no holdout check.")
+
+
+def _clv(ws: Workspace, p: ClvParams) -> dict[str, Part]:
+    from cxlens.report.models_parts import clv_params_table
+
+    found = ws.models.clv(
+        p.horizon_months, discount_rate=p.discount_rate, holdout_months=p.holdout_months
+    )
+    return {
+        "parameters": clv_params_table(found),
+        "holdout": found.holdout,
+        "tiers": found.tiers,
+        "by_segment": found.by_segment,
+        "by_channel": found.by_channel,
+        "notes": [str(n) for n in found.notes],
+    }
+
+
+class ChurnParams(Params):
+    """Parameters of the churn model."""
+
+    horizon_days: int = HorizonDays
+    definition: Literal["auto", "contractual", "non_contractual"] = "auto"
+    inactive_days: int = Field(90, ge=1, le=3650, description="non_contractual: days idle.")
+
+
+def _churn_fit(ws: Workspace, p: ChurnParams) -> Any:
+    from cxlens.report.models_parts import churn_definition
+
+    definition = churn_definition(p.definition, p.inactive_days)
+    return ws.models.churn(p.horizon_days, definition=definition)
+
+
+def _churn(ws: Workspace, p: ChurnParams) -> dict[str, Part]:
+    from cxlens.report.models_parts import risk_band_table
+
+    found = _churn_fit(ws, p)
+    e = found.evaluation
+    scalars = {k: v for k, v in e.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {
+        "summary": [found.summary()],
+        "evaluation": pd.DataFrame({"metric": list(scalars), "value": list(scalars.values())}),
+        "importance": found.importance,
+        "calibration": found.calibration,
+        "risk_bands": risk_band_table(found.scores, float(e["train_base_rate"])),
+    }
+
+
+class ChurnScoresParams(ChurnParams):
+    """Parameters of the per-customer churn scores."""
+
+    risk_band: Literal["all", "high", "medium", "low"] = "all"
+    top: int = Field(100, ge=1, le=100_000, description="Riskiest customers returned.")
+
+
+def _churn_scores(ws: Workspace, p: ChurnScoresParams) -> dict[str, Part]:
+    scores = _churn_fit(ws, p).scores
+    if p.risk_band != "all":
+        scores = scores[scores["risk_band"] == p.risk_band]
+    return {"scores": scores.head(p.top)}
+
+
+class RetentionParams(ChurnParams):
+    """Parameters of the retention target list."""
+
+    horizon_months: int = HorizonMonths
+    top: int = Field(100, ge=1, le=100_000, description="Customers returned.")
+
+
+def _retention(ws: Workspace, p: RetentionParams) -> dict[str, Part]:
+    targets = ws.models.retention_targets(
+        churn=_churn_fit(ws, p), clv=ws.models.clv(p.horizon_months)
+    )
+    shown = targets.head(p.top)
+    total = float(targets["value_at_risk"].sum())
+    held = float(shown["cumulative_share"].iloc[-1]) if len(shown) else 0.0
+    summary = (
+        f"{len(shown)} of {len(targets)} scored customers, ranked by value at risk (CLV over "
+        f"{p.horizon_months} months x churn probability within {p.horizon_days} days), hold "
+        f"{held:.1%} of the total value at risk {total:,.2f}."
+    )
+    return {"targets": shown, "summary": [summary]}
+
+
+class OffersParams(Params):
+    """Parameters of the product affinities and the offers' evaluation."""
+
+    k: int = Field(3, ge=1, le=10, description="Offers per customer, evaluated at 1..k.")
+    item: Literal["product", "category"] = "product"
+    not_offered: list[str] = Field(default_factory=list, max_length=20)
+    rank_by: Literal["expected_value", "probability"] = "expected_value"
+    horizon_days: int = Field(90, ge=7, le=730, description="Evaluation holdout in days.")
+    top: int = Field(20, ge=1, le=1000, description="Rules returned, by lift.")
+
+
+def _offers(ws: Workspace, p: OffersParams) -> dict[str, Part]:
+    from cxlens.models.offers import affinities, evaluate_offers
+    from cxlens.models.offers_baskets import data_range
+    from cxlens.report.models_parts import top_rules
+
+    rules = affinities(ws, item=p.item)
+    out: dict[str, Part] = {"rules": top_rules(rules, p.top)}
+    cutoff = data_range(ws)[1] - pd.Timedelta(days=p.horizon_days)
+    try:
+        out["evaluation"] = evaluate_offers(
+            ws, cutoff, k=list(range(1, p.k + 1)), horizon_days=p.horizon_days, item=p.item,
+            not_offered=tuple(p.not_offered), rank_by=p.rank_by,
+        )  # fmt: skip
+    except (NotEnoughDataError, ArgumentError) as exc:
+        out["notes"] = [f"no evaluation: {exc}"]
+    return out
+
+
+class SurvivalParams(Params):
+    """Parameters of the survival curves and the Cox model."""
+
+    by: str | None = Field("segment", max_length=100, description="Text customer column.")
+    cox: list[str] = Field(default_factory=list, max_length=5, description="Cox covariates.")
+
+
+def _survival(ws: Workspace, p: SurvivalParams) -> dict[str, Part]:
+    _feature_columns(ws, [p.by] if p.by else [], "by", text=True)
+    covariates = _feature_columns(ws, list(dict.fromkeys(p.cox)), "cox", text=False)
+    covariates = covariates or ([p.by] if p.by else [])
+    km = ws.models.survival(p.by)
+    out: dict[str, Part] = {"summary": km.summary, "curves": km.curves}
+    if covariates:
+        try:
+            out["hazard_ratios"] = ws.models.cox(covariates)
+        except NotEnoughDataError as exc:
+            out["notes"] = [f"no Cox model: {exc}"]
+    return out
+
+
+register(AnalysisSpec("clv", "Customer lifetime value: fits, holdout, tiers, LTV:CAC", ClvParams,
+                      _clv))  # fmt: skip
+register(AnalysisSpec("churn", "Churn model: definition, held-out metrics, features, bands",
+                      ChurnParams, _churn))  # fmt: skip
+register(AnalysisSpec("churn-scores", "Churn probability and reasons per customer",
+                      ChurnScoresParams, _churn_scores, role="analyst"))  # fmt: skip
+register(AnalysisSpec("retention-targets", "Customers ranked by value at risk",
+                      RetentionParams, _retention, role="analyst"))  # fmt: skip
+register(AnalysisSpec("offers", "Product affinities and offers against popularity", OffersParams,
+                      _offers))  # fmt: skip
+register(AnalysisSpec("survival", "Kaplan-Meier survival by group and Cox hazard ratios",
+                      SurvivalParams, _survival))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- journeys
+
+Level = Literal["touchpoint", "stage"]
+
+
+def _journey_columns(ws: Workspace, by: list[str]) -> list[str]:
+    """Check funnel ``by`` columns against events, customers and saved segments."""
+    allowed: list[str] = []
+    for name in ("events", "customers", "customer_segments"):
+        if ws.has_table(name):
+            allowed += [c for c in ws.table(name).columns
+                        if not c.startswith("_") and c not in allowed]  # fmt: skip
+    for col in by:
+        if col not in allowed or col in ("customer_id", "event_id", "occurred_at"):
+            raise SchemaError(f"unknown by column {col!r}; available columns: {', '.join(allowed)}")
+    return by
+
+
+class NoParams(Params):
+    """The analysis takes no parameters."""
+
+
+def _touchpoints(ws: Workspace, p: NoParams) -> dict[str, Part]:
+    return {"touchpoints": ws.journey.touchpoints(), "channel_mix": ws.journey.channel_mix()}
+
+
+class DfgParams(Params):
+    """Parameters of the directly-follows graph."""
+
+    level: Level = "touchpoint"
+    top: int = Field(100, ge=1, le=10_000, description="Edges returned, most frequent first.")
+
+
+def _dfg(ws: Workspace, p: DfgParams) -> dict[str, Part]:
+    return {"dfg": ws.journey.dfg(level=p.level).head(p.top)}
+
+
+class FunnelParams(Params):
+    """Parameters of the funnel (no stages: those most journeys reach, in journey order)."""
+
+    stages: list[str] = Field(default_factory=list, max_length=12)
+    by: list[str] = Field(default_factory=list, max_length=2)
+    level: Level = "stage"
+
+
+def _funnel(ws: Workspace, p: FunnelParams) -> dict[str, Part]:
+    from cxlens.report.journey_parts import funnel_stages, stage_order
+
+    by = _journey_columns(ws, p.by) or None
+    if any(len(s) > 200 for s in p.stages):
+        raise ArgumentError("funnel stages are names of at most 200 characters")
+    stages = list(p.stages) or funnel_stages(stage_order(ws))
+    return {"funnel": ws.journey.funnel(stages, level=p.level, by=by), "stages": stages}
+
+
+def _emotion(ws: Workspace, p: NoParams) -> dict[str, Part]:
+    return {"emotion": ws.journey.emotion()}
+
+
+class PainParams(Params):
+    """Parameters of the pain points."""
+
+    compare: Literal["past", "rest"] = "past"
+    recent_months: int = Field(6, ge=1, le=60)
+    top: int = Field(20, ge=1, le=1000, description="Rows returned, worst first.")
+
+
+def _pain_points(ws: Workspace, p: PainParams) -> dict[str, Part]:
+    found = ws.journey.pain_points(compare=p.compare, recent_months=p.recent_months)
+    return {"pain_points": found.head(p.top)}
+
+
+register(AnalysisSpec("journey-touchpoints", "Touchpoints in journey order, channel mix",
+                      NoParams, _touchpoints))  # fmt: skip
+register(AnalysisSpec("journey-dfg", "Directly-follows graph of the journeys", DfgParams, _dfg))
+register(AnalysisSpec("journey-funnel", "Ordered funnel over stages", FunnelParams, _funnel))
+register(AnalysisSpec("journey-emotion", "NPS, CSAT, CES and emotion per touchpoint", NoParams,
+                      _emotion))  # fmt: skip
+register(AnalysisSpec("journey-pain-points", "Touchpoints where outcomes got worse", PainParams,
+                      _pain_points))  # fmt: skip

@@ -2,8 +2,9 @@
 
 Data: init, ingest, suggest, quarantine, loads. Metrics and outputs: metrics, norms, report,
 demo. Analyses: drivers, insights, loyalty, value, effort, segments, and the ``kpis``
-sub-commands (define, list, remove, load, status, alerts). Service: serve, and the ``keys``
-sub-commands (create, list, revoke).
+sub-commands (define, list, remove, load, status, alerts). Models: clv, churn, retention,
+offers, survival. Journeys: the ``journey`` sub-commands (touchpoints, paths, funnel, time,
+emotion, pain-points). Service: serve, and the ``keys`` sub-commands (create, list, revoke).
 
 Errors print as one clear line and exit with status 1; long work shows progress.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from cxlens.cli import data  # noqa: F401
 
 # isort: split
-from cxlens.cli import analysis, identity, kpis, serve  # noqa: F401
+from cxlens.cli import actions, analysis, identity, journey, kpis, models, serve  # noqa: F401
 from cxlens.cli._common import app
 
 __all__ = ["app"]

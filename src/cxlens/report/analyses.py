@@ -55,6 +55,10 @@ PART_ORDER: tuple[str, ...] = (
     "loyalty",
     "value",
     "segments",
+    "clv",
+    "churn",
+    "offers",
+    "journeys",
 )
 
 #: Label columns of ``customer_segments`` the segments section profiles, with their names.
@@ -915,14 +919,20 @@ def analysis_parts(
 
     Returns:
         Dict key -> :class:`AnalysisPart`; a part's section is None when it is left out
-        (no saved segments, no KPI defined).
+        (no saved segments, no KPI defined). The model parts (clv, churn, offers) share one
+        CLV and one churn fit (:mod:`cxlens.report.models_parts`); journeys come from
+        :mod:`cxlens.report.journey_parts`.
 
     Example:
         >>> import cxlens
         >>> parts = analysis_parts(cxlens.Workspace(":memory:"))
         >>> [k for k, p in parts.items() if p.section is not None]
-        ['insights', 'drivers', 'effort', 'loyalty', 'value']
+        ['insights', 'drivers', 'effort', 'loyalty', 'value', 'clv', 'churn', 'offers', 'journeys']
     """
+    # imported here: those modules build on this one's helpers
+    from cxlens.report.journey_parts import journey_part
+    from cxlens.report.models_parts import model_parts
+
     return {
         "kpis": kpis_part(ws, every=every),
         "insights": insights_part(
@@ -933,4 +943,6 @@ def analysis_parts(
         "loyalty": loyalty_part(ws, confidence=confidence, min_n=min_n),
         "value": value_part(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n, seed=seed),
         "segments": segments_part(ws, confidence=confidence, min_n=min_n),
+        **model_parts(ws, confidence=confidence, min_n=min_n, seed=seed),
+        "journeys": journey_part(ws, confidence=confidence, min_n=min_n),
     }

@@ -61,8 +61,10 @@ def build_report(
     (when KPIs are defined), "What changed" (the top insights as sentences), "What drives
     NPS" (driver importance and the priority matrix), "Customer effort", "Loyalty matrix",
     "What NPS is worth" and "Customer segments" (when segments were saved; clustering is
-    not re-run). Each is replaced by a note when its data is missing or it fails; none can
-    fail the report.
+    not re-run); from :mod:`cxlens.models` "Customer lifetime value", "Churn risk" and
+    "Next-best offers" (each model fitted once); and "Customer journeys" from
+    :mod:`cxlens.journey`. Each is replaced by a note when its data is missing or it fails;
+    none can fail the report.
 
     Args:
         ws: the Workspace to report on.
@@ -116,6 +118,7 @@ def build_report(
         trend_section(results, every, confidence, min_n),
         segment_section(results, by, confidence, min_n) if by is not None else None,
         *(part(key) for key in ("drivers", "effort", "loyalty", "value", "segments")),
+        *(part(key) for key in ("clv", "churn", "offers", "journeys")),
         methods_section(results, every, confidence, min_n, extra=extra_methods),
         lineage_section(ws),
     ]

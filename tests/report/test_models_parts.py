@@ -1,0 +1,194 @@
+"""The report's model sections: CLV, churn risk, next-best offers; numbers, charts, notes."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+import cxlens
+import cxlens.models.churn_analysis as churn_module
+import cxlens.models.clv as clv_module
+from cxlens.models.clv import ltv_cac_norm
+from cxlens.report.models_parts import ModelFits, model_parts, top_rules
+from tests.analysis.test_features import sample_workspace
+from tests.report.conftest import load_workspace
+
+CHARTS = {
+    "clv": ["chart-clv-tiers", "chart-clv-holdout", "chart-clv-ltv-cac"],
+    "churn": ["chart-churn-calibration", "chart-churn-importance"],
+    "offers": ["chart-offers-rules", "chart-offers-hit-rate"],
+}
+
+
+def text(body: str) -> str:
+    """Section HTML as plain text (tags dropped, entities decoded, spaces collapsed)."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def table_rows(body: str, after: str) -> list[list[str]]:
+    """The body rows of the first table after the heading ``after``, as cell texts."""
+    table = body.split(after, 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], flags=re.S)
+    return [[text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)] for r in rows]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The sample workspace, its model parts (fits counted), and the API's answers."""
+    ws, data = sample_workspace(tmp_path_factory.mktemp("models-report"), customers=1500)
+    calls = {"clv": 0, "churn": 0}
+    real_clv, real_churn = clv_module.clv, churn_module.churn
+
+    def counted(name, func):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clv_module, "clv", counted("clv", real_clv))
+        mp.setattr(churn_module, "churn", counted("churn", real_churn))
+        parts = model_parts(ws)
+    fits = ModelFits(ws)  # the same settings as the report, for the expected numbers
+    expected = {"clv": fits.clv(), "churn": fits.churn(), "targets": fits.targets()}
+    yield ws, data, parts, calls, expected
+    ws.close()
+
+
+def test_each_model_is_fitted_once_and_every_section_has_its_charts(built):
+    _, _, parts, calls, _ = built
+    assert calls == {"clv": 1, "churn": 1}
+    assert [p.section.id for p in parts.values()] == ["clv", "churn-risk", "offers"]
+    for key, part in parts.items():
+        body = part.section.body_html
+        for div in CHARTS[key]:
+            assert body.count(f'id="{div}"') == 1, div
+            assert re.search(rf'Plotly\.newPlot\(\s*"{div}"', body), div
+        assert part.methods and part.methods[0][0] == part.section.title
+
+
+def test_clv_section_shows_tiers_and_ltv_cac_against_the_norm(built):
+    _, data, parts, _, expected = built
+    body = parts["clv"].section.body_html
+    clv = expected["clv"]
+    tiers = table_rows(body, "<h3>CLV tiers</h3>")
+    assert [r[0] for r in tiers] == clv.tiers["tier"].tolist()
+    assert [int(r[1].replace(",", "")) for r in tiers] == clv.tiers["customers"].tolist()
+    # LTV:CAC by segment by hand from the sample's acquisition costs
+    cust = data.tables["customers"][["customer_id", "segment", "acquisition_cost"]]
+    joined = clv.customers[["customer_id", "clv"]].merge(cust, on="customer_id")
+    rows = {r[0]: r for r in table_rows(body, "<h3>LTV:CAC by segment</h3>")}
+    for segment, part in joined.groupby("segment"):
+        ratio = part["clv"].mean() / part["acquisition_cost"].mean()
+        shown = float(rows[segment][4].split("x")[0])
+        assert shown == pytest.approx(ratio, abs=0.011), segment
+        assert rows[segment][5] == ("below 3x" if ratio < 3 else "3-5x" if ratio <= 5 else
+                                    "above 5x — may be under-investing in acquisition")  # fmt: skip
+    low, high, source = ltv_cac_norm()
+    assert (low, high) == (3.0, 5.0)
+    assert f"at least {low:g}x ({source})" in text(body)
+    assert "<h3>LTV:CAC by acquisition channel</h3>" in body
+
+
+def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
+    _, data, parts, _, expected = built
+    body = parts["churn"].section.body_html
+    churn = expected["churn"]
+    plain = text(body)
+    assert churn.definition.describe() in plain
+    y = churn.holdout["churned"].astype(int).to_numpy()
+    p = churn.holdout["churn_probability"].to_numpy()
+    metrics = {r[0]: r for r in table_rows(body, "<h3>Held out at")}
+    assert metrics["ROC-AUC"][1] == f"{roc_auc_score(y, p):.3f}"
+    assert metrics["Brier score (lower is better)"][1] == f"{np.mean((p - y) ** 2):.4f}"
+    assert churn.importance["label"].iloc[0] in plain
+    # top 10 by value at risk = CLV x churn probability, by hand
+    risk = churn.scores.merge(expected["clv"].customers[["customer_id", "clv"]])
+    risk["var"] = risk["clv"] * risk["churn_probability"]
+    top = risk.sort_values("var", ascending=False, kind="mergesort").head(10)
+    targets = table_rows(body, "<h3>Retention targets: top 10 by value at risk</h3>")
+    assert [r[1] for r in targets] == top["customer_id"].tolist()
+    assert [float(r[5].replace(",", "")) for r in targets] == pytest.approx(
+        top["var"].round(0).tolist(), abs=1.0
+    )
+    share = top["var"].sum() / risk["var"].sum()
+    assert f"These 10 customers hold {share:.0%}" in plain
+    # customer ids only: no names, emails or phone numbers
+    pii = data.tables["identities"]
+    pii = pii[pii["customer_id"].isin(top["customer_id"])]
+    for value in [*pii["email"].dropna(), *pii["name"].dropna(), *pii["phone"].dropna()]:
+        assert str(value) not in plain
+
+
+def test_offers_section_shows_top_rules_and_the_hit_rates(built):
+    ws, _, parts, _, _ = built
+    from cxlens.models.offers import affinities, evaluate_offers
+    from cxlens.models.offers_baskets import data_range
+
+    body = parts["offers"].section.body_html
+    rules = top_rules(affinities(ws))
+    shown = table_rows(body, "rules by lift</h3>")
+    assert [(r[0], r[1]) for r in shown] == list(zip(rules["antecedent"], rules["consequent"],
+                                                     strict=True))  # fmt: skip
+    # confidence = baskets with both / baskets with the antecedent, from the rules' own counts
+    first = rules.iloc[0]
+    assert shown[0][3].startswith(
+        f"{100 * first['baskets_with_both'] / first['antecedent_baskets']:.0f}%"
+    )
+    ev = evaluate_offers(ws, data_range(ws)[1] - pd.Timedelta(days=90), k=[1, 2, 3])
+    rows = table_rows(body, "<h3>Evaluation on a time split</h3>")
+    model = ev[ev["method"] == "model"]
+    assert [r[2].split(" ")[0] for r in rows] == [f"{100 * v:.1f}%" for v in model["hit_rate"]]
+
+
+def test_a_workspace_without_transactions_gets_notes_not_failures(tmp_path):
+    ws = load_workspace(tmp_path, posts=False, analyses=False)  # customers and responses
+    parts = model_parts(ws)
+    ws.close()
+    # churn is contractual here (customers.churned_at), but 400 customers give too few
+    for key, title, reason in (("clv", "Customer lifetime value", "transactions"),
+                               ("churn", "Churn risk", "too few churners"),
+                               ("offers", "Next-best offers", "transactions")):  # fmt: skip
+        body = parts[key].section.body_html
+        assert body.startswith(f'<p class="note">{title} is not shown: '), body
+        assert reason in body and "plotly" not in body.lower()
+        assert parts[key].methods == []
+
+
+def test_a_failed_fit_is_kept_and_noted_by_every_section_that_needs_it():
+    calls = []
+
+    class Failing:
+        def clv(self, *a, **k):
+            calls.append("clv")
+            raise cxlens.errors.NotEnoughDataError("only 3 repeat customers")
+
+    class Fake:
+        models = Failing()
+
+    fits = ModelFits(Fake())  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(cxlens.errors.NotEnoughDataError, match="only 3 repeat"):
+            fits.clv()
+    assert calls == ["clv"]
+
+
+def test_clv_without_acquisition_costs_shows_the_tiers_and_a_note(tmp_path):
+    from cxlens.report.models_parts import clv_part
+
+    ws = load_workspace(tmp_path, posts=False)  # transactions, but customers lack a cost
+    part = clv_part(ws)
+    ws.close()
+    body = part.section.body_html
+    assert 'id="chart-clv-tiers"' in body and 'id="chart-clv-ltv-cac"' not in body
+    notes = re.findall(r'<p class="note">(.*?)</p>', body)
+    assert notes == [
+        "LTV:CAC is not shown: no customer has a known, positive acquisition_cost (a "
+        "customers column)."
+    ]

@@ -1,0 +1,248 @@
+"""The model commands (clv, churn, retention, offers, survival) on the sample workspace.
+
+Printed numbers are compared with the Python API (``ws.models``) and, where it can be done
+by hand, with an independent computation from the sample's own tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from typer.testing import CliRunner
+
+import cxlens
+from cxlens.cli import app
+from cxlens.models.clv import ltv_cac_norm
+from tests.analysis.test_features import sample_workspace
+from tests.test_cli import flat, row_of
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+def run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def cells(output: str, first: str) -> list[str]:
+    """The cells of the table row that starts with ``first``."""
+    return [c.strip() for c in row_of(output, first).strip("│ ").split("│")]
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The cxlens sample (1,500 customers, 24 months) in a workspace file, and its tables."""
+    folder = tmp_path_factory.mktemp("models-cli")
+    ws, data = sample_workspace(folder, customers=1500)
+    ws.close()
+    return folder / "sample.duckdb", data
+
+
+@pytest.fixture(scope="module")
+def fitted(sample):
+    """The Python API's answers on the same workspace (each model fitted once)."""
+    path, _ = sample
+    with cxlens.Workspace(path) as ws:
+        clv = ws.models.clv(12)
+        churn = ws.models.churn(90)
+        offers = ws.models.offers(3)
+        survival = ws.models.survival("segment")
+        cox = ws.models.cox(["segment"])
+    return {"clv": clv, "churn": churn, "offers": offers, "survival": survival, "cox": cox}
+
+
+def test_clv_prints_fits_holdout_tiers_and_ltv_cac_against_the_norm(sample, fitted, tmp_path):
+    path, data = sample
+    result = run("clv", "-w", path)
+    assert result.exit_code == 0, result.output
+    clv = fitted["clv"]
+    printed = {
+        line.split("│")[2].strip(): number(line.split("│")[3])
+        for line in result.output.splitlines()
+        if line.startswith("│ BG/NBD") or line.startswith("│ Gamma-Gamma")
+    }
+    for name, value in clv.bg_params.items():
+        assert f"{printed['alpha (days)' if name == 'alpha' else name]:.6g}" == f"{value:.6g}"
+    # on this sample the Gamma-Gamma likelihood is a flat ridge (p large, gamma small) and
+    # L-BFGS-B stops at slightly different points from run to run; the population mean
+    # spend p * gamma / (q - 1) that the fit pins down is stable
+    gg = clv.gg_params
+    mean_spend = gg["p"] * gg["gamma"] / (gg["q"] - 1)
+    assert printed["p"] * printed["gamma"] / (printed["q"] - 1) == pytest.approx(mean_spend, 1e-3)
+    for r in clv.tiers.itertuples():
+        row = cells(result.output, r.tier)
+        assert int(row[2]) == r.customers
+        assert number(row[5]) == pytest.approx(r.clv_mean, rel=2e-3)
+    # LTV:CAC by segment by hand: mean CLV / mean acquisition cost of the sample's customers
+    cust = data.tables["customers"][["customer_id", "segment", "acquisition_cost"]]
+    joined = clv.customers[["customer_id", "clv"]].merge(cust, on="customer_id")
+    for segment, rows in joined.groupby("segment"):
+        ratio = rows["clv"].mean() / rows["acquisition_cost"].mean()
+        status = "below 3x" if ratio < 3 else "3-5x" if ratio <= 5 else "above 5x"
+        row = cells(result.output, segment)
+        assert number(row[5]) == pytest.approx(ratio, abs=0.011), (segment, row)
+        assert status in row[8], (segment, row)
+    assert ltv_cac_norm()[2].split(",")[0] in flat(result.output)  # the norm's source
+    out = tmp_path / "clv.csv"
+    assert run("clv", "-o", out, "-w", path).exit_code == 0
+    written = pd.read_csv(out)
+    assert written["customer_id"].tolist() == clv.customers["customer_id"].tolist()
+    assert written["clv"].to_numpy() == pytest.approx(clv.customers["clv"].to_numpy(), rel=2e-3)
+
+
+def test_clv_save_stores_the_tiers_for_grouping(sample, fitted, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(sample[0], copy)
+    result = run("clv", "--save", "-o", tmp_path / "c.csv", "-w", copy)
+    assert result.exit_code == 0, result.output
+    assert "--by clv_tier" in result.output
+    with cxlens.Workspace(copy) as ws:
+        saved = ws.table("customer_segments").execute()
+    counts = saved["clv_tier"].value_counts()
+    for r in fitted["clv"].tiers.itertuples():
+        assert counts[r.tier] == r.customers
+    grouped = run("metrics", "nps", "--by", "clv_tier", "-w", copy)
+    assert grouped.exit_code == 0 and "platinum" in grouped.output
+
+
+def test_churn_prints_held_out_metrics_features_and_risk_bands(sample, fitted, tmp_path):
+    path, _ = sample
+    result = run("churn", "-w", path)
+    assert result.exit_code == 0, result.output
+    churn = fitted["churn"]
+    e = churn.evaluation
+    assert churn.definition.describe()[:60] in flat(result.output)
+    # the metrics from the held-out labels, by a reference library and by hand
+    hold = churn.holdout
+    y, p = hold["churned"].astype(int).to_numpy(), hold["churn_probability"].to_numpy()
+    assert f" {roc_auc_score(y, p):.3f} " in row_of(result.output, "ROC-AUC")
+    brier_line = row_of(result.output, "Brier score")
+    assert f" {np.mean((p - y) ** 2):.4f} " in brier_line
+    assert f" {np.mean((e['train_base_rate'] - y) ** 2):.4f} " in brier_line
+    assert f" {y.mean():.3f} " in row_of(result.output, "PR-AUC")
+    assert churn.importance["label"].iloc[0] in result.output
+    # risk bands by hand: at least twice the training base rate is high, at least it medium
+    scores = churn.scores["churn_probability"]
+    rate = e["train_base_rate"]
+    high = int((scores >= 2 * rate).sum())
+    medium = int(((scores >= rate) & (scores < 2 * rate)).sum())
+    assert f" {high} " in row_of(result.output, "high")
+    assert f" {medium} " in row_of(result.output, "medium")
+    assert f" {len(scores) - high - medium} " in row_of(result.output, "low")
+    out = tmp_path / "scores.csv"
+    assert run("churn", "-o", out, "-w", path).exit_code == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == list(churn.scores.columns)
+    assert written["customer_id"].tolist() == churn.scores["customer_id"].tolist()
+    assert written["reason_1"].notna().all()
+
+
+def test_retention_ranks_by_clv_times_churn_probability(sample, fitted, tmp_path):
+    path, data = sample
+    result = run("retention", "--top", 5, "-w", path)
+    assert result.exit_code == 0, result.output
+    # value at risk by hand from the two fits
+    risk = fitted["churn"].scores.merge(fitted["clv"].customers[["customer_id", "clv"]])
+    risk["var"] = risk["clv"] * risk["churn_probability"]
+    risk = risk.sort_values("var", ascending=False, kind="mergesort").reset_index(drop=True)
+    for i in range(5):
+        line = row_of(result.output, str(i + 1))
+        assert f" {risk['customer_id'][i]} " in line and f" {risk['var'][i]:.2f} " in line
+    share = risk["var"].head(5).sum() / risk["var"].sum()
+    assert f"hold {share:.1%} of it" in result.output
+    # customer ids only: no name, email or phone of the sample's identities
+    pii = data.tables["identities"].set_index("customer_id").loc[risk["customer_id"][:5]]
+    for value in [*pii["email"].dropna(), *pii["name"].dropna()]:
+        assert str(value) not in result.output
+    out = tmp_path / "targets.csv"
+    assert run("retention", "-o", out, "-w", path).exit_code == 0
+    written = pd.read_csv(out)
+    assert set(written["customer_id"]) == set(risk["customer_id"])
+    assert written["value_at_risk"].is_monotonic_decreasing
+    by_id = risk.set_index("customer_id")["var"]
+    expected = by_id.loc[written["customer_id"]].to_numpy()
+    assert written["value_at_risk"].to_numpy() == pytest.approx(expected, rel=2e-3)
+
+
+def _owned(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Customer x product ownership by hand: each refund cancels the latest matching purchase."""
+    t = transactions.dropna(subset=["customer_id", "product"]).copy()
+    t["occurred_at"] = pd.to_datetime(t["occurred_at"])
+    t["cents"] = (t["amount"].abs() * 100).round().astype(int)
+    t = t.sort_values(["occurred_at", "transaction_id"]).reset_index(drop=True)
+    buys = t[t["amount"] > 0]
+    cancelled: set[int] = set()
+    for r in t[t["amount"] < 0].itertuples():
+        match = buys[(buys["customer_id"] == r.customer_id) & (buys["product"] == r.product)
+                     & (buys["cents"] == r.cents) & (buys["occurred_at"] <= r.occurred_at)
+                     & ~buys.index.isin(cancelled)]  # fmt: skip
+        if len(match):
+            cancelled.add(match.index[-1])
+    kept = buys[~buys.index.isin(cancelled)]
+    return kept[["customer_id", "product"]].drop_duplicates()
+
+
+def test_offers_prints_the_top_rules_and_the_evaluation(sample, fitted, tmp_path):
+    path, data = sample
+    result = run("offers", "--rules", 3, "-w", path)
+    assert result.exit_code == 0, result.output
+    rules = fitted["offers"].affinities
+    best = rules[rules["significant"] & ~rules["small_sample"]].sort_values(
+        "lift", ascending=False, kind="mergesort"
+    )
+    top = best.iloc[0]
+    # the top rule's counts and lift by hand from the transactions (baskets = customers)
+    owned = _owned(data.tables["transactions"])
+    n = owned["customer_id"].nunique()
+    has_a = set(owned.loc[owned["product"] == top["antecedent"], "customer_id"])
+    has_b = set(owned.loc[owned["product"] == top["consequent"], "customer_id"])
+    both = len(has_a & has_b)
+    lift = (both / len(has_a)) / (len(has_b) / n)
+    line = row_of(result.output, top["antecedent"])
+    assert f" {both} " in line and f" {lift:.3f} " in line, line
+    ev = fitted["offers"].evaluation
+    for r in ev.itertuples():
+        assert f" {r.customers_hit} " in result.output and f" {r.hit_rate:.3f} " in result.output
+    out = tmp_path / "offers.csv"
+    assert run("offers", "-o", out, "-w", path).exit_code == 0
+    written = pd.read_csv(out)
+    assert len(written) == len(fitted["offers"].offers)
+    assert written.groupby("customer_id")["rank"].max().max() <= 3
+
+
+def test_survival_prints_kaplan_meier_by_segment_and_cox(sample, fitted, tmp_path):
+    path, data = sample
+    result = run("survival", "--by", "segment", "-w", path)
+    assert result.exit_code == 0, result.output
+    cust = data.tables["customers"]
+    churned = cust.assign(c=cust["churned_at"].notna()).groupby("segment")["c"].sum()
+    summary = fitted["survival"].summary.set_index("group")
+    for segment, count in churned.items():
+        line = row_of(result.output, segment)
+        assert f" {int(count)} " in line, line  # churned, counted from the sample by hand
+        assert f" {summary.loc[segment, 'survival_12m']:.3f} " in line
+    lines = result.output.splitlines()
+    for r in fitted["cox"].itertuples():
+        line = next(x for x in lines if x.startswith(f"│ {r.covariate} ") and f" {r.term} " in x)
+        assert f" {r.hazard_ratio:.3f} " in line and f" {r.ci_low:.3f} " in line
+    out = tmp_path / "curves.csv"
+    assert run("survival", "-o", out, "-w", path).exit_code == 0
+    assert set(pd.read_csv(out)["group"]) == set(churned.index)
+
+
+def test_model_commands_fail_with_one_clear_line(tmp_path):
+    empty = tmp_path / "empty.duckdb"
+    assert run("init", "-w", empty).exit_code == 0
+    for command in ("clv", "churn", "offers", "retention"):
+        result = run(command, "-w", empty)
+        assert result.exit_code == 1, command
+        assert result.output.startswith("error:") and "Traceback" not in result.output, command
+    bad = run("churn", "--definition", "moody", "-w", empty)
+    assert bad.exit_code == 1 and "unknown churn definition 'moody'" in bad.output
