@@ -56,5 +56,5 @@ def test_save_table_replaces_a_derived_table(tmp_path):
     assert ws.table("customer_segments").execute().to_dict("records") == [
         {"customer_id": "c", "k": 3}
     ]
-    with pytest.raises(WorkspaceError, match="written by ingestion only"):
+    with pytest.raises(WorkspaceError, match="written by ingestion or its own module only"):
         ws.save_table("responses", pd.DataFrame({"x": [1]}))

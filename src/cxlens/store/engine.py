@@ -7,12 +7,16 @@ plain Ibis, appended chunk by chunk, and say so in ``atomic``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot.expressions as sge
 
 from cxlens.errors import EngineError
 
@@ -37,6 +41,10 @@ _DUCKDB_TYPES = {
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 class Engine:
@@ -102,6 +110,86 @@ class Engine:
             return expr.execute()
         except Exception as exc:  # the engine's own error types differ per backend
             raise EngineError(f"the {self.name} engine failed: {exc}", _sql_of(expr)) from exc
+
+    def delete_where(self, name: str, predicate: ir.BooleanValue) -> int:
+        """Delete the rows of table ``name`` where ``predicate`` holds; return how many.
+
+        ``predicate`` is an Ibis condition on ``self.table(name)``; the DELETE statement is
+        built from its compiled form with SQLGlot, so values are quoted by the compiler.
+
+        Example:
+            >>> t = eng.table("responses")  # doctest: +SKIP
+            >>> eng.delete_where("responses", t.customer_id == "C1")  # doctest: +SKIP
+            3
+        """
+        table = self.table(name)
+        count = int(self.execute(table.filter(predicate).count()))
+        if count:
+            where, target = self._where(table, predicate)
+            self._run(sge.Delete(this=target, where=where))
+        return count
+
+    def update_where(self, name: str, values: dict[str, Any], predicate: ir.BooleanValue) -> int:
+        """Set ``values`` (column -> literal) on the rows of ``name`` where ``predicate`` holds.
+
+        Returns the number of rows changed.
+
+        Example:
+            >>> t = eng.table("themes")  # doctest: +SKIP
+            >>> eng.update_where("themes", {"quotes": ""}, t.theme == "3")  # doctest: +SKIP
+            1
+        """
+        table = self.table(name)
+        count = int(self.execute(table.filter(predicate).count()))
+        if count:
+            where, target = self._where(table, predicate)
+            sets = [
+                sge.EQ(this=sge.column(col, quoted=True), expression=_literal(value))
+                for col, value in values.items()
+            ]
+            self._run(sge.Update(this=target, expressions=sets, where=where))
+        return count
+
+    def database_file(self) -> Path | None:
+        """Return the database file the engine writes, or None (server or in-memory engines)."""
+        return None
+
+    def compact(self) -> Path | None:
+        """Rewrite the database file so deleted rows leave no bytes (DuckDB); None otherwise."""
+        return None
+
+    def _where(self, table: ibis.Table, predicate: ir.BooleanValue) -> tuple[sge.Where, sge.Table]:
+        """Return the WHERE clause and aliased target table of ``table.filter(predicate)``."""
+        query = self.con.compiler.to_sqlglot(table.filter(predicate))
+        source = query.args.get("from_")
+        if query.args.get("with_") or source is None or not isinstance(source.this, sge.Table):
+            raise EngineError(
+                "a row filter for DELETE/UPDATE must be a plain condition on the table's own "
+                "columns (no joins or subqueries)",
+                str(ibis.to_sql(table.filter(predicate))),
+            )
+        # The statement keeps the query's table alias so the qualified columns still resolve.
+        return query.args["where"].copy(), source.this.copy()
+
+    def _run(self, statement: sge.Expression) -> None:
+        sql = statement.sql(dialect=self.con.compiler.dialect)
+        try:
+            self._raw_sql(sql)
+        except Exception as exc:
+            raise EngineError(f"the {self.name} engine failed: {exc}", sql) from exc
+
+    def _raw_sql(self, sql: str) -> None:
+        self.con.raw_sql(sql)
+
+
+def _literal(value: Any) -> sge.Expression:
+    if value is None:
+        return sge.Null()
+    if isinstance(value, bool):
+        return sge.Boolean(this=value)
+    if isinstance(value, int | float):
+        return sge.Literal.number(value)
+    return sge.Literal.string(str(value))
 
 
 def _sql_of(expr: ibis.Expr) -> str | None:
@@ -172,6 +260,54 @@ class DuckDBEngine(Engine):
                 self._raw.execute(f"CREATE OR REPLACE TABLE {_quote(name)} AS SELECT * FROM {view}")
             finally:
                 self._raw.unregister(view)
+
+    def _raw_sql(self, sql: str) -> None:
+        self._raw.execute(sql)  # the same connection as an open transaction
+
+    def database_file(self) -> Path | None:
+        """Return the path of the DuckDB file, or None for an in-memory database."""
+        row = self._raw.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        return Path(row[0]) if row and row[0] else None
+
+    def compact(self) -> Path | None:
+        """Rewrite the database file so deleted rows leave no bytes behind; reconnect.
+
+        DuckDB marks deleted rows and frees blocks but does not overwrite them, so a deleted
+        value can still be read from the file after ``CHECKPOINT`` (or ``VACUUM``). This
+        copies the live data into a fresh file beside it, swaps it in with an atomic rename
+        and reopens the same Ibis connection on it. The connection must be the file's only
+        one. Returns the file's path (None, and nothing done, for an in-memory database).
+
+        Example:
+            >>> eng.compact()  # doctest: +SKIP
+            PosixPath('acme.duckdb')
+        """
+        path = self.database_file()
+        if path is None:
+            return None
+        fresh = path.with_name(path.name + ".compact")
+        fresh.unlink(missing_ok=True)
+        self._raw.execute("CHECKPOINT")
+        try:
+            self._raw.execute(f"ATTACH {_string(str(fresh))} AS __cxlens_compact")
+            current = self._raw.execute("SELECT current_database()").fetchone()[0]
+            self._raw.execute(f"COPY FROM DATABASE {_quote(current)} TO __cxlens_compact")
+            self._raw.execute("DETACH __cxlens_compact")
+        except Exception as exc:
+            fresh.unlink(missing_ok=True)
+            raise EngineError(f"could not rewrite {path}: {exc}") from exc
+        self.con.disconnect()
+        os.replace(fresh, path)
+        Path(str(path) + ".wal").unlink(missing_ok=True)  # checkpointed: nothing left in it
+        self.con.do_connect(path)
+        self._raw = self.con.con
+        # Ibis registers each in-memory table once per connection; the new one has none yet.
+        registered = getattr(self.con, "_memtables", None)
+        if registered is not None:
+            registered.clear()
+        return path
 
     def list_tables(self) -> list[str]:
         """Return the tables of the main schema (DuckDB sees its own uncommitted DDL)."""

@@ -15,16 +15,23 @@ from cxlens.ingest.load import LOADS_TABLE, QUARANTINE_TABLE, LoadResult, Progre
 from cxlens.ingest.mapping import Mapping, read_mapping
 from cxlens.schema import TABLES
 from cxlens.store.engine import Engine, engine_for
+from cxlens.store.privacy import ERASURES_TABLE
+from cxlens.store.secrets import SECRET_TABLE
+
+#: Tables only their own module writes: the erasure log and the workspace secret.
+PRIVATE_TABLES = (ERASURES_TABLE, SECRET_TABLE)
 
 if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
     from cxlens.identity.namespace import Identity
+    from cxlens.identity.profile import CustomerProfile
     from cxlens.ingest.presets import Preset
     from cxlens.journey.namespace import Journey
     from cxlens.metrics.namespace import Metrics
     from cxlens.models.namespace import Models
     from cxlens.social.namespace import Social
+    from cxlens.store.privacy import ErasureRecord
     from cxlens.text.namespace import Text
 
 
@@ -133,8 +140,10 @@ class Workspace:
         Example:
             >>> ws.save_table("customer_segments", frame)  # doctest: +SKIP
         """
-        if name in TABLES or name in (LOADS_TABLE, QUARANTINE_TABLE):
-            raise WorkspaceError(f"'{name}' is written by ingestion only; pick another name")
+        if name in TABLES or name in (LOADS_TABLE, QUARANTINE_TABLE, *PRIVATE_TABLES):
+            raise WorkspaceError(
+                f"'{name}' is written by ingestion or its own module only; pick another name"
+            )
         self.engine.replace_table(name, pa.Table.from_pandas(frame, preserve_index=False))
         return self.engine.table(name)
 
@@ -182,6 +191,28 @@ class Workspace:
                 ]
             )
         return self.engine.execute(self.engine.table(LOADS_TABLE).order_by("loaded_at"))
+
+    def profile(self, customer_id: str) -> CustomerProfile:
+        """Return the 360 view of one customer (see :func:`cxlens.identity.profile.profile`).
+
+        Example:
+            >>> print(ws.profile("C000042").render())  # doctest: +SKIP
+        """
+        from cxlens.identity.profile import profile
+
+        return profile(self, customer_id)
+
+    def erase(
+        self, customer_id: str, *, reason: str, requested_by: str, compact: bool = True
+    ) -> ErasureRecord:
+        """Erase one customer from every table and log it (see :func:`cxlens.store.privacy.erase`).
+
+        Example:
+            >>> ws.erase("C000042", reason="GDPR request 17", requested_by="dpo")  # doctest: +SKIP
+        """
+        from cxlens.store.privacy import erase
+
+        return erase(self, customer_id, reason=reason, requested_by=requested_by, compact=compact)
 
     @cached_property
     def metrics(self) -> Metrics:
