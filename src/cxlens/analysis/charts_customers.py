@@ -15,8 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cxlens.analysis.segments import RFM_GRID
+from cxlens.charting import error_bars, style_figure
 from cxlens.errors import SchemaError
-from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
+from cxlens.palette import BAD, GOOD, GREY, INK, PRIMARY
 
 #: Colour of each NPS group and loyalty quadrant.
 GROUP_COLOURS: dict[str, str] = {
@@ -40,36 +41,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
             "(pass the table the analysis returns)"
         )
-
-
-def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
-        font={"family": FONT, "size": 13, "color": INK},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
-                "font": {"size": 12, "color": MUTED}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )  # fmt: skip
-    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
-    return fig
-
-
-def _errors(value: pd.Series, low: pd.Series, high: pd.Series) -> dict[str, object]:
-    v = value.astype(float).to_numpy()
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": np.clip(high.astype(float).to_numpy() - v, 0, None),
-        "arrayminus": np.clip(v - low.astype(float).to_numpy(), 0, None),
-        "color": MUTED,
-        "thickness": 1.2,
-        "width": 4,
-    }
 
 
 def _money(x: float) -> str:
@@ -111,7 +82,7 @@ def correlations_figure(
                 mode="markers",
                 orientation="h",
                 name=str(score).upper(),
-                error_x=_errors(rows[column], rows[low_col], rows[high_col]),
+                error_x=error_bars(rows[column], rows[low_col], rows[high_col]),
                 marker={"size": 10},
                 customdata=np.column_stack([rows["n"]]),
                 hovertemplate=f"{str(score).upper()} vs %{{y}}: %{{x:.3f}}"
@@ -125,7 +96,7 @@ def correlations_figure(
             min(1.0, max(0.1, float(highs.max()) + 0.05))]  # fmt: skip
     fig.update_xaxes(title_text=f"{method} correlation", range=span)
     fig.update_layout(scattermode="group")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def value_by_nps_group_figure(
@@ -175,7 +146,7 @@ def value_by_nps_group_figure(
                 y=value.astype(float),
                 name=name,
                 marker={"color": colours},
-                error_y=_errors(value, groups[f"{prefix}_ci_low"], groups[f"{prefix}_ci_high"]),
+                error_y=error_bars(value, groups[f"{prefix}_ci_low"], groups[f"{prefix}_ci_high"]),
                 customdata=groups["customers"],
                 hovertemplate=hover,
                 showlegend=False,
@@ -183,7 +154,7 @@ def value_by_nps_group_figure(
             row=1,
             col=col,
         )
-    fig = _style(fig, height=height, title=title)
+    fig = style_figure(fig, height=height, title=title)
     fig.update_layout(margin={"t": 80 if title else 56})  # room for the panel titles
     return fig
 
@@ -223,7 +194,7 @@ def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = 
             orientation="h",
             name="Projected revenue",
             marker={"color": colours},
-            error_x=_errors(
+            error_x=error_bars(
                 value, table["projected_revenue_ci_low"], table["projected_revenue_ci_high"]
             ),
             customdata=np.column_stack([table["customers_moved"], table["feasible"]]),
@@ -236,7 +207,7 @@ def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = 
     fig.update_yaxes(autorange="reversed")
     if title is None and points is not None:
         title = f"Revenue effect of +{points:g} NPS points (see assumptions)"
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def loyalty_matrix_figure(
@@ -298,7 +269,7 @@ def loyalty_matrix_figure(
     rules = summary.attrs.get("attitude"), summary.attrs.get("behaviour")
     fig.update_xaxes(title_text=f"behaviour: {rules[1]}" if rules[1] else "behaviour")
     fig.update_yaxes(title_text=f"attitude: {rules[0]}" if rules[0] else "attitude")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def rfm_grid_figure(rfm: pd.DataFrame, *, height: int = 420, title: str | None = None) -> go.Figure:
@@ -338,7 +309,7 @@ def rfm_grid_figure(rfm: pd.DataFrame, *, height: int = 420, title: str | None =
     )
     fig.update_xaxes(title_text="FM score (mean of frequency and monetary scores)")
     fig.update_yaxes(title_text="R score (5 = most recent)")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def segment_profile_figure(
@@ -403,4 +374,4 @@ def segment_profile_figure(
         )
     fig.update_xaxes(title_text=x.replace("_", " "))
     fig.update_yaxes(title_text=y.replace("_", " "))
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)

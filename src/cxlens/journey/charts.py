@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.charting import style_figure
 from cxlens.errors import SchemaError
-from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
+from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -23,23 +24,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
             "(pass the table the ws.journey method returns)"
         )
-
-
-def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
-        font={"family": FONT, "size": 13, "color": INK},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
-                "font": {"size": 12, "color": MUTED}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )  # fmt: skip
-    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
-    return fig
 
 
 def sankey_figure(flows: pd.DataFrame, *, title: str | None = "Journey flows") -> go.Figure:
@@ -67,7 +51,7 @@ def sankey_figure(flows: pd.DataFrame, *, title: str | None = "Journey flows") -
             },
         )
     )
-    return _style(fig, height=460, title=title)
+    return style_figure(fig, height=460, title=title)
 
 
 def emotion_curve_figure(
@@ -108,7 +92,7 @@ def emotion_curve_figure(
     )
     fig.add_hline(y=0, line={"color": GREY, "dash": "dot"})
     fig.update_yaxes(title="emotion (-1 to +1)", range=[-1, 1])
-    return _style(fig, height=380, title=title)
+    return style_figure(fig, height=380, title=title)
 
 
 def journey_map_figure(
@@ -155,7 +139,7 @@ def journey_map_figure(
     )
     fig.update_xaxes(categoryorder="array", categoryarray=order, title="stage")
     fig.update_yaxes(title="share of journeys (%)")
-    return _style(fig, height=460, title=title)
+    return style_figure(fig, height=460, title=title)
 
 
 def funnel_figure(funnel: pd.DataFrame, *, title: str | None = "Funnel") -> go.Figure:
@@ -183,4 +167,4 @@ def funnel_figure(funnel: pd.DataFrame, *, title: str | None = "Funnel") -> go.F
                 marker={"color": PRIMARY} if not by else None,
             )
         )
-    return _style(fig, height=380, title=title)
+    return style_figure(fig, height=380, title=title)

@@ -13,8 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cxlens.charting import style_figure
 from cxlens.errors import SchemaError
-from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
+from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 
 #: Line colours of survival groups, in order.
 SERIES = (PRIMARY, BAD, GOOD, "#b7791f", "#6b46c1", MUTED, "#0f766e", "#9d174d")
@@ -27,23 +28,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
             "(pass the table the churn model or survival function returns)"
         )
-
-
-def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
-        font={"family": FONT, "size": 13, "color": INK},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
-                "font": {"size": 12, "color": MUTED}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )  # fmt: skip
-    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
-    return fig
 
 
 def calibration_figure(
@@ -86,7 +70,7 @@ def calibration_figure(
     )  # fmt: skip
     fig.update_xaxes(title="Predicted churn probability", tickformat=".0%", range=[0, top])
     fig.update_yaxes(title="Observed churn rate", tickformat=".0%", range=[0, top])
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def roc_pr_figure(
@@ -152,7 +136,7 @@ def roc_pr_figure(
     fig.update_yaxes(title="True positive rate", row=1, col=1)
     fig.update_xaxes(title="Recall", row=1, col=2)
     fig.update_yaxes(title="Precision", row=1, col=2)
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def importance_figure(
@@ -187,7 +171,7 @@ def importance_figure(
         )
     )  # fmt: skip
     fig.update_xaxes(title="Mean absolute contribution to churn log-odds (TreeSHAP)")
-    return _style(fig, height=height or 120 + 26 * len(shown), title=title)
+    return style_figure(fig, height=height or 120 + 26 * len(shown), title=title)
 
 
 def survival_figure(
@@ -243,7 +227,7 @@ def survival_figure(
         )  # fmt: skip
     fig.update_xaxes(title="Months since joining")
     fig.update_yaxes(title="Share still a customer", tickformat=".0%", range=[0, 1.02])
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def hazard_ratio_figure(
@@ -275,7 +259,7 @@ def hazard_ratio_figure(
     )  # fmt: skip
     fig.add_vline(x=1, line={"color": GREY, "dash": "dash"})
     fig.update_xaxes(type="log", title="Hazard ratio (above 1: leaves sooner)")
-    return _style(fig, height=height or 120 + 30 * len(rows), title=title)
+    return style_figure(fig, height=height or 120 + 30 * len(rows), title=title)
 
 
 def _tint(colour: str, alpha: float = 0.15) -> str:

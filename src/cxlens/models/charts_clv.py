@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from cxlens.analysis.charts_customers import _errors, _require, _style
+from cxlens.analysis.charts_customers import _require
+from cxlens.charting import error_bars, style_figure
 from cxlens.models.clv import DEFAULT_TIERS, LTV_CAC_HIGH
 from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 
@@ -74,7 +75,7 @@ def holdout_figure(
                 marker={"color": GREY},
                 customdata=holdout["customers"],
                 hovertemplate=hover,
-                error_y=_errors(
+                error_y=error_bars(
                     holdout["actual"], holdout["actual_ci_low"], holdout["actual_ci_high"]
                 ),
             ),
@@ -89,7 +90,7 @@ def holdout_figure(
             f"Holdout check: purchases after {pd.Timestamp(start).date()} to "
             f"{pd.Timestamp(end).date()}, predicted vs actual"
         )
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def clv_distribution_figure(
@@ -147,7 +148,7 @@ def clv_distribution_figure(
     fig.update_layout(barmode="stack", bargap=0)
     fig.update_xaxes(title_text="CLV per customer (discounted, over the horizon)")
     fig.update_yaxes(title_text="customers")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def ltv_cac_figure(
@@ -206,7 +207,7 @@ def ltv_cac_figure(
             orientation="h",
             name="LTV:CAC",
             marker={"color": colours},
-            error_x=_errors(value, rows["ltv_cac_ci_low"], rows["ltv_cac_ci_high"]),
+            error_x=error_bars(value, rows["ltv_cac_ci_low"], rows["ltv_cac_ci_high"]),
             customdata=np.column_stack([rows["customers_with_cac"], rows["status"].astype(str)]),
             hovertemplate="%{y}: %{x:.2f}x<br>%{customdata[1]}<br>customers with a cost "
             "%{customdata[0]:,}<extra></extra>",
@@ -223,4 +224,4 @@ def ltv_cac_figure(
     )
     fig.update_xaxes(title_text="CLV / acquisition cost", rangemode="tozero")
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)

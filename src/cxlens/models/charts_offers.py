@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.charting import style_figure
 from cxlens.errors import SchemaError
-from cxlens.palette import FONT, GREY, GRID, INK, MUTED, PRIMARY
+from cxlens.palette import GREY, MUTED, PRIMARY
 
 #: Bar colour of each evaluated method.
 METHOD_COLOURS: dict[str, str] = {"model": PRIMARY, "popularity": GREY}
@@ -26,23 +27,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
             "(pass the table the offers function returns)"
         )
-
-
-def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
-        font={"family": FONT, "size": 13, "color": INK},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
-                "font": {"size": 12, "color": MUTED}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )  # fmt: skip
-    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
-    return fig
 
 
 def affinity_heatmap(
@@ -106,7 +90,7 @@ def affinity_heatmap(
     )  # fmt: skip
     fig.update_xaxes(title="consequent (then buys)", tickangle=-35)
     fig.update_yaxes(title="antecedent (owns)", autorange="reversed")
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)
 
 
 def hit_rate_figure(
@@ -157,4 +141,4 @@ def hit_rate_figure(
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="hit rate (customers with a bought offer)", tickformat=".0%",
                      rangemode="tozero")  # fmt: skip
-    return _style(fig, height=height, title=title)
+    return style_figure(fig, height=height, title=title)

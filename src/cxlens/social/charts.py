@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.charting import error_bars, style_figure
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
+from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 from cxlens.social.spikes import ALL_NEGATIVE
 
 #: Colours given to brands in order of appearance (the first is usually the own brand).
@@ -30,36 +31,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
             f"{what} needs columns {', '.join(columns)}; missing: {', '.join(missing)} "
             "(pass the table the ws.social method returns)"
         )
-
-
-def _style(fig: go.Figure, *, height: int, title: str | None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        height=height,
-        margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 48},
-        font={"family": FONT, "size": 13, "color": INK},
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0,
-                "font": {"size": 12, "color": MUTED}},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-    )  # fmt: skip
-    fig.update_xaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zerolinecolor="#c9ced6")
-    return fig
-
-
-def _errors(value: pd.Series, low: pd.Series, high: pd.Series) -> dict[str, object]:
-    v = value.astype(float).to_numpy()
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": np.clip(high.astype(float).to_numpy() - v, 0, None),
-        "arrayminus": np.clip(v - low.astype(float).to_numpy(), 0, None),
-        "color": MUTED,
-        "thickness": 1.2,
-        "width": 4,
-    }
 
 
 def _band(fig: go.Figure, x: pd.Series, low: pd.Series, high: pd.Series, colour: str,
@@ -113,10 +84,10 @@ def engagement_figure(
         labels = table[group].astype(str) if group else pd.Series(["all posts"] * len(table))
         fig.add_trace(
             go.Bar(x=labels, y=table["value"], marker_color=PRIMARY, name="engagement rate",
-                   error_y=_errors(table["value"], table["ci_low"], table["ci_high"]))
+                   error_y=error_bars(table["value"], table["ci_low"], table["ci_high"]))
         )  # fmt: skip
     fig.update_yaxes(title_text="engagements per 100 reach (%)", rangemode="tozero")
-    return _style(fig, height=380, title=title)
+    return style_figure(fig, height=380, title=title)
 
 
 def share_of_voice_figure(
@@ -167,11 +138,11 @@ def share_of_voice_figure(
             fig.add_trace(
                 go.Bar(x=table[by].astype(str), y=table[cols[1]], name=f"share of {m}",
                        marker_color=shades[m],
-                       error_y=_errors(table[cols[1]], table[cols[2]], table[cols[3]]))
+                       error_y=error_bars(table[cols[1]], table[cols[2]], table[cols[3]]))
             )  # fmt: skip
         fig.update_layout(barmode="group")
         fig.update_yaxes(title_text="share (%)", rangemode="tozero")
-    return _style(fig, height=400, title=title)
+    return style_figure(fig, height=400, title=title)
 
 
 def sentiment_figure(
@@ -201,11 +172,11 @@ def sentiment_figure(
         fig.add_trace(
             go.Bar(x=table[by].astype(str), y=values, name="net sentiment",
                    marker_color=[GOOD if v >= 0 else BAD for v in values],
-                   error_y=_errors(values, table["net_ci_low"], table["net_ci_high"]))
+                   error_y=error_bars(values, table["net_ci_low"], table["net_ci_high"]))
         )  # fmt: skip
     fig.add_hline(y=0, line_color="#c9ced6", line_width=1)
     fig.update_yaxes(title_text="% positive − % negative")
-    return _style(fig, height=380, title=title)
+    return style_figure(fig, height=380, title=title)
 
 
 def alerts_figure(
@@ -243,7 +214,7 @@ def alerts_figure(
     fig.add_trace(
         go.Scatter(x=rows["period"], y=rows["share"], name="negative share",
                    mode="lines+markers", line={"color": PRIMARY},
-                   error_y=_errors(rows["share"], rows["ci_low"], rows["ci_high"]))
+                   error_y=error_bars(rows["share"], rows["ci_low"], rows["ci_high"]))
     )  # fmt: skip
     fig.add_trace(
         go.Scatter(x=rows["period"], y=rows["baseline_share"], name="trailing baseline",
@@ -256,7 +227,7 @@ def alerts_figure(
     )  # fmt: skip
     fig.update_yaxes(title_text="% of scored posts", rangemode="tozero")
     name = title if title is not None else f"Negative posts: {brand}, {topic}"
-    return _style(fig, height=380, title=name)
+    return style_figure(fig, height=380, title=name)
 
 
 def lift_figure(table: pd.DataFrame, *, title: str | None = "Acquisition lift") -> go.Figure:
@@ -279,9 +250,9 @@ def lift_figure(table: pd.DataFrame, *, title: str | None = "Acquisition lift") 
     fig = go.Figure(
         go.Scatter(x=rows["lift"], y=label, mode="markers", name="lift",
                    marker={"color": colours, "size": 11},
-                   error_x=_errors(rows["lift"], rows["lift_ci_low"], high.fillna(rows["lift"])))
+                   error_x=error_bars(rows["lift"], rows["lift_ci_low"], high.fillna(rows["lift"])))
     )  # fmt: skip
     fig.add_vline(x=1.0, line_color="#c9ced6", line_width=1)
     fig.update_xaxes(title_text="acquisitions in window / baseline (rate ratio)")
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, height=max(260, 60 + 36 * len(rows)), title=title)
+    return style_figure(fig, height=max(260, 60 + 36 * len(rows)), title=title)
