@@ -271,3 +271,23 @@ def test_features_rfm_and_profiles_agree_on_spark(tmp_path, hand_ws, spark_ws):
         segment_profile(hand_ws, "tier", labels=labels, as_of=AS_OF, min_n=1),
         check_dtype=False,
     )  # fmt: skip
+
+
+def test_mean_sentiment_comes_from_saved_comment_sentiment_up_to_the_date(tmp_path):
+    ws = workspace_from(tmp_path, customers=CUSTOMERS, responses=RESPONSES)
+    try:
+        assert customer_features(ws, as_of=AS_OF)["mean_sentiment"].isna().all()
+        ids = RESPONSES["response_id"].tolist()
+        scores = np.linspace(-0.9, 0.9, len(ids))
+        ws.save_table("comment_sentiment", pd.DataFrame({"response_id": ids, "score": scores}))
+        got = customer_features(ws, as_of=AS_OF).set_index("customer_id")["mean_sentiment"]
+        scored = RESPONSES.assign(score=scores)
+        scored = scored[scored.customer_id.notna() & (scored.responded_at <= AS_OF)]
+        want = scored.groupby("customer_id")["score"].mean()
+        for customer in got.index:
+            if customer in want.index:
+                assert got[customer] == pytest.approx(want[customer]), customer
+            else:
+                assert pd.isna(got[customer]), customer
+    finally:
+        ws.close()

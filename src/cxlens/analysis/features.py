@@ -51,6 +51,7 @@ FEATURE_COLUMNS: tuple[str, ...] = (
     "mean_csat",
     "last_ces",
     "mean_ces",
+    "mean_sentiment",
     "n_transactions",
     "frequency",
     "frequency_12m",
@@ -211,10 +212,27 @@ def _score_aggregates(rows: ir.Table, score: str) -> dict[str, ir.Scalar]:
     }
 
 
-def _responses_part(responses: ir.Table, as_of: ir.Value) -> ir.Table:
+#: The derived table of comment sentiment (``ws.text.sentiment()``), keyed by response_id.
+SENTIMENT_TABLE = "comment_sentiment"
+
+
+def _with_sentiment(rows: ir.Table, sentiment: ir.Table | None) -> ir.Table:
+    """Add ``_sentiment`` (the comment's score in [-1, 1], or null) to response rows."""
+    if sentiment is None or "response_id" not in rows.columns:
+        return rows.mutate(_sentiment=_null("float64"))
+    scores = sentiment.select(_sid="response_id", _sentiment=sentiment["score"].cast("float64"))
+    joined = rows.left_join(scores, rows["response_id"] == scores["_sid"])
+    return joined.drop("_sid")
+
+
+def _responses_part(
+    responses: ir.Table, as_of: ir.Value, sentiment: ir.Table | None = None
+) -> ir.Table:
     require_columns(responses, "responses", "customer_id", "responded_at")
     rows = responses.filter(responses["customer_id"].notnull(), responses["responded_at"] <= as_of)
+    rows = _with_sentiment(rows, sentiment)
     return rows.group_by("customer_id").aggregate(
+        mean_sentiment=rows["_sentiment"].mean(),
         n_responses=rows.count(),
         _first_response_at=rows["responded_at"].min(),
         last_response_at=rows["responded_at"].max(),
@@ -264,6 +282,7 @@ _PART_TYPES: dict[str, dict[str, str]] = {
         "mean_csat": "float64",
         "last_ces": "float64",
         "mean_ces": "float64",
+        "mean_sentiment": "float64",
     },
     "transactions": {
         "n_transactions": "int64",
@@ -404,7 +423,11 @@ def plan_features(
     since = ibis.literal(stamp - pd.Timedelta(days=WINDOW_DAYS), type="timestamp")
     base, attrs = _base(ws, present, cutoff)
     parts = {
-        "responses": _responses_part(ws.table("responses"), cutoff)
+        "responses": _responses_part(
+            ws.table("responses"),
+            cutoff,
+            ws.table(SENTIMENT_TABLE) if ws.has_table(SENTIMENT_TABLE) else None,
+        )
         if "responses" in present
         else None,
         "transactions": _transactions_part(ws.table("transactions"), cutoff, since)
@@ -448,9 +471,12 @@ def customer_features(
         columns of customers (e.g. ``segment, region, plan, acquisition_channel``), then
         ``first_seen, churned_at, acquisition_cost, churned, tenure_days, n_responses,
         last_response_at, last_nps, mean_nps, nps_group, last_csat, mean_csat, last_ces,
-        mean_ces, n_transactions, frequency, frequency_12m, first_purchase_at,
-        last_purchase_at, recency_days, revenue, revenue_12m, monetary_mean, n_events,
-        events_12m, last_event_at``; ``attrs["as_of"]`` holds the as-of timestamp.
+        mean_ces, mean_sentiment, n_transactions, frequency, frequency_12m,
+        first_purchase_at, last_purchase_at, recency_days, revenue, revenue_12m,
+        monetary_mean, n_events, events_12m, last_event_at``; ``attrs["as_of"]`` holds the
+        as-of timestamp. ``mean_sentiment`` is the mean comment sentiment (-1 to 1) of the
+        customer's answers up to the date, from ``comment_sentiment`` when
+        ``ws.text.sentiment()`` saved it (missing otherwise).
 
     Raises:
         NotEnoughDataError: no customers, responses or transactions table.

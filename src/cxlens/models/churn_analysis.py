@@ -43,6 +43,7 @@ NUMERIC_FEATURES: dict[str, str] = {
     "mean_csat": "average CSAT",
     "last_ces": "latest effort score (CES)",
     "mean_ces": "average effort score (CES)",
+    "mean_sentiment": "average comment sentiment",
     "n_transactions": "transactions",
     "frequency": "purchases",
     "frequency_12m": "purchases in the last 12 months",
