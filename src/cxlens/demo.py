@@ -92,7 +92,9 @@ def run_demo(
     page = directory / "report.html"
     if report:
         with console.status("writing the HTML report (metrics and analyses)"):
-            build_report(ws, page, client="Northwind Connect (sample)")
+            logo = Path(__file__).with_name("report") / "logo.svg"  # shipped as package data
+            build_report(ws, page, client="Northwind Connect (sample)", firm="cxlens demo",
+                         logo=logo if logo.is_file() else None)  # fmt: skip
         console.print(f"\nreport: [bold]{page}[/] (open it in a browser; it works offline)")
     console.print(
         f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "

@@ -849,3 +849,200 @@ def test_charts_draw_the_result(sim) -> None:
     assert list(fig.data[0].x) == result.by_channel["ltv_cac"].tolist()
     with pytest.raises(Exception, match="needs columns"):
         ltv_cac_figure(result.by_channel, "segment")
+
+
+# ---------- category filters, degenerate fits, determinism ----------
+
+
+def monthly_payments(customers: int, *, seed: int, prefix: str = "S") -> pd.DataFrame:
+    """Subscription payments: every customer pays a fixed plan price on the same day monthly.
+
+    Customers start in the first year and 30% of them cancel after 3-15 payments; the plan
+    price is 19 or 49. Purchasing is perfectly regular: not a Poisson process.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(customers):
+        start = SIM_START + pd.Timedelta(days=int(rng.integers(0, 365)), hours=4)
+        price = float(rng.choice([19.0, 49.0]))
+        months = int(rng.integers(3, 16)) if rng.random() < 0.3 else 40
+        for k in range(months):
+            day = start + pd.DateOffset(months=k)
+            if day >= SIM_START + pd.Timedelta(days=SIM_DAYS):
+                break
+            rows.append((f"{prefix}{i:05d}", day, price))
+    log = pd.DataFrame(rows, columns=["customer_id", "occurred_at", "amount"])
+    log.insert(0, "transaction_id", [f"P{k:06d}" for k in range(len(log))])
+    return log.assign(category="subscription")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, sim):
+    """The simulated BG/NBD purchases (category "shop") plus monthly payments for 400 of them."""
+    from tests.analysis.test_features import workspace_from
+
+    transactions, customers = simulate_log()
+    log = pd.concat(
+        [transactions.assign(category="shop"), monthly_payments(400, seed=3)], ignore_index=True
+    )
+    ws = workspace_from(tmp_path_factory.mktemp("clv-mixed"), customers=customers, transactions=log)
+    yield ws, log
+    ws.close()
+
+
+def test_clv_on_filtered_categories_equals_clv_on_the_filtered_log(sim, mixed) -> None:
+    from cxlens.models.clv import clv
+
+    plain_ws, _, _ = sim
+    ws, log = mixed
+    as_of = log["occurred_at"].max().normalize()  # the same as-of day on both logs
+    want = clv(plain_ws, as_of=as_of, holdout_months=6)
+    for kwargs in ({"exclude_categories": ["subscription"]}, {"categories": ["shop"]}):
+        got = clv(ws, as_of=as_of, holdout_months=6, **kwargs)
+        pd.testing.assert_frame_equal(got.customers, want.customers, rtol=1e-9)
+        for name, value in {**want.bg_params, **want.gg_params}.items():
+            assert {**got.bg_params, **got.gg_params}[name] == pytest.approx(value, rel=1e-9)
+        pd.testing.assert_frame_equal(got.holdout, want.holdout, rtol=1e-9)
+        pd.testing.assert_frame_equal(got.by_channel, want.by_channel, rtol=1e-9)
+        assert got.exclude_categories == tuple(kwargs.get("exclude_categories", ()))
+        assert got.categories == (("shop",) if "categories" in kwargs else None)
+        assert got.notes[0].startswith("fitted on transactions ") and not got.degenerate
+    # and the filter changes the answer: the payments add customers and purchases
+    everything = clv(ws, as_of=as_of, holdout_months=0)
+    assert everything.customers["frequency"].sum() > want.customers["frequency"].sum() + 4000
+
+
+def test_clv_category_errors(mixed) -> None:
+    from cxlens.models.clv import clv
+
+    ws, _ = mixed
+    with pytest.raises(
+        ArgumentError,
+        match=r"category 'subscriptions' not found in transactions.category; the categories "
+        r"are: 'shop', 'subscription'",
+    ):
+        clv(ws, exclude_categories=["subscriptions"])
+    with pytest.raises(NotEnoughDataError, match=r"among the transactions in category 'sub"):
+        clv(ws, categories=["subscription"], min_repeaters=500, holdout_months=0)
+
+
+@pytest.fixture(scope="module")
+def regular(tmp_path_factory):
+    """A Workspace with subscription payments only (600 customers, 24 months)."""
+    from tests.analysis.test_features import workspace_from
+
+    log = monthly_payments(600, seed=21)
+    ws = workspace_from(tmp_path_factory.mktemp("clv-regular"), transactions=log)
+    yield ws
+    ws.close()
+
+
+def test_regular_payments_give_a_flagged_degenerate_fit_without_warnings(regular) -> None:
+    import warnings
+
+    from cxlens.models.clv import DEGENERATE_BOUND, clv, degenerate_params
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no divide-by-zero on the way
+        result = clv(regular, holdout_months=6)
+    bg, gg = result.bg_params, result.gg_params
+    # every customer pays at the same rate: the rate spread closes (r, alpha run off); each
+    # pays one fixed price: the within-customer spend spread closes (p runs off)
+    assert bg["r"] > DEGENERATE_BOUND and gg["p"] > DEGENERATE_BOUND
+    # one payment a month: 1 / rate a little over 30.4 days, as the days after each
+    # customer's last payment count as exposure too
+    assert 30.4 < bg["alpha"] / bg["r"] < 33
+    assert result.degenerate == degenerate_params(bg, gg) and {"r", "alpha", "p"} <= set(
+        result.degenerate
+    )
+    want = (
+        "purchases are regular rather than random (e.g. subscription payments): BG/NBD "
+        "assumes Poisson purchasing; model the recurring revenue separately and fit CLV on "
+        "discretionary purchases, e.g. exclude_categories=['subscription']"
+    )
+    assert sum(n.startswith(want) for n in result.notes) == 1
+    assert any("Gamma-Gamma spend model ran to the edge" in n for n in result.notes)
+
+
+def test_degenerate_params_by_hand() -> None:
+    from cxlens.models.clv import degenerate_notes, degenerate_params
+
+    bg = {"r": 0.24, "alpha": 4.41, "a": 0.79, "b": 2.43}  # CDNOW, weeks: sound
+    gg = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+    assert degenerate_params(bg, gg, "weeks") == {} and degenerate_notes({}) == []
+    # alpha is judged in days: 2,000 weeks is 14,000 days
+    assert degenerate_params({**bg, "alpha": 2000.0}, gg, "weeks") == {"alpha": 14000.0}
+    assert degenerate_params({**bg, "alpha": 2000.0}, gg, "days") == {}
+    assert degenerate_params(bg, {**gg, "q": 2e4, "p": float("nan")}) == {
+        "p": pytest.approx(float("nan"), nan_ok=True),
+        "q": 2e4,
+    }
+
+
+def test_fits_are_identical_call_after_call(regular, mixed) -> None:
+    from cxlens.models.clv import clv
+
+    ws, _ = mixed
+    for workspace in (regular, ws):  # a flat-ridge fit, and an ordinary one
+        first, second = clv(workspace, holdout_months=0), clv(workspace, holdout_months=0)
+        assert first.bg_params == second.bg_params and first.gg_params == second.gg_params
+        pd.testing.assert_frame_equal(first.customers, second.customers, check_exact=True)
+
+
+def test_beta_geo_is_finite_and_quiet_with_b_at_its_lower_bound() -> None:
+    import warnings
+
+    from cxlens.models.beta_geo import LOG_BOUNDS, _Compressed, _objective
+
+    x, t_x, big_t = np.array([1.0, 1, 2, 0]), np.array([5.0, 10, 20, 0]), np.array([30.0] * 4)
+    b = math.exp(LOG_BOUNDS[0])  # 4e-18: 1 + b - 1 would round to 0
+    model = BetaGeo()
+    model.params_ = {"r": 1.5, "alpha": 10.0, "a": 0.5, "b": b}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        value, grad = _objective(np.log([1.5, 10.0, 0.5, b]), _Compressed.build(x, t_x, big_t), 0.0)
+        alive = model.probability_alive(x, t_x, big_t)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    for i in range(3):  # plain Python: 1 / (1 + a / (b + x - 1) * ((alpha+T)/(alpha+t_x))**(r+x))
+        ratio = ((10.0 + 30.0) / (10.0 + t_x[i])) ** (1.5 + x[i])
+        assert alive[i] == pytest.approx(1 / (1 + 0.5 / (b + (x[i] - 1)) * ratio), rel=1e-12)
+    assert alive[3] == 1.0
+
+
+@pytest.fixture(scope="module")
+def sample_tx(tmp_path_factory):
+    """The cxlens sample's transactions (1,500 customers, 24 months, seed 7) in a Workspace."""
+    from cxlens.sample import generate
+    from tests.analysis.test_features import workspace_from
+
+    tx = generate(customers=1500, months=24, seed=7).tables["transactions"]
+    columns = ["transaction_id", "customer_id", "occurred_at", "amount", "category"]
+    ws = workspace_from(tmp_path_factory.mktemp("clv-sample"), transactions=tx[columns])
+    yield ws, tx
+    ws.close()
+
+
+def test_sample_without_subscriptions_gives_a_sound_fit_that_predicts_the_holdout(
+    sample_tx,
+) -> None:
+    from cxlens.models.clv import clv
+
+    ws, tx = sample_tx
+    everything = clv(ws)
+    assert everything.degenerate  # monthly plan payments: not Poisson purchasing
+    assert any("exclude_categories=['subscription']" in n for n in everything.notes)
+    result = clv(ws, exclude_categories=["subscription"])
+    assert result.degenerate == {} and result.bg.converged_ and result.gg.converged_
+    assert 0.1 < result.bg_params["r"] < 10 and 1 < result.gg_params["p"] < 100
+    # only add-on buyers are valued, on their add-on purchase days
+    addons = tx[tx["category"] != "subscription"]
+    assert set(result.customers["customer_id"]) <= set(addons["customer_id"])
+    # the holdout (last 6 months; the model refitted before them): total purchases within
+    # 15% of actual, and the predicted means rise with past purchases as the actual ones do
+    h = result.holdout
+    total, actual = h.attrs["predicted_total"], h.attrs["actual_total"]
+    assert actual > 500 and abs(total - actual) / actual < 0.15, (total, actual)
+    assert np.corrcoef(h["predicted"], h["actual"])[0, 1] > 0.9
+    # the same call again gives the same numbers
+    again = clv(ws, exclude_categories=["subscription"])
+    assert again.bg_params == result.bg_params and again.gg_params == result.gg_params

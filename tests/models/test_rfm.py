@@ -12,9 +12,11 @@ import cxlens
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.models.rfm import (
     HOLDOUT_COLUMNS,
+    RECURRING_COLUMNS,
     SUMMARY_COLUMNS,
     calibration_and_holdout,
     plan_rfm_summary,
+    recurring_categories,
     rfm_summary,
     transaction_days,
 )
@@ -280,3 +282,215 @@ def test_summary_and_holdout_agree_on_spark(tmp_path: Path, random_ws, spark_ws)
         pd.testing.assert_frame_equal(
             getattr(on_spark, table), getattr(on_duckdb, table), check_dtype=False, rtol=1e-6
         )
+
+
+# --- category filters ------------------------------------------------------------------------
+
+
+def category_log() -> pd.DataFrame:
+    """random_log with a category per row: a, b, c, and some rows without one."""
+    log = random_log(seed=4)
+    rng = np.random.default_rng(8)
+    category = rng.choice(
+        np.array(["a", "b", "c", ""], dtype=object), len(log), p=[0.4, 0.3, 0.2, 0.1]
+    )
+    return log.assign(category=np.where(category == "", None, category))
+
+
+@pytest.fixture(scope="module")
+def category_ws(tmp_path_factory):
+    log = category_log()
+    ws = workspace_from(tmp_path_factory.mktemp("rfm-category"), transactions=log)
+    yield ws, log
+    ws.close()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "keep"),
+    [
+        ({"categories": ["a", "b"]}, lambda c: c.isin(["a", "b"])),
+        ({"categories": "c"}, lambda c: c == "c"),  # a lone name is one category
+        ({"exclude_categories": ["c"]}, lambda c: c.isna() | (c != "c")),  # keeps uncategorised
+        ({"categories": ["a", "c"], "exclude_categories": ["b"]}, lambda c: c.isin(["a", "c"])),
+    ],
+)
+def test_category_filter_equals_lifetimes_on_the_filtered_log(category_ws, kwargs, keep):
+    lifetimes_utils = pytest.importorskip("lifetimes.utils")
+    ws, log = category_ws
+    as_of = "2024-10-15"
+    part = log[keep(log["category"])]
+    want = lifetimes_utils.summary_data_from_transaction_data(
+        part, "customer_id", "occurred_at", monetary_value_col="amount",
+        observation_period_end=as_of, freq="D",
+    )  # fmt: skip
+    got = by_id(rfm_summary(ws, as_of, **kwargs))
+    assert 0 < len(want) < log["customer_id"].nunique() and (want["frequency"] > 0).sum() > 20
+    assert got.index.tolist() == want.index.tolist()
+    for col in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-12, err_msg=col)
+    assert got.attrs["categories"].startswith("transactions ")
+
+
+def test_category_filter_in_calibration_and_holdout_equals_lifetimes(category_ws):
+    lifetimes_utils = pytest.importorskip("lifetimes.utils")
+    ws, log = category_ws
+    part = log[log["category"] != "a"]  # None != "a" is True: uncategorised rows stay
+    want = lifetimes_utils.calibration_and_holdout_data(
+        part, "customer_id", "occurred_at",
+        calibration_period_end=end_of("2024-07-31"), observation_period_end=end_of("2024-11-30"),
+        freq="D", monetary_value_col="amount",
+    )  # fmt: skip
+    got = by_id(calibration_and_holdout(ws, "2024-07-31", "2024-11-30", exclude_categories=["a"]))
+    assert got.index.tolist() == want.index.tolist() and want["frequency_holdout"].sum() > 20
+    for col in HOLDOUT_COLUMNS[1:]:
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-12, err_msg=col)
+
+
+def test_filtered_dates_and_the_default_as_of(category_ws):
+    ws, log = category_ws
+    days = log["occurred_at"].dt.normalize()
+    c = days[log["category"] == "c"]
+    assert transaction_days(ws, categories=["c"]) == (c.min(), c.max())
+    assert transaction_days(ws) == (days.min(), days.max())
+    # the as-of day stays the end of the data, whatever the filter keeps
+    assert rfm_summary(ws, categories=["c"]).attrs["as_of"] == days.max()
+    plan = plan_rfm_summary(ws, "2024-10-15", exclude_categories=["a"])
+    assert "category" in plan.sql() and plan.keep.exclude == ("a",)
+
+
+def test_category_filter_errors(category_ws, hand_ws):
+    ws, _ = category_ws
+    with pytest.raises(
+        ArgumentError,
+        match=r"category 'zz' not found in transactions.category; the categories are: "
+        r"'a', 'b', 'c'",
+    ):
+        rfm_summary(ws, categories=["a", "zz"])
+    with pytest.raises(ArgumentError, match=r"categories 'x', 'y' not found"):
+        calibration_and_holdout(ws, "2024-07-31", exclude_categories=["x", "y"])
+    with pytest.raises(ArgumentError, match=r"category 'a' both kept .* and dropped"):
+        rfm_summary(ws, categories=["a"], exclude_categories=["a"])
+    with pytest.raises(ArgumentError, match=r"categories=\[\] keeps no transaction"):
+        transaction_days(ws, categories=[])
+    with pytest.raises(ArgumentError, match="category names"):
+        rfm_summary(ws, exclude_categories=[3])
+    # a Workspace's transactions always have the column; here it is empty
+    with pytest.raises(ArgumentError, match=r"the categories are: none \(the column is empty\)"):
+        rfm_summary(hand_ws, exclude_categories=["subscription"])
+    without = NoCategory()
+    with pytest.raises(
+        cxlens.errors.SchemaError, match=r"transactions has no column 'category', which"
+    ):
+        plan_rfm_summary(without, exclude_categories=["subscription"])
+    assert len(rfm_summary(without, exclude_categories=())) == 4  # no filter: no column needed
+
+
+class NoCategory:
+    """A workspace whose transactions table has no category column (an Ibis memtable)."""
+
+    def table(self, name: str):
+        import ibis
+
+        assert name == "transactions"
+        return ibis.memtable(HAND)
+
+    def has_table(self, name: str) -> bool:
+        return name == "transactions"
+
+
+def test_spend_is_summed_exactly_whatever_the_order(tmp_path):
+    # float sums give 0.1 + 0.2 = 0.30000000000000004 and 0.7 - 0.4 = 0.29999999999999993;
+    # whole micro-units give 0.3 both ways, so spend cannot depend on an engine's order
+    log = pd.DataFrame(
+        [
+            ("t1", "a", TS("2024-01-01"), 5.0),
+            ("t2", "a", TS("2024-01-03 10:00"), 0.1),
+            ("t3", "a", TS("2024-01-03 11:00"), 0.2),
+            ("t4", "b", TS("2024-01-01"), 1.0),
+            ("t5", "b", TS("2024-01-04"), 0.7),
+            ("t6", "b", TS("2024-01-04 09:00"), -0.4),
+        ],
+        columns=["transaction_id", "customer_id", "occurred_at", "amount"],
+    )
+    got = by_id(rfm_summary(workspace_from(tmp_path, transactions=log)))
+    assert got["monetary_value"].tolist() == [0.3, 0.3]
+    assert 0.1 + 0.2 != 0.3 and 0.7 - 0.4 != 0.3  # what float sums would have given instead
+
+
+# --- recurring categories --------------------------------------------------------------------
+
+
+def regularity_log(customers: int = 60, seed: int = 12) -> pd.DataFrame:
+    """Monthly plan payments (28-31 day gaps) and Poisson add-ons (exponential gaps)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(customers):
+        start = TS("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 60)))
+        for k in range(int(rng.integers(2, 14))):  # some customers too short to be judged
+            rows.append((f"m{i:03d}", start + pd.DateOffset(months=k), 19.0, "plan"))
+        day = start
+        for _ in range(int(rng.integers(1, 8))):
+            day = day + pd.Timedelta(days=int(rng.exponential(40)) + 1)
+            rows.append((f"m{i:03d}", day + pd.Timedelta(hours=9), 7.5, "addon"))
+    rows.append(("m999", TS("2024-02-01"), 5.0, "rare"))  # nobody judged
+    log = pd.DataFrame(rows, columns=["customer_id", "occurred_at", "amount", "category"])
+    log.insert(0, "transaction_id", [f"g{i:05d}" for i in range(len(log))])
+    return log
+
+
+def test_recurring_categories_by_hand(tmp_path):
+    log = regularity_log()
+    ws = workspace_from(tmp_path, transactions=log)
+    got = recurring_categories(ws, min_customers=20).set_index("category")
+    ws.close()
+    assert got.columns.tolist() == list(RECURRING_COLUMNS[1:])
+    days = log.assign(day=log["occurred_at"].dt.normalize()).drop_duplicates(
+        ["category", "customer_id", "day"]
+    )
+    days = days.sort_values(["category", "customer_id", "day"])
+    days["gap"] = days.groupby(["category", "customer_id"])["day"].diff().dt.days
+    per = days.dropna(subset=["gap"]).groupby(["category", "customer_id"])["gap"]
+    per = per.agg(["count", "mean", "std"]).query("count >= 3")
+    per["cv"] = per["std"] / per["mean"]
+    for category in ("plan", "addon"):
+        mine = per.loc[category]
+        row = got.loc[category]
+        assert row["customers"] == days.loc[days["category"] == category, "customer_id"].nunique()
+        assert row["customers_judged"] == len(mine) >= 20
+        assert row["median_gap_days"] == pytest.approx(mine["mean"].median(), rel=1e-9)
+        assert row["median_cv"] == pytest.approx(mine["cv"].median(), rel=1e-9)
+    assert got.loc["plan", "median_cv"] < 0.05 and got.loc["addon", "median_cv"] > 0.5
+    assert got["recurring"].to_dict() == {"addon": False, "plan": True, "rare": False}
+    assert got.loc["rare", "customers_judged"] == 0 and np.isnan(got.loc["rare", "median_cv"])
+
+
+def test_recurring_categories_errors(hand_ws):
+    with pytest.raises(cxlens.errors.SchemaError, match="no column 'category'"):
+        recurring_categories(NoCategory())
+    with pytest.raises(ArgumentError, match="max_cv must be a number > 0"):
+        recurring_categories(hand_ws, max_cv=0)
+    with pytest.raises(ArgumentError, match="min_gaps must be a whole number >= 2"):
+        recurring_categories(hand_ws, min_gaps=1)
+    assert recurring_categories(hand_ws).empty  # no category anywhere: nothing to judge
+
+
+@pytest.mark.spark
+@pytest.mark.slow  # a Spark session and one ingest
+def test_category_filter_and_recurring_categories_agree_on_spark(
+    tmp_path: Path, category_ws, spark_ws
+):
+    ws, log = category_ws
+    path = tmp_path / "transactions.csv"
+    log.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    spark_ws.ingest(path, table="transactions")
+    for kwargs in ({"exclude_categories": ["c"]}, {"categories": ["a", "b"]}):
+        pd.testing.assert_frame_equal(
+            rfm_summary(spark_ws, "2024-10-15", **kwargs),
+            rfm_summary(ws, "2024-10-15", **kwargs),
+            check_dtype=False,
+        )
+    pd.testing.assert_frame_equal(
+        recurring_categories(spark_ws, min_customers=5),
+        recurring_categories(ws, min_customers=5),
+        check_dtype=False,
+    )

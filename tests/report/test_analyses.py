@@ -41,9 +41,10 @@ def built(analysed) -> tuple[str, Path]:
 def test_sections_come_in_order_with_their_charts(built):
     page, _ = built
     ids = re.findall(r'<section id="([\w-]+)">', page)
-    assert ids == ["kpis", "kpi-status", "insights", "trends", "segments", "drivers", "effort",
+    assert ids == ["summary", "kpis", "kpi-status", "insights", "trends", "segments", "drivers",
+                   "effort",
                    "loyalty", "value", "customer-segments", "clv", "churn-risk", "offers",
-                   "journeys", "methods", "lineage"]  # fmt: skip
+                   "journeys", "voice", "social", "methods", "lineage"]  # fmt: skip
     toc = re.search(r'<nav class="toc">(.*?)</nav>', page).group(1)
     for title in ("What changed", "What drives NPS", "Customer effort", "Loyalty matrix",
                   "What NPS is worth", "Customer segments", "KPIs"):  # fmt: skip
@@ -162,7 +163,7 @@ def test_empty_workspace_skips_every_analysis_with_a_note(tmp_path):
     assert list(parts) == list(PART_ORDER)
     shown = {k: p.section for k, p in parts.items() if p.section is not None}
     assert list(shown) == ["insights", "drivers", "effort", "loyalty", "value", "clv", "churn",
-                           "offers", "journeys"]  # fmt: skip
+                           "offers", "journeys", "voice", "social"]  # fmt: skip
     for s in shown.values():
         assert s.body_html.startswith('<p class="note">'), s.id
         assert "plotly" not in s.body_html

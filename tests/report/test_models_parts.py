@@ -55,15 +55,22 @@ def built(tmp_path_factory):
         mp.setattr(clv_module, "clv", counted("clv", real_clv))
         mp.setattr(churn_module, "churn", counted("churn", real_churn))
         parts = model_parts(ws)
-    fits = ModelFits(ws)  # the same settings as the report, for the expected numbers
-    expected = {"clv": fits.clv(), "churn": fits.churn(), "targets": fits.targets()}
+    fits = ModelFits(ws)  # the same settings as the report, for the expected churn numbers
+    # CLV straight from the API: on all transactions (degenerate: monthly subscription
+    # payments) and on the discretionary purchases the report falls back to
+    expected = {
+        "clv": ws.models.clv(12, exclude_categories=["subscription"]),
+        "clv_all": ws.models.clv(12),
+        "churn": fits.churn(),
+    }
     yield ws, data, parts, calls, expected
     ws.close()
 
 
 def test_each_model_is_fitted_once_and_every_section_has_its_charts(built):
     _, _, parts, calls, _ = built
-    assert calls == {"clv": 1, "churn": 1}
+    # CLV twice: on all transactions (degenerate here), then without the recurring category
+    assert calls == {"clv": 2, "churn": 1}
     assert [p.section.id for p in parts.values()] == ["clv", "churn-risk", "offers"]
     for key, part in parts.items():
         body = part.section.body_html
@@ -94,6 +101,57 @@ def test_clv_section_shows_tiers_and_ltv_cac_against_the_norm(built):
     assert (low, high) == (3.0, 5.0)
     assert f"at least {low:g}x ({source})" in text(body)
     assert "<h3>LTV:CAC by acquisition channel</h3>" in body
+
+
+def gap_regularity(tx: pd.DataFrame) -> pd.DataFrame:
+    """Per category by hand: median over customers (3+ gaps) of the CV of their purchase gaps."""
+    daily = (
+        tx.assign(day=tx["occurred_at"].dt.normalize())
+        .groupby(["category", "customer_id", "day"], as_index=False)["amount"]
+        .sum()
+    )
+    daily = daily[daily["amount"] > 0].sort_values(["category", "customer_id", "day"])
+    daily["gap"] = daily.groupby(["category", "customer_id"])["day"].diff().dt.days
+    per = daily.dropna(subset=["gap"]).groupby(["category", "customer_id"])["gap"]
+    per = per.agg(["count", "mean", "std"])
+    per = per[per["count"] >= 3]
+    per["cv"] = per["std"] / per["mean"]
+    return per.groupby("category").agg(
+        judged=("cv", "size"), gap=("mean", "median"), cv=("cv", "median")
+    )
+
+
+def test_clv_on_regular_payments_is_refitted_on_discretionary_purchases(built):
+    _, data, parts, _, expected = built
+    body = parts["clv"].section.body_html
+    plain = text(body)
+    # the fit on everything ran to the edge, and says so
+    everything = expected["clv_all"]
+    assert everything.degenerate and max(everything.degenerate.values()) > 1e4
+    assert any("purchases are regular rather than random" in n for n in everything.notes)
+    # the recurring category by hand: subscription payments come every month like clockwork
+    regular = gap_regularity(data.tables["transactions"])
+    assert regular.index[regular["cv"] < 0.2].tolist() == ["subscription"]
+    assert regular["cv"].drop("subscription").min() > 0.5  # add-ons: Poisson-like, CV ~ 1
+    sub = regular.loc["subscription"]
+    assert 29 <= sub["gap"] <= 31.5
+    assert (
+        f"subscription: {int(sub['judged']):,} customers, median gap {sub['gap']:.0f} days, "
+        f"median CV {sub['cv']:.2f}" in plain
+    )
+    assert (
+        "CLV of discretionary purchases (excluding recurring subscription); recurring revenue "
+        "is not modelled by BG/NBD" in plain
+    )
+    # the section's numbers are those of the fit without subscriptions
+    clv = expected["clv"]
+    assert not clv.degenerate
+    lead = parts["clv"].section.lead
+    assert f"What each of the {len(clv.customers):,} customers with a discretionary" in lead
+    assert f"total {clv.customers['clv'].sum():,.0f}" in lead
+    assert f"r = {clv.bg_params['r']:.3g}" in parts["clv"].methods[0][1]
+    assert "Recurring categories (subscription) are left out" in parts["clv"].methods[0][1]
+    assert any("excluding category 'subscription'" in n for n in clv.notes)
 
 
 def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):

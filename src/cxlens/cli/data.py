@@ -185,16 +185,36 @@ def report(
     bootstrap: Annotated[
         int, typer.Option(help="Resamples for driver intervals and value correlations.")
     ] = 200,
+    client: Annotated[str | None, typer.Option(help="Client name (cover, header).")] = None,
+    firm: Annotated[str | None, typer.Option(help="Your firm's name (cover, header).")] = None,
+    logo: Annotated[
+        Path | None, typer.Option(help="Your firm's logo: PNG, JPEG or SVG, up to 512 KB.")
+    ] = None,
+    prepared_for: Annotated[str | None, typer.Option(help="Who it is for (cover).")] = None,
+    prepared_by: Annotated[str | None, typer.Option(help="Who prepared it (cover).")] = None,
+    summary: Annotated[bool, typer.Option(help="Open with the executive summary.")] = True,
+    pdf: Annotated[
+        Path | None, typer.Option(help="Also print it to this PDF (needs chromium).")
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
-    """Write the self-contained HTML report (works offline)."""
+    """Write the self-contained HTML report (works offline), and a PDF of it with --pdf."""
     from cxlens.report import build_report
+    from cxlens.report.pdf import export_pdf, find_chromium
 
+    if pdf is not None:
+        find_chromium()  # fail before the analyses when the PDF cannot be printed
     with Workspace(workspace) as ws, console.status("building the report"):
         path = build_report(
-            ws, output, title=title, every=every, by=by, analyses=analyses, bootstrap=bootstrap
-        )
+            ws, output, title=title, every=every, by=by, analyses=analyses, bootstrap=bootstrap,
+            client=client, firm=firm, logo=logo, prepared_for=prepared_for,
+            prepared_by=prepared_by, summary=summary,
+        )  # fmt: skip
     console.print(f"wrote {path}")
+    if pdf is not None:
+        with console.status("printing the PDF with chromium"):
+            printed = export_pdf(path, pdf)
+        console.print(f"wrote {printed}")
 
 
 @app.command()

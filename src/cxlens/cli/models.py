@@ -102,6 +102,20 @@ def clv_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write the per-customer CLV to this CSV."),
     ] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--category", help="Fit on transactions of this category only (repeat for several)."
+        ),
+    ] = None,
+    exclude_category: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude-category",
+            help="Leave out transactions of this category (repeat for several), e.g. "
+            "subscription: regular payments are not the random purchases BG/NBD models.",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Estimate CLV: BG/NBD + Gamma-Gamma fits, holdout check, tiers, LTV:CAC by group."""
@@ -109,7 +123,12 @@ def clv_cmd(
 
     with Workspace(workspace) as ws, console.status(f"fitting CLV over {horizon} months"):
         result = ws.models.clv(
-            horizon, save=save, discount_rate=discount_rate, holdout_months=holdout_months
+            horizon,
+            save=save,
+            discount_rate=discount_rate,
+            holdout_months=holdout_months,
+            categories=category or None,
+            exclude_categories=exclude_category or (),
         )
     if output is not None:
         write_csv(result.customers, output)

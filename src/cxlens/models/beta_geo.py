@@ -187,7 +187,9 @@ def _objective(
     grad_alpha -= r * _dot(d.no_repeat_per_t, 1 / (alpha + d.ages))
     # Repeat customers, one row per distinct (x, t_x, T).
     rx = r + d.x_rows
-    log_b = np.log(np.where(xs > 0, b + xs - 1, 1.0))
+    # b + (x - 1), not b + x - 1: with x = 1 and b at its lower bound (4e-18) the latter
+    # rounds to 0 (log -> -inf, 1/0 -> inf); the former is exactly b > 0.
+    log_b = np.log(np.where(xs > 0, b + (xs - 1), 1.0))
     row_age, row_rec = log_age[d.ib], log_rec[d.it]
     e = log_b[d.ix] - np.log(a) - rx * (row_age - row_rec)
     exp_e = np.exp(np.minimum(e, 700.0))
@@ -199,7 +201,7 @@ def _objective(
     grad_r -= _dot(w3, row_age) + _dot(w4, row_rec)
     grad_alpha -= _dot(w3, rx / (alpha + d.ages)[d.ib]) + _dot(w4, rx / (alpha + d.recencies)[d.it])
     grad_a += w4.sum() / a
-    grad_b -= _dot(w4, 1 / (b + d.x_rows - 1))
+    grad_b -= _dot(w4, 1 / (b + (d.x_rows - 1)))
     grad = np.array([grad_r, grad_alpha, grad_a, grad_b]) * params  # chain rule: d/dlog p
     value = -ll / n + penalizer * float(params @ params)
     return float(value), -grad / n + 2 * penalizer * params * params
@@ -375,7 +377,7 @@ class BetaGeo:
     def _alive_denominator(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
         r, alpha, a, b = self._fitted()
         repeat = x > 0
-        safe = np.where(repeat, b + x - 1, 1.0)
+        safe = np.where(repeat, b + (x - 1), 1.0)  # exact for x = 1 and a tiny b
         with np.errstate(over="ignore"):  # an overflow means P(alive) = 0
             ratio = np.exp((r + x) * (np.log(alpha + big_t) - np.log(alpha + t_x)))
         return 1 + np.where(repeat, a / safe * ratio, 0.0)

@@ -11,6 +11,14 @@ Discounting: the horizon is cut into months of 365.25/12 days and the expected p
 month i are discounted by ``(1 + annual_rate) ** (i / 12)``, i.e. monthly at
 ``(1 + annual_rate) ** (1/12) - 1`` (lifetimes' ``customer_lifetime_value`` discounts monthly
 too, with 30-day months and a monthly rate given directly).
+
+Degenerate fits: BG/NBD assumes Poisson purchasing with Gamma-spread rates, Gamma-Gamma a
+spend that varies around each customer's mean. On regular payments (subscriptions: one a
+month, the same amount) neither holds, and maximum likelihood runs to the edge of the
+parameter space (r, alpha, p or q in the millions: every customer the same rate, no spread
+in spend) along a flat ridge. :func:`clv` flags any of them above :data:`DEGENERATE_BOUND`
+(alpha measured in days) with a note that says what to do: model recurring revenue apart
+and fit CLV on the discretionary purchases (``exclude_categories=["subscription"]``).
 """
 
 from __future__ import annotations
@@ -53,6 +61,19 @@ MIN_REPEATERS = 30
 #: |Pearson r| between frequency and average spend above which the Gamma-Gamma
 #: independence assumption is flagged.
 CORRELATION_WARNING = 0.3
+
+#: A fitted r, alpha (in days), p or q above this means the optimiser ran to the edge of the
+#: parameter space (a degenerate fit; see the module docstring). Healthy fits on real
+#: purchase logs are far below it (CDNOW: r 0.24, alpha 31 days; p 6.3, q 3.7).
+DEGENERATE_BOUND = 1e4
+
+#: Parameters checked against :data:`DEGENERATE_BOUND`: (model, name).
+DEGENERATE_PARAMS: tuple[tuple[str, str], ...] = (
+    ("bg", "r"),
+    ("bg", "alpha"),
+    ("gg", "p"),
+    ("gg", "q"),
+)
 
 #: LTV:CAC above this is flagged as possible under-investment in acquisition.
 LTV_CAC_HIGH = 5.0
@@ -118,6 +139,10 @@ class ClvResult:
         notes: assumptions, exclusions and warnings, in words.
         bg: the fitted BetaGeo.
         gg: the fitted GammaGamma.
+        categories: the transaction categories used (None: every category).
+        exclude_categories: the categories left out.
+        degenerate: the fitted parameters above :data:`DEGENERATE_BOUND` (``r``, ``alpha``
+            in days, ``p``, ``q``), empty for a sound fit.
     """
 
     customers: pd.DataFrame
@@ -135,6 +160,9 @@ class ClvResult:
     notes: list[str] = field(default_factory=list)
     bg: BetaGeo | None = field(default=None, repr=False)
     gg: GammaGamma | None = field(default=None, repr=False)
+    categories: tuple[str, ...] | None = None
+    exclude_categories: tuple[str, ...] = ()
+    degenerate: dict[str, float] = field(default_factory=dict)
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -482,9 +510,18 @@ def _holdout(
     penalizer: float,
     min_repeaters: int,
     confidence: float,
+    categories: tuple[str, ...] | None,
+    exclude_categories: tuple[str, ...],
 ) -> pd.DataFrame:
     cal_end = as_of - pd.DateOffset(months=months)
-    plan = plan_rfm_summary(ws, as_of, calibration_end=cal_end, time_unit=time_unit)
+    plan = plan_rfm_summary(
+        ws,
+        as_of,
+        calibration_end=cal_end,
+        time_unit=time_unit,
+        categories=categories,
+        exclude_categories=exclude_categories,
+    )
     cal = plan.execute()
     repeaters = int((cal["frequency_cal"] > 0).sum())
     if repeaters < min_repeaters:
@@ -547,6 +584,8 @@ def clv(
     min_repeaters: int = MIN_REPEATERS,
     confidence: float = 0.95,
     min_n: int = 30,
+    categories: Sequence[str] | str | None = None,
+    exclude_categories: Sequence[str] | str = (),
 ) -> ClvResult:
     """Estimate customer lifetime value with BG/NBD + Gamma-Gamma on the Workspace's purchases.
 
@@ -559,6 +598,11 @@ def clv(
     annual ``discount_rate`` (see the module docstring). The holdout check refits BG/NBD on
     the history up to ``as_of - holdout_months`` and compares its predictions with the
     purchases after that, by calibration frequency.
+
+    A fit that runs to the edge of the parameter space (r, alpha in days, p or q above
+    :data:`DEGENERATE_BOUND`: regular payments such as subscriptions) is kept but named in
+    ``degenerate`` and explained in ``notes``; fit on the discretionary purchases instead,
+    e.g. ``exclude_categories=["subscription"]``.
 
     Args:
         ws: the Workspace (needs ``transactions``; ``customers`` for the LTV:CAC tables).
@@ -574,14 +618,19 @@ def clv(
         min_repeaters: fewest customers with a repeat purchase to fit at all.
         confidence: level of the LTV:CAC and holdout intervals.
         min_n: LTV:CAC groups with fewer customers with a cost are flagged small_sample.
+        categories: fit on transactions of these categories only (None: every category).
+        exclude_categories: leave out transactions of these categories (the as-of day and
+            the history length stay those of all transactions).
 
     Returns:
         ClvResult (``customers``, ``bg_params``, ``gg_params``, ``holdout``, ``tiers``,
-        ``by_segment``, ``by_channel``, ``spend_frequency_correlation``, ``notes``...).
+        ``by_segment``, ``by_channel``, ``spend_frequency_correlation``, ``notes``,
+        ``degenerate``...).
 
     Raises:
-        ArgumentError: bad horizon, rate, tiers, time unit, holdout length, or an as_of
-            outside the transactions.
+        ArgumentError: bad horizon, rate, tiers, time unit, holdout length, an as_of
+            outside the transactions, or a category not in the data.
+        SchemaError: a category filter on transactions without a ``category`` column.
         NotEnoughDataError: fewer than ``min_repeaters`` repeat customers (in the whole
             history, or by the calibration end when holdout_months is given), or a
             Gamma-Gamma fit with q <= 1 (unbounded mean spend).
@@ -597,9 +646,17 @@ def clv(
     min_repeaters = _whole(min_repeaters, "min_repeaters", 2)
     if holdout_months is not None:
         holdout_months = _whole(holdout_months, "holdout_months", 0)
-    plan = plan_rfm_summary(ws, as_of, time_unit=time_unit)
+    plan = plan_rfm_summary(
+        ws,
+        as_of,
+        time_unit=time_unit,
+        categories=categories,
+        exclude_categories=exclude_categories,
+    )
+    keep = plan.keep
     frame = _summary_with_attributes(ws, plan)
-    notes = list(plan.notes())
+    notes = [f"fitted on {keep.describe()}"] if keep.active else []
+    notes += plan.notes()
     x = frame["frequency"].to_numpy(dtype=float)
     repeaters = int((x > 0).sum())
     if repeaters < min_repeaters:
@@ -607,6 +664,7 @@ def clv(
             f"CLV needs at least {min_repeaters} customers with a repeat purchase (a second "
             f"purchase day) to fit the dropout and spend models; {repeaters} of {len(frame)} "
             f"customers have one by {plan.as_of.date()}"
+            + (f" among the {keep.describe()}" if keep.active else "")
         )
     f, r, big_t, m = (
         frame[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T", "monetary_value")
@@ -622,6 +680,8 @@ def clv(
         )
     out = _value(frame, bg, gg, horizon, discount_rate, TIME_UNITS[time_unit], tiers)
     corr = _spend_frequency_correlation(x, m)
+    edge = degenerate_params(bg.params_, gg.params_, time_unit)
+    notes += degenerate_notes(edge, time_unit)
     notes += _model_notes(len(out) - repeaters, gg, corr, horizon)
     holdout = _run_holdout(
         ws,
@@ -632,6 +692,8 @@ def clv(
         penalizer=penalizer,
         min_repeaters=min_repeaters,
         confidence=confidence,
+        categories=keep.include,
+        exclude_categories=keep.exclude,
     )
     valued = frame[["segment", "acquisition_channel", "acquisition_cost"]].assign(clv=out["clv"])
     return ClvResult(
@@ -650,7 +712,74 @@ def clv(
         notes=notes,
         bg=bg,
         gg=gg,
+        categories=keep.include,
+        exclude_categories=keep.exclude,
+        degenerate=edge,
     )
+
+
+def degenerate_params(
+    bg_params: dict[str, float],
+    gg_params: dict[str, float],
+    time_unit: str = "days",
+    bound: float = DEGENERATE_BOUND,
+) -> dict[str, float]:
+    """Return the fitted parameters that ran to the edge: r, alpha (in days), p, q > ``bound``.
+
+    Returns:
+        ``{name: value}`` of the parameters above the bound (alpha converted to days), in
+        the order r, alpha, p, q; empty for a sound fit.
+
+    Example:
+        >>> degenerate_params({"r": 3.2e6, "alpha": 9.1e7, "a": 0.3, "b": 26.0},
+        ...                   {"p": 2.9e5, "q": 2.1, "gamma": 4e-4})
+        {'r': 3200000.0, 'alpha': 91000000.0, 'p': 290000.0}
+    """
+    found = {}
+    for model, name in DEGENERATE_PARAMS:
+        value = float((bg_params if model == "bg" else gg_params)[name])
+        if name == "alpha":
+            value *= TIME_UNITS[time_unit]
+        if not value <= bound:  # NaN counts as degenerate too
+            found[name] = value
+    return found
+
+
+def degenerate_notes(found: dict[str, float], time_unit: str = "days") -> list[str]:
+    """Explain a degenerate fit in plain words (no note when ``found`` is empty).
+
+    Args:
+        found: from :func:`degenerate_params`.
+        time_unit: the fit's time unit (alpha is reported in days).
+
+    Returns:
+        Zero, one or two notes: regular purchasing (r or alpha at the edge), near-constant
+        spend per customer (p or q at the edge).
+
+    Example:
+        >>> degenerate_notes({"r": 3.2e6})[0][:46]
+        'purchases are regular rather than random (e.g.'
+    """
+    notes = []
+    shown = {k: f"{k} = {v:.3g}" + (" days" if k == "alpha" else "") for k, v in found.items()}
+    purchase = [shown[k] for k in ("r", "alpha") if k in found]
+    spend = [shown[k] for k in ("p", "q") if k in found]
+    if purchase:
+        notes.append(
+            "purchases are regular rather than random (e.g. subscription payments): BG/NBD "
+            "assumes Poisson purchasing; model the recurring revenue separately and fit CLV on "
+            "discretionary purchases, e.g. exclude_categories=['subscription'] (the fit ran to "
+            f"the edge of its parameter space: {', '.join(purchase)}, above "
+            f"{DEGENERATE_BOUND:g}, so its purchase forecasts are not trustworthy)"
+        )
+    if spend:
+        notes.append(
+            "spend per purchase barely varies within each customer (e.g. fixed plan prices): "
+            "the Gamma-Gamma spend model ran to the edge of its parameter space "
+            f"({', '.join(spend)}, above {DEGENERATE_BOUND:g}); expected spend is then each "
+            "customer's own average, and the fitted spread means nothing"
+        )
+    return notes
 
 
 def _value(

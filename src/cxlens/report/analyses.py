@@ -59,6 +59,8 @@ PART_ORDER: tuple[str, ...] = (
     "churn",
     "offers",
     "journeys",
+    "voice",
+    "social",
 )
 
 #: Label columns of ``customer_segments`` the segments section profiles, with their names.
@@ -921,17 +923,19 @@ def analysis_parts(
         Dict key -> :class:`AnalysisPart`; a part's section is None when it is left out
         (no saved segments, no KPI defined). The model parts (clv, churn, offers) share one
         CLV and one churn fit (:mod:`cxlens.report.models_parts`); journeys come from
-        :mod:`cxlens.report.journey_parts`.
+        :mod:`cxlens.report.journey_parts`; voice (themes) and social from
+        :mod:`cxlens.report.voice_parts`.
 
     Example:
         >>> import cxlens
         >>> parts = analysis_parts(cxlens.Workspace(":memory:"))
-        >>> [k for k, p in parts.items() if p.section is not None]
-        ['insights', 'drivers', 'effort', 'loyalty', 'value', 'clv', 'churn', 'offers', 'journeys']
+        >>> [k for k, p in parts.items() if p.section is not None][-4:]
+        ['offers', 'journeys', 'voice', 'social']
     """
     # imported here: those modules build on this one's helpers
     from cxlens.report.journey_parts import journey_part
     from cxlens.report.models_parts import model_parts
+    from cxlens.report.voice_parts import voice_parts
 
     return {
         "kpis": kpis_part(ws, every=every),
@@ -945,4 +949,7 @@ def analysis_parts(
         "segments": segments_part(ws, confidence=confidence, min_n=min_n),
         **model_parts(ws, confidence=confidence, min_n=min_n, seed=seed),
         "journeys": journey_part(ws, confidence=confidence, min_n=min_n),
+        **voice_parts(
+            ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n, every=every, seed=seed
+        ),
     }

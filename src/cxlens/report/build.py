@@ -16,6 +16,7 @@ from cxlens.report.analyses import (
     AnalysisPart,
     analysis_parts,
 )
+from cxlens.report.branding import Branding, logo_data_uri
 from cxlens.report.collect import collect_metrics
 from cxlens.report.sections import (
     kpi_section,
@@ -26,6 +27,7 @@ from cxlens.report.sections import (
     trend_section,
 )
 from cxlens.report.spec import GRAIN_NAMES
+from cxlens.report.summary import executive_summary, summary_section
 from cxlens.report.template import Section, page_html
 
 if TYPE_CHECKING:
@@ -40,12 +42,17 @@ def build_report(
     every: str = "month",
     by: str | None = "segment",
     client: str | None = None,
+    firm: str | None = None,
+    logo: str | Path | None = None,
+    prepared_for: str | None = None,
+    prepared_by: str | None = None,
     industry: str | None = None,
     confidence: float = 0.95,
     min_n: int = 30,
     analyses: bool = True,
     bootstrap: int = REPORT_BOOTSTRAP,
     top_insights: int = REPORT_TOP_INSIGHTS,
+    summary: bool = True,
 ) -> Path:
     """Write a self-contained HTML report of the workspace's CX metrics.
 
@@ -73,7 +80,12 @@ def build_report(
         every: time grain of the trends: day, week, month, quarter or year.
         by: column to compare groups by (from responses or, joined on customer_id,
             customers); None leaves the comparison out.
-        client: the client's name, shown above the title.
+        client: the client's name, on the cover and above the title.
+        firm: the consulting firm's name, in the header and on the cover.
+        logo: the firm's logo, a PNG, JPEG or SVG file up to 512 KB, embedded in the page
+            (:func:`cxlens.report.branding.logo_data_uri`).
+        prepared_for: the person or team it is for (default: the client).
+        prepared_by: who prepared it, on the cover.
         industry: industry whose benchmarks to compare with, plus all-industry ones.
         confidence: confidence level of intervals and change tests.
         min_n: periods and groups with fewer observations are flagged as small samples.
@@ -81,22 +93,35 @@ def build_report(
         bootstrap: resamples for the driver intervals and the value correlations (200
             keeps a 20,000-customer report to seconds; the Python API defaults to 1,000).
         top_insights: insights listed under "What changed".
+        summary: open with the executive summary (:mod:`cxlens.report.summary`): 3-6
+            sentences from the computed figures. With ``analyses`` it runs the insight scan,
+            the drivers and the CLV and churn fits once more (a few seconds).
 
     Returns:
         The path of the written file.
 
     Raises:
         ValueError: unknown ``every``, or ``confidence``/``min_n`` out of range.
+        ArgumentError: the logo is missing, of an unsupported type or too large.
 
     Example:
         >>> ws = cxlens.Workspace("client.duckdb")  # doctest: +SKIP
-        >>> build_report(ws, "report.html", client="Northwind Connect")  # doctest: +SKIP
+        >>> build_report(ws, "report.html", client="Northwind Connect", firm="Acme Insights",
+        ...              logo="acme.svg")  # doctest: +SKIP
         PosixPath('report.html')
     """
     if every not in GRAIN_NAMES:
         raise ValueError(
             f"unknown time grain every={every!r}; use one of: {', '.join(GRAIN_NAMES)}"
         )
+    # the logo is checked first: a bad path should not cost the minutes of analysis
+    branding = Branding(
+        firm=firm or "",
+        logo=logo_data_uri(logo) if logo is not None else "",
+        client=client or "",
+        prepared_for=prepared_for or "",
+        prepared_by=prepared_by or "",
+    )
     results, notes = collect_metrics(
         ws, every=every, by=by, industry=industry, confidence=confidence, min_n=min_n
     )
@@ -111,32 +136,40 @@ def build_report(
         return parts[key].section if key in parts else None
 
     extra_methods = [item for key in PART_ORDER if key in parts for item in parts[key].methods]
+    points = (
+        executive_summary(ws, results, every=every, confidence=confidence, min_n=min_n,
+                          analyses=analyses, bootstrap=bootstrap)
+        if summary
+        else []
+    )  # fmt: skip
     sections = [
+        summary_section(points, confidence) if summary else None,
         kpi_section(results, notes, every, confidence),
         part("kpis"),
         part("insights"),
         trend_section(results, every, confidence, min_n),
         segment_section(results, by, confidence, min_n) if by is not None else None,
         *(part(key) for key in ("drivers", "effort", "loyalty", "value", "segments")),
-        *(part(key) for key in ("clv", "churn", "offers", "journeys")),
-        methods_section(results, every, confidence, min_n, extra=extra_methods),
+        *(part(key) for key in ("clv", "churn", "offers", "journeys", "voice", "social")),
+        methods_section(results, every, confidence, min_n, extra=extra_methods, caveats=notes),
         lineage_section(ws),
     ]
     now = datetime.now(UTC)
     covered = period_covered(results, every)
-    meta = [f"Data: {covered}"] if covered else []
-    meta.append(f"Generated {now:%d %b %Y}")
     page = page_html(
         title=title,
-        eyebrow=f"Prepared for {client}" if client else "Customer experience report",
-        meta=meta,
+        eyebrow=branding.eyebrow(),
+        meta=[],  # the period and the date are on the cover
         sections=[s for s in sections if s is not None],
         footer=(
-            f"Generated by cxlens {cxlens.__version__} on {now:%Y-%m-%d %H:%M} UTC from a "
+            (f"Prepared by {firm}. " if firm else "")
+            + f"Generated by cxlens {cxlens.__version__} on {now:%Y-%m-%d %H:%M} UTC from a "
             f"{ws.engine.name} workspace. Self-contained: opens and draws offline."
         ),
         plotlyjs=plotly.offline.get_plotlyjs(),
         version=cxlens.__version__,
+        brand_html=branding.brand_html(),
+        cover_html=branding.cover_html(period=covered, prepared_on=now.date()),
     )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -97,6 +97,10 @@ class ModelFits:
         self.min_n = min_n
         self.seed = seed
         self._done: dict[str, Any] = {}
+        #: Set by :meth:`clv` when it refits without recurring categories: the fit on all
+        #: transactions (degenerate) and the regularity table that named the recurring ones.
+        self.clv_all: ClvResult | None = None
+        self.recurring: pd.DataFrame | None = None
 
     def _once(self, key: str, fit: Callable[[], Any]) -> Any:
         if key not in self._done:
@@ -110,13 +114,39 @@ class ModelFits:
         return found
 
     def clv(self) -> ClvResult:
-        """Return the CLV fit (BG/NBD + Gamma-Gamma) over ``horizon_months``."""
-        return self._once(
-            "clv",
-            lambda: self.ws.models.clv(
-                self.horizon_months, confidence=self.confidence, min_n=self.min_n
-            ),
-        )
+        """Return the CLV fit (BG/NBD + Gamma-Gamma) over ``horizon_months``.
+
+        When the fit on all transactions is degenerate (``ClvResult.degenerate``: regular
+        payments) and transactions have a ``category`` column with recurring categories
+        (:func:`cxlens.models.rfm.recurring_categories`: bought at regular intervals), CLV
+        is fitted again on the other, discretionary categories, and that fit is returned;
+        ``clv_all`` and ``recurring`` keep the first fit and the regularity table.
+        """
+        return self._once("clv", self._fit_clv)
+
+    def _fit_clv(self) -> ClvResult:
+        from cxlens.errors import CxlensError
+        from cxlens.models.rfm import recurring_categories
+
+        def fit(**kw: Any) -> ClvResult:
+            return self.ws.models.clv(
+                self.horizon_months, confidence=self.confidence, min_n=self.min_n, **kw
+            )
+
+        result = fit()
+        if not result.degenerate or "category" not in self.ws.table("transactions").columns:
+            return result
+        table = recurring_categories(self.ws)
+        recurring = table.loc[table["recurring"], "category"].tolist()
+        if not recurring or len(recurring) == len(table):  # nothing discretionary is left
+            return result
+        try:
+            filtered = fit(exclude_categories=recurring)
+        except CxlensError as exc:  # too few discretionary repeat buyers: keep the first fit
+            result.notes.append(f"CLV of the discretionary purchases could not be fitted: {exc}")
+            return result
+        self.clv_all, self.recurring = result, table
+        return filtered
 
     def churn(self) -> ChurnResult:
         """Return the churn model over ``horizon_days`` (ChurnModel defaults, one thread)."""
@@ -229,6 +259,7 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         result = fits.clv()
         low, high, source = ltv_cac_norm()
         customers = result.customers
+        scope = clv_scope_html(fits, result)
         cards = [
             card_html(
                 "CLV per customer, by tier",
@@ -248,7 +279,8 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                     f"({result_level(fits)} interval), by purchases before it.",
                 )
             )
-        parts = ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
+        parts = [scope] if scope else []
+        parts += ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
         parts += ["<h3>CLV tiers</h3>", tier_table(result.tiers)]
         groups = ((result.by_segment, "segment"), (result.by_channel, "acquisition_channel"))
         ratio_tables = [(t, by) for t, by in groups if not t.empty and t["ltv_cac"].notna().any()]
@@ -279,8 +311,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
             )
         parts += ["<h3>Notes</h3>", list_html([str(n) for n in result.notes], cls="plain")]
         n = len(customers)
+        who = "with a discretionary purchase" if result.exclude_categories else "who bought"
+        what = " on discretionary purchases" if result.exclude_categories else ""
         lead = (
-            f"What each of the {n:,} customers who bought is expected to spend over the next "
+            f"What each of the {n:,} customers {who} is expected to spend{what} over the next "
             f"{result.horizon_months} months (total {fmt_number(customers['clv'].sum(), 0)}, "
             f"mean {fmt_number(customers['clv'].mean(), 0)}), discounted at "
             f"{result.discount_rate:.0%} a year; revenue, not margin. Tiers rank customers by "
@@ -300,12 +334,78 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                 f"{result.discount_rate:.0%} a year. Holdout: the purchase model refitted "
                 "before the holdout period predicts purchases in it. Tiers: top 10% platinum, "
                 "next 20% gold, 30% silver, 40% bronze. LTV:CAC: ratio of means with a "
-                f"delta-method interval; norm {low:g}-{high:g}x ({source}) (docs/models.md).",
+                f"delta-method interval; norm {low:g}-{high:g}x ({source}) (docs/models.md)."
+                + clv_scope_method(fits, result),
             )
         ]
         return AnalysisPart(Section("clv", title, "\n".join(parts), lead=lead), methods)
 
     return guarded("clv", title, build)
+
+
+def _recurring_names(result: ClvResult) -> str:
+    return ", ".join(result.exclude_categories)
+
+
+def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
+    """Return the note that says CLV covers discretionary purchases only ("" when it is all).
+
+    Shown when :meth:`ModelFits.clv` refitted without the recurring categories: which ones,
+    the rule that found them (with each one's median gap and CV) and why.
+
+    Example:
+        >>> clv_scope_html(fits, fits.clv())[:40]  # doctest: +SKIP
+        '<p class="note">CLV of discretionary purc'
+    """
+    from cxlens.models.clv import DEGENERATE_BOUND
+
+    if not result.exclude_categories or fits.recurring is None or fits.clv_all is None:
+        return ""
+    table = fits.recurring
+    found = table[table["recurring"]]
+    shown = "; ".join(
+        f"{r.category}: {r.customers_judged:,} customers, median gap {r.median_gap_days:.0f} "
+        f"days, median CV {r.median_cv:.2f}"
+        for r in found.itertuples()
+    )
+    edge = ", ".join(
+        f"{k} = {v:.3g}" + (" days" if k == "alpha" else "")
+        for k, v in fits.clv_all.degenerate.items()
+    )
+    text = (
+        f"CLV of discretionary purchases (excluding recurring {_recurring_names(result)}); "
+        "recurring revenue is not modelled by BG/NBD. Recurring categories are those whose "
+        "customers buy at regular intervals: the median coefficient of variation (sd / mean) "
+        f"of the gaps between a customer's purchase days is below {table.attrs['max_cv']:g}, "
+        f"over the customers with {table.attrs['min_gaps']}+ gaps, at least "
+        f"{table.attrs['min_customers']} of them ({shown}; random purchasing gives about "
+        f"1). Fitted on all transactions, the models ran to the edge of their parameter space "
+        f"({edge}, "
+        f"above {DEGENERATE_BOUND:g}): regular payments are not Poisson purchases."
+    )
+    return note_html(text)
+
+
+def clv_scope_method(fits: ModelFits, result: ClvResult) -> str:
+    """Return the methods-line sentence on the recurring categories ("" when none were left out).
+
+    Example:
+        >>> clv_scope_method(fits, fits.clv())  # doctest: +SKIP
+        ' Recurring categories (subscription) are left out: ...'
+    """
+    from cxlens.models.clv import DEGENERATE_BOUND
+
+    if not result.exclude_categories or fits.recurring is None:
+        return ""
+    a = fits.recurring.attrs
+    return (
+        f" Recurring categories ({_recurring_names(result)}) are left out: the fit on all "
+        f"transactions was degenerate (r, alpha in days, p or q above {DEGENERATE_BOUND:g}), "
+        "and a category is recurring when "
+        f"the median, over its customers with {a['min_gaps']}+ gaps between purchase days (at "
+        f"least {a['min_customers']} of them), of the coefficient of variation of those gaps "
+        f"is below {a['max_cv']:g}; recurring revenue is not modelled by BG/NBD."
+    )
 
 
 def result_level(fits: ModelFits) -> str:

@@ -23,6 +23,7 @@ from cxlens.report.template import (
     Tile,
     card_html,
     definitions_html,
+    list_html,
     note_html,
     table_html,
     tiles_html,
@@ -272,15 +273,19 @@ def methods_section(
     confidence: float,
     min_n: int,
     extra: Sequence[tuple[str, str]] = (),
+    caveats: Sequence[str] = (),
 ) -> Section:
-    """Write definitions, interval methods, n per metric and the benchmarks' sources.
+    """Write the methods appendix: definitions, sample sizes, benchmark sources, caveats.
 
     ``extra`` adds (term, description) pairs after the metric definitions: the methods of
-    the analysis sections (see :mod:`cxlens.report.analyses`).
+    every analysis section shown (see :mod:`cxlens.report.analyses`). ``caveats`` lists
+    what the reader should know about this data (metrics left out and why), after the
+    caveats that hold for every report. The data sources and their lineage follow in
+    :func:`lineage_section`.
 
     Example:
         >>> methods_section([], "month", 0.95, 30).title
-        'Methods'
+        'Methods and definitions'
     """
     items = [
         (
@@ -339,7 +344,24 @@ def methods_section(
             + "\n"
             + table_html(["metric", "benchmark", "verdict", "source", "note"], bench_rows)
         )
-    return Section("methods", "Methods", body, lead="Definitions and how uncertainty is handled.")
+    general = [
+        f"Intervals describe sampling error only: a biased survey sample (who answers, when, "
+        f"through which channel) is not covered by a {confidence:.0%} interval.",
+        "Driver importance, the loyalty matrix and the value of NPS are associations in "
+        "observed data, not effects proven by an experiment.",
+        "Model figures (CLV, churn risk, value at risk, offers) are forecasts from past "
+        "behaviour; each model section shows how it scored on customers it never saw.",
+    ]
+    body += "\n<h3>Caveats</h3>\n" + list_html([*caveats, *general], cls="plain")
+    return Section(
+        "methods",
+        "Methods and definitions",
+        body,
+        lead=(
+            "Every definition, method and sample size behind the figures in this report, "
+            "one entry per section shown, and what to keep in mind when reading them."
+        ),
+    )
 
 
 def lineage_section(ws: Workspace) -> Section:
@@ -383,7 +405,7 @@ def lineage_section(ws: Workspace) -> Section:
         )
     return Section(
         "lineage",
-        "Data lineage",
+        "Data sources and lineage",
         body,
         lead="Every file loaded into the workspace, with its fingerprint and row counts.",
     )

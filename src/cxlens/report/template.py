@@ -249,6 +249,8 @@ def page_html(
     footer: str,
     plotlyjs: str,
     version: str,
+    brand_html: str = "",
+    cover_html: str = "",
 ) -> str:
     """Assemble the whole self-contained page.
 
@@ -260,6 +262,10 @@ def page_html(
         footer: footer line (plain text).
         plotlyjs: the Plotly JavaScript bundle, inlined once in the page head.
         version: cxlens version, recorded in a ``generator`` meta tag.
+        brand_html: trusted HTML of the firm's logo and name, shown at the top of the header
+            (see :mod:`cxlens.report.branding`).
+        cover_html: trusted HTML of the cover facts (client, period, date, prepared by),
+            shown under the title; the header prints as the cover page.
 
     Returns:
         The complete HTML document.
@@ -282,4 +288,6 @@ def page_html(
         footer=esc(footer),
         plotlyjs=plotlyjs,
         version=esc(version),
+        brand=brand_html,
+        cover=cover_html,
     )

@@ -1,0 +1,388 @@
+"""The executive summary: 3-6 plain sentences at the top of the report, built from its numbers.
+
+Every sentence is written from a computed table, never from canned text: the headline metric
+against its published benchmark, the KPI furthest from its target, the top findings of the
+insight scan (their own sentences), the strongest driver of NPS and, where the CLV and churn
+models can be fitted, the value at risk. Each carries its number, interval and n. A piece whose
+data is missing, or whose analysis fails, is left out (and logged); the summary never fails
+the report.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cxlens.report.analyses import fmt_interval, fmt_number, kpi_value
+from cxlens.report.collect import UNIT_OF_N, MetricResult
+from cxlens.report.sections import benchmark_text, short_source
+from cxlens.report.spec import format_period
+from cxlens.report.template import Section, esc
+
+if TYPE_CHECKING:
+    from cxlens.store.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+#: The most sentences the summary holds.
+SUMMARY_MAX = 6
+
+#: Insight-scan findings quoted in the summary.
+SUMMARY_INSIGHTS = 2
+
+#: Benchmark units on the metric's own scale (others are not compared in the summary).
+_LIKE_FOR_LIKE = {"points", "percent", "%", ""}
+
+#: KPI statuses, worst first: the summary reports the KPI furthest from its target.
+_STATUS_ORDER = {"off track": 0, "at risk": 1, "on track": 2}
+
+
+@dataclass(frozen=True)
+class SummaryPoint:
+    """One sentence of the executive summary and the numbers it states.
+
+    ``kind`` is "headline", "kpi", "insight", "driver" or "value_at_risk"; ``value``,
+    ``ci_low`` and ``ci_high`` are the figure the sentence is about (NaN when it has none).
+
+    Example:
+        >>> SummaryPoint("headline", "NPS is 30.", 30.0).kind
+        'headline'
+    """
+
+    kind: str
+    sentence: str
+    value: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+
+
+def _ci_text(low: str, high: str, confidence: float) -> str:
+    return f"{confidence:.0%} CI {low} to {high}"
+
+
+def headline_point(
+    result: MetricResult, confidence: float = 0.95, every: str = "month"
+) -> SummaryPoint:
+    """State a metric's overall value, interval and n, and where it stands on its benchmark.
+
+    The benchmark is the first of ``result.benchmarks`` on the metric's own scale (an index
+    on another scale is left out rather than compared).
+
+    Example:
+        >>> headline_point(results[0]).sentence  # doctest: +SKIP
+        'NPS is 28 (95% CI 26 to 30; 5,606 answers), above the all-industry median of 16 ...'
+    """
+    spec, row = result.spec, result.overall
+    value, low, high = float(row["value"]), float(row["ci_low"]), float(row["ci_high"])
+    subject = spec.label
+    if spec.trended:  # churn's overall row is its latest period
+        subject = f"{spec.label} in {format_period(row['period'], every)}"
+    sentence = (
+        f"{subject} is {spec.fmt(value)} ("
+        f"{_ci_text(spec.fmt(low), spec.fmt(high), confidence)}; "
+        f"{int(row['n']):,} {UNIT_OF_N[spec.key]})"
+    )
+    bench = result.benchmarks
+    if not bench.empty:
+        bench = bench[bench["unit"].fillna("").astype(str).isin(_LIKE_FOR_LIKE)]
+    if not bench.empty:
+        b = bench.iloc[0]
+        who, shown = benchmark_text(b).split(": ", 1)
+        verdict = str(b.get("verdict", "") or "")
+        where = {"above": "above", "below": "below"}.get(verdict, "within")
+        source = short_source(str(b.get("source", "") or ""))
+        sentence += f", {where} the {who[0].lower()}{who[1:]} of {shown} ({source}"
+        b_low, b_high = float(b["benchmark_low"]), float(b["benchmark_high"])
+        # the point may clear the benchmark while its interval does not
+        if where != "within" and low <= b_high and high >= b_low:
+            sentence += ", though the interval reaches it"
+        sentence += ")"
+    return SummaryPoint("headline", sentence + ".", value, low, high)
+
+
+def kpi_point(status: pd.DataFrame, confidence: float = 0.95, every: str = "month") -> SummaryPoint:
+    """State the KPI furthest from its target: value, interval, n, target, gap and status.
+
+    Args:
+        status: :meth:`cxlens.analysis.kpis.Kpis.status` (one row per KPI).
+        confidence: level of the KPI intervals.
+        every: the grain of the status periods.
+
+    Returns:
+        The point; ValueError when ``status`` is empty.
+
+    Example:
+        >>> kpi_point(ws.kpis.status()).kind  # doctest: +SKIP
+        'kpi'
+    """
+    if status.empty:
+        raise ValueError("no KPI is defined")
+    rank = status["status"].map(_STATUS_ORDER).fillna(3)
+    row = status.assign(_rank=rank).sort_values(["_rank", "gap"], kind="stable").iloc[0]
+    metric = str(row["metric"])
+    value, low, high = float(row["value"]), float(row["ci_low"]), float(row["ci_high"])
+    unit = UNIT_OF_N.get(metric, "observations")
+    sentence = (
+        f"The {row['name']} KPI stood at {kpi_value(metric, value)} in "
+        f"{format_period(row['period'], every)} ("
+        f"{_ci_text(kpi_value(metric, low), kpi_value(metric, high), confidence)}; "
+        f"{int(row['n']):,} {unit}) against a target of {kpi_value(metric, row['target'])}: "
+        f"{row['status']}, a gap of {kpi_value(metric, row['gap'])}."
+    )
+    return SummaryPoint("kpi", sentence, value, low, high)
+
+
+def insight_points(found: pd.DataFrame, top: int = SUMMARY_INSIGHTS) -> list[SummaryPoint]:
+    """Quote the ``top`` findings of the insight scan, each its own sentence with its numbers.
+
+    ``value``/``ci_low``/``ci_high`` of each point are the finding's difference and its
+    interval.
+
+    Example:
+        >>> insight_points(pd.DataFrame({"sentence": ["NPS fell 9 points (95% CI −14 to −4)."],
+        ...     "difference": [-9.0], "ci_low": [-14.0], "ci_high": [-4.0]}))[0].value
+        -9.0
+    """
+    return [
+        SummaryPoint(
+            "insight",
+            str(row["sentence"]),
+            float(row["difference"]),
+            float(row["ci_low"]),
+            float(row["ci_high"]),
+        )
+        for row in found.head(top).to_dict("records")
+    ]
+
+
+def driver_point(importance: pd.DataFrame, confidence: float = 0.95) -> SummaryPoint:
+    """Name the strongest driver of NPS: its share of R², interval, R² and answers.
+
+    Args:
+        importance: :func:`cxlens.analysis.drivers.drivers_for_workspace` for NPS
+            (``driver``, ``rescaled_weight`` in % of R², ``ci_low``, ``ci_high``, ``n``,
+            ``r_squared``).
+        confidence: level of the bootstrap interval.
+
+    Example:
+        >>> imp = pd.DataFrame({"driver": ["driver_price"], "rescaled_weight": [56.3],
+        ...     "ci_low": [52.2], "ci_high": [60.3], "n": [1440], "r_squared": [0.61]})
+        >>> driver_point(imp).sentence
+        'Price is the strongest driver of NPS: 56% of the explained variance (95% CI 52% to 60%; R² = 0.61 over 1,440 answers).'
+    """  # noqa: E501
+    if importance.empty:
+        raise ValueError("no driver was analysed")
+    row = importance.sort_values("rescaled_weight", ascending=False).iloc[0]
+    name = str(row["driver"]).removeprefix("driver_").replace("_", " ")
+    value, low, high = (float(row[c]) for c in ("rescaled_weight", "ci_low", "ci_high"))
+    interval = fmt_interval(low, high, 0, "%")
+    ci = f"{confidence:.0%} CI {interval}; " if interval != "—" else ""
+    sentence = (
+        f"{name.capitalize()} is the strongest driver of NPS: {fmt_number(value, 0, '%')} of "
+        f"the explained variance ({ci}R² = {float(row['r_squared']):.2f} over "
+        f"{int(row['n']):,} answers)."
+    )
+    return SummaryPoint("driver", sentence, value, low, high)
+
+
+def value_at_risk_point(
+    targets: pd.DataFrame,
+    *,
+    horizon_days: int,
+    horizon_months: int,
+    roc_auc: float = math.nan,
+    confidence: float = 0.95,
+) -> SummaryPoint:
+    """State the value at risk: the sum of CLV × churn probability over the scored customers.
+
+    The interval is the range of the value actually lost if the model's probabilities are
+    right: churn is a Bernoulli draw per customer, so the loss has mean Σ clv·p and
+    variance Σ clv²·p·(1 − p) (normal approximation). It does not include the uncertainty of
+    the models themselves, which the held-out ROC-AUC stands for.
+
+    Args:
+        targets: :meth:`cxlens.models.namespace.Models.retention_targets` (``clv``,
+            ``churn_probability``, ``value_at_risk``).
+        horizon_days: the churn window.
+        horizon_months: the CLV horizon.
+        roc_auc: the churn model's held-out ROC-AUC, quoted when given.
+        confidence: level of the range.
+
+    Example:
+        >>> t = pd.DataFrame({"clv": [100.0, 300.0], "churn_probability": [0.5, 0.1],
+        ...     "value_at_risk": [50.0, 30.0]})
+        >>> value_at_risk_point(t, horizon_days=90, horizon_months=12).value
+        80.0
+    """
+    if targets.empty:
+        raise ValueError("no customer was scored")
+    clv = targets["clv"].astype(float)
+    p = targets["churn_probability"].astype(float)
+    total = float(targets["value_at_risk"].sum())
+    sd = math.sqrt(float((clv**2 * p * (1 - p)).sum()))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    low, high = max(total - z * sd, 0.0), total + z * sd
+    high_risk = int((targets["risk_band"] == "high").sum()) if "risk_band" in targets else 0
+    skill = ""
+    if math.isfinite(roc_auc):
+        skill = f"; churn model ROC-AUC {roc_auc:.2f} on held-out customers"
+    sentence = (
+        f"Churn within {horizon_days} days puts {fmt_number(total, 0)} of {horizon_months}-month "
+        f"customer value at risk across {len(targets):,} active customers "
+        f"({confidence:.0%} range of the loss if the model is right: "
+        f"{fmt_interval(low, high, 0)}{skill})"
+    )
+    if high_risk:
+        sentence += f"; {high_risk:,} of them are at high risk"
+    return SummaryPoint("value_at_risk", sentence + ".", total, low, high)
+
+
+def choose_points(points: Sequence[SummaryPoint], most: int = SUMMARY_MAX) -> list[SummaryPoint]:
+    """Keep at most ``most`` points, dropping the later insights first; order is kept.
+
+    Priority: headline metrics, the KPI, the first insight, the driver, the value at risk,
+    then further insights and headlines.
+
+    Example:
+        >>> pts = [SummaryPoint("insight", str(i)) for i in range(8)]
+        >>> [p.sentence for p in choose_points(pts, 3)]
+        ['0', '1', '2']
+    """
+    priority = {"kpi": 1, "insight": 2, "driver": 2, "value_at_risk": 2, "headline": 0}
+    ranked = sorted(
+        range(len(points)),
+        key=lambda i: (
+            priority.get(points[i].kind, 3) + 2 * _nth_of_kind(points, i),
+            i,
+        ),
+    )
+    keep = set(ranked[:most])
+    return [p for i, p in enumerate(points) if i in keep]
+
+
+def _nth_of_kind(points: Sequence[SummaryPoint], i: int) -> int:
+    return sum(p.kind == points[i].kind for p in points[:i])
+
+
+def _try(what: str, build: Callable[[], Any]) -> Any:
+    """Run one piece of the summary; a failure leaves it out (logged), never the report."""
+    try:
+        return build()
+    except Exception:  # one missing analysis must not cost the reader the whole summary
+        log.info("executive summary: %s left out", what, exc_info=True)
+        return None
+
+
+def executive_summary(
+    ws: Workspace,
+    results: Sequence[MetricResult],
+    *,
+    every: str = "month",
+    confidence: float = 0.95,
+    min_n: int = 30,
+    analyses: bool = True,
+    bootstrap: int = 200,
+    seed: int = 0,
+) -> list[SummaryPoint]:
+    """Build the executive summary's sentences from the workspace's computed numbers.
+
+    Args:
+        ws: the Workspace.
+        results: the report's metric results (:func:`cxlens.report.collect.collect_metrics`).
+        every: period grain of the KPI status and the insight scan.
+        confidence: level of every interval.
+        min_n: small-sample threshold of the insight scan.
+        analyses: add the KPI, insights, driver and value-at-risk sentences (False: the
+            headline metrics only, no analysis is run).
+        bootstrap: resamples of the driver interval.
+        seed: seed of the bootstrap.
+
+    Returns:
+        Up to :data:`SUMMARY_MAX` :class:`SummaryPoint` in reading order: headline metric(s),
+        the KPI furthest from target, top insights, top driver, value at risk.
+
+    Example:
+        >>> points = executive_summary(ws, results)  # doctest: +SKIP
+        >>> [p.kind for p in points]  # doctest: +SKIP
+        ['headline', 'kpi', 'insight', 'insight', 'driver', 'value_at_risk']
+    """
+    # NPS leads; without an analysis to follow, every metric gets its headline sentence
+    headlines = list(results) if not analyses else [r for r in results if r.spec.key == "nps"]
+    headlines = headlines or list(results[:1])
+    points: list[SummaryPoint] = [headline_point(r, confidence, every) for r in headlines]
+    if analyses:
+        points += _analysis_points(
+            ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap, seed=seed
+        )
+    return choose_points(points)
+
+
+def _analysis_points(
+    ws: Workspace, *, every: str, confidence: float, min_n: int, bootstrap: int, seed: int
+) -> list[SummaryPoint]:
+    from cxlens.analysis.drivers import drivers_for_workspace
+    from cxlens.analysis.insights import insights
+    from cxlens.report.models_parts import ModelFits
+
+    points: list[SummaryPoint] = []
+    kpi = _try("KPI status", lambda: kpi_point(ws.kpis.status(every=every), confidence, every))
+    points += [kpi] if kpi else []
+    found = _try(
+        "insights",
+        lambda: insights(ws, every=every, top=SUMMARY_INSIGHTS, min_n=min_n,
+                         confidence=confidence),
+    )  # fmt: skip
+    points += insight_points(found) if found is not None else []
+    driver = _try(
+        "top driver",
+        lambda: driver_point(
+            drivers_for_workspace(ws, "nps", bootstrap=bootstrap, confidence=confidence,
+                                  seed=seed),
+            confidence,
+        ),
+    )  # fmt: skip
+    points += [driver] if driver else []
+    fits = ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+
+    def at_risk() -> SummaryPoint:
+        return value_at_risk_point(
+            fits.targets(),
+            horizon_days=fits.horizon_days,
+            horizon_months=fits.horizon_months,
+            roc_auc=float(fits.churn().evaluation["roc_auc"]),
+            confidence=confidence,
+        )
+
+    risk = _try("value at risk", at_risk) if ws.has_table("transactions") else None
+    points += [risk] if risk else []
+    return points
+
+
+def summary_section(points: Sequence[SummaryPoint], confidence: float = 0.95) -> Section:
+    """Render the executive summary as a section of plain sentences.
+
+    Example:
+        >>> summary_section([SummaryPoint("headline", "NPS is 30.")]).id
+        'summary'
+    """
+    if points:
+        items = "\n".join(f'<li data-kind="{esc(p.kind)}">{esc(p.sentence)}</li>' for p in points)
+        body = f'<ul class="summary">\n{items}\n</ul>'
+    else:
+        body = '<p class="note">No figure could be computed for a summary.</p>'
+    return Section(
+        "summary",
+        "Executive summary",
+        body,
+        lead=(
+            "Written from the figures in this report: each carries its value, its "
+            f"{confidence:.0%} interval and the number of observations behind it. The sections "
+            "that follow show how each was reached; the appendix gives the methods."
+        ),
+    )

@@ -1,0 +1,607 @@
+"""The report's voice sections: what customers say (themes) and social listening.
+
+"What customers say" shows the themes of the survey comments coloured by their mean
+sentiment, three PII-redacted quotes per theme, the emerging themes, each theme's impact on
+NPS with its bootstrap interval, and the themes as drivers of NPS. "Social listening" shows
+share of voice by brand (volume and engagement, with intervals), sentiment per brand, the
+months where a brand's share of negative posts spiked, and the influencer deals with their
+cost per engagement, attributed acquisitions and lift.
+
+Scoring text is the slow step, so the saved derived tables are reused while they are up to
+date: ``comment_themes`` + ``themes`` when they cover exactly the responses there are now
+(:func:`themes_up_to_date`), ``comment_sentiment`` inside :func:`ws.text.themes` and
+``post_sentiment`` inside :meth:`ws.social.score_posts`. Otherwise the themes are found
+and saved once, so the next report reads them back. Every piece that cannot be drawn
+becomes a note; nothing here can fail the report.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cxlens.errors import NotEnoughDataError
+from cxlens.metrics._common import execute
+from cxlens.report.analyses import (
+    AnalysisPart,
+    _try,
+    _with_ci,
+    fmt_number,
+    guarded,
+)
+from cxlens.report.charts import figure_html
+from cxlens.report.template import (
+    Section,
+    Trusted,
+    card_html,
+    esc,
+    note_html,
+    pill_html,
+    table_html,
+)
+
+if TYPE_CHECKING:
+    from cxlens.store.workspace import Workspace
+
+#: Themes listed with their quotes.
+REPORT_TOP_THEMES = 12
+
+#: Quotes shown per theme.
+REPORT_QUOTES = 3
+
+#: Themes in the impact chart and table.
+REPORT_TOP_IMPACT = 10
+
+#: Influencer deals listed.
+REPORT_TOP_INFLUENCERS = 12
+
+#: Mean sentiment at or below which a theme reads as negative, at or above as positive.
+SENTIMENT_TONES = (-0.05, 0.05)
+
+
+# --------------------------------------------------------------------------- reuse
+
+
+def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
+    """Return True when the saved themes cover exactly the current responses.
+
+    ``comment_themes`` holds one or more rows per response that was read; it is up to date
+    when no response is missing from it and it names no response that is gone (loaded
+    since, or erased). Both counts are anti-joins in the engine.
+
+    Example:
+        >>> import cxlens
+        >>> themes_up_to_date(cxlens.Workspace(":memory:"))
+        False
+    """
+    from cxlens.text.themes import ASSIGNMENTS_TABLE, THEMES_TABLE
+
+    if not all(ws.has_table(t) for t in ("responses", ASSIGNMENTS_TABLE, THEMES_TABLE)):
+        return False
+    responses = ws.table("responses").select(id_column)
+    saved = ws.table(ASSIGNMENTS_TABLE).select(id_column).distinct()
+    missing = responses.anti_join(saved, id_column).count()
+    gone = saved.anti_join(responses, id_column).count()
+    return (
+        int(execute(missing, "responses without themes")) == 0
+        and int(execute(gone, "saved themes of responses no longer there")) == 0
+    )
+
+
+def _split(value: Any, sep: str) -> list[str]:
+    if not isinstance(value, str) or not value:
+        return []
+    return [v for v in value.split(sep) if v]
+
+
+def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
+    """Return the themes table for the report and whether it was read back from the workspace.
+
+    Reads the saved ``themes`` table when :func:`themes_up_to_date` (its ``keywords`` and
+    ``quotes`` turned back into lists); otherwise runs ``ws.text.themes()``, which saves
+    ``comment_themes``, ``themes`` (and ``comment_sentiment``) for the next report.
+
+    Returns:
+        (themes, reused): themes with the columns of :data:`cxlens.text.themes.COLUMNS`,
+        most members first.
+
+    Example:
+        >>> report_themes(ws)[0][["label", "count", "sentiment"]].head(3)  # doctest: +SKIP
+    """
+    from cxlens.text.themes import COLUMNS, THEMES_TABLE
+
+    if themes_up_to_date(ws):
+        table = execute(ws.table(THEMES_TABLE), "the saved themes")
+        table["keywords"] = table["keywords"].map(lambda v: _split(v, ", "))
+        table["quotes"] = table["quotes"].map(lambda v: _split(v, "\n"))
+        table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
+        return table[[c for c in COLUMNS if c in table.columns]], True
+    return ws.text.themes().themes, False
+
+
+# --------------------------------------------------------------------------- what customers say
+
+
+def voice_part(
+    ws: Workspace,
+    *,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+    top: int = REPORT_TOP_THEMES,
+) -> AnalysisPart:
+    """Build "What customers say": themes, quotes, emerging themes, impact on NPS, drivers.
+
+    Example:
+        >>> import cxlens
+        >>> voice_part(cxlens.Workspace(":memory:")).section.body_html[:44]
+        '<p class="note">What customers say is not sh'
+    """
+    title = "What customers say"
+
+    def build() -> AnalysisPart:
+        from cxlens.text.charts import impact_bars, theme_bars
+
+        if not ws.has_table("responses") or "comment" not in ws.table("responses").columns:
+            raise NotEnoughDataError("the workspace has no responses with a comment column")
+        themes, reused = report_themes(ws)
+        if themes.empty:
+            raise NotEnoughDataError("no theme holds enough comments")
+        notes: list[str] = []
+        impact = _try(
+            "The impact of themes on NPS",
+            lambda: ws.text.theme_impact(
+                "nps", bootstrap=bootstrap, confidence=confidence, seed=seed
+            ),
+            notes,
+        )
+        drivers = _try(
+            "Themes as drivers of NPS",
+            lambda: ws.text.theme_drivers(
+                # aspects pool the languages' themes (per-language themes are collinear)
+                "nps",
+                level="aspect",
+                bootstrap=bootstrap,
+                confidence=confidence,
+                seed=seed,
+            ),
+            notes,
+        )
+        shown = themes.head(top)
+        parts = [
+            card_html(
+                "Themes by share of comments",
+                figure_html(theme_bars(themes, top=top), "chart-voice-themes"),
+                "Share of the analysed comments that mention each theme; colour: mean "
+                "sentiment of those comments, red (-1) to green (+1).",
+            ),
+            "<h3>Themes and what customers say</h3>",
+            theme_table(shown),
+        ]
+        emerging = themes[themes["emerging"].fillna(False).astype(bool)]
+        parts.append("<h3>Emerging themes</h3>")
+        parts.append(
+            emerging_table(emerging)
+            if len(emerging)
+            else note_html("No theme grew significantly in the latest months.")
+        )
+        if impact is not None and len(impact):
+            parts += [
+                card_html(
+                    "Theme impact on NPS",
+                    figure_html(impact_bars(impact, top=REPORT_TOP_IMPACT), "chart-voice-impact"),
+                    f"Points of NPS each theme accounts for: NPS minus the NPS without the "
+                    f"respondents who mention it; bars: {confidence:.0%} bootstrap interval.",
+                ),
+                impact_table(impact.head(REPORT_TOP_IMPACT)),
+            ]
+        if drivers is not None and len(drivers):
+            r2 = float(drivers.attrs.get("r_squared", math.nan))
+            parts += [
+                f"<h3>Aspects as drivers of NPS (R² = {fmt_number(r2, 3)})</h3>",
+                theme_driver_table(drivers, themes),
+            ]
+        parts += [note_html(n) for n in notes]
+        top_row = themes.iloc[0]
+        # every theme's share is of the same analysed comments: count / share recovers them
+        n_comments = round(top_row["count"] / top_row["share"]) if top_row["share"] else None
+        lead = (
+            f"The {len(themes)} themes found in the survey comments"
+            + (f" ({n_comments:,} analysed)" if n_comments else "")
+            + ", how customers feel when they raise them, which are growing, and how many "
+            "points of NPS each one costs or earns."
+        )
+        methods = [
+            (
+                "What customers say",
+                "Comments are cleaned, their language detected and scored for sentiment "
+                "(VADER for English, a lexicon for Russian, a classifier trained on first use "
+                "for Chinese: about 8 s of CPU once per process), then grouped into themes per "
+                "language and every comment assigned to zero or more themes (docs/text.md). "
+                "Quotes: the most typical comments of each theme, with names, e-mails, phone "
+                "and card numbers redacted. Emerging: a theme's share of the latest 3 months "
+                "against the months before, Fisher's test with a Benjamini-Hochberg false "
+                "discovery rate of 5%. Impact: NPS minus the NPS without the theme's "
+                f"respondents, percentile bootstrap over respondents ({bootstrap:,} resamples, "
+                f"seed {seed}). Drivers: relative weights of one 0/1 column per aspect (the "
+                "themes of every language that share it). "
+                + (
+                    "The saved themes were up to date and were reused."
+                    if reused
+                    else "Themes were found for this report and saved to the workspace "
+                    "(comment_themes, themes) for the next one."
+                ),
+            )
+        ]
+        body = "\n".join(parts)
+        return AnalysisPart(Section("voice", title, body, lead=lead), methods)
+
+    return guarded("voice", title, build)
+
+
+def _tone(score: Any) -> str:
+    try:
+        s = float(score)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(s):
+        return ""
+    low, high = SENTIMENT_TONES
+    return "bad" if s <= low else "good" if s >= high else "warn"
+
+
+def theme_table(themes: pd.DataFrame) -> str:
+    """Render themes: label, share, sentiment (coloured pill), keywords and quotes.
+
+    Quotes are escaped and shown one per line; they come PII-redacted from the themes.
+
+    Example:
+        >>> theme_table(pd.DataFrame({"theme": ["en_1"], "label": ["billing"], "count": [40],
+        ...     "share": [0.2], "sentiment": [-0.4], "negative_share": [0.6],
+        ...     "keywords": [["bill", "charge"]], "quotes": [["Billed twice."]]})).count("<tr>")
+        2
+    """
+    rows = []
+    for r in themes.to_dict("records"):
+        quotes = list(r.get("quotes") or [])[:REPORT_QUOTES]
+        quoted = "<br>".join(f"“{esc(q)}”" for q in quotes) or "—"
+        rows.append(
+            [
+                f"{r['label']} ({r['theme']})",
+                f"{int(r['count']):,}",
+                fmt_number(100 * float(r["share"]), 1, "%"),
+                pill_html(fmt_number(r["sentiment"], 2), _tone(r["sentiment"])),
+                fmt_number(100 * float(r.get("negative_share", math.nan)), 0, "%"),
+                ", ".join(list(r.get("keywords") or [])[:6]),
+                Trusted(quoted),
+            ]
+        )
+    columns = ["theme", "comments", "share", "sentiment", "negative", "keywords",
+               "what customers say"]  # fmt: skip
+    return table_html(columns, rows, numeric=[1, 2, 4])
+
+
+def emerging_table(emerging: pd.DataFrame) -> str:
+    """Render emerging themes: share in the latest months, before, ratio and q-value.
+
+    Example:
+        >>> emerging_table(pd.DataFrame({"theme": ["en_2"], "label": ["outage"],
+        ...     "recent_share": [0.12], "previous_share": [0.04], "share_ratio": [3.0],
+        ...     "q_value": [0.001], "new": [False]})).count("<tr>")
+        2
+    """
+    rows = [
+        [
+            f"{r.label} ({r.theme})",
+            fmt_number(100 * r.recent_share, 1, "%"),
+            "new" if bool(r.new) else fmt_number(100 * r.previous_share, 1, "%"),
+            fmt_number(r.share_ratio, 1, "×"),
+            f"{r.q_value:.3g}" if pd.notna(r.q_value) else "—",
+        ]
+        for r in emerging.itertuples()
+    ]
+    columns = ["theme", "share, latest months", "share before", "ratio", "q-value"]
+    return table_html(columns, rows, numeric=[1, 2, 3, 4])
+
+
+def impact_table(impact: pd.DataFrame) -> str:
+    """Render theme impact: respondents, NPS of the theme, NPS without it, impact (interval).
+
+    Example:
+        >>> impact_table(pd.DataFrame({"theme": ["en_1"], "label": ["billing"], "n": [50],
+        ...     "share": [0.1], "score_theme": [-30.0], "score": [20.0],
+        ...     "score_without": [25.6], "impact": [-5.6], "ci_low": [-7.0],
+        ...     "ci_high": [-4.1]})).count("<tr>")
+        2
+    """
+    has_label = "label" in impact.columns
+    rows = [
+        [
+            f"{r.label} ({r.theme})" if has_label else str(r.theme),
+            f"{int(r.n):,}",
+            fmt_number(r.score_theme, 1),
+            fmt_number(r.score_without, 1),
+            _with_ci(r.impact, r.ci_low, r.ci_high, 1),
+        ]
+        for r in impact.itertuples()
+    ]
+    columns = ["theme", "respondents", "NPS of those who mention it", "NPS without them",
+               "impact on NPS (interval)"]  # fmt: skip
+    return table_html(columns, rows, numeric=[1, 2, 3, 4])
+
+
+def theme_driver_table(drivers: pd.DataFrame, themes: pd.DataFrame) -> str:
+    """Render themes as drivers: share of R² with interval and the direction of the effect.
+
+    Example:
+        >>> theme_driver_table(pd.DataFrame({"driver": ["en_1"], "rescaled_weight": [60.0],
+        ...     "ci_low": [50.0], "ci_high": [70.0], "sign": [-1]}),
+        ...     pd.DataFrame({"theme": ["en_1"], "label": ["billing"]})).count("<tr>")
+        2
+    """
+    labels = dict(zip(themes["theme"], themes["label"], strict=False))
+    rows = [
+        [
+            f"{labels[r.driver]} ({r.driver})" if r.driver in labels else str(r.driver),
+            _with_ci(r.rescaled_weight, r.ci_low, r.ci_high, 1, "%"),
+            "lowers NPS" if r.sign < 0 else "raises NPS",
+        ]
+        for r in drivers.itertuples()
+    ]
+    return table_html(["theme", "share of R² (interval)", "mentioning it"], rows, numeric=[1])
+
+
+# --------------------------------------------------------------------------- social listening
+
+
+def social_part(
+    ws: Workspace,
+    *,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    every: str = "month",
+    top: int = REPORT_TOP_INFLUENCERS,
+) -> AnalysisPart:
+    """Build "Social listening": share of voice, sentiment by brand, alerts, influencers.
+
+    Example:
+        >>> import cxlens
+        >>> social_part(cxlens.Workspace(":memory:")).section.body_html[:42]
+        '<p class="note">Social listening is not sh'
+    """
+    title = "Social listening"
+
+    def build() -> AnalysisPart:
+        from cxlens.social.charts import lift_figure, sentiment_figure, share_of_voice_figure
+
+        social = ws.social
+        voice = social.share_of_voice(confidence=confidence, min_n=min_n)
+        notes: list[str] = []
+        scored = _try("Post sentiment", social.score_posts, notes)
+        brand_sentiment = alerts = None
+        if scored is not None:
+            brand_sentiment = _try(
+                "Sentiment by brand",
+                lambda: social.sentiment(confidence=confidence, min_n=min_n),
+                notes,
+            )
+            alerts = _try("Negative-spike alerts", lambda: social.alerts(every, min_n=min_n), notes)
+        deals = None
+        if ws.has_table("campaigns"):
+            deals = _try(
+                "Influencer deals",
+                lambda: social.influencers(confidence=confidence, min_n=min_n),
+                notes,
+            )
+        parts = [
+            '<div class="grid-2">',
+            card_html(
+                "Share of voice",
+                figure_html(share_of_voice_figure(voice, title=""), "chart-social-voice"),
+                f"Each brand's share of posts (volume), of likes + shares + comments "
+                f"(engagement) and of reach; bars: {confidence:.0%} intervals.",
+            ),
+        ]
+        if brand_sentiment is not None and len(brand_sentiment):
+            parts.append(
+                card_html(
+                    "Net sentiment by brand",
+                    figure_html(sentiment_figure(brand_sentiment, title=""), "chart-social-sent"),
+                    f"Share of positive minus share of negative posts, {confidence:.0%} interval.",
+                )
+            )
+        parts.append("</div>")
+        parts += ["<h3>Share of voice by brand</h3>", voice_table(voice)]
+        if brand_sentiment is not None and len(brand_sentiment):
+            parts += ["<h3>Sentiment by brand</h3>", brand_sentiment_table(brand_sentiment)]
+        if alerts is not None:
+            parts.append("<h3>Negative spikes</h3>")
+            parts.append(
+                alerts_table(alerts)
+                if len(alerts)
+                else note_html(f"No {every} had a significant spike of negative posts.")
+            )
+        if deals is not None:
+            parts.append("<h3>Influencer deals</h3>")
+            if len(deals):
+                shown = deals.head(top)
+                if shown["lift"].notna().any():
+                    parts.append(
+                        card_html(
+                            "Acquisition lift per deal",
+                            figure_html(lift_figure(shown, title=""), "chart-social-lift"),
+                            "New customers in the deal's window against the same length just "
+                            f"before it (rate ratio, exact {confidence:.0%} interval); 1 = no "
+                            "lift.",
+                        )
+                    )
+                parts.append(influencer_table(shown))
+            else:
+                parts.append(note_html("The campaigns table holds no influencer deal."))
+        parts += [note_html(n) for n in notes]
+        posts = int(voice["posts"].sum())
+        brands = voice["brand"].nunique() if "brand" in voice.columns else 0
+        lead = (
+            f"What {posts:,} social posts say about {brands} brands: who is talked about "
+            "and engaged with most, how people feel about each, when complaints spiked, "
+            "and what the influencer deals brought in."
+        )
+        methods = [
+            (
+                "Social listening",
+                "Share of voice: posts per brand over all posts (Wilson interval) and "
+                "likes + shares + comments per brand over everybody's (ratio estimator, "
+                "delta-method interval, the post as unit). Post sentiment: the same scorer "
+                "as the comments; scores are saved (post_sentiment) and reused. Net "
+                "sentiment: positive minus negative share (trinomial interval). Spikes: "
+                f"each brand's share of negative posts per {every} against its trailing 6 "
+                "periods, one-sided Fisher test, Benjamini-Hochberg at 5%. Influencers: "
+                "cost per engagement, customers acquired under the deal's id or tracking "
+                "code, and lift as the rate ratio of new customers in the deal's window "
+                "against the window before (exact conditional interval; docs/social.md).",
+            )
+        ]
+        body = "\n".join(parts)
+        return AnalysisPart(Section("social", title, body, lead=lead), methods)
+
+    return guarded("social", title, build)
+
+
+def voice_table(voice: pd.DataFrame) -> str:
+    """Render share of voice: posts, volume share and engagement share with intervals.
+
+    Example:
+        >>> voice_table(pd.DataFrame({"brand": ["a"], "posts": [10], "volume_share": [50.0],
+        ...     "volume_ci_low": [30.0], "volume_ci_high": [70.0], "engagements": [100.0],
+        ...     "engagement_share": [40.0], "engagement_ci_low": [20.0],
+        ...     "engagement_ci_high": [60.0], "small_sample": [True]})).count("<tr>")
+        2
+    """
+    ordered = voice.sort_values("volume_share", ascending=False)
+    rows = [
+        [
+            str(r.brand),
+            f"{int(r.posts):,}",
+            _with_ci(r.volume_share, r.volume_ci_low, r.volume_ci_high, 1, "%"),
+            fmt_number(r.engagements, 0),
+            _with_ci(r.engagement_share, r.engagement_ci_low, r.engagement_ci_high, 1, "%"),
+            "yes" if bool(r.small_sample) else "",
+        ]
+        for r in ordered.itertuples()
+    ]
+    columns = ["brand", "posts", "share of posts (interval)", "engagements",
+               "share of engagement (interval)", "small sample"]  # fmt: skip
+    return table_html(columns, rows, numeric=[1, 2, 3, 4])
+
+
+def brand_sentiment_table(table: pd.DataFrame) -> str:
+    """Render sentiment per brand: scored posts, mean score, % negative, net sentiment.
+
+    Example:
+        >>> brand_sentiment_table(pd.DataFrame({"brand": ["a"], "n": [40], "score": [0.1],
+        ...     "score_ci_low": [0.0], "score_ci_high": [0.2], "negative_share": [20.0],
+        ...     "negative_ci_low": [10.0], "negative_ci_high": [35.0], "net_sentiment": [15.0],
+        ...     "net_ci_low": [-5.0], "net_ci_high": [35.0]})).count("<tr>")
+        2
+    """
+    ordered = table.sort_values("net_sentiment", ascending=False)
+    rows = [
+        [
+            str(r.brand),
+            f"{int(r.n):,}",
+            _with_ci(r.score, r.score_ci_low, r.score_ci_high, 2),
+            _with_ci(r.negative_share, r.negative_ci_low, r.negative_ci_high, 1, "%"),
+            _with_ci(r.net_sentiment, r.net_ci_low, r.net_ci_high, 1),
+        ]
+        for r in ordered.itertuples()
+    ]
+    columns = ["brand", "scored posts", "mean score (interval)", "negative (interval)",
+               "net sentiment (interval)"]  # fmt: skip
+    return table_html(columns, rows, numeric=[1, 2, 3, 4])
+
+
+def alerts_table(alerts: pd.DataFrame) -> str:
+    """Render negative-spike alerts: brand, series, period, share against its baseline.
+
+    Example:
+        >>> alerts_table(pd.DataFrame({"brand": ["a"], "topic": ["all negative"],
+        ...     "period": pd.to_datetime(["2024-05-01"]), "n": [60], "negatives": [30],
+        ...     "share": [50.0], "ci_low": [37.0], "ci_high": [63.0], "baseline_share": [20.0],
+        ...     "ratio": [2.5], "q_value": [0.001]})).count("<tr>")
+        2
+    """
+    rows = [
+        [
+            str(r.brand),
+            str(r.topic),
+            f"{pd.Timestamp(r.period):%b %Y}",
+            f"{int(r.negatives):,} of {int(r.n):,}",
+            _with_ci(r.share, r.ci_low, r.ci_high, 1, "%"),
+            fmt_number(r.baseline_share, 1, "%"),
+            fmt_number(r.ratio, 1, "×"),
+            f"{r.q_value:.2g}",
+        ]
+        for r in alerts.itertuples()
+    ]
+    columns = ["brand", "series", "period", "negative posts", "negative share (interval)",
+               "baseline", "ratio", "q-value"]  # fmt: skip
+    return table_html(columns, rows, numeric=[3, 4, 5, 6, 7])
+
+
+def influencer_table(deals: pd.DataFrame) -> str:
+    """Render influencer deals: cost, engagements, cost per engagement, acquisitions, lift.
+
+    Example:
+        >>> influencer_table(pd.DataFrame({"campaign_id": ["I1"], "name": ["Spring"],
+        ...     "influencer": ["@ana"], "cost": [5000.0], "engagements": [2500.0],
+        ...     "cost_per_engagement": [2.0], "acquisitions": [12], "cost_per_acquisition":
+        ...     [416.7], "lift": [1.4], "lift_ci_low": [1.1], "lift_ci_high": [1.8],
+        ...     "lift_p_value": [0.01], "note": [None]})).count("<tr>")
+        2
+    """
+    rows = [
+        [
+            f"{r.name} ({r.campaign_id})",
+            "—" if pd.isna(r.influencer) else str(r.influencer),
+            fmt_number(r.cost, 0),
+            fmt_number(r.engagements, 0),
+            fmt_number(r.cost_per_engagement, 2),
+            "—" if pd.isna(r.acquisitions) else f"{int(r.acquisitions):,}",
+            fmt_number(r.cost_per_acquisition, 0),
+            _with_ci(r.lift, r.lift_ci_low, r.lift_ci_high, 2),
+            "—" if pd.isna(r.lift_p_value) else f"{r.lift_p_value:.2g}",
+            "" if not isinstance(r.note, str) else r.note,
+        ]
+        for r in deals.itertuples()
+    ]
+    columns = ["deal", "influencer", "cost", "engagements", "cost per engagement",
+               "attributed customers", "cost per acquisition", "lift (interval)", "p-value",
+               "note"]  # fmt: skip
+    return table_html(columns, rows, numeric=[2, 3, 4, 5, 6, 7, 8])
+
+
+# --------------------------------------------------------------------------- both
+
+
+def voice_parts(
+    ws: Workspace,
+    *,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    every: str = "month",
+    seed: int = 0,
+) -> dict[str, AnalysisPart]:
+    """Return the "voice" and "social" parts of the report.
+
+    Example:
+        >>> import cxlens
+        >>> list(voice_parts(cxlens.Workspace(":memory:")))
+        ['voice', 'social']
+    """
+    return {
+        "voice": voice_part(ws, bootstrap=bootstrap, confidence=confidence, seed=seed),
+        "social": social_part(ws, confidence=confidence, min_n=min_n, every=every),
+    }

@@ -1,0 +1,231 @@
+"""The executive summary: each sentence states the numbers of the table it was written from."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxlens
+from cxlens.metrics.benchmarks import compare
+from cxlens.report.collect import MetricResult, collect_metrics
+from cxlens.report.spec import METRICS
+from cxlens.report.summary import (
+    SummaryPoint,
+    choose_points,
+    driver_point,
+    headline_point,
+    insight_points,
+    kpi_point,
+    value_at_risk_point,
+)
+
+
+def nps_result(value: float, low: float, high: float, n: int) -> MetricResult:
+    overall = pd.Series({"value": value, "ci_low": low, "ci_high": high, "n": n})
+    return MetricResult(METRICS["nps"], overall, pd.DataFrame(), benchmarks=compare("nps", value))
+
+
+def test_headline_states_value_interval_n_and_benchmark():
+    # compare() puts the all-industry median of 16 (Reichheld 2003) first
+    point = headline_point(nps_result(31.6, 27.2, 35.9, 2400))
+    assert point.sentence == (
+        "NPS is 32 (95% CI 27 to 36; 2,400 answers), above the all-industry median of 16 "
+        "(Frederick F. Reichheld, 2003)."
+    )
+    assert (point.value, point.ci_low, point.ci_high) == (31.6, 27.2, 35.9)
+    # the point is above 16 but the interval reaches it: the sentence says so
+    close = headline_point(nps_result(19.0, 12.0, 26.0, 300))
+    assert close.sentence.endswith("above the all-industry median of 16 (Frederick F. "
+                                   "Reichheld, 2003, though the interval reaches it).")  # fmt: skip
+
+
+def test_kpi_sentence_reports_the_worst_kpi():
+    status = pd.DataFrame(
+        {
+            "name": ["NPS", "Billing CSAT", "SMB NPS"],
+            "metric": ["nps", "csat", "nps"],
+            "period": pd.to_datetime(["2025-06-01"] * 3),
+            "value": [33.0, 70.0, -4.25],
+            "ci_low": [29.0, 66.0, -20.5],
+            "ci_high": [37.0, 74.0, 12.0],
+            "n": [900, 400, 60],
+            "target": [30.0, 75.0, 10.0],
+            "gap": [3.0, -5.0, -14.25],
+            "status": ["on track", "off track", "off track"],
+        }
+    )
+    point = kpi_point(status)
+    # both are off track; SMB NPS is further from its target (gap −14.25 < −5)
+    assert point.sentence == (
+        "The SMB NPS KPI stood at −4.2 in Jun 2025 (95% CI −20.5 to 12.0; 60 answers) against "
+        "a target of 10.0: off track, a gap of −14.2."
+    )
+    assert point.value == -4.25
+    with pytest.raises(ValueError, match="no KPI"):
+        kpi_point(status.iloc[0:0])
+
+
+def test_driver_sentence_names_the_largest_share():
+    imp = pd.DataFrame(
+        {
+            "driver": ["driver_price", "driver_app_speed"],
+            "rescaled_weight": [20.4, 79.6],
+            "ci_low": [15.0, 70.2],
+            "ci_high": [26.0, 85.1],
+            "n": [1234, 1234],
+            "r_squared": [0.4449, 0.4449],
+        }
+    )
+    point = driver_point(imp)
+    assert point.sentence == (
+        "App speed is the strongest driver of NPS: 80% of the explained variance (95% CI 70% "
+        "to 85%; R² = 0.44 over 1,234 answers)."
+    )
+    assert (point.value, point.ci_low, point.ci_high) == (79.6, 70.2, 85.1)
+
+
+def test_value_at_risk_and_its_range_by_hand():
+    targets = pd.DataFrame(
+        {
+            "clv": [1000.0, 3000.0, 500.0],
+            "churn_probability": [0.5, 0.1, 0.2],
+            "risk_band": ["high", "low", "medium"],
+        }
+    )
+    targets["value_at_risk"] = targets["clv"] * targets["churn_probability"]
+    point = value_at_risk_point(targets, horizon_days=90, horizon_months=12, roc_auc=0.7512)
+    # total 500 + 300 + 100 = 900; variance 1000²·.25 + 3000²·.09 + 500²·.16 = 1,100,000
+    sd = math.sqrt(1_100_000)
+    assert point.value == pytest.approx(900.0)
+    assert point.ci_low == pytest.approx(max(900 - 1.959964 * sd, 0.0))
+    assert point.ci_high == pytest.approx(900 + 1.959964 * sd, abs=1e-3)
+    assert point.sentence == (
+        "Churn within 90 days puts 900 of 12-month customer value at risk across 3 active "
+        "customers (95% range of the loss if the model is right: 0 to 2,956; churn model "
+        "ROC-AUC 0.75 on held-out customers); 1 of them are at high risk."
+    )
+
+
+def test_insights_are_quoted_with_their_difference():
+    found = pd.DataFrame({"sentence": ["a.", "b.", "c."], "difference": [-9.0, 4.0, 1.0],
+                          "ci_low": [-14.0, 1.0, 0.1], "ci_high": [-4.0, 7.0, 2.0]})  # fmt: skip
+    points = insight_points(found)
+    assert [(p.sentence, p.value, p.ci_low) for p in points] == [("a.", -9.0, -14.0),
+                                                                 ("b.", 4.0, 1.0)]  # fmt: skip
+
+
+def test_at_most_six_sentences_dropping_later_insights_first():
+    kinds = ["headline", "kpi", "insight", "insight", "insight", "driver", "value_at_risk"]
+    points = [SummaryPoint(k, f"{k}{i}") for i, k in enumerate(kinds)]
+    kept = [p.sentence for p in choose_points(points)]
+    assert kept == ["headline0", "kpi1", "insight2", "insight3", "driver5", "value_at_risk6"]
+
+
+# --------------------------------------------------------------------------- in the report
+
+
+def summary_items(page: str) -> list[tuple[str, str]]:
+    block = page.split('<section id="summary">')[1].split("</section>")[0]
+    return [
+        (k, html.unescape(s)) for k, s in re.findall(r'<li data-kind="(\w+)">(.*?)</li>', block)
+    ]
+
+
+@pytest.fixture(scope="module")
+def expected(analysed):
+    """The tables the summary is written from, computed again straight from the workspace."""
+    from cxlens.analysis.drivers import drivers_for_workspace
+    from cxlens.analysis.insights import insights
+
+    page, folder = analysed
+    ws = cxlens.Workspace(folder / "ws.duckdb")
+    try:
+        results, _ = collect_metrics(ws, every="month", by="segment")
+        found = insights(ws, every="month", top=2)
+        imp = drivers_for_workspace(ws, "nps", bootstrap=200, seed=0)
+        status = ws.kpis.status(every="month")
+    finally:
+        ws.close()
+    return page.read_text(encoding="utf-8"), results, found, imp, status
+
+
+def test_summary_opens_the_report_with_sentences_from_the_tables(expected):
+    page, results, found, imp, status = expected
+    items = summary_items(page)
+    assert 3 <= len(items) <= 6
+    assert [k for k, _ in items] == ["headline", "kpi", "insight", "insight", "driver"]
+    text = dict(items[:2]) | {"driver": items[-1][1]}
+    # headline: the NPS tile's figures, as the metric table holds them
+    nps = next(r for r in results if r.spec.key == "nps").overall
+    assert text["headline"].startswith(
+        f"NPS is {nps['value']:.0f} (95% CI {nps['ci_low']:.0f} to {nps['ci_high']:.0f}; "
+        f"{int(nps['n']):,} answers)"
+    )
+    # the KPI: the worst of the status table
+    worst = status.sort_values(["status", "gap"]).iloc[0]  # "off track" sorts first here
+    assert worst["status"] == "off track"
+    assert text["kpi"].startswith(f"The {worst['name']} KPI stood at ")
+    assert f"{int(worst['n'])} answers) against a target of {worst['target']:.1f}" in text["kpi"]
+    # insights: the scan's own sentences, in its order
+    assert [s for k, s in items if k == "insight"] == list(found["sentence"])
+    # the planted drivers: reliability tracks NPS most closely (conftest)
+    top = imp.sort_values("rescaled_weight").iloc[-1]
+    assert top["driver"] == "driver_reliability"
+    assert text["driver"] == (
+        f"Reliability is the strongest driver of NPS: {top['rescaled_weight']:.0f}% of the "
+        f"explained variance (95% CI {top['ci_low']:.0f}% to {top['ci_high']:.0f}%; "
+        f"R² = {top['r_squared']:.2f} over {int(top['n']):,} answers)."
+    )
+    # it comes first, ahead of the headline tiles; the methods are an appendix at the end
+    order = re.findall(r'<section id="([\w-]+)"', page)
+    assert order[0] == "summary" and order[1] == "kpis"
+    assert order[-2:] == ["methods", "lineage"]
+    methods = page.split('<section id="methods">')[1].split("</section>")[0]
+    assert "<h2>Methods and definitions</h2>" in methods
+    assert "<h3>Caveats</h3>" in methods and "What changed" in methods
+
+
+def test_metrics_only_summary_has_a_sentence_per_metric(tmp_path):
+    from cxlens.report import build_report
+    from tests.report.conftest import load_workspace
+
+    ws = load_workspace(tmp_path, customers=200, months=6, analyses=False)
+    try:
+        results, _ = collect_metrics(ws, every="month", by="segment")
+        page = build_report(ws, tmp_path / "r.html", analyses=False).read_text("utf-8")
+    finally:
+        ws.close()
+    items = summary_items(page)
+    assert [k for k, _ in items] == ["headline"] * len(results)
+    for (_, sentence), r in zip(items, results, strict=True):
+        assert sentence.startswith(r.spec.label)
+        assert f"{int(r.overall['n']):,} " in sentence
+        assert r.spec.fmt(float(r.overall["ci_low"])) in sentence
+
+
+@pytest.mark.slow
+def test_value_at_risk_matches_the_retention_targets(tmp_path):
+    from cxlens.report.models_parts import ModelFits
+    from cxlens.report.summary import executive_summary
+    from tests.analysis.test_features import sample_workspace
+
+    ws, _ = sample_workspace(tmp_path, customers=1500)
+    try:
+        results, _ = collect_metrics(ws, every="month", by="segment")
+        points = executive_summary(ws, results)
+        # the report's settings (12-month CLV, 90-day churn, seed 0), fitted afresh
+        targets = ModelFits(ws).targets()
+    finally:
+        ws.close()
+    risk = [p for p in points if p.kind == "value_at_risk"]
+    assert len(risk) == 1
+    assert risk[0].value == pytest.approx(targets["value_at_risk"].sum(), rel=1e-9)
+    p, clv = targets["churn_probability"], targets["clv"]
+    sd = np.sqrt((clv**2 * p * (1 - p)).sum())
+    assert risk[0].ci_high - risk[0].value == pytest.approx(1.959964 * sd, rel=1e-6)
+    assert f"across {len(targets):,} active customers" in risk[0].sentence
