@@ -190,6 +190,18 @@ def test_retention_ranks_by_clv_times_churn_probability(sample, fitted, tmp_path
     assert written["value_at_risk"].to_numpy() == pytest.approx(expected, rel=2e-3)
 
 
+def test_retention_can_value_discretionary_purchases_only(sample, fitted, tmp_path):
+    path, _ = sample
+    out = tmp_path / "discretionary.csv"
+    result = run("retention", "--exclude-category", "subscription", "-o", out, "-w", path)
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(path) as ws:
+        clv = ws.models.clv(12, exclude_categories=["subscription"]).customers
+    written = pd.read_csv(out).set_index("customer_id")
+    expected = clv.set_index("customer_id").loc[written.index, "clv"].to_numpy()
+    assert written["clv"].to_numpy() == pytest.approx(expected, rel=1e-9)
+
+
 def _owned(transactions: pd.DataFrame) -> pd.DataFrame:
     """Customer x product ownership by hand: each refund cancels the latest matching purchase."""
     t = transactions.dropna(subset=["customer_id", "product"]).copy()

@@ -86,6 +86,22 @@ InactiveOpt = Annotated[
 ]
 
 
+CategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--category", help="Fit CLV on transactions of this category only (repeat for several)."
+    ),
+]
+ExcludeCategoryOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude-category",
+        help="Leave out transactions of this category from CLV (repeat for several), e.g. "
+        "subscription: regular payments are not the random purchases BG/NBD models.",
+    ),
+]
+
+
 @app.command("clv")
 @friendly
 def clv_cmd(
@@ -102,20 +118,8 @@ def clv_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write the per-customer CLV to this CSV."),
     ] = None,
-    category: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--category", help="Fit on transactions of this category only (repeat for several)."
-        ),
-    ] = None,
-    exclude_category: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude-category",
-            help="Leave out transactions of this category (repeat for several), e.g. "
-            "subscription: regular payments are not the random purchases BG/NBD models.",
-        ),
-    ] = None,
+    category: CategoryOpt = None,
+    exclude_category: ExcludeCategoryOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Estimate CLV: BG/NBD + Gamma-Gamma fits, holdout check, tiers, LTV:CAC by group."""
@@ -241,6 +245,8 @@ def _print_churn(result: ChurnResult, features: int) -> None:
 @friendly
 def retention_cmd(
     top: Annotated[int, typer.Option(help="Customers to list.")] = 20,
+    category: CategoryOpt = None,
+    exclude_category: ExcludeCategoryOpt = None,
     horizon_days: Annotated[int, typer.Option(help="Churn window in days.")] = 90,
     horizon_months: Annotated[int, typer.Option(help="CLV horizon in months.")] = 12,
     definition: DefinitionOpt = "auto",
@@ -258,8 +264,14 @@ def retention_cmd(
     status = console.status("fitting the churn and CLV models")
     with Workspace(workspace) as ws, status:
         churn = ws.models.churn(horizon_days, definition=chosen)
-        clv = ws.models.clv(horizon_months)
+        clv = ws.models.clv(
+            horizon_months,
+            categories=category or None,
+            exclude_categories=exclude_category or (),
+        )
         targets = ws.models.retention_targets(churn=churn, clv=clv)
+    for note in clv.notes:
+        console.print(Text(f"CLV note: {note}", style="yellow"))
     if output is not None:
         write_csv(targets, output)
         return
