@@ -115,3 +115,94 @@ def test_impact_needs_themes_first(ws, tmp_path):
     ws.ingest(tmp_path / "r.csv", table="responses")
     with pytest.raises(NotEnoughDataError, match=r"ws\.text\.themes"):
         Text(ws).theme_impact("nps")
+
+
+# ------------------------------------------------------------------ constant and collinear themes
+
+
+@pytest.fixture(scope="module")
+def planted_themes(tmp_path_factory):
+    """2,000 answers in two languages; every comment sits in its language's general theme.
+
+    NPS = 8 - 4 billing + 1.5 ease + noise. At the aspect level ``general`` is mentioned by
+    everyone (constant); at the theme level ``en-gen`` + ``de-gen`` = 1 (collinear with the
+    intercept): the failures of the demo data, planted.
+    """
+    directory: Path = tmp_path_factory.mktemp("planted-themes")
+    rng = np.random.default_rng(5)
+    n = 2000
+    ids = [f"R{i:05d}" for i in range(n)]
+    lang = np.where(rng.random(n) < 0.7, "en", "de")
+    bill, ease = rng.random(n) < 0.2, rng.random(n) < 0.3
+    nps = np.clip(np.round(8 - 4 * bill + 1.5 * ease + rng.normal(0, 1.5, n)), 0, 10)
+    pd.DataFrame({"response_id": ids, "responded_at": "2024-01-01", "nps": nps}).to_csv(
+        directory / "r.csv", index=False
+    )
+    ws = cxlens.Workspace(directory / "ws.duckdb")
+    ws.ingest(directory / "r.csv", table="responses")
+    rows = []
+    for i in range(n):
+        rows.append((ids[i], f"{lang[i]}-gen"))
+        if bill[i]:
+            rows.append((ids[i], f"{lang[i]}-bill"))
+        if ease[i]:
+            rows.append((ids[i], f"{lang[i]}-ease"))
+    ct = pd.DataFrame(rows, columns=["response_id", "theme"])
+    ct = ct.merge(pd.DataFrame({"response_id": ids, "language": lang}))
+    ct = ct.assign(weight=1.0, status="ok")
+    ws.save_table("comment_themes", ct[["response_id", "theme", "weight", "status", "language"]])
+    aspect = {"gen": "general", "bill": "billing", "ease": "ease"}
+    themes = pd.DataFrame({"theme": sorted(ct["theme"].unique())})
+    themes["aspect"] = themes["theme"].str.split("-").str[1].map(aspect)
+    themes["label"] = themes["theme"]
+    ws.save_table("themes", themes)
+    flags = pd.DataFrame({"nps": nps, "billing": bill, "ease": ease, "lang": lang})
+    yield ws, flags
+    ws.close()
+
+
+def _ols_r2(y: np.ndarray, x: np.ndarray) -> float:
+    design = np.column_stack([np.ones(len(y)), x])
+    fit = design @ np.linalg.lstsq(design, y, rcond=None)[0]
+    return float(1 - ((y - fit) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def test_aspect_drivers_leave_out_the_aspect_everyone_mentions(planted_themes):
+    # the demo data failed here with "theme_2 is constant (every answer 1)"
+    ws, flags = planted_themes
+    out = Text(ws).theme_drivers("nps", level="aspect", bootstrap=50)
+    assert set(out["driver"]) == {"billing", "ease"}
+    assert out.attrs["dropped"] == {
+        "general": "constant: every respondent with a score mentions it"
+    }
+    assert out.attrs["notes"] == ["general left out: " + out.attrs["dropped"]["general"]]
+    top = out.iloc[0]
+    assert top["driver"] == "billing" and top["sign"] == -1  # the planted -4
+    assert out.set_index("driver").loc["ease", "sign"] == 1
+    x = flags[["billing", "ease"]].to_numpy(float)
+    assert out.attrs["r_squared"] == pytest.approx(_ols_r2(flags["nps"].to_numpy(), x))
+    assert out["raw_weight"].sum() == pytest.approx(out.attrs["r_squared"])
+
+
+def test_theme_drivers_drop_a_per_language_theme_the_others_determine(planted_themes):
+    # the demo data failed here: per-language general themes add up to the intercept
+    ws, flags = planted_themes
+    out = Text(ws).theme_drivers("nps", level="theme", bootstrap=50)
+    dropped = out.attrs["dropped"]
+    # larger themes are kept first: en-gen (70%) stays, de-gen = 1 - en-gen goes
+    assert list(dropped) == ["de-gen"]
+    assert "collinear" in dropped["de-gen"] and "en-gen, r = -1.000" in dropped["de-gen"]
+    assert set(out["driver"]) == {"en-gen", "en-bill", "de-bill", "en-ease", "de-ease"}
+    cols = {f"{lg}-{k}": (flags["lang"] == lg) & flags[a]
+            for lg in ("en", "de") for k, a in (("bill", "billing"), ("ease", "ease"))}  # fmt: skip
+    cols["en-gen"] = flags["lang"] == "en"
+    cols["de-gen"] = flags["lang"] == "de"  # all six: the same fit, rank-deficient
+    x = pd.DataFrame(cols).to_numpy(float)
+    assert out.attrs["r_squared"] == pytest.approx(_ols_r2(flags["nps"].to_numpy(), x))
+    assert out["rescaled_weight"].sum() == pytest.approx(100.0)
+
+
+def test_theme_drivers_say_what_was_left_when_too_little_is(planted_themes):
+    ws, _ = planted_themes
+    with pytest.raises(NotEnoughDataError, match=r"found 1 after leaving out general \(constant"):
+        Text(ws).theme_drivers("nps", level="aspect", min_share=0.25, bootstrap=0)

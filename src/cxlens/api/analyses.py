@@ -455,3 +455,153 @@ register(AnalysisSpec("journey-emotion", "NPS, CSAT, CES and emotion per touchpo
                       _emotion))  # fmt: skip
 register(AnalysisSpec("journey-pain-points", "Touchpoints where outcomes got worse", PainParams,
                       _pain_points))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- text and social
+
+Every = Literal["day", "week", "month", "quarter", "year"]
+
+
+def _theme_table(ws: Workspace) -> pd.DataFrame:
+    """Return the report's themes (saved ones reused while up to date), keywords joined."""
+    from cxlens.report.voice_parts import report_themes
+
+    themes = report_themes(ws)[0]
+    return themes.assign(
+        keywords=themes["keywords"].map(", ".join), quotes=themes["quotes"].map(list)
+    )
+
+
+class ThemesParams(Params):
+    """Parameters of the themes."""
+
+    top: int = Field(50, ge=1, le=1000, description="Themes returned, most comments first.")
+
+
+def _themes(ws: Workspace, p: ThemesParams) -> dict[str, Part]:
+    return {"themes": _theme_table(ws).head(p.top)}
+
+
+class ThemeImpactParams(Params):
+    """Parameters of theme impact."""
+
+    metric: Literal["nps", "csat", "ces", "sentiment"] = "nps"
+    level: Literal["theme", "aspect"] = "theme"
+    bootstrap: int = Field(200, ge=0, le=2000, description="Resamples for the intervals.")
+
+
+def _theme_impact(ws: Workspace, p: ThemeImpactParams) -> dict[str, Part]:
+    _theme_table(ws)  # finds and saves the themes first when they are missing or stale
+    return {"impact": ws.text.theme_impact(p.metric, level=p.level, bootstrap=p.bootstrap)}
+
+
+class ThemeDriversParams(Params):
+    """Parameters of themes as drivers."""
+
+    target: Literal["nps", "csat", "ces"] = "nps"
+    level: Literal["theme", "aspect"] = "aspect"
+    bootstrap: int = Field(200, ge=0, le=2000, description="Resamples for the intervals.")
+
+
+def _theme_drivers(ws: Workspace, p: ThemeDriversParams) -> dict[str, Part]:
+    _theme_table(ws)
+    found = ws.text.theme_drivers(p.target, level=p.level, bootstrap=p.bootstrap)
+    return {
+        "drivers": found,
+        "summary": [
+            f"R² = {found.attrs.get('r_squared', float('nan')):.3f}"
+            f" over {found.attrs.get('n', 0):,} respondents"
+        ],
+        # themes every respondent mentions, or that others determine, cannot be drivers
+        "notes": list(found.attrs.get("notes", [])),
+    }
+
+
+PostBy = Literal["platform", "brand", "brand_role", "influencer", "language"]
+
+
+class SocialEngagementParams(Params):
+    """Parameters of social engagement."""
+
+    by: list[PostBy] = Field(default_factory=lambda: ["platform"], max_length=2)
+    every: Every | None = None
+
+
+def _social_engagement(ws: Workspace, p: SocialEngagementParams) -> dict[str, Part]:
+    return {"engagement": ws.social.engagement(list(dict.fromkeys(p.by)) or None, p.every)}
+
+
+class ShareOfVoiceParams(Params):
+    """Parameters of share of voice."""
+
+    every: Every | None = None
+    interval: Literal["wilson", "goodman"] = "wilson"
+
+
+def _share_of_voice(ws: Workspace, p: ShareOfVoiceParams) -> dict[str, Part]:
+    return {"share_of_voice": ws.social.share_of_voice(p.every, interval=p.interval)}
+
+
+class SocialSentimentParams(Params):
+    """Parameters of sentiment by brand."""
+
+    every: Every | None = None
+
+
+def _social_sentiment(ws: Workspace, p: SocialSentimentParams) -> dict[str, Part]:
+    return {"sentiment": ws.social.sentiment(p.every)}
+
+
+class SocialAlertsParams(Params):
+    """Parameters of negative-spike alerts."""
+
+    every: Literal["week", "month", "quarter"] = "month"
+    all_periods: bool = Field(False, description="Every tested period, not only the alerts.")
+
+
+def _social_alerts(ws: Workspace, p: SocialAlertsParams) -> dict[str, Part]:
+    return {"alerts": ws.social.alerts(p.every, all_periods=p.all_periods)}
+
+
+class InfluencersParams(Params):
+    """Parameters of influencer effectiveness."""
+
+    kind: Literal["influencer", "campaign", "all"] = "influencer"
+    horizon_days: int | None = Field(None, ge=1, le=3650, description="Revenue window.")
+
+
+def _influencers(ws: Workspace, p: InfluencersParams) -> dict[str, Part]:
+    kind = None if p.kind == "all" else p.kind
+    return {"influencers": ws.social.influencers(kind, horizon_days=p.horizon_days)}
+
+
+class IdentityFlagsParams(Params):
+    """Parameters of the identity flags."""
+
+    default_region: str = Field("GB", pattern=r"^[A-Z]{2}$", description="For phone numbers.")
+    top: int = Field(1000, ge=1, le=100_000, description="Flags returned.")
+
+
+def _identity_flags(ws: Workspace, p: IdentityFlagsParams) -> dict[str, Part]:
+    flags = ws.identity.flags(p.default_region)
+    return {"flags": flags.head(p.top), "summary": [f"{len(flags):,} values flagged"]}
+
+
+register(AnalysisSpec("themes", "Themes of the comments: share, sentiment, quotes, emerging",
+                      ThemesParams, _themes))  # fmt: skip
+register(AnalysisSpec("theme-impact", "Points of a score each theme accounts for, with intervals",
+                      ThemeImpactParams, _theme_impact))  # fmt: skip
+register(AnalysisSpec("theme-drivers", "Themes as drivers of a score (relative weights)",
+                      ThemeDriversParams, _theme_drivers))  # fmt: skip
+register(AnalysisSpec("social-engagement", "Engagement rate of posts by platform, brand...",
+                      SocialEngagementParams, _social_engagement))  # fmt: skip
+register(AnalysisSpec("social-share-of-voice", "Share of voice by brand with intervals",
+                      ShareOfVoiceParams, _share_of_voice))  # fmt: skip
+register(AnalysisSpec("social-sentiment", "Sentiment of posts per brand with intervals",
+                      SocialSentimentParams, _social_sentiment))  # fmt: skip
+register(AnalysisSpec("social-alerts", "Spikes in a brand's share of negative posts",
+                      SocialAlertsParams, _social_alerts))  # fmt: skip
+register(AnalysisSpec("social-influencers", "Influencer deals: cost, acquisitions, lift",
+                      InfluencersParams, _influencers))  # fmt: skip
+register(AnalysisSpec("identity-flags", "Empty and invalid identity values (holds PII)",
+                      IdentityFlagsParams, _identity_flags, role="analyst"))  # fmt: skip

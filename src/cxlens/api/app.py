@@ -10,7 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from cxlens.api import dashboard, routes_analyses, routes_data, routes_metrics, routes_uploads
+from cxlens.api import (
+    dashboard,
+    routes_analyses,
+    routes_customers,
+    routes_data,
+    routes_metrics,
+    routes_uploads,
+)
 from cxlens.api.audit import AuditLog
 from cxlens.api.keys import KeyStore
 from cxlens.api.state import Workspaces
@@ -98,6 +105,7 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
     app.include_router(routes_metrics.router, prefix=PREFIX)
     app.include_router(routes_analyses.router(), prefix=PREFIX)
     app.include_router(routes_uploads.router, prefix=PREFIX)
+    app.include_router(routes_customers.router, prefix=PREFIX)
     app.include_router(dashboard.panels(), prefix=PREFIX)
     app.include_router(dashboard.pages())  # the web dashboard at /
     return app

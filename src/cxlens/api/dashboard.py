@@ -10,6 +10,12 @@ The metric panels use the metric endpoints, which take the dashboard's date rang
 filters. The analyses endpoints take neither, so the priority matrix and the loyalty matrix
 panels have their own endpoints here, computed on the responses in the range and the
 filter (an Ibis filter in the engine, as the metrics do) and cached per workspace version.
+
+The voice panels have theirs too: ``journey`` (emotion per touchpoint over the answers in
+the range and filter; the funnel over all events, "all dates"), ``themes`` (the saved
+themes, reused while up to date; over all comments, "all dates") and ``social`` (share of
+voice and sentiment by brand over the posts in the date range; posts have no segment).
+Each answer says in ``scope`` which filters it followed.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from cxlens.api import serialize
 from cxlens.api.deps import Access, access
 from cxlens.api.filters import FilteredWorkspace, MetricQuery, validate
 from cxlens.api.routes_metrics import Filters, Since, Until
+from cxlens.errors import NotEnoughDataError
 from cxlens.store.workspace import Workspace
 
 #: The folder of the page and its assets.
@@ -110,15 +117,121 @@ def _panel(name: str, a: Access, params: dict[str, Any], table: Any) -> dict[str
     return {"workspace": a.name, "panel": name, **params, **serialize.table(table)}
 
 
+def _scope(dates: bool, segment: bool) -> dict[str, str]:
+    """Say which of the dashboard's filters a panel followed."""
+    return {"dates": "filtered" if dates else "all dates",
+            "segment": "filtered" if segment else "all segments"}  # fmt: skip
+
+
+def journey_panel(
+    ws: Workspace, filters: list[str], since: str | None, until: str | None
+) -> dict[str, Any]:
+    """Return the emotion per touchpoint (filtered answers) and the funnel (all events).
+
+    Example:
+        >>> journey_panel(ws, [], None, None)["funnel"]["columns"][:2]  # doctest: +SKIP
+        ['step', 'name']
+    """
+    from cxlens.journey.emotion import emotion
+    from cxlens.report.journey_parts import funnel_stages, stage_order
+
+    view = _responses(ws, filters, since, until)
+    curve = emotion(view.table("responses"), ws.journey.touchpoints())
+    stages = funnel_stages(stage_order(ws))
+    funnel = ws.journey.funnel(stages)
+    return {
+        "emotion": serialize.table(curve),
+        "emotion_scope": _scope(True, True),
+        "funnel": serialize.table(funnel),
+        "funnel_scope": _scope(False, False),
+        "stages": stages,
+    }
+
+
+def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]:
+    """Return the top themes with sentiment and ``quotes`` redacted quotes each (all dates).
+
+    Example:
+        >>> themes_panel(ws)["rows"][0]["quotes"][:1]  # doctest: +SKIP
+        ['The bill was wrong again.']
+    """
+    from cxlens.report.voice_parts import report_themes, themes_up_to_date
+
+    # finding themes takes minutes on a large workspace and would hold the workspace's lock;
+    # the dashboard shows saved ones only
+    if not themes_up_to_date(ws):
+        raise NotEnoughDataError(
+            "no up-to-date themes are saved; run `ws.text.themes()` (or GET "
+            ".../analyses/themes, or build the report) to find and save them"
+        )
+    themes, reused = report_themes(ws)
+    shown = themes.head(top)[["theme", "label", "count", "share", "sentiment",
+                               "negative_share", "emerging", "quotes"]]  # fmt: skip
+    shown = shown.assign(quotes=shown["quotes"].map(lambda q: list(q)[:quotes]))
+    return {**serialize.table(shown), "themes": len(themes), "reused": reused,
+            "scope": _scope(False, False)}  # fmt: skip
+
+
+def social_panel(ws: Workspace, since: str | None, until: str | None) -> dict[str, Any]:
+    """Return share of voice and sentiment by brand over the posts in the date range.
+
+    Example:
+        >>> social_panel(ws, None, None)["share_of_voice"]["columns"][:2]  # doctest: +SKIP
+        ['brand', 'posts']
+    """
+    from cxlens.social.post_sentiment import with_sentiment
+    from cxlens.social.voice import sentiment_by_brand, share_of_voice
+
+    if not ws.has_table("posts"):
+        raise NotEnoughDataError(
+            "the social panel needs the 'posts' table, which this workspace does not have; "
+            "load it with `cxlens ingest FILE --as posts`"
+        )
+    # the engagement metric reads posts: its validation checks the dates the same way
+    query = validate(ws, "engagement", since=since, until=until)
+    posts = FilteredWorkspace(ws, "posts", {}, query.since, query.until).table("posts")
+    voice = share_of_voice(posts)
+    scored = with_sentiment(posts, ws.social.score_posts().table)
+    return {
+        "share_of_voice": serialize.table(voice),
+        "sentiment": serialize.table(sentiment_by_brand(scored)),
+        "scope": _scope(True, False),
+    }
+
+
+def voice_panels(ws: Workspace) -> dict[str, dict[str, Any]]:
+    """Return which voice panels this workspace can show, and why not where it cannot.
+
+    Cheap checks only (tables present; saved themes up to date), so the page asks before it
+    fetches a panel and a workspace without posts or themes shows no failed request.
+
+    Example:
+        >>> voice_panels(ws)["social"]  # doctest: +SKIP
+        {'available': False, 'reason': "no 'posts' table"}
+    """
+    from cxlens.report.voice_parts import themes_up_to_date
+
+    def state(reason: str | None) -> dict[str, Any]:
+        return {"available": reason is None, "reason": reason}
+
+    missing = [t for t in ("events", "responses") if not ws.has_table(t)]
+    return {
+        "journey": state(f"no {missing[0]!r} table" if missing else None),
+        "themes": state(None if themes_up_to_date(ws) else "no up-to-date saved themes"),
+        "social": state(None if ws.has_table("posts") else "no 'posts' table"),
+    }
+
+
 def panels() -> APIRouter:
     """Return the router of the dashboard's filtered analysis panels (under ``/api/v1``).
 
-    ``GET /workspaces/{name}/dashboard/priority`` and ``.../dashboard/loyalty`` take the
-    metric endpoints' ``filter``, ``since`` and ``until``.
+    ``GET /workspaces/{name}/dashboard/priority``, ``.../loyalty`` and ``.../journey`` take
+    the metric endpoints' ``filter``, ``since`` and ``until``; ``.../social`` the dates only;
+    ``.../themes`` neither; ``.../panels`` says which voice panels the workspace can show.
 
     Example:
-        >>> [r.path for r in panels().routes]  # doctest: +NORMALIZE_WHITESPACE
-        ['/workspaces/{name}/dashboard/priority', '/workspaces/{name}/dashboard/loyalty']
+        >>> [r.path.rsplit("/", 1)[1] for r in panels().routes]
+        ['priority', 'loyalty', 'panels', 'journey', 'themes', 'social']
     """
     out = APIRouter(tags=["dashboard"])
 
@@ -181,6 +294,84 @@ def panels() -> APIRouter:
 
         key = ("dashboard", "loyalty", attitude, behaviour, tuple(filters), since, until)
         payload, cached = a.served.read(key, compute)
+        return payload | {"cached": cached}
+
+    @out.get(
+        "/workspaces/{name}/dashboard/panels",
+        summary="Which voice panels (journey, themes, social) the workspace can show",
+    )
+    def available(a: Annotated[Access, Depends(access("viewer"))]) -> dict[str, Any]:
+        """Return ``panels``: per voice panel, ``available`` and the ``reason`` when not.
+
+        The page asks this first and fetches only the panels a workspace can show. Never
+        cached: ``analyses/themes`` saves themes without a new version, and the Themes panel
+        must appear as soon as they are saved (the checks are two counts in the engine).
+        """
+        with a.served.lock:
+            found = voice_panels(a.served.workspace())
+        return {"workspace": a.name, "panels": found, "cached": False}
+
+    @out.get(
+        "/workspaces/{name}/dashboard/journey",
+        summary="Emotion per touchpoint (date range and filter) and the funnel (all dates)",
+    )
+    def journey(
+        a: Annotated[Access, Depends(access("viewer"))],
+        filters: Filters = [],  # noqa: B006
+        since: Since = None,
+        until: Until = None,
+    ) -> dict[str, Any]:
+        """Return the emotion per touchpoint of the answers in the slice, and the funnel.
+
+        ``emotion`` as ``ws.journey.emotion()`` over the filtered answers; ``funnel`` over
+        the stages most journeys reach, all events (it has no date filter); ``*_scope``
+        says which filters each followed.
+        """
+
+        def compute(ws: Workspace) -> dict[str, Any]:
+            return {"workspace": a.name, "panel": "journey",
+                    **journey_panel(ws, filters, since, until)}  # fmt: skip
+
+        key = ("dashboard", "journey", tuple(filters), since, until)
+        payload, cached = a.served.read(key, compute)
+        return payload | {"cached": cached}
+
+    @out.get("/workspaces/{name}/dashboard/themes", summary="Top themes with quotes (all dates)")
+    def themes(
+        a: Annotated[Access, Depends(access("viewer"))],
+        top: Annotated[int, Query(ge=1, le=50)] = 8,
+    ) -> dict[str, Any]:
+        """Return the top themes: label, share, mean sentiment, 3 redacted quotes each.
+
+        Themes cover every comment (no date or segment filter). Only saved themes that are
+        up to date are shown (422 otherwise: finding them is a long job for the analyses
+        endpoint or the report, not a dashboard refresh).
+        """
+
+        def compute(ws: Workspace) -> dict[str, Any]:
+            return {"workspace": a.name, "panel": "themes", **themes_panel(ws, top)}
+
+        payload, cached = a.served.read(("dashboard", "themes", top), compute)
+        return payload | {"cached": cached}
+
+    @out.get(
+        "/workspaces/{name}/dashboard/social",
+        summary="Share of voice and sentiment by brand of the posts in a date range",
+    )
+    def social(
+        a: Annotated[Access, Depends(access("viewer"))],
+        since: Since = None,
+        until: Until = None,
+    ) -> dict[str, Any]:
+        """Return ``share_of_voice`` and ``sentiment`` by brand over the posts in the range.
+
+        Posts carry no segment, so the segment filter does not apply (``scope``).
+        """
+
+        def compute(ws: Workspace) -> dict[str, Any]:
+            return {"workspace": a.name, "panel": "social", **social_panel(ws, since, until)}
+
+        payload, cached = a.served.read(("dashboard", "social", since, until), compute)
         return payload | {"cached": cached}
 
     return out

@@ -270,9 +270,20 @@ def theme_drivers(
     them by (target, columns) and counts; :func:`cxlens.analysis.drivers.relative_weights`
     decomposes the R² of the target over the columns.
 
+    Two kinds of column cannot be drivers and are dropped first (see :func:`usable_columns`):
+    a column that is constant over the respondents with a score (e.g. the ``general``
+    aspect, which every analysed comment mentions), and a column that is a linear
+    combination of the intercept and the columns kept before it, larger themes first (e.g.
+    per-language themes that together cover every comment once, or two themes mentioned by
+    the same respondents).
+
     Returns:
         The relative-weights table (``driver`` is the theme or aspect; ``sign`` +1 when
-        mentioning it goes with a higher score), its ``attrs`` with ``n`` and ``r_squared``.
+        mentioning it goes with a higher score), its ``attrs`` with ``n``, ``r_squared``,
+        ``level``, ``dropped`` (``{driver: why}``) and ``notes`` (one sentence per drop).
+
+    Raises:
+        NotEnoughDataError: fewer than two usable themes, or too few respondents.
 
     Example:
         >>> ws.text.theme_drivers("nps").head(3)  # doctest: +SKIP
@@ -282,33 +293,110 @@ def theme_drivers(
     analysed = ct.filter(ct.status.isin([*ANALYSED, "no_theme"])).select(id_column).distinct()
     n_analysed = int(execute(analysed.count(), "analysed comments"))
     sizes = execute(members.group_by("theme").agg(n=members[id_column].count()), "theme sizes")
-    names = sorted(sizes.loc[sizes["n"] >= min_share * max(n_analysed, 1), "theme"].tolist())
-    if len(names) < 2:
-        raise NotEnoughDataError(
-            f"theme drivers need at least two themes with {min_share:.0%} of the comments; "
-            f"found {len(names)}"
-        )
+    sizes = sizes[sizes["n"] >= min_share * max(n_analysed, 1)]
+    # larger themes first: they are kept when a smaller one repeats what they say
+    sizes = sizes.sort_values(["n", "theme"], ascending=[False, True])
+    names = sizes["theme"].tolist()
+    _need_two(names, min_share, {})
     responses = ws.table("responses")
     responses = responses.filter(is_present(responses[target]))
     base = analysed.inner_join(responses.select(id_column, target), id_column)
     flags = members.filter(members.theme.isin(names))
     dummies = {f"theme_{i}": (flags.theme == name).cast("int64") for i, name in enumerate(names)}
-    wide = (
-        flags.mutate(**dummies)
-        .group_by(id_column)
-        .agg(**{k: flags.mutate(**dummies)[k].max() for k in dummies})
-    )
+    flagged = flags.mutate(**dummies)
+    wide = flagged.group_by(id_column).agg(**{k: flagged[k].max() for k in dummies})
     table = base.left_join(wide, id_column).select(
         target, **{k: ibis.coalesce(wide[k], 0) for k in dummies}
     )
     patterns = execute(
         table.group_by([target, *dummies]).agg(n=table[target].count()), "theme patterns"
     )
+    label = dict(zip(dummies, names, strict=True))
+    kept, why = usable_columns(patterns, list(dummies), weights="n", labels=label)
+    dropped = {label[k]: reason for k, reason in why.items()}
+    _need_two([label[k] for k in kept], min_share, dropped)
     out = relative_weights(
-        patterns, target, list(dummies), bootstrap=bootstrap, confidence=confidence,
+        patterns, target, kept, bootstrap=bootstrap, confidence=confidence,
         seed=seed, weights="n", min_n=min_n,
     )  # fmt: skip
     attrs = out.attrs
-    out["driver"] = out["driver"].map(dict(zip(dummies, names, strict=True)))
-    out.attrs.update(attrs, level=level)
+    out["driver"] = out["driver"].map(label)
+    notes = [f"{name} left out: {reason}" for name, reason in dropped.items()]
+    out.attrs.update(attrs, level=level, dropped=dropped, notes=notes)
     return out
+
+
+def _need_two(names: list[str], min_share: float, dropped: dict[str, str]) -> None:
+    if len(names) >= 2:
+        return
+    left_out = "; ".join(f"{k} ({v})" for k, v in dropped.items())
+    raise NotEnoughDataError(
+        f"theme drivers need at least two usable themes with {min_share:.0%} of the comments; "
+        f"found {len(names)}"
+        + (f" after leaving out {left_out}" if left_out else "")
+        + "; lower min_share or try the other level ('theme' or 'aspect')"
+    )
+
+
+#: Smallest eigenvalue of the kept columns' correlation matrix (10x the drivers' check).
+USABLE_EIGENVALUE = 1e-5
+
+
+def usable_columns(
+    patterns: pd.DataFrame,
+    columns: list[str],
+    *,
+    weights: str = "n",
+    labels: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """Return the columns that can be drivers together, and why each other one cannot.
+
+    Over the rows with a positive count, a constant column is left out; then, in the given
+    order, a column is kept only while the weighted correlation matrix of the kept columns
+    stays well away from singular (smallest eigenvalue at least :data:`USABLE_EIGENVALUE`):
+    a column that (with the intercept) is a linear combination of the kept ones says nothing
+    they do not. ``labels`` names the columns in the reasons (default: the column names).
+
+    Returns:
+        ``(kept, dropped)``: kept column names in the given order; ``{column: reason}``.
+
+    Example:
+        >>> df = pd.DataFrame({"a": [1, 0, 1, 0], "b": [0, 1, 0, 1], "c": [1, 1, 1, 1],
+        ...                    "d": [1, 1, 0, 0], "n": [3, 2, 4, 1]})
+        >>> kept, dropped = usable_columns(df, ["a", "b", "c", "d"])
+        >>> kept, sorted(dropped)
+        (['a', 'd'], ['b', 'c'])
+    """
+    name = labels or {}
+    w = patterns[weights].to_numpy(float)
+    x = patterns[columns].to_numpy(float)[w > 0]
+    w = w[w > 0]
+    dropped: dict[str, str] = {}
+    varying = []
+    for j, col in enumerate(columns):
+        seen = np.unique(x[:, j])
+        if len(seen) < 2:
+            value = f"{seen[0]:g}" if len(seen) else "?"
+            share = "every" if value == "1" else "no" if value == "0" else f"{value} for every"
+            dropped[col] = f"constant: {share} respondent with a score mentions it"
+            continue
+        varying.append(j)
+    mean = (w @ x) / w.sum()
+    centred = x - mean
+    cov = (centred * w[:, None]).T @ centred / w.sum()
+    kept: list[int] = []
+    for j in varying:
+        trial = [*kept, j]
+        sd = np.sqrt(np.diag(cov)[trial])
+        corr = cov[np.ix_(trial, trial)] / np.outer(sd, sd)
+        if np.linalg.eigvalsh(corr)[0] >= USABLE_EIGENVALUE:
+            kept.append(j)
+            continue
+        partner = max(kept, key=lambda k: abs(corr[-1, trial.index(k)]))
+        dropped[columns[j]] = (
+            "collinear with the themes kept before it (with the intercept it is a linear "
+            f"combination of them; most correlated with "
+            f"{name.get(columns[partner], columns[partner])}, "
+            f"r = {corr[-1, trial.index(partner)]:.3f})"
+        )
+    return [columns[j] for j in kept], dropped

@@ -326,6 +326,146 @@
     return body;
   }
 
+  // ------------------------------------------------------------------ voice panels
+  // Each is shown only when its endpoint answers; a note says which filters it followed.
+
+  function scopeText(scope) {
+    const parts = [];
+    parts.push(scope.dates === "filtered" ? "date range applied" : "all dates");
+    parts.push(scope.segment === "filtered" ? "segment applied" : "all segments");
+    return parts.join(", ");
+  }
+
+  function show(id, visible) {
+    $(id).hidden = !visible;
+  }
+
+  async function journey(params) {
+    let body;
+    try {
+      body = await api(ws("/dashboard/journey"), params);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      show("journey-panel", false);
+      return null;
+    }
+    show("journey-panel", true);
+    const rows = body.emotion.rows.filter((r) => r.emotion !== null);
+    if (rows.length) {
+      await draw("journey-emotion", [{
+        x: rows.map((r) => r.touchpoint), y: rows.map((r) => r.emotion), name: "emotion",
+        mode: "lines+markers", line: { color: COLOURS.primary, width: 2 },
+        marker: { size: 8, color: rows.map((r) => (r.emotion < 0 ? COLOURS.bad : COLOURS.good)) },
+        error_y: { type: "data", symmetric: false, color: COLOURS.muted,
+          array: rows.map((r) => r.emotion_ci_high - r.emotion),
+          arrayminus: rows.map((r) => r.emotion - r.emotion_ci_low) },
+        customdata: rows.map((r) => [r.responses]),
+        hovertemplate: "%{x}: %{y:.2f}<br>%{customdata[0]:,} answers<extra></extra>",
+      }], {
+        title: { text: "Emotion per touchpoint (-1 to +1, 95% interval)", x: 0.01,
+          font: { size: 14 } },
+        yaxis: { gridcolor: COLOURS.grid, zeroline: true, range: [-1, 1] },
+      });
+    } else {
+      empty("journey-emotion", "No answers at touchpoints in this slice");
+    }
+    $("journey-emotion-note").textContent = "Answers: " + scopeText(body.emotion_scope) + ".";
+    const steps = body.funnel.rows;
+    await draw("journey-funnel", [{
+      type: "funnel", y: steps.map((r) => r.name), x: steps.map((r) => r.entered), name: "funnel",
+      textinfo: "value+percent initial", marker: { color: COLOURS.primary },
+    }], { title: { text: "Funnel over the stages most journeys reach", x: 0.01,
+      font: { size: 14 } }, margin: { l: 110, r: 16, t: 40, b: 30 } });
+    $("journey-funnel-note").textContent = "Funnel: " + scopeText(body.funnel_scope) +
+      " (journeys are not cut by the filters).";
+    return body;
+  }
+
+  async function themes() {
+    let body;
+    try {
+      body = await api(ws("/dashboard/themes"), [["top", "8"]]);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      show("themes-panel", false);
+      return null;
+    }
+    show("themes-panel", true);
+    const cards = body.rows.map((r) => {
+      const tone = r.sentiment <= -0.05 ? " bad" : r.sentiment >= 0.05 ? " good" : "";
+      const card = el("article", "theme" + tone);
+      card.dataset.theme = r.theme;
+      card.append(
+        el("h3", "", r.label + (r.emerging ? " (emerging)" : "")),
+        el("p", "meta", (100 * r.share).toFixed(1) + "% of comments · " +
+          Number(r.count).toLocaleString("en") + " comments · sentiment " +
+          Number(r.sentiment).toFixed(2)),
+        ...r.quotes.map((q) => el("blockquote", "", "“" + q + "”")),
+      );
+      return card;
+    });
+    $("themes").replaceChildren(...cards);
+    $("themes-note").textContent = body.themes + " themes in all the comments: all dates, " +
+      "all segments (themes are not recomputed per filter).";
+    return body;
+  }
+
+  async function social(params) {
+    let body;
+    const dates = params.filter(([name]) => name === "since" || name === "until");
+    try {
+      body = await api(ws("/dashboard/social"), dates);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      show("social-panel", false);
+      return null;
+    }
+    show("social-panel", true);
+    const voice = body.share_of_voice.rows;
+    const bars = (measure, colour) => ({
+      type: "bar", name: measure, x: voice.map((r) => r.brand),
+      y: voice.map((r) => r[measure + "_share"]), marker: { color: colour },
+      error_y: { type: "data", symmetric: false, color: COLOURS.muted,
+        array: voice.map((r) => r[measure + "_ci_high"] - r[measure + "_share"]),
+        arrayminus: voice.map((r) => r[measure + "_share"] - r[measure + "_ci_low"]) },
+    });
+    await draw("social-voice", [bars("volume", COLOURS.primary), bars("engagement", COLOURS.warn)],
+      { title: { text: "Share of voice (%, 95% interval)", x: 0.01, font: { size: 14 } },
+        barmode: "group" });
+    const sent = body.sentiment.rows;
+    await draw("social-sentiment", [{
+      type: "bar", name: "net sentiment", x: sent.map((r) => r.brand),
+      y: sent.map((r) => r.net_sentiment),
+      marker: { color: sent.map((r) => (r.net_sentiment < 0 ? COLOURS.bad : COLOURS.good)) },
+      error_y: { type: "data", symmetric: false, color: COLOURS.muted,
+        array: sent.map((r) => r.net_ci_high - r.net_sentiment),
+        arrayminus: sent.map((r) => r.net_sentiment - r.net_ci_low) },
+    }], { title: { text: "Net sentiment by brand (points, 95% interval)", x: 0.01,
+      font: { size: 14 } }, showlegend: false });
+    $("social-note").textContent = "Posts: " + scopeText(body.scope) +
+      " (posts carry no customer segment).";
+    return body;
+  }
+
+  // Ask which voice panels the workspace can show, then fetch only those: a workspace without
+  // events, posts or saved themes hides those panels without a failed request.
+  async function voice(params) {
+    let found;
+    try {
+      found = (await api(ws("/dashboard/panels"))).panels;
+    } catch (err) {
+      if (err.status === 401) throw err;
+      found = {};
+    }
+    const panels = { journey: () => journey(params), themes: () => themes(),
+      social: () => social(params) };
+    return Promise.all(Object.entries(panels).map(([name, fetchPanel]) => {
+      if (found[name] && found[name].available) return fetchPanel();
+      show(name + "-panel", false);
+      return null;
+    }));
+  }
+
   // ------------------------------------------------------------------ one render of the board
 
   function guard(id, promise) {
@@ -353,6 +493,7 @@
       guard("priority", priority(params)),
       guard("segments", segments(params)),
       guard("loyalty", loyalty(params)),
+      voice(params),
     ];
     try {
       await Promise.all(jobs);
