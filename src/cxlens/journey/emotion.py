@@ -1,10 +1,11 @@
 """Emotion mapping: how customers feel at each touchpoint (the journey's emotion curve).
 
-cxlens has no text (sentiment) capability yet, so emotion is *score-based*: each answer's
-emotion is the mean of its available scores mapped onto -1..+1 (NPS ``(x - 5) / 5``, CSAT
-``(x - 3) / 2``, CES ``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment`` column
-(-1..+1; or the labels positive / neutral / negative), the emotion is that sentiment instead,
-so a text capability plugs in by writing the column. One engine aggregate per call.
+Without comment sentiment, emotion is *score-based*: each answer's emotion is the mean of
+its available scores mapped onto -1..+1 (NPS ``(x - 5) / 5``, CSAT ``(x - 3) / 2``, CES
+``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment`` column (-1..+1; or the labels
+positive / neutral / negative), the emotion is that sentiment instead; ``ws.journey.emotion()``
+joins it from ``comment_sentiment`` (saved by ``ws.text.sentiment()``). One engine aggregate
+per call.
 """
 
 from __future__ import annotations

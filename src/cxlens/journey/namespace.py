@@ -158,11 +158,23 @@ class Journey:
     def emotion(self, **kw: Any) -> pd.DataFrame:
         """Return NPS, CSAT, CES, sentiment and emotion per touchpoint, in journey order.
 
-        Score-based emotion until a text capability writes ``responses.sentiment``.
+        The emotion is the comments' sentiment when ``ws.text.sentiment()`` has saved
+        ``comment_sentiment`` (or responses has a ``sentiment`` column), else score-based.
         """
         positions = _tp.touchpoints(self._events(), self.spec) if self._ws.has_table(
             "events") else None  # fmt: skip
-        return _emotion.emotion(self._ws.table("responses"), positions, **kw)
+        return _emotion.emotion(self._responses_with_sentiment(), positions, **kw)
+
+    def _responses_with_sentiment(self) -> ir.Table:
+        """Responses, with ``sentiment`` joined from ``comment_sentiment`` when it is saved."""
+        responses = self._ws.table("responses")
+        saved = "comment_sentiment"
+        if "sentiment" in responses.columns or not self._ws.has_table(saved):
+            return responses
+        scores = self._ws.table(saved)
+        scores = scores.select(_sid=scores["response_id"], sentiment=scores["score"])
+        joined = responses.left_join(scores, responses["response_id"] == scores["_sid"])
+        return joined.drop("_sid")
 
     def pain_points(self, **kw: Any) -> pd.DataFrame:
         """Return touchpoints (overall and per segment) where bad outcomes got more likely.
