@@ -27,6 +27,9 @@ def test_the_three_implementations_agree_and_the_entry_is_complete(entry):
     funnel = agreement["funnel"]
     assert funnel == sorted(funnel, reverse=True) and funnel[0] > 0
     assert entry["pm4py"]["scale"] == 2.0 and "scaled by 2" in entry["notes"][0]
+    graph = entry["graph_only"]  # cxlens's graph alone against pm4py's (scaled) graph
+    assert graph["ratio"] == pytest.approx(graph["cxlens_seconds"] / entry["baselines"]["pm4py"])
+    assert "graph alone" in entry["notes"][-1]
     assert entry["peak_mb"] > 0 and set(entry["targets_met"]) == {"ratio vs duckdb-sql",
                                                                   "ratio vs pm4py"}  # fmt: skip
 
