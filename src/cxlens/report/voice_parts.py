@@ -388,6 +388,13 @@ def social_part(
                 notes,
             )
             alerts = _try("Negative-spike alerts", lambda: social.alerts(every, min_n=min_n), notes)
+        brand_themes = None
+        if scored is not None:
+            brand_themes = _try(
+                "Themes per brand",
+                lambda: social.themes(confidence=confidence, min_n=min_n, save=False).table,
+                notes,
+            )
         deals = None
         if ws.has_table("campaigns"):
             deals = _try(
@@ -423,6 +430,16 @@ def social_part(
                 if len(alerts)
                 else note_html(f"No {every} had a significant spike of negative posts.")
             )
+        if brand_themes is not None:
+            from cxlens.social.themes import top_distinctive
+
+            tops = top_distinctive(brand_themes, top=3)
+            parts.append("<h3>Distinctive themes per brand</h3>")
+            parts.append(
+                distinctive_themes_table(tops)
+                if len(tops)
+                else note_html("No brand talks about a theme significantly more than the others.")
+            )
         if deals is not None:
             parts.append("<h3>Influencer deals</h3>")
             if len(deals):
@@ -457,7 +474,10 @@ def social_part(
                 "as the comments; scores are saved (post_sentiment) and reused. Net "
                 "sentiment: positive minus negative share (trinomial interval). Spikes: "
                 f"each brand's share of negative posts per {every} against its trailing 6 "
-                "periods, one-sided Fisher test, Benjamini-Hochberg at 5%. Influencers: "
+                "periods, one-sided Fisher test, Benjamini-Hochberg at 5%. Themes per brand: "
+                "themes found over all posts (brand names taken out); a brand's share of "
+                "its posts in a theme (Wilson interval) against the other brands' "
+                "(two-proportion z-test, Benjamini-Hochberg at 5%). Influencers: "
                 "cost per engagement, customers acquired under the deal's id or tracking "
                 "code, and lift as the rate ratio of new customers in the deal's window "
                 "against the window before (exact conditional interval; docs/social.md).",
@@ -548,6 +568,34 @@ def alerts_table(alerts: pd.DataFrame) -> str:
     columns = ["brand", "series", "period", "negative posts", "negative share (interval)",
                "baseline", "ratio", "q-value"]  # fmt: skip
     return table_html(columns, rows, numeric=[3, 4, 5, 6, 7])
+
+
+def distinctive_themes_table(table: pd.DataFrame) -> str:
+    """Render each brand's distinctive themes: share against the other brands, an example.
+
+    Example:
+        >>> distinctive_themes_table(pd.DataFrame({"brand": ["a"], "label": ["billing"],
+        ...     "posts": [40], "share": [8.0], "share_ci_low": [6.0], "share_ci_high": [10.5],
+        ...     "others_share": [0.5], "lift": [16.0], "sentiment": [-0.6],
+        ...     "quotes": [["Wrong invoice again."]]})).count("<tr>")
+        2
+    """
+    rows = [
+        [
+            str(r.brand),
+            str(r.label),
+            f"{int(r.posts):,}",
+            _with_ci(r.share, r.share_ci_low, r.share_ci_high, 1, "%"),
+            fmt_number(r.others_share, 1, "%"),
+            fmt_number(r.lift, 1, "×") if math.isfinite(r.lift) else "only this brand",
+            fmt_number(r.sentiment, 2),
+            str(r.quotes[0]) if len(r.quotes) else "",
+        ]
+        for r in table.itertuples()
+    ]
+    columns = ["brand", "theme", "posts", "share of brand's posts (interval)", "other brands",
+               "ratio", "sentiment", "example (redacted)"]  # fmt: skip
+    return table_html(columns, rows, numeric=[2, 3, 4, 5, 6])
 
 
 def influencer_table(deals: pd.DataFrame) -> str:

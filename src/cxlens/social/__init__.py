@@ -7,6 +7,8 @@
 * :func:`sentiment_by_brand`: mean score, % negative, % positive and net sentiment per brand.
 * :func:`negative_spikes`: periods where a brand's negative share jumps above its trailing
   baseline (Fisher's exact test, Benjamini-Hochberg).
+* :func:`brand_themes`: themes of all posts per brand, with shares, sentiment, examples and
+  the themes that set a brand apart (two-proportion test, Benjamini-Hochberg).
 * :func:`influencers`: reach, engagement, cost per engagement and per acquisition, attributed
   revenue and incremental lift (Poisson rate ratio) per influencer deal or campaign.
 * :class:`Social`: the same over a Workspace (``ws.social``).
@@ -22,12 +24,16 @@ from cxlens.social.post_sentiment import (
     with_sentiment,
 )
 from cxlens.social.spikes import negative_spikes
+from cxlens.social.themes import BrandThemes, brand_themes, compare_brands
 from cxlens.social.voice import sentiment_by_brand, share_of_sum, share_of_voice
 
 __all__ = [
     "POST_SENTIMENT_TABLE",
+    "BrandThemes",
     "ScoreResult",
     "Social",
+    "brand_themes",
+    "compare_brands",
     "engagement",
     "influencers",
     "negative_spikes",

@@ -256,3 +256,58 @@ def lift_figure(table: pd.DataFrame, *, title: str | None = "Acquisition lift") 
     fig.update_xaxes(title_text="acquisitions in window / baseline (rate ratio)")
     fig.update_yaxes(autorange="reversed")
     return style_figure(fig, height=max(260, 60 + 36 * len(rows)), title=title)
+
+
+def brand_themes_figure(
+    table: pd.DataFrame, *, top: int = 15, title: str | None = "Themes per brand"
+) -> go.Figure:
+    """Return a brand × theme heatmap of each brand's share of posts in the theme.
+
+    Cells print the share; a star marks a theme the brand talks about significantly more
+    or less than the other brands (``distinctive``). Only the ``top`` themes with the most
+    posts over all brands are drawn.
+
+    Args:
+        table: ``ws.social.themes().table`` (``brand, label, theme, share, distinctive``).
+        top: most themes drawn.
+        title: chart title (None: none).
+
+    Returns:
+        A Plotly figure with one heatmap trace (rows: brands, columns: themes).
+
+    Example:
+        >>> t = pd.DataFrame({"brand": ["a", "b"], "theme": ["t", "t"], "label": ["price"] * 2,
+        ...                   "posts": [4, 1], "share": [40.0, 10.0], "distinctive": [True, False]})
+        >>> [list(row) for row in brand_themes_figure(t).data[0].z]
+        [[40.0], [10.0]]
+    """
+    _require(table, ("brand", "theme", "label", "posts", "share", "distinctive"),
+             "the themes-per-brand chart")  # fmt: skip
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ArgumentError(f"top must be a positive integer (themes drawn); got {top!r}")
+    totals = table.groupby("theme", sort=False)["posts"].sum()
+    themes = totals.sort_values(ascending=False, kind="mergesort").index[:top].tolist()
+    brands = list(dict.fromkeys(table["brand"]))
+    cells = table[table["theme"].isin(themes)].set_index(["brand", "theme"])
+    labels = table.drop_duplicates("theme").set_index("theme")["label"]
+    z = [[float(cells["share"].get((b, t), np.nan)) for t in themes] for b in brands]
+    text = [
+        [f"{v:.1f}%{'*' if bool(cells['distinctive'].get((b, t), False)) else ''}"
+         for v, t in zip(row, themes, strict=True)]
+        for b, row in zip(brands, z, strict=True)
+    ]  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{labels[t]} ({t})" for t in themes],
+            y=[str(b) for b in brands],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=[[0.0, "#ffffff"], [1.0, PRIMARY]],
+            colorbar={"title": {"text": "% of brand's posts"}},
+            hovertemplate="%{y}<br>%{x}<br>%{text} of the brand's posts<extra></extra>",
+        )
+    )
+    fig.update_xaxes(tickangle=-35)
+    fig.update_yaxes(autorange="reversed")
+    return style_figure(fig, height=200 + 48 * len(brands), title=title)

@@ -15,12 +15,13 @@ from cxlens.social.engagement import top_posts as _top_posts
 from cxlens.social.influencers import influencers as _influencers
 from cxlens.social.post_sentiment import ScoreResult, score_posts, with_sentiment
 from cxlens.social.spikes import negative_spikes
+from cxlens.social.themes import BrandThemes, brand_themes
 from cxlens.social.voice import sentiment_by_brand, share_of_voice
 from cxlens.text import SentimentBackend
 
 
 class Social:
-    """Social analytics of one Workspace: engagement, share of voice, sentiment, alerts, deals.
+    """Social analytics of one Workspace: engagement, share of voice, sentiment, themes, deals.
 
     Every method aggregates the posts in the engine and returns a tidy table. Sentiment
     needs each post's text scored once: :meth:`score_posts` stores the scores as the derived
@@ -166,6 +167,36 @@ class Social:
         if all_periods:
             return table
         return table[table["alert"]].reset_index(drop=True)
+
+    def themes(
+        self,
+        *,
+        n_themes: int | None = None,
+        quotes: int = 3,
+        brands: Sequence[str] | str | None = None,
+        confidence: float = 0.95,
+        fdr: float = 0.05,
+        min_n: int = 30,
+        save: bool = True,
+    ) -> BrandThemes:
+        """Return the themes of all posts per brand: share, sentiment, examples, distinctive.
+
+        Saves ``post_themes``, ``post_theme_labels`` and ``brand_themes`` (``save=True``);
+        the survey comments' themes are left as they are. See
+        :func:`cxlens.social.themes.brand_themes`.
+        """
+        self._table("posts", "themes per brand")
+        return brand_themes(
+            self._ws,
+            n_themes=n_themes,
+            quotes=quotes,
+            brands=brands,
+            confidence=confidence,
+            fdr=fdr,
+            min_n=min_n,
+            backend=self.backend,
+            save=save,
+        )
 
     def influencers(
         self,

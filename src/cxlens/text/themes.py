@@ -62,6 +62,7 @@ class ThemeResult:
         outlier_share: share of analysed comments in no theme.
         comments: comments read; analysed: those with words in a modelled language.
         model: the fitted ThemeModel or CodeFrame.
+        assignments: one row per comment and theme (an empty theme for comments in none).
     """
 
     themes: pd.DataFrame
@@ -71,6 +72,8 @@ class ThemeResult:
     comments: int
     analysed: int
     model: Any = field(repr=False)
+    #: ``<id>, theme, weight, status, language``: every comment's theme rows (as saved).
+    assignments: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def _check_columns(table: ibis.Table, columns: list[str], name: str) -> None:
@@ -136,6 +139,9 @@ def themes_for_workspace(
     alpha: float = 0.05,
     seed: int = 0,
     save: bool = True,
+    assignments_table: str = ASSIGNMENTS_TABLE,
+    themes_table: str = THEMES_TABLE,
+    sentiment_table: str = SENTIMENT_TABLE,
 ) -> ThemeResult:
     """Find the themes of a table's comments and assign every comment to zero or more.
 
@@ -157,6 +163,11 @@ def themes_for_workspace(
         alpha: false discovery rate of the emerging tests.
         seed: seed of the sample and the model.
         save: write ``comment_themes``, ``themes`` (and ``comment_sentiment`` when computed).
+        assignments_table: name the assignments are saved under (another table's themes,
+            e.g. posts, keep the survey comments' ``comment_themes`` untouched).
+        themes_table: name the themes table is saved under.
+        sentiment_table: stored scores to reuse (``<id_column>, language, status, score,
+            label``) and the name scores computed here are saved under.
 
     Returns:
         A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
@@ -185,11 +196,11 @@ def themes_for_workspace(
         if not texts:
             raise NotEnoughDataError(f"table '{table}' has no comments with words in '{column}'")
         fitted = (model or ThemeModel(n_themes, seed=seed)).fit(texts, langs)
-    reuse = ws.has_table(SENTIMENT_TABLE)
+    reuse = ws.has_table(sentiment_table)
     expr = source
     columns = [id_column, column]
     if reuse:
-        scored = ws.table(SENTIMENT_TABLE).select(
+        scored = ws.table(sentiment_table).select(
             id_column, "language", "status", score="score", label="label"
         )
         expr = source.left_join(scored, id_column).select(
@@ -246,14 +257,17 @@ def themes_for_workspace(
         scored_frame["label"] = scored_frame["label"].astype(object)
         scored_frame = scored_frame[[id_column, "language", "mixed", "label", "score", "status"]]
         if save:
-            ws.save_table(SENTIMENT_TABLE, scored_frame)
+            ws.save_table(sentiment_table, scored_frame)
     if save:
-        ws.save_table(ASSIGNMENTS_TABLE, assigned)
-    return _summarise(
+        ws.save_table(assignments_table, assigned)
+    result = _summarise(
         ws, source, assigned, fitted, candidates,
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
         alpha=alpha, save=save, sentiment_frame=pd.concat(sentiments) if sentiments else None,
+        names=(assignments_table, themes_table, sentiment_table),
     )  # fmt: skip
+    result.assignments = assigned
+    return result
 
 
 def _summarise(
@@ -270,10 +284,12 @@ def _summarise(
     alpha: float,
     save: bool,
     sentiment_frame: pd.DataFrame | None,
+    names: tuple[str, str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE, SENTIMENT_TABLE),
 ) -> ThemeResult:
+    assignments_table, themes_table, sentiment_table = names
     # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
-    ct = ws.table(ASSIGNMENTS_TABLE) if save else ibis.memtable(assigned)
-    scores = ws.table(SENTIMENT_TABLE) if ws.has_table(SENTIMENT_TABLE) and (
+    ct = ws.table(assignments_table) if save else ibis.memtable(assigned)
+    scores = ws.table(sentiment_table) if ws.has_table(sentiment_table) and (
         save or sentiment_frame is None) else ibis.memtable(sentiment_frame)  # fmt: skip
     analysed_ids = ct.filter(ct.status.isin([*ANALYSED, "no_theme"]))
     joined = ct.filter(ct.theme.notnull()).left_join(
@@ -322,7 +338,7 @@ def _summarise(
         stored = table.assign(
             keywords=table["keywords"].map(", ".join), quotes=table["quotes"].map("\n".join)
         )
-        ws.save_table(THEMES_TABLE, stored)
+        ws.save_table(themes_table, stored)
     return ThemeResult(
         themes=table,
         trend=trend,
