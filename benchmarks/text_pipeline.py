@@ -1,19 +1,22 @@
-"""Benchmark "text-pipeline": sentiment of a million mixed-language comments.
+"""Benchmark "text-pipeline": sentiment and themes of a million mixed-language comments.
 
 One run: sample (or reuse) ``rows`` comments with replacement from the labelled English,
 Russian and Chinese sets (:mod:`benchmarks.text_data`; half English, a quarter each Russian
-and Chinese, 1% bad input), then time cxlens (``cxlens.text.sentiment`` on everything) and
-the "vader" baseline (VADER alone on the English part), each in a fresh subprocess
-(:mod:`benchmarks.text_pipeline_impls`). Theme assignment joins the timed work when it exists.
+and Chinese, 1% bad input), then time cxlens (``cxlens.text.sentiment`` on everything, a
+ThemeModel fitted on a seeded sample of at most 50,000 of them, every comment assigned to
+themes in batches) and the "vader" baseline (VADER alone on the English part), each in a
+fresh subprocess (:mod:`benchmarks.text_pipeline_impls`).
 
-Reported next to the times: texts per second of each, cxlens's peak memory, and accuracy and
-macro-F1 per language of the sampled comments (labels are the source sets', so the figures
-mix training and held-out Chinese reviews; docs/text.md has the held-out figures). Target:
-a million comments in under 15 minutes on 2 cores.
+Reported next to the times: texts per second of each, the split of cxlens's time (sentiment,
+theme fit, assignment; taken inside the run), the themes found per language, the outlier
+share (analysed comments in no theme) and where every comment went, cxlens's peak memory,
+and accuracy and macro-F1 per language of the sampled comments (labels are the source sets',
+so the figures mix training and held-out Chinese reviews; docs/text.md has the held-out
+figures). Target: a million comments in under 15 minutes on 2 cores.
 
 Example:
     >>> entry = run(rows=20_000, repeat=1, warmup=0)  # doctest: +SKIP
-    >>> sorted(entry["ratios"])
+    >>> sorted(entry["ratios"])  # doctest: +SKIP
     ['vader']
 """
 
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
 from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
@@ -61,11 +65,13 @@ def run(
         log: called with a line of progress now and then.
 
     Returns:
-        The results.json entry with ``texts_per_second`` and ``quality`` (accuracy and
-        macro-F1 per language, cxlens and vader).
+        The results.json entry with ``texts_per_second``, ``seconds_split`` (sentiment,
+        theme_fit, assignment), ``themes`` (see :func:`theme_figures`) and ``quality``
+        (accuracy and macro-F1 per language, cxlens and vader).
 
     Raises:
-        DisagreementError: when cxlens does not return one row per comment.
+        DisagreementError: when cxlens does not return one row per comment, or the theme
+            statuses do not account for every comment.
     """
     say = say_with(log)
     load_before = load_average()
@@ -86,7 +92,15 @@ def run(
     if len(ours) != rows:
         raise DisagreementError(f"cxlens returned {len(ours)} rows for {rows} comments")
     english = int((measured["vader"].results["labels"]["source"] == "en").sum())
-    speed = {SUBJECT: rows / measured[SUBJECT].best, "vader": english / measured["vader"].best}
+    split = measured[SUBJECT].results["split"].iloc[0]
+    seconds_split = {k: round(float(split[k]), 2) for k in ("sentiment", "theme_fit", "assignment")}
+    speed = {
+        SUBJECT: rows / measured[SUBJECT].best,
+        "cxlens_sentiment": rows / seconds_split["sentiment"],
+        "cxlens_assignment": rows / seconds_split["assignment"],
+        "vader": english / measured["vader"].best,
+    }
+    themes = theme_figures(ours, measured[SUBJECT].results["themes"], int(split["fitted_on"]))
     target_seconds = TARGET_SECONDS_PER_MILLION * rows / 1_000_000
     return build_entry(
         NAME,
@@ -98,6 +112,8 @@ def run(
         timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
         extra={
             "texts_per_second": speed,
+            "seconds_split": seconds_split,
+            "themes": themes,
             "quality": quality(measured),
             "statuses": ours["status"].value_counts().to_dict(),
             "target_seconds": target_seconds,
@@ -105,6 +121,52 @@ def run(
             "load_average_before": load_before,
         },
     )
+
+
+def theme_figures(labels: pd.DataFrame, themes: pd.DataFrame, fitted_on: int) -> dict[str, Any]:
+    """Return the theme figures of the entry from cxlens's per-comment frame and theme table.
+
+    Keys: ``fitted_on`` (comments in the fit sample), ``per_language`` (themes found),
+    ``accounting`` (comments per theme status: assigned, no_theme and the statuses of the
+    comments not analysed; they sum to the rows), ``assigned``, ``no_theme``,
+    ``memberships`` (comment-theme pairs), ``outlier_share`` (no_theme over analysed
+    comments) and ``largest`` (the five themes with most members: theme, label, members).
+
+    Raises:
+        DisagreementError: the statuses do not add up to the comments, or the per-theme
+            members differ from the per-comment theme counts.
+
+    Example:
+        >>> labels = pd.DataFrame({"themes": [1, 0, 0], "theme_status": ["assigned",
+        ...     "no_theme", "empty"]})
+        >>> themes = pd.DataFrame({"theme": ["en-01"], "language": ["en"],
+        ...     "label": ["late"], "members": [1]})
+        >>> theme_figures(labels, themes, 2)["outlier_share"]
+        0.5
+    """
+    accounting = labels["theme_status"].value_counts().sort_index()
+    if int(accounting.sum()) != len(labels):
+        raise DisagreementError(f"theme statuses cover {accounting.sum()} of {len(labels)} rows")
+    memberships = int(labels["themes"].sum())
+    if int(themes["members"].sum()) != memberships:
+        raise DisagreementError(
+            f"themes hold {themes['members'].sum()} members but comments {memberships}"
+        )
+    assigned = int(accounting.get("assigned", 0))
+    outliers = int(accounting.get("no_theme", 0))
+    largest = themes.sort_values(["members", "theme"], ascending=[False, True]).head(5)
+    return {
+        "fitted_on": fitted_on,
+        "per_language": themes["language"].value_counts().sort_index().to_dict(),
+        "accounting": {str(k): int(v) for k, v in accounting.items()},
+        "assigned": assigned,
+        "no_theme": outliers,
+        "memberships": memberships,
+        "outlier_share": round(outliers / (assigned + outliers), 4)
+        if assigned + outliers
+        else float("nan"),
+        "largest": largest[["theme", "label", "members"]].to_dict("records"),
+    }
 
 
 def quality(measured: dict[str, Measurement]) -> dict[str, dict[str, float]]:

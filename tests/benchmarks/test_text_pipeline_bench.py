@@ -1,0 +1,113 @@
+"""The text-pipeline benchmark at tiny size: sentiment + themes run, every comment is counted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from benchmarks.common import DisagreementError
+from benchmarks.text_data import ensure_comments
+from benchmarks.text_pipeline_impls import ANALYSED, CxlensText
+
+from benchmarks import text_pipeline
+
+ROWS = 3000
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench-text")
+
+
+@pytest.fixture(scope="module")
+def entry(data_dir: Path) -> dict:
+    return text_pipeline.run(rows=ROWS, seed=SEED, repeat=1, warmup=0, data_dir=data_dir)
+
+
+@pytest.fixture(scope="module")
+def comments(data_dir: Path, entry: dict) -> pd.DataFrame:
+    return pd.read_parquet(ensure_comments(ROWS, SEED, data_dir))
+
+
+def test_every_comment_is_accounted_for(entry, comments):
+    themes = entry["themes"]
+    counts = themes["accounting"]
+    assert sum(counts.values()) == ROWS
+    others = {k: v for k, v in counts.items() if k not in ("assigned", "no_theme")}
+    assert themes["assigned"] + themes["no_theme"] + sum(others.values()) == ROWS
+    # comments not analysed keep their sentiment status; bad input is never assigned
+    statuses = entry["statuses"]
+    for status in ("empty", "no_letters"):
+        assert others.get(status, 0) == statuses.get(status, 0)
+    # the planted bad input without words ("", emoji only, "!!!") is among them
+    wordless = int(comments["text"].isin(["", "😍😍😍", "!!!"]).sum())
+    assert counts["empty"] + counts["no_letters"] >= wordless > 0
+    # the planted invalid UTF-8 (bytes) is repaired and analysed, not taken for empty
+    assert statuses["invalid_utf8"] == int(comments["raw"].notna().sum()) > 0
+    analysed = sum(statuses.get(s, 0) for s in ANALYSED)
+    dropped = counts.get("unsupported_language", 0) - statuses.get("unsupported_language", 0)
+    assert themes["assigned"] + themes["no_theme"] == analysed - dropped
+    assert themes["outlier_share"] == pytest.approx(
+        themes["no_theme"] / (themes["assigned"] + themes["no_theme"]), abs=1e-4
+    )
+    assert themes["memberships"] >= themes["assigned"] > 0.8 * analysed
+
+
+def test_themes_are_found_for_every_language_and_fit_on_the_sample(entry):
+    themes = entry["themes"]
+    assert set(themes["per_language"]) == {"en", "ru", "zh"}
+    assert all(n >= 2 for n in themes["per_language"].values())
+    # at this size the fit sample is every analysed comment
+    analysed = sum(entry["statuses"].get(s, 0) for s in ANALYSED)
+    assert themes["fitted_on"] == analysed
+    members = [t["members"] for t in themes["largest"]]
+    assert members == sorted(members, reverse=True) and len(members) == 5
+
+
+def test_the_time_split_and_speeds_are_reported(entry):
+    split = entry["seconds_split"]
+    assert set(split) == {"sentiment", "theme_fit", "assignment"}
+    assert all(v > 0 for v in split.values())
+    assert sum(split.values()) <= entry["seconds"] + 0.02  # parts of the timed run
+    speed = entry["texts_per_second"]
+    assert speed["cxlens"] == pytest.approx(ROWS / entry["seconds"])
+    assert speed["cxlens_assignment"] == pytest.approx(ROWS / split["assignment"])
+    assert entry["peak_mb"] > 0 and entry["baselines"]["vader"] > 0
+    # the accuracy figures are still there
+    assert {"cxlens:en", "cxlens:ru", "cxlens:zh", "vader:en"} <= set(entry["quality"])
+    assert entry["quality"]["cxlens:zh"]["accuracy"] > 0.8
+
+
+def test_the_fit_sample_is_capped_and_seeded(data_dir, comments):
+    workload = CxlensText(str(ensure_comments(ROWS, SEED, data_dir)), fit_sample=400, seed=3)
+    # the source language stands in for sentiment's detection; bad input is not analysed
+    source = comments["language"]
+    scored = pd.DataFrame({"language": source, "status": np.where(source == "bad", "empty", "ok")})
+    model, fitted_on = workload._fit(scored)
+    assert fitted_on == 400
+    again, _ = workload._fit(scored)
+    pd.testing.assert_frame_equal(model.themes_, again.themes_)
+
+
+def test_theme_figures_fail_when_comments_go_missing():
+    labels = pd.DataFrame(
+        {"themes": [2, 1, 0, 0], "theme_status": ["assigned", "assigned", "no_theme", "empty"]}
+    )
+    themes = pd.DataFrame(
+        {"theme": ["en-01", "ru-01"], "language": ["en", "ru"], "label": ["a", "b"],
+         "members": [2, 1]}
+    )  # fmt: skip
+    got = text_pipeline.theme_figures(labels, themes, 3)
+    assert got["accounting"] == {"assigned": 2, "empty": 1, "no_theme": 1}
+    assert got["outlier_share"] == pytest.approx(1 / 3, abs=1e-4)
+    assert got["per_language"] == {"en": 1, "ru": 1}
+    labels.loc[3, "theme_status"] = np.nan  # a comment with no status
+    with pytest.raises(DisagreementError, match="cover 3 of 4"):
+        text_pipeline.theme_figures(labels, themes, 3)
+    labels.loc[3, "theme_status"] = "empty"
+    themes.loc[0, "members"] = 3
+    with pytest.raises(DisagreementError, match="4 members but comments 3"):
+        text_pipeline.theme_figures(labels, themes, 3)
