@@ -28,6 +28,7 @@ from cxlens.metrics.stats import (
     wilson_interval,
     z_value,
 )
+from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 
 #: Length of the trailing window of the ``*_12m`` features, in days.
 WINDOW_DAYS = 365
@@ -210,10 +211,6 @@ def _score_aggregates(rows: ir.Table, score: str) -> dict[str, ir.Scalar]:
         f"last_{score}": value.argmax(rows["responded_at"], where=present),
         f"mean_{score}": value.mean(where=present),
     }
-
-
-#: The derived table of comment sentiment (``ws.text.sentiment()``), keyed by response_id.
-SENTIMENT_TABLE = "comment_sentiment"
 
 
 def _with_sentiment(rows: ir.Table, sentiment: ir.Table | None) -> ir.Table:
@@ -426,7 +423,7 @@ def plan_features(
         "responses": _responses_part(
             ws.table("responses"),
             cutoff,
-            ws.table(SENTIMENT_TABLE) if ws.has_table(SENTIMENT_TABLE) else None,
+            ws.table(COMMENT_SENTIMENT_TABLE) if ws.has_table(COMMENT_SENTIMENT_TABLE) else None,
         )
         if "responses" in present
         else None,

@@ -44,6 +44,7 @@ from cxlens.analysis._pooled import (
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics._common import check_every, check_min_n, execute, period_step
 from cxlens.metrics.stats import check_confidence
+from cxlens.schema.derived import CUSTOMER_TABLES
 
 if TYPE_CHECKING:
     from cxlens.store.workspace import Workspace
@@ -99,7 +100,6 @@ COLUMNS: tuple[str, ...] = (
 )
 
 _SURVEY = ("nps", "csat", "ces")
-_CUSTOMER_TABLES = ("customers", "customer_segments")
 _TABLE_OF = {"nps": "responses", "csat": "responses", "ces": "responses", "churn": "customers"}
 _LABEL = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}
 _ADJECTIVE = {
@@ -269,7 +269,7 @@ def available_dimensions(ws: Workspace, metric: str) -> list[str]:
     check_metric(metric)
     cols = _columns_of(ws, _TABLE_OF[metric])
     if metric in _SURVEY and "customer_id" in cols:
-        for name in _CUSTOMER_TABLES:
+        for name in CUSTOMER_TABLES:
             cols += [c for c in _columns_of(ws, name) if c not in cols]
     return cols
 

@@ -38,6 +38,7 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics._common import check_every, period_step
 from cxlens.metrics.namespace import Metrics
 from cxlens.schema import TABLES
+from cxlens.schema.derived import CUSTOMER_TABLES
 
 if TYPE_CHECKING:
     from cxlens.store.workspace import Workspace
@@ -108,7 +109,6 @@ _SOURCE = {
     "churn": "customers",
     "engagement": "posts",
 }
-_CUSTOMER_TABLES = ("customers", "customer_segments")
 _LABEL = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "churn": "churn", "engagement": "engagement"}
 _STORED = ("name", "metric", "filter", "target", "warning_band", "deadline", "owner")
 _YAML_KEYS = {"name", "metric", "target", "filter", "warning_band", "deadline", "owner"}
@@ -243,7 +243,7 @@ def filter_columns(ws: Workspace, metric: str) -> dict[str, str]:
     source = _SOURCE[metric]
     found = dict.fromkeys(_table_columns(ws, source), source)
     if "customer_id" in found:
-        for name in _CUSTOMER_TABLES:
+        for name in CUSTOMER_TABLES:
             if name == source or (name != "customers" and not ws.has_table(name)):
                 continue
             for col in _table_columns(ws, name):
@@ -376,7 +376,7 @@ class _FilteredWorkspace:
     def _apply(self, table: ir.Table, name: str, column: str, values: list[Any]) -> ir.Table:
         if column in table.columns:
             return table.filter(table[column].isin(_typed(table[column], values)))
-        for source in _CUSTOMER_TABLES:
+        for source in CUSTOMER_TABLES:
             if source == name or not self._ws.has_table(source):
                 continue
             other = self._ws.table(source)

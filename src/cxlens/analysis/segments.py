@@ -33,11 +33,11 @@ from cxlens.analysis.features import (
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics._common import check_min_n, execute, is_present, require_columns
+from cxlens.schema.derived import SEGMENTS_TABLE
 
 Timestamp = str | date | datetime | pd.Timestamp
 
 #: Name of the derived table that holds segment labels.
-SEGMENTS_TABLE = "customer_segments"
 
 #: Label columns :func:`save_segments` stores by default, when the frame has them.
 LABEL_COLUMNS: tuple[str, ...] = ("rfm_segment", "rfm_score", "cluster", "quadrant")

@@ -35,6 +35,7 @@ from cxlens.analysis.kpis import filter_columns
 from cxlens.errors import ArgumentError, SchemaError
 from cxlens.metrics._common import GRAINS
 from cxlens.metrics.namespace import METRICS
+from cxlens.schema.derived import CUSTOMER_TABLES
 
 #: Most values one filter may list, and most ``by`` columns (keeps requests cheap).
 MAX_VALUES = 100
@@ -261,7 +262,6 @@ def validate(
 #: The table whose rows each metric counts.
 SOURCE = {"nps": "responses", "csat": "responses", "ces": "responses", "churn": "customers",
           "engagement": "posts"}  # fmt: skip
-_CUSTOMER_TABLES = ("customers", "customer_segments")
 
 #: The timestamp a date range applies to, per source table (churn: see :func:`in_range`).
 TIME_COLUMN = {"responses": "responded_at", "posts": "posted_at"}
@@ -328,7 +328,7 @@ class FilteredWorkspace:
                 table = table.filter(table[column].isin(values))
                 continue
             other = next(
-                self._ws.table(n) for n in _CUSTOMER_TABLES
+                self._ws.table(n) for n in CUSTOMER_TABLES
                 if n != name and self._ws.has_table(n) and column in self._ws.table(n).columns
             )  # fmt: skip
             keep = other.filter(other[column].isin(values))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.schema import TABLES
+from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 
 #: Rows of the recent transactions and events lists.
 RECENT = 10
@@ -291,8 +292,8 @@ def _comments(get: _Reader) -> pd.DataFrame:
         return pd.DataFrame()
     cols = [c for c in ("response_id", "responded_at", "language", "comment") if c in r.columns]
     mine = r.filter(r.comment.notnull() & (r.comment.strip() != "")).select(*cols)
-    if "comment_sentiment" in get.tables:
-        s = get.ws.engine.table("comment_sentiment")
+    if COMMENT_SENTIMENT_TABLE in get.tables:
+        s = get.ws.engine.table(COMMENT_SENTIMENT_TABLE)
         if {"response_id", "label"} <= set(s.columns):
             mine = mine.left_join(s.select("response_id", sentiment="label"), "response_id")
             mine = mine.drop(*[c for c in mine.columns if c.endswith("_right")])

@@ -17,6 +17,7 @@ from cxlens.journey import paths as _paths
 from cxlens.journey import time_in_stage as _time
 from cxlens.journey import touchpoints as _tp
 from cxlens.journey.cases import CaseSpec
+from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE, SEGMENTS_TABLE
 
 
 class Journey:
@@ -50,7 +51,7 @@ class Journey:
     def _customers(self) -> ir.Table | None:
         """Return customers with the saved segment labels joined on, when both exist."""
         customers = self._optional("customers")
-        saved = self._optional("customer_segments")
+        saved = self._optional(SEGMENTS_TABLE)
         if customers is None or saved is None:
             return customers
         extra = [c for c in saved.columns if c != "customer_id" and c not in customers.columns]
@@ -168,7 +169,7 @@ class Journey:
     def _responses_with_sentiment(self) -> ir.Table:
         """Responses, with ``sentiment`` joined from ``comment_sentiment`` when it is saved."""
         responses = self._ws.table("responses")
-        saved = "comment_sentiment"
+        saved = COMMENT_SENTIMENT_TABLE
         if "sentiment" in responses.columns or not self._ws.has_table(saved):
             return responses
         scores = self._ws.table(saved)

@@ -13,12 +13,12 @@ from cxlens.metrics._common import MetricPlan
 from cxlens.metrics.churn import plan_churn, plan_churn_from_transactions
 from cxlens.metrics.engagement import plan_engagement
 from cxlens.metrics.survey import plan_ces, plan_csat, plan_nps
+from cxlens.schema.derived import CUSTOMER_TABLES
 
 #: Metric names accepted by :meth:`Metrics.sql`.
 METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
 
 #: Customer-level tables whose columns can be grouping columns of any metric.
-CUSTOMER_TABLES: tuple[str, ...] = ("customers", "customer_segments")
 
 _SURVEY = {"nps": plan_nps, "csat": plan_csat, "ces": plan_ces}
 

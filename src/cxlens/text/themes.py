@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.text.clean import clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel
@@ -40,7 +41,7 @@ ANALYSED: tuple[str, ...] = ("ok", "truncated", "invalid_utf8")
 #: Status of an analysed comment in a language without a theme model.
 NO_MODEL = "unsupported_language"
 ASSIGNMENTS_TABLE = "comment_themes"
-SENTIMENT_TABLE = "comment_sentiment"
+SENTIMENT_TABLE = COMMENT_SENTIMENT_TABLE
 THEMES_TABLE = "themes"
 #: Columns of the themes table, in order.
 COLUMNS: tuple[str, ...] = (
