@@ -17,7 +17,7 @@ from cxlens.errors import (
     SchemaError,
     WorkspaceError,
 )
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 __version__ = "0.1.0"
 

@@ -38,9 +38,10 @@ from cxlens.analysis._importance import (
     standardized_coefficients,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present
-from cxlens.metrics.stats import check_confidence
+from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.tables import DRIVER_PREFIX
+from cxlens.store.query import is_present, run
 
 #: Methods accepted by :func:`drivers_for_workspace` and :func:`priority_matrix`.
 METHODS: tuple[str, ...] = ("relative_weights", "shapley", "logistic")
@@ -762,9 +763,7 @@ def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
     table = ws.table("responses")
     missing = [c for c in by if c not in table.columns]
     if missing:
-        from cxlens.metrics.namespace import Metrics
-
-        table = Metrics(ws).with_customer_columns(table, "responses", by)
+        table = with_customer_columns(ws, table, "responses", by)
     return table
 
 
@@ -819,7 +818,7 @@ def _workspace_data(
     """Pattern data per group (one entry without ``by``), built in the engine."""
     patterns = driver_patterns(ws, target, drivers, by=by)
     names = [c for c in patterns.columns if c not in by and c != "weights"]
-    frame = execute(patterns.limit(FETCH_LIMIT + 1), "driver patterns")
+    frame = run(patterns.limit(FETCH_LIMIT + 1), "driver patterns")
     if len(frame) > FETCH_LIMIT:
         return _sampled_data(ws, patterns, names, by, seed)
     if not by:
@@ -851,12 +850,12 @@ def _sampled_data(
         for j in range(i, len(names)):
             sums[f"_s{i}_{j}"] = (rows[a].cast("float64") * rows[names[j]].cast("float64")).sum()
     moments = rows.group_by(by).aggregate(**sums) if by else rows.aggregate(**sums)
-    mom = execute(moments, "driver moments")
+    mom = run(moments, "driver moments")
     total = int(mom["_n"].sum())
     fraction = min(1.0, MAX_PATTERNS / max(total, 1))
     sample = rows.sample(fraction, seed=seed)
     sampled = sample.group_by([*by, *names]).aggregate(weights=sample.count())
-    sample_frame = execute(sampled, "driver pattern sample")
+    sample_frame = run(sampled, "driver pattern sample")
     out = []
     if by:
         mom = mom.sort_values(by, kind="mergesort").reset_index(drop=True)

@@ -20,15 +20,16 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns, sql_of
 from cxlens.metrics.stats import (
     check_confidence,
+    check_min_n,
     nps_estimate,
     t_interval,
     wilson_interval,
     z_value,
 )
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.query import is_present, require_columns, run, sql
 
 #: Length of the trailing window of the ``*_12m`` features, in days.
 WINDOW_DAYS = 365
@@ -108,7 +109,7 @@ class FeaturePlan:
 
     def execute(self) -> pd.DataFrame:
         """Run the feature query once and return the table, with ``attrs["as_of"]`` set."""
-        frame = execute(self.expr.order_by("customer_id"), "the customer feature table")
+        frame = run(self.expr.order_by("customer_id"), "the customer feature table")
         frame = as_microseconds(frame)
         frame.attrs["as_of"] = self.as_of
         return frame
@@ -183,7 +184,7 @@ def resolve_as_of(
             "cannot tell the as-of date: the workspace has no customers, responses, "
             "transactions or events; ingest them, or pass as_of"
         )
-    got = execute(ibis.union(*parts).aggregate(last=lambda t: t["last"].max()), "the as-of date")
+    got = run(ibis.union(*parts).aggregate(last=lambda t: t["last"].max()), "the as-of date")
     last = got["last"].iloc[0] if len(got) else None
     if last is None or pd.isna(last):
         raise NotEnoughDataError("cannot tell the as-of date: every date column is empty")
@@ -634,10 +635,10 @@ def profile(
                 f"{', '.join(features.columns)}"
             )
     expr = _profile_expr(features, cols)
-    agg = execute(expr, "the customer profile")
+    agg = run(expr, "the customer profile")
     out = _finish_profile(agg, confidence, min_n)[[*cols, *PROFILE_COLUMNS]]
     if cols:
         out = out.sort_values(cols, na_position="last", kind="mergesort")
     out = out.reset_index(drop=True)
-    out.attrs["sql"] = sql_of(expr)
+    out.attrs["sql"] = sql(expr)
     return out

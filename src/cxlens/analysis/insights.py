@@ -42,12 +42,13 @@ from cxlens.analysis._pooled import (
     difference_of_differences_p,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, check_min_n, execute, period_step
-from cxlens.metrics.stats import check_confidence
+from cxlens.metrics.periods import check_every, period_step
+from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.derived import CUSTOMER_TABLES
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Dimensions scanned when none are given (each only where the metric's data has it).
 DEFAULT_DIMENSIONS: tuple[str, ...] = ("segment", "touchpoint", "plan", "region", "channel")
@@ -293,7 +294,7 @@ def _fine_table(ws: Workspace, metric: str, dims: list[str], every: str) -> pd.D
     the dimensions' values (unknown values included) and period.
     """
     plan = ws.metrics.plan(metric, by=dims or None, every=every)
-    table = execute(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
+    table = run(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
     table = table[[*dims, "period", *_ENGINE_COUNTS[metric]]].copy()
     table["period"] = pd.to_datetime(table["period"]).astype("datetime64[us]")
     if metric == "churn":

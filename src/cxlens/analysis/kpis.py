@@ -35,13 +35,14 @@ import yaml
 from cxlens.analysis._pooled import HIGHER_IS_BETTER
 from cxlens.analysis.insights import describe_group, insights, period_label
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, period_step
+from cxlens.metrics.customer_columns import customer_table_with, keep_customers_where
 from cxlens.metrics.namespace import Metrics
+from cxlens.metrics.periods import check_every, period_step
 from cxlens.schema import TABLES
 from cxlens.schema.derived import CUSTOMER_TABLES
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Name of the derived table holding the KPI definitions.
 KPI_TABLE = "_kpis"
@@ -376,17 +377,18 @@ class _FilteredWorkspace:
     def _apply(self, table: ir.Table, name: str, column: str, values: list[Any]) -> ir.Table:
         if column in table.columns:
             return table.filter(table[column].isin(_typed(table[column], values)))
-        for source in CUSTOMER_TABLES:
-            if source == name or not self._ws.has_table(source):
-                continue
-            other = self._ws.table(source)
-            if column in other.columns and "customer_id" in table.columns:
-                keep = other.filter(other[column].isin(_typed(other[column], values)))
-                return table.filter(table["customer_id"].isin(keep["customer_id"]))
-        raise SchemaError(
-            f"KPI filter column '{column}' is neither in {name} nor in a customer table joined "
-            f"on customer_id; available columns of {name}: {', '.join(table.columns)}"
+        other = customer_table_with(self._ws, column, besides=name)
+        kept = (
+            None
+            if other is None
+            else keep_customers_where(self._ws, table, name, column, _typed(other[column], values))
         )
+        if kept is None:
+            raise SchemaError(
+                f"KPI filter column '{column}' is neither in {name} nor in a customer table "
+                f"joined on customer_id; available columns of {name}: {', '.join(table.columns)}"
+            )
+        return kept
 
 
 def _typed(column: ir.Value, values: list[Any]) -> list[Any]:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from cxlens.analysis.features import WorkspaceLike, plan_features, profile
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute
+from cxlens.store.query import run
 
 
 class Quadrant(NamedTuple):
@@ -119,7 +119,7 @@ def _split(features: ir.Table, att_col: str, beh_col: str) -> tuple[float, int]:
     has_attitude = features[att_col].notnull()
     # the filter sits inside the argument: Spark's percentile rejects a filtered fraction
     measure = has_attitude.ifelse(features[beh_col].cast("float64"), None)
-    got = execute(
+    got = run(
         features.aggregate(
             median=measure.median(),
             n=measure.count(),
@@ -244,7 +244,7 @@ def loyalty_matrix(
         attitude=attitude,
         behaviour=behaviour,
     )
-    labels = execute(
+    labels = run(
         labelled.select(
             "customer_id", "quadrant", "attitude_high", "behaviour_high", "behaviour_value"
         ).order_by("customer_id"),

@@ -31,8 +31,13 @@ from cxlens.analysis.features import (
     profile,
 )
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import check_min_n
-from cxlens.metrics.stats import check_confidence, welch_t_test, wilson_interval, z_value
+from cxlens.metrics.stats import (
+    check_confidence,
+    check_min_n,
+    welch_t_test,
+    wilson_interval,
+    z_value,
+)
 
 #: Attitude scores: name -> feature column (each customer's mean answer).
 SCORES: dict[str, str] = {"nps": "mean_nps", "csat": "mean_csat", "ces": "mean_ces"}

@@ -32,8 +32,9 @@ from cxlens.analysis.features import (
     resolve_as_of,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns
+from cxlens.metrics.stats import check_min_n
 from cxlens.schema.derived import SEGMENTS_TABLE
+from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -201,7 +202,7 @@ def rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> pd.DataFrame:
     expr, stamp = plan_rfm(ws, as_of)
     cols = ["customer_id", "recency_days", "frequency", "monetary", "last_purchase_at",
             "r_score", "f_score", "m_score"]  # fmt: skip
-    frame = as_microseconds(execute(expr.select(*cols).order_by("customer_id"), "RFM scores"))
+    frame = as_microseconds(run(expr.select(*cols).order_by("customer_id"), "RFM scores"))
     if frame.empty:
         raise NotEnoughDataError(
             f"no customer has a purchase (amount > 0) up to {stamp:%Y-%m-%d}; RFM needs some"
@@ -622,7 +623,7 @@ def save_segments(ws: Any, frame: pd.DataFrame, columns: Sequence[str] | None = 
     new = new.astype("string")
     new.attrs = {}
     if ws.has_table(SEGMENTS_TABLE):
-        old = execute(ws.table(SEGMENTS_TABLE), "the saved segments").astype("string")
+        old = run(ws.table(SEGMENTS_TABLE), "the saved segments").astype("string")
         keep = [c for c in old.columns if c not in cols]
         new = old[keep].merge(new, on="customer_id", how="outer")
     return ws.save_table(SEGMENTS_TABLE, new.sort_values("customer_id").reset_index(drop=True))

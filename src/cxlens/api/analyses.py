@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analysis.features import plan_features, profile
 from cxlens.analysis.kpis import filter_columns
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 Part = pd.DataFrame | list[str]
 

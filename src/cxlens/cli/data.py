@@ -20,7 +20,7 @@ from cxlens.cli._common import (
 )
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import mapping_from_options, read_mapping
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 
 @app.command()

@@ -26,20 +26,12 @@ from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
 from cxlens.ingest.validate import PROBLEM_COLUMNS, Checked, canonical_columns, check_chunk
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
-
-LOADS_TABLE = "_loads"
-QUARANTINE_TABLE = "_quarantine"
-
-LOADS_COLUMNS = {
-    "load_id": "string", "table_name": "string", "source_file": "string", "sha256": "string",
-    "mapping": "string", "rows_loaded": "int", "rows_quarantined": "int",
-    "loaded_at": "timestamp",
-}  # fmt: skip
-QUARANTINE_COLUMNS = {
-    "load_id": "string", "table_name": "string", "source_file": "string", "source_row": "int",
-    "column": "string", "value": "string", "rule": "string", "reason": "string",
-    "raw": "string",
-}  # fmt: skip
+from cxlens.store.lineage import (
+    LOADS_COLUMNS,
+    LOADS_TABLE,
+    QUARANTINE_COLUMNS,
+    QUARANTINE_TABLE,
+)
 
 Progress = Callable[[int], None]
 

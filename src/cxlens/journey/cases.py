@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import require_columns, require_temporal
+from cxlens.store.query import require_columns, require_temporal
 
 #: What a journey can be.
 CASES: tuple[str, ...] = ("customer", "session")

@@ -8,12 +8,12 @@ from typing import Any, Protocol
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics._common import MetricPlan
 from cxlens.metrics.churn import plan_churn, plan_churn_from_transactions
+from cxlens.metrics.customer_columns import with_customer_columns
 from cxlens.metrics.engagement import plan_engagement
 from cxlens.metrics.survey import plan_ces, plan_csat, plan_nps
-from cxlens.schema.derived import CUSTOMER_TABLES
 
 #: Metric names accepted by :meth:`Metrics.sql`.
 METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
@@ -33,12 +33,6 @@ class WorkspaceLike(Protocol):
     def has_table(self, name: str) -> bool:
         """Return True when the workspace holds table ``name``."""
         ...
-
-
-def _as_list(by: Sequence[str] | str | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 class Metrics:
@@ -84,36 +78,13 @@ class Metrics:
         ``ws.analysis.segments``); each is left-joined on ``customer_id`` in the engine.
         Analyses use it to group by customer attributes the way the metrics do.
 
+        See :func:`cxlens.metrics.customer_columns.with_customer_columns`.
+
         Example:
-            >>> # ws.metrics.with_customer_columns(ws.table("responses"), "responses", ["segment"])
+            >>> responses = ws.table("responses")  # doctest: +SKIP
+            >>> ws.metrics.with_customer_columns(responses, "responses", "segment")  # doctest: +SKIP
         """
-        missing = [c for c in _as_list(by) if c not in table.columns]
-        if not missing:
-            return table
-        sources = {n: self._ws.table(n) for n in CUSTOMER_TABLES if self._ws.has_table(n)}
-        wanted: dict[str, list[str]] = {}
-        for col in missing:
-            source = next((n for n, t in sources.items() if col in t.columns), None)
-            if source is None:
-                found = "; ".join(f"{n}: {', '.join(t.columns)}" for n, t in sources.items())
-                raise SchemaError(
-                    f"by column '{col}' is in neither {table_name} nor the customer tables; "
-                    f"available columns: {table_name}: {', '.join(table.columns)}"
-                    + (f"; {found}" if found else "")
-                )
-            wanted.setdefault(source, []).append(col)
-        if "customer_id" not in table.columns:
-            raise SchemaError(
-                f"cannot join by column(s) {', '.join(missing)}: {table_name} has no "
-                "customer_id column"
-            )
-        joined = table
-        for source, cols in wanted.items():
-            other = sources[source]
-            right = other.select(other["customer_id"].name("_cx_customer_id"), *cols)
-            joined = joined.left_join(right, joined["customer_id"] == right["_cx_customer_id"])
-            joined = joined.drop("_cx_customer_id")
-        return joined.select(*table.columns, *missing)
+        return with_customer_columns(self._ws, table, table_name, by)
 
     def plan(
         self,

@@ -22,8 +22,8 @@ import pandas as pd
 
 from cxlens.analysis.features import WorkspaceLike, as_microseconds, plan_features
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute, require_columns
 from cxlens.metrics.churn import lifetimes_from_transactions
+from cxlens.store.query import require_columns, run
 
 DateLike = str | date | datetime | pd.Timestamp
 
@@ -104,7 +104,7 @@ def resolve_definition(ws: WorkspaceLike, definition: ChurnDefinition | None) ->
     if definition is None:
         if ws.has_table("customers") and "churned_at" in ws.table("customers").columns:
             c = ws.table("customers")
-            got = execute(c.aggregate(n=c["churned_at"].count()), "the churn dates")
+            got = run(c.aggregate(n=c["churned_at"].count()), "the churn dates")
             if int(got["n"].iloc[0]) > 0:
                 return ChurnDefinition("contractual")
         definition = ChurnDefinition("non_contractual")
@@ -176,7 +176,7 @@ def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
     expr = ibis.union(*parts).aggregate(
         first=lambda t: t["first"].min(), last=lambda t: t["last"].max()
     )
-    got = execute(expr, "the data range")
+    got = run(expr, "the data range")
     first, last = got["first"].iloc[0], got["last"].iloc[0]
     if pd.isna(last):
         raise NotEnoughDataError("churn needs dated rows: every date column is empty")
@@ -392,7 +392,7 @@ def snapshot(
     """
     definition = resolve_definition(ws, definition)
     expr = plan_snapshot(ws, cutoff, definition=definition, horizon_days=horizon_days)
-    frame = as_microseconds(execute(expr.order_by("customer_id"), "the churn snapshot"))
+    frame = as_microseconds(run(expr.order_by("customer_id"), "the churn snapshot"))
     frame.attrs["cutoff"] = _stamp(cutoff, "cutoff")
     return frame
 

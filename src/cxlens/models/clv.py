@@ -36,12 +36,12 @@ from scipy import stats
 from cxlens.analysis.features import WorkspaceLike
 from cxlens.analysis.segments import save_segments
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.metrics._common import execute
 from cxlens.metrics.benchmarks import benchmarks
 from cxlens.metrics.stats import check_confidence
 from cxlens.models.beta_geo import BetaGeo
 from cxlens.models.gamma_gamma import GammaGamma
 from cxlens.models.rfm import TIME_UNITS, DateLike, plan_rfm_summary
+from cxlens.store.query import run
 
 #: Days in an average month (the CLV horizon and discounting step).
 DAYS_PER_MONTH = 365.25 / 12
@@ -559,7 +559,7 @@ def _summary_with_attributes(ws: WorkspaceLike, plan: Any) -> pd.DataFrame:
             )
             joined = expr.left_join(right, expr["customer_id"] == right["_cid"])
             expr = joined.drop("_cid")
-    frame = execute(expr.order_by("customer_id"), "the CLV summary with customer attributes")
+    frame = run(expr.order_by("customer_id"), "the CLV summary with customer attributes")
     frame["frequency"] = frame["frequency"].astype("int64")
     for col, dtype in _ATTRIBUTES.items():
         if col not in frame.columns:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from cxlens.analysis.features import WorkspaceLike, as_microseconds, resolve_as_of
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute, is_present, require_columns
+from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -272,7 +272,7 @@ def _check_present(ws: WorkspaceLike, item: str, upto: pd.Timestamp) -> None:
     """SchemaError when no purchase line up to ``upto`` names an item (all null)."""
     t = transactions_table(ws, item)
     rows = t.filter(t["occurred_at"] <= ibis.literal(upto, type="timestamp"))
-    got = execute(
+    got = run(
         rows.aggregate(lines=rows.count(), named=rows[item].count()),
         f"the {item} check",
     )
@@ -329,7 +329,7 @@ def basket_stats(
         ws, item=item, upto=stamp, exclude_categories=exclude_categories, extra=extra
     )
     bi = basket_items(lines, basket)
-    sizes = execute(basket_sizes(bi, keys), "the basket counts")
+    sizes = run(basket_sizes(bi, keys), "the basket counts")
     n = int(sizes["n_baskets"].iloc[0] or 0) if len(sizes) else 0
     multi = int(sizes["multi_item_baskets"].iloc[0] or 0) if len(sizes) else 0
     if multi < min_baskets:
@@ -339,13 +339,13 @@ def basket_stats(
             f"(basket={basket!r}). Use a coarser basket (basket='customer'), item='category', "
             "more data, or a lower min_baskets"
         )
-    items = execute(item_counts(lines, bi), "the item counts")
+    items = run(item_counts(lines, bi), "the item counts")
     items = items.astype({"baskets": "int64", "customers": "int64", "lines": "int64"})
     items["revenue"] = items["revenue"].astype(float)
     items["value_per_customer"] = items["revenue"] / items["customers"]
     items["value_per_line"] = items["revenue"] / items["lines"]
     items = items.sort_values(["baskets", "item"], ascending=[False, True], ignore_index=True)
-    pairs = execute(pair_counts(bi, keys), "the item pair counts")
+    pairs = run(pair_counts(bi, keys), "the item pair counts")
     pairs["baskets_with_both"] = pairs["baskets_with_both"].astype("int64")
     pairs = pairs.sort_values(["antecedent", "consequent"], ignore_index=True)
     return BasketStats(items, pairs, n, multi, basket, item, stamp)
@@ -380,7 +380,7 @@ def owned_items(
     )
     if since is not None:
         per = per.filter(per["first_bought_at"] > ibis.literal(since, type="timestamp"))
-    got = execute(per, f"the {item}s each customer bought")
+    got = run(per, f"the {item}s each customer bought")
     got = as_microseconds(got)
     return got.sort_values(["customer_id", "item"], ignore_index=True)
 
@@ -397,7 +397,7 @@ def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not ws.has_table("transactions"):
         raise SchemaError("offers need the transactions table; ingest one first")
     t = ws.table("transactions")
-    got = execute(
+    got = run(
         t.aggregate(first=t["occurred_at"].min(), last=t["occurred_at"].max()),
         "the transaction date range",
     )

@@ -23,8 +23,7 @@ from scipy import stats
 
 from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import check_min_n
-from cxlens.metrics.stats import check_confidence, wilson_interval
+from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
 from cxlens.models.offers_baskets import BasketStats, basket_stats
 
 Timestamp = str | date | datetime | pd.Timestamp

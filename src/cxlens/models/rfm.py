@@ -39,13 +39,7 @@ import pandas as pd
 
 from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    execute,
-    is_present,
-    require_columns,
-    require_numeric,
-    require_temporal,
-)
+from cxlens.store.query import is_present, require_columns, require_numeric, require_temporal, run
 
 #: Length of each time unit in days.
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -199,7 +193,7 @@ def category_filter(
             f"{_names(both)} both kept (categories=) and dropped (exclude_categories=); "
             "name each category in one of them"
         )
-    found = execute(
+    found = run(
         t.select(category=t["category"].cast("string")).distinct(), "the transaction categories"
     )
     known = sorted(str(c) for c in found["category"].dropna())
@@ -248,7 +242,7 @@ class RfmPlan:
         ``attrs`` holds ``as_of``, ``calibration_end``, ``time_unit``, ``notes`` (what the
         refund rule left out, in words) and ``categories`` (the filter, in words).
         """
-        frame = execute(self.expr.order_by("customer_id"), "the CLV summary (RFM) table")
+        frame = run(self.expr.order_by("customer_id"), "the CLV summary (RFM) table")
         for col in ("frequency", "frequency_cal", "frequency_holdout"):
             if col in frame.columns:  # engines differ on integer widths
                 frame[col] = frame[col].astype("int64")
@@ -263,7 +257,7 @@ class RfmPlan:
 
     def notes(self) -> list[str]:
         """Run the checks query and describe what the refund rule left out, in words."""
-        got = execute(self.checks, "the refund checks of the CLV summary").iloc[0]
+        got = run(self.checks, "the refund checks of the CLV summary").iloc[0]
         days, lost = int(got["nonpositive_days"] or 0), int(got["customers_without_purchase"] or 0)
         notes = []
         if days:
@@ -359,7 +353,7 @@ def transaction_days(
 
 def _date_range(ws: WorkspaceLike, keep: CategoryFilter) -> tuple[pd.Timestamp, pd.Timestamp]:
     rows = _rows(ws, keep)
-    got = execute(
+    got = run(
         rows.aggregate(first=rows["_day"].min(), last=rows["_day"].max()),
         "the date range of the transactions",
     ).iloc[0]
@@ -673,7 +667,7 @@ def recurring_categories(
         median_gap_days=joined["median_gap_days"],
         median_cv=joined["median_cv"],
     )
-    frame = execute(expr.order_by("category"), "the purchase regularity per category")
+    frame = run(expr.order_by("category"), "the purchase regularity per category")
     for col in ("customers", "customers_judged"):
         frame[col] = frame[col].astype("int64")
     for col in ("median_gap_days", "median_cv"):

@@ -23,10 +23,10 @@ from statsmodels.duration.survfunc import SurvfuncRight
 
 from cxlens.analysis.features import WorkspaceLike, as_microseconds, plan_features
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute
 from cxlens.metrics.churn import lifetimes_from_transactions
 from cxlens.metrics.stats import check_confidence, z_value
 from cxlens.models.churn import ChurnDefinition, DateLike, _stamp, data_range, resolve_definition
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -92,7 +92,7 @@ def lifetimes(
             churned_at=c["churned_at"].cast("timestamp"),
         )
         if observed_from is None:
-            first_churn = execute(base.aggregate(m=base["churned_at"].min()), "the first churn")
+            first_churn = run(base.aggregate(m=base["churned_at"].min()), "the first churn")
             got = first_churn["m"].iloc[0]
             observed = min(start, _stamp(got, "churned_at")) if not pd.isna(got) else start
         else:
@@ -131,7 +131,7 @@ def lifetimes(
         table = table.left_join(feats.select("customer_id", *cols), "customer_id").drop(
             "customer_id_right"
         )
-    frame = as_microseconds(execute(table.order_by("customer_id"), "the customer lifetimes"))
+    frame = as_microseconds(run(table.order_by("customer_id"), "the customer lifetimes"))
     frame["event"] = frame["event"].astype(bool)
     frame.attrs.update(observed_from=observed, data_end=end, definition=definition)
     return frame

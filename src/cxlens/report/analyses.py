@@ -32,7 +32,7 @@ from cxlens.report.template import (
 )
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from cxlens.report.summary import executive_summary, summary_section
 from cxlens.report.template import Section, page_html
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 
 def build_report(

@@ -31,7 +31,7 @@ from cxlens.report.template import (
 from cxlens.schema import TABLES
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Benchmark units that mean the same scale as the metric cxlens computes.
 _LIKE_FOR_LIKE_UNITS = {"points", "percent", "%", ""}

@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import execute, require_columns
+from cxlens.store.query import require_columns, run
 from cxlens.text import SentimentBackend, sentiment
 from cxlens.text.sentiment import resolve_backend
 
@@ -75,7 +75,7 @@ def scorer_name(backend: Any) -> str:
 
 
 def _count(expr: ir.Table, what: str) -> int:
-    return int(execute(expr.count(), what))
+    return int(run(expr.count(), what))
 
 
 def score_posts(
@@ -144,7 +144,7 @@ def score_posts(
                 )
             )
     if keep is not None and reused:
-        frames.insert(0, execute(keep, "reusable post sentiment"))
+        frames.insert(0, run(keep, "reusable post sentiment"))
     frame = _tidy(frames)
     table = ws.save_table(POST_SENTIMENT_TABLE, frame)
     return ScoreResult(table, missing, reused, stored_rows - reused)
