@@ -42,7 +42,7 @@ from cxlens.schema import TABLES
 from cxlens.schema.derived import CUSTOMER_TABLES
 
 if TYPE_CHECKING:
-    from cxlens.workspace import Workspace
+    from cxlens.store.catalog import Catalog
 
 #: Name of the derived table holding the KPI definitions.
 KPI_TABLE = "_kpis"
@@ -210,7 +210,7 @@ def _filter_values(column: str, values: Any) -> list[Any]:
     return items
 
 
-def _table_columns(ws: Workspace, name: str) -> list[str]:
+def _table_columns(ws: Catalog, name: str) -> list[str]:
     """Columns of table ``name`` (its schema when not loaded), without lineage columns."""
     if ws.has_table(name):
         cols = list(ws.table(name).columns)
@@ -219,7 +219,7 @@ def _table_columns(ws: Workspace, name: str) -> list[str]:
     return [c for c in cols if not c.startswith("_")]
 
 
-def filter_columns(ws: Workspace, metric: str) -> dict[str, str]:
+def filter_columns(ws: Catalog, metric: str) -> dict[str, str]:
     """Return the columns a KPI on ``metric`` can filter on, each with the table it is in.
 
     The metric's own table (responses for NPS/CSAT/CES, customers for churn, posts for
@@ -265,7 +265,7 @@ def check_metric(metric: str) -> str:
 
 
 def validate_filter(
-    ws: Workspace, metric: str, filter: Mapping[str, Any] | None
+    ws: Catalog, metric: str, filter: Mapping[str, Any] | None
 ) -> dict[str, list[Any]]:
     """Check a KPI filter against the workspace's columns; return it normalised.
 
@@ -361,7 +361,7 @@ class _FilteredWorkspace:
     customers (a semi-join).
     """
 
-    def __init__(self, ws: Workspace, filter: dict[str, list[Any]]) -> None:
+    def __init__(self, ws: Catalog, filter: dict[str, list[Any]]) -> None:
         self._ws = ws
         self._filter = filter
 
@@ -418,11 +418,11 @@ class Kpis:
         [{'name': 'NPS', 'metric': 'nps', 'target': 30.0, 'direction': 'higher is better'}]
     """
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Catalog) -> None:
         self._ws = ws
 
     @property
-    def workspace(self) -> Workspace:
+    def workspace(self) -> Catalog:
         """The workspace these KPIs belong to."""
         return self._ws
 
@@ -723,7 +723,7 @@ def _trend(kpi: KpiDefinition, row: pd.Series) -> str | None:
     return "improving" if better else "worsening"
 
 
-def _metric_table(ws: Workspace, kpi: KpiDefinition, every: str) -> pd.DataFrame:
+def _metric_table(ws: Catalog, kpi: KpiDefinition, every: str) -> pd.DataFrame:
     """Compute the KPI's metric per period on the filtered tables (empty without data)."""
     metrics = Metrics(_FilteredWorkspace(ws, kpi.filter))
     try:
@@ -801,7 +801,7 @@ def _kpi_alerts(kpis: Kpis, as_of: Any, every: str) -> list[dict[str, Any]]:
 
 
 def _insight_alerts(
-    ws: Workspace, threshold: float, every: str, options: dict[str, Any]
+    ws: Catalog, threshold: float, every: str, options: dict[str, Any]
 ) -> list[dict[str, Any]]:
     try:
         found = insights(ws, every=every, top=None, **options)
@@ -824,7 +824,7 @@ def _insight_alerts(
 
 
 def alerts(
-    source: Workspace | Kpis,
+    source: Catalog | Kpis,
     insight_threshold: float | None = 25.0,
     *,
     as_of: Any = None,
@@ -841,7 +841,7 @@ def alerts(
       group got worse, "info" when better. ``None`` skips the scan.
 
     Args:
-        source: a Workspace (its stored KPIs are used) or a :class:`Kpis`.
+        source: a Catalog (its stored KPIs are used) or a :class:`Kpis`.
         insight_threshold: score above which an insight alerts (score = |effect size| ×
             customers affected; 50 is e.g. half a standard deviation for 100 customers).
         as_of: date of the KPI evaluation (default today).

@@ -81,8 +81,8 @@ class Metrics:
         See :func:`cxlens.metrics.customer_columns.with_customer_columns`.
 
         Example:
-            >>> responses = ws.table("responses")  # doctest: +SKIP
-            >>> ws.metrics.with_customer_columns(responses, "responses", "segment")  # doctest: +SKIP
+            >>> t = ws.table("responses")  # doctest: +SKIP
+            >>> ws.metrics.with_customer_columns(t, "responses", "segment")  # doctest: +SKIP
         """
         return with_customer_columns(self._ws, table, table_name, by)
 
