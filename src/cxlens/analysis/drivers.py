@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -41,6 +41,7 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.customer_columns import with_customer_columns
 from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.tables import DRIVER_PREFIX
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, run
 
 #: Methods accepted by :func:`drivers_for_workspace` and :func:`priority_matrix`.
@@ -81,18 +82,6 @@ LOGISTIC_COLUMNS: tuple[str, ...] = (
     "odds_ratio_ci_high",
     "p_value",
 )
-
-
-class WorkspaceLike(Protocol):
-    """What the workspace-level functions need: ``table(name)`` and ``has_table(name)``."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
 
 
 # --------------------------------------------------------------------------------------
@@ -624,7 +613,7 @@ def _with_odds_ratios(
 
 
 def priority_matrix(
-    source: pd.DataFrame | WorkspaceLike,
+    source: pd.DataFrame | Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,
@@ -754,7 +743,7 @@ def _quadrants(importance: pd.DataFrame, data: _Data, performance: str) -> pd.Da
 # workspace level
 
 
-def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
+def _responses(ws: Catalog, by: list[str]) -> ir.Table:
     if not ws.has_table("responses"):
         raise NotEnoughDataError(
             "driver analysis needs the 'responses' table, which this workspace does not have; "
@@ -768,7 +757,7 @@ def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
 
 
 def driver_patterns(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,
@@ -809,7 +798,7 @@ def driver_patterns(
 
 
 def _workspace_data(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str,
     drivers: Sequence[str] | str | None,
     by: list[str],
@@ -835,7 +824,7 @@ def _pattern_frame_data(frame: pd.DataFrame, names: list[str]) -> _Data:
 
 
 def _sampled_data(
-    ws: WorkspaceLike, patterns: ir.Table, names: list[str], by: list[str], seed: int
+    ws: Catalog, patterns: ir.Table, names: list[str], by: list[str], seed: int
 ) -> list[tuple[tuple[Any, ...], _Data]]:
     """Fallback for (nearly) continuous columns: exact moments plus a sample of rows.
 
@@ -888,7 +877,7 @@ def _corr_from_sums(row: pd.Series, m: int) -> FloatArray:
 
 
 def drivers_for_workspace(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from cxlens.analysis.drivers import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.stats import (
     check_confidence,
@@ -37,6 +36,7 @@ from cxlens.metrics.stats import (
     z_value,
 )
 from cxlens.metrics.survey import ces as ces_metric
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, require_numeric, require_temporal, run
 
 #: CES bands on the 1-7 ease scale: (label, lowest, highest) — higher CES = easier.
@@ -58,6 +58,7 @@ CORRELATION_COLUMNS: tuple[str, ...] = (
     "p_value",
     "small_sample",
 )
+
 BAND_COLUMNS: tuple[str, ...] = (
     "outcome",
     "band",
@@ -84,7 +85,7 @@ TOUCHPOINT_COLUMNS: tuple[str, ...] = (
     "small_sample",
 )
 
-Source = WorkspaceLike | pd.DataFrame
+Source = Catalog | pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------
@@ -393,7 +394,7 @@ def _pearson_from_sums(s: pd.Series) -> float:
 
 
 def effort_bands(
-    source: WorkspaceLike,
+    source: Catalog,
     *,
     confidence: float = 0.95,
     min_n: int = 30,

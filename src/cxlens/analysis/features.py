@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 import ibis
 import ibis.expr.types as ir
@@ -29,6 +28,7 @@ from cxlens.metrics.stats import (
     z_value,
 )
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, require_columns, run, sql
 
 #: Length of the trailing window of the ``*_12m`` features, in days.
@@ -72,18 +72,6 @@ FEATURE_COLUMNS: tuple[str, ...] = (
 NPS_GROUPS: tuple[str, ...] = ("promoter", "passive", "detractor")
 
 _SECONDS_PER_DAY = 86_400.0
-
-
-class WorkspaceLike(Protocol):
-    """What the customer analyses need from a Workspace."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -148,7 +136,7 @@ _TIME_COLUMNS = {
 
 
 def resolve_as_of(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> pd.Timestamp:
     """Return ``as_of`` as a timestamp, or the last date in the data when it is None.
 
@@ -320,7 +308,7 @@ def _attribute_columns(customers: ir.Table) -> list[str]:
     ]
 
 
-def _base(ws: WorkspaceLike, present: list[str], as_of: ir.Value) -> tuple[ir.Table, list[str]]:
+def _base(ws: Catalog, present: list[str], as_of: ir.Value) -> tuple[ir.Table, list[str]]:
     """One row per customer: customers as of the date, or the ids seen in the other tables."""
     if "customers" in present:
         c = ws.table("customers")
@@ -389,7 +377,7 @@ def _derived(table: ir.Table, as_of: ir.Value) -> ir.Table:
 
 
 def plan_features(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> FeaturePlan:
     """Plan the per-customer feature table as one Ibis expression (nothing runs but as_of).
 
@@ -441,7 +429,7 @@ def plan_features(
 
 
 def customer_features(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> pd.DataFrame:
     """Return one row per customer with attitude, behaviour, value and status features.
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,10 +46,8 @@ from cxlens.metrics.namespace import Metrics
 from cxlens.metrics.periods import check_every, period_step
 from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.derived import CUSTOMER_TABLES
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
-
-if TYPE_CHECKING:
-    from cxlens.store.catalog import Catalog
 
 #: Dimensions scanned when none are given (each only where the metric's data has it).
 DEFAULT_DIMENSIONS: tuple[str, ...] = ("segment", "touchpoint", "plan", "region", "channel")

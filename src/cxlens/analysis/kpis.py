@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -40,9 +40,7 @@ from cxlens.metrics.namespace import Metrics
 from cxlens.metrics.periods import check_every, period_step
 from cxlens.schema import TABLES
 from cxlens.schema.derived import CUSTOMER_TABLES
-
-if TYPE_CHECKING:
-    from cxlens.store.catalog import Catalog
+from cxlens.store.catalog import Catalog, CatalogView
 
 #: Name of the derived table holding the KPI definitions.
 KPI_TABLE = "_kpis"
@@ -353,7 +351,7 @@ def classify(
 # --------------------------------------------------------------------------- filtering
 
 
-class _FilteredWorkspace:
+class _FilteredWorkspace(CatalogView):
     """What :class:`~cxlens.metrics.namespace.Metrics` needs, with a KPI filter applied.
 
     Every table handed out is filtered in the engine: on its own column with ``isin``, or on
@@ -362,13 +360,12 @@ class _FilteredWorkspace:
     """
 
     def __init__(self, ws: Catalog, filter: dict[str, list[Any]]) -> None:
+        super().__init__(ws)
         self._ws = ws
         self._filter = filter
 
-    def has_table(self, name: str) -> bool:
-        return self._ws.has_table(name)
-
     def table(self, name: str) -> ir.Table:
+        """Return table ``name`` with the KPI's filter applied in the engine."""
         table = self._ws.table(name)
         for column, values in self._filter.items():
             table = self._apply(table, name, column, values)

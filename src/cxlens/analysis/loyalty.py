@@ -18,8 +18,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, plan_features, profile
+from cxlens.analysis.features import plan_features, profile
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
 
@@ -101,7 +102,7 @@ def quadrant_of(attitude_high: bool, behaviour_high: bool) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _check(ws: WorkspaceLike, attitude: str, behaviour: str) -> None:
+def _check(ws: Catalog, attitude: str, behaviour: str) -> None:
     if attitude not in ATTITUDES:
         raise ArgumentError(f"unknown attitude {attitude!r}; use one of: {', '.join(ATTITUDES)}")
     if behaviour not in BEHAVIOURS:
@@ -189,7 +190,7 @@ def _rules(attitude: str, behaviour: str, median: float, excluded: int) -> list[
 
 
 def loyalty_matrix(
-    ws: WorkspaceLike,
+    ws: Catalog,
     attitude: str = "nps",
     behaviour: str = "frequency",
     *,

@@ -25,7 +25,6 @@ import pandas as pd
 
 from cxlens.analysis.features import (
     PROFILE_COLUMNS,
-    WorkspaceLike,
     as_microseconds,
     plan_features,
     profile,
@@ -34,6 +33,7 @@ from cxlens.analysis.features import (
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.stats import check_min_n
 from cxlens.schema.derived import SEGMENTS_TABLE
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
@@ -127,7 +127,7 @@ def _rfm_values(transactions: ir.Table, as_of: pd.Timestamp) -> ir.Table:
     return per.mutate(recency_days=days)
 
 
-def plan_rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> tuple[ir.Table, pd.Timestamp]:
+def plan_rfm(ws: Catalog, as_of: Timestamp | None = None) -> tuple[ir.Table, pd.Timestamp]:
     """Plan the RFM query: values and quintile scores per customer, as one Ibis expression.
 
     Returns:
@@ -172,7 +172,7 @@ def _rfm_rules(as_of: pd.Timestamp) -> list[str]:
     ]
 
 
-def rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> pd.DataFrame:
+def rfm(ws: Catalog, as_of: Timestamp | None = None) -> pd.DataFrame:
     """Score every purchasing customer on recency, frequency and monetary value, and name them.
 
     In the engine: per customer (transactions up to ``as_of``) the days since the last
@@ -497,7 +497,7 @@ def _rank(table: pd.DataFrame, by: str = "value_per_customer") -> pd.Series:
 
 
 def clusters(
-    ws: WorkspaceLike,
+    ws: Catalog,
     k: int | None = None,
     k_range: Sequence[int] = range(2, 9),
     features: Sequence[str] = BEHAVIOUR_FEATURES + ATTITUDE_FEATURES,
@@ -582,7 +582,9 @@ def clusters(
 # --- storing and profiling segments ----------------------------------------------------------
 
 
-def save_segments(ws: Any, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> ir.Table:
+def save_segments(
+    ws: Catalog, frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> ir.Table:
     """Store segment labels per customer as the ``customer_segments`` table.
 
     Labels are stored as strings. Columns already in ``customer_segments`` that ``frame``
@@ -630,7 +632,7 @@ def save_segments(ws: Any, frame: pd.DataFrame, columns: Sequence[str] | None = 
 
 
 def segment_profile(
-    ws: WorkspaceLike,
+    ws: Catalog,
     by: str = "cluster",
     *,
     labels: pd.DataFrame | None = None,

@@ -36,6 +36,7 @@ from cxlens.errors import ArgumentError, SchemaError
 from cxlens.metrics.customer_columns import keep_customers_where
 from cxlens.metrics.namespace import METRICS
 from cxlens.metrics.periods import GRAINS
+from cxlens.store.catalog import Catalog, CatalogView
 
 #: Most values one filter may list, and most ``by`` columns (keeps requests cheap).
 MAX_VALUES = 100
@@ -289,7 +290,7 @@ def in_range(frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-class FilteredWorkspace:
+class FilteredWorkspace(CatalogView):
     """What the metrics read of a Workspace, with the metric's source table filtered.
 
     Args:
@@ -302,21 +303,18 @@ class FilteredWorkspace:
 
     def __init__(
         self,
-        ws: Any,
+        ws: Catalog,
         source: str,
         filter: dict[str, list[Any]],
         since: _dt.date | None = None,
         until: _dt.date | None = None,
     ) -> None:
+        super().__init__(ws)
         self._ws = ws
         self._source = source
         self._filter = filter
         self._since = since
         self._until = until
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace has table ``name``."""
-        return self._ws.has_table(name)
 
     def table(self, name: str) -> ir.Table:
         """Return table ``name``, filtered when it is the source table."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -14,6 +14,7 @@ from cxlens.metrics.churn import plan_churn, plan_churn_from_transactions
 from cxlens.metrics.customer_columns import with_customer_columns
 from cxlens.metrics.engagement import plan_engagement
 from cxlens.metrics.survey import plan_ces, plan_csat, plan_nps
+from cxlens.store.catalog import Catalog
 
 #: Metric names accepted by :meth:`Metrics.sql`.
 METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
@@ -21,18 +22,6 @@ METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
 #: Customer-level tables whose columns can be grouping columns of any metric.
 
 _SURVEY = {"nps": plan_nps, "csat": plan_csat, "ces": plan_ces}
-
-
-class WorkspaceLike(Protocol):
-    """What :class:`Metrics` needs from a Workspace."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return the canonical table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
 
 
 class Metrics:
@@ -58,7 +47,7 @@ class Metrics:
         33.33333333333333
     """
 
-    def __init__(self, workspace: WorkspaceLike) -> None:
+    def __init__(self, workspace: Catalog) -> None:
         self._ws = workspace
 
     def _table(self, name: str, purpose: str) -> ir.Table:

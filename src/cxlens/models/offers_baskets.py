@@ -27,8 +27,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, as_microseconds, resolve_as_of
+from cxlens.analysis.features import as_microseconds, resolve_as_of
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
@@ -80,7 +81,7 @@ def check_item(item: str) -> str:
     return item
 
 
-def transactions_table(ws: WorkspaceLike, item: str) -> ir.Table:
+def transactions_table(ws: Catalog, item: str) -> ir.Table:
     """Return ``transactions`` after checking the columns the offer models read.
 
     Raises:
@@ -145,7 +146,7 @@ def _rows(
 
 
 def purchase_lines(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     item: str = "product",
     upto: pd.Timestamp,
@@ -268,7 +269,7 @@ def basket_sizes(pairs: ir.Table, keys: list[str]) -> ir.Table:
     )
 
 
-def _check_present(ws: WorkspaceLike, item: str, upto: pd.Timestamp) -> None:
+def _check_present(ws: Catalog, item: str, upto: pd.Timestamp) -> None:
     """SchemaError when no purchase line up to ``upto`` names an item (all null)."""
     t = transactions_table(ws, item)
     rows = t.filter(t["occurred_at"] <= ibis.literal(upto, type="timestamp"))
@@ -286,7 +287,7 @@ def _check_present(ws: WorkspaceLike, item: str, upto: pd.Timestamp) -> None:
 
 
 def basket_stats(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     basket: str = "customer",
     item: str = "product",
@@ -352,7 +353,7 @@ def basket_stats(
 
 
 def owned_items(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     item: str = "product",
     upto: pd.Timestamp,
@@ -385,7 +386,7 @@ def owned_items(
     return got.sort_values(["customer_id", "item"], ignore_index=True)
 
 
-def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+def data_range(ws: Catalog) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Return the first and last ``occurred_at`` in transactions (one small query).
 
     Raises:

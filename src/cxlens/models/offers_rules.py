@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError
 from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
 from cxlens.models.offers_baskets import BasketStats, basket_stats
+from cxlens.store.catalog import Catalog
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -157,7 +157,7 @@ def rules_from_stats(
 
 
 def affinities(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     basket: str = "customer",
     item: str = "product",

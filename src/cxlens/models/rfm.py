@@ -37,8 +37,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, require_columns, require_numeric, require_temporal, run
 
 #: Length of each time unit in days.
@@ -146,7 +146,7 @@ def _as_names(value: Sequence[str] | str | None, name: str) -> tuple[str, ...] |
 
 
 def category_filter(
-    ws: WorkspaceLike,
+    ws: Catalog,
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
 ) -> CategoryFilter:
@@ -292,7 +292,7 @@ def _check_unit(time_unit: str) -> float:
     return TIME_UNITS[time_unit]
 
 
-def _usable(ws: WorkspaceLike, keep: CategoryFilter | None = None) -> ir.Table:
+def _usable(ws: Catalog, keep: CategoryFilter | None = None) -> ir.Table:
     """Transactions (of the kept categories) with a customer, a timestamp and an amount."""
     t = ws.table("transactions")
     require_columns(t, "transactions", "customer_id", "occurred_at", "amount")
@@ -310,7 +310,7 @@ def _day_and_micro(rows: ir.Table) -> dict[str, ir.Value]:
     }
 
 
-def _rows(ws: WorkspaceLike, keep: CategoryFilter | None = None) -> ir.Table:
+def _rows(ws: Catalog, keep: CategoryFilter | None = None) -> ir.Table:
     """Transactions with a customer, a timestamp and an amount: ``_day`` and ``_micro``."""
     rows = _usable(ws, keep)
     return rows.select(customer_id=rows["customer_id"], **_day_and_micro(rows))
@@ -322,7 +322,7 @@ def _money(micro: ir.Value, count: ir.Value | int = 1) -> ir.FloatingValue:
 
 
 def transaction_days(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
@@ -351,7 +351,7 @@ def transaction_days(
     return _date_range(ws, keep)
 
 
-def _date_range(ws: WorkspaceLike, keep: CategoryFilter) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _date_range(ws: Catalog, keep: CategoryFilter) -> tuple[pd.Timestamp, pd.Timestamp]:
     rows = _rows(ws, keep)
     got = run(
         rows.aggregate(first=rows["_day"].min(), last=rows["_day"].max()),
@@ -423,7 +423,7 @@ def _checks(daily: ir.Table) -> ir.Table:
 
 
 def plan_rfm_summary(
-    ws: WorkspaceLike,
+    ws: Catalog,
     as_of: DateLike | None = None,
     *,
     calibration_end: DateLike | None = None,
@@ -498,7 +498,7 @@ def plan_rfm_summary(
 
 
 def rfm_summary(
-    ws: WorkspaceLike,
+    ws: Catalog,
     as_of: DateLike | None = None,
     *,
     time_unit: str = "days",
@@ -545,7 +545,7 @@ def rfm_summary(
 
 
 def calibration_and_holdout(
-    ws: WorkspaceLike,
+    ws: Catalog,
     calibration_end: DateLike,
     observation_end: DateLike | None = None,
     *,
@@ -595,7 +595,7 @@ def calibration_and_holdout(
 
 
 def recurring_categories(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     max_cv: float = RECURRING_MAX_CV,
     min_gaps: int = RECURRING_MIN_GAPS,

@@ -21,11 +21,12 @@ import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from cxlens.analysis.features import WorkspaceLike, as_microseconds, plan_features
+from cxlens.analysis.features import as_microseconds, plan_features
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.churn import lifetimes_from_transactions
 from cxlens.metrics.stats import check_confidence, z_value
 from cxlens.models.churn import ChurnDefinition, DateLike, _stamp, data_range, resolve_definition
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ COX_COLUMNS = (
 
 
 def lifetimes(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     definition: ChurnDefinition | None = None,
     columns: Sequence[str] = (),
@@ -274,7 +275,7 @@ class SurvivalCurves:
 
 
 def survival_curves(
-    ws: WorkspaceLike,
+    ws: Catalog,
     by: str | None = "segment",
     *,
     definition: ChurnDefinition | None = None,
@@ -396,7 +397,7 @@ def fit_cox(
 
 
 def cox(
-    ws: WorkspaceLike,
+    ws: Catalog,
     covariates: Sequence[str] = ("segment",),
     *,
     definition: ChurnDefinition | None = None,

@@ -36,6 +36,7 @@ from cxlens.metrics.stats import (
     wilson_interval,
 )
 from cxlens.social.post_sentiment import POST_SENTIMENT_TABLE, score_posts
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import require_columns, run
 from cxlens.text.discover import ThemeModel
 from cxlens.text.redact import redact
@@ -226,7 +227,7 @@ def _fit_without_brands(
 
 
 def brand_themes(
-    ws: Any,
+    ws: Catalog,
     *,
     n_themes: int | None = None,
     quotes: int = 3,

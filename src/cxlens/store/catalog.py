@@ -182,3 +182,55 @@ class EngineCatalog:
         if not self.has_table(LOADS_TABLE):
             return pd.DataFrame(columns=list(LOADS_COLUMNS))
         return run(self.engine.table(LOADS_TABLE).order_by("loaded_at"), "the load log")
+
+
+class CatalogView:
+    """A read-only view of a Catalog whose tables can be narrowed before anyone reads them.
+
+    Subclasses override :meth:`table` (e.g. a KPI's filter, a dashboard's date range); the
+    rest is the underlying catalog's. Saving through a view is refused: a derived table
+    computed on a subset must not replace the whole workspace's.
+
+    Example:
+        >>> from cxlens.store.engine import engine_for
+        >>> class OnlyPromoters(CatalogView):
+        ...     def table(self, name):
+        ...         t = self.catalog.table(name)
+        ...         return t.filter(t.nps >= 9)
+        >>> cat = EngineCatalog(engine_for(ibis.duckdb.connect()))
+        >>> _ = cat.save_table("answers", pd.DataFrame({"nps": [10, 3, 9]}))
+        >>> int(OnlyPromoters(cat).table("answers").count().execute())
+        2
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    @property
+    def engine(self) -> Engine:
+        """The underlying catalog's engine."""
+        return self.catalog.engine
+
+    def table(self, name: str) -> ir.Table:
+        """Return table ``name`` (override to narrow it)."""
+        return self.catalog.table(name)
+
+    def has_table(self, name: str) -> bool:
+        """Return True when the underlying catalog holds table ``name``."""
+        return self.catalog.has_table(name)
+
+    def tables(self) -> list[str]:
+        """Return the canonical tables of the underlying catalog."""
+        return self.catalog.tables()
+
+    def save_table(self, name: str, data: TableData) -> ir.Table:
+        """Refuse: a view is read-only."""
+        raise WorkspaceError(f"cannot save '{name}' through a filtered view of the workspace")
+
+    def loads(self) -> pd.DataFrame:
+        """Return the underlying catalog's load log."""
+        return self.catalog.loads()
+
+    def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
+        """Return the underlying catalog's quarantine."""
+        return self.catalog.quarantine(load_id)

@@ -31,6 +31,7 @@ import pandas as pd
 from cxlens.analysis.drivers import relative_weights
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, run
 from cxlens.text.themes import ANALYSED, ASSIGNMENTS_TABLE, SENTIMENT_TABLE, THEMES_TABLE
 
@@ -152,7 +153,7 @@ def impact_from_counts(
     return out
 
 
-def _scores(ws: Any, metric: str, id_column: str, where: dict[str, Any] | None) -> ibis.Table:
+def _scores(ws: Catalog, metric: str, id_column: str, where: dict[str, Any] | None) -> ibis.Table:
     """Respondents' ``id, value`` of the metric (engine), filtered by ``where``."""
     if metric == "sentiment":
         t = ws.table(SENTIMENT_TABLE)
@@ -179,7 +180,7 @@ def _scores(ws: Any, metric: str, id_column: str, where: dict[str, Any] | None) 
     return t.select(t[id_column], value=value.cast("float64"))
 
 
-def _memberships(ws: Any, id_column: str, level: str) -> ibis.Table:
+def _memberships(ws: Catalog, id_column: str, level: str) -> ibis.Table:
     if not ws.has_table(ASSIGNMENTS_TABLE):
         raise NotEnoughDataError(
             "no theme assignments yet; run ws.text.themes() first (it saves comment_themes)"
@@ -196,7 +197,7 @@ def _memberships(ws: Any, id_column: str, level: str) -> ibis.Table:
 
 
 def theme_impact(
-    ws: Any,
+    ws: Catalog,
     metric: str = "nps",
     *,
     level: str = "theme",
@@ -251,7 +252,7 @@ def theme_impact(
 
 
 def theme_drivers(
-    ws: Any,
+    ws: Catalog,
     target: str = "nps",
     *,
     level: str = "aspect",
