@@ -42,7 +42,7 @@ from cxlens.metrics.customer_columns import with_customer_columns
 from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.tables import DRIVER_PREFIX
 from cxlens.store.catalog import Catalog
-from cxlens.store.query import is_present, run
+from cxlens.store.query import is_present, run, seeded_sample
 
 #: Methods accepted by :func:`drivers_for_workspace` and :func:`priority_matrix`.
 METHODS: tuple[str, ...] = ("relative_weights", "shapley", "logistic")
@@ -842,7 +842,8 @@ def _sampled_data(
     mom = run(moments, "driver moments")
     total = int(mom["_n"].sum())
     fraction = min(1.0, MAX_PATTERNS / max(total, 1))
-    sample = rows.sample(fraction, seed=seed)
+    key = "response_id" if "response_id" in rows.columns else None
+    sample = seeded_sample(rows, fraction, seed, key)
     sampled = sample.group_by([*by, *names]).aggregate(weights=sample.count())
     sample_frame = run(sampled, "driver pattern sample")
     out = []

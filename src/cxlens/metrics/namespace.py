@@ -236,8 +236,8 @@ class Metrics:
 
     def churn(
         self,
-        every: str = "month",
         by: Sequence[str] | str | None = None,
+        every: str = "month",
         inactivity_days: int | None = None,
         **kw: Any,
     ) -> pd.DataFrame:
@@ -248,8 +248,8 @@ class Metrics:
         :func:`cxlens.metrics.churn_from_transactions`).
 
         Args:
-            every: time grain (day, week, month, quarter, year).
             by: grouping columns of customers (or of transactions, with inactivity_days).
+            every: time grain (day, week, month, quarter, year).
             inactivity_days: switch to churn from inactivity with this many days.
             **kw: ``confidence``, ``min_n``.
 

@@ -57,7 +57,7 @@ def fisher_greater(both: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, n: int) -
     P(X >= both) for X hypergeometric: ``n`` baskets, ``n_b`` holding B, ``n_a`` drawn.
 
     Example:
-        >>> float(fisher_greater(np.array([3]), np.array([3]), np.array([3]), 6)[0])
+        >>> round(float(fisher_greater(np.array([3]), np.array([3]), np.array([3]), 6)[0]), 12)
         0.05
     """
     return stats.hypergeom.sf(np.asarray(both) - 1, n, np.asarray(n_b), np.asarray(n_a))

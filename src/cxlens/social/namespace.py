@@ -90,9 +90,9 @@ class Social:
 
     def share_of_voice(
         self,
+        by: str = "brand",
         every: str | None = None,
         *,
-        by: str = "brand",
         within: Sequence[str] | str | None = None,
         confidence: float = 0.95,
         min_n: int = 30,
@@ -123,9 +123,9 @@ class Social:
 
     def sentiment(
         self,
+        by: Sequence[str] | str = "brand",
         every: str | None = None,
         *,
-        by: Sequence[str] | str = "brand",
         confidence: float = 0.95,
         min_n: int = 30,
     ) -> pd.DataFrame:

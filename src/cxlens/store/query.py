@@ -119,3 +119,27 @@ def zero_if_missing(column: ir.NumericValue) -> ir.FloatingValue:
         2.0
     """
     return is_present(column).ifelse(column.cast("float64"), 0.0)
+
+
+def seeded_sample(table: ir.Table, fraction: float, seed: int, key: str | None = None) -> ir.Table:
+    """Return a repeatable sample of about ``fraction`` of ``table``'s rows, on any engine.
+
+    DuckDB samples natively with the seed. Other engines (Spark has no seeded
+    ``TABLESAMPLE`` in Ibis) keep the rows whose hash of ``key`` (or of the whole row when
+    ``key`` is None) and the seed falls below ``fraction``: the same rows on every run.
+
+    Example:
+        >>> t = ibis.memtable({"id": [str(i) for i in range(1000)]})
+        >>> 0.05 < int(run(seeded_sample(t, 0.1, seed=1).count())) / 1000 < 0.2
+        True
+    """
+    if fraction >= 1.0:
+        return table
+    if ibis.get_backend(table).name == "duckdb":
+        return table.sample(fraction, seed=seed)
+    columns = [key] if key else list(table.columns)
+    text = ibis.literal(str(seed)).concat(
+        *[table[c].cast("string").fill_null("\x00") for c in columns]
+    )
+    buckets = 1 << 20
+    return table.filter((text.hash() % buckets + buckets) % buckets < int(fraction * buckets))
