@@ -24,7 +24,7 @@ from cxlens.journey.cases import (
 )
 from cxlens.journey.outcomes import customer_outcomes
 from cxlens.metrics.stats import nps_estimate, wilson_interval, z_value
-from cxlens.store.query import run
+from cxlens.store.query import ordered_concat, run
 
 #: Columns of :func:`dfg`.
 DFG_COLUMNS: tuple[str, ...] = ("source", "target", "count", "mean_seconds", "median_seconds")
@@ -191,7 +191,7 @@ def variants(
         steps = steps.filter(steps["pos"] <= max_steps)
     seq = steps.group_by("case_id").aggregate(
         customer_id=steps["customer_id"].max(),
-        variant=steps["activity"].group_concat(sep, order_by=[steps["pos"]]),
+        variant=ordered_concat(steps["activity"], steps["pos"], sep),
         n_steps=steps.count(),
     )
     seq = seq.join(per_case_conv, "case_id")
@@ -322,7 +322,7 @@ def paths_around(
     else:
         near = (t["pos"] >= t["_anchor"] - steps) & (t["pos"] < t["_anchor"])
     cases = t.group_by("case_id").aggregate(
-        path=t["activity"].group_concat(sep, where=near, order_by=[t["pos"]])
+        path=ordered_concat(t["activity"], t["pos"], sep, where=near)
     )
     agg = cases.group_by("path").aggregate(journeys=cases.count())
     got = run(agg, f"the paths {direction} '{anchor}'")

@@ -143,3 +143,26 @@ def seeded_sample(table: ir.Table, fraction: float, seed: int, key: str | None =
     )
     buckets = 1 << 20
     return table.filter((text.hash() % buckets + buckets) % buckets < int(fraction * buckets))
+
+
+def ordered_concat(
+    column: ir.StringValue,
+    order_by: ir.Value,
+    sep: str,
+    where: ir.BooleanValue | None = None,
+) -> ir.StringScalar:
+    """Return the aggregate that joins ``column``'s values in ``order_by`` order with ``sep``.
+
+    DuckDB orders inside ``string_agg``. Engines whose Ibis compiler cannot order an
+    aggregate (Spark) collect (position, value) pairs, sort them and join the values, which
+    gives the same text.
+
+    Example:
+        >>> t = ibis.memtable({"k": [1, 1, 1], "pos": [2, 1, 3], "step": ["b", "a", "c"]})
+        >>> run(t.group_by("k").aggregate(path=ordered_concat(t.step, t.pos, " > "))).path[0]
+        'a > b > c'
+    """
+    if ibis.get_backend(column).name == "duckdb":
+        return column.group_concat(sep, where=where, order_by=[order_by])
+    pairs = ibis.struct({"pos": order_by, "value": column}).collect(where=where)
+    return pairs.sort().map(lambda pair: pair["value"]).join(sep)
