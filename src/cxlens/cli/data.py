@@ -139,8 +139,9 @@ def loads(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the files loaded into the Workspace."""
     with Workspace(workspace) as ws:
         frame = ws.loads()
-    cols = ["load_id", "table_name", "source_file", "rows_loaded", "rows_quarantined"]
-    console.print(rich_table(frame[cols], "loads"))
+    cols = ["load_id", "table_name", "source_file", "rows_loaded", "rows_quarantined",
+            "encoding", "encoding_confidence"]  # fmt: skip
+    console.print(rich_table(frame[[c for c in cols if c in frame.columns]], "loads"))
 
 
 @app.command()

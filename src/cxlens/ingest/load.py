@@ -22,7 +22,7 @@ import pyarrow as pa
 from cxlens.errors import IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
-from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
+from cxlens.ingest.readers import SourceFile, StructureError, read_chunks, source_encoding
 from cxlens.ingest.validate import PROBLEM_COLUMNS, Checked, canonical_columns, check_chunk
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
@@ -33,7 +33,7 @@ QUARANTINE_TABLE = "_quarantine"
 LOADS_COLUMNS = {
     "load_id": "string", "table_name": "string", "source_file": "string", "sha256": "string",
     "mapping": "string", "rows_loaded": "int", "rows_quarantined": "int",
-    "loaded_at": "timestamp",
+    "loaded_at": "timestamp", "encoding": "string", "encoding_confidence": "float",
 }  # fmt: skip
 QUARANTINE_COLUMNS = {
     "load_id": "string", "table_name": "string", "source_file": "string", "source_row": "int",
@@ -66,6 +66,10 @@ class LoadResult:
     #: rows a preset says are not records of the table (a Zendesk ticket nobody rated)
     rows_skipped: int = 0
     preset: str | None = None
+    #: the text encoding read (None for Parquet/XLSX) and how sure its detection was (1.0
+    #: for a byte-order mark, valid UTF-8 or an encoding given by the user)
+    encoding: str | None = None
+    encoding_confidence: float | None = None
 
     def summary(self) -> str:
         """One line for people: what happened to the file."""
@@ -82,6 +86,8 @@ class LoadResult:
             line += f", {self.rows_skipped:,} skipped as not {self.table} rows"
         if self.preset:
             line += f"; preset {self.preset}"
+        if self.encoding:
+            line += f"; encoding {self.encoding} (confidence {self.encoding_confidence:.2f})"
         if self.ignored_columns:
             line += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return line
@@ -137,6 +143,7 @@ def ingest_file(
         tolerant=not engine.atomic,  # no rollback there: never start over after a bad row
         header_rows=preset.header_rows if preset is not None else 1,
         names=plan.names if plan is not None else None,
+        missing=mapping.missing,
     )
     _ = source.format  # unknown extensions fail before any work
     if not path.is_file():
@@ -177,6 +184,9 @@ def _load(
     result = LoadResult("loaded", schema.name, path.name, load_id, ignored_columns=ignored)
     if plan is not None:
         result.preset = plan.preset.name
+    detected = source_encoding(source)  # cached: the readers decided it already
+    if detected is not None:
+        result.encoding, result.encoding_confidence = detected.encoding, detected.confidence
 
     with engine.transaction():
         _ensure_bookkeeping(engine)
@@ -201,6 +211,7 @@ def _load(
             "sha256": sha, "mapping": _fingerprint(mapping, plan),
             "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
+            "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
         }], schema=_arrow_schema(LOADS_COLUMNS)))  # fmt: skip
     return result
 
@@ -264,6 +275,11 @@ def _ensure_bookkeeping(engine: Engine) -> None:
     for name, columns in ((LOADS_TABLE, LOADS_COLUMNS), (QUARANTINE_TABLE, QUARANTINE_COLUMNS)):
         if name not in existing:
             engine.create_table(name, columns)
+            continue
+        have = engine.columns(name)  # a workspace from an earlier version lacks new columns
+        new = {c: t for c, t in columns.items() if c not in have}
+        if new:
+            engine.add_columns(name, new)
 
 
 def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -> None:
