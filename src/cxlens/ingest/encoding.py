@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import filterfalse, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ MIN_CLEAN_SHARE = 0.8
 _BLOCK = 1 << 20
 # Words are split at ASCII whitespace and the CSV punctuation below 0x40, which is never
 # the second byte of a GB18030 or Big5 character (so a Chinese character is never cut).
-_WORD = re.compile(rb'[^\s,;"\'()]*[\x80-\xff][^\s,;"\'()]*')
+_SEPARATORS = bytes.maketrans(b",;\"'()", b"      ")
 _CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
@@ -138,42 +138,49 @@ class _Survey:
 
 
 def _survey(path: Path) -> _Survey:
-    """Read the file: UTF-8 and multi-byte validity, byte counts; then its non-ASCII words.
+    """Read the file: is it ASCII, is it UTF-8; if neither, which candidates decode it whole.
 
-    The words are collected in a second pass, only for a file that is not UTF-8.
+    The second pass (validity of the multi-byte candidates, the non-ASCII words) runs only
+    for a file that is not UTF-8.
     """
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    multi = {enc: codecs.getincrementaldecoder(enc)() for enc in ("gb18030", "big5")}
+    utf8_ok, high = True, False
+    for block, last in _blocks(path):
+        high = high or not block.isascii()
+        try:
+            utf8.decode(block, final=last)
+        except UnicodeDecodeError:
+            utf8_ok = False
+            break
+    if utf8_ok:
+        return _Survey(high, None, set(), Counter())
     counts = np.zeros(256, np.int64)
+    multi = {enc: codecs.getincrementaldecoder(enc)() for enc in ("gb18030", "big5")}
     invalid: set[str] = set()
+    words: Counter[bytes] = Counter()
+    tail = b""
     for block, last in _blocks(path):
         counts += np.bincount(np.frombuffer(block, np.uint8), minlength=256)
-        for enc, decoder in (("utf-8", utf8), *multi.items()):
+        for enc, decoder in multi.items():
             if enc not in invalid:
                 try:
                     decoder.decode(block, final=last)
                 except UnicodeDecodeError:
                     invalid.add(enc)
-    high = bool(counts[0x80:].any())
-    if "utf-8" not in invalid or not high:
-        return _Survey(high, None, invalid, Counter())
+        tail = _count_words(tail + block, last, words)
     if any(counts[b] for b in _CP1252_UNDEFINED):
         invalid.add("cp1252")
     if counts[0x98]:  # the one byte cp1251 leaves undefined
         invalid.add("cp1251")
-    return _Survey(high, first_bad_byte(path, "utf-8"), invalid, _words(path))
+    return _Survey(True, first_bad_byte(path, "utf-8"), invalid, words)
 
 
-def _words(path: Path) -> Counter[bytes]:
-    """Count the file's words that hold a non-ASCII byte (a word never spans two blocks)."""
-    words: Counter[bytes] = Counter()
-    tail = b""
-    for block, last in _blocks(path):
-        text = tail + block
-        cut = len(text) if last else _last_separator(text)
-        words.update(_WORD.findall(text, 0, cut))
-        tail = text[cut:]
-    return words
+def _count_words(text: bytes, last: bool, words: Counter[bytes]) -> bytes:
+    """Count the words of ``text`` that hold a non-ASCII byte; return the unfinished tail."""
+    cut = len(text) if last else _last_separator(text)
+    parts = text[:cut].translate(_SEPARATORS).split()
+    words.update(filterfalse(bytes.isascii, parts))
+    return text[cut:]
 
 
 def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
