@@ -155,7 +155,9 @@ class Preset:
         names = self.names(header)
         columns = self.columns(names, header)
         mapping = merge(Mapping(table=self.table, columns=dict(columns)), user)
-        renamed = None if names == list(header.rows[0]) else tuple(names)
+        # several header rows are always skipped by name, even when row 1 gives the names
+        single = self.header_rows == 1 and names == list(header.rows[0])
+        renamed = None if single else tuple(names)
         return Plan(self, header, renamed, columns, mapping)
 
     def check(self, path: Path, header: HeaderRows) -> None:
