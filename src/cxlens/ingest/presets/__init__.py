@@ -18,14 +18,20 @@ from cxlens.ingest.presets.qualtrics import Qualtrics, QualtricsLegacy, Qualtric
 from cxlens.ingest.presets.shopify import Shopify
 from cxlens.ingest.presets.surveymonkey import SurveyMonkey
 from cxlens.ingest.presets.typeform import Typeform
-from cxlens.ingest.presets.zendesk import Zendesk, ZendeskCsat
+from cxlens.ingest.presets.zendesk import (
+    Zendesk,
+    ZendeskCsat,
+    ZendeskExplore,
+    ZendeskExploreCsat,
+)
 from cxlens.ingest.readers import SourceFile, read_header_rows
 
 #: Every preset, in the order ``detect`` tries them (the most specific headers first).
 PRESETS: dict[str, type[Preset]] = {
     p.name: p
     for p in (Qualtrics, QualtricsLegacy, QualtricsLegacyV, SurveyMonkey, Typeform, Shopify,
-              Zendesk, ZendeskCsat, HubSpot, Salesforce, GA4, GoogleForms)
+              Zendesk, ZendeskCsat, ZendeskExplore, ZendeskExploreCsat, HubSpot, Salesforce, GA4,
+              GoogleForms)
 }  # fmt: skip
 AUTO = "auto"
 
