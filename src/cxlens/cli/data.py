@@ -58,8 +58,10 @@ def ingest(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="Read a tool's export: qualtrics, surveymonkey, typeform, google_forms, ga4, "
-            "hubspot, salesforce, shopify, zendesk, zendesk_csat, or auto to recognise it "
+            help="Read a tool's export: qualtrics, qualtrics_legacy, qualtrics_legacy_v, "
+            "surveymonkey, typeform, google_forms, microsoft_forms, ga4, hubspot, salesforce, "
+            "shopify, zendesk, zendesk_csat, zendesk_explore, zendesk_explore_csat, or auto "
+            "to recognise it "
             "('NAME:Zone/City' sets the tool's time zone)."
         ),
     ] = None,
