@@ -4,6 +4,7 @@ Each test states rows loaded, rows quarantined with the reason, and values check
 against the file (one comment byte for byte).
 """
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -59,3 +60,28 @@ def test_qualtrics_2017_export_with_german_labels_from_the_qualtrics_r_package(w
     assert row["responded_at"] == pd.Timestamp("2017-07-18 08:28:48")
     assert row["csat"] == 2 and row["comment"] == "Hello World!"
     assert row["_source_row"] == 4  # three header rows
+
+
+GF_Q1 = (
+    "Q1: What information would you like us to know about your needs, priorities, desires and "
+    "concerns for the citizen science platform?"
+)
+
+
+def test_google_forms_feedback_form_from_the_autistica_turing_project(ws):
+    # A real feedback form without a score question: every answer is quarantined, with why,
+    # and keeps its text in ``raw`` to fix and reload; its literal "NA" answer is no answer.
+    result = ws.ingest(REAL / "google_forms_autistica.csv", preset="auto")
+    assert (result.preset, result.rows_loaded, result.rows_quarantined) == ("google_forms", 0, 42)
+    q = ws.quarantine()
+    assert set(q["reason"]) == {"nps or csat or ces: the row has no nps or csat or ces score"}
+    raw = {int(r): json.loads(text) for r, text in zip(q["source_row"], q["raw"], strict=True)}
+    assert sorted(raw) == list(range(2, 44))  # spreadsheet rows: a line break stays in its cell
+    assert raw[2]["Timestamp"] == "2019-08-21T13:10:31.000000+00:00"  # 8/21/2019, month first
+    assert raw[6][GF_Q1].encode("utf-8") == (
+        b"I have sensory issues mainly, but not exclusively, problems with auditory overload. "
+        b"\nI have no concerns. Keen to help in any way I can"
+    )
+    assert raw[24]["Timestamp"].startswith("2020-01-28T06:34:53")
+    assert GF_Q1 not in raw[24]  # the answer "NA" was read as missing
+    assert raw[24]["Q2: Do you have a personal connection to autism?"] == "Prefer not to say"
