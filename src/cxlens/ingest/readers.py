@@ -10,13 +10,13 @@ and XLSX, the line for JSON Lines, the record number for Parquet.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -122,11 +122,11 @@ def blank_missing(chunk: pd.DataFrame, tokens: frozenset[str]) -> pd.DataFrame:
         if str(col).startswith("_") or not pd.api.types.is_string_dtype(chunk[col]):
             continue
         values = chunk[col]
-        gone = values.isin(tokens).to_numpy().copy()
-        rest = ~gone & values.notna().to_numpy()
-        if rest.any():  # only whitespace
-            blank = pd.Series(values.to_numpy()[rest]).str.isspace().fillna(False)
-            gone[np.flatnonzero(rest)[blank.to_numpy(bool)]] = True
+        gone = values.isin(tokens).to_numpy(dtype=bool, copy=True)
+        # only whitespace (vectorised on Arrow strings); an object column with no text at all
+        # (every cell null) has no .str and nothing to blank
+        with contextlib.suppress(AttributeError):
+            gone |= values.str.isspace().to_numpy(dtype=bool, na_value=False)
         if gone.any():
             chunk[col] = values.where(~gone, None)
     return chunk
