@@ -148,8 +148,10 @@ class QualtricsLegacy(Preset):
     in the account's zone (UTC unless given).
 
     Example:
-        >>> QualtricsLegacy().detect(HeaderRows((("ResponseID", "ResponseSet"), ("", ""),
-        ...     ("{'ImportId': 'responseId'}", "{'ImportId': 'responseSetId'}")), (1, 2, 3), "csv"))
+        >>> rows = (("ResponseID", "ResponseSet", "EndDate"), ("", "", ""),
+        ...         ("{'ImportId': 'responseId'}", "{'ImportId': 'responseSetId'}",
+        ...          "{'ImportId': 'endDate'}"))
+        >>> QualtricsLegacy().detect(HeaderRows(rows, (1, 2, 3), "csv"))
         True
     """
 
