@@ -2,8 +2,9 @@
 
 import pytest
 
-from cxlens.errors import IngestError
+from cxlens.errors import EngineError, IngestError
 from cxlens.ingest.encoding import clean_share, detect
+from cxlens.ingest.load import LOADS_COLUMNS, LOADS_TABLE
 from cxlens.ingest.readers import SourceFile, read_chunks
 from tests.conftest import write_text
 
@@ -131,3 +132,24 @@ def test_the_report_lineage_and_cxlens_loads_show_the_encoding(ws, tmp_path):
     )
     assert out.exit_code == 0, out.output
     assert "cp1251" in out.output
+
+
+def test_a_load_log_from_an_earlier_version_gains_the_encoding_columns(ws, tmp_path):
+    old = {c: t for c, t in LOADS_COLUMNS.items() if not c.startswith("encoding")}
+    ws.engine.create_table(LOADS_TABLE, old)
+    ws.ingest(write_text(tmp_path / "fr.csv", survey(FR), "cp1252"), table="responses")
+    assert ws.loads()["encoding"].tolist() == ["cp1252"]
+
+
+def test_an_engine_that_cannot_add_columns_keeps_its_old_load_log(ws, tmp_path, monkeypatch):
+    # Spark: no ALTER TABLE ADD COLUMN; the file still loads, the log keeps its columns.
+    old = {c: t for c, t in LOADS_COLUMNS.items() if not c.startswith("encoding")}
+    ws.engine.create_table(LOADS_TABLE, old)
+
+    def refuse(name, columns):
+        raise EngineError(f"table '{name}' lacks columns {sorted(columns)}")
+
+    monkeypatch.setattr(ws.engine, "add_columns", refuse)
+    result = ws.ingest(write_text(tmp_path / "fr.csv", survey(FR), "cp1252"), table="responses")
+    assert (result.rows_loaded, result.encoding) == (3, "cp1252")
+    assert "encoding" not in ws.loads().columns

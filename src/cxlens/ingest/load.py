@@ -8,6 +8,7 @@ ones to quarantine, and record the load.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.errors import IngestError, MappingError
+from cxlens.errors import EngineError, IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
 from cxlens.ingest.readers import SourceFile, StructureError, read_chunks, source_encoding
@@ -206,13 +207,14 @@ def _load(
             result.rows_quarantined += checked.problems["source_row"].nunique()
             if progress is not None:
                 progress(len(chunk))
-        engine.append(LOADS_TABLE, pa.Table.from_pylist([{
+        logged = _logged_columns(engine)
+        engine.append(LOADS_TABLE, pa.Table.from_pylist([{k: v for k, v in {
             "load_id": load_id, "table_name": schema.name, "source_file": str(path.name),
             "sha256": sha, "mapping": _fingerprint(mapping, plan),
             "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
             "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
-        }], schema=_arrow_schema(LOADS_COLUMNS)))  # fmt: skip
+        }.items() if k in logged}], schema=_arrow_schema(logged)))  # fmt: skip
     return result
 
 
@@ -279,7 +281,15 @@ def _ensure_bookkeeping(engine: Engine) -> None:
         have = engine.columns(name)  # a workspace from an earlier version lacks new columns
         new = {c: t for c, t in columns.items() if c not in have}
         if new:
-            engine.add_columns(name, new)
+            # Spark cannot add columns in place: such a log keeps its columns (see below)
+            with contextlib.suppress(EngineError):
+                engine.add_columns(name, new)
+
+
+def _logged_columns(engine: Engine) -> dict[str, str]:
+    """Return the columns of LOADS_COLUMNS the stored load log has (all, unless it is old)."""
+    have = engine.columns(LOADS_TABLE)
+    return {c: t for c, t in LOADS_COLUMNS.items() if c in have}
 
 
 def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -> None:
