@@ -8,6 +8,7 @@ ones to quarantine, and record the load.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -19,10 +20,10 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.errors import IngestError, MappingError
+from cxlens.errors import EngineError, IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
-from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
+from cxlens.ingest.readers import SourceFile, StructureError, read_chunks, source_encoding
 from cxlens.ingest.validate import PROBLEM_COLUMNS, Checked, canonical_columns, check_chunk
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
@@ -58,6 +59,10 @@ class LoadResult:
     #: rows a preset says are not records of the table (a Zendesk ticket nobody rated)
     rows_skipped: int = 0
     preset: str | None = None
+    #: the text encoding read (None for Parquet/XLSX) and how sure its detection was (1.0
+    #: for a byte-order mark, valid UTF-8 or an encoding given by the user)
+    encoding: str | None = None
+    encoding_confidence: float | None = None
 
     def summary(self) -> str:
         """One line for people: what happened to the file."""
@@ -74,6 +79,8 @@ class LoadResult:
             line += f", {self.rows_skipped:,} skipped as not {self.table} rows"
         if self.preset:
             line += f"; preset {self.preset}"
+        if self.encoding:
+            line += f"; encoding {self.encoding} (confidence {self.encoding_confidence:.2f})"
         if self.ignored_columns:
             line += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return line
@@ -129,6 +136,7 @@ def ingest_file(
         tolerant=not engine.atomic,  # no rollback there: never start over after a bad row
         header_rows=preset.header_rows if preset is not None else 1,
         names=plan.names if plan is not None else None,
+        missing=mapping.missing,
     )
     _ = source.format  # unknown extensions fail before any work
     if not path.is_file():
@@ -169,6 +177,9 @@ def _load(
     result = LoadResult("loaded", schema.name, path.name, load_id, ignored_columns=ignored)
     if plan is not None:
         result.preset = plan.preset.name
+    detected = source_encoding(source)  # cached: the readers decided it already
+    if detected is not None:
+        result.encoding, result.encoding_confidence = detected.encoding, detected.confidence
 
     with engine.transaction():
         _ensure_bookkeeping(engine)
@@ -188,12 +199,14 @@ def _load(
             result.rows_quarantined += checked.problems["source_row"].nunique()
             if progress is not None:
                 progress(len(chunk))
-        engine.append(LOADS_TABLE, pa.Table.from_pylist([{
+        logged = _logged_columns(engine)
+        engine.append(LOADS_TABLE, pa.Table.from_pylist([{k: v for k, v in {
             "load_id": load_id, "table_name": schema.name, "source_file": str(path.name),
             "sha256": sha, "mapping": _fingerprint(mapping, plan),
             "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-        }], schema=_arrow_schema(LOADS_COLUMNS)))  # fmt: skip
+            "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
+        }.items() if k in logged}], schema=_arrow_schema(logged)))  # fmt: skip
     return result
 
 
@@ -256,6 +269,19 @@ def _ensure_bookkeeping(engine: Engine) -> None:
     for name, columns in ((LOADS_TABLE, LOADS_COLUMNS), (QUARANTINE_TABLE, QUARANTINE_COLUMNS)):
         if name not in existing:
             engine.create_table(name, columns)
+            continue
+        have = engine.columns(name)  # a workspace from an earlier version lacks new columns
+        new = {c: t for c, t in columns.items() if c not in have}
+        if new:
+            # Spark cannot add columns in place: such a log keeps its columns (see below)
+            with contextlib.suppress(EngineError):
+                engine.add_columns(name, new)
+
+
+def _logged_columns(engine: Engine) -> dict[str, str]:
+    """Return the columns of LOADS_COLUMNS the stored load log has (all, unless it is old)."""
+    have = engine.columns(LOADS_TABLE)
+    return {c: t for c, t in LOADS_COLUMNS.items() if c in have}
 
 
 def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ A mapping file (YAML or TOML) looks like::
     sheet: Responses
     date_format: "%d.%m.%Y"
     dayfirst: true
+    missing: [NA, "-", "n/a"]     # tokens read as no value (default: NA N/A #N/A null None -)
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class Mapping:
     sheet: str | None = None
     date_format: str | None = None
     dayfirst: bool = False
+    #: Tokens read as no value in any column (None: the readers' default list).
+    missing: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], origin: str = "mapping") -> Mapping:
@@ -101,7 +104,7 @@ class Mapping:
             raise MappingError(f"{origin}: a mapping needs a 'table' key (e.g. table: responses)")
         unknown = set(raw) - {
             "table", "columns", "scales", "delimiter", "encoding", "sheet", "date_format",
-            "dayfirst",
+            "dayfirst", "missing",
         }  # fmt: skip
         if unknown:
             raise MappingError(f"{origin}: unknown keys {sorted(unknown)}")
@@ -126,22 +129,41 @@ class Mapping:
             sheet=raw.get("sheet"),
             date_format=raw.get("date_format"),
             dayfirst=bool(raw.get("dayfirst", False)),
+            missing=_parse_missing(raw.get("missing"), origin),
         )
 
     def fingerprint(self) -> str:
         """Return a stable text form of the mapping, recorded with each load."""
-        return yaml.safe_dump(
-            {
-                "table": self.table,
-                "columns": self.columns,
-                "scales": {
-                    k: {"from": list(s.source or ()), "rule": s.rule, "values": s.values}
-                    for k, s in self.scales.items()
-                },
+        form: dict[str, Any] = {
+            "table": self.table,
+            "columns": self.columns,
+            "scales": {
+                k: {"from": list(s.source or ()), "rule": s.rule, "values": s.values}
+                for k, s in self.scales.items()
             },
-            sort_keys=True,
-            allow_unicode=True,
+        }
+        if self.missing is not None:
+            form["missing"] = list(self.missing)
+        return yaml.safe_dump(form, sort_keys=True, allow_unicode=True)
+
+
+def _parse_missing(spec: Any, origin: str) -> tuple[str, ...] | None:
+    """Return the ``missing:`` tokens; YAML's bare null/None/NA stay the text written."""
+    if spec is None:
+        return None
+    if not isinstance(spec, list):
+        raise MappingError(
+            f"{origin}: 'missing' must be a list of the texts that mean no value, e.g. "
+            f"missing: [NA, '-'], got {spec!r}"
         )
+    tokens = []
+    for item in spec:
+        if item is None:  # YAML reads a bare null / ~ as None: the text meant is "null"
+            item = "null"
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
+            raise MappingError(f"{origin}: 'missing' holds {item!r}; write each token as text")
+        tokens.append(str(item))
+    return tuple(tokens)
 
 
 def _parse_scale(col: str, spec: Any, origin: str, table: str) -> Scale:

@@ -17,7 +17,7 @@ ERASURES_TABLE = "_erasures"
 LOADS_COLUMNS = {
     "load_id": "string", "table_name": "string", "source_file": "string", "sha256": "string",
     "mapping": "string", "rows_loaded": "int", "rows_quarantined": "int",
-    "loaded_at": "timestamp",
+    "loaded_at": "timestamp", "encoding": "string", "encoding_confidence": "float",
 }  # fmt: skip
 #: Columns of the quarantine, as cxlens dtypes.
 QUARANTINE_COLUMNS = {
