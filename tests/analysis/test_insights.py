@@ -21,11 +21,11 @@ from cxlens.analysis.insights import (
     COLUMNS,
     _Options,
     _run,
-    benjamini_hochberg,
     describe_group,
     insights,
 )
 from cxlens.errors import ArgumentError, SchemaError
+from cxlens.metrics.stats import benjamini_hochberg
 from tests.conftest import ENGINES, on_engine
 
 Z95 = stats.norm.ppf(0.975)

@@ -33,7 +33,7 @@ _HOMES: dict[str, str] = {
         "monetization"),
     **dict.fromkeys(
         ["rfm", "clusters", "save_segments", "segment_profile", "ClusterResult"], "segments"),
-    **dict.fromkeys(["insights", "benjamini_hochberg", "available_dimensions"], "insights"),
+    **dict.fromkeys(["insights", "available_dimensions"], "insights"),
     **dict.fromkeys(["Kpis", "KpiDefinition", "alerts"], "kpis"),
     **dict.fromkeys(["customer_features", "plan_features", "resolve_as_of"], "features"),
     "Analysis": "namespace",

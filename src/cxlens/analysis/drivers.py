@@ -39,6 +39,7 @@ from cxlens.analysis._importance import (
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.metrics.definitions import is_detractor, is_promoter
 from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.tables import DRIVER_PREFIX
 from cxlens.store.catalog import Catalog
@@ -48,8 +49,8 @@ from cxlens.store.query import is_present, run, seeded_sample
 METHODS: tuple[str, ...] = ("relative_weights", "shapley", "logistic")
 #: Binary outcomes of :func:`drivers_logistic`, read from the 0-10 NPS answer.
 OUTCOMES: dict[str, Callable[[FloatArray], FloatArray]] = {
-    "promoter": lambda s: (s >= 9).astype(np.float64),
-    "detractor": lambda s: (s <= 6).astype(np.float64),
+    "promoter": lambda s: is_promoter(s).astype(np.float64),
+    "detractor": lambda s: is_detractor(s).astype(np.float64),
 }
 _DECOMPOSE = {"relative_weights": relative_weights_from_corr, "shapley": shapley_from_corr}
 #: Smallest eigenvalue of the drivers' correlation matrix below which drivers are collinear.

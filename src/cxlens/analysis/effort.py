@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats as st
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.metrics.definitions import HIGH_EFFORT_MAX, LOW_EFFORT_MIN, nps_points
 from cxlens.metrics.stats import (
     check_confidence,
     check_min_n,
@@ -41,9 +42,9 @@ from cxlens.store.query import is_present, require_numeric, require_temporal, ru
 
 #: CES bands on the 1-7 ease scale: (label, lowest, highest) — higher CES = easier.
 BANDS: tuple[tuple[str, float, float], ...] = (
-    ("high effort (1-3)", 1.0, 3.0),
-    ("neutral (3-5)", 3.0, 5.0),
-    ("low effort (5-7)", 5.0, 7.0),
+    ("high effort (1-3)", 1.0, HIGH_EFFORT_MAX),
+    ("neutral (3-5)", HIGH_EFFORT_MAX, LOW_EFFORT_MIN),
+    ("low effort (5-7)", LOW_EFFORT_MIN, 7.0),
 )
 #: Label of the low-minus-high difference row of :func:`effort_bands`.
 DIFFERENCE = "low − high effort"
@@ -566,7 +567,7 @@ def effort_by_touchpoint(
 def _slopes(rows: ir.Table, confidence: float) -> pd.DataFrame:
     pairs = rows.filter(is_present(rows.ces) & is_present(rows.nps))
     x = pairs.ces.cast("float64")
-    s = (pairs.nps >= 9).ifelse(100.0, 0.0) - (pairs.nps <= 6).ifelse(100.0, 0.0)
+    s = 100.0 * nps_points(pairs.nps)
     agg = run(
         pairs.group_by("touchpoint").aggregate(
             _n=pairs.count(), sx=x.sum(), ss=s.sum(), sxx=(x * x).sum(), sxs=(x * s).sum(),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
 from cxlens.metrics.stats import (
     check_confidence,
     check_min_n,
@@ -362,7 +363,10 @@ def _earliest(values: list[ir.Value]) -> ir.Value:
 def _derived(table: ir.Table, as_of: ir.Value) -> ir.Table:
     nps = table["last_nps"]
     group = ibis.cases(
-        (nps >= 9, "promoter"), (nps >= 7, "passive"), (nps.notnull(), "detractor"), else_=None
+        (is_promoter(nps), "promoter"),
+        (is_detractor(nps), "detractor"),
+        (nps.notnull(), "passive"),
+        else_=None,
     )
     firsts = [table["first_purchase_at"], table["_first_response_at"], table["_first_event_at"]]
     start = ibis.coalesce(table["first_seen"], _earliest(firsts))
@@ -521,10 +525,10 @@ def _profile_expr(features: ir.Table, by: list[str]) -> ir.Table:
         "status_n": f["churned"].count(),
         "churned_n": f["churned"].ifelse(one, 0).sum(),
         "nps_n": nps.count(),
-        "promoters": (nps >= 9).ifelse(one, 0).sum(),
-        "detractors": (nps < 7).ifelse(one, 0).sum(),
+        "promoters": is_promoter(nps).ifelse(one, 0).sum(),
+        "detractors": is_detractor(nps).ifelse(one, 0).sum(),
         "csat_n": f["last_csat"].count(),
-        "satisfied": (f["last_csat"] >= 4).ifelse(one, 0).sum(),
+        "satisfied": is_satisfied(f["last_csat"]).ifelse(one, 0).sum(),
         "ces_n": f["mean_ces"].count(),
         "ces_sum": f["mean_ces"].sum(),
     }

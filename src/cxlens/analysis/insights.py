@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cxlens.analysis._pooled import (
     HIGHER_IS_BETTER,
@@ -44,7 +43,7 @@ from cxlens.analysis._pooled import (
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.namespace import Metrics
 from cxlens.metrics.periods import check_every, period_step
-from cxlens.metrics.stats import check_confidence, check_min_n
+from cxlens.metrics.stats import benjamini_hochberg, check_confidence, check_min_n
 from cxlens.schema.derived import CUSTOMER_TABLES
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
@@ -1234,27 +1233,6 @@ def _affected(row: pd.Series) -> float:
     if cell.metric == "churn":
         return float(cell.counts[row["span"][0], 0])
     return float(row["a"]["n"])
-
-
-def benjamini_hochberg(p_values: Sequence[float] | pd.Series) -> np.ndarray:
-    """Benjamini-Hochberg (1995) q-values; NaN p-values stay NaN and are not counted.
-
-    Args:
-        p_values: p-values of all the tests of one scan.
-
-    Returns:
-        Float array of q-values (adjusted p-values), same order.
-
-    Example:
-        >>> benjamini_hochberg([0.01, 0.04, float("nan"), 0.03]).round(4).tolist()
-        [0.03, 0.04, nan, 0.04]
-    """
-    p = np.asarray(p_values, dtype=float)
-    q = np.full(p.shape, np.nan)
-    finite = np.isfinite(p)
-    if finite.any():
-        q[finite] = multipletests(p[finite], method="fdr_bh")[1]
-    return q
 
 
 def _present(sig: pd.DataFrame, scan: _Scan, confidence: float) -> pd.DataFrame:

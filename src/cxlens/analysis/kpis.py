@@ -41,6 +41,7 @@ from cxlens.metrics.periods import check_every, period_step
 from cxlens.schema import TABLES
 from cxlens.schema.derived import CUSTOMER_TABLES
 from cxlens.store.catalog import Catalog, CatalogView
+from cxlens.store.query import run
 
 #: Name of the derived table holding the KPI definitions.
 KPI_TABLE = "_kpis"
@@ -434,7 +435,7 @@ class Kpis:
         """
         if not self._ws.has_table(KPI_TABLE):
             return []
-        rows = self._ws.table(KPI_TABLE).execute()
+        rows = run(self._ws.table(KPI_TABLE), "the KPI definitions")
         return [KpiDefinition.from_record(r) for r in rows.to_dict("records")]
 
     def _save(self, definitions: Sequence[KpiDefinition]) -> None:

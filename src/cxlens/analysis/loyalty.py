@@ -20,6 +20,7 @@ import pandas as pd
 
 from cxlens.analysis.features import plan_features, profile
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.metrics.definitions import PROMOTER_MIN, SATISFIED_MIN
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
@@ -44,9 +45,9 @@ QUADRANTS: tuple[Quadrant, ...] = (
 
 #: Attitude measures: name -> (feature column, high when, description).
 ATTITUDES: dict[str, tuple[str, float, str]] = {
-    "nps": ("last_nps", 9, "promoter on the latest NPS answer (9-10); passives and detractors "
-            "are low"),
-    "csat": ("last_csat", 4, "top-2-box on the latest CSAT answer (4-5 on 1-5)"),
+    "nps": ("last_nps", PROMOTER_MIN,
+            "promoter on the latest NPS answer (9-10); passives and detractors are low"),
+    "csat": ("last_csat", SATISFIED_MIN, "top-2-box on the latest CSAT answer (4-5 on 1-5)"),
 }  # fmt: skip
 
 #: Behaviour measures: name -> (feature column, higher is better, description, table needed).

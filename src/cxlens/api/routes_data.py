@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access, audit_of, caller, workspaces_of
 from cxlens.api.keys import ApiKey
+from cxlens.store.query import run
 from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["workspaces"])
@@ -35,7 +36,7 @@ def describe(a: Annotated[Access, Depends(access("viewer"))]) -> dict[str, Any]:
     """
 
     def compute(ws: Workspace) -> dict[str, Any]:
-        counts = {t: int(ws.table(t).count().execute()) for t in ws.tables()}
+        counts = {t: int(run(ws.table(t).count(), f"the rows of {t}")) for t in ws.tables()}
         return {"workspace": a.name, "tables": counts}
 
     payload, cached = a.served.read(("describe",), compute)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
+from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
 from cxlens.metrics.stats import check_min_n, nps_estimate, t_interval, wilson_interval, z_value
 from cxlens.store.query import is_present, require_columns, run
 
@@ -115,10 +116,10 @@ def emotion(
     agg = r.group_by(touchpoint=r["touchpoint"].cast("string")).aggregate(
         responses=r.count(),
         nps_n=r["_nps"].count(),
-        promoters=(r["_nps"] >= 9).ifelse(one, 0).sum(),
-        detractors=(r["_nps"] <= 6).ifelse(one, 0).sum(),
+        promoters=is_promoter(r["_nps"]).ifelse(one, 0).sum(),
+        detractors=is_detractor(r["_nps"]).ifelse(one, 0).sum(),
         csat_n=r["_csat"].count(),
-        satisfied=(r["_csat"] >= 4).ifelse(one, 0).sum(),
+        satisfied=is_satisfied(r["_csat"]).ifelse(one, 0).sum(),
         ces_n=r["_ces"].count(),
         ces=r["_ces"].mean(),
         ces_sd=r["_ces"].std(),

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.metrics.definitions import is_detractor, is_high_effort
 from cxlens.metrics.stats import check_confidence, check_min_n, z_value
 from cxlens.store.query import is_present, require_columns, run
 
@@ -61,10 +62,10 @@ def _outcome_flags(r: ir.Table, customers: ir.Table | None, churn_days: int) -> 
     flags: dict[str, ir.BooleanValue] = {}
     if "nps" in r.columns:
         nps = r["nps"]
-        flags["detractor"] = is_present(nps).ifelse(nps.cast("float64") <= 6, None)
+        flags["detractor"] = is_present(nps).ifelse(is_detractor(nps.cast("float64")), None)
     if "ces" in r.columns:
         ces = r["ces"]
-        flags["high_effort"] = is_present(ces).ifelse(ces.cast("float64") <= 3, None)
+        flags["high_effort"] = is_present(ces).ifelse(is_high_effort(ces.cast("float64")), None)
     if customers is not None and "churned_at" in r.columns:
         gone = r["churned_at"]
         after = gone.epoch_seconds() - r["responded_at"].epoch_seconds()

@@ -23,6 +23,7 @@ from cxlens.journey.cases import (
     with_order,
 )
 from cxlens.journey.outcomes import customer_outcomes
+from cxlens.metrics.definitions import is_detractor, is_promoter
 from cxlens.metrics.stats import nps_estimate, wilson_interval, z_value
 from cxlens.store.query import ordered_concat, run
 
@@ -215,8 +216,8 @@ def variants(
         nps = per_customer["last_nps"]
         votes = per_customer.group_by("variant").aggregate(
             nps_n=nps.count(),
-            promoters=(nps >= 9).ifelse(one, 0).sum(),
-            detractors=(nps <= 6).ifelse(one, 0).sum(),
+            promoters=is_promoter(nps).ifelse(one, 0).sum(),
+            detractors=is_detractor(nps).ifelse(one, 0).sum(),
             churn_n=per_customer["churned"].count(),
             churned_n=per_customer["churned"].ifelse(one, 0).sum(),
         )

@@ -252,3 +252,28 @@ def check_min_n(min_n: int) -> int:
     if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 0:
         raise ArgumentError(f"min_n must be a non-negative integer; got {min_n!r}")
     return int(min_n)
+
+
+def benjamini_hochberg(p_values: ArrayLike, m: int | None = None) -> FloatArray:
+    """Benjamini-Hochberg (1995) q-values (adjusted p-values), in the order given.
+
+    NaN p-values (tests not run) stay NaN and are not counted. ``m`` is the number of tests
+    when more were run than are given here (those left out had p = 1, as in a rule search
+    that only scores the pairs it found).
+
+    Example:
+        >>> benjamini_hochberg([0.01, 0.04, float("nan"), 0.03]).round(4).tolist()
+        [0.03, 0.04, nan, 0.04]
+        >>> benjamini_hochberg([0.01, 0.04], m=4).round(3).tolist()
+        [0.04, 0.08]
+    """
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if finite.size == 0:
+        return q
+    tests = max(int(m), finite.size) if m is not None else finite.size
+    order = finite[np.argsort(p[finite], kind="mergesort")]
+    ranked = p[order] * tests / np.arange(1, order.size + 1)
+    q[order] = np.clip(np.minimum.accumulate(ranked[::-1])[::-1], 0.0, 1.0)
+    return q

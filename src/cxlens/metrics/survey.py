@@ -20,6 +20,7 @@ from cxlens.metrics._common import (
     metric_plan,
     with_period,
 )
+from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
 from cxlens.metrics.periods import check_every
 from cxlens.metrics.stats import (
     check_confidence,
@@ -72,9 +73,9 @@ def plan_nps(
         rows,
         group_keys(cols, every),
         n=rows.count(),
-        promoters=(s >= 9).ifelse(1, 0).sum().cast("int64"),
-        passives=((s >= 7) & (s < 9)).ifelse(1, 0).sum().cast("int64"),
-        detractors=(s < 7).ifelse(1, 0).sum().cast("int64"),
+        promoters=is_promoter(s).ifelse(1, 0).sum().cast("int64"),
+        passives=(~is_promoter(s) & ~is_detractor(s)).ifelse(1, 0).sum().cast("int64"),
+        detractors=is_detractor(s).ifelse(1, 0).sum().cast("int64"),
     )
     z = z_value(confidence)
 
@@ -160,7 +161,7 @@ def plan_csat(
         rows,
         group_keys(cols, every),
         n=rows.count(),
-        satisfied=(rows["csat"] >= 4).ifelse(1, 0).sum().cast("int64"),
+        satisfied=is_satisfied(rows["csat"]).ifelse(1, 0).sum().cast("int64"),
     )
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from cxlens.errors import ArgumentError
-from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
+from cxlens.metrics.stats import benjamini_hochberg, check_confidence, check_min_n, wilson_interval
 from cxlens.models.offers_baskets import BasketStats, basket_stats
 from cxlens.store.catalog import Catalog
 
@@ -61,25 +61,6 @@ def fisher_greater(both: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, n: int) -
         0.05
     """
     return stats.hypergeom.sf(np.asarray(both) - 1, n, np.asarray(n_b), np.asarray(n_a))
-
-
-def bh_qvalues(p_values: np.ndarray, m: int) -> np.ndarray:
-    """Benjamini-Hochberg q-values of ``p_values`` among ``m`` tests (the rest had p = 1).
-
-    Example:
-        >>> bh_qvalues(np.array([0.01, 0.04]), 4).round(3).tolist()
-        [0.04, 0.08]
-    """
-    p = np.asarray(p_values, dtype=float)
-    if p.size == 0:
-        return p
-    m = max(int(m), p.size)
-    order = np.argsort(p, kind="mergesort")
-    ranked = p[order] * m / np.arange(1, p.size + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty_like(p)
-    q[order] = np.clip(ranked, 0.0, 1.0)
-    return q
 
 
 def _check_share(value: float, name: str) -> float:
@@ -134,7 +115,7 @@ def rules_from_stats(
     df["lift_ci_low"], df["lift_ci_high"] = low / base, high / base
     df["p_value"] = fisher_greater(both, n_a, n_b, n)
     n_items = len(counts)
-    df["q_value"] = bh_qvalues(df["p_value"].to_numpy(), n_items * (n_items - 1))
+    df["q_value"] = benjamini_hochberg(df["p_value"].to_numpy(), m=n_items * (n_items - 1))
     df["significant"] = (df["q_value"] < 1 - confidence) & (df["lift"] > 1)
     df["small_sample"] = df["baskets_with_both"] < min_n
     keep = (df["baskets_with_both"] >= min_count) & (df["support"] >= min_support)

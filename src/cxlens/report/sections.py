@@ -29,6 +29,7 @@ from cxlens.report.template import (
     tiles_html,
 )
 from cxlens.schema import TABLES
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
     from cxlens.workspace import Workspace
@@ -392,7 +393,7 @@ def lineage_section(ws: Workspace) -> Section:
         columns = ["table", "source file", "rows loaded", "quarantined", "loaded (UTC)"]
         body = table_html([*columns, "encoding", "SHA-256", "load id"], rows, numeric=[2, 3])
     counts = [
-        [name, f"{int(ws.table(name).count().execute()):,}"]
+        [name, f"{int(run(ws.table(name).count(), f'the rows of {name}')):,}"]
         for name in TABLES
         if ws.has_table(name)
     ]

@@ -25,11 +25,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 from scipy import stats as st
-from statsmodels.stats.multitest import multipletests
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.periods import check_every, period_step, truncate
-from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
+from cxlens.metrics.stats import benjamini_hochberg, check_confidence, check_min_n, wilson_interval
 from cxlens.store.query import require_columns, require_temporal, run
 
 #: Name of the series of all negative posts (topic series carry the topic's name).
@@ -177,7 +176,7 @@ def negative_spikes(
               enumerate(names)]  # fmt: skip
     out = pd.concat(frames, ignore_index=True)
     out = out[out["n"] > 0].reset_index(drop=True)
-    out["q_value"] = _bh(out["p_value"].to_numpy(float))
+    out["q_value"] = benjamini_hochberg(out["p_value"].to_numpy(float))
     out["alert"] = (out["q_value"] < fdr) & (out["share"] > out["baseline_share"])
     low, high = wilson_interval(out["negatives"].to_numpy(float), out["n"].to_numpy(float),
                                 confidence)  # fmt: skip
@@ -185,15 +184,6 @@ def negative_spikes(
     out["small_sample"] = out["n"] < min_n
     out = out.sort_values(["brand", "topic", "period"], kind="mergesort")
     return out[list(SPIKE_COLUMNS)].reset_index(drop=True)
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values of the finite p-values; NaN stays NaN (not counted)."""
-    q = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
-    return q
 
 
 def _full_grid(df: pd.DataFrame, every: str) -> pd.DataFrame:

@@ -26,10 +26,10 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.stats import (
+    benjamini_hochberg,
     check_confidence,
     check_min_n,
     two_proportion_z_test,
@@ -190,10 +190,7 @@ def compare_brands(
     if brands is not None:
         shown = out["brand"].isin(list(brands)).to_numpy()
         out, p = out[shown].copy(), p[shown]
-    q = np.full(len(p), np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        q[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    q = benjamini_hochberg(p)
     out["p_value"], out["q_value"] = p, q
     out["distinctive"] = np.isfinite(q) & (q <= fdr)
     s, o = out["share"].to_numpy(float), out["others_share"].to_numpy(float)

@@ -31,6 +31,7 @@ import pandas as pd
 from cxlens.analysis.drivers import relative_weights
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.metrics.definitions import is_satisfied, nps_points
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import is_present, run
 from cxlens.text.themes import ANALYSED, ASSIGNMENTS_TABLE, SENTIMENT_TABLE, THEMES_TABLE
@@ -56,8 +57,8 @@ def _mean(values: FloatArray, weights: FloatArray) -> FloatArray:
 
 #: Metric -> score function of a value distribution.
 SCORES: dict[str, ScoreFn] = {
-    "nps": _share(lambda v: (v >= 9).astype(float) - (v <= 6).astype(float)),
-    "csat": _share(lambda v: (v >= 4).astype(float)),
+    "nps": _share(nps_points),
+    "csat": _share(lambda v: is_satisfied(v).astype(float)),
     "ces": _mean,
     "sentiment": _mean,
 }
@@ -242,7 +243,7 @@ def theme_impact(
         counts, overall, metric, bootstrap=bootstrap, confidence=confidence, seed=seed
     )
     if level == "theme" and ws.has_table(THEMES_TABLE):
-        labels = ws.table(THEMES_TABLE).select("theme", "label", "aspect").execute()
+        labels = run(ws.table(THEMES_TABLE).select("theme", "label", "aspect"), "theme labels")
         out = out.merge(labels, on="theme", how="left")
         cols = ["theme", "label", "aspect", *IMPACT_COLUMNS[1:]]
         attrs = out.attrs

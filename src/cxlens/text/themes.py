@@ -29,6 +29,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.catalog import Catalog
+from cxlens.store.query import run, seeded_sample
 from cxlens.text.clean import clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel
@@ -105,10 +106,10 @@ def comment_batches(
 def _fit_sample(expr: ibis.Table, column: str, sample: int, seed: int) -> tuple[list, list]:
     """Draw up to ``sample`` non-empty comments in the engine; return texts and languages."""
     present = expr.filter(expr[column].notnull())
-    n = int(present.count().execute())
+    n = int(run(present.count(), "the number of comments"))
     if n > sample:
-        present = present.sample(min(1.0, 1.2 * sample / n), seed=seed).limit(sample)
-    raw = present.select(column).execute()[column].tolist()
+        present = seeded_sample(present, min(1.0, 1.2 * sample / n), seed).limit(sample)
+    raw = run(present.select(column), "the comments to fit themes on")[column].tolist()
     texts, langs = [], []
     for c in clean(raw):
         if c.status in ANALYSED:
@@ -297,33 +298,32 @@ def _summarise(
     joined = ct.filter(ct.theme.notnull()).left_join(
         scores.select(id_column, s_score="score"), id_column
     )
-    per_theme = (
-        joined.group_by("theme")
-        .agg(
+    per_theme = run(
+        joined.group_by("theme").agg(
             count=joined[id_column].count(),
             sentiment=joined.s_score.mean(),
             negative_share=(joined.s_score <= -0.05).cast("float64").mean(),
-        )
-        .execute()
+        ),
+        "the size and sentiment of each theme",
     )
-    n_analysed = int(analysed_ids[id_column].nunique().execute())
+    n_analysed = int(run(analysed_ids[id_column].nunique(), "the comments analysed"))
     # every comment has one status (its theme rows share it): no comment is counted twice
-    status_counts = (
-        ct.group_by("status")
-        .agg(comments=ct[id_column].nunique())
-        .execute()
-        .sort_values(["comments", "status"], ascending=[False, True], ignore_index=True)
-    )
+    status_counts = run(
+        ct.group_by("status").agg(comments=ct[id_column].nunique()), "comments per status"
+    ).sort_values(["comments", "status"], ascending=[False, True], ignore_index=True)
     outliers = int(status_counts.loc[status_counts["status"] == "no_theme", "comments"].sum())
     outlier_share = outliers / n_analysed if n_analysed else float("nan")
 
     month = source[time_column].truncate("M").name("month")
     times = source.select(id_column, month)
     with_time = analysed_ids.select(id_column, "theme").inner_join(times, id_column)
-    totals = with_time.group_by("month").agg(comments=with_time[id_column].nunique()).execute()
+    totals = run(
+        with_time.group_by("month").agg(comments=with_time[id_column].nunique()),
+        "comments per month",
+    )
     member_time = with_time.filter(with_time.theme.notnull())
     counts = member_time.group_by(["theme", "month"]).agg(count=member_time[id_column].count())
-    counts = counts.execute()
+    counts = run(counts, "theme members per month")
     trend = monthly_shares(counts, totals) if len(counts) else pd.DataFrame()
     table = fitted.themes_.merge(per_theme, on="theme", how="inner")
     table["share"] = table["count"] / max(n_analysed, 1)
@@ -346,7 +346,7 @@ def _summarise(
         trend=trend,
         statuses=status_counts,
         outlier_share=outlier_share,
-        comments=int(ct[id_column].nunique().execute()),
+        comments=int(run(ct[id_column].nunique(), "the comments")),
         analysed=n_analysed,
         model=fitted,
     )

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from cxlens.analysis.insights import benjamini_hochberg
 from cxlens.errors import ArgumentError
+from cxlens.metrics.stats import benjamini_hochberg
 
 TREND_COLUMNS: tuple[str, ...] = ("theme", "month", "count", "comments", "share")
 EMERGING_COLUMNS: tuple[str, ...] = (
