@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BENCH ?=
 DEMO_DIR ?= demo
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test test-fast bench lint format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The core for development: DuckDB only, no browser, no slow tests (CI runs `make test`).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not spark and not slow and not browser" -q
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
