@@ -28,9 +28,15 @@ from cxlens.collect.definitions import Survey
 from cxlens.collect.tables import response_id
 from cxlens.errors import ArgumentError, WorkspaceError
 from cxlens.ingest.load import ingest_file
+from cxlens.ingest.mapping import Mapping as ColumnMapping
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
+#: The columns an answer adds to the canonical ones of responses (kept as extra columns).
+_MAPPING = ColumnMapping(
+    table="responses",
+    columns={"invitation_id": "invitation_id", "trigger_event_id": "trigger_event_id"},
+)
 #: Longest comment accepted, in characters (a long letter; more is a paste or an attack).
 MAX_COMMENT_CHARS = 5000
 
@@ -146,7 +152,7 @@ def store_answer(
     with tempfile.TemporaryDirectory(prefix="cxlens-answer-") as tmp:
         path = Path(tmp) / f"survey-{invitation['survey']}-{invitation['invitation_id']}.jsonl"
         path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
-        result = ingest_file(catalog.engine, path, "responses")
+        result = ingest_file(catalog.engine, path, mapping=_MAPPING)
     if result.status != "loaded" or result.rows_loaded != 1:
         raise WorkspaceError(
             f"the answer to invitation {invitation['invitation_id']} did not load "
