@@ -104,7 +104,7 @@ def test_a_wrong_key_is_named(change, key):
 def test_bad_yaml_names_the_file(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("name: [unclosed", encoding="utf-8")
-    with pytest.raises(MappingError, match="s.yaml: not valid YAML"):
+    with pytest.raises(MappingError, match=r"s\.yaml: not valid YAML"):
         read_survey(path)
 
 

@@ -109,8 +109,9 @@ def test_business_hours_in_each_customers_zone(people):
     # Shanghai 04:00 Saturday: -> Monday 09:00 CST = 01:00 UTC
     assert out.loc["C3", "due_at"] == pd.Timestamp("2025-03-10 01:00")
     # a 1h expiry cannot reach Monday: outside the window
-    surveys.create({**SURVEY, "name": "short", "channel": "link", "delay": "30m",
-                    "expiry": "1h", "contact": {"business_hours": hours}}, replace=True)  # fmt: skip
+    short = {**SURVEY, "name": "short", "channel": "link", "delay": "30m", "expiry": "1h",
+             "contact": {"business_hours": hours}}  # fmt: skip
+    surveys.create(short)
     assert set(surveys.trigger(now=NOW).decision) == {"outside window"}
 
 
