@@ -153,3 +153,17 @@ def test_paused_survey_invites_nobody(people):
     assert surveys.trigger(now=NOW).empty
     surveys.resume("support-csat")
     assert _decisions(surveys.trigger(now=NOW)) == {("support-csat", "E1"): "invited"}
+
+
+def test_erasure_removes_the_customers_invitations(people):
+    ws, surveys, tmp = people
+    surveys.create({**SURVEY, "channel": "link"})
+    load(ws, tmp, "events", _events([
+        ("E1", "C1", "2025-03-03 10:00", "ticket_solved"),
+        ("E3", "C3", "2025-03-03 10:00", "ticket_solved"),
+    ]))  # fmt: skip
+    surveys.trigger(now=NOW)
+    surveys.do_not_contact(["C1"])
+    ws.erase("C1", reason="customer request", requested_by="dpo@example.com")
+    assert surveys.invitations().customer_id.tolist() == ["C3"]
+    assert ws.table("survey_do_not_contact").count().execute() == 0
