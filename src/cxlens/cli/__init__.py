@@ -5,7 +5,8 @@ demo. Analyses: drivers, insights, loyalty, value, effort, segments, and the ``k
 sub-commands (define, list, remove, load, status, alerts). Models: clv, churn, retention,
 offers, survival. Journeys: the ``journey`` sub-commands (touchpoints, paths, funnel, time,
 emotion, pain-points). Service: serve, and the ``keys`` sub-commands (create, list, revoke).
-Surveys: the ``surveys`` sub-commands (create, list, show, pause, resume, trigger, stats).
+Surveys: the ``surveys`` sub-commands (create, list, show, pause, resume, trigger,
+send, stats).
 
 Errors print as one clear line and exit with status 1; long work shows progress.
 """

@@ -1,13 +1,16 @@
-"""The ``cxlens surveys`` commands: create, list, show, pause, resume, trigger, stats."""
+"""The ``cxlens surveys`` commands: create, list, show, pause, resume, trigger, send, stats."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
+from cxlens.actions.email import SmtpSettings, build_message, send
 from cxlens.cli._common import (
     DEFAULT_WS,
     OutputOpt,
@@ -15,17 +18,19 @@ from cxlens.cli._common import (
     app,
     bullets,
     console,
+    errors,
     formatted,
     friendly,
     rich_table,
     write_csv,
 )
 from cxlens.collect import Surveys
+from cxlens.errors import ArgumentError
 from cxlens.workspace import Workspace
 
 surveys_app = typer.Typer(
     help="Event-triggered NPS, CSAT and CES surveys: create, list, show, pause, resume, "
-    "trigger, stats.",
+    "trigger, send, stats.",
     no_args_is_help=True,
 )
 app.add_typer(surveys_app, name="surveys")
@@ -127,6 +132,67 @@ def surveys_trigger(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
         return
     counts = decided.groupby(["survey", "decision"]).size().reset_index(name="n")
     console.print(rich_table(counts, f"decisions ({len(decided):,} events)"))
+
+
+@surveys_app.command("send")
+@friendly
+def surveys_send(
+    link: Annotated[
+        str,
+        typer.Option(
+            help="Answer page URL with {token} and {score}, e.g. "
+            "'https://acme.example/feedback?t={token}&score={score}' (your page: cxlens "
+            "does not serve one yet)."
+        ),
+    ],
+    smtp_host: Annotated[
+        str | None, typer.Option(help="SMTP server (default: CXLENS_SMTP_* variables).")
+    ] = None,
+    smtp_port: Annotated[int | None, typer.Option(help="SMTP port.")] = None,
+    smtp_user: Annotated[str | None, typer.Option(help="SMTP login name.")] = None,
+    smtp_password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the SMTP password.")
+    ] = "CXLENS_SMTP_PASSWORD",
+    starttls: Annotated[bool, typer.Option(help="Upgrade the connection with STARTTLS.")] = False,
+    smtp_ssl: Annotated[bool, typer.Option(help="TLS from the start (port 465).")] = False,
+    sender: Annotated[str | None, typer.Option("--from", help="Sender address.")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Send the e-mail invitations that are due, each once; failures are retried next run."""
+    settings = _smtp(smtp_host, smtp_port, sender, smtp_user, smtp_password_env, starttls,
+                     smtp_ssl)  # fmt: skip
+    sent = failed = 0
+    with Workspace(workspace) as ws:
+        surveys = Surveys(ws)
+        for invitation in surveys.due(link):
+            mail = replace(settings, to=(invitation.email,))
+            message = build_message(mail, invitation.subject, invitation.text, invitation.html)
+            result = send(mail, message)
+            # recorded one by one: a crash part-way never sends the same invitation twice
+            surveys.record_sends([(invitation, result.ok, result.error)])
+            sent, failed = sent + result.ok, failed + (not result.ok)
+            if not result.ok:
+                errors.print(Text(f"  {invitation.invitation_id}: {result.error}"))
+    console.print(f"sent {sent} invitation(s); {failed} failed (retried next run)")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _smtp(
+    host: str | None, port: int | None, sender: str | None, user: str | None,
+    password_env: str, starttls: bool, ssl: bool,
+) -> SmtpSettings:  # fmt: skip
+    """Return SMTP settings from the options, or from CXLENS_SMTP_* when no host is given."""
+    if host is None:
+        # each invitation goes to its customer, so CXLENS_SMTP_TO is not needed here
+        env = {**os.environ, "CXLENS_SMTP_TO": os.environ.get("CXLENS_SMTP_FROM", "")}
+        return SmtpSettings.from_env(env)
+    if not sender:
+        raise ArgumentError("e-mail needs --from ADDRESS")
+    return SmtpSettings(
+        host=host, sender=sender, to=(sender,), port=port, username=user,
+        password=os.environ.get(password_env), starttls=starttls, ssl=ssl,
+    )  # fmt: skip
 
 
 @surveys_app.command("stats")

@@ -26,8 +26,10 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from cxlens.collect import invite
 from cxlens.collect.answers import Answer, check_answer, is_answered, store_answer
 from cxlens.collect.definitions import Survey, parse_survey, read_survey
+from cxlens.collect.invite import Invitation
 from cxlens.collect.rules import INVITED
 from cxlens.collect.tables import (
     DEFINITIONS_TABLE,
@@ -248,6 +250,48 @@ class Surveys:
         if is_answered(self.catalog, invitation):
             raise ArgumentError("this survey link was answered already; the first answer stands")
         return store_answer(self.catalog, row, values, now)
+
+    def due(self, link_template: str, *, now: datetime | None = None) -> list[Invitation]:
+        """Return the e-mail invitations due now, each with its message built and signed.
+
+        ``link_template`` is the answer page's URL with ``{token}`` and ``{score}``; see
+        :mod:`cxlens.collect.invite`. Send them (e.g. with :mod:`cxlens.actions.email`) and
+        pass the outcomes to :meth:`record_sends`, so none is sent twice.
+
+        Example:
+            >>> link = "https://acme.example/s/{token}?score={score}"
+            >>> [i.email for i in ws.surveys.due(link)]  # doctest: +SKIP
+            ['c1@example.com']
+        """
+        template = invite.check_link_template(link_template)
+        now = now or _now()
+        secret = workspace_secret(self.catalog)
+        surveys: dict[str, Survey] = {}
+        out = []
+        for row in invite.due(self.catalog, now).itertuples(index=False):
+            survey = surveys.setdefault(row.survey, self.get(row.survey))
+            expires = pd.Timestamp(row.expires_at).to_pydatetime()
+            token = sign_token(row.invitation_id, expires, secret)
+            subject, text, page = invite.compose(survey, row.language, token, template)
+            out.append(Invitation(row.invitation_id, row.customer_id, row.email, subject, text,
+                                  page))  # fmt: skip
+        return out
+
+    def record_sends(self, outcomes: Iterable[tuple[Invitation, bool, str | None]]) -> int:
+        """Record what became of sent invitations: (invitation, ok, error); return how many.
+
+        Example:
+            >>> ws.surveys.record_sends([(invitation, True, None)])  # doctest: +SKIP
+            1
+        """
+        now = _now()
+        rows = [
+            {"invitation_id": i.invitation_id, "customer_id": i.customer_id, "sent_at": now,
+             "ok": ok, "error": error}
+            for i, ok, error in outcomes
+        ]  # fmt: skip
+        invite.record_sends(self.catalog, rows)
+        return len(rows)
 
     # -- measuring the collection ----------------------------------------------------------
 
