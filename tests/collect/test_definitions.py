@@ -124,3 +124,12 @@ def test_definitions_are_stored_listed_and_paused(tmp_path):
     assert again.resume("csat").status == "active"
     with pytest.raises(ArgumentError, match="no survey named 'nope'; the surveys are"):
         again.get("nope")
+
+
+@pytest.mark.parametrize(
+    ("given", "chosen"),
+    [("ru", "ru"), ("RU-ru", "ru"), ("zh_Hans", "zh"), ("zh-TW", "zh"), ("fr", "en"), (None, "en")],
+)
+def test_a_customers_language_code_picks_the_surveys_language(given, chosen):
+    s = parse_survey({**BASE, "languages": ["en", "ru", "zh"]})
+    assert s.language_for(given) == chosen

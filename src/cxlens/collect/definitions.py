@@ -127,12 +127,24 @@ class Survey:
 
     def wording_for(self, language: str | None) -> Wording:
         """Return the texts in ``language``, or in the survey's first language if it lacks it."""
-        chosen = language if language in self.languages else self.languages[0]
-        return self.wording[chosen].render(self.company)
+        return self.wording[self.language_for(language)].render(self.company)
 
     def language_for(self, language: str | None) -> str:
-        """Return ``language`` when the survey speaks it, else its first language."""
-        return language if language in self.languages else self.languages[0]
+        """Return the survey's language for a customer's ``language`` code.
+
+        The code itself when offered (case ignored), else its primary subtag ("ru-RU" ->
+        "ru", "zh_Hans" -> "zh"), else the survey's first language.
+
+        Example:
+            >>> parse_survey({"name": "x", "kind": "nps", "company": "A", "languages": ["en", "ru"],
+            ...               "trigger": {"stage": "s"}}).language_for("RU-ru")
+            'ru'
+        """
+        code = "" if language is None else str(language).strip().lower()
+        for candidate in (code, re.split(r"[-_]", code)[0]):
+            if candidate in self.languages:
+                return candidate
+        return self.languages[0]
 
     def to_json(self) -> str:
         """Return the definition as JSON text (what is stored); :func:`parse_survey` reads it."""

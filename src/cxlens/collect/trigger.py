@@ -16,7 +16,8 @@ checked in this order, the first that fails being recorded:
 6. ``sampling``: the event's seeded draw is at or above the sampling rate;
 
 otherwise ``invited``. Events are decided in time order, so an earlier event wins the quiet
-period. Running the trigger again on the same events decides nothing twice.
+period. Running the trigger again on the same events decides nothing twice. Events without a
+customer or a time are not considered (nobody could be asked).
 """
 
 from __future__ import annotations
@@ -119,7 +120,12 @@ def _candidates(catalog: Catalog, surveys: Sequence[Survey], events: ir.Table) -
     parts = []
     for survey in surveys:
         require_columns(events, "events", survey.trigger_column)
-        hits = events.filter(events[survey.trigger_column] == survey.trigger_value)
+        # an event without a customer or a time cannot lead to anyone being asked
+        hits = events.filter(
+            (events[survey.trigger_column] == survey.trigger_value)
+            & events.customer_id.notnull()
+            & events.occurred_at.notnull()
+        )
         if decided is not None:
             done = decided.filter(decided.survey == survey.name).select("event_id")
             hits = hits.anti_join(done, "event_id")
@@ -251,7 +257,7 @@ def _row(
         "stage": cand.stage,  # type: ignore[attr-defined]
         "event_at": event_at,
         "channel": survey.channel,
-        "language": survey.language_for(None if language is None else str(language).lower()),
+        "language": survey.language_for(None if language is None else str(language)),
         "decision": decision,
         "due_at": due,
         "expires_at": event_at + survey.expiry,
