@@ -167,3 +167,17 @@ def test_erasure_removes_the_customers_invitations(people):
     ws.erase("C1", reason="customer request", requested_by="dpo@example.com")
     assert surveys.invitations().customer_id.tolist() == ["C3"]
     assert ws.table("survey_do_not_contact").count().execute() == 0
+
+
+def test_new_events_as_a_frame(people):
+    _, surveys, _ = people
+    surveys.create({**SURVEY, "channel": "link"})
+    fresh = pd.DataFrame({
+        "event_id": ["N1", "N2", "N3"], "customer_id": ["C1", "C1", None],
+        "occurred_at": pd.to_datetime(["2025-03-03 10:00", "2025-03-04 10:00", "2025-03-03 09:00"]),
+        "touchpoint": ["ticket_solved"] * 3,
+    })  # fmt: skip
+    got = _decisions(surveys.trigger(fresh, now=NOW))
+    # the event without a customer is not considered; N2 falls in N1's quiet period
+    assert got == {("support-csat", "N1"): "invited", ("support-csat", "N2"): "quiet period"}
+    assert surveys.trigger(fresh, now=NOW).empty

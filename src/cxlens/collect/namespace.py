@@ -167,7 +167,7 @@ class Surveys:
         return len(new)
 
     def trigger(
-        self, events: ir.Table | None = None, *, now: datetime | None = None
+        self, events: ir.Table | pd.DataFrame | None = None, *, now: datetime | None = None
     ) -> pd.DataFrame:
         """Decide invitations for new events by every active survey's rules; record each.
 

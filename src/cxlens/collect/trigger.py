@@ -65,7 +65,7 @@ CONSENT_COLUMN = "survey_consent"
 def trigger(
     catalog: Catalog,
     surveys: Sequence[Survey],
-    events: ir.Table | None = None,
+    events: ir.Table | pd.DataFrame | None = None,
     *,
     now: datetime | None = None,
 ) -> pd.DataFrame:
@@ -74,7 +74,9 @@ def trigger(
     Args:
         catalog: the workspace's tables.
         surveys: the surveys to consider (paused ones are left out).
-        events: the events to consider (default: the ``events`` table).
+        events: the events to consider: the ``events`` table (default), an Ibis table, or
+            a DataFrame of new events with event_id, customer_id, occurred_at (naive UTC)
+            and the touchpoint or stage the surveys trigger on.
         now: the current time, naive UTC (default: the clock).
 
     Returns:
@@ -89,7 +91,10 @@ def trigger(
     """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     active = [s for s in surveys if s.status == "active"]
-    events = catalog.table("events") if events is None else events
+    if events is None:
+        events = catalog.table("events")
+    elif isinstance(events, pd.DataFrame):
+        events = ibis.memtable(events)
     require_columns(events, "events", "event_id", "customer_id", "occurred_at")
     require_temporal(events, "events", "occurred_at")
     candidates = _candidates(catalog, active, events)
