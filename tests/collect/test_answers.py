@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pytest
 
 from cxlens.collect.answers import MAX_COMMENT_CHARS
@@ -43,9 +44,11 @@ def _state(ws):
 
 def test_an_answer_lands_in_responses_with_lineage_and_in_nps(invited):
     ws, surveys, tokens = invited
-    rid = surveys.answer(tokens["C1"], 10, "Fast and friendly", {"speed": 9}, now=LATER)
+    speed = np.int64(9)  # a number from pandas or numpy is a whole number too
+    rid = surveys.answer(tokens["C1"], 10, "Fast and friendly", {"speed": speed}, now=LATER)
     surveys.answer(tokens["C3"], 9, "很好", now=LATER)
     surveys.answer(tokens["C5"], "3", now=LATER)  # a form posts text
+    assert surveys.stats().answered.iloc[0] == 3
     row = ws.table("responses").filter(ws.table("responses").response_id == rid).execute()
     r = row.iloc[0]
     assert (r.customer_id, r.nps, r.comment, r.driver_speed) == ("C1", 10, "Fast and friendly", 9)

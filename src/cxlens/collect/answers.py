@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +72,12 @@ def check_answer(survey: Survey, answer: Answer) -> dict[str, Any]:
     score = answer.score
     if isinstance(score, str) and score.strip().isdigit():
         score = int(score.strip())
-    if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
+    if isinstance(score, bool) or not isinstance(score, Integral) or not low <= score <= high:
         raise ArgumentError(
             f"survey '{survey.name}': the {survey.kind} score must be a whole number from "
             f"{low} to {high}, not {answer.score!r}"
         )
-    values: dict[str, Any] = {survey.kind: score}
+    values: dict[str, Any] = {survey.kind: int(score)}
     if answer.comment is not None:
         if not isinstance(answer.comment, str):
             raise ArgumentError(f"survey '{survey.name}': the comment must be text")
@@ -100,12 +101,12 @@ def _drivers(survey: Survey, given: Mapping[str, Any]) -> dict[str, int]:
                 f"survey '{survey.name}' has no driver question '{name}'; it has: "
                 f"{', '.join(known) or 'none'}"
             )
-        if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 10:
+        if isinstance(rating, bool) or not isinstance(rating, Integral) or not 0 <= rating <= 10:
             raise ArgumentError(
                 f"survey '{survey.name}': driver '{name}' must be a whole number from 0 to 10, "
                 f"not {rating!r}"
             )
-        out[known[name]] = rating
+        out[known[name]] = int(rating)
     return out
 
 
