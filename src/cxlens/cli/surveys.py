@@ -1,0 +1,217 @@
+"""The ``cxlens surveys`` commands: create, list, show, pause, resume, trigger, send, stats."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from cxlens.actions.email import SmtpSettings, build_message, send
+from cxlens.cli._common import (
+    DEFAULT_WS,
+    OutputOpt,
+    WorkspaceOpt,
+    app,
+    bullets,
+    console,
+    errors,
+    formatted,
+    friendly,
+    rich_table,
+    write_csv,
+)
+from cxlens.collect import Surveys
+from cxlens.errors import ArgumentError
+from cxlens.workspace import Workspace
+
+surveys_app = typer.Typer(
+    help="Event-triggered NPS, CSAT and CES surveys: create, list, show, pause, resume, "
+    "trigger, send, stats.",
+    no_args_is_help=True,
+)
+app.add_typer(surveys_app, name="surveys")
+
+
+@surveys_app.command("create")
+@friendly
+def surveys_create(
+    file: Annotated[Path, typer.Argument(help="YAML survey definition (see docs/collect.md).")],
+    replace: Annotated[bool, typer.Option(help="Replace a survey of the same name.")] = False,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Check a survey definition and store it in the workspace."""
+    with Workspace(workspace) as ws:
+        survey = Surveys(ws).create(file, replace=replace)
+    console.print(
+        Text(
+            f"created survey '{survey.name}': {survey.kind} after "
+            f"{survey.trigger_column} {survey.trigger_value}, by {survey.channel}, in "
+            f"{', '.join(survey.languages)}"
+        )
+    )
+
+
+@surveys_app.command("list")
+@friendly
+def surveys_list(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
+    """List the surveys of the workspace."""
+    with Workspace(workspace) as ws:
+        frame = Surveys(ws).list()
+    if frame.empty:
+        console.print("no survey yet; add one with: cxlens surveys create survey.yaml")
+        return
+    console.print(rich_table(formatted(frame), f"surveys ({len(frame)})"))
+
+
+@surveys_app.command("show")
+@friendly
+def surveys_show(
+    name: Annotated[str, typer.Argument(help="The survey.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Show a survey: its questions in each language and its contact rules."""
+    with Workspace(workspace) as ws:
+        s = Surveys(ws).get(name)
+    rules = s.contact
+    hours = rules.business_hours
+    console.print(Text(f"{s.name}: {s.kind} {s.scale[0]}-{s.scale[1]} ({s.status})", "bold"))
+    bullets([
+        f"trigger: {s.trigger_column} = {s.trigger_value}; delay {s.delay}; expiry {s.expiry}",
+        f"channel: {s.channel}; quiet period {rules.quiet_days} days across surveys; "
+        f"sampling {rules.sampling:g} (seed {rules.seed}); consent {rules.consent}",
+        "business hours: " + ("any time" if hours is None else
+            f"{hours.start:%H:%M}-{hours.end:%H:%M} on days {list(hours.days)} (Monday = 0), "
+            f"customer's time zone, else {rules.timezone}"),
+    ])  # fmt: skip
+    for lang in s.languages:
+        w = s.wording_for(lang)
+        lines = [f"{w.question} ({s.scale[0]} = {w.low}, {s.scale[1]} = {w.high})"]
+        if s.follow_up:
+            lines.append(w.follow_up)
+        lines += [d.question.get(lang, d.question[s.languages[0]]) for d in s.drivers]
+        console.print(Text(f"[{lang}]", "cyan"))
+        bullets(lines)
+
+
+@surveys_app.command("pause")
+@friendly
+def surveys_pause(
+    name: Annotated[str, typer.Argument(help="The survey.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Stop a survey from inviting anyone."""
+    with Workspace(workspace) as ws:
+        Surveys(ws).pause(name)
+    console.print(Text(f"paused survey '{name}'"))
+
+
+@surveys_app.command("resume")
+@friendly
+def surveys_resume(
+    name: Annotated[str, typer.Argument(help="The survey.")],
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Let a paused survey invite again."""
+    with Workspace(workspace) as ws:
+        Surveys(ws).resume(name)
+    console.print(Text(f"resumed survey '{name}'"))
+
+
+@surveys_app.command("trigger")
+@friendly
+def surveys_trigger(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
+    """Decide invitations for the events not decided yet; print the decisions made."""
+    with Workspace(workspace) as ws:
+        decided = Surveys(ws).trigger()
+    if decided.empty:
+        console.print("no new events trigger a survey")
+        return
+    counts = decided.groupby(["survey", "decision"]).size().reset_index(name="n")
+    console.print(rich_table(counts, f"decisions ({len(decided):,} events)"))
+
+
+@surveys_app.command("send")
+@friendly
+def surveys_send(
+    link: Annotated[
+        str,
+        typer.Option(
+            help="Answer page URL with {token} and {score}, e.g. "
+            "'https://acme.example/feedback?t={token}&score={score}' (your page: cxlens "
+            "does not serve one yet)."
+        ),
+    ],
+    smtp_host: Annotated[
+        str | None, typer.Option(help="SMTP server (default: CXLENS_SMTP_* variables).")
+    ] = None,
+    smtp_port: Annotated[int | None, typer.Option(help="SMTP port.")] = None,
+    smtp_user: Annotated[str | None, typer.Option(help="SMTP login name.")] = None,
+    smtp_password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the SMTP password.")
+    ] = "CXLENS_SMTP_PASSWORD",
+    starttls: Annotated[bool, typer.Option(help="Upgrade the connection with STARTTLS.")] = False,
+    smtp_ssl: Annotated[bool, typer.Option(help="TLS from the start (port 465).")] = False,
+    sender: Annotated[str | None, typer.Option("--from", help="Sender address.")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Send the e-mail invitations that are due, each once; failures are retried next run."""
+    settings = _smtp(smtp_host, smtp_port, sender, smtp_user, smtp_password_env, starttls,
+                     smtp_ssl)  # fmt: skip
+    sent = failed = 0
+    with Workspace(workspace) as ws:
+        surveys = Surveys(ws)
+        for invitation in surveys.due(link):
+            mail = replace(settings, to=(invitation.email,))
+            message = build_message(mail, invitation.subject, invitation.text, invitation.html)
+            result = send(mail, message)
+            # recorded one by one: a crash part-way never sends the same invitation twice
+            surveys.record_sends([(invitation, result.ok, result.error)])
+            sent, failed = sent + result.ok, failed + (not result.ok)
+            if not result.ok:
+                errors.print(Text(f"  {invitation.invitation_id}: {result.error}"))
+    console.print(f"sent {sent} invitation(s); {failed} failed (retried next run)")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _smtp(
+    host: str | None, port: int | None, sender: str | None, user: str | None,
+    password_env: str, starttls: bool, ssl: bool,
+) -> SmtpSettings:  # fmt: skip
+    """Return SMTP settings from the options, or from CXLENS_SMTP_* when no host is given."""
+    if host is None:
+        # each invitation goes to its customer, so CXLENS_SMTP_TO is not needed here
+        env = {**os.environ, "CXLENS_SMTP_TO": os.environ.get("CXLENS_SMTP_FROM", "")}
+        return SmtpSettings.from_env(env)
+    if not sender:
+        raise ArgumentError("e-mail needs --from ADDRESS")
+    return SmtpSettings(
+        host=host, sender=sender, to=(sender,), port=port, username=user,
+        password=os.environ.get(password_env), starttls=starttls, ssl=ssl,
+    )  # fmt: skip
+
+
+@surveys_app.command("stats")
+@friendly
+def surveys_stats(
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help="Group by survey, channel, touchpoint, language (repeatable)."),
+    ] = None,
+    output: OutputOpt = None,
+    workspace: WorkspaceOpt = DEFAULT_WS,
+) -> None:
+    """Response rates of the invitations made, with 95% Wilson intervals, and coverage."""
+    with Workspace(workspace) as ws:
+        surveys = Surveys(ws)
+        frame = surveys.stats(by or ["survey"])
+        coverage = surveys.coverage()
+    if output is not None:
+        write_csv(frame, output)
+        return
+    console.print(rich_table(formatted(frame, 3), "response rates"))
+    console.print(rich_table(formatted(coverage, 3), "decisions per survey (coverage)"))
