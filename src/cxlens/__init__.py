@@ -2,8 +2,8 @@
 
 ``import cxlens`` gives the :class:`Workspace`, the errors, and the capability packages
 (``cxlens.metrics``, ``cxlens.analysis``, ``cxlens.models``, ``cxlens.journey``,
-``cxlens.text``, ``cxlens.social``, ``cxlens.identity``, ``cxlens.ingest``,
-``cxlens.actions``, ``cxlens.report``), each imported when first used.
+``cxlens.text``, ``cxlens.social``, ``cxlens.identity``, ``cxlens.collect``,
+``cxlens.ingest``, ``cxlens.actions``, ``cxlens.report``), each imported when first used.
 
 Example:
     >>> import cxlens
@@ -35,8 +35,8 @@ __version__ = "0.1.0"
 
 #: The capability packages, imported on first use so `import cxlens` stays quick.
 PACKAGES = (
-    "actions", "analysis", "identity", "ingest", "journey", "metrics", "models", "report",
-    "social", "text",
+    "actions", "analysis", "collect", "identity", "ingest", "journey", "metrics", "models",
+    "report", "social", "text",
 )  # fmt: skip
 
 __all__ = [

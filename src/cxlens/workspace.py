@@ -2,7 +2,8 @@
 
 It sits at the top of the layers (as Splink's ``Linker`` wires its components): it holds an
 :class:`~cxlens.store.catalog.EngineCatalog` and builds ``ws.metrics``, ``ws.analysis``,
-``ws.models``, ``ws.journey``, ``ws.text``, ``ws.social`` and ``ws.identity`` on it. The
+``ws.models``, ``ws.journey``, ``ws.text``, ``ws.social``, ``ws.identity`` and
+``ws.surveys`` on it. The
 capabilities below are typed against the Catalog and never reach back up through here.
 """
 
@@ -22,6 +23,7 @@ from cxlens.store.engine import connect, engine_for
 if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
+    from cxlens.collect.namespace import Surveys
     from cxlens.identity.namespace import Identity
     from cxlens.identity.profile import CustomerProfile
     from cxlens.ingest.presets import Preset
@@ -186,6 +188,13 @@ class Workspace(EngineCatalog):
         from cxlens.social.namespace import Social
 
         return Social(self)
+
+    @cached_property
+    def surveys(self) -> Surveys:
+        """Feedback collection: survey definitions, triggered invitations, answers, rates."""
+        from cxlens.collect.namespace import Surveys
+
+        return Surveys(self)
 
     def close(self) -> None:
         """Close the engine connection."""

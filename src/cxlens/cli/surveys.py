@@ -24,7 +24,6 @@ from cxlens.cli._common import (
     rich_table,
     write_csv,
 )
-from cxlens.collect import Surveys
 from cxlens.errors import ArgumentError
 from cxlens.workspace import Workspace
 
@@ -45,7 +44,7 @@ def surveys_create(
 ) -> None:
     """Check a survey definition and store it in the workspace."""
     with Workspace(workspace) as ws:
-        survey = Surveys(ws).create(file, replace=replace)
+        survey = ws.surveys.create(file, replace=replace)
     console.print(
         Text(
             f"created survey '{survey.name}': {survey.kind} after "
@@ -60,7 +59,7 @@ def surveys_create(
 def surveys_list(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the surveys of the workspace."""
     with Workspace(workspace) as ws:
-        frame = Surveys(ws).list()
+        frame = ws.surveys.list()
     if frame.empty:
         console.print("no survey yet; add one with: cxlens surveys create survey.yaml")
         return
@@ -75,7 +74,7 @@ def surveys_show(
 ) -> None:
     """Show a survey: its questions in each language and its contact rules."""
     with Workspace(workspace) as ws:
-        s = Surveys(ws).get(name)
+        s = ws.surveys.get(name)
     rules = s.contact
     hours = rules.business_hours
     console.print(Text(f"{s.name}: {s.kind} {s.scale[0]}-{s.scale[1]} ({s.status})", "bold"))
@@ -105,7 +104,7 @@ def surveys_pause(
 ) -> None:
     """Stop a survey from inviting anyone."""
     with Workspace(workspace) as ws:
-        Surveys(ws).pause(name)
+        ws.surveys.pause(name)
     console.print(Text(f"paused survey '{name}'"))
 
 
@@ -117,7 +116,7 @@ def surveys_resume(
 ) -> None:
     """Let a paused survey invite again."""
     with Workspace(workspace) as ws:
-        Surveys(ws).resume(name)
+        ws.surveys.resume(name)
     console.print(Text(f"resumed survey '{name}'"))
 
 
@@ -126,7 +125,7 @@ def surveys_resume(
 def surveys_trigger(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """Decide invitations for the events not decided yet; print the decisions made."""
     with Workspace(workspace) as ws:
-        decided = Surveys(ws).trigger()
+        decided = ws.surveys.trigger()
     if decided.empty:
         console.print("no new events trigger a survey")
         return
@@ -163,7 +162,7 @@ def surveys_send(
                      smtp_ssl)  # fmt: skip
     sent = failed = 0
     with Workspace(workspace) as ws:
-        surveys = Surveys(ws)
+        surveys = ws.surveys
         for invitation in surveys.due(link):
             mail = replace(settings, to=(invitation.email,))
             message = build_message(mail, invitation.subject, invitation.text, invitation.html)
@@ -207,7 +206,7 @@ def surveys_stats(
 ) -> None:
     """Response rates of the invitations made, with 95% Wilson intervals, and coverage."""
     with Workspace(workspace) as ws:
-        surveys = Surveys(ws)
+        surveys = ws.surveys
         frame = surveys.stats(by or ["survey"])
         coverage = surveys.coverage()
     if output is not None:
