@@ -41,9 +41,19 @@ BASE_COLUMNS: tuple[str, ...] = (
     "p_value",
     "significant",
     "small_sample",
+    "partial",
+    "ci_method",
+    "test",
 )
 
 _RESERVED = {"period", "period_end", *BASE_COLUMNS}
+
+#: Helper columns an engine query may add: the first and last timestamp of its rows, from
+#: which :func:`finish_frame` tells which periods the data covers only in part.
+COVERAGE_COLUMNS: tuple[str, str] = ("_first_at", "_last_at")
+
+#: A change test returns p-values and, per row, the name of the test used.
+ChangeTest = Callable[[pd.DataFrame, pd.DataFrame], tuple[FloatArray, np.ndarray]]
 
 
 def check_every(every: str | None, *, required: bool = False) -> str | None:
@@ -139,6 +149,40 @@ def period_step(every: str) -> pd.DateOffset:
     return _STEP[every]
 
 
+def coverage_of(column: ir.Value) -> dict[str, ir.Scalar]:
+    """Aggregates of the first and last timestamp of ``column`` (see :data:`COVERAGE_COLUMNS`).
+
+    Example:
+        >>> import ibis, pandas as pd
+        >>> t = ibis.memtable({"at": pd.to_datetime(["2024-01-03", "2024-01-09"])})
+        >>> sorted(coverage_of(t["at"]))
+        ['_first_at', '_last_at']
+    """
+    when = column.cast("timestamp")
+    return {COVERAGE_COLUMNS[0]: when.min(), COVERAGE_COLUMNS[1]: when.max()}
+
+
+def partial_periods(
+    periods: pd.Series, every: str, data_start: pd.Timestamp, data_end: pd.Timestamp
+) -> np.ndarray:
+    """Return True for each period the data covers only in part.
+
+    A period is partial when the data starts after its first day or ends before its last
+    day (days are whole: data ending on 9 December at 14:00 covers 9 December). With
+    ``every="day"`` no period is partial.
+
+    Example:
+        >>> s = pd.Series(pd.to_datetime(["2024-11-01", "2024-12-01"]))
+        >>> partial_periods(s, "month", pd.Timestamp("2024-11-01"), pd.Timestamp("2024-12-09"))
+        array([False,  True])
+    """
+    start = pd.Timestamp(data_start).normalize()
+    end = pd.Timestamp(data_end).normalize()
+    p = pd.to_datetime(periods)
+    last_day = p + period_step(every) - pd.Timedelta(days=1)
+    return ((p < start) | (last_day > end)).to_numpy(dtype=bool)
+
+
 def sql_of(expr: ir.Expr) -> str | None:
     """Return the SQL of ``expr`` in its backend's dialect, or None if it cannot compile."""
     try:
@@ -189,7 +233,7 @@ def metric_plan(
     """Bundle a metric's engine query with :func:`finish_frame` and its settings.
 
     ``finishing`` holds the keyword arguments of :func:`finish_frame` (by, every, confidence,
-    min_n, estimate, change_test, extra, keep_empty).
+    min_n, estimate, change_test, ci_method, extra, keep_empty, coverage).
     """
     return MetricPlan(name, expr, functools.partial(finish_frame, **finishing))
 
@@ -221,17 +265,24 @@ def finish_frame(
     confidence: float,
     min_n: int,
     estimate: Callable[[pd.DataFrame], pd.DataFrame],
-    change_test: Callable[[pd.DataFrame, pd.DataFrame], FloatArray],
+    change_test: ChangeTest,
+    ci_method: str,
     extra: Sequence[str],
     keep_empty: bool = False,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """Turn an aggregated engine result into the tidy metric table.
 
     ``estimate`` receives the aggregated frame and must add ``n``, ``value``, ``ci_low``,
     ``ci_high``, the ``extra`` columns and any helper columns (prefixed ``_``) that
     ``change_test`` needs; ``change_test(current, previous)`` gets two row-aligned frames
-    and returns p-values. Rows with ``n == 0`` (an ungrouped query over no rows) are dropped
-    unless ``keep_empty``.
+    and returns p-values and the name of the test per row. Rows with ``n == 0`` (an
+    ungrouped query over no rows) are dropped unless ``keep_empty``.
+
+    ``partial`` marks the periods the data covers only in part (:func:`partial_periods`),
+    from ``coverage`` (first and last timestamp of the data) or else the
+    :data:`COVERAGE_COLUMNS` of ``agg``. A change from or to a partial period is not
+    computed or tested: a partly elapsed period is not comparable with a whole one.
     """
     check_confidence(confidence)
     keys = group_keys(by, every)
@@ -240,20 +291,14 @@ def finish_frame(
         df = df[pd.to_numeric(df["n"]).fillna(0) > 0].reset_index(drop=True)
     if every is not None:
         df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
+    df["partial"] = _partial(df, every, coverage)
     df = estimate(df)
+    df["ci_method"] = ci_method
     df["change"] = np.nan
     df["p_value"] = np.nan
+    df["test"] = None
     if every is not None and len(df):
-        prev = df.copy()
-        prev["period"] = prev["period"] + period_step(every)
-        merged = df[keys].merge(prev, on=keys, how="left", suffixes=("", "_prev"))
-        # merge keeps left order; guard against duplicate keys from a malformed input
-        if len(merged) == len(df):
-            cur = df.reset_index(drop=True)
-            old = merged.reset_index(drop=True)
-            df["change"] = (cur["value"] - old["value"]).to_numpy()
-            p = change_test(cur, old)
-            df["p_value"] = np.where(np.isfinite(df["change"].to_numpy()), p, np.nan)
+        _changes(df, keys, every, change_test)
     alpha = 1.0 - confidence
     df["significant"] = (df["p_value"] < alpha).fillna(False).astype(bool)
     df["n"] = df["n"].astype("int64")
@@ -262,3 +307,35 @@ def finish_frame(
     if keys:
         out = out.sort_values(keys, na_position="last", kind="mergesort")
     return out.reset_index(drop=True)
+
+
+def _partial(
+    df: pd.DataFrame, every: str | None, coverage: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> np.ndarray:
+    """The ``partial`` flag of each row (all False without periods or coverage)."""
+    first, last = COVERAGE_COLUMNS
+    if coverage is None and first in df.columns and len(df):
+        start, end = pd.to_datetime(df[first]).min(), pd.to_datetime(df[last]).max()
+        coverage = (start, end) if pd.notna(start) and pd.notna(end) else None
+    if every is None or coverage is None or not len(df):
+        return np.zeros(len(df), dtype=bool)
+    return partial_periods(df["period"], every, coverage[0], coverage[1])
+
+
+def _changes(df: pd.DataFrame, keys: list[str], every: str, change_test: ChangeTest) -> None:
+    """Fill ``change``, ``p_value`` and ``test`` against the preceding period, in place."""
+    prev = df.copy()
+    prev["period"] = prev["period"] + period_step(every)
+    merged = df[keys].merge(prev, on=keys, how="left", suffixes=("", "_prev"))
+    # merge keeps left order; guard against duplicate keys from a malformed input
+    if len(merged) != len(df):
+        return
+    cur = df.reset_index(drop=True)
+    old = merged.reset_index(drop=True)
+    whole = ~cur["partial"].to_numpy(bool) & ~old["partial"].fillna(True).to_numpy(bool)
+    change = np.where(whole, (cur["value"] - old["value"]).to_numpy(dtype=float), np.nan)
+    p, test = change_test(cur, old)
+    ok = np.isfinite(change) & np.isfinite(p)
+    df["change"] = change
+    df["p_value"] = np.where(ok, p, np.nan)
+    df["test"] = np.where(ok, np.asarray(test, dtype=object), None)

@@ -16,6 +16,7 @@ from cxlens.metrics._common import (
     check_by,
     check_every,
     check_min_n,
+    coverage_of,
     group_keys,
     is_present,
     metric_plan,
@@ -24,7 +25,14 @@ from cxlens.metrics._common import (
     with_period,
     zero_if_missing,
 )
-from cxlens.metrics.stats import check_confidence, difference_z_test, ratio_estimate, z_value
+from cxlens.metrics.stats import (
+    DELTA_METHOD,
+    Z_INDEPENDENT,
+    check_confidence,
+    difference_z_test,
+    ratio_estimate,
+    z_value,
+)
 
 #: Time column of ``posts`` used for periods.
 TIME_COLUMN = "posted_at"
@@ -74,6 +82,7 @@ def plan_engagement(
         sum_e2=(e * e).sum(),
         sum_r2=(r * r).sum(),
         sum_er=(e * r).sum(),
+        **(coverage_of(rows[TIME_COLUMN]) if every is not None else {}),
     )
     z = z_value(confidence)
 
@@ -95,8 +104,9 @@ def plan_engagement(
         df["reach"] = df["reach"].astype("float64")
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        p = difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
+        return p, np.full(len(p), Z_INDEPENDENT, dtype=object)
 
     return metric_plan(
         "engagement rate",
@@ -107,6 +117,7 @@ def plan_engagement(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
+        ci_method=DELTA_METHOD,
         extra=("interactions", "reach"),
     )
 
@@ -136,7 +147,8 @@ def engagement(
 
     Returns:
         DataFrame with columns ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, interactions, reach``, sorted by ``*by, period``.
+        significant, small_sample, partial, ci_method, test, interactions, reach``, sorted by
+        ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column or ``reach`` is missing, or no interaction column exists.
