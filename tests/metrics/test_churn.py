@@ -166,7 +166,14 @@ def test_churn_from_transactions_by_category_follows_each_relationship(make_tabl
     k, ll = out[out["category"] == "k"], out[out["category"] == "l"]
     # category k loses b's second spell (bought in l): April holds only c
     assert k["at_start"].tolist() == [0, 2, 2, 1, 1, 1] and k["lost"].tolist() == [0, 1, 1, 0, 0, 0]
-    assert ll["at_start"].tolist() == [0, 0, 0, 1, 0, 0] and ll["lost"].tolist() == [0, 0, 0, 1, 0, 0]
+    assert ll["at_start"].tolist() == [0, 0, 0, 1, 0, 0] and ll["lost"].tolist() == [
+        0,
+        0,
+        0,
+        1,
+        0,
+        0,
+    ]
 
 
 def test_inactivity_days_must_be_positive(make_table):

@@ -42,7 +42,13 @@ from cxlens.analysis._pooled import (
     difference_of_differences_p,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, check_min_n, execute, period_step
+from cxlens.metrics._common import (
+    check_every,
+    check_min_n,
+    drop_partial_periods,
+    execute,
+    period_step,
+)
 from cxlens.metrics.stats import check_confidence
 from cxlens.schema.derived import CUSTOMER_TABLES
 
@@ -290,10 +296,13 @@ def _fine_table(ws: Workspace, metric: str, dims: list[str], every: str) -> pd.D
     The metric's own plan (:meth:`~cxlens.metrics.namespace.Metrics.plan`) supplies the
     query, customer columns joined once; only its aggregation runs (no estimates), so the
     result holds the additive counts of :data:`_ENGINE_COUNTS`, one row per combination of
-    the dimensions' values (unknown values included) and period.
+    the dimensions' values (unknown values included) and period. Periods the data covers only
+    in part (a first or last month that is partly elapsed) are left out: they are not
+    comparable with whole ones.
     """
     plan = ws.metrics.plan(metric, by=dims or None, every=every)
     table = execute(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
+    table = drop_partial_periods(plan, table, every)
     table = table[[*dims, "period", *_ENGINE_COUNTS[metric]]].copy()
     table["period"] = pd.to_datetime(table["period"]).astype("datetime64[us]")
     if metric == "churn":

@@ -209,12 +209,15 @@ class MetricPlan:
     """An engine query for a metric plus the pandas step that finishes it.
 
     ``expr`` aggregates raw rows to one row per group and period; ``finish`` turns the
-    executed result into the tidy metric table.
+    executed result into the tidy metric table. ``coverage`` is the first and last timestamp
+    of the data when the plan knows it before running (churn); survey metrics and engagement
+    carry it in the :data:`COVERAGE_COLUMNS` of their result instead.
     """
 
     name: str
     expr: ir.Table
     finish: Callable[[pd.DataFrame], pd.DataFrame]
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def sql(self) -> str:
         """Return the SQL of the engine query, in the dialect of the table's backend."""
@@ -235,7 +238,25 @@ def metric_plan(
     ``finishing`` holds the keyword arguments of :func:`finish_frame` (by, every, confidence,
     min_n, estimate, change_test, ci_method, extra, keep_empty, coverage).
     """
-    return MetricPlan(name, expr, functools.partial(finish_frame, **finishing))
+    finish = functools.partial(finish_frame, **finishing)
+    return MetricPlan(name, expr, finish, finishing.get("coverage"))
+
+
+def drop_partial_periods(plan: MetricPlan, agg: pd.DataFrame, every: str) -> pd.DataFrame:
+    """Return the rows of ``agg`` (the executed ``plan.expr``) whose period is whole.
+
+    The data's coverage comes from ``plan.coverage`` or the :data:`COVERAGE_COLUMNS` of
+    ``agg``; without either, ``agg`` comes back unchanged.
+
+    Example:
+        >>> agg = pd.DataFrame({"period": pd.to_datetime(["2024-11-01", "2024-12-01"]),
+        ...     "_first_at": pd.to_datetime(["2024-11-01", "2024-12-01"]),
+        ...     "_last_at": pd.to_datetime(["2024-11-30", "2024-12-09"])})
+        >>> len(drop_partial_periods(MetricPlan("x", None, lambda d: d), agg, "month"))
+        1
+    """
+    partial = _partial(agg.reset_index(drop=True), every, plan.coverage)
+    return agg[~partial]
 
 
 def group_keys(by: list[str], every: str | None) -> list[str]:
