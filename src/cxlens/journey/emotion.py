@@ -3,10 +3,10 @@
 Without comment sentiment, emotion is *score-based*: each answer's emotion is the mean of
 its available scores mapped onto -1..+1 (NPS by its categories: detractor 0-6 is -1, passive
 7-8 is 0, promoter 9-10 is +1, so the NPS part of the curve is NPS / 100; CSAT
-``(x - 3) / 2``; CES ``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment`` column (-1..+1; or the labels
-positive / neutral / negative), the emotion is that sentiment instead; ``ws.journey.emotion()``
-joins it from ``comment_sentiment`` (saved by ``ws.text.sentiment()``). One engine aggregate
-per call.
+``(x - 3) / 2``; CES ``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment``
+column (-1..+1; or the labels positive / neutral / negative), the emotion is that sentiment
+instead; ``ws.journey.emotion()`` joins it from ``comment_sentiment`` (saved by
+``ws.text.sentiment()``). One engine aggregate per call.
 """
 
 from __future__ import annotations
@@ -102,8 +102,8 @@ def emotion(
     """Return NPS, CSAT, CES, sentiment and emotion per touchpoint, in journey order.
 
     Answers without a touchpoint (relationship surveys) are left out. NPS has the
-    adjusted-Wald interval (Rocks 2016), CSAT (top-2-box share, percent) the Wilson interval, CES, sentiment and emotion
-    (means) the Student-t interval.
+    adjusted-Wald interval (Rocks 2016), CSAT (top-2-box share, percent) the Wilson
+    interval, CES, sentiment and emotion (means) the Student-t interval.
 
     Args:
         responses: the responses table.

@@ -150,7 +150,7 @@ def period_step(every: str) -> pd.DateOffset:
 
 
 def coverage_of(column: ir.Value) -> dict[str, ir.Scalar]:
-    """Aggregates of the first and last timestamp of ``column`` (see :data:`COVERAGE_COLUMNS`).
+    """Return the aggregates of the first and last time in ``column`` (:data:`COVERAGE_COLUMNS`).
 
     Example:
         >>> import ibis, pandas as pd
@@ -333,7 +333,7 @@ def finish_frame(
 def _partial(
     df: pd.DataFrame, every: str | None, coverage: tuple[pd.Timestamp, pd.Timestamp] | None
 ) -> np.ndarray:
-    """The ``partial`` flag of each row (all False without periods or coverage)."""
+    """Return the ``partial`` flag of each row (all False without periods or coverage)."""
     first, last = COVERAGE_COLUMNS
     if coverage is None and first in df.columns and len(df):
         start, end = pd.to_datetime(df[first]).min(), pd.to_datetime(df[last]).max()

@@ -144,7 +144,7 @@ def _plan(
 
 
 def _cover_end(data_end: pd.Timestamp) -> pd.Timestamp:
-    """The end (exclusive) of the data's last day: data to 9 Dec 14:00 covers 9 Dec."""
+    """Return the end (exclusive) of the data's last day: data to 9 Dec 14:00 covers 9 Dec."""
     return pd.Timestamp(data_end).normalize() + pd.Timedelta(days=1)
 
 
