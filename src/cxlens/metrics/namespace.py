@@ -210,7 +210,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, promoters, passives, detractors``.
+            significant, small_sample, partial, ci_method, test, promoters, passives,
+            detractors``.
 
         Example:
             >>> # ws.metrics.nps(by=["segment"], every="month")
@@ -229,7 +230,7 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, satisfied``.
+            significant, small_sample, partial, ci_method, test, satisfied``.
 
         Example:
             >>> # ws.metrics.csat(by=["touchpoint"])
@@ -248,7 +249,7 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, sd``.
+            significant, small_sample, partial, ci_method, test, sd``.
 
         Example:
             >>> # ws.metrics.ces(every="quarter")
@@ -267,7 +268,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, interactions, reach``.
+            significant, small_sample, partial, ci_method, test, interactions,
+            reach``.
 
         Example:
             >>> # ws.metrics.engagement(by=["brand"], every="week")
@@ -295,7 +297,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, period, n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, at_start, lost, retention``.
+            significant, small_sample, partial, ci_method, test, at_start, lost,
+            retention`` (with ``inactivity_days`` also ``status``, ``known_from``).
 
         Example:
             >>> # ws.metrics.churn(every="quarter", by=["plan"])
