@@ -185,3 +185,18 @@ def test_churn_from_empty_transactions(make_table):
     t = _transactions(make_table).filter(lambda t: t.amount < 0)
     with pytest.raises(NotEnoughDataError, match="no dated rows"):
         churn_from_transactions(t)
+
+
+@pytest.mark.spark
+def test_churn_from_transactions_agrees_on_spark(make_table, spark):
+    import ibis
+
+    duck = _lapsing(make_table)
+    frame = duck.execute()
+    con = ibis.pyspark.connect(spark)
+    on_spark = con.create_table("lapsing_transactions", frame, overwrite=True)
+    want = churn_from_transactions(duck, inactivity_days=30, every="month", by="category")
+    got = churn_from_transactions(on_spark, inactivity_days=30, every="month", by="category")
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
+    )
