@@ -12,7 +12,8 @@
   scipy's hypergeometric distributions), the change-point search of "vs own past" with its
   Bonferroni factor, the Benjamini-Hochberg correction
   (``statsmodels.stats.multitest.multipletests``), the score (effect size shrunk to its
-  FCR-adjusted bound, times the customers affected) and the rules that mark a finding as not new, explained or in line are written here without cxlens.
+  FCR-adjusted bound, times the customers affected) and the rules that mark a finding as
+  not new, explained or in line are written here without cxlens.
 
 Every workload's ``tidy`` returns ``{"findings": frame, "tests": frame}``: the ranked
 findings (``FINDING_COLUMNS``, with ``note_kind`` the first words of the note) and every
