@@ -176,8 +176,13 @@ class ChurnResult:
         evaluation: held-out metrics (see :func:`cxlens.models.churn_eval.evaluate`) plus
             ``n_train``, ``churners_train``, ``n_calibration``, ``churners_calibration``,
             ``n_test``, ``churners_test``, ``train_cutoffs``, ``calibration_cutoff``,
-            ``evaluation_cutoff``, ``horizon_days``, ``calibration``; the Brier baseline
-            forecasts the training base rate for everybody.
+            ``evaluation_cutoff``, ``horizon_days``, ``calibration``, ``calibration_losses``;
+            the Brier baseline forecasts the training base rate for everybody. The model
+            comparison: ``boosting_*`` and ``logistic_*`` (``roc_auc``, ``pr_auc``,
+            ``brier``, ``log_loss`` of each on the evaluation snapshot),
+            ``selection_log_loss_boosting``, ``selection_log_loss_logistic`` (on the
+            calibration snapshot) and ``model_used``; the headline figures are the model
+            in use's.
         calibration: the evaluation snapshot's calibration bins.
         curves: ROC and precision-recall points on the evaluation snapshot.
         importance: ``feature``, ``label``, ``mean_abs_contribution`` (mean absolute
@@ -186,7 +191,8 @@ class ChurnResult:
             snapshot.
         definition: the churn definition.
         split: the cut-offs.
-        model: the fitted ChurnModel.
+        model: the model in use: the fitted ChurnModel, or the LogisticChurnModel when it
+            was as good (:data:`AS_GOOD`).
     """
 
     scores: pd.DataFrame
