@@ -5,9 +5,12 @@ with n, a 95% interval, the change from the segment's previous calendar month an
 p-value. Segment lives on ``customers``, so every implementation joins it on ``customer_id``.
 
 The baselines compute the same figures with the same methods as ``cxlens.metrics``, written
-independently of it: NPS = % promoters (9-10) - % detractors (0-6) with the trinomial Wald
-interval and a z-test of the change; CSAT = % of answers 4-5 with a Wilson interval and a
-pooled two-proportion z-test; CES = mean of 1-7 with a Student-t interval (clipped to 1-7)
+independently of it: NPS = % promoters (9-10) - % detractors (0-6) with the adjusted-Wald
+interval of Rocks (2016: 3/4 promoter and 3/4 detractor added, n + 3; widened to reach the
+score) and a z-test of the change on the trinomial standard errors; CSAT = % of answers 4-5
+with a Wilson interval and a pooled two-proportion z-test; below an expected cell count of
+5 the NPS change gets an exact permutation test and the CSAT change Fisher's exact test
+(scipy, on the aggregated counts); CES = mean of 1-7 with a Student-t interval (clipped to 1-7)
 and Welch's t-test. DuckDB SQL does the statistics in SQL; only the normal and t distribution
 functions run in Python (scipy) on the aggregated result of a few dozen rows. pandas does them
 with numpy on its groupby result. The two baselines are written separately, so their
@@ -117,11 +120,15 @@ _ESTIMATE = {
     "nps": """
         SELECT *, 100 * (p_pro - p_det) AS value,
                100 * sqrt((p_pro + p_det - (p_pro - p_det) ^ 2) / n) AS se,
-               greatest(value - {z} * se, -100) AS ci_low,
-               least(value + {z} * se, 100) AS ci_high
+               (n_pro + 0.75) / (n + 3) AS a_pro, (n_det + 0.75) / (n + 3) AS a_det,
+               100 * sqrt((a_pro + a_det - (a_pro - a_det) ^ 2) / (n + 3)) AS a_se,
+               least(greatest(100 * (a_pro - a_det) - {z} * a_se, -100), value) AS ci_low,
+               greatest(least(100 * (a_pro - a_det) + {z} * a_se, 100), value) AS ci_high
         FROM (SELECT segment, period, count(*) AS n,
-                     count(*) FILTER (WHERE score >= 9) / count(*) AS p_pro,
-                     count(*) FILTER (WHERE score <= 6) / count(*) AS p_det
+                     count(*) FILTER (WHERE score >= 9) AS n_pro,
+                     count(*) FILTER (WHERE score <= 6) AS n_det,
+                     n_pro / n AS p_pro,
+                     n_det / n AS p_det
               FROM joined GROUP BY segment, period)
     """,
     "csat": """
@@ -152,10 +159,13 @@ _STATISTIC = {
     "ces": "(cur.value - prev.value) / sqrt(cur.sd ^ 2 / cur.n + prev.sd ^ 2 / prev.n)",
 }
 
-#: Columns each metric's final SELECT adds: intervals, or for CES what Python needs for them.
+#: Columns each metric's final SELECT adds: intervals, the counts the exact tests need, or for
+#: CES what Python needs for its interval.
 _OUTPUT = {
-    "nps": "cur.ci_low, cur.ci_high",
-    "csat": "cur.ci_low, cur.ci_high",
+    "nps": """cur.ci_low, cur.ci_high, cur.n_pro, cur.n_det, prev.n AS prev_n,
+        prev.n_pro AS prev_pro, prev.n_det AS prev_det""",
+    "csat": """cur.ci_low, cur.ci_high, cur.satisfied, prev.n AS prev_n,
+        prev.satisfied AS prev_sat""",
     "ces": """cur.sd,
         (cur.sd ^ 2 / cur.n + prev.sd ^ 2 / prev.n) ^ 2
         / ((cur.sd ^ 2 / cur.n) ^ 2 / (cur.n - 1) + (prev.sd ^ 2 / prev.n) ^ 2 / (prev.n - 1))
@@ -204,7 +214,8 @@ class DuckDBSQLWorkload:
                 frame["ci_high"] = np.clip(frame["value"] + half, 1.0, 7.0)
                 frame["p_value"] = _welch_p(statistic, frame.pop("df"))
             else:
-                frame["p_value"] = _normal_p(statistic)
+                now, before = _sql_counts(metric, frame)
+                frame["p_value"] = _exact_where_small(_normal_p(statistic), now, before)
             out[metric] = _flags(frame)
         return out
 
@@ -239,6 +250,51 @@ class PandasWorkload:
         return {m: tidy_frame(frame) for m, frame in result.items()}
 
 
+def _sql_counts(metric: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Pop the count columns of the SQL result: category counts now and a month before."""
+    n, prev_n = frame["n"].to_numpy(float), frame.pop("prev_n").to_numpy(float)
+    if metric == "nps":
+        pro, det = frame.pop("n_pro").to_numpy(float), frame.pop("n_det").to_numpy(float)
+        p0, d0 = frame.pop("prev_pro").to_numpy(float), frame.pop("prev_det").to_numpy(float)
+        return np.column_stack([pro, n - pro - det, det]), np.column_stack(
+            [p0, prev_n - p0 - d0, d0]
+        )
+    sat, sat0 = frame.pop("satisfied").to_numpy(float), frame.pop("prev_sat").to_numpy(float)
+    return np.column_stack([sat, n - sat]), np.column_stack([sat0, prev_n - sat0])
+
+
+def _exact_where_small(p: Any, now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Replace the p-value by an exact one where an expected cell count is below 5.
+
+    ``now``/``before`` hold category counts per row (2 columns: Fisher's exact test; 3:
+    promoters, passives, detractors, a permutation test of the NPS difference over the
+    multivariate hypergeometric tables with the same totals).
+    """
+    out = np.asarray(p, dtype=float).copy()
+    n1, n0 = now.sum(axis=1), before.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        smallest = np.minimum(n1, n0) * (now + before).min(axis=1) / (n1 + n0)
+    for i in np.flatnonzero((smallest < 5) & (n1 > 0) & (n0 > 0)):
+        a, b = now[i].astype(np.int64), before[i].astype(np.int64)
+        if len(a) == 2:
+            out[i] = stats.fisher_exact(np.vstack([a, b])).pvalue
+        else:
+            out[i] = _nps_permutation_p(a, b)
+    return out
+
+
+def _nps_permutation_p(a: np.ndarray, b: np.ndarray) -> float:
+    m, n1, n0 = a + b, int(a.sum()), int(b.sum())
+    x = np.array(
+        [(p, n1 - p - d, d) for p in range(m[0] + 1) for d in range(m[2] + 1)
+         if 0 <= n1 - p - d <= m[1]]
+    )  # fmt: skip
+    prob = stats.multivariate_hypergeom.pmf(x=x, m=m, n=n1)
+    gap = np.abs((x[:, 0] - x[:, 2]) / n1 - ((m[0] - x[:, 0]) - (m[2] - x[:, 2])) / n0)
+    seen = abs((a[0] - a[2]) / n1 - (b[0] - b[2]) / n0)
+    return float(min(1.0, prob[gap >= seen - 1e-12].sum()))
+
+
 def _answered(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     return frame.loc[frame[metric].notna(), [BY, "period", metric]]
 
@@ -261,12 +317,26 @@ def _pandas_nps(frame: pd.DataFrame) -> pd.DataFrame:
     agg["se"] = 100 * np.sqrt(
         (agg["p_pro"] + agg["p_det"] - (agg["p_pro"] - agg["p_det"]) ** 2) / agg["n"]
     )
-    agg["ci_low"] = (agg["value"] - Z95 * agg["se"]).clip(lower=-100)
-    agg["ci_high"] = (agg["value"] + Z95 * agg["se"]).clip(upper=100)
+    # adjusted Wald (Rocks 2016): 3/4 promoter, 3/4 detractor and 3/2 passive added
+    m = agg["n"] + 3
+    a_pro, a_det = (agg["p_pro"] * agg["n"] + 0.75) / m, (agg["p_det"] * agg["n"] + 0.75) / m
+    a_se = 100 * np.sqrt((a_pro + a_det - (a_pro - a_det) ** 2) / m)
+    centre = 100 * (a_pro - a_det)
+    agg["ci_low"] = np.minimum((centre - Z95 * a_se).clip(lower=-100), agg["value"])
+    agg["ci_high"] = np.maximum((centre + Z95 * a_se).clip(upper=100), agg["value"])
     prev = _previous(agg)
     agg["change"] = agg["value"] - prev["value"]
-    agg["p_value"] = _normal_p(agg["change"] / np.sqrt(agg["se"] ** 2 + prev["se"] ** 2))
+    z_p = _normal_p(agg["change"] / np.sqrt(agg["se"] ** 2 + prev["se"] ** 2))
+    agg["p_value"] = _exact_where_small(z_p, _nps_counts(agg), _nps_counts(prev))
     return _finish(agg)
+
+
+def _nps_counts(agg: pd.DataFrame) -> np.ndarray:
+    """Promoters, passives and detractors per row (rounded back from the shares)."""
+    n = agg["n"].to_numpy(float)
+    pro = np.round(agg["p_pro"].to_numpy(float) * n)
+    det = np.round(agg["p_det"].to_numpy(float) * n)
+    return np.column_stack([pro, n - pro - det, det])
 
 
 def _pandas_csat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -287,7 +357,10 @@ def _pandas_csat(frame: pd.DataFrame) -> pd.DataFrame:
     pooled = (agg["satisfied"] + prev["satisfied"]) / (n + prev["n"])
     se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / prev["n"]))
     agg["change"] = agg["value"] - prev["value"]
-    agg["p_value"] = _normal_p((p - prev["satisfied"] / prev["n"]) / se)
+    z_p = _normal_p((p - prev["satisfied"] / prev["n"]) / se)
+    now = np.column_stack([agg["satisfied"], n - agg["satisfied"]]).astype(float)
+    before = np.column_stack([prev["satisfied"], prev["n"] - prev["satisfied"]]).astype(float)
+    agg["p_value"] = _exact_where_small(z_p, now, before)
     return _finish(agg)
 
 

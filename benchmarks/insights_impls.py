@@ -6,11 +6,14 @@
   ``pd.read_parquet`` of both files (timed), the customer columns merged onto the responses,
   the dimensions made categorical, then one ``groupby`` over the raw rows per metric and
   dimension set (nothing is rolled up from a finer table); churn from one row per customer
-  and month at risk. The tests (z-tests, pooled two-proportion z-test, Welch's t-test with
-  scipy), the change-point search of "vs own past" with its Bonferroni factor, the
-  Benjamini-Hochberg correction (``statsmodels.stats.multitest.multipletests``), the score
-  (effect size shrunk to its FCR-adjusted bound, times the customers affected) and the rules
-  that mark a finding as not new, explained or in line are written here without cxlens.
+  and month at risk; a first or last month the data covers only in part is left out. The
+  tests (z-tests, pooled two-proportion z-test, Welch's t-test with scipy; below an expected
+  count of 5, Fisher's exact test and an exact permutation test of the NPS difference from
+  scipy's hypergeometric distributions), the change-point search of "vs own past" with its
+  Bonferroni factor, the Benjamini-Hochberg correction
+  (``statsmodels.stats.multitest.multipletests``), the score (effect size shrunk to its
+  FCR-adjusted bound, times the customers affected) and the rules that mark a finding as
+  not new, explained or in line are written here without cxlens.
 
 Every workload's ``tidy`` returns ``{"findings": frame, "tests": frame}``: the ranked
 findings (``FINDING_COLUMNS``, with ``note_kind`` the first words of the note) and every
@@ -156,6 +159,43 @@ def _z_p(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(z), 2.0 * stats.norm.sf(np.abs(z)), np.nan)
 
 
+#: Below this smallest expected cell count a count comparison is tested exactly.
+MIN_EXPECTED = 5.0
+
+
+def _small(n1: np.ndarray, n0: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """True where the 2 x k table of two groups has an expected cell count below 5."""
+    smallest = _div(np.minimum(n1, n0) * columns.min(axis=1), n1 + n0)
+    return smallest < MIN_EXPECTED
+
+
+def _fisher_p(x1: float, n1: float, x0: float, n0: float) -> float:
+    from scipy import stats
+
+    table = np.array([[x1, n1 - x1], [x0, n0 - x0]], dtype=np.int64)
+    return float(stats.fisher_exact(table).pvalue)
+
+
+def _nps_exact_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Permutation p of the NPS difference given the totals (multivariate hypergeometric)."""
+    from scipy import stats
+
+    cur = np.array([a[1], a[0] - a[1] - a[2], a[2]], dtype=np.int64)
+    old = np.array([b[1], b[0] - b[1] - b[2], b[2]], dtype=np.int64)
+    m, n1, n0 = cur + old, int(cur.sum()), int(old.sum())
+    tables = [
+        (p, n1 - p - d, d)
+        for p in range(m[0] + 1)
+        for d in range(m[2] + 1)
+        if 0 <= n1 - p - d <= m[1]
+    ]
+    x = np.array(tables)
+    prob = stats.multivariate_hypergeom.pmf(x=x, m=m, n=n1)
+    gap = np.abs((x[:, 0] - x[:, 2]) / n1 - ((m[0] - x[:, 0]) - (m[2] - x[:, 2])) / n0)
+    seen = abs((cur[0] - cur[2]) / n1 - (old[0] - old[2]) / n0)
+    return float(min(1.0, prob[gap >= seen - 1e-12].sum()))
+
+
 def _pooled_sd(var1: np.ndarray, n1: np.ndarray, var0: np.ndarray, n0: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         num = (n1 - 1.0) * var1 + (n0 - 1.0) * var0
@@ -185,6 +225,11 @@ def compare(metric: str, a: np.ndarray, b: np.ndarray, level: float) -> dict[str
             se0 = 100.0 * np.sqrt(np.clip(_div(p0 + d0 - (p0 - d0) ** 2, n0), 0.0, None))
             se = np.sqrt(se1**2 + se0**2)
             p_value = _z_p(v1 - v0, se)
+            promoters, detractors = a[:, 1] + b[:, 1], a[:, 2] + b[:, 2]
+            passives = n1 + n0 - promoters - detractors
+            columns = np.column_stack([promoters, detractors, passives])
+            for i in np.flatnonzero(_small(n1, n0, columns) & (n1 > 0) & (n0 > 0)):
+                p_value[i] = _nps_exact_p(a[i], b[i])
             s1 = np.where(n1 > 1, (se1 / 100.0) ** 2 * n1 * n1 / (n1 - 1.0), np.nan)
             s0 = np.where(n0 > 1, (se0 / 100.0) ** 2 * n0 * n0 / (n0 - 1.0), np.nan)
             effect = (v1 - v0) / 100.0 / _pooled_sd(s1, n1, s0, n0)
@@ -212,6 +257,9 @@ def compare(metric: str, a: np.ndarray, b: np.ndarray, level: float) -> dict[str
             pooled = _div(x1 + x0, n1 + n0)
             se_test = np.sqrt(pooled * (1.0 - pooled) * (_div(1.0, n1) + _div(1.0, n0)))
             p_value = _z_p(p1 - p0, se_test)
+            columns = np.column_stack([x1 + x0, n1 + n0 - x1 - x0])
+            for i in np.flatnonzero(_small(n1, n0, columns) & (n1 > 0) & (n0 > 0)):
+                p_value[i] = _fisher_p(x1[i], n1[i], x0[i], n0[i])
             effect = 2.0 * np.arcsin(np.sqrt(p1)) - 2.0 * np.arcsin(np.sqrt(p0))
             q = np.full(n1.shape, stats.norm.ppf(0.5 + level / 2.0))
     diff = v1 - v0
@@ -395,7 +443,8 @@ def _best_split(cell: Cell, grid: Grid) -> dict[str, Any] | None:
     finite = np.isfinite(p)
     if finite.any():
         tied = finite & (p <= np.min(p[finite]))
-        k = int(tried[np.nanargmax(np.where(tied, z, np.nan))])
+        # an exact p-value can exist where z cannot (se 0): such a z counts as 0
+        k = int(tried[np.argmax(np.where(tied, np.nan_to_num(z, nan=0.0), -1.0))])
     else:
         k = int(tried[0])
     span, other = spans[k]
@@ -605,8 +654,11 @@ class PandasWorkload:
         dims = [d for d in DIMENSIONS if d in rows.columns]
         out: dict[str, pd.DataFrame] = {}
         for metric in SURVEY:
-            answered = rows.loc[rows[metric].notna(), [*dims, "period"]]
-            score = rows.loc[rows[metric].notna(), metric].astype("float64")
+            has = rows[metric].notna()
+            when = rows.loc[has, "responded_at"]
+            has &= ~rows["period"].isin(_partial_months(when.min(), when.max()))
+            answered = rows.loc[has, [*dims, "period"]]
+            score = rows.loc[has, metric].astype("float64")
             answered["n"] = 1.0
             if metric == "nps":
                 answered["promoters"] = (score >= 9).astype(float)
@@ -617,8 +669,21 @@ class PandasWorkload:
                 answered["sum_x"] = score
                 answered["sum_x2"] = score * score
             out[metric] = answered
-        out["churn"] = _customer_months(customers)
+        churn = _customer_months(customers)
+        known = customers[customers["first_seen"].notna()]
+        end = max(known["first_seen"].max(), known["churned_at"].max())
+        out["churn"] = churn[~churn["period"].isin(_partial_months(known["first_seen"].min(), end))]
         return out
+
+
+def _partial_months(first: pd.Timestamp, last: pd.Timestamp) -> list[int]:
+    """Month ordinals the data covers only in part: it starts after the 1st or ends early."""
+    out = []
+    if first.normalize() > first.normalize().replace(day=1):
+        out.append(int(_months(pd.Series([first]))[0]))
+    if last.normalize() < last.normalize() + pd.offsets.MonthEnd(0):
+        out.append(int(_months(pd.Series([last]))[0]))
+    return out
 
 
 def _months(stamps: pd.Series) -> np.ndarray:

@@ -54,7 +54,9 @@ def _responses(
                         {
                             "response_id": f"{segment}{touchpoint}{i}-{k}",
                             "customer_id": f"{segment}{k}",
-                            "responded_at": f"{month.start_time:%Y-%m}-15",
+                            # spread over the month, first to last day: whole periods
+                            "responded_at": month.start_time
+                            + pd.Timedelta(days=min(k, month.days_in_month - 1)),
                             "touchpoint": touchpoint,
                             "nps": score,
                         }
@@ -279,6 +281,21 @@ def test_small_groups_are_listed_not_tested(cell_ws):
     assert not (found["group"] == "A × X").any()
 
 
+def test_a_partly_elapsed_last_month_is_not_what_changed(tmp_path):
+    # six whole months without any change, then 1-9 July where cell A x X is bad: July is
+    # partial, so the scan leaves it out and finds nothing (it led with A x X before)
+    whole = _responses(None, months=6)
+    july = _responses(("A", "X"), months=1, bad_from=1, start="2025-07")
+    july["responded_at"] = pd.Timestamp("2025-07-01") + pd.to_timedelta(
+        np.arange(len(july)) % 9, unit="D"
+    )
+    july["response_id"] = "jul-" + july["response_id"]
+    with _workspace(tmp_path, pd.concat([whole, july], ignore_index=True)) as ws:
+        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
+    assert found.empty
+    assert found.attrs["windows"]["nps"][1] == pd.Timestamp("2025-07-01")  # window ends June
+
+
 def test_top_limits_rows_and_pairs_can_be_switched_off(cell_ws):
     assert len(insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=1)) == 1
     flat = insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], pairs=False)
@@ -287,9 +304,10 @@ def test_top_limits_rows_and_pairs_can_be_switched_off(cell_ws):
 
 
 def test_churn_baseline_starts_at_the_first_recorded_churn(tmp_path):
-    # 400 customers since 2020; 4 leave every month of 2024 (the export starts in 2024).
-    # The periods 2020-2023 show no churn by construction and must not count as a baseline.
-    months = pd.date_range("2024-01-01", periods=12, freq="MS") + pd.Timedelta(days=9)
+    # 400 customers since 2020; 4 leave on the last day of every month of 2024 (the export
+    # starts in 2024). The periods 2020-2023 show no churn by construction and must not count
+    # as a baseline.
+    months = pd.date_range("2024-01-31", periods=12, freq="ME")
     churned = [d.strftime("%Y-%m-%d") for d in months for _ in range(4)]
     customers = pd.DataFrame(
         {

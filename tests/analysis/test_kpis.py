@@ -36,7 +36,8 @@ def _two_months(directory: Path) -> cxlens.Workspace:
                 {
                     "response_id": f"r{month}-{k}",
                     "customer_id": f"{seg}{k}",
-                    "responded_at": f"2025-{month:02d}-10",
+                    # days 1-28: both months are covered from start to end
+                    "responded_at": f"2025-{month:02d}-{1 + k % 28:02d}",
                     "touchpoint": tp,
                     "nps": score,
                     "csat": 5 if k % 2 else 2,
@@ -208,10 +209,13 @@ def test_status_on_two_periods_with_hand_numbers(ws2):
     status = kpis.status(as_of="2025-03-01")
     assert list(status.columns) == list(STATUS_COLUMNS)
     row = status.iloc[0]
-    se = 100 * math.sqrt((0.25 + 0.5 - 0.25**2) / 40)  # p = 10/40, d = 20/40
+    # adjusted Wald (Rocks 2016): p = 10.75/43, d = 20.75/43
+    p, d = 10.75 / 43, 20.75 / 43
+    se = 100 * math.sqrt((p + d - (p - d) ** 2) / 43)
+    centre = 100 * (p - d)
     assert row["period"] == pd.Timestamp("2025-02-01")
     assert row["value"] == pytest.approx(-25.0)
-    assert (row["ci_low"], row["ci_high"]) == pytest.approx((-25 - Z95 * se, -25 + Z95 * se))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((centre - Z95 * se, centre + Z95 * se))
     assert row["n"] == 40
     assert row["gap"] == pytest.approx(-55.0)
     assert row["status"] == "off track"
@@ -297,7 +301,7 @@ def test_alert_fires_when_a_kpi_goes_from_on_track_to_off_track(ws2):
     assert (alert["source"], alert["severity"], alert["status"]) == ("kpi", "critical", "off track")
     assert alert["message"] == (
         "KPI 'NPS' (NPS of all customers) went from on track to off track in Feb 2025: −25 "
-        "(95% CI −51 to 1) against a target of 30, short by 55.0 points (warning band 5)."
+        "(95% CI −48 to 1) against a target of 30, short by 55.0 points (warning band 5)."
     )
     # nothing to compare with in January: no alert
     assert alerts(kpis, insight_threshold=None, as_of="2025-02-01").empty

@@ -109,6 +109,11 @@ def test_variants_collapse_repeats_and_carry_outcomes(table):
     by = got.set_index("variant")
     assert by.loc["ad > app > web", "journeys"] == 1 and by.loc["web", "journeys"] == 1
     assert by.loc["ad > app > web", "nps"] == 100.0  # a's latest answer is a 10
+    # one promoter: adjusted Wald (Rocks 2016), p = 1.75/4, d = 0.75/4, not the point [100, 100]
+    p, d = 1.75 / 4, 0.75 / 4
+    low = 100 * (p - d) - 1.959964 * 100 * np.sqrt((p + d - (p - d) ** 2) / 4)
+    assert by.loc["ad > app > web", "nps_ci_low"] == pytest.approx(low, abs=1e-4)
+    assert by.loc["ad > app > web", "nps_ci_high"] == 100.0
     assert by.loc["ad", "churn_rate"] == 100.0 and by.loc["web", "churn_rate"] == 0.0
     assert by.loc["ad", "conversion"] == 0.0 and by.loc["web", "conversion"] == 100.0
     assert got["share"].sum() == pytest.approx(100.0)

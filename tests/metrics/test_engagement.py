@@ -47,7 +47,7 @@ def test_engagement_change_is_a_z_test(make_table):
         shares=[0] * 6,
         comments=[0] * 6,
         reach=[100, 200, 300, 100, 100, 100],
-        posted_at=pd.to_datetime(["2024-01-05"] * 3 + ["2024-02-05"] * 3),
+        posted_at=pd.to_datetime(["2024-01-01"] * 3 + ["2024-02-29"] * 3),
     )
     out = engagement(t, every="month")
     jan, feb = out.iloc[0], out.iloc[1]

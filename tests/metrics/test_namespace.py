@@ -89,15 +89,19 @@ def test_churn_from_inactivity_needs_transactions(ws):
         Metrics(ws).churn(inactivity_days=30)
 
 
+DAYS = ["2024-01-02", "2024-01-20", "2024-02-10", "2024-01-03", "2024-02-01", "2024-02-25"]
+
+
 def test_churn_from_inactivity_with_a_customer_segment(ws, con):
     con.create_table(
         "transactions",
         pd.DataFrame(
             {
-                "transaction_id": ["t1", "t2", "t3"],
-                "customer_id": ["c1", "c2", "c3"],
-                "occurred_at": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-03-30"]),
-                "amount": [10.0, 20.0, 5.0],
+                "transaction_id": [f"t{i}" for i in range(7)],
+                "customer_id": ["c1", "c1", "c1", "c2", "c2", "c2", "c3"],
+                # c1 lapses from 10 Feb, c2 from 25 Feb (30 days later, inside the data)
+                "occurred_at": pd.to_datetime([*DAYS, "2024-03-30"]),
+                "amount": [10.0] * 7,
             }
         ),
     )

@@ -40,6 +40,7 @@ def test_nps_is_on_the_scale_and_inside_its_interval(scores, confidence):
         return
     row = out.iloc[0]
     assert -100.0 <= row["ci_low"] <= row["value"] <= row["ci_high"] <= 100.0
+    assert row["ci_high"] > row["ci_low"]  # the adjusted-Wald interval never collapses
     assert row["n"] == len(valid) == row["promoters"] + row["passives"] + row["detractors"]
     expected = 100 * (sum(s >= 9 for s in valid) - sum(s <= 6 for s in valid)) / len(valid)
     assert row["value"] == pytest.approx(expected)

@@ -13,7 +13,10 @@ from cxlens.errors import SchemaError
 from cxlens.metrics import ces, csat, nps
 from cxlens.metrics.stats import z_value
 
-BASE = ["n", "value", "ci_low", "ci_high", "change", "p_value", "significant", "small_sample"]
+BASE = [
+    "n", "value", "ci_low", "ci_high", "change", "p_value", "significant", "small_sample",
+    "partial", "ci_method", "test",
+]  # fmt: skip
 
 
 def _norm_p(z: float) -> float:
@@ -44,19 +47,31 @@ def test_nps_output_columns_and_order(make_table):
     assert out["seg"].tolist() == ["a", "b"]
 
 
-def test_nps_trinomial_interval_by_hand(make_table):
-    # 5 promoters, 3 passives, 2 detractors: p = .5, d = .2
+def test_nps_adjusted_wald_interval_by_hand(make_table):
+    # 5 promoters, 3 passives, 2 detractors; Rocks (2016) adjusted Wald adds 3/4 promoter,
+    # 3/4 detractor and 3/2 passive: p = 5.75 / 13, d = 2.75 / 13
     scores = [10, 9, 9, 10, 9, 8, 7, 7, 3, 0]
     row = nps(make_table(nps=scores), confidence=0.9).iloc[0]
-    se = 100 * math.sqrt((0.5 + 0.2 - 0.3**2) / 10)
+    p, d = 5.75 / 13, 2.75 / 13
+    se = 100 * math.sqrt((p + d - (p - d) ** 2) / 13)
     z = z_value(0.9)
     assert row["value"] == pytest.approx(30.0)
-    assert row["ci_low"] == pytest.approx(30.0 - z * se)
-    assert row["ci_high"] == pytest.approx(30.0 + z * se)
+    assert row["ci_low"] == pytest.approx(100 * (p - d) - z * se)
+    assert row["ci_high"] == pytest.approx(100 * (p - d) + z * se)
+    assert row["ci_method"] == "adjusted Wald (Rocks 2016)"
+
+
+def test_three_promoters_give_an_interval_of_positive_width(make_table):
+    # the Wald interval is [100, 100] here; adjusted Wald: p = 3.75/6, d = 0.75/6
+    row = nps(make_table(nps=[9, 10, 10])).iloc[0]
+    se = 100 * math.sqrt((0.75 - 0.5**2) / 6)
+    assert row["value"] == 100.0 and row["ci_high"] == 100.0
+    assert row["ci_low"] == pytest.approx(50.0 - z_value(0.95) * se)  # -6.58
+    assert row["ci_low"] < 0.0 and row["small_sample"]
 
 
 def test_nps_interval_is_clipped_to_the_scale(make_table):
-    row = nps(make_table(nps=[10, 10, 10, 9, 6])).iloc[0]
+    row = nps(make_table(nps=[10, 10, 10, 9, 10])).iloc[0]
     assert row["ci_high"] == 100.0
     assert row["ci_low"] < row["value"] <= row["ci_high"]
 
@@ -74,21 +89,24 @@ def test_nps_small_sample_flag(make_table):
 
 
 def test_nps_change_and_p_value_by_hand(make_table):
+    # ten times 3 promoters, 1 passive, 1 detractor in January and 2, 1, 3 in February: the
+    # smallest expected count (20 * 50 / 110 = 9.1) is at least 5, so the z-test applies
     t = make_table(
-        nps=[10, 10, 9, 8, 3, 10, 6, 6, 5, 9, 7],
-        responded_at=pd.to_datetime(["2024-01-03"] * 5 + ["2024-02-10"] * 6),
+        nps=[10, 10, 9, 8, 3] * 10 + [10, 6, 6, 5, 9, 7] * 10,
+        responded_at=pd.to_datetime(["2024-01-01"] * 50 + ["2024-02-29"] * 60),
     )
     out = nps(t, every="month")
     assert out["period"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")]
     jan, feb = 40.0, 100 * (2 - 3) / 6
     assert out["value"].tolist() == [pytest.approx(jan), pytest.approx(feb)]
-    var_jan = (0.6 + 0.2 - 0.4**2) / 5
-    var_feb = (1 / 3 + 1 / 2 - (1 / 3 - 1 / 2) ** 2) / 6
+    var_jan = (0.6 + 0.2 - 0.4**2) / 50
+    var_feb = (1 / 3 + 1 / 2 - (1 / 3 - 1 / 2) ** 2) / 60
     z = (feb - jan) / (100 * math.sqrt(var_jan + var_feb))
     assert math.isnan(out["change"][0]) and math.isnan(out["p_value"][0])
     assert out["change"][1] == pytest.approx(feb - jan)
     assert out["p_value"][1] == pytest.approx(_norm_p(z))
     assert out["significant"].tolist() == [False, _norm_p(z) < 0.05]
+    assert out["test"][1] == "z (independent SEs)" and pd.isna(out["test"][0])
 
 
 def test_change_is_nan_when_the_previous_period_has_no_data(make_table):
@@ -106,7 +124,7 @@ def test_change_compares_within_the_same_group(make_table):
     t = make_table(
         nps=[10, 10, 0, 0, 10, 0],
         seg=["a", "b", "a", "b", "a", "b"],
-        responded_at=pd.to_datetime(["2024-01-01"] * 2 + ["2024-01-09"] * 2 + ["2024-01-10"] * 2),
+        responded_at=pd.to_datetime(["2024-01-01"] * 2 + ["2024-01-09"] * 2 + ["2024-01-14"] * 2),
     )
     out = nps(t, by="seg", every="week")
     a = out[out["seg"] == "a"]
@@ -143,16 +161,18 @@ def test_csat_top_two_box_example(make_table):
 
 
 def test_csat_change_uses_the_pooled_two_proportion_test(make_table):
+    # 30/50 vs 50/70 satisfied: the smallest expected count is 50 * 40 / 120 = 16.7
     t = make_table(
-        csat=[5, 5, 4, 2, 1, 5, 4, 4, 4, 3, 1, 5],
-        responded_at=pd.to_datetime(["2024-01-02"] * 5 + ["2024-04-02"] * 7),
+        csat=[5, 5, 4, 2, 1] * 10 + [5, 4, 4, 4, 3, 1, 5] * 10,
+        responded_at=pd.to_datetime(["2024-01-01"] * 50 + ["2024-06-30"] * 70),
     )
     out = csat(t, every="quarter")
     p1, p0 = 5 / 7, 3 / 5
     pooled = 8 / 12
-    z = (p1 - p0) / math.sqrt(pooled * (1 - pooled) * (1 / 7 + 1 / 5))
+    z = (p1 - p0) / math.sqrt(pooled * (1 - pooled) * (1 / 70 + 1 / 50))
     assert out["change"][1] == pytest.approx(100 * (p1 - p0))
     assert out["p_value"][1] == pytest.approx(_norm_p(z))
+    assert out["test"][1] == "z (pooled)"
     assert list(out.columns)[-1] == "satisfied"
 
 
@@ -171,13 +191,14 @@ def test_ces_change_uses_welch(make_table):
     feb = [5, 6, 7, 4, 6, 5, 7, 6]
     t = make_table(
         ces=jan + feb,
-        responded_at=pd.to_datetime(["2024-01-15"] * len(jan) + ["2024-02-15"] * len(feb)),
+        responded_at=pd.to_datetime(["2024-01-01"] * len(jan) + ["2024-02-29"] * len(feb)),
     )
     out = ces(t, every="month")
     ref = stats.ttest_ind(feb, jan, equal_var=False)
     assert out["change"][1] == pytest.approx(np.mean(feb) - np.mean(jan))
     assert out["p_value"][1] == pytest.approx(ref.pvalue, rel=1e-9)
     assert bool(out["significant"][1]) is True
+    assert out["test"][1] == "Welch t" and out["ci_method"][1] == "Student t"
 
 
 def test_ces_single_answer_has_no_interval(make_table):

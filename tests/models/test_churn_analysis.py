@@ -15,7 +15,7 @@ from cxlens.models.churn_analysis import (
     risk_bands,
     value_at_risk,
 )
-from cxlens.models.churn_model import ChurnModel
+from cxlens.models.churn_model import ChurnModel, LogisticChurnModel
 from tests.analysis.test_features import sample_workspace
 
 
@@ -97,3 +97,18 @@ def test_bad_cutoff_is_a_clear_error(result):
     _, _, ws = result
     with pytest.raises(ArgumentError, match="outside the data"):
         churn(ws, cutoff="2030-01-01")
+
+
+def test_the_report_compares_with_a_plain_logistic_regression(result):
+    r, _, _ = result
+    e = r.evaluation
+    # the choice follows the stated rule on the calibration snapshot
+    as_good = e["selection_log_loss_logistic"] <= 1.01 * e["selection_log_loss_boosting"]
+    assert e["model_used"] == ("logistic regression" if as_good else "gradient boosting")
+    assert isinstance(r.model, LogisticChurnModel) == as_good
+    # the reported held-out figures are those of the model in use
+    used = "logistic" if as_good else "boosting"
+    assert e["roc_auc"] == pytest.approx(e[f"{used}_roc_auc"])
+    assert e["log_loss"] == pytest.approx(e[f"{used}_log_loss"])
+    assert "plain logistic regression on the same split" in r.summary()
+    assert f"Kept the {e['model_used']}" in r.summary()

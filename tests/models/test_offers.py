@@ -351,3 +351,11 @@ def test_offers_result_on_hand_data(hand_ws):
     assert ev.loc[("popularity", 1), "hit_rate"] == 1.0
     assert ev.loc[("model", 1), "hit_rate"] == 0.0
     assert ev.loc[("model", 2), "hit_rate"] == 1.0
+    # the hit rate's denominator is the one customer who bought something new; over all six
+    # customers offered (each bought before the cut-off) one hit is 1/6
+    assert (ev.customers_offered == 6).all()
+    assert ev.loc[("popularity", 1), "hit_rate_offered"] == pytest.approx(1 / 6)
+    low, high = stats.binomtest(1, 6).proportion_ci(method="wilson")
+    assert ev.loc[("popularity", 1), "hit_rate_offered_ci_low"] == pytest.approx(low)
+    assert ev.loc[("popularity", 1), "hit_rate_offered_ci_high"] == pytest.approx(high)
+    assert "bought a new item" in got.evaluation.attrs["hit_rate_denominator"]

@@ -9,6 +9,7 @@ import pytest
 from cxlens.errors import SchemaError
 from cxlens.report import charts
 from cxlens.report.charts import (
+    PARTIAL_TRACE,
     RANKED_TRACE,
     SIGNIFICANT_TRACE,
     SMALL_SAMPLE_TRACE,
@@ -67,6 +68,17 @@ def test_small_sample_periods_are_marked(trend_df):
     assert list(pd.to_datetime(small.x)) == [pd.Timestamp("2025-06-01")]
     assert small.marker.color == "white"  # hollow
     assert "(small sample)" in small.hovertext[0]
+
+
+def test_partial_periods_are_drawn_apart(trend_df):
+    partial = np.zeros(len(trend_df), dtype=bool)
+    partial[-1] = True
+    fig = trend_figure(trend_df.assign(partial=partial), "nps")
+    marked = trace(fig, PARTIAL_TRACE)
+    last = trend_df.sort_values("period")["period"].iloc[-1]
+    assert list(pd.to_datetime(marked.x)) == [last]
+    assert "partial period: not compared" in marked.hovertext[0]
+    assert PARTIAL_TRACE not in names(trend_figure(trend_df, "nps"))
 
 
 def test_no_small_sample_trace_when_all_periods_are_large(trend_df):

@@ -19,9 +19,9 @@ from scipy import stats as _st
 from cxlens.errors import ArgumentError
 from cxlens.metrics.stats import (
     FloatArray,
-    difference_z_test,
+    nps_change_test,
     nps_estimate,
-    two_proportion_z_test,
+    two_proportion_test,
     welch_t_test,
     z_test_p,
     z_value,
@@ -143,6 +143,13 @@ def cohens_h(p1: ArrayLike, p0: ArrayLike) -> FloatArray:
     return 2.0 * np.arcsin(np.sqrt(a)) - 2.0 * np.arcsin(np.sqrt(b))
 
 
+def _categories(s: pd.DataFrame) -> FloatArray:
+    """Promoters, passives and detractors per row (passives are the rest of ``n``)."""
+    n = s["n"].to_numpy(dtype=float)
+    p, d = s["promoters"].to_numpy(dtype=float), s["detractors"].to_numpy(dtype=float)
+    return np.column_stack([p, n - p - d, d])
+
+
 def _compare_nps(a: pd.DataFrame, b: pd.DataFrame, z: float) -> dict[str, FloatArray]:
     n1, n0 = a["n"].to_numpy(dtype=float), b["n"].to_numpy(dtype=float)
     v1, se1 = nps_estimate(a["promoters"], a["detractors"], n1)
@@ -157,7 +164,8 @@ def _compare_nps(a: pd.DataFrame, b: pd.DataFrame, z: float) -> dict[str, FloatA
         "value": v1,
         "comparison_value": v0,
         "se": se,
-        "p_value": difference_z_test(v1, se1, v0, se0),
+        # z-test on the two SEs, exact permutation test below an expected count of 5
+        "p_value": nps_change_test(_categories(a), _categories(b), se1, se0)[0],
         "effect_size": effect,
         "_q": np.full(v1.shape, z),
     }
@@ -173,7 +181,8 @@ def _compare_share(a: pd.DataFrame, b: pd.DataFrame, z: float, count: str) -> di
         "value": 100.0 * p1,
         "comparison_value": 100.0 * p0,
         "se": se,
-        "p_value": two_proportion_z_test(x1, n1, x0, n0),
+        # pooled z-test, Fisher's exact test below an expected count of 5
+        "p_value": two_proportion_test(x1, n1, x0, n0)[0],
         "effect_size": cohens_h(p1, p0),
         "_q": np.full(p1.shape, z),
     }

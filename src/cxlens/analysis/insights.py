@@ -289,10 +289,13 @@ def _fine_table(ws: Catalog, metric: str, dims: list[str], every: str) -> pd.Dat
     The metric's own plan (:meth:`~cxlens.metrics.namespace.Metrics.plan`) supplies the
     query, customer columns joined once; only its aggregation runs (no estimates), so the
     result holds the additive counts of :data:`_ENGINE_COUNTS`, one row per combination of
-    the dimensions' values (unknown values included) and period.
+    the dimensions' values (unknown values included) and period. Periods the data covers only
+    in part (a first or last month that is partly elapsed) are left out: they are not
+    comparable with whole ones.
     """
     plan = Metrics(ws).plan(metric, by=dims or None, every=every)
     table = run(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
+    table = plan.drop_partial_periods(table, every)
     table = table[[*dims, "period", *_ENGINE_COUNTS[metric]]].copy()
     table["period"] = pd.to_datetime(table["period"]).astype("datetime64[us]")
     if metric == "churn":

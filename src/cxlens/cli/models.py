@@ -344,12 +344,14 @@ def offers_cmd(
         console.print(Text(str(result.note), style="yellow"))
     else:
         ev_cols = ["method", "k", "customers", "customers_hit", "hit_rate", "hit_rate_ci_low",
-                   "hit_rate_ci_high", "precision", "recall", "lift", "p_value"]  # fmt: skip
+                   "hit_rate_ci_high", "precision", "recall", "lift", "p_value",
+                   "customers_offered", "hit_rate_offered"]  # fmt: skip
         console.print(
             rich_table(
                 formatted(ev[present(ev, ev_cols)], 3),
                 f"evaluation: offers made before the cut-off vs what customers bought in the "
-                f"next {horizon:g} days (model vs popularity)",
+                f"next {horizon:g} days (model vs popularity); hit_rate is a share of the "
+                "customers who bought a new item, hit_rate_offered of everyone offered",
             )
         )
     customers = result.offers["customer_id"].nunique() if len(result.offers) else 0

@@ -1,11 +1,12 @@
 """Emotion mapping: how customers feel at each touchpoint (the journey's emotion curve).
 
 Without comment sentiment, emotion is *score-based*: each answer's emotion is the mean of
-its available scores mapped onto -1..+1 (NPS ``(x - 5) / 5``, CSAT ``(x - 3) / 2``, CES
-``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment`` column (-1..+1; or the labels
-positive / neutral / negative), the emotion is that sentiment instead; ``ws.journey.emotion()``
-joins it from ``comment_sentiment`` (saved by ``ws.text.sentiment()``). One engine aggregate
-per call.
+its available scores mapped onto -1..+1 (NPS by its categories: detractor 0-6 is -1, passive
+7-8 is 0, promoter 9-10 is +1, so the NPS part of the curve is NPS / 100; CSAT
+``(x - 3) / 2``; CES ``(x - 4) / 3``). When ``responses`` has a numeric ``sentiment``
+column (-1..+1; or the labels positive / neutral / negative), the emotion is that sentiment
+instead; ``ws.journey.emotion()`` joins it from ``comment_sentiment`` (saved by
+``ws.text.sentiment()``). One engine aggregate per call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
 from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
-from cxlens.metrics.stats import check_min_n, nps_estimate, t_interval, wilson_interval, z_value
+from cxlens.metrics.stats import (
+    check_min_n,
+    nps_adjusted_wald_interval,
+    nps_estimate,
+    t_interval,
+    wilson_interval,
+)
 from cxlens.store.query import is_present, require_columns, run
 
 #: Columns of :func:`emotion`.
@@ -47,7 +54,8 @@ EMOTION_COLUMNS: tuple[str, ...] = (
     "small_sample",
 )
 
-_SCALES = {"nps": (5.0, 5.0), "csat": (3.0, 2.0), "ces": (4.0, 3.0)}
+#: Linear maps ``(x - centre) / half_range`` of CSAT (1-5) and CES (1-7) onto -1..+1.
+_SCALES = {"csat": (3.0, 2.0), "ces": (4.0, 3.0)}
 _LABELS = {"positive": 1.0, "neutral": 0.0, "negative": -1.0}
 
 
@@ -56,6 +64,23 @@ def _score(r: ir.Table, name: str) -> ir.FloatingValue:
         return ibis.null().cast("float64")
     col = r[name]
     return is_present(col).ifelse(col.cast("float64"), ibis.null().cast("float64"))
+
+
+def nps_emotion(score: ir.NumericValue) -> ir.FloatingValue:
+    """Map an NPS answer onto -1..+1 by its category: detractor -1, passive 0, promoter +1.
+
+    A detractor's answer is negative whatever its number (a 6 is -1, not +0.2 as a linear
+    map of 0-10 would give), and the mean over answers is NPS / 100.
+
+    Example:
+        >>> import ibis
+        >>> t = ibis.memtable({"nps": [0.0, 6.0, 7.0, 9.0, None]})
+        >>> t.select(e=nps_emotion(t["nps"])).execute()["e"].tolist()
+        [-1.0, -1.0, 0.0, 1.0, nan]
+    """
+    return ibis.cases(
+        (score >= 9, 1.0), (score >= 7, 0.0), (is_present(score), -1.0), else_=None
+    ).cast("float64")
 
 
 def _sentiment(r: ir.Table, column: str | None) -> ir.FloatingValue | None:
@@ -78,9 +103,9 @@ def emotion(
 ) -> pd.DataFrame:
     """Return NPS, CSAT, CES, sentiment and emotion per touchpoint, in journey order.
 
-    Answers without a touchpoint (relationship surveys) are left out. NPS has the trinomial
-    interval, CSAT (top-2-box share, percent) the Wilson interval, CES, sentiment and emotion
-    (means) the Student-t interval.
+    Answers without a touchpoint (relationship surveys) are left out. NPS has the
+    adjusted-Wald interval (Rocks 2016), CSAT (top-2-box share, percent) the Wilson
+    interval, CES, sentiment and emotion (means) the Student-t interval.
 
     Args:
         responses: the responses table.
@@ -102,8 +127,8 @@ def emotion(
     require_columns(responses, "responses", "touchpoint")
     r = responses.filter(responses["touchpoint"].notnull())
     nps, csat, ces = (_score(r, s) for s in ("nps", "csat", "ces"))
-    mapped = [(v - _SCALES[k][0]) / _SCALES[k][1] for k, v in (("nps", nps), ("csat", csat),
-                                                               ("ces", ces))]  # fmt: skip
+    mapped = [nps_emotion(nps)]
+    mapped += [(v - _SCALES[k][0]) / _SCALES[k][1] for k, v in (("csat", csat), ("ces", ces))]
     present = [m.notnull().ifelse(1.0, 0.0) for m in mapped]
     total = sum((m.fill_null(0.0) for m in mapped), ibis.literal(0.0))
     count = sum(present, ibis.literal(0.0))
@@ -138,11 +163,11 @@ def emotion(
     for col in ("responses", "nps_n", "promoters", "detractors", "csat_n", "satisfied", "ces_n",
                 "sentiment_n", "emotion_n"):  # fmt: skip
         df[col] = df[col].fillna(0).astype("int64")
-    value, se = nps_estimate(df["promoters"], df["detractors"], df["nps_n"])
-    z = z_value(confidence)
+    value, _ = nps_estimate(df["promoters"], df["detractors"], df["nps_n"])
     df["nps"] = value
-    df["nps_ci_low"] = np.clip(value - z * se, -100, 100)
-    df["nps_ci_high"] = np.clip(value + z * se, -100, 100)
+    df["nps_ci_low"], df["nps_ci_high"] = nps_adjusted_wald_interval(
+        df["promoters"], df["detractors"], df["nps_n"], confidence
+    )
     n = df["csat_n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         df["csat"] = np.where(n > 0, 100.0 * df["satisfied"] / n, np.nan)

@@ -24,7 +24,7 @@ from cxlens.journey.cases import (
 )
 from cxlens.journey.outcomes import customer_outcomes
 from cxlens.metrics.definitions import is_detractor, is_promoter
-from cxlens.metrics.stats import nps_estimate, wilson_interval, z_value
+from cxlens.metrics.stats import nps_adjusted_wald_interval, nps_estimate, wilson_interval
 from cxlens.store.query import ordered_concat, run
 
 #: Columns of :func:`dfg`.
@@ -150,8 +150,8 @@ def variants(
     the same step counts once (``app > app > billing`` is ``app > billing``); with
     ``max_steps`` only the first steps count. Outcomes per variant: conversion (share of
     journeys that reach step ``converted`` anywhere, Wilson interval), NPS of the journeys'
-    customers from each one's latest answer (trinomial interval), and churn (share of
-    customers with a ``churned_at``, Wilson interval). A customer with several journeys of
+    customers from each one's latest answer (adjusted-Wald interval, Rocks 2016), and churn
+    (share of customers with a ``churned_at``, Wilson interval). A customer with several journeys of
     the variant counts once for NPS and churn.
 
     Args:
@@ -249,11 +249,11 @@ def _finish_variants(
         df["conversion_ci_low"], df["conversion_ci_high"] = 100.0 * low, 100.0 * high
     else:
         df["conversion"] = df["conversion_ci_low"] = df["conversion_ci_high"] = np.nan
-    value, se = nps_estimate(df["promoters"], df["detractors"], df["nps_n"])
-    z = z_value(confidence)
+    value, _ = nps_estimate(df["promoters"], df["detractors"], df["nps_n"])
     df["nps"] = value
-    df["nps_ci_low"] = np.clip(value - z * se, -100.0, 100.0)
-    df["nps_ci_high"] = np.clip(value + z * se, -100.0, 100.0)
+    df["nps_ci_low"], df["nps_ci_high"] = nps_adjusted_wald_interval(
+        df["promoters"], df["detractors"], df["nps_n"], confidence
+    )
     churn_n = df["churn_n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         df["churn_rate"] = np.where(churn_n > 0, 100.0 * df["churned_n"] / churn_n, np.nan)

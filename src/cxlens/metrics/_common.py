@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import SchemaError
-from cxlens.metrics.periods import period_step, truncate
+from cxlens.metrics.periods import COVERAGE_COLUMNS, partial_periods, period_step, truncate
 from cxlens.metrics.stats import FloatArray, check_confidence
 from cxlens.store.query import run
 
@@ -32,9 +32,16 @@ BASE_COLUMNS: tuple[str, ...] = (
     "p_value",
     "significant",
     "small_sample",
+    "partial",
+    "ci_method",
+    "test",
 )
 
 _RESERVED = {"period", "period_end", *BASE_COLUMNS}
+
+
+#: A change test returns p-values and, per row, the name of the test used.
+ChangeTest = Callable[[pd.DataFrame, pd.DataFrame], tuple[FloatArray, np.ndarray]]
 
 
 def check_by(by: Sequence[str] | str | None, table: ir.Table, table_name: str) -> list[str]:
@@ -62,12 +69,15 @@ class MetricPlan:
     """An engine query for a metric plus the pandas step that finishes it.
 
     ``expr`` aggregates raw rows to one row per group and period; ``finish`` turns the
-    executed result into the tidy metric table.
+    executed result into the tidy metric table. ``coverage`` is the first and last timestamp
+    of the data when the plan knows it before running (churn); survey metrics and engagement
+    carry it in the :data:`COVERAGE_COLUMNS` of their result instead.
     """
 
     name: str
     expr: ir.Table
     finish: Callable[[pd.DataFrame], pd.DataFrame]
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
     def sql(self) -> str:
         """Return the SQL of the engine query, in the dialect of the table's backend."""
@@ -76,6 +86,14 @@ class MetricPlan:
     def run(self) -> pd.DataFrame:
         """Execute the engine query and finish the result."""
         return self.finish(run(self.expr, self.name))
+
+    def drop_partial_periods(self, agg: pd.DataFrame, every: str) -> pd.DataFrame:
+        """Return the rows of ``agg`` (the executed ``expr``) whose period is whole.
+
+        See :func:`drop_partial_periods`; analyses that run ``expr`` themselves (the
+        insights scan) call it so a partly elapsed period is never compared as full.
+        """
+        return drop_partial_periods(self, agg, every)
 
 
 def metric_plan(
@@ -86,9 +104,27 @@ def metric_plan(
     """Bundle a metric's engine query with :func:`finish_frame` and its settings.
 
     ``finishing`` holds the keyword arguments of :func:`finish_frame` (by, every, confidence,
-    min_n, estimate, change_test, extra, keep_empty).
+    min_n, estimate, change_test, ci_method, extra, keep_empty, coverage).
     """
-    return MetricPlan(name, expr, functools.partial(finish_frame, **finishing))
+    finish = functools.partial(finish_frame, **finishing)
+    return MetricPlan(name, expr, finish, finishing.get("coverage"))
+
+
+def drop_partial_periods(plan: MetricPlan, agg: pd.DataFrame, every: str) -> pd.DataFrame:
+    """Return the rows of ``agg`` (the executed ``plan.expr``) whose period is whole.
+
+    The data's coverage comes from ``plan.coverage`` or the :data:`COVERAGE_COLUMNS` of
+    ``agg``; without either, ``agg`` comes back unchanged.
+
+    Example:
+        >>> agg = pd.DataFrame({"period": pd.to_datetime(["2024-11-01", "2024-12-01"]),
+        ...     "_first_at": pd.to_datetime(["2024-11-01", "2024-12-01"]),
+        ...     "_last_at": pd.to_datetime(["2024-11-30", "2024-12-09"])})
+        >>> len(drop_partial_periods(MetricPlan("x", None, lambda d: d), agg, "month"))
+        1
+    """
+    partial = _partial(agg.reset_index(drop=True), every, plan.coverage)
+    return agg[~partial]
 
 
 def group_keys(by: list[str], every: str | None) -> list[str]:
@@ -118,17 +154,24 @@ def finish_frame(
     confidence: float,
     min_n: int,
     estimate: Callable[[pd.DataFrame], pd.DataFrame],
-    change_test: Callable[[pd.DataFrame, pd.DataFrame], FloatArray],
+    change_test: ChangeTest,
+    ci_method: str,
     extra: Sequence[str],
     keep_empty: bool = False,
+    coverage: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """Turn an aggregated engine result into the tidy metric table.
 
     ``estimate`` receives the aggregated frame and must add ``n``, ``value``, ``ci_low``,
     ``ci_high``, the ``extra`` columns and any helper columns (prefixed ``_``) that
     ``change_test`` needs; ``change_test(current, previous)`` gets two row-aligned frames
-    and returns p-values. Rows with ``n == 0`` (an ungrouped query over no rows) are dropped
-    unless ``keep_empty``.
+    and returns p-values and the name of the test per row. Rows with ``n == 0`` (an
+    ungrouped query over no rows) are dropped unless ``keep_empty``.
+
+    ``partial`` marks the periods the data covers only in part (:func:`partial_periods`),
+    from ``coverage`` (first and last timestamp of the data) or else the
+    :data:`COVERAGE_COLUMNS` of ``agg``. A change from or to a partial period is not
+    computed or tested: a partly elapsed period is not comparable with a whole one.
     """
     check_confidence(confidence)
     keys = group_keys(by, every)
@@ -137,20 +180,14 @@ def finish_frame(
         df = df[pd.to_numeric(df["n"]).fillna(0) > 0].reset_index(drop=True)
     if every is not None:
         df["period"] = pd.to_datetime(df["period"]).astype("datetime64[us]")
+    df["partial"] = _partial(df, every, coverage)
     df = estimate(df)
+    df["ci_method"] = ci_method
     df["change"] = np.nan
     df["p_value"] = np.nan
+    df["test"] = None
     if every is not None and len(df):
-        prev = df.copy()
-        prev["period"] = prev["period"] + period_step(every)
-        merged = df[keys].merge(prev, on=keys, how="left", suffixes=("", "_prev"))
-        # merge keeps left order; guard against duplicate keys from a malformed input
-        if len(merged) == len(df):
-            cur = df.reset_index(drop=True)
-            old = merged.reset_index(drop=True)
-            df["change"] = (cur["value"] - old["value"]).to_numpy()
-            p = change_test(cur, old)
-            df["p_value"] = np.where(np.isfinite(df["change"].to_numpy()), p, np.nan)
+        _changes(df, keys, every, change_test)
     alpha = 1.0 - confidence
     df["significant"] = (df["p_value"] < alpha).fillna(False).astype(bool)
     df["n"] = df["n"].astype("int64")
@@ -159,3 +196,35 @@ def finish_frame(
     if keys:
         out = out.sort_values(keys, na_position="last", kind="mergesort")
     return out.reset_index(drop=True)
+
+
+def _partial(
+    df: pd.DataFrame, every: str | None, coverage: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> np.ndarray:
+    """Return the ``partial`` flag of each row (all False without periods or coverage)."""
+    first, last = COVERAGE_COLUMNS
+    if coverage is None and first in df.columns and len(df):
+        start, end = pd.to_datetime(df[first]).min(), pd.to_datetime(df[last]).max()
+        coverage = (start, end) if pd.notna(start) and pd.notna(end) else None
+    if every is None or coverage is None or not len(df):
+        return np.zeros(len(df), dtype=bool)
+    return partial_periods(df["period"], every, coverage[0], coverage[1])
+
+
+def _changes(df: pd.DataFrame, keys: list[str], every: str, change_test: ChangeTest) -> None:
+    """Fill ``change``, ``p_value`` and ``test`` against the preceding period, in place."""
+    prev = df.copy()
+    prev["period"] = prev["period"] + period_step(every)
+    merged = df[keys].merge(prev, on=keys, how="left", suffixes=("", "_prev"))
+    # merge keeps left order; guard against duplicate keys from a malformed input
+    if len(merged) != len(df):
+        return
+    cur = df.reset_index(drop=True)
+    old = merged.reset_index(drop=True)
+    whole = ~cur["partial"].to_numpy(bool) & ~old["partial"].fillna(True).to_numpy(bool)
+    change = np.where(whole, (cur["value"] - old["value"]).to_numpy(dtype=float), np.nan)
+    p, test = change_test(cur, old)
+    ok = np.isfinite(change) & np.isfinite(p)
+    df["change"] = change
+    df["p_value"] = np.where(ok, p, np.nan)
+    df["test"] = np.where(ok, np.asarray(test, dtype=object), None)

@@ -20,9 +20,10 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics._common import MetricPlan, check_by, metric_plan
 from cxlens.metrics.periods import check_every, period_step, truncate
 from cxlens.metrics.stats import (
+    WILSON,
     check_confidence,
     check_min_n,
-    two_proportion_z_test,
+    two_proportion_test,
     wilson_interval,
 )
 from cxlens.store.query import require_columns, require_temporal, run
@@ -84,28 +85,44 @@ def _plan(
     confidence: float,
     min_n: int,
     name: str,
+    lag_days: int | None = None,
 ) -> MetricPlan:
+    """Plan the counting of ``lifetimes`` over the spine of ``bounds``.
+
+    With ``lag_days`` (inactivity churn), a period is known only once ``lag_days`` of data
+    after its end exist (:func:`known_from`); until then its value is NaN and its ``status``
+    "not yet known".
+    """
     first = pd.Timestamp(bounds["first_period"])
     last = max(pd.Timestamp(bounds["last_period"]), first)
     expr = _counts(lifetimes, by, _spine(first, last, every))
+    coverage = (pd.Timestamp(bounds["data_start"]), pd.Timestamp(bounds["data_end"]))
+    extra: tuple[str, ...] = ("at_start", "lost", "retention")
+    if lag_days is not None:
+        extra = (*extra, "status", "known_from")
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
         n = df["at_start"].to_numpy(dtype=float)
         lost = df["lost"].to_numpy(dtype=float)
+        known = np.ones(len(df), dtype=bool)
+        if lag_days is not None:
+            df["known_from"] = known_from(df["period"], every, lag_days)
+            known = (df["known_from"] <= _cover_end(coverage[1])).to_numpy(bool)
+            df["status"] = np.where(known, "known", "not yet known")
         with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(n > 0, 100.0 * lost / n, np.nan)
+            value = np.where((n > 0) & known, 100.0 * lost / n, np.nan)
         low, high = wilson_interval(lost, n, confidence)
         df["n"] = df["at_start"].astype("int64")
         df["value"] = value
-        df["ci_low"] = 100.0 * low
-        df["ci_high"] = 100.0 * high
+        df["ci_low"] = np.where(known, 100.0 * low, np.nan)
+        df["ci_high"] = np.where(known, 100.0 * high, np.nan)
         df["at_start"] = df["at_start"].astype("int64")
         df["lost"] = df["lost"].astype("int64")
         df["retention"] = 100.0 - value
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return two_proportion_z_test(cur["lost"], cur["at_start"], old["lost"], old["at_start"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return two_proportion_test(cur["lost"], cur["at_start"], old["lost"], old["at_start"])
 
     return metric_plan(
         name,
@@ -116,9 +133,32 @@ def _plan(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
-        extra=("at_start", "lost", "retention"),
+        ci_method=WILSON,
+        extra=extra,
         keep_empty=True,
+        coverage=coverage,
     )
+
+
+def _cover_end(data_end: pd.Timestamp) -> pd.Timestamp:
+    """Return the end (exclusive) of the data's last day: data to 9 Dec 14:00 covers 9 Dec."""
+    return pd.Timestamp(data_end).normalize() + pd.Timedelta(days=1)
+
+
+def known_from(periods: pd.Series, every: str, lag_days: int) -> pd.Series:
+    """Return the day from which each period's inactivity churn is known.
+
+    A lapse that begins on the last day of a period is known once ``lag_days`` days without a
+    purchase have passed, so a period ``[s, e)`` is known when the data covers every day
+    before ``e + lag_days``.
+
+    Example:
+        >>> s = pd.Series(pd.to_datetime(["2024-09-01"]))
+        >>> known_from(s, "month", 90).tolist()
+        [Timestamp('2024-12-30 00:00:00')]
+    """
+    p = pd.to_datetime(periods)
+    return (p + period_step(every) + pd.Timedelta(days=int(lag_days))).astype("datetime64[us]")
 
 
 def _check_args(
@@ -150,7 +190,10 @@ def plan_churn(
     fs, ch = customers["first_seen"], customers["churned_at"]
     last = ibis.greatest(fs.max(), ch.max().fill_null(fs.max()))
     bounds = customers.aggregate(
-        first_period=truncate(fs.min(), grain), last_period=truncate(last, grain)
+        first_period=truncate(fs.min(), grain),
+        last_period=truncate(last, grain),
+        data_start=fs.min().cast("timestamp"),
+        data_end=last.cast("timestamp"),
     )
     got = _range(
         bounds,
@@ -188,8 +231,8 @@ def churn(
 
     Returns:
         DataFrame with columns ``*by, period, n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, at_start, lost, retention`` (``n == at_start``), sorted by
-        ``*by, period``.
+        significant, small_sample, partial, ci_method, test, at_start, lost, retention``
+        (``n == at_start``), sorted by ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column, ``first_seen`` or ``churned_at`` is missing or mistyped.
@@ -210,6 +253,22 @@ def churn(
         ([[0, 0], [3, 1]], 33.33)
     """
     return plan_churn(customers, every=every, by=by, confidence=confidence, min_n=min_n).run()
+
+
+def _check_transactions(
+    transactions: ir.Table, inactivity_days: int, by: Sequence[str] | str | None
+) -> list[str]:
+    """Check the inactivity arguments and the transactions' columns; return ``by`` as a list."""
+    if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, int | np.integer):
+        raise ArgumentError(f"inactivity_days must be a positive integer; got {inactivity_days!r}")
+    if inactivity_days <= 0:
+        raise ArgumentError(f"inactivity_days must be a positive integer; got {inactivity_days!r}")
+    cols = check_by(by, transactions, "transactions")
+    require_columns(transactions, "transactions", "customer_id")
+    require_temporal(transactions, "transactions", "occurred_at")
+    if "customer_id" in cols:
+        raise SchemaError("by cannot include customer_id: churn is counted over customers")
+    return cols
 
 
 def lifetimes_from_transactions(
@@ -248,15 +307,7 @@ def lifetimes_from_transactions(
         >>> out["churned_at"].tolist()
         [Timestamp('2024-04-09 00:00:00'), NaT]
     """
-    if isinstance(inactivity_days, bool) or not isinstance(inactivity_days, int | np.integer):
-        raise ArgumentError(f"inactivity_days must be a positive integer; got {inactivity_days!r}")
-    if inactivity_days <= 0:
-        raise ArgumentError(f"inactivity_days must be a positive integer; got {inactivity_days!r}")
-    cols = check_by(by, transactions, "transactions")
-    require_columns(transactions, "transactions", "customer_id")
-    require_temporal(transactions, "transactions", "occurred_at")
-    if "customer_id" in cols:
-        raise SchemaError("by cannot include customer_id: churn is counted over customers")
+    cols = _check_transactions(transactions, inactivity_days, by)
     t = transactions.filter(
         transactions["customer_id"].notnull() & transactions["occurred_at"].notnull()
     )
@@ -277,6 +328,76 @@ def lifetimes_from_transactions(
     )
 
 
+def active_spells(
+    transactions: ir.Table,
+    *,
+    inactivity_days: int = 90,
+    by: Sequence[str] | str | None = None,
+    data_end: pd.Timestamp | None = None,
+) -> ir.Table:
+    """Engine expression splitting each customer's purchases into active spells.
+
+    A lapse begins at a purchase after which the customer buys nothing for more than
+    ``inactivity_days`` days; a spell runs from the first purchase after a lapse (or the
+    first purchase ever) to the purchase where the next lapse begins. ``first_seen`` is the
+    spell's first purchase and ``churned_at`` its last one when the lapse that follows is
+    known: the customer bought again more than ``inactivity_days`` later, or the data covers
+    ``inactivity_days`` days after it without a purchase. A spell whose lapse cannot be known
+    yet has a null ``churned_at``. A customer who comes back starts a new spell, so every
+    lapse counts, not only the last one.
+
+    Args:
+        transactions: Ibis table with ``customer_id`` and ``occurred_at``.
+        inactivity_days: days without a purchase that make a lapse.
+        by: grouping columns of ``transactions`` (a customer is followed in each group).
+        data_end: last timestamp of the data (its whole day counts as covered); defaults to
+            ``max(occurred_at)``.
+
+    Returns:
+        Ibis table with columns ``customer_id, *by, first_seen, churned_at``, one row per spell.
+
+    Example:
+        >>> import ibis, pandas as pd
+        >>> t = ibis.memtable(
+        ...     {
+        ...         "customer_id": ["a", "a", "a"],
+        ...         "occurred_at": pd.to_datetime(["2024-01-01", "2024-05-01", "2024-05-10"]),
+        ...     }
+        ... )
+        >>> out = active_spells(t, inactivity_days=30).execute().sort_values("first_seen")
+        >>> out["churned_at"].tolist()
+        [Timestamp('2024-01-01 00:00:00'), NaT]
+    """
+    cols = _check_transactions(transactions, inactivity_days, by)
+    t = transactions.filter(
+        transactions["customer_id"].notnull() & transactions["occurred_at"].notnull()
+    )
+    t = t.select("customer_id", *cols, at=t["occurred_at"].cast("timestamp"))
+    gap = ibis.interval(days=int(inactivity_days))
+    if data_end is None:
+        end: ir.Value = t["at"].max().as_scalar().truncate("D") + ibis.interval(days=1)
+    else:
+        end = ibis.literal(pd.Timestamp(data_end).normalize() + pd.Timedelta(days=1))
+    w = ibis.window(group_by=["customer_id", *cols], order_by="at")
+    prev, nxt = t["at"].lag().over(w), t["at"].lead().over(w)
+    t = t.mutate(
+        _new=(prev.isnull() | (t["at"] > prev + gap)).ifelse(1, 0),
+        # the data covers every day before ``end``: a lapse is known once at + gap < end
+        _lapse=ibis.ifelse(nxt.isnull(), t["at"] + gap < end, nxt > t["at"] + gap),
+    )
+    running = ibis.window(group_by=["customer_id", *cols], order_by="at", rows=(None, 0))
+    t = t.mutate(_spell=t["_new"].sum().over(running))
+    spells = t.group_by(["customer_id", *cols, "_spell"]).aggregate(
+        first_seen=t["at"].min(), _last=t["at"].max(), _lapsed=t["_lapse"].ifelse(1, 0).max()
+    )
+    return spells.select(
+        "customer_id",
+        *cols,
+        "first_seen",
+        churned_at=ibis.ifelse(spells["_lapsed"] == 1, spells["_last"], ibis.null("timestamp")),
+    )
+
+
 def plan_churn_from_transactions(
     transactions: ir.Table,
     *,
@@ -293,17 +414,18 @@ def plan_churn_from_transactions(
     bounds = transactions.aggregate(
         first_period=truncate(when.min(), grain),
         last_period=truncate(when.max(), grain),
+        data_start=when.min().cast("timestamp"),
         data_end=when.max().cast("timestamp"),
     )
     name = "churn from inactivity"
     got = _range(bounds, name, "the transactions table has no dated rows")
-    life = lifetimes_from_transactions(
+    spells = active_spells(
         transactions,
         inactivity_days=inactivity_days,
         by=cols,
         data_end=pd.Timestamp(got["data_end"]),
     )
-    return _plan(life, got, cols, grain, confidence, min_n, name)
+    return _plan(spells, got, cols, grain, confidence, min_n, name, lag_days=inactivity_days)
 
 
 def churn_from_transactions(
@@ -315,17 +437,24 @@ def churn_from_transactions(
     confidence: float = 0.95,
     min_n: int = 30,
 ) -> pd.DataFrame:
-    """Non-contractual churn rate per period, a customer counting as lost after inactivity.
+    """Non-contractual churn rate per period: the share of active customers whose lapse began.
 
-    ``first_seen`` is a customer's first transaction; ``churned_at`` is the last transaction
-    plus ``inactivity_days`` when that date is on or before the last transaction date in the
-    data, else the customer is active. Both are derived in the engine
-    (:func:`lifetimes_from_transactions`) and then counted exactly as in :func:`churn`.
-    Periods run from the one holding the first transaction to the one holding the last.
+    A lapse begins at a purchase followed by more than ``inactivity_days`` days without one;
+    each customer's purchases are split into active spells (:func:`active_spells`, in the
+    engine) and counted as in :func:`churn`: ``at_start`` counts customers in a spell that
+    began before the period and had not lapsed before it, ``lost`` those of them whose lapse
+    began in the period. Every lapse counts, also when the customer later comes back.
+
+    A lapse beginning on day ``t`` is known only once the data covers ``t + inactivity_days``,
+    so a period is known from ``known_from = period end + inactivity_days``; later periods
+    have ``status`` "not yet known" and a NaN value (their ``lost`` counts the lapses known so
+    far), and no change is tested from or to them. Periods run from the one holding the
+    first transaction to the one holding the last; the first and last are ``partial`` when
+    the data does not cover them.
 
     Args:
         transactions: Ibis table with ``customer_id`` and ``occurred_at``.
-        inactivity_days: days without a transaction after which a customer counts as lost.
+        inactivity_days: days without a transaction that make a lapse (also the lag).
         every: time grain, one of day, week (Monday start), month, quarter, year.
         by: grouping columns of ``transactions``; a customer is followed separately in each
             group they bought in. To group by a customer attribute, join it on first.
@@ -333,7 +462,8 @@ def churn_from_transactions(
         min_n: periods with fewer customers at start are flagged ``small_sample``.
 
     Returns:
-        DataFrame with the columns of :func:`churn`.
+        DataFrame with the columns of :func:`churn` plus ``status`` ("known" or "not yet
+        known") and ``known_from``.
 
     Raises:
         SchemaError: ``customer_id``, ``occurred_at`` or a ``by`` column is missing.
@@ -344,15 +474,16 @@ def churn_from_transactions(
 
     Example:
         >>> import ibis, pandas as pd
+        >>> days = ["01-02", "01-30", "02-10", "01-03", "01-25", "02-20", "03-10", "04-30"]
         >>> t = ibis.memtable(
         ...     {
-        ...         "customer_id": ["a", "b", "b"],
-        ...         "occurred_at": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-03-30"]),
+        ...         "customer_id": ["a"] * 3 + ["b"] * 5,
+        ...         "occurred_at": pd.to_datetime(["2024-" + d for d in days]),
         ...     }
         ... )
         >>> out = churn_from_transactions(t, inactivity_days=30, every="month")
-        >>> out[["period", "at_start", "lost"]].values.tolist()[1]
-        [Timestamp('2024-02-01 00:00:00'), 2, 1]
+        >>> out[["at_start", "lost", "status"]].values.tolist()[1:]
+        [[2, 1, 'known'], [1, 1, 'known'], [0, 0, 'not yet known']]
     """
     return plan_churn_from_transactions(
         transactions,

@@ -18,8 +18,10 @@ from cxlens.metrics._common import (
     metric_plan,
     with_period,
 )
-from cxlens.metrics.periods import check_every
+from cxlens.metrics.periods import check_every, coverage_of
 from cxlens.metrics.stats import (
+    DELTA_METHOD,
+    Z_INDEPENDENT,
     check_confidence,
     check_min_n,
     difference_z_test,
@@ -76,6 +78,7 @@ def plan_engagement(
         sum_e2=(e * e).sum(),
         sum_r2=(r * r).sum(),
         sum_er=(e * r).sum(),
+        **(coverage_of(rows[TIME_COLUMN]) if every is not None else {}),
     )
     z = z_value(confidence)
 
@@ -97,8 +100,9 @@ def plan_engagement(
         df["reach"] = df["reach"].astype("float64")
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        p = difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
+        return p, np.full(len(p), Z_INDEPENDENT, dtype=object)
 
     return metric_plan(
         "engagement rate",
@@ -109,6 +113,7 @@ def plan_engagement(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
+        ci_method=DELTA_METHOD,
         extra=("interactions", "reach"),
     )
 
@@ -138,7 +143,8 @@ def engagement(
 
     Returns:
         DataFrame with columns ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, interactions, reach``, sorted by ``*by, period``.
+        significant, small_sample, partial, ci_method, test, interactions, reach``, sorted by
+        ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column or ``reach`` is missing, or no interaction column exists.

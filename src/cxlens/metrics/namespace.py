@@ -170,7 +170,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, promoters, passives, detractors``.
+            significant, small_sample, partial, ci_method, test, promoters, passives,
+            detractors``.
 
         Example:
             >>> # ws.metrics.nps(by=["segment"], every="month")
@@ -189,7 +190,7 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, satisfied``.
+            significant, small_sample, partial, ci_method, test, satisfied``.
 
         Example:
             >>> # ws.metrics.csat(by=["touchpoint"])
@@ -208,7 +209,7 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, sd``.
+            significant, small_sample, partial, ci_method, test, sd``.
 
         Example:
             >>> # ws.metrics.ces(every="quarter")
@@ -227,7 +228,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, interactions, reach``.
+            significant, small_sample, partial, ci_method, test, interactions,
+            reach``.
 
         Example:
             >>> # ws.metrics.engagement(by=["brand"], every="week")
@@ -255,7 +257,8 @@ class Metrics:
 
         Returns:
             DataFrame: ``*by, period, n, value, ci_low, ci_high, change, p_value,
-            significant, small_sample, at_start, lost, retention``.
+            significant, small_sample, partial, ci_method, test, at_start, lost,
+            retention`` (with ``inactivity_days`` also ``status``, ``known_from``).
 
         Example:
             >>> # ws.metrics.churn(every="quarter", by=["plan"])

@@ -7,6 +7,7 @@ One home for the grain names, their Ibis truncation units and their lengths, so 
 from __future__ import annotations
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError
@@ -58,3 +59,42 @@ def period_step(every: str) -> pd.DateOffset:
         <DateOffset: months=3>
     """
     return _STEP[every]
+
+
+#: Helper columns an engine query may add: the first and last timestamp of its rows, from
+#: which :func:`finish_frame` tells which periods the data covers only in part.
+COVERAGE_COLUMNS: tuple[str, str] = ("_first_at", "_last_at")
+
+
+def coverage_of(column: ir.Value) -> dict[str, ir.Scalar]:
+    """Return the aggregates of the first and last time in ``column`` (:data:`COVERAGE_COLUMNS`).
+
+    Example:
+        >>> import ibis, pandas as pd
+        >>> t = ibis.memtable({"at": pd.to_datetime(["2024-01-03", "2024-01-09"])})
+        >>> sorted(coverage_of(t["at"]))
+        ['_first_at', '_last_at']
+    """
+    when = column.cast("timestamp")
+    return {COVERAGE_COLUMNS[0]: when.min(), COVERAGE_COLUMNS[1]: when.max()}
+
+
+def partial_periods(
+    periods: pd.Series, every: str, data_start: pd.Timestamp, data_end: pd.Timestamp
+) -> np.ndarray:
+    """Return True for each period the data covers only in part.
+
+    A period is partial when the data starts after its first day or ends before its last
+    day (days are whole: data ending on 9 December at 14:00 covers 9 December). With
+    ``every="day"`` no period is partial.
+
+    Example:
+        >>> s = pd.Series(pd.to_datetime(["2024-11-01", "2024-12-01"]))
+        >>> partial_periods(s, "month", pd.Timestamp("2024-11-01"), pd.Timestamp("2024-12-09"))
+        array([False,  True])
+    """
+    start = pd.Timestamp(data_start).normalize()
+    end = pd.Timestamp(data_end).normalize()
+    p = pd.to_datetime(periods)
+    last_day = p + period_step(every) - pd.Timedelta(days=1)
+    return ((p < start) | (last_day > end)).to_numpy(dtype=bool)

@@ -242,6 +242,212 @@ def ratio_estimate(
     return r, np.sqrt(np.clip(var, 0.0, None))
 
 
+#: Smallest expected cell count at which a change is tested with the large-sample z-test;
+#: below it the exact test is used (Cochran 1954's rule for 2 x k tables).
+MIN_EXPECTED = 5.0
+
+#: Names of the change tests, as written in the ``test`` column of a metric.
+Z_POOLED = "z (pooled)"
+Z_INDEPENDENT = "z (independent SEs)"
+FISHER = "Fisher exact"
+NPS_EXACT = "exact permutation"
+WELCH = "Welch t"
+
+#: Names of the intervals, as written in the ``ci_method`` column of a metric.
+ADJUSTED_WALD = "adjusted Wald (Rocks 2016)"
+WILSON = "Wilson"
+STUDENT_T = "Student t"
+DELTA_METHOD = "delta method"
+
+
+def nps_adjusted_wald_interval(
+    promoters: ArrayLike, detractors: ArrayLike, n: ArrayLike, confidence: float = 0.95
+) -> tuple[FloatArray, FloatArray]:
+    """Adjusted-Wald interval for NPS (Rocks 2016), in NPS points, clipped to [-100, 100].
+
+    Three pseudo-answers are added before the Wald formula is applied: 3/4 of a promoter, 3/4
+    of a detractor and 3/2 of a passive (``n' = n + 3``). The interval therefore keeps a
+    positive width when every answer falls in one category, where the plain Wald interval
+    collapses to a point. Rocks (2016) found this variant among the best-covering ones. The
+    adjusted interval is centred on the adjusted score, so with a handful of answers all in
+    one category it can miss the observed score; it is then widened to reach it.
+
+    Returns:
+        ``(low, high)`` float arrays, NaN where ``n`` is 0.
+
+    Example:
+        >>> lo, hi = nps_adjusted_wald_interval([3], [0], [3])
+        >>> round(float(lo[0]), 2), float(hi[0])
+        (-6.58, 100.0)
+    """
+    z = z_value(confidence)
+    k = _f(n)
+    adj_n = k + 3.0
+    p = (_f(promoters) + 0.75) / adj_n
+    d = (_f(detractors) + 0.75) / adj_n
+    se = np.sqrt(np.clip((p + d - (p - d) ** 2) / adj_n, 0.0, None))
+    centre = 100.0 * (p - d)
+    observed = 100.0 * _safe_div(_f(promoters) - _f(detractors), k)
+    low = np.minimum(np.clip(centre - 100.0 * z * se, -100.0, 100.0), observed)
+    high = np.maximum(np.clip(centre + 100.0 * z * se, -100.0, 100.0), observed)
+    return np.where(k > 0, low, np.nan), np.where(k > 0, high, np.nan)
+
+
+def min_expected_count(rows: ArrayLike, cols: ArrayLike) -> FloatArray:
+    """Smallest expected cell count of contingency tables under independence.
+
+    ``rows`` has shape ``(m, 2)`` (the two periods' sizes) and ``cols`` shape ``(m, k)``
+    (the category totals over both periods); returns one value per table,
+    ``min(row) * min(col) / total``, NaN for an empty table.
+
+    Example:
+        >>> float(min_expected_count([[26, 6]], [[26, 6]])[0])
+        1.125
+    """
+    r = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+    c = np.atleast_2d(np.asarray(cols, dtype=np.float64))
+    total = r.sum(axis=1)
+    return _safe_div(r.min(axis=1) * c.min(axis=1), total)
+
+
+def fisher_exact_p(x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike) -> FloatArray:
+    """Two-sided Fisher (1935) exact p-value of ``x1/n1`` vs ``x0/n0``, one per row.
+
+    NaN where a group is empty. The two-sided p-value sums the probabilities of all tables
+    no more likely than the observed one (scipy's convention).
+
+    Example:
+        >>> round(float(fisher_exact_p([24], [26], [2], [6])[0]), 4)
+        0.0056
+    """
+    a, m, b, k = np.broadcast_arrays(*(_f(v) for v in (x1, n1, x0, n0)))
+    out = np.full(a.shape, np.nan)
+    for i in range(a.size):
+        if m[i] > 0 and k[i] > 0:
+            table = [[a[i], m[i] - a[i]], [b[i], k[i] - b[i]]]
+            out[i] = _st.fisher_exact(np.asarray(table, dtype=np.int64)).pvalue
+    return out
+
+
+def two_proportion_test(
+    x1: ArrayLike, n1: ArrayLike, x0: ArrayLike, n0: ArrayLike
+) -> tuple[FloatArray, NDArray[np.object_]]:
+    """Test ``x1/n1 - x0/n0``: Fisher's exact test for small counts, else the pooled z-test.
+
+    A row is tested exactly when its smallest expected cell count is below
+    :data:`MIN_EXPECTED` (5).
+
+    Returns:
+        ``(p_value, test)``: p-values and the name of the test used per row (None where
+        there is no p-value).
+
+    Example:
+        >>> p, test = two_proportion_test([24], [26], [2], [6])
+        >>> round(float(p[0]), 4), test[0]
+        (0.0056, 'Fisher exact')
+    """
+    a, m, b, k = np.broadcast_arrays(*(_f(v) for v in (x1, n1, x0, n0)))
+    expected = min_expected_count(
+        np.stack([m, k], axis=-1).reshape(-1, 2),
+        np.stack([a + b, m + k - a - b], axis=-1).reshape(-1, 2),
+    )
+    exact = expected < MIN_EXPECTED
+    p = two_proportion_z_test(a, m, b, k)
+    if exact.any():
+        p = np.where(exact, fisher_exact_p(a, m, b, k), p)
+    return p, _names(p, np.where(exact, FISHER, Z_POOLED))
+
+
+def _names(p: FloatArray, names: ArrayLike) -> NDArray[np.object_]:
+    """Name of the test per row, None where the p-value is missing."""
+    out = np.asarray(names, dtype=object)
+    out[~np.isfinite(p)] = None
+    return out
+
+
+def _log_comb(n: ArrayLike, k: ArrayLike) -> FloatArray:
+    from scipy.special import gammaln
+
+    n, k = _f(n), _f(k)
+    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+
+
+def nps_exact_p(current: ArrayLike, previous: ArrayLike) -> float:
+    """Exact two-sided p-value of an NPS change, conditional on the category totals.
+
+    ``current`` and ``previous`` are ``(promoters, passives, detractors)`` counts. Under
+    the null both periods share one distribution, so given the totals of each category and
+    each period, the current period's counts are multivariate hypergeometric. The p-value
+    sums the probabilities of all tables whose NPS difference is at least as large (in
+    absolute value) as the observed one: a permutation test of the NPS difference with
+    every permutation counted (Agresti 2013, sec. 3.5 for exact conditional tests).
+
+    Returns:
+        The p-value; NaN when a period has no answers.
+
+    Example:
+        >>> round(nps_exact_p((3, 0, 0), (0, 0, 3)), 4)
+        0.1
+    """
+    cur = np.asarray(current, dtype=np.int64)
+    old = np.asarray(previous, dtype=np.int64)
+    n1, n0 = int(cur.sum()), int(old.sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    totals = cur + old
+    observed = abs(_net(cur, n1) - _net(old, n0))
+    # enumerate promoters (a) and detractors (c) of the current period; passives follow
+    a = np.arange(0, totals[0] + 1)[:, None]
+    c = np.arange(0, totals[2] + 1)[None, :]
+    b = n1 - a - c
+    ok = (b >= 0) & (b <= totals[1])
+    bb = np.where(ok, b, 0)
+    logp = (
+        _log_comb(totals[0], a)
+        + _log_comb(totals[1], bb)
+        + _log_comb(totals[2], c)
+        - _log_comb(totals.sum(), n1)[0]
+    )
+    diff = np.abs((a - c) / n1 - ((totals[0] - a) - (totals[2] - c)) / n0)
+    extreme = ok & (diff >= observed - 1e-12)
+    return float(min(1.0, np.exp(logp[extreme]).sum()))
+
+
+def _net(counts: np.ndarray, n: int) -> float:
+    return float(counts[0] - counts[2]) / n
+
+
+def nps_change_test(
+    current: ArrayLike, previous: ArrayLike, se1: ArrayLike, se0: ArrayLike
+) -> tuple[FloatArray, NDArray[np.object_]]:
+    """Test an NPS change: exact for small counts, else a z-test on the two SEs.
+
+    ``current`` and ``previous`` have shape ``(m, 3)``: promoters, passives, detractors per
+    row; ``se1``/``se0`` are the Wald standard errors in NPS points. A row is tested exactly
+    (:func:`nps_exact_p`) when the smallest expected count of its 2 x 3 table is below
+    :data:`MIN_EXPECTED`.
+
+    Returns:
+        ``(p_value, test)`` as in :func:`two_proportion_test`.
+
+    Example:
+        >>> p, test = nps_change_test([[3, 0, 0]], [[0, 0, 3]], [0.0], [0.0])
+        >>> round(float(p[0]), 4), test[0]
+        (0.1, 'exact permutation')
+    """
+    cur = np.atleast_2d(np.asarray(current, dtype=np.float64))
+    old = np.atleast_2d(np.asarray(previous, dtype=np.float64))
+    n1, n0 = cur.sum(axis=1), old.sum(axis=1)
+    expected = min_expected_count(np.stack([n1, n0], axis=1), cur + old)
+    exact = expected < MIN_EXPECTED
+    v1 = 100.0 * _safe_div(cur[:, 0] - cur[:, 2], n1)
+    v0 = 100.0 * _safe_div(old[:, 0] - old[:, 2], n0)
+    p = difference_z_test(v1, se1, v0, se0)
+    for i in np.flatnonzero(exact & (n1 > 0) & (n0 > 0)):
+        p[i] = nps_exact_p(cur[i], old[i])
+    return p, _names(p, np.where(exact, NPS_EXACT, Z_INDEPENDENT))
+
+
 def check_min_n(min_n: int) -> int:
     """Validate the small-sample threshold; return it as an int.
 

@@ -21,17 +21,21 @@ from cxlens.metrics._common import (
     with_period,
 )
 from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
-from cxlens.metrics.periods import check_every
+from cxlens.metrics.periods import check_every, coverage_of
 from cxlens.metrics.stats import (
+    ADJUSTED_WALD,
+    STUDENT_T,
+    WELCH,
+    WILSON,
     check_confidence,
     check_min_n,
-    difference_z_test,
+    nps_adjusted_wald_interval,
+    nps_change_test,
     nps_estimate,
     t_interval,
-    two_proportion_z_test,
+    two_proportion_test,
     welch_t_test,
     wilson_interval,
-    z_value,
 )
 from cxlens.store.query import is_present, require_numeric, require_temporal
 
@@ -58,6 +62,11 @@ def _prepare(
     return with_period(rows, TIME_COLUMN, every), cols, every
 
 
+def _coverage(rows: ir.Table, every: str | None) -> dict[str, ir.Scalar]:
+    """First and last answer time per group, from which partial periods follow."""
+    return coverage_of(rows[TIME_COLUMN]) if every is not None else {}
+
+
 def plan_nps(
     responses: ir.Table,
     *,
@@ -76,21 +85,30 @@ def plan_nps(
         promoters=is_promoter(s).ifelse(1, 0).sum().cast("int64"),
         passives=(~is_promoter(s) & ~is_detractor(s)).ifelse(1, 0).sum().cast("int64"),
         detractors=is_detractor(s).ifelse(1, 0).sum().cast("int64"),
+        **_coverage(rows, every),
     )
-    z = z_value(confidence)
+    categories = ["promoters", "passives", "detractors"]
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
         value, se = nps_estimate(df["promoters"], df["detractors"], df["n"])
+        low, high = nps_adjusted_wald_interval(
+            df["promoters"], df["detractors"], df["n"], confidence
+        )
         df["value"] = value
         df["_se"] = se
-        df["ci_low"] = np.clip(value - z * se, -100.0, 100.0)
-        df["ci_high"] = np.clip(value + z * se, -100.0, 100.0)
-        for c in ("promoters", "passives", "detractors"):
+        df["ci_low"] = low
+        df["ci_high"] = high
+        for c in categories:
             df[c] = df[c].astype("int64")
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return difference_z_test(cur["value"], cur["_se"], old["value"], old["_se"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return nps_change_test(
+            cur[categories].to_numpy(float),
+            old[categories].to_numpy(float),
+            cur["_se"],
+            old["_se"],
+        )
 
     return metric_plan(
         "NPS",
@@ -101,6 +119,7 @@ def plan_nps(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
+        ci_method=ADJUSTED_WALD,
         extra=("promoters", "passives", "detractors"),
     )
 
@@ -113,12 +132,14 @@ def nps(
     confidence: float = 0.95,
     min_n: int = 30,
 ) -> pd.DataFrame:
-    """Net Promoter Score with a trinomial (Wald) interval, optionally by group and period.
+    """Net Promoter Score with an adjusted-Wald interval, optionally by group and period.
 
     Answers 9-10 are promoters, 7-8 passives, 0-6 detractors; nulls are ignored. The score is
-    ``100 * (P - D) / n`` and its variance ``(p + d - (p - d)**2) / n`` on shares; the
-    interval is clipped to [-100, 100]. A change is tested with a z-test on the two
-    independent variances.
+    ``100 * (P - D) / n``; the interval is Rocks's (2016) adjusted Wald
+    (:func:`~cxlens.metrics.stats.nps_adjusted_wald_interval`), clipped to [-100, 100], which
+    keeps a positive width at any n. A change is tested with a z-test on the two trinomial
+    variances ``(p + d - (p - d)**2) / n``, or exactly
+    (:func:`~cxlens.metrics.stats.nps_exact_p`) when an expected count is below 5.
 
     Args:
         responses: Ibis table with a numeric ``nps`` column (0-10) and, when ``every`` is
@@ -130,8 +151,8 @@ def nps(
 
     Returns:
         DataFrame with columns ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, promoters, passives, detractors``, sorted by
-        ``*by, period``.
+        significant, small_sample, partial, ci_method, test, promoters, passives,
+        detractors``, sorted by ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column or ``nps`` is missing, or ``nps`` is not numeric.
@@ -162,6 +183,7 @@ def plan_csat(
         group_keys(cols, every),
         n=rows.count(),
         satisfied=is_satisfied(rows["csat"]).ifelse(1, 0).sum().cast("int64"),
+        **_coverage(rows, every),
     )
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
@@ -175,8 +197,8 @@ def plan_csat(
         df["satisfied"] = df["satisfied"].astype("int64")
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return two_proportion_z_test(cur["satisfied"], cur["n"], old["satisfied"], old["n"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        return two_proportion_test(cur["satisfied"], cur["n"], old["satisfied"], old["n"])
 
     return metric_plan(
         "CSAT",
@@ -187,6 +209,7 @@ def plan_csat(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
+        ci_method=WILSON,
         extra=("satisfied",),
     )
 
@@ -202,7 +225,7 @@ def csat(
     """CSAT as the top-2-box share (4 or 5 on 1-5) in percent, with a Wilson interval.
 
     Nulls are ignored. A change between consecutive periods is tested with the pooled
-    two-proportion z-test.
+    two-proportion z-test, or Fisher's exact test when an expected count is below 5.
 
     Args:
         responses: Ibis table with a numeric ``csat`` column (1-5) and, when ``every`` is
@@ -214,7 +237,8 @@ def csat(
 
     Returns:
         DataFrame with columns ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, satisfied``, sorted by ``*by, period``.
+        significant, small_sample, partial, ci_method, test, satisfied``, sorted by
+        ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column or ``csat`` is missing, or ``csat`` is not numeric.
@@ -247,6 +271,7 @@ def plan_ces(
         n=rows.count(),
         sum_x=x.sum(),
         sum_x2=(x * x).sum(),
+        **_coverage(rows, every),
     )
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
@@ -264,8 +289,9 @@ def plan_ces(
         df["ci_high"] = np.clip(high, 1.0, 7.0)
         return df
 
-    def test(cur: pd.DataFrame, old: pd.DataFrame) -> np.ndarray:
-        return welch_t_test(cur["value"], cur["sd"], cur["n"], old["value"], old["sd"], old["n"])
+    def test(cur: pd.DataFrame, old: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        p = welch_t_test(cur["value"], cur["sd"], cur["n"], old["value"], old["sd"], old["n"])
+        return p, np.full(len(p), WELCH, dtype=object)
 
     return metric_plan(
         "CES",
@@ -276,6 +302,7 @@ def plan_ces(
         min_n=min_n,
         estimate=estimate,
         change_test=test,
+        ci_method=STUDENT_T,
         extra=("sd",),
     )
 
@@ -304,7 +331,7 @@ def ces(
 
     Returns:
         DataFrame with columns ``*by, [period], n, value, ci_low, ci_high, change, p_value,
-        significant, small_sample, sd``, sorted by ``*by, period``.
+        significant, small_sample, partial, ci_method, test, sd``, sorted by ``*by, period``.
 
     Raises:
         SchemaError: a ``by`` column or ``ces`` is missing, or ``ces`` is not numeric.

@@ -47,8 +47,8 @@ class ChurnDefinition:
             or non-renewal, as the CRM records it); ``"non_contractual"``: a customer churns
             when ``inactive_days`` pass without a transaction, at the last transaction plus
             ``inactive_days`` (the rule of
-            :func:`cxlens.metrics.churn.lifetimes_from_transactions`, so the model and the
-            churn-rate metric agree).
+            :func:`cxlens.metrics.churn.lifetimes_from_transactions`; the churn-rate metric
+            instead counts every lapse in the period it began, once it is known).
         inactive_days: the inactivity threshold of the non-contractual definition.
 
     Example:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import log_loss
 
 from cxlens.errors import ArgumentError, SchemaError
 from cxlens.models.churn import (
@@ -25,7 +26,7 @@ from cxlens.models.churn import (
     build_churn_data,
 )
 from cxlens.models.churn_eval import calibration_table, curves, evaluate
-from cxlens.models.churn_model import ChurnModel
+from cxlens.models.churn_model import ChurnModel, LogisticChurnModel
 from cxlens.store.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -175,8 +176,13 @@ class ChurnResult:
         evaluation: held-out metrics (see :func:`cxlens.models.churn_eval.evaluate`) plus
             ``n_train``, ``churners_train``, ``n_calibration``, ``churners_calibration``,
             ``n_test``, ``churners_test``, ``train_cutoffs``, ``calibration_cutoff``,
-            ``evaluation_cutoff``, ``horizon_days``, ``calibration``; the Brier baseline
-            forecasts the training base rate for everybody.
+            ``evaluation_cutoff``, ``horizon_days``, ``calibration``, ``calibration_losses``;
+            the Brier baseline forecasts the training base rate for everybody. The model
+            comparison: ``boosting_*`` and ``logistic_*`` (``roc_auc``, ``pr_auc``,
+            ``brier``, ``log_loss`` of each on the evaluation snapshot),
+            ``selection_log_loss_boosting``, ``selection_log_loss_logistic`` (on the
+            calibration snapshot) and ``model_used``; the headline figures are the model
+            in use's.
         calibration: the evaluation snapshot's calibration bins.
         curves: ROC and precision-recall points on the evaluation snapshot.
         importance: ``feature``, ``label``, ``mean_abs_contribution`` (mean absolute
@@ -185,7 +191,8 @@ class ChurnResult:
             snapshot.
         definition: the churn definition.
         split: the cut-offs.
-        model: the fitted ChurnModel.
+        model: the model in use: the fitted ChurnModel, or the LogisticChurnModel when it
+            was as good (:data:`AS_GOOD`).
     """
 
     scores: pd.DataFrame
@@ -197,7 +204,7 @@ class ChurnResult:
     holdout: pd.DataFrame
     definition: ChurnDefinition
     split: ChurnSplit
-    model: ChurnModel = field(repr=False)
+    model: ChurnModel | LogisticChurnModel = field(repr=False)
 
     def summary(self) -> str:
         """Return the definition, the split and the held-out metrics in a few sentences.
@@ -211,7 +218,7 @@ class ChurnResult:
             f"ROC-AUC {e['roc_auc']:.3f}, PR-AUC {e['pr_auc']:.3f} (base rate "
             f"{e['base_rate']:.3f}), Brier {e['brier']:.4f} against {e['brier_baseline']:.4f} "
             f"for the base rate alone, on {e['n_test']:,} customers of whom "
-            f"{e['churners_test']:,} churned."
+            f"{e['churners_test']:,} churned. {model_choice_text(e)}"
         )
 
     def calibration_figure(self, **kwargs: Any) -> go.Figure:
@@ -233,7 +240,97 @@ class ChurnResult:
         return importance_figure(self.importance, **kwargs)
 
 
-def _importance(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
+#: The plain logistic regression replaces the gradient boosting when its log-loss on the
+#: calibration snapshot is at most this share above the boosting's: as good, and simpler.
+AS_GOOD = 0.01
+
+#: Names of the two models in ``evaluation["model_used"]``.
+BOOSTING, LOGISTIC = "gradient boosting", "logistic regression"
+
+
+def _selection_loss(model: ChurnModel, X: pd.DataFrame, y: np.ndarray) -> float:
+    """Log-loss of the boosting on the calibration snapshot.
+
+    With ``calibration="auto"`` it is the chosen calibration's out-of-fold loss (rows its
+    map never saw); otherwise the loss of the calibrated probabilities on that snapshot.
+    """
+    if model.calibration_losses_:
+        return model.calibration_losses_[model.calibration_method_]
+    return _log_loss(y, model.predict_proba(X)[:, 1])
+
+
+def _log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    return float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]))
+
+
+def _compare(
+    model: ChurnModel, X: pd.DataFrame, y: np.ndarray, X_cal: pd.DataFrame, y_cal: np.ndarray
+) -> tuple[LogisticChurnModel, dict[str, Any]]:
+    """Fit the logistic baseline on the training rows; judge both on the calibration snapshot.
+
+    Returns:
+        The fitted baseline and ``selection_log_loss_boosting``,
+        ``selection_log_loss_logistic`` and ``model_used`` (:data:`LOGISTIC` when its loss is
+        within :data:`AS_GOOD` of the boosting's, else :data:`BOOSTING`).
+    """
+    baseline = LogisticChurnModel().fit(X, y)
+    boosting = _selection_loss(model, X_cal, y_cal)
+    logistic = _log_loss(y_cal, baseline.predict_proba(X_cal)[:, 1])
+    used = LOGISTIC if logistic <= boosting * (1.0 + AS_GOOD) else BOOSTING
+    return baseline, {
+        "selection_log_loss_boosting": boosting,
+        "selection_log_loss_logistic": logistic,
+        "model_used": used,
+    }
+
+
+def model_choice_text(e: dict[str, Any]) -> str:
+    """Say which model scores the customers, against which baseline, and the calibration.
+
+    ``e`` is :attr:`ChurnResult.evaluation`.
+
+    Example:
+        >>> text = model_choice_text({"boosting_roc_auc": 0.838, "logistic_roc_auc": 0.841,
+        ...     "boosting_log_loss": 0.425, "logistic_log_loss": 0.418,
+        ...     "selection_log_loss_boosting": 0.396, "selection_log_loss_logistic": 0.399,
+        ...     "model_used": "logistic regression", "calibration": "none",
+        ...     "calibration_losses": {"none": 0.396, "sigmoid": 0.399}})
+        >>> text.split(". ")[1][:62]
+        'Kept the logistic regression: as good on the calibration snaps'
+        >>> text.split(". ")[1][62:]
+        'hot (log-loss 0.399 vs 0.396, within 1%) and simpler'
+    """
+    text = (
+        "Gradient boosting against a plain logistic regression on the same split, held out: "
+        f"ROC-AUC {e['boosting_roc_auc']:.3f} vs {e['logistic_roc_auc']:.3f}, log-loss "
+        f"{e['boosting_log_loss']:.3f} vs {e['logistic_log_loss']:.3f}. "
+    )
+    lr, gb = e["selection_log_loss_logistic"], e["selection_log_loss_boosting"]
+    if e["model_used"] == LOGISTIC:
+        text += (
+            f"Kept the logistic regression: as good on the calibration snapshot (log-loss "
+            f"{lr:.3f} vs {gb:.3f}, within {AS_GOOD:.0%}) and simpler."
+        )
+    else:
+        text += (
+            f"Kept the gradient boosting: better on the calibration snapshot (log-loss {gb:.3f} "
+            f"vs {lr:.3f} for the logistic regression)."
+        )
+    text += f" Boosting calibration: {e['calibration']}"
+    losses = e.get("calibration_losses") or {}
+    if losses:
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in losses.items())
+        text += f" (out-of-fold log-loss: {shown})"
+    return text + "."
+
+
+def _held_out(prefix: str, y: np.ndarray, p: np.ndarray, rate: float) -> dict[str, float]:
+    """ROC-AUC, PR-AUC, Brier and log-loss of one model on the evaluation snapshot."""
+    got = evaluate(y, p, reference_rate=rate)
+    return {f"{prefix}_{k}": got[k] for k in ("roc_auc", "pr_auc", "brier", "log_loss")}
+
+
+def _importance(model: ChurnModel | LogisticChurnModel, X: pd.DataFrame) -> pd.DataFrame:
     contrib = model.contributions(X).drop(columns="bias").abs().mean()
     total = float(contrib.sum())
     out = pd.DataFrame(
@@ -251,7 +348,7 @@ def _importance(model: ChurnModel, X: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scores(
-    model: ChurnModel, frame: pd.DataFrame, X: pd.DataFrame
+    model: ChurnModel | LogisticChurnModel, frame: pd.DataFrame, X: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = model.predict_proba(X)[:, 1]
     reasons = model.reasons(X, top=3)
@@ -297,17 +394,21 @@ def fit_churn(data: ChurnData, model: ChurnModel | None = None) -> ChurnResult:
     X_train = model_features(data.train, attributes)
     X_cal = model_features(data.calibration, attributes)
     X_test = model_features(data.evaluation, attributes)
-    model.fit(
-        X_train,
-        data.train[LABEL].to_numpy(),
-        X_calibration=X_cal,
-        y_calibration=data.calibration[LABEL].to_numpy(),
-    )
+    y_train = data.train[LABEL].to_numpy().astype(int)
+    y_cal = data.calibration[LABEL].to_numpy().astype(int)
+    model.fit(X_train, y_train, X_calibration=X_cal, y_calibration=y_cal)
+    baseline, choice = _compare(model, X_train, y_train, X_cal, y_cal)
+    used = baseline if choice["model_used"] == LOGISTIC else model
     y_test = data.evaluation[LABEL].to_numpy().astype(int)
-    p_test = model.predict_proba(X_test)[:, 1]
+    p_test = used.predict_proba(X_test)[:, 1]
     counts = data.counts()
     evaluation: dict[str, Any] = evaluate(y_test, p_test, reference_rate=model.base_rate_)
+    rate = model.base_rate_
+    evaluation.update(choice)
+    evaluation.update(_held_out("boosting", y_test, model.predict_proba(X_test)[:, 1], rate))
+    evaluation.update(_held_out("logistic", y_test, baseline.predict_proba(X_test)[:, 1], rate))
     evaluation.update(
+        calibration_losses=dict(model.calibration_losses_),
         n_train=counts["n_train"],
         churners_train=counts["churners_train"],
         n_calibration=counts["n_calibration"],
@@ -321,7 +422,7 @@ def fit_churn(data: ChurnData, model: ChurnModel | None = None) -> ChurnResult:
         horizon_days=data.split.horizon_days,
         calibration=model.calibration_method_,
     )
-    scores, reasons = _scores(model, data.score, model_features(data.score, attributes))
+    scores, reasons = _scores(used, data.score, model_features(data.score, attributes))
     holdout = pd.DataFrame(
         {
             "customer_id": data.evaluation["customer_id"].to_numpy(),
@@ -335,11 +436,11 @@ def fit_churn(data: ChurnData, model: ChurnModel | None = None) -> ChurnResult:
         evaluation=evaluation,
         calibration=calibration_table(y_test, p_test),
         curves=curves(y_test, p_test),
-        importance=_importance(model, X_test),
+        importance=_importance(used, X_test),
         holdout=holdout,
         definition=data.definition,
         split=data.split,
-        model=model,
+        model=used,
     )
 
 

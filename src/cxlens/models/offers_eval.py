@@ -42,7 +42,14 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "recall_ci_high",
     "lift",
     "p_value",
+    "customers_offered",
+    "hit_rate_offered",
+    "hit_rate_offered_ci_low",
+    "hit_rate_offered_ci_high",
 )
+
+#: What ``hit_rate`` is a share of, for labels (``hit_rate_offered`` is a share of everyone).
+HIT_RATE_DENOMINATOR = "customers who bought a new item in the holdout"
 
 #: The two methods compared, model first.
 METHODS: tuple[str, ...] = ("model", "popularity")
@@ -96,6 +103,16 @@ def _hits(offers: pd.DataFrame, holdout: pd.DataFrame, item: str, ks: list[int])
         per = got[got["rank"] <= k].groupby("customer_id").size()
         rows[k] = per
     return pd.DataFrame(rows).reindex(holdout["customer_id"].unique()).fillna(0)
+
+
+def _add_offered(out: pd.DataFrame, offered: int, confidence: float) -> None:
+    """Add the hit rate over everyone offered (customers with a purchase up to the cut-off)."""
+    hits = out["customers_hit"].to_numpy(dtype=float)
+    low, high = wilson_interval(hits, np.full(len(out), float(offered)), confidence)
+    out["customers_offered"] = offered
+    out["hit_rate_offered"] = hits / offered if offered else np.nan
+    out["hit_rate_offered_ci_low"] = low
+    out["hit_rate_offered_ci_high"] = high
 
 
 def _summarise(
@@ -166,7 +183,10 @@ def evaluate_offers(
     rows, refunds included, are never read for them). The holdout is each customer's items
     first bought in ``(cutoff, cutoff + horizon_days]``; customers with a purchase up to the
     cut-off and at least one new item are scored. Hit rate at k: share of them with at
-    least one new item among their top k offers (Wilson interval); precision at k: mean
+    least one new item among their top k offers (Wilson interval): its denominator is the
+    customers who bought something new, not everyone offered. ``hit_rate_offered`` is the
+    same hits over every customer with a purchase up to the cut-off (everyone who would be
+    offered), with its Wilson interval; precision at k: mean
     share of the k offers bought; recall at k: mean share of the new items that were
     offered (Student-t intervals). The popularity baseline offers each customer the most
     popular items they do not own; ``lift`` is the model's hit rate over the baseline's and
@@ -192,8 +212,9 @@ def evaluate_offers(
     Returns:
         DataFrame ``method, k, customers, customers_hit, hit_rate, hit_rate_ci_low,
         hit_rate_ci_high, precision, precision_ci_low, precision_ci_high, recall,
-        recall_ci_low, recall_ci_high, lift, p_value``, model rows first; ``attrs`` holds
-        ``cutoff, horizon_end, new_items, rank_by``.
+        recall_ci_low, recall_ci_high, lift, p_value, customers_offered, hit_rate_offered,
+        hit_rate_offered_ci_low, hit_rate_offered_ci_high``, model rows first; ``attrs``
+        holds ``cutoff, horizon_end, new_items, rank_by, hit_rate_denominator``.
 
     Raises:
         ArgumentError: cut-off outside the data (the message gives the range), bad settings.
@@ -251,6 +272,13 @@ def evaluate_offers(
         mcnemar_p(model_hits[kk].to_numpy(), base_hits[kk].to_numpy()) if m == "model" else np.nan
         for m, kk in zip(out["method"], out["k"], strict=True)
     ]
+    _add_offered(out, int(owned["customer_id"].nunique()), confidence)
     out = out[list(EVALUATION_COLUMNS)]
-    out.attrs.update(cutoff=start, horizon_end=end, new_items=len(holdout), rank_by=rank_by)
+    out.attrs.update(
+        cutoff=start,
+        horizon_end=end,
+        new_items=len(holdout),
+        rank_by=rank_by,
+        hit_rate_denominator=HIT_RATE_DENOMINATOR,
+    )
     return out

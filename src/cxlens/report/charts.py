@@ -24,6 +24,7 @@ BAND = "rgba(31, 78, 121, 0.14)"
 #: Trace names the tests and the report rely on.
 SIGNIFICANT_TRACE = "Significant change"
 SMALL_SAMPLE_TRACE = "Small sample"
+PARTIAL_TRACE = "Partial period (not compared)"
 RANKED_TRACE = "Ranked"
 UNRANKED_TRACE = "Small sample (not ranked)"
 VALUE_LABELS_TRACE = "Value labels"
@@ -105,7 +106,8 @@ def trend_figure(
 ) -> go.Figure:
     """Line chart of a metric by period, with its confidence band and significant changes marked.
 
-    Periods flagged ``small_sample`` get hollow grey markers; every row with
+    Periods flagged ``small_sample`` get hollow grey markers, ``partial`` ones (the data covers
+    them only in part) hollow squares; every row with
     ``significant=True`` gets a diamond marker (green when the change is for the better,
     red when for the worse) and an annotation with the size of the change.
 
@@ -143,6 +145,11 @@ def trend_figure(
         if "small_sample" in data
         else pd.Series(False, index=data.index)
     )
+    partial = (
+        data["partial"].fillna(False).astype(bool)
+        if "partial" in data
+        else pd.Series(False, index=data.index)
+    )
     sig = data["significant"].fillna(False).astype(bool)
     p_values = data["p_value"] if "p_value" in data else pd.Series(np.nan, index=data.index)
     labels = [format_period(p, every) for p in x]
@@ -150,15 +157,17 @@ def trend_figure(
         f"<b>{label}</b><br>{spec.label} {spec.fmt(v)}"
         f"<br>{confidence:.0%} interval {spec.fmt(lo)} to {spec.fmt(hi)}"
         f"<br>n = {int(n):,}{' (small sample)' if s else ''}"
+        + ("<br>partial period: not compared" if part else "")
         + (f"<br>change {spec.fmt_change(c)}" if math.isfinite(_num(c)) else "")
         + (f", p = {_num(p):.3g}" if math.isfinite(_num(p)) else "")
-        for label, v, lo, hi, n, s, c, p in zip(
+        for label, v, lo, hi, n, s, part, c, p in zip(
             labels,
             value,
             data["ci_low"],
             data["ci_high"],
             data["n"],
             small,
+            partial,
             data["change"],
             p_values,
             strict=True,
@@ -215,6 +224,23 @@ def trend_figure(
                     "line": {"color": GREY, "width": 2},
                 },
                 hovertext=[h for h, s in zip(hover, small, strict=True) if s],
+                hoverinfo="text",
+            )
+        )
+    if partial.any():
+        fig.add_trace(
+            go.Scatter(
+                x=x[partial],
+                y=value[partial],
+                mode="markers",
+                name=PARTIAL_TRACE,
+                marker={
+                    "size": 11,
+                    "color": "white",
+                    "symbol": "square-open",
+                    "line": {"color": GREY, "width": 2},
+                },
+                hovertext=[h for h, s in zip(hover, partial, strict=True) if s],
                 hoverinfo="text",
             )
         )

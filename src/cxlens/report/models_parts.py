@@ -718,7 +718,8 @@ def offers_part(
                 "Fisher test with Benjamini-Hochberg q-values. Offers: smoothed rule "
                 "confidences pooled in log-odds over the items a customer owns, ranked by "
                 f"expected value. Evaluation: offers from data up to {cutoff.date()} against "
-                f"items first bought in the next {horizon_days} days; hit rate at k with "
+                f"items first bought in the next {horizon_days} days; hit rate at k (share of "
+                "the customers who bought a new item, not of everyone offered) with "
                 "Wilson intervals, exact McNemar test against popularity "
                 "(docs/models-offers.md).",
             )
@@ -799,7 +800,9 @@ def evaluation_table(evaluation: pd.DataFrame) -> str:
                 "—" if pd.isna(pv) else f"{float(pv):.2g}",
             ]
         )
-    columns = ["k", "customers", "model hit rate", "popularity hit rate", "lift", "p (McNemar)"]
+    # the hit rate is a share of the customers who bought something new, not of everyone
+    columns = ["k", "new-item buyers", "model hit rate (of them)", "popularity hit rate",
+               "lift", "p (McNemar)"]  # fmt: skip
     return table_html(columns, rows, numeric=[0, 1, 2, 3, 4, 5])
 
 

@@ -74,9 +74,11 @@ METRICS: dict[str, MetricSpec] = {
                 "Share of promoters (9–10) minus share of detractors (0–6) among answers to "
                 "the 0–10 likelihood-to-recommend question, from −100 to +100."
             ),
-            interval="Wald interval from the trinomial variance of promoters, passives and "
-            "detractors.",
-            change_test="z-test of the difference of two independent NPS estimates.",
+            interval="Adjusted-Wald interval (Rocks 2016: 3/4 promoter, 3/4 detractor and 3/2 "
+            "passive added), which keeps a positive width at any n.",
+            change_test="z-test of the difference of two independent NPS estimates; exact "
+            "permutation test when an expected count is below 5. Partial periods are not "
+            "compared.",
         ),
         MetricSpec(
             key="csat",
@@ -90,7 +92,8 @@ METRICS: dict[str, MetricSpec] = {
             higher_is_better=True,
             definition="Top-2-box share: answers of 4 or 5 on the 1–5 satisfaction scale.",
             interval="Wilson score interval for a proportion.",
-            change_test="two-proportion z-test (pooled).",
+            change_test="two-proportion z-test (pooled); Fisher's exact test when an expected "
+            "count is below 5. Partial periods are not compared.",
         ),
         MetricSpec(
             key="ces",
@@ -104,7 +107,7 @@ METRICS: dict[str, MetricSpec] = {
             higher_is_better=True,
             definition="Mean answer on the 1–7 ease scale (7 = very easy).",
             interval="Student-t interval for a mean.",
-            change_test="Welch t-test from summary statistics.",
+            change_test="Welch t-test from summary statistics. Partial periods are not compared.",
         ),
         MetricSpec(
             key="churn",
@@ -121,7 +124,8 @@ METRICS: dict[str, MetricSpec] = {
                 "customers active at the start of the period."
             ),
             interval="Wilson score interval for a proportion.",
-            change_test="two-proportion z-test (pooled).",
+            change_test="two-proportion z-test (pooled); Fisher's exact test when an expected "
+            "count is below 5. Partial periods are not compared.",
             trended=True,
         ),
         MetricSpec(
@@ -136,7 +140,8 @@ METRICS: dict[str, MetricSpec] = {
             higher_is_better=True,
             definition="Interactions (likes, shares and comments) divided by reach, over posts.",
             interval="Ratio estimator with a delta-method standard error.",
-            change_test="z-test of the difference of two independent ratio estimates.",
+            change_test="z-test of the difference of two independent ratio estimates. Partial "
+            "periods are not compared.",
         ),
     )
 }
