@@ -21,6 +21,8 @@ Derived tables written (replaced whole by :func:`resolve`, extended by :func:`li
   Bayes factor) columns. No PII is copied:
   :meth:`Identity.evidence` joins the values from identities when asked.
 * ``identity_model``: the trained Splink model (JSON) and the run's settings.
+* ``identity_customer_map``: loaded customer id -> resolved ``customer_id``, through which
+  the Workspace reads responses, transactions and events (:mod:`cxlens.identity.keys`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.identity import _splink as sp
-from cxlens.identity import clean, rules
+from cxlens.identity import clean, keys, rules
 
 CLUSTERS_TABLE = "identity_clusters"
 LINKS_TABLE = "identity_links"
@@ -200,6 +202,7 @@ def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
         sp.drop(ws, scratch_prepared, scratch_input, scratch_edges)
     ws.save_table(CLUSTERS_TABLE, cluster_frame)
     ws.save_table(LINKS_TABLE, link_frame)
+    _save_customer_map(ws)
     ws.save_table(
         MODEL_TABLE,
         pd.DataFrame(
@@ -445,6 +448,12 @@ def _links(
     )
 
 
+def _save_customer_map(ws: Any) -> None:
+    """Write ``identity_customer_map`` (loaded id -> resolved id) from identity_clusters."""
+    cmap = keys.customer_map(ws.con.table(CLUSTERS_TABLE))
+    ws.save_table(keys.MAP_TABLE, cmap.to_pandas())
+
+
 def _assign(prepared: ir.Table, components: ir.Table) -> ir.Table:
     """Every record's cluster (exact duplicates follow their kept twin) and customer_id."""
     rec = prepared.select("record_id", "keep_id", "source", "source_id", "customer_id")
@@ -551,6 +560,7 @@ def _link_new(ws: Any) -> Resolution:
     sizes = clusters.groupby("customer_id")["record_id"].transform("size")
     clusters["cluster_size"] = sizes.astype("int64")
     ws.save_table(CLUSTERS_TABLE, clusters)
+    _save_customer_map(ws)
     if len(links):
         old_links = ws.con.table(LINKS_TABLE).to_pandas() if ws.has_table(LINKS_TABLE) else None
         merged = links if old_links is None else pd.concat([old_links, links], ignore_index=True)
