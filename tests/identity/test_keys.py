@@ -131,3 +131,26 @@ def test_with_resolved_ids_keeps_columns_and_rows():
     got = with_resolved_ids(t, m).order_by("id").to_pandas()
     assert got.columns.tolist() == ["id", "customer_id", "x"]
     assert got["customer_id"].fillna("-").tolist() == ["z", "-", "b"]
+
+
+def test_erasing_the_resolved_customer_removes_the_rows_of_every_source(tmp_path):
+    w = cxlens.Workspace(tmp_path / "ws.duckdb")
+    for table, frame in (("identities", IDENTITIES), ("responses", RESPONSES),
+                         ("transactions", TRANSACTIONS), ("events", EVENTS)):  # fmt: skip
+        frame.to_csv(tmp_path / f"{table}.csv", index=False)
+        w.ingest(tmp_path / f"{table}.csv", table=table)
+    Identity(w).resolve(max_pairs=1e3)
+    w.erase("C-1", reason="GDPR art. 17", requested_by="dpo")
+    left = {
+        t: sorted(w.engine.table(t).to_pandas()[k])
+        for t, k in (("responses", "response_id"), ("transactions", "transaction_id"),
+                     ("events", "event_id"), ("identities", "customer_id"))
+    }  # fmt: skip
+    # Ann's answers (loaded as Q-7), orders (S-3), event (C-1) and records are gone
+    assert left == {
+        "responses": ["r2"],
+        "transactions": ["t3", "t4"],
+        "events": ["e2"],
+        "identities": ["C-2", "Q-9", "S-4"],
+    }
+    w.close()
