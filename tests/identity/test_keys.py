@@ -26,7 +26,7 @@ IDENTITIES = pd.DataFrame(
             "bob@y.example",
             "bob@y.example",
             "cleo@z.example",
-        ],  # fmt: skip
+        ],
         "phone": ["+447700900001", None, "07700 900001", None, None, None],
     }
 )

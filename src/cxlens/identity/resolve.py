@@ -341,6 +341,10 @@ def _train(linker: Any, n_records: int, plan: LinkagePlan, parameters: dict[str,
         budget = parameters["max_block_pairs"]
         if not plan.usable(rule) or plan.block_pairs[rule] * proportion**2 > budget:
             continue
+        if not _trainable(plan, rule):
+            # a pass trains only the comparisons outside its rule; with none left, Splink
+            # would drop every comparison from the model
+            continue
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*rule), record_sample_proportion=proportion
@@ -349,6 +353,17 @@ def _train(linker: Any, n_records: int, plan: LinkagePlan, parameters: dict[str,
             # too few pairs share this key (small tables): the other passes, or Splink's
             # starting m-probabilities, stand for the levels it would have trained
             continue
+
+
+def _trainable(plan: LinkagePlan, rule: tuple[str, ...]) -> list[str]:
+    """Return the comparisons an EM pass blocked on ``rule`` trains (those not reading it).
+
+    Example:
+        >>> p = LinkagePlan({}, ["name", "birth_date"], [], {})
+        >>> _trainable(p, ("first_name", "last_name"))
+        ['birth_date']
+    """
+    return [c for c in plan.comparisons if not set(rule) & set(rules.COMPARISON_COLUMNS[c])]
 
 
 def _estimate_prior(linker: Any, n_records: int, plan: LinkagePlan) -> None:
