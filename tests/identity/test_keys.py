@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import cxlens
-from cxlens.identity.keys import MAP_TABLE, customer_map, with_resolved_ids
+from cxlens.identity.keys import MAP_TABLE, customer_map
 from cxlens.identity.namespace import Identity
+from cxlens.store.customer_ids import with_resolved_ids
 
 # Ann is in the CRM (C-1), the survey tool (Q-7, same e-mail in capitals) and the shop (S-3,
 # same phone); Bob in the CRM (C-2) and the shop (S-4, same e-mail); Cleo only answered a

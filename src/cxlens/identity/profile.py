@@ -18,9 +18,9 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.identity.keys import MAP_TABLE, resolved_table
 from cxlens.schema import TABLES
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.customer_ids import MAP_TABLE, resolved_table
 
 #: Rows of the recent transactions and events lists.
 RECENT = 10

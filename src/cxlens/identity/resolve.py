@@ -466,7 +466,7 @@ def _links(
 def _save_customer_map(ws: Any) -> None:
     """Write ``identity_customer_map`` (loaded id -> resolved id) from identity_clusters."""
     cmap = keys.customer_map(ws.con.table(CLUSTERS_TABLE))
-    ws.save_table(keys.MAP_TABLE, cmap.to_pandas())
+    ws.save_table(keys.MAP_TABLE, cmap)  # written in the engine
 
 
 def _assign(prepared: ir.Table, components: ir.Table) -> ir.Table:
