@@ -22,7 +22,7 @@ Derived tables written (replaced whole by :func:`resolve`, extended by :func:`li
   :meth:`Identity.evidence` joins the values from identities when asked.
 * ``identity_model``: the trained Splink model (JSON) and the run's settings.
 * ``identity_customer_map``: loaded customer id -> resolved ``customer_id``, through which
-  the Workspace reads responses, transactions and events (:mod:`cxlens.identity.keys`).
+  the Catalog reads responses, transactions and events (:mod:`cxlens.store.customer_ids`).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def resolve(
     Raises:
         NotEnoughDataError: no identities table, fewer than two records, or nothing the
             records could be compared on (no two records with a name, date of birth,
-            e-mail, phone, address or postcode; or every blocking rule over the budget).
+            e-mail, phone, address, postcode or city; or every blocking rule over the budget).
         ArgumentError: a threshold outside (0, 1), an unknown region or name metric.
 
     Example:
@@ -277,7 +277,7 @@ def plan_linkage(records: ir.Table, max_block_pairs: float) -> LinkagePlan:
 
     Raises:
         NotEnoughDataError: nothing to compare (no two records with a name, date of birth,
-            e-mail, phone, address or postcode), or no blocking rule within the budget.
+            e-mail, phone, address, postcode or city), or no blocking rule within the budget.
 
     Example:
         >>> plan_linkage(ws.con.table("_identity_scratch_input"), 1e6).comparisons  # doctest: +SKIP
@@ -288,15 +288,17 @@ def plan_linkage(records: ir.Table, max_block_pairs: float) -> LinkagePlan:
         name for name, cols in rules.COMPARISON_COLUMNS.items() if any(filled[c] >= 2 for c in cols)
     ]
     if not comparisons:
-        shown = ", ".join(f"{c} {filled[c]}" for c in clean.MATCH_COLUMNS if c != "name_key")
+        shown = ", ".join(
+            f"{c.removesuffix('_key')} {filled[c]}" for c in clean.MATCH_COLUMNS if c != "name_key"
+        )
         raise NotEnoughDataError(
             "identity resolution has nothing to compare: no two records have a name, date of "
-            f"birth, e-mail, phone, address or postcode (records with a value: {shown}); map "
-            "at least one of these columns when loading identities"
+            f"birth, e-mail, phone, address, postcode or city (records with a value: {shown}); "
+            "map at least one of these columns when loading identities"
         )
     pairs: dict[tuple[str, ...], int] = {}
     plan = LinkagePlan(filled, comparisons, [], pairs)
-    candidates = {*rules.BLOCKING_RULES, *rules.WIDE_BLOCKING_RULES, *rules.TRAINING_BLOCKS}
+    candidates = sorted({*rules.BLOCKING_RULES, *rules.WIDE_BLOCKING_RULES, *rules.TRAINING_BLOCKS})
     for rule in candidates:
         if plan.usable(rule):
             pairs[rule] = block_pairs(records, rule)
