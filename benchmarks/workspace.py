@@ -99,7 +99,10 @@ def load_dataset(ds: Dataset, target: Path) -> None:
                 )
                 loaded = raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 raw.execute(
-                    f"INSERT INTO {LOADS_TABLE} VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                    # named columns: the log's later ones (encoding...) stay NULL for Parquet
+                    f"INSERT INTO {LOADS_TABLE} (load_id, table_name, source_file, sha256, "
+                    "mapping, rows_loaded, rows_quarantined, loaded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                     [load_id, table, source.name, f"benchmark:{ds.key}", "benchmarks.workspace",
                      loaded, datetime.now(UTC).replace(tzinfo=None)],
                 )  # fmt: skip

@@ -10,7 +10,13 @@ import pytest
 
 import cxlens
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.identity.profile import profile
+from cxlens.identity.profile import profile as _profile
+from cxlens.text.redact import redact
+
+
+def profile(ws, customer_id, **kw):
+    """The profile as the Workspace builds it: comments redacted by cxlens.text."""
+    return _profile(ws, customer_id, redact=redact, **kw)
 
 
 def build_small(folder: Path) -> cxlens.Workspace:

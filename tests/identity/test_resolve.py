@@ -29,11 +29,11 @@ def test_every_record_gets_a_customer_and_f1_meets_the_target(resolved, sample):
 def test_links_carry_rule_and_evidence(resolved):
     _, ident, _ = resolved
     links = ident.links()
-    assert set(links["rule"]) <= {"email", "phone", "model"}
+    assert set(links["rule"]) <= {"email", "phone", "name+birth_date", "model"}
     model = links[links["rule"] == "model"]
     assert (model["match_probability"] >= 0.9).all()
     row = links.iloc[0]
-    for name in ("name", "birth_date", "email", "phone", "address"):
+    for name in ("name", "birth_date", "email", "phone", "address", "city"):
         assert f"{name}: " in row["evidence"]
     # no PII copied into the links table
     assert not {"email_l", "phone_l", "first_name_l"} & set(links.columns)

@@ -32,3 +32,18 @@ def test_spark_and_duckdb_build_the_same_clusters(spark_ws, tmp_path):
     assert results["spark_f1"] == pytest.approx(results["duckdb_f1"])
     assert results["duckdb_f1"] >= 0.95
     duck.close()
+
+
+@pytest.mark.spark
+def test_spark_reads_fact_rows_under_the_resolved_customer(spark_ws, tmp_path):
+    from .test_keys import IDENTITIES, TRANSACTIONS
+
+    for table, frame in (("identities", IDENTITIES), ("transactions", TRANSACTIONS)):
+        frame.to_csv(tmp_path / f"{table}.csv", index=False)
+        spark_ws.ingest(tmp_path / f"{table}.csv", table=table)
+    Identity(spark_ws).resolve(name_metric="levenshtein", max_pairs=1e3)
+    got = spark_ws.table("transactions").select("transaction_id", "customer_id").to_pandas()
+    # the same answer as on DuckDB (tests/identity/test_keys.py)
+    assert dict(zip(got["transaction_id"], got["customer_id"], strict=True)) == {
+        "t1": "C-1", "t2": "C-1", "t3": "C-2", "t4": "X-0",
+    }  # fmt: skip

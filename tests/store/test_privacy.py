@@ -166,6 +166,7 @@ def test_only_the_customers_rows_are_removed(full):
     keys = set(truth["records"])
     recs = set(truth["record_ids"])
     links = before["identity_links"]
+    cmap = before["identity_customer_map"]  # loaded id -> resolved id (cxlens.identity.keys)
     expected = {
         "customers": int((before["customers"].customer_id == cid).sum()),
         "responses": len(truth["responses"]),
@@ -175,6 +176,8 @@ def test_only_the_customers_rows_are_removed(full):
                                                  before["identities"].source_id, strict=True)),
         "identity_clusters": len(truth["record_ids"]),
         "identity_links": int((links.record_id_l.isin(recs) | links.record_id_r.isin(recs)).sum()),
+        "identity_customer_map": int((cmap.customer_id.eq(cid) | cmap.loaded_customer_id.eq(cid))
+                                     .sum()),
         "customer_segments": 1,
         "comment_sentiment": int(before["comment_sentiment"].response_id
                                  .isin(truth["responses"]).sum()),

@@ -28,6 +28,7 @@ MATCH_COLUMNS: tuple[str, ...] = (
     "phone",
     "address",
     "postcode",
+    "city_key",
 )
 #: Raw columns read from identities (missing ones count as empty).
 RAW_COLUMNS: tuple[str, ...] = (
@@ -168,6 +169,7 @@ def prepare(
         phone=phone,
         address=stage["_address"],
         postcode=stage["_postcode"],
+        city_key=nz.name_text(stage["city"]),
         display_name=stage["display_name"],
         city=stage["city"],
         updated_at=stage["updated_at"],

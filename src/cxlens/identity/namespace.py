@@ -26,7 +26,9 @@ class Identity:
         """Link, cluster and give every identities record a ``customer_id`` (see ``resolve``).
 
         Keyword arguments: ``threshold`` (0.9), ``default_region`` ("GB"), ``name_metric``
-        ("jaro_winkler"), ``max_pairs`` (1e6), ``seed`` (7).
+        ("jaro_winkler"), ``max_pairs`` (1e6), ``seed`` (7), ``max_block_pairs`` (1e6: the
+        most pairs a wide blocking rule or a training pass may compare). Records may have any
+        subset of name, date of birth, address, postcode, city, e-mail and phone.
 
         Returns:
             Resolution: records, customers, pairs_compared, links, conflicts, blocking_rules,

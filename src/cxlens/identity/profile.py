@@ -20,6 +20,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.schema import TABLES
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.customer_ids import MAP_TABLE, resolved_table
 
 #: Rows of the recent transactions and events lists.
 RECENT = 10
@@ -27,6 +28,7 @@ RECENT = 10
 _OWN = {
     "customers", "identities", "responses", "transactions", "events", "posts", "campaigns",
     "identity_clusters", "identity_links", "customer_segments", "_erasures", "_workspace_secret",
+    MAP_TABLE,
     "_quarantine", "_loads",
 }  # fmt: skip
 _LINEAGE = ("_load_id", "_source_file", "_source_row")
@@ -180,7 +182,7 @@ class _Reader:
     def mine(self, name: str) -> ir.Table | None:
         if name not in self.tables:
             return None
-        t = self.ws.engine.table(name)
+        t = resolved_table(self.ws.engine, name)  # facts under the resolved customer
         if "customer_id" not in t.columns:
             return None
         return t.filter(t.customer_id == self.customer_id)

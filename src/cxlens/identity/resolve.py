@@ -21,6 +21,8 @@ Derived tables written (replaced whole by :func:`resolve`, extended by :func:`li
   Bayes factor) columns. No PII is copied:
   :meth:`Identity.evidence` joins the values from identities when asked.
 * ``identity_model``: the trained Splink model (JSON) and the run's settings.
+* ``identity_customer_map``: loaded customer id -> resolved ``customer_id``, through which
+  the Catalog reads responses, transactions and events (:mod:`cxlens.store.customer_ids`).
 """
 
 from __future__ import annotations
@@ -37,14 +39,18 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.identity import _splink as sp
-from cxlens.identity import clean, rules
+from cxlens.identity import clean, keys, rules
 
 CLUSTERS_TABLE = "identity_clusters"
 LINKS_TABLE = "identity_links"
 MODEL_TABLE = "identity_model"
-COMPARISONS = ("name", "birth_date", "email", "phone", "address")
+COMPARISONS = ("name", "birth_date", "email", "phone", "address", "city")
 #: Records sampled for each expectation-maximisation pass (all of them on smaller tables).
 EM_RECORDS = 200_000
+#: The most pairs a wide blocking rule or a training pass may compare (``max_block_pairs``).
+MAX_BLOCK_PAIRS = 1_000_000
+#: The share of true matches the deterministic rules are assumed to find (prior estimate).
+PRIOR_RECALL = 0.7
 
 
 @dataclass
@@ -90,6 +96,7 @@ def resolve(
     name_metric: str = "jaro_winkler",
     max_pairs: float = 1e6,
     seed: int = 7,
+    max_block_pairs: float = MAX_BLOCK_PAIRS,
 ) -> Resolution:
     """Link, cluster and assign a customer_id to every identities record; save the tables.
 
@@ -100,13 +107,18 @@ def resolve(
         name_metric: "jaro_winkler" or "levenshtein" (see :func:`rules.settings`).
         max_pairs: random pairs sampled to estimate the u-probabilities.
         seed: seed of that sample.
+        max_block_pairs: a wide blocking rule (:data:`rules.WIDE_BLOCKING_RULES`) or an
+            expectation-maximisation pass is used only when it compares at most this many
+            pairs.
 
     Returns:
         A :class:`Resolution` summary; the results are in ``identity_clusters``,
         ``identity_links`` and ``identity_model``.
 
     Raises:
-        NotEnoughDataError: no identities table, or fewer than two records.
+        NotEnoughDataError: no identities table, fewer than two records, or nothing the
+            records could be compared on (no two records with a name, date of birth,
+            e-mail, phone, address, postcode or city; or every blocking rule over the budget).
         ArgumentError: a threshold outside (0, 1), an unknown region or name metric.
 
     Example:
@@ -114,20 +126,30 @@ def resolve(
         2001
     """
     _check(threshold)
+    if name_metric not in rules.NAME_METRICS:
+        raise ArgumentError(
+            f"name_metric must be one of {', '.join(rules.NAME_METRICS)}, not {name_metric!r}"
+        )
+    parameters = {
+        "threshold": threshold,
+        "default_region": default_region,
+        "name_metric": name_metric,
+        "max_pairs": max_pairs,
+        "seed": seed,
+        "max_block_pairs": max_block_pairs,
+    }
     with sp.quiet():
-        return _resolve(ws, threshold, default_region, name_metric, max_pairs, seed)
+        return _resolve(ws, parameters)
 
 
-def _resolve(
-    ws: Any, threshold: float, default_region: str, name_metric: str, max_pairs: float, seed: int
-) -> Resolution:
+def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
     from splink import Linker
 
     start = time.perf_counter()
-    settings = rules.settings(name_metric)
+    threshold = parameters["threshold"]
     # the prepared records are computed once and read by the linkage and the assignment
     scratch_prepared = sp.materialise(
-        ws, sp.SCRATCH + "prepared", clean.prepare(_identities(ws), default_region)
+        ws, sp.SCRATCH + "prepared", clean.prepare(_identities(ws), parameters["default_region"])
     )
     prepared = ws.con.table(scratch_prepared)
     kept = prepared.filter(prepared["record_id"] == prepared["keep_id"])
@@ -135,19 +157,31 @@ def _resolve(
     scratch_input = sp.materialise(ws, sp.SCRATCH + "input", kept.select(columns))
     scratch_edges = sp.SCRATCH + "edges"
     try:
-        n_input = int(ws.con.table(scratch_input).count().execute())
+        records_table = ws.con.table(scratch_input)
+        n_input = int(records_table.count().execute())
         if n_input < 2:
             raise NotEnoughDataError(
                 f"identity resolution needs at least two distinct records; identities has {n_input}"
             )
+        plan = plan_linkage(records_table, parameters["max_block_pairs"])
+        parameters = {
+            **parameters,
+            "comparisons": plan.comparisons,
+            "blocking_rules": [list(r) for r in plan.blocking_rules],
+        }
+        settings = rules.settings(
+            parameters["name_metric"],
+            comparisons=plan.comparisons,
+            blocking_rules=plan.blocking_rules,
+        )
         api = sp.db_api(ws)
         records = api.register(scratch_input)
         linker = Linker(records, settings, log_level=None)
-        _train(linker, n_input, max_pairs=max_pairs, seed=seed)
+        _train(linker, n_input, plan, parameters)
         predictions = linker.inference.predict(warning_mode="never")
         scored = ws.con.table(predictions.physical_name)
         pairs_compared = int(scored.count().execute())
-        links = _links(scored, linker, threshold)
+        links = _links(scored, linker, threshold, plan.blocking_rules)
         sp.materialise(ws, scratch_edges, links.select("record_id_l", "record_id_r"))
         from splink.clustering import cluster_pairwise_predictions_at_threshold
 
@@ -168,13 +202,7 @@ def _resolve(
         sp.drop(ws, scratch_prepared, scratch_input, scratch_edges)
     ws.save_table(CLUSTERS_TABLE, cluster_frame)
     ws.save_table(LINKS_TABLE, link_frame)
-    parameters = {
-        "threshold": threshold,
-        "default_region": default_region,
-        "name_metric": name_metric,
-        "max_pairs": max_pairs,
-        "seed": seed,
-    }
+    _save_customer_map(ws)
     ws.save_table(
         MODEL_TABLE,
         pd.DataFrame(
@@ -193,35 +221,177 @@ def _resolve(
         pairs_compared=pairs_compared,
         links=len(link_frame),
         conflicts=int(cluster_frame.loc[cluster_frame["conflict"], "customer_id"].nunique()),
-        blocking_rules=[rules.blocking_rule_text(r) for r in rules.BLOCKING_RULES],
+        blocking_rules=[rules.blocking_rule_text(r) for r in plan.blocking_rules],
         seconds=time.perf_counter() - start,
         threshold=threshold,
         parameters=parameters,
     )
 
 
-def _train(linker: Any, n_records: int, *, max_pairs: float, seed: int) -> None:
-    """Fit the model: prior from the deterministic rules, u by sampling, m by EM."""
-    from splink import block_on
+@dataclass(frozen=True)
+class LinkagePlan:
+    """What the records can be compared on.
 
-    deterministic = [block_on(c) for c in rules.DETERMINISTIC_RULES]
-    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-    # one pass over the sampled pairs (rare levels such as swapped names may stay unseen)
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=max_pairs, seed=seed, min_count_per_level=None, num_chunks=1
-    )
-    proportion = min(1.0, EM_RECORDS / max(n_records, 1))
+    ``filled``: records with a value, per match column; ``comparisons``: the model's
+    comparisons that have values to compare; ``blocking_rules``: the blocking rules used;
+    ``block_pairs``: pairs each candidate rule (blocking or training) would compare.
+    """
+
+    filled: dict[str, int]
+    comparisons: list[str]
+    blocking_rules: list[tuple[str, ...]]
+    block_pairs: dict[tuple[str, ...], int]
+
+    def usable(self, rule: tuple[str, ...]) -> bool:
+        """Whether at least two records have values in every column of ``rule``."""
+        return all(self.filled.get(c, 0) >= 2 for c in rule)
+
+
+def _filled(records: ir.Table) -> dict[str, int]:
+    """Count the records with a value in each match column (one query)."""
+    counts = records.aggregate(**{c: records[c].count() for c in clean.MATCH_COLUMNS})
+    return {k: int(v) for k, v in counts.to_pandas().iloc[0].items()}
+
+
+def block_pairs(records: ir.Table, rule: tuple[str, ...]) -> int:
+    """Return the pairs of records that agree on every column of ``rule`` (NULLs never agree).
+
+    Counted from group sizes in the engine (n records sharing a key make n(n-1)/2 pairs).
+
+    Example:
+        >>> t = ibis.memtable({"postcode": ["A1", "A1", "A1", "B2", None, None]})
+        >>> block_pairs(t, ("postcode",))
+        3
+    """
+    have = records.filter(*[records[c].notnull() for c in rule])
+    sizes = have.group_by(list(rule)).aggregate(n=have.count())
+    return int((sizes["n"] * (sizes["n"] - 1) / 2).sum().execute() or 0)
+
+
+def plan_linkage(records: ir.Table, max_block_pairs: float) -> LinkagePlan:
+    """Choose the comparisons and blocking rules the records' columns allow.
+
+    The comparisons whose columns hold values in at least two records; the blocking rules of
+    :data:`rules.BLOCKING_RULES` whose columns do, and the wide ones that compare at most
+    ``max_block_pairs`` pairs.
+
+    Raises:
+        NotEnoughDataError: nothing to compare (no two records with a name, date of birth,
+            e-mail, phone, address, postcode or city), or no blocking rule within the budget.
+
+    Example:
+        >>> plan_linkage(ws.con.table("_identity_scratch_input"), 1e6).comparisons  # doctest: +SKIP
+        ['name', 'birth_date', 'address']
+    """
+    filled = _filled(records)
+    comparisons = [
+        name for name, cols in rules.COMPARISON_COLUMNS.items() if any(filled[c] >= 2 for c in cols)
+    ]
+    if not comparisons:
+        shown = ", ".join(
+            f"{c.removesuffix('_key')} {filled[c]}" for c in clean.MATCH_COLUMNS if c != "name_key"
+        )
+        raise NotEnoughDataError(
+            "identity resolution has nothing to compare: no two records have a name, date of "
+            f"birth, e-mail, phone, address, postcode or city (records with a value: {shown}); "
+            "map at least one of these columns when loading identities"
+        )
+    pairs: dict[tuple[str, ...], int] = {}
+    plan = LinkagePlan(filled, comparisons, [], pairs)
+    candidates = sorted({*rules.BLOCKING_RULES, *rules.WIDE_BLOCKING_RULES, *rules.TRAINING_BLOCKS})
+    for rule in candidates:
+        if plan.usable(rule):
+            pairs[rule] = block_pairs(records, rule)
+    chosen = [r for r in rules.BLOCKING_RULES if plan.usable(r)]
+    chosen += [
+        r for r in rules.WIDE_BLOCKING_RULES if plan.usable(r) and pairs[r] <= max_block_pairs
+    ]
+    if not chosen:
+        sizes = ", ".join(
+            f"{rules.blocking_rule_text(r)}: {pairs[r]:,}"
+            for r in rules.WIDE_BLOCKING_RULES
+            if r in pairs
+        )
+        raise NotEnoughDataError(
+            f"every blocking rule the records allow would compare more than max_block_pairs="
+            f"{max_block_pairs:,.0f} pairs ({sizes}); raise max_block_pairs or load more "
+            "columns (e-mail, phone, date of birth)"
+        )
+    return LinkagePlan(filled, comparisons, chosen, pairs)
+
+
+def _train(linker: Any, n_records: int, plan: LinkagePlan, parameters: dict[str, Any]) -> None:
+    """Fit the model: prior from the deterministic rules, u by sampling, m by EM.
+
+    Every step uses only the columns the records have, so a source without e-mail or phone
+    trains on names, dates of birth and postcodes (as Splink's FEBRL example does).
+    """
+    from splink import block_on
     from splink.internals.exceptions import EMTrainingException
 
+    _estimate_prior(linker, n_records, plan)
+    # one pass over the sampled pairs (rare levels such as swapped names may stay unseen)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=parameters["max_pairs"],
+        seed=parameters["seed"],
+        min_count_per_level=None,
+        num_chunks=1,
+    )
+    proportion = min(1.0, EM_RECORDS / max(n_records, 1))
     for rule in rules.TRAINING_BLOCKS:
+        # a pass over a sample of records compares about proportion^2 of the rule's pairs
+        budget = parameters["max_block_pairs"]
+        if not plan.usable(rule) or plan.block_pairs[rule] * proportion**2 > budget:
+            continue
+        if not _trainable(plan, rule):
+            # a pass trains only the comparisons outside its rule; with none left, Splink
+            # would drop every comparison from the model
+            continue
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*rule), record_sample_proportion=proportion
             )
         except EMTrainingException:
-            # too few pairs share this key (small tables): the other pass, or Splink's
+            # too few pairs share this key (small tables): the other passes, or Splink's
             # starting m-probabilities, stand for the levels it would have trained
             continue
+
+
+def _trainable(plan: LinkagePlan, rule: tuple[str, ...]) -> list[str]:
+    """Return the comparisons an EM pass blocked on ``rule`` trains (those not reading it).
+
+    Example:
+        >>> p = LinkagePlan({}, ["name", "birth_date"], [], {})
+        >>> _trainable(p, ("first_name", "last_name"))
+        ['birth_date']
+    """
+    return [c for c in plan.comparisons if not set(rule) & set(rules.COMPARISON_COLUMNS[c])]
+
+
+def _estimate_prior(linker: Any, n_records: int, plan: LinkagePlan) -> None:
+    """Set the prior (the share of all pairs that match) from the deterministic rules.
+
+    Splink's estimate: pairs the rules link / assumed recall (:data:`PRIOR_RECALL`) / all
+    pairs. It is smoothed to (expected + 0.5) / (all pairs + 1) so that it is never 0 (no
+    pair agrees on any rule: the model's log-odds would be minus infinity) or 1 (tiny
+    tables where every pair agrees).
+    """
+    from splink import block_on
+
+    total = n_records * (n_records - 1) / 2
+    usable = [cols for cols in rules.DETERMINISTIC_RULES.values() if plan.usable(cols)]
+    expected = 0.0
+    if usable:
+        deterministic = [block_on(*cols) for cols in usable]
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                deterministic, recall=PRIOR_RECALL
+            )
+        except ValueError:
+            # the rules link more pairs than the assumed recall allows (a tiny table)
+            linker.training.estimate_probability_two_random_records_match(deterministic, recall=1.0)
+        expected = linker._settings_obj._probability_two_random_records_match * total
+    linker._settings_obj._probability_two_random_records_match = (expected + 0.5) / (total + 1)
 
 
 def _level_labels(linker: Any) -> dict[str, dict[int, str]]:
@@ -235,13 +405,22 @@ def _level_labels(linker: Any) -> dict[str, dict[int, str]]:
     return labels
 
 
-def _links(scored: ir.Table, linker: Any, threshold: float) -> ir.Table:
+def _deterministic(scored: ir.Table) -> list[tuple[ir.BooleanValue, str]]:
+    """(condition, rule name) of each deterministic rule whose columns the scored pairs carry."""
+    out = []
+    for name, cols in rules.DETERMINISTIC_RULES.items():
+        if all(f"{c}_l" in scored.columns for c in cols):
+            agree = [(scored[f"{c}_l"] == scored[f"{c}_r"]).fill_null(False) for c in cols]
+            out.append((ibis.and_(*agree), name))
+    return out
+
+
+def _links(
+    scored: ir.Table, linker: Any, threshold: float, blocking_rules: list[tuple[str, ...]]
+) -> ir.Table:
     """Return the linked pairs among the scored ones, with their rule and evidence."""
-    det = [
-        (scored[f"{c}_l"] == scored[f"{c}_r"]).fill_null(False) for c in rules.DETERMINISTIC_RULES
-    ]
-    rule = ibis.cases(*[(d, c) for d, c in zip(det, rules.DETERMINISTIC_RULES, strict=True)],
-                      else_="model")  # fmt: skip
+    det = _deterministic(scored)
+    rule = ibis.cases(*det, else_="model") if det else ibis.literal("model")
     linked = scored.mutate(rule=rule)
     linked = linked.filter((linked["rule"] != "model") | (linked["match_probability"] >= threshold))
     labels = _level_labels(linker)
@@ -266,7 +445,7 @@ def _links(scored: ir.Table, linker: Any, threshold: float) -> ir.Table:
         linked["match_key"]
         .cast("int64")
         .substitute(
-            {i: rules.blocking_rule_text(r) for i, r in enumerate(rules.BLOCKING_RULES)}, else_="?"
+            {i: rules.blocking_rule_text(r) for i, r in enumerate(blocking_rules)}, else_="?"
         )
     )
     return linked.select(
@@ -284,6 +463,12 @@ def _links(scored: ir.Table, linker: Any, threshold: float) -> ir.Table:
         **{f"gamma_{c}": linked[f"gamma_{c}"].cast("int64") for c in COMPARISONS},
         **{f"mw_{c}": linked[f"mw_{c}"].cast("float64") for c in COMPARISONS},
     )
+
+
+def _save_customer_map(ws: Any) -> None:
+    """Write ``identity_customer_map`` (loaded id -> resolved id) from identity_clusters."""
+    cmap = keys.customer_map(ws.con.table(CLUSTERS_TABLE))
+    ws.save_table(keys.MAP_TABLE, cmap)  # written in the engine
 
 
 def _assign(prepared: ir.Table, components: ir.Table) -> ir.Table:
@@ -351,6 +536,8 @@ def _link_new(ws: Any) -> Resolution:
     model_row = ws.con.table(MODEL_TABLE).to_pandas().iloc[0]
     params = json.loads(model_row["parameters"])
     threshold = float(params["threshold"])
+    # models saved before the blocking rules were chosen per run used the fixed ones
+    blocking = [tuple(r) for r in params.get("blocking_rules", rules.BLOCKING_RULES)]
     prepared = clean.prepare(_identities(ws), params["default_region"])
     done = ws.con.table(CLUSTERS_TABLE)
     new = prepared.anti_join(done, ["source", "source_id"])
@@ -375,7 +562,7 @@ def _link_new(ws: Any) -> Resolution:
         for s in scored:
             table = ws.con.table(s.physical_name)
             pairs += int(table.count().execute())
-            frames.append(_links(table, linker, threshold).to_pandas())
+            frames.append(_links(table, linker, threshold, blocking).to_pandas())
         linker.table_management.delete_tables_created_by_splink_from_db()
         links = pd.concat(frames, ignore_index=True)
         new_frame = new.select("record_id", "keep_id", "source", "source_id", "customer_id")
@@ -390,6 +577,7 @@ def _link_new(ws: Any) -> Resolution:
     sizes = clusters.groupby("customer_id")["record_id"].transform("size")
     clusters["cluster_size"] = sizes.astype("int64")
     ws.save_table(CLUSTERS_TABLE, clusters)
+    _save_customer_map(ws)
     if len(links):
         old_links = ws.con.table(LINKS_TABLE).to_pandas() if ws.has_table(LINKS_TABLE) else None
         merged = links if old_links is None else pd.concat([old_links, links], ignore_index=True)
@@ -400,7 +588,7 @@ def _link_new(ws: Any) -> Resolution:
         pairs_compared=pairs,
         links=len(links),
         conflicts=int(rows["conflict"].sum()),
-        blocking_rules=[rules.blocking_rule_text(r) for r in rules.BLOCKING_RULES],
+        blocking_rules=[rules.blocking_rule_text(r) for r in blocking],
         seconds=time.perf_counter() - start,
         threshold=threshold,
         parameters=params,

@@ -153,6 +153,9 @@ TRANSACTIONS = TableSchema(
         _c("product", "string"),
         _c("category", "string"),
         _c("channel", "string"),
+        _c("discount", "float", description="discount given on the line (included in amount)"),
+        _c("shipping", "float", description="shipping charged on the order (not in amount)"),
+        _c("tax", "float", description="tax charged on the order (not in amount)"),
     ),
 )
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from cxlens.errors import NotEnoughDataError, WorkspaceError
 from cxlens.schema import TABLES
+from cxlens.store.customer_ids import resolved_table
 from cxlens.store.engine import Engine
 from cxlens.store.lineage import (
     ERASURES_TABLE,
@@ -106,6 +107,10 @@ class EngineCatalog:
     def table(self, name: str) -> ir.Table:
         """Return table ``name`` as a lazy Ibis expression.
 
+        After identity resolution, ``responses``, ``transactions`` and ``events`` come with
+        the resolved ``customer_id`` (:mod:`cxlens.store.customer_ids`);
+        ``engine.table(name)`` reads the rows as loaded.
+
         Raises:
             NotEnoughDataError: the table is not there yet, with how to load it.
 
@@ -120,7 +125,7 @@ class EngineCatalog:
                 f"the workspace has no '{name}' table yet; load one with "
                 f"`cxlens ingest FILE --as {name}` or ws.ingest(FILE, table='{name}')"
             )
-        return self.engine.table(name)
+        return resolved_table(self.engine, name)
 
     def save_table(self, name: str, data: TableData) -> ir.Table:
         """Store a derived table (e.g. ``customer_segments``), replacing any earlier version.

@@ -240,16 +240,21 @@ def footprint(ws: Any, customer_id: str) -> Footprint:
         c = eng.table(CLUSTERS_TABLE)
         cond = _any_equal(c, [col for col in c.columns if _family(col) == "customer_id"],
                           customer_id)  # fmt: skip
-        cols = [col for col in ("source", "source_id", "record_id") if col in c.columns]
+        cols = [col for col in ("source", "source_id", "record_id", "loaded_customer_id")
+                if col in c.columns]  # fmt: skip
         if cond is not None and {"source", "source_id"} <= set(cols):
             rows = eng.execute(c.filter(cond).select(*cols))
             records |= set(zip(rows["source"], rows["source_id"], strict=True))
             if "record_id" in rows:
                 ids["record_id"] |= set(rows["record_id"].dropna())
+            if "loaded_customer_id" in rows:
+                # the ids the cluster's sources gave: their fact rows are the customer's too
+                ids["customer_id"] |= set(rows["loaded_customer_id"].dropna())
+    mine_ids = sorted(ids["customer_id"])
     pii: dict[str, set[str]] = {col: set() for col in FREE_TEXT_PII}
     if "identities" in tables:
         t = eng.table("identities")
-        rows = eng.execute(t.filter(t.customer_id == customer_id).select("source", "source_id"))
+        rows = eng.execute(t.filter(t.customer_id.isin(mine_ids)).select("source", "source_id"))
         records |= set(zip(rows["source"], rows["source_id"], strict=True))
         if records:
             wanted = [c for c in TABLES["identities"].names if c in t.columns]
@@ -263,12 +268,12 @@ def footprint(ws: Any, customer_id: str) -> Footprint:
     for name, key in OWNED.items():
         if name in tables and "customer_id" in eng.columns(name):
             t = eng.table(name)
-            ids[key] |= set(eng.execute(t.filter(t.customer_id == customer_id)[key])
+            ids[key] |= set(eng.execute(t.filter(t.customer_id.isin(mine_ids))[key])
                             .dropna().astype(str))  # fmt: skip
     comments: list[str] = []
     if "responses" in tables and "comment" in eng.columns("responses"):
         t = eng.table("responses")
-        got = eng.execute(t.filter((t.customer_id == customer_id) & t.comment.notnull()).comment)
+        got = eng.execute(t.filter(t.customer_id.isin(mine_ids) & t.comment.notnull()).comment)
         comments = sorted(set(got.astype(str)))
     if "posts" in tables:
         p = eng.table("posts")

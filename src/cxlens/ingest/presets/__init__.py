@@ -16,7 +16,7 @@ from cxlens.ingest.presets.ga4 import GA4
 from cxlens.ingest.presets.google_forms import GoogleForms
 from cxlens.ingest.presets.microsoft_forms import MicrosoftForms
 from cxlens.ingest.presets.qualtrics import Qualtrics, QualtricsLegacy, QualtricsLegacyV
-from cxlens.ingest.presets.shopify import Shopify
+from cxlens.ingest.presets.shopify import Shopify, ShopifyBuyers
 from cxlens.ingest.presets.surveymonkey import SurveyMonkey
 from cxlens.ingest.presets.typeform import Typeform
 from cxlens.ingest.presets.zendesk import (
@@ -32,7 +32,7 @@ PRESETS: dict[str, type[Preset]] = {
     p.name: p
     for p in (Qualtrics, QualtricsLegacy, QualtricsLegacyV, SurveyMonkey, Typeform, Shopify,
               Zendesk, ZendeskCsat, ZendeskExplore, ZendeskExploreCsat, HubSpot, Salesforce, GA4,
-              MicrosoftForms, GoogleForms)
+              MicrosoftForms, GoogleForms, ShopifyBuyers)
 }  # fmt: skip
 AUTO = "auto"
 
