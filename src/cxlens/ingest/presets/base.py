@@ -10,6 +10,7 @@ still reach quarantine with their own reasons and source rows.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import warnings
@@ -204,15 +205,9 @@ def merge(base: Mapping, user: Mapping | None) -> Mapping:
     taken = set(user.columns.values())
     columns = {s: t for s, t in base.columns.items() if t not in taken and s not in user.columns}
     columns.update(user.columns)
-    return Mapping(
-        table=base.table,
-        columns=columns,
-        scales={**base.scales, **user.scales},
-        delimiter=user.delimiter,
-        encoding=user.encoding,
-        sheet=user.sheet,
-        date_format=user.date_format,
-        dayfirst=user.dayfirst,
+    # every reading setting (dates, decimal mark, fills...) is the user's
+    return dataclasses.replace(
+        user, table=base.table, columns=columns, scales={**base.scales, **user.scales}
     )
 
 
