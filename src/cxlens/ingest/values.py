@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: The largest integer a float64 holds exactly; a bigger "integer" would be stored changed.
+#: Integers from 2^53 up may have been rounded on the way through float64: refused.
 MAX_EXACT_INT = 2**53
 #: ``date_format`` values that mean a Unix epoch count rather than a strftime pattern.
 EPOCH_UNITS = {"%s": "s", "%ms": "ms"}
@@ -149,7 +149,8 @@ def whole_numbers(numbers: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     known = numbers.notna().to_numpy()
     filled = numbers.fillna(0).to_numpy()
     fractional = known & (filled % 1 != 0)
-    too_large = known & ~fractional & (np.abs(filled) > MAX_EXACT_INT)
+    # 2^53 + 1 reads as 2^53 already: only magnitudes below 2^53 are known to be exact
+    too_large = known & ~fractional & (np.abs(filled) >= MAX_EXACT_INT)
     return fractional, too_large
 
 
