@@ -71,8 +71,13 @@ def _xlsx(frame: pd.DataFrame) -> Callable[[Path], Path]:
 
 
 TODAY = datetime.now(UTC).strftime("%Y-%m-%d")
-KARACHI = pa.array([pd.Timestamp("2024-01-02 14:30", tz="Asia/Karachi")], pa.timestamp("us", "Asia/Karachi"))  # fmt: skip
-PLUS5 = pa.array([pd.Timestamp("2024-01-02 14:30", tz="+05:00")], pa.timestamp("us", "+05:00"))
+
+
+def _stamp(zone: str) -> pa.Array:
+    return pa.array([pd.Timestamp("2024-01-02 14:30", tz=zone)], pa.timestamp("us", zone))
+
+
+KARACHI, PLUS5 = _stamp("Asia/Karachi"), _stamp("+05:00")
 
 CASES = [
     # -- dates: day and month decided once per file -------------------------------------------
@@ -255,7 +260,8 @@ CASES = [
          {"r1": {"csat": 5}, "r2": {"csat": 3}},
          mapping={"table": "responses", "scales": {"csat": "satisfaction"}}),
     Case("Likert likelihood", "responses",
-         "response_id,responded_at,csat\nr1,2024-01-01,Extremely likely\nr2,2024-01-01,Маловероятно\n",
+         "response_id,responded_at,csat\nr1,2024-01-01,Extremely likely\n"
+         "r2,2024-01-01,Маловероятно\n",
          {"r1": {"csat": 5}, "r2": {"csat": 2}},
          mapping={"table": "responses", "scales": {"csat": "likelihood"}}),
     Case("7-point agreement on CES", "responses",
@@ -435,9 +441,9 @@ def test_bad_input(case, ws, tmp_path):
         return
     result = ws.ingest(path, table=case.table, mapping=case.mapping)
     rows = ws.table(case.table).execute() if ws.has_table(case.table) else pd.DataFrame()
-    by_key = dict(zip(_key(case.table, rows), rows.to_dict("records"), strict=True)) if len(
-        rows
-    ) else {}
+    by_key = (
+        dict(zip(_key(case.table, rows), rows.to_dict("records"), strict=True)) if len(rows) else {}
+    )
     assert sorted(by_key) == sorted(case.loaded)
     for key, expected in case.loaded.items():
         for column, value in expected.items():
