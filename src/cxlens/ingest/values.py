@@ -71,14 +71,17 @@ def strip_space_groups(text: pd.Series) -> pd.Series:
     """
 
     def join(value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        match = _SPACE_GROUPS.match(value)
+        match = _SPACE_GROUPS.match(value)  # type: ignore[arg-type]
         if match is None:
             return value
-        return re.sub(r"[ \u00a0\u202f']", "", match.group(1)) + value[match.end(1) :]
+        return re.sub(r"[ \u00a0\u202f']", "", match.group(1)) + value[match.end(1) :]  # type: ignore[index]
 
-    return text.map(join)
+    grouped = text.fillna("").astype(str).str.contains("[ \u00a0\u202f']", regex=True)
+    if not grouped.any():
+        return text
+    out = text.copy()
+    out[grouped] = text[grouped].map(join)
+    return out
 
 
 def decimal_evidence(text: pd.Series) -> dict[str, pd.Series]:
@@ -259,15 +262,9 @@ def utc_offsets(text: pd.Series) -> pd.Series:
         >>> utc_offsets(pd.Series(["2024-01-02T14:30+0500", "2024-01-02", "10:00Z"])).tolist()
         ['+05:00', None, None]
     """
-
-    def offset(value: object) -> str | None:
-        if not isinstance(value, str) or len(value) < 11:  # a date alone has no offset
-            return None
-        match = _OFFSET.search(value)
-        if match is None or match.group(0) == "Z":
-            return None
-        digits = match.group(0).replace(":", "")
-        text = f"{digits[:3]}:{digits[3:5] or '00'}"
-        return None if text in ("+00:00", "-00:00") else text
-
-    return text.map(offset).astype(object)
+    values = text.fillna("").astype(str)
+    # a date alone ("2024-01-02") has no offset, though it ends in "-02"
+    parts = values.str.extract(r"(?<=\d)([+-]\d{2}):?(\d{2})?$").where(values.str.len() >= 11)
+    offset = parts[0] + ":" + parts[1].fillna("00")
+    zero = offset.isin(["+00:00", "-00:00"])
+    return offset.astype(object).where(offset.notna() & ~zero, None)
