@@ -118,8 +118,8 @@ def parse_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series, list[Found]
 
     Example:
         >>> values, found = parse_numbers(pd.Series(["1.234,5", "inf", None]), ",")
-        >>> values.tolist()[0], [f.why for f in found]
-        (1234.5, ['not a finite number'])
+        >>> values.tolist()[0], {f.why: f.mask.tolist() for f in found}["not a finite number"]
+        (1234.5, [False, True, False])
     """
     present = text.notna().to_numpy()
     values = strip_space_groups(text.astype(object).where(text.notna(), None))
