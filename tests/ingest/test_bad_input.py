@@ -373,6 +373,11 @@ CASES = [
                              "occurred_at": ["2024-01-01", "2024-01-02"],
                              "amount": [10.5, 3]})),
          {"1001": {"customer_id": "7", "amount": 10.5}, "1002": {"customer_id": "8"}}),
+    Case("XLSX blank row: counted, not a record", "responses",
+         _xlsx(pd.DataFrame({"response_id": ["r1", None, "r2"],
+                             "responded_at": ["2024-01-01", None, "2024-01-02"],
+                             "nps": [9, None, 11]})),
+         {"r1": {"nps": 9}}, [(4, "nps", "nps '11' is outside int in [0, 10]")]),
     # -- mappings that cannot be used: MappingError naming the key -----------------------------
     Case("scale value that is a word", "responses", R + "r1,2024-01-01,9\n",
          refused=(MappingError, r"scales.csat.Good: the value must be a number, got 'five'"),

@@ -399,6 +399,8 @@ def _read_xlsx(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     frame = _as_text(frame)
     first = source.header_rows + 1 if source.names is not None else 2
     frame["_source_row"] = range(first, first + len(frame))
+    # a blank row keeps its number (the rows below keep theirs) but is no record, as in CSV
+    frame = frame[frame.drop(columns="_source_row").notna().any(axis=1)]
     for start in range(0, len(frame), chunk_rows):
         yield frame.iloc[start : start + chunk_rows]
 
