@@ -211,6 +211,9 @@ CASES = [
          [(2, "amount", "amount '12abc' is not a valid float")]),
     Case("two decimal points", "transactions", T + "t1,c1,2024-01-01,1.2.3\n", {},
          [(2, "amount", "amount '1.2.3' is not a valid float")]),
+    Case("digits of another script are not read as a gap", "transactions",
+         T + "t1,c1,2024-01-01,١٢\nt2,c1,2024-01-01,12\n", {"t2": {"amount": 12.0}},
+         [(2, "amount", "amount '١٢' is not a valid float")]),
     Case("negative amount is a refund, kept", "transactions", T + "t1,c1,2024-01-01,-19.99\n",
          {"t1": {"amount": -19.99}}),
     # -- integers ------------------------------------------------------------------------------

@@ -182,13 +182,19 @@ def _columns_by_kind(
 
 
 def _day_month_like(text: pd.Series) -> bool:
-    return bool(text.dropna().astype(str).str.contains(r"^\s*\d{1,2}[./-]\d{1,2}[./-]").any())
+    values = text.dropna().astype(str).str.lstrip()
+    # a separator among the first 3 characters (01/..., 1.2...) before the full pattern:
+    # ISO dates (2024-...) never have one, and a short string is quick to look at
+    head = values[values.str[:3].str.contains("[./-]", regex=True)]
+    return bool(head.str.match(r"\d{1,2}[./-]\d{1,2}[./-]").any())
 
 
 def _separator_like(text: pd.Series) -> bool:
     values = text.dropna().astype(str)
-    return bool(values.str.contains(",", regex=False).any() or values.str.match(
-        r"^\s*[+-]?[1-9]\d{0,2}\.\d{3}\s*$").any())  # fmt: skip
+    if values.str.contains(",", regex=False).any():
+        return True
+    dotted = values[values.str.contains(".", regex=False)]
+    return bool(dotted.str.match(r"\s*[+-]?[1-9]\d{0,2}\.\d{3}\s*$").any())
 
 
 def _tally(

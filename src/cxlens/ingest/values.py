@@ -24,11 +24,13 @@ _SIGN = r"[+-]?"
 _EXP = r"(?:[eE][+-]?\d+)?"
 #: Groups of three digits split by a space, no-break space, narrow no-break space or an
 #: apostrophe (fr, ru, ch): that separator is never a decimal mark, so it decides nothing.
-_SPACE_GROUPS = re.compile(r"^([+-]?\d{1,3}(?:[ \u00a0\u202f']\d{3})+)(?=$|[.,]\d+$)")
+_SPACE_GROUPS = re.compile(r"^([+-]?\d{1,3}(?:[ \u00a0\u202f']\d{3})+)(?=$|[.,]\d+$)", re.ASCII)
 _NON_FINITE = re.compile(r"^[+-]?(?:inf|infinity|nan)$", re.IGNORECASE)
+#: Numbers as written with each decimal mark (ASCII digits only, as everywhere here: "\d"
+#: alone would take Arabic-Indic and other digits that are then not read).
 _STRICT = {
-    ".": re.compile(rf"^{_SIGN}(?:\d+|\d{{1,3}}(?:,\d{{3}})+)?(?:\.\d*)?{_EXP}$"),
-    ",": re.compile(rf"^{_SIGN}(?:\d+|\d{{1,3}}(?:\.\d{{3}})+)?(?:,\d*)?{_EXP}$"),
+    ".": re.compile(rf"^{_SIGN}(?:\d+|\d{{1,3}}(?:,\d{{3}})+)?(?:\.\d*)?{_EXP}$", re.ASCII),
+    ",": re.compile(rf"^{_SIGN}(?:\d+|\d{{1,3}}(?:\.\d{{3}})+)?(?:,\d*)?{_EXP}$", re.ASCII),
 }
 #: A value that only a decimal-mark reading explains (e.g. "2.5", "1,234.50", "0.125").
 _EVIDENCE = {
@@ -37,17 +39,16 @@ _EVIDENCE = {
         rf"|\d{{1,3}}(?:{group}\d{{3}}){{2,}}"  # 1,234,567 (no decimals)
         rf"|\d*{dec}(?:\d{{1,2}}|\d{{4,}})"  # 2.5, .25, 3.14159
         rf"|\d{{4,}}{dec}\d+"  # 1234.567 (a group has at most 3 digits before it)
-        rf"|0{dec}\d+)$"  # 0.125 (a group never starts with 0)
+        rf"|0{dec}\d+)$",  # 0.125 (a group never starts with 0)
+        re.ASCII,
     )
     for mark, group, dec in ((".", ",", r"\."), (",", r"\.", ","))
 }
-#: One separator followed by exactly three digits: 1,234 is 1234 or 1.234 by locale.
-_AMBIGUOUS = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}}[.,]\d{{3}}$")
-_AMBIGUOUS_COMMA = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}},\d{{3}}$")
+#: A comma followed by exactly three digits: 1,234 is 1234 or 1.234 by locale.
+_AMBIGUOUS_COMMA = re.compile(rf"^{_SIGN}[1-9]\d{{0,2}},\d{{3}}$", re.ASCII)
 
 #: A date written with day and month as numbers: 01/02/2024, 1.2.24, 13-01-2024 14:30.
-_DAY_MONTH = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$")
-_OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|[+-]\d{2}|Z)$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])(.*)$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,10 @@ def parse_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series, list[Found]
         (1234.5, [False, True, False])
     """
     present = text.notna().to_numpy()
+    plain = _plain_integers(text, present)
+    if plain is not None:  # the common case (scores, counts): nothing to check
+        none = np.zeros(len(text), bool)
+        return plain, [Found(none, "number", "not a valid number"), Found(none, "finite", "")]
     values = strip_space_groups(text.astype(object).where(text.notna(), None))
     as_str = values.fillna("").astype(str)
     non_finite = present & as_str.str.match(_NON_FINITE).to_numpy()
@@ -134,12 +139,21 @@ def parse_numbers(text: pd.Series, decimal: str) -> tuple[pd.Series, list[Found]
     numbers = pd.to_numeric(normal.where(written, None), errors="coerce").astype("float64")
     overflow = written & ~np.isfinite(numbers.fillna(0).to_numpy())  # 1e309
     non_finite |= overflow
-    bad = present & ~written & ~non_finite
+    unread = written & numbers.isna().to_numpy()  # never silently null: say so
+    bad = present & ~written & ~non_finite | unread
     numbers = numbers.where(written & ~overflow)
     return numbers, [
         Found(bad, "number", "not a valid number"),
         Found(non_finite, "finite", "not a finite number"),
     ]
+
+
+def _plain_integers(text: pd.Series, present: np.ndarray) -> pd.Series | None:
+    """Return the values as float64 when every one is ASCII digits only, else None."""
+    given = text[present].astype(str)
+    if not given.str.isdecimal().all() or not given.map(str.isascii).all():
+        return None
+    return pd.to_numeric(text.where(text.notna(), None), errors="coerce").astype("float64")
 
 
 def whole_numbers(numbers: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -263,8 +277,18 @@ def utc_offsets(text: pd.Series) -> pd.Series:
         ['+05:00', None, None]
     """
     values = text.fillna("").astype(str)
-    # a date alone ("2024-01-02") has no offset, though it ends in "-02"
-    parts = values.str.extract(r"(?<=\d)([+-]\d{2}):?(\d{2})?$").where(values.str.len() >= 11)
-    offset = parts[0] + ":" + parts[1].fillna("00")
+    # an offset is in the last 7 characters: read it there (a regex over whole values is
+    # slow); a date alone ("2024-01-02") is too short to have one
+    tail = values.str[-7:].where(values.str.len() >= 11, "")
+    forms = (
+        (r".?[+-]\d\d:\d\d$", lambda t: t.str[-6:]),  # +05:00
+        (r".*\d[+-]\d{4}$", lambda t: t.str[-5:-2] + ":" + t.str[-2:]),  # +0500
+        (r".*\d[+-]\d\d$", lambda t: t.str[-3:] + ":00"),  # +05
+    )
+    offset = pd.Series(None, index=text.index, dtype=object)
+    for pattern, read in forms:
+        hit = tail.str.match(pattern) & offset.isna()
+        if hit.any():
+            offset[hit] = read(tail[hit])
     zero = offset.isin(["+00:00", "-00:00"])
-    return offset.astype(object).where(offset.notna() & ~zero, None)
+    return offset.where(offset.notna() & ~zero, None).astype(object)
