@@ -271,6 +271,16 @@ CASES = [
          "response_id,responded_at,ces\nr1,2024-01-01,Somewhat agree\nr2,2024-01-01,非常同意\n",
          {"r1": {"ces": 5}, "r2": {"ces": 7}},
          mapping={"table": "responses", "scales": {"ces": "agreement7"}}),
+    Case("a Likert preset on a 0-10 driver rating is linear", "responses",
+         "response_id,responded_at,nps,driver_speed\nr1,2024-01-01,9,Very satisfied\n"
+         "r2,2024-01-01,9,Satisfied\nr3,2024-01-01,9,Недовольна\n",
+         {"r1": {"driver_speed": 10.0}, "r2": {"driver_speed": 7.5},
+          "r3": {"driver_speed": 2.5}},
+         mapping={"table": "responses", "scales": {"driver_speed": "satisfaction"}}),
+    Case("word keys match whatever the case, spacing or ё", "responses",
+         "response_id,responded_at,csat\nr1,2024-01-01,ОЧЕНЬ   ДОВОЛЁН\n",
+         {"r1": {"csat": 5}},
+         mapping={"table": "responses", "scales": {"csat": {"очень доволен": 5}}}),
     Case("a 5-point preset on 0-10 NPS: refused", "responses", R + "r1,2024-01-01,Agree\n",
          refused=(MappingError, r"scales.nps: the 'agreement' scale has 5 points and 'nps' "
                                 r"takes 11"),
