@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from cxlens.errors import IngestError
+from cxlens.errors import IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.readers import ROW_PROBLEM, ROW_TEXT
+from cxlens.ingest.scales import word_key
 from cxlens.ingest.values import (
     Found,
     ambiguous_numbers,
@@ -225,8 +226,6 @@ def canonical_columns(frame: pd.DataFrame, mapping: Mapping, schema: TableSchema
     as is; any other column is left out (reported as ignored by the loader). Raises
     MappingError when a ``fill`` names a column the file does not have.
     """
-    from cxlens.errors import MappingError
-
     chosen: dict[str, str] = {}
     for source in frame.columns:
         if source.startswith("_"):  # reader columns (_source_row...), never canonical
@@ -375,8 +374,6 @@ def _not_answered(text: pd.Series, column: Column, mapping: Mapping) -> pd.Serie
     words = mapping.not_answered_for(column)
     if not words:
         return text
-    from cxlens.ingest.scales import word_key
-
     silent = text.map(lambda v: v is not None and word_key(v) in words).astype(bool)
     return text.where(~silent, None)
 
