@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.schema import TABLES
+from cxlens.schema import LINEAGE_COLUMNS, TABLES
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 
 #: Rows of the recent transactions and events lists.
@@ -28,7 +28,7 @@ _OWN = {
     "identity_clusters", "identity_links", "customer_segments", "_erasures", "_workspace_secret",
     "_quarantine", "_loads",
 }  # fmt: skip
-_LINEAGE = ("_load_id", "_source_file", "_source_row")
+_LINEAGE = tuple(LINEAGE_COLUMNS)  # where a row came from: not an attribute of the customer
 
 
 @dataclass
