@@ -100,12 +100,10 @@ def test_a_huge_integer_is_one_quarantined_row_not_a_traceback(tmp_path):
 
 
 def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):
-    from cxlens.store.workspace import Workspace
-
     def broken(*args, **kwargs):
         raise TypeError("cannot safely cast\nsecond line")
 
-    monkeypatch.setattr(Workspace, "ingest", broken)
+    monkeypatch.setattr(cxlens.Workspace, "ingest", broken)
     path = write_text(tmp_path / "s.csv", CSV)
     quiet = run("ingest", path, "--as", "responses", "-w", tmp_path / "w.duckdb")
     assert quiet.exit_code == 1
