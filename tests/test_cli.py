@@ -52,6 +52,20 @@ def test_map_and_scale_options(tmp_path):
         assert sorted(w.table("responses").nps.execute()) == [0, 10]
 
 
+def test_a_likert_preset_from_the_command_line(tmp_path):
+    ws = tmp_path / "acme.duckdb"
+    path = write_text(
+        tmp_path / "s.csv", "ID,When,Rating\na,2024-01-01,Very satisfied\nb,2024-01-01,非常不满意\n"
+    )
+    result = run("ingest", path, "--as", "responses", "--map", "ID=response_id",
+                 "--map", "When=responded_at", "--map", "Rating=csat",
+                 "--scale", "csat=satisfaction", "-w", ws)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(ws) as w:
+        rows = w.table("responses").order_by("response_id").execute()
+    assert rows["csat"].tolist() == [5, 1]
+
+
 def test_suggest_writes_a_mapping_that_ingest_accepts(tmp_path):
     ws = tmp_path / "acme.duckdb"
     header = "Response ID,Submitted At,Recommend (0-10)\n"
