@@ -471,3 +471,10 @@ def test_bad_input(case, ws, tmp_path):
     assert got == sorted(case.quarantined)
     assert result.rows_loaded == len(case.loaded)
     assert result.rows_quarantined == len({row for row, _, _ in case.quarantined})
+
+
+def test_a_filled_value_is_said_in_the_load_summary(ws, tmp_path):
+    path = write_text(tmp_path / "f.csv", "response_id,responded_at,nps\nr1,,9\nr2,2024-01-02,8\n")
+    result = ws.ingest(path, mapping={"table": "responses", "fill": {"responded_at": "load_date"}})
+    assert result.rows_filled == 1
+    assert "; 1 rows filled by the mapping (responded_at from the load date)" in result.summary()

@@ -24,6 +24,7 @@ from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
 from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
 from cxlens.ingest.validate import (
+    FILLED,
     PROBLEM_COLUMNS,
     Checked,
     FileReading,
@@ -72,6 +73,10 @@ class LoadResult:
     #: rows a preset says are not records of the table (a Zendesk ticket nobody rated)
     rows_skipped: int = 0
     preset: str | None = None
+    #: rows where the mapping's ``fill`` gave a value the file did not (never silent), and
+    #: what it filled: {"responded_at": "load date"}
+    rows_filled: int = 0
+    filled: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for people: what happened to the file."""
@@ -86,6 +91,9 @@ class LoadResult:
         )
         if self.rows_skipped:
             line += f", {self.rows_skipped:,} skipped as not {self.table} rows"
+        if self.rows_filled:
+            what = ", ".join(f"{c} from the {f}" for c, f in self.filled.items())
+            line += f"; {self.rows_filled:,} rows filled by the mapping ({what})"
         if self.preset:
             line += f"; preset {self.preset}"
         if self.ignored_columns:
@@ -183,6 +191,7 @@ def _load(
         result.preset = plan.preset.name
     # dates' day/month order and the decimal mark: decided once, over the whole file
     reading = FileReading(source=path.name, rescan=lambda: _source_chunks(source, plan))
+    result.filled = {column: fill.label for column, fill in mapping.fill.items()}
 
     with engine.transaction():
         _ensure_bookkeeping(engine)
@@ -199,6 +208,7 @@ def _load(
             _append_rows(engine, schema.name, checked.rows, load_id, path.name)
             _append_problems(engine, checked.problems, load_id, schema.name, path.name)
             result.rows_loaded += len(checked.rows)
+            result.rows_filled += int(checked.rows[FILLED].notna().sum())
             result.rows_quarantined += checked.problems["source_row"].nunique()
             if progress is not None:
                 progress(len(chunk))
