@@ -22,8 +22,8 @@ from typing import Protocol
 import pyarrow.parquet as pq
 
 from cxlens import Workspace
-from cxlens.ingest.load import LOADS_COLUMNS, LOADS_TABLE, QUARANTINE_COLUMNS, QUARANTINE_TABLE
 from cxlens.schema import LINEAGE_COLUMNS, get_table
+from cxlens.store.lineage import LOADS_COLUMNS, LOADS_TABLE, QUARANTINE_COLUMNS, QUARANTINE_TABLE
 
 #: Bump when the layout of the loaded Workspace changes.
 WORKSPACE_VERSION = 1

@@ -6,6 +6,7 @@ import itertools
 import os
 from pathlib import Path
 
+import ibis
 import pytest
 
 import cxlens
@@ -50,11 +51,66 @@ def spark(tmp_path_factory):
 _databases = itertools.count()
 
 
+def spark_workspace(spark) -> cxlens.Workspace:
+    """Return a Workspace on Spark in a database of its own.
+
+    Each gets its own SparkSession (``newSession`` shares the context, not the current
+    database), so several Spark workspaces can be open at once without seeing each other.
+    """
+    session = spark.newSession()
+    name = f"cxlens_test_{next(_databases)}"
+    session.sql(f"CREATE DATABASE {name}")
+    session.catalog.setCurrentDatabase(name)
+    return cxlens.Workspace(session)
+
+
+def copy_workspace(source: cxlens.Workspace, target: cxlens.Workspace) -> cxlens.Workspace:
+    """Copy every table of ``source`` (canonical, derived and lineage) into ``target``.
+
+    The engine tests load a sample once into DuckDB through ``ingest`` and copy it to Spark,
+    so both engines answer over the very same rows.
+    """
+    for name in source.engine.list_tables():
+        target.engine.replace_table(name, source.con.to_pyarrow(source.engine.table(name)))
+    return target
+
+
 @pytest.fixture
 def spark_ws(spark) -> cxlens.Workspace:
     """A Workspace on Spark in a database of its own, so tests do not see each other's tables."""
-    name = f"cxlens_test_{next(_databases)}"
-    spark.sql(f"CREATE DATABASE {name}")
-    spark.catalog.setCurrentDatabase(name)
-    yield cxlens.Workspace(spark)
-    spark.catalog.setCurrentDatabase("default")
+    return spark_workspace(spark)
+
+
+#: The engines the engine-dependent tests run on; Spark ones carry the ``spark`` mark, so
+#: ``-m "not spark"`` runs the DuckDB half alone (``make test-fast``).
+ENGINES = [
+    pytest.param("duckdb", id="duckdb"),
+    pytest.param("spark", id="spark", marks=pytest.mark.spark),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def backend(request) -> ibis.BaseBackend:
+    """An empty Ibis connection on each engine: in-memory DuckDB, or Spark in its own database."""
+    if request.param == "duckdb":
+        con = ibis.duckdb.connect()
+        yield con
+        con.disconnect()
+        return
+    yield spark_workspace(request.getfixturevalue("spark")).con
+
+
+@pytest.fixture
+def catalog(backend) -> cxlens.Workspace:
+    """A Workspace (the Catalog and its namespaces) on each engine in turn."""
+    return cxlens.Workspace(backend)
+
+
+def on_engine(request: pytest.FixtureRequest, duckdb_ws: cxlens.Workspace) -> cxlens.Workspace:
+    """Return ``duckdb_ws`` itself for the duckdb param, or a Spark copy of it for spark.
+
+    For module-scoped sample fixtures parametrised with ``params=ENGINES``.
+    """
+    if request.param == "duckdb":
+        return duckdb_ws
+    return copy_workspace(duckdb_ws, spark_workspace(request.getfixturevalue("spark")))

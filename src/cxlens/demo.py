@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 #: Load order: customers first, so every later table can be read against them.
 LOAD_ORDER = ("customers", "identities", "responses", "transactions", "events", "posts",

@@ -34,6 +34,7 @@ from cxlens.analysis.drivers import (
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.sample import generate, write_sample
+from tests.conftest import ENGINES, on_engine
 
 DRIVERS = ["driver_a", "driver_b", "driver_c", "driver_d"]
 
@@ -394,7 +395,7 @@ def test_priority_matrix_from_rows_uses_its_own_weights(frame):
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> tuple[cxlens.Workspace, object]:
+def duckdb_sample(tmp_path_factory) -> tuple[cxlens.Workspace, object]:
     directory: Path = tmp_path_factory.mktemp("drivers")
     data = generate(customers=3000, seed=7)
     paths = write_sample(data, directory / "data")
@@ -403,6 +404,13 @@ def sample(tmp_path_factory) -> tuple[cxlens.Workspace, object]:
         ws.ingest(paths[table], table=table)
     yield ws, data
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample(request, duckdb_sample):
+    """``duckdb_sample`` on each engine (Spark: a copy of the same tables)."""
+    ws, *rest = duckdb_sample
+    return (on_engine(request, ws), *rest)
 
 
 def test_sample_recovers_the_planted_driver_order(sample):

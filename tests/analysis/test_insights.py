@@ -26,6 +26,7 @@ from cxlens.analysis.insights import (
     insights,
 )
 from cxlens.errors import ArgumentError, SchemaError
+from tests.conftest import ENGINES, on_engine
 
 Z95 = stats.norm.ppf(0.975)
 NORMAL = [10] * 20 + [8] * 12 + [3] * 8  # NPS +30: 20 promoters, 12 passives, 8 detractors
@@ -78,10 +79,16 @@ def _workspace(path: Path, responses: pd.DataFrame) -> cxlens.Workspace:
 
 
 @pytest.fixture(scope="module")
-def cell_ws(tmp_path_factory):
+def duckdb_cell_ws(tmp_path_factory):
     ws = _workspace(tmp_path_factory.mktemp("cell"), _responses(("A", "X")))
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def cell_ws(request, duckdb_cell_ws):
+    """``duckdb_cell_ws`` on each engine (Spark: a copy of the same tables)."""
+    return on_engine(request, duckdb_cell_ws)
 
 
 @pytest.fixture(scope="module")

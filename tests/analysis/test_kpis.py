@@ -14,6 +14,7 @@ import cxlens
 import cxlens.analysis.kpis as kpis_module
 from cxlens.analysis.kpis import KPI_TABLE, STATUS_COLUMNS, Kpis, alerts, classify
 from cxlens.errors import ArgumentError, SchemaError
+from tests.conftest import ENGINES, on_engine
 
 Z95 = stats.norm.ppf(0.975)
 JAN = [10] * 24 + [8] * 8 + [3] * 8  # NPS +40
@@ -57,10 +58,11 @@ def _two_months(directory: Path) -> cxlens.Workspace:
     return ws
 
 
-@pytest.fixture
-def ws2(tmp_path):
+@pytest.fixture(params=ENGINES)
+def ws2(request, tmp_path):
+    """Two months of answers, on each engine (Spark: a copy of the same tables)."""
     ws = _two_months(tmp_path / "two")
-    yield ws
+    yield on_engine(request, ws)
     ws.close()
 
 

@@ -9,6 +9,7 @@ from cxlens.analysis.charts_customers import loyalty_matrix_figure
 from cxlens.analysis.loyalty import QUADRANTS, loyalty_matrix, quadrant_of
 from cxlens.errors import ArgumentError, SchemaError
 from tests.analysis.test_features import workspace_from
+from tests.conftest import ENGINES, on_engine
 
 TS = pd.Timestamp
 AS_OF = TS("2024-12-31")
@@ -32,7 +33,7 @@ EXPECTED = {"a1": "loyalists", "a2": "loyalists", "a3": "mercenaries", "a4": "me
 
 
 @pytest.fixture(scope="module")
-def hand_ws(tmp_path_factory):
+def duckdb_hand_ws(tmp_path_factory):
     ids = list(HAND)
     customers = pd.DataFrame({"customer_id": ids, "first_seen": [TS("2023-01-01")] * len(ids)})
     answered = [c for c in ids if HAND[c][0] is not None]
@@ -51,6 +52,12 @@ def hand_ws(tmp_path_factory):
                         responses=responses, transactions=transactions)  # fmt: skip
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def hand_ws(request, duckdb_hand_ws):
+    """``duckdb_hand_ws`` on each engine (Spark: a copy of the same tables)."""
+    return on_engine(request, duckdb_hand_ws)
 
 
 def test_quadrants_follow_jones_and_sasser():

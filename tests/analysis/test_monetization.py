@@ -22,6 +22,7 @@ from cxlens.analysis.monetization import (
 )
 from cxlens.errors import ArgumentError, SchemaError
 from tests.analysis.test_features import sample_workspace, workspace_from
+from tests.conftest import ENGINES, on_engine
 
 TS = pd.Timestamp
 AS_OF = TS("2024-12-31")
@@ -141,7 +142,7 @@ CHURNED = {"p3", "m2", "d1", "d3"}
 
 
 @pytest.fixture(scope="module")
-def groups_ws(tmp_path_factory):
+def duckdb_groups_ws(tmp_path_factory):
     ids = list(NPS)
     customers = pd.DataFrame({
         "customer_id": ids, "segment": ["s"] * 10,
@@ -160,6 +161,12 @@ def groups_ws(tmp_path_factory):
                         responses=responses, transactions=transactions)  # fmt: skip
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def groups_ws(request, duckdb_groups_ws):
+    """``duckdb_groups_ws`` on each engine (Spark: a copy of the same tables)."""
+    return on_engine(request, duckdb_groups_ws)
 
 
 def _members(prefix: str) -> list[str]:

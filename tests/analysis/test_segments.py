@@ -27,6 +27,7 @@ from cxlens.analysis.segments import (
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from tests.analysis.test_features import sample_workspace, workspace_from
+from tests.conftest import ENGINES, on_engine
 
 TS = pd.Timestamp
 AS_OF = TS("2024-12-31")
@@ -53,10 +54,16 @@ def _rfm_transactions() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def rfm_ws(tmp_path_factory):
+def duckdb_rfm_ws(tmp_path_factory):
     ws = workspace_from(tmp_path_factory.mktemp("rfm"), transactions=_rfm_transactions())
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def rfm_ws(request, duckdb_rfm_ws):
+    """``duckdb_rfm_ws`` on each engine (Spark: a copy of the same tables)."""
+    return on_engine(request, duckdb_rfm_ws)
 
 
 def test_rfm_values_and_quintile_scores_match_pandas_qcut(rfm_ws):

@@ -42,7 +42,7 @@ ANALYSES: dict[str, tuple[dict[str, Any], str, Any]] = {
     "social-engagement": ({"by": ["platform", "brand"]}, "engagement",
                           lambda ws: ws.social.engagement(["platform", "brand"], None)),
     "social-share-of-voice": ({"every": "quarter"}, "share_of_voice",
-                              lambda ws: ws.social.share_of_voice("quarter")),
+                              lambda ws: ws.social.share_of_voice(every="quarter")),
     "social-sentiment": ({}, "sentiment", lambda ws: ws.social.sentiment(None)),
     "social-alerts": ({"all_periods": True}, "alerts",
                       lambda ws: ws.social.alerts("month", all_periods=True)),

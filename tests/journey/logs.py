@@ -1,11 +1,7 @@
-"""Small hand-made event logs shared by the journey tests, and a helper to load them."""
+"""Small hand-made event logs shared by the journey tests (``table`` in conftest.py loads them)."""
 
 from __future__ import annotations
 
-import itertools
-
-import ibis
-import ibis.expr.types as ir
 import pandas as pd
 
 T0 = pd.Timestamp("2024-03-01 09:00")
@@ -14,15 +10,6 @@ T0 = pd.Timestamp("2024-03-01 09:00")
 def at(seconds: float) -> pd.Timestamp:
     """Return ``T0`` plus ``seconds``."""
     return T0 + pd.Timedelta(seconds=seconds)
-
-
-_CON = ibis.duckdb.connect()
-_NAMES = itertools.count()
-
-
-def table(frame: pd.DataFrame, name: str = "events") -> ir.Table:
-    """Return ``frame`` as a new table of one shared in-memory DuckDB (the engine, not pandas)."""
-    return _CON.create_table(f"{name}_{next(_NAMES)}", frame)
 
 
 def events(rows: list[tuple]) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cxlens.journey.emotion import EMOTION_COLUMNS, emotion
-from tests.journey.logs import T0, table
+from tests.journey.logs import T0
 
 ANSWERS = pd.DataFrame({
     "response_id": ["r1", "r2", "r3", "r4", "r5"],
@@ -20,7 +20,7 @@ ANSWERS = pd.DataFrame({
 })  # fmt: skip
 
 
-def test_score_based_emotion_by_hand():
+def test_score_based_emotion_by_hand(table):
     got = emotion(table(ANSWERS, "responses"), min_n=2)
     assert list(got.columns) == list(EMOTION_COLUMNS)
     by = got.set_index("touchpoint")
@@ -36,7 +36,7 @@ def test_score_based_emotion_by_hand():
     assert not got["small_sample"].any()
 
 
-def test_a_sentiment_column_takes_over_and_positions_order_the_curve():
+def test_a_sentiment_column_takes_over_and_positions_order_the_curve(table):
     with_text = ANSWERS.assign(sentiment=["positive", "negative", "negative", "neutral", None])
     positions = pd.DataFrame({"touchpoint": ["support", "billing"], "stage": ["s", "u"],
                               "mean_relative_position": [0.2, 0.7]})  # fmt: skip

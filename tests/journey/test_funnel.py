@@ -9,7 +9,7 @@ import pytest
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.journey.funnel import FUNNEL_COLUMNS, funnel
 from cxlens.metrics.stats import wilson_interval
-from tests.journey.logs import events, table
+from tests.journey.logs import events
 
 # A passes all three steps; B meets s2 before s1 (so never reaches s2 after s1); C reaches s2
 # at the same second as s1 with a later event id; D's s2 ties with s1 but sorts before it;
@@ -25,7 +25,7 @@ LOG = events([
 STEPS = ["s1", "s2", "s3"]
 
 
-def test_funnel_by_hand():
+def test_funnel_by_hand(table):
     got = funnel(table(LOG), STEPS)
     assert list(got.columns) == list(FUNNEL_COLUMNS)
     assert got["entered"].tolist() == [4, 2, 1]
@@ -43,7 +43,7 @@ def test_funnel_by_hand():
     assert np.isnan(got.loc[0, "median_seconds_from_start"])
 
 
-def test_within_and_breakdown_by_the_entry_channel_and_a_customer_column():
+def test_within_and_breakdown_by_the_entry_channel_and_a_customer_column(table):
     assert funnel(table(LOG), STEPS, within="15s")["entered"].tolist() == [4, 2, 0]
     got = funnel(table(LOG), STEPS, by="channel")
     web = got[got["channel"] == "web"]
@@ -55,7 +55,7 @@ def test_within_and_breakdown_by_the_entry_channel_and_a_customer_column():
     assert got[got["segment"] == "y"]["entered"].tolist() == [2, 1, 0]
 
 
-def test_touchpoint_level_funnel_and_errors():
+def test_touchpoint_level_funnel_and_errors(table):
     log = LOG.assign(touchpoint=LOG["stage"].str.replace("s", "t"))
     assert funnel(table(log), ["t1", "t2"], level="touchpoint")["entered"].tolist() == [4, 2]
     with pytest.raises(ArgumentError, match="at least two steps"):

@@ -10,14 +10,22 @@ import pytest
 from cxlens.journey import charts
 from cxlens.journey.namespace import Journey
 from tests.analysis.test_features import sample_workspace
+from tests.conftest import ENGINES, on_engine
 from tests.journey.logs import HAND
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def duckdb_sample(tmp_path_factory):
     ws, data = sample_workspace(tmp_path_factory.mktemp("journey"))
-    yield Journey(ws), data
+    yield ws, data
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample(request, duckdb_sample):
+    """The sample's journeys on each engine (Spark: a copy of the same tables)."""
+    ws, data = duckdb_sample
+    return Journey(on_engine(request, ws)), data
 
 
 def test_the_planted_problem_touchpoint_is_the_first_pain_point(sample):

@@ -8,7 +8,6 @@ import pytest
 
 from cxlens.errors import ArgumentError, SchemaError
 from cxlens.journey.pain_points import PAIN_COLUMNS, pain_points
-from tests.journey.logs import table
 
 END = pd.Timestamp("2024-12-31")
 
@@ -33,7 +32,7 @@ def _answers() -> tuple[pd.DataFrame, pd.DataFrame]:
     return answers, customers
 
 
-def test_lift_against_the_past_by_hand():
+def test_lift_against_the_past_by_hand(table):
     answers, customers = _answers()
     got = pain_points(table(answers, "responses"), table(customers, "customers"),
                       recent_months=6, min_n=30)  # fmt: skip
@@ -51,7 +50,7 @@ def test_lift_against_the_past_by_hand():
     assert support["lift"].eq(1.0).all() and support["rank"].isna().all()
 
 
-def test_lift_against_the_rest_finds_the_always_bad_touchpoint():
+def test_lift_against_the_rest_finds_the_always_bad_touchpoint(table):
     answers, customers = _answers()
     got = pain_points(table(answers, "responses"), table(customers, "customers"),
                       compare="rest", recent_months=None, by=None)  # fmt: skip
@@ -60,7 +59,7 @@ def test_lift_against_the_rest_finds_the_always_bad_touchpoint():
     assert support["lift"] == pytest.approx((64 / 160) / (32 / 161))
 
 
-def test_bad_arguments():
+def test_bad_arguments(table):
     answers, customers = _answers()
     r, c = table(answers, "responses"), table(customers, "customers")
     with pytest.raises(ArgumentError, match="compare="):

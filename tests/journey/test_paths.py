@@ -9,7 +9,7 @@ import pytest
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.journey.cases import CaseSpec
 from cxlens.journey.paths import DFG_COLUMNS, dfg, flows, paths_around, variants
-from tests.journey.logs import HAND, at, events, table
+from tests.journey.logs import HAND, at, events
 
 
 def edges(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float, float]]:
@@ -19,7 +19,7 @@ def edges(frame: pd.DataFrame) -> dict[tuple[str, str], tuple[int, float, float]
     }
 
 
-def test_dfg_by_hand_with_a_tie_out_of_order_rows_and_a_single_event_journey():
+def test_dfg_by_hand_with_a_tie_out_of_order_rows_and_a_single_event_journey(table):
     got = dfg(table(HAND))
     assert list(got.columns) == list(DFG_COLUMNS)
     assert edges(got) == {
@@ -30,7 +30,7 @@ def test_dfg_by_hand_with_a_tie_out_of_order_rows_and_a_single_event_journey():
     assert got["count"].tolist() == [2, 1, 1]  # most frequent first, then by name
 
 
-def test_a_tie_is_broken_by_event_id():
+def test_a_tie_is_broken_by_event_id(table):
     swapped = HAND.copy()
     swapped["event_id"] = swapped["event_id"].replace({"e2": "e3", "e3": "e2"})
     got = edges(dfg(table(swapped)))
@@ -38,14 +38,14 @@ def test_a_tie_is_broken_by_event_id():
     assert got[("app", "web")] == (1, 86_400.0, 86_400.0)
 
 
-def test_dfg_with_ends_counts_journey_starts_and_ends():
+def test_dfg_with_ends_counts_journey_starts_and_ends(table):
     got = edges(dfg(table(HAND), ends=True))
     assert got[("(start)", "ad")][0] == 2 and got[("(start)", "web")][0] == 1
     assert got[("web", "(end)")][0] == 2 and got[("ad", "(end)")][0] == 1
     assert np.isnan(got[("(start)", "ad")][1])
 
 
-def test_stage_level_and_session_and_gap_journeys():
+def test_stage_level_and_session_and_gap_journeys(table):
     got = edges(dfg(table(HAND), level="stage"))
     assert got == {
         ("consideration", "consideration"): (2, 44_100.0, 44_100.0),
@@ -61,7 +61,7 @@ def test_stage_level_and_session_and_gap_journeys():
                    ("web", "web"): (1, 1800.0, 1800.0)}  # fmt: skip
 
 
-def test_a_customer_with_thousands_of_events():
+def test_a_customer_with_thousands_of_events(table):
     n = 3000
     rows = [(f"x{i:05d}", "heavy", 60 * i, "app" if i % 2 else "billing", "usage", "app")
             for i in range(n)]  # fmt: skip
@@ -74,7 +74,7 @@ def test_a_customer_with_thousands_of_events():
     assert var["variant"].iloc[1].count(" > ") == n - 1
 
 
-def test_dfg_counts_and_means_match_pm4py_on_a_random_log():
+def test_dfg_counts_and_means_match_pm4py_on_a_random_log(table):
     pm4py = pytest.importorskip("pm4py")
     rng = np.random.default_rng(3)
     n = 600
@@ -96,7 +96,7 @@ def test_dfg_counts_and_means_match_pm4py_on_a_random_log():
         assert r.median_seconds == pytest.approx(perf[(r.source, r.target)]["median"])
 
 
-def test_variants_collapse_repeats_and_carry_outcomes():
+def test_variants_collapse_repeats_and_carry_outcomes(table):
     responses = pd.DataFrame({
         "response_id": ["r1", "r2", "r3"], "customer_id": ["a", "a", "c"],
         "responded_at": [at(10), at(20), at(10)], "nps": [3, 10, 9],
@@ -118,7 +118,7 @@ def test_variants_collapse_repeats_and_carry_outcomes():
     assert np.isnan(short["conversion"]).all() and np.isnan(short["nps"]).all()
 
 
-def test_paths_around_a_step():
+def test_paths_around_a_step(table):
     after = paths_around(table(HAND), "ad", steps=2)
     assert dict(zip(after["path"], after["journeys"], strict=True)) == {
         "app > web": 1, "(end)": 1}  # fmt: skip
@@ -131,7 +131,7 @@ def test_paths_around_a_step():
         paths_around(table(HAND), "ad", direction="sideways")
 
 
-def test_flows_by_step():
+def test_flows_by_step(table):
     got = flows(table(HAND), steps=3)
     rows = {(r.step, r.source, r.target): r.count for r in got.itertuples()}
     assert rows == {(1, "ad", "app"): 1, (1, "ad", "(end)"): 1, (1, "web", "(end)"): 1,

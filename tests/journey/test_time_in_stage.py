@@ -9,7 +9,7 @@ from scipy import stats as st
 
 from cxlens.errors import ArgumentError
 from cxlens.journey.time_in_stage import stage_trends, time_in_stage, time_vs_score
-from tests.journey.logs import T0, events, table
+from tests.journey.logs import T0, events
 
 # a: s1 (0, 100) -> s2 (300) -> s1 (400, open); b: s1 (0) -> s2 (50, open)
 LOG = events([
@@ -19,7 +19,7 @@ LOG = events([
 ]).assign(duration_seconds=[10.0, 20.0, 5.0, 1.0, 7.0, 3.0])  # fmt: skip
 
 
-def test_dwell_active_and_open_stays_by_hand():
+def test_dwell_active_and_open_stays_by_hand(table):
     got = time_in_stage(table(LOG)).set_index("stage")
     assert got.loc["s1", "stays"] == 3 and got.loc["s1", "open"] == 1
     assert got.loc["s1", "dwell_median"] == pytest.approx(175.0)  # stays of 300 s and 50 s
@@ -33,7 +33,7 @@ def test_dwell_active_and_open_stays_by_hand():
     assert monthly["period"].unique().tolist() == [pd.Timestamp("2024-03-01")]
 
 
-def test_a_stage_whose_time_grows_is_found():
+def test_a_stage_whose_time_grows_is_found(table):
     rng = np.random.default_rng(1)
     rows = []
     for k in range(240):
@@ -51,7 +51,7 @@ def test_a_stage_whose_time_grows_is_found():
     assert got.index[0] == "wait"
 
 
-def test_time_vs_score_is_spearman_over_customers():
+def test_time_vs_score_is_spearman_over_customers(table):
     rng = np.random.default_rng(2)
     rows, answers = [], []
     for k in range(60):

@@ -10,10 +10,10 @@ from cxlens.journey.touchpoints import (
     touchpoints,
     touchpoints_per_customer,
 )
-from tests.journey.logs import HAND, table
+from tests.journey.logs import HAND
 
 
-def test_touchpoints_by_hand():
+def test_touchpoints_by_hand(table):
     got = touchpoints(table(HAND))
     assert list(got.columns) == list(TOUCHPOINT_COLUMNS)
     by = got.set_index("touchpoint")
@@ -31,7 +31,7 @@ def test_touchpoints_by_hand():
     assert got.attrs == {"journeys": 3, "customers": 3}
 
 
-def test_channel_mix_and_touchpoints_per_customer():
+def test_channel_mix_and_touchpoints_per_customer(table):
     mix = channel_mix(table(HAND))
     web = mix[mix["touchpoint"] == "web"]
     assert dict(zip(web["channel"], web["events"], strict=True)) == {"web": 3, "app": 1}

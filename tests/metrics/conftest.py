@@ -1,4 +1,4 @@
-"""Fixtures for the metrics tests: an in-memory DuckDB connection and a table factory."""
+"""Fixtures for the metrics tests: the engine under test and a table factory."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 
 
 @pytest.fixture
-def con() -> ibis.BaseBackend:
-    return ibis.duckdb.connect()
+def con(backend) -> ibis.BaseBackend:
+    """The engine under test (DuckDB, then Spark: see ``backend`` in tests/conftest.py)."""
+    return backend
 
 
 @pytest.fixture
 def make_table(con: ibis.BaseBackend) -> Callable[..., ibis.Table]:
-    """Create a table in the in-memory DuckDB from columns given as keyword lists."""
+    """Create a table in the engine under test from columns given as keyword lists."""
     counter = iter(range(1_000_000))
 
     def make(name: str | None = None, **columns: list) -> ibis.Table:

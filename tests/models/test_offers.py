@@ -24,6 +24,7 @@ from cxlens.models.offers import (
 from cxlens.models.offers_baskets import basket_stats, owned_items
 from cxlens.models.offers_eval import mcnemar_p
 from tests.analysis.test_features import workspace_from
+from tests.conftest import ENGINES, on_engine
 
 TS = pd.Timestamp
 D1, D2 = TS("2024-03-01 10:00"), TS("2024-03-02 11:00")
@@ -57,10 +58,16 @@ def hand_transactions(extra: list | None = None) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def hand_ws(tmp_path_factory):
+def duckdb_hand_ws(tmp_path_factory):
     ws = workspace_from(tmp_path_factory.mktemp("offers"), transactions=hand_transactions())
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def hand_ws(request, duckdb_hand_ws):
+    """``duckdb_hand_ws`` on each engine (Spark: a copy of the same tables)."""
+    return on_engine(request, duckdb_hand_ws)
 
 
 class _Tables:

@@ -14,6 +14,7 @@ from scipy import stats
 from cxlens.errors import NotEnoughDataError, SchemaError
 from cxlens.models.charts_churn import hazard_ratio_figure
 from cxlens.models.survival import cox, fit_cox, kaplan_meier, lifetimes, survival_curves
+from tests.conftest import ENGINES, on_engine
 
 TELCO = Path(__file__).resolve().parents[3] / "shared" / "data" / "telco-churn" / "telco_churn.csv"
 
@@ -67,12 +68,19 @@ def test_cox_recovers_a_known_hazard_ratio():
 
 
 @pytest.fixture(scope="module")
-def sample_ws(tmp_path_factory):
+def duckdb_sample_ws(tmp_path_factory):
     from tests.analysis.test_features import sample_workspace
 
     ws, data = sample_workspace(tmp_path_factory.mktemp("survival"), customers=1500, seed=7)
     yield ws, data
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample_ws(request, duckdb_sample_ws):
+    """``duckdb_sample_ws`` on each engine (Spark: a copy of the same tables)."""
+    ws, *rest = duckdb_sample_ws
+    return (on_engine(request, ws), *rest)
 
 
 def test_survival_by_segment_on_the_sample(sample_ws):

@@ -12,7 +12,7 @@ import pytest
 import cxlens
 from cxlens.analysis.drivers import drivers_for_workspace
 from cxlens.errors import NotEnoughDataError, SchemaError
-from cxlens.report import analyses, build_report
+from cxlens.report import build_report
 from cxlens.report.analyses import (
     PART_ORDER,
     describe_filter,
@@ -21,6 +21,7 @@ from cxlens.report.analyses import (
     guarded,
     kpi_table,
 )
+from cxlens.report.parts import analysis_parts
 from tests.report.conftest import load_workspace, write_sources
 from tests.report.test_build import ANALYSIS_CHARTS
 
@@ -159,7 +160,7 @@ def test_analyses_false_leaves_them_out(tmp_path):
 
 
 def test_empty_workspace_skips_every_analysis_with_a_note(tmp_path):
-    parts = analyses.analysis_parts(cxlens.Workspace(":memory:"))
+    parts = analysis_parts(cxlens.Workspace(":memory:"))
     assert list(parts) == list(PART_ORDER)
     shown = {k: p.section for k, p in parts.items() if p.section is not None}
     assert list(shown) == ["insights", "drivers", "effort", "loyalty", "value", "clv", "churn",

@@ -9,6 +9,7 @@ import pytest
 
 import cxlens
 from cxlens.text import DefaultBackend
+from tests.conftest import ENGINES, on_engine
 
 TS = pd.Timestamp
 
@@ -97,11 +98,12 @@ def hand_workspace(directory: Path, **frames: pd.DataFrame) -> cxlens.Workspace:
     return ws
 
 
-@pytest.fixture
-def hand_ws(tmp_path: Path) -> cxlens.Workspace:
+@pytest.fixture(params=ENGINES)
+def hand_ws(request, tmp_path: Path) -> cxlens.Workspace:
+    """The hand-made posts, campaigns, customers and transactions, on each engine."""
     ws = hand_workspace(tmp_path, posts=POSTS, campaigns=CAMPAIGNS, customers=CUSTOMERS,
                         transactions=TRANSACTIONS)  # fmt: skip
-    yield ws
+    yield on_engine(request, ws)
     ws.close()
 
 

@@ -54,3 +54,22 @@ def test_mixed_texts_get_the_majority_language_and_the_flag():
 
 def test_short_latin_replies_default_to_english():
     assert detect_language(["bad", "refund pls"])["language"].tolist() == ["en", "en"]
+
+
+def test_urls_handles_hashtags_rt_and_emoji_do_not_decide_the_language():
+    # Shapes of real tweets (RuTweetCorp-style): the Latin letters are all in the noise.
+    texts = [
+        "RT @dasha_ivanova: @kolya_petrov сбербанк опять http://t.co/x8KqP2lLmN",
+        "@mts_support_official #fail #mts_news связи нет https://t.co/AbCdEfGh12 😡😡",
+        "RT @weibo_news_daily: 快递太慢 https://t.co/QwErTy1234 #jd_logistics",
+        "@ozon_ru 👍👍 Thanks a lot, the parcel came early",
+    ]
+    got = detect_language(texts)
+    assert got["language"].tolist() == ["ru", "ru", "zh", "en"]
+    assert not got["mixed"].any()
+
+
+def test_a_text_that_is_only_noise_falls_back_to_its_hashtags():
+    # Nothing is left once the handle and URL are gone: the hashtag's word is the text.
+    got = detect_language(["@user #сбербанк http://t.co/x8KqP2lLmN", "@user http://t.co/abc"])
+    assert got["language"].tolist() == ["ru", "und"]

@@ -13,6 +13,7 @@ from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.sample import generate, write_sample
 from cxlens.text.impact import impact_from_counts, score_of
 from cxlens.text.namespace import Text
+from tests.conftest import ENGINES, on_engine
 
 
 def _nps(s: np.ndarray) -> float:
@@ -65,7 +66,7 @@ def test_bootstrap_interval_agrees_with_resampling_rows():
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def duckdb_sample(tmp_path_factory):
     directory: Path = tmp_path_factory.mktemp("impact")
     data = generate(customers=2000, months=24, seed=7)
     paths = write_sample(data, directory / "data")
@@ -75,6 +76,13 @@ def sample(tmp_path_factory):
     Text(ws).themes()
     yield ws, data
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample(request, duckdb_sample):
+    """``duckdb_sample`` on each engine (Spark: a copy of the same tables)."""
+    ws, *rest = duckdb_sample
+    return (on_engine(request, ws), *rest)
 
 
 def test_impact_on_the_sample_is_the_removal_effect(sample):
@@ -121,7 +129,7 @@ def test_impact_needs_themes_first(ws, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def planted_themes(tmp_path_factory):
+def duckdb_planted_themes(tmp_path_factory):
     """2,000 answers in two languages; every comment sits in its language's general theme.
 
     NPS = 8 - 4 billing + 1.5 ease + noise. At the aspect level ``general`` is mentioned by
@@ -159,6 +167,13 @@ def planted_themes(tmp_path_factory):
     flags = pd.DataFrame({"nps": nps, "billing": bill, "ease": ease, "lang": lang})
     yield ws, flags
     ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def planted_themes(request, duckdb_planted_themes):
+    """``duckdb_planted_themes`` on each engine (Spark: a copy of the same tables)."""
+    ws, *rest = duckdb_planted_themes
+    return (on_engine(request, ws), *rest)
 
 
 def _ols_r2(y: np.ndarray, x: np.ndarray) -> float:

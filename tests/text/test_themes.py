@@ -18,6 +18,7 @@ from cxlens.text.namespace import Text
 from cxlens.text.redact import redact
 from cxlens.text.tokenize import chinese_bigrams, russian_lemma, sentences, tokens
 from cxlens.text.trend import emerging, monthly_shares
+from tests.conftest import ENGINES, on_engine
 
 # --------------------------------------------------------------------------------------
 # tokenisation
@@ -137,17 +138,25 @@ def test_emerging_flags_a_new_theme_and_a_significant_rise_only():
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def duckdb_sample(tmp_path_factory):
     directory: Path = tmp_path_factory.mktemp("themes")
     data = generate(customers=2000, months=24, seed=7)
     paths = write_sample(data, directory / "data")
     ws = cxlens.Workspace(directory / "ws.duckdb")
     for table in ("customers", "responses"):
         ws.ingest(paths[table], table=table)
+    yield ws, data
+    ws.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample(request, duckdb_sample):
+    """Themes discovered and saved on each engine, from the same loaded comments."""
+    ws, data = duckdb_sample
+    ws = on_engine(request, ws)
     start = data.truth["planted_problem"]["start_month_index"]
     result = Text(ws).themes(recent=24 - start)  # the window since the billing change
-    yield ws, data, result
-    ws.close()
+    return ws, data, result
 
 
 def _planted(data) -> dict[tuple[str, str], set[str]]:

@@ -32,7 +32,7 @@ from cxlens.actions import webhook as _webhook
 from cxlens.errors import ArgumentError
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Fields of one alert in the payload.
 ALERT_FIELDS: tuple[str, ...] = (

@@ -23,7 +23,7 @@ import ibis
 import pandas as pd
 
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import execute
+from cxlens.store.query import run
 
 #: Columns of :func:`contacts`.
 CONTACT_COLUMNS: tuple[str, ...] = (
@@ -76,7 +76,7 @@ def contacts(
             )
     wanted = ibis.memtable(pd.DataFrame({"_customer_id": pd.Series(ids, dtype="str")}))
     rows = table.semi_join(wanted, table.customer_id == wanted._customer_id)
-    frame = execute(_pick(rows, prefer), "the contact records of the target list")
+    frame = run(_pick(rows, prefer), "the contact records of the target list")
     return _finish(frame)
 
 

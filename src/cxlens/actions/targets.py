@@ -24,7 +24,7 @@ import pandas as pd
 
 from cxlens.analysis.features import resolve_as_of
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import execute
+from cxlens.store.query import run
 from cxlens.text.redact import redact
 
 #: The lists :func:`target_list` knows.
@@ -176,7 +176,7 @@ def detractors(ws: Any, *, days: int = 30, as_of: Any = None) -> pd.DataFrame:
     cols = {c: hits[c] for c in DETRACTOR_COLUMNS if c in hits.columns}
     for c in DETRACTOR_COLUMNS:
         cols.setdefault(c, ibis.null("string"))
-    frame = execute(hits.select(**cols), "the detractor list")
+    frame = run(hits.select(**cols), "the detractor list")
     frame["nps"] = frame["nps"].astype("int64")
     redacted = redact(frame["comment"])
     kept = [None if pd.isna(c) or not str(c).strip() else r

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -38,9 +38,11 @@ from cxlens.analysis._importance import (
     standardized_coefficients,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present
-from cxlens.metrics.stats import check_confidence
+from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.tables import DRIVER_PREFIX
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, run, seeded_sample
 
 #: Methods accepted by :func:`drivers_for_workspace` and :func:`priority_matrix`.
 METHODS: tuple[str, ...] = ("relative_weights", "shapley", "logistic")
@@ -80,18 +82,6 @@ LOGISTIC_COLUMNS: tuple[str, ...] = (
     "odds_ratio_ci_high",
     "p_value",
 )
-
-
-class WorkspaceLike(Protocol):
-    """What the workspace-level functions need: ``table(name)`` and ``has_table(name)``."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
 
 
 # --------------------------------------------------------------------------------------
@@ -623,7 +613,7 @@ def _with_odds_ratios(
 
 
 def priority_matrix(
-    source: pd.DataFrame | WorkspaceLike,
+    source: pd.DataFrame | Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,
@@ -753,7 +743,7 @@ def _quadrants(importance: pd.DataFrame, data: _Data, performance: str) -> pd.Da
 # workspace level
 
 
-def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
+def _responses(ws: Catalog, by: list[str]) -> ir.Table:
     if not ws.has_table("responses"):
         raise NotEnoughDataError(
             "driver analysis needs the 'responses' table, which this workspace does not have; "
@@ -762,14 +752,12 @@ def _responses(ws: WorkspaceLike, by: list[str]) -> ir.Table:
     table = ws.table("responses")
     missing = [c for c in by if c not in table.columns]
     if missing:
-        from cxlens.metrics.namespace import Metrics
-
-        table = Metrics(ws).with_customer_columns(table, "responses", by)
+        table = with_customer_columns(ws, table, "responses", by)
     return table
 
 
 def driver_patterns(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,
@@ -810,7 +798,7 @@ def driver_patterns(
 
 
 def _workspace_data(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str,
     drivers: Sequence[str] | str | None,
     by: list[str],
@@ -819,7 +807,7 @@ def _workspace_data(
     """Pattern data per group (one entry without ``by``), built in the engine."""
     patterns = driver_patterns(ws, target, drivers, by=by)
     names = [c for c in patterns.columns if c not in by and c != "weights"]
-    frame = execute(patterns.limit(FETCH_LIMIT + 1), "driver patterns")
+    frame = run(patterns.limit(FETCH_LIMIT + 1), "driver patterns")
     if len(frame) > FETCH_LIMIT:
         return _sampled_data(ws, patterns, names, by, seed)
     if not by:
@@ -836,7 +824,7 @@ def _pattern_frame_data(frame: pd.DataFrame, names: list[str]) -> _Data:
 
 
 def _sampled_data(
-    ws: WorkspaceLike, patterns: ir.Table, names: list[str], by: list[str], seed: int
+    ws: Catalog, patterns: ir.Table, names: list[str], by: list[str], seed: int
 ) -> list[tuple[tuple[Any, ...], _Data]]:
     """Fallback for (nearly) continuous columns: exact moments plus a sample of rows.
 
@@ -851,12 +839,13 @@ def _sampled_data(
         for j in range(i, len(names)):
             sums[f"_s{i}_{j}"] = (rows[a].cast("float64") * rows[names[j]].cast("float64")).sum()
     moments = rows.group_by(by).aggregate(**sums) if by else rows.aggregate(**sums)
-    mom = execute(moments, "driver moments")
+    mom = run(moments, "driver moments")
     total = int(mom["_n"].sum())
     fraction = min(1.0, MAX_PATTERNS / max(total, 1))
-    sample = rows.sample(fraction, seed=seed)
+    key = "response_id" if "response_id" in rows.columns else None
+    sample = seeded_sample(rows, fraction, seed, key)
     sampled = sample.group_by([*by, *names]).aggregate(weights=sample.count())
-    sample_frame = execute(sampled, "driver pattern sample")
+    sample_frame = run(sampled, "driver pattern sample")
     out = []
     if by:
         mom = mom.sort_values(by, kind="mergesort").reset_index(drop=True)
@@ -889,7 +878,7 @@ def _corr_from_sums(row: pd.Series, m: int) -> FloatArray:
 
 
 def drivers_for_workspace(
-    ws: WorkspaceLike,
+    ws: Catalog,
     target: str = "nps",
     drivers: Sequence[str] | str | None = None,
     *,

@@ -27,22 +27,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from cxlens.analysis.drivers import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    check_min_n,
-    execute,
-    is_present,
-    require_numeric,
-    require_temporal,
-)
 from cxlens.metrics.stats import (
     check_confidence,
+    check_min_n,
     two_proportion_z_test,
     wilson_interval,
     z_value,
 )
 from cxlens.metrics.survey import ces as ces_metric
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, require_numeric, require_temporal, run
 
 #: CES bands on the 1-7 ease scale: (label, lowest, highest) — higher CES = easier.
 BANDS: tuple[tuple[str, float, float], ...] = (
@@ -63,6 +58,7 @@ CORRELATION_COLUMNS: tuple[str, ...] = (
     "p_value",
     "small_sample",
 )
+
 BAND_COLUMNS: tuple[str, ...] = (
     "outcome",
     "band",
@@ -89,7 +85,7 @@ TOUCHPOINT_COLUMNS: tuple[str, ...] = (
     "small_sample",
 )
 
-Source = WorkspaceLike | pd.DataFrame
+Source = Catalog | pd.DataFrame
 
 
 # --------------------------------------------------------------------------------------
@@ -199,9 +195,9 @@ def _row(level: str, measure: str, method: str, n: int, r: float, confidence: fl
 def _as_of(responses: ir.Table, transactions: ir.Table | None, as_of: Any) -> Any:
     if as_of is not None:
         return pd.Timestamp(as_of)
-    ends = [execute(responses.responded_at.max(), "the latest answer")]
+    ends = [run(responses.responded_at.max(), "the latest answer")]
     if transactions is not None:
-        ends.append(execute(transactions.occurred_at.max(), "the latest transaction"))
+        ends.append(run(transactions.occurred_at.max(), "the latest transaction"))
     ends = [pd.Timestamp(e) for e in ends if e is not None and not pd.isna(e)]
     return max(ends) if ends else None
 
@@ -352,7 +348,7 @@ def effort_correlations(
             raise ArgumentError("against names ces itself; pick other columns")
         require_numeric(responses, "responses", measure)
         pairs = responses.filter(is_present(responses.ces) & is_present(responses[measure]))
-        table = execute(
+        table = run(
             pairs.group_by(["ces", measure]).aggregate(_w=pairs.count()), f"CES x {measure}"
         )
         x = table["ces"].to_numpy(dtype=np.float64)
@@ -369,7 +365,7 @@ def effort_correlations(
         source, repurchase_days=repurchase_days, churn_days=churn_days, ces=ces, as_of=as_of
     )
     for name, table in outcomes.items():
-        sums = execute(
+        sums = run(
             table.aggregate(
                 n=table.count(),
                 sx=table.ces.sum(),
@@ -398,7 +394,7 @@ def _pearson_from_sums(s: pd.Series) -> float:
 
 
 def effort_bands(
-    source: WorkspaceLike,
+    source: Catalog,
     *,
     confidence: float = 0.95,
     min_n: int = 30,
@@ -452,7 +448,7 @@ def _band_rows(name: str, table: ir.Table, confidence: float, min_n: int) -> pd.
     banded = table.mutate(_band=ibis.cases(
         (table.ces <= BANDS[0][2], hard), (table.ces >= BANDS[2][1], easy), else_=BANDS[1][0]
     ))  # fmt: skip
-    agg = execute(
+    agg = run(
         banded.group_by("_band").aggregate(n=banded.count(), events=banded.outcome.sum()),
         f"{name} by CES band",
     ).set_index("_band")
@@ -571,7 +567,7 @@ def _slopes(rows: ir.Table, confidence: float) -> pd.DataFrame:
     pairs = rows.filter(is_present(rows.ces) & is_present(rows.nps))
     x = pairs.ces.cast("float64")
     s = (pairs.nps >= 9).ifelse(100.0, 0.0) - (pairs.nps <= 6).ifelse(100.0, 0.0)
-    agg = execute(
+    agg = run(
         pairs.group_by("touchpoint").aggregate(
             _n=pairs.count(), sx=x.sum(), ss=s.sum(), sxx=(x * x).sum(), sxs=(x * s).sum(),
             sss=(s * s).sum(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
 
 import ibis
 import ibis.expr.types as ir
@@ -20,15 +19,17 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns, sql_of
 from cxlens.metrics.stats import (
     check_confidence,
+    check_min_n,
     nps_estimate,
     t_interval,
     wilson_interval,
     z_value,
 )
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, require_columns, run, sql
 
 #: Length of the trailing window of the ``*_12m`` features, in days.
 WINDOW_DAYS = 365
@@ -73,18 +74,6 @@ NPS_GROUPS: tuple[str, ...] = ("promoter", "passive", "detractor")
 _SECONDS_PER_DAY = 86_400.0
 
 
-class WorkspaceLike(Protocol):
-    """What the customer analyses need from a Workspace."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
-
-
 @dataclass(frozen=True)
 class FeaturePlan:
     """The feature table as one lazy Ibis expression, with the as-of date it was built for.
@@ -108,7 +97,7 @@ class FeaturePlan:
 
     def execute(self) -> pd.DataFrame:
         """Run the feature query once and return the table, with ``attrs["as_of"]`` set."""
-        frame = execute(self.expr.order_by("customer_id"), "the customer feature table")
+        frame = run(self.expr.order_by("customer_id"), "the customer feature table")
         frame = as_microseconds(frame)
         frame.attrs["as_of"] = self.as_of
         return frame
@@ -147,7 +136,7 @@ _TIME_COLUMNS = {
 
 
 def resolve_as_of(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> pd.Timestamp:
     """Return ``as_of`` as a timestamp, or the last date in the data when it is None.
 
@@ -183,7 +172,7 @@ def resolve_as_of(
             "cannot tell the as-of date: the workspace has no customers, responses, "
             "transactions or events; ingest them, or pass as_of"
         )
-    got = execute(ibis.union(*parts).aggregate(last=lambda t: t["last"].max()), "the as-of date")
+    got = run(ibis.union(*parts).aggregate(last=lambda t: t["last"].max()), "the as-of date")
     last = got["last"].iloc[0] if len(got) else None
     if last is None or pd.isna(last):
         raise NotEnoughDataError("cannot tell the as-of date: every date column is empty")
@@ -319,7 +308,7 @@ def _attribute_columns(customers: ir.Table) -> list[str]:
     ]
 
 
-def _base(ws: WorkspaceLike, present: list[str], as_of: ir.Value) -> tuple[ir.Table, list[str]]:
+def _base(ws: Catalog, present: list[str], as_of: ir.Value) -> tuple[ir.Table, list[str]]:
     """One row per customer: customers as of the date, or the ids seen in the other tables."""
     if "customers" in present:
         c = ws.table("customers")
@@ -388,7 +377,7 @@ def _derived(table: ir.Table, as_of: ir.Value) -> ir.Table:
 
 
 def plan_features(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> FeaturePlan:
     """Plan the per-customer feature table as one Ibis expression (nothing runs but as_of).
 
@@ -440,7 +429,7 @@ def plan_features(
 
 
 def customer_features(
-    ws: WorkspaceLike, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
 ) -> pd.DataFrame:
     """Return one row per customer with attitude, behaviour, value and status features.
 
@@ -634,10 +623,10 @@ def profile(
                 f"{', '.join(features.columns)}"
             )
     expr = _profile_expr(features, cols)
-    agg = execute(expr, "the customer profile")
+    agg = run(expr, "the customer profile")
     out = _finish_profile(agg, confidence, min_n)[[*cols, *PROFILE_COLUMNS]]
     if cols:
         out = out.sort_values(cols, na_position="last", kind="mergesort")
     out = out.reset_index(drop=True)
-    out.attrs["sql"] = sql_of(expr)
+    out.attrs["sql"] = sql(expr)
     return out

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,12 @@ from cxlens.analysis._pooled import (
     difference_of_differences_p,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, check_min_n, execute, period_step
-from cxlens.metrics.stats import check_confidence
+from cxlens.metrics.namespace import Metrics
+from cxlens.metrics.periods import check_every, period_step
+from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.schema.derived import CUSTOMER_TABLES
-
-if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import run
 
 #: Dimensions scanned when none are given (each only where the metric's data has it).
 DEFAULT_DIMENSIONS: tuple[str, ...] = ("segment", "touchpoint", "plan", "region", "channel")
@@ -244,11 +244,11 @@ class _Scan:
     skipped: list[str] = field(default_factory=list)
 
 
-def _columns_of(ws: Workspace, name: str) -> list[str]:
+def _columns_of(ws: Catalog, name: str) -> list[str]:
     return list(ws.table(name).columns) if ws.has_table(name) else []
 
 
-def available_dimensions(ws: Workspace, metric: str) -> list[str]:
+def available_dimensions(ws: Catalog, metric: str) -> list[str]:
     """Return the columns ``metric`` can be grouped by in this workspace.
 
     Survey metrics (nps, csat, ces) take columns of ``responses`` and, when responses carry
@@ -284,7 +284,7 @@ _ENGINE_COUNTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _fine_table(ws: Workspace, metric: str, dims: list[str], every: str) -> pd.DataFrame:
+def _fine_table(ws: Catalog, metric: str, dims: list[str], every: str) -> pd.DataFrame:
     """Run one engine query: the counts of ``metric`` by all of ``dims`` and period.
 
     The metric's own plan (:meth:`~cxlens.metrics.namespace.Metrics.plan`) supplies the
@@ -292,8 +292,8 @@ def _fine_table(ws: Workspace, metric: str, dims: list[str], every: str) -> pd.D
     result holds the additive counts of :data:`_ENGINE_COUNTS`, one row per combination of
     the dimensions' values (unknown values included) and period.
     """
-    plan = ws.metrics.plan(metric, by=dims or None, every=every)
-    table = execute(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
+    plan = Metrics(ws).plan(metric, by=dims or None, every=every)
+    table = run(plan.expr, f"the {_LABEL.get(metric, metric)} counts of the insights scan")
     table = table[[*dims, "period", *_ENGINE_COUNTS[metric]]].copy()
     table["period"] = pd.to_datetime(table["period"]).astype("datetime64[us]")
     if metric == "churn":
@@ -316,7 +316,7 @@ def _summed(metric: str, fine: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return table
 
 
-def _engine_source(ws: Workspace, dims: dict[str, list[str]], every: str) -> TableSource:
+def _engine_source(ws: Catalog, dims: dict[str, list[str]], every: str) -> TableSource:
     """Return a :data:`TableSource` that queries the engine once per metric.
 
     Each metric's fine table (:func:`_fine_table`, by all its scanned dimensions) is fetched
@@ -375,7 +375,7 @@ def _dimension_sets(dims: list[str], pairs: bool | Sequence[tuple[str, str]]) ->
 
 
 def _dimensions_per_metric(
-    ws: Workspace, metrics: Sequence[str], dimensions: Sequence[str] | None, scan: _Scan
+    ws: Catalog, metrics: Sequence[str], dimensions: Sequence[str] | None, scan: _Scan
 ) -> dict[str, list[str]]:
     """Return the wanted dimensions of each metric with a table; raise if one is nowhere."""
     wanted = list(DEFAULT_DIMENSIONS if dimensions is None else dimensions)
@@ -1047,7 +1047,7 @@ def _with_attrs(
 
 
 def insights(
-    ws: Workspace,
+    ws: Catalog,
     metrics: Sequence[str] = ("nps", "csat", "ces", "churn"),
     dimensions: Sequence[str] | None = None,
     every: str = "month",

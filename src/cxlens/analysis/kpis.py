@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
@@ -35,13 +35,12 @@ import yaml
 from cxlens.analysis._pooled import HIGHER_IS_BETTER
 from cxlens.analysis.insights import describe_group, insights, period_label
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_every, period_step
+from cxlens.metrics.customer_columns import customer_table_with, keep_customers_where
 from cxlens.metrics.namespace import Metrics
+from cxlens.metrics.periods import check_every, period_step
 from cxlens.schema import TABLES
 from cxlens.schema.derived import CUSTOMER_TABLES
-
-if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+from cxlens.store.catalog import Catalog, CatalogView
 
 #: Name of the derived table holding the KPI definitions.
 KPI_TABLE = "_kpis"
@@ -209,7 +208,7 @@ def _filter_values(column: str, values: Any) -> list[Any]:
     return items
 
 
-def _table_columns(ws: Workspace, name: str) -> list[str]:
+def _table_columns(ws: Catalog, name: str) -> list[str]:
     """Columns of table ``name`` (its schema when not loaded), without lineage columns."""
     if ws.has_table(name):
         cols = list(ws.table(name).columns)
@@ -218,7 +217,7 @@ def _table_columns(ws: Workspace, name: str) -> list[str]:
     return [c for c in cols if not c.startswith("_")]
 
 
-def filter_columns(ws: Workspace, metric: str) -> dict[str, str]:
+def filter_columns(ws: Catalog, metric: str) -> dict[str, str]:
     """Return the columns a KPI on ``metric`` can filter on, each with the table it is in.
 
     The metric's own table (responses for NPS/CSAT/CES, customers for churn, posts for
@@ -264,7 +263,7 @@ def check_metric(metric: str) -> str:
 
 
 def validate_filter(
-    ws: Workspace, metric: str, filter: Mapping[str, Any] | None
+    ws: Catalog, metric: str, filter: Mapping[str, Any] | None
 ) -> dict[str, list[Any]]:
     """Check a KPI filter against the workspace's columns; return it normalised.
 
@@ -352,7 +351,7 @@ def classify(
 # --------------------------------------------------------------------------- filtering
 
 
-class _FilteredWorkspace:
+class _FilteredWorkspace(CatalogView):
     """What :class:`~cxlens.metrics.namespace.Metrics` needs, with a KPI filter applied.
 
     Every table handed out is filtered in the engine: on its own column with ``isin``, or on
@@ -360,14 +359,13 @@ class _FilteredWorkspace:
     customers (a semi-join).
     """
 
-    def __init__(self, ws: Workspace, filter: dict[str, list[Any]]) -> None:
+    def __init__(self, ws: Catalog, filter: dict[str, list[Any]]) -> None:
+        super().__init__(ws)
         self._ws = ws
         self._filter = filter
 
-    def has_table(self, name: str) -> bool:
-        return self._ws.has_table(name)
-
     def table(self, name: str) -> ir.Table:
+        """Return table ``name`` with the KPI's filter applied in the engine."""
         table = self._ws.table(name)
         for column, values in self._filter.items():
             table = self._apply(table, name, column, values)
@@ -376,17 +374,18 @@ class _FilteredWorkspace:
     def _apply(self, table: ir.Table, name: str, column: str, values: list[Any]) -> ir.Table:
         if column in table.columns:
             return table.filter(table[column].isin(_typed(table[column], values)))
-        for source in CUSTOMER_TABLES:
-            if source == name or not self._ws.has_table(source):
-                continue
-            other = self._ws.table(source)
-            if column in other.columns and "customer_id" in table.columns:
-                keep = other.filter(other[column].isin(_typed(other[column], values)))
-                return table.filter(table["customer_id"].isin(keep["customer_id"]))
-        raise SchemaError(
-            f"KPI filter column '{column}' is neither in {name} nor in a customer table joined "
-            f"on customer_id; available columns of {name}: {', '.join(table.columns)}"
+        other = customer_table_with(self._ws, column, besides=name)
+        kept = (
+            None
+            if other is None
+            else keep_customers_where(self._ws, table, name, column, _typed(other[column], values))
         )
+        if kept is None:
+            raise SchemaError(
+                f"KPI filter column '{column}' is neither in {name} nor in a customer table "
+                f"joined on customer_id; available columns of {name}: {', '.join(table.columns)}"
+            )
+        return kept
 
 
 def _typed(column: ir.Value, values: list[Any]) -> list[Any]:
@@ -416,11 +415,11 @@ class Kpis:
         [{'name': 'NPS', 'metric': 'nps', 'target': 30.0, 'direction': 'higher is better'}]
     """
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Catalog) -> None:
         self._ws = ws
 
     @property
-    def workspace(self) -> Workspace:
+    def workspace(self) -> Catalog:
         """The workspace these KPIs belong to."""
         return self._ws
 
@@ -721,7 +720,7 @@ def _trend(kpi: KpiDefinition, row: pd.Series) -> str | None:
     return "improving" if better else "worsening"
 
 
-def _metric_table(ws: Workspace, kpi: KpiDefinition, every: str) -> pd.DataFrame:
+def _metric_table(ws: Catalog, kpi: KpiDefinition, every: str) -> pd.DataFrame:
     """Compute the KPI's metric per period on the filtered tables (empty without data)."""
     metrics = Metrics(_FilteredWorkspace(ws, kpi.filter))
     try:
@@ -799,7 +798,7 @@ def _kpi_alerts(kpis: Kpis, as_of: Any, every: str) -> list[dict[str, Any]]:
 
 
 def _insight_alerts(
-    ws: Workspace, threshold: float, every: str, options: dict[str, Any]
+    ws: Catalog, threshold: float, every: str, options: dict[str, Any]
 ) -> list[dict[str, Any]]:
     try:
         found = insights(ws, every=every, top=None, **options)
@@ -822,7 +821,7 @@ def _insight_alerts(
 
 
 def alerts(
-    source: Workspace | Kpis,
+    source: Catalog | Kpis,
     insight_threshold: float | None = 25.0,
     *,
     as_of: Any = None,
@@ -839,7 +838,7 @@ def alerts(
       group got worse, "info" when better. ``None`` skips the scan.
 
     Args:
-        source: a Workspace (its stored KPIs are used) or a :class:`Kpis`.
+        source: a Catalog (its stored KPIs are used) or a :class:`Kpis`.
         insight_threshold: score above which an insight alerts (score = |effect size| ×
             customers affected; 50 is e.g. half a standard deviation for 100 customers).
         as_of: date of the KPI evaluation (default today).

@@ -18,9 +18,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, plan_features, profile
+from cxlens.analysis.features import plan_features, profile
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import run
 
 
 class Quadrant(NamedTuple):
@@ -101,7 +102,7 @@ def quadrant_of(attitude_high: bool, behaviour_high: bool) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _check(ws: WorkspaceLike, attitude: str, behaviour: str) -> None:
+def _check(ws: Catalog, attitude: str, behaviour: str) -> None:
     if attitude not in ATTITUDES:
         raise ArgumentError(f"unknown attitude {attitude!r}; use one of: {', '.join(ATTITUDES)}")
     if behaviour not in BEHAVIOURS:
@@ -119,7 +120,7 @@ def _split(features: ir.Table, att_col: str, beh_col: str) -> tuple[float, int]:
     has_attitude = features[att_col].notnull()
     # the filter sits inside the argument: Spark's percentile rejects a filtered fraction
     measure = has_attitude.ifelse(features[beh_col].cast("float64"), None)
-    got = execute(
+    got = run(
         features.aggregate(
             median=measure.median(),
             n=measure.count(),
@@ -189,7 +190,7 @@ def _rules(attitude: str, behaviour: str, median: float, excluded: int) -> list[
 
 
 def loyalty_matrix(
-    ws: WorkspaceLike,
+    ws: Catalog,
     attitude: str = "nps",
     behaviour: str = "frequency",
     *,
@@ -244,7 +245,7 @@ def loyalty_matrix(
         attitude=attitude,
         behaviour=behaviour,
     )
-    labels = execute(
+    labels = run(
         labelled.select(
             "customer_id", "quadrant", "attitude_high", "behaviour_high", "behaviour_value"
         ).order_by("customer_id"),

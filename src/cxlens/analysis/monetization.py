@@ -25,14 +25,19 @@ from scipy import stats as st
 
 from cxlens.analysis.features import (
     NPS_GROUPS,
-    WorkspaceLike,
     customer_features,
     plan_features,
     profile,
 )
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import check_min_n
-from cxlens.metrics.stats import check_confidence, welch_t_test, wilson_interval, z_value
+from cxlens.metrics.stats import (
+    check_confidence,
+    check_min_n,
+    welch_t_test,
+    wilson_interval,
+    z_value,
+)
+from cxlens.store.catalog import Catalog
 
 #: Attitude scores: name -> feature column (each customer's mean answer).
 SCORES: dict[str, str] = {"nps": "mean_nps", "csat": "mean_csat", "ces": "mean_ces"}
@@ -392,7 +397,7 @@ def _column(table: dict[str, str], name: str, what: str) -> str:
 
 
 def correlations(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     scores: Sequence[str] = ("nps", "csat", "ces"),
     outcomes: Sequence[str] = ("revenue", "frequency", "retention", "value"),
@@ -473,7 +478,7 @@ def correlations(
     return out
 
 
-def _require_transactions(ws: WorkspaceLike, what: str) -> None:
+def _require_transactions(ws: Catalog, what: str) -> None:
     if not ws.has_table("transactions"):
         raise SchemaError(
             f"{what} needs the transactions table (customer_id, occurred_at, amount); "
@@ -506,7 +511,7 @@ _GROUP_COLUMNS = (
 
 
 def value_by_nps_group(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     confidence: float = 0.95,
     min_n: int = 30,
@@ -717,7 +722,7 @@ def _assumptions(points: float, respondents: int, as_of: pd.Timestamp | None) ->
 
 
 def nps_uplift(
-    ws: WorkspaceLike,
+    ws: Catalog,
     points: float = 5,
     *,
     confidence: float = 0.95,

@@ -13,6 +13,7 @@ from cxlens.analysis import effort as _effort
 from cxlens.analysis import loyalty as _loyalty
 from cxlens.analysis import monetization as _money
 from cxlens.analysis import segments as _segments
+from cxlens.store.catalog import Catalog
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Analysis:
         >>> ws.analysis.drivers("nps").head(3)  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Catalog) -> None:
         self._ws = workspace
 
     def drivers(

@@ -25,15 +25,16 @@ import pandas as pd
 
 from cxlens.analysis.features import (
     PROFILE_COLUMNS,
-    WorkspaceLike,
     as_microseconds,
     plan_features,
     profile,
     resolve_as_of,
 )
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns
+from cxlens.metrics.stats import check_min_n
 from cxlens.schema.derived import SEGMENTS_TABLE
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -126,7 +127,7 @@ def _rfm_values(transactions: ir.Table, as_of: pd.Timestamp) -> ir.Table:
     return per.mutate(recency_days=days)
 
 
-def plan_rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> tuple[ir.Table, pd.Timestamp]:
+def plan_rfm(ws: Catalog, as_of: Timestamp | None = None) -> tuple[ir.Table, pd.Timestamp]:
     """Plan the RFM query: values and quintile scores per customer, as one Ibis expression.
 
     Returns:
@@ -171,7 +172,7 @@ def _rfm_rules(as_of: pd.Timestamp) -> list[str]:
     ]
 
 
-def rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> pd.DataFrame:
+def rfm(ws: Catalog, as_of: Timestamp | None = None) -> pd.DataFrame:
     """Score every purchasing customer on recency, frequency and monetary value, and name them.
 
     In the engine: per customer (transactions up to ``as_of``) the days since the last
@@ -201,7 +202,7 @@ def rfm(ws: WorkspaceLike, as_of: Timestamp | None = None) -> pd.DataFrame:
     expr, stamp = plan_rfm(ws, as_of)
     cols = ["customer_id", "recency_days", "frequency", "monetary", "last_purchase_at",
             "r_score", "f_score", "m_score"]  # fmt: skip
-    frame = as_microseconds(execute(expr.select(*cols).order_by("customer_id"), "RFM scores"))
+    frame = as_microseconds(run(expr.select(*cols).order_by("customer_id"), "RFM scores"))
     if frame.empty:
         raise NotEnoughDataError(
             f"no customer has a purchase (amount > 0) up to {stamp:%Y-%m-%d}; RFM needs some"
@@ -496,7 +497,7 @@ def _rank(table: pd.DataFrame, by: str = "value_per_customer") -> pd.Series:
 
 
 def clusters(
-    ws: WorkspaceLike,
+    ws: Catalog,
     k: int | None = None,
     k_range: Sequence[int] = range(2, 9),
     features: Sequence[str] = BEHAVIOUR_FEATURES + ATTITUDE_FEATURES,
@@ -581,7 +582,9 @@ def clusters(
 # --- storing and profiling segments ----------------------------------------------------------
 
 
-def save_segments(ws: Any, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> ir.Table:
+def save_segments(
+    ws: Catalog, frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> ir.Table:
     """Store segment labels per customer as the ``customer_segments`` table.
 
     Labels are stored as strings. Columns already in ``customer_segments`` that ``frame``
@@ -622,14 +625,14 @@ def save_segments(ws: Any, frame: pd.DataFrame, columns: Sequence[str] | None = 
     new = new.astype("string")
     new.attrs = {}
     if ws.has_table(SEGMENTS_TABLE):
-        old = execute(ws.table(SEGMENTS_TABLE), "the saved segments").astype("string")
+        old = run(ws.table(SEGMENTS_TABLE), "the saved segments").astype("string")
         keep = [c for c in old.columns if c not in cols]
         new = old[keep].merge(new, on="customer_id", how="outer")
     return ws.save_table(SEGMENTS_TABLE, new.sort_values("customer_id").reset_index(drop=True))
 
 
 def segment_profile(
-    ws: WorkspaceLike,
+    ws: Catalog,
     by: str = "cluster",
     *,
     labels: pd.DataFrame | None = None,

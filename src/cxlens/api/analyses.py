@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cxlens.analysis.features import plan_features, profile
 from cxlens.analysis.kpis import filter_columns
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 Part = pd.DataFrame | list[str]
 
@@ -539,7 +539,7 @@ class ShareOfVoiceParams(Params):
 
 
 def _share_of_voice(ws: Workspace, p: ShareOfVoiceParams) -> dict[str, Part]:
-    return {"share_of_voice": ws.social.share_of_voice(p.every, interval=p.interval)}
+    return {"share_of_voice": ws.social.share_of_voice(every=p.every, interval=p.interval)}
 
 
 class SocialSentimentParams(Params):
@@ -549,7 +549,7 @@ class SocialSentimentParams(Params):
 
 
 def _social_sentiment(ws: Workspace, p: SocialSentimentParams) -> dict[str, Part]:
-    return {"sentiment": ws.social.sentiment(p.every)}
+    return {"sentiment": ws.social.sentiment(every=p.every)}
 
 
 class SocialAlertsParams(Params):

@@ -34,7 +34,7 @@ from cxlens.api.deps import Access, access
 from cxlens.api.filters import FilteredWorkspace, MetricQuery, validate
 from cxlens.api.routes_metrics import Filters, Since, Until
 from cxlens.errors import NotEnoughDataError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 #: The folder of the page and its assets.
 STATIC = Path(__file__).with_name("static")

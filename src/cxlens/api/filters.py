@@ -33,9 +33,10 @@ import pandas as pd
 
 from cxlens.analysis.kpis import filter_columns
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import GRAINS
+from cxlens.metrics.customer_columns import keep_customers_where
 from cxlens.metrics.namespace import METRICS
-from cxlens.schema.derived import CUSTOMER_TABLES
+from cxlens.metrics.periods import GRAINS
+from cxlens.store.catalog import Catalog, CatalogView
 
 #: Most values one filter may list, and most ``by`` columns (keeps requests cheap).
 MAX_VALUES = 100
@@ -289,7 +290,7 @@ def in_range(frame: pd.DataFrame, query: MetricQuery) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
-class FilteredWorkspace:
+class FilteredWorkspace(CatalogView):
     """What the metrics read of a Workspace, with the metric's source table filtered.
 
     Args:
@@ -302,21 +303,18 @@ class FilteredWorkspace:
 
     def __init__(
         self,
-        ws: Any,
+        ws: Catalog,
         source: str,
         filter: dict[str, list[Any]],
         since: _dt.date | None = None,
         until: _dt.date | None = None,
     ) -> None:
+        super().__init__(ws)
         self._ws = ws
         self._source = source
         self._filter = filter
         self._since = since
         self._until = until
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace has table ``name``."""
-        return self._ws.has_table(name)
 
     def table(self, name: str) -> ir.Table:
         """Return table ``name``, filtered when it is the source table."""
@@ -327,12 +325,10 @@ class FilteredWorkspace:
             if column in table.columns:
                 table = table.filter(table[column].isin(values))
                 continue
-            other = next(
-                self._ws.table(n) for n in CUSTOMER_TABLES
-                if n != name and self._ws.has_table(n) and column in self._ws.table(n).columns
-            )  # fmt: skip
-            keep = other.filter(other[column].isin(values))
-            table = table.filter(table["customer_id"].isin(keep["customer_id"]))
+            kept = keep_customers_where(self._ws, table, name, column, values)
+            if kept is None:  # the filter was checked against the columns before
+                raise SchemaError(f"filter column '{column}' is in no table joined to {name}")
+            table = kept
         return self._dated(table, name)
 
     def _dated(self, table: ir.Table, name: str) -> ir.Table:

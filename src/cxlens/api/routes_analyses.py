@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from cxlens.api import serialize
 from cxlens.api.analyses import REGISTRY, AnalysisSpec
 from cxlens.api.deps import Access, access
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 
 def _payload(name: str, workspace: str, parts: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from cxlens.api.deps import Access, access, audit_of
 from cxlens.errors import CxlensError, NotEnoughDataError
 from cxlens.store.secrets import pseudonymise, workspace_secret
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["customers"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access, audit_of, caller, workspaces_of
 from cxlens.api.keys import ApiKey
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["workspaces"])
 

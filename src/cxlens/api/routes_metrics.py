@@ -14,7 +14,7 @@ from cxlens.errors import NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import benchmarks as norm_table
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["metrics"])
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cxlens.api.keys import NAME_PATTERN
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from cxlens.actions.targets import TARGET_LISTS
 from cxlens.api.audit import AuditLog
 from cxlens.cli._common import DEFAULT_WS, WorkspaceOpt, app, console, errors, friendly
 from cxlens.errors import ArgumentError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 
 def _secret(var: str) -> str:

@@ -22,7 +22,7 @@ from cxlens.cli._common import (
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 QUADRANT_ORDER = ("fix first", "maintain", "possible overkill", "lower priority")
 

@@ -20,7 +20,7 @@ from cxlens.cli._common import (
 )
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import mapping_from_options, read_mapping
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 
 @app.command()
@@ -58,8 +58,10 @@ def ingest(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="Read a tool's export: qualtrics, surveymonkey, typeform, google_forms, ga4, "
-            "hubspot, salesforce, shopify, zendesk, zendesk_csat, or auto to recognise it "
+            help="Read a tool's export: qualtrics, qualtrics_legacy, qualtrics_legacy_v, "
+            "surveymonkey, typeform, google_forms, microsoft_forms, ga4, hubspot, salesforce, "
+            "shopify, zendesk, zendesk_csat, zendesk_explore, zendesk_explore_csat, or auto "
+            "to recognise it "
             "('NAME:Zone/City' sets the tool's time zone)."
         ),
     ] = None,
@@ -139,8 +141,9 @@ def loads(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the files loaded into the Workspace."""
     with Workspace(workspace) as ws:
         frame = ws.loads()
-    cols = ["load_id", "table_name", "source_file", "rows_loaded", "rows_quarantined"]
-    console.print(rich_table(frame[cols], "loads"))
+    cols = ["load_id", "table_name", "source_file", "rows_loaded", "rows_quarantined",
+            "encoding", "encoding_confidence"]  # fmt: skip
+    console.print(rich_table(frame[[c for c in cols if c in frame.columns]], "loads"))
 
 
 @app.command()

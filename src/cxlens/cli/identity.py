@@ -22,7 +22,7 @@ from cxlens.cli._common import (
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 identity_app = typer.Typer(
     help="Single customer view: resolve identities into customers, flags, evidence, profiles.",

@@ -21,7 +21,7 @@ from cxlens.cli._common import (
     write_csv,
 )
 from cxlens.report.journey_parts import FUNNEL_MIN_REACH, duration_text, funnel_stages, stage_order
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlens.journey.namespace import Journey

@@ -22,7 +22,7 @@ from cxlens.cli._common import (
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 STATUS_STYLES = {"on track": "green", "at risk": "yellow", "off track": "bold red"}
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}

@@ -28,7 +28,7 @@ from cxlens.report.models_parts import (
     risk_band_table,
     top_rules,
 )
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlens.models.churn_analysis import ChurnResult

@@ -24,7 +24,7 @@ from cxlens.cli._common import (
 )
 from cxlens.identity.profile import CustomerProfile
 from cxlens.store.privacy import erasures, preview
-from cxlens.store.workspace import Workspace
+from cxlens.workspace import Workspace
 
 
 def _removed(counts: dict[str, int]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ tiers, scores any model saved) are shown when they exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,13 @@ class CustomerProfile:
         return "\n".join(lines)
 
 
-def profile(ws: Any, customer_id: str, *, recent: int = RECENT) -> CustomerProfile:
+def profile(
+    ws: Any,
+    customer_id: str,
+    *,
+    recent: int = RECENT,
+    redact: Callable[[list[str]], list[str]] | None = None,
+) -> CustomerProfile:
     """Return the 360 view of ``customer_id``: identities, scores, orders, journey, comments.
 
     Args:
@@ -125,6 +132,8 @@ def profile(ws: Any, customer_id: str, *, recent: int = RECENT) -> CustomerProfi
         customer_id: the id in ``customers`` / the fact tables, or one identity resolution
             assigned (``identity_clusters``).
         recent: rows in the recent transactions and events lists.
+        redact: how comments are PII-redacted before they are shown; the Workspace passes
+            :func:`cxlens.text.redact.redact`. Without it, comments are left out.
 
     Returns:
         CustomerProfile (see its attributes for the tables and their columns).
@@ -150,7 +159,7 @@ def profile(ws: Any, customer_id: str, *, recent: int = RECENT) -> CustomerProfi
     p.scores, p.score_summary = _scores(get)
     p.transactions, p.recent_transactions = _transactions(get, recent)
     p.journey, p.recent_events = _journey(get, recent)
-    p.comments = _comments(get)
+    p.comments = _comments(get, redact) if redact else pd.DataFrame()
     p.segments = get.row("customer_segments")
     p.models = _models(get)
     if not (p.attributes or len(p.identities) or len(p.scores) or p.transactions
@@ -286,7 +295,7 @@ def _journey(get: _Reader, recent: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return counts.reset_index(drop=True), last.reset_index(drop=True)
 
 
-def _comments(get: _Reader) -> pd.DataFrame:
+def _comments(get: _Reader, redact: Callable[[list[str]], list[str]]) -> pd.DataFrame:
     r = get.mine("responses")
     if r is None or "comment" not in r.columns:
         return pd.DataFrame()
@@ -308,8 +317,6 @@ def _comments(get: _Reader) -> pd.DataFrame:
                           .select("response_id", "theme"))  # fmt: skip
             themes = got.groupby("response_id")["theme"].agg(lambda s: ", ".join(sorted(set(s))))
             frame["themes"] = frame["response_id"].map(themes)
-    from cxlens.text.redact import redact
-
     frame["comment"] = redact(frame["comment"].tolist())
     return frame.reset_index(drop=True)
 

@@ -8,6 +8,7 @@ ones to quarantine, and record the load.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -19,10 +20,10 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.errors import IngestError, MappingError
+from cxlens.errors import EngineError, IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
-from cxlens.ingest.readers import SourceFile, StructureError, read_chunks
+from cxlens.ingest.readers import SourceFile, StructureError, read_chunks, source_encoding
 from cxlens.ingest.validate import (
     FILLED,
     PROBLEM_COLUMNS,
@@ -33,20 +34,12 @@ from cxlens.ingest.validate import (
 )
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
-
-LOADS_TABLE = "_loads"
-QUARANTINE_TABLE = "_quarantine"
-
-LOADS_COLUMNS = {
-    "load_id": "string", "table_name": "string", "source_file": "string", "sha256": "string",
-    "mapping": "string", "rows_loaded": "int", "rows_quarantined": "int",
-    "loaded_at": "timestamp",
-}  # fmt: skip
-QUARANTINE_COLUMNS = {
-    "load_id": "string", "table_name": "string", "source_file": "string", "source_row": "int",
-    "column": "string", "value": "string", "rule": "string", "reason": "string",
-    "raw": "string",
-}  # fmt: skip
+from cxlens.store.lineage import (
+    LOADS_COLUMNS,
+    LOADS_TABLE,
+    QUARANTINE_COLUMNS,
+    QUARANTINE_TABLE,
+)
 
 Progress = Callable[[int], None]
 
@@ -77,6 +70,10 @@ class LoadResult:
     #: what it filled: {"responded_at": "load date"}
     rows_filled: int = 0
     filled: dict[str, str] = field(default_factory=dict)
+    #: the text encoding read (None for Parquet/XLSX) and how sure its detection was (1.0
+    #: for a byte-order mark, valid UTF-8 or an encoding given by the user)
+    encoding: str | None = None
+    encoding_confidence: float | None = None
 
     def summary(self) -> str:
         """One line for people: what happened to the file."""
@@ -96,6 +93,8 @@ class LoadResult:
             line += f"; {self.rows_filled:,} rows filled by the mapping ({what})"
         if self.preset:
             line += f"; preset {self.preset}"
+        if self.encoding:
+            line += f"; encoding {self.encoding} (confidence {self.encoding_confidence:.2f})"
         if self.ignored_columns:
             line += f"; ignored columns: {', '.join(self.ignored_columns)}"
         return line
@@ -151,6 +150,7 @@ def ingest_file(
         tolerant=not engine.atomic,  # no rollback there: never start over after a bad row
         header_rows=preset.header_rows if preset is not None else 1,
         names=plan.names if plan is not None else None,
+        missing=mapping.missing,
     )
     _ = source.format  # unknown extensions fail before any work
     if not path.is_file():
@@ -192,6 +192,9 @@ def _load(
     # dates' day/month order and the decimal mark: decided once, over the whole file
     reading = FileReading(source=path.name, rescan=lambda: _source_chunks(source, plan))
     result.filled = {column: fill.label for column, fill in mapping.fill.items()}
+    detected = source_encoding(source)  # cached: the readers decided it already
+    if detected is not None:
+        result.encoding, result.encoding_confidence = detected.encoding, detected.confidence
 
     with engine.transaction():
         _ensure_bookkeeping(engine)
@@ -212,12 +215,14 @@ def _load(
             result.rows_quarantined += checked.problems["source_row"].nunique()
             if progress is not None:
                 progress(len(chunk))
-        engine.append(LOADS_TABLE, pa.Table.from_pylist([{
+        logged = _logged_columns(engine)
+        engine.append(LOADS_TABLE, pa.Table.from_pylist([{k: v for k, v in {
             "load_id": load_id, "table_name": schema.name, "source_file": str(path.name),
             "sha256": sha, "mapping": _fingerprint(mapping, plan),
             "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
             "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-        }], schema=_arrow_schema(LOADS_COLUMNS)))  # fmt: skip
+            "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
+        }.items() if k in logged}], schema=_arrow_schema(logged)))  # fmt: skip
     return result
 
 
@@ -285,6 +290,19 @@ def _ensure_bookkeeping(engine: Engine) -> None:
     for name, columns in ((LOADS_TABLE, LOADS_COLUMNS), (QUARANTINE_TABLE, QUARANTINE_COLUMNS)):
         if name not in existing:
             engine.create_table(name, columns)
+            continue
+        have = engine.columns(name)  # a workspace from an earlier version lacks new columns
+        new = {c: t for c, t in columns.items() if c not in have}
+        if new:
+            # Spark cannot add columns in place: such a log keeps its columns (see below)
+            with contextlib.suppress(EngineError):
+                engine.add_columns(name, new)
+
+
+def _logged_columns(engine: Engine) -> dict[str, str]:
+    """Return the columns of LOADS_COLUMNS the stored load log has (all, unless it is old)."""
+    have = engine.columns(LOADS_TABLE)
+    return {c: t for c, t in LOADS_COLUMNS.items() if c in have}
 
 
 def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -> None:

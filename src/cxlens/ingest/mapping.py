@@ -7,12 +7,17 @@ A mapping file (YAML or TOML) looks like::
       "Response ID": response_id
       "How likely ... (1-10)": nps
     scales:                       # declared scale of a canonical score column
-      nps: {from: [1, 10], rule: linear}
+        nps: {from: [1, 10], rule: linear}
+      csat: {Good: 5, Bad: 1}     # or a Likert word preset: csat: satisfaction
+    not_answered: {csat: [Offered, Unoffered]}
+    fill: {responded_at: load_date}   # or a value, or {column: "Updated at"}
     delimiter: ";"                # optional reader settings
     encoding: cp1251
     sheet: Responses
-    date_format: "%d.%m.%Y"
-    dayfirst: true
+    date_format: "%d.%m.%Y"       # "%s" / "%ms": Unix epoch seconds / milliseconds
+    dayfirst: true                # else decided from the file's own dates, or refused
+    decimal: ","                  # else decided from the file's own numbers, or refused
+    missing: [NA, "-", "n/a"]     # tokens read as no value (default: NA N/A #N/A null None -)
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from cxlens.schema import Column, get_table
 _RULES = ("linear", "map")
 _KEYS = (
     "table", "columns", "scales", "delimiter", "encoding", "sheet", "date_format", "dayfirst",
-    "decimal", "not_answered", "fill",
+    "decimal", "not_answered", "fill", "missing",
 )  # fmt: skip
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 #: ``fill: {responded_at: load_date}``: the load's date, for a survey without a timestamp.
@@ -154,6 +159,8 @@ class Mapping:
     decimal: str | None = None
     not_answered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     fill: dict[str, Fill] = field(default_factory=dict)
+    #: Tokens read as no value in any column (None: the readers' default list).
+    missing: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], origin: str = "mapping") -> Mapping:
@@ -191,6 +198,7 @@ class Mapping:
             decimal=_decimal(raw, origin),
             not_answered=_not_answered(raw.get("not_answered"), origin, schema),
             fill=_fills(_section(raw, "fill", origin), origin, schema),
+            missing=_parse_missing(raw.get("missing"), origin),
         )
 
     def fingerprint(self) -> str:
@@ -209,6 +217,8 @@ class Mapping:
             "fill": {k: f.label for k, f in self.fill.items()} or None,
         }  # fmt: skip
         doc.update({k: v for k, v in settings.items() if v is not None})
+        if self.missing is not None:
+            doc["missing"] = list(self.missing)
         return yaml.safe_dump(doc, sort_keys=True, allow_unicode=True)
 
     def not_answered_for(self, column: Column) -> set[str]:
@@ -341,6 +351,25 @@ def _number_key(value: object) -> str | None:
     except ValueError:
         return None
     return f"{number:g}" if np.isfinite(number) else None
+
+
+def _parse_missing(spec: Any, origin: str) -> tuple[str, ...] | None:
+    """Return the ``missing:`` tokens; YAML's bare null/None/NA stay the text written."""
+    if spec is None:
+        return None
+    if not isinstance(spec, list):
+        raise MappingError(
+            f"{origin}: 'missing' must be a list of the texts that mean no value, e.g. "
+            f"missing: [NA, '-'], got {spec!r}"
+        )
+    tokens = []
+    for item in spec:
+        if item is None:  # YAML reads a bare null / ~ as None: the text meant is "null"
+            item = "null"
+        if not isinstance(item, str | int | float) or isinstance(item, bool):
+            raise MappingError(f"{origin}: 'missing' holds {item!r}; write each token as text")
+        tokens.append(str(item))
+    return tuple(tokens)
 
 
 def _parse_scale(col: str, spec: Any, origin: str, table: str) -> Scale:

@@ -1,13 +1,16 @@
 """Readers: turn a CSV, Parquet, JSON Lines or XLSX file into chunks of text columns.
 
 Every value arrives as text (or null) so that validation, not the reader, decides what a
-bad value is. Each chunk carries ``_source_row``: the row as a spreadsheet shows it (header
-is row 1) for CSV and XLSX, the line for JSON Lines, the record number for Parquet.
+bad value is. The tokens analysts write for "no value" (:data:`MISSING`: NA, N/A, #N/A, null,
+None, -) arrive as null, in every format; a mapping's ``missing:`` list replaces them. Each
+chunk carries ``_source_row``: the row as a spreadsheet shows it (header is row 1) for CSV
+and XLSX, the line for JSON Lines, the record number for Parquet.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 from collections.abc import Iterator
@@ -18,17 +21,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from charset_normalizer import from_bytes
 
 from cxlens.errors import IngestError
+from cxlens.ingest.encoding import Detected, detect, first_bad_byte, undecodable
 
 CHUNK_ROWS = 100_000
 #: Columns a reader adds beside the file's own: where a row came from, and for a CSV row
 #: whose field count is wrong, the problem and its raw text (see ``tolerant``).
 SOURCE_ROW, ROW_PROBLEM, ROW_TEXT = "_source_row", "_row_problem", "_row_text"
-_SAMPLE_BYTES = 1 << 20
-#: Encodings tried, in order, when a file is not UTF-8 (Russian and Chinese exports).
-_FALLBACK_ENCODINGS = ["cp1251", "gb18030", "big5", "shift_jis", "latin_1"]
+#: What analysts, R, SPSS and Excel write for "no value"; read as null in any column.
+#: Matched as written, in lower case, in UPPER case or in Title case; empty and
+#: whitespace-only values are always missing.
+MISSING: tuple[str, ...] = ("NA", "N/A", "#N/A", "null", "None", "-")
 _FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
             ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".xlsx": "xlsx"}  # fmt: skip
@@ -52,6 +56,8 @@ class SourceFile:
     #: reader skips them and names the columns ``names`` (a preset merged the header rows).
     header_rows: int = 1
     names: tuple[str, ...] | None = None
+    #: Tokens read as missing (None: :data:`MISSING`); a mapping's ``missing:`` sets them.
+    missing: tuple[str, ...] | None = None
 
     @property
     def format(self) -> str:
@@ -81,37 +87,88 @@ def read_chunks(source: SourceFile, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd
     readers = {"csv": _read_csv, "parquet": _read_parquet, "jsonl": _read_jsonl,
                "xlsx": _read_xlsx}  # fmt: skip
     yielded = False
+    tokens = missing_forms(MISSING if source.missing is None else source.missing)
     for chunk in readers[source.format](source, chunk_rows):
         if len(chunk):
             yielded = True
-            yield chunk
+            yield blank_missing(chunk, tokens)
     if not yielded:
         raise IngestError(f"{path}: the file has a header but no data rows; nothing to load")
 
 
+def missing_forms(tokens: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """Return the tokens as written, lower, UPPER and Title case, plus the empty string.
+
+    Example:
+        >>> sorted(missing_forms(["n/a"]))
+        ['', 'N/A', 'n/a']
+    """
+    forms = {""}
+    for token in tokens:
+        forms |= {token, token.lower(), token.upper(), token.title()}
+    return frozenset(forms)
+
+
+def blank_missing(chunk: pd.DataFrame, tokens: frozenset[str]) -> pd.DataFrame:
+    """Return ``chunk`` with every value in ``tokens`` (or only whitespace) set to null.
+
+    Reader columns (``_source_row``...) are left alone.
+
+    Example:
+        >>> frame = pd.DataFrame({"c": ["NA", " ", "ok"]}, dtype=object)
+        >>> blank_missing(frame, missing_forms(MISSING))["c"].tolist()
+        [None, None, 'ok']
+    """
+    for col in chunk.columns:
+        if str(col).startswith("_") or not pd.api.types.is_string_dtype(chunk[col]):
+            continue
+        values = chunk[col]
+        gone = values.isin(tokens).to_numpy(dtype=bool, copy=True)
+        # only whitespace (vectorised on Arrow strings); an object column with no text at all
+        # (every cell null) has no .str and nothing to blank
+        with contextlib.suppress(AttributeError):
+            gone |= values.str.isspace().to_numpy(dtype=bool, na_value=False)
+        if gone.any():
+            chunk[col] = values.where(~gone, None)
+    return chunk
+
+
 def detect_encoding(path: Path) -> str:
-    """Return the encoding of a text file: BOM first, then UTF-8, then the common code pages.
+    """Return the encoding of a text file, decided on the whole file (see ``encoding``).
 
     Example:
         >>> detect_encoding(Path("export_ru.csv"))  # doctest: +SKIP
         'cp1251'
     """
-    with path.open("rb") as fh:
-        sample = fh.read(_SAMPLE_BYTES)
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if sample[1:200:2].count(0) > 40:  # UTF-16 LE without a BOM: every other byte is NUL
-        return "utf-16-le"
+    return detect(path).encoding
+
+
+def source_encoding(source: SourceFile) -> Detected | None:
+    """Return the encoding a text file is read in and how it was chosen; None for binaries.
+
+    Example:
+        >>> source_encoding(SourceFile(Path("a.csv"), encoding="cp1251")).method
+        'given'
+    """
+    if source.format not in ("csv", "jsonl"):
+        return None
+    if source.encoding:
+        return Detected(source.encoding, 1.0, "given")
+    return detect(source.path)
+
+
+def _encoding_of(source: SourceFile) -> str:
+    found = source_encoding(source)
+    assert found is not None
     try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 4:  # the sample cut a character in two
-            return "utf-8"
-    best = from_bytes(sample, cp_isolation=_FALLBACK_ENCODINGS).best()
-    return best.encoding if best is not None else "utf-8"
+        codecs.lookup(found.encoding)
+    except LookupError:
+        raise IngestError(f"{source.path}: unknown encoding '{found.encoding}'") from None
+    return found.encoding
+
+
+def _undecodable(path: Path, encoding: str) -> IngestError:
+    return undecodable(path, encoding, first_bad_byte(path, encoding))
 
 
 def _sniff_delimiter(path: Path, encoding: str) -> str:
@@ -129,11 +186,7 @@ class StructureError(IngestError):
 
 def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
-    encoding = source.encoding or detect_encoding(path)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise IngestError(f"{path}: unknown encoding '{encoding}'") from None
+    encoding = _encoding_of(source)
     delimiter = source.delimiter or _sniff_delimiter(path, encoding)
     if source.tolerant or not _regular(path, encoding, delimiter, source):
         yield from _read_csv_row_by_row(path, encoding, delimiter, chunk_rows, source)
@@ -160,12 +213,8 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
             chunk["_source_row"] = range(offset, offset + len(chunk))
             offset += len(chunk)
             yield chunk
-    except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{path}: cannot be decoded as {encoding} (byte {exc.start} of a block); "
-            "pass the right encoding (--encoding or 'encoding:' in the mapping), "
-            "e.g. cp1251 or gb18030"
-        ) from None
+    except UnicodeDecodeError:
+        raise _undecodable(path, encoding) from None
     except pd.errors.EmptyDataError:
         raise IngestError(f"{path}: the file has no header row; nothing to load") from None
     except pd.errors.ParserError as exc:
@@ -198,12 +247,8 @@ def _regular(path: Path, encoding: str, delimiter: str, source: SourceFile) -> b
                     return False
         except csv.Error as exc:
             raise _truncated(path, f"line {reader.line_num}: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise IngestError(
-                f"{path}: cannot be decoded as {encoding} (line {reader.line_num + 1}, byte "
-                f"{exc.start} of a block); pass the right encoding (--encoding or 'encoding:' "
-                "in the mapping), e.g. cp1251 or gb18030"
-            ) from None
+        except UnicodeDecodeError:
+            raise _undecodable(path, encoding) from None
     return True
 
 
@@ -245,6 +290,8 @@ def _read_csv_row_by_row(
                     records = []
         except csv.Error as exc:
             raise _truncated(path, f"line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError:
+            raise _undecodable(path, encoding) from None
     if records:
         yield _records_to_frame(records, header)
 
@@ -341,7 +388,14 @@ def _read_parquet(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]
 
 def _read_jsonl(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
-    encoding = source.encoding or detect_encoding(path)
+    encoding = _encoding_of(source)
+    try:
+        yield from _jsonl_records(path, encoding, chunk_rows)
+    except UnicodeDecodeError:
+        raise _undecodable(path, encoding) from None
+
+
+def _jsonl_records(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
     records: list[dict] = []
     lines: list[int] = []
     with path.open(encoding=encoding) as fh:
@@ -424,10 +478,7 @@ def _csv_header_rows(
         except csv.Error as exc:
             raise _truncated(path, f"line {reader.line_num}: {exc}") from None
         except UnicodeDecodeError:
-            raise IngestError(
-                f"{path}: cannot be decoded as {encoding}; pass the right encoding "
-                "(--encoding or 'encoding:' in the mapping)"
-            ) from None
+            raise _undecodable(path, encoding) from None
     return rows, lines
 
 
@@ -459,7 +510,7 @@ def read_header_rows(source: SourceFile, count: int) -> HeaderRows:
         raise IngestError(f"{path}: the file is empty (0 bytes); nothing to load")
     fmt = source.format
     if fmt == "csv":
-        encoding = source.encoding or detect_encoding(path)
+        encoding = _encoding_of(source)
         delimiter = source.delimiter or _sniff_delimiter(path, encoding)
         rows, lines = _csv_header_rows(path, encoding, delimiter, count)
     elif fmt == "xlsx":
@@ -477,7 +528,10 @@ def read_header_rows(source: SourceFile, count: int) -> HeaderRows:
         except (pa.ArrowInvalid, OSError) as exc:
             raise IngestError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     else:
-        rows, lines = _jsonl_keys(path, source.encoding or detect_encoding(path))
+        try:
+            rows, lines = _jsonl_keys(path, _encoding_of(source))
+        except UnicodeDecodeError:
+            raise _undecodable(path, _encoding_of(source)) from None
     return HeaderRows(tuple(tuple(r) for r in rows), tuple(lines), fmt)
 
 
@@ -514,12 +568,16 @@ def sample_values(source: SourceFile, rows: int = 1000) -> pd.DataFrame:
 
 
 __all__ = [
+    "MISSING",
     "HeaderRows",
     "SourceFile",
     "StructureError",
+    "blank_missing",
     "detect_encoding",
+    "missing_forms",
     "read_chunks",
     "read_header",
     "read_header_rows",
     "sample_values",
+    "source_encoding",
 ]

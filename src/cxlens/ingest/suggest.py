@@ -36,6 +36,20 @@ SYNONYMS: dict[str, list[str]] = {
     "reach": ["reach", "impressions", "views"],
 }  # fmt: skip
 
+#: Headers that name a row's own id (English, Russian, Chinese): the table's key column
+#: when no synonym claimed them ("Ticket ID" in a Zendesk export, "id", "Номер", "编号").
+ID_HEADERS: tuple[str, ...] = (
+    "id", "#", "no", "no.", "nr", "number", "record id", "row id", "ticket id", "ticket",
+    "ticket number", "case id", "case number", "entry id", "survey id", "№", "номер",
+    "номер ответа", "номер заявки", "номер обращения", "ид", "编号", "序号", "工单编号",
+    "工单号", "记录编号", "问卷编号", "答卷编号", "id号",
+)  # fmt: skip
+#: Headers of a rating: csat, or nps when the values run 0 to more than 7 (a 0-10 question).
+RATING_HEADERS: tuple[str, ...] = (
+    "rating", "score", "stars", "satisfaction rating", "ticket satisfaction rating",
+    "оценка", "рейтинг", "балл", "評分", "评分", "打分", "分数", "星级", "评价分数",
+)  # fmt: skip
+
 _SCALE_IN_HEADER = re.compile(r"\(?\b(0|1)\s*[-–to]+\s*(5|7|10)\b\)?")
 
 
@@ -55,7 +69,9 @@ def suggest_mapping(path: str | Path, table: str) -> dict:
     columns: dict[str, str] = {}
     taken: set[str] = set()
     for header in values.columns:
-        target = _match(header, schema.names, taken)
+        target = _match(header, schema.names, taken) or _by_role(
+            header, values[header], schema, taken
+        )
         if target is not None:
             columns[header] = target
             taken.add(target)
@@ -98,6 +114,24 @@ def _match(header: str, names: list[str], taken: set[str]) -> str | None:
     close = difflib.get_close_matches(norm, [_normal(n) for n in free], n=1, cutoff=0.8)
     if close:
         return next(n for n in free if _normal(n) == close[0])
+    return None
+
+
+def _by_role(header: str, values: pd.Series, schema, taken: set[str]) -> str | None:  # type: ignore[no-untyped-def]
+    """Return the key column for an id header, csat or nps for a rating header, else None.
+
+    Example:
+        >>> _by_role("编号", pd.Series(["1"]), get_table("responses"), set())
+        'response_id'
+    """
+    norm = _normal(header)
+    key = schema.key[-1]
+    if norm in ID_HEADERS and key not in taken:
+        return key
+    if norm in RATING_HEADERS and schema.has_column("csat"):
+        numbers = pd.to_numeric(values, errors="coerce").dropna()
+        target = "nps" if len(numbers) and numbers.min() == 0 and numbers.max() > 7 else "csat"
+        return target if target not in taken else None
     return None
 
 

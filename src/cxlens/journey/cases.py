@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import require_columns, require_temporal
+from cxlens.store.query import require_columns, require_temporal
 
 #: What a journey can be.
 CASES: tuple[str, ...] = ("customer", "session")
@@ -202,7 +202,8 @@ def collapse_repeats(t: ir.Table) -> ir.Table:
 
     The kept events get a fresh ``pos`` (1-based) in journey order.
     """
-    w = case_window()
-    prev = t["activity"].lag().over(w)
-    kept = t.filter(prev.isnull() | (prev != t["activity"]))
+    # the previous step is a column before it is compared: Spark cannot filter on a window
+    marked = t.mutate(_prev=t["activity"].lag().over(case_window()))
+    kept = marked.filter(marked["_prev"].isnull() | (marked["_prev"] != marked["activity"]))
+    kept = kept.drop("_prev")
     return kept.mutate(pos=ibis.row_number().over(running_window()) + 1)

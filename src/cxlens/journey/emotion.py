@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns
-from cxlens.metrics.stats import nps_estimate, t_interval, wilson_interval, z_value
+from cxlens.metrics.stats import check_min_n, nps_estimate, t_interval, wilson_interval, z_value
+from cxlens.store.query import is_present, require_columns, run
 
 #: Columns of :func:`emotion`.
 EMOTION_COLUMNS: tuple[str, ...] = (
@@ -128,7 +128,7 @@ def emotion(
         emotion=r["_feel"].mean(),
         emotion_sd=r["_feel"].std(),
     )
-    got = execute(agg, "emotion by touchpoint")
+    got = run(agg, "emotion by touchpoint")
     if got.empty:
         raise NotEnoughDataError(
             "no answers with a touchpoint: emotion mapping needs responses.touchpoint"

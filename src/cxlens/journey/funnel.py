@@ -18,8 +18,8 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.journey.cases import CaseSpec, prepare, running_window, seconds
-from cxlens.metrics._common import check_min_n, execute
-from cxlens.metrics.stats import check_confidence, wilson_interval
+from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
+from cxlens.store.query import run
 
 #: Columns of :func:`funnel` after the ``by`` columns.
 FUNNEL_COLUMNS: tuple[str, ...] = (
@@ -219,7 +219,7 @@ def funnel(
     expr = funnel_expr(
         events, names, spec, level=level, by=cols, customers=customers, within=within
     )
-    got = execute(expr, "the funnel")
+    got = run(expr, "the funnel")
     if got.empty or int(got["entered_1"].fillna(0).sum()) == 0:
         raise NotEnoughDataError(
             f"no journey reaches the first funnel step '{names[0]}' at level '{level}'; "

@@ -18,6 +18,7 @@ from cxlens.journey import time_in_stage as _time
 from cxlens.journey import touchpoints as _tp
 from cxlens.journey.cases import CaseSpec
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE, SEGMENTS_TABLE
+from cxlens.store.catalog import Catalog
 
 
 class Journey:
@@ -33,7 +34,7 @@ class Journey:
     """
 
     def __init__(
-        self, workspace: Any, *, case: str = "customer", gap: str | pd.Timedelta | None = None
+        self, workspace: Catalog, *, case: str = "customer", gap: str | pd.Timedelta | None = None
     ) -> None:
         self._ws = workspace
         self.spec = CaseSpec(case, gap)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from cxlens.metrics._common import is_present, require_columns
+from cxlens.store.query import is_present, require_columns
 
 
 def customer_outcomes(responses: ir.Table | None, customers: ir.Table | None) -> ir.Table | None:

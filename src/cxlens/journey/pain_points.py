@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import check_min_n, execute, is_present, require_columns
-from cxlens.metrics.stats import check_confidence, z_value
+from cxlens.metrics.stats import check_confidence, check_min_n, z_value
+from cxlens.store.query import is_present, require_columns, run
 
 OUTCOMES: tuple[str, ...] = ("detractor", "high_effort", "churn")
 COMPARISONS: tuple[str, ...] = ("past", "rest")
@@ -139,7 +139,7 @@ def pain_points(
             f"none of the outcomes {list(outcomes)} can be measured: responses need nps or ces, "
             "churn needs customers.churned_at"
         )
-    last = execute(r.aggregate(last=r["responded_at"].max()), "the last answer")["last"].iloc[0]
+    last = run(r.aggregate(last=r["responded_at"].max()), "the last answer")["last"].iloc[0]
     if last is None or pd.isna(last):
         raise NotEnoughDataError("no answers at touchpoints to look for pain points")
     end = pd.Timestamp(last)
@@ -161,7 +161,7 @@ def pain_points(
                 bad=o.ifelse(1, 0).sum(),
                 affected=r["customer_id"].nunique(where=o.fill_null(False)),
             )
-            got = execute(agg, f"pain points ({outcome} by {dim})")
+            got = run(agg, f"pain points ({outcome} by {dim})")
             frames.append(got.assign(dimension=dim, outcome=outcome))
     table = pd.concat(frames, ignore_index=True)
     out = _compare(table, compare, confidence, min_n)

@@ -23,8 +23,8 @@ from cxlens.journey.cases import (
     with_order,
 )
 from cxlens.journey.outcomes import customer_outcomes
-from cxlens.metrics._common import execute
 from cxlens.metrics.stats import nps_estimate, wilson_interval, z_value
+from cxlens.store.query import ordered_concat, run
 
 #: Columns of :func:`dfg`.
 DFG_COLUMNS: tuple[str, ...] = ("source", "target", "count", "mean_seconds", "median_seconds")
@@ -81,7 +81,7 @@ def dfg(
         >>> dfg(ws.table("events")).head(3)  # doctest: +SKIP
     """
     expr = dfg_expr(events, spec, level)
-    out = execute(expr, "the directly-follows graph")
+    out = run(expr, "the directly-follows graph")
     out["count"] = out["count"].astype("int64")
     for col in ("mean_seconds", "median_seconds"):
         out[col] = out[col].astype("float64")
@@ -91,8 +91,8 @@ def dfg(
         firsts = starts.group_by(target=starts["activity"]).aggregate(count=starts.count())
         lasts = t.filter(t["next_activity"].isnull())
         lasts = lasts.group_by(source=lasts["activity"]).aggregate(count=lasts.count())
-        first = execute(firsts, "journey starts").assign(source=START)
-        last = execute(lasts, "journey ends").assign(target=END)
+        first = run(firsts, "journey starts").assign(source=START)
+        last = run(lasts, "journey ends").assign(target=END)
         out = pd.concat([out, first, last], ignore_index=True)
         out["count"] = out["count"].astype("int64")
     out = out.sort_values(["count", "source", "target"], ascending=[False, True, True])
@@ -191,7 +191,7 @@ def variants(
         steps = steps.filter(steps["pos"] <= max_steps)
     seq = steps.group_by("case_id").aggregate(
         customer_id=steps["customer_id"].max(),
-        variant=steps["activity"].group_concat(sep, order_by=[steps["pos"]]),
+        variant=ordered_concat(steps["activity"], steps["pos"], sep),
         n_steps=steps.count(),
     )
     seq = seq.join(per_case_conv, "case_id")
@@ -223,7 +223,7 @@ def variants(
     agg = seq.group_by("variant").aggregate(**metrics)
     if outcomes is not None:
         agg = agg.left_join(votes, "variant").drop("variant_right")
-    got = execute(agg, "the journey variants")
+    got = run(agg, "the journey variants")
     if got.empty:
         raise NotEnoughDataError("no journeys: the events table has no usable rows")
     return _finish_variants(got, top, confidence, min_n, converted is not None)
@@ -322,10 +322,10 @@ def paths_around(
     else:
         near = (t["pos"] >= t["_anchor"] - steps) & (t["pos"] < t["_anchor"])
     cases = t.group_by("case_id").aggregate(
-        path=t["activity"].group_concat(sep, where=near, order_by=[t["pos"]])
+        path=ordered_concat(t["activity"], t["pos"], sep, where=near)
     )
     agg = cases.group_by("path").aggregate(journeys=cases.count())
-    got = execute(agg, f"the paths {direction} '{anchor}'")
+    got = run(agg, f"the paths {direction} '{anchor}'")
     total = int(got["journeys"].sum()) if len(got) else 0
     if total == 0:
         raise NotEnoughDataError(
@@ -380,7 +380,7 @@ def flows(
     t = t.mutate(_next=t["activity"].lead().over(lead_window()))
     t = t.filter(t["pos"] < steps)
     agg = t.group_by(step=t["pos"], source=t["activity"], target=t["_next"].fill_null(END))
-    got = execute(agg.aggregate(count=t.count()), "the journey flows")
+    got = run(agg.aggregate(count=t.count()), "the journey flows")
     got["step"] = got["step"].astype("int64")
     got["count"] = got["count"].astype("int64")
     got = got.sort_values(

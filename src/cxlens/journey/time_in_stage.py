@@ -18,8 +18,9 @@ from scipy import stats as st
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.journey.cases import CaseSpec, case_window, prepare, running_window, seconds
-from cxlens.metrics._common import check_every, execute, is_present, require_columns, truncate
+from cxlens.metrics.periods import check_every, truncate
 from cxlens.metrics.stats import check_confidence, z_value
+from cxlens.store.query import is_present, require_columns, run
 
 #: Columns of :func:`time_in_stage` (after ``period`` when trending).
 TIME_COLUMNS: tuple[str, ...] = (
@@ -113,7 +114,7 @@ def time_in_stage(
         to_next_median=s["to_next_seconds"].median(),
         _order=s["stay_no"].mean(),
     )
-    got = execute(agg, "time in stage")
+    got = run(agg, "time in stage")
     if got.empty:
         raise NotEnoughDataError("no events with a stage: time in stage needs events.stage")
     got["stays"] = got["stays"].astype("int64")
@@ -176,7 +177,7 @@ def stage_trends(
         syy=(y * y).sum(),
         months=x.nunique(),
     )
-    got = execute(agg, "stage time trends")
+    got = run(agg, "stage time trends")
     rows = []
     z = z_value(confidence)
     for r in got.itertuples():
@@ -251,7 +252,7 @@ def time_vs_score(
         value=r[score].cast("float64").mean()
     )
     joined = dwell.join(answers, ["customer_id", "stage"])
-    got = execute(joined, "time in stage against scores")
+    got = run(joined, "time in stage against scores")
     rows = []
     z = z_value(confidence)
     for stage, g in got.groupby("stage", sort=True):

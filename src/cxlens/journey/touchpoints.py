@@ -11,7 +11,7 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
 from cxlens.journey.cases import CaseSpec, prepare, with_order
-from cxlens.metrics._common import execute
+from cxlens.store.query import run
 
 #: Columns of :func:`touchpoints`.
 TOUCHPOINT_COLUMNS: tuple[str, ...] = (
@@ -71,17 +71,15 @@ def touchpoints(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
         median_duration_seconds=t["duration_seconds"].median(),
     )
     totals = t.aggregate(journeys=t["case_id"].nunique(), customers=t["customer_id"].nunique())
-    got = execute(agg, "the touchpoint table")
+    got = run(agg, "the touchpoint table")
     if got.empty:
         raise NotEnoughDataError("no usable events: touchpoints need events with a customer")
-    total = execute(totals, "journey totals").iloc[0]
+    total = run(totals, "journey totals").iloc[0]
     mix = channel_mix(events, spec)
     top = mix.sort_values(["events", "channel"], ascending=[False, True]).drop_duplicates(
         "touchpoint"
     )
-    stages = execute(
-        t.group_by(["touchpoint", "stage"]).aggregate(n=t.count()), "touchpoint stages"
-    )
+    stages = run(t.group_by(["touchpoint", "stage"]).aggregate(n=t.count()), "touchpoint stages")
     stages = stages.dropna(subset=["stage"]).sort_values(["n", "stage"], ascending=[False, True])
     stage = stages.drop_duplicates("touchpoint").set_index("touchpoint")["stage"]
     df = got.copy()
@@ -115,7 +113,7 @@ def channel_mix(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
     """
     t = prepare(events, spec, "touchpoint")
     t = t.mutate(channel=t["channel"].fill_null("(none)"))
-    got = execute(t.group_by(["touchpoint", "channel"]).aggregate(events=t.count()), "channel mix")
+    got = run(t.group_by(["touchpoint", "channel"]).aggregate(events=t.count()), "channel mix")
     got["events"] = got["events"].astype("int64")
     got["share"] = 100.0 * got["events"] / got.groupby("touchpoint")["events"].transform("sum")
     got = got.sort_values(["touchpoint", "events", "channel"], ascending=[True, False, True])
@@ -138,7 +136,7 @@ def touchpoints_per_customer(events: ir.Table) -> pd.DataFrame:
     dist = per.group_by(touchpoints=per["k"]).aggregate(
         customers=per.count(), events=per["n"].sum()
     )
-    got = execute(dist, "touchpoints per customer").sort_values("touchpoints")
+    got = run(dist, "touchpoints per customer").sort_values("touchpoints")
     if got.empty:
         raise NotEnoughDataError("no usable events to count touchpoints per customer")
     got["touchpoints"] = got["touchpoints"].astype("int64")

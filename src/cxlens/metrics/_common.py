@@ -1,4 +1,4 @@
-"""Shared plumbing of the metrics: argument checks, periods, execution and the tidy output.
+"""Shared plumbing of the metrics: the metric plan, grouping checks and the tidy output.
 
 A metric is planned as one Ibis expression that aggregates raw rows in the engine down to
 groups x periods, plus a ``finish`` step that turns that small table into estimates,
@@ -17,19 +17,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cxlens.errors import ArgumentError, CxlensError, EngineError, SchemaError
+from cxlens.errors import SchemaError
+from cxlens.metrics.periods import period_step, truncate
 from cxlens.metrics.stats import FloatArray, check_confidence
-
-#: Time grains a metric can be trended by, mapped to Ibis truncation units.
-GRAINS: dict[str, str] = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
-
-_STEP: dict[str, pd.DateOffset] = {
-    "day": pd.DateOffset(days=1),
-    "week": pd.DateOffset(weeks=1),
-    "month": pd.DateOffset(months=1),
-    "quarter": pd.DateOffset(months=3),
-    "year": pd.DateOffset(years=1),
-}
+from cxlens.store.query import run
 
 #: Columns every metric returns after the ``by`` columns (``period`` only with ``every``).
 BASE_COLUMNS: tuple[str, ...] = (
@@ -44,24 +35,6 @@ BASE_COLUMNS: tuple[str, ...] = (
 )
 
 _RESERVED = {"period", "period_end", *BASE_COLUMNS}
-
-
-def check_every(every: str | None, *, required: bool = False) -> str | None:
-    """Validate a time grain; return it unchanged (or None when not given and not required)."""
-    if every is None:
-        if required:
-            raise ArgumentError(f"every is required here; use one of: {', '.join(GRAINS)}")
-        return None
-    if not isinstance(every, str) or every not in GRAINS:
-        raise ArgumentError(f"unknown time grain every={every!r}; use one of: {', '.join(GRAINS)}")
-    return every
-
-
-def check_min_n(min_n: int) -> int:
-    """Validate the small-sample threshold."""
-    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 0:
-        raise ArgumentError(f"min_n must be a non-negative integer; got {min_n!r}")
-    return int(min_n)
 
 
 def check_by(by: Sequence[str] | str | None, table: ir.Table, table_name: str) -> list[str]:
@@ -84,82 +57,6 @@ def check_by(by: Sequence[str] | str | None, table: ir.Table, table_name: str) -
     return cols
 
 
-def require_columns(table: ir.Table, table_name: str, *columns: str) -> None:
-    """Raise SchemaError naming the first of ``columns`` missing from ``table``."""
-    for col in columns:
-        if col not in table.columns:
-            raise SchemaError(
-                f"{table_name} has no column '{col}', which this metric needs; available "
-                f"columns: {', '.join(table.columns)}"
-            )
-
-
-def require_numeric(table: ir.Table, table_name: str, column: str) -> None:
-    """Raise SchemaError unless ``column`` is numeric."""
-    require_columns(table, table_name, column)
-    dtype = table[column].type()
-    if not dtype.is_numeric():
-        raise SchemaError(f"{table_name}.{column} must be numeric; found type {dtype}")
-
-
-def require_temporal(table: ir.Table, table_name: str, column: str) -> None:
-    """Raise SchemaError unless ``column`` is a timestamp or date."""
-    require_columns(table, table_name, column)
-    dtype = table[column].type()
-    if not (dtype.is_timestamp() or dtype.is_date()):
-        raise SchemaError(
-            f"{table_name}.{column} must be a timestamp or date; found type {dtype}. Load it "
-            "through cxlens ingest, which parses dates."
-        )
-
-
-def is_present(column: ir.NumericValue) -> ir.BooleanValue:
-    """Return true where ``column`` holds a number: not null and, for floats, not NaN.
-
-    Spark keeps pandas NaN as a NaN double (not NULL) and orders it above every number, so a
-    NaN score must be dropped explicitly rather than left to compare.
-    """
-    if column.type().is_floating():
-        return column.notnull() & ~column.isnan().fill_null(False)
-    return column.notnull()
-
-
-def zero_if_missing(column: ir.NumericValue) -> ir.FloatingValue:
-    """Return ``column`` as float64 with null (and NaN) replaced by 0."""
-    return is_present(column).ifelse(column.cast("float64"), 0.0)
-
-
-def truncate(column: ir.Value, every: str) -> ir.Value:
-    """Start of the ``every`` period containing ``column`` (weeks start on Monday)."""
-    return column.truncate(GRAINS[every]).cast("timestamp")
-
-
-def period_step(every: str) -> pd.DateOffset:
-    """Length of one ``every`` period as a pandas offset."""
-    return _STEP[every]
-
-
-def sql_of(expr: ir.Expr) -> str | None:
-    """Return the SQL of ``expr`` in its backend's dialect, or None if it cannot compile."""
-    try:
-        return str(ibis.to_sql(expr))
-    except Exception:
-        return None
-
-
-def execute(expr: ir.Expr, what: str) -> pd.DataFrame:
-    """Run ``expr`` in its engine; wrap engine failures in EngineError with the SQL attached."""
-    try:
-        return expr.execute()
-    except CxlensError:
-        raise
-    except Exception as exc:
-        raise EngineError(
-            f"the engine failed while computing {what}: {type(exc).__name__}: {exc}",
-            sql=sql_of(expr),
-        ) from exc
-
-
 @dataclass(frozen=True)
 class MetricPlan:
     """An engine query for a metric plus the pandas step that finishes it.
@@ -178,7 +75,7 @@ class MetricPlan:
 
     def run(self) -> pd.DataFrame:
         """Execute the engine query and finish the result."""
-        return self.finish(execute(self.expr, self.name))
+        return self.finish(run(self.expr, self.name))
 
 
 def metric_plan(

@@ -17,19 +17,15 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    MetricPlan,
-    check_by,
-    check_every,
+from cxlens.metrics._common import MetricPlan, check_by, metric_plan
+from cxlens.metrics.periods import check_every, period_step, truncate
+from cxlens.metrics.stats import (
+    check_confidence,
     check_min_n,
-    execute,
-    metric_plan,
-    period_step,
-    require_columns,
-    require_temporal,
-    truncate,
+    two_proportion_z_test,
+    wilson_interval,
 )
-from cxlens.metrics.stats import check_confidence, two_proportion_z_test, wilson_interval
+from cxlens.store.query import require_columns, require_temporal, run
 
 #: Most periods a churn spine may hold (about 27 years of days); guards the cross join.
 MAX_PERIODS = 10_000
@@ -74,7 +70,7 @@ def _counts(lifetimes: ir.Table, by: list[str], spine: ir.Table) -> ir.Table:
 
 def _range(bounds: ir.Table, name: str, hint: str) -> pd.Series:
     """Execute the one-row bounds query; raise NotEnoughDataError when it is empty."""
-    got = execute(bounds, f"the {name} period range")
+    got = run(bounds, f"the {name} period range")
     if got.empty or pd.isna(got["first_period"].iloc[0]) or pd.isna(got["last_period"].iloc[0]):
         raise NotEnoughDataError(f"cannot compute {name}: {hint}")
     return got.iloc[0]

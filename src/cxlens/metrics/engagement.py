@@ -14,17 +14,19 @@ from cxlens.metrics._common import (
     MetricPlan,
     aggregate,
     check_by,
-    check_every,
-    check_min_n,
     group_keys,
-    is_present,
     metric_plan,
-    require_numeric,
-    require_temporal,
     with_period,
-    zero_if_missing,
 )
-from cxlens.metrics.stats import check_confidence, difference_z_test, ratio_estimate, z_value
+from cxlens.metrics.periods import check_every
+from cxlens.metrics.stats import (
+    check_confidence,
+    check_min_n,
+    difference_z_test,
+    ratio_estimate,
+    z_value,
+)
+from cxlens.store.query import is_present, require_numeric, require_temporal, zero_if_missing
 
 #: Time column of ``posts`` used for periods.
 TIME_COLUMN = "posted_at"

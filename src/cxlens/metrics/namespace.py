@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics._common import MetricPlan
 from cxlens.metrics.churn import plan_churn, plan_churn_from_transactions
+from cxlens.metrics.customer_columns import with_customer_columns
 from cxlens.metrics.engagement import plan_engagement
 from cxlens.metrics.survey import plan_ces, plan_csat, plan_nps
-from cxlens.schema.derived import CUSTOMER_TABLES
+from cxlens.store.catalog import Catalog
 
 #: Metric names accepted by :meth:`Metrics.sql`.
 METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
@@ -21,24 +22,6 @@ METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
 #: Customer-level tables whose columns can be grouping columns of any metric.
 
 _SURVEY = {"nps": plan_nps, "csat": plan_csat, "ces": plan_ces}
-
-
-class WorkspaceLike(Protocol):
-    """What :class:`Metrics` needs from a Workspace."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return the canonical table ``name`` as an Ibis table."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when the workspace holds table ``name``."""
-        ...
-
-
-def _as_list(by: Sequence[str] | str | None) -> list[str]:
-    if by is None:
-        return []
-    return [by] if isinstance(by, str) else list(by)
 
 
 class Metrics:
@@ -64,7 +47,7 @@ class Metrics:
         33.33333333333333
     """
 
-    def __init__(self, workspace: WorkspaceLike) -> None:
+    def __init__(self, workspace: Catalog) -> None:
         self._ws = workspace
 
     def _table(self, name: str, purpose: str) -> ir.Table:
@@ -84,36 +67,13 @@ class Metrics:
         ``ws.analysis.segments``); each is left-joined on ``customer_id`` in the engine.
         Analyses use it to group by customer attributes the way the metrics do.
 
+        See :func:`cxlens.metrics.customer_columns.with_customer_columns`.
+
         Example:
-            >>> # ws.metrics.with_customer_columns(ws.table("responses"), "responses", ["segment"])
+            >>> t = ws.table("responses")  # doctest: +SKIP
+            >>> ws.metrics.with_customer_columns(t, "responses", "segment")  # doctest: +SKIP
         """
-        missing = [c for c in _as_list(by) if c not in table.columns]
-        if not missing:
-            return table
-        sources = {n: self._ws.table(n) for n in CUSTOMER_TABLES if self._ws.has_table(n)}
-        wanted: dict[str, list[str]] = {}
-        for col in missing:
-            source = next((n for n, t in sources.items() if col in t.columns), None)
-            if source is None:
-                found = "; ".join(f"{n}: {', '.join(t.columns)}" for n, t in sources.items())
-                raise SchemaError(
-                    f"by column '{col}' is in neither {table_name} nor the customer tables; "
-                    f"available columns: {table_name}: {', '.join(table.columns)}"
-                    + (f"; {found}" if found else "")
-                )
-            wanted.setdefault(source, []).append(col)
-        if "customer_id" not in table.columns:
-            raise SchemaError(
-                f"cannot join by column(s) {', '.join(missing)}: {table_name} has no "
-                "customer_id column"
-            )
-        joined = table
-        for source, cols in wanted.items():
-            other = sources[source]
-            right = other.select(other["customer_id"].name("_cx_customer_id"), *cols)
-            joined = joined.left_join(right, joined["customer_id"] == right["_cx_customer_id"])
-            joined = joined.drop("_cx_customer_id")
-        return joined.select(*table.columns, *missing)
+        return with_customer_columns(self._ws, table, table_name, by)
 
     def plan(
         self,
@@ -276,8 +236,8 @@ class Metrics:
 
     def churn(
         self,
-        every: str = "month",
         by: Sequence[str] | str | None = None,
+        every: str = "month",
         inactivity_days: int | None = None,
         **kw: Any,
     ) -> pd.DataFrame:
@@ -288,8 +248,8 @@ class Metrics:
         :func:`cxlens.metrics.churn_from_transactions`).
 
         Args:
-            every: time grain (day, week, month, quarter, year).
             by: grouping columns of customers (or of transactions, with inactivity_days).
+            every: time grain (day, week, month, quarter, year).
             inactivity_days: switch to churn from inactivity with this many days.
             **kw: ``confidence``, ``min_n``.
 

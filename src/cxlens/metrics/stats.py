@@ -240,3 +240,15 @@ def ratio_estimate(
     rbar = _safe_div(sr, k)
     var = _safe_div(vee - 2.0 * r * cer + r * r * vrr, k * rbar * rbar)
     return r, np.sqrt(np.clip(var, 0.0, None))
+
+
+def check_min_n(min_n: int) -> int:
+    """Validate the small-sample threshold; return it as an int.
+
+    Example:
+        >>> check_min_n(30)
+        30
+    """
+    if isinstance(min_n, bool) or not isinstance(min_n, int | np.integer) or min_n < 0:
+        raise ArgumentError(f"min_n must be a non-negative integer; got {min_n!r}")
+    return int(min_n)

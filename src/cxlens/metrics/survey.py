@@ -16,17 +16,14 @@ from cxlens.metrics._common import (
     MetricPlan,
     aggregate,
     check_by,
-    check_every,
-    check_min_n,
     group_keys,
-    is_present,
     metric_plan,
-    require_numeric,
-    require_temporal,
     with_period,
 )
+from cxlens.metrics.periods import check_every
 from cxlens.metrics.stats import (
     check_confidence,
+    check_min_n,
     difference_z_test,
     nps_estimate,
     t_interval,
@@ -35,6 +32,7 @@ from cxlens.metrics.stats import (
     wilson_interval,
     z_value,
 )
+from cxlens.store.query import is_present, require_numeric, require_temporal
 
 #: Time column of ``responses`` used for periods.
 TIME_COLUMN = "responded_at"

@@ -20,10 +20,11 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, as_microseconds, plan_features
+from cxlens.analysis.features import as_microseconds, plan_features
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute, require_columns
 from cxlens.metrics.churn import lifetimes_from_transactions
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import require_columns, run
 
 DateLike = str | date | datetime | pd.Timestamp
 
@@ -88,7 +89,7 @@ class ChurnDefinition:
         )
 
 
-def resolve_definition(ws: WorkspaceLike, definition: ChurnDefinition | None) -> ChurnDefinition:
+def resolve_definition(ws: Catalog, definition: ChurnDefinition | None) -> ChurnDefinition:
     """Return ``definition``, or the one the data supports when it is None.
 
     Contractual when the workspace has a customers table with a ``churned_at`` column holding
@@ -104,7 +105,7 @@ def resolve_definition(ws: WorkspaceLike, definition: ChurnDefinition | None) ->
     if definition is None:
         if ws.has_table("customers") and "churned_at" in ws.table("customers").columns:
             c = ws.table("customers")
-            got = execute(c.aggregate(n=c["churned_at"].count()), "the churn dates")
+            got = run(c.aggregate(n=c["churned_at"].count()), "the churn dates")
             if int(got["n"].iloc[0]) > 0:
                 return ChurnDefinition("contractual")
         definition = ChurnDefinition("non_contractual")
@@ -145,7 +146,7 @@ def check_horizon(horizon_days: int) -> int:
     return int(horizon_days)
 
 
-def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+def data_range(ws: Catalog) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Return the first and last date of the data (one small engine query).
 
     The first date is the earliest dated transaction, response or event (before it the data
@@ -176,7 +177,7 @@ def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
     expr = ibis.union(*parts).aggregate(
         first=lambda t: t["first"].min(), last=lambda t: t["last"].max()
     )
-    got = execute(expr, "the data range")
+    got = run(expr, "the data range")
     first, last = got["first"].iloc[0], got["last"].iloc[0]
     if pd.isna(last):
         raise NotEnoughDataError("churn needs dated rows: every date column is empty")
@@ -232,7 +233,7 @@ class ChurnSplit:
 
 
 def plan_split(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     definition: ChurnDefinition,
     horizon_days: int = 90,
@@ -305,13 +306,13 @@ def plan_split(
     return ChurnSplit(tuple(train), calibration, evaluation, int(horizon_days), start, end)
 
 
-def _transactions_until(ws: WorkspaceLike, moment: pd.Timestamp) -> ir.Table:
+def _transactions_until(ws: Catalog, moment: pd.Timestamp) -> ir.Table:
     t = ws.table("transactions")
     require_columns(t, "transactions", "customer_id", "occurred_at")
     return t.filter(t["occurred_at"] <= ibis.literal(moment, type="timestamp"))
 
 
-def _lapsed(ws: WorkspaceLike, definition: ChurnDefinition, moment: pd.Timestamp) -> ir.Table:
+def _lapsed(ws: Catalog, definition: ChurnDefinition, moment: pd.Timestamp) -> ir.Table:
     """Return customers (id, churned_at) as known at ``moment``, from rows up to it."""
     if definition.kind == "contractual":
         c = ws.table("customers")
@@ -328,7 +329,7 @@ def _lapsed(ws: WorkspaceLike, definition: ChurnDefinition, moment: pd.Timestamp
 
 
 def plan_snapshot(
-    ws: WorkspaceLike,
+    ws: Catalog,
     cutoff: DateLike,
     *,
     definition: ChurnDefinition,
@@ -359,7 +360,7 @@ def plan_snapshot(
 
 
 def snapshot(
-    ws: WorkspaceLike,
+    ws: Catalog,
     cutoff: DateLike,
     *,
     definition: ChurnDefinition | None = None,
@@ -392,7 +393,7 @@ def snapshot(
     """
     definition = resolve_definition(ws, definition)
     expr = plan_snapshot(ws, cutoff, definition=definition, horizon_days=horizon_days)
-    frame = as_microseconds(execute(expr.order_by("customer_id"), "the churn snapshot"))
+    frame = as_microseconds(run(expr.order_by("customer_id"), "the churn snapshot"))
     frame.attrs["cutoff"] = _stamp(cutoff, "cutoff")
     return frame
 
@@ -441,7 +442,7 @@ def _check_churners(frame: pd.DataFrame, part: str, least: int, split: ChurnSpli
 
 
 def build_churn_data(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     definition: ChurnDefinition | None = None,
     horizon_days: int = 90,

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError, SchemaError
 from cxlens.models.churn import (
     LABEL,
@@ -27,6 +26,7 @@ from cxlens.models.churn import (
 )
 from cxlens.models.churn_eval import calibration_table, curves, evaluate
 from cxlens.models.churn_model import ChurnModel
+from cxlens.store.catalog import Catalog
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -344,7 +344,7 @@ def fit_churn(data: ChurnData, model: ChurnModel | None = None) -> ChurnResult:
 
 
 def churn(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     definition: ChurnDefinition | None = None,
     horizon_days: int = 90,

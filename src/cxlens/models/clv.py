@@ -33,15 +33,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.analysis.segments import save_segments
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.metrics._common import execute
 from cxlens.metrics.benchmarks import benchmarks
 from cxlens.metrics.stats import check_confidence
 from cxlens.models.beta_geo import BetaGeo
 from cxlens.models.gamma_gamma import GammaGamma
 from cxlens.models.rfm import TIME_UNITS, DateLike, plan_rfm_summary
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import run
 
 #: Days in an average month (the CLV horizon and discounting step).
 DAYS_PER_MONTH = 365.25 / 12
@@ -502,7 +502,7 @@ def default_holdout_months(history_months: float) -> int:
 
 
 def _holdout(
-    ws: WorkspaceLike,
+    ws: Catalog,
     as_of: pd.Timestamp,
     months: int,
     *,
@@ -546,7 +546,7 @@ def _holdout(
 # --- the analysis ----------------------------------------------------------------------------
 
 
-def _summary_with_attributes(ws: WorkspaceLike, plan: Any) -> pd.DataFrame:
+def _summary_with_attributes(ws: Catalog, plan: Any) -> pd.DataFrame:
     """Execute the summary joined (in the engine) to the customers' segment and CAC columns."""
     expr = plan.expr
     present: dict[str, str] = {}
@@ -559,7 +559,7 @@ def _summary_with_attributes(ws: WorkspaceLike, plan: Any) -> pd.DataFrame:
             )
             joined = expr.left_join(right, expr["customer_id"] == right["_cid"])
             expr = joined.drop("_cid")
-    frame = execute(expr.order_by("customer_id"), "the CLV summary with customer attributes")
+    frame = run(expr.order_by("customer_id"), "the CLV summary with customer attributes")
     frame["frequency"] = frame["frequency"].astype("int64")
     for col, dtype in _ATTRIBUTES.items():
         if col not in frame.columns:
@@ -572,7 +572,7 @@ def _summary_with_attributes(ws: WorkspaceLike, plan: Any) -> pd.DataFrame:
 
 
 def clv(
-    ws: WorkspaceLike,
+    ws: Catalog,
     horizon_months: int = 12,
     *,
     discount_rate: float = 0.10,
@@ -836,7 +836,7 @@ def _spend_frequency_correlation(x: np.ndarray, m: np.ndarray) -> float:
 
 
 def _run_holdout(
-    ws: WorkspaceLike,
+    ws: Catalog,
     plan: Any,
     holdout_months: int | None,
     notes: list[str],
@@ -871,7 +871,7 @@ def holdout_table_empty() -> pd.DataFrame:
     return pd.DataFrame(columns=list(HOLDOUT_TABLE_COLUMNS))
 
 
-def save_clv_tiers(ws: Any, result: ClvResult) -> ibis.Table:
+def save_clv_tiers(ws: Catalog, result: ClvResult) -> ibis.Table:
     """Store the CLV tiers as column ``clv_tier`` of the ``customer_segments`` table.
 
     Other saved segment columns are kept (see :func:`cxlens.analysis.segments.save_segments`);

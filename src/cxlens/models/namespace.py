@@ -17,6 +17,7 @@ from cxlens.models import churn_analysis as _churn
 from cxlens.models import clv as _clv
 from cxlens.models import offers as _offers
 from cxlens.models import survival as _survival
+from cxlens.store.catalog import Catalog
 
 
 class Models:
@@ -27,7 +28,7 @@ class Models:
         >>> result.customers[["customer_id", "clv", "clv_tier"]].head()  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Catalog) -> None:
         self._ws = workspace
 
     def clv(self, horizon_months: int = 12, *, save: bool = False, **kw: Any) -> _clv.ClvResult:

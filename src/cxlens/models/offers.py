@@ -19,12 +19,13 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, resolve_as_of
+from cxlens.analysis.features import resolve_as_of
 from cxlens.errors import NotEnoughDataError
 from cxlens.models.offers_baskets import data_range
 from cxlens.models.offers_eval import evaluate_offers
 from cxlens.models.offers_rank import AffinityOffers, next_best_offers
 from cxlens.models.offers_rules import affinities
+from cxlens.store.catalog import Catalog
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -57,7 +58,7 @@ class OffersResult:
 
 
 def offers(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     k: int = 3,
     basket: str = "customer",

@@ -27,9 +27,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike, as_microseconds, resolve_as_of
+from cxlens.analysis.features import as_microseconds, resolve_as_of
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute, is_present, require_columns
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, require_columns, run
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -80,7 +81,7 @@ def check_item(item: str) -> str:
     return item
 
 
-def transactions_table(ws: WorkspaceLike, item: str) -> ir.Table:
+def transactions_table(ws: Catalog, item: str) -> ir.Table:
     """Return ``transactions`` after checking the columns the offer models read.
 
     Raises:
@@ -145,7 +146,7 @@ def _rows(
 
 
 def purchase_lines(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     item: str = "product",
     upto: pd.Timestamp,
@@ -268,11 +269,11 @@ def basket_sizes(pairs: ir.Table, keys: list[str]) -> ir.Table:
     )
 
 
-def _check_present(ws: WorkspaceLike, item: str, upto: pd.Timestamp) -> None:
+def _check_present(ws: Catalog, item: str, upto: pd.Timestamp) -> None:
     """SchemaError when no purchase line up to ``upto`` names an item (all null)."""
     t = transactions_table(ws, item)
     rows = t.filter(t["occurred_at"] <= ibis.literal(upto, type="timestamp"))
-    got = execute(
+    got = run(
         rows.aggregate(lines=rows.count(), named=rows[item].count()),
         f"the {item} check",
     )
@@ -286,7 +287,7 @@ def _check_present(ws: WorkspaceLike, item: str, upto: pd.Timestamp) -> None:
 
 
 def basket_stats(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     basket: str = "customer",
     item: str = "product",
@@ -329,7 +330,7 @@ def basket_stats(
         ws, item=item, upto=stamp, exclude_categories=exclude_categories, extra=extra
     )
     bi = basket_items(lines, basket)
-    sizes = execute(basket_sizes(bi, keys), "the basket counts")
+    sizes = run(basket_sizes(bi, keys), "the basket counts")
     n = int(sizes["n_baskets"].iloc[0] or 0) if len(sizes) else 0
     multi = int(sizes["multi_item_baskets"].iloc[0] or 0) if len(sizes) else 0
     if multi < min_baskets:
@@ -339,20 +340,20 @@ def basket_stats(
             f"(basket={basket!r}). Use a coarser basket (basket='customer'), item='category', "
             "more data, or a lower min_baskets"
         )
-    items = execute(item_counts(lines, bi), "the item counts")
+    items = run(item_counts(lines, bi), "the item counts")
     items = items.astype({"baskets": "int64", "customers": "int64", "lines": "int64"})
     items["revenue"] = items["revenue"].astype(float)
     items["value_per_customer"] = items["revenue"] / items["customers"]
     items["value_per_line"] = items["revenue"] / items["lines"]
     items = items.sort_values(["baskets", "item"], ascending=[False, True], ignore_index=True)
-    pairs = execute(pair_counts(bi, keys), "the item pair counts")
+    pairs = run(pair_counts(bi, keys), "the item pair counts")
     pairs["baskets_with_both"] = pairs["baskets_with_both"].astype("int64")
     pairs = pairs.sort_values(["antecedent", "consequent"], ignore_index=True)
     return BasketStats(items, pairs, n, multi, basket, item, stamp)
 
 
 def owned_items(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     item: str = "product",
     upto: pd.Timestamp,
@@ -380,12 +381,12 @@ def owned_items(
     )
     if since is not None:
         per = per.filter(per["first_bought_at"] > ibis.literal(since, type="timestamp"))
-    got = execute(per, f"the {item}s each customer bought")
+    got = run(per, f"the {item}s each customer bought")
     got = as_microseconds(got)
     return got.sort_values(["customer_id", "item"], ignore_index=True)
 
 
-def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+def data_range(ws: Catalog) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Return the first and last ``occurred_at`` in transactions (one small query).
 
     Raises:
@@ -397,7 +398,7 @@ def data_range(ws: WorkspaceLike) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not ws.has_table("transactions"):
         raise SchemaError("offers need the transactions table; ingest one first")
     t = ws.table("transactions")
-    got = execute(
+    got = run(
         t.aggregate(first=t["occurred_at"].min(), last=t["occurred_at"].max()),
         "the transaction date range",
     )

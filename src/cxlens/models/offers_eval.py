@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxlens.analysis.features import WorkspaceLike, resolve_as_of
+from cxlens.analysis.features import resolve_as_of
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.stats import check_confidence, t_interval, wilson_interval
 from cxlens.models.offers_baskets import basket_stats, data_range, owned_items
 from cxlens.models.offers_rank import AffinityOffers, check_k
+from cxlens.store.catalog import Catalog
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -61,7 +62,7 @@ def _ks(k: int | Sequence[int]) -> list[int]:
 
 
 def check_cutoff(
-    ws: WorkspaceLike, cutoff: Timestamp, horizon_days: float
+    ws: Catalog, cutoff: Timestamp, horizon_days: float
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Return the cut-off and holdout end after checking the cut-off lies inside the data.
 
@@ -143,7 +144,7 @@ def mcnemar_p(model_hit: np.ndarray, base_hit: np.ndarray) -> float:
 
 
 def evaluate_offers(
-    ws: WorkspaceLike,
+    ws: Catalog,
     cutoff: Timestamp,
     *,
     k: int | Sequence[int] = 3,

@@ -27,9 +27,9 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.models.offers_baskets import BasketStats, basket_stats, owned_items
+from cxlens.store.catalog import Catalog
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -325,7 +325,7 @@ class AffinityOffers:
 
 
 def next_best_offers(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     k: int = 3,
     as_of: Timestamp | None = None,

@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import check_min_n
-from cxlens.metrics.stats import check_confidence, wilson_interval
+from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
 from cxlens.models.offers_baskets import BasketStats, basket_stats
+from cxlens.store.catalog import Catalog
 
 Timestamp = str | date | datetime | pd.Timestamp
 
@@ -58,7 +57,7 @@ def fisher_greater(both: np.ndarray, n_a: np.ndarray, n_b: np.ndarray, n: int) -
     P(X >= both) for X hypergeometric: ``n`` baskets, ``n_b`` holding B, ``n_a`` drawn.
 
     Example:
-        >>> float(fisher_greater(np.array([3]), np.array([3]), np.array([3]), 6)[0])
+        >>> round(float(fisher_greater(np.array([3]), np.array([3]), np.array([3]), 6)[0]), 12)
         0.05
     """
     return stats.hypergeom.sf(np.asarray(both) - 1, n, np.asarray(n_b), np.asarray(n_a))
@@ -158,7 +157,7 @@ def rules_from_stats(
 
 
 def affinities(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     basket: str = "customer",
     item: str = "product",

@@ -37,15 +37,9 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from cxlens.analysis.features import WorkspaceLike
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    execute,
-    is_present,
-    require_columns,
-    require_numeric,
-    require_temporal,
-)
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, require_columns, require_numeric, require_temporal, run
 
 #: Length of each time unit in days.
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
@@ -152,7 +146,7 @@ def _as_names(value: Sequence[str] | str | None, name: str) -> tuple[str, ...] |
 
 
 def category_filter(
-    ws: WorkspaceLike,
+    ws: Catalog,
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
 ) -> CategoryFilter:
@@ -199,7 +193,7 @@ def category_filter(
             f"{_names(both)} both kept (categories=) and dropped (exclude_categories=); "
             "name each category in one of them"
         )
-    found = execute(
+    found = run(
         t.select(category=t["category"].cast("string")).distinct(), "the transaction categories"
     )
     known = sorted(str(c) for c in found["category"].dropna())
@@ -248,7 +242,7 @@ class RfmPlan:
         ``attrs`` holds ``as_of``, ``calibration_end``, ``time_unit``, ``notes`` (what the
         refund rule left out, in words) and ``categories`` (the filter, in words).
         """
-        frame = execute(self.expr.order_by("customer_id"), "the CLV summary (RFM) table")
+        frame = run(self.expr.order_by("customer_id"), "the CLV summary (RFM) table")
         for col in ("frequency", "frequency_cal", "frequency_holdout"):
             if col in frame.columns:  # engines differ on integer widths
                 frame[col] = frame[col].astype("int64")
@@ -263,7 +257,7 @@ class RfmPlan:
 
     def notes(self) -> list[str]:
         """Run the checks query and describe what the refund rule left out, in words."""
-        got = execute(self.checks, "the refund checks of the CLV summary").iloc[0]
+        got = run(self.checks, "the refund checks of the CLV summary").iloc[0]
         days, lost = int(got["nonpositive_days"] or 0), int(got["customers_without_purchase"] or 0)
         notes = []
         if days:
@@ -298,7 +292,7 @@ def _check_unit(time_unit: str) -> float:
     return TIME_UNITS[time_unit]
 
 
-def _usable(ws: WorkspaceLike, keep: CategoryFilter | None = None) -> ir.Table:
+def _usable(ws: Catalog, keep: CategoryFilter | None = None) -> ir.Table:
     """Transactions (of the kept categories) with a customer, a timestamp and an amount."""
     t = ws.table("transactions")
     require_columns(t, "transactions", "customer_id", "occurred_at", "amount")
@@ -316,7 +310,7 @@ def _day_and_micro(rows: ir.Table) -> dict[str, ir.Value]:
     }
 
 
-def _rows(ws: WorkspaceLike, keep: CategoryFilter | None = None) -> ir.Table:
+def _rows(ws: Catalog, keep: CategoryFilter | None = None) -> ir.Table:
     """Transactions with a customer, a timestamp and an amount: ``_day`` and ``_micro``."""
     rows = _usable(ws, keep)
     return rows.select(customer_id=rows["customer_id"], **_day_and_micro(rows))
@@ -328,7 +322,7 @@ def _money(micro: ir.Value, count: ir.Value | int = 1) -> ir.FloatingValue:
 
 
 def transaction_days(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
@@ -357,9 +351,9 @@ def transaction_days(
     return _date_range(ws, keep)
 
 
-def _date_range(ws: WorkspaceLike, keep: CategoryFilter) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _date_range(ws: Catalog, keep: CategoryFilter) -> tuple[pd.Timestamp, pd.Timestamp]:
     rows = _rows(ws, keep)
-    got = execute(
+    got = run(
         rows.aggregate(first=rows["_day"].min(), last=rows["_day"].max()),
         "the date range of the transactions",
     ).iloc[0]
@@ -429,7 +423,7 @@ def _checks(daily: ir.Table) -> ir.Table:
 
 
 def plan_rfm_summary(
-    ws: WorkspaceLike,
+    ws: Catalog,
     as_of: DateLike | None = None,
     *,
     calibration_end: DateLike | None = None,
@@ -504,7 +498,7 @@ def plan_rfm_summary(
 
 
 def rfm_summary(
-    ws: WorkspaceLike,
+    ws: Catalog,
     as_of: DateLike | None = None,
     *,
     time_unit: str = "days",
@@ -551,7 +545,7 @@ def rfm_summary(
 
 
 def calibration_and_holdout(
-    ws: WorkspaceLike,
+    ws: Catalog,
     calibration_end: DateLike,
     observation_end: DateLike | None = None,
     *,
@@ -601,7 +595,7 @@ def calibration_and_holdout(
 
 
 def recurring_categories(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     max_cv: float = RECURRING_MAX_CV,
     min_gaps: int = RECURRING_MIN_GAPS,
@@ -673,7 +667,7 @@ def recurring_categories(
         median_gap_days=joined["median_gap_days"],
         median_cv=joined["median_cv"],
     )
-    frame = execute(expr.order_by("category"), "the purchase regularity per category")
+    frame = run(expr.order_by("category"), "the purchase regularity per category")
     for col in ("customers", "customers_judged"):
         frame[col] = frame[col].astype("int64")
     for col in ("median_gap_days", "median_cv"):

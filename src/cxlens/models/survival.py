@@ -21,12 +21,13 @@ import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from cxlens.analysis.features import WorkspaceLike, as_microseconds, plan_features
+from cxlens.analysis.features import as_microseconds, plan_features
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import execute
 from cxlens.metrics.churn import lifetimes_from_transactions
 from cxlens.metrics.stats import check_confidence, z_value
 from cxlens.models.churn import ChurnDefinition, DateLike, _stamp, data_range, resolve_definition
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,7 +52,7 @@ COX_COLUMNS = (
 
 
 def lifetimes(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     definition: ChurnDefinition | None = None,
     columns: Sequence[str] = (),
@@ -92,7 +93,7 @@ def lifetimes(
             churned_at=c["churned_at"].cast("timestamp"),
         )
         if observed_from is None:
-            first_churn = execute(base.aggregate(m=base["churned_at"].min()), "the first churn")
+            first_churn = run(base.aggregate(m=base["churned_at"].min()), "the first churn")
             got = first_churn["m"].iloc[0]
             observed = min(start, _stamp(got, "churned_at")) if not pd.isna(got) else start
         else:
@@ -131,7 +132,7 @@ def lifetimes(
         table = table.left_join(feats.select("customer_id", *cols), "customer_id").drop(
             "customer_id_right"
         )
-    frame = as_microseconds(execute(table.order_by("customer_id"), "the customer lifetimes"))
+    frame = as_microseconds(run(table.order_by("customer_id"), "the customer lifetimes"))
     frame["event"] = frame["event"].astype(bool)
     frame.attrs.update(observed_from=observed, data_end=end, definition=definition)
     return frame
@@ -274,7 +275,7 @@ class SurvivalCurves:
 
 
 def survival_curves(
-    ws: WorkspaceLike,
+    ws: Catalog,
     by: str | None = "segment",
     *,
     definition: ChurnDefinition | None = None,
@@ -396,7 +397,7 @@ def fit_cox(
 
 
 def cox(
-    ws: WorkspaceLike,
+    ws: Catalog,
     covariates: Sequence[str] = ("segment",),
     *,
     definition: ChurnDefinition | None = None,

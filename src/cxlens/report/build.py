@@ -14,10 +14,10 @@ from cxlens.report.analyses import (
     REPORT_BOOTSTRAP,
     REPORT_TOP_INSIGHTS,
     AnalysisPart,
-    analysis_parts,
 )
 from cxlens.report.branding import Branding, logo_data_uri
 from cxlens.report.collect import collect_metrics
+from cxlens.report.parts import analysis_parts
 from cxlens.report.sections import (
     kpi_section,
     lineage_section,
@@ -31,7 +31,7 @@ from cxlens.report.summary import executive_summary, summary_section
 from cxlens.report.template import Section, page_html
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 
 def build_report(

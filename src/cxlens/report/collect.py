@@ -15,7 +15,7 @@ from cxlens.metrics.benchmarks import compare
 from cxlens.report.spec import METRICS, MetricSpec, format_period
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
 from cxlens.journey.cases import CaseSpec, prepare, seconds
-from cxlens.metrics._common import execute
 from cxlens.report.analyses import AnalysisPart, _try, _with_ci, fmt_number, guarded
 from cxlens.report.charts import figure_html
 from cxlens.report.template import Section, card_html, note_html, table_html
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Least share of journeys a stage must reach to be a step of the report's funnel.
 FUNNEL_MIN_REACH = 0.5
@@ -80,8 +80,8 @@ def stage_order(
         journeys=first.count(), median_days_to_first=first["days"].median()
     )
     total = t.select("case_id").distinct().count()
-    got = execute(per_stage, "the order of journey stages")
-    n = int(execute(total, "the number of journeys"))
+    got = run(per_stage, "the order of journey stages")
+    n = int(run(total, "the number of journeys"))
     if got.empty or n == 0:
         raise NotEnoughDataError("no event has a stage; the funnel needs events with a stage")
     got = got.rename(columns={"activity": "stage"})

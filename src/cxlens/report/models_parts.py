@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from cxlens.models.churn import ChurnDefinition
     from cxlens.models.churn_analysis import ChurnResult
     from cxlens.models.clv import ClvResult
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: CLV horizon of the report, in months.
 REPORT_CLV_MONTHS = 12

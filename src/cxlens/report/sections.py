@@ -31,7 +31,7 @@ from cxlens.report.template import (
 from cxlens.schema import TABLES
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Benchmark units that mean the same scale as the metric cxlens computes.
 _LIKE_FOR_LIKE_UNITS = {"points", "percent", "%", ""}
@@ -383,13 +383,14 @@ def lineage_section(ws: Workspace) -> Section:
                 f"{int(row['rows_loaded']):,}",
                 f"{int(row['rows_quarantined']):,}",
                 pd.Timestamp(row["loaded_at"]).strftime("%Y-%m-%d %H:%M"),
+                _encoding_cell(row),
                 str(row["sha256"])[:12],
                 str(row["load_id"]),
             ]
             for _, row in loads.iterrows()
         ]
         columns = ["table", "source file", "rows loaded", "quarantined", "loaded (UTC)"]
-        body = table_html([*columns, "SHA-256", "load id"], rows, numeric=[2, 3])
+        body = table_html([*columns, "encoding", "SHA-256", "load id"], rows, numeric=[2, 3])
     counts = [
         [name, f"{int(ws.table(name).count().execute()):,}"]
         for name in TABLES
@@ -409,6 +410,20 @@ def lineage_section(ws: Workspace) -> Section:
         body,
         lead="Every file loaded into the workspace, with its fingerprint and row counts.",
     )
+
+
+def _encoding_cell(row: pd.Series) -> str:
+    """Return the encoding a text file was read in and how sure its detection was.
+
+    E.g. "cp1252 (0.97)".
+
+    Empty for Parquet and XLSX (no text encoding) and for loads logged before it was kept.
+    """
+    encoding = row.get("encoding")
+    if encoding is None or pd.isna(encoding):
+        return ""
+    confidence = row.get("encoding_confidence")
+    return f"{encoding} ({confidence:.2f})" if pd.notna(confidence) else str(encoding)
 
 
 def period_covered(results: list[MetricResult], every: str) -> str:

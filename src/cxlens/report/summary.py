@@ -26,7 +26,7 @@ from cxlens.report.spec import format_period
 from cxlens.report.template import Section, esc
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
-from cxlens.metrics._common import execute
 from cxlens.report.analyses import (
     AnalysisPart,
     _try,
@@ -41,9 +40,10 @@ from cxlens.report.template import (
     pill_html,
     table_html,
 )
+from cxlens.store.query import run
 
 if TYPE_CHECKING:
-    from cxlens.store.workspace import Workspace
+    from cxlens.workspace import Workspace
 
 #: Themes listed with their quotes.
 REPORT_TOP_THEMES = 12
@@ -85,8 +85,8 @@ def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
     missing = responses.anti_join(saved, id_column).count()
     gone = saved.anti_join(responses, id_column).count()
     return (
-        int(execute(missing, "responses without themes")) == 0
-        and int(execute(gone, "saved themes of responses no longer there")) == 0
+        int(run(missing, "responses without themes")) == 0
+        and int(run(gone, "saved themes of responses no longer there")) == 0
     )
 
 
@@ -113,7 +113,7 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
     from cxlens.text.themes import COLUMNS, THEMES_TABLE
 
     if themes_up_to_date(ws):
-        table = execute(ws.table(THEMES_TABLE), "the saved themes")
+        table = run(ws.table(THEMES_TABLE), "the saved themes")
         table["keywords"] = table["keywords"].map(lambda v: _split(v, ", "))
         table["quotes"] = table["quotes"].map(lambda v: _split(v, "\n"))
         table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)

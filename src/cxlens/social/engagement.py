@@ -16,8 +16,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError, SchemaError
-from cxlens.metrics._common import execute, is_present, require_columns, zero_if_missing
 from cxlens.metrics.engagement import INTERACTIONS, plan_engagement
+from cxlens.store.query import is_present, require_columns, run, zero_if_missing
 
 #: Columns of :func:`top_posts` after the post's own columns.
 TOP_POST_COLUMNS: tuple[str, ...] = ("engagements", "reach", "engagement_rate")
@@ -147,5 +147,5 @@ def top_posts(
     r = rows["reach"].cast("float64")
     ranked = rows.select(*keep, engagements=e, reach=r, engagement_rate=100.0 * e / r)
     ranked = ranked.order_by([ibis.desc(sort), "post_id"]).limit(top)
-    out = execute(ranked, "top posts")
+    out = run(ranked, "top posts")
     return out[[*keep, *TOP_POST_COLUMNS]].reset_index(drop=True)

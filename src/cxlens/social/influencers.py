@@ -36,17 +36,10 @@ from numpy.typing import ArrayLike
 from scipy import stats as st
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    check_min_n,
-    execute,
-    is_present,
-    require_columns,
-    require_temporal,
-    zero_if_missing,
-)
 from cxlens.metrics.engagement import plan_engagement
-from cxlens.metrics.stats import check_confidence
+from cxlens.metrics.stats import check_confidence, check_min_n
 from cxlens.social.engagement import post_engagements
+from cxlens.store.query import is_present, require_columns, require_temporal, run, zero_if_missing
 
 #: Campaign kinds :func:`influencers` can keep.
 KINDS: tuple[str, ...] = ("influencer", "campaign")
@@ -146,7 +139,7 @@ def _campaigns(campaigns: ir.Table) -> pd.DataFrame:
     wanted = ("campaign_id", "kind", "name", "influencer", "channel", "cost", "start_at",
               "end_at", "tracking_code")  # fmt: skip
     have = [c for c in wanted if c in campaigns.columns]
-    camp = execute(campaigns.select(*have), "campaigns").copy()
+    camp = run(campaigns.select(*have), "campaigns").copy()
     for col in wanted:
         if col not in camp.columns:
             camp[col] = pd.NaT if col in ("start_at", "end_at") else None
@@ -166,7 +159,7 @@ def _post_stats(posts: ir.Table, confidence: float, min_n: int) -> pd.DataFrame:
     aggs: dict[str, ir.Scalar] = {"posts": tagged.count(), "reach": r.sum(), "engagements": e.sum()}
     if "author" in tagged.columns:
         aggs["authors"] = tagged["author"].nunique()
-    stats = execute(tagged.group_by("campaign_id").aggregate(**aggs), "posts per campaign")
+    stats = run(tagged.group_by("campaign_id").aggregate(**aggs), "posts per campaign")
     if "authors" not in stats.columns:
         stats["authors"] = np.nan
     if "reach" in tagged.columns and len(stats):
@@ -203,7 +196,7 @@ def _attributed(customers: ir.Table, campaigns: ir.Table) -> ir.Table | None:
 def _attribution(
     attributed: ir.Table, transactions: ir.Table | None, horizon_days: int | None
 ) -> pd.DataFrame:
-    acq = execute(
+    acq = run(
         attributed.group_by("_camp").aggregate(acquisitions=attributed.count()),
         "acquisitions per campaign",
     )
@@ -226,7 +219,7 @@ def _attribution(
             end = j["_since"] + ibis.interval(days=horizon_days)
             keep = keep & (j["_since"].isnull() | (when < end))
         j = j.filter(keep)
-    rev = execute(
+    rev = run(
         j.group_by("_camp").aggregate(revenue=j["amount"].cast("float64").sum(), orders=j.count()),
         "revenue of attributed customers",
     )
@@ -286,7 +279,7 @@ def _lift_counts(customers: ir.Table, camp: pd.DataFrame) -> pd.DataFrame:
             s_, e_, b_ = (_at(x) for x in (s, e, b))
             aggs[f"w{k}"] = ((first >= s_) & (first < e_)).ifelse(one, 0).sum()
             aggs[f"b{k}"] = ((first >= b_) & (first < s_)).ifelse(one, 0).sum()
-        got = execute(customers.aggregate(**aggs), "acquisitions per campaign window").iloc[0]
+        got = run(customers.aggregate(**aggs), "acquisitions per campaign window").iloc[0]
         if pd.notna(got["_min"]):
             earliest = pd.Timestamp(got["_min"])
         for k in range(len(part)):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
@@ -17,6 +16,7 @@ from cxlens.social.post_sentiment import ScoreResult, score_posts, with_sentimen
 from cxlens.social.spikes import negative_spikes
 from cxlens.social.themes import BrandThemes, brand_themes
 from cxlens.social.voice import sentiment_by_brand, share_of_voice
+from cxlens.store.catalog import Catalog
 from cxlens.text import SentimentBackend
 
 
@@ -38,7 +38,7 @@ class Social:
     """
 
     def __init__(
-        self, workspace: Any, *, backend: SentimentBackend | str | Path | None = None
+        self, workspace: Catalog, *, backend: SentimentBackend | str | Path | None = None
     ) -> None:
         self._ws = workspace
         self.backend = backend
@@ -90,9 +90,9 @@ class Social:
 
     def share_of_voice(
         self,
+        by: str = "brand",
         every: str | None = None,
         *,
-        by: str = "brand",
         within: Sequence[str] | str | None = None,
         confidence: float = 0.95,
         min_n: int = 30,
@@ -123,9 +123,9 @@ class Social:
 
     def sentiment(
         self,
+        by: Sequence[str] | str = "brand",
         every: str | None = None,
         *,
-        by: Sequence[str] | str = "brand",
         confidence: float = 0.95,
         min_n: int = 30,
     ) -> pd.DataFrame:

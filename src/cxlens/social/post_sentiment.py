@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError
-from cxlens.metrics._common import execute, require_columns
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import require_columns, run
 from cxlens.text import SentimentBackend, sentiment
 from cxlens.text.sentiment import resolve_backend
 
@@ -26,22 +27,6 @@ POST_SENTIMENT_TABLE = "post_sentiment"
 
 #: Columns of ``post_sentiment``; ``scorer`` names the backend that scored the row.
 SENTIMENT_COLUMNS: tuple[str, ...] = ("post_id", "language", "label", "score", "status", "scorer")
-
-
-class WorkspaceLike(Protocol):
-    """What scoring needs from a Workspace."""
-
-    def table(self, name: str) -> ir.Table:
-        """Return table ``name``."""
-        ...
-
-    def has_table(self, name: str) -> bool:
-        """Return True when table ``name`` exists."""
-        ...
-
-    def save_table(self, name: str, frame: pd.DataFrame) -> ir.Table:
-        """Store a derived table, replacing any earlier version."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -75,11 +60,11 @@ def scorer_name(backend: Any) -> str:
 
 
 def _count(expr: ir.Table, what: str) -> int:
-    return int(execute(expr.count(), what))
+    return int(run(expr.count(), what))
 
 
 def score_posts(
-    ws: WorkspaceLike,
+    ws: Catalog,
     *,
     backend: SentimentBackend | str | Path | None = None,
     batch_size: int = 5000,
@@ -144,7 +129,7 @@ def score_posts(
                 )
             )
     if keep is not None and reused:
-        frames.insert(0, execute(keep, "reusable post sentiment"))
+        frames.insert(0, run(keep, "reusable post sentiment"))
     frame = _tidy(frames)
     table = ws.save_table(POST_SENTIMENT_TABLE, frame)
     return ScoreResult(table, missing, reused, stored_rows - reused)
@@ -196,7 +181,7 @@ def with_sentiment(posts: ir.Table, scores: ir.Table) -> ir.Table:
 
 
 def sentiment_table(
-    ws: WorkspaceLike, *, backend: SentimentBackend | str | Path | None = None
+    ws: Catalog, *, backend: SentimentBackend | str | Path | None = None
 ) -> ir.Table:
     """Return ``posts`` with ``sentiment_label``/``sentiment_score``, scoring what is missing.
 

@@ -28,16 +28,9 @@ from scipy import stats as st
 from statsmodels.stats.multitest import multipletests
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.metrics._common import (
-    check_every,
-    check_min_n,
-    execute,
-    period_step,
-    require_columns,
-    require_temporal,
-    truncate,
-)
-from cxlens.metrics.stats import check_confidence, wilson_interval
+from cxlens.metrics.periods import check_every, period_step, truncate
+from cxlens.metrics.stats import check_confidence, check_min_n, wilson_interval
+from cxlens.store.query import require_columns, require_temporal, run
 
 #: Name of the series of all negative posts (topic series carry the topic's name).
 ALL_NEGATIVE = "all negative"
@@ -171,7 +164,7 @@ def negative_spikes(
             hit = hit | text.contains(word).fill_null(False)
         counts[f"_x{i}"] = (negative & hit).ifelse(one, 0).sum()
     agg = rows.group_by(["brand", "period"]).aggregate(**counts)
-    df = execute(agg, "negative share by brand and period")
+    df = run(agg, "negative share by brand and period")
     if df.empty:
         raise NotEnoughDataError(
             "no scored posts of the brands watched: score posts first (ws.social.sentiment() "

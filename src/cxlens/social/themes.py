@@ -29,9 +29,15 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.metrics._common import check_min_n, execute, require_columns
-from cxlens.metrics.stats import check_confidence, two_proportion_z_test, wilson_interval
+from cxlens.metrics.stats import (
+    check_confidence,
+    check_min_n,
+    two_proportion_z_test,
+    wilson_interval,
+)
 from cxlens.social.post_sentiment import POST_SENTIMENT_TABLE, score_posts
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import require_columns, run
 from cxlens.text.discover import ThemeModel
 from cxlens.text.redact import redact
 from cxlens.text.themes import ANALYSED, _fit_sample, themes_for_workspace
@@ -108,7 +114,7 @@ def _counts(assigned: ir.Table, scores: ir.Table) -> tuple[pd.DataFrame, pd.Data
         scored=members.s_score.count(),
         negatives=negative.sum(),
     )
-    return execute(per_brand, "posts per brand"), execute(per_theme, "posts per brand and theme")
+    return run(per_brand, "posts per brand"), run(per_theme, "posts per brand and theme")
 
 
 def _quotes(assigned: ir.Table, posts: ir.Table, k: int) -> pd.DataFrame:
@@ -126,7 +132,7 @@ def _quotes(assigned: ir.Table, posts: ir.Table, k: int) -> pd.DataFrame:
     )
     # a few spare candidates per group so that duplicates can be dropped after
     best = joined.mutate(rank=rank).filter(lambda t: t["rank"] < 3 * k)
-    frame = execute(best.select("brand", "theme", "text", "rank"), "example posts")
+    frame = run(best.select("brand", "theme", "text", "rank"), "example posts")
     frame = frame.sort_values(["brand", "theme", "rank"])
     frame = frame.drop_duplicates(["brand", "theme", "text"])
     frame = frame.groupby(["brand", "theme"], sort=False).head(k)
@@ -204,7 +210,7 @@ def _fit_without_brands(
     is trivially distinctive and says nothing about what people talk about. Every word of a
     name is taken out, so a generic word in a name ("Telecom") is no theme keyword either.
     """
-    names = execute(posts.select("brand").distinct(), "brand names")["brand"].dropna()
+    names = run(posts.select("brand").distinct(), "brand names")["brand"].dropna()
     texts, langs = _fit_sample(posts, "text", sample, seed)
     if not texts:
         raise NotEnoughDataError("table 'posts' has no posts with words in 'text'")
@@ -221,7 +227,7 @@ def _fit_without_brands(
 
 
 def brand_themes(
-    ws: Any,
+    ws: Catalog,
     *,
     n_themes: int | None = None,
     quotes: int = 3,

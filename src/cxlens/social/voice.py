@@ -26,18 +26,10 @@ import pandas as pd
 from statsmodels.stats.proportion import multinomial_proportions_confint
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import (
-    check_every,
-    check_min_n,
-    execute,
-    is_present,
-    require_columns,
-    require_temporal,
-    truncate,
-    zero_if_missing,
-)
+from cxlens.metrics.periods import check_every, truncate
 from cxlens.metrics.stats import (
     check_confidence,
+    check_min_n,
     nps_estimate,
     ratio_estimate,
     t_interval,
@@ -45,6 +37,7 @@ from cxlens.metrics.stats import (
     z_value,
 )
 from cxlens.social.engagement import post_engagements
+from cxlens.store.query import is_present, require_columns, require_temporal, run, zero_if_missing
 
 #: Interval methods for the volume share.
 INTERVALS: tuple[str, ...] = ("wilson", "goodman")
@@ -206,7 +199,7 @@ def share_of_voice(
         reach=rows["_r"].sum(),
         _r2=(rows["_r"] * rows["_r"]).sum(),
     )
-    df = execute(agg, "share of voice")
+    df = run(agg, "share of voice")
     if df.empty:
         raise NotEnoughDataError("share of voice needs posts with a brand; posts has none")
     for col in ("engagements", "_e2", "reach", "_r2"):
@@ -311,7 +304,7 @@ def sentiment_by_brand(
         score=ok.ifelse(score, ibis.null().cast("float64")).mean(),
         _sd=ok.ifelse(score, ibis.null().cast("float64")).std(),
     )
-    df = execute(agg, "sentiment per brand")
+    df = run(agg, "sentiment per brand")
     if df.empty:
         raise NotEnoughDataError("sentiment per brand needs posts; posts has none")
     for col in ("posts", "n", "negatives", "positives"):

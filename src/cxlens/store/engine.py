@@ -18,7 +18,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot.expressions as sge
 
-from cxlens.errors import EngineError
+from cxlens.errors import EngineError, WorkspaceError
+from cxlens.store.query import run, sql
 
 #: cxlens column types as Ibis types.
 IBIS_TYPES = {
@@ -100,16 +101,30 @@ class Engine:
         """Append Arrow ``rows`` (columns named as in the table) to table ``name``."""
         self.con.insert(name, rows.to_pandas())
 
-    def replace_table(self, name: str, rows: pa.Table) -> None:
+    def replace_table(self, name: str, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Create or overwrite table ``name`` with Arrow ``rows`` (derived tables only)."""
+        if isinstance(rows, pa.RecordBatchReader):
+            rows = rows.read_all()
         self.con.create_table(name, rows, overwrite=True)
+
+    def replace_table_from(self, name: str, expr: ir.Table) -> None:
+        """Create or overwrite table ``name`` with the rows of ``expr``, computed in the engine.
+
+        Example:
+            >>> eng = Engine(ibis.duckdb.connect())
+            >>> eng.replace_table_from("t", ibis.memtable({"x": [1, 2]}))
+            >>> "t" in eng.list_tables()
+            True
+        """
+        try:
+            self.con.create_table(name, expr, overwrite=True)
+        except Exception as exc:
+            raise EngineError(f"the {self.name} engine could not write '{name}': {exc}",
+                              sql(expr)) from exc  # fmt: skip
 
     def execute(self, expr: ibis.Expr) -> Any:
         """Run an Ibis expression; engine failures come back as EngineError with the SQL."""
-        try:
-            return expr.execute()
-        except Exception as exc:  # the engine's own error types differ per backend
-            raise EngineError(f"the {self.name} engine failed: {exc}", _sql_of(expr)) from exc
+        return run(expr, f"a query on the {self.name} engine")
 
     def delete_where(self, name: str, predicate: ir.BooleanValue) -> int:
         """Delete the rows of table ``name`` where ``predicate`` holds; return how many.
@@ -172,14 +187,14 @@ class Engine:
         return query.args["where"].copy(), source.this.copy()
 
     def _run(self, statement: sge.Expression) -> None:
-        sql = statement.sql(dialect=self.con.compiler.dialect)
+        text = statement.sql(dialect=self.con.compiler.dialect)
         try:
-            self._raw_sql(sql)
+            self._raw_sql(text)
         except Exception as exc:
-            raise EngineError(f"the {self.name} engine failed: {exc}", sql) from exc
+            raise EngineError(f"the {self.name} engine failed: {exc}", text) from exc
 
-    def _raw_sql(self, sql: str) -> None:
-        self.con.raw_sql(sql)
+    def _raw_sql(self, statement: str) -> None:
+        self.con.raw_sql(statement)
 
 
 def _literal(value: Any) -> sge.Expression:
@@ -190,13 +205,6 @@ def _literal(value: Any) -> sge.Expression:
     if isinstance(value, int | float):
         return sge.Literal.number(value)
     return sge.Literal.string(str(value))
-
-
-def _sql_of(expr: ibis.Expr) -> str | None:
-    try:
-        return str(ibis.to_sql(expr))
-    except Exception:
-        return None
 
 
 class DuckDBEngine(Engine):
@@ -251,7 +259,7 @@ class DuckDBEngine(Engine):
         finally:
             self._raw.unregister(view)
 
-    def replace_table(self, name: str, rows: pa.Table) -> None:
+    def replace_table(self, name: str, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Swap table ``name`` for Arrow ``rows`` in one transaction (readers never see a gap)."""
         view = "__cxlens_rows"
         with self.transaction():
@@ -261,8 +269,13 @@ class DuckDBEngine(Engine):
             finally:
                 self._raw.unregister(view)
 
-    def _raw_sql(self, sql: str) -> None:
-        self._raw.execute(sql)  # the same connection as an open transaction
+    def replace_table_from(self, name: str, expr: ir.Table) -> None:
+        """Swap table ``name`` for the rows of ``expr`` in one transaction, inside DuckDB."""
+        with self.transaction():
+            super().replace_table_from(name, expr)
+
+    def _raw_sql(self, statement: str) -> None:
+        self._raw.execute(statement)  # the same connection as an open transaction
 
     def database_file(self) -> Path | None:
         """Return the path of the DuckDB file, or None for an in-memory database."""
@@ -357,8 +370,10 @@ class SparkEngine(Engine):
         ]
         frame.select(*columns).write.insertInto(name)
 
-    def replace_table(self, name: str, rows: pa.Table) -> None:
+    def replace_table(self, name: str, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Create or overwrite table ``name`` from Arrow ``rows`` through Spark."""
+        if isinstance(rows, pa.RecordBatchReader):
+            rows = rows.read_all()
         self._session.createDataFrame(rows).write.mode("overwrite").saveAsTable(name)
 
 
@@ -378,3 +393,22 @@ def engine_for(con: ibis.BaseBackend) -> Engine:
     if con.name == "pyspark":
         return SparkEngine(con)
     return Engine(con)
+
+
+def connect(target: str | Path | Any) -> ibis.BaseBackend:
+    """Return the Ibis connection for a DuckDB path, ":memory:", a connection or a SparkSession.
+
+    Example:
+        >>> connect(":memory:").name
+        'duckdb'
+    """
+    if isinstance(target, str | Path):
+        return ibis.duckdb.connect(str(target))
+    if isinstance(target, ibis.BaseBackend):
+        return target
+    if type(target).__name__ == "SparkSession":
+        return ibis.pyspark.connect(target)
+    raise WorkspaceError(
+        f"cannot open a Workspace on {type(target).__name__}; pass a DuckDB path, an Ibis "
+        "connection or a SparkSession"
+    )

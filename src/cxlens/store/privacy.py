@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,12 +38,12 @@ import pandas as pd
 import pyarrow as pa
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, WorkspaceError
-from cxlens.ingest.load import QUARANTINE_TABLE
 from cxlens.schema import TABLES
+from cxlens.store.lineage import ERASURES_TABLE, QUARANTINE_TABLE
 from cxlens.store.secrets import SECRET_TABLE, pseudonymise, workspace_secret
 
-#: The erasure log: one row per erasure.
-ERASURES_TABLE = "_erasures"
+#: How a capability says what forms a customer's comments take in its derived tables.
+QuoteForms = Callable[[list[str]], set[str]]
 #: Tables erasure never changes: its own log and the workspace secret.
 PROTECTED = (ERASURES_TABLE, SECRET_TABLE)
 #: Key columns whose values identify the customer's rows (any prefix/suffix on the name).
@@ -128,6 +128,7 @@ def erase(
     reason: str,
     requested_by: str,
     compact: bool = True,
+    quote_forms: QuoteForms | None = None,
 ) -> ErasureRecord:
     """Delete everything about ``customer_id`` from every table, in one transaction.
 
@@ -139,6 +140,10 @@ def erase(
         compact: rewrite the DuckDB file afterwards so deleted values leave no bytes behind
             (see :meth:`DuckDBEngine.compact`); turn off to erase many customers, then call
             ``ws.engine.compact()`` once.
+        quote_forms: the hook through which the text capability says what forms the
+            customer's comments take in ``quotes`` columns (cleaned and redacted); the
+            Workspace passes :func:`cxlens.text.redact.quote_forms`. Without it, quotes equal
+            to a raw comment are cut.
 
     Returns:
         ErasureRecord: erasure_id, customer_key (keyed hash), rows removed and changed per
@@ -183,7 +188,7 @@ def erase(
             n = engine.delete_where(name, predicate)
             if n:
                 removed[name] = n
-        changed = _cut_quotes(ws, found.comments)
+        changed = _cut_quotes(ws, found.comments, quote_forms)
         record = ErasureRecord(
             erasure_id=uuid.uuid4().hex,
             customer_key=key,
@@ -453,15 +458,14 @@ def _phone_digits(phone: str) -> list[str]:
     return sorted(out)
 
 
-def _cut_quotes(ws: Any, comments: list[str]) -> dict[str, int]:
-    """Remove the customer's (redacted) comments from ``quotes`` lists; return rows changed."""
+def _cut_quotes(ws: Any, comments: list[str], quote_forms: QuoteForms | None) -> dict[str, int]:
+    """Remove the customer's comments, in every form given, from ``quotes`` lists.
+
+    Returns the rows changed per table.
+    """
     if not comments:
         return {}
-    from cxlens.text.clean import clean
-    from cxlens.text.redact import redact
-
-    cleaned = [c.text for c in clean(comments) if c.text]
-    theirs = set(redact(cleaned)) | set(redact(comments))
+    theirs = set(comments) | (quote_forms(comments) if quote_forms else set())
     changed: dict[str, int] = {}
     eng = ws.engine
     for name in eng.list_tables():

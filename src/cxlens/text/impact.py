@@ -30,7 +30,9 @@ import pandas as pd
 
 from cxlens.analysis.drivers import relative_weights
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.metrics._common import execute, is_present
+from cxlens.metrics.customer_columns import with_customer_columns
+from cxlens.store.catalog import Catalog
+from cxlens.store.query import is_present, run
 from cxlens.text.themes import ANALYSED, ASSIGNMENTS_TABLE, SENTIMENT_TABLE, THEMES_TABLE
 
 FloatArray = np.ndarray
@@ -151,7 +153,7 @@ def impact_from_counts(
     return out
 
 
-def _scores(ws: Any, metric: str, id_column: str, where: dict[str, Any] | None) -> ibis.Table:
+def _scores(ws: Catalog, metric: str, id_column: str, where: dict[str, Any] | None) -> ibis.Table:
     """Respondents' ``id, value`` of the metric (engine), filtered by ``where``."""
     if metric == "sentiment":
         t = ws.table(SENTIMENT_TABLE)
@@ -167,9 +169,7 @@ def _scores(ws: Any, metric: str, id_column: str, where: dict[str, Any] | None) 
         base = ws.table("responses")
         missing = [c for c in where if c not in base.columns]
         if missing:
-            from cxlens.metrics.namespace import Metrics
-
-            base = Metrics(ws).with_customer_columns(base, "responses", missing)
+            base = with_customer_columns(ws, base, "responses", missing)
         keep = base
         for col, val in where.items():
             if col not in keep.columns:
@@ -180,7 +180,7 @@ def _scores(ws: Any, metric: str, id_column: str, where: dict[str, Any] | None) 
     return t.select(t[id_column], value=value.cast("float64"))
 
 
-def _memberships(ws: Any, id_column: str, level: str) -> ibis.Table:
+def _memberships(ws: Catalog, id_column: str, level: str) -> ibis.Table:
     if not ws.has_table(ASSIGNMENTS_TABLE):
         raise NotEnoughDataError(
             "no theme assignments yet; run ws.text.themes() first (it saves comment_themes)"
@@ -197,7 +197,7 @@ def _memberships(ws: Any, id_column: str, level: str) -> ibis.Table:
 
 
 def theme_impact(
-    ws: Any,
+    ws: Catalog,
     metric: str = "nps",
     *,
     level: str = "theme",
@@ -231,11 +231,11 @@ def theme_impact(
     scores = _scores(ws, metric, id_column, where)
     members = _memberships(ws, id_column, level)
     joined = members.inner_join(scores, id_column)
-    counts = execute(
+    counts = run(
         joined.group_by(["theme", "value"]).agg(count=joined[id_column].count()),
         "theme impact counts",
     )
-    overall = execute(
+    overall = run(
         scores.group_by("value").agg(count=scores[id_column].count()), "score distribution"
     )
     out = impact_from_counts(
@@ -252,7 +252,7 @@ def theme_impact(
 
 
 def theme_drivers(
-    ws: Any,
+    ws: Catalog,
     target: str = "nps",
     *,
     level: str = "aspect",
@@ -291,8 +291,8 @@ def theme_drivers(
     members = _memberships(ws, id_column, level)
     ct = ws.table(ASSIGNMENTS_TABLE)
     analysed = ct.filter(ct.status.isin([*ANALYSED, "no_theme"])).select(id_column).distinct()
-    n_analysed = int(execute(analysed.count(), "analysed comments"))
-    sizes = execute(members.group_by("theme").agg(n=members[id_column].count()), "theme sizes")
+    n_analysed = int(run(analysed.count(), "analysed comments"))
+    sizes = run(members.group_by("theme").agg(n=members[id_column].count()), "theme sizes")
     sizes = sizes[sizes["n"] >= min_share * max(n_analysed, 1)]
     # larger themes first: they are kept when a smaller one repeats what they say
     sizes = sizes.sort_values(["n", "theme"], ascending=[False, True])
@@ -308,7 +308,7 @@ def theme_drivers(
     table = base.left_join(wide, id_column).select(
         target, **{k: ibis.coalesce(wide[k], 0) for k in dummies}
     )
-    patterns = execute(
+    patterns = run(
         table.group_by([target, *dummies]).agg(n=table[target].count()), "theme patterns"
     )
     label = dict(zip(dummies, names, strict=True))

@@ -7,6 +7,10 @@ Korean); a text whose letters are mostly Latin goes to py3langid restricted to
 A text is ``mixed`` when a second script holds at least :data:`MIXED_SHARE` of its letters
 (one Han character counts as :data:`HAN_WEIGHT` letters, about one word); two languages in
 the same script (English and French, say) are not told apart.
+
+Social-media noise never decides: URLs, ``@handles``, ``#hashtags``, a leading ``RT`` and
+emoji are removed before counting (:func:`strip_noise`); a text that is only noise is judged
+by its hashtags' words, else it is undetermined.
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ _SCRIPTS: dict[str, re.Pattern[str]] = {
     "hangul": re.compile(r"[\uAC00-\uD7AF]"),
 }
 _UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
+# Noise written in Latin letters whatever the language: links (with or without a scheme),
+# @handles, the retweet marker; hashtags are kept apart as a last resort.
+_URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|ru|cn|co|ly|me|io)/\S*")
+_HANDLE = re.compile(r"(?<![\w.])@\w+")
+_RETWEET = re.compile(r"(?<!\w)(?:RT|MT|via)(?=\s*[@:])", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
+# Emoji and pictographs, variation selectors and the zero-width joiner.
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0e\ufe0f\u200d\U000e0020-\U000e007f]"
+)
 
 
 @lru_cache(maxsize=1)
@@ -62,13 +76,35 @@ def script_counts(text: str) -> dict[str, int]:
     return counts
 
 
+def strip_noise(text: str) -> str:
+    """Return ``text`` without URLs, @handles, hashtags, RT markers and emoji.
+
+    When nothing with letters is left, the hashtags' words are returned instead (a post that
+    is only ``@shop #сбербанк`` is still Russian).
+
+    Example:
+        >>> strip_noise("RT @user: сбербанк опять http://t.co/x8KqP2 #fail 😡")
+        ': сбербанк опять'
+    """
+    kept = _URL.sub(" ", text)
+    kept = _HANDLE.sub(" ", kept)
+    kept = _RETWEET.sub(" ", kept)
+    tags = " ".join(_HASHTAG.findall(kept)).replace("_", " ")
+    kept = _EMOJI.sub(" ", _HASHTAG.sub(" ", kept))
+    kept = " ".join(kept.split())
+    if not any(rx.search(kept) for rx in _SCRIPTS.values()):
+        return tags
+    return kept
+
+
 def detect_one(text: str) -> tuple[str, bool]:
-    """Return ``(language, mixed)`` of one cleaned text.
+    """Return ``(language, mixed)`` of one cleaned text, social-media noise removed first.
 
     Example:
         >>> detect_one("Доставка быстрая, thanks!")
         ('ru', True)
     """
+    text = strip_noise(text)
     counts = script_counts(text)
     total = sum(counts.values())
     if total == 0:

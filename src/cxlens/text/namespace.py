@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cxlens.errors import SchemaError
+from cxlens.store.catalog import Catalog
 from cxlens.text.codeframe import CodeFrameSpec
 from cxlens.text.impact import theme_drivers, theme_impact
 from cxlens.text.sentiment import sentiment
@@ -25,7 +26,7 @@ class Text:
         >>> Text(ws).themes().themes.head()  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Catalog) -> None:
         self._ws = workspace
 
     def sentiment(

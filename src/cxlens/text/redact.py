@@ -26,7 +26,7 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError
 from cxlens.sample import names as name_lists
-from cxlens.text.clean import clean_one
+from cxlens.text.clean import clean, clean_one
 
 KINDS: tuple[str, ...] = ("email", "phone", "card", "name")
 TAGS: dict[str, str] = {"email": "[EMAIL]", "phone": "[PHONE]", "card": "[CARD]", "name": "[NAME]"}
@@ -220,3 +220,17 @@ def redact_frame(texts: Iterable[object], kinds: Iterable[str] = KINDS) -> pd.Da
         text, counts = redact_one(clean_one(value, max_chars=10**9).text, kinds)
         rows.append({"text": text, **counts})
     return pd.DataFrame(rows, columns=["text", *KINDS])
+
+
+def quote_forms(comments: Iterable[str]) -> set[str]:
+    """Return the forms ``comments`` take as quotes in derived tables: cleaned, then redacted.
+
+    Erasure uses it to find a customer's comments among the quotes a theme table keeps.
+
+    Example:
+        >>> sorted(quote_forms(["Call Anna on +44 20 7946 0018"]))
+        ['Call [NAME] on [PHONE]']
+    """
+    comments = list(comments)
+    cleaned = [c.text for c in clean(comments) if c.text]
+    return set(redact(cleaned)) | set(redact(comments))

@@ -28,6 +28,7 @@ import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
+from cxlens.store.catalog import Catalog
 from cxlens.text.clean import clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel
@@ -124,7 +125,7 @@ def _top_quotes(found: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def themes_for_workspace(
-    ws: Any,
+    ws: Catalog,
     *,
     table: str = "responses",
     column: str = "comment",
@@ -272,7 +273,7 @@ def themes_for_workspace(
 
 
 def _summarise(
-    ws: Any,
+    ws: Catalog,
     source: ibis.Table,
     assigned: pd.DataFrame,
     fitted: ThemeModel | CodeFrame,

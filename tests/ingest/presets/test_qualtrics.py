@@ -48,3 +48,24 @@ def test_both_csv_readers_count_spreadsheet_rows_under_a_three_row_header(tolera
     chunk = next(read_chunks(source))
     assert chunk["recordId"].tolist() == ["R_1aBcD", "R_2eFgH", "R_3iJkL"]
     assert chunk["_source_row"].tolist() == [4, 5, 6]
+
+
+LEGACY = ["response_id", "customer_id", "responded_at", "nps", "comment", "_source_row"]
+
+
+def test_the_legacy_export_with_single_quoted_import_ids_is_recognised_and_loads(ws, sample):
+    # The defect: "ResponseID / ResponseSet" with {'ImportId': ...} matched no preset.
+    result = ws.ingest(sample("qualtrics_legacy.csv"), preset="auto")
+    assert result.preset == "qualtrics_legacy"
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
+    assert loaded(ws, "responses", LEGACY, "response_id") == [
+        ("R_3kTLw1", "c20", ts("2016-04-04 10:22:13"), 10, "Fast delivery", 4),
+        ("R_9pQxZ2", "c21", ts("2016-04-05 09:01:30"), 3, "Слишком дорого", 5),
+    ]
+    assert problems(ws) == [(6, "nps", "nps '12' is outside int in [0, 10]")]
+
+
+def test_the_legacy_export_reads_end_date_in_the_zone_given(ws, sample):
+    ws.ingest(sample("qualtrics_legacy.csv"), preset="qualtrics_legacy:America/New_York")
+    stamps = ws.table("responses").order_by("response_id").execute()["responded_at"].tolist()
+    assert stamps == [ts("2016-04-04 14:22:13"), ts("2016-04-05 13:01:30")]  # EDT, UTC-4

@@ -1,3 +1,6 @@
+import pytest
+
+from cxlens.errors import MappingError
 from tests.ingest.presets.conftest import loaded, problems, ts
 
 
@@ -31,3 +34,43 @@ def test_satisfaction_ratings_become_csat_by_the_declared_map(ws, sample):
     ]
     assert problems(ws) == [(5, "csat", "csat 'great' is not a valid int")]
     assert "2 skipped" in result.summary()
+
+
+EXPLORE = ["event_id", "customer_id", "occurred_at", "channel", "status", "satisfaction"]
+
+
+def test_zendesk_explore_report_is_recognised_and_loads_as_events(ws, sample):
+    # The defect: an Explore report export matched no preset.
+    result = ws.ingest(sample("zendesk_explore.csv"), preset="auto")
+    assert (result.preset, result.rows_loaded, result.rows_quarantined) == ("zendesk_explore", 5, 1)
+    rows = loaded(ws, "events", EXPLORE, "event_id")
+    assert rows[0] == (
+        "zendesk:4101",
+        "zendesk:380021",
+        ts("2024-03-01"),
+        "Email",
+        "Solved",
+        "good",
+    )
+    assert rows[-1][-1] is None  # "-" is read as missing
+    assert problems(ws) == [(6, "occurred_at", "occurred_at '2024-02-30' is not a valid timestamp")]
+
+
+def test_zendesk_explore_satisfaction_reads_as_csat(ws, sample):
+    result = ws.ingest(sample("zendesk_explore.csv"), table="responses", preset="zendesk_explore")
+    assert result.preset == "zendesk_explore_csat"
+    # 4103 Offered, 4104 Not offered and 4106 "-" were not rated: skipped, not quarantined
+    assert (result.rows_loaded, result.rows_quarantined, result.rows_skipped) == (3, 0, 3)
+    rows = loaded(ws, "responses", ["response_id", "responded_at", "csat"], "response_id")
+    assert rows == [
+        ("zendesk:4101", ts("2024-03-02"), 5),
+        ("zendesk:4102", ts("2024-03-04"), 1),
+        ("zendesk:4105", ts("2024-03-05"), 5),
+    ]
+
+
+def test_an_explore_report_without_ticket_created_says_so(ws, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("Ticket ID,Requester ID,Tickets\n1,2,1\n", encoding="utf-8")
+    with pytest.raises(MappingError, match="no 'Ticket created - Date'"):
+        ws.ingest(path, preset="zendesk_explore")

@@ -14,18 +14,25 @@ from cxlens.ingest.presets.base import Plan, Preset
 from cxlens.ingest.presets.crm import HubSpot, Salesforce
 from cxlens.ingest.presets.ga4 import GA4
 from cxlens.ingest.presets.google_forms import GoogleForms
-from cxlens.ingest.presets.qualtrics import Qualtrics
+from cxlens.ingest.presets.microsoft_forms import MicrosoftForms
+from cxlens.ingest.presets.qualtrics import Qualtrics, QualtricsLegacy, QualtricsLegacyV
 from cxlens.ingest.presets.shopify import Shopify
 from cxlens.ingest.presets.surveymonkey import SurveyMonkey
 from cxlens.ingest.presets.typeform import Typeform
-from cxlens.ingest.presets.zendesk import Zendesk, ZendeskCsat
+from cxlens.ingest.presets.zendesk import (
+    Zendesk,
+    ZendeskCsat,
+    ZendeskExplore,
+    ZendeskExploreCsat,
+)
 from cxlens.ingest.readers import SourceFile, read_header_rows
 
 #: Every preset, in the order ``detect`` tries them (the most specific headers first).
 PRESETS: dict[str, type[Preset]] = {
     p.name: p
-    for p in (Qualtrics, SurveyMonkey, Typeform, Shopify, Zendesk, ZendeskCsat, HubSpot,
-              Salesforce, GA4, GoogleForms)
+    for p in (Qualtrics, QualtricsLegacy, QualtricsLegacyV, SurveyMonkey, Typeform, Shopify,
+              Zendesk, ZendeskCsat, ZendeskExplore, ZendeskExploreCsat, HubSpot, Salesforce, GA4,
+              MicrosoftForms, GoogleForms)
 }  # fmt: skip
 AUTO = "auto"
 

@@ -10,12 +10,11 @@ still reach quarantine with their own reasons and source rows.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -156,7 +155,9 @@ class Preset:
         names = self.names(header)
         columns = self.columns(names, header)
         mapping = merge(Mapping(table=self.table, columns=dict(columns)), user)
-        renamed = None if names == list(header.rows[0]) else tuple(names)
+        # several header rows are always skipped by name, even when row 1 gives the names
+        single = self.header_rows == 1 and names == list(header.rows[0])
+        renamed = None if single else tuple(names)
         return Plan(self, header, renamed, columns, mapping)
 
     def check(self, path: Path, header: HeaderRows) -> None:
@@ -205,10 +206,8 @@ def merge(base: Mapping, user: Mapping | None) -> Mapping:
     taken = set(user.columns.values())
     columns = {s: t for s, t in base.columns.items() if t not in taken and s not in user.columns}
     columns.update(user.columns)
-    # every reading setting (dates, decimal mark, fills...) is the user's
-    return dataclasses.replace(
-        user, table=base.table, columns=columns, scales={**base.scales, **user.scales}
-    )
+    # every other setting (reader options, missing tokens...) is the user's
+    return replace(user, table=base.table, columns=columns, scales={**base.scales, **user.scales})
 
 
 # -- helpers the tool modules share -----------------------------------------------------------

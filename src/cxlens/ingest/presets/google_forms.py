@@ -30,7 +30,8 @@ class GoogleForms(Preset):
 
     Example:
         >>> GoogleForms().columns(["Timestamp", "How likely are you to recommend us?"], None)
-        {'Timestamp': 'responded_at', 'How likely are you to recommend us?': 'nps'}
+        {'Timestamp': 'responded_at', 'How likely are you to recommend us?': 'nps',
+         'response_id': 'response_id'}
     """
 
     name: ClassVar[str] = "google_forms"

@@ -10,7 +10,9 @@ read in the zone row 3 names.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -127,3 +129,113 @@ def _import_id(cell: str) -> tuple[str | None, str | None]:
     if not isinstance(value, dict) or "ImportId" not in value:
         return None, None
     return str(value["ImportId"]), value.get("timeZone")
+
+
+#: The response fields of the legacy export and their canonical columns.
+_LEGACY_RENAMES = {
+    "ResponseID": "response_id",
+    "EndDate": "responded_at",  # the legacy export has no RecordedDate; EndDate is submission
+    "ExternalDataReference": "customer_id",
+}
+
+
+class QualtricsLegacy(Preset):
+    """The legacy Qualtrics CSV export (before 2017) with three header rows -> responses.
+
+    Row 1: ResponseID, ResponseSet, StartDate, EndDate, ExternalDataReference... and the
+    question tags; row 2: the question texts; row 3: the ImportId as a Python-style dict in
+    single quotes, ``{'ImportId': 'responseId'}``. Columns keep their row-1 names; dates are
+    in the account's zone (UTC unless given).
+
+    Example:
+        >>> rows = (("ResponseID", "ResponseSet", "EndDate"), ("", "", ""),
+        ...         ("{'ImportId': 'responseId'}", "{'ImportId': 'responseSetId'}",
+        ...          "{'ImportId': 'endDate'}"))
+        >>> QualtricsLegacy().detect(HeaderRows(rows, (1, 2, 3), "csv"))
+        True
+    """
+
+    name: ClassVar[str] = "qualtrics_legacy"
+    title: ClassVar[str] = "Qualtrics (legacy export)"
+    table: ClassVar[str] = "responses"
+    tool: ClassVar[str] = "qualtrics_legacy"
+    header_rows: ClassVar[int] = 3
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {1: ("ResponseID", "ResponseSet", "EndDate")}
+    renames: ClassVar[dict[str, str]] = _LEGACY_RENAMES
+    docs: ClassVar[tuple[str, ...]] = (
+        "https://github.com/ropensci/qualtRics/blob/master/R/read_survey.R",
+        "https://github.com/ropensci/qualtRics/issues/187",
+    )
+
+    def detect(self, header: HeaderRows) -> bool:
+        """Row 1 has ResponseID and ResponseSet; row 3 starts with a single-quoted ImportId."""
+        return super().detect(header) and _legacy_import_id(header.rows[2][0]) is not None
+
+    def names(self, header: HeaderRows) -> list[str]:
+        """Row 1's names, blank ones (a trailing comma) hidden as reader columns."""
+        return _named(list(header.rows[0]))
+
+    def columns(self, names: list[str], header: HeaderRows) -> dict[str, str]:
+        """Return the response fields plus the NPS question and its reason, found by text."""
+        found = super().columns(names, header)
+        texts = (list(header.rows[1]) + [""] * len(names))[: len(names)]
+        found.update(survey_columns(names, texts))
+        return found
+
+    def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        """EndDate to UTC in the account's zone; NPS "10 - Extremely likely" to 10."""
+        chunk["EndDate"] = to_utc(chunk["EndDate"], self.zone, DATE_FORMAT)
+        nps = source_of(columns, "nps")
+        if nps is not None:
+            chunk[nps] = leading_number(chunk[nps])
+        return chunk
+
+
+class QualtricsLegacyV(QualtricsLegacy):
+    """The oldest Qualtrics CSV layout: two header rows, V1..V10 then the question texts.
+
+    Row 1: ``V1 .. V10`` for the response fields and ``Q1, Q2...`` for the questions;
+    row 2: ResponseID, ResponseSet, Name, ExternalDataReference, EmailAddress, IPAddress,
+    Status, StartDate, EndDate, Finished, then the question texts. Response fields are named
+    by row 2, questions by row 1 (their texts can repeat).
+
+    Example:
+        >>> QualtricsLegacyV().names(HeaderRows((("V1", "Q1"), ("ResponseID", "Why?")),
+        ...                                      (1, 2), "csv"))
+        ['ResponseID', 'Q1']
+    """
+
+    name: ClassVar[str] = "qualtrics_legacy_v"
+    title: ClassVar[str] = "Qualtrics (legacy V1..V10 export)"
+    header_rows: ClassVar[int] = 2
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {
+        1: ("V1", "V2", "V8", "V9"),
+        2: ("ResponseID", "ResponseSet", "EndDate"),
+    }
+
+    def detect(self, header: HeaderRows) -> bool:
+        """Row 1 starts V1, V2...; row 2 names ResponseID, ResponseSet and EndDate."""
+        return Preset.detect(self, header)
+
+    def names(self, header: HeaderRows) -> list[str]:
+        """Row 2's field name under a V-tag, else row 1's question tag."""
+        tags, fields = list(header.rows[0]), (list(header.rows[1]) + [""] * len(header.rows[0]))
+        return _named(
+            [f if re.fullmatch(r"V\d+", t) else t for t, f in zip(tags, fields, strict=False)]
+        )
+
+
+def _named(names: list[str]) -> list[str]:
+    """Return the names made unique; a blank one (a trailing comma) becomes a hidden column."""
+    return unique_names([n if n else f"_blank_{i + 1}" for i, n in enumerate(names)])
+
+
+def _legacy_import_id(cell: str) -> str | None:
+    """Return the ImportId of a legacy row-3 cell, ``{'ImportId': 'QID1'}``, or None."""
+    try:
+        value = ast.literal_eval(cell)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, dict) or "ImportId" not in value:
+        return None
+    return str(value["ImportId"])

@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import pandas as pd
 
+from cxlens.errors import MappingError
 from cxlens.ingest.presets.base import SKIP, Preset, column, to_utc
 from cxlens.ingest.readers import ROW_PROBLEM
 
@@ -128,6 +129,149 @@ class ZendeskCsat(_Tickets):
         }, index=chunk.index)  # fmt: skip
         unrated = score.fillna("").isin(NOT_RATED)
         if ROW_PROBLEM in chunk.columns:  # a row with the wrong field count is quarantined
+            unrated &= chunk[ROW_PROBLEM].isna()
+        out[SKIP] = unrated.to_numpy()
+        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+
+
+# -- Zendesk Explore report exports -------------------------------------------------------------
+
+#: Explore names a time attribute "<event> - <grain>"; the finest grain present is used.
+_GRAINS = ("Timestamp", "Date")
+
+
+def explore_time(chunk: pd.DataFrame, event: str) -> pd.Series:
+    """Return the finest "Ticket <event> - Timestamp/Date" column of an Explore export.
+
+    Example:
+        >>> explore_time(pd.DataFrame({"Ticket solved - Date": ["2024-03-01"]}), "solved").tolist()
+        ['2024-03-01']
+    """
+    for grain in _GRAINS:
+        name = f"Ticket {event} - {grain}"
+        if name in chunk.columns:
+            return chunk[name]
+    return pd.Series(None, index=chunk.index, dtype=object)
+
+
+class _Explore(Preset):
+    """A Zendesk Explore report on the Support: Tickets dataset, exported as CSV.
+
+    Explore writes one column per attribute or metric of the report, named as Explore names
+    them: ``Ticket ID``, ``Requester ID``, ``Ticket status``, ``Ticket channel``,
+    ``Ticket priority``, ``Ticket satisfaction rating``, ``Ticket created - Date`` (or
+    ``- Timestamp``), ``Ticket solved - Date``; metric columns (``Tickets``...) are ignored.
+    The report must include Ticket ID, Requester ID and Ticket created.
+    """
+
+    tool: ClassVar[str] = "zendesk_explore"
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {1: ("Ticket ID", "Requester ID")}
+    docs: ClassVar[tuple[str, ...]] = (
+        "https://support.zendesk.com/hc/en-us/articles/4408827693594",
+        "https://support.zendesk.com/hc/en-us/articles/4408828018330",
+    )
+
+    def check(self, path, header):  # type: ignore[no-untyped-def]
+        """Also require a "Ticket created - Date" or "- Timestamp" column."""
+        super().check(path, header)
+        if not any(f"Ticket created - {g}" in header.rows[0] for g in _GRAINS):
+            raise MappingError(
+                f"{path}: the Zendesk Explore report has no 'Ticket created - Date' (or "
+                "'- Timestamp') column; add the Ticket created attribute to the report"
+            )
+
+    def detect(self, header):  # type: ignore[no-untyped-def]
+        """Ticket ID and Requester ID with a "Ticket created - ..." column."""
+        return super().detect(header) and any(
+            f"Ticket created - {g}" in header.rows[0] for g in _GRAINS
+        )
+
+    def columns(self, names, header):  # type: ignore[no-untyped-def]
+        """Return the columns the transform writes."""
+        return {c: c for c in self.OUTPUT}
+
+    @staticmethod
+    def ids(chunk: pd.DataFrame, name: str) -> pd.Series:
+        """Return ``zendesk:`` + an id column, null where the id is missing."""
+        raw = chunk[name]
+        return ("zendesk:" + raw.astype("string")).astype(object).where(raw.notna(), None)
+
+
+class ZendeskExplore(_Explore):
+    """Zendesk Explore tickets report -> events (a support touchpoint per ticket).
+
+    Ids match the tickets export's (``zendesk:<id>``), so a ticket in both is one event.
+
+    Example:
+        >>> ZendeskExplore().table
+        'events'
+    """
+
+    name: ClassVar[str] = "zendesk_explore"
+    title: ClassVar[str] = "Zendesk Explore tickets report"
+    table: ClassVar[str] = "events"
+    OUTPUT: ClassVar[tuple[str, ...]] = (
+        "event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status", "priority",
+        "satisfaction",
+    )  # fmt: skip
+
+    def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        """One support event per ticket row."""
+        out = pd.DataFrame({
+            "event_id": self.ids(chunk, "Ticket ID"),
+            "customer_id": self.ids(chunk, "Requester ID"),
+            "occurred_at": to_utc(explore_time(chunk, "created"), self.zone),
+            "touchpoint": "support",
+            "channel": column(chunk, "Ticket channel"),
+            "status": column(chunk, "Ticket status"),
+            "priority": column(chunk, "Ticket priority"),
+            "satisfaction": column(chunk, "Ticket satisfaction rating").str.lower(),
+        }, index=chunk.index)  # fmt: skip
+        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+
+
+class ZendeskExploreCsat(_Explore):
+    """Zendesk Explore tickets report -> responses (CSAT from the satisfaction rating).
+
+    The same declared map as the tickets export (good -> 5, bad -> 1); "Offered",
+    "Unoffered", "Not offered" and blank are skipped and counted; responded_at is Ticket
+    solved, else Ticket created.
+
+    Example:
+        >>> ZendeskExploreCsat().table
+        'responses'
+    """
+
+    name: ClassVar[str] = "zendesk_explore_csat"
+    title: ClassVar[str] = "Zendesk Explore tickets report (satisfaction)"
+    table: ClassVar[str] = "responses"
+    expected: ClassVar[dict[int, tuple[str, ...]]] = {
+        1: ("Ticket ID", "Requester ID", "Ticket satisfaction rating"),
+    }
+    OUTPUT: ClassVar[tuple[str, ...]] = (
+        "response_id", "customer_id", "responded_at", "touchpoint", "channel", "csat",
+    )  # fmt: skip
+
+    def detect(self, header):  # type: ignore[no-untyped-def]
+        """Never chosen by ``auto``: the report detects as ``zendesk_explore`` (events)."""
+        return False
+
+    def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        """Rated tickets to CSAT answers; unrated ones marked to skip."""
+        score = chunk["Ticket satisfaction rating"].astype("string").str.strip().str.lower()
+        when = explore_time(chunk, "solved")
+        when = when.where(when.notna(), explore_time(chunk, "created"))
+        out = pd.DataFrame({
+            "response_id": self.ids(chunk, "Ticket ID"),
+            "customer_id": self.ids(chunk, "Requester ID"),
+            "responded_at": to_utc(when, self.zone),
+            "touchpoint": "support",
+            "channel": column(chunk, "Ticket channel"),
+            "csat": score.map(lambda v: SATISFACTION.get(v, v) if isinstance(v, str) else v)
+            .astype(object),
+        }, index=chunk.index)  # fmt: skip
+        unrated = score.fillna("").isin(NOT_RATED)
+        if ROW_PROBLEM in chunk.columns:
             unrated &= chunk[ROW_PROBLEM].isna()
         out[SKIP] = unrated.to_numpy()
         return pd.concat([out, chunk.filter(regex="^_")], axis=1)

@@ -1,4 +1,10 @@
-"""The Workspace: one engine holding the canonical tables, and the entry point to everything."""
+"""The Workspace: the facade over one Catalog that wires every capability's namespace.
+
+It sits at the top of the layers (as Splink's ``Linker`` wires its components): it holds an
+:class:`~cxlens.store.catalog.EngineCatalog` and builds ``ws.metrics``, ``ws.analysis``,
+``ws.models``, ``ws.journey``, ``ws.text``, ``ws.social`` and ``ws.identity`` on it. The
+capabilities below are typed against the Catalog and never reach back up through here.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
-import pandas as pd
-import pyarrow as pa
-
-from cxlens.errors import NotEnoughDataError, WorkspaceError
-from cxlens.ingest.load import LOADS_TABLE, QUARANTINE_TABLE, LoadResult, Progress, ingest_file
+from cxlens.ingest.load import LoadResult, Progress, ingest_file
 from cxlens.ingest.mapping import Mapping, read_mapping
-from cxlens.schema import TABLES
-from cxlens.store.engine import Engine, engine_for
-from cxlens.store.privacy import ERASURES_TABLE
-from cxlens.store.secrets import SECRET_TABLE
+from cxlens.store.catalog import EngineCatalog
+from cxlens.store.engine import connect, engine_for
 
-#: Tables only their own module writes: the erasure log and the workspace secret.
-PRIVATE_TABLES = (ERASURES_TABLE, SECRET_TABLE)
-
+# The namespaces are imported when first used: `import cxlens` and the CLI stay quick to start,
+# and a capability's heavy libraries (scikit-learn, LightGBM, Splink) load only when asked for.
 if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
@@ -35,7 +33,7 @@ if TYPE_CHECKING:
     from cxlens.text.namespace import Text
 
 
-class Workspace:
+class Workspace(EngineCatalog):
     """Canonical CX tables in one engine: a DuckDB file by default, or any Ibis backend.
 
     Args:
@@ -49,7 +47,7 @@ class Workspace:
     """
 
     def __init__(self, target: str | Path | Any = "cxlens.duckdb") -> None:
-        self.engine: Engine = engine_for(_connect(target))
+        super().__init__(engine_for(connect(target)))
         self.path = (
             Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
         )
@@ -57,34 +55,6 @@ class Workspace:
     def __repr__(self) -> str:
         where = self.path or self.engine.name
         return f"Workspace({str(where)!r}, tables={self.tables()})"
-
-    @property
-    def con(self) -> ibis.BaseBackend:
-        """The Ibis connection behind the Workspace."""
-        return self.engine.con
-
-    def tables(self) -> list[str]:
-        """Return the canonical tables that hold data, in schema order."""
-        present = set(self.engine.list_tables())
-        return [name for name in TABLES if name in present]
-
-    def has_table(self, name: str) -> bool:
-        """Return True when table ``name`` exists in the engine."""
-        return name in self.engine.list_tables()
-
-    def table(self, name: str) -> ibis.Table:
-        """Return canonical table ``name`` as a lazy Ibis expression.
-
-        Example:
-            >>> ws.table("responses").nps.mean().execute()  # doctest: +SKIP
-            7.4
-        """
-        if not self.has_table(name):
-            raise NotEnoughDataError(
-                f"the workspace has no '{name}' table yet; load one with "
-                f"`cxlens ingest FILE --as {name}` or ws.ingest(FILE, table='{name}')"
-            )
-        return self.engine.table(name)
 
     def ingest(
         self,
@@ -131,67 +101,6 @@ class Workspace:
             encoding=encoding, delimiter=delimiter, progress=progress, preset=chosen,
         )  # fmt: skip
 
-    def save_table(self, name: str, frame: pd.DataFrame) -> ibis.Table:
-        """Store a derived table (e.g. ``customer_segments``), replacing any earlier version.
-
-        Canonical tables are written only by :meth:`ingest`; this is for what analyses
-        produce. Returns the stored table as an Ibis expression.
-
-        Example:
-            >>> ws.save_table("customer_segments", frame)  # doctest: +SKIP
-        """
-        if name in TABLES or name in (LOADS_TABLE, QUARANTINE_TABLE, *PRIVATE_TABLES):
-            raise WorkspaceError(
-                f"'{name}' is written by ingestion or its own module only; pick another name"
-            )
-        self.engine.replace_table(name, pa.Table.from_pandas(frame, preserve_index=False))
-        return self.engine.table(name)
-
-    def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
-        """Return rejected rows, one line per problem, with lineage and the row's raw values.
-
-        Columns: load_id, table_name, source_file, source_row, column, value, rule, reason, raw.
-
-        Example:
-            >>> ws.quarantine().reason.head(1).tolist()  # doctest: +SKIP
-            ["nps '11' is outside int in [0, 10]"]
-        """
-        if not self.has_table(QUARANTINE_TABLE):
-            return pd.DataFrame(
-                columns=[
-                    "load_id",
-                    "table_name",
-                    "source_file",
-                    "source_row",
-                    "column",
-                    "value",
-                    "rule",
-                    "reason",
-                    "raw",
-                ]
-            )
-        table = self.engine.table(QUARANTINE_TABLE)
-        if load_id is not None:
-            table = table.filter(table.load_id == load_id)
-        table = table.order_by(["load_id", "source_row", "column"])
-        return self.engine.execute(table)
-
-    def loads(self) -> pd.DataFrame:
-        """Return the load log: one row per file loaded, with its fingerprint and counts."""
-        if not self.has_table(LOADS_TABLE):
-            return pd.DataFrame(
-                columns=[
-                    "load_id",
-                    "table_name",
-                    "source_file",
-                    "sha256",
-                    "rows_loaded",
-                    "rows_quarantined",
-                    "loaded_at",
-                ]
-            )
-        return self.engine.execute(self.engine.table(LOADS_TABLE).order_by("loaded_at"))
-
     def profile(self, customer_id: str) -> CustomerProfile:
         """Return the 360 view of one customer (see :func:`cxlens.identity.profile.profile`).
 
@@ -199,20 +108,28 @@ class Workspace:
             >>> print(ws.profile("C000042").render())  # doctest: +SKIP
         """
         from cxlens.identity.profile import profile
+        from cxlens.text.redact import redact
 
-        return profile(self, customer_id)
+        return profile(self, customer_id, redact=redact)
 
     def erase(
         self, customer_id: str, *, reason: str, requested_by: str, compact: bool = True
     ) -> ErasureRecord:
         """Erase one customer from every table and log it (see :func:`cxlens.store.privacy.erase`).
 
+        The text capability tells erasure which forms a comment takes in derived tables
+        (cleaned and redacted quotes), so those are cut too.
+
         Example:
             >>> ws.erase("C000042", reason="GDPR request 17", requested_by="dpo")  # doctest: +SKIP
         """
         from cxlens.store.privacy import erase
+        from cxlens.text.redact import quote_forms
 
-        return erase(self, customer_id, reason=reason, requested_by=requested_by, compact=compact)
+        return erase(
+            self, customer_id, reason=reason, requested_by=requested_by, compact=compact,
+            quote_forms=quote_forms,
+        )  # fmt: skip
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -281,16 +198,3 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _connect(target: str | Path | Any) -> ibis.BaseBackend:
-    if isinstance(target, str | Path):
-        return ibis.duckdb.connect(str(target))
-    if isinstance(target, ibis.BaseBackend):
-        return target
-    if type(target).__name__ == "SparkSession":
-        return ibis.pyspark.connect(target)
-    raise WorkspaceError(
-        f"cannot open a Workspace on {type(target).__name__}; pass a DuckDB path, an Ibis "
-        "connection or a SparkSession"
-    )
