@@ -12,6 +12,7 @@ import cxlens
 from cxlens.analysis.segments import rfm
 from cxlens.cli import app
 from cxlens.demo import run_demo
+from cxlens.errors import MappingError
 from tests.conftest import write_text
 
 runner = CliRunner(env={"COLUMNS": "250"})
@@ -51,6 +52,20 @@ def test_map_and_scale_options(tmp_path):
         assert sorted(w.table("responses").nps.execute()) == [0, 10]
 
 
+def test_a_likert_preset_from_the_command_line(tmp_path):
+    ws = tmp_path / "acme.duckdb"
+    path = write_text(
+        tmp_path / "s.csv", "ID,When,Rating\na,2024-01-01,Very satisfied\nb,2024-01-01,非常不满意\n"
+    )
+    result = run("ingest", path, "--as", "responses", "--map", "ID=response_id",
+                 "--map", "When=responded_at", "--map", "Rating=csat",
+                 "--scale", "csat=satisfaction", "-w", ws)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with cxlens.Workspace(ws) as w:
+        rows = w.table("responses").order_by("response_id").execute()
+    assert rows["csat"].tolist() == [5, 1]
+
+
 def test_suggest_writes_a_mapping_that_ingest_accepts(tmp_path):
     ws = tmp_path / "acme.duckdb"
     header = "Response ID,Submitted At,Recommend (0-10)\n"
@@ -75,6 +90,52 @@ def test_errors_are_one_clear_line_without_traceback(tmp_path):
     unknown = run("ingest", empty, "--as", "surveys", "-w", tmp_path / "w.duckdb")
     assert unknown.exit_code == 1
     assert "unknown table 'surveys'" in unknown.output
+
+
+def test_a_huge_integer_is_one_quarantined_row_not_a_traceback(tmp_path):
+    # issue 18: one huge integer failed the whole file with "TypeError: cannot safely cast
+    # non-equivalent float64 to int64", no row or column, and a traceback
+    posts = write_text(
+        tmp_path / "posts.csv",
+        "post_id,platform,brand,posted_at,likes\n"
+        "p1,x,acme,2024-01-01,12\np2,x,acme,2024-01-01,99999999999999999999\n",
+    )
+    ws = tmp_path / "w.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cxlens", "ingest", str(posts), "--as", "posts", "-w", str(ws)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "1 rows loaded, 1 quarantined" in proc.stdout
+    with cxlens.Workspace(ws) as opened:
+        q = opened.quarantine()
+    assert list(zip(q["source_row"], q["column"], strict=True)) == [(3, "likes")]
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise TypeError("cannot safely cast\nsecond line")
+
+    monkeypatch.setattr(cxlens.Workspace, "ingest", broken)
+    path = write_text(tmp_path / "s.csv", CSV)
+    quiet = run("ingest", path, "--as", "responses", "-w", tmp_path / "w.duckdb")
+    assert quiet.exit_code == 1
+    assert "Traceback" not in quiet.output
+    lines = [line for line in quiet.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: TypeError: cannot safely cast (unexpected; run")
+    assert "--debug" in quiet.output
+    loud = run("--debug", "ingest", path, "--as", "responses", "-w", tmp_path / "w.duckdb")
+    assert isinstance(loud.exception, TypeError)  # the traceback is not hidden
+    bad_map = run("--debug", "ingest", path, "--as", "responses", "--map", "Score",
+                  "-w", tmp_path / "w.duckdb")  # fmt: skip
+    assert isinstance(bad_map.exception, MappingError)  # bad input too, under --debug
+    assert (
+        "must look like NAME=VALUE"
+        in run(
+            "ingest", path, "--as", "responses", "--map", "Score", "-w", tmp_path / "w.duckdb"
+        ).output
+    )
 
 
 def test_metrics_report_and_norms_commands(tmp_path):

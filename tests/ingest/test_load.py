@@ -136,7 +136,7 @@ def test_mapping_errors_are_specific(ws, tmp_path):
         ws.ingest(path, mapping={"columns": {}})
     with pytest.raises(MappingError, match="not a bounded score"):
         ws.ingest(path, mapping={"table": "responses", "scales": {"comment": "1-10"}})
-    with pytest.raises(MappingError, match="rule of 'nps' is 'log'"):
+    with pytest.raises(MappingError, match=r"scales\.nps: rule is 'log'"):
         ws.ingest(
             path,
             mapping={"table": "responses", "scales": {"nps": {"from": [1, 10], "rule": "log"}}},

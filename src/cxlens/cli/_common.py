@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -33,15 +35,49 @@ DEFAULT_WS = Path("cxlens.duckdb")
 METRICS = ("nps", "csat", "ces", "churn", "engagement")
 
 
+#: Set by the global ``--debug`` flag: errors then show their traceback.
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an error, show the full traceback.")
+    ] = False,
+) -> None:
+    """Customer-experience analytics (NPS, CSAT, CES, churn, engagement)."""
+    _DEBUG["on"] = debug
+
+
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn cxlens errors (and missing files) into one red line and exit status 1."""
+    """Turn any error into one red line and exit status 1; ``--debug`` shows the traceback.
+
+    cxlens errors (bad input, a bad mapping) and missing files print their message; any
+    other exception is a defect of cxlens and says so, with how to see the traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # typer's own exits and usage errors
         except (CxlensError, FileNotFoundError, PermissionError) as exc:
-            errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            if _DEBUG["on"]:
+                raise
+            errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if _DEBUG["on"]:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            errors.print(
+                f"[bold red]error:[/] {type(exc).__name__}: {escape(first)} (unexpected; run the "
+                "command again with --debug before the command name to see the traceback)",
+                highlight=False,
+                soft_wrap=True,
+                markup=True,
+            )
             raise typer.Exit(1) from None
 
     return wrapper

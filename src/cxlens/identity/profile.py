@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.schema import TABLES
+from cxlens.schema import LINEAGE_COLUMNS, TABLES
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.customer_ids import MAP_TABLE, resolved_table
 
@@ -31,7 +31,7 @@ _OWN = {
     MAP_TABLE,
     "_quarantine", "_loads",
 }  # fmt: skip
-_LINEAGE = ("_load_id", "_source_file", "_source_row")
+_LINEAGE = tuple(LINEAGE_COLUMNS)  # where a row came from: not an attribute of the customer
 
 
 @dataclass

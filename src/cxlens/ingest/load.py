@@ -24,7 +24,14 @@ from cxlens.errors import EngineError, IngestError, MappingError
 from cxlens.ingest.mapping import Mapping
 from cxlens.ingest.presets.base import SKIP, Plan, Preset
 from cxlens.ingest.readers import SourceFile, StructureError, read_chunks, source_encoding
-from cxlens.ingest.validate import PROBLEM_COLUMNS, Checked, canonical_columns, check_chunk
+from cxlens.ingest.validate import (
+    FILLED,
+    PROBLEM_COLUMNS,
+    Checked,
+    FileReading,
+    canonical_columns,
+    check_chunk,
+)
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
 from cxlens.store.lineage import (
@@ -59,6 +66,10 @@ class LoadResult:
     #: rows a preset says are not records of the table (a Zendesk ticket nobody rated)
     rows_skipped: int = 0
     preset: str | None = None
+    #: rows where the mapping's ``fill`` gave a value the file did not (never silent), and
+    #: what it filled: {"responded_at": "load date"}
+    rows_filled: int = 0
+    filled: dict[str, str] = field(default_factory=dict)
     #: the text encoding read (None for Parquet/XLSX) and how sure its detection was (1.0
     #: for a byte-order mark, valid UTF-8 or an encoding given by the user)
     encoding: str | None = None
@@ -77,6 +88,9 @@ class LoadResult:
         )
         if self.rows_skipped:
             line += f", {self.rows_skipped:,} skipped as not {self.table} rows"
+        if self.rows_filled:
+            what = ", ".join(f"{c} from the {f}" for c, f in self.filled.items())
+            line += f"; {self.rows_filled:,} rows filled by the mapping ({what})"
         if self.preset:
             line += f"; preset {self.preset}"
         if self.encoding:
@@ -167,9 +181,7 @@ def _load(
     """Read, validate and append one file inside one transaction; see the module docstring."""
     path = source.path
     load_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
-    chunks = read_chunks(source)
-    if plan is not None:
-        chunks = plan.rewrite(chunks)
+    chunks = _source_chunks(source, plan)
     first = next(chunks)
     chosen = canonical_columns(first, mapping, schema)
     _check_header(path, first, mapping, schema, chosen)
@@ -177,6 +189,9 @@ def _load(
     result = LoadResult("loaded", schema.name, path.name, load_id, ignored_columns=ignored)
     if plan is not None:
         result.preset = plan.preset.name
+    # dates' day/month order and the decimal mark: decided once, over the whole file
+    reading = FileReading(source=path.name, rescan=lambda: _source_chunks(source, plan))
+    result.filled = {column: fill.label for column, fill in mapping.fill.items()}
     detected = source_encoding(source)  # cached: the readers decided it already
     if detected is not None:
         result.encoding, result.encoding_confidence = detected.encoding, detected.confidence
@@ -191,11 +206,12 @@ def _load(
                 chunk = chunk[~skip].drop(columns=SKIP)
                 if chunk.empty:
                     continue
-            checked = check_chunk(chunk, mapping, schema, chosen)
+            checked = check_chunk(chunk, mapping, schema, chosen, reading)
             checked = _drop_duplicate_keys(engine, schema, checked)
             _append_rows(engine, schema.name, checked.rows, load_id, path.name)
             _append_problems(engine, checked.problems, load_id, schema.name, path.name)
             result.rows_loaded += len(checked.rows)
+            result.rows_filled += int(checked.rows[FILLED].notna().sum())
             result.rows_quarantined += checked.problems["source_row"].nunique()
             if progress is not None:
                 progress(len(chunk))
@@ -208,6 +224,11 @@ def _load(
             "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
         }.items() if k in logged}], schema=_arrow_schema(logged)))  # fmt: skip
     return result
+
+
+def _source_chunks(source: SourceFile, plan: Plan | None):  # type: ignore[no-untyped-def]
+    chunks = read_chunks(source)
+    return plan.rewrite(chunks) if plan is not None else chunks
 
 
 def _fingerprint(mapping: Mapping, plan: Plan | None) -> str:
@@ -243,7 +264,7 @@ def _check_header(
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:
         raise MappingError(f"{path}: several source columns map to {twice}")
-    missing = [c for c in schema.required if c not in targets]
+    missing = [c for c in schema.required if c not in targets and c not in mapping.fill]
     if missing:
         raise IngestError(
             f"{path}: no column for required {missing} of table '{schema.name}'; "
@@ -300,10 +321,21 @@ def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -
 
 
 def _key_text(rows: pd.DataFrame, key: list[str]) -> pd.Series:
-    """Return each row's key as one string ('crm/17' for a composite key)."""
-    text = rows[key[0]].astype("string")
+    r"""Return each row's key as one string ('crm/17' for a composite key).
+
+    A backslash or slash inside a part of a composite key is escaped, so two different keys
+    never give the same text: ("a/b", "c") is 'a\/b/c', ("a", "b/c") is 'a/b\/c'.
+    """
+
+    def part(col: str) -> pd.Series:
+        text = rows[col].astype("string")
+        if len(key) == 1:
+            return text
+        return text.str.replace("\\", "\\\\", regex=False).str.replace("/", "\\/", regex=False)
+
+    text = part(key[0])
     for col in key[1:]:
-        text = text + "/" + rows[col].astype("string")
+        text = text + "/" + part(col)
     return text
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cxlens.errors import IngestError
@@ -187,17 +188,14 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     path = source.path
     encoding = _encoding_of(source)
     delimiter = source.delimiter or _sniff_delimiter(path, encoding)
-    if source.tolerant:
+    if source.tolerant or not _regular(path, encoding, delimiter, source):
         yield from _read_csv_row_by_row(path, encoding, delimiter, chunk_rows, source)
         return
     named = {}
-    offset = 2  # header is row 1
+    offset = source.header_rows + 1  # rows as a spreadsheet numbers them: header is row 1
     if source.names is not None:
-        # A header of several rows: skip them, name the columns; count rows from the line
-        # after the header's last physical line (a quoted header cell may span lines).
-        _, lines = _csv_header_rows(path, encoding, delimiter, source.header_rows)
+        # A header of several rows: skip them and name the columns.
         named = {"header": None, "names": list(source.names), "skiprows": source.header_rows}
-        offset = lines[-1] + 1
     try:
         reader = pd.read_csv(
             path,
@@ -225,6 +223,35 @@ def _read_csv(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise StructureError(f"{path}: {_first_line(exc)}") from None
 
 
+def _regular(path: Path, encoding: str, delimiter: str, source: SourceFile) -> bool:
+    """Return True when the fast reader will read the file exactly.
+
+    That is: every row has the header's field count and no blank line comes before a row,
+    so pandas numbers rows as a spreadsheet does and pads nothing.
+
+    pandas' C reader fills a short row with nulls without a word and skips blank lines
+    without counting them; a file where either happens is read row by row instead.
+    """
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        try:
+            header = next(reader, [])
+            for _ in range(source.header_rows - 1):
+                next(reader, None)
+            width = len(source.names) if source.names is not None else len(header)
+            blank = False
+            for fields in reader:
+                if not fields:
+                    blank = True
+                elif blank or len(fields) != width:
+                    return False
+        except csv.Error as exc:
+            raise _truncated(path, f"line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError:
+            raise _undecodable(path, encoding) from None
+    return True
+
+
 def _truncated(path: Path, detail: str) -> IngestError:
     return IngestError(
         f"{path}: the file's structure is broken ({detail}); it may be truncated or use "
@@ -238,22 +265,26 @@ def _read_csv_row_by_row(
     """Read a CSV with the csv module; rows whose field count is wrong are marked, not fatal.
 
     A marked row keeps its raw text in ``_row_text`` and the reason in ``_row_problem``;
-    validation sends it to quarantine. A quoted field still open at the end of the file
-    means the file is truncated: that stops the load.
+    validation sends it to quarantine. Rows are numbered as a spreadsheet shows them (a
+    field with a line break is one row, a blank line is a row). A quoted field still open
+    at the end of the file means the file is truncated: that stops the load.
     """
     with path.open(encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        row = 1
         try:
             header = [h.strip() for h in next(reader)]
             if source is not None and source.names is not None:
                 for _ in range(source.header_rows - 1):
                     next(reader)
+                    row += 1
                 header = list(source.names)
             records: list[list[str | None]] = []
             for fields in reader:
+                row += 1
                 if not fields:
                     continue
-                records.append(_record(fields, len(header), reader.line_num, delimiter))
+                records.append(_record(fields, len(header), row, delimiter))
                 if len(records) >= chunk_rows:
                     yield _records_to_frame(records, header)
                     records = []
@@ -296,6 +327,35 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
+def _arrow_as_text(table: pa.Table) -> pd.DataFrame:
+    """Turn Arrow columns into text without changing a value.
+
+    Integers stay exact (a nullable int64 id 1001 is "1001", never "1001.0" by way of a
+    float), decimals keep their digits, and a time-zone-aware timestamp keeps its offset
+    ("2024-01-02T14:30:00.000000+0500") for validation to convert to UTC and record.
+    """
+    out = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        kind = column.type
+        if pa.types.is_timestamp(kind) and kind.tz is not None:
+            stamps = column.to_pandas()
+            text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f%z").astype(object)
+            out[str(name).strip()] = text.where(stamps.notna(), None)
+        elif (
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_decimal(kind)
+            or pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_dictionary(kind)
+        ):
+            out[str(name).strip()] = pc.cast(column, pa.string()).to_pandas().astype(object)
+        else:
+            out[str(name).strip()] = _as_text(column.to_pandas().to_frame(str(name)))[str(name)]
+    frame = pd.DataFrame(out)
+    return frame.astype(object).where(frame.notna(), None)
+
+
 def _nested_as_json(batch: pa.RecordBatch) -> pa.Table:
     """Turn struct/list columns into JSON text, as the JSON Lines reader gives them."""
     table = pa.Table.from_batches([batch])
@@ -315,7 +375,7 @@ def _read_parquet(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]
         parquet = pq.ParquetFile(path)
         offset = 1
         for batch in parquet.iter_batches(batch_size=chunk_rows):
-            chunk = _as_text(_nested_as_json(batch).to_pandas())
+            chunk = _arrow_as_text(_nested_as_json(batch))
             chunk["_source_row"] = range(offset, offset + len(chunk))
             offset += len(chunk)
             yield chunk
@@ -393,6 +453,8 @@ def _read_xlsx(source: SourceFile, chunk_rows: int) -> Iterator[pd.DataFrame]:
     frame = _as_text(frame)
     first = source.header_rows + 1 if source.names is not None else 2
     frame["_source_row"] = range(first, first + len(frame))
+    # a blank row keeps its number (the rows below keep theirs) but is no record, as in CSV
+    frame = frame[frame.drop(columns="_source_row").notna().any(axis=1)]
     for start in range(0, len(frame), chunk_rows):
         yield frame.iloc[start : start + chunk_rows]
 

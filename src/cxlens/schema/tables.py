@@ -13,11 +13,16 @@ from cxlens.errors import SchemaError
 
 DType = Literal["string", "int", "float", "timestamp", "bool"]
 
-#: Columns every loaded row carries: which load wrote it, from which file, at which row.
+#: Columns every loaded row carries: which load wrote it, from which file, at which row, and
+#: what the loader did to its values (time-zone offsets converted, values filled in).
 LINEAGE_COLUMNS: dict[str, DType] = {
     "_load_id": "string",
     "_source_file": "string",
     "_source_row": "int",
+    # JSON {column: "+05:00"}: the UTC offset a source time was written with (stored in UTC)
+    "_source_offsets": "string",
+    # JSON {column: "load date 2024-03-31"}: a value the mapping's ``fill`` gave, not the file
+    "_filled_from": "string",
 }
 
 #: Prefix of driver-rating columns in ``responses`` (e.g. ``driver_speed``): floats on 0-10.

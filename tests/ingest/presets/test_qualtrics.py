@@ -9,17 +9,18 @@ COLUMNS = ["response_id", "customer_id", "responded_at", "channel", "nps", "comm
            "_source_row"]  # fmt: skip
 
 
-def test_import_id_names_time_zone_and_physical_rows(ws, sample):
+def test_import_id_names_time_zone_and_spreadsheet_rows(ws, sample):
     result = ws.ingest(sample("qualtrics.csv"), preset="qualtrics")
     assert (result.rows_loaded, result.rows_quarantined) == (2, 1)
     assert "QID1_NPS_GROUP" in result.ignored_columns  # the group column is not the score
     # RecordedDate is America/Denver (row 3 says so): MST, UTC-7, before 10 March 2024.
-    # Header row 2 spans two lines (a newline in the question), so data start on line 5.
+    # Header row 2 spans two lines (a newline in the question) but is one spreadsheet row:
+    # data start on row 4, as a spreadsheet shows them (issue 18 item 3).
     assert loaded(ws, "responses", COLUMNS, "response_id") == [
-        ("R_1aBcD", "c10", ts("2024-03-01 15:03:01"), "anonymous", 10, "Great support", "en", 5),
-        ("R_2eFgH", "c11", ts("2024-03-02 16:04:02"), "email", 3, "Слишком дорого", "ru", 6),
+        ("R_1aBcD", "c10", ts("2024-03-01 15:03:01"), "anonymous", 10, "Great support", "en", 4),
+        ("R_2eFgH", "c11", ts("2024-03-02 16:04:02"), "email", 3, "Слишком дорого", "ru", 5),
     ]
-    assert problems(ws) == [(7, "nps", "nps 'eleven' is not a valid int")]
+    assert problems(ws) == [(6, "nps", "nps 'eleven' is not a valid int")]
 
 
 def test_row_three_without_import_ids_is_named_in_the_error(ws, sample):
@@ -39,14 +40,14 @@ def test_a_cell_of_row_three_that_is_not_json_is_named(ws, sample):
 
 
 @pytest.mark.parametrize("tolerant", [False, True])
-def test_both_csv_readers_count_physical_lines_under_a_three_row_header(tolerant):
+def test_both_csv_readers_count_spreadsheet_rows_under_a_three_row_header(tolerant):
     # tolerant: the row-by-row reader used on engines without transactions (Spark)
     path = FIXTURES / "qualtrics.csv"
     plan = get_preset("qualtrics").plan(path)
     source = SourceFile(path, header_rows=3, names=plan.names, tolerant=tolerant)
     chunk = next(read_chunks(source))
     assert chunk["recordId"].tolist() == ["R_1aBcD", "R_2eFgH", "R_3iJkL"]
-    assert chunk["_source_row"].tolist() == [5, 6, 7]
+    assert chunk["_source_row"].tolist() == [4, 5, 6]
 
 
 LEGACY = ["response_id", "customer_id", "responded_at", "nps", "comment", "_source_row"]
