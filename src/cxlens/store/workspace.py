@@ -11,10 +11,18 @@ import pandas as pd
 import pyarrow as pa
 
 from cxlens.errors import NotEnoughDataError, WorkspaceError
-from cxlens.ingest.load import LOADS_TABLE, QUARANTINE_TABLE, LoadResult, Progress, ingest_file
+from cxlens.ingest.load import (
+    COMPLETE,
+    LOADS_TABLE,
+    QUARANTINE_TABLE,
+    LoadResult,
+    Progress,
+    ingest_file,
+    recover_unpublished_loads,
+)
 from cxlens.ingest.mapping import Mapping, read_mapping
 from cxlens.schema import TABLES
-from cxlens.store.engine import Engine, engine_for
+from cxlens.store.engine import Engine, connect_duckdb, engine_for
 from cxlens.store.privacy import ERASURES_TABLE
 from cxlens.store.secrets import SECRET_TABLE
 
@@ -53,6 +61,8 @@ class Workspace:
         self.path = (
             Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
         )
+        #: loads a crashed process left unpublished, rolled back on opening (their records)
+        self.rolled_back = recover_unpublished_loads(self.engine)
 
     def __repr__(self) -> str:
         where = self.path or self.engine.name
@@ -176,8 +186,17 @@ class Workspace:
         table = table.order_by(["load_id", "source_row", "column"])
         return self.engine.execute(table)
 
-    def loads(self) -> pd.DataFrame:
-        """Return the load log: one row per file loaded, with its fingerprint and counts."""
+    def loads(self, *, rolled_back: bool = False) -> pd.DataFrame:
+        """Return the load log: one row per file loaded, with its fingerprint and counts.
+
+        Only complete loads, unless ``rolled_back``: then also the loads a crash cut off,
+        which opening the workspace rolled back (``status`` "rolled back", with a ``note``).
+
+        Example:
+            >>> ws.loads()[["source_file", "rows_loaded", "status"]]  # doctest: +SKIP
+               source_file  rows_loaded    status
+            0  surveys.csv          980  complete
+        """
         if not self.has_table(LOADS_TABLE):
             return pd.DataFrame(
                 columns=[
@@ -190,7 +209,12 @@ class Workspace:
                     "loaded_at",
                 ]
             )
-        return self.engine.execute(self.engine.table(LOADS_TABLE).order_by("loaded_at"))
+        loads = self.engine.table(LOADS_TABLE)
+        if "status" in loads.columns:  # records from before statuses are all complete
+            loads = loads.mutate(status=loads.status.fill_null(COMPLETE))
+            if not rolled_back:
+                loads = loads.filter(loads.status == COMPLETE)
+        return self.engine.execute(loads.order_by("loaded_at"))
 
     def profile(self, customer_id: str) -> CustomerProfile:
         """Return the 360 view of one customer (see :func:`cxlens.identity.profile.profile`).
@@ -285,7 +309,7 @@ class Workspace:
 
 def _connect(target: str | Path | Any) -> ibis.BaseBackend:
     if isinstance(target, str | Path):
-        return ibis.duckdb.connect(str(target))
+        return connect_duckdb(target)
     if isinstance(target, ibis.BaseBackend):
         return target
     if type(target).__name__ == "SparkSession":
