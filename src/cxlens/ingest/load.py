@@ -256,9 +256,7 @@ def _write_rows(
         checked = check_chunk(chunk, mapping, schema, chosen)
         checked = _drop_duplicate_keys(engine, schema, checked)
         _append_rows(engine, schema.name, checked.rows, result.load_id, result.source_file)
-        _append_problems(
-            engine, checked.problems, result.load_id, schema.name, result.source_file
-        )
+        _append_problems(engine, checked.problems, result.load_id, schema.name, result.source_file)
         result.rows_loaded += len(checked.rows)
         result.rows_quarantined += checked.problems["source_row"].nunique()
         if progress is not None:
