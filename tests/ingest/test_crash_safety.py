@@ -9,12 +9,14 @@ commit, the subprocess runs the CLI with DuckDBEngine.transaction wrapped so tha
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +34,7 @@ MAP = ["note=survey_note"]  # a column the stored table lacks: the load adds it
 BOOKKEEPING, ANNOUNCE, WRITE, PUBLISH = 1, 2, 3, 4
 
 OBSERVED_CLI = """
+import os
 import sys
 from contextlib import contextmanager
 from cxlens.store.engine import DuckDBEngine
@@ -39,7 +42,7 @@ from cxlens.cli import app
 
 plain = DuckDBEngine.transaction
 count = 0
-pause_at = int(sys.argv[1])
+pause_at = int(os.environ.get("PAUSE_AT_COMMIT", "0"))
 
 @contextmanager
 def observed(self):
@@ -52,7 +55,7 @@ def observed(self):
             sys.stdin.readline()  # the parent kills us here
 
 DuckDBEngine.transaction = observed
-app(sys.argv[2:], prog_name="cxlens")
+app(sys.argv[1:], prog_name="cxlens")
 """
 
 
@@ -76,10 +79,23 @@ def ingest_args(csv: Path, db: Path) -> list[str]:
     return args
 
 
+@functools.cache
+def observed_cli() -> Path:
+    """Write the observed CLI as a script named ``cxlens`` (so `ps` shows `cxlens ingest`)."""
+    script = Path(tempfile.mkdtemp(prefix="cxlens-observed-")) / "cxlens"
+    script.write_text(OBSERVED_CLI)
+    return script
+
+
 def cli(*args: str, pause_at: int = 0, stdin: int | None = None) -> subprocess.Popen:
+    """Start `cxlens ARGS` in a subprocess that prints "commit N" before each COMMIT.
+
+    With ``pause_at`` it waits before COMMIT number ``pause_at`` until a line on stdin.
+    """
     return subprocess.Popen(
-        [sys.executable, "-c", OBSERVED_CLI, str(pause_at), *args],
+        [sys.executable, str(observed_cli()), *args],
         stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PAUSE_AT_COMMIT": str(pause_at)},
     )  # fmt: skip
 
 

@@ -97,13 +97,15 @@ def _nearest_folder(path: Path) -> Path:
 
 def _did_you_mean(path: Path, folder: Path) -> str:
     """Return "; did you mean X?" for the closest workspace file near ``folder``, or ""."""
-    nearby = sorted([*folder.glob("*.duckdb"), *folder.glob("*/*.duckdb")])
+    nearby = sorted(folder.glob("*.duckdb")) + sorted(folder.glob("*/*.duckdb"))
     if not nearby:
         return ""
-    names = {str(p): p for p in nearby}
-    close = difflib.get_close_matches(str(path), list(names), n=1, cutoff=0.6)
+    by_stem: dict[str, Path] = {}
+    for candidate in nearby:  # names compared without folders; the same folder first
+        by_stem.setdefault(candidate.stem, candidate)
+    close = difflib.get_close_matches(path.stem, list(by_stem), n=1, cutoff=0.7)
     if close:
-        return f"; did you mean {close[0]}?"
+        return f"; did you mean {by_stem[close[0]]}?"
     shown = ", ".join(str(p) for p in nearby[:5])
     more = f" and {len(nearby) - 5} more" if len(nearby) > 5 else ""
     return f"; workspaces nearby: {shown}{more}"

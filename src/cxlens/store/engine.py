@@ -391,8 +391,12 @@ def describe_process(pid: int) -> str | None:
     argv = [a for a in argv if a]
     for i, arg in enumerate(argv):  # `cxlens ...` or `python -m cxlens ...`
         if Path(arg).name == "cxlens" and (i == 0 or argv[i - 1] != "-c"):
-            return " ".join(["cxlens", *argv[i + 1 :]])[:120]
-    return " ".join(Path(argv[0]).name.split() + argv[1:])[:120] if argv else None
+            argv = ["cxlens", *argv[i + 1 :]]
+            break
+    else:
+        argv = [Path(argv[0]).name, *argv[1:]] if argv else []
+    text = " ".join(" ".join(argv).split())  # one line, even for `python -c "..."`
+    return text[:120] if text else None
 
 
 def _spark_type(dtype: Any) -> str:
