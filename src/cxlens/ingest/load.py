@@ -206,25 +206,41 @@ def _load(
         "sha256": sha, "mapping": _fingerprint(mapping, plan), "rows_loaded": 0,
         "rows_quarantined": 0, "loaded_at": _now(), "status": PENDING,
     }  # fmt: skip
-    rows = _chain(first, chunks)
-    if not engine.atomic:  # no transactions: append as we go, record the load last
+
+    def write() -> None:
+        _write_rows(engine, _chain(first, chunks), mapping, schema, chosen, result, progress)
+
+    if engine.atomic:
+        _load_in_commits(engine, schema, chosen, record, write, result)
+    else:  # no transactions: append as we go, record the load last
         _ensure_bookkeeping(engine)
         _apply_table_changes(engine, schema.name, *_table_changes(engine, schema, chosen))
-        _write_rows(engine, rows, mapping, schema, chosen, result, progress)
+        write()
         _append_record(engine, {**record, **_counts(result), "status": COMPLETE})
-        return result
+    return result
 
+
+def _load_in_commits(
+    engine: Engine,
+    schema: TableSchema,
+    chosen: dict[str, str],
+    record: dict[str, object],
+    write: Callable[[], None],
+    result: LoadResult,
+) -> None:
+    """Announce, write and publish one load in three commits; see the module docstring."""
     with engine.transaction():
         _ensure_bookkeeping(engine)
     created, added = _table_changes(engine, schema, chosen)
     record.update(created_table=created is not None, added_columns=json.dumps(sorted(added)))
+    load_id = str(record["load_id"])
     _WRITING.add(load_id)
     try:
         with engine.transaction():  # 1. announce, with the DDL the load needs
             _append_record(engine, record)
             _apply_table_changes(engine, schema.name, created, added)
         with engine.transaction():  # 2. write
-            _write_rows(engine, rows, mapping, schema, chosen, result, progress)
+            write()
         with engine.transaction():  # 3. publish
             _set_record(engine, load_id, {**_counts(result), "status": COMPLETE})
     except BaseException:
@@ -233,7 +249,6 @@ def _load(
         raise
     finally:
         _WRITING.discard(load_id)
-    return result
 
 
 def _write_rows(
