@@ -53,8 +53,8 @@ def test_a_read_command_refuses_a_missing_workspace_and_suggests_the_near_one(tm
         result = run(*command, "-w", typo)
         assert result.exit_code == 1
         assert one_line(result.output) == (
-            f"error: no workspace at {typo}; did you mean {real}?; create one with "
-            f"`cxlens init -w {typo}` or `cxlens ingest FILE --as TABLE -w {typo}`"
+            f"error: no workspace at {typo} (did you mean {real}?); to start one there: "
+            f"`cxlens init -w {typo}`, then `cxlens ingest FILE --as TABLE -w {typo}`"
         )
     assert not typo.exists()  # nothing was created
 
@@ -65,7 +65,7 @@ def test_without_a_close_name_it_lists_the_workspaces_nearby(tmp_path):
     wanted = tmp_path / "client.duckdb"
     line = one_line(run("loads", "-w", wanted).output)
     assert (
-        f"no workspace at {wanted}; workspaces nearby: {tmp_path / 'demo' / 'cxlens.duckdb'};"
+        f"no workspace at {wanted} (workspaces nearby: {tmp_path / 'demo' / 'cxlens.duckdb'});"
         in line
     )
 

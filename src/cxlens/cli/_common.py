@@ -83,8 +83,8 @@ def _require_workspace(path: Path) -> None:
     folder = _nearest_folder(path)
     where = "" if folder == path.parent else f": the folder {path.parent} does not exist"
     raise CxlensError(
-        f"no workspace at {path}{where}{_did_you_mean(path, folder)}; create one with "
-        f"`cxlens init -w {path}` or `cxlens ingest FILE --as TABLE -w {path}`"
+        f"no workspace at {path}{where}{_did_you_mean(path, folder)}; to start one there: "
+        f"`cxlens init -w {path}`, then `cxlens ingest FILE --as TABLE -w {path}`"
     )
 
 
@@ -96,7 +96,7 @@ def _nearest_folder(path: Path) -> Path:
 
 
 def _did_you_mean(path: Path, folder: Path) -> str:
-    """Return "; did you mean X?" for the closest workspace file near ``folder``, or ""."""
+    """Return " (did you mean X?)" for the closest workspace file near ``folder``, or ""."""
     nearby = sorted(folder.glob("*.duckdb")) + sorted(folder.glob("*/*.duckdb"))
     if not nearby:
         return ""
@@ -105,10 +105,10 @@ def _did_you_mean(path: Path, folder: Path) -> str:
         by_stem.setdefault(candidate.stem, candidate)
     close = difflib.get_close_matches(path.stem, list(by_stem), n=1, cutoff=0.7)
     if close:
-        return f"; did you mean {by_stem[close[0]]}?"
+        return f" (did you mean {by_stem[close[0]]}?)"
     shown = ", ".join(str(p) for p in nearby[:5])
     more = f" and {len(nearby) - 5} more" if len(nearby) > 5 else ""
-    return f"; workspaces nearby: {shown}{more}"
+    return f" (workspaces nearby: {shown}{more})"
 
 
 def _wait_seconds() -> float:
