@@ -156,15 +156,27 @@ def world(tmp_path_factory):
         ws.ingest(small, table="responses")
     big = write_big_csv(root / "big.csv")
     after = copy_workspace(seeded, root / "after.duckdb")
-    started = time.monotonic()
-    done = cli(*ingest_args(big, after))
-    out, _ = done.communicate(timeout=300)
-    duration = time.monotonic() - started
-    assert done.returncode == 0, out
     return {
-        "root": root, "seeded": seeded, "big": big, "duration": duration,
+        "root": root, "seeded": seeded, "big": big, "timeline": timeline(big, after),
         "before": state(seeded), "after": state(after),
     }  # fmt: skip
+
+
+def timeline(big: Path, db: Path) -> list[float]:
+    """Load ``big`` into ``db`` through the CLI; return when each commit started and it ended.
+
+    Seconds from the start of the first commit: ``[0, announce, write, publish, exit]``,
+    each the moment the subprocess printed "commit N" (just before that COMMIT).
+    """
+    proc = cli(*ingest_args(big, db))
+    moments = []
+    for line in proc.stdout:
+        assert line.startswith("commit"), line
+        moments.append(time.monotonic())
+    assert proc.wait(timeout=300) == 0
+    moments.append(time.monotonic())
+    assert len(moments) == PUBLISH + 1
+    return [m - moments[0] for m in moments]
 
 
 def test_the_reference_load_is_what_the_file_says(world):
@@ -266,14 +278,15 @@ def kill_trial(world, trial: int, rng: random.Random) -> tuple[str, str]:
     db = copy_workspace(world["seeded"], world["root"] / f"trial-{trial}.duckdb")
     aim = ("any moment", ANNOUNCE, WRITE, PUBLISH, "any moment")[trial % 5]
     proc = cli(*ingest_args(world["big"], db))
-    if aim == "any moment":
-        time.sleep(rng.uniform(0, world["duration"]))
-    else:
-        for _ in range(aim):
-            line = proc.stdout.readline()
-            if not line:  # finished first
-                break
-        time.sleep(rng.uniform(0, 0.05))  # before, during or just after the COMMIT
+    moments = world["timeline"]  # of the reference load, from its first commit
+    start = BOOKKEEPING if aim == "any moment" else aim
+    for _ in range(start):  # wait for the line printed as that commit starts
+        if not proc.stdout.readline():  # finished first
+            break
+    if aim == "any moment":  # anywhere from the first commit to the end
+        time.sleep(rng.uniform(0, moments[-1]))
+    else:  # from that commit's start to the next one's (in the reference), and half again
+        time.sleep(rng.uniform(0, 1.5 * (moments[aim] - moments[aim - 1])))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     now = state(db)
