@@ -4,7 +4,9 @@ exactly as before or exactly as after, and the re-run loads the file exactly onc
 The loader publishes a load in commits (bookkeeping tables, announce, write, publish; see
 cxlens.ingest.load). The killed process is the CLI itself, run in a subprocess. To aim at a
 commit, the subprocess runs the CLI with DuckDBEngine.transaction wrapped so that it prints
-"commit N" just before the engine's COMMIT (and, for the deterministic tests, waits there).
+"commit N" just before the engine's COMMIT (and, for the deterministic tests, waits there),
+and with a 256 KB checkpoint threshold, so that the write commit also checkpoints its WAL
+into the database file, as DuckDB does for a load of millions of rows (16 MB by default).
 """
 
 from __future__ import annotations
@@ -54,7 +56,15 @@ def observed(self):
         if count == pause_at:
             sys.stdin.readline()  # the parent kills us here
 
+plain_init = DuckDBEngine.__init__
+
+def small_checkpoints(self, con):
+    plain_init(self, con)
+    # as a multi-million-row load does, the big commit checkpoints the WAL into the file
+    self._raw.execute("SET checkpoint_threshold = '256KB'")
+
 DuckDBEngine.transaction = observed
+DuckDBEngine.__init__ = small_checkpoints
 app(sys.argv[1:], prog_name="cxlens")
 """
 
