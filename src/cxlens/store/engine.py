@@ -396,7 +396,9 @@ def describe_process(pid: int) -> str | None:
     else:
         argv = [Path(argv[0]).name, *argv[1:]] if argv else []
     text = " ".join(" ".join(argv).split())  # one line, even for `python -c "..."`
-    return text[:120] if text else None
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text or None
 
 
 def _spark_type(dtype: Any) -> str:
