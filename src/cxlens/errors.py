@@ -37,3 +37,12 @@ class EngineError(WorkspaceError):
     def __init__(self, message: str, sql: str | None = None) -> None:
         super().__init__(message if sql is None else f"{message}\nSQL:\n{sql}")
         self.sql = sql
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another process holds the workspace file; ``pid`` and ``holder`` say which, if known."""
+
+    def __init__(self, message: str, pid: int | None = None, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.holder = holder

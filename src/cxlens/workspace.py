@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cxlens.ingest.load import LoadResult, Progress, ingest_file
+from cxlens.ingest.load import LoadResult, Progress, ingest_file, recover_unpublished_loads
 from cxlens.ingest.mapping import Mapping, read_mapping
 from cxlens.store.catalog import EngineCatalog
 from cxlens.store.engine import connect, engine_for
@@ -53,6 +53,10 @@ class Workspace(EngineCatalog):
         self.path = (
             Path(target) if isinstance(target, str | Path) and target != ":memory:" else None
         )
+        #: loads a crashed process left unpublished, rolled back on opening (their records)
+        self.rolled_back = recover_unpublished_loads(self.engine)
+        #: loads a crashed process left unpublished, rolled back on opening (their records)
+        self.rolled_back = recover_unpublished_loads(self.engine)
 
     def __repr__(self) -> str:
         where = self.path or self.engine.name

@@ -220,3 +220,63 @@ def test_a_truncated_csv_still_stops_the_load(ws, tmp_path):
     with pytest.raises(IngestError, match=r"structure is broken.*truncated"):
         ws.ingest(path, table="responses")
     assert ws.tables() == []
+
+
+def test_a_failed_load_leaves_no_record_table_or_column_behind(ws, tmp_path):
+    def fail(rows):  # after the first chunk is written
+        raise RuntimeError("disk full")
+
+    new_table = write_text(tmp_path / "c.csv", "customer_id,segment\nc1,smb\n")
+    with pytest.raises(RuntimeError, match="disk full"):
+        ws.ingest(new_table, table="customers", progress=fail)
+    assert ws.tables() == [] and ws.loads(rolled_back=True).empty and ws.quarantine().empty
+
+    first = load(ws, tmp_path, "r1,c1,2024-01-05,9,5,2,ok\n", name="a.csv")
+    columns = ws.engine.columns("responses")
+    extra = write_text(
+        tmp_path / "b.csv", "response_id,responded_at,nps,tier\nr2,2024-01-06,99,gold\n"
+    )
+    mapping = {"table": "responses", "columns": {"tier": "tier"}}
+    with pytest.raises(RuntimeError, match="disk full"):
+        ws.ingest(extra, mapping=mapping, progress=fail)
+    assert ws.engine.columns("responses") == columns  # no 'tier'
+    assert ws.table("responses").response_id.execute().tolist() == ["r1"]
+    assert ws.loads(rolled_back=True)["load_id"].tolist() == [first.load_id]
+    assert ws.quarantine().empty  # nps 99 was quarantined, then undone
+    assert ws.ingest(extra, mapping=mapping).rows_quarantined == 1  # not "already loaded"
+
+
+def test_a_load_log_from_before_statuses_counts_as_complete(tmp_path):
+    import hashlib
+
+    import duckdb
+
+    import cxlens
+
+    db = tmp_path / "old.duckdb"
+    path = write_text(tmp_path / "s.csv", "response_id,responded_at,nps\nr1,2024-01-01,9\n")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    con = duckdb.connect(str(db))  # the load log's first layout, as an older cxlens wrote it
+    con.execute(
+        "CREATE TABLE _loads (load_id VARCHAR, table_name VARCHAR, source_file VARCHAR, "
+        "sha256 VARCHAR, mapping VARCHAR, rows_loaded BIGINT, rows_quarantined BIGINT, "
+        "loaded_at TIMESTAMP)"
+    )
+    con.execute(
+        "INSERT INTO _loads VALUES ('old-1', 'responses', 's.csv', ?, '', 1, 0, "
+        "'2024-05-01 10:00')",
+        [sha],
+    )
+    con.close()
+    with cxlens.Workspace(db) as ws:
+        again = ws.ingest(path, table="responses")
+        assert (again.status, again.load_id) == ("already loaded", "old-1")
+        other = write_text(tmp_path / "t.csv", "response_id,responded_at,nps\nr2,2024-01-01,7\n")
+        new = ws.ingest(other, table="responses")
+    with cxlens.Workspace(db) as ws:  # opening again rolls nothing back
+        assert ws.rolled_back == []
+        loads = ws.loads(rolled_back=True)
+        assert loads[["load_id", "source_file", "status"]].values.tolist() == [
+            ["old-1", "s.csv", "complete"],
+            [new.load_id, "t.csv", "complete"],
+        ]

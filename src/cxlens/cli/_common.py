@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import pandas as pd
@@ -15,7 +18,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from cxlens.errors import CxlensError
+from cxlens.errors import CxlensError, WorkspaceBusyError
+
+if TYPE_CHECKING:
+    from cxlens import Workspace
 
 app = typer.Typer(
     help="cxlens: customer-experience analytics (NPS, CSAT, CES, churn, engagement).",
@@ -32,6 +38,10 @@ WorkspaceOpt = Annotated[
                  help="DuckDB file of the Workspace."),
 ]  # fmt: skip
 DEFAULT_WS = Path("cxlens.duckdb")
+#: Environment variable: seconds a command waits for another process to release the
+#: workspace file (a load in progress) before it gives up; 0 gives up at once.
+WAIT_ENV = "CXLENS_WAIT"
+DEFAULT_WAIT_S = 120.0
 METRICS = ("nps", "csat", "ces", "churn", "engagement")
 
 
@@ -81,6 +91,110 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def open_workspace(path: Path, *, create: bool = False) -> Workspace:
+    """Open the workspace file at ``path`` for a command, waiting while another process holds it.
+
+    A command that reads (``create`` False) refuses a path where no workspace exists, with
+    the nearest ``*.duckdb`` file as a did-you-mean, instead of creating an empty one.
+    While another cxlens command (a load) holds the file, it says so on stderr and retries
+    for up to ``CXLENS_WAIT`` seconds (120 by default); a file held by ``cxlens serve`` is
+    refused at once, since the server keeps it open. Returns the open Workspace.
+
+    Example:
+        >>> with open_workspace(Path("acme.duckdb")) as ws:  # doctest: +SKIP
+        ...     ws.loads()
+    """
+    if not create:
+        _require_workspace(path)
+    return _open_waiting(path, _wait_seconds())
+
+
+def _require_workspace(path: Path) -> None:
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise CxlensError(f"{path} is a folder, not a workspace file (NAME.duckdb)")
+    folder = _nearest_folder(path)
+    where = "" if folder == path.parent else f": the folder {path.parent} does not exist"
+    raise CxlensError(
+        f"no workspace at {path}{where}{_did_you_mean(path, folder)}; to start one there: "
+        f"`cxlens init -w {path}`, then `cxlens ingest FILE --as TABLE -w {path}`"
+    )
+
+
+def _nearest_folder(path: Path) -> Path:
+    folder = path.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _did_you_mean(path: Path, folder: Path) -> str:
+    """Return " (did you mean X?)" for the closest workspace file near ``folder``, or ""."""
+    nearby = sorted(folder.glob("*.duckdb")) + sorted(folder.glob("*/*.duckdb"))
+    if not nearby:
+        return ""
+    by_stem: dict[str, Path] = {}
+    for candidate in nearby:  # names compared without folders; the same folder first
+        by_stem.setdefault(candidate.stem, candidate)
+    close = difflib.get_close_matches(path.stem, list(by_stem), n=1, cutoff=0.7)
+    if close:
+        return f" (did you mean {by_stem[close[0]]}?)"
+    shown = ", ".join(str(p) for p in nearby[:5])
+    more = f" and {len(nearby) - 5} more" if len(nearby) > 5 else ""
+    return f" (workspaces nearby: {shown}{more})"
+
+
+def _wait_seconds() -> float:
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_WAIT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise CxlensError(f"{WAIT_ENV}={text!r} is not a number of seconds (e.g. 60, or 0)")
+    return seconds
+
+
+def _open_waiting(path: Path, wait: float) -> Workspace:
+    """Open ``path``; while another process holds it, say so once and retry until ``wait``."""
+    from cxlens import Workspace
+
+    started = time.monotonic()
+    waiting = None
+    try:
+        while True:
+            try:
+                return Workspace(path)
+            except WorkspaceBusyError as busy:
+                waited = time.monotonic() - started
+                if (busy.holder or "").startswith("cxlens serve"):
+                    raise CxlensError(
+                        f"{path} is held by `{busy.holder}` (PID {busy.pid}), which keeps it "
+                        "open: use the server's API or dashboard, or stop the server and retry"
+                    ) from None
+                if waited >= wait:
+                    gave_up = f"; gave up after {waited:.0f} s" if wait else ""
+                    raise CxlensError(
+                        f"{busy}{gave_up} (set {WAIT_ENV}=SECONDS to wait longer)"
+                    ) from None
+                if waiting is None:
+                    errors.print(
+                        f"waiting for {busy.holder} (PID {busy.pid}) to finish with {path} "
+                        f"(up to {wait:.0f} s; {WAIT_ENV} sets how long)",
+                        highlight=False, markup=False, soft_wrap=True,
+                    )  # fmt: skip
+                    waiting = errors.status("waiting")
+                    waiting.start()
+                waiting.update(f"waiting for PID {busy.pid}: {waited:.0f} s of {wait:.0f} s")
+                time.sleep(min(0.5, max(wait - waited, 0.01)))
+    finally:
+        if waiting is not None:
+            waiting.stop()
 
 
 OutputOpt = Annotated[

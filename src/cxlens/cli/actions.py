@@ -14,9 +14,16 @@ from cxlens.actions.email import SmtpSettings
 from cxlens.actions.exports import FORMATS, export
 from cxlens.actions.targets import TARGET_LISTS
 from cxlens.api.audit import AuditLog
-from cxlens.cli._common import DEFAULT_WS, WorkspaceOpt, app, console, errors, friendly
+from cxlens.cli._common import (
+    DEFAULT_WS,
+    WorkspaceOpt,
+    app,
+    console,
+    errors,
+    friendly,
+    open_workspace,
+)
 from cxlens.errors import ArgumentError
-from cxlens.workspace import Workspace
 
 
 def _secret(var: str) -> str:
@@ -88,7 +95,7 @@ def notify_command(
             "(or set CXLENS_SMTP_HOST, CXLENS_SMTP_FROM, CXLENS_SMTP_TO)"
         )
     state = state_file or workspace.with_name(workspace.name + ".alerts.json")
-    with Workspace(workspace) as ws, console.status("checking KPIs and insights"):
+    with open_workspace(workspace) as ws, console.status("checking KPIs and insights"):
         result = notify(
             ws, webhook=hook, email=mail, threshold=threshold if insights else None,
             state_file=state, as_of=as_of, every=every, audit=AuditLog(workspace.parent),
@@ -133,7 +140,7 @@ def export_command(
         options = {"days": days, "as_of": as_of}
     elif key == "churn-risk":
         options = {"top": top, "bands": band}
-    with Workspace(workspace) as ws, console.status(f"building the {key} list"):
+    with open_workspace(workspace) as ws, console.status(f"building the {key} list"):
         result = export(
             ws, key, format_, output, prefer=tuple(prefer or ("crm",)), bom=bom,
             audit=AuditLog(workspace.parent), **options,

@@ -17,12 +17,12 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     present,
     rich_table,
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.workspace import Workspace
 
 QUADRANT_ORDER = ("fix first", "maintain", "possible overkill", "lower priority")
 
@@ -53,7 +53,7 @@ def drivers_cmd(
 ) -> None:
     """Rank key drivers: each one's share of R² with intervals, and the priority matrix."""
     status = console.status(f"key driver analysis of {target} ({bootstrap:,} resamples)")
-    with Workspace(workspace) as ws, status:
+    with open_workspace(workspace) as ws, status:
         imp = ws.analysis.drivers(
             target, driver, by=by, method=method, outcome=outcome, bootstrap=bootstrap,
             seed=seed,
@@ -112,7 +112,7 @@ def insights_cmd(
         kw["metrics"] = tuple(metric)
     if dimension:
         kw["dimensions"] = list(dimension)
-    with Workspace(workspace) as ws, console.status("scanning the metrics for changes"):
+    with open_workspace(workspace) as ws, console.status("scanning the metrics for changes"):
         found = ws.analysis.insights(**kw)
     if output is not None:
         write_csv(found, output)
@@ -137,7 +137,7 @@ def loyalty_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Place customers in the loyalty matrix: attitude against behaviour, four quadrants."""
-    with Workspace(workspace) as ws, console.status("placing customers in the loyalty matrix"):
+    with open_workspace(workspace) as ws, console.status("placing customers in the loyalty matrix"):
         summary = ws.analysis.loyalty_matrix(attitude, behaviour).summary
     if output is not None:
         write_csv(summary, output)
@@ -160,7 +160,7 @@ def value_cmd(
 ) -> None:
     """Value NPS: revenue and retention per NPS group, the +points uplift, its assumptions."""
     with (
-        Workspace(workspace) as ws,
+        open_workspace(workspace) as ws,
         console.status(f"valuing NPS ({bootstrap:,} bootstrap resamples)"),
     ):
         money = ws.analysis.monetization(points, n_boot=bootstrap, seed=seed)
@@ -210,7 +210,7 @@ def effort_cmd(
         ("bands", "effort bands", effort.effort_bands),
         ("touchpoints", "process optimisation list", effort.effort_by_touchpoint),
     )
-    with Workspace(workspace) as ws, console.status("relating effort to loyalty"):
+    with open_workspace(workspace) as ws, console.status("relating effort to loyalty"):
         for key, label, func in steps:
             try:
                 parts[key] = func(ws, min_n=min_n)
@@ -248,7 +248,7 @@ def segments_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Segment customers: RFM segments and behaviour-and-attitude clusters, saved for --by."""
-    with Workspace(workspace) as ws, console.status("segmenting customers (k-means)"):
+    with open_workspace(workspace) as ws, console.status("segmenting customers (k-means)"):
         found = ws.analysis.segments(k, save=save, seed=seed)
     rfm, clusters = found.rfm, found.clusters
     if output is not None:

@@ -15,12 +15,13 @@ from cxlens.cli._common import (
     app,
     console,
     friendly,
+    open_workspace,
+    present,
     rich_table,
     rounded,
 )
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import mapping_from_options, read_mapping
-from cxlens.workspace import Workspace
 
 
 @app.command()
@@ -31,7 +32,7 @@ def init(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
         console.print(f"{workspace} already exists; nothing to do")
         return
     workspace.parent.mkdir(parents=True, exist_ok=True)
-    Workspace(workspace).close()
+    open_workspace(workspace, create=True).close()
     console.print(f"created workspace {workspace}")
 
 
@@ -79,7 +80,7 @@ def ingest(
         if table is None:
             raise CxlensError("--map and --scale need --as TABLE")
         chosen = mapping_from_options(table, map_, scale)
-    with Workspace(workspace) as ws, _row_progress(f"loading {file.name}") as bar:
+    with open_workspace(workspace, create=True) as ws, _row_progress(f"loading {file.name}") as bar:
         task = bar.add_task("load", total=None)
         result = ws.ingest(
             file,
@@ -122,7 +123,7 @@ def quarantine(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show (or export) rejected rows with the reason for each."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         rows = ws.quarantine(load)
     if export is not None:
         rows.to_csv(export, index=False)
@@ -138,12 +139,12 @@ def quarantine(
 @app.command()
 @friendly
 def loads(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
-    """List the files loaded into the Workspace."""
-    with Workspace(workspace) as ws:
-        frame = ws.loads()
+    """List the files loaded into the Workspace, and any load a crash cut off (rolled back)."""
+    with open_workspace(workspace) as ws:
+        frame = ws.loads(rolled_back=True)
     cols = ["load_id", "table_name", "source_file", "rows_loaded", "rows_quarantined",
-            "encoding", "encoding_confidence"]  # fmt: skip
-    console.print(rich_table(frame[[c for c in cols if c in frame.columns]], "loads"))
+            "encoding", "encoding_confidence", "status", "note"]  # fmt: skip
+    console.print(rich_table(frame[present(frame, cols)], "loads"))
 
 
 @app.command()
@@ -162,7 +163,7 @@ def metrics(
         raise CxlensError(f"unknown metric '{metric}'; choose one of {', '.join(METRICS)}")
     if metric == "churn" and every is None:
         every = "month"
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         frame = getattr(ws.metrics, metric)(by=by, every=every, min_n=min_n)
         if sql:
             console.print(ws.metrics.sql(metric, by=by, every=every), highlight=False, markup=False)
@@ -207,7 +208,7 @@ def report(
 
     if pdf is not None:
         find_chromium()  # fail before the analyses when the PDF cannot be printed
-    with Workspace(workspace) as ws, console.status("building the report"):
+    with open_workspace(workspace) as ws, console.status("building the report"):
         path = build_report(
             ws, output, title=title, every=every, by=by, analyses=analyses, bootstrap=bootstrap,
             client=client, firm=firm, logo=logo, prepared_for=prepared_for,

@@ -18,11 +18,11 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     rich_table,
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.workspace import Workspace
 
 identity_app = typer.Typer(
     help="Single customer view: resolve identities into customers, flags, evidence, profiles.",
@@ -48,7 +48,7 @@ def identity_resolve(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Link and deduplicate the identities records into customers (Splink)."""
-    with Workspace(workspace) as ws, console.status("resolving identities"):
+    with open_workspace(workspace) as ws, console.status("resolving identities"):
         if new:
             done = ws.identity.link_new()
         else:
@@ -74,7 +74,7 @@ def identity_flags(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """List empty and invalid e-mails, phones, names and dates, with file and row."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         flags = ws.identity.flags(region)
     if output is not None:
         write_csv(flags, output)
@@ -96,7 +96,7 @@ def identity_evidence(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show why a record sits with the others of its customer: its links and their evidence."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         links = ws.identity.evidence(source, source_id)
     if links.empty:
         console.print(Text(f"{source} {source_id} is linked to no other record"))
@@ -125,7 +125,7 @@ def identity_profiles(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Write one row per customer: the newest value of each attribute and where it came from."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         profiles = ws.identity.profiles(region)
     write_csv(profiles, output)
 
@@ -144,6 +144,6 @@ def identity_evaluate(
     missing = [c for c in ("source", "source_id", true) if c not in frame.columns]
     if missing:
         raise CxlensError(f"{truth}: missing column(s) {', '.join(missing)}")
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         scores = ws.identity.evaluate(frame, true=true)
     console.print(rich_table(formatted(scores, 3), "pairwise linkage quality"))

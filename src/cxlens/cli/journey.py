@@ -16,6 +16,7 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     present,
     rich_table,
     write_csv,
@@ -71,7 +72,7 @@ def touchpoints_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """List touchpoints in journey order: reach, position, where journeys start and end."""
-    with Workspace(workspace) as ws, console.status("mapping touchpoints"):
+    with open_workspace(workspace) as ws, console.status("mapping touchpoints"):
         j = _journey(ws, case, gap)
         touch = j.touchpoints()
         per_customer = j.touchpoints_per_customer()
@@ -116,7 +117,7 @@ def paths_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show the paths: the directly-follows graph's top edges and the common variants."""
-    with Workspace(workspace) as ws, console.status("discovering journey paths"):
+    with open_workspace(workspace) as ws, console.status("discovering journey paths"):
         j = _journey(ws, case, gap)
         graph = j.dfg(level=level)
         found = j.variants(top=variants, level=level) if variants > 0 and output is None else None
@@ -169,7 +170,7 @@ def funnel_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show the ordered funnel: journeys entering each step, conversion, drop-off, time."""
-    with Workspace(workspace) as ws, console.status("counting the funnel"):
+    with open_workspace(workspace) as ws, console.status("counting the funnel"):
         j = _journey(ws, case, gap)
         stages = list(stage or [])
         chosen_from_data = not stages
@@ -212,7 +213,7 @@ def time_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show the time spent in each stage and whether it is growing month by month."""
-    with Workspace(workspace) as ws, console.status("timing the stages"):
+    with open_workspace(workspace) as ws, console.status("timing the stages"):
         j = _journey(ws, case, gap)
         stay = j.time_in_stage()
         trends = j.stage_trends() if output is None else None
@@ -246,7 +247,7 @@ def emotion_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show NPS, CSAT, CES and emotion at each touchpoint, in journey order."""
-    with Workspace(workspace) as ws, console.status("reading emotion per touchpoint"):
+    with open_workspace(workspace) as ws, console.status("reading emotion per touchpoint"):
         frame = ws.journey.emotion(min_n=min_n)
     if output is not None:
         write_csv(frame, output)
@@ -277,7 +278,7 @@ def pain_points_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """List touchpoints where detractors, high effort or churn became more likely."""
-    with Workspace(workspace) as ws, console.status("looking for pain points"):
+    with open_workspace(workspace) as ws, console.status("looking for pain points"):
         frame = ws.journey.pain_points(compare=compare, recent_months=recent_months, min_n=min_n)
     if output is not None:
         write_csv(frame, output)

@@ -18,11 +18,11 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     rich_table,
     write_csv,
 )
 from cxlens.errors import CxlensError
-from cxlens.workspace import Workspace
 
 STATUS_STYLES = {"on track": "green", "at risk": "yellow", "off track": "bold red"}
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -80,7 +80,7 @@ def kpis_define(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Define (or redefine) a KPI: a metric for a slice of customers, with a target."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         kpi = ws.kpis.define(
             name, metric, target, filter=_parse_filter(filter_), warning_band=band,
             deadline=deadline, owner=owner,
@@ -98,7 +98,7 @@ def kpis_define(
 @friendly
 def kpis_list(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the KPIs defined in the workspace."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         frame = ws.kpis.list()
     if frame.empty:
         console.print(
@@ -115,7 +115,7 @@ def kpis_remove(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Remove a KPI."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         ws.kpis.remove(name)
     console.print(Text(f"removed KPI '{name}'"))
 
@@ -129,7 +129,7 @@ def kpis_load(
     """Define every KPI of a YAML file (all are checked before any is stored)."""
     if not file.exists():
         raise FileNotFoundError(f"{file}: no such file")
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         frame = ws.kpis.load(file)
     console.print(_kpi_list_table(frame))
 
@@ -143,7 +143,7 @@ def kpis_status(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show each KPI in its latest complete period: value, interval, target, status, trend."""
-    with Workspace(workspace) as ws, console.status("computing the KPIs"):
+    with open_workspace(workspace) as ws, console.status("computing the KPIs"):
         frame = ws.kpis.status(as_of=as_of, every=every)
     if output is not None:
         write_csv(frame, output)
@@ -175,7 +175,7 @@ def kpis_alerts(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show what needs attention: KPIs that slipped, and strong new insights."""
-    with Workspace(workspace) as ws, console.status("checking KPIs and insights"):
+    with open_workspace(workspace) as ws, console.status("checking KPIs and insights"):
         frame = ws.kpis.alerts(threshold if insights else None, as_of=as_of, every=every)
     if output is not None:
         write_csv(frame, output)

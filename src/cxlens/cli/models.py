@@ -17,6 +17,7 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     present,
     rich_table,
     write_csv,
@@ -28,7 +29,6 @@ from cxlens.report.models_parts import (
     risk_band_table,
     top_rules,
 )
-from cxlens.workspace import Workspace
 
 if TYPE_CHECKING:
     from cxlens.models.churn_analysis import ChurnResult
@@ -125,7 +125,7 @@ def clv_cmd(
     """Estimate CLV: BG/NBD + Gamma-Gamma fits, holdout check, tiers, LTV:CAC by group."""
     from cxlens.models.clv import ltv_cac_norm
 
-    with Workspace(workspace) as ws, console.status(f"fitting CLV over {horizon} months"):
+    with open_workspace(workspace) as ws, console.status(f"fitting CLV over {horizon} months"):
         result = ws.models.clv(
             horizon,
             save=save,
@@ -203,7 +203,7 @@ def churn_cmd(
 ) -> None:
     """Churn risk: the definition, held-out ROC-AUC/PR-AUC/Brier, top features, risk bands."""
     chosen = churn_definition(definition, inactive_days)
-    with Workspace(workspace) as ws, console.status("training the churn model (time split)"):
+    with open_workspace(workspace) as ws, console.status("training the churn model (time split)"):
         result = ws.models.churn(
             horizon, definition=chosen, cutoff=cutoff, train_snapshots=snapshots
         )
@@ -262,7 +262,7 @@ def retention_cmd(
         raise ArgumentError(f"--top must be at least 1; got {top}")
     chosen = churn_definition(definition, inactive_days)
     status = console.status("fitting the churn and CLV models")
-    with Workspace(workspace) as ws, status:
+    with open_workspace(workspace) as ws, status:
         churn = ws.models.churn(horizon_days, definition=chosen)
         clv = ws.models.clv(
             horizon_months,
@@ -323,7 +323,7 @@ def offers_cmd(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Next-best offers: top product affinities and the hit rate against popularity."""
-    with Workspace(workspace) as ws, console.status("mining affinities and ranking offers"):
+    with open_workspace(workspace) as ws, console.status("mining affinities and ranking offers"):
         result = ws.models.offers(
             k, item=item, basket=basket, not_offered=tuple(not_offered or ()),
             rank_by=rank_by, horizon_days=horizon,
@@ -385,7 +385,7 @@ def survival_cmd(
     chosen = churn_definition(definition, inactive_days)
     hazards: pd.DataFrame | None = None
     problem = ""
-    with Workspace(workspace) as ws, console.status("fitting survival curves"):
+    with open_workspace(workspace) as ws, console.status("fitting survival curves"):
         km = ws.models.survival(group, definition=chosen)
         if covariates:
             try:

@@ -19,12 +19,12 @@ from cxlens.cli._common import (
     console,
     formatted,
     friendly,
+    open_workspace,
     rich_table,
     write_csv,
 )
 from cxlens.identity.profile import CustomerProfile
 from cxlens.store.privacy import erasures, preview
-from cxlens.workspace import Workspace
 
 
 def _removed(counts: dict[str, int]) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def profile_command(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show everything about one customer: identities, scores, orders, journey, comments."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         p = ws.profile(customer_id)
     if as_json:
         console.print_json(json.dumps(p.to_dict(), ensure_ascii=False, default=str))
@@ -91,7 +91,7 @@ def erase_command(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Erase one customer from every table (right to erasure) and record that it happened."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         if not yes:
             counts = preview(ws, customer_id)
             if not counts:
@@ -117,7 +117,7 @@ def erase_command(
 @friendly
 def erasures_command(output: OutputOpt = None, workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the erasure log (customer ids appear only as keyed hashes)."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         log = erasures(ws)
     if log.empty:
         console.print("no erasure recorded")

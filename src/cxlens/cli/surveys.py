@@ -21,11 +21,11 @@ from cxlens.cli._common import (
     errors,
     formatted,
     friendly,
+    open_workspace,
     rich_table,
     write_csv,
 )
 from cxlens.errors import ArgumentError
-from cxlens.workspace import Workspace
 
 surveys_app = typer.Typer(
     help="Event-triggered NPS, CSAT and CES surveys: create, list, show, pause, resume, "
@@ -43,7 +43,7 @@ def surveys_create(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Check a survey definition and store it in the workspace."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         survey = ws.surveys.create(file, replace=replace)
     console.print(
         Text(
@@ -58,7 +58,7 @@ def surveys_create(
 @friendly
 def surveys_list(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """List the surveys of the workspace."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         frame = ws.surveys.list()
     if frame.empty:
         console.print("no survey yet; add one with: cxlens surveys create survey.yaml")
@@ -73,7 +73,7 @@ def surveys_show(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Show a survey: its questions in each language and its contact rules."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         s = ws.surveys.get(name)
     rules = s.contact
     hours = rules.business_hours
@@ -103,7 +103,7 @@ def surveys_pause(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Stop a survey from inviting anyone."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         ws.surveys.pause(name)
     console.print(Text(f"paused survey '{name}'"))
 
@@ -115,7 +115,7 @@ def surveys_resume(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Let a paused survey invite again."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         ws.surveys.resume(name)
     console.print(Text(f"resumed survey '{name}'"))
 
@@ -124,7 +124,7 @@ def surveys_resume(
 @friendly
 def surveys_trigger(workspace: WorkspaceOpt = DEFAULT_WS) -> None:
     """Decide invitations for the events not decided yet; print the decisions made."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         decided = ws.surveys.trigger()
     if decided.empty:
         console.print("no new events trigger a survey")
@@ -161,7 +161,7 @@ def surveys_send(
     settings = _smtp(smtp_host, smtp_port, sender, smtp_user, smtp_password_env, starttls,
                      smtp_ssl)  # fmt: skip
     sent = failed = 0
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         surveys = ws.surveys
         for invitation in surveys.due(link):
             mail = replace(settings, to=(invitation.email,))
@@ -205,7 +205,7 @@ def surveys_stats(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Response rates of the invitations made, with 95% Wilson intervals, and coverage."""
-    with Workspace(workspace) as ws:
+    with open_workspace(workspace) as ws:
         surveys = ws.surveys
         frame = surveys.stats(by or ["survey"])
         coverage = surveys.coverage()

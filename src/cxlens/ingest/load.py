@@ -1,17 +1,31 @@
 """The loader: one source file into one canonical table, atomically and only once.
 
 Steps: fingerprint the file (a file already loaded into the table is not loaded again),
-check its header against the schema and mapping, then inside one engine transaction read it
-chunk by chunk, validate, drop duplicate keys, append the good rows with lineage and the bad
-ones to quarantine, and record the load.
+check its header against the schema and mapping, then read it chunk by chunk, validate, drop
+duplicate keys, append the good rows with lineage and the bad ones to quarantine, and record
+the load.
+
+On engines with transactions (DuckDB) a load is published in three commits, so that it is
+visible only once its ``_loads`` record says "complete", whatever the engine does with a
+transaction cut off by a crash (DuckDB can replay part of a large one from its WAL):
+
+1. announce: a "pending" record (with the table or columns the load creates) and that DDL;
+2. write: every row under the load's id, and its quarantine records;
+3. publish: the record becomes "complete", with its counts.
+
+Opening a workspace rolls back any load still "pending" that no code in this process is
+writing (:func:`recover_unpublished_loads`): its rows, quarantine records, table and columns
+go, and its record stays as "rolled back", which ``cxlens loads`` lists.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,13 +49,21 @@ from cxlens.ingest.validate import (
 from cxlens.schema import LINEAGE_COLUMNS, TableSchema, get_table
 from cxlens.store.engine import Engine
 from cxlens.store.lineage import (
+    COMPLETE,
     LOADS_COLUMNS,
     LOADS_TABLE,
+    PENDING,
     QUARANTINE_COLUMNS,
     QUARANTINE_TABLE,
+    ROLLED_BACK,
 )
 
 Progress = Callable[[int], None]
+
+log = logging.getLogger(__name__)
+
+#: Loads this process is writing now: a Workspace opened beside them must not roll them back.
+_WRITING: set[str] = set()
 
 
 @dataclass
@@ -178,7 +200,7 @@ def _load(
     progress: Progress | None,
     plan: Plan | None = None,
 ) -> LoadResult:
-    """Read, validate and append one file inside one transaction; see the module docstring."""
+    """Read, validate and append one file, published as one load; see the module docstring."""
     path = source.path
     load_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
     chunks = _source_chunks(source, plan)
@@ -195,35 +217,168 @@ def _load(
     detected = source_encoding(source)  # cached: the readers decided it already
     if detected is not None:
         result.encoding, result.encoding_confidence = detected.encoding, detected.confidence
+    record = {
+        "load_id": load_id, "table_name": schema.name, "source_file": str(path.name),
+        "sha256": sha, "mapping": _fingerprint(mapping, plan), "rows_loaded": 0,
+        "rows_quarantined": 0, "loaded_at": _now(), "status": PENDING,
+        "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
+    }  # fmt: skip
 
+    def write() -> None:
+        rows = _chain(first, chunks)
+        _write_rows(engine, rows, mapping, schema, chosen, result, progress, reading)
+
+    if engine.atomic:
+        _load_in_commits(engine, schema, chosen, record, write, result)
+    else:  # no transactions: append as we go, record the load last
+        _ensure_bookkeeping(engine)
+        _apply_table_changes(engine, schema.name, *_table_changes(engine, schema, chosen))
+        write()
+        _append_record(engine, {**record, **_counts(result), "status": COMPLETE})
+    return result
+
+
+def _load_in_commits(
+    engine: Engine,
+    schema: TableSchema,
+    chosen: dict[str, str],
+    record: dict[str, object],
+    write: Callable[[], None],
+    result: LoadResult,
+) -> None:
+    """Announce, write and publish one load in three commits; see the module docstring."""
     with engine.transaction():
         _ensure_bookkeeping(engine)
-        _ensure_table(engine, schema, chosen)
-        for chunk in _chain(first, chunks):
-            if SKIP in chunk.columns:
-                skip = chunk[SKIP].fillna(False).astype(bool).to_numpy()
-                result.rows_skipped += int(skip.sum())
-                chunk = chunk[~skip].drop(columns=SKIP)
-                if chunk.empty:
-                    continue
-            checked = check_chunk(chunk, mapping, schema, chosen, reading)
-            checked = _drop_duplicate_keys(engine, schema, checked)
-            _append_rows(engine, schema.name, checked.rows, load_id, path.name)
-            _append_problems(engine, checked.problems, load_id, schema.name, path.name)
-            result.rows_loaded += len(checked.rows)
-            result.rows_filled += int(checked.rows[FILLED].notna().sum())
-            result.rows_quarantined += checked.problems["source_row"].nunique()
-            if progress is not None:
-                progress(len(chunk))
-        logged = _logged_columns(engine)
-        engine.append(LOADS_TABLE, pa.Table.from_pylist([{k: v for k, v in {
-            "load_id": load_id, "table_name": schema.name, "source_file": str(path.name),
-            "sha256": sha, "mapping": _fingerprint(mapping, plan),
-            "rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
-            "loaded_at": datetime.now(UTC).replace(tzinfo=None),
-            "encoding": result.encoding, "encoding_confidence": result.encoding_confidence,
-        }.items() if k in logged}], schema=_arrow_schema(logged)))  # fmt: skip
-    return result
+    created, added = _table_changes(engine, schema, chosen)
+    record.update(created_table=created is not None, added_columns=json.dumps(sorted(added)))
+    load_id = str(record["load_id"])
+    _WRITING.add(load_id)
+    try:
+        with engine.transaction():  # 1. announce, with the DDL the load needs
+            _append_record(engine, record)
+            _apply_table_changes(engine, schema.name, created, added)
+        with engine.transaction():  # 2. write
+            write()
+        with engine.transaction():  # 3. publish
+            _set_record(engine, load_id, {**_counts(result), "status": COMPLETE})
+    except BaseException:
+        # This process is alive: undo the whole load, record included, as if never started.
+        _roll_back(engine, record, keep_record=False)
+        raise
+    finally:
+        _WRITING.discard(load_id)
+
+
+def _write_rows(
+    engine: Engine,
+    chunks: Iterator[pd.DataFrame],
+    mapping: Mapping,
+    schema: TableSchema,
+    chosen: dict[str, str],
+    result: LoadResult,
+    progress: Progress | None,
+    reading: FileReading,
+) -> None:
+    """Validate each chunk and append its good rows and its problems under the load's id."""
+    for chunk in chunks:
+        if SKIP in chunk.columns:
+            skip = chunk[SKIP].fillna(False).astype(bool).to_numpy()
+            result.rows_skipped += int(skip.sum())
+            chunk = chunk[~skip].drop(columns=SKIP)
+            if chunk.empty:
+                continue
+        checked = check_chunk(chunk, mapping, schema, chosen, reading)
+        checked = _drop_duplicate_keys(engine, schema, checked)
+        _append_rows(engine, schema.name, checked.rows, result.load_id, result.source_file)
+        _append_problems(engine, checked.problems, result.load_id, schema.name, result.source_file)
+        result.rows_loaded += len(checked.rows)
+        result.rows_filled += int(checked.rows[FILLED].notna().sum())
+        result.rows_quarantined += checked.problems["source_row"].nunique()
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _counts(result: LoadResult) -> dict[str, object]:
+    return {"rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined,
+            "loaded_at": _now()}  # fmt: skip
+
+
+def _append_record(engine: Engine, record: dict[str, object]) -> None:
+    """Append one ``_loads`` record, with only the columns the stored table has."""
+    have = engine.columns(LOADS_TABLE)
+    columns = {c: t for c, t in LOADS_COLUMNS.items() if c in have}
+    row = {c: record.get(c) for c in columns}
+    engine.append(LOADS_TABLE, pa.Table.from_pylist([row], schema=_arrow_schema(columns)))
+
+
+def _set_record(engine: Engine, load_id: str, values: dict[str, object]) -> None:
+    loads = engine.table(LOADS_TABLE)
+    text = {c: (v.isoformat(sep=" ") if isinstance(v, datetime) else v) for c, v in values.items()}
+    engine.update_where(LOADS_TABLE, text, loads.load_id == load_id)
+
+
+def recover_unpublished_loads(engine: Engine) -> list[dict[str, object]]:
+    """Roll back every load left "pending" by a process that died; return their records.
+
+    Each such load's rows and quarantine records are deleted, the table or columns it
+    created dropped, and its ``_loads`` record kept with status "rolled back" and a note
+    saying how many rows went. Loads this process is writing are left alone. Engines
+    without transactions write no pending records, so nothing is found there.
+
+    Example:
+        >>> [r["source_file"] for r in recover_unpublished_loads(ws.engine)]  # doctest: +SKIP
+        ['big.csv']
+    """
+    if not engine.atomic or LOADS_TABLE not in engine.list_tables():
+        return []
+    if "status" not in engine.columns(LOADS_TABLE):
+        return []
+    loads = engine.table(LOADS_TABLE)
+    pending = engine.execute(loads.filter(loads.status == PENDING))
+    records = [r for r in pending.to_dict("records") if r["load_id"] not in _WRITING]
+    for record in records:
+        removed = _roll_back(engine, record, keep_record=True)
+        log.warning(
+            "rolled back the unfinished load %s of %s into %s (%s rows removed)",
+            record["load_id"], record["source_file"], record["table_name"], f"{removed:,}",
+        )  # fmt: skip
+    return records
+
+
+def _roll_back(engine: Engine, record: dict[str, object], *, keep_record: bool) -> int:
+    """Remove everything load ``record`` wrote; return how many table rows went.
+
+    Two commits, because DuckDB refuses to alter a table that the same transaction deleted
+    from: first the rows, then the DDL and the record (kept as "rolled back", or deleted).
+    A crash between them leaves the record pending, so the next open finishes the job.
+    """
+    load_id = str(record["load_id"])
+    table = str(record["table_name"])
+    tables = engine.list_tables()
+    removed = 0
+    with engine.transaction():
+        if table in tables and "_load_id" in engine.columns(table):
+            stored = engine.table(table)
+            removed = engine.delete_where(table, stored._load_id == load_id)
+        if QUARANTINE_TABLE in tables:
+            problems = engine.table(QUARANTINE_TABLE)
+            engine.delete_where(QUARANTINE_TABLE, problems.load_id == load_id)
+    with engine.transaction():
+        if record.get("created_table"):
+            engine.drop_table(table)
+        elif table in tables:
+            engine.drop_columns(table, json.loads(str(record.get("added_columns") or "[]")))
+        loads = engine.table(LOADS_TABLE)
+        if keep_record:
+            note = f"rolled back when the workspace was next opened: {removed:,} rows removed"
+            _set_record(engine, load_id, {"status": ROLLED_BACK, "note": note})
+        else:
+            engine.delete_where(LOADS_TABLE, loads.load_id == load_id)
+    return removed
 
 
 def _source_chunks(source: SourceFile, plan: Plan | None):  # type: ignore[no-untyped-def]
@@ -280,44 +435,54 @@ def _earlier_load(engine: Engine, table: str, sha: str) -> str | None:
     if LOADS_TABLE not in engine.list_tables():
         return None
     loads = engine.table(LOADS_TABLE)
-    hit = loads.filter((loads.table_name == table) & (loads.sha256 == sha)).select("load_id")
+    hit = loads.filter((loads.table_name == table) & (loads.sha256 == sha))
+    if "status" in loads.columns:  # records from before statuses are all complete
+        hit = hit.filter(loads.status.fill_null(COMPLETE) == COMPLETE)
+    hit = hit.select("load_id")
     found = engine.execute(hit.limit(1))
     return None if found.empty else str(found["load_id"].iloc[0])
 
 
 def _ensure_bookkeeping(engine: Engine) -> None:
+    """Create ``_loads`` and ``_quarantine`` if missing; give an older ``_loads`` its statuses.
+
+    Older records get no status, which counts as complete (their loads were one transaction).
+    """
     existing = engine.list_tables()
     for name, columns in ((LOADS_TABLE, LOADS_COLUMNS), (QUARANTINE_TABLE, QUARANTINE_COLUMNS)):
         if name not in existing:
             engine.create_table(name, columns)
-            continue
-        have = engine.columns(name)  # a workspace from an earlier version lacks new columns
-        new = {c: t for c, t in columns.items() if c not in have}
-        if new:
-            # Spark cannot add columns in place: such a log keeps its columns (see below)
-            with contextlib.suppress(EngineError):
-                engine.add_columns(name, new)
+    have = engine.columns(LOADS_TABLE)  # a workspace from an earlier version lacks new columns
+    later = {c: t for c, t in LOADS_COLUMNS.items() if c not in have}
+    if later:
+        # Spark cannot add columns in place: such a log keeps its columns, and each record
+        # is written with the columns the log has (_append_record)
+        with contextlib.suppress(EngineError):
+            engine.add_columns(LOADS_TABLE, later)
 
 
-def _logged_columns(engine: Engine) -> dict[str, str]:
-    """Return the columns of LOADS_COLUMNS the stored load log has (all, unless it is old)."""
-    have = engine.columns(LOADS_TABLE)
-    return {c: t for c, t in LOADS_COLUMNS.items() if c in have}
-
-
-def _ensure_table(engine: Engine, schema: TableSchema, chosen: dict[str, str]) -> None:
+def _table_changes(
+    engine: Engine, schema: TableSchema, chosen: dict[str, str]
+) -> tuple[dict[str, str] | None, dict[str, str]]:
+    """Return ``(columns of the table to create or None, columns to add to the stored one)``."""
     wanted = {c.name: c.dtype for c in schema.columns}
     for target in chosen.values():
         if target not in wanted:
             wanted[target] = schema.column(target).dtype if schema.has_column(target) else "string"
     wanted.update(LINEAGE_COLUMNS)
     if schema.name not in engine.list_tables():
-        engine.create_table(schema.name, wanted)
-        return
+        return wanted, {}
     have = engine.columns(schema.name)
-    new = {c: t for c, t in wanted.items() if c not in have}
-    if new:
-        engine.add_columns(schema.name, new)
+    return None, {c: t for c, t in wanted.items() if c not in have}
+
+
+def _apply_table_changes(
+    engine: Engine, table: str, created: dict[str, str] | None, added: dict[str, str]
+) -> None:
+    if created is not None:
+        engine.create_table(table, created)
+    elif added:
+        engine.add_columns(table, added)
 
 
 def _key_text(rows: pd.DataFrame, key: list[str]) -> pd.Series:

@@ -20,6 +20,7 @@ from cxlens.schema import TABLES
 from cxlens.store.customer_ids import resolved_table
 from cxlens.store.engine import Engine
 from cxlens.store.lineage import (
+    COMPLETE,
     ERASURES_TABLE,
     LOADS_COLUMNS,
     LOADS_TABLE,
@@ -65,8 +66,8 @@ class Catalog(Protocol):
         """Store derived table ``name`` in the engine, replacing any earlier version."""
         ...
 
-    def loads(self) -> pd.DataFrame:
-        """Return the load log."""
+    def loads(self, *, rolled_back: bool = False) -> pd.DataFrame:
+        """Return the load log (complete loads; with ``rolled_back``, cut-off ones too)."""
         ...
 
     def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
@@ -176,8 +177,11 @@ class EngineCatalog:
             table = table.filter(table.load_id == load_id)
         return run(table.order_by(["load_id", "source_row", "column"]), "the quarantine")
 
-    def loads(self) -> pd.DataFrame:
+    def loads(self, *, rolled_back: bool = False) -> pd.DataFrame:
         """Return the load log: one row per file loaded, with its fingerprint and counts.
+
+        Only complete loads, unless ``rolled_back``: then also the loads a crash cut off,
+        which opening the workspace rolled back (``status`` "rolled back", with a ``note``).
 
         Example:
             >>> from cxlens.store.engine import engine_for
@@ -186,7 +190,12 @@ class EngineCatalog:
         """
         if not self.has_table(LOADS_TABLE):
             return pd.DataFrame(columns=list(LOADS_COLUMNS))
-        return run(self.engine.table(LOADS_TABLE).order_by("loaded_at"), "the load log")
+        loads = self.engine.table(LOADS_TABLE)
+        if "status" in loads.columns:  # records from before statuses are all complete
+            loads = loads.mutate(status=loads.status.fill_null(COMPLETE))
+            if not rolled_back:
+                loads = loads.filter(loads.status == COMPLETE)
+        return run(loads.order_by("loaded_at"), "the load log")
 
 
 class CatalogView:
@@ -232,9 +241,9 @@ class CatalogView:
         """Refuse: a view is read-only."""
         raise WorkspaceError(f"cannot save '{name}' through a filtered view of the workspace")
 
-    def loads(self) -> pd.DataFrame:
+    def loads(self, *, rolled_back: bool = False) -> pd.DataFrame:
         """Return the underlying catalog's load log."""
-        return self.catalog.loads()
+        return self.catalog.loads(rolled_back=rolled_back)
 
     def quarantine(self, load_id: str | None = None) -> pd.DataFrame:
         """Return the underlying catalog's quarantine."""

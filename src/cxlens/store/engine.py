@@ -1,13 +1,15 @@
 """The backend seam: the few operations that differ between engines.
 
-Everything else in cxlens sees Ibis tables only. DuckDB gets true atomic loads (one
-transaction per file); other Ibis backends (Spark, Postgres...) get the same calls through
-plain Ibis, appended chunk by chunk, and say so in ``atomic``.
+Everything else in cxlens sees Ibis tables only. DuckDB gets transactions (``atomic``), which
+the loader uses to publish a load only once it is complete (see cxlens.ingest.load); other
+Ibis backends (Spark, Postgres...) get the same calls through plain Ibis, appended chunk by
+chunk, and say so in ``atomic``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot.expressions as sge
 
-from cxlens.errors import EngineError, WorkspaceError
+from cxlens.errors import EngineError, WorkspaceBusyError, WorkspaceError
 from cxlens.store.query import run, sql
 
 #: cxlens column types as Ibis types.
@@ -96,6 +98,14 @@ class Engine:
             f"table '{name}' lacks columns {sorted(columns)} and the {self.name} backend "
             "cannot add columns in place; load files with the same columns, or use DuckDB"
         )
+
+    def drop_columns(self, name: str, columns: list[str]) -> None:
+        """Drop columns from a table (only DuckDB supports this here)."""
+        raise EngineError(f"the {self.name} backend cannot drop columns {columns} of '{name}'")
+
+    def drop_table(self, name: str) -> None:
+        """Drop table ``name`` if it exists."""
+        self.con.drop_table(name, force=True)
 
     def append(self, name: str, rows: pa.Table) -> None:
         """Append Arrow ``rows`` (columns named as in the table) to table ``name``."""
@@ -250,6 +260,15 @@ class DuckDBEngine(Engine):
                 f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {_DUCKDB_TYPES[dtype]}"
             )
 
+    def drop_columns(self, name: str, columns: list[str]) -> None:
+        """Drop ``columns`` from table ``name`` (those it still has)."""
+        for col in columns:
+            self._raw.execute(f"ALTER TABLE {_quote(name)} DROP COLUMN IF EXISTS {_quote(col)}")
+
+    def drop_table(self, name: str) -> None:
+        """Drop table ``name`` if it exists; takes part in the open transaction."""
+        self._raw.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
+
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert Arrow ``rows`` by column name (missing columns become NULL)."""
         view = "__cxlens_rows"
@@ -331,6 +350,70 @@ class DuckDBEngine(Engine):
         return sorted(r[0] for r in rows)
 
 
+#: DuckDB's message when another process holds the file: "... is held in PROGRAM (PID 123)".
+_LOCK_HELD = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def connect_duckdb(path: str | Path) -> ibis.BaseBackend:
+    """Open the DuckDB file at ``path`` (created if missing) through Ibis.
+
+    The engine's own errors for the two common cases come back as one clear line: a file
+    another process holds (WorkspaceBusyError, naming that process) and a folder that does
+    not exist (WorkspaceError).
+
+    Example:
+        >>> connect_duckdb(":memory:").name
+        'duckdb'
+    """
+    target = str(path)
+    folder = Path(target).parent
+    if target != ":memory:" and not folder.is_dir():
+        raise WorkspaceError(
+            f"cannot create workspace {target}: the folder {folder} does not exist "
+            "(create it first, or give another path)"
+        )
+    try:
+        return ibis.duckdb.connect(target)
+    except Exception as exc:  # duckdb.IOException; DuckDB has no lock-specific type
+        held = _LOCK_HELD.search(str(exc))
+        if held is None:
+            raise WorkspaceError(f"cannot open workspace {target}: {exc}") from exc
+        pid = int(held["pid"])
+        holder = describe_process(pid) or Path(held["program"]).name
+        raise WorkspaceBusyError(
+            f"workspace {target} is in use by {holder} (PID {pid}); DuckDB lets one process "
+            "at a time open the file",
+            pid=pid,
+            holder=holder,
+        ) from None
+
+
+def describe_process(pid: int) -> str | None:
+    """Return a short description of process ``pid`` ("cxlens ingest big.csv"), or None.
+
+    Reads ``/proc/PID/cmdline`` (Linux); elsewhere, or when the process is gone, None.
+
+    Example:
+        >>> describe_process(os.getpid()) is not None  # doctest: +SKIP
+        True
+    """
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return None
+    argv = [a for a in argv if a]
+    for i, arg in enumerate(argv):  # `cxlens ...` or `python -m cxlens ...`
+        if Path(arg).name == "cxlens" and (i == 0 or argv[i - 1] != "-c"):
+            argv = ["cxlens", *argv[i + 1 :]]
+            break
+    else:
+        argv = [Path(argv[0]).name, *argv[1:]] if argv else []
+    text = " ".join(" ".join(argv).split())  # one line, even for `python -c "..."`
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text or None
+
+
 def _spark_type(dtype: Any) -> str:
     if dtype.is_integer():
         return "bigint"
@@ -403,7 +486,7 @@ def connect(target: str | Path | Any) -> ibis.BaseBackend:
         'duckdb'
     """
     if isinstance(target, str | Path):
-        return ibis.duckdb.connect(str(target))
+        return connect_duckdb(target)
     if isinstance(target, ibis.BaseBackend):
         return target
     if type(target).__name__ == "SparkSession":

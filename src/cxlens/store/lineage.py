@@ -18,7 +18,11 @@ LOADS_COLUMNS = {
     "load_id": "string", "table_name": "string", "source_file": "string", "sha256": "string",
     "mapping": "string", "rows_loaded": "int", "rows_quarantined": "int",
     "loaded_at": "timestamp", "encoding": "string", "encoding_confidence": "float",
+    "status": "string", "created_table": "bool", "added_columns": "string", "note": "string",
 }  # fmt: skip
+#: Where a load stands (``_loads.status``); only complete loads count as loaded. Records
+#: from before statuses existed have none, which counts as complete.
+PENDING, COMPLETE, ROLLED_BACK = "pending", "complete", "rolled back"
 #: Columns of the quarantine, as cxlens dtypes.
 QUARANTINE_COLUMNS = {
     "load_id": "string", "table_name": "string", "source_file": "string", "source_row": "int",
