@@ -6,7 +6,8 @@ sub-commands (define, list, remove, load, status, alerts). Models: clv, churn, r
 offers, survival. Journeys: the ``journey`` sub-commands (touchpoints, paths, funnel, time,
 emotion, pain-points). Service: serve, and the ``keys`` sub-commands (create, list, revoke).
 
-Errors print as one clear line and exit with status 1; long work shows progress.
+Errors print as one clear line and exit with status 1; long work shows progress; library
+warnings are logged, not printed (:mod:`cxlens.cli._quiet`).
 """
 
 from __future__ import annotations
@@ -17,5 +18,8 @@ from cxlens.cli import data  # noqa: F401
 # isort: split
 from cxlens.cli import actions, analysis, identity, journey, kpis, models, privacy, serve  # noqa: F401
 from cxlens.cli._common import app
+
+# isort: split
+from cxlens.cli import _quiet  # noqa: F401  (library warnings stay out of every command)
 
 __all__ = ["app"]
