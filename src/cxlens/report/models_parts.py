@@ -157,7 +157,10 @@ class ModelFits:
 
     def targets(self) -> pd.DataFrame:
         """Return the retention target list from the two fits (value at risk, largest first)."""
-        return self.ws.models.retention_targets(churn=self.churn(), clv=self.clv())
+        return self._once(
+            "targets",
+            lambda: self.ws.models.retention_targets(churn=self.churn(), clv=self.clv()),
+        )
 
 
 # --------------------------------------------------------------------------- shared tables
@@ -813,9 +816,17 @@ def _hit(row: pd.Series) -> str:
 
 
 def model_parts(
-    ws: Workspace, *, confidence: float = 0.95, min_n: int = 30, seed: int = 0
+    ws: Workspace,
+    *,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    seed: int = 0,
+    fits: ModelFits | None = None,
 ) -> dict[str, AnalysisPart]:
     """Build the model sections, fitting CLV and churn once for all of them.
+
+    ``fits`` shares the fits with the rest of the report (the executive summary); by default
+    they are made here.
 
     Returns:
         Dict with keys ``clv``, ``churn`` and ``offers`` -> :class:`AnalysisPart`; each is a
@@ -827,7 +838,7 @@ def model_parts(
         >>> [p.section.body_html.startswith('<p class="note">') for p in parts.values()]
         [True, True, True]
     """
-    fits = ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+    fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
     return {
         "clv": clv_part(ws, fits=fits),
         "churn": churn_part(ws, fits=fits),
