@@ -82,7 +82,7 @@ def test_library_warnings_are_logged_and_our_own_said_in_words(
 ) -> None:
     said: list[str] = []
     with (
-        caplog.at_level(logging.DEBUG, logger="cxlens.warnings"),
+        caplog.at_level(logging.DEBUG, logger="cxlens.cli._quiet"),
         warnings.catch_warnings(record=True) as leaked,
         quiet_library_warnings(said.append),
     ):

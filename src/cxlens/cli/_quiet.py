@@ -6,7 +6,7 @@ limit reached, a division by zero in a column nobody reads). Those are facts abo
 about the client's data, and a page of them buries the results. What matters to a result is
 checked by the analysis itself and said in its output (the k the silhouette chose, a degenerate
 CLV fit, a churn AUC near 0.5). So while a command or the demo runs, a warning raised in a
-third-party module is logged (logger ``cxlens.warnings``, level DEBUG, once per place) instead of
+third-party module is logged (this module's logger, level DEBUG, once per place) instead of
 printed, and one that cxlens raises is printed once, as one line: ``note: <message>``.
 
 Whoever asks Python for warnings (``python -W ...`` or ``PYTHONWARNINGS``) gets Python's own
@@ -26,7 +26,7 @@ import typer
 
 from cxlens.cli._common import app, errors
 
-log = logging.getLogger("cxlens.warnings")
+log = logging.getLogger(__name__)
 
 #: The installed cxlens package: a warning raised from a file under it is cxlens's own.
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
