@@ -69,7 +69,7 @@ _STATUS_TONES = {"below 3x": "bad", "3-5x": "good"}
 
 
 class ModelFits:
-    """The CLV and churn fits one report shares; each runs at most once.
+    """The model fits one report shares (CLV, churn, NPS drivers); each runs at most once.
 
     A fit that raised keeps its error and raises it again on every later call, so each
     section that needs it turns it into its own note.
@@ -154,6 +154,21 @@ class ModelFits:
 
         model = ChurnModel(random_state=self.seed, n_jobs=REPORT_CHURN_THREADS)
         return self._once("churn", lambda: self.ws.models.churn(self.horizon_days, model=model))
+
+    def drivers(self, bootstrap: int) -> pd.DataFrame:
+        """Return the drivers of NPS (relative weights, ``bootstrap`` resamples; a copy).
+
+        The "What drives NPS" section and the executive summary both read it.
+        """
+        from cxlens.analysis.drivers import drivers_for_workspace
+
+        found = self._once(
+            f"drivers-{bootstrap}",
+            lambda: drivers_for_workspace(
+                self.ws, "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
+            ),
+        )
+        return found.copy()
 
     def targets(self) -> pd.DataFrame:
         """Return the retention target list from the two fits (value at risk, largest first)."""

@@ -84,7 +84,7 @@ def analysis_parts(
         lambda: {"insights": insights_part(ws, every=every, confidence=confidence, min_n=min_n,
                                            top=top_insights)},
         lambda: {"drivers": drivers_part(ws, bootstrap=bootstrap, confidence=confidence,
-                                         seed=seed)},
+                                         seed=seed, fit=lambda: fits.drivers(bootstrap))},
         lambda: {"effort": effort_part(ws, confidence=confidence, min_n=min_n)},
         lambda: {"loyalty": loyalty_part(ws, confidence=confidence, min_n=min_n)},
         lambda: {"value": value_part(ws, bootstrap=bootstrap, confidence=confidence,

@@ -338,7 +338,6 @@ def _analysis_points(
     seed: int,
     fits: ModelFits | None,
 ) -> list[SummaryPoint]:
-    from cxlens.analysis.drivers import drivers_for_workspace
     from cxlens.analysis.insights import insights
     from cxlens.report.models_parts import ModelFits
 
@@ -351,16 +350,9 @@ def _analysis_points(
                          confidence=confidence),
     )  # fmt: skip
     points += insight_points(found) if found is not None else []
-    driver = _try(
-        "top driver",
-        lambda: driver_point(
-            drivers_for_workspace(ws, "nps", bootstrap=bootstrap, confidence=confidence,
-                                  seed=seed),
-            confidence,
-        ),
-    )  # fmt: skip
-    points += [driver] if driver else []
     fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+    driver = _try("top driver", lambda: driver_point(fits.drivers(bootstrap), confidence))
+    points += [driver] if driver else []
 
     def at_risk() -> SummaryPoint:
         return value_at_risk_point(
