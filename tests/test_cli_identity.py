@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 import cxlens
 from cxlens.cli import app
 from cxlens.identity.testdata import generate_identities
+from cxlens.sample import generate, write_sample
 
 runner = CliRunner()
 
@@ -70,7 +71,28 @@ def test_evaluate_names_a_missing_column(resolved, tmp_path):
     pd.DataFrame({"source": ["crm"], "source_id": ["1"]}).to_csv(bad, index=False)
     out = runner.invoke(app, ["identity", "evaluate", str(bad), "-w", str(db)])
     assert out.exit_code == 1
-    assert "missing column(s) person_id" in out.output
+    assert "cannot tell which column of the truth table holds the true identity" in out.output
+    named = runner.invoke(app, ["identity", "evaluate", str(bad), "--true", "person_id",
+                                "-w", str(db)])  # fmt: skip
+    assert named.exit_code == 1
+    assert "lacks column(s) person_id" in named.output
+
+
+def test_evaluate_accepts_the_demo_truth_layout(resolved, tmp_path):
+    # the demo writes identity_links.csv: source, source_id, customer_id (the true customer)
+    folder, db, _ = resolved
+    links = write_sample(generate(customers=50, months=3, seed=1), tmp_path)["identity_links"]
+    layout = pd.read_csv(links, nrows=0).columns.tolist()
+    assert layout == ["source", "source_id", "customer_id"]
+    truth = pd.read_csv(folder / "truth.csv", dtype=str)
+    as_demo = tmp_path / "identity_links_of_the_test_people.csv"
+    truth.rename(columns={"person_id": "customer_id"})[layout].to_csv(as_demo, index=False)
+    with cxlens.Workspace(db) as ws:
+        expected = ws.identity.evaluate(truth, true="person_id")
+        assert ws.identity.evaluate(pd.read_csv(as_demo, dtype=str)).equals(expected)
+    out = runner.invoke(app, ["identity", "evaluate", str(as_demo), "-w", str(db)])
+    assert out.exit_code == 0, out.output
+    assert f"{float(expected['f1'].iloc[0]):.3f}" in out.output
 
 
 def test_flags_run_on_the_workspace(resolved):

@@ -1,6 +1,9 @@
 """The demo job end to end: sample files -> Workspace -> metrics -> report, and planted truths."""
 
+import io
 import json
+import re
+import warnings
 
 import pandas as pd
 import pytest
@@ -8,6 +11,7 @@ from rich.console import Console
 
 import cxlens
 from cxlens.demo import run_demo
+from cxlens.models.namespace import Models
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +39,54 @@ def test_every_sample_file_loads_cleanly(demo_dir):
     assert (demo_dir / "report.html").stat().st_size > 1_000_000  # Plotly inlined
 
 
-def test_second_run_loads_nothing_twice(demo_dir):
-    before = cxlens.Workspace(demo_dir / "cxlens.duckdb")
-    counts = {t: before.table(t).count().execute() for t in before.tables()}
-    before.close()
-    run_demo(demo_dir, customers=3000, months=24, seed=7, console=Console(quiet=True))
+def _section(html: str, section_id: str) -> str:
+    found = re.search(f'<section id="{section_id}">.*?</section>', html, flags=re.S)
+    assert found, section_id
+    return found.group(0)
+
+
+def _count_model_fits(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Record each CLV and churn fit the models namespace makes, with its arguments."""
+    calls: list[tuple] = []
+    for name in ("clv", "churn"):
+        fit = getattr(Models, name)
+
+        def counted(self, *args, _fit=fit, _name=name, **kw):
+            # the churn model object is new each time; its settings are fixed by the report
+            settings = tuple(sorted((k, repr(v)) for k, v in kw.items() if k != "model"))
+            calls.append((_name, args, settings))
+            return _fit(self, *args, **kw)
+
+        monkeypatch.setattr(Models, name, counted)
+    return calls
+
+
+def test_second_run_loads_nothing_twice_and_warns_of_nothing(demo_dir, monkeypatch):
+    with cxlens.Workspace(demo_dir / "cxlens.duckdb") as before:
+        counts = {t: before.table(t).count().execute() for t in before.tables()}
+        loads = before.loads()
+    first = (demo_dir / "report.html").read_text(encoding="utf-8")
+    fits = _count_model_fits(monkeypatch)
+    shown = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_demo(demo_dir, customers=3000, months=24, seed=7,
+                 console=Console(file=shown, width=200))  # fmt: skip
+    assert [str(w.message) for w in caught] == []
+    printed = shown.getvalue()
+    assert "Warning" not in printed and "note:" not in printed
+    assert printed.count("already loaded") == len(loads) == 8  # seven tables and the export
     with cxlens.Workspace(demo_dir / "cxlens.duckdb") as ws:
+        assert ws.quarantine().empty
+        pd.testing.assert_frame_equal(ws.loads(), loads)
         assert {t: ws.table(t).count().execute() for t in ws.tables()} == counts
+    second = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert _section(second, "lineage") == _section(first, "lineage")
+    assert "quarantined at load" not in second
+    # the report fits each model once (CLV may be fitted twice: on all purchases, then
+    # without the recurring ones when the first fit is degenerate, never twice the same)
+    assert len(fits) == len(set(fits))
+    assert [f[0] for f in fits].count("churn") == 1
 
 
 def test_metrics_show_the_planted_problem(demo_dir):

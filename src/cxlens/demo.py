@@ -48,17 +48,32 @@ def run_demo(
 
     After the headline metrics it prints the top three insights and NPS drivers. Returns
     the path of the HTML report (``directory / "report.html"``, not written when
-    ``report`` is False). Running it twice reuses the files and the Workspace: the loads
-    are recognised as already done.
+    ``report`` is False). Running it twice reuses the files and the Workspace: the sample is
+    written byte for byte the same, so every load is recognised as already done and nothing
+    is quarantined. Library warnings are logged, not printed
+    (:func:`cxlens.cli._quiet.quiet_library_warnings`); the report shows its steps.
 
     Example:
         >>> run_demo(Path("demo"), customers=500)  # doctest: +SKIP
         PosixPath('demo/report.html')
     """
-    from cxlens.report import build_report
-    from cxlens.sample import generate, write_sample
+    from cxlens.cli._quiet import quiet_library_warnings
 
     console = console or Console()
+    with quiet_library_warnings(lambda text: console.print(text, style="yellow", markup=False)):
+        return _run(directory, customers=customers, months=months, seed=seed, console=console,
+                    report=report)  # fmt: skip
+
+
+def _run(
+    directory: Path, *, customers: int, months: int, seed: int, console: Console, report: bool
+) -> Path:
+    """Do the work of :func:`run_demo`."""
+    from cxlens.cli._progress import step_progress
+    from cxlens.report import build_report
+    from cxlens.report.build import report_steps
+    from cxlens.sample import generate, write_sample
+
     directory.mkdir(parents=True, exist_ok=True)
     data_dir = directory / "data"
     console.rule("[bold]cxlens demo")
@@ -91,10 +106,10 @@ def run_demo(
         console.print(line, highlight=False)
     page = directory / "report.html"
     if report:
-        with console.status("writing the HTML report (metrics and analyses)"):
+        with step_progress(console, "HTML report", report_steps()) as step:
             logo = Path(__file__).with_name("report") / "logo.svg"  # shipped as package data
             build_report(ws, page, client="Northwind Connect (sample)", firm="cxlens demo",
-                         logo=logo if logo.is_file() else None)  # fmt: skip
+                         logo=logo if logo.is_file() else None, progress=step)  # fmt: skip
         console.print(f"\nreport: [bold]{page}[/] (open it in a browser; it works offline)")
     console.print(
         f"workspace: {directory / 'cxlens.duckdb'}  try: cxlens metrics nps --by "

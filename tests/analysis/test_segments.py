@@ -166,6 +166,17 @@ def test_too_few_customers_for_clustering():
         fit_kmeans(np.zeros((50, 2)), k=1)
 
 
+def test_more_segments_than_distinct_customers_is_refused_in_words():
+    # 40 customers with only two different profiles: k-means cannot find 4 segments (it
+    # used to warn and then fail with "All arrays must be of the same length")
+    X = np.repeat(np.array([[0.0, 1.0], [1.0, 0.0]]), 20, axis=0)
+    with pytest.raises(
+        NotEnoughDataError, match="4 segments: the customers have only 2 distinct profiles"
+    ):
+        fit_kmeans(X, k=4)
+    assert fit_kmeans(X, k=2)[1] == 2
+
+
 def test_prepare_matrix_imputes_and_flags_attitude():
     f = pd.DataFrame({
         "mean_nps": [9.0, np.nan, 3.0, 5.0], "revenue_12m": [0.0, 10.0, 990.0, 5.0],

@@ -6,7 +6,7 @@ import ibis
 import pytest
 
 from cxlens.errors import SchemaError
-from cxlens.identity.evaluate import pairwise_scores
+from cxlens.identity.evaluate import pairwise_scores, truth_column
 
 
 def test_hand_counted_pairs():
@@ -25,3 +25,21 @@ def test_missing_column_is_a_schema_error():
     a = ibis.memtable({"source": ["s"], "source_id": ["1"]})
     with pytest.raises(SchemaError, match="assigned lacks column"):
         pairwise_scores(a, a)
+
+
+def test_truth_column_is_named_or_the_only_other_one():
+    keys = ["source", "source_id"]
+    assert truth_column([*keys, "customer_id"]) == "customer_id"  # the demo's identity_links
+    assert truth_column([*keys, "person_id"]) == "person_id"
+    assert truth_column([*keys, "household"]) == "household"
+    assert truth_column([*keys, "person_id", "email"]) == "person_id"
+    assert truth_column([*keys, "email", "household"], true="household") == "household"
+    with pytest.raises(SchemaError, match=r"cannot tell .* \(columns besides source and "
+                       r"source_id: email, household\)"):  # fmt: skip
+        truth_column([*keys, "email", "household"])
+    with pytest.raises(SchemaError, match=r"cannot tell .*: none"):
+        truth_column(keys)
+    with pytest.raises(SchemaError, match="lacks column\\(s\\) source_id"):
+        truth_column(["source", "customer_id"])
+    with pytest.raises(SchemaError, match="lacks column\\(s\\) person_id"):
+        truth_column([*keys, "customer_id"], true="person_id")

@@ -208,3 +208,21 @@ def test_unknown_grain_is_refused(tmp_path):
         build_report(ws, tmp_path / "r.html", every="fortnight")
     ws.close()
     assert not (tmp_path / "r.html").exists()
+
+
+def test_progress_names_every_step_in_order(tmp_path: Path) -> None:
+    from cxlens.report.build import report_steps
+
+    steps: list[str] = []
+    with cxlens.Workspace(tmp_path / "empty.duckdb") as ws:
+        build_report(ws, tmp_path / "r.html", progress=steps.append)
+    assert steps == [
+        "headline metrics", "KPI status", "what changed", "drivers of NPS", "customer effort",
+        "loyalty matrix", "value of NPS", "customer segments", "CLV, churn and offer models",
+        "customer journeys", "themes and social posts", "executive summary", "writing the page",
+    ]  # fmt: skip
+    assert tuple(steps) == report_steps()
+    short: list[str] = []
+    with cxlens.Workspace(tmp_path / "empty.duckdb") as ws:
+        build_report(ws, tmp_path / "r.html", analyses=False, summary=False, progress=short.append)
+    assert short == ["headline metrics", "writing the page"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +109,15 @@ def test_write_sample_creates_the_directory_and_replaces_files(tmp_path: Path) -
     second = write_sample(data, target)
     assert first == second
     assert json.loads(second["truth"].read_text(encoding="utf-8"))["size"]["months"] == 3
+
+
+def test_writing_the_same_sample_twice_gives_the_same_bytes(
+    written: tuple[SampleData, dict[str, Path]], tmp_path: Path
+) -> None:
+    # a second `make demo` must find every file byte-identical, or ingest loads it again
+    # (the XLSX used to carry the time it was written, in its properties and its zip entries)
+    data, first = written
+    time.sleep(2.1)  # past the 2-second resolution of zip timestamps
+    again = write_sample(data, tmp_path)
+    for name, path in first.items():
+        assert again[name].read_bytes() == path.read_bytes(), name

@@ -418,7 +418,8 @@ def fit_kmeans(
         the largest); the table has ``k, silhouette, chosen``.
 
     Raises:
-        NotEnoughDataError: fewer rows than ``max(20, 5 * largest k)``.
+        NotEnoughDataError: fewer rows than ``max(20, 5 * largest k)``, or a given ``k``
+            above the number of distinct rows (some segments would be empty).
 
     Example:
         >>> from sklearn.datasets import make_blobs
@@ -436,6 +437,12 @@ def fit_kmeans(
         raise NotEnoughDataError(
             f"clustering into up to {max(candidates)} segments needs at least {needed} "
             f"customers (5 per segment, and {MIN_CLUSTER_CUSTOMERS} at least); got {len(X)}"
+        )
+    distinct = len(np.unique(X, axis=0))
+    if k is not None and int(k) > distinct:  # k-means would leave segments empty
+        raise NotEnoughDataError(
+            f"cannot cluster into {int(k)} segments: the customers have only {distinct} "
+            f"distinct profiles; ask for at most {distinct} or let the silhouette choose"
         )
     fits = []
     for c in candidates:

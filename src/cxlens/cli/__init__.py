@@ -8,7 +8,8 @@ emotion, pain-points). Service: serve, and the ``keys`` sub-commands (create, li
 Surveys: the ``surveys`` sub-commands (create, list, show, pause, resume, trigger,
 send, stats).
 
-Errors print as one clear line and exit with status 1; long work shows progress.
+Errors print as one clear line and exit with status 1; long work shows progress; library
+warnings are logged, not printed (:mod:`cxlens.cli._quiet`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from cxlens.cli import actions, analysis, identity, journey, kpis, models, priva
 from cxlens.cli._common import app
 
 # isort: split
-from cxlens.cli import surveys  # noqa: F401
+from cxlens.cli import (
+    _quiet,  # noqa: F401  (library warnings stay out of every command)
+    surveys,  # noqa: F401
+)
 
 __all__ = ["app"]

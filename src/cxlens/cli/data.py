@@ -203,20 +203,24 @@ def report(
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Write the self-contained HTML report (works offline), and a PDF of it with --pdf."""
+    from cxlens.cli._progress import step_progress
     from cxlens.report import build_report
+    from cxlens.report.build import report_steps
     from cxlens.report.pdf import export_pdf, find_chromium
 
     if pdf is not None:
         find_chromium()  # fail before the analyses when the PDF cannot be printed
-    with open_workspace(workspace) as ws, console.status("building the report"):
+    steps = report_steps(analyses=analyses, summary=summary)
+    with open_workspace(workspace) as ws, step_progress(console, "report", steps) as step:
         path = build_report(
             ws, output, title=title, every=every, by=by, analyses=analyses, bootstrap=bootstrap,
             client=client, firm=firm, logo=logo, prepared_for=prepared_for,
-            prepared_by=prepared_by, summary=summary,
+            prepared_by=prepared_by, summary=summary, progress=step,
         )  # fmt: skip
     console.print(f"wrote {path}")
     if pdf is not None:
-        with console.status("printing the PDF with chromium"):
+        with step_progress(console, "PDF", ["printing with Chromium"]) as step:
+            step("printing with Chromium")
             printed = export_pdf(path, pdf)
         console.print(f"wrote {printed}")
 

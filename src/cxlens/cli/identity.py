@@ -136,14 +136,23 @@ def identity_evaluate(
     truth: Annotated[
         Path, typer.Argument(help="CSV with source, source_id and the true identity column.")
     ],
-    true: Annotated[str, typer.Option(help="Column of the true identity.")] = "person_id",
+    true: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of the true identity (default: the only other column, "
+            "or person_id / customer_id)."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Score the resolved customers against known identities: pairwise precision, recall, F1."""
+    from cxlens.identity.evaluate import truth_column
+
     frame = pd.read_csv(truth, dtype=str)
-    missing = [c for c in ("source", "source_id", true) if c not in frame.columns]
-    if missing:
-        raise CxlensError(f"{truth}: missing column(s) {', '.join(missing)}")
+    try:
+        true = truth_column(list(frame.columns), true)
+    except CxlensError as exc:
+        raise CxlensError(f"{truth}: {exc}") from None
     with open_workspace(workspace) as ws:
         scores = ws.identity.evaluate(frame, true=true)
     console.print(rich_table(formatted(scores, 3), "pairwise linkage quality"))

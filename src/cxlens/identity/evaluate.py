@@ -8,6 +8,8 @@ predicted pairs / true pairs, F1 their harmonic mean. Pairs are counted from gro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import ibis  # noqa: F401  (used in the docstring example)
 import ibis.expr.types as ir
 import pandas as pd
@@ -15,6 +17,9 @@ import pandas as pd
 from cxlens.errors import SchemaError
 
 KEYS = ("source", "source_id")
+#: Names the true identity column goes by when a truth file has more than one other column:
+#: person_id (:mod:`cxlens.identity.testdata`) and customer_id (the demo's identity_links.csv).
+TRUE_COLUMNS = ("person_id", "customer_id")
 
 
 def _pairs(table: ir.Table, by: list[str]) -> ir.IntegerValue:
@@ -76,4 +81,40 @@ def pairwise_scores(
             "recall": [recall],
             "f1": [f1],
         }
+    )
+
+
+def truth_column(columns: Sequence[str], true: str | None = None) -> str:
+    """Return which of a truth table's ``columns`` holds the true identity.
+
+    A truth table has ``source``, ``source_id`` and the true identity column. ``true`` names
+    that column; left out, it is the only column besides the two keys, or else the one of
+    :data:`TRUE_COLUMNS` present (so the demo's ``identity_links.csv``, keyed by
+    ``customer_id``, and the identity test data's ``person_id`` both work).
+
+    Raises:
+        SchemaError: a key column or ``true`` is missing, or the column cannot be told.
+
+    Example:
+        >>> truth_column(["source", "source_id", "customer_id"])
+        'customer_id'
+        >>> truth_column(["source", "source_id", "person_id", "name"])
+        'person_id'
+    """
+    lacking = [c for c in (*KEYS, *([true] if true else [])) if c not in columns]
+    if lacking:
+        raise SchemaError(f"the truth table lacks column(s) {', '.join(lacking)}; it needs "
+                          "source, source_id and the true identity column")  # fmt: skip
+    if true:
+        return true
+    others = [c for c in columns if c not in KEYS]
+    named = [c for c in TRUE_COLUMNS if c in others]
+    if len(others) == 1:
+        return others[0]
+    if len(named) == 1:
+        return named[0]
+    found = ", ".join(others) or "none"
+    raise SchemaError(
+        "cannot tell which column of the truth table holds the true identity (columns besides "
+        f"source and source_id: {found}); name it (true=... / --true)"
     )

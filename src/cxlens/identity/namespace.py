@@ -107,14 +107,17 @@ class Identity:
         """
         return clean.profile(self.prepared(default_region), self.clusters()).to_pandas()
 
-    def evaluate(self, truth: pd.DataFrame | ir.Table, true: str = "person_id") -> pd.DataFrame:
+    def evaluate(self, truth: pd.DataFrame | ir.Table, true: str | None = None) -> pd.DataFrame:
         """Return pairwise precision, recall and F1 of the clusters against ``truth``.
 
-        ``truth`` has ``source``, ``source_id`` and the true identity column ``true``.
+        ``truth`` has ``source``, ``source_id`` and the true identity column ``true``
+        (default: found by :func:`cxlens.identity.evaluate.truth_column`, e.g. the demo's
+        ``customer_id`` or the test data's ``person_id``).
         """
         import ibis
 
         t = ibis.memtable(truth) if isinstance(truth, pd.DataFrame) else truth
         if self._ws.engine.name == "pyspark" and isinstance(truth, pd.DataFrame):
             t = self._ws.con.create_table("_identity_truth", truth, overwrite=True)
+        true = evaluate.truth_column(list(t.columns), true)
         return evaluate.pairwise_scores(self.clusters(), t, true=true)

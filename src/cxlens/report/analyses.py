@@ -313,8 +313,13 @@ def drivers_part(
     bootstrap: int = REPORT_BOOTSTRAP,
     confidence: float = 0.95,
     seed: int = 0,
+    fit: Callable[[], pd.DataFrame] | None = None,
 ) -> AnalysisPart:
     """Build "What drives NPS": importance bars with intervals and the priority matrix.
+
+    ``fit`` returns the driver importance when the report shares one fit with the executive
+    summary (:meth:`cxlens.report.models_parts.ModelFits.drivers`); by default the drivers
+    are fitted here with ``bootstrap``, ``confidence`` and ``seed``.
 
     Example:
         >>> drivers_part(ws).section.id  # doctest: +SKIP
@@ -326,8 +331,12 @@ def drivers_part(
         from cxlens.analysis.charts_drivers import importance_figure, priority_matrix_figure
         from cxlens.analysis.drivers import drivers_for_workspace, priority_matrix
 
-        imp = drivers_for_workspace(
-            ws, "nps", bootstrap=bootstrap, confidence=confidence, seed=seed
+        imp = (
+            fit()
+            if fit is not None
+            else drivers_for_workspace(
+                ws, "nps", bootstrap=bootstrap, confidence=confidence, seed=seed
+            )
         )
         matrix = priority_matrix(ws, "nps", list(imp["driver"]), importance=imp)
         n = int(_first(imp, "n", imp.attrs.get("n", 0)))

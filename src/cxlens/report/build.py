@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,8 @@ from cxlens.report.analyses import (
 )
 from cxlens.report.branding import Branding, logo_data_uri
 from cxlens.report.collect import collect_metrics
-from cxlens.report.parts import analysis_parts
+from cxlens.report.models_parts import ModelFits
+from cxlens.report.parts import ANALYSIS_STEPS, analysis_parts
 from cxlens.report.sections import (
     kpi_section,
     lineage_section,
@@ -32,6 +34,21 @@ from cxlens.report.template import Section, page_html
 
 if TYPE_CHECKING:
     from cxlens.workspace import Workspace
+
+
+def report_steps(analyses: bool = True, summary: bool = True) -> tuple[str, ...]:
+    """Return the names of the steps :func:`build_report` reports to ``progress``, in order.
+
+    Example:
+        >>> report_steps(analyses=False)
+        ('headline metrics', 'executive summary', 'writing the page')
+    """
+    return (
+        "headline metrics",
+        *(ANALYSIS_STEPS if analyses else ()),
+        *(("executive summary",) if summary else ()),
+        "writing the page",
+    )
 
 
 def build_report(
@@ -53,6 +70,7 @@ def build_report(
     bootstrap: int = REPORT_BOOTSTRAP,
     top_insights: int = REPORT_TOP_INSIGHTS,
     summary: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Write a self-contained HTML report of the workspace's CX metrics.
 
@@ -71,7 +89,8 @@ def build_report(
     not re-run); from :mod:`cxlens.models` "Customer lifetime value", "Churn risk" and
     "Next-best offers" (each model fitted once); and "Customer journeys" from
     :mod:`cxlens.journey`. Each is replaced by a note when its data is missing or it fails;
-    none can fail the report.
+    none can fail the report. The CLV and churn models are fitted once per report, shared by
+    their sections and the executive summary.
 
     Args:
         ws: the Workspace to report on.
@@ -94,8 +113,10 @@ def build_report(
             keeps a 20,000-customer report to seconds; the Python API defaults to 1,000).
         top_insights: insights listed under "What changed".
         summary: open with the executive summary (:mod:`cxlens.report.summary`): 3-6
-            sentences from the computed figures. With ``analyses`` it runs the insight scan,
-            the drivers and the CLV and churn fits once more (a few seconds).
+            sentences from the computed figures. With ``analyses`` it runs the insight scan
+            and the drivers once more (a few seconds) and reuses the model fits.
+        progress: called with the name of each step as it starts
+            (:func:`report_steps`), e.g. to show a progress bar.
 
     Returns:
         The path of the written file.
@@ -122,26 +143,29 @@ def build_report(
         prepared_for=prepared_for or "",
         prepared_by=prepared_by or "",
     )
+    step = progress or _silent
+    step("headline metrics")
     results, notes = collect_metrics(
         ws, every=every, by=by, industry=industry, confidence=confidence, min_n=min_n
     )
+    fits = ModelFits(ws, confidence=confidence, min_n=min_n)  # one fit per model per report
     parts: dict[str, AnalysisPart] = {}
     if analyses:
         parts = analysis_parts(
             ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap,
-            top_insights=top_insights,
+            top_insights=top_insights, fits=fits, progress=step,
         )  # fmt: skip
 
     def part(key: str) -> Section | None:
         return parts[key].section if key in parts else None
 
     extra_methods = [item for key in PART_ORDER if key in parts for item in parts[key].methods]
-    points = (
-        executive_summary(ws, results, every=every, confidence=confidence, min_n=min_n,
-                          analyses=analyses, bootstrap=bootstrap)
-        if summary
-        else []
-    )  # fmt: skip
+    points = []
+    if summary:
+        step("executive summary")
+        points = executive_summary(ws, results, every=every, confidence=confidence, min_n=min_n,
+                                   analyses=analyses, bootstrap=bootstrap, fits=fits)  # fmt: skip
+    step("writing the page")
     sections = [
         summary_section(points, confidence) if summary else None,
         kpi_section(results, notes, every, confidence),
@@ -177,3 +201,7 @@ def build_report(
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out)
     return out
+
+
+def _silent(step: str) -> None:
+    """Progress callback that shows nothing."""

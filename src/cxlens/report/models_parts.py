@@ -69,7 +69,7 @@ _STATUS_TONES = {"below 3x": "bad", "3-5x": "good"}
 
 
 class ModelFits:
-    """The CLV and churn fits one report shares; each runs at most once.
+    """The model fits one report shares (CLV, churn, NPS drivers); each runs at most once.
 
     A fit that raised keeps its error and raises it again on every later call, so each
     section that needs it turns it into its own note.
@@ -155,9 +155,27 @@ class ModelFits:
         model = ChurnModel(random_state=self.seed, n_jobs=REPORT_CHURN_THREADS)
         return self._once("churn", lambda: self.ws.models.churn(self.horizon_days, model=model))
 
+    def drivers(self, bootstrap: int) -> pd.DataFrame:
+        """Return the drivers of NPS (relative weights, ``bootstrap`` resamples; a copy).
+
+        The "What drives NPS" section and the executive summary both read it.
+        """
+        from cxlens.analysis.drivers import drivers_for_workspace
+
+        found = self._once(
+            f"drivers-{bootstrap}",
+            lambda: drivers_for_workspace(
+                self.ws, "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
+            ),
+        )
+        return found.copy()
+
     def targets(self) -> pd.DataFrame:
         """Return the retention target list from the two fits (value at risk, largest first)."""
-        return self.ws.models.retention_targets(churn=self.churn(), clv=self.clv())
+        return self._once(
+            "targets",
+            lambda: self.ws.models.retention_targets(churn=self.churn(), clv=self.clv()),
+        )
 
 
 # --------------------------------------------------------------------------- shared tables
@@ -816,9 +834,17 @@ def _hit(row: pd.Series) -> str:
 
 
 def model_parts(
-    ws: Workspace, *, confidence: float = 0.95, min_n: int = 30, seed: int = 0
+    ws: Workspace,
+    *,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    seed: int = 0,
+    fits: ModelFits | None = None,
 ) -> dict[str, AnalysisPart]:
     """Build the model sections, fitting CLV and churn once for all of them.
+
+    ``fits`` shares the fits with the rest of the report (the executive summary); by default
+    they are made here.
 
     Returns:
         Dict with keys ``clv``, ``churn`` and ``offers`` -> :class:`AnalysisPart`; each is a
@@ -830,7 +856,7 @@ def model_parts(
         >>> [p.section.body_html.startswith('<p class="note">') for p in parts.values()]
         [True, True, True]
     """
-    fits = ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+    fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
     return {
         "clv": clv_part(ws, fits=fits),
         "churn": churn_part(ws, fits=fits),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cxlens.report.analyses import (
@@ -17,11 +18,25 @@ from cxlens.report.analyses import (
     value_part,
 )
 from cxlens.report.journey_parts import journey_part
-from cxlens.report.models_parts import model_parts
+from cxlens.report.models_parts import ModelFits, model_parts
 from cxlens.report.voice_parts import voice_parts
 
 if TYPE_CHECKING:
     from cxlens.workspace import Workspace
+
+#: The steps of :func:`analysis_parts`, in the order they run, as progress shows them.
+ANALYSIS_STEPS: tuple[str, ...] = (
+    "KPI status",
+    "what changed",
+    "drivers of NPS",
+    "customer effort",
+    "loyalty matrix",
+    "value of NPS",
+    "customer segments",
+    "CLV, churn and offer models",
+    "customer journeys",
+    "themes and social posts",
+)
 
 
 def analysis_parts(
@@ -33,6 +48,8 @@ def analysis_parts(
     bootstrap: int = REPORT_BOOTSTRAP,
     top_insights: int = REPORT_TOP_INSIGHTS,
     seed: int = 0,
+    fits: ModelFits | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, AnalysisPart]:
     """Run every analysis the report shows; keys in :data:`PART_ORDER`.
 
@@ -44,6 +61,9 @@ def analysis_parts(
         bootstrap: resamples for the driver intervals and the value correlations.
         top_insights: insights listed under "What changed".
         seed: seed of the bootstraps.
+        fits: the CLV and churn fits to use (shared with the executive summary, so each
+            model is fitted once per report); default: fitted here.
+        progress: called with each step's name (:data:`ANALYSIS_STEPS`) as it starts.
 
     Returns:
         Dict key -> :class:`AnalysisPart`; a part's section is None when it is left out
@@ -58,19 +78,26 @@ def analysis_parts(
         >>> [k for k, p in parts.items() if p.section is not None][-4:]
         ['offers', 'journeys', 'voice', 'social']
     """
-    return {
-        "kpis": kpis_part(ws, every=every),
-        "insights": insights_part(
-            ws, every=every, confidence=confidence, min_n=min_n, top=top_insights
-        ),
-        "drivers": drivers_part(ws, bootstrap=bootstrap, confidence=confidence, seed=seed),
-        "effort": effort_part(ws, confidence=confidence, min_n=min_n),
-        "loyalty": loyalty_part(ws, confidence=confidence, min_n=min_n),
-        "value": value_part(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n, seed=seed),
-        "segments": segments_part(ws, confidence=confidence, min_n=min_n),
-        **model_parts(ws, confidence=confidence, min_n=min_n, seed=seed),
-        "journeys": journey_part(ws, confidence=confidence, min_n=min_n),
-        **voice_parts(
-            ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n, every=every, seed=seed
-        ),
-    }
+    fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+    builders: tuple[Callable[[], dict[str, AnalysisPart]], ...] = (
+        lambda: {"kpis": kpis_part(ws, every=every)},
+        lambda: {"insights": insights_part(ws, every=every, confidence=confidence, min_n=min_n,
+                                           top=top_insights)},
+        lambda: {"drivers": drivers_part(ws, bootstrap=bootstrap, confidence=confidence,
+                                         seed=seed, fit=lambda: fits.drivers(bootstrap))},
+        lambda: {"effort": effort_part(ws, confidence=confidence, min_n=min_n)},
+        lambda: {"loyalty": loyalty_part(ws, confidence=confidence, min_n=min_n)},
+        lambda: {"value": value_part(ws, bootstrap=bootstrap, confidence=confidence,
+                                     min_n=min_n, seed=seed)},
+        lambda: {"segments": segments_part(ws, confidence=confidence, min_n=min_n)},
+        lambda: model_parts(ws, confidence=confidence, min_n=min_n, seed=seed, fits=fits),
+        lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
+        lambda: voice_parts(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n,
+                            every=every, seed=seed),
+    )  # fmt: skip
+    parts: dict[str, AnalysisPart] = {}
+    for step, build in zip(ANALYSIS_STEPS, builders, strict=True):
+        if progress is not None:
+            progress(step)
+        parts.update(build())
+    return parts

@@ -26,6 +26,7 @@ from cxlens.report.spec import format_period
 from cxlens.report.template import Section, esc
 
 if TYPE_CHECKING:
+    from cxlens.report.models_parts import ModelFits
     from cxlens.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -289,6 +290,7 @@ def executive_summary(
     analyses: bool = True,
     bootstrap: int = 200,
     seed: int = 0,
+    fits: ModelFits | None = None,
 ) -> list[SummaryPoint]:
     """Build the executive summary's sentences from the workspace's computed numbers.
 
@@ -302,6 +304,8 @@ def executive_summary(
             headline metrics only, no analysis is run).
         bootstrap: resamples of the driver interval.
         seed: seed of the bootstrap.
+        fits: the CLV and churn fits the report's model sections use, so the models are
+            fitted once per report (default: fitted here).
 
     Returns:
         Up to :data:`SUMMARY_MAX` :class:`SummaryPoint` in reading order: headline metric(s),
@@ -318,15 +322,22 @@ def executive_summary(
     points: list[SummaryPoint] = [headline_point(r, confidence, every) for r in headlines]
     if analyses:
         points += _analysis_points(
-            ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap, seed=seed
-        )
+            ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap, seed=seed,
+            fits=fits,
+        )  # fmt: skip
     return choose_points(points)
 
 
 def _analysis_points(
-    ws: Workspace, *, every: str, confidence: float, min_n: int, bootstrap: int, seed: int
+    ws: Workspace,
+    *,
+    every: str,
+    confidence: float,
+    min_n: int,
+    bootstrap: int,
+    seed: int,
+    fits: ModelFits | None,
 ) -> list[SummaryPoint]:
-    from cxlens.analysis.drivers import drivers_for_workspace
     from cxlens.analysis.insights import insights
     from cxlens.report.models_parts import ModelFits
 
@@ -339,16 +350,9 @@ def _analysis_points(
                          confidence=confidence),
     )  # fmt: skip
     points += insight_points(found) if found is not None else []
-    driver = _try(
-        "top driver",
-        lambda: driver_point(
-            drivers_for_workspace(ws, "nps", bootstrap=bootstrap, confidence=confidence,
-                                  seed=seed),
-            confidence,
-        ),
-    )  # fmt: skip
+    fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
+    driver = _try("top driver", lambda: driver_point(fits.drivers(bootstrap), confidence))
     points += [driver] if driver else []
-    fits = ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
 
     def at_risk() -> SummaryPoint:
         return value_at_risk_point(
