@@ -13,6 +13,8 @@ import cxlens
 from cxlens.demo import run_demo
 from cxlens.models.namespace import Models
 
+pytestmark = pytest.mark.slow  # the demo job end to end, twice
+
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory):

@@ -186,6 +186,7 @@ def test_bootstrap_interval_contains_the_estimate_and_repeats_with_the_seed(fram
     assert no_boot["ci_low"].isna().all()
 
 
+@pytest.mark.slow  # a row bootstrap in pandas as the reference
 def test_bootstrap_spread_matches_a_plain_row_bootstrap(frame):
     """The multinomial-over-patterns resample is the row bootstrap; compare their spreads."""
     got = relative_weights(frame, "nps", DRIVERS, bootstrap=600, seed=2).set_index("driver")

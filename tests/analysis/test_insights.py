@@ -554,6 +554,7 @@ def demo_scan(tmp_path_factory):
     return found, problem
 
 
+@pytest.mark.slow  # the 20,000-customer demo sample
 def test_planted_problem_is_the_top_insight_at_the_demo_size(demo_scan):
     found, problem = demo_scan
     top = found.iloc[0]
@@ -578,6 +579,7 @@ def test_planted_problem_is_the_top_insight_at_the_demo_size(demo_scan):
     assert not parents[parents["metric"] == "nps"]["lead"].any()
 
 
+@pytest.mark.slow  # seven seeds of a 5,000-customer sample
 @pytest.mark.parametrize("seed", [7, 1, 2, 3, 4, 5])
 def test_planted_problem_is_the_top_insight_at_5000_customers(tmp_path, seed):
     ws, problem = _sample_workspace(tmp_path, 5000, seed)

@@ -8,6 +8,8 @@ import cxlens
 from cxlens.analysis import drivers, loyalty, segments
 from cxlens.demo import run_demo
 
+pytestmark = pytest.mark.slow  # every analysis on a 3,000-customer sample
+
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):

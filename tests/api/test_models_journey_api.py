@@ -18,6 +18,8 @@ from cxlens.report.journey_parts import funnel_stages, stage_order
 from tests.analysis.test_features import sample_workspace
 from tests.test_cli_journey import _funnel_by_hand
 
+pytestmark = pytest.mark.slow  # models and journeys through a live server on the sample
+
 API = "/api/v1"
 
 

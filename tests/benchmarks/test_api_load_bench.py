@@ -10,6 +10,8 @@ from benchmarks.measure import Measurement
 
 from benchmarks import api_load
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 20_000
 
 

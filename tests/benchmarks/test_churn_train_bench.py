@@ -12,6 +12,8 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks import churn_train, churn_train_data, measure, results
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 6_000
 
 

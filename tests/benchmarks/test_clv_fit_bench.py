@@ -11,6 +11,8 @@ import pytest
 
 from benchmarks import clv_fit, clv_fit_data, measure, results
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 pytest.importorskip("lifetimes")
 
 ROWS = 5_000

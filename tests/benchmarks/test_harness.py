@@ -11,6 +11,8 @@ import pytest
 from benchmarks import __main__ as cli
 from benchmarks import core_metrics, data, measure, results
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 20_000
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from benchmarks import identity_resolve, identity_resolve_real, results
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 3_000
 
 

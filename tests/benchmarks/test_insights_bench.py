@@ -12,6 +12,8 @@ import pytest
 from benchmarks import __main__ as cli
 from benchmarks import insights, insights_data, insights_impls, measure, results
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 20_000
 
 

@@ -9,6 +9,8 @@ from benchmarks.journey_dfg_data import ensure_journey_dataset, journey_lengths
 
 from benchmarks import journey_dfg
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 20_000
 
 

@@ -13,6 +13,8 @@ from benchmarks.text_pipeline_impls import ANALYSED, CxlensText
 
 from benchmarks import text_pipeline
 
+pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
+
 ROWS = 3000
 SEED = 11
 

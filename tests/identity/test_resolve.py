@@ -114,6 +114,7 @@ def test_loaded_customer_ids_are_kept_and_conflicts_flagged(tmp_path):
     ws.close()
 
 
+@pytest.mark.slow  # two Splink runs
 def test_new_records_link_incrementally(tmp_path):
     sample = generate_identities(people=600, seed=5)
     recs = sample.records
