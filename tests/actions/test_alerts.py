@@ -19,10 +19,11 @@ from tests.analysis.test_kpis import _two_months
 
 SECRET = "s3cret"
 AS_OF = "2025-03-01"
-# From tests/analysis/test_kpis.py: NPS +40 in Jan 2025, -25 in Feb 2025 (95% CI -51 to 1).
+# From tests/analysis/test_kpis.py: NPS +40 in Jan 2025, -25 in Feb 2025 (95% CI -48 to 1, the
+# adjusted Wald interval of Rocks 2016: p = 10.75/43, d = 20.75/43).
 NPS_MESSAGE = (
     "KPI 'NPS' (NPS of all customers) went from on track to off track in Feb 2025: −25 "
-    "(95% CI −51 to 1) against a target of 30, short by 55.0 points (warning band 5)."
+    "(95% CI −48 to 1) against a target of 30, short by 55.0 points (warning band 5)."
 )
 
 
