@@ -1,7 +1,7 @@
-"""Splink on the Workspace's own engine: the DuckDB connection or the Spark session.
+"""Splink on the Workspace's own engine: scratch tables and the database API.
 
-This is the one place that knows which engine a Workspace holds (it belongs in ``store/``;
-see docs/identity.md). Splink reads the prepared records from a table in that engine and
+Which Splink API fits the engine is decided in :mod:`cxlens.store.linkage`, with the rest of
+the engine-specific code. Splink reads the prepared records from a table in that engine and
 writes its intermediate tables there, so the records never leave it.
 """
 
@@ -14,47 +14,19 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from cxlens.errors import WorkspaceError
+from cxlens.store.linkage import splink_api
 
 #: Prefix of the scratch tables identity resolution writes (dropped when it ends).
 SCRATCH = "_identity_scratch_"
 
 
 def db_api(ws: Any) -> Any:
-    """Return a Splink database API on the Workspace's engine.
-
-    Raises:
-        WorkspaceError: the engine is neither DuckDB nor Spark.
+    """Return a Splink database API on the Workspace's engine (see :func:`splink_api`).
 
     Example:
         >>> db_api(ws)  # doctest: +SKIP
     """
-    name = ws.engine.name
-    if name == "duckdb":
-        from splink import DuckDBAPI
-
-        return DuckDBAPI(connection=ws.con.con)
-    if name == "pyspark":
-        from splink import SparkAPI
-
-        session = ws.con._session
-        jar_ok = _has_similarity_jar(session)
-        # "persist" breaks Spark's lineage without a checkpoint directory (Splink's default
-        # needs one set on the SparkContext)
-        has_checkpoint = session.sparkContext.getCheckpointDir() is not None
-        return SparkAPI(
-            spark_session=session,
-            register_udfs_automatically=jar_ok,
-            break_lineage_method=None if has_checkpoint else "persist",
-        )
-    raise WorkspaceError(
-        f"identity resolution runs on DuckDB or Spark; this Workspace's engine is {name}"
-    )
-
-
-def _has_similarity_jar(session: Any) -> bool:
-    jars = session.sparkContext.getConf().get("spark.jars", "") or ""
-    return "scala-udf-similarity" in jars
+    return splink_api(ws.engine)
 
 
 def materialise(ws: Any, name: str, expr: ir.Table) -> str:
