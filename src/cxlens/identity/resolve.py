@@ -40,6 +40,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.identity import _splink as sp
 from cxlens.identity import clean, keys, rules
+from cxlens.store.query import run
 
 CLUSTERS_TABLE = "identity_clusters"
 LINKS_TABLE = "identity_links"
@@ -158,7 +159,7 @@ def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
     scratch_edges = sp.SCRATCH + "edges"
     try:
         records_table = ws.con.table(scratch_input)
-        n_input = int(records_table.count().execute())
+        n_input = int(run(records_table.count(), "the records to link"))
         if n_input < 2:
             raise NotEnoughDataError(
                 f"identity resolution needs at least two distinct records; identities has {n_input}"
@@ -180,7 +181,7 @@ def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
         _train(linker, n_input, plan, parameters)
         predictions = linker.inference.predict(warning_mode="never")
         scored = ws.con.table(predictions.physical_name)
-        pairs_compared = int(scored.count().execute())
+        pairs_compared = int(run(scored.count(), "the scored pairs"))
         links = _links(scored, linker, threshold, plan.blocking_rules)
         sp.materialise(ws, scratch_edges, links.select("record_id_l", "record_id_r"))
         from splink.clustering import cluster_pairwise_predictions_at_threshold
@@ -194,14 +195,23 @@ def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
         components = ws.con.table(clusters.physical_name).select("record_id", "cluster_id")
         assigned = _assign(prepared, components)
         now = datetime.now(UTC).replace(tzinfo=None)
-        cluster_frame = assigned.mutate(resolved_at=ibis.literal(now)).to_pandas()
-        link_frame = links.to_pandas()
         model = linker.misc.save_model_to_json()
+        # written inside the engine from Splink's tables, before they are dropped: the
+        # records never come to pandas, only the four counts below
+        stored = ws.save_table(CLUSTERS_TABLE, assigned.mutate(resolved_at=ibis.literal(now)))
+        stored_links = ws.save_table(LINKS_TABLE, links)
         linker.table_management.delete_tables_created_by_splink_from_db()
     finally:
         sp.drop(ws, scratch_prepared, scratch_input, scratch_edges)
-    ws.save_table(CLUSTERS_TABLE, cluster_frame)
-    ws.save_table(LINKS_TABLE, link_frame)
+    counts = run(
+        stored.aggregate(
+            records=stored.count(),
+            customers=stored.customer_id.nunique(),
+            conflicts=stored.customer_id.nunique(where=stored.conflict),
+        ),
+        "the resolved clusters",
+    ).iloc[0]
+    n_links = int(run(stored_links.count(), "the identity links"))
     _save_customer_map(ws)
     ws.save_table(
         MODEL_TABLE,
@@ -216,11 +226,11 @@ def _resolve(ws: Any, parameters: dict[str, Any]) -> Resolution:
         ),
     )
     return Resolution(
-        records=len(cluster_frame),
-        customers=int(cluster_frame["customer_id"].nunique()),
+        records=int(counts["records"]),
+        customers=int(counts["customers"]),
         pairs_compared=pairs_compared,
-        links=len(link_frame),
-        conflicts=int(cluster_frame.loc[cluster_frame["conflict"], "customer_id"].nunique()),
+        links=n_links,
+        conflicts=int(counts["conflicts"]),
         blocking_rules=[rules.blocking_rule_text(r) for r in plan.blocking_rules],
         seconds=time.perf_counter() - start,
         threshold=threshold,
