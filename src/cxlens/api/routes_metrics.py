@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access, caller
-from cxlens.api.filters import MetricQuery, filtered, in_range, validate
-from cxlens.errors import NotEnoughDataError, SchemaError
+from cxlens.api.filters import MAX_BY, MAX_VALUES, MetricQuery, filtered, in_range, validate
+from cxlens.api.params import ColumnName, Day, FilterItem
+from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import benchmarks as norm_table
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
@@ -19,6 +20,8 @@ from cxlens.store.workspace import Workspace
 router = APIRouter(tags=["metrics"])
 
 MetricName = Literal["nps", "csat", "ces", "churn", "engagement"]
+#: The metrics the shipped benchmarks cover (read from the table, so one home).
+NormMetric = Literal[tuple(sorted(set(norm_table()["metric"].str.lower())))]  # type: ignore[valid-type]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 
 #: The metrics on the overview, in tile order.
@@ -26,13 +29,17 @@ OVERVIEW_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
 TILE_FIELDS: tuple[str, ...] = ("value", "ci_low", "ci_high", "n", "small_sample")
 
 By = Annotated[
-    list[str],
-    Query(description="Grouping column (repeat for several), e.g. by=segment&by=touchpoint."),
+    list[ColumnName],
+    Query(
+        max_length=MAX_BY,
+        description="Grouping column (repeat for several), e.g. by=segment&by=touchpoint.",
+    ),
 ]
 Filters = Annotated[
-    list[str],
+    list[FilterItem],
     Query(
         alias="filter",
+        max_length=MAX_VALUES,
         description="column=value; repeat a column for several values (OR), several "
         "columns combine with AND, e.g. filter=segment=consumer&filter=touchpoint=billing.",
     ),
@@ -40,17 +47,13 @@ Filters = Annotated[
 MinN = Annotated[int, Query(ge=0, le=1_000_000, description="Smaller groups are flagged.")]
 Confidence = Annotated[float, Query(gt=0.5, lt=1.0, description="Two-sided interval level.")]
 Since = Annotated[
-    str | None,
+    Day | None,
     Query(
-        max_length=10,
         description="First day, YYYY-MM-DD (inclusive): answers/posts on or after it; for "
         "churn, the periods starting on or after it.",
     ),
 ]
-Until = Annotated[
-    str | None,
-    Query(max_length=10, description="Last day, YYYY-MM-DD (inclusive)."),
-]
+Until = Annotated[Day | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
 
 
 def run_metric(
@@ -174,7 +177,7 @@ def overview(
             tiles.append(tile(ws, query))
         if len(refused) == len(OVERVIEW_METRICS):
             raise refused[0]
-        return {"workspace": a.name, "since": since or None, "until": until or None,
+        return {"workspace": a.name, **_dates(MetricQuery("nps", since=since, until=until)),
                 "tiles": tiles}  # fmt: skip
 
     payload, cached = a.served.read(("overview", tuple(filters), since, until), compute)
@@ -187,13 +190,15 @@ def overview(
     dependencies=[Depends(caller)],
 )
 def norms(
-    metric: Annotated[
-        str | None,
-        Query(max_length=40, pattern=r"^[A-Za-z_]+$", description="Only this metric's rows."),
-    ] = None,
+    metric: Annotated[NormMetric | None, Query(description="Only this metric's rows.")] = None,
     value: Annotated[
         float | None,
-        Query(description="With metric: compare this figure with its benchmarks (verdict)."),
+        Query(
+            ge=-1e9,
+            le=1e9,
+            allow_inf_nan=False,
+            description="With metric (needed): compare this figure with its benchmarks.",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Return the cited benchmarks table (as ``cxlens norms``), any key.
@@ -204,7 +209,7 @@ def norms(
     """
     if value is not None:
         if metric is None:
-            raise HTTPException(422, "value needs metric: e.g. /norms?metric=nps&value=23")
+            raise ArgumentError("value needs metric: e.g. /norms?metric=nps&value=23")
         return serialize.table(compare(metric, value))
     table = norm_table()
     if metric is not None:
