@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cxlens.api.logs import redact_path
 from cxlens.errors import CxlensError, EngineError, WorkspaceError
 
 #: Where server errors are logged with their id (the SQL and the traceback included).
@@ -117,7 +118,7 @@ def server_error(exc: BaseException, request: Request | None = None) -> JSONResp
     """
     error_id = uuid.uuid4().hex[:16]
     sql = getattr(exc, "sql", None)
-    where = f"{request.method} {request.url.path}" if request is not None else "-"
+    where = f"{request.method} {redact_path(request.url.path)}" if request is not None else "-"
     log.error(
         "error_id=%s %s: %s: %s%s", error_id, where, type(exc).__name__, exc,
         f"\nSQL:\n{sql}" if sql else "", exc_info=exc,

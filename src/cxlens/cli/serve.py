@@ -48,6 +48,7 @@ def serve(
     import uvicorn
 
     from cxlens.api import KeyStore, create_app
+    from cxlens.api.logs import log_config
     from cxlens.api.state import Workspaces
 
     folder = _folder(workspaces)
@@ -65,7 +66,8 @@ def serve(
                 f"--workspace {names[0]} --role admin"
             )
         )
-    uvicorn.run(app_, host=host, port=port, log_level=log_level)
+    # access lines without customer ids or query values (cxlens.api.logs)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level, log_config=log_config(log_level))
 
 
 @keys_app.command("create")
