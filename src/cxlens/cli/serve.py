@@ -78,22 +78,34 @@ def keys_create(
     ],
     role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
     name: Annotated[str, typer.Option(help="A label, e.g. 'acme BI'.")] = "",
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="The key stops working this many days from now (UTC)."),
+    ] = None,
     workspaces: WorkspacesOpt = DEFAULT_DIR,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
+    from datetime import UTC, datetime, timedelta
+
     from cxlens.api import AuditLog, KeyStore
 
     folder = _folder(workspaces)
-    key, token = KeyStore(folder).create(workspace, role, name=name)
+    expires = None
+    if expires_in_days is not None:
+        expires = datetime.now(UTC) + timedelta(days=expires_in_days)
+    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires)
     for ws in key.workspaces:
         AuditLog(folder).record(
             "key create",
             key_id="cli",
             workspace=ws,
             target=key.key_id,
-            detail={"role": key.role, "name": key.name},
+            detail={"role": key.role, "name": key.name, "expires_at": key.expires_at},
         )
-    console.print(Text(f"created {key.role} key {key.key_id} for {', '.join(key.workspaces)}"))
+    until = f", valid until {key.expires_at} UTC" if key.expires_at else ""
+    console.print(
+        Text(f"created {key.role} key {key.key_id} for {', '.join(key.workspaces)}{until}")
+    )
     console.print(Text("the key (shown once; send it as 'Authorization: Bearer KEY'):"))
     typer.echo(token)
 
@@ -108,7 +120,10 @@ def keys_list(workspaces: WorkspacesOpt = DEFAULT_DIR) -> None:
     if frame.empty:
         console.print("no keys; create one with: cxlens keys create --workspace NAME --role viewer")
         return
-    frame["active"] = ["yes" if a else "revoked" for a in frame["active"]]
+    frame["active"] = [
+        "yes" if a else ("revoked" if r else "expired")
+        for a, r in zip(frame["active"], frame["revoked_at"].notna(), strict=True)
+    ]
     console.print(rich_table(frame.fillna(""), f"API keys ({len(frame)})"))
 
 
