@@ -20,6 +20,7 @@ from cxlens.api import (
     routes_metrics,
     routes_uploads,
 )
+from cxlens.api.analysis_jobs import WAIT_SECONDS, AnalysisJobs
 from cxlens.api.audit import AuditLog
 from cxlens.api.errors import WORKSPACE_ERRORS
 from cxlens.api.keys import KeyStore
@@ -42,7 +43,12 @@ failure in the server's log. See docs/api.md.
 """
 
 
-def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+def create_app(
+    workspaces_dir: str | Path,
+    *,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    analysis_wait: float = WAIT_SECONDS,
+) -> FastAPI:
     """Return the API app serving every ``NAME.duckdb`` in ``workspaces_dir``.
 
     Keys (``_cxlens_keys.json``) and the audit log (``_cxlens_audit.jsonl``) live in the
@@ -52,6 +58,7 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
     Args:
         workspaces_dir: the folder of workspace files.
         max_upload_bytes: largest upload accepted (413 above it).
+        analysis_wait: seconds an analysis request waits before answering 202 with a job.
 
     Returns:
         The FastAPI app; run it with uvicorn (``cxlens serve`` does).
@@ -70,6 +77,7 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.analysis_jobs.close()
         app.state.workspaces.close()
 
     from cxlens import __version__
@@ -89,6 +97,8 @@ def create_app(workspaces_dir: str | Path, *, max_upload_bytes: int = MAX_UPLOAD
     app.state.workspaces = Workspaces(folder)
     app.state.jobs = Jobs(app.state.audit)
     app.state.max_upload_bytes = int(max_upload_bytes)
+    app.state.analysis_jobs = AnalysisJobs()
+    app.state.analysis_wait = float(analysis_wait)
 
     _handle_errors(app, folder)
 

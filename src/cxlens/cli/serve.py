@@ -43,6 +43,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload, in MB.")] = 512,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    analysis_wait: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds an analysis request waits before answering 202 with a job to poll."
+        ),
+    ] = 10.0,
 ) -> None:
     """Serve the HTTP API over every workspace file in a folder (docs/api.md)."""
     import uvicorn
@@ -55,7 +61,9 @@ def serve(
     names = Workspaces(folder).names()
     if not names:
         raise CxlensError(f"{folder} holds no NAME.duckdb workspace; run `make demo` first")
-    app_ = create_app(folder, max_upload_bytes=max_upload_mb * 1024 * 1024)
+    app_ = create_app(
+        folder, max_upload_bytes=max_upload_mb * 1024 * 1024, analysis_wait=analysis_wait
+    )
     store = KeyStore(folder)
     console.print(Text(f"serving {', '.join(names)} from {folder}"))
     console.print(Text(f"API: http://{host}:{port}/api/v1/docs (OpenAPI at /api/v1/openapi.json)"))
