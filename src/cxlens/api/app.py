@@ -19,6 +19,7 @@ from cxlens.api import (
     routes_data,
     routes_metrics,
     routes_uploads,
+    warm,
 )
 from cxlens.api.analysis_jobs import WAIT_SECONDS, AnalysisJobs
 from cxlens.api.audit import AuditLog
@@ -48,6 +49,7 @@ def create_app(
     *,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     analysis_wait: float = WAIT_SECONDS,
+    warm_cache: bool = True,
 ) -> FastAPI:
     """Return the API app serving every ``NAME.duckdb`` in ``workspaces_dir``.
 
@@ -59,6 +61,8 @@ def create_app(
         workspaces_dir: the folder of workspace files.
         max_upload_bytes: largest upload accepted (413 above it).
         analysis_wait: seconds an analysis request waits before answering 202 with a job.
+        warm_cache: precompute the common answers of every workspace when the server
+            starts and after each change (:mod:`cxlens.api.warm`).
 
     Returns:
         The FastAPI app; run it with uvicorn (``cxlens serve`` does).
@@ -76,6 +80,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_cache:
+            for name in app.state.workspaces.names():
+                app.state.workspaces.get(name)  # opens it and starts warming its cache
         yield
         app.state.analysis_jobs.close()
         app.state.workspaces.close()
@@ -94,7 +101,7 @@ def create_app(
     )
     app.state.keys = KeyStore(folder)
     app.state.audit = AuditLog(folder)
-    app.state.workspaces = Workspaces(folder)
+    app.state.workspaces = Workspaces(folder, on_change=warm.start if warm_cache else None)
     app.state.jobs = Jobs(app.state.audit)
     app.state.max_upload_bytes = int(max_upload_bytes)
     app.state.analysis_jobs = AnalysisJobs()

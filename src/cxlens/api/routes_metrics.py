@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -95,23 +98,56 @@ def metric(
     ``by`` or ``filter`` are refused with 422 and the list of columns the metric can use;
     a malformed date or ``since`` after ``until`` too.
     """
-
-    def compute(ws: Workspace) -> dict[str, Any]:
-        query = validate(ws, metric, by, every, filters, since, until)
-        frame = run_metric(ws, query, min_n=min_n, confidence=confidence)
-        return {
-            "workspace": a.name,
-            "metric": metric,
-            "by": list(query.by),
-            "every": query.every or ("month" if metric == "churn" else None),
-            "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
-            **_dates(query),
-            **serialize.table(frame),
-        }
-
-    key = ("metric", metric, tuple(by), every, tuple(filters), min_n, confidence, since, until)
-    payload, cached = a.served.read(key, compute)
+    request = MetricRequest(metric, tuple(by), every, tuple(filters), min_n, confidence, since,
+                            until)  # fmt: skip
+    payload, cached = a.served.read(request.key(), request.compute(a.name))
     return payload | {"cached": cached}
+
+
+@dataclass(frozen=True)
+class MetricRequest:
+    """The parameters of one metric request, as sent: its cache key and its computation.
+
+    The server's cache-warming (:mod:`cxlens.api.warm`) builds the same requests, so a
+    precomputed answer is found under the key a client's request looks up.
+
+    Example:
+        >>> MetricRequest("nps", ("segment",)).key()[:3]
+        ('metric', 'nps', ('segment',))
+    """
+
+    metric: str
+    by: tuple[str, ...] = ()
+    every: str | None = None
+    filters: tuple[str, ...] = ()
+    min_n: int = 30
+    confidence: float = 0.95
+    since: _dt.date | None = None
+    until: _dt.date | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """Return the cache key of this request."""
+        return ("metric", self.metric, self.by, self.every, self.filters, self.min_n,
+                self.confidence, self.since, self.until)  # fmt: skip
+
+    def compute(self, workspace: str) -> Callable[[Workspace], dict[str, Any]]:
+        """Return the function that answers this request on a Workspace."""
+
+        def compute(ws: Workspace) -> dict[str, Any]:
+            query = validate(ws, self.metric, list(self.by), self.every, list(self.filters),
+                             self.since, self.until)  # fmt: skip
+            frame = run_metric(ws, query, min_n=self.min_n, confidence=self.confidence)
+            return {
+                "workspace": workspace,
+                "metric": self.metric,
+                "by": list(query.by),
+                "every": query.every or ("month" if self.metric == "churn" else None),
+                "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
+                **_dates(query),
+                **serialize.table(frame),
+            }
+
+        return compute
 
 
 def _dates(query: MetricQuery) -> dict[str, str | None]:
@@ -164,12 +200,36 @@ def overview(
     metric cannot read, e.g. touchpoint for churn). A filter column no metric can read is
     refused with 422.
     """
+    key = overview_key(tuple(filters), since, until)
+    payload, cached = a.served.read(key, overview_compute(a.name, tuple(filters), since, until))
+    return payload | {"cached": cached}
+
+
+def overview_key(
+    filters: tuple[str, ...] = (), since: _dt.date | None = None, until: _dt.date | None = None
+) -> tuple[Any, ...]:
+    """Return the cache key of an overview request (shared with the cache warming)."""
+    return ("overview", filters, since, until)
+
+
+def overview_compute(
+    workspace: str,
+    filters: tuple[str, ...] = (),
+    since: _dt.date | None = None,
+    until: _dt.date | None = None,
+) -> Callable[[Workspace], dict[str, Any]]:
+    """Return the function that computes the overview's tiles on a Workspace.
+
+    Example:
+        >>> overview_compute("acme")(ws)["tiles"][0]["metric"]  # doctest: +SKIP
+        'nps'
+    """
 
     def compute(ws: Workspace) -> dict[str, Any]:
         tiles, refused = [], []
         for name in OVERVIEW_METRICS:
             try:
-                query = validate(ws, name, filters=filters, since=since, until=until)
+                query = validate(ws, name, filters=list(filters), since=since, until=until)
             except SchemaError as exc:  # e.g. a responses column for churn
                 refused.append(exc)
                 tiles.append({"metric": name, "available": False, "reason": str(exc)})
@@ -177,11 +237,10 @@ def overview(
             tiles.append(tile(ws, query))
         if len(refused) == len(OVERVIEW_METRICS):
             raise refused[0]
-        return {"workspace": a.name, **_dates(MetricQuery("nps", since=since, until=until)),
+        return {"workspace": workspace, **_dates(MetricQuery("nps", since=since, until=until)),
                 "tiles": tiles}  # fmt: skip
 
-    payload, cached = a.served.read(("overview", tuple(filters), since, until), compute)
-    return payload | {"cached": cached}
+    return compute
 
 
 @router.get(

@@ -70,15 +70,20 @@ class ServedWorkspace:
     Args:
         name: its name in URLs (the file stem).
         path: the DuckDB file.
+        on_change: called with the workspace when it is first served and after each write
+            (the server warms its cache there, see :mod:`cxlens.api.warm`).
 
     Example:
         >>> served = ServedWorkspace("acme", Path("acme.duckdb"))  # doctest: +SKIP
         >>> served.read(("overview",), lambda ws: ws.metrics.nps())  # doctest: +SKIP
     """
 
-    def __init__(self, name: str, path: Path) -> None:
+    def __init__(
+        self, name: str, path: Path, on_change: Callable[[ServedWorkspace], Any] | None = None
+    ) -> None:
         self.name = name
         self.path = path
+        self.on_change = on_change
         self.lock = threading.RLock()
         self.version = 0
         self.cache = LruCache()
@@ -115,6 +120,8 @@ class ServedWorkspace:
             finally:
                 # a failed load rolls back, but bumping anyway can only cost a recompute
                 self.version += 1
+                if self.on_change is not None:
+                    self.on_change(self)
 
     def close(self) -> None:
         """Close the connection."""
@@ -135,8 +142,13 @@ class Workspaces:
         []
     """
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        on_change: Callable[[ServedWorkspace], Any] | None = None,
+    ) -> None:
         self.directory = Path(directory)
+        self.on_change = on_change
         self._served: dict[str, ServedWorkspace] = {}
         self._lock = threading.Lock()
 
@@ -158,8 +170,11 @@ class Workspaces:
             path = self.directory / f"{name}{SUFFIX}"
             if not path.is_file():
                 return None
-            self._served[name] = ServedWorkspace(name, path)
-            return self._served[name]
+            served = ServedWorkspace(name, path, self.on_change)
+            self._served[name] = served
+        if served.on_change is not None:
+            served.on_change(served)
+        return served
 
     def close(self) -> None:
         """Close every open workspace."""

@@ -49,6 +49,9 @@ def serve(
             min=0, help="Seconds an analysis request waits before answering 202 with a job to poll."
         ),
     ] = 10.0,
+    warm: Annotated[
+        bool, typer.Option(help="Precompute the common answers at start and after each load.")
+    ] = True,
 ) -> None:
     """Serve the HTTP API over every workspace file in a folder (docs/api.md)."""
     import uvicorn
@@ -62,7 +65,10 @@ def serve(
     if not names:
         raise CxlensError(f"{folder} holds no NAME.duckdb workspace; run `make demo` first")
     app_ = create_app(
-        folder, max_upload_bytes=max_upload_mb * 1024 * 1024, analysis_wait=analysis_wait
+        folder,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        analysis_wait=analysis_wait,
+        warm_cache=warm,
     )
     store = KeyStore(folder)
     console.print(Text(f"serving {', '.join(names)} from {folder}"))
