@@ -40,11 +40,16 @@ def test_the_plan_covers_the_metrics_and_columns_the_workspace_has(folder):
         keys = [key for key, _ in requests(ws, "acme")]
         customers = [c for c in BY if c in ws.table("customers").columns]
         answers = [c for c in BY if c in ws.table("responses").columns]
+        segments = sorted(ws.table("customers").segment.to_pandas().dropna().unique())
     assert keys[0] == ("overview", (), None, None)
     assert customers == ["segment", "region", "plan"] and answers == ["touchpoint", "channel"]
     # nps, csat, ces: 3 grains x (overall + each column of answers and customers);
-    # churn counts customers: 2 grains x (overall + each customer column)
-    assert len(keys) == 1 + 3 * 3 * (1 + 5) + 2 * (1 + 3)
+    # churn counts customers: 2 grains x (overall + each customer column); the overview;
+    # all of it for all customers and within each segment
+    assert 2 <= len(segments) <= 12
+    assert len(keys) == (1 + len(segments)) * (1 + 3 * 3 * (1 + 5) + 2 * (1 + 3))
+    filtered = {key[4] for key in keys if key[0] == "metric"}
+    assert filtered == {(), *((f"segment={s}",) for s in segments)}
     assert len(set(keys)) == len(keys)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access, caller
@@ -80,6 +81,7 @@ def run_metric(
 @router.get(
     "/workspaces/{name}/metrics/{metric}",
     summary="One metric, overall or by group and period, with intervals and n",
+    response_model=dict[str, Any],
 )
 def metric(
     metric: MetricName,
@@ -91,7 +93,7 @@ def metric(
     confidence: Confidence = 0.95,
     since: Since = None,
     until: Until = None,
-) -> dict[str, Any]:
+) -> Response:
     """Return the metric table: ``*by, [period], n, value, ci_low, ci_high, change, ...``.
 
     Columns as in ``ws.metrics.<metric>()`` (see docs/metrics.md). Unknown columns in
@@ -100,8 +102,7 @@ def metric(
     """
     request = MetricRequest(metric, tuple(by), every, tuple(filters), min_n, confidence, since,
                             until)  # fmt: skip
-    payload, cached = a.served.read(request.key(), request.compute(a.name))
-    return payload | {"cached": cached}
+    return a.served.answer(request.key(), request.compute(a.name))
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,14 @@ def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
 @router.get(
     "/workspaces/{name}/overview",
     summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest month)",
+    response_model=dict[str, Any],
 )
 def overview(
     a: Annotated[Access, Depends(access("viewer"))],
     filters: Filters = [],  # noqa: B006
     since: Since = None,
     until: Until = None,
-) -> dict[str, Any]:
+) -> Response:
     """Return NPS, CSAT and CES over all responses and churn in its latest month.
 
     With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn in
@@ -201,8 +203,7 @@ def overview(
     refused with 422.
     """
     key = overview_key(tuple(filters), since, until)
-    payload, cached = a.served.read(key, overview_compute(a.name, tuple(filters), since, until))
-    return payload | {"cached": cached}
+    return a.served.answer(key, overview_compute(a.name, tuple(filters), since, until))
 
 
 def overview_key(

@@ -7,9 +7,11 @@ adversarial run). When a workspace is first opened, and again after every load o
 (the cache is kept per version), a background thread computes the answers a dashboard asks
 first: the overview, and NPS, CSAT and CES overall and by each of :data:`BY` the workspace
 has, with no grain, by month and by quarter, and churn by month and quarter (overall and
-by the same columns), each with the default ``min_n`` and confidence. They land in the
+by the same columns), each with the default ``min_n`` and confidence; and the same again
+within each value of ``segment`` (the dashboard's filter; the 12 most common values). They
+land in the
 cache under the key the request looks up (:class:`~cxlens.api.routes_metrics.MetricRequest`),
-so those requests answer from memory. Anything else (a filter, a date range, another
+so those requests answer from memory. Anything else (another filter, a date range, another
 column) is computed on first request and cached from then on.
 """
 
@@ -19,6 +21,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import ibis
 
 from cxlens.analysis.kpis import filter_columns
 from cxlens.api.routes_metrics import MetricRequest, overview_compute, overview_key
@@ -31,6 +35,10 @@ log = logging.getLogger("cxlens.api")
 BY: tuple[str, ...] = ("segment", "touchpoint", "channel", "region", "plan")
 #: Time grains precomputed (None: over the whole range).
 EVERY: tuple[str | None, ...] = (None, "month", "quarter")
+#: The dashboard's filter: everything above is also precomputed within each of its values.
+FILTER = "segment"
+#: Most values of :data:`FILTER` precomputed (the most common ones).
+MAX_VALUES = 12
 
 
 def requests(ws: Any, workspace: str) -> Iterator[tuple[tuple[Any, ...], Callable[[Any], Any]]]:
@@ -40,17 +48,35 @@ def requests(ws: Any, workspace: str) -> Iterator[tuple[tuple[Any, ...], Callabl
         >>> next(requests(ws, "acme"))[0]  # doctest: +SKIP
         ('overview', (), None, None)
     """
-    yield overview_key(), overview_compute(workspace)
-    for metric in ("nps", "csat", "ces", "churn"):
-        try:
-            columns = filter_columns(ws, metric)
-        except CxlensError:
-            continue  # the metric's table is not loaded
-        groups = [()] + [(c,) for c in BY if c in columns]
-        for every in EVERY if metric != "churn" else ("month", "quarter"):
-            for by in groups:
-                request = MetricRequest(metric, by, every)
-                yield request.key(), request.compute(workspace)
+    for filters in [(), *((f"{FILTER}={v}",) for v in filter_values(ws))]:
+        yield overview_key(filters), overview_compute(workspace, filters)
+        for metric in ("nps", "csat", "ces", "churn"):
+            try:
+                columns = filter_columns(ws, metric)
+            except CxlensError:
+                continue  # the metric's table is not loaded
+            groups = [()] + [(c,) for c in BY if c in columns]
+            for every in EVERY if metric != "churn" else ("month", "quarter"):
+                for by in groups:
+                    request = MetricRequest(metric, by, every, filters)
+                    yield request.key(), request.compute(workspace)
+
+
+def filter_values(ws: Any) -> list[str]:
+    """Return the most common values of :data:`FILTER` (at most :data:`MAX_VALUES`).
+
+    Example:
+        >>> filter_values(ws)  # doctest: +SKIP
+        ['consumer', 'small_business', 'enterprise', 'public_sector']
+    """
+    for table in ("customers", "customer_segments"):
+        if ws.has_table(table) and FILTER in ws.table(table).columns:
+            t = ws.table(table)
+            t = t.filter(t[FILTER].notnull())
+            counts = t.group_by(FILTER).agg(n=t.count())
+            top = counts.order_by([ibis.desc("n"), FILTER]).limit(MAX_VALUES).execute()
+            return [str(v) for v in top[FILTER]]
+    return []
 
 
 def warm(served: ServedWorkspace) -> int:
@@ -77,6 +103,8 @@ def warm(served: ServedWorkspace) -> int:
             done += 1
         except CxlensError:
             continue
+    if served.version == version:
+        served.warmed = version
     log.info("warmed %d answers of workspace %s (version %d)", done, served.name, version)
     return done
 
