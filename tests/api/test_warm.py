@@ -61,11 +61,13 @@ def test_warmed_requests_answer_from_the_cache_with_the_computed_figures(folder)
         r = client.get(f"{API}/metrics/nps", params={"by": "segment", "every": "quarter"},
                        headers=headers)  # fmt: skip
         overview = client.get(f"{API}/overview", headers=headers)
-        filtered = client.get(f"{API}/metrics/nps", params={"filter": "segment=consumer"},
-                              headers=headers)  # fmt: skip
+        filtered = client.get(f"{API}/metrics/csat", params={"filter": "segment=consumer",
+                              "every": "month"}, headers=headers)  # fmt: skip
+        other = client.get(f"{API}/metrics/nps", params={"min_n": 10}, headers=headers)
     assert r.status_code == 200 and r.json()["cached"] is True
     assert overview.json()["cached"] is True
-    assert filtered.json()["cached"] is False  # not in the plan: computed on request
+    assert filtered.json()["cached"] is True  # within one segment: precomputed too
+    assert other.json()["cached"] is False  # not in the plan: computed on request
     with cxlens.Workspace(path / "acme.duckdb") as ws:
         want = ws.metrics.nps(by=["segment"], every="quarter")
     rows = r.json()["rows"]
