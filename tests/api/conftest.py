@@ -64,6 +64,8 @@ def build_workspace(folder: Path, name: str, seed: int, tables: list[str]) -> di
 
 
 def start_server(folder: Path, port: int, log_level: str = "warning") -> subprocess.Popen:
+    """Start ``cxlens serve``; without precomputing (the tests check what ``cached`` says)
+    and with a long analysis wait (jobs are tested in test_analysis_jobs.py)."""
     cmd = [
         sys.executable,
         "-c",
@@ -77,6 +79,9 @@ def start_server(folder: Path, port: int, log_level: str = "warning") -> subproc
         str(UPLOAD_LIMIT_MB),
         "--log-level",
         log_level,
+        "--no-warm",
+        "--analysis-wait",
+        "600",
     ]
     log = (folder / "server.log").open("wb")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))

@@ -142,6 +142,13 @@ def _message(error: dict[str, Any]) -> str:
     from cxlens.api.params import PATTERN_HELP
     from cxlens.api.uploads import FILENAME_PATTERN, SUFFIXES
 
+    kind, loc, value = str(error.get("type", "")), list(error.get("loc", ())), error.get("input")
+    if kind.startswith("date_") and len(loc) == 2:  # as filters.parse_date words it
+        name = loc[1]
+        return (
+            f"{name}={value!r} is not a date; give a calendar date as YYYY-MM-DD, "
+            f"e.g. {name}=2025-01-31"
+        )
     pattern = (error.get("ctx") or {}).get("pattern")
     helps = PATTERN_HELP | {
         FILENAME_PATTERN: "must be a plain file name (letters, digits, '.', '_', '-', spaces; "
