@@ -113,3 +113,24 @@ def test_upload_errors_do_not_name_the_servers_folders(served, filename, body, e
     assert r.status_code == 422
     detail = r.json()["detail"]
     assert filename in detail and "cxlens-upload" not in detail and "/tmp" not in detail
+
+
+def test_a_load_that_fails_on_the_servers_side_is_a_500_with_an_id(tmp_path, monkeypatch, caplog):
+    import cxlens
+    from tests.api.conftest import make_keys
+
+    cxlens.Workspace(tmp_path / "acme.duckdb").close()
+    token = make_keys(tmp_path)[0]["acme_analyst"]
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError(f"disk error in {tmp_path}/acme.duckdb.wal")
+
+    monkeypatch.setattr(cxlens.Workspace, "ingest", broken)
+    client = TestClient(create_app(tmp_path, warm_cache=False), raise_server_exceptions=False)
+    params = {"table": "responses", "filename": "s.csv", "wait": "true"}
+    with caplog.at_level(logging.ERROR, logger="cxlens.api"):
+        r = client.post(f"{API}/uploads", params=params, content=b"a,b\n1,2\n",
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert r.status_code == 500 and r.json()["error"] == "ServerError"
+    assert str(tmp_path) not in r.text and "disk error" not in r.text
+    assert f"error_id={r.json()['error_id']}" in caplog.text and "disk error" in caplog.text

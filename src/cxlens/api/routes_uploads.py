@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import StringConstraints
 
 from cxlens.api.deps import Access, access, audit_of
-from cxlens.api.errors import WORKSPACE_ERRORS, responses
+from cxlens.api.errors import WORKSPACE_ERRORS, body, responses
 from cxlens.api.params import MAP_PATTERN, SCALE_PATTERN
 from cxlens.api.uploads import FILENAME_PATTERN, receive, safe_filename
 from cxlens.errors import CxlensError
@@ -105,6 +105,8 @@ async def upload(
         jobs.start(job, a.served, a.key, path, mapping, options)
         return JSONResponse(job.view(), status_code=202)
     await run_in_threadpool(jobs.run, job, a.served, a.key, path, mapping, options)
+    if job.status != "done" and job.error_id is not None:  # ours, not the file's
+        return JSONResponse(body(job.error or "", "ServerError", error_id=job.error_id), 500)
     if job.status != "done":
         raise HTTPException(422, f"the file could not be loaded: {job.error}")
     return JSONResponse(job.view(), status_code=200)

@@ -125,6 +125,8 @@ class Job:
     rows_read: int = 0
     result: dict[str, Any] | None = None
     error: str | None = None
+    #: Set when the load failed on the server's side: the id of the failure in its log.
+    error_id: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     finished_at: str | None = None
 
@@ -140,6 +142,7 @@ class Job:
             "rows_read": self.rows_read,
             "result": self.result,
             "error": self.error,
+            "error_id": self.error_id,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
         }
@@ -198,6 +201,7 @@ class Jobs:
                 ),
             )
         except Exception as exc:
+            job.error_id = uuid.uuid4().hex[:16]
             job.status, job.error = "failed", _internal(exc, job)
         else:
             job.status = "done"
@@ -227,7 +231,7 @@ class Jobs:
 
 def _internal(exc: Exception, job: Job) -> str:
     """Log an unexpected load failure under an id; return the job's error naming the id."""
-    error_id = uuid.uuid4().hex[:16]
+    error_id = job.error_id
     log.error("error_id=%s upload job %s: %s: %s", error_id, job.job_id, type(exc).__name__,
               exc, exc_info=exc)  # fmt: skip
     return (
