@@ -14,6 +14,15 @@ latency in ms, throughput, errors), the cold/cached ratio and the server's peak 
 Before anything is reported, the overview's NPS must equal NPS computed from the Parquet
 (pyarrow), and every answer must be a 200.
 
+The first server runs with ``--no-warm`` so the cold request is the engine's work. A second
+server then runs as ``cxlens serve`` does by default: it precomputes the common answers
+(:mod:`cxlens.api.warm`; the time until ``GET /workspaces/bench`` says ``warmed`` is
+reported), and the same clients send *varied* requests (NPS, CSAT, CES or churn, by one of
+five columns or none, by month, quarter or overall, 20% also filtered to a segment;
+:func:`benchmarks.api_load_impls.varied_plan`). Its p50/p95, errors (non-200 answers, counted
+and reported, not fatal) and the share answered from the cache are reported beside the
+cached overview's figures.
+
 Example:
     >>> entry = run(rows=20_000, repeat=1, warmup=0, requests=200)  # doctest: +SKIP
     >>> entry["latency_ms"]["p50"] < entry["latency_ms"]["p95"] * 1.0001  # doctest: +SKIP
@@ -102,7 +111,7 @@ def run(
         os.symlink(db, folder / f"{WORKSPACE}.duckdb")
         token = _admin_key(folder)
         port = _free_port()
-        server = _start(folder, port)
+        server = _start(folder, port, warm=False)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url, server)
@@ -116,10 +125,46 @@ def run(
             server_peak = _server_peak_mb(server.pid)
         finally:
             _stop(server)
+        port = _free_port()
+        server = _start(folder, port, warm=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(url, server)
+            say("api-load: precomputing the common answers")
+            precompute = _wait_warmed(url, token)
+            kwargs |= {"url": url, "varied": True, "seed": seed}
+            say(f"api-load: varied parameters, {clients} clients")
+            varied = measure(SUBJECT, "benchmarks.api_load_impls:load_test", kwargs,
+                             Path(tmp) / "varied", repeat=1, warmup=0)  # fmt: skip
+        finally:
+            _stop(server)
     expected = nps_from_parquet(ds.responses)
     check(overview, expected, measured)
-    return make_entry(rows, seed, repeat, warmup, measured, cold, expected, server_peak,
-                      clients, load_before)  # fmt: skip
+    entry = make_entry(rows, seed, repeat, warmup, measured, cold, expected, server_peak,
+                       clients, load_before)  # fmt: skip
+    entry["varied"] = varied_figures(varied, entry["latency_ms"]["p95"], precompute)
+    return entry
+
+
+def varied_figures(measured: Measurement, cached_p95: float, precompute: float) -> dict[str, Any]:
+    """Return the varied load test's figures: latency, errors, cache share, p95 vs cached.
+
+    Example:
+        >>> varied_figures(m, 30.0, 12.5)["p95_vs_cached"]  # doctest: +SKIP
+        1.4
+    """
+    frame = measured.results["latencies"]
+    lat = frame["seconds"].to_numpy() * 1000
+    p50, p95 = (float(x) for x in np.percentile(lat, [50, 95]))
+    return {
+        "latency_ms": {"p50": p50, "p95": p95, "mean": float(lat.mean()), "max": float(lat.max())},
+        "requests": len(lat),
+        "errors": int((frame["status"] != 200).sum()),
+        "cached_share": float(frame["cached"].mean()),
+        "p95_vs_cached": p95 / cached_p95 if cached_p95 > 0 else float("nan"),
+        "precompute_seconds": precompute,
+        "filtered_share": 0.2,
+    }
 
 
 def nps_from_parquet(path: Path) -> dict[str, float]:
@@ -193,9 +238,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(folder: Path, port: int) -> subprocess.Popen:
+def _start(folder: Path, port: int, *, warm: bool) -> subprocess.Popen:
     cmd = [sys.executable, "-c", _SERVE, "serve", "--workspaces", str(folder), "--port",
-           str(port), "--log-level", "warning"]  # fmt: skip
+           str(port), "--log-level", "warning", "--warm" if warm else "--no-warm"]  # fmt: skip
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -213,6 +258,18 @@ def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 120) -> Non
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError("the server did not answer in time")
+
+
+def _wait_warmed(url: str, token: str, seconds: float = 900) -> float:
+    """Return the seconds until the server says the workspace's common answers are ready."""
+    headers = {"Authorization": f"Bearer {token}"}
+    start = time.perf_counter()
+    with httpx.Client(base_url=url, headers=headers, timeout=600) as http:
+        while time.perf_counter() - start < seconds:
+            if http.get(f"/api/v1/workspaces/{WORKSPACE}").json().get("warmed"):
+                return time.perf_counter() - start
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not precompute its answers in {seconds:g} s")
 
 
 def _cold(url: str, token: str) -> tuple[float, dict[str, Any]]:

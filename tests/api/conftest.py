@@ -63,7 +63,9 @@ def build_workspace(folder: Path, name: str, seed: int, tables: list[str]) -> di
     return {t: data.tables[t] for t in tables}
 
 
-def start_server(folder: Path, port: int) -> subprocess.Popen:
+def start_server(folder: Path, port: int, log_level: str = "warning") -> subprocess.Popen:
+    """Start ``cxlens serve``; without precomputing (the tests check what ``cached`` says)
+    and with a long analysis wait (jobs are tested in test_analysis_jobs.py)."""
     cmd = [
         sys.executable,
         "-c",
@@ -76,7 +78,10 @@ def start_server(folder: Path, port: int) -> subprocess.Popen:
         "--max-upload-mb",
         str(UPLOAD_LIMIT_MB),
         "--log-level",
-        "warning",
+        log_level,
+        "--no-warm",
+        "--analysis-wait",
+        "600",
     ]
     log = (folder / "server.log").open("wb")
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
@@ -122,14 +127,14 @@ def make_keys(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     return keys, ids
 
 
-def serve_folder(folder: Path) -> Served:
+def serve_folder(folder: Path, log_level: str = "warning") -> Served:
     tables = {
         "acme": build_workspace(folder, "acme", 7, ["customers", "responses", "transactions"]),
         "globex": build_workspace(folder, "globex", 11, ["customers", "responses"]),
     }
     keys, ids = make_keys(folder)
     port = free_port()
-    process = start_server(folder, port)
+    process = start_server(folder, port, log_level)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, process, folder)

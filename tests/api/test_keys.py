@@ -67,3 +67,70 @@ def test_roles_are_ordered_and_scopes_checked(tmp_path):
 def test_bad_workspace_names_are_refused(name):
     with pytest.raises(ArgumentError, match="must be 1-64 letters"):
         check_workspace_name(name)
+
+
+# --- expiry ---------------------------------------------------------------------------------
+
+
+def test_a_key_works_until_its_expiry_and_not_after(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    import cxlens.api.keys as keys
+
+    store = KeyStore(tmp_path)
+    start = datetime.now(UTC)
+    key, token = store.create(["acme"], "viewer", expires_at=start + timedelta(hours=1))
+    assert key.expires_at == (start + timedelta(hours=1)).isoformat(timespec="seconds")
+    assert store.authenticate(token) is not None and store.list()["active"].tolist() == [True]
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return start + timedelta(hours=1, seconds=1)
+
+    monkeypatch.setattr(keys, "datetime", Later)
+    assert KeyStore(tmp_path).authenticate(token) is None
+    listed = KeyStore(tmp_path).list()
+    assert listed["active"].tolist() == [False] and listed["revoked_at"].isna().all()
+
+
+def test_an_expiry_must_be_aware_and_in_the_future(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    store = KeyStore(tmp_path)
+    with pytest.raises(ArgumentError, match="no time zone"):
+        store.create(["a"], "viewer", expires_at=datetime(2099, 1, 1))
+    with pytest.raises(ArgumentError, match="not in the future"):
+        store.create(["a"], "viewer", expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert store.list().empty
+
+
+def test_keys_written_before_expiries_existed_still_work(tmp_path):
+    store = KeyStore(tmp_path)
+    _, token = store.create(["acme"], "admin")
+    doc = json.loads((tmp_path / KEYS_FILE).read_text())
+    del doc["keys"][0]["expires_at"]
+    (tmp_path / KEYS_FILE).write_text(json.dumps(doc))
+    found = KeyStore(tmp_path).authenticate(token)
+    assert found is not None and found.expires_at is None
+
+
+def test_cli_creates_a_key_with_an_expiry(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from typer.testing import CliRunner
+
+    from cxlens.cli import app
+
+    before = datetime.now(UTC)
+    r = CliRunner().invoke(
+        app,
+        ["keys", "create", "--workspace", "acme", "--expires-in-days", "2", "-d", str(tmp_path)],
+    )
+    assert r.exit_code == 0, r.output
+    assert "valid until" in r.output
+    (key,) = KeyStore(tmp_path)._read().values()
+    expires = datetime.fromisoformat(key.expires_at)
+    assert (
+        timedelta(days=2) - timedelta(seconds=5) <= expires - before <= timedelta(days=2, seconds=5)
+    )

@@ -343,8 +343,11 @@ def test_upload_job_can_be_polled(served):
     ("params", "message"),
     [
         ({"table": "responses", "filename": "../etc/passwd.csv"}, "plain file name"),
-        ({"table": "responses", "filename": "x.exe"}, "unknown ending"),
-        ({"table": "responses", "filename": "x.csv", "map": "nonsense"}, "NAME=VALUE"),
+        ({"table": "responses", "filename": "x.exe"}, "with a known ending"),
+        (
+            {"table": "responses", "filename": "x.csv", "map": "nonsense"},
+            "must look like 'Source header=column'",
+        ),
         ({"table": "orders", "filename": "x.csv"}, "Input should be"),
     ],
 )

@@ -33,6 +33,22 @@ def test_the_entry_reports_cold_and_cached_latency(entry):
     assert entry["server_peak_mb"] > 50 and entry["ratios"] == {}
 
 
+def test_the_entry_reports_varied_parameters_against_the_cached_figure(entry):
+    from benchmarks.api_load_impls import varied_plan
+
+    varied = entry["varied"]
+    assert varied["requests"] == 60 and varied["errors"] == 0
+    lat = varied["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["max"]
+    assert varied["p95_vs_cached"] == pytest.approx(lat["p95"] / entry["latency_ms"]["p95"])
+    assert varied["precompute_seconds"] > 0
+    # every unfiltered request is on the precomputed grid: answered from the cache
+    plan = varied_plan(60, entry["seed"])
+    unfiltered = sum("filter" not in params for _, params in plan)
+    assert varied["cached_share"] >= unfiltered / 60
+    assert len({(p, tuple(sorted(q.items()))) for p, q in plan}) >= 20  # really varied
+
+
 def test_the_overview_nps_is_checked_against_pandas(entry):
     nps = pd.read_parquet(ensure_dataset(ROWS, data_dir=entry["_data_dir"]).responses)["nps"]
     nps = nps.dropna()

@@ -397,3 +397,48 @@ def test_save_table_refuses_the_private_tables(tmp_path, name):
     with pytest.raises(WorkspaceError, match="written by"):
         ws.save_table(name, pd.DataFrame({"a": [1]}))
     ws.close()
+
+
+# --- quarantine: matched by identity link, not by name alone --------------------------------
+
+
+def _namesakes(ws: cxlens.Workspace, tmp_path: Path) -> None:
+    """Two customers called John Smith, and quarantined rows naming one or the other."""
+    (tmp_path / "i.csv").write_text(
+        "source,source_id,customer_id,email,phone,name,address\n"
+        "crm,K1,A1,john.a@x.example,+442079460018,John Smith,1 High Street\n"
+        "crm,K2,B2,john.b@y.example,+442079460999,John Smith,9 Low Road\n"
+    )
+    ws.ingest(tmp_path / "i.csv", table="identities")
+    # nps 42 is off the scale: every row is quarantined with its raw text
+    (tmp_path / "r.csv").write_text(
+        "response_id,customer_id,responded_at,nps,comment\n"
+        "Q1,,2025-01-05,42,John Smith here: write to john.b@y.example\n"  # B2's, by e-mail
+        "Q2,,2025-01-05,42,John Smith called\n"  # a name alone: nobody's for sure
+        "Q3,,2025-01-05,42,John Smith of 1 High Street\n"  # A1: name and address
+        "Q4,,2025-01-05,42,mail JOHN.A@X.EXAMPLE\n"  # A1: e-mail
+        "Q5,,2025-01-05,42,call 020 7946 0018\n"  # A1: phone
+    )
+    ws.ingest(tmp_path / "r.csv", table="responses")
+
+
+def test_erasure_leaves_a_namesakes_quarantined_rows(ws, tmp_path):
+    _namesakes(ws, tmp_path)
+    before = ws.engine.table("_quarantine").to_pandas()
+    assert sorted(before.raw.str.extract(r"(Q\d)")[0].unique()) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    record = erase(ws, "A1", reason="GDPR art. 17", requested_by="dpo")
+    after = ws.engine.table("_quarantine").to_pandas()
+    kept = sorted(after.raw.str.extract(r"(Q\d)")[0].unique())
+    assert kept == ["Q1", "Q2"]  # B2's row and the bare name stay
+    per_row = before.groupby(before.raw.str.extract(r"(Q\d)")[0]).size()
+    assert record.rows_removed["_quarantine"] == int(per_row[["Q3", "Q4", "Q5"]].sum())
+    assert record.rows_removed["identities"] == 1
+    assert ws.engine.table("identities").to_pandas().source_id.tolist() == ["K2"]
+
+
+def test_mention_pattern_leaves_names_and_addresses_out():
+    fp = Footprint("C1", {"customer_id": ["C1"]}, [],
+                   {"name": ["John Smith"], "address": ["1 High Street"]}, [])  # fmt: skip
+    pattern = re.compile(mention_pattern(fp))
+    assert pattern.search("id c1")
+    assert not pattern.search("john smith") and not pattern.search("1 high street")

@@ -18,9 +18,10 @@ the file and listed in :attr:`ExportResult.excluded` with the reason.
 
 Files are UTF-8 (both tools' documented encoding) with LF line ends and a header row; ``bom``
 adds a byte-order mark for Excel users (Data Loader and HubSpot read UTF-8 without one).
-Dates are written YYYY-MM-DD. A text cell starting with ``=``, ``+``, ``-`` or ``@`` (other
-than a phone number) gets a leading apostrophe so a spreadsheet does not run it as a formula
-(OWASP's advice against CSV injection); survey comments are free text written by customers.
+Dates are written YYYY-MM-DD. A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return (other than a plain number, such as an E.164 phone) gets a leading apostrophe
+so a spreadsheet does not run it as a formula (OWASP's advice against CSV injection,
+:func:`cxlens.safe_export.neutralise`); survey comments are free text written by customers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pandas as pd
 from cxlens.actions.contacts import PREFERRED_SOURCES, contacts
 from cxlens.actions.targets import TARGET_LISTS, target_list
 from cxlens.errors import ArgumentError
+from cxlens.safe_export import neutralise
 
 FORMATS: tuple[str, ...] = ("hubspot", "salesforce")
 
@@ -70,7 +72,6 @@ LIST_FIELDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 
 _DIGITS = {"churn_probability": 4, "offer_probability": 4}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -232,9 +233,9 @@ def write_csv(table: pd.DataFrame, output: str | Path, *, bom: bool = False) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(list(table.columns))
+        writer.writerow([neutralise(str(c)) for c in table.columns])
         for row in table.itertuples(index=False):
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow(["" if v is None else neutralise(v) for v in row])
     return path
 
 
@@ -287,10 +288,7 @@ def _cell(value: Any, column: str) -> Any:
         return None if not math.isfinite(x) else round(x, _DIGITS.get(column, 2))
     if hasattr(value, "item"):  # numpy integers
         return value.item()
-    text = str(value)
-    if column != "phone" and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return neutralise(str(value))
 
 
 def _ws_name(ws: Any) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from cxlens.analysis.features import plan_features, profile
 from cxlens.analysis.kpis import filter_columns
+from cxlens.api.params import ColumnName, Day, Text
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.workspace import Workspace
 
@@ -71,7 +72,7 @@ class DriversParams(Params):
 
     target: Literal["nps", "csat", "ces"] = "nps"
     method: Literal["relative_weights", "shapley", "logistic"] = "relative_weights"
-    by: list[str] = Field(default_factory=list, max_length=2)
+    by: list[ColumnName] = Field(default_factory=list, max_length=2)
     bootstrap: int = Field(200, ge=0, le=2000, description="Resamples for the intervals.")
     min_n: int = Field(200, ge=10, le=1_000_000)
 
@@ -158,7 +159,7 @@ def _value(ws: Workspace, p: ValueParams) -> dict[str, Part]:
 class ProfilesParams(Params):
     """Parameters of the customer profiles."""
 
-    by: list[str] = Field(default_factory=list, max_length=2)
+    by: list[ColumnName] = Field(default_factory=list, max_length=2)
     min_n: int = Field(30, ge=1, le=1_000_000)
 
 
@@ -171,7 +172,7 @@ class KpiParams(Params):
     """Parameters of the KPI status."""
 
     every: Literal["week", "month", "quarter", "year"] = "month"
-    as_of: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    as_of: Day | None = Field(None, description="Evaluation day, YYYY-MM-DD (default today).")
 
 
 def _kpis(ws: Workspace, p: KpiParams) -> dict[str, Part]:
@@ -316,7 +317,7 @@ class OffersParams(Params):
 
     k: int = Field(3, ge=1, le=10, description="Offers per customer, evaluated at 1..k.")
     item: Literal["product", "category"] = "product"
-    not_offered: list[str] = Field(default_factory=list, max_length=20)
+    not_offered: list[Text] = Field(default_factory=list, max_length=20)
     rank_by: Literal["expected_value", "probability"] = "expected_value"
     horizon_days: int = Field(90, ge=7, le=730, description="Evaluation holdout in days.")
     top: int = Field(20, ge=1, le=1000, description="Rules returned, by lift.")
@@ -343,8 +344,8 @@ def _offers(ws: Workspace, p: OffersParams) -> dict[str, Part]:
 class SurvivalParams(Params):
     """Parameters of the survival curves and the Cox model."""
 
-    by: str | None = Field("segment", max_length=100, description="Text customer column.")
-    cox: list[str] = Field(default_factory=list, max_length=5, description="Cox covariates.")
+    by: ColumnName | None = Field("segment", description="Text customer column.")
+    cox: list[ColumnName] = Field(default_factory=list, max_length=5, description="Cox covariates.")
 
 
 def _survival(ws: Workspace, p: SurvivalParams) -> dict[str, Part]:
@@ -415,8 +416,10 @@ def _dfg(ws: Workspace, p: DfgParams) -> dict[str, Part]:
 class FunnelParams(Params):
     """Parameters of the funnel (no stages: those most journeys reach, in journey order)."""
 
-    stages: list[str] = Field(default_factory=list, max_length=12)
-    by: list[str] = Field(default_factory=list, max_length=2)
+    stages: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=12
+    )
+    by: list[ColumnName] = Field(default_factory=list, max_length=2)
     level: Level = "stage"
 
 

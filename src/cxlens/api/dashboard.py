@@ -32,6 +32,7 @@ from cxlens.analysis.namespace import Analysis
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access
 from cxlens.api.filters import FilteredWorkspace, MetricQuery, validate
+from cxlens.api.params import Day
 from cxlens.api.routes_metrics import Filters, Since, Until
 from cxlens.errors import NotEnoughDataError
 from cxlens.workspace import Workspace
@@ -107,7 +108,7 @@ def pages() -> APIRouter:
     return out
 
 
-def _responses(ws: Workspace, filters: list[str], since: str | None, until: str | None) -> Any:
+def _responses(ws: Workspace, filters: list[str], since: Day | None, until: Day | None) -> Any:
     """Return the workspace with its responses cut to the filter and date range (in the engine)."""
     query: MetricQuery = validate(ws, "nps", filters=filters, since=since, until=until)
     return FilteredWorkspace(ws, "responses", query.filter, query.since, query.until)
@@ -124,7 +125,7 @@ def _scope(dates: bool, segment: bool) -> dict[str, str]:
 
 
 def journey_panel(
-    ws: Workspace, filters: list[str], since: str | None, until: str | None
+    ws: Workspace, filters: list[str], since: Day | None, until: Day | None
 ) -> dict[str, Any]:
     """Return the emotion per touchpoint (filtered answers) and the funnel (all events).
 
@@ -172,7 +173,7 @@ def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]
             "scope": _scope(False, False)}  # fmt: skip
 
 
-def social_panel(ws: Workspace, since: str | None, until: str | None) -> dict[str, Any]:
+def social_panel(ws: Workspace, since: Day | None, until: Day | None) -> dict[str, Any]:
     """Return share of voice and sentiment by brand over the posts in the date range.
 
     Example:

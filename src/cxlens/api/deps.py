@@ -82,7 +82,7 @@ def caller(
     if key is None:
         raise HTTPException(
             401,
-            "invalid API key: it is unknown, malformed or revoked; ask an admin for a key",
+            "invalid API key: it is unknown, malformed, expired or revoked; ask an admin for a key",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     return key

@@ -96,8 +96,8 @@ def check_grain(every: str | None) -> str | None:
     return every
 
 
-def parse_date(value: str | None, name: str) -> _dt.date | None:
-    """Return ``value`` (``YYYY-MM-DD``) as a date, None for None or empty text.
+def parse_date(value: str | _dt.date | None, name: str) -> _dt.date | None:
+    """Return ``value`` (``YYYY-MM-DD`` or a date) as a date, None for None or empty text.
 
     Raises:
         ArgumentError: the text is not a calendar date in that form.
@@ -106,6 +106,8 @@ def parse_date(value: str | None, name: str) -> _dt.date | None:
         >>> parse_date("2025-02-28", "since")
         datetime.date(2025, 2, 28)
     """
+    if isinstance(value, _dt.date):
+        return value
     if value is None or not value.strip():
         return None
     try:
@@ -207,8 +209,8 @@ def validate(
     by: list[str] | None = None,
     every: str | None = None,
     filters: list[str] | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: str | _dt.date | None = None,
+    until: str | _dt.date | None = None,
 ) -> MetricQuery:
     """Check a metric request against the workspace; return it validated and typed.
 

@@ -6,6 +6,9 @@ stored. A slow hash (scrypt, bcrypt) protects low-entropy passwords against gues
 256-bit random secret cannot be guessed, so a fast hash is as safe and keeps every request's
 check to microseconds. Comparison is constant-time.
 
+A key may carry an expiry (``expires_at``, UTC): from then on it is refused as a revoked key
+is, without anyone having to revoke it.
+
 Keys live in ``DIR/_cxlens_keys.json`` next to the workspaces, written atomically (temporary
 file, then rename). A running server rereads the file when it changes, so ``cxlens keys
 revoke`` takes effect at once.
@@ -46,6 +49,7 @@ KEY_COLUMNS: tuple[str, ...] = (
     "role",
     "workspaces",
     "created_at",
+    "expires_at",
     "revoked_at",
     "active",
 )
@@ -89,6 +93,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _expiry(when: datetime | None) -> str | None:
+    """Return ``when`` as UTC ISO text after checking it is aware and in the future."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        raise ArgumentError(f"the expiry {when} has no time zone; give it in UTC")
+    if when <= datetime.now(UTC):
+        raise ArgumentError(f"the expiry {when.isoformat()} is not in the future")
+    return when.astimezone(UTC).isoformat(timespec="seconds")
+
+
 @dataclass(frozen=True)
 class ApiKey:
     """One stored key (never the key itself: its id and the hash of its secret).
@@ -101,6 +116,7 @@ class ApiKey:
         secret_sha256: SHA-256 of the secret, hex.
         created_at: ISO time of creation (UTC).
         revoked_at: ISO time of revocation, or None while active.
+        expires_at: ISO time (UTC) from which the key is refused, or None for no expiry.
     """
 
     key_id: str
@@ -110,11 +126,18 @@ class ApiKey:
     secret_sha256: str
     created_at: str
     revoked_at: str | None = None
+    expires_at: str | None = None
 
     @property
     def active(self) -> bool:
-        """True until the key is revoked."""
-        return self.revoked_at is None
+        """True until the key is revoked or expires."""
+        return self.revoked_at is None and not self.expired()
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Return True when the key has an expiry and ``now`` (default: the time) is past it."""
+        if self.expires_at is None:
+            return False
+        return (now or datetime.now(UTC)) >= datetime.fromisoformat(self.expires_at)
 
     def allows(self, role: str) -> bool:
         """Return True when this key's role is ``role`` or above it."""
@@ -225,6 +248,7 @@ class KeyStore:
                 "role": k.role,
                 "workspaces": ",".join(k.workspaces),
                 "created_at": k.created_at,
+                "expires_at": k.expires_at,
                 "revoked_at": k.revoked_at,
                 "active": k.active,
             }
@@ -235,7 +259,12 @@ class KeyStore:
     # -- writing
 
     def create(
-        self, workspaces: list[str] | tuple[str, ...], role: str, *, name: str = ""
+        self,
+        workspaces: list[str] | tuple[str, ...],
+        role: str,
+        *,
+        name: str = "",
+        expires_at: datetime | None = None,
     ) -> tuple[ApiKey, str]:
         """Create a key for ``workspaces`` with ``role``; return it and the token, shown once.
 
@@ -243,12 +272,14 @@ class KeyStore:
             workspaces: names of the workspaces the key may use (at least one).
             role: viewer, analyst or admin.
             name: a label for people.
+            expires_at: when the key stops working (a time zone-aware time; None: never).
 
         Returns:
             ``(ApiKey, token)``; the token is not stored and cannot be shown again.
 
         Raises:
-            ArgumentError: no workspace, a bad workspace name or an unknown role.
+            ArgumentError: no workspace, a bad workspace name, an unknown role, or an
+                expiry without a time zone or not in the future.
 
         Example:
             >>> import tempfile
@@ -257,6 +288,7 @@ class KeyStore:
             True
         """
         role_rank(role)
+        expiry = _expiry(expires_at)
         scope = tuple(dict.fromkeys(check_workspace_name(w) for w in workspaces))
         if not scope:
             raise ArgumentError("a key needs at least one workspace it may use")
@@ -267,7 +299,7 @@ class KeyStore:
         while key_id in keys:
             key_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)  # 256 bits, 43 characters
-        key = ApiKey(key_id, name, role, scope, _hash(secret), _now())
+        key = ApiKey(key_id, name, role, scope, _hash(secret), _now(), expires_at=expiry)
         keys[key_id] = key
         self._write(keys)
         return key, f"cxl_{key_id}_{secret}"

@@ -3,9 +3,11 @@
 # No ``from __future__ import annotations`` here: the endpoints are made in a loop and
 # FastAPI must see each one's parameter model as a real annotation, not a string.
 
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 
 from cxlens.api import serialize
 from cxlens.api.analyses import REGISTRY, AnalysisSpec
@@ -24,14 +26,22 @@ def _endpoint(spec: AnalysisSpec) -> Any:
     model = spec.params
 
     def endpoint(
+        request: Request,
         params: Annotated[model, Query()],  # type: ignore[valid-type]
         a: Annotated[Access, Depends(access(spec.role))],
-    ) -> dict[str, Any]:
+    ) -> Any:
         def compute(ws: Workspace) -> dict[str, Any]:
             return _payload(spec.name, a.name, spec.run(ws, params))
 
         key = ("analysis", spec.name, params.model_dump_json())
-        payload, cached = a.served.read(key, compute)
+        hit = a.served.cache.get((a.served.version, key))
+        if hit is not None:
+            return hit | {"cached": True}
+        job = request.app.state.analysis_jobs.submit(a.served, spec.name, key, compute)
+        try:
+            payload, cached = job.future.result(timeout=request.app.state.analysis_wait)
+        except FutureTimeout:
+            return JSONResponse(job.view(), status_code=202)
         return payload | {"cached": cached}
 
     endpoint.__name__ = f"analysis_{spec.name}"
@@ -61,11 +71,32 @@ def router() -> APIRouter:
             ],
         }
 
+    @out.get(
+        "/workspaces/{name}/analyses/jobs/{job_id}",
+        summary="A long analysis's job: 202 while it runs, then its result",
+        responses={202: {"description": "Still running"}},
+    )
+    def analysis_job(
+        request: Request,
+        job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="From the 202.")],
+        a: Annotated[Access, Depends(access("viewer"))],
+    ) -> Any:
+        """Return the job (202) while it runs, then 200 with ``result``, or its error."""
+        job = request.app.state.analysis_jobs.get(a.name, job_id)
+        spec = REGISTRY.get(job.analysis) if job is not None else None
+        if job is None or spec is None or not a.key.allows(spec.role):
+            raise HTTPException(404, f"no analysis job {job_id!r} in workspace {a.name!r}")
+        if not job.future.done():
+            return JSONResponse(job.view(), status_code=202)
+        payload, _ = job.future.result()  # raises the analysis's error: answered as such
+        return job.view() | {"result": payload}
+
     for spec in REGISTRY.values():
         out.add_api_route(
             f"/workspaces/{{name}}/analyses/{spec.name}",
             _endpoint(spec),
             methods=["GET"],
-            summary=spec.summary,
+            summary=f"{spec.summary} (202 with a job past the server's wait)",
+            responses={202: {"description": "Still running: poll the job it names"}},
         )
     return out

@@ -21,6 +21,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from cxlens.api.deps import Access, access, audit_of
+from cxlens.api.errors import ErrorBody
+from cxlens.api.params import VISIBLE_PATTERN
 from cxlens.errors import CxlensError, NotEnoughDataError
 from cxlens.store.secrets import pseudonymise, workspace_secret
 from cxlens.workspace import Workspace
@@ -33,7 +35,7 @@ CustomerId = Annotated[
     Path(
         min_length=1,
         max_length=200,
-        pattern=r"^[^/\x00-\x1f]+$",
+        pattern=r"^[^/\x00-\x1f\x7f-\x9f]+$",
         description="The customer's id as loaded or as identity resolution assigned it.",
     ),
 ]
@@ -52,7 +54,12 @@ def customer_key(ws: Workspace, customer_id: str) -> str:
 @router.get(
     "/workspaces/{name}/customers/{customer_id}",
     summary="One customer's profile: attributes, identities, activity (personal data)",
-    responses={404: {"description": "No table mentions the customer"}},
+    responses={
+        404: {
+            "model": ErrorBody,
+            "description": "No such workspace, or no table mentions the customer",
+        }
+    },
 )
 def get_customer(
     request: Request,
@@ -85,17 +92,34 @@ def get_customer(
 @router.delete(
     "/workspaces/{name}/customers/{customer_id}",
     summary="Erase one customer from every table (admin; audited)",
-    responses={404: {"description": "No table mentions the customer"}},
+    responses={
+        404: {
+            "model": ErrorBody,
+            "description": "No such workspace, or no table mentions the customer",
+        }
+    },
 )
 async def erase_customer(
     request: Request,
     customer_id: CustomerId,
     a: Annotated[Access, Depends(access("admin", "erase"))],
     reason: Annotated[
-        str, Query(min_length=1, max_length=500, description="Why, e.g. 'GDPR art. 17 #123'.")
+        str,
+        Query(
+            min_length=1,
+            max_length=500,
+            pattern=VISIBLE_PATTERN,
+            description="Why, e.g. 'GDPR art. 17 #123'.",
+        ),
     ],
     requested_by: Annotated[
-        str, Query(min_length=1, max_length=200, description="Who asked or approved.")
+        str,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=VISIBLE_PATTERN,
+            description="Who asked or approved.",
+        ),
     ],
 ) -> dict[str, Any]:
     """Erase the customer everywhere (``ws.erase``) and compact the file.

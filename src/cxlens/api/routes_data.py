@@ -32,7 +32,8 @@ def list_workspaces(request: Request, key: Annotated[ApiKey, Depends(caller)]) -
 def describe(a: Annotated[Access, Depends(access("viewer"))]) -> dict[str, Any]:
     """Return the canonical tables that hold data with their row counts, and the version.
 
-    The version goes up after each load; cached answers are kept per version.
+    The version goes up after each load; cached answers are kept per version. ``warmed``
+    is true once the common answers of this version are precomputed (docs/api.md).
     """
 
     def compute(ws: Workspace) -> dict[str, Any]:
@@ -40,7 +41,8 @@ def describe(a: Annotated[Access, Depends(access("viewer"))]) -> dict[str, Any]:
         return {"workspace": a.name, "tables": counts}
 
     payload, cached = a.served.read(("describe",), compute)
-    return payload | {"version": a.served.version, "cached": cached}
+    warmed = a.served.warmed == a.served.version
+    return payload | {"version": a.served.version, "warmed": warmed, "cached": cached}
 
 
 @router.get("/workspaces/{name}/loads", summary="The load log")

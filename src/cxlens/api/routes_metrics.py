@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access, caller
-from cxlens.api.filters import MetricQuery, filtered, in_range, validate
-from cxlens.errors import NotEnoughDataError, SchemaError
+from cxlens.api.filters import MAX_BY, MAX_VALUES, MetricQuery, filtered, in_range, validate
+from cxlens.api.params import ColumnName, Day, FilterItem
+from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import benchmarks as norm_table
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
@@ -19,6 +24,8 @@ from cxlens.workspace import Workspace
 router = APIRouter(tags=["metrics"])
 
 MetricName = Literal["nps", "csat", "ces", "churn", "engagement"]
+#: The metrics the shipped benchmarks cover (read from the table, so one home).
+NormMetric = Literal[tuple(sorted(set(norm_table()["metric"].str.lower())))]  # type: ignore[valid-type]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 
 #: The metrics on the overview, in tile order.
@@ -26,13 +33,17 @@ OVERVIEW_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
 TILE_FIELDS: tuple[str, ...] = ("value", "ci_low", "ci_high", "n", "small_sample")
 
 By = Annotated[
-    list[str],
-    Query(description="Grouping column (repeat for several), e.g. by=segment&by=touchpoint."),
+    list[ColumnName],
+    Query(
+        max_length=MAX_BY,
+        description="Grouping column (repeat for several), e.g. by=segment&by=touchpoint.",
+    ),
 ]
 Filters = Annotated[
-    list[str],
+    list[FilterItem],
     Query(
         alias="filter",
+        max_length=MAX_VALUES,
         description="column=value; repeat a column for several values (OR), several "
         "columns combine with AND, e.g. filter=segment=consumer&filter=touchpoint=billing.",
     ),
@@ -40,17 +51,13 @@ Filters = Annotated[
 MinN = Annotated[int, Query(ge=0, le=1_000_000, description="Smaller groups are flagged.")]
 Confidence = Annotated[float, Query(gt=0.5, lt=1.0, description="Two-sided interval level.")]
 Since = Annotated[
-    str | None,
+    Day | None,
     Query(
-        max_length=10,
         description="First day, YYYY-MM-DD (inclusive): answers/posts on or after it; for "
         "churn, the periods starting on or after it.",
     ),
 ]
-Until = Annotated[
-    str | None,
-    Query(max_length=10, description="Last day, YYYY-MM-DD (inclusive)."),
-]
+Until = Annotated[Day | None, Query(description="Last day, YYYY-MM-DD (inclusive).")]
 
 
 def run_metric(
@@ -74,6 +81,7 @@ def run_metric(
 @router.get(
     "/workspaces/{name}/metrics/{metric}",
     summary="One metric, overall or by group and period, with intervals and n",
+    response_model=dict[str, Any],
 )
 def metric(
     metric: MetricName,
@@ -85,30 +93,62 @@ def metric(
     confidence: Confidence = 0.95,
     since: Since = None,
     until: Until = None,
-) -> dict[str, Any]:
+) -> Response:
     """Return the metric table: ``*by, [period], n, value, ci_low, ci_high, change, ...``.
 
     Columns as in ``ws.metrics.<metric>()`` (see docs/metrics.md). Unknown columns in
     ``by`` or ``filter`` are refused with 422 and the list of columns the metric can use;
     a malformed date or ``since`` after ``until`` too.
     """
+    request = MetricRequest(metric, tuple(by), every, tuple(filters), min_n, confidence, since,
+                            until)  # fmt: skip
+    return a.served.answer(request.key(), request.compute(a.name))
 
-    def compute(ws: Workspace) -> dict[str, Any]:
-        query = validate(ws, metric, by, every, filters, since, until)
-        frame = run_metric(ws, query, min_n=min_n, confidence=confidence)
-        return {
-            "workspace": a.name,
-            "metric": metric,
-            "by": list(query.by),
-            "every": query.every or ("month" if metric == "churn" else None),
-            "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
-            **_dates(query),
-            **serialize.table(frame),
-        }
 
-    key = ("metric", metric, tuple(by), every, tuple(filters), min_n, confidence, since, until)
-    payload, cached = a.served.read(key, compute)
-    return payload | {"cached": cached}
+@dataclass(frozen=True)
+class MetricRequest:
+    """The parameters of one metric request, as sent: its cache key and its computation.
+
+    The server's cache-warming (:mod:`cxlens.api.warm`) builds the same requests, so a
+    precomputed answer is found under the key a client's request looks up.
+
+    Example:
+        >>> MetricRequest("nps", ("segment",)).key()[:3]
+        ('metric', 'nps', ('segment',))
+    """
+
+    metric: str
+    by: tuple[str, ...] = ()
+    every: str | None = None
+    filters: tuple[str, ...] = ()
+    min_n: int = 30
+    confidence: float = 0.95
+    since: _dt.date | None = None
+    until: _dt.date | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        """Return the cache key of this request."""
+        return ("metric", self.metric, self.by, self.every, self.filters, self.min_n,
+                self.confidence, self.since, self.until)  # fmt: skip
+
+    def compute(self, workspace: str) -> Callable[[Workspace], dict[str, Any]]:
+        """Return the function that answers this request on a Workspace."""
+
+        def compute(ws: Workspace) -> dict[str, Any]:
+            query = validate(ws, self.metric, list(self.by), self.every, list(self.filters),
+                             self.since, self.until)  # fmt: skip
+            frame = run_metric(ws, query, min_n=self.min_n, confidence=self.confidence)
+            return {
+                "workspace": workspace,
+                "metric": self.metric,
+                "by": list(query.by),
+                "every": query.every or ("month" if self.metric == "churn" else None),
+                "filter": {k: [str(v) for v in vs] for k, vs in query.filter.items()},
+                **_dates(query),
+                **serialize.table(frame),
+            }
+
+        return compute
 
 
 def _dates(query: MetricQuery) -> dict[str, str | None]:
@@ -144,13 +184,14 @@ def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
 @router.get(
     "/workspaces/{name}/overview",
     summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest month)",
+    response_model=dict[str, Any],
 )
 def overview(
     a: Annotated[Access, Depends(access("viewer"))],
     filters: Filters = [],  # noqa: B006
     since: Since = None,
     until: Until = None,
-) -> dict[str, Any]:
+) -> Response:
     """Return NPS, CSAT and CES over all responses and churn in its latest month.
 
     With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn in
@@ -161,12 +202,35 @@ def overview(
     metric cannot read, e.g. touchpoint for churn). A filter column no metric can read is
     refused with 422.
     """
+    key = overview_key(tuple(filters), since, until)
+    return a.served.answer(key, overview_compute(a.name, tuple(filters), since, until))
+
+
+def overview_key(
+    filters: tuple[str, ...] = (), since: _dt.date | None = None, until: _dt.date | None = None
+) -> tuple[Any, ...]:
+    """Return the cache key of an overview request (shared with the cache warming)."""
+    return ("overview", filters, since, until)
+
+
+def overview_compute(
+    workspace: str,
+    filters: tuple[str, ...] = (),
+    since: _dt.date | None = None,
+    until: _dt.date | None = None,
+) -> Callable[[Workspace], dict[str, Any]]:
+    """Return the function that computes the overview's tiles on a Workspace.
+
+    Example:
+        >>> overview_compute("acme")(ws)["tiles"][0]["metric"]  # doctest: +SKIP
+        'nps'
+    """
 
     def compute(ws: Workspace) -> dict[str, Any]:
         tiles, refused = [], []
         for name in OVERVIEW_METRICS:
             try:
-                query = validate(ws, name, filters=filters, since=since, until=until)
+                query = validate(ws, name, filters=list(filters), since=since, until=until)
             except SchemaError as exc:  # e.g. a responses column for churn
                 refused.append(exc)
                 tiles.append({"metric": name, "available": False, "reason": str(exc)})
@@ -174,11 +238,10 @@ def overview(
             tiles.append(tile(ws, query))
         if len(refused) == len(OVERVIEW_METRICS):
             raise refused[0]
-        return {"workspace": a.name, "since": since or None, "until": until or None,
+        return {"workspace": workspace, **_dates(MetricQuery("nps", since=since, until=until)),
                 "tiles": tiles}  # fmt: skip
 
-    payload, cached = a.served.read(("overview", tuple(filters), since, until), compute)
-    return payload | {"cached": cached}
+    return compute
 
 
 @router.get(
@@ -187,13 +250,15 @@ def overview(
     dependencies=[Depends(caller)],
 )
 def norms(
-    metric: Annotated[
-        str | None,
-        Query(max_length=40, pattern=r"^[A-Za-z_]+$", description="Only this metric's rows."),
-    ] = None,
+    metric: Annotated[NormMetric | None, Query(description="Only this metric's rows.")] = None,
     value: Annotated[
         float | None,
-        Query(description="With metric: compare this figure with its benchmarks (verdict)."),
+        Query(
+            ge=-1e9,
+            le=1e9,
+            allow_inf_nan=False,
+            description="With metric (needed): compare this figure with its benchmarks.",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """Return the cited benchmarks table (as ``cxlens norms``), any key.
@@ -204,7 +269,7 @@ def norms(
     """
     if value is not None:
         if metric is None:
-            raise HTTPException(422, "value needs metric: e.g. /norms?metric=nps&value=23")
+            raise ArgumentError("value needs metric: e.g. /norms?metric=nps&value=23")
         return serialize.table(compare(metric, value))
     table = norm_table()
     if metric is not None:

@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
 
 from cxlens.api.deps import Access, access, audit_of
-from cxlens.api.uploads import receive, safe_filename
+from cxlens.api.errors import WORKSPACE_ERRORS, body, responses
+from cxlens.api.params import MAP_PATTERN, SCALE_PATTERN
+from cxlens.api.uploads import FILENAME_PATTERN, receive, safe_filename
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import mapping_from_options
 
@@ -23,7 +26,11 @@ _BODY = {
     "requestBody": {
         "required": True,
         "description": "The file's bytes (CSV, Parquet, JSON Lines or XLSX), not multipart.",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {
+            "application/octet-stream": {
+                "schema": {"type": "string", "format": "binary", "minLength": 1}
+            }
+        },
     }
 }
 
@@ -35,7 +42,8 @@ _BODY = {
     status_code=202,
     responses={
         200: {"description": "wait=true: the finished job"},
-        413: {"description": "Larger than the server's upload limit"},
+        **WORKSPACE_ERRORS,
+        **responses(413),
     },
 )
 async def upload(
@@ -47,18 +55,22 @@ async def upload(
         Query(
             min_length=1,
             max_length=128,
+            pattern=FILENAME_PATTERN,
             description="The file's name; its ending gives the format.",
         ),
     ],
     map_: Annotated[
-        list[str],
+        list[Annotated[str, StringConstraints(pattern=MAP_PATTERN)]],
         Query(alias="map", max_length=200, description="'Source header=column' (repeatable)."),
     ] = [],  # noqa: B006
     scale: Annotated[
-        list[str], Query(max_length=50, description="Declared scale, e.g. nps=1-10.")
+        list[Annotated[str, StringConstraints(pattern=SCALE_PATTERN)]],
+        Query(max_length=50, description="Declared scale, e.g. nps=1-10."),
     ] = [],  # noqa: B006
     encoding: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None,
-    delimiter: Annotated[str | None, Query(min_length=1, max_length=1)] = None,
+    delimiter: Annotated[
+        str | None, Query(min_length=1, max_length=1, pattern=r"^[^\x00-\x08\x0a-\x1f\x7f-\x9f]$")
+    ] = None,
     wait: Annotated[bool, Query(description="Answer when the load is done (200).")] = False,
 ) -> Any:
     """Upload a file: stream it to disk, then load it as ``cxlens ingest`` does.
@@ -93,6 +105,8 @@ async def upload(
         jobs.start(job, a.served, a.key, path, mapping, options)
         return JSONResponse(job.view(), status_code=202)
     await run_in_threadpool(jobs.run, job, a.served, a.key, path, mapping, options)
+    if job.status != "done" and job.error_id is not None:  # ours, not the file's
+        return JSONResponse(body(job.error or "", "ServerError", error_id=job.error_id), 500)
     if job.status != "done":
         raise HTTPException(422, f"the file could not be loaded: {job.error}")
     return JSONResponse(job.view(), status_code=200)

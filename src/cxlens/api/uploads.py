@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from cxlens.api.audit import AuditLog
+from cxlens.api.errors import log, scrub
 from cxlens.api.keys import ApiKey
 from cxlens.api.state import ServedWorkspace
 from cxlens.errors import CxlensError
@@ -36,7 +37,20 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson",
                              ".json", ".xlsx")  # fmt: skip
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$")
+
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+#: A plain file name with a known ending: dot-separated parts of letters, digits, ``_``,
+#: ``-`` and spaces (so no ``..`` and no folder), starting with a letter or digit. The
+#: OpenAPI spec carries the same pattern.
+FILENAME_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9_ -]*(\.[A-Za-z0-9_ -]+)*\.("
+    + "|".join(_any_case(s.lstrip(".")) for s in SUFFIXES)
+    + ")$"
+)
+_SAFE_NAME = re.compile(FILENAME_PATTERN)
 
 
 def safe_filename(filename: str) -> str:
@@ -49,15 +63,15 @@ def safe_filename(filename: str) -> str:
         >>> safe_filename("survey 2025-03.csv")
         'survey 2025-03.csv'
     """
-    if not _SAFE_NAME.match(filename) or ".." in filename:
-        raise HTTPException(
-            422,
-            f"filename {filename!r} must be a plain file name (letters, digits, '.', '_', '-', "
-            "spaces; no folders), e.g. surveys.csv",
-        )
     if not filename.lower().endswith(SUFFIXES):
         raise HTTPException(
             422, f"filename {filename!r} has an unknown ending; use one of: {', '.join(SUFFIXES)}"
+        )
+    if len(filename) > 128 or not _SAFE_NAME.match(filename):
+        raise HTTPException(
+            422,
+            f"filename {filename!r} must be a plain file name of at most 128 characters "
+            "(letters, digits, '.', '_', '-', spaces; no folders), e.g. surveys.csv",
         )
     return filename
 
@@ -111,6 +125,8 @@ class Job:
     rows_read: int = 0
     result: dict[str, Any] | None = None
     error: str | None = None
+    #: Set when the load failed on the server's side: the id of the failure in its log.
+    error_id: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     finished_at: str | None = None
 
@@ -126,6 +142,7 @@ class Job:
             "rows_read": self.rows_read,
             "result": self.result,
             "error": self.error,
+            "error_id": self.error_id,
             "created_at": self.created_at,
             "finished_at": self.finished_at,
         }
@@ -173,9 +190,19 @@ class Jobs:
         try:
             result = served.write(load)
         except CxlensError as exc:
-            job.status, job.error = "failed", str(exc)
+            # the message names the file; the caller knows its name, not our folder
+            job.status, job.error = "failed", scrub(str(exc), [path.parent])
+        except UnicodeDecodeError as exc:  # a reader that met bytes of another encoding
+            job.status, job.error = (
+                "failed",
+                (
+                    f"{job.filename} is not valid {exc.encoding} text (bytes {exc.start}-{exc.end} "
+                    "of a line cannot be decoded); declare its encoding, e.g. encoding=cp1251"
+                ),
+            )
         except Exception as exc:
-            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            job.error_id = uuid.uuid4().hex[:16]
+            job.status, job.error = "failed", _internal(exc, job)
         else:
             job.status = "done"
             job.result = {
@@ -200,3 +227,14 @@ class Jobs:
     def start(self, *args: Any) -> None:
         """Run :meth:`run` in a background thread."""
         threading.Thread(target=self.run, args=args, daemon=True, name="cxlens-load").start()
+
+
+def _internal(exc: Exception, job: Job) -> str:
+    """Log an unexpected load failure under an id; return the job's error naming the id."""
+    error_id = job.error_id
+    log.error("error_id=%s upload job %s: %s: %s", error_id, job.job_id, type(exc).__name__,
+              exc, exc_info=exc)  # fmt: skip
+    return (
+        f"the server failed to load the file (error id {error_id}); nothing was loaded. "
+        "Tell the server's administrator the error id: the log has the details"
+    )

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from cxlens import safe_export
 from cxlens.errors import CxlensError, WorkspaceBusyError
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ def formatted(frame: pd.DataFrame, digits: int = 2, **column_digits: int) -> pd.
 
 
 def write_csv(frame: pd.DataFrame, output: Path) -> None:
-    frame.to_csv(output, index=False)
+    safe_export.write_csv(frame, output)
     console.print(f"wrote {len(frame):,} rows to {output}")
 
 

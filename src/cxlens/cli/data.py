@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from cxlens import safe_export
 from cxlens.cli._common import (
     DEFAULT_WS,
     METRICS,
@@ -126,7 +127,7 @@ def quarantine(
     with open_workspace(workspace) as ws:
         rows = ws.quarantine(load)
     if export is not None:
-        rows.to_csv(export, index=False)
+        safe_export.write_csv(rows, export)
         console.print(f"wrote {len(rows):,} quarantine records to {export}")
         return
     if rows.empty:
@@ -168,7 +169,7 @@ def metrics(
         if sql:
             console.print(ws.metrics.sql(metric, by=by, every=every), highlight=False, markup=False)
     if output is not None:
-        frame.to_csv(output, index=False)
+        safe_export.write_csv(frame, output)
         console.print(f"wrote {len(frame):,} rows to {output}")
         return
     console.print(rich_table(rounded(frame), f"{metric}"))

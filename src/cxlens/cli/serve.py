@@ -43,18 +43,33 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload, in MB.")] = 512,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    analysis_wait: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds an analysis request waits before answering 202 with a job to poll."
+        ),
+    ] = 10.0,
+    warm: Annotated[
+        bool, typer.Option(help="Precompute the common answers at start and after each load.")
+    ] = True,
 ) -> None:
     """Serve the HTTP API over every workspace file in a folder (docs/api.md)."""
     import uvicorn
 
     from cxlens.api import KeyStore, create_app
+    from cxlens.api.logs import log_config
     from cxlens.api.state import Workspaces
 
     folder = _folder(workspaces)
     names = Workspaces(folder).names()
     if not names:
         raise CxlensError(f"{folder} holds no NAME.duckdb workspace; run `make demo` first")
-    app_ = create_app(folder, max_upload_bytes=max_upload_mb * 1024 * 1024)
+    app_ = create_app(
+        folder,
+        max_upload_bytes=max_upload_mb * 1024 * 1024,
+        analysis_wait=analysis_wait,
+        warm_cache=warm,
+    )
     store = KeyStore(folder)
     console.print(Text(f"serving {', '.join(names)} from {folder}"))
     console.print(Text(f"API: http://{host}:{port}/api/v1/docs (OpenAPI at /api/v1/openapi.json)"))
@@ -65,7 +80,8 @@ def serve(
                 f"--workspace {names[0]} --role admin"
             )
         )
-    uvicorn.run(app_, host=host, port=port, log_level=log_level)
+    # access lines without customer ids or query values (cxlens.api.logs)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level, log_config=log_config(log_level))
 
 
 @keys_app.command("create")
@@ -76,22 +92,34 @@ def keys_create(
     ],
     role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
     name: Annotated[str, typer.Option(help="A label, e.g. 'acme BI'.")] = "",
+    expires_in_days: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="The key stops working this many days from now (UTC)."),
+    ] = None,
     workspaces: WorkspacesOpt = DEFAULT_DIR,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
+    from datetime import UTC, datetime, timedelta
+
     from cxlens.api import AuditLog, KeyStore
 
     folder = _folder(workspaces)
-    key, token = KeyStore(folder).create(workspace, role, name=name)
+    expires = None
+    if expires_in_days is not None:
+        expires = datetime.now(UTC) + timedelta(days=expires_in_days)
+    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires)
     for ws in key.workspaces:
         AuditLog(folder).record(
             "key create",
             key_id="cli",
             workspace=ws,
             target=key.key_id,
-            detail={"role": key.role, "name": key.name},
+            detail={"role": key.role, "name": key.name, "expires_at": key.expires_at},
         )
-    console.print(Text(f"created {key.role} key {key.key_id} for {', '.join(key.workspaces)}"))
+    until = f", valid until {key.expires_at} UTC" if key.expires_at else ""
+    console.print(
+        Text(f"created {key.role} key {key.key_id} for {', '.join(key.workspaces)}{until}")
+    )
     console.print(Text("the key (shown once; send it as 'Authorization: Bearer KEY'):"))
     typer.echo(token)
 
@@ -106,7 +134,10 @@ def keys_list(workspaces: WorkspacesOpt = DEFAULT_DIR) -> None:
     if frame.empty:
         console.print("no keys; create one with: cxlens keys create --workspace NAME --role viewer")
         return
-    frame["active"] = ["yes" if a else "revoked" for a in frame["active"]]
+    frame["active"] = [
+        "yes" if a else ("revoked" if r else "expired")
+        for a, r in zip(frame["active"], frame["revoked_at"].notna(), strict=True)
+    ]
     console.print(rich_table(frame.fillna(""), f"API keys ({len(frame)})"))
 
 

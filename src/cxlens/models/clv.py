@@ -848,7 +848,8 @@ def _run_holdout(
         notes.append("no holdout check (holdout_months=0, or under 3 months of history)")
         return holdout_table_empty()
     if plan.as_of - pd.DateOffset(months=months) <= plan.first_day:
-        raise ArgumentError(
+        # the data, not the argument, is too short: more history would make it valid
+        raise NotEnoughDataError(
             f"holdout_months={months} leaves no calibration period: the transactions run "
             f"from {plan.first_day.date()} to {plan.as_of.date()} ({history:.1f} months)"
         )

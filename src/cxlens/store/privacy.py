@@ -9,7 +9,8 @@ deletes, in one DuckDB transaction, every row of every table that references it:
   ``loaded_customer_id``, ``response_id``, ``record_id_l``, ...) holding one of their ids;
   ``source_id`` columns are matched together with the ``source`` column beside them;
 * ``_quarantine`` rows whose raw text or value mentions their customer id, record ids,
-  emails, phones (any spacing), names or addresses, as whole words, case-insensitively;
+  emails or phones (any spacing), or their name together with their address, as whole
+  words, case-insensitively (a name alone is not theirs: namesakes keep their rows);
 * posts with their ``customer_id`` (when a mapping loaded one) or authored under one of
   their e-mail addresses (handles are not linked to customers, so other posts stay);
 * representative quotes (``quotes`` columns, e.g. ``themes``) equal to one of their
@@ -301,6 +302,9 @@ def plan(ws: Any, found: Footprint) -> dict[str, ir.BooleanValue]:
     """
     out: dict[str, ir.BooleanValue] = {}
     pattern = mention_pattern(found)
+    # a name is shared by many people: it picks a row only beside the customer's address
+    names = _words_pattern(found.pii.get("name", []))
+    addresses = _words_pattern(found.pii.get("address", []))
     for name in ws.engine.list_tables():
         if name in PROTECTED:
             continue
@@ -309,10 +313,14 @@ def plan(ws: Any, found: Footprint) -> dict[str, ir.BooleanValue]:
         if name == "posts":
             post = _post_condition(t, found.customer_id, found.pii.get("email", []))
             conds += [post] if post is not None else []
-        if pattern is not None:
-            text_cols = ["raw", "value"] if name == QUARANTINE_TABLE else ["raw"]
-            conds += [t[c].lower().re_search(pattern).fill_null(False)
-                      for c in text_cols if c in t.columns and t[c].type().is_string()]  # fmt: skip
+        text_cols = ["raw", "value"] if name == QUARANTINE_TABLE else ["raw"]
+        for col in (c for c in text_cols if c in t.columns and t[c].type().is_string()):
+            text = t[col].lower()
+            if pattern is not None:
+                conds.append(text.re_search(pattern).fill_null(False))
+            if names is not None and addresses is not None:
+                both = text.re_search(names) & text.re_search(addresses)
+                conds.append(both.fill_null(False))
         if conds:
             out[name] = ibis.or_(*conds)
     return out
@@ -321,8 +329,10 @@ def plan(ws: Any, found: Footprint) -> dict[str, ir.BooleanValue]:
 def mention_pattern(found: Footprint) -> str | None:
     """Return a regular expression (lower case) matching the customer's identifiers as words.
 
-    Ids, e-mails, names and addresses match literally; phones match their digits with any
-    spacing, and also without the country code.
+    Ids, record ids and e-mails match literally; phones match their digits with any
+    spacing, and also without the country code. Names and addresses are left out: many
+    people share a name, so free text naming them is the customer's only beside their
+    address (see :func:`plan`) or one of these identifiers.
 
     Example:
         >>> fp = Footprint("C1", {"customer_id": ["C1"]}, [], {"phone": ["+44 20 7946 0018"]}, [])
@@ -331,12 +341,24 @@ def mention_pattern(found: Footprint) -> str | None:
     """
     words: set[str] = {found.customer_id}
     words |= {source_id for _, source_id in found.records}
-    for col in ("email", "name", "address"):
-        words |= set(found.pii.get(col, []))
-    alts = sorted({_escape(w.lower()) for w in words if len(w.strip()) >= 2})
+    words |= set(found.pii.get("email", []))
+    alts = _alternatives(words)
     for phone in found.pii.get("phone", []):
         for digits in _phone_digits(phone):
             alts.append(r"[\s().+-]*".join(digits))
+    return _as_words(alts)
+
+
+def _words_pattern(words: Iterable[str]) -> str | None:
+    """Return a regular expression (lower case) matching any of ``words`` as a whole word."""
+    return _as_words(_alternatives(words))
+
+
+def _alternatives(words: Iterable[str]) -> list[str]:
+    return sorted({_escape(w.lower()) for w in words if len(w.strip()) >= 2})
+
+
+def _as_words(alts: list[str]) -> str | None:
     if not alts:
         return None
     return r"(^|[^a-z0-9])(" + "|".join(alts) + r")($|[^a-z0-9])"
