@@ -140,7 +140,6 @@ def _location(loc: Iterable[Any]) -> str:
 def _message(error: dict[str, Any]) -> str:
     """Return a validation error's message; a pattern mismatch says what the pattern means."""
     from cxlens.api.params import PATTERN_HELP
-    from cxlens.api.uploads import FILENAME_PATTERN, SUFFIXES
 
     kind, loc, value = str(error.get("type", "")), list(error.get("loc", ())), error.get("input")
     if kind.startswith("date_") and len(loc) == 2:  # as filters.parse_date words it
@@ -150,13 +149,10 @@ def _message(error: dict[str, Any]) -> str:
             f"e.g. {name}=2025-01-31"
         )
     pattern = (error.get("ctx") or {}).get("pattern")
-    helps = PATTERN_HELP | {
-        FILENAME_PATTERN: "must be a plain file name (letters, digits, '.', '_', '-', spaces; "
-        f"no folders) with a known ending: {', '.join(SUFFIXES)}"
-    }
-    if error.get("type") == "string_pattern_mismatch" and pattern in helps:
+    if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_HELP:
         value = error.get("input")
-        return f"{value!r} {helps[pattern]}" if isinstance(value, str) else helps[pattern]
+        text = PATTERN_HELP[pattern]
+        return f"{value!r} {text}" if isinstance(value, str) else text
     return str(error.get("msg", ""))
 
 

@@ -11,6 +11,7 @@ an endpoint declares.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Annotated
 
 from fastapi import Request
@@ -47,9 +48,29 @@ SCALE_PATTERN = (
 #: Query values that may hold a tab (a TSV upload's delimiter).
 TAB_ALLOWED = frozenset({"delimiter"})
 
+#: File endings the readers know (see cxlens.ingest.readers).
+SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson",
+                             ".json", ".xlsx")  # fmt: skip
+
+
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+#: A plain file name with a known ending: dot-separated parts of letters, digits, ``_``,
+#: ``-`` and spaces (so no ``..`` and no folder), starting with a letter or digit. The
+#: OpenAPI spec carries the same pattern.
+FILENAME_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9_ -]*(\.[A-Za-z0-9_ -]+)*\.("
+    + "|".join(_any_case(s.lstrip(".")) for s in SUFFIXES)
+    + ")$"
+)
+
 #: What each pattern asks for, in words (the 422 message says this, not the regex).
 PATTERN_HELP: dict[str, str] = {
     TEXT_PATTERN: "must be printable text (no control characters)",
+    FILENAME_PATTERN: "must be a plain file name (letters, digits, '.', '_', '-', spaces; "
+    f"no folders) with a known ending: {', '.join(SUFFIXES)}",
     VISIBLE_PATTERN: "must be printable text with at least one visible character",
     COLUMN_PATTERN: "must be a column name (letters, digits and _), e.g. segment",
     FILTER_PATTERN: "must look like column=value, e.g. filter=segment=consumer",

@@ -11,8 +11,8 @@ from pydantic import StringConstraints
 
 from cxlens.api.deps import Access, access, audit_of
 from cxlens.api.errors import WORKSPACE_ERRORS, body, responses
-from cxlens.api.params import MAP_PATTERN, SCALE_PATTERN
-from cxlens.api.uploads import FILENAME_PATTERN, receive, safe_filename
+from cxlens.api.params import FILENAME_PATTERN, MAP_PATTERN, SCALE_PATTERN
+from cxlens.api.uploads import receive, safe_filename
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import mapping_from_options
 

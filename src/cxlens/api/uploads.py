@@ -26,6 +26,7 @@ from fastapi import HTTPException, Request
 from cxlens.api.audit import AuditLog
 from cxlens.api.errors import log, scrub
 from cxlens.api.keys import ApiKey
+from cxlens.api.params import FILENAME_PATTERN, SUFFIXES
 from cxlens.api.state import ServedWorkspace
 from cxlens.errors import CxlensError
 from cxlens.ingest.mapping import Mapping
@@ -33,23 +34,6 @@ from cxlens.ingest.mapping import Mapping
 #: Default largest upload, in bytes.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
-#: File endings the readers know (see cxlens.ingest.readers).
-SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".jsonl", ".ndjson",
-                             ".json", ".xlsx")  # fmt: skip
-
-
-def _any_case(text: str) -> str:
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
-
-
-#: A plain file name with a known ending: dot-separated parts of letters, digits, ``_``,
-#: ``-`` and spaces (so no ``..`` and no folder), starting with a letter or digit. The
-#: OpenAPI spec carries the same pattern.
-FILENAME_PATTERN = (
-    r"^[A-Za-z0-9][A-Za-z0-9_ -]*(\.[A-Za-z0-9_ -]+)*\.("
-    + "|".join(_any_case(s.lstrip(".")) for s in SUFFIXES)
-    + ")$"
-)
 _SAFE_NAME = re.compile(FILENAME_PATTERN)
 
 
