@@ -43,7 +43,7 @@ ANALYSES: dict[str, tuple[dict[str, Any], str, Any]] = {
                           lambda ws: ws.social.engagement(["platform", "brand"], None)),
     "social-share-of-voice": ({"every": "quarter"}, "share_of_voice",
                               lambda ws: ws.social.share_of_voice(every="quarter")),
-    "social-sentiment": ({}, "sentiment", lambda ws: ws.social.sentiment(None)),
+    "social-sentiment": ({}, "sentiment", lambda ws: ws.social.sentiment(every=None)),
     "social-alerts": ({"all_periods": True}, "alerts",
                       lambda ws: ws.social.alerts("month", all_periods=True)),
     "social-influencers": ({"kind": "all"}, "influencers",

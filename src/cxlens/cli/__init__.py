@@ -22,9 +22,6 @@ from cxlens.cli import actions, analysis, identity, journey, kpis, models, priva
 from cxlens.cli._common import app
 
 # isort: split
-from cxlens.cli import (
-    _quiet,  # noqa: F401  (library warnings stay out of every command)
-    surveys,  # noqa: F401
-)
+from cxlens.cli import surveys  # noqa: F401
 
 __all__ = ["app"]

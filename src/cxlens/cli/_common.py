@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cxlens import safe_export
+from cxlens.cli._quiet import quiet_library_warnings
 from cxlens.errors import CxlensError, WorkspaceBusyError
 
 if TYPE_CHECKING:
@@ -52,12 +53,19 @@ _DEBUG = {"on": False}
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     debug: Annotated[
         bool, typer.Option("--debug", help="On an error, show the full traceback.")
     ] = False,
 ) -> None:
     """Customer-experience analytics (NPS, CSAT, CES, churn, engagement)."""
     _DEBUG["on"] = debug
+    # library warnings are logged, not printed, until the command ends (cli/_quiet.py)
+    ctx.with_resource(quiet_library_warnings(_say))
+
+
+def _say(text: str) -> None:
+    errors.print(text, style="yellow", markup=False, highlight=False)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,10 +22,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import typer
-
-from cxlens.cli._common import app, errors
-
 log = logging.getLogger(__name__)
 
 #: The installed cxlens package: a warning raised from a file under it is cxlens's own.
@@ -81,13 +77,3 @@ def quiet_library_warnings(say: Callable[[str], None]) -> Iterator[None]:
         warnings.simplefilter("default")
         warnings.showwarning = route
         yield
-
-
-def _say(text: str) -> None:
-    errors.print(text, style="yellow", markup=False, highlight=False)
-
-
-@app.callback()
-def _quiet_every_command(ctx: typer.Context) -> None:
-    # runs before every command and sub-command; the filter lasts until the command ends
-    ctx.with_resource(quiet_library_warnings(_say))
