@@ -184,6 +184,22 @@ def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
         assert str(value) not in plain
 
 
+def test_churn_section_shows_the_logistic_baseline_on_the_same_split(built):
+    _, _, parts, _, expected = built
+    body = parts["churn"].section.body_html
+    e = expected["churn"].evaluation
+    rows = {r[0]: r for r in table_rows(body, "<th>held-out metric</th>")}
+    assert rows["ROC-AUC"][1:] == [f"{e['boosting_roc_auc']:.3f}", f"{e['logistic_roc_auc']:.3f}"]
+    assert rows["Log-loss (lower is better)"][2] == f"{e['logistic_log_loss']:.3f}"
+    in_use = (
+        "logistic regression (in use)"
+        if e["model_used"] == "logistic regression"
+        else ("gradient boosting (in use)")
+    )
+    assert in_use in body
+    assert "Kept the " in text(body)
+
+
 def test_offers_section_shows_top_rules_and_the_hit_rates(built):
     ws, _, parts, _, _ = built
     from cxlens.models.offers import affinities, evaluate_offers

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import norm
+from scipy.stats import fisher_exact, norm
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from cxlens.errors import ArgumentError
@@ -110,7 +110,10 @@ def test_shares_intervals_and_tests_equal_a_hand_computation(found):
         assert row["share_ci_high"] == pytest.approx(100 * hi, abs=1e-9)
         assert row["others_share"] == pytest.approx(100 * k_other / n_other)
         if k + k_other:
-            _, p = proportions_ztest([k, k_other], [n[brand], n_other])
+            if row["test"] == "Fisher exact":  # an expected count below 5
+                _, p = fisher_exact([[k, n[brand] - k], [k_other, n_other - k_other]])
+            else:
+                _, p = proportions_ztest([k, k_other], [n[brand], n_other])
             assert row["p_value"] == pytest.approx(p, rel=1e-6)
         rows.append((brand, theme))
         pvals.append(row["p_value"])
@@ -179,6 +182,7 @@ def test_compare_brands_on_a_hand_worked_grid():
     z = 0.25 / np.sqrt(pp * (1 - pp) * (1 / 100 + 1 / 200))
     assert out.loc["a", "p_value"] == pytest.approx(2 * norm.sf(z))
     assert out.loc["a", "distinctive"] and out.loc["a", "direction"] == "over"
+    assert out.loc["a", "test"] == "z (pooled)"
     small = compare_brands(grid.assign(brand_posts=[100, 100, 20]), min_n=30).set_index("brand")
     assert small.loc["c", "small_sample"] and np.isnan(small.loc["c", "q_value"])
     assert not small.loc["c", "distinctive"]
@@ -209,3 +213,16 @@ def test_heatmap_shows_each_brands_share_and_stars_distinctive_themes(found):
         assert text[0].endswith("*") == bool(cell.loc[(b, theme), "distinctive"])
     with pytest.raises(ArgumentError, match="top"):
         brand_themes_figure(result.table, top=0)
+
+
+def test_small_counts_are_tested_exactly():
+    # brand a: 4 of 40 posts in theme t; others: 0 of 80. Expected count 40 x 4 / 120 = 1.3 < 5
+    grid = pd.DataFrame({"brand": ["a", "b"], "theme": ["t"] * 2, "posts": [4, 0],
+                         "brand_posts": [40, 80]})  # fmt: skip
+    out = compare_brands(grid, min_n=30).set_index("brand")
+    _, p = fisher_exact([[4, 36], [0, 80]])
+    assert out.loc["a", "test"] == "Fisher exact"
+    assert out.loc["a", "p_value"] == pytest.approx(p, rel=1e-9)
+    # the z-test would have called it far stronger than the exact test does
+    _, z_p = proportions_ztest([4, 0], [40, 80])
+    assert z_p < p / 2

@@ -103,10 +103,13 @@ def test_sentiment_by_brand_by_hand():
     low, high = proportion_confint(1, 4, method="wilson")
     assert (a["negative_ci_low"], a["negative_ci_high"]) == pytest.approx((100 * low, 100 * high))
     assert a["negative_share"] == 25.0 and a["positive_share"] == 50.0
-    # net = 50 - 25; trinomial se = sqrt((p + d - (p - d)^2) / n)
-    se = 100 * np.sqrt((0.5 + 0.25 - 0.25**2) / 4)
+    # net = 50 - 25; adjusted Wald (Rocks 2016): 3/4 of a positive and of a negative and 3/2
+    # of a neutral added, p = 2.75/7, d = 1.75/7, se = sqrt((p + d - (p - d)^2) / 7)
+    p, d = 2.75 / 7, 1.75 / 7
+    se = 100 * np.sqrt((p + d - (p - d) ** 2) / 7)
     assert a["net_sentiment"] == 25.0
-    assert a["net_ci_low"] == pytest.approx(25 - 1.959964 * se, rel=1e-6)
+    assert a["net_ci_low"] == pytest.approx(100 * (p - d) - 1.959964 * se, rel=1e-6)
+    assert a["net_ci_high"] == pytest.approx(100 * (p - d) + 1.959964 * se, rel=1e-6)
     b = out.loc["b"]
     assert (b["posts"], b["n"], b["negative_share"]) == (2, 1, 100.0)  # the unscored post
     assert b["small_sample"] and not a["small_sample"]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cxlens.errors import ArgumentError
+from cxlens.models.churn_analysis import model_choice_text
 from cxlens.report.analyses import (
     AnalysisPart,
     _pct,
@@ -545,6 +546,11 @@ def churn_part(
             f"{esc(result.split.describe())}.</p>",
             f"<h3>Held out at {esc(e['evaluation_cutoff'])}</h3>",
             metrics_table(e),
+            *(
+                [model_comparison_table(e), f"<p>{esc(model_choice_text(e))}</p>"]
+                if "logistic_roc_auc" in e
+                else []
+            ),
             '<div class="grid-2">\n' + "\n".join(cards) + "\n</div>",
             "<h3>Top features</h3>",
             list_html(_feature_lines(result.importance.head(features)), cls="plain"),
@@ -575,7 +581,9 @@ def churn_part(
         methods = [
             (
                 "Churn risk",
-                f"{result.definition.describe()} LightGBM gradient boosting on per-customer "
+                f"{result.definition.describe()} The {e.get('model_used', 'gradient boosting')} "
+                "(LightGBM gradient boosting, or a plain logistic regression when it is as "
+                "good on the calibration snapshot) on per-customer "
                 "features built in the engine as of each snapshot (survey scores, purchases, "
                 "events, tenure, attributes), snapshots one horizon apart with labels read "
                 "from the following window only (no leakage); calibrated on a later snapshot "
@@ -589,6 +597,34 @@ def churn_part(
         return AnalysisPart(Section("churn-risk", title, body, lead=lead), methods)
 
     return guarded("churn-risk", title, build)
+
+
+def model_comparison_table(e: dict[str, Any]) -> str:
+    """Render the gradient boosting beside the plain logistic regression on the same split.
+
+    Example:
+        >>> model_comparison_table({"boosting_roc_auc": 0.838, "logistic_roc_auc": 0.834,
+        ...     "boosting_pr_auc": 0.63, "logistic_pr_auc": 0.62, "boosting_brier": 0.138,
+        ...     "logistic_brier": 0.140, "boosting_log_loss": 0.425, "logistic_log_loss": 0.433,
+        ...     "model_used": "gradient boosting"}).count("<tr>")
+        5
+    """
+    rows = [
+        [name, fmt_number(e[f"boosting_{key}"], digits), fmt_number(e[f"logistic_{key}"], digits)]
+        for name, key, digits in (
+            ("ROC-AUC", "roc_auc", 3),
+            ("PR-AUC", "pr_auc", 3),
+            ("Brier score (lower is better)", "brier", 4),
+            ("Log-loss (lower is better)", "log_loss", 3),
+        )
+    ]
+    logistic = e["model_used"] == "logistic regression"
+    columns = [
+        "held-out metric",
+        "gradient boosting" + ("" if logistic else " (in use)"),
+        "logistic regression" + (" (in use)" if logistic else ""),
+    ]
+    return table_html(columns, rows, numeric=[1, 2])
 
 
 def metrics_table(e: dict[str, Any]) -> str:

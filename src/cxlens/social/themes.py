@@ -32,7 +32,7 @@ from cxlens.metrics.stats import (
     benjamini_hochberg,
     check_confidence,
     check_min_n,
-    two_proportion_z_test,
+    two_proportion_test,
     wilson_interval,
 )
 from cxlens.social.post_sentiment import POST_SENTIMENT_TABLE, score_posts
@@ -50,7 +50,7 @@ BRAND_THEMES_TABLE = "brand_themes"
 #: Columns of :attr:`BrandThemes.table`, in order (shares in percent).
 COLUMNS: tuple[str, ...] = (
     "brand", "theme", "label", "posts", "brand_posts", "share", "share_ci_low",
-    "share_ci_high", "others_share", "lift", "p_value", "q_value", "distinctive",
+    "share_ci_high", "others_share", "lift", "p_value", "test", "q_value", "distinctive",
     "direction", "sentiment", "negative_share", "quotes", "small_sample",
 )  # fmt: skip
 
@@ -186,12 +186,15 @@ def compare_brands(
     out["share"], out["share_ci_low"], out["share_ci_high"] = 100 * share, 100 * low, 100 * high
     out["others_share"] = 100 * others
     out["small_sample"] = (n < min_n) | (n0 < min_n)
-    p = np.where(out["small_sample"], np.nan, two_proportion_z_test(x, n, x0, n0))
+    # Fisher's exact test where an expected count is below 5, else the pooled z-test
+    tested, test = two_proportion_test(x, n, x0, n0)
+    p = np.where(out["small_sample"], np.nan, tested)
+    test = np.where(out["small_sample"], None, test)
     if brands is not None:
         shown = out["brand"].isin(list(brands)).to_numpy()
-        out, p = out[shown].copy(), p[shown]
+        out, p, test = out[shown].copy(), p[shown], test[shown]
     q = benjamini_hochberg(p)
-    out["p_value"], out["q_value"] = p, q
+    out["p_value"], out["test"], out["q_value"] = p, test, q
     out["distinctive"] = np.isfinite(q) & (q <= fdr)
     s, o = out["share"].to_numpy(float), out["others_share"].to_numpy(float)
     out["direction"] = np.where(s > o, "over", np.where(s < o, "under", ""))

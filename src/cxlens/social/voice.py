@@ -30,6 +30,7 @@ from cxlens.metrics.periods import check_every, truncate
 from cxlens.metrics.stats import (
     check_confidence,
     check_min_n,
+    nps_adjusted_wald_interval,
     nps_estimate,
     ratio_estimate,
     t_interval,
@@ -322,11 +323,13 @@ def sentiment_by_brand(
             df[f"{kind}_share"] = np.where(n > 0, 100.0 * x / n, np.nan)
         low, high = wilson_interval(x, n, confidence)
         df[f"{kind}_ci_low"], df[f"{kind}_ci_high"] = 100.0 * low, 100.0 * high
-    net, se = nps_estimate(df["positives"], df["negatives"], n)
-    z = z_value(confidence)
+    net, _ = nps_estimate(df["positives"], df["negatives"], n)
     df["net_sentiment"] = net
-    df["net_ci_low"] = np.clip(net - z * se, -100.0, 100.0)
-    df["net_ci_high"] = np.clip(net + z * se, -100.0, 100.0)
+    # positives minus negatives is a trinomial score like NPS: the same adjusted-Wald
+    # interval (Rocks 2016), which keeps its width when every post reads one way
+    df["net_ci_low"], df["net_ci_high"] = nps_adjusted_wald_interval(
+        df["positives"], df["negatives"], n, confidence
+    )
     df["small_sample"] = df["n"] < min_n
     keys = [*cols, *period]
     out = df.sort_values(keys, kind="mergesort", na_position="last")
