@@ -47,6 +47,19 @@ DEFAULT_WAIT_S = 120.0
 METRICS = ("nps", "csat", "ces", "churn", "engagement")
 
 
+#: The SMTP options of every command that sends e-mail (notify, surveys send).
+SmtpHostOpt = Annotated[
+    str | None, typer.Option(help="SMTP server (default: CXLENS_SMTP_* variables).")
+]
+SmtpPortOpt = Annotated[int | None, typer.Option(help="SMTP port.")]
+SmtpUserOpt = Annotated[str | None, typer.Option(help="SMTP login name.")]
+SmtpPasswordEnvOpt = Annotated[
+    str, typer.Option(help="Environment variable holding the SMTP password.")
+]
+StartTlsOpt = Annotated[bool, typer.Option(help="Upgrade the connection with STARTTLS.")]
+SmtpSslOpt = Annotated[bool, typer.Option(help="TLS from the start (port 465).")]
+SenderOpt = Annotated[str | None, typer.Option("--from", help="Sender address.")]
+
 #: Set by the global ``--debug`` flag: errors then show their traceback.
 _DEBUG = {"on": False}
 

@@ -16,6 +16,13 @@ from cxlens.actions.targets import TARGET_LISTS
 from cxlens.api.audit import AuditLog
 from cxlens.cli._common import (
     DEFAULT_WS,
+    SenderOpt,
+    SmtpHostOpt,
+    SmtpPasswordEnvOpt,
+    SmtpPortOpt,
+    SmtpSslOpt,
+    SmtpUserOpt,
+    StartTlsOpt,
     WorkspaceOpt,
     app,
     console,
@@ -58,17 +65,13 @@ def notify_command(
     secret_env: Annotated[
         str, typer.Option(help="Environment variable holding the webhook's shared secret.")
     ] = "CXLENS_WEBHOOK_SECRET",
-    smtp_host: Annotated[
-        str | None, typer.Option(help="SMTP server (default: CXLENS_SMTP_* variables).")
-    ] = None,
-    smtp_port: Annotated[int | None, typer.Option(help="SMTP port.")] = None,
-    smtp_user: Annotated[str | None, typer.Option(help="SMTP login name.")] = None,
-    smtp_password_env: Annotated[
-        str, typer.Option(help="Environment variable holding the SMTP password.")
-    ] = "CXLENS_SMTP_PASSWORD",
-    starttls: Annotated[bool, typer.Option(help="Upgrade the connection with STARTTLS.")] = False,
-    smtp_ssl: Annotated[bool, typer.Option(help="TLS from the start (port 465).")] = False,
-    sender: Annotated[str | None, typer.Option("--from", help="Sender address.")] = None,
+    smtp_host: SmtpHostOpt = None,
+    smtp_port: SmtpPortOpt = None,
+    smtp_user: SmtpUserOpt = None,
+    smtp_password_env: SmtpPasswordEnvOpt = "CXLENS_SMTP_PASSWORD",
+    starttls: StartTlsOpt = False,
+    smtp_ssl: SmtpSslOpt = False,
+    sender: SenderOpt = None,
     to: Annotated[list[str] | None, typer.Option(help="Recipient (repeatable).")] = None,
     threshold: Annotated[
         float, typer.Option(help="Insight score above which an insight alerts.")

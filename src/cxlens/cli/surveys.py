@@ -14,6 +14,13 @@ from cxlens.actions.email import SmtpSettings, build_message, send
 from cxlens.cli._common import (
     DEFAULT_WS,
     OutputOpt,
+    SenderOpt,
+    SmtpHostOpt,
+    SmtpPasswordEnvOpt,
+    SmtpPortOpt,
+    SmtpSslOpt,
+    SmtpUserOpt,
+    StartTlsOpt,
     WorkspaceOpt,
     app,
     bullets,
@@ -144,17 +151,13 @@ def surveys_send(
             "does not serve one yet)."
         ),
     ],
-    smtp_host: Annotated[
-        str | None, typer.Option(help="SMTP server (default: CXLENS_SMTP_* variables).")
-    ] = None,
-    smtp_port: Annotated[int | None, typer.Option(help="SMTP port.")] = None,
-    smtp_user: Annotated[str | None, typer.Option(help="SMTP login name.")] = None,
-    smtp_password_env: Annotated[
-        str, typer.Option(help="Environment variable holding the SMTP password.")
-    ] = "CXLENS_SMTP_PASSWORD",
-    starttls: Annotated[bool, typer.Option(help="Upgrade the connection with STARTTLS.")] = False,
-    smtp_ssl: Annotated[bool, typer.Option(help="TLS from the start (port 465).")] = False,
-    sender: Annotated[str | None, typer.Option("--from", help="Sender address.")] = None,
+    smtp_host: SmtpHostOpt = None,
+    smtp_port: SmtpPortOpt = None,
+    smtp_user: SmtpUserOpt = None,
+    smtp_password_env: SmtpPasswordEnvOpt = "CXLENS_SMTP_PASSWORD",
+    starttls: StartTlsOpt = False,
+    smtp_ssl: SmtpSslOpt = False,
+    sender: SenderOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Send the e-mail invitations that are due, each once; failures are retried next run."""
