@@ -6,6 +6,7 @@ returns a ``plotly.graph_objects.Figure``; nothing here reads a Workspace or wri
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.display import relabel_figure
 from cxlens.errors import SchemaError
 from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 from cxlens.report.spec import METRICS, MetricSpec, format_period
@@ -456,8 +458,58 @@ def segment_figure(
     return fig
 
 
+#: Significant digits kept in a chart's numbers: far more than a reader sees, and few enough
+#: that the last-bit noise of a parallel float sum in the engine never changes the page.
+CHART_DIGITS = 12
+
+
+def stable_numbers(node: object) -> object:
+    """Return a figure dict with every float rounded to :data:`CHART_DIGITS` significant digits.
+
+    Example:
+        >>> stable_numbers({"y": [0.1 + 0.2, 1.0], "name": "a"})
+        {'y': [0.3, 1.0], 'name': 'a'}
+    """
+    if isinstance(node, dict) and str(node.get("dtype", "")).startswith("f") and "bdata" in node:
+        return _round_typed_array(node)  # Plotly's base64 form of a float array
+    if isinstance(node, dict):
+        return {k: stable_numbers(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [stable_numbers(v) for v in node]
+    if isinstance(node, np.ndarray) and node.dtype.kind == "f":
+        return _round_floats(node)
+    if isinstance(node, (float, np.floating)) and math.isfinite(node):
+        return float(f"{node:.{CHART_DIGITS}g}")
+    return node
+
+
+def _round_typed_array(node: dict) -> dict:
+    values = np.frombuffer(base64.b64decode(node["bdata"]), dtype=np.dtype(node["dtype"]))
+    rounded = _round_floats(values.astype(float)).astype(values.dtype)
+    return {**node, "bdata": base64.b64encode(rounded.tobytes()).decode("ascii")}
+
+
+def _round_floats(values: np.ndarray) -> np.ndarray:
+    flat = [float(f"{v:.{CHART_DIGITS}g}") for v in values.ravel().tolist()]
+    return np.array(flat, dtype=values.dtype).reshape(values.shape)
+
+
+def client_figure(fig: go.Figure) -> go.Figure:
+    """Return a copy of ``fig`` in client words (:mod:`cxlens.display`) with stable numbers.
+
+    Example:
+        >>> fig = go.Figure(go.Bar(y=["small_business"], x=[0.1 + 0.2]))
+        >>> shown = client_figure(fig)
+        >>> list(shown.data[0].y), float(shown.data[0].x[0])
+        (['Small business'], 0.3)
+    """
+    return go.Figure(stable_numbers(relabel_figure(fig.to_plotly_json())))
+
+
 def figure_html(fig: go.Figure, div_id: str) -> str:
     """Return the figure as an HTML fragment that expects Plotly JS to be on the page already.
+
+    The figure is drawn in client words and with stable numbers (:func:`client_figure`).
 
     Args:
         fig: the figure.
@@ -471,7 +523,7 @@ def figure_html(fig: go.Figure, div_id: str) -> str:
         True
     """
     height = fig.layout.height
-    return fig.to_html(
+    return client_figure(fig).to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,
