@@ -13,7 +13,7 @@ spaces, first letter capital, known acronyms in capitals).
 The report and the dashboard apply the names where they render (table cells, chart labels,
 text): :func:`relabel_label` for a whole label, :func:`relabel_text` for running text, which
 also writes ``p = 4.3e-196`` as ``p < 0.001``. The mapping in force while a report is built is
-set with :func:`using_names`. This module imports nothing from cxlens, so every layer may use it.
+set with :func:`using_names`. It imports only cxlens.errors, so every layer may use it.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from functools import wraps
 from typing import Any
 
 import pandas as pd
+
+from cxlens.errors import ArgumentError
 
 #: Derived table holding a workspace's display names (columns ``key``, ``label``).
 NAMES_TABLE = "_display_names"
@@ -243,8 +245,8 @@ def relabel_figure(figure: dict[str, Any], names: Mapping[str, str] | None = Non
 
 
 #: Keys of a Plotly figure whose strings are whole labels, and those that are running text.
-_LABEL_KEYS = {"x", "y", "labels", "label", "name", "ticktext", "categoryarray", "ids_label"}
-_TEXT_KEYS = {"text", "hovertext", "title", "hovertemplate", "texttemplate"}
+_LABEL_KEYS = {"x", "y", "labels", "label", "name", "text", "ticktext", "categoryarray"}
+_TEXT_KEYS = {"hovertext", "title", "hovertemplate", "texttemplate"}
 
 
 def _walk(node: Any, label: Callable[[Any], Any], text: Callable[[Any], Any], key: str = "") -> Any:
@@ -282,7 +284,7 @@ def save_names(catalog: Any, names: Mapping[str, str]) -> dict[str, str]:
     """Store ``names`` as the workspace's whole mapping and return it.
 
     Raises:
-        ValueError: a key or label is empty or not text (the stored mapping is unchanged).
+        ArgumentError: a key or label is empty or not text (the stored mapping is unchanged).
 
     Example:
         >>> import cxlens
@@ -293,9 +295,9 @@ def save_names(catalog: Any, names: Mapping[str, str]) -> dict[str, str]:
     clean: dict[str, str] = {}
     for key, label in names.items():
         if not isinstance(key, str) or not key.strip():
-            raise ValueError(f"display name key {key!r} must be non-empty text")
+            raise ArgumentError(f"display name key {key!r} must be non-empty text")
         if not isinstance(label, str) or not label.strip():
-            raise ValueError(f"display name for {key!r} must be non-empty text; got {label!r}")
+            raise ArgumentError(f"display name for {key!r} must be non-empty text; got {label!r}")
         clean[key.strip()] = label.strip()
     frame = pd.DataFrame({"key": list(clean), "label": list(clean.values())}, dtype=object)
     catalog.save_table(NAMES_TABLE, frame.astype({"key": str, "label": str}))
@@ -330,12 +332,12 @@ class DisplayNames:
         """Drop the workspace's names for ``keys`` (back to the defaults); return the rest.
 
         Raises:
-            KeyError: a key has no name set (nothing is removed).
+            ArgumentError: a key has no name set (nothing is removed).
         """
         current = self.get()
         missing = [k for k in keys if k not in current]
         if missing:
-            raise KeyError(f"no display name is set for {', '.join(missing)}; set: "
+            raise ArgumentError(f"no display name is set for {', '.join(missing)}; set: "
                            f"{', '.join(current) or 'none'}")  # fmt: skip
         return save_names(self._catalog, {k: v for k, v in current.items() if k not in keys})
 
