@@ -287,7 +287,9 @@ def trend_figure(
             annotation_font={"size": 11, "color": MUTED},
         )
     _style(fig, height=height)
-    fig.update_yaxes(title_text=f"{spec.label}{' (%)' if spec.unit == '%' else ''}")
+    fig.update_yaxes(title_text=axis_title(spec))
+    if every:
+        fig.update_xaxes(title_text=every.capitalize())
     return fig
 
 
@@ -422,8 +424,9 @@ def segment_figure(
                 hoverinfo="text",
             )
         )
-    # value and n just right of each error bar, so short and negative bars stay readable
-    label_x = ranked["ci_high"].astype(float).fillna(ranked["value"]).fillna(0.0)
+    # value and n in one column right of the plot: never on a bar, error bar or the line
+    low, high = _value_range(ranked, spec, overall)
+    label_x = pd.Series(high, index=ranked.index)
     fig.add_trace(
         go.Scatter(
             x=label_x,
@@ -451,11 +454,44 @@ def segment_figure(
         )
     _style(fig, height=height or 110 + 38 * len(ranked))
     fig.update_layout(
-        margin={"t": 50, "r": 120, "b": 48}, bargap=0.35, barmode="overlay", showlegend=False
+        margin={"t": 50, "r": 150, "b": 48}, bargap=0.35, barmode="overlay", showlegend=False
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(title_text=f"{spec.label}{' (%)' if spec.unit == '%' else ''}")
+    fig.update_xaxes(title_text=axis_title(spec), range=[low, high])
     return fig
+
+
+#: Where a metric's scale starts when it does not start at 0: a CES bar begins at 1, the
+#: lowest answer, so its length is the distance from "very hard" (a bar from 0 overstates it).
+SCALE_FLOOR: dict[str, float] = {"ces": 1.0}
+
+
+def axis_title(spec: MetricSpec) -> str:
+    """Return the axis title of a metric with its unit, e.g. "NPS (points, -100 to 100)".
+
+    Example:
+        >>> axis_title(METRICS["ces"]), axis_title(METRICS["csat"])
+        ('CES (1-7 scale)', 'CSAT (%)')
+    """
+    units = {"nps": "points, -100 to 100", "ces": "1-7 scale"}
+    unit = units.get(spec.key, "%" if spec.unit == "%" else spec.unit)
+    return f"{spec.label} ({unit})" if unit else spec.label
+
+
+def _value_range(
+    ranked: pd.DataFrame, spec: MetricSpec, overall: float | None
+) -> tuple[float, float]:
+    """Return the x range of a group chart: from the scale's floor (or 0) past every interval."""
+    values = pd.concat([ranked["value"], ranked["ci_low"], ranked["ci_high"]]).astype(float)
+    if overall is not None and math.isfinite(overall):
+        values = pd.concat([values, pd.Series([overall])])
+    values = values[np.isfinite(values)]
+    floor = SCALE_FLOOR.get(spec.key, 0.0)
+    low = min(floor, float(values.min())) if len(values) else floor
+    high = max(float(values.max()) if len(values) else floor + 1, floor)
+    span = (high - low) or 1.0
+    # a margin below only when values go under the floor (negative NPS), one after the top
+    return (low - 0.04 * span if low < floor else low), high + 0.04 * span
 
 
 #: Significant digits kept in a chart's numbers: far more than a reader sees, and few enough

@@ -128,6 +128,7 @@ def journey_part(
             funnel_figure,
             journey_map_figure,
             sankey_figure,
+            sankey_positions,
         )
         from cxlens.journey.emotion import emotion as emotion_table
 
@@ -176,11 +177,11 @@ def journey_part(
                     f"interval; source: {emotion['emotion_source'].iloc[0]}.",
                 )
             )
-        parts = ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
+        parts = list(cards)  # full width each: the map has a row per touchpoint
         if flows is not None and len(flows):
             parts.append(
                 card_html(
-                    f"Journey flows: the first {steps + 1} touchpoints",
+                    f"Journey flows: the first {sankey_positions(flows)} touchpoints",
                     figure_html(sankey_figure(flows, title=""), "chart-journey-sankey"),
                     "Width: journeys moving from one touchpoint to the next.",
                 )

@@ -20,6 +20,9 @@ from cxlens.display import active_names, format_p, relabel_label, relabel_text
 #: Table headers whose cells are p- or q-values, written with :func:`cxlens.display.format_p`.
 P_HEADERS = {"p", "q", "p-value", "q-value", "p value", "q value", "p_value", "q_value"}
 
+#: Tables up to this many rows are printed on one page (no orphan row on the next).
+KEEP_WHOLE_ROWS = 20
+
 #: A tag, or a script/style element whole: the text between them is what a reader sees.
 _MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.S | re.I)
 
@@ -216,9 +219,10 @@ def table_html(
         "<tr>" + "".join(f"<td{cls(i)}>{cell(i, v)}</td>" for i, v in enumerate(row)) + "</tr>"
         for row in rows
     )
+    keep = " keep" if len(rows) <= KEEP_WHOLE_ROWS else ""
     return (
-        f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
-        "</tbody></table></div>"
+        f'<div class="table-wrap{keep}"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f"{body}\n</tbody></table></div>"
     )
 
 

@@ -414,7 +414,8 @@
     const steps = body.funnel.rows;
     await draw("journey-funnel", [{
       type: "funnel", y: steps.map((r) => r.name), x: steps.map((r) => r.entered), name: "funnel",
-      textinfo: "value+percent initial", marker: { color: COLOURS.primary },
+      // one number format for every step ("14,642 · 100%"), never "14.642k" beside "6191"
+      texttemplate: "%{value:,.0f} · %{percentInitial:.0%}", marker: { color: COLOURS.primary },
     }], { title: { text: "Funnel over the stages most journeys reach", x: 0.01,
       font: { size: 14 } }, margin: { l: 110, r: 16, t: 40, b: 30 } });
     $("journey-funnel-note").textContent = "Funnel: " + scopeText(body.funnel_scope) +
