@@ -48,6 +48,7 @@ PREFIXES = ("driver_", "theme_", "feature_")
 DEFAULT_NAMES: dict[str, str] = {
     "log-odds (TreeSHAP)": "Effect on churn odds",
     "rescaled_weight": "Share of explained variance",
+    "NPS pts per CES pt": "NPS points per CES point",
     "raw_weight": "Explained variance",
     "p_value": "p-value",
     "q_value": "q-value",

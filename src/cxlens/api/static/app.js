@@ -269,7 +269,7 @@
         spec.unit + ")" } },
       // monthly points get monthly ticks, never days between them
       xaxis: { gridcolor: COLOURS.grid, zeroline: false, type: "date", tickformat: "%b %Y",
-        dtick: rows.length > 12 ? "M3" : "M1", title: { text: "Month" } },
+        dtick: rows.length > 12 ? "M3" : "M1" },
     });
     return body;
   }
@@ -305,7 +305,8 @@
     const traces = Object.entries(QUADRANTS).map(([quadrant, colour]) => {
       const part = rows.filter((r) => r.quadrant === quadrant);
       return {
-        x: part.map((r) => r.performance), y: part.map((r) => r.importance), name: quadrant,
+        x: part.map((r) => r.performance), y: part.map((r) => r.importance),
+        name: quadrant[0].toUpperCase() + quadrant.slice(1),
         mode: "markers+text", text: part.map((r) => label(r.driver)),
         textposition: "top center",
         marker: { size: 13, color: colour, line: { width: 1, color: "white" } },
@@ -362,7 +363,8 @@
       annotations, xaxis: { showgrid: false }, yaxis: { showgrid: false },
       margin: { l: 96, r: 16, t: 40, b: 36 },
     });
-    $("loyalty-note").textContent = body.rules.slice(0, 2).join(" · ");
+    $("loyalty-note").textContent = body.rules.slice(0, 2).join(" · ")
+      .replace(/\b(nps|csat|ces)\b/g, (m) => m.toUpperCase());
     return body;
   }
 
@@ -438,7 +440,8 @@
       const card = el("article", "theme" + tone);
       card.dataset.theme = r.theme;
       card.append(
-        el("h3", "", r.label + (r.emerging ? " (emerging)" : "")),
+        el("h3", "", r.label.charAt(0).toUpperCase() + r.label.slice(1) +
+          (r.emerging ? " (emerging)" : "")),
         el("p", "meta", (100 * r.share).toFixed(1) + "% of comments · " +
           Number(r.count).toLocaleString("en") + " comments · sentiment " +
           Number(r.sentiment).toFixed(2)),
