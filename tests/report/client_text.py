@@ -108,6 +108,23 @@ def data_identifiers(ws: cxlens.Workspace, max_values: int = 50) -> tuple[set[st
                 values = expr[column].value_counts().limit(max_values + 1).execute()[column]
                 if len(values) <= max_values:
                     names |= {str(v) for v in values.dropna()}
+    return _split(names)
+
+
+def frame_identifiers(frames: list[Any], max_values: int = 50) -> tuple[set[str], set[str]]:
+    """Return what :func:`data_identifiers` does, from the pandas frames that were loaded."""
+    names: set[str] = set()
+    for frame in frames:
+        names |= {str(c) for c in frame.columns}
+        for column in frame.columns:
+            values = frame[column]
+            textual = values.dtype == object or str(values.dtype) in ("category", "string", "str")
+            if textual and values.nunique() <= max_values:
+                names |= {str(v) for v in values.dropna().unique()}
+    return _split(names)
+
+
+def _split(names: set[str]) -> tuple[set[str], set[str]]:
     snake = {n for n in names if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", n)}
     lower = {n for n in names if re.fullmatch(r"[a-z][a-z0-9]+", n)}
     return snake, lower
