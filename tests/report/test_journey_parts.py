@@ -88,7 +88,8 @@ def test_pain_points_table_follows_the_api_ranking(built):
 def test_emotion_curve_follows_journey_order(built):
     _, _, _, part = built
     body = part.section.body_html
-    assert "source: scores" in text(body)
+    # where the emotion comes from, in words (no "source: scores")
+    assert "from the NPS, CSAT and CES answers mapped to -1 to +1" in text(body)
 
 
 def test_no_events_gives_a_note(tmp_path):

@@ -16,6 +16,22 @@ from cxlens.charting import style_figure
 from cxlens.errors import SchemaError
 from cxlens.palette import BAD, GOOD, GREY, GRID, MUTED, PRIMARY
 
+#: What each ``emotion_source`` of :func:`cxlens.journey.emotion.emotion` means, in words.
+EMOTION_SOURCES = {
+    "scores": "the NPS, CSAT and CES answers mapped to -1 to +1",
+    "sentiment": "the sentiment of the comments",
+}
+
+
+def emotion_source_words(source: str) -> str:
+    """Return where the emotion curve comes from, in words.
+
+    Example:
+        >>> emotion_source_words("scores")
+        'the NPS, CSAT and CES answers mapped to -1 to +1'
+    """
+    return EMOTION_SOURCES.get(source, source)
+
 
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
@@ -32,8 +48,9 @@ def sankey_figure(
     """Return a Sankey diagram of :func:`ws.journey.flows` (nodes are ``step. touchpoint``).
 
     At each position the ``top`` touchpoints most journeys pass keep their own node; the
-    rest are drawn as one node, "other touchpoints (N)", so the diagram stays legible on
-    screen and in print. Columns are named "touchpoint 1", "touchpoint 2"... below.
+    rest are drawn as one node, "Other (N touchpoints)", so the diagram stays legible on
+    screen and in print; journeys that end leave the diagram. Columns are named
+    "touchpoint 1", "touchpoint 2"... below.
 
     Example:
         >>> f = pd.DataFrame({"step": [1], "source": ["ad"], "target": ["web"], "count": [3]})
@@ -41,7 +58,8 @@ def sankey_figure(
         2
     """
     _require(flows, ("step", "source", "target", "count"), "the Sankey chart")
-    flows = _keep_top_nodes(flows, top)
+    # a journey that ends leaves the diagram: "(end)" nodes crowded the last column
+    flows = _keep_top_nodes(flows[~flows["target"].astype(str).eq("(end)")], top)
     src = flows["step"].astype(int).astype(str) + ". " + flows["source"].astype(str)
     dst = (flows["step"].astype(int) + 1).astype(str) + ". " + flows["target"].astype(str)
     nodes = list(dict.fromkeys([*src, *dst]))
@@ -55,7 +73,6 @@ def sankey_figure(
             arrangement="snap",
             node={
                 "label": [node.split(". ", 1)[1] for node in nodes],
-                "x": [0.001 + 0.998 * (p - first) / max(last - first, 1) for p in position],
                 "customdata": [f"touchpoint {p}" for p in position],
                 "hovertemplate": "%{label} (%{customdata}): %{value:,} journeys<extra></extra>",
                 "color": colours,
@@ -80,7 +97,7 @@ def sankey_figure(
     return style_figure(fig, height=480, title=title)
 
 
-OTHER = "other touchpoints"
+OTHER = "Other"
 
 
 def _keep_top_nodes(flows: pd.DataFrame, top: int) -> pd.DataFrame:
@@ -99,7 +116,7 @@ def _keep_top_nodes(flows: pd.DataFrame, top: int) -> pd.DataFrame:
         dropped[int(pos)] = len(ranked) - len(keep[int(pos)] & set(ranked.index))
 
     def lump(name: str, pos: int) -> str:
-        return name if name in keep[pos] else f"{OTHER} ({dropped[pos]})"
+        return name if name in keep[pos] else f"{OTHER} ({dropped[pos]} touchpoints)"
 
     f["source"] = [lump(n, int(p)) for n, p in zip(f["source"], f["step"], strict=True)]
     f["target"] = [lump(n, int(p) + 1) for n, p in zip(f["target"], f["step"], strict=True)]
@@ -132,7 +149,6 @@ def emotion_curve_figure(
     _require(emotion, cols, "the emotion curve")
     e = emotion.dropna(subset=["emotion"])
     colours = [GOOD if v >= 0 else BAD for v in e["emotion"]]
-    source = str(e["emotion_source"].iloc[0]) if len(e) else "scores"
     fig = go.Figure(
         go.Scatter(
             x=e["touchpoint"],
@@ -147,7 +163,7 @@ def emotion_curve_figure(
                 "color": MUTED,
                 "thickness": 1,
             },
-            name=f"emotion ({source})",
+            name="Emotion",
             customdata=np.c_[e.get("responses", pd.Series(np.nan, index=e.index))],
             hovertemplate="%{x}: %{y:.2f} (n=%{customdata[0]})<extra></extra>",
         )

@@ -125,6 +125,7 @@ def journey_part(
     def build() -> AnalysisPart:
         from cxlens.journey.charts import (
             emotion_curve_figure,
+            emotion_source_words,
             funnel_figure,
             journey_map_figure,
             sankey_figure,
@@ -174,7 +175,7 @@ def journey_part(
                     "Emotion along the journey",
                     figure_html(emotion_curve_figure(emotion, title=""), "chart-journey-emotion"),
                     f"Mean emotion of the answers per touchpoint (-1 to +1), {confidence:.0%} "
-                    f"interval; source: {emotion['emotion_source'].iloc[0]}.",
+                    f"interval; from {emotion_source_words(emotion['emotion_source'].iloc[0])}.",
                 )
             )
         parts = list(cards)  # full width each: the map has a row per touchpoint
@@ -183,7 +184,9 @@ def journey_part(
                 card_html(
                     f"Journey flows: the first {sankey_positions(flows)} touchpoints",
                     figure_html(sankey_figure(flows, title=""), "chart-journey-sankey"),
-                    "Width: journeys moving from one touchpoint to the next.",
+                    "Width: journeys moving from one touchpoint to the next. At each position "
+                    "the 7 touchpoints most journeys pass have their own box, the rest share "
+                    "one (Other); a journey that ends leaves the diagram.",
                 )
             )
         if funnel is not None:
