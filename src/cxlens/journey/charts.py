@@ -43,12 +43,12 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 
 def sankey_figure(
-    flows: pd.DataFrame, *, title: str | None = "Journey flows", top: int = 7
+    flows: pd.DataFrame, *, title: str | None = "Journey flows", top: int = 6
 ) -> go.Figure:
     """Return a Sankey diagram of :func:`ws.journey.flows` (nodes are ``step. touchpoint``).
 
     At each position the ``top`` touchpoints most journeys pass keep their own node; the
-    rest are drawn as one node, "Other (N touchpoints)", so the diagram stays legible on
+    rest are drawn as one node, "Other (N)", so the diagram stays legible on
     screen and in print; journeys that end leave the diagram. Columns are named
     "touchpoint 1", "touchpoint 2"... below.
 
@@ -116,7 +116,7 @@ def _keep_top_nodes(flows: pd.DataFrame, top: int) -> pd.DataFrame:
         dropped[int(pos)] = len(ranked) - len(keep[int(pos)] & set(ranked.index))
 
     def lump(name: str, pos: int) -> str:
-        return name if name in keep[pos] else f"{OTHER} ({dropped[pos]} touchpoints)"
+        return name if name in keep[pos] else f"{OTHER} ({dropped[pos]})"
 
     f["source"] = [lump(n, int(p)) for n, p in zip(f["source"], f["step"], strict=True)]
     f["target"] = [lump(n, int(p) + 1) for n, p in zip(f["target"], f["step"], strict=True)]

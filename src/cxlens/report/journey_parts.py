@@ -185,8 +185,8 @@ def journey_part(
                     f"Journey flows: the first {sankey_positions(flows)} touchpoints",
                     figure_html(sankey_figure(flows, title=""), "chart-journey-sankey"),
                     "Width: journeys moving from one touchpoint to the next. At each position "
-                    "the 7 touchpoints most journeys pass have their own box, the rest share "
-                    "one (Other); a journey that ends leaves the diagram.",
+                    "the 6 touchpoints most journeys pass have their own box, the other N share "
+                    "one, Other (N); a journey that ends leaves the diagram.",
                 )
             )
         if funnel is not None:
