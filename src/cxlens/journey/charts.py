@@ -196,7 +196,7 @@ def journey_map_figure(
     cols = ("touchpoint", "stage", "journeys", "share_of_journeys", "mean_relative_position")
     _require(touchpoints, cols, "the journey map")
     t = touchpoints.copy()
-    t["stage"] = t["stage"].fillna("(no stage)")
+    t["stage"] = t["stage"].astype(object).fillna("(no stage)")
     stage_rank = t.groupby("stage")["mean_relative_position"].mean().rank(method="first")
     t = t.assign(_stage=t["stage"].map(stage_rank)).sort_values(
         ["_stage", "mean_relative_position", "touchpoint"], kind="mergesort"
