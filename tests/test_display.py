@@ -52,6 +52,10 @@ def test_running_text_keeps_words_and_renames_identifiers():
     # a model parameter named p or q above 1 is not a probability: left as written
     assert relabel_text("p = 2.120, q = 5.19e+06") == "p = 2.120, q = 5.19e+06"
     assert relabel_label("Dec 2024") == "Dec 2024" and relabel_label(7) == 7
+    # a metric key in lowercase is its acronym; inside a file name it is left alone
+    assert relabel_text("attitude (nps): promoters; see nps.csv") == (
+        "attitude (NPS): promoters; see nps.csv"
+    )
 
 
 def test_a_figure_gets_client_words_and_keeps_its_numbers():

@@ -75,6 +75,9 @@ _SNAKE = re.compile(r"(?<![\w.@/#-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/(-]|\.\
 #: A whole label that is code-like: lowercase letters, digits and underscores only.
 _CODE_LIKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
+#: A metric's key written in lowercase in running text ("attitude (nps)"): never an English word.
+_METRIC_WORD = re.compile(r"(?<![\w.@/#-])(nps|csat|ces|clv|ltv|cac|rfm)(?![\w@/-]|\.\w)")
+
 #: ``p = 4.3e-196``, ``q = 0.0``, ``p=0.000``: a p- or q-value written as a number.
 _P_TEXT = re.compile(r"\b([pq]) ?= ?(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)(?![\d.])")
 
@@ -168,7 +171,8 @@ def relabel_label(text: object, names: Mapping[str, str] | None = None) -> Any:
 def relabel_text(text: str, names: Mapping[str, str] | None = None) -> str:
     """Return running text with identifiers and raw p-values written for a client.
 
-    Each ``snake_case`` word becomes its display name, a mapped label in ``<b>..</b>`` is
+    Each ``snake_case`` word becomes its display name, a metric's key in lowercase its
+    acronym ("attitude (nps)" reads "attitude (NPS)"), a mapped label in ``<b>..</b>`` is
     renamed, and ``p = 4.3e-196`` becomes ``p < 0.001`` (:func:`format_p`).
 
     Example:
@@ -177,6 +181,7 @@ def relabel_text(text: str, names: Mapping[str, str] | None = None) -> str:
     """
     mapping = _ACTIVE.get() if names is None else names
     out = _SNAKE.sub(lambda m: display_name(m.group(0), mapping), text)
+    out = _METRIC_WORD.sub(lambda m: ACRONYMS[m.group(1)], out)
     out = re.sub(r"<b>([^<>]+)</b>", lambda m: f"<b>{relabel_label(m.group(1), mapping)}</b>", out)
     return _P_TEXT.sub(lambda m: f"{m.group(1)} {_p_relation(m.group(2))}", out)
 
