@@ -9,5 +9,5 @@ GREY = "#b8c0cc"
 GRID = "#e6e9ee"
 FONT = (
     "Inter, 'Segoe UI', -apple-system, BlinkMacSystemFont, Roboto, 'Helvetica Neue', Arial, "
-    "sans-serif"
+    "'Liberation Sans', 'DejaVu Sans', 'Noto Sans CJK SC', 'Noto Color Emoji', sans-serif"
 )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cxlens.analysis.kpis import Kpis
     from cxlens.analysis.namespace import Analysis
     from cxlens.collect.namespace import Surveys
+    from cxlens.display import DisplayNames
     from cxlens.identity.namespace import Identity
     from cxlens.identity.profile import CustomerProfile
     from cxlens.ingest.presets import Preset
@@ -199,6 +200,13 @@ class Workspace(EngineCatalog):
         from cxlens.collect.namespace import Surveys
 
         return Surveys(self)
+
+    @cached_property
+    def display_names(self) -> DisplayNames:
+        """Client-facing names of segments, channels, columns and methods (report, dashboard)."""
+        from cxlens.display import DisplayNames
+
+        return DisplayNames(self)
 
     def close(self) -> None:
         """Close the engine connection."""

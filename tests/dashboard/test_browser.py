@@ -136,7 +136,7 @@ def test_the_segment_filter_updates_the_tiles_and_the_trends(watched, board):
     priority = board.get("/workspaces/acme/dashboard/priority", params)
     assert f"on {priority['n']:,} answers" in watched.page.inner_text("#priority-note")
     segments = watched.trace("segments", "NPS")
-    assert segments["y"] == ["enterprise"]
+    assert segments["y"] == ["Enterprise"]  # enterprise, in client words
     assert watched.errors == []
 
 

@@ -217,3 +217,10 @@ def test_a_filter_column_the_panels_cannot_read_is_refused(board):
     with board.client() as c:
         r = c.get("/api/v1/workspaces/acme/dashboard/priority", params={"filter": "nosuch=1"})
     assert r.status_code == 422 and "available columns" in r.json()["detail"]
+
+
+def test_the_names_endpoint_gives_the_display_rules(board):
+    body = board.get("/workspaces/acme/dashboard/names")
+    assert body["names"]["log-odds (TreeSHAP)"] == "Effect on churn odds"
+    assert body["prefixes"] == ["driver_", "theme_", "feature_"]
+    assert body["acronyms"]["nps"] == "NPS" and body["cached"] is False

@@ -71,14 +71,15 @@ def test_the_voice_panels_show_what_the_api_answers(page_of, voice_board):
     cards = page.locator("#themes article")
     assert cards.count() == len(themes["rows"]) == 8
     first = themes["rows"][0]
-    assert page.inner_text("#themes article >> nth=0 >> h3").startswith(first["label"])
+    title = page.inner_text("#themes article >> nth=0 >> h3")  # first letter a capital
+    assert title.startswith(first["label"][0].upper() + first["label"][1:])
     assert page.inner_text("#themes article >> nth=0 >> blockquote >> nth=0") == (
         f"“{first['quotes'][0]}”"
     )
     assert f"{themes['themes']} themes in all the comments" in page.inner_text("#themes-note")
     # social: the share-of-voice bars are the API's numbers, and the analysis endpoint's
     social = voice_board.get("/workspaces/acme/dashboard/social")
-    voice = watched.trace("social-voice", "volume")
+    voice = watched.trace("social-voice", "Volume")
     assert voice["x"] == [r["brand"] for r in social["share_of_voice"]["rows"]]
     assert voice["y"] == [r["volume_share"] for r in social["share_of_voice"]["rows"]]
     sov = voice_board.get("/workspaces/acme/analyses/social-share-of-voice")
@@ -93,7 +94,7 @@ def test_the_voice_panels_show_what_the_api_answers(page_of, voice_board):
     journey = voice_board.get("/workspaces/acme/dashboard/journey")
     for chart in ("journey-emotion", "journey-funnel"):
         assert page.locator(f"#{chart} .main-svg").count() > 0, chart
-    funnel = watched.trace("journey-funnel", "funnel")
+    funnel = watched.trace("journey-funnel", "Funnel")
     assert funnel["x"] == [r["entered"] for r in journey["funnel"]["rows"]]
     assert "all dates" in page.inner_text("#journey-funnel-note")
     assert watched.errors == []
@@ -113,7 +114,7 @@ def test_the_social_panel_follows_the_date_range(page_of, voice_board):
     at = posts["posted_at"].astype(str).str[:10]
     posts = posts[(at >= since) & (at <= until)]
     counts = posts["brand"].value_counts()
-    voice = watched.trace("social-voice", "volume")
+    voice = watched.trace("social-voice", "Volume")
     assert voice["y"] == [r["volume_share"] for r in rows]
     assert voice["y"] == pytest.approx([100 * counts[b] / len(posts) for b in voice["x"]])
     assert "date range applied" in watched.page.inner_text("#social-note")

@@ -158,7 +158,7 @@ def test_missing_by_column_is_a_note_not_a_failure(tmp_path):
     out = build_report(ws, tmp_path / "r.html", by="plan_tier", analyses=False)
     ws.close()
     page = out.read_text(encoding="utf-8")
-    assert "The comparison by &#x27;plan_tier&#x27; is not shown." in page
+    assert "The comparison by &#x27;Plan tier&#x27; is not shown." in page
     assert "chart-segment-" not in page
     assert page.count('<article class="tile"') == 4
 

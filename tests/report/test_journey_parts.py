@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import cxlens
+from cxlens.display import display_name
 from cxlens.journey.cases import CaseSpec
 from cxlens.report.journey_parts import journey_part, stage_order
 from tests.analysis.test_features import sample_workspace
@@ -62,8 +63,10 @@ def test_section_draws_every_chart_and_counts_the_funnel_like_by_hand(built):
     assert '<p class="note">' not in section.body_html
     rows = table_rows(section.body_html, "<h3>Funnel</h3>")
     stages = [r[1] for r in rows]
-    assert stages == ["awareness", "consideration", "purchase", "onboarding", "usage", "renewal"]
-    assert [int(r[2].replace(",", "")) for r in rows] == _funnel_by_hand(events, stages)
+    assert stages == ["Awareness", "Consideration", "Purchase", "Onboarding", "Usage", "Renewal"]
+    # the table shows display names; the events hold the stages as in the data
+    raw = [s.lower() for s in stages]
+    assert [int(r[2].replace(",", "")) for r in rows] == _funnel_by_hand(events, raw)
     assert part.methods[0][0] == "Customer journeys"
 
 
@@ -72,17 +75,21 @@ def test_pain_points_table_follows_the_api_ranking(built):
     pains = ws.journey.pain_points()
     rows = table_rows(part.section.body_html, "<h3>Pain points</h3>")
     assert len(rows) == min(10, len(pains))
-    assert [r[1] for r in rows] == pains["touchpoint"].head(10).tolist()
+    assert [r[1] for r in rows] == [display_name(t) for t in pains["touchpoint"].head(10)]
     top = pains.iloc[0]
     assert rows[0][0] == "1" and rows[0][6].startswith(f"{top['lift']:.2f}")
     planted = data.truth["planted_problem"]
-    assert any(r[1] == planted["touchpoint"] and planted["segment"] in r[2] for r in rows)
+    assert any(
+        r[1] == display_name(planted["touchpoint"]) and display_name(planted["segment"]) in r[2]
+        for r in rows
+    )
 
 
 def test_emotion_curve_follows_journey_order(built):
     _, _, _, part = built
     body = part.section.body_html
-    assert "source: scores" in text(body)
+    # where the emotion comes from, in words (no "source: scores")
+    assert "from the NPS, CSAT and CES answers mapped to -1 to +1" in text(body)
 
 
 def test_no_events_gives_a_note(tmp_path):

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 import cxlens
 import cxlens.models.churn_analysis as churn_module
 import cxlens.models.clv as clv_module
+from cxlens.display import display_name
 from cxlens.models.clv import ltv_cac_norm
 from cxlens.report.models_parts import ModelFits, model_parts, top_rules
 from tests.analysis.test_features import sample_workspace
@@ -85,7 +86,7 @@ def test_clv_section_shows_tiers_and_ltv_cac_against_the_norm(built):
     body = parts["clv"].section.body_html
     clv = expected["clv"]
     tiers = table_rows(body, "<h3>CLV tiers</h3>")
-    assert [r[0] for r in tiers] == clv.tiers["tier"].tolist()
+    assert [r[0] for r in tiers] == [display_name(t) for t in clv.tiers["tier"]]
     assert [int(r[1].replace(",", "")) for r in tiers] == clv.tiers["customers"].tolist()
     # LTV:CAC by segment by hand from the sample's acquisition costs
     cust = data.tables["customers"][["customer_id", "segment", "acquisition_cost"]]
@@ -93,9 +94,10 @@ def test_clv_section_shows_tiers_and_ltv_cac_against_the_norm(built):
     rows = {r[0]: r for r in table_rows(body, "<h3>LTV:CAC by segment</h3>")}
     for segment, part in joined.groupby("segment"):
         ratio = part["clv"].mean() / part["acquisition_cost"].mean()
-        shown = float(rows[segment][4].split("x")[0])
+        row = rows[display_name(segment)]  # the table names segments in client words
+        shown = float(row[4].split("x")[0])
         assert shown == pytest.approx(ratio, abs=0.011), segment
-        assert rows[segment][5] == ("below 3x" if ratio < 3 else "3-5x" if ratio <= 5 else
+        assert row[5] == ("below 3x" if ratio < 3 else "3-5x" if ratio <= 5 else
                                     "above 5x — may be under-investing in acquisition")  # fmt: skip
     low, high, source = ltv_cac_norm()
     assert (low, high) == (3.0, 5.0)

@@ -34,6 +34,7 @@ from cxlens.api.deps import Access, access
 from cxlens.api.filters import FilteredWorkspace, MetricQuery, validate
 from cxlens.api.params import Day
 from cxlens.api.routes_metrics import Filters, Since, Until
+from cxlens.display import ACRONYMS, DEFAULT_NAMES, PREFIXES, load_names
 from cxlens.errors import NotEnoughDataError
 from cxlens.workspace import Workspace
 
@@ -232,7 +233,7 @@ def panels() -> APIRouter:
 
     Example:
         >>> [r.path.rsplit("/", 1)[1] for r in panels().routes]
-        ['priority', 'loyalty', 'panels', 'journey', 'themes', 'social']
+        ['priority', 'loyalty', 'panels', 'journey', 'themes', 'social', 'names']
     """
     out = APIRouter(tags=["dashboard"])
 
@@ -374,5 +375,25 @@ def panels() -> APIRouter:
 
         payload, cached = a.served.read(("dashboard", "social", since, until), compute)
         return payload | {"cached": cached}
+
+    @out.get(
+        "/workspaces/{name}/dashboard/names",
+        summary="Display names: what clients read for the data's segments, columns, methods",
+    )
+    def names(a: Annotated[Access, Depends(access("viewer"))]) -> dict[str, Any]:
+        """Return the rules of :mod:`cxlens.display`, so the page names things as the report does.
+
+        ``names``: the defaults with the workspace's own names over them; ``prefixes`` and
+        ``acronyms``: how any other identifier is turned into words. Never cached (two rows).
+        """
+        with a.served.lock:
+            own = load_names(a.served.workspace())
+        return {
+            "workspace": a.name,
+            "names": {**DEFAULT_NAMES, **own},
+            "prefixes": list(PREFIXES),
+            "acronyms": ACRONYMS,
+            "cached": False,
+        }
 
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 from cxlens.cli import data  # noqa: F401
 
 # isort: split
-from cxlens.cli import actions, analysis, identity, journey, kpis, models, privacy, serve  # noqa: F401
+from cxlens.cli import actions, analysis, identity, journey, kpis, models, names, privacy, serve  # noqa: F401
 from cxlens.cli._common import app
 
 # isort: split

@@ -14,7 +14,23 @@ import plotly.graph_objects as go
 
 from cxlens.charting import style_figure
 from cxlens.errors import SchemaError
-from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
+from cxlens.palette import BAD, GOOD, GREY, GRID, MUTED, PRIMARY
+
+#: What each ``emotion_source`` of :func:`cxlens.journey.emotion.emotion` means, in words.
+EMOTION_SOURCES = {
+    "scores": "the NPS, CSAT and CES answers mapped to -1 to +1",
+    "sentiment": "the sentiment of the comments",
+}
+
+
+def emotion_source_words(source: str) -> str:
+    """Return where the emotion curve comes from, in words.
+
+    Example:
+        >>> emotion_source_words("scores")
+        'the NPS, CSAT and CES answers mapped to -1 to +1'
+    """
+    return EMOTION_SOURCES.get(source, source)
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -26,8 +42,15 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
-def sankey_figure(flows: pd.DataFrame, *, title: str | None = "Journey flows") -> go.Figure:
+def sankey_figure(
+    flows: pd.DataFrame, *, title: str | None = "Journey flows", top: int = 6
+) -> go.Figure:
     """Return a Sankey diagram of :func:`ws.journey.flows` (nodes are ``step. touchpoint``).
+
+    At each position the ``top`` touchpoints most journeys pass keep their own node; the
+    rest are drawn as one node, "Other (N)", so the diagram stays legible on
+    screen and in print; journeys that end leave the diagram. Columns are named
+    "touchpoint 1", "touchpoint 2"... below.
 
     Example:
         >>> f = pd.DataFrame({"step": [1], "source": ["ad"], "target": ["web"], "count": [3]})
@@ -35,14 +58,28 @@ def sankey_figure(flows: pd.DataFrame, *, title: str | None = "Journey flows") -
         2
     """
     _require(flows, ("step", "source", "target", "count"), "the Sankey chart")
+    # a journey that ends leaves the diagram: "(end)" nodes crowded the last column
+    flows = _keep_top_nodes(flows[~flows["target"].astype(str).eq("(end)")], top)
     src = flows["step"].astype(int).astype(str) + ". " + flows["source"].astype(str)
     dst = (flows["step"].astype(int) + 1).astype(str) + ". " + flows["target"].astype(str)
-    labels = list(dict.fromkeys([*src, *dst]))
-    index = {label: i for i, label in enumerate(labels)}
-    colours = [GREY if label.endswith("(end)") else PRIMARY for label in labels]
+    nodes = list(dict.fromkeys([*src, *dst]))
+    index = {node: i for i, node in enumerate(nodes)}
+    colours = [GREY if node.endswith("(end)") else PRIMARY for node in nodes]
+    # one column per position, named once on the axis below, so a node says only its touchpoint
+    position = [int(node.split(". ", 1)[0]) for node in nodes]
+    first, last = min(position), max(position)
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels, "color": colours, "pad": 12, "thickness": 14},
+            arrangement="snap",
+            node={
+                "label": [node.split(". ", 1)[1] for node in nodes],
+                "customdata": [f"touchpoint {p}" for p in position],
+                "hovertemplate": "%{label} (%{customdata}): %{value:,} journeys<extra></extra>",
+                "color": colours,
+                "pad": 14,
+                "thickness": 16,
+            },
+            textfont={"size": 12},
             link={
                 "source": [index[s] for s in src],
                 "target": [index[d] for d in dst],
@@ -51,7 +88,49 @@ def sankey_figure(flows: pd.DataFrame, *, title: str | None = "Journey flows") -
             },
         )
     )
-    return style_figure(fig, height=460, title=title)
+    for p in range(first, last + 1):
+        fig.add_annotation(
+            x=(p - first) / max(last - first, 1), y=-0.06, xref="paper", yref="paper",
+            text=f"touchpoint {p}", showarrow=False, font={"size": 11, "color": MUTED},
+            xanchor="center" if first < p < last else ("left" if p == first else "right"),
+        )  # fmt: skip
+    return style_figure(fig, height=480, title=title)
+
+
+OTHER = "Other"
+
+
+def _keep_top_nodes(flows: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Return ``flows`` with the touchpoints outside each position's ``top`` lumped together."""
+    f = flows.copy()
+    into = pd.concat([
+        f.assign(pos=f["step"], name=f["source"]),
+        f.assign(pos=f["step"] + 1, name=f["target"]),
+    ]).groupby(["pos", "name"])["count"].sum()  # fmt: skip
+    keep: dict[int, set[str]] = {}
+    dropped: dict[int, int] = {}
+    for pos, part in into.groupby(level="pos"):
+        ranked = part.droplevel("pos").sort_values(ascending=False, kind="mergesort")
+        names = [n for n in ranked.index if n != "(end)"][:top]
+        keep[int(pos)] = {*names, "(end)"}
+        dropped[int(pos)] = len(ranked) - len(keep[int(pos)] & set(ranked.index))
+
+    def lump(name: str, pos: int) -> str:
+        return name if name in keep[pos] else f"{OTHER} ({dropped[pos]})"
+
+    f["source"] = [lump(n, int(p)) for n, p in zip(f["source"], f["step"], strict=True)]
+    f["target"] = [lump(n, int(p) + 1) for n, p in zip(f["target"], f["step"], strict=True)]
+    return f.groupby(["step", "source", "target"], as_index=False, sort=False)["count"].sum()
+
+
+def sankey_positions(flows: pd.DataFrame) -> int:
+    """Return how many touchpoints in a row the Sankey of ``flows`` shows (steps + 1).
+
+    Example:
+        >>> sankey_positions(pd.DataFrame({"step": [1, 2, 3]}))
+        4
+    """
+    return int(flows["step"].max()) + 1 if len(flows) else 0
 
 
 def emotion_curve_figure(
@@ -70,7 +149,6 @@ def emotion_curve_figure(
     _require(emotion, cols, "the emotion curve")
     e = emotion.dropna(subset=["emotion"])
     colours = [GOOD if v >= 0 else BAD for v in e["emotion"]]
-    source = str(e["emotion_source"].iloc[0]) if len(e) else "scores"
     fig = go.Figure(
         go.Scatter(
             x=e["touchpoint"],
@@ -85,13 +163,13 @@ def emotion_curve_figure(
                 "color": MUTED,
                 "thickness": 1,
             },
-            name=f"emotion ({source})",
+            name="Emotion",
             customdata=np.c_[e.get("responses", pd.Series(np.nan, index=e.index))],
             hovertemplate="%{x}: %{y:.2f} (n=%{customdata[0]})<extra></extra>",
         )
     )
     fig.add_hline(y=0, line={"color": GREY, "dash": "dot"})
-    fig.update_yaxes(title="emotion (-1 to +1)", range=[-1, 1])
+    fig.update_yaxes(title="Emotion (-1 to +1)", range=[-1, 1])
     return style_figure(fig, height=380, title=title)
 
 
@@ -101,45 +179,66 @@ def journey_map_figure(
     *,
     title: str | None = "Journey map",
 ) -> go.Figure:
-    """Return the journey map: touchpoints by stage (x, journey order) and reach (bubble size).
+    """Return the journey map: one row per touchpoint, grouped by stage in journey order.
 
-    Bubbles are coloured by the touchpoint's NPS when ``emotion`` is given (grey: no answers).
+    Each touchpoint is a dot at its share of journeys (size grows with it), on its own row,
+    so no two labels can fall on each other; the stages are named at the left of their
+    rows. Dots are coloured by the touchpoint's NPS when ``emotion`` is given (grey: no
+    answers).
 
     Example:
-        >>> t = pd.DataFrame({"touchpoint": ["ad"], "stage": ["awareness"], "journeys": [10],
-        ...                   "share_of_journeys": [50.0], "mean_relative_position": [0.1]})
-        >>> journey_map_figure(t).data[0].x.tolist()
-        ['awareness']
+        >>> t = pd.DataFrame({"touchpoint": ["ad", "web"], "stage": ["awareness", "awareness"],
+        ...                   "journeys": [10, 4], "share_of_journeys": [50.0, 20.0],
+        ...                   "mean_relative_position": [0.1, 0.2]})
+        >>> journey_map_figure(t).data[0].y.tolist()
+        ['ad', 'web']
     """
     cols = ("touchpoint", "stage", "journeys", "share_of_journeys", "mean_relative_position")
     _require(touchpoints, cols, "the journey map")
     t = touchpoints.copy()
-    t["stage"] = t["stage"].fillna("(no stage)")
-    order = t.groupby("stage")["mean_relative_position"].mean().sort_values().index.tolist()
+    t["stage"] = t["stage"].astype(object).fillna("(no stage)")
+    stage_rank = t.groupby("stage")["mean_relative_position"].mean().rank(method="first")
+    t = t.assign(_stage=t["stage"].map(stage_rank)).sort_values(
+        ["_stage", "mean_relative_position", "touchpoint"], kind="mergesort"
+    )
     nps = None
     if emotion is not None and "nps" in emotion.columns:
         nps = t["touchpoint"].map(emotion.set_index("touchpoint")["nps"])
-    size = 12 + 40 * np.sqrt(t["share_of_journeys"].to_numpy(float) / 100.0)
+    size = 8 + 22 * np.sqrt(t["share_of_journeys"].to_numpy(float) / 100.0)
     marker: dict = {"size": size, "line": {"color": "white", "width": 1}}
     if nps is not None and nps.notna().any():
         marker |= {"color": nps.fillna(0.0), "colorscale": [[0, BAD], [0.5, "#f2f4f7"], [1, GOOD]],
-                   "cmin": -100, "cmax": 100, "colorbar": {"title": "NPS"}}  # fmt: skip
+                   "cmin": -100, "cmax": 100,
+                   "colorbar": {"title": {"text": "NPS"}, "thickness": 12, "len": 0.6}}  # fmt: skip
     else:
         marker["color"] = PRIMARY
     fig = go.Figure(
         go.Scatter(
-            x=t["stage"],
-            y=t["share_of_journeys"],
-            mode="markers+text",
-            text=t["touchpoint"],
-            textposition="top center",
+            x=t["share_of_journeys"],
+            y=t["touchpoint"],
+            mode="markers",
             marker=marker,
-            hovertemplate="%{text}: %{y:.1f}% of journeys<extra></extra>",
+            customdata=np.c_[t["stage"].astype(str)],
+            hovertemplate="%{y} (%{customdata[0]}): %{x:.1f}% of journeys<extra></extra>",
         )
     )
-    fig.update_xaxes(categoryorder="array", categoryarray=order, title="stage")
-    fig.update_yaxes(title="share of journeys (%)")
-    return style_figure(fig, height=460, title=title)
+    rows = t["touchpoint"].tolist()
+    for _, part in t.groupby("_stage", sort=True):
+        first = rows.index(part["touchpoint"].iloc[0])
+        last = rows.index(part["touchpoint"].iloc[-1])
+        if first > 0:
+            fig.add_hline(y=first - 0.5, line={"color": GRID, "width": 1})
+        fig.add_annotation(
+            x=0, xref="paper", xanchor="right", xshift=-150, y=(first + last) / 2, yref="y",
+            text=f"<b>{part['stage'].iloc[0]}</b>", showarrow=False,
+            font={"size": 11, "color": MUTED}, align="right",
+        )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows,
+                     showgrid=False, title=None, automargin=True)  # fmt: skip
+    fig.update_xaxes(title="Share of journeys (%)", rangemode="tozero")
+    style_figure(fig, height=110 + 22 * len(t), title=title)
+    fig.update_layout(margin={"l": 260})
+    return fig
 
 
 def funnel_figure(funnel: pd.DataFrame, *, title: str | None = "Funnel") -> go.Figure:
@@ -163,7 +262,8 @@ def funnel_figure(funnel: pd.DataFrame, *, title: str | None = "Funnel") -> go.F
                 y=g["name"],
                 x=g["entered"],
                 name=label,
-                textinfo="value+percent initial",
+                # one number format for every step: "14,642 · 100%", never "14.642k"
+                texttemplate="%{value:,.0f} · %{percentInitial:.0%}",
                 marker={"color": PRIMARY} if not by else None,
             )
         )

@@ -166,11 +166,12 @@ def importance_figure(
         go.Bar(
             x=shown["mean_abs_contribution"], y=shown["label"], orientation="h",
             marker={"color": PRIMARY}, customdata=shown["share"],
-            hovertemplate="%{y}: %{x:.3f} log-odds (%{customdata:.0%} of the total)"
+            hovertemplate="%{y}: %{x:.3f} effect on churn log-odds (%{customdata:.0%} of the total)"
             "<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_xaxes(title="Mean absolute contribution to churn log-odds (TreeSHAP)")
+    # short enough for a half-width card: a longer title was cut ("(TreeSH")
+    fig.update_xaxes(title="Average effect on churn odds (log-odds)")
     return style_figure(fig, height=height or 120 + 26 * len(shown), title=title)
 
 

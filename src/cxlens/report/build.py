@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import plotly.offline
 
 import cxlens
+from cxlens.display import with_display_names
 from cxlens.report.analyses import (
     PART_ORDER,
     REPORT_BOOTSTRAP,
@@ -51,6 +52,7 @@ def report_steps(analyses: bool = True, summary: bool = True) -> tuple[str, ...]
     )
 
 
+@with_display_names
 def build_report(
     ws: Workspace,
     path: str | Path,

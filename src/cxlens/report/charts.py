@@ -6,6 +6,7 @@ returns a ``plotly.graph_objects.Figure``; nothing here reads a Workspace or wri
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.display import relabel_figure
 from cxlens.errors import SchemaError
 from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 from cxlens.report.spec import METRICS, MetricSpec, format_period
@@ -285,7 +287,9 @@ def trend_figure(
             annotation_font={"size": 11, "color": MUTED},
         )
     _style(fig, height=height)
-    fig.update_yaxes(title_text=f"{spec.label}{' (%)' if spec.unit == '%' else ''}")
+    fig.update_yaxes(title_text=axis_title(spec))
+    if every:
+        fig.update_xaxes(title_text=every.capitalize())
     return fig
 
 
@@ -420,8 +424,9 @@ def segment_figure(
                 hoverinfo="text",
             )
         )
-    # value and n just right of each error bar, so short and negative bars stay readable
-    label_x = ranked["ci_high"].astype(float).fillna(ranked["value"]).fillna(0.0)
+    # value and n in one column right of the plot: never on a bar, error bar or the line
+    low, high = _value_range(ranked, spec, overall)
+    label_x = pd.Series(high, index=ranked.index)
     fig.add_trace(
         go.Scatter(
             x=label_x,
@@ -449,15 +454,98 @@ def segment_figure(
         )
     _style(fig, height=height or 110 + 38 * len(ranked))
     fig.update_layout(
-        margin={"t": 50, "r": 120, "b": 48}, bargap=0.35, barmode="overlay", showlegend=False
+        margin={"t": 50, "r": 150, "b": 48}, bargap=0.35, barmode="overlay", showlegend=False
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(title_text=f"{spec.label}{' (%)' if spec.unit == '%' else ''}")
+    fig.update_xaxes(title_text=axis_title(spec), range=[low, high])
     return fig
+
+
+#: Where a metric's scale starts when it does not start at 0: a CES bar begins at 1, the
+#: lowest answer, so its length is the distance from "very hard" (a bar from 0 overstates it).
+SCALE_FLOOR: dict[str, float] = {"ces": 1.0}
+
+
+def axis_title(spec: MetricSpec) -> str:
+    """Return the axis title of a metric with its unit, e.g. "NPS (points, -100 to 100)".
+
+    Example:
+        >>> axis_title(METRICS["ces"]), axis_title(METRICS["csat"])
+        ('CES (1-7 scale)', 'CSAT (%)')
+    """
+    units = {"nps": "points, -100 to 100", "ces": "1-7 scale"}
+    unit = units.get(spec.key, "%" if spec.unit == "%" else spec.unit)
+    return f"{spec.label} ({unit})" if unit else spec.label
+
+
+def _value_range(
+    ranked: pd.DataFrame, spec: MetricSpec, overall: float | None
+) -> tuple[float, float]:
+    """Return the x range of a group chart: from the scale's floor (or 0) past every interval."""
+    values = pd.concat([ranked["value"], ranked["ci_low"], ranked["ci_high"]]).astype(float)
+    if overall is not None and math.isfinite(overall):
+        values = pd.concat([values, pd.Series([overall])])
+    values = values[np.isfinite(values)]
+    floor = SCALE_FLOOR.get(spec.key, 0.0)
+    low = min(floor, float(values.min())) if len(values) else floor
+    high = max(float(values.max()) if len(values) else floor + 1, floor)
+    span = (high - low) or 1.0
+    # a margin below only when values go under the floor (negative NPS), one after the top
+    return (low - 0.04 * span if low < floor else low), high + 0.04 * span
+
+
+#: Significant digits kept in a chart's numbers: far more than a reader sees, and few enough
+#: that the last-bit noise of a parallel float sum in the engine never changes the page.
+CHART_DIGITS = 12
+
+
+def stable_numbers(node: object) -> object:
+    """Return a figure dict with every float rounded to :data:`CHART_DIGITS` significant digits.
+
+    Example:
+        >>> stable_numbers({"y": [0.1 + 0.2, 1.0], "name": "a"})
+        {'y': [0.3, 1.0], 'name': 'a'}
+    """
+    if isinstance(node, dict) and str(node.get("dtype", "")).startswith("f") and "bdata" in node:
+        return _round_typed_array(node)  # Plotly's base64 form of a float array
+    if isinstance(node, dict):
+        return {k: stable_numbers(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [stable_numbers(v) for v in node]
+    if isinstance(node, np.ndarray) and node.dtype.kind == "f":
+        return _round_floats(node)
+    if isinstance(node, (float, np.floating)) and math.isfinite(node):
+        return float(f"{node:.{CHART_DIGITS}g}")
+    return node
+
+
+def _round_typed_array(node: dict) -> dict:
+    values = np.frombuffer(base64.b64decode(node["bdata"]), dtype=np.dtype(node["dtype"]))
+    rounded = _round_floats(values.astype(float)).astype(values.dtype)
+    return {**node, "bdata": base64.b64encode(rounded.tobytes()).decode("ascii")}
+
+
+def _round_floats(values: np.ndarray) -> np.ndarray:
+    flat = [float(f"{v:.{CHART_DIGITS}g}") for v in values.ravel().tolist()]
+    return np.array(flat, dtype=values.dtype).reshape(values.shape)
+
+
+def client_figure(fig: go.Figure) -> go.Figure:
+    """Return a copy of ``fig`` in client words (:mod:`cxlens.display`) with stable numbers.
+
+    Example:
+        >>> fig = go.Figure(go.Bar(y=["small_business"], x=[0.1 + 0.2]))
+        >>> shown = client_figure(fig)
+        >>> list(shown.data[0].y), float(shown.data[0].x[0])
+        (['Small business'], 0.3)
+    """
+    return go.Figure(stable_numbers(relabel_figure(fig.to_plotly_json())))
 
 
 def figure_html(fig: go.Figure, div_id: str) -> str:
     """Return the figure as an HTML fragment that expects Plotly JS to be on the page already.
+
+    The figure is drawn in client words and with stable numbers (:func:`client_figure`).
 
     Args:
         fig: the figure.
@@ -471,7 +559,7 @@ def figure_html(fig: go.Figure, div_id: str) -> str:
         True
     """
     height = fig.layout.height
-    return fig.to_html(
+    return client_figure(fig).to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,

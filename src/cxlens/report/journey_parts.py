@@ -125,9 +125,11 @@ def journey_part(
     def build() -> AnalysisPart:
         from cxlens.journey.charts import (
             emotion_curve_figure,
+            emotion_source_words,
             funnel_figure,
             journey_map_figure,
             sankey_figure,
+            sankey_positions,
         )
         from cxlens.journey.emotion import emotion as emotion_table
 
@@ -173,16 +175,18 @@ def journey_part(
                     "Emotion along the journey",
                     figure_html(emotion_curve_figure(emotion, title=""), "chart-journey-emotion"),
                     f"Mean emotion of the answers per touchpoint (-1 to +1), {confidence:.0%} "
-                    f"interval; source: {emotion['emotion_source'].iloc[0]}.",
+                    f"interval; from {emotion_source_words(emotion['emotion_source'].iloc[0])}.",
                 )
             )
-        parts = ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
+        parts = list(cards)  # full width each: the map has a row per touchpoint
         if flows is not None and len(flows):
             parts.append(
                 card_html(
-                    f"Journey flows: the first {steps + 1} touchpoints",
+                    f"Journey flows: the first {sankey_positions(flows)} touchpoints",
                     figure_html(sankey_figure(flows, title=""), "chart-journey-sankey"),
-                    "Width: journeys moving from one touchpoint to the next.",
+                    "Width: journeys moving from one touchpoint to the next. At each position "
+                    "the 6 touchpoints most journeys pass have their own box, the other N share "
+                    "one, Other (N); a journey that ends leaves the diagram.",
                 )
             )
         if funnel is not None:

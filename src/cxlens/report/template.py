@@ -8,11 +8,23 @@ only arguments named ``*_html`` are inserted as they are. The page skeleton and 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from string import Template
+
+from cxlens.display import active_names, format_p, relabel_label, relabel_text
+
+#: Table headers whose cells are p- or q-values, written with :func:`cxlens.display.format_p`.
+P_HEADERS = {"p", "q", "p-value", "q-value", "p value", "q value", "p_value", "q_value"}
+
+#: Tables up to this many rows are printed on one page (no orphan row on the next).
+KEEP_WHOLE_ROWS = 20
+
+#: A tag, or a script/style element whole: the text between them is what a reader sees.
+_MARKUP = re.compile(r"(<script\b.*?</script>|<style\b.*?</style>|<[^>]*>)", re.S | re.I)
 
 
 def esc(text: object) -> str:
@@ -187,21 +199,56 @@ def table_html(
         2
     """
     num = set(numeric)
+    p_columns = {i for i, c in enumerate(columns) if str(c).strip().lower() in P_HEADERS}
 
     def cls(i: int) -> str:
         return ' class="num"' if i in num else ""
 
-    def cell(value: object) -> str:
-        return value if isinstance(value, Trusted) else esc(value)
+    def cell(i: int, value: object) -> str:
+        if isinstance(value, Trusted):
+            return value
+        if i in p_columns and _is_number(value):
+            return esc(format_p(value))
+        return esc(relabel_label(value))  # client words for identifiers in the data
 
-    head = "".join(f"<th{cls(i)}>{esc(c)}</th>" for i, c in enumerate(columns))
+    def header(i: int, name: object) -> str:
+        return "p-value" if i in p_columns and str(name) in ("p", "P") else esc(relabel_label(name))
+
+    head = "".join(f"<th{cls(i)}>{header(i, c)}</th>" for i, c in enumerate(columns))
     body = "\n".join(
-        "<tr>" + "".join(f"<td{cls(i)}>{cell(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        "<tr>" + "".join(f"<td{cls(i)}>{cell(i, v)}</td>" for i, v in enumerate(row)) + "</tr>"
         for row in rows
     )
+    keep = " keep" if len(rows) <= KEEP_WHOLE_ROWS else ""
     return (
-        f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
-        "</tbody></table></div>"
+        f'<div class="table-wrap{keep}"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        f"{body}\n</tbody></table></div>"
+    )
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(value, bool)
+
+
+def client_text_html(fragment: str) -> str:
+    """Return trusted HTML with its visible text in client words (scripts, tags untouched).
+
+    Each text node goes through :func:`cxlens.display.relabel_text`: ``snake_case``
+    identifiers become display names and raw p-values read "p < 0.001".
+
+    Example:
+        >>> client_text_html('<p class="x_y">small_business: p = 0.0</p>')
+        '<p class="x_y">Small business: p &lt; 0.001</p>'
+    """
+    # the text is already escaped, so the names put into it are escaped too
+    names = {key: esc(label) for key, label in active_names().items()}
+    pieces = _MARKUP.split(fragment)
+    return "".join(
+        p if i % 2 else relabel_text(p, names).replace("< ", "&lt; ") for i, p in enumerate(pieces)
     )
 
 
@@ -284,7 +331,7 @@ def page_html(
         eyebrow=esc(eyebrow),
         meta="".join(f"<span>{esc(m)}</span>" for m in meta),
         toc=toc,
-        sections="\n".join(s.html() for s in sections),
+        sections=client_text_html("\n".join(s.html() for s in sections)),
         footer=esc(footer),
         plotlyjs=plotlyjs,
         version=esc(version),

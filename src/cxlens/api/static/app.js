@@ -29,7 +29,8 @@
     defectors: COLOURS.bad };
 
   const $ = (id) => document.getElementById(id);
-  const state = { workspace: null, generation: 0, norms: Promise.resolve(new Set()) };
+  const state = { workspace: null, generation: 0, norms: Promise.resolve(new Set()),
+    names: { names: {}, prefixes: [], acronyms: {} } };
   const CHURN_MONTHS = 24; // churn runs back to the first customer; show recent months
   window.cxlens = { renders: [] }; // timings and the last render, read by the browser tests
 
@@ -76,6 +77,34 @@
     return Number(value).toFixed(spec.digits) + spec.suffix;
   }
 
+  // Client words for an identifier in the data, by the rules of cxlens.display (the server
+  // sends them: /dashboard/names): the workspace's names, then the defaults, then words.
+  function label(value) {
+    if (value === null || value === undefined) return "–";
+    const text = String(value);
+    const rules = state.names;
+    if (Object.prototype.hasOwnProperty.call(rules.names, text)) return rules.names[text];
+    if (!/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(text)) return text;
+    let key = text;
+    const prefix = rules.prefixes.find((p) => key.startsWith(p) && key.length > p.length);
+    if (prefix) key = key.slice(prefix.length);
+    const words = key.split("_").filter(Boolean).map((w) => rules.acronyms[w] || w);
+    if (words[0] === words[0].toLowerCase()) words[0] = words[0][0].toUpperCase() + words[0].slice(1);
+    return words.join(" ");
+  }
+
+  // Every category a chart shows (axis labels, point labels, legend) in client words.
+  function clientTrace(trace) {
+    const out = Object.assign({}, trace);
+    for (const key of ["x", "y", "text"]) {
+      if (Array.isArray(out[key]) && out[key].some((v) => typeof v === "string")) {
+        out[key] = out[key].map((v) => (typeof v === "string" && !/^\d{4}-\d\d/.test(v) ? label(v) : v));
+      }
+    }
+    if (typeof out.name === "string") out.name = label(out.name);
+    return out;
+  }
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -112,7 +141,8 @@
   function draw(id, traces, extra) {
     const target = $(id);
     if (target.querySelector(".empty")) target.replaceChildren();
-    return Plotly.react(target, traces, layout(extra), { displayModeBar: false, responsive: true });
+    return Plotly.react(target, traces.map(clientTrace), layout(extra),
+      { displayModeBar: false, responsive: true });
   }
 
   // ------------------------------------------------------------------ panels
@@ -235,7 +265,11 @@
     await draw("trend-" + metric, traces, {
       title: { text: spec.label + " by month" + (recent ? " (latest " + CHURN_MONTHS + ")" : ""),
         x: 0.01, font: { size: 14 } },
-      yaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text: spec.unit } },
+      yaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text: spec.label + " (" +
+        spec.unit + ")" } },
+      // monthly points get monthly ticks, never days between them
+      xaxis: { gridcolor: COLOURS.grid, zeroline: false, type: "date", tickformat: "%b %Y",
+        dtick: rows.length > 12 ? "M3" : "M1" },
     });
     return body;
   }
@@ -258,7 +292,9 @@
         "<extra></extra>",
     }], {
       title: { text: spec.label + " by segment (95% interval)", x: 0.01, font: { size: 14 } },
-      margin: { l: 120, r: 16, t: 40, b: 44 }, showlegend: false,
+      margin: { l: 120, r: 16, t: 40, b: 48 }, showlegend: false,
+      xaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text: spec.label + " (" +
+        spec.unit + ")" } },
     });
     return body;
   }
@@ -269,8 +305,9 @@
     const traces = Object.entries(QUADRANTS).map(([quadrant, colour]) => {
       const part = rows.filter((r) => r.quadrant === quadrant);
       return {
-        x: part.map((r) => r.performance), y: part.map((r) => r.importance), name: quadrant,
-        mode: "markers+text", text: part.map((r) => r.driver.replace(/^driver_/, "")),
+        x: part.map((r) => r.performance), y: part.map((r) => r.importance),
+        name: quadrant[0].toUpperCase() + quadrant.slice(1),
+        mode: "markers+text", text: part.map((r) => label(r.driver)),
         textposition: "top center",
         marker: { size: 13, color: colour, line: { width: 1, color: "white" } },
         hovertemplate: "%{text}<br>importance %{y:.1f}%<br>performance %{x:.2f}<extra>" +
@@ -279,7 +316,10 @@
     }).filter((t) => t.x.length);
     const line = { dash: "dash", color: COLOURS.grey, width: 1 };
     await draw("priority", traces, {
-      height: 380,
+      height: 400,
+      // the legend sits above the plot: below it, it covered the axis title at 1024 px
+      legend: { orientation: "h", yanchor: "bottom", y: 1.02, x: 0 },
+      margin: { l: 56, r: 16, t: 56, b: 52 },
       shapes: [
         { type: "line", xref: "x", yref: "paper", x0: body.performance_cut,
           x1: body.performance_cut, y0: 0, y1: 1, line },
@@ -287,12 +327,12 @@
           y1: body.importance_cut, x0: 0, x1: 1, line },
       ],
       xaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text:
-        body.performance_measure === "top2" ? "performance (% top-2-box)" :
-          "performance (mean rating)" } },
+        body.performance_measure === "top2" ? "Performance (% rating 4-5)" :
+          "Performance (mean rating)" } },
       yaxis: { gridcolor: COLOURS.grid, zeroline: false, rangemode: "tozero",
-        title: { text: "importance (% of R²)" } },
+        title: { text: "Importance (% of explained variance)" } },
     });
-    $("priority-note").textContent = "Drivers of " + body.target.toUpperCase() + " on " +
+    $("priority-note").textContent = "Drivers of " + label(body.target) + " on " +
       Number(body.n).toLocaleString("en") + " answers; dashed lines: mean importance and " +
       "mean performance.";
     return body;
@@ -306,7 +346,7 @@
     const annotations = body.rows.map((r) => ({
       x: levels.indexOf(r.behaviour), y: levels.indexOf(r.attitude), showarrow: false,
       font: { color: LOYALTY[r.quadrant] || COLOURS.ink, size: 13 },
-      text: "<b>" + r.quadrant + "</b><br>" + Number(r.customers).toLocaleString("en") +
+      text: "<b>" + label(r.quadrant) + "</b><br>" + Number(r.customers).toLocaleString("en") +
         " customers (" + Math.round(100 * r.share) + "%)<br>revenue / customer " +
         Math.round(r.revenue_per_customer).toLocaleString("en") + "<br>" +
         Math.round(100 * r.revenue_share) + "% of revenue" +
@@ -317,12 +357,14 @@
       y: ["low attitude", "high attitude"], zmin: 0, zmax: 1, showscale: false,
       colorscale: [[0, "#f3f6fa"], [1, "#9fb8d3"]], hoverinfo: "skip",
     }], {
-      title: { text: "Loyalty matrix: " + body.attitude + " × " + body.behaviour, x: 0.01,
+      title: { text: "Loyalty matrix: " + label(body.attitude) + " × " + label(body.behaviour)
+        .toLowerCase(), x: 0.01,
         font: { size: 14 } },
       annotations, xaxis: { showgrid: false }, yaxis: { showgrid: false },
       margin: { l: 96, r: 16, t: 40, b: 36 },
     });
-    $("loyalty-note").textContent = body.rules.slice(0, 2).join(" · ");
+    $("loyalty-note").textContent = body.rules.slice(0, 2).join(" · ")
+      .replace(/\b(nps|csat|ces)\b/g, (m) => m.toUpperCase());
     return body;
   }
 
@@ -364,7 +406,8 @@
       }], {
         title: { text: "Emotion per touchpoint (-1 to +1, 95% interval)", x: 0.01,
           font: { size: 14 } },
-        yaxis: { gridcolor: COLOURS.grid, zeroline: true, range: [-1, 1] },
+        yaxis: { gridcolor: COLOURS.grid, zeroline: true, range: [-1, 1],
+          title: { text: "Emotion (-1 to +1)" } },
       });
     } else {
       empty("journey-emotion", "No answers at touchpoints in this slice");
@@ -373,7 +416,8 @@
     const steps = body.funnel.rows;
     await draw("journey-funnel", [{
       type: "funnel", y: steps.map((r) => r.name), x: steps.map((r) => r.entered), name: "funnel",
-      textinfo: "value+percent initial", marker: { color: COLOURS.primary },
+      // one number format for every step ("14,642 · 100%"), never "14.642k" beside "6191"
+      texttemplate: "%{value:,.0f} · %{percentInitial:.0%}", marker: { color: COLOURS.primary },
     }], { title: { text: "Funnel over the stages most journeys reach", x: 0.01,
       font: { size: 14 } }, margin: { l: 110, r: 16, t: 40, b: 30 } });
     $("journey-funnel-note").textContent = "Funnel: " + scopeText(body.funnel_scope) +
@@ -396,7 +440,8 @@
       const card = el("article", "theme" + tone);
       card.dataset.theme = r.theme;
       card.append(
-        el("h3", "", r.label + (r.emerging ? " (emerging)" : "")),
+        el("h3", "", r.label.charAt(0).toUpperCase() + r.label.slice(1) +
+          (r.emerging ? " (emerging)" : "")),
         el("p", "meta", (100 * r.share).toFixed(1) + "% of comments · " +
           Number(r.count).toLocaleString("en") + " comments · sentiment " +
           Number(r.sentiment).toFixed(2)),
@@ -431,7 +476,7 @@
     });
     await draw("social-voice", [bars("volume", COLOURS.primary), bars("engagement", COLOURS.warn)],
       { title: { text: "Share of voice (%, 95% interval)", x: 0.01, font: { size: 14 } },
-        barmode: "group" });
+        barmode: "group", yaxis: { gridcolor: COLOURS.grid, title: { text: "Share (%)" } } });
     const sent = body.sentiment.rows;
     await draw("social-sentiment", [{
       type: "bar", name: "net sentiment", x: sent.map((r) => r.brand),
@@ -441,7 +486,8 @@
         array: sent.map((r) => r.net_ci_high - r.net_sentiment),
         arrayminus: sent.map((r) => r.net_sentiment - r.net_ci_low) },
     }], { title: { text: "Net sentiment by brand (points, 95% interval)", x: 0.01,
-      font: { size: 14 } }, showlegend: false });
+      font: { size: 14 } }, showlegend: false,
+      yaxis: { gridcolor: COLOURS.grid, title: { text: "Net sentiment (points)" } } });
     $("social-note").textContent = "Posts: " + scopeText(body.scope) +
       " (posts carry no customer segment).";
     return body;
@@ -526,11 +572,12 @@
       return;
     }
     select.disabled = false;
-    for (const r of body.rows) select.append(new Option(r.segment, r.segment));
+    for (const r of body.rows) select.append(new Option(label(r.segment), r.segment));
   }
 
   async function openWorkspace(name) {
     state.workspace = name;
+    state.names = await api(ws("/dashboard/names"));
     $("since").value = "";
     $("until").value = "";
     await loadSegments();

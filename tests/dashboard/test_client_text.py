@@ -1,0 +1,61 @@
+"""The dashboard speaks the client's language: no raw identifier or placeholder on the page.
+
+Signs in to the session's dashboard (``board``) in Debian's headless chromium and scans the
+page's visible text and every drawn chart (categories, point labels, legend, titles) for
+the column names and category values of the workspace's own data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.report.client_text import chart_labels, frame_identifiers, leaks
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+#: Every chart the signed-in board draws for a workspace with responses and transactions.
+CHARTS = ("trend-nps", "trend-csat", "trend-ces", "trend-churn", "priority", "segments",
+          "loyalty")  # fmt: skip
+
+_FIGURES = """(ids) => ids.map((id) => {
+  const el = document.getElementById(id);
+  return {data: el.data || [], layout: el.layout || {}};
+})"""
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_no_raw_identifier_or_placeholder_on_the_board(board, width):
+    # the server holds the workspace: the identifiers come from the frames it loaded
+    snake, lower = frame_identifiers(list(board.tables.values()))
+    assert {"small_business", "customer_id"} <= snake and "consumer" in lower
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(board.url + "/")
+        page.fill("#key", board.keys["viewer"])
+        page.click("#sign-in-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.body.dataset.state === 'ready' && window.cxlens.last",
+            timeout=60_000,
+        )
+        text = page.inner_text("#board").splitlines()
+        options = page.eval_on_selector_all("#segment option", "(os) => os.map((o) => o.text)")
+        figures = page.evaluate(_FIGURES, list(CHARTS))
+        browser.close()
+    assert "Small business" in options and "small_business" not in options
+    assert leaks(options, text, snake, lower) == []
+    found = {c: leaks(*chart_labels(f), snake, lower) for c, f in zip(CHARTS, figures, strict=True)}
+    assert {c: got for c, got in found.items() if got} == {}
+    segments = dict(zip(CHARTS, figures, strict=True))["segments"]["data"][0]["y"]
+    assert sorted(segments) == ["Consumer", "Enterprise", "Small business"]
