@@ -52,6 +52,23 @@ def serve(
     warm: Annotated[
         bool, typer.Option(help="Precompute the common answers at start and after each load.")
     ] = True,
+    send_surveys: Annotated[
+        bool,
+        typer.Option(
+            help="Trigger surveys and e-mail due invitations every --surveys-every s "
+            "(SMTP from CXLENS_SMTP_HOST, _FROM, ...; docs/collect.md)."
+        ),
+    ] = True,
+    surveys_every: Annotated[
+        float, typer.Option(min=1, help="Seconds between survey rounds.")
+    ] = 60.0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Address respondents reach this server at, for the survey links "
+            "(default http://HOST:PORT)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API over every workspace file in a folder (docs/api.md)."""
     import uvicorn
@@ -80,8 +97,37 @@ def serve(
                 f"--workspace {names[0]} --role admin"
             )
         )
+    scheduler = None
+    if send_surveys:
+        scheduler = _survey_scheduler(app_, public_url or f"http://{host}:{port}", surveys_every)
     # access lines without customer ids or query values (cxlens.api.logs)
-    uvicorn.run(app_, host=host, port=port, log_level=log_level, log_config=log_config(log_level))
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level=log_level,
+                    log_config=log_config(log_level))  # fmt: skip
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _survey_scheduler(app_: object, public_url: str, every: float) -> object | None:
+    """Start the survey rounds when SMTP is configured; say so either way."""
+    import os
+
+    from cxlens.actions.email import SmtpSettings
+    from cxlens.api.survey_scheduler import SurveyScheduler
+
+    # each invitation goes to its customer, so CXLENS_SMTP_TO is not needed
+    env = {**os.environ, "CXLENS_SMTP_TO": os.environ.get("CXLENS_SMTP_FROM", "")}
+    try:
+        settings = SmtpSettings.from_env(env)
+    except CxlensError as exc:
+        console.print(Text(f"survey invitations are not e-mailed: {exc}"))
+        return None
+    link = public_url.rstrip("/") + "/s/{token}?score={score}"
+    scheduler = SurveyScheduler(app_.state.workspaces, settings, link, every)  # type: ignore[attr-defined]
+    scheduler.start()
+    console.print(Text(f"survey invitations: every {every:g} s through {settings.host}"))
+    return scheduler
 
 
 @keys_app.command("create")
