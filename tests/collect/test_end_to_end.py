@@ -1,0 +1,120 @@
+"""End to end: a real ``cxlens serve``, a real SMTP server, Debian's chromium, ws.metrics.nps().
+
+An event sent to the API triggers an NPS survey; the server's scheduler e-mails the
+invitation to a local SMTP server (tests/actions/receivers.py); chromium, at a phone's width,
+opens the one-tap link for 9 from the captured e-mail, answers the follow-up question and
+sends it; after the server stops, ``ws.metrics.nps()`` counts the answer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cxlens import Workspace
+from cxlens.api import KeyStore
+from tests.actions.receivers import SmtpReceiver
+from tests.api.conftest import free_port, stop_server, wait_ready
+from tests.collect.conftest import load
+
+CHROMIUM = Path("/usr/bin/chromium")
+SERVE = (
+    "import sys, cxlens.cli.serve; from cxlens.cli import app; "
+    "sys.argv = ['cxlens', *sys.argv[1:]]; app()"
+)
+NPS = {"name": "delivery-nps", "kind": "nps", "company": "Acme", "languages": ["en", "ru"],
+       "trigger": {"touchpoint": "delivered"}, "channel": "email", "delay": "0m",
+       "expiry": "7d"}  # fmt: skip
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+
+def _serve(folder: Path, port: int, smtp_port: int) -> subprocess.Popen:
+    env = {**os.environ, "CXLENS_SMTP_HOST": "127.0.0.1", "CXLENS_SMTP_PORT": str(smtp_port),
+           "CXLENS_SMTP_FROM": "cx@acme.example"}  # fmt: skip
+    cmd = [sys.executable, "-c", SERVE, "serve", "--workspaces", str(folder), "--port", str(port),
+           "--no-warm", "--log-level", "warning", "--surveys-every", "1"]  # fmt: skip
+    log = (folder / "server.log").open("wb")
+    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def _wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+def test_email_link_answered_in_chromium_lands_in_nps(tmp_path):
+    with Workspace(tmp_path / "acme.duckdb") as ws:
+        load(ws, tmp_path, "customers", [{"customer_id": "C1", "timezone": "Europe/Moscow",
+                                          "language": "ru", "survey_consent": "yes"}])  # fmt: skip
+        load(
+            ws,
+            tmp_path,
+            "identities",
+            [{"source": "crm", "source_id": "1", "customer_id": "C1", "email": "c1@example.ru"}],
+        )
+        ws.surveys.create(NPS)
+    key = KeyStore(tmp_path).create(["acme"], "analyst")[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with SmtpReceiver() as rx:
+        server = _serve(tmp_path, port, rx.port)
+        try:
+            wait_ready(url, server, tmp_path)
+            at = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+            sent = httpx.post(f"{url}/api/v1/workspaces/acme/events", timeout=60,
+                              headers={"Authorization": f"Bearer {key}"},
+                              json={"events": [{"event_id": "D1", "customer_id": "C1",
+                                                "occurred_at": at,
+                                                "touchpoint": "delivered"}]})  # fmt: skip
+            assert sent.status_code == 200, sent.text
+            _wait_for(lambda: len(rx.mails) >= 1)
+            time.sleep(1.5)  # a second round must not send it again
+            assert len(rx.mails) == 1
+            mail = rx.mails[0]
+            assert mail.recipients == ["c1@example.ru"]
+            html = mail.message.get_body(("html",)).get_content()
+            links = [x.replace("&amp;", "&") for x in re.findall(r'href="([^"]+)"', html)]
+            assert len(links) == 11 and all(x.startswith(f"{url}/s/") for x in links)
+            with sync_api.sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+                page = browser.new_page(viewport={"width": 360, "height": 640})
+                requests: list[str] = []
+                page.on("request", lambda r: requests.append(r.url))
+                page.goto(links[9])  # the one-tap link for 9
+                assert "Ваша оценка: 9" in page.inner_text("main")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 360  # nothing wider than a phone's screen
+                page.fill("textarea[name=comment]", "Курьер приехал раньше срока")
+                page.click("button[type=submit]")
+                assert "Спасибо! Ваш ответ записан." in page.inner_text("main")
+                assert all(r.startswith(url) for r in requests)  # nothing from elsewhere
+                browser.close()
+        finally:
+            stop_server(server)
+    with Workspace(tmp_path / "acme.duckdb") as ws:
+        nps = ws.metrics.nps()
+        assert (int(nps.n.iloc[0]), float(nps.value.iloc[0])) == (1, 100.0)  # one promoter
+        row = ws.table("responses").execute().iloc[0]
+        assert (row.nps, row.comment, row.language, row.channel) == (
+            9, "Курьер приехал раньше срока", "ru", "email")  # fmt: skip
+        sends = ws.table("survey_sends").execute()
+        assert len(sends) == 1 and bool(sends.ok.iloc[0])
