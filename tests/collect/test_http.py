@@ -228,3 +228,21 @@ def test_surveys_are_created_and_read_through_the_api(site):
 def test_the_page_has_no_secrets_of_other_customers(site):
     text = site["client"].get(f"/s/{site['tokens']['C1']}").text
     assert not re.search(r"C[0-9]", text) and "@" not in text
+
+
+def test_survey_stats_through_the_api(site):
+    c = site["client"]
+    c.post(f"/s/{site['tokens']['C1']}", json={"score": 9})
+    got = c.get("/api/v1/workspaces/ws/survey-stats", headers=site["viewer"])
+    assert got.status_code == 200, got.text
+    body = got.json()
+    rates = body["response_rates"][0]
+    assert (rates["survey"], rates["invited"], rates["answered"]) == ("delivery-nps", 3, 1)
+    assert rates["response_rate"] == pytest.approx(1 / 3)
+    assert body["timing"][0]["answered"] == 1
+    assert body["timing"][0]["median_hours"] == pytest.approx(2, abs=0.1)  # event 2 h ago
+    assert body["per_customer"][0] == {"survey": "*", "invitations": 1, "customers": 3,
+                                       "share": 1.0}  # fmt: skip
+    assert body["nonresponse"] == []  # the other two links are still open
+    assert c.get("/api/v1/workspaces/ws/survey-stats?by=colour",
+                 headers=site["viewer"]).status_code == 422  # fmt: skip

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
@@ -353,6 +353,36 @@ def get_survey(
     with a.served.lock:
         found = a.served.workspace().surveys.get(survey)
     return json.loads(found.to_json())
+
+
+@router.get(
+    "/workspaces/{name}/survey-stats", summary="Response rates, timing, coverage, non-response",
+    responses=WORKSPACE_ERRORS,
+)  # fmt: skip
+def survey_stats(
+    a: Annotated[Access, Depends(access("viewer"))],
+    by: Annotated[
+        list[Literal["survey", "channel", "touchpoint", "language"]],
+        Query(max_length=4, description="Group the response rates by these."),
+    ] = ["survey"],  # noqa: B006
+) -> dict[str, Any]:
+    """Return the collection's figures, each a list of rows.
+
+    They are ``response_rates`` (with Wilson intervals), ``coverage`` (decisions per
+    survey), ``timing`` (median and p90 hours from trigger to answer), ``per_customer``
+    (invitations per customer) and ``nonresponse`` (responders against non-responders by
+    segment, churn and value, with p-values).
+    """
+
+    def compute(ws: Any) -> dict[str, Any]:
+        s = ws.surveys
+        return {"response_rates": table(s.stats(by))["rows"],
+                "coverage": table(s.coverage())["rows"], "timing": table(s.timing())["rows"],
+                "per_customer": table(s.per_customer())["rows"],
+                "nonresponse": table(s.nonresponse())["rows"]}  # fmt: skip
+
+    with a.served.lock:
+        return compute(a.served.workspace())
 
 
 def register(app: FastAPI, prefix: str) -> None:

@@ -201,13 +201,21 @@ def surveys_stats(
     output: OutputOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
-    """Response rates of the invitations made, with 95% Wilson intervals, and coverage."""
+    """Show response rates, coverage, time to answer, surveys per customer, non-response."""
     with open_workspace(workspace) as ws:
         surveys = ws.surveys
         frame = surveys.stats(by or ["survey"])
         coverage = surveys.coverage()
+        timing, per, nonresponse = surveys.timing(), surveys.per_customer(), surveys.nonresponse()
     if output is not None:
         write_csv(frame, output)
         return
     console.print(rich_table(formatted(frame, 3), "response rates"))
     console.print(rich_table(formatted(coverage, 3), "decisions per survey (coverage)"))
+    console.print(rich_table(formatted(timing, 2), "hours from the triggering event to the answer"))
+    console.print(rich_table(formatted(per, 3), "invitations per customer (* = all surveys)"))
+    if nonresponse.empty:
+        console.print("non-response check: no closed invitation with answers on both sides yet")
+    else:
+        title = "non-response check: responders against non-responders"
+        console.print(rich_table(formatted(nonresponse, 3), title))

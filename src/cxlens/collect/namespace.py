@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.collect import invite
+from cxlens.collect import invite, measure
 from cxlens.collect.answers import (
     Answer,
     AnsweredLink,
@@ -455,6 +455,39 @@ class Surveys:
         out["response_rate"] = out.answered / out.invited
         out["ci_low"], out["ci_high"] = wilson_interval(out.answered, out.invited, confidence)
         return out[columns]
+
+    def timing(self) -> pd.DataFrame:
+        """Return per survey the answers and the median and 90th percentile hours to answer.
+
+        Hours run from the triggering event to the answer
+        (:func:`cxlens.collect.measure.time_to_answer`).
+
+        Example:
+            >>> ws.surveys.timing().columns.tolist()  # doctest: +SKIP
+            ['survey', 'answered', 'median_hours', 'p90_hours']
+        """
+        return measure.time_to_answer(self.catalog)
+
+    def per_customer(self) -> pd.DataFrame:
+        """Return how many customers got 1, 2, ... invitations, per survey and overall ("*").
+
+        Example:
+            >>> ws.surveys.per_customer().columns.tolist()  # doctest: +SKIP
+            ['survey', 'invitations', 'customers', 'share']
+        """
+        return measure.per_customer(self.catalog)
+
+    def nonresponse(self, *, now: datetime | None = None) -> pd.DataFrame:
+        """Return the non-response check: whether responders differ from non-responders.
+
+        Segment, region, plan and churn by chi-square, value by Mann-Whitney U, over the
+        customers with a closed invitation (:func:`cxlens.collect.measure.nonresponse`).
+
+        Example:
+            >>> ws.surveys.nonresponse()[["attribute", "p_value"]].drop_duplicates()
+            ...  # doctest: +SKIP
+        """
+        return measure.nonresponse(self.catalog, now or _now())
 
     # -- storage ---------------------------------------------------------------------------
 
