@@ -116,3 +116,21 @@ def test_stats_command_shows_the_figures(measured, tmp_path):
                   "invitations per customer", "non-response check"):  # fmt: skip
         assert title in out.output
     assert "Mann-Whitney U" in out.output and "chi-square" in out.output
+
+
+def test_the_report_section(measured):
+    from cxlens.report.collection_parts import collection_part
+
+    part = collection_part(measured)
+    body = part.section.body_html
+    assert part.section.id == "collection"
+    # 6 of 13 invitations answered: 46.2%; median 3.5 h, p90 7.5 h; value p = 2/924 = 0.00216
+    assert "46.2%" in body and "3.5 h" in body and "7.5 h" in body and "0.00216" in body
+    assert "Mann-Whitney U" in part.methods[0][1]
+
+
+def test_no_surveys_no_section(tmp_path):
+    from cxlens.report.collection_parts import collection_part
+
+    with Workspace(tmp_path / "none.duckdb") as ws:
+        assert collection_part(ws).section is None

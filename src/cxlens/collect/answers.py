@@ -174,13 +174,15 @@ def store_answers(
     catalog: Catalog,
     answers: Sequence[tuple[Mapping[str, Any], dict[str, Any]]],
     now: datetime,
+    times: Sequence[datetime] | None = None,
 ) -> list[str]:
     """Load checked answers into ``responses`` as one load; return their response ids.
 
     One load for many answers: it is atomic (all rows or none), each row keeps its
     ``_source_row``, and its cost hardly grows with the rows (a server batches answers that
     arrive together). One answer is named ``survey-<survey>-<invitation>.jsonl``; a batch
-    ``survey-answers-<time>-<first invitation>-<n>.jsonl``.
+    ``survey-answers-<time>-<first invitation>-<n>.jsonl``. ``responded_at`` is ``now``, or
+    each answer's own time from ``times`` (the demo's simulated answers).
 
     Example:
         >>> store_answers(ws, [(invitation, {"nps": 9})], now)  # doctest: +SKIP
@@ -188,7 +190,10 @@ def store_answers(
     """
     if not answers:
         return []
-    rows = [_answer_row(inv, values, now) for inv, values in answers]
+    times = list(times) if times is not None else [now] * len(answers)
+    if len(times) != len(answers):
+        raise ArgumentError(f"{len(answers)} answers but {len(times)} times")
+    rows = [_answer_row(inv, values, at) for (inv, values), at in zip(answers, times, strict=True)]
     first = answers[0][0]
     if len(answers) == 1:
         name = f"survey-{first['survey']}-{first['invitation_id']}.jsonl"
