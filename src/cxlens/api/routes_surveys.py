@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path as PathLib
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
@@ -385,8 +386,148 @@ def survey_stats(
         return compute(a.served.workspace())
 
 
+# -- the widget: one <script> on the client's site, a key scoped to one survey, CORS ----------
+
+#: The widget's script, served as /widget.js.
+WIDGET_JS = PathLib(__file__).resolve().parents[1] / "collect" / "widget.js"
+SurveyName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+WorkspacePath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+
+widget = APIRouter(tags=["survey widget"])
+
+
+@pages.get("/widget.js", summary="The survey widget's script (no key)")
+def widget_js() -> Response:
+    """Return the widget's script; a page embeds it with one ``<script>`` tag."""
+    return Response(WIDGET_JS.read_text(encoding="utf-8"),
+                    media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600"})  # fmt: skip
+
+
+@widget.options("/widget/{name}/{survey}/{action}", include_in_schema=False)
+def widget_preflight(
+    request: Request, name: WorkspacePath, survey: SurveyName, action: Literal["show", "answer"]
+) -> Response:
+    """Answer the browser's CORS preflight: allowed only from the survey's origins."""
+    cors = _cors(request, name, survey)
+    if cors is None:
+        return Response(status_code=403)
+    return Response(status_code=204, headers=cors | {
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "authorization, content-type",
+        "Access-Control-Max-Age": "600",
+    })  # fmt: skip
+
+
+@widget.post(
+    "/widget/{name}/{survey}/show", summary="Widget: may this customer be asked now?",
+    responses=responses(401, 403, 422),
+)  # fmt: skip
+async def widget_show(request: Request, name: WorkspacePath, survey: SurveyName) -> Response:
+    """Decide by the contact rules whether the widget asks a customer now.
+
+    Needs the survey's widget key. The body is ``{"customer_id": ..., "event_id": ...}``
+    (event_id optional); the answer says what to show, with the link's token.
+    """
+    raw = await _read_limited(request, MAX_ANSWER_BYTES)
+    return await run_in_threadpool(_widget_call, request, name, survey, raw, "show")
+
+
+@widget.post(
+    "/widget/{name}/{survey}/answer", summary="Widget: answer (its own survey only)",
+    status_code=201, responses=responses(401, 403, 404, 409, 422),
+)  # fmt: skip
+async def widget_answer(request: Request, name: WorkspacePath, survey: SurveyName) -> Response:
+    """Store a widget's answer ``{"token", "score", "comment"}``.
+
+    Needs the survey's widget key; a token of another survey is refused (403).
+    """
+    raw = await _read_limited(request, MAX_ANSWER_BYTES)
+    return await run_in_threadpool(_widget_call, request, name, survey, raw, "answer")
+
+
+def _widget_call(request: Request, name: str, survey: str, raw: bytes, action: str) -> Response:
+    cors = _cors(request, name, survey)
+    if request.headers.get("origin") is not None and cors is None:
+        return JSONResponse(body("this page's origin is not among the survey's origins",
+                                 "Forbidden"), status_code=403)  # fmt: skip
+    headers = cors or {}
+    try:
+        served = _widget_key(request, name, survey)
+        data = _json_object(raw)
+        if action == "show":
+            unknown = sorted(set(data) - {"customer_id", "event_id"})
+            if unknown:
+                raise ArgumentError(f"unknown field(s) {unknown}; send customer_id, event_id")
+            shown = served.write(lambda ws: ws.surveys.widget(
+                survey, data.get("customer_id"), event_id=data.get("event_id")))  # fmt: skip
+            return JSONResponse(shown, headers=headers)
+        unknown = sorted(set(data) - {"token", "score", "comment"})
+        if unknown:
+            raise ArgumentError(f"unknown field(s) {unknown}; send token, score, comment")
+        token = data.get("token")
+        with served.lock:
+            row, _ = served.workspace().surveys.link(str(token))
+        if row["survey"] != survey:
+            raise HTTPException(403, f"this widget key answers survey '{survey}' only")
+        answer = Answer(data.get("score"), data.get("comment"))
+        outcome = _links(request).writer(served).submit((str(token), answer))
+        if isinstance(outcome, Exception):
+            raise outcome
+        return JSONResponse({"response_id": outcome}, status_code=201, headers=headers)
+    except HTTPException as exc:
+        return JSONResponse(body(str(exc.detail), "HTTPError"), exc.status_code,
+                            headers=headers | (exc.headers or {}))  # fmt: skip
+    except CxlensError as exc:
+        status, _ = _status(exc)
+        return JSONResponse(body(str(exc), type(exc).__name__), status, headers=headers)
+
+
+def _widget_key(request: Request, name: str, survey: str) -> ServedWorkspace:
+    """Return the workspace when the request carries the widget key of ``survey``."""
+    auth = request.headers.get("authorization", "")
+    token = auth[len("bearer ") :] if auth.lower().startswith("bearer ") else None
+    key = request.app.state.keys.authenticate(token)
+    if key is None:
+        raise HTTPException(401, "missing or invalid widget key (data-key)",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    if key.survey != survey or not key.can_use(name):
+        raise HTTPException(403, f"this key is not the widget key of survey '{survey}'")
+    served = request.app.state.workspaces.get(name)
+    if served is None:
+        raise HTTPException(404, f"no workspace named {name!r}")
+    return served
+
+
+def _cors(request: Request, name: str, survey: str) -> dict[str, str] | None:
+    """Return the CORS headers for the request's origin when the survey declares it."""
+    origin = request.headers.get("origin")
+    served = request.app.state.workspaces.get(name)
+    if origin is None or served is None:
+        return None
+    try:
+        with served.lock:
+            allowed = served.workspace().surveys.get(survey).origins
+    except CxlensError:
+        return None
+    if origin not in allowed:
+        return None
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArgumentError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ArgumentError("send a JSON object")
+    return data
+
+
 def register(app: FastAPI, prefix: str) -> None:
     """Add the survey page and the survey API to ``app`` (the API under ``prefix``)."""
     app.state.survey_links = Links(app.state.workspaces)
     app.include_router(router, prefix=prefix)
+    app.include_router(widget, prefix=prefix)
     app.include_router(pages)

@@ -142,6 +142,12 @@ def keys_create(
         float | None,
         typer.Option(min=0.001, help="The key stops working this many days from now (UTC)."),
     ] = None,
+    survey: Annotated[
+        str | None,
+        typer.Option(
+            help="Make a widget key: it only shows and answers this survey (docs/collect.md)."
+        ),
+    ] = None,
     workspaces: WorkspacesOpt = DEFAULT_DIR,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
@@ -153,14 +159,20 @@ def keys_create(
     expires = None
     if expires_in_days is not None:
         expires = datetime.now(UTC) + timedelta(days=expires_in_days)
-    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires)
+    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires,
+                                         survey=survey)  # fmt: skip
     for ws in key.workspaces:
         AuditLog(folder).record(
             "key create",
             key_id="cli",
             workspace=ws,
             target=key.key_id,
-            detail={"role": key.role, "name": key.name, "expires_at": key.expires_at},
+            detail={
+                "role": key.role,
+                "name": key.name,
+                "expires_at": key.expires_at,
+                "survey": key.survey,
+            },
         )
     until = f", valid until {key.expires_at} UTC" if key.expires_at else ""
     console.print(

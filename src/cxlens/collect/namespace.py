@@ -26,7 +26,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.collect import invite, measure
+from cxlens.collect import invite, measure, page
 from cxlens.collect.answers import (
     Answer,
     AnsweredLink,
@@ -45,6 +45,7 @@ from cxlens.collect.tables import (
     INVITATION_COLUMNS,
     INVITATIONS_TABLE,
     ensure_table,
+    invitation_id,
     response_id,
 )
 from cxlens.collect.tokens import InvalidLink, sign_token, verify_token
@@ -354,6 +355,65 @@ class Surveys:
         score = next((int(first[k]) for k in kinds if pd.notna(first[k])), None)
         return {"score": score, "comment": None if pd.isna(first.comment) else first.comment}
 
+    def widget(
+        self,
+        name: str,
+        customer_id: str,
+        *,
+        event_id: str | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return what the widget of survey ``name`` shows ``customer_id`` now, if anything.
+
+        The page view is an event of the survey's trigger for that customer (``event_id``,
+        default one per customer and day, so reloading the page asks nothing new) and goes
+        through the same contact rules as any event; the decision is recorded in
+        ``survey_invitations`` (the event itself is not added to ``events``).
+
+        Returns:
+            ``{"show": False, "reason": ...}`` (a rule refused, not due yet, answered,
+            expired, paused), or ``{"show": True, "token", "language", "question", "low",
+            "high", "scale", "follow_up", "send", "choose", "thanks"}`` in the customer's
+            language.
+
+        Raises:
+            ArgumentError: no such survey, it is not a widget survey, or a bad id.
+
+        Example:
+            >>> ws.surveys.widget("support-ces", "C000123")["show"]  # doctest: +SKIP
+            True
+        """
+        now = now or _now()
+        survey = self.get(name)
+        if survey.channel != "widget":
+            raise ArgumentError(f"survey '{name}' is a {survey.channel} survey, not a widget one")
+        for label, value in (("customer_id", customer_id), ("event_id", event_id)):
+            if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 200):
+                raise ArgumentError(f"{label} must be text of 1 to 200 characters")
+        if customer_id is None:
+            raise ArgumentError("customer_id is missing: the widget asks a known customer")
+        event_id = event_id or f"widget-{customer_id}-{now:%Y%m%d}"
+        made = invitation_id(survey.name, event_id)
+        row = self._invitations([made]).get(made)
+        if row is None:
+            event = {"event_id": event_id, "customer_id": customer_id, "occurred_at": now,
+                     survey.trigger_column: survey.trigger_value}  # fmt: skip
+            decided = trigger(self.catalog, [survey], pd.DataFrame([event]), now=now)
+            if decided.empty:
+                return {"show": False, "reason": "paused"}
+            row = decided.iloc[0].to_dict()
+        reason = _not_shown(row, now, made in answered(self.catalog, [made]))
+        if reason is not None:
+            return {"show": False, "reason": reason}
+        words = survey.wording_for(row["language"])
+        ui = page.UI[page.ui_language(row["language"])]
+        expires = pd.Timestamp(row["expires_at"]).to_pydatetime()
+        return {"show": True, "token": sign_token(made, expires, workspace_secret(self.catalog)),
+                "language": row["language"], "question": words.question, "low": words.low,
+                "high": words.high, "scale": list(survey.scale),
+                "follow_up": words.follow_up if survey.follow_up else None,
+                "send": ui["send"], "choose": ui["choose"], "thanks": ui["thanks"]}  # fmt: skip
+
     def due(self, link_template: str, *, now: datetime | None = None) -> list[Invitation]:
         """Return the e-mail invitations due now, each with its message built and signed.
 
@@ -532,6 +592,19 @@ def _definition_row(survey: Survey) -> pd.DataFrame:
         "languages": ",".join(survey.languages), "status": survey.status,
         "definition": survey.to_json(), "updated_at": _now(),
     }])  # fmt: skip
+
+
+def _not_shown(row: Mapping[str, Any], now: datetime, done: bool) -> str | None:
+    """Return why a widget invitation is not shown now, or None to show it."""
+    if row["decision"] != INVITED:
+        return str(row["decision"])
+    if done:
+        return "answered"
+    if pd.Timestamp(row["expires_at"]) <= pd.Timestamp(now):
+        return "expired"
+    if pd.Timestamp(row["due_at"]) > pd.Timestamp(now):
+        return "not due yet"
+    return None
 
 
 def _made(rows: dict[str, dict[str, Any]], invitation: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from cxlens.collect.definitions import Survey
 #: The page's own words per language (the questions come from the survey's wording).
 UI: dict[str, dict[str, str]] = {
     "en": {
-        "title": "Survey", "send": "Send", "optional": "optional",
+        "title": "Survey", "send": "Send", "optional": "optional", "choose": "Choose a score",
         "thanks": "Thank you! Your answer is recorded.",
         "score": "Your score: {score}. Thank you!",
         "problem": "This link cannot be used", "check": "Please check your answer",
@@ -28,6 +28,7 @@ UI: dict[str, dict[str, str]] = {
     },
     "ru": {
         "title": "Опрос", "send": "Отправить", "optional": "необязательно",
+        "choose": "Выберите оценку",
         "thanks": "Спасибо! Ваш ответ записан.",
         "score": "Ваша оценка: {score}. Спасибо!",
         "problem": "Эту ссылку нельзя использовать", "check": "Проверьте ответ",
@@ -36,7 +37,7 @@ UI: dict[str, dict[str, str]] = {
         "answered": "На этот опрос уже ответили. Спасибо!",
     },
     "zh": {
-        "title": "问卷调查", "send": "提交", "optional": "选填",
+        "title": "问卷调查", "send": "提交", "optional": "选填", "choose": "请选择评分",
         "thanks": "谢谢！您的回答已记录。",
         "score": "您的评分：{score}。谢谢！",
         "problem": "此链接无法使用", "check": "请检查您的回答",
