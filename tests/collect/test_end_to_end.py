@@ -3,17 +3,22 @@
 An event sent to the API triggers an NPS survey; the server's scheduler e-mails the
 invitation to a local SMTP server (tests/actions/receivers.py); chromium, at a phone's width,
 opens the one-tap link for 9 from the captured e-mail, answers the follow-up question and
-sends it; after the server stops, ``ws.metrics.nps()`` counts the answer.
+sends it; after the server stops, ``ws.metrics.nps()`` counts the answer. The widget runs
+in a page served from another origin (a second tiny http.server): answered from the origin
+the survey declares, blocked by the browser's CORS check from one it does not.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -43,9 +48,11 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 
-def _serve(folder: Path, port: int, smtp_port: int) -> subprocess.Popen:
-    env = {**os.environ, "CXLENS_SMTP_HOST": "127.0.0.1", "CXLENS_SMTP_PORT": str(smtp_port),
-           "CXLENS_SMTP_FROM": "cx@acme.example"}  # fmt: skip
+def _serve(folder: Path, port: int, smtp_port: int | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXLENS_SMTP_")}
+    if smtp_port is not None:
+        env |= {"CXLENS_SMTP_HOST": "127.0.0.1", "CXLENS_SMTP_PORT": str(smtp_port),
+                "CXLENS_SMTP_FROM": "cx@acme.example"}  # fmt: skip
     cmd = [sys.executable, "-c", SERVE, "serve", "--workspaces", str(folder), "--port", str(port),
            "--no-warm", "--log-level", "warning", "--surveys-every", "1"]  # fmt: skip
     log = (folder / "server.log").open("wb")
@@ -118,3 +125,85 @@ def test_email_link_answered_in_chromium_lands_in_nps(tmp_path):
             9, "Курьер приехал раньше срока", "ru", "email")  # fmt: skip
         sends = ws.table("survey_sends").execute()
         assert len(sends) == 1 and bool(sends.ok.iloc[0])
+
+
+class _Site:
+    """A tiny web site of the client on its own port (another origin than cxlens')."""
+
+    def __init__(self, folder: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_widget_on_another_origin_cors_and_key_scope(tmp_path):
+    shop_dir, evil_dir = tmp_path / "shop", tmp_path / "evil"
+    shop_dir.mkdir(), evil_dir.mkdir()
+    shop, evil = _Site(shop_dir), _Site(evil_dir)
+    ces = {"name": "checkout-ces", "kind": "ces", "company": "Acme", "channel": "widget",
+           "trigger": {"touchpoint": "checkout"}, "origins": [shop.origin]}  # fmt: skip
+    with Workspace(tmp_path / "acme.duckdb") as ws:
+        load(
+            ws,
+            tmp_path,
+            "customers",
+            [
+                {"customer_id": c, "timezone": "UTC", "language": "en", "survey_consent": "yes"}
+                for c in ("C1", "C2")
+            ],
+        )
+        ws.surveys.create(ces)
+    key = KeyStore(tmp_path).create(["acme"], "viewer", survey="checkout-ces")[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    for folder, customer in ((shop_dir, "C1"), (evil_dir, "C2")):
+        (folder / "index.html").write_text(
+            "<!doctype html><html><body><h1>Thank you for your order</h1>"
+            f'<script src="{url}/widget.js" data-workspace="acme" data-survey="checkout-ces" '
+            f'data-key="{key}" data-customer="{customer}" async></script></body></html>'
+        )
+    server = _serve(tmp_path, port)
+    try:
+        wait_ready(url, server, tmp_path)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                         args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+            page = browser.new_page(viewport={"width": 360, "height": 640})
+            page.goto(shop.origin + "/index.html")
+            page.wait_for_selector("#cxlens-widget", timeout=30_000)
+            assert "Acme made it easy for me to handle my issue." in page.inner_text(
+                "#cxlens-widget"
+            )
+            page.click('#cxlens-widget button[data-score="6"]')
+            page.fill("#cxlens-comment", "Quick checkout")
+            page.click("#cxlens-widget button[type=submit]")
+            page.wait_for_selector("text=Thank you! Your answer is recorded.", timeout=30_000)
+            # a page of an origin the survey does not declare: the browser's CORS check
+            # stops the widget before anything is asked or stored
+            other = browser.new_page()
+            errors: list[str] = []
+            other.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            other.goto(evil.origin + "/index.html")
+            other.wait_for_timeout(3000)
+            assert other.query_selector("#cxlens-widget") is None
+            assert any("CORS" in e or "Access-Control" in e for e in errors), errors
+            browser.close()
+    finally:
+        stop_server(server)
+        shop.close()
+        evil.close()
+    with Workspace(tmp_path / "acme.duckdb") as ws:
+        row = ws.table("responses").execute()
+        assert row[["customer_id", "ces", "comment", "channel"]].values.tolist() == [
+            ["C1", 6, "Quick checkout", "widget"]]  # fmt: skip
+        assert ws.surveys.invitations().customer_id.tolist() == ["C1"]  # C2 never asked
