@@ -178,9 +178,10 @@ def _answer(request: Request, token: str, raw: bytes, as_json: bool) -> Response
     try:
         fields = _fields(raw, as_json)
         served = links.find(token)
-        with served.lock:
-            row, _ = served.workspace().surveys.link(token)
-        language = row["language"]
+        if not as_json:  # a page in the respondent's language; JSON needs no lookup first
+            with served.lock:
+                row, _ = served.workspace().surveys.link(token)
+            language = row["language"]
         if "score" in fields:
             answer = Answer(fields["score"], fields.get("comment"), fields.get("drivers"))
             outcome = links.writer(served).submit((token, answer))

@@ -287,7 +287,9 @@ class Surveys:
                 continue
             try:
                 row = _made(rows, outcome)
-                survey = surveys.setdefault(row["survey"], self.get(row["survey"]))
+                if row["survey"] not in surveys:  # read each survey once per batch
+                    surveys[row["survey"]] = self.get(row["survey"])
+                survey = surveys[row["survey"]]
                 values = check_answer(survey, given)
                 if outcome in done:
                     raise AnsweredLink(
@@ -432,7 +434,9 @@ class Surveys:
         surveys: dict[str, Survey] = {}
         out = []
         for row in invite.due(self.catalog, now).itertuples(index=False):
-            survey = surveys.setdefault(row.survey, self.get(row.survey))
+            if row.survey not in surveys:  # read each survey once
+                surveys[row.survey] = self.get(row.survey)
+            survey = surveys[row.survey]
             expires = pd.Timestamp(row.expires_at).to_pydatetime()
             token = sign_token(row.invitation_id, expires, secret)
             subject, text, page = invite.compose(survey, row.language, token, template)
