@@ -207,3 +207,38 @@ def test_the_widget_on_another_origin_cors_and_key_scope(tmp_path):
         assert row[["customer_id", "ces", "comment", "channel"]].values.tolist() == [
             ["C1", 6, "Quick checkout", "widget"]]  # fmt: skip
         assert ws.surveys.invitations().customer_id.tolist() == ["C1"]  # C2 never asked
+
+
+def test_the_dashboard_shows_the_collection_panel(tmp_path):
+    nps = {**NPS, "channel": "link", "contact": {"quiet_days": 0}}
+    with Workspace(tmp_path / "acme.duckdb") as ws:
+        at = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+        load(ws, tmp_path, "customers", [{"customer_id": f"C{i}", "timezone": "UTC",
+                                          "language": "en", "survey_consent": "yes"}
+                                         for i in range(4)])  # fmt: skip
+        ws.surveys.create(nps)
+        load(ws, tmp_path, "events", [{"event_id": f"D{i}", "customer_id": f"C{i}",
+                                       "occurred_at": at, "touchpoint": "delivered"}
+                                      for i in range(4)])  # fmt: skip
+        made = ws.surveys.trigger()
+        ws.surveys.answer(ws.surveys.token(made.invitation_id.iloc[0]), 10)
+    key = KeyStore(tmp_path).create(["acme"], "viewer")[1]
+    port = free_port()
+    server = _serve(tmp_path, port)
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server, tmp_path)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM),
+                                         args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.fill("#key", key)
+            page.click("#sign-in-form button[type=submit]")
+            page.wait_for_function('document.body.dataset.state === "ready"', timeout=60_000)
+            assert page.is_visible("#collection-panel")
+            y = page.evaluate("document.getElementById('collection-rates').data[0].y")
+            assert y == [25.0]  # 1 of 4 invitations answered
+            assert "median 3.0 h to answer" in page.inner_text("#collection-note")
+            browser.close()
+    finally:
+        stop_server(server)

@@ -16,6 +16,7 @@ raises :class:`~cxlens.errors.MappingError` naming it, so nothing half-valid is 
     delay: 2h                  # after the event; m, h, d or w
     expiry: 7d                 # the invitation's link stops working then
     channel: email             # email | link | widget
+    origins: [https://shop.example]   # widget: the sites whose pages may show it (CORS)
     contact:
       quiet_days: 90           # at most one invitation per customer per 90 days, all surveys
       sampling: 0.5            # share of eligible events invited, drawn with `seed`
