@@ -234,9 +234,10 @@ def test_the_dashboard_shows_the_collection_panel(tmp_path):
             page.goto(f"http://127.0.0.1:{port}/")
             page.fill("#key", key)
             page.click("#sign-in-form button[type=submit]")
-            page.wait_for_function('document.body.dataset.state === "ready"', timeout=60_000)
+            page.wait_for_function('() => document.body.dataset.state === "ready"',
+                                   timeout=60_000)  # fmt: skip
             assert page.is_visible("#collection-panel")
-            y = page.evaluate("document.getElementById('collection-rates').data[0].y")
+            y = page.evaluate("() => document.getElementById('collection-rates').data[0].y")
             assert y == [25.0]  # 1 of 4 invitations answered
             assert "median 3.0 h to answer" in page.inner_text("#collection-note")
             browser.close()
