@@ -35,7 +35,13 @@ from cxlens.api.state import ServedWorkspace, Workspaces
 from cxlens.collect import page
 from cxlens.collect.answers import Answer, AnsweredLink
 from cxlens.collect.batch import Batcher
-from cxlens.collect.events import check_events, load_events
+from cxlens.collect.events import (
+    FIELD_PATTERN,
+    MAX_EVENTS,
+    REQUIRED,
+    check_events,
+    load_events,
+)
 from cxlens.collect.tokens import ExpiredLink, InvalidLink, signed_with
 from cxlens.errors import ArgumentError, CxlensError
 from cxlens.store.secrets import SECRET_TABLE, workspace_secret
@@ -113,7 +119,8 @@ def _status(exc: Exception) -> tuple[int, str]:
 
 # -- the survey page ------------------------------------------------------------------------
 
-pages = APIRouter(tags=["survey page"])
+# the page and the script are for browsers, not the JSON API: outside the OpenAPI spec
+pages = APIRouter(tags=["survey page"], include_in_schema=False)
 
 
 @pages.get(
@@ -268,9 +275,25 @@ def _html(text: str, status: int = 200) -> HTMLResponse:
 router = APIRouter(tags=["surveys"])
 
 
+_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"}
+_EVENTS_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["events"], "additionalProperties": False,
+    "properties": {"events": {"type": "array", "minItems": 1, "maxItems": MAX_EVENTS,
+        "items": {"type": "object", "required": list(REQUIRED),
+                  "properties": {"event_id": _TEXT, "customer_id": _TEXT, "touchpoint": _TEXT,
+                                 "occurred_at": {"type": "string", "format": "date-time"},
+                                 "stage": _TEXT, "channel": _TEXT},
+                  "propertyNames": {"pattern": FIELD_PATTERN},
+                  "additionalProperties": {"type": ["string", "number", "boolean", "null"]}}}},
+}}}}}  # fmt: skip
+_SURVEY_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "A survey definition: the keys of docs/collect.md.",
+}}}}}  # fmt: skip
+
+
 @router.post(
     "/workspaces/{name}/events", summary="Send events; they may trigger survey invitations",
-    responses={**WORKSPACE_ERRORS, **responses(413)},
+    responses={**WORKSPACE_ERRORS, **responses(413)}, openapi_extra=_EVENTS_BODY,
 )  # fmt: skip
 async def post_events(
     request: Request, a: Annotated[Access, Depends(access("analyst", "events"))]
@@ -308,8 +331,8 @@ async def post_events(
 
 
 @router.post(
-    "/workspaces/{name}/surveys", status_code=201, summary="Create (or replace) a survey",
-    responses=WORKSPACE_ERRORS,
+    "/workspaces/{name}/surveys", summary="Create (or replace) a survey",
+    responses=WORKSPACE_ERRORS, openapi_extra=_SURVEY_BODY,
 )  # fmt: skip
 async def create_survey(
     request: Request,
@@ -351,9 +374,12 @@ def get_survey(
     a: Annotated[Access, Depends(access("viewer"))],
     survey: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")],
 ) -> dict[str, Any]:
-    """Return the stored definition of ``survey``; 422 lists the surveys when unknown."""
-    with a.served.lock:
-        found = a.served.workspace().surveys.get(survey)
+    """Return the stored definition of ``survey``; 404 lists the surveys when unknown."""
+    try:
+        with a.served.lock:
+            found = a.served.workspace().surveys.get(survey)
+    except ArgumentError as exc:
+        raise HTTPException(404, str(exc)) from None
     return json.loads(found.to_json())
 
 
@@ -422,7 +448,7 @@ def widget_preflight(
 
 @widget.post(
     "/widget/{name}/{survey}/show", summary="Widget: may this customer be asked now?",
-    responses=responses(401, 403, 422),
+    responses=responses(413),
 )  # fmt: skip
 async def widget_show(request: Request, name: WorkspacePath, survey: SurveyName) -> Response:
     """Decide by the contact rules whether the widget asks a customer now.
@@ -436,7 +462,7 @@ async def widget_show(request: Request, name: WorkspacePath, survey: SurveyName)
 
 @widget.post(
     "/widget/{name}/{survey}/answer", summary="Widget: answer (its own survey only)",
-    status_code=201, responses=responses(401, 403, 404, 409, 422),
+    responses=responses(413),
 )  # fmt: skip
 async def widget_answer(request: Request, name: WorkspacePath, survey: SurveyName) -> Response:
     """Store a widget's answer ``{"token", "score", "comment"}``.
@@ -475,7 +501,7 @@ def _widget_call(request: Request, name: str, survey: str, raw: bytes, action: s
         outcome = _links(request).writer(served).submit((str(token), answer))
         if isinstance(outcome, Exception):
             raise outcome
-        return JSONResponse({"response_id": outcome}, status_code=201, headers=headers)
+        return JSONResponse({"response_id": outcome}, headers=headers)
     except HTTPException as exc:
         return JSONResponse(body(str(exc.detail), "HTTPError"), exc.status_code,
                             headers=headers | (exc.headers or {}))  # fmt: skip
@@ -529,6 +555,6 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 def register(app: FastAPI, prefix: str) -> None:
     """Add the survey page and the survey API to ``app`` (the API under ``prefix``)."""
     app.state.survey_links = Links(app.state.workspaces)
-    app.include_router(router, prefix=prefix)
-    app.include_router(widget, prefix=prefix)
+    app.include_router(router, prefix=prefix, responses=WORKSPACE_ERRORS)
+    app.include_router(widget, prefix=prefix, responses=WORKSPACE_ERRORS)
     app.include_router(pages)

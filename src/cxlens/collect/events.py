@@ -1,8 +1,9 @@
 """Events sent by a client system (the API's ``POST .../events``): checked, loaded, triggered.
 
 A batch of events is checked whole first (each an object with a text ``event_id``,
-``customer_id``, ``touchpoint`` and an ``occurred_at`` time); a bad one refuses the batch
-and stores nothing. The batch is then loaded into ``events`` through the ingest path as one
+``customer_id``, ``touchpoint`` and an ``occurred_at`` time, other fields plain values); a bad
+one refuses the batch and stores nothing. An event id sent twice is quarantined by the
+loader, as in any load. The batch is then loaded into ``events`` through the ingest path as one
 JSON-lines file, ``api-events-<sha>.jsonl``, so it has lineage like any load and the same
 batch sent twice is recognised and loaded once.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,9 @@ from cxlens.store.catalog import Catalog
 REQUIRED = ("event_id", "customer_id", "occurred_at", "touchpoint")
 #: Most events in one batch.
 MAX_EVENTS = 10_000
+#: Names of an event's fields (the loader's column names).
+FIELD_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+_FIELD = re.compile(FIELD_PATTERN)
 
 
 def check_events(events: Any) -> list[dict[str, Any]]:
@@ -54,15 +59,18 @@ def check_events(events: Any) -> list[dict[str, Any]]:
                 raise ArgumentError(f"event {i}: '{name}' is missing")
             if not isinstance(value, str) or not value.strip():
                 raise ArgumentError(f"event {i}: '{name}' must be non-empty text, not {value!r}")
-        if pd.isna(pd.to_datetime(event["occurred_at"], errors="coerce")):
+        if pd.isna(pd.to_datetime(event["occurred_at"], errors="coerce", utc=True)):
             raise ArgumentError(
-                f"event {i}: occurred_at {event['occurred_at']!r} is not a time "
-                "(use ISO 8601, e.g. 2025-03-01T10:00:00Z)"
+                f"occurred_at of event {i}, {event['occurred_at']!r}, is not a time between the "
+                "years 1677 and 2262 (use ISO 8601, e.g. 2025-03-01T10:00:00Z)"
             )
-    ids = [e["event_id"] for e in events]
-    if len(set(ids)) != len(ids):
-        twice = next(i for i in ids if ids.count(i) > 1)
-        raise ArgumentError(f"event_id {twice!r} appears twice in the batch")
+        for name, value in event.items():
+            if not _FIELD.match(name):
+                raise ArgumentError(f"event {i}: field name {name!r} must be lower-case letters, "
+                                    "digits and _, starting with a letter")  # fmt: skip
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ArgumentError(f"event {i}: '{name}' must be text, a number or null")
+    # an event_id twice (in the batch or loaded before) is the loader's to quarantine
     return events
 
 

@@ -493,7 +493,7 @@ class Surveys:
                      survey channel  invited  answered  response_rate  ci_low  ci_high
             0  support-csat   email      412        97          0.235   0.197    0.279
         """
-        keys = [by] if isinstance(by, str) else list(by)
+        keys = [by] if isinstance(by, str) else list(dict.fromkeys(by))  # each key once
         bad = [k for k in keys if k not in _STATS_KEYS]
         if bad or not keys:
             raise ArgumentError(

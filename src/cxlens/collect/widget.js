@@ -81,7 +81,7 @@
       send.disabled = true;
       call("answer", {token: q.token, score: chosen, comment: comment ? comment.value : null})
         .then(function (r) {
-          if (r.status === 201) {
+          if (r.status === 200) {
             while (box.childNodes.length > 1) { box.removeChild(box.lastChild); }
             box.appendChild(el("p", q.thanks, {role: "status", style: "margin:0"}));
           } else { note.textContent = r.detail; send.disabled = false; }
