@@ -27,7 +27,7 @@ import pandas as pd
 
 from cxlens.collect.definitions import Survey
 from cxlens.collect.tables import response_id
-from cxlens.errors import ArgumentError, WorkspaceError
+from cxlens.errors import ArgumentError, EngineError, WorkspaceError
 from cxlens.ingest.load import ingest_file
 from cxlens.ingest.mapping import Mapping as ColumnMapping
 from cxlens.store.catalog import Catalog
@@ -240,6 +240,7 @@ def add_follow_up(catalog: Catalog, survey: Survey, invitation: str, comment: An
     Raises:
         ArgumentError: no score was recorded yet, or the comment is not text or too long.
         AnsweredLink: the answer has a comment already.
+        WorkspaceError: the engine cannot update a row in place (Spark tables).
 
     Example:
         >>> add_follow_up(ws, survey, "0f3a...", "Quick delivery")  # doctest: +SKIP
@@ -255,5 +256,13 @@ def add_follow_up(catalog: Catalog, survey: Survey, invitation: str, comment: An
                 f"survey '{survey.name}': give the score first; this link has no answer yet"
             )
         target = t.response_id == response_id(invitation)
-        if engine.update_where("responses", {"comment": text}, target & t.comment.isnull()) != 1:
+        try:
+            changed = engine.update_where("responses", {"comment": text},
+                                          target & t.comment.isnull())  # fmt: skip
+        except EngineError:
+            raise WorkspaceError(
+                f"the follow-up answer fills the answer's row in place, which the {engine.name} "
+                "engine cannot do (DuckDB can); send the comment with the score instead"
+            ) from None
+        if changed != 1:
             raise AnsweredLink("this survey link was answered already; the first answer stands")
