@@ -24,6 +24,7 @@ from benchmarks import (
     identity_resolve,
     insights,
     journey_dfg,
+    survey_load,
     text_pipeline,
 )
 from benchmarks.data import DEFAULT_DATA_DIR
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     identity_resolve.NAME: (identity_resolve.run, identity_resolve.DEFAULT_ROWS),
     api_load.NAME: (api_load.run, api_load.DEFAULT_ROWS),
     text_pipeline.NAME: (text_pipeline.run, text_pipeline.DEFAULT_ROWS),
+    survey_load.NAME: (survey_load.run, survey_load.DEFAULT_ROWS),
 }
 
 

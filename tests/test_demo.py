@@ -77,7 +77,8 @@ def test_second_run_loads_nothing_twice_and_warns_of_nothing(demo_dir, monkeypat
     assert [str(w.message) for w in caught] == []
     printed = shown.getvalue()
     assert "Warning" not in printed and "note:" not in printed
-    assert printed.count("already loaded") == len(loads) == 8  # seven tables and the export
+    files = loads[~loads.source_file.str.startswith("survey-")]  # not the simulated answers
+    assert printed.count("already loaded") == len(files) == 8  # seven tables and the export
     with cxlens.Workspace(demo_dir / "cxlens.duckdb") as ws:
         assert ws.quarantine().empty
         pd.testing.assert_frame_equal(ws.loads(), loads)
@@ -109,3 +110,17 @@ def test_metrics_show_the_planted_problem(demo_dir):
                      & (monthly.touchpoint == problem["touchpoint"])]  # fmt: skip
     other_after = others.period >= pd.Timestamp(problem["start"])
     assert abs(pooled(others[~other_after]) - pooled(others[other_after])) < 8
+
+
+def test_the_demo_surveys_show_response_rates_and_the_planted_nonresponse(demo_dir):
+    with cxlens.Workspace(demo_dir / "cxlens.duckdb") as ws:
+        rates = ws.surveys.stats().set_index("survey")
+        check = ws.surveys.nonresponse()
+    assert sorted(rates.index) == ["installation-nps", "support-ces"]
+    # answered with probability 0.3 (0.15 for customers who churned)
+    assert ((rates.ci_low < 0.3) & (rates.ci_high > 0.12)).all(), rates
+    churn = check[check.attribute == "churn"].set_index("level")
+    assert churn.response_rate["churned"] < churn.response_rate["active"]
+    assert churn.p_value.iloc[0] < 0.01  # the planted bias is found
+    page = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="collection"' in _section(page, "collection") and "installation-nps" in page

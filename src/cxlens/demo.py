@@ -99,6 +99,7 @@ def _run(
                            progress=lambda n: bar.advance(task, n))  # fmt: skip
         bar.update(task, total=bar.tasks[task].completed or 1)
         bar.console.print("  " + result.summary())
+    _demo_surveys(ws, console, seed)
     console.print(headline_table(ws))
     with console.status("scanning for changes and drivers"):
         highlights = analysis_highlights(ws)
@@ -124,6 +125,16 @@ def _run(
     )
     ws.close()
     return page
+
+
+def _demo_surveys(ws: Workspace, console: Console, seed: int) -> None:
+    """Define two surveys on the sample's events and simulate their answers (docs/collect.md)."""
+    from cxlens.collect.simulate import demo_collection
+
+    with console.status("surveys: NPS after installation, CES after support; simulated answers"):
+        done = demo_collection(ws, seed=seed)
+    console.print(f"surveys: {done['decided']:,} invitation decisions, {done['answered']:,} "
+                  "simulated answers (see: cxlens surveys stats)")  # fmt: skip
 
 
 def headline_table(ws: Workspace) -> Table:

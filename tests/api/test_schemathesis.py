@@ -47,6 +47,8 @@ DATA_DEPENDENT = frozenset({"SchemaError", "NotEnoughDataError", "MappingError"}
 PARAMETER_DEPENDENCIES = {
     ("GET /api/v1/norms", "value needs metric"),
     (None, "the date range is empty"),
+    # a date-time format has no bounds in JSON Schema; the engine holds years 1677-2262
+    ("POST /api/v1/workspaces/{name}/events", "occurred_at of event"),
 }
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

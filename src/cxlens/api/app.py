@@ -18,6 +18,7 @@ from cxlens.api import (
     routes_customers,
     routes_data,
     routes_metrics,
+    routes_surveys,
     routes_uploads,
     warm,
 )
@@ -121,6 +122,7 @@ def create_app(
                    routes_uploads.router, routes_customers.router, dashboard.panels()):  # fmt: skip
         app.include_router(router, prefix=PREFIX, responses=WORKSPACE_ERRORS)
     app.include_router(dashboard.pages())  # the web dashboard at /
+    routes_surveys.register(app, PREFIX)  # the survey page /s/{token} and the survey API
     return app
 
 

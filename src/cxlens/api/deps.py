@@ -85,6 +85,8 @@ def caller(
             "invalid API key: it is unknown, malformed, expired or revoked; ask an admin for a key",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    if key.survey is not None:  # a widget key sits in web pages: it only runs its widget
+        raise HTTPException(403, f"a widget key can only show and answer survey '{key.survey}'")
     return key
 
 

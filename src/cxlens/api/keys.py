@@ -117,6 +117,8 @@ class ApiKey:
         created_at: ISO time of creation (UTC).
         revoked_at: ISO time of revocation, or None while active.
         expires_at: ISO time (UTC) from which the key is refused, or None for no expiry.
+        survey: for a widget key, the one survey it may show and answer (nothing else);
+            None for an ordinary key.
     """
 
     key_id: str
@@ -127,6 +129,7 @@ class ApiKey:
     created_at: str
     revoked_at: str | None = None
     expires_at: str | None = None
+    survey: str | None = None
 
     @property
     def active(self) -> bool:
@@ -265,6 +268,7 @@ class KeyStore:
         *,
         name: str = "",
         expires_at: datetime | None = None,
+        survey: str | None = None,
     ) -> tuple[ApiKey, str]:
         """Create a key for ``workspaces`` with ``role``; return it and the token, shown once.
 
@@ -273,6 +277,8 @@ class KeyStore:
             role: viewer, analyst or admin.
             name: a label for people.
             expires_at: when the key stops working (a time zone-aware time; None: never).
+            survey: make a widget key: it may only show and answer this survey of its one
+                workspace (it sits in web pages, so it can do nothing else).
 
         Returns:
             ``(ApiKey, token)``; the token is not stored and cannot be shown again.
@@ -292,6 +298,8 @@ class KeyStore:
         scope = tuple(dict.fromkeys(check_workspace_name(w) for w in workspaces))
         if not scope:
             raise ArgumentError("a key needs at least one workspace it may use")
+        if survey is not None and (len(scope) != 1 or role != "viewer"):
+            raise ArgumentError("a widget key (survey=...) is a viewer key of one workspace")
         with self._lock:
             self._cache = _Cache()
         keys = self._read()
@@ -299,7 +307,8 @@ class KeyStore:
         while key_id in keys:
             key_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)  # 256 bits, 43 characters
-        key = ApiKey(key_id, name, role, scope, _hash(secret), _now(), expires_at=expiry)
+        key = ApiKey(key_id, name, role, scope, _hash(secret), _now(), expires_at=expiry,
+                     survey=survey)  # fmt: skip
         keys[key_id] = key
         self._write(keys)
         return key, f"cxl_{key_id}_{secret}"

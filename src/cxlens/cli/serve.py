@@ -52,6 +52,23 @@ def serve(
     warm: Annotated[
         bool, typer.Option(help="Precompute the common answers at start and after each load.")
     ] = True,
+    send_surveys: Annotated[
+        bool,
+        typer.Option(
+            help="Trigger surveys and e-mail due invitations every --surveys-every s "
+            "(SMTP from CXLENS_SMTP_HOST, _FROM, ...; docs/collect.md)."
+        ),
+    ] = True,
+    surveys_every: Annotated[
+        float, typer.Option(min=1, help="Seconds between survey rounds.")
+    ] = 60.0,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Address respondents reach this server at, for the survey links "
+            "(default http://HOST:PORT)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API over every workspace file in a folder (docs/api.md)."""
     import uvicorn
@@ -80,8 +97,37 @@ def serve(
                 f"--workspace {names[0]} --role admin"
             )
         )
+    scheduler = None
+    if send_surveys:
+        scheduler = _survey_scheduler(app_, public_url or f"http://{host}:{port}", surveys_every)
     # access lines without customer ids or query values (cxlens.api.logs)
-    uvicorn.run(app_, host=host, port=port, log_level=log_level, log_config=log_config(log_level))
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level=log_level,
+                    log_config=log_config(log_level))  # fmt: skip
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
+
+
+def _survey_scheduler(app_: object, public_url: str, every: float) -> object | None:
+    """Start the survey rounds when SMTP is configured; say so either way."""
+    import os
+
+    from cxlens.actions.email import SmtpSettings
+    from cxlens.api.survey_scheduler import SurveyScheduler
+
+    # each invitation goes to its customer, so CXLENS_SMTP_TO is not needed
+    env = {**os.environ, "CXLENS_SMTP_TO": os.environ.get("CXLENS_SMTP_FROM", "")}
+    try:
+        settings = SmtpSettings.from_env(env)
+    except CxlensError as exc:
+        console.print(Text(f"survey invitations are not e-mailed: {exc}"))
+        return None
+    link = public_url.rstrip("/") + "/s/{token}?score={score}"
+    scheduler = SurveyScheduler(app_.state.workspaces, settings, link, every)  # type: ignore[attr-defined]
+    scheduler.start()
+    console.print(Text(f"survey invitations: every {every:g} s through {settings.host}"))
+    return scheduler
 
 
 @keys_app.command("create")
@@ -96,6 +142,12 @@ def keys_create(
         float | None,
         typer.Option(min=0.001, help="The key stops working this many days from now (UTC)."),
     ] = None,
+    survey: Annotated[
+        str | None,
+        typer.Option(
+            help="Make a widget key: it only shows and answers this survey (docs/collect.md)."
+        ),
+    ] = None,
     workspaces: WorkspacesOpt = DEFAULT_DIR,
 ) -> None:
     """Create an API key and print it once (only its hash is stored)."""
@@ -107,14 +159,20 @@ def keys_create(
     expires = None
     if expires_in_days is not None:
         expires = datetime.now(UTC) + timedelta(days=expires_in_days)
-    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires)
+    key, token = KeyStore(folder).create(workspace, role, name=name, expires_at=expires,
+                                         survey=survey)  # fmt: skip
     for ws in key.workspaces:
         AuditLog(folder).record(
             "key create",
             key_id="cli",
             workspace=ws,
             target=key.key_id,
-            detail={"role": key.role, "name": key.name, "expires_at": key.expires_at},
+            detail={
+                "role": key.role,
+                "name": key.name,
+                "expires_at": key.expires_at,
+                "survey": key.survey,
+            },
         )
     until = f", valid until {key.expires_at} UTC" if key.expires_at else ""
     console.print(

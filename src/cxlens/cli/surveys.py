@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from cxlens.actions.email import SmtpSettings, build_message, send
+from cxlens.actions.email import SmtpSettings
+from cxlens.api.survey_scheduler import send_due
 from cxlens.cli._common import (
     DEFAULT_WS,
     OutputOpt,
@@ -147,8 +147,8 @@ def surveys_send(
         str,
         typer.Option(
             help="Answer page URL with {token} and {score}, e.g. "
-            "'https://acme.example/feedback?t={token}&score={score}' (your page: cxlens "
-            "does not serve one yet)."
+            "'https://cx.acme.example/s/{token}?score={score}' (the page `cxlens serve` "
+            "serves) or a page of yours."
         ),
     ],
     smtp_host: SmtpHostOpt = None,
@@ -163,20 +163,14 @@ def surveys_send(
     """Send the e-mail invitations that are due, each once; failures are retried next run."""
     settings = _smtp(smtp_host, smtp_port, sender, smtp_user, smtp_password_env, starttls,
                      smtp_ssl)  # fmt: skip
-    sent = failed = 0
+
+    def failed_one(invitation_id: str, error: str) -> None:
+        errors.print(Text(f"  {invitation_id}: {error}"))
+
     with open_workspace(workspace) as ws:
-        surveys = ws.surveys
-        for invitation in surveys.due(link):
-            mail = replace(settings, to=(invitation.email,))
-            message = build_message(mail, invitation.subject, invitation.text, invitation.html)
-            result = send(mail, message)
-            # recorded one by one: a crash part-way never sends the same invitation twice
-            surveys.record_sends([(invitation, result.ok, result.error)])
-            sent, failed = sent + result.ok, failed + (not result.ok)
-            if not result.ok:
-                errors.print(Text(f"  {invitation.invitation_id}: {result.error}"))
-    console.print(f"sent {sent} invitation(s); {failed} failed (retried next run)")
-    if failed:
+        done = send_due(ws, settings, link, failed_one)
+    console.print(f"sent {done.sent} invitation(s); {done.failed} failed (retried next run)")
+    if done.failed:
         raise typer.Exit(1)
 
 
@@ -207,13 +201,21 @@ def surveys_stats(
     output: OutputOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
-    """Response rates of the invitations made, with 95% Wilson intervals, and coverage."""
+    """Show response rates, coverage, time to answer, surveys per customer, non-response."""
     with open_workspace(workspace) as ws:
         surveys = ws.surveys
         frame = surveys.stats(by or ["survey"])
         coverage = surveys.coverage()
+        timing, per, nonresponse = surveys.timing(), surveys.per_customer(), surveys.nonresponse()
     if output is not None:
         write_csv(frame, output)
         return
     console.print(rich_table(formatted(frame, 3), "response rates"))
     console.print(rich_table(formatted(coverage, 3), "decisions per survey (coverage)"))
+    console.print(rich_table(formatted(timing, 2), "hours from the triggering event to the answer"))
+    console.print(rich_table(formatted(per, 3), "invitations per customer (* = all surveys)"))
+    if nonresponse.empty:
+        console.print("non-response check: no closed invitation with answers on both sides yet")
+    else:
+        title = "non-response check: responders against non-responders"
+        console.print(rich_table(formatted(nonresponse, 3), title))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from numbers import Integral
@@ -27,7 +27,7 @@ import pandas as pd
 
 from cxlens.collect.definitions import Survey
 from cxlens.collect.tables import response_id
-from cxlens.errors import ArgumentError, WorkspaceError
+from cxlens.errors import ArgumentError, EngineError, WorkspaceError
 from cxlens.ingest.load import ingest_file
 from cxlens.ingest.mapping import Mapping as ColumnMapping
 from cxlens.store.catalog import Catalog
@@ -40,6 +40,10 @@ _MAPPING = ColumnMapping(
 )
 #: Longest comment accepted, in characters (a long letter; more is a paste or an attack).
 MAX_COMMENT_CHARS = 5000
+
+
+class AnsweredLink(ArgumentError):
+    """A survey link that was answered already (the first answer stands)."""
 
 
 @dataclass(frozen=True)
@@ -78,18 +82,33 @@ def check_answer(survey: Survey, answer: Answer) -> dict[str, Any]:
             f"{low} to {high}, not {answer.score!r}"
         )
     values: dict[str, Any] = {survey.kind: int(score)}
-    if answer.comment is not None:
-        if not isinstance(answer.comment, str):
-            raise ArgumentError(f"survey '{survey.name}': the comment must be text")
-        if len(answer.comment) > MAX_COMMENT_CHARS:
-            raise ArgumentError(
-                f"survey '{survey.name}': the comment is {len(answer.comment):,} characters; "
-                f"at most {MAX_COMMENT_CHARS:,} are accepted"
-            )
-        if answer.comment.strip():
-            values["comment"] = answer.comment.strip()
+    comment = check_comment(survey, answer.comment)
+    if comment is not None:
+        values["comment"] = comment
     values.update(_drivers(survey, answer.drivers or {}))
     return values
+
+
+def check_comment(survey: Survey, comment: Any) -> str | None:
+    """Return the comment stripped (None when empty), or raise ArgumentError saying why.
+
+    Example:
+        >>> from cxlens.collect.definitions import parse_survey
+        >>> s = parse_survey({"name": "c", "kind": "nps", "company": "A",
+        ...                   "trigger": {"touchpoint": "t"}})
+        >>> check_comment(s, "  Fast  "), check_comment(s, " ")
+        ('Fast', None)
+    """
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise ArgumentError(f"survey '{survey.name}': the comment must be text")
+    if len(comment) > MAX_COMMENT_CHARS:
+        raise ArgumentError(
+            f"survey '{survey.name}': the comment is {len(comment):,} characters; "
+            f"at most {MAX_COMMENT_CHARS:,} are accepted"
+        )
+    return comment.strip() or None
 
 
 def _drivers(survey: Survey, given: Mapping[str, Any]) -> dict[str, int]:
@@ -117,11 +136,23 @@ def is_answered(catalog: Catalog, invitation: str) -> bool:
         >>> is_answered(ws, "0f3a...")  # doctest: +SKIP
         False
     """
-    if not catalog.has_table("responses"):
-        return False
+    return invitation in answered(catalog, [invitation])
+
+
+def answered(catalog: Catalog, invitations: Iterable[str]) -> set[str]:
+    """Return those of ``invitations`` whose answer ``responses`` already holds (one query).
+
+    Example:
+        >>> answered(ws, ["0f3a...", "9b1c..."])  # doctest: +SKIP
+        {'0f3a...'}
+    """
+    wanted = {response_id(i): i for i in invitations}
+    if not wanted or not catalog.has_table("responses"):
+        return set()
     t = catalog.table("responses")
-    hit = t.filter(t.response_id == response_id(invitation)).count()
-    return int(run(hit, "whether the invitation was answered")) > 0
+    hits = run(t.filter(t.response_id.isin(list(wanted))).select("response_id"),
+               "which invitations were answered")  # fmt: skip
+    return {wanted[r] for r in hits.response_id}
 
 
 def store_answer(
@@ -136,9 +167,57 @@ def store_answer(
         >>> store_answer(ws, invitation, {"nps": 9}, now)  # doctest: +SKIP
         'inv-0f3a...'
     """
-    rid = response_id(invitation["invitation_id"])
+    return store_answers(catalog, [(invitation, values)], now)[0]
+
+
+def store_answers(
+    catalog: Catalog,
+    answers: Sequence[tuple[Mapping[str, Any], dict[str, Any]]],
+    now: datetime,
+    times: Sequence[datetime] | None = None,
+) -> list[str]:
+    """Load checked answers into ``responses`` as one load; return their response ids.
+
+    One load for many answers: it is atomic (all rows or none), each row keeps its
+    ``_source_row``, and its cost hardly grows with the rows (a server batches answers that
+    arrive together). One answer is named ``survey-<survey>-<invitation>.jsonl``; a batch
+    ``survey-answers-<time>-<first invitation>-<n>.jsonl``. ``responded_at`` is ``now``, or
+    each answer's own time from ``times`` (the demo's simulated answers).
+
+    Example:
+        >>> store_answers(ws, [(invitation, {"nps": 9})], now)  # doctest: +SKIP
+        ['inv-0f3a...']
+    """
+    if not answers:
+        return []
+    times = list(times) if times is not None else [now] * len(answers)
+    if len(times) != len(answers):
+        raise ArgumentError(f"{len(answers)} answers but {len(times)} times")
+    rows = [_answer_row(inv, values, at) for (inv, values), at in zip(answers, times, strict=True)]
+    first = answers[0][0]
+    if len(answers) == 1:
+        name = f"survey-{first['survey']}-{first['invitation_id']}.jsonl"
+    else:
+        name = (f"survey-answers-{now:%Y%m%d%H%M%S%f}-{first['invitation_id']}-"
+                f"{len(answers)}.jsonl")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="cxlens-answer-") as tmp:
+        path = Path(tmp) / name
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        path.write_text(text, encoding="utf-8")
+        result = ingest_file(catalog.engine, path, mapping=_MAPPING)
+    if result.status != "loaded" or result.rows_loaded != len(rows):
+        raise WorkspaceError(
+            f"the answers to invitation(s) {', '.join(r['invitation_id'] for r in rows)} did "
+            f"not load ({result.summary()}); see the quarantine of load {result.load_id}"
+        )
+    return [row["response_id"] for row in rows]
+
+
+def _answer_row(
+    invitation: Mapping[str, Any], values: dict[str, Any], now: datetime
+) -> dict[str, str | None]:
     row = {
-        "response_id": rid,
+        "response_id": response_id(invitation["invitation_id"]),
         "customer_id": invitation["customer_id"],
         "responded_at": now.isoformat(sep=" ", timespec="seconds"),
         "survey": invitation["survey"],
@@ -149,14 +228,41 @@ def store_answer(
         "trigger_event_id": invitation["event_id"],
         **values,
     }
-    row = {k: (None if v is None or v is pd.NaT else str(v)) for k, v in row.items()}
-    with tempfile.TemporaryDirectory(prefix="cxlens-answer-") as tmp:
-        path = Path(tmp) / f"survey-{invitation['survey']}-{invitation['invitation_id']}.jsonl"
-        path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
-        result = ingest_file(catalog.engine, path, mapping=_MAPPING)
-    if result.status != "loaded" or result.rows_loaded != 1:
-        raise WorkspaceError(
-            f"the answer to invitation {invitation['invitation_id']} did not load "
-            f"({result.summary()}); see the quarantine of load {result.load_id}"
-        )
-    return rid
+    return {k: (None if v is None or v is pd.NaT else str(v)) for k, v in row.items()}
+
+
+def add_follow_up(catalog: Catalog, survey: Survey, invitation: str, comment: Any) -> None:
+    """Store the follow-up answer of an invitation whose score came by one tap.
+
+    The comment fills the empty ``comment`` of the answer's row, once: a row that has a
+    comment already keeps it (AnsweredLink), as a link answered twice does.
+
+    Raises:
+        ArgumentError: no score was recorded yet, or the comment is not text or too long.
+        AnsweredLink: the answer has a comment already.
+        WorkspaceError: the engine cannot update a row in place (Spark tables).
+
+    Example:
+        >>> add_follow_up(ws, survey, "0f3a...", "Quick delivery")  # doctest: +SKIP
+    """
+    text = check_comment(survey, comment)
+    if text is None:
+        raise ArgumentError(f"survey '{survey.name}': the follow-up answer is empty")
+    engine = catalog.engine
+    with engine.transaction():
+        t = catalog.table("responses") if catalog.has_table("responses") else None
+        if t is None or invitation not in answered(catalog, [invitation]):
+            raise ArgumentError(
+                f"survey '{survey.name}': give the score first; this link has no answer yet"
+            )
+        target = t.response_id == response_id(invitation)
+        try:
+            changed = engine.update_where("responses", {"comment": text},
+                                          target & t.comment.isnull())  # fmt: skip
+        except EngineError:
+            raise WorkspaceError(
+                f"the follow-up answer fills the answer's row in place, which the {engine.name} "
+                "engine cannot do (DuckDB can); send the comment with the score instead"
+            ) from None
+        if changed != 1:
+            raise AnsweredLink("this survey link was answered already; the first answer stands")

@@ -16,6 +16,7 @@ raises :class:`~cxlens.errors.MappingError` naming it, so nothing half-valid is 
     delay: 2h                  # after the event; m, h, d or w
     expiry: 7d                 # the invitation's link stops working then
     channel: email             # email | link | widget
+    origins: [https://shop.example]   # widget: the sites whose pages may show it (CORS)
     contact:
       quiet_days: 90           # at most one invitation per customer per 90 days, all surveys
       sampling: 0.5            # share of eligible events invited, drawn with `seed`
@@ -42,9 +43,10 @@ CHANNELS = ("email", "link", "widget")
 CONSENT_MODES = ("opt_out", "opt_in")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP_KEYS = {"name", "kind", "company", "languages", "wording", "follow_up", "drivers",
-             "trigger", "delay", "expiry", "channel", "contact", "status"}  # fmt: skip
+             "trigger", "delay", "expiry", "channel", "contact", "status", "origins"}  # fmt: skip
 _CONTACT_KEYS = {"quiet_days", "sampling", "seed", "business_hours", "timezone", "consent"}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -118,6 +120,8 @@ class Survey:
     drivers: tuple[Driver, ...] = ()
     contact: ContactRules = field(default_factory=ContactRules)
     status: str = "active"
+    #: Web origins whose pages may show the survey's widget (CORS), e.g. https://shop.example
+    origins: tuple[str, ...] = ()
     spec: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -225,8 +229,22 @@ def parse_survey(spec: dict[str, Any]) -> Survey:
         drivers=_drivers(spec.get("drivers", []), languages, where),
         contact=_contact(spec.get("contact", {}), where),
         status=_choice(spec, "status", ("active", "paused"), where, default="active"),
+        origins=_origins(spec.get("origins", []), where),
         spec={k: v for k, v in spec.items() if k != "status"},
     )
+
+
+def _origins(value: Any, where: str) -> tuple[str, ...]:
+    """Check ``origins``: web origins (scheme, host, optional port; no path) for the widget."""
+    if not isinstance(value, list):
+        raise MappingError(f"{where}: key 'origins' must be a list of web origins")
+    for origin in value:
+        if not isinstance(origin, str) or not _ORIGIN.match(origin):
+            raise MappingError(
+                f"{where}: key 'origins' holds {origin!r}; an origin is scheme, host and "
+                "optional port without a path, e.g. https://shop.example or http://localhost:8080"
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def _no_unknown(spec: dict[str, Any], known: set[str], where: str, prefix: str) -> None:

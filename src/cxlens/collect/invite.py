@@ -4,8 +4,8 @@ An invitation is due when it was made for an ``email`` survey, its due time has 
 not expired, it was not sent before and was not answered. Its message is built in the
 customer's language from the survey's own wording: the question is the subject, and the
 body offers every score as a link (one tap answers) built from a link template holding
-``{token}`` and ``{score}``, e.g. ``https://acme.example/feedback?t={token}&score={score}``:
-the page that receives it is yours until cxlens serves one (docs/collect.md). Sending itself
+``{token}`` and ``{score}``, e.g. ``https://cx.acme.example/s/{token}?score={score}`` (the page
+``cxlens serve`` hosts) or a page of yours (docs/collect.md). Sending itself
 (SMTP) is done by the caller; :func:`record_sends` keeps what happened.
 """
 

@@ -26,8 +26,15 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from cxlens.collect import invite
-from cxlens.collect.answers import Answer, check_answer, is_answered, store_answer
+from cxlens.collect import invite, measure, page
+from cxlens.collect.answers import (
+    Answer,
+    AnsweredLink,
+    add_follow_up,
+    answered,
+    check_answer,
+    store_answers,
+)
 from cxlens.collect.definitions import Survey, parse_survey, read_survey
 from cxlens.collect.invite import Invitation
 from cxlens.collect.rules import INVITED
@@ -38,9 +45,10 @@ from cxlens.collect.tables import (
     INVITATION_COLUMNS,
     INVITATIONS_TABLE,
     ensure_table,
+    invitation_id,
     response_id,
 )
-from cxlens.collect.tokens import sign_token, verify_token
+from cxlens.collect.tokens import InvalidLink, sign_token, verify_token
 from cxlens.collect.trigger import trigger
 from cxlens.errors import ArgumentError
 from cxlens.metrics.stats import check_confidence, wilson_interval
@@ -232,24 +240,181 @@ class Surveys:
         Everything is checked before anything is written; a refused answer stores nothing.
 
         Raises:
-            ArgumentError: the token is forged, malformed, expired or already answered; the
-                score is off the survey's scale; a driver is unknown or off 0-10; the
-                comment is too long.
+            InvalidLink: the token is forged or malformed, or names no invitation made.
+            ExpiredLink: the link has expired.
+            AnsweredLink: the link was answered already (the first answer stands).
+            ArgumentError: the score is off the survey's scale; a driver is unknown or off
+                0-10; the comment is too long.
 
         Example:
             >>> ws.surveys.answer(token, 9, "Quick and friendly")  # doctest: +SKIP
             'inv-0f3a9c...'
         """
+        result = self.answer_many([(token, Answer(score, comment, drivers))], now=now)[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def answer_many(
+        self, answers: Sequence[tuple[str, Answer]], *, now: datetime | None = None
+    ) -> list[str | ArgumentError]:
+        """Check many answers and load the good ones as one load; return each one's outcome.
+
+        Each outcome is the response_id, or the ArgumentError that refused that answer
+        (as :meth:`answer` raises it). Two answers to one link in the same batch: the
+        first is stored, the second refused as answered. One load serves the whole batch,
+        which is what makes a busy server fast (docs/collect.md).
+
+        Example:
+            >>> ws.surveys.answer_many([(t1, Answer(9)), (t2, Answer(11))])  # doctest: +SKIP
+            ['inv-0f3a...', ArgumentError("survey 'nps': the nps score must be ...")]
+        """
         now = now or _now()
-        invitation = verify_token(token, workspace_secret(self.catalog), now)
-        row = self._invitation(invitation)
-        if row["decision"] != INVITED:
-            raise ArgumentError(f"not a valid survey link: invitation {invitation} was not made")
-        survey = self.get(row["survey"])
-        values = check_answer(survey, Answer(score, comment, drivers))
-        if is_answered(self.catalog, invitation):
-            raise ArgumentError("this survey link was answered already; the first answer stands")
-        return store_answer(self.catalog, row, values, now)
+        secret = workspace_secret(self.catalog)
+        outcomes: list[Any] = []
+        for token, _ in answers:
+            try:
+                outcomes.append(verify_token(token, secret, now))
+            except ArgumentError as exc:
+                outcomes.append(exc)
+        rows = self._invitations([o for o in outcomes if isinstance(o, str)])
+        done = answered(self.catalog, rows)
+        surveys: dict[str, Survey] = {}
+        batch: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        slots: list[int] = []
+        for i, (outcome, (_, given)) in enumerate(zip(outcomes, answers, strict=True)):
+            if isinstance(outcome, Exception):
+                continue
+            try:
+                row = _made(rows, outcome)
+                if row["survey"] not in surveys:  # read each survey once per batch
+                    surveys[row["survey"]] = self.get(row["survey"])
+                survey = surveys[row["survey"]]
+                values = check_answer(survey, given)
+                if outcome in done:
+                    raise AnsweredLink(
+                        "this survey link was answered already; the first answer stands"
+                    )
+            except ArgumentError as exc:
+                outcomes[i] = exc
+                continue
+            done.add(outcome)
+            batch.append((row, values))
+            slots.append(i)
+        for i, rid in zip(slots, store_answers(self.catalog, batch, now), strict=True):
+            outcomes[i] = rid
+        return outcomes
+
+    def follow_up(self, token: str, comment: str, *, now: datetime | None = None) -> str:
+        """Add the follow-up answer to a link whose score was recorded (the one-tap e-mail).
+
+        Returns the response_id. The comment fills the answer's empty ``comment`` once.
+
+        Raises:
+            InvalidLink, ExpiredLink: as :meth:`answer`.
+            AnsweredLink: the answer has a comment already.
+            ArgumentError: no score yet; the comment is empty or too long.
+
+        Example:
+            >>> ws.surveys.follow_up(token, "The courier was early")  # doctest: +SKIP
+            'inv-0f3a9c...'
+        """
+        row, survey = self.link(token, now=now)
+        add_follow_up(self.catalog, survey, row["invitation_id"], comment)
+        return response_id(row["invitation_id"])
+
+    def link(self, token: str, *, now: datetime | None = None) -> tuple[dict[str, Any], Survey]:
+        """Return the invitation row and the survey of a genuine, unexpired link.
+
+        Raises:
+            InvalidLink, ExpiredLink: as :meth:`answer`.
+
+        Example:
+            >>> row, survey = ws.surveys.link(token)  # doctest: +SKIP
+            >>> row["language"], survey.kind  # doctest: +SKIP
+            ('ru', 'nps')
+        """
+        invitation = verify_token(token, workspace_secret(self.catalog), now or _now())
+        row = _made(self._invitations([invitation]), invitation)
+        return row, self.get(row["survey"])
+
+    def answer_of(self, invitation: str) -> dict[str, Any] | None:
+        """Return the stored answer (score, comment) to ``invitation``, or None.
+
+        Example:
+            >>> ws.surveys.answer_of("0f3a9c...")  # doctest: +SKIP
+            {'score': 9, 'comment': None}
+        """
+        if not self.catalog.has_table("responses"):
+            return None
+        t = self.catalog.table("responses")
+        kinds = [k for k in ("nps", "csat", "ces") if k in t.columns]
+        hit = run(t.filter(t.response_id == response_id(invitation))
+                  .select(*kinds, "comment").limit(1), "the answer")  # fmt: skip
+        if hit.empty:
+            return None
+        first = hit.iloc[0]
+        score = next((int(first[k]) for k in kinds if pd.notna(first[k])), None)
+        return {"score": score, "comment": None if pd.isna(first.comment) else first.comment}
+
+    def widget(
+        self,
+        name: str,
+        customer_id: str,
+        *,
+        event_id: str | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Return what the widget of survey ``name`` shows ``customer_id`` now, if anything.
+
+        The page view is an event of the survey's trigger for that customer (``event_id``,
+        default one per customer and day, so reloading the page asks nothing new) and goes
+        through the same contact rules as any event; the decision is recorded in
+        ``survey_invitations`` (the event itself is not added to ``events``).
+
+        Returns:
+            ``{"show": False, "reason": ...}`` (a rule refused, not due yet, answered,
+            expired, paused), or ``{"show": True, "token", "language", "question", "low",
+            "high", "scale", "follow_up", "send", "choose", "thanks"}`` in the customer's
+            language.
+
+        Raises:
+            ArgumentError: no such survey, it is not a widget survey, or a bad id.
+
+        Example:
+            >>> ws.surveys.widget("support-ces", "C000123")["show"]  # doctest: +SKIP
+            True
+        """
+        now = now or _now()
+        survey = self.get(name)
+        if survey.channel != "widget":
+            raise ArgumentError(f"survey '{name}' is a {survey.channel} survey, not a widget one")
+        for label, value in (("customer_id", customer_id), ("event_id", event_id)):
+            if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 200):
+                raise ArgumentError(f"{label} must be text of 1 to 200 characters")
+        if customer_id is None:
+            raise ArgumentError("customer_id is missing: the widget asks a known customer")
+        event_id = event_id or f"widget-{customer_id}-{now:%Y%m%d}"
+        made = invitation_id(survey.name, event_id)
+        row = self._invitations([made]).get(made)
+        if row is None:
+            event = {"event_id": event_id, "customer_id": customer_id, "occurred_at": now,
+                     survey.trigger_column: survey.trigger_value}  # fmt: skip
+            decided = trigger(self.catalog, [survey], pd.DataFrame([event]), now=now)
+            if decided.empty:
+                return {"show": False, "reason": "paused"}
+            row = decided.iloc[0].to_dict()
+        reason = _not_shown(row, now, made in answered(self.catalog, [made]))
+        if reason is not None:
+            return {"show": False, "reason": reason}
+        words = survey.wording_for(row["language"])
+        ui = page.UI[page.ui_language(row["language"])]
+        expires = pd.Timestamp(row["expires_at"]).to_pydatetime()
+        return {"show": True, "token": sign_token(made, expires, workspace_secret(self.catalog)),
+                "language": row["language"], "question": words.question, "low": words.low,
+                "high": words.high, "scale": list(survey.scale),
+                "follow_up": words.follow_up if survey.follow_up else None,
+                "send": ui["send"], "choose": ui["choose"], "thanks": ui["thanks"]}  # fmt: skip
 
     def due(self, link_template: str, *, now: datetime | None = None) -> list[Invitation]:
         """Return the e-mail invitations due now, each with its message built and signed.
@@ -269,7 +434,9 @@ class Surveys:
         surveys: dict[str, Survey] = {}
         out = []
         for row in invite.due(self.catalog, now).itertuples(index=False):
-            survey = surveys.setdefault(row.survey, self.get(row.survey))
+            if row.survey not in surveys:  # read each survey once
+                surveys[row.survey] = self.get(row.survey)
+            survey = surveys[row.survey]
             expires = pd.Timestamp(row.expires_at).to_pydatetime()
             token = sign_token(row.invitation_id, expires, secret)
             subject, text, page = invite.compose(survey, row.language, token, template)
@@ -326,7 +493,7 @@ class Surveys:
                      survey channel  invited  answered  response_rate  ci_low  ci_high
             0  support-csat   email      412        97          0.235   0.197    0.279
         """
-        keys = [by] if isinstance(by, str) else list(by)
+        keys = [by] if isinstance(by, str) else list(dict.fromkeys(by))  # each key once
         bad = [k for k in keys if k not in _STATS_KEYS]
         if bad or not keys:
             raise ArgumentError(
@@ -353,6 +520,39 @@ class Surveys:
         out["ci_low"], out["ci_high"] = wilson_interval(out.answered, out.invited, confidence)
         return out[columns]
 
+    def timing(self) -> pd.DataFrame:
+        """Return per survey the answers and the median and 90th percentile hours to answer.
+
+        Hours run from the triggering event to the answer
+        (:func:`cxlens.collect.measure.time_to_answer`).
+
+        Example:
+            >>> ws.surveys.timing().columns.tolist()  # doctest: +SKIP
+            ['survey', 'answered', 'median_hours', 'p90_hours']
+        """
+        return measure.time_to_answer(self.catalog)
+
+    def per_customer(self) -> pd.DataFrame:
+        """Return how many customers got 1, 2, ... invitations, per survey and overall ("*").
+
+        Example:
+            >>> ws.surveys.per_customer().columns.tolist()  # doctest: +SKIP
+            ['survey', 'invitations', 'customers', 'share']
+        """
+        return measure.per_customer(self.catalog)
+
+    def nonresponse(self, *, now: datetime | None = None) -> pd.DataFrame:
+        """Return the non-response check: whether responders differ from non-responders.
+
+        Segment, region, plan and churn by chi-square, value by Mann-Whitney U, over the
+        customers with a closed invitation (:func:`cxlens.collect.measure.nonresponse`).
+
+        Example:
+            >>> ws.surveys.nonresponse()[["attribute", "p_value"]].drop_duplicates()
+            ...  # doctest: +SKIP
+        """
+        return measure.nonresponse(self.catalog, now or _now())
+
     # -- storage ---------------------------------------------------------------------------
 
     def _definitions(self) -> pd.DataFrame:
@@ -374,11 +574,19 @@ class Surveys:
     def _invitation(self, invitation_id: str) -> dict[str, Any]:
         if not self.catalog.has_table(INVITATIONS_TABLE):
             raise ArgumentError("not a valid survey link: the workspace has no invitations")
-        t = self.catalog.table(INVITATIONS_TABLE)
-        found = run(t.filter(t.invitation_id == invitation_id).limit(1), "the invitation")
-        if found.empty:
+        found = self._invitations([invitation_id])
+        if invitation_id not in found:
             raise ArgumentError(f"not a valid survey link: no invitation {invitation_id}")
-        return found.iloc[0].to_dict()
+        return found[invitation_id]
+
+    def _invitations(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the invitation rows of ``ids`` by id, in one query."""
+        wanted = sorted(set(ids))
+        if not wanted or not self.catalog.has_table(INVITATIONS_TABLE):
+            return {}
+        t = self.catalog.table(INVITATIONS_TABLE)
+        found = run(t.filter(t.invitation_id.isin(wanted)), "the invitations")
+        return {r["invitation_id"]: r for r in found.to_dict("records")}
 
 
 def _definition_row(survey: Survey) -> pd.DataFrame:
@@ -388,6 +596,29 @@ def _definition_row(survey: Survey) -> pd.DataFrame:
         "languages": ",".join(survey.languages), "status": survey.status,
         "definition": survey.to_json(), "updated_at": _now(),
     }])  # fmt: skip
+
+
+def _not_shown(row: Mapping[str, Any], now: datetime, done: bool) -> str | None:
+    """Return why a widget invitation is not shown now, or None to show it."""
+    if row["decision"] != INVITED:
+        return str(row["decision"])
+    if done:
+        return "answered"
+    if pd.Timestamp(row["expires_at"]) <= pd.Timestamp(now):
+        return "expired"
+    if pd.Timestamp(row["due_at"]) > pd.Timestamp(now):
+        return "not due yet"
+    return None
+
+
+def _made(rows: dict[str, dict[str, Any]], invitation: str) -> dict[str, Any]:
+    """Return the invitation's row when it was made (invited); InvalidLink otherwise."""
+    row = rows.get(invitation)
+    if row is None:
+        raise InvalidLink(f"not a valid survey link: no invitation {invitation}")
+    if row["decision"] != INVITED:
+        raise InvalidLink(f"not a valid survey link: invitation {invitation} was not made")
+    return row
 
 
 def _parse_stored(text: str) -> Survey:

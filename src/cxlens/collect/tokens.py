@@ -21,6 +21,14 @@ _SIGNATURE_CHARS = 32
 _SHAPE = re.compile(r"^([0-9a-f]{24})\.(\d{1,12})\.([0-9a-f]{32})$")
 
 
+class InvalidLink(ArgumentError):
+    """A survey link that is malformed, forged, or names no invitation that was made."""
+
+
+class ExpiredLink(ArgumentError):
+    """A genuine survey link whose expiry has passed."""
+
+
 def sign_token(invitation: str, expires_at: datetime, secret: bytes) -> str:
     """Return the token for ``invitation``, valid until ``expires_at`` (naive UTC).
 
@@ -46,15 +54,32 @@ def verify_token(token: str, secret: bytes, now: datetime) -> str:
     """
     match = _SHAPE.match(token.strip()) if isinstance(token, str) else None
     if match is None:
-        raise ArgumentError("not a valid survey link: the token is malformed")
+        raise InvalidLink("not a valid survey link: the token is malformed")
     invitation, expiry_text, signature = match.groups()
     expiry = int(expiry_text)
     if not hmac.compare_digest(signature, _signature(invitation, expiry, secret)):
-        raise ArgumentError("not a valid survey link: the token's signature does not match")
+        raise InvalidLink("not a valid survey link: the token's signature does not match")
     expires_at = datetime.fromtimestamp(expiry, UTC).replace(tzinfo=None)
     if now >= expires_at:
-        raise ArgumentError(f"this survey link expired at {expires_at:%Y-%m-%d %H:%M} UTC")
+        raise ExpiredLink(f"this survey link expired at {expires_at:%Y-%m-%d %H:%M} UTC")
     return invitation
+
+
+def signed_with(token: str, secret: bytes) -> bool:
+    """Return True when ``token`` is well formed and signed with ``secret`` (expired or not).
+
+    A server holding several workspaces finds a link's workspace this way, without the
+    link naming it.
+
+    Example:
+        >>> signed_with(sign_token("0" * 24, datetime(2030, 1, 1), bytes(32)), bytes(32))
+        True
+    """
+    match = _SHAPE.match(token.strip()) if isinstance(token, str) else None
+    if match is None:
+        return False
+    invitation, expiry, signature = match.groups()
+    return hmac.compare_digest(signature, _signature(invitation, int(expiry), secret))
 
 
 def _signature(invitation: str, expiry: int, secret: bytes) -> str:

@@ -62,6 +62,7 @@ PART_ORDER: tuple[str, ...] = (
     "journeys",
     "voice",
     "social",
+    "collection",
 )
 
 #: Label columns of ``customer_segments`` the segments section profiles, with their names.

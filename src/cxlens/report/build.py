@@ -177,6 +177,7 @@ def build_report(
         segment_section(results, by, confidence, min_n) if by is not None else None,
         *(part(key) for key in ("drivers", "effort", "loyalty", "value", "segments")),
         *(part(key) for key in ("clv", "churn", "offers", "journeys", "voice", "social")),
+        part("collection"),
         methods_section(results, every, confidence, min_n, extra=extra_methods, caveats=notes),
         lineage_section(ws),
     ]

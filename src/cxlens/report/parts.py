@@ -17,6 +17,7 @@ from cxlens.report.analyses import (
     segments_part,
     value_part,
 )
+from cxlens.report.collection_parts import collection_part
 from cxlens.report.journey_parts import journey_part
 from cxlens.report.models_parts import ModelFits, model_parts
 from cxlens.report.voice_parts import voice_parts
@@ -36,6 +37,7 @@ ANALYSIS_STEPS: tuple[str, ...] = (
     "CLV, churn and offer models",
     "customer journeys",
     "themes and social posts",
+    "survey collection",
 )
 
 
@@ -94,6 +96,7 @@ def analysis_parts(
         lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
         lambda: voice_parts(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n,
                             every=every, seed=seed),
+        lambda: {"collection": collection_part(ws, confidence=confidence)},
     )  # fmt: skip
     parts: dict[str, AnalysisPart] = {}
     for step, build in zip(ANALYSIS_STEPS, builders, strict=True):

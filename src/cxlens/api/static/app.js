@@ -493,6 +493,33 @@
     return body;
   }
 
+  // Survey collection (docs/collect.md): response rate per survey with its Wilson interval,
+  // time to answer and the non-response check; hidden for a workspace without invitations.
+  async function collection() {
+    const body = await api(ws("/survey-stats"));
+    const rates = body.response_rates;
+    show("collection-panel", rates.length > 0);
+    if (!rates.length) return body;
+    await draw("collection-rates", [{
+      type: "bar", x: rates.map((r) => r.survey), y: rates.map((r) => 100 * r.response_rate),
+      marker: { color: COLOURS.primary },
+      error_y: { type: "data", symmetric: false, color: COLOURS.muted,
+        array: rates.map((r) => 100 * (r.ci_high - r.response_rate)),
+        arrayminus: rates.map((r) => 100 * (r.response_rate - r.ci_low)) },
+    }], { title: { text: "Response rate by survey (%, 95% interval)", x: 0.01,
+      font: { size: 14 } }, showlegend: false });
+    const timing = body.timing.map((t) => t.survey + ": median " + t.median_hours.toFixed(1) +
+      " h to answer").join("; ");
+    const tests = {};
+    body.nonresponse.forEach((r) => { tests[r.attribute] = r.p_value; });
+    const differ = Object.keys(tests).filter((a) => tests[a] < 0.05);
+    $("collection-note").textContent = (timing ? timing + ". " : "") +
+      (differ.length ? "Responders differ from non-responders in: " + differ.join(", ") +
+        " (p < 0.05)." : "No difference between responders and non-responders found.") +
+      " All dates and segments.";
+    return body;
+  }
+
   // Ask which voice panels the workspace can show, then fetch only those: a workspace without
   // events, posts or saved themes hides those panels without a failed request.
   async function voice(params) {
@@ -540,6 +567,7 @@
       guard("segments", segments(params)),
       guard("loyalty", loyalty(params)),
       voice(params),
+      guard("collection-rates", collection()),
     ];
     try {
       await Promise.all(jobs);
