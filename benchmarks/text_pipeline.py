@@ -66,8 +66,10 @@ def run(
 
     Returns:
         The results.json entry with ``texts_per_second``, ``seconds_split`` (sentiment,
-        theme_fit, assignment), ``themes`` (see :func:`theme_figures`) and ``quality``
-        (accuracy and macro-F1 per language, cxlens and vader).
+        theme_fit, assignment), ``themes`` (see :func:`theme_figures`), ``quality``
+        (accuracy and macro-F1 per language, cxlens and vader), ``agreement`` (the fast
+        head's and the cascade's agreement with the accurate path on a sample) and
+        ``projected_seconds_per_million``.
 
     Raises:
         DisagreementError: when cxlens does not return one row per comment, or the theme
@@ -93,9 +95,12 @@ def run(
         raise DisagreementError(f"cxlens returned {len(ours)} rows for {rows} comments")
     english = int((measured["vader"].results["labels"]["source"] == "en").sum())
     split = measured[SUBJECT].results["split"].iloc[0]
+    agreement = measured[SUBJECT].results["agreement"].iloc[0].to_dict()
+    # the agreement check runs inside the timed process but is not part of the pipeline
+    pipeline_seconds = measured[SUBJECT].best - float(agreement["seconds"])
     seconds_split = {k: round(float(split[k]), 2) for k in ("sentiment", "theme_fit", "assignment")}
     speed = {
-        SUBJECT: rows / measured[SUBJECT].best,
+        SUBJECT: rows / pipeline_seconds,
         "cxlens_sentiment": rows / seconds_split["sentiment"],
         "cxlens_assignment": rows / seconds_split["assignment"],
         "vader": english / measured["vader"].best,
@@ -115,9 +120,13 @@ def run(
             "seconds_split": seconds_split,
             "themes": themes,
             "quality": quality(measured),
+            "agreement": agreement,
+            "accurate_path": measured[SUBJECT].results["accurate"].iloc[0].to_dict(),
+            "pipeline_seconds": round(pipeline_seconds, 2),
+            "projected_seconds_per_million": round(pipeline_seconds * 1_000_000 / rows, 1),
             "statuses": ours["status"].value_counts().to_dict(),
             "target_seconds": target_seconds,
-            "target_met": measured[SUBJECT].best <= target_seconds,
+            "target_met": pipeline_seconds <= target_seconds,
             "load_average_before": load_before,
         },
     )

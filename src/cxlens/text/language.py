@@ -97,6 +97,22 @@ def strip_noise(text: str) -> str:
     return kept
 
 
+def normalise_noise(text: str) -> str:
+    """Return ``text`` ready for a sentiment model, emoji kept (they carry feeling).
+
+    Links and retweet markers are dropped, ``@handles`` become ``@user`` and hashtags words.
+
+    Example:
+        >>> normalise_noise("RT @united: delayed again http://t.co/x8 #fail 😡")
+        '@user: delayed again fail 😡'
+    """
+    kept = _URL.sub(" ", text)
+    kept = _RETWEET.sub(" ", kept)
+    kept = _HANDLE.sub("@user", kept)
+    kept = _HASHTAG.sub(lambda m: m.group(1).replace("_", " "), kept)
+    return " ".join(kept.split())
+
+
 def detect_one(text: str) -> tuple[str, bool]:
     """Return ``(language, mixed)`` of one cleaned text, social-media noise removed first.
 

