@@ -218,8 +218,9 @@ def test_progress_names_every_step_in_order(tmp_path: Path) -> None:
         build_report(ws, tmp_path / "r.html", progress=steps.append)
     assert steps == [
         "headline metrics", "KPI status", "what changed", "drivers of NPS", "customer effort",
-        "loyalty matrix", "value of NPS", "customer segments", "CLV, churn and offer models",
-        "customer journeys", "themes and social posts", "executive summary", "writing the page",
+        "loyalty matrix", "value of NPS", "customer segments", "themes and social posts",
+        "CLV, churn and offer models", "customer journeys", "executive summary",
+        "writing the page",
     ]  # fmt: skip
     assert tuple(steps) == report_steps()
     short: list[str] = []

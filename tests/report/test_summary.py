@@ -90,24 +90,30 @@ def test_driver_sentence_names_the_largest_share():
 
 
 def test_value_at_risk_and_its_range_by_hand():
-    targets = pd.DataFrame(
+    from cxlens.models.churn_analysis import risk_summary
+
+    scores = pd.DataFrame(
         {
-            "clv": [1000.0, 3000.0, 500.0],
-            "churn_probability": [0.5, 0.1, 0.2],
-            "risk_band": ["high", "low", "medium"],
+            "customer_id": ["a", "b", "c", "d"],
+            "churn_probability": [0.5, 0.1, 0.2, 0.3],
+            "risk_band": ["high", "low", "medium", "high"],
         }
     )
-    targets["value_at_risk"] = targets["clv"] * targets["churn_probability"]
-    point = value_at_risk_point(targets, horizon_days=90, horizon_months=12, roc_auc=0.7512)
+    clv = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [1000.0, 3000.0, 500.0]})
+    point = value_at_risk_point(
+        risk_summary(scores, clv), horizon_days=90, horizon_months=12, roc_auc=0.7512
+    )
+    # d has no CLV (no purchase): 3 valued, 4 active, 2 high
     # total 500 + 300 + 100 = 900; variance 1000²·.25 + 3000²·.09 + 500²·.16 = 1,100,000
     sd = math.sqrt(1_100_000)
     assert point.value == pytest.approx(900.0)
     assert point.ci_low == pytest.approx(max(900 - 1.959964 * sd, 0.0))
     assert point.ci_high == pytest.approx(900 + 1.959964 * sd, abs=1e-3)
     assert point.sentence == (
-        "Churn within 90 days puts 900 of 12-month customer value at risk across 3 active "
-        "customers (95% range of the loss if the model is right: 0 to 2,956; churn model "
-        "ROC-AUC 0.75 on held-out customers); 1 of them are at high risk."
+        "Churn within 90 days puts 900 of 12-month customer value at risk across the 3 active "
+        "customers with a purchase (95% range of the loss if the model is right: 0 to 2,956; "
+        "churn model ROC-AUC 0.75 on held-out customers). Of the 4 customers active now, 2 are "
+        "at high risk."
     )
 
 
@@ -219,13 +225,20 @@ def test_value_at_risk_matches_the_retention_targets(tmp_path):
         results, _ = collect_metrics(ws, every="month", by="segment")
         points = executive_summary(ws, results)
         # the report's settings (12-month CLV, 90-day churn, seed 0), fitted afresh
-        targets = ModelFits(ws).targets()
+        fits = ModelFits(ws)
+        scores, clv = fits.churn().scores, fits.clv().customers
     finally:
         ws.close()
     risk = [p for p in points if p.kind == "value_at_risk"]
     assert len(risk) == 1
-    assert risk[0].value == pytest.approx(targets["value_at_risk"].sum(), rel=1e-9)
-    p, clv = targets["churn_probability"], targets["clv"]
-    sd = np.sqrt((clv**2 * p * (1 - p)).sum())
+    # by hand: every scored customer with a CLV, not only the retention targets
+    valued = scores.merge(clv[["customer_id", "clv"]], on="customer_id")
+    p, value = valued["churn_probability"], valued["clv"]
+    assert risk[0].value == pytest.approx(float((value * p).sum()), rel=1e-9)
+    sd = np.sqrt((value**2 * p * (1 - p)).sum())
     assert risk[0].ci_high - risk[0].value == pytest.approx(1.959964 * sd, rel=1e-6)
-    assert f"across {len(targets):,} active customers" in risk[0].sentence
+    assert f"across the {len(valued):,} active customers with a purchase" in risk[0].sentence
+    high = int((scores["risk_band"] == "high").sum())
+    assert f"Of the {len(scores):,} customers active now, {high:,} are at high risk" in (
+        risk[0].sentence
+    )

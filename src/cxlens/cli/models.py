@@ -22,7 +22,8 @@ from cxlens.cli._common import (
     rich_table,
     write_csv,
 )
-from cxlens.errors import ArgumentError, CxlensError
+from cxlens.errors import ArgumentError, CxlensError, NotEnoughDataError
+from cxlens.models.checks import check_note
 from cxlens.report.models_parts import (
     churn_definition,
     clv_params_table,
@@ -134,7 +135,13 @@ def clv_cmd(
             categories=category or None,
             exclude_categories=exclude_category or (),
         )
-    if output is not None:
+    failed = result.failed_checks
+    if failed:  # a fit that fails its own checks is a note, not results
+        if output is not None:
+            raise NotEnoughDataError(f"{check_note(failed)} Nothing was written to {output}.")
+        console.print(Text(check_note(failed), style="yellow"))
+        bullets([str(note) for note in result.notes])
+    elif output is not None:
         write_csv(result.customers, output)
     else:
         _print_clv(result, ltv_cac_norm())
@@ -175,7 +182,9 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
         shown["status"] = [Text(str(s), style=STATUS_STYLES.get(str(s), "yellow"))
                            if pd.notna(s) else Text("") for s in table["status"]]  # fmt: skip
         console.print(rich_table(shown, f"CLV and LTV:CAC by {by} (norm {low:g}-{high:g}x)"))
-    if not (result.by_segment.empty and result.by_channel.empty):
+    if result.ltv_cac_note:
+        console.print(Text(result.ltv_cac_note, style="yellow"))
+    elif not (result.by_segment.empty and result.by_channel.empty):
         console.print(Text(f"LTV:CAC norm: at least {low:g}x ({source}); above {high:g}x "
                            "may mean under-investing in acquisition."))  # fmt: skip
     bullets([str(note) for note in result.notes])
@@ -207,6 +216,13 @@ def churn_cmd(
         result = ws.models.churn(
             horizon, definition=chosen, cutoff=cutoff, train_snapshots=snapshots
         )
+    failed = result.failed_checks
+    if failed:
+        if output is not None:
+            raise NotEnoughDataError(f"{check_note(failed)} Nothing was written to {output}.")
+        console.print(Text(check_note(failed), style="yellow"))
+        console.print(Text(result.summary()))
+        return
     if output is not None:
         write_csv(result.scores, output)
         return
@@ -269,28 +285,34 @@ def retention_cmd(
             categories=category or None,
             exclude_categories=exclude_category or (),
         )
+        failed = churn.failed_checks + clv.failed_checks
+        if failed:
+            raise NotEnoughDataError(check_note(failed))
         targets = ws.models.retention_targets(churn=churn, clv=clv)
+        risk = ws.models.at_risk(churn=churn, clv=clv)
     for note in clv.notes:
         console.print(Text(f"CLV note: {note}", style="yellow"))
     if output is not None:
         write_csv(targets, output)
         return
-    total = float(targets["value_at_risk"].sum())
     head = targets.head(top)
     shown = formatted(head, 2, churn_probability=3, cumulative_share=3)
     title = (
         f"retention targets: top {len(head):,} of {len(targets):,} by value at risk "
-        f"(CLV over {horizon_months} months × churn probability within {horizon_days} days)"
+        f"(CLV over {horizon_months} months × churn probability within {horizon_days} days; "
+        "customers at or above the training base rate: medium or high risk)"
     )
     console.print(rich_table(shown, title))
     covered = float(head["cumulative_share"].iloc[-1]) if len(head) else 0.0
     console.print(
         Text(
-            f"total value at risk {total:,.2f}; these {len(head):,} customers hold "
-            f"{covered:.1%} of it"
+            f"value at risk {risk.value_at_risk:,.2f} across the {risk.valued:,} active "
+            f"customers with a purchase; these {len(head):,} customers hold {covered:.1%} of "
+            f"it. Of the {risk.active:,} customers active now, {risk.high_risk:,} are at high "
+            "risk"
         )
     )
-    missing = int(targets.attrs.get("without_clv", 0))
+    missing = risk.active - risk.valued
     if missing:
         console.print(Text(f"{missing:,} scored customers have no CLV (no purchase) and are "
                            "not ranked"))  # fmt: skip

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cxlens.errors import ArgumentError
+from cxlens.models.checks import check_note
 from cxlens.models.churn_analysis import model_choice_text
 from cxlens.report.analyses import (
     AnalysisPart,
@@ -40,7 +41,7 @@ from cxlens.report.template import (
 
 if TYPE_CHECKING:
     from cxlens.models.churn import ChurnDefinition
-    from cxlens.models.churn_analysis import ChurnResult
+    from cxlens.models.churn_analysis import ChurnResult, RiskSummary
     from cxlens.models.clv import ClvResult
     from cxlens.workspace import Workspace
 
@@ -61,10 +62,6 @@ REPORT_TOP_RULES = 10
 
 #: Offers per customer evaluated under "Next-best offers" (k = 1..this).
 REPORT_OFFER_K = 3
-
-#: LightGBM threads of the report's churn model: on a small shared machine one thread is
-#: faster than several waiting for each other on a 20,000-row table.
-REPORT_CHURN_THREADS = 1
 
 _STATUS_TONES = {"below 3x": "bad", "3-5x": "good"}
 
@@ -98,10 +95,6 @@ class ModelFits:
         self.min_n = min_n
         self.seed = seed
         self._done: dict[str, Any] = {}
-        #: Set by :meth:`clv` when it refits without recurring categories: the fit on all
-        #: transactions (degenerate) and the regularity table that named the recurring ones.
-        self.clv_all: ClvResult | None = None
-        self.recurring: pd.DataFrame | None = None
 
     def _once(self, key: str, fit: Callable[[], Any]) -> Any:
         if key not in self._done:
@@ -115,58 +108,33 @@ class ModelFits:
         return found
 
     def clv(self) -> ClvResult:
-        """Return the CLV fit (BG/NBD + Gamma-Gamma) over ``horizon_months``.
+        """Return ``ws.models.clv`` over ``horizon_months``: the fit the CLI and API show.
 
-        When the fit on all transactions is degenerate (``ClvResult.degenerate``: regular
-        payments) and transactions have a ``category`` column with recurring categories
-        (:func:`cxlens.models.rfm.recurring_categories`: bought at regular intervals), CLV
-        is fitted again on the other, discretionary categories, and that fit is returned;
-        ``clv_all`` and ``recurring`` keep the first fit and the regularity table.
+        When the fit on all transactions is degenerate and transactions have recurring
+        categories, that is the fit on the discretionary purchases
+        (:func:`cxlens.models.clv.clv_auto`); its ``full_fit`` and ``recurring`` keep the
+        first fit and the regularity table.
         """
-        return self._once("clv", self._fit_clv)
-
-    def _fit_clv(self) -> ClvResult:
-        from cxlens.errors import CxlensError
-        from cxlens.models.rfm import recurring_categories
-
-        def fit(**kw: Any) -> ClvResult:
-            return self.ws.models.clv(
-                self.horizon_months, confidence=self.confidence, min_n=self.min_n, **kw
-            )
-
-        result = fit()
-        if not result.degenerate or "category" not in self.ws.table("transactions").columns:
-            return result
-        table = recurring_categories(self.ws)
-        recurring = table.loc[table["recurring"], "category"].tolist()
-        if not recurring or len(recurring) == len(table):  # nothing discretionary is left
-            return result
-        try:
-            filtered = fit(exclude_categories=recurring)
-        except CxlensError as exc:  # too few discretionary repeat buyers: keep the first fit
-            result.notes.append(f"CLV of the discretionary purchases could not be fitted: {exc}")
-            return result
-        self.clv_all, self.recurring = result, table
-        return filtered
+        return self._once(
+            "clv",
+            lambda: self.ws.models.clv(
+                self.horizon_months, confidence=self.confidence, min_n=self.min_n
+            ),
+        )
 
     def churn(self) -> ChurnResult:
-        """Return the churn model over ``horizon_days`` (ChurnModel defaults, one thread)."""
-        from cxlens.models.churn_model import ChurnModel
-
-        model = ChurnModel(random_state=self.seed, n_jobs=REPORT_CHURN_THREADS)
-        return self._once("churn", lambda: self.ws.models.churn(self.horizon_days, model=model))
+        """Return ``ws.models.churn`` over ``horizon_days``: the model the CLI and API show."""
+        return self._once("churn", lambda: self.ws.models.churn(self.horizon_days))
 
     def drivers(self, bootstrap: int) -> pd.DataFrame:
         """Return the drivers of NPS (relative weights, ``bootstrap`` resamples; a copy).
 
         The "What drives NPS" section and the executive summary both read it.
         """
-        from cxlens.analysis.drivers import drivers_for_workspace
-
         found = self._once(
             f"drivers-{bootstrap}",
-            lambda: drivers_for_workspace(
-                self.ws, "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
+            lambda: self.ws.analysis.drivers(
+                "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
             ),
         )
         return found.copy()
@@ -175,8 +143,34 @@ class ModelFits:
         """Return the retention target list from the two fits (value at risk, largest first)."""
         return self._once(
             "targets",
-            lambda: self.ws.models.retention_targets(churn=self.churn(), clv=self.clv()),
+            lambda: self.ws.models.retention_targets(
+                churn=self.sound_churn(), clv=self.sound_clv()
+            ),
         )
+
+    def risk(self) -> RiskSummary:
+        """Return the at-risk figures from the two fits (``ws.models.at_risk``)."""
+        return self._once(
+            "risk", lambda: self.ws.models.at_risk(churn=self.sound_churn(), clv=self.sound_clv())
+        )
+
+    def sound_clv(self) -> ClvResult:
+        """Return :meth:`clv`; NotEnoughDataError with the checks' note when it fails them."""
+        return _sound(self.clv())
+
+    def sound_churn(self) -> ChurnResult:
+        """Return :meth:`churn`; NotEnoughDataError with the checks' note when it fails them."""
+        return _sound(self.churn())
+
+
+def _sound(result: Any) -> Any:
+    """Return a model result that passes its checks; raise with the checks' note otherwise."""
+    from cxlens.errors import NotEnoughDataError
+
+    failed = result.failed_checks
+    if failed:
+        raise NotEnoughDataError(check_note(failed))
+    return result
 
 
 # --------------------------------------------------------------------------- shared tables
@@ -276,6 +270,9 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         from cxlens.models.clv import ltv_cac_norm
 
         result = fits.clv()
+        failed = result.failed_checks
+        if failed:  # a fit that fails its own checks is a note, not results
+            return failed_part("clv", title, check_note(failed), result.notes)
         low, high, source = ltv_cac_norm()
         customers = result.customers
         scope = clv_scope_html(fits, result)
@@ -324,8 +321,9 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         else:
             parts.append(
                 note_html(
-                    "LTV:CAC is not shown: no customer has a known, positive acquisition_cost "
-                    "(a customers column)."
+                    result.ltv_cac_note
+                    or "LTV:CAC is not shown: no customer has a known, positive "
+                    "acquisition_cost (a customers column)."
                 )
             )
         parts += ["<h3>Notes</h3>", list_html([str(n) for n in result.notes], cls="plain")]
@@ -362,6 +360,20 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
     return guarded("clv", title, build)
 
 
+def failed_part(key: str, title: str, note: str, details: list[str]) -> AnalysisPart:
+    """Return a model section that failed its checks: the reason as a note, then the details.
+
+    Example:
+        >>> failed_part("clv", "Customer lifetime value", "The CLV fit is not shown.", []
+        ...             ).section.body_html
+        '<p class="note">The CLV fit is not shown.</p>'
+    """
+    body = note_html(note)
+    if details:
+        body += "\n" + list_html([str(d) for d in details], cls="plain")
+    return AnalysisPart(Section(key, title, body), [])
+
+
 def _recurring_names(result: ClvResult) -> str:
     return ", ".join(result.exclude_categories)
 
@@ -378,9 +390,9 @@ def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
     """
     from cxlens.models.clv import DEGENERATE_BOUND
 
-    if not result.exclude_categories or fits.recurring is None or fits.clv_all is None:
+    if not result.exclude_categories or result.recurring is None or result.full_fit is None:
         return ""
-    table = fits.recurring
+    table = result.recurring
     found = table[table["recurring"]]
     shown = "; ".join(
         f"{r.category}: {r.customers_judged:,} customers, median gap {r.median_gap_days:.0f} "
@@ -389,7 +401,7 @@ def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
     )
     edge = ", ".join(
         f"{k} = {v:.3g}" + (" days" if k == "alpha" else "")
-        for k, v in fits.clv_all.degenerate.items()
+        for k, v in result.full_fit.degenerate.items()
     )
     text = (
         f"CLV of discretionary purchases (excluding recurring {_recurring_names(result)}); "
@@ -414,9 +426,9 @@ def clv_scope_method(fits: ModelFits, result: ClvResult) -> str:
     """
     from cxlens.models.clv import DEGENERATE_BOUND
 
-    if not result.exclude_categories or fits.recurring is None:
+    if not result.exclude_categories or result.recurring is None:
         return ""
-    a = fits.recurring.attrs
+    a = result.recurring.attrs
     return (
         f" Recurring categories ({_recurring_names(result)}) are left out: the fit on all "
         f"transactions was degenerate (r, alpha in days, p or q above {DEGENERATE_BOUND:g}), "
@@ -523,6 +535,9 @@ def churn_part(
     def build() -> AnalysisPart:
         result = fits.churn()
         e = result.evaluation
+        failed = result.failed_checks
+        if failed:
+            return failed_part("churn-risk", title, check_note(failed), [result.summary()])
         notes: list[str] = []
         targets = _try("The retention target list", fits.targets, notes)
         cards = [
@@ -557,20 +572,22 @@ def churn_part(
         ]
         parts += [note_html(n) for n in notes]
         if targets is not None:
-            total = float(targets["value_at_risk"].sum())
+            risk = fits.risk()
             shown = targets.head(top)
             held = float(shown["cumulative_share"].iloc[-1]) if len(shown) else math.nan
             parts += [
                 f"<h3>Retention targets: top {len(shown)} by value at risk</h3>",
                 f"<p>Value at risk = CLV over {fits.horizon_months} months × churn probability "
-                f"within {fits.horizon_days} days. These {len(shown)} customers hold "
-                f"{_pct(held)} of the {fmt_number(total, 0)} at risk across "
-                f"{len(targets):,} scored customers. Customer ids only; the full list: "
-                "cxlens retention --output targets.csv.</p>",
+                f"within {fits.horizon_days} days. Targets are the {risk.targets:,} customers "
+                "with a purchase whose churn probability is at least the training base rate "
+                "(medium or high risk), ranked by value at risk. These "
+                f"{len(shown)} hold {_pct(held)} of the {fmt_number(risk.value_at_risk, 0)} "
+                f"at risk across the {risk.valued:,} active customers with a purchase. "
+                "Customer ids only; the full list: cxlens retention --output targets.csv.</p>",
                 targets_table(shown),
             ]
         scored = len(result.scores)
-        high = int((result.scores["risk_band"] == "high").sum())
+        high = int((result.scores["risk_band"] == "high").sum())  # as RiskSummary.high_risk
         lead = (
             f"Who is likely to leave within {e['horizon_days']} days and why. Judged on "
             f"customers it never saw: ROC-AUC {e['roc_auc']:.3f}, Brier "

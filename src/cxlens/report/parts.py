@@ -33,9 +33,9 @@ ANALYSIS_STEPS: tuple[str, ...] = (
     "loyalty matrix",
     "value of NPS",
     "customer segments",
+    "themes and social posts",
     "CLV, churn and offer models",
     "customer journeys",
-    "themes and social posts",
 )
 
 
@@ -90,10 +90,12 @@ def analysis_parts(
         lambda: {"value": value_part(ws, bootstrap=bootstrap, confidence=confidence,
                                      min_n=min_n, seed=seed)},
         lambda: {"segments": segments_part(ws, confidence=confidence, min_n=min_n)},
-        lambda: model_parts(ws, confidence=confidence, min_n=min_n, seed=seed, fits=fits),
-        lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
+        # themes before the models: scoring the comments saves their sentiment, which the
+        # churn features read; so the report's churn model is the one the CLI and API fit
         lambda: voice_parts(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n,
                             every=every, seed=seed),
+        lambda: model_parts(ws, confidence=confidence, min_n=min_n, seed=seed, fits=fits),
+        lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
     )  # fmt: skip
     parts: dict[str, AnalysisPart] = {}
     for step, build in zip(ANALYSIS_STEPS, builders, strict=True):

@@ -26,6 +26,7 @@ from cxlens.report.spec import format_period
 from cxlens.report.template import Section, esc
 
 if TYPE_CHECKING:
+    from cxlens.models.churn_analysis import RiskSummary
     from cxlens.report.models_parts import ModelFits
     from cxlens.workspace import Workspace
 
@@ -193,7 +194,7 @@ def driver_point(importance: pd.DataFrame, confidence: float = 0.95) -> SummaryP
 
 
 def value_at_risk_point(
-    targets: pd.DataFrame,
+    risk: RiskSummary,
     *,
     horizon_days: int,
     horizon_months: int,
@@ -202,45 +203,41 @@ def value_at_risk_point(
 ) -> SummaryPoint:
     """State the value at risk: the sum of CLV × churn probability over the scored customers.
 
-    The interval is the range of the value actually lost if the model's probabilities are
-    right: churn is a Bernoulli draw per customer, so the loss has mean Σ clv·p and
-    variance Σ clv²·p·(1 − p) (normal approximation). It does not include the uncertainty of
-    the models themselves, which the held-out ROC-AUC stands for.
+    The figures come from :meth:`cxlens.models.namespace.Models.at_risk`, as the churn
+    section's and the API's do. The interval is the range of the value actually lost if the
+    model's probabilities are right: churn is a Bernoulli draw per customer, so the loss has
+    mean Σ clv·p and variance Σ clv²·p·(1 − p) (normal approximation). It does not include
+    the uncertainty of the models themselves, which the held-out ROC-AUC stands for.
 
     Args:
-        targets: :meth:`cxlens.models.namespace.Models.retention_targets` (``clv``,
-            ``churn_probability``, ``value_at_risk``).
+        risk: :class:`cxlens.models.churn_analysis.RiskSummary`.
         horizon_days: the churn window.
         horizon_months: the CLV horizon.
         roc_auc: the churn model's held-out ROC-AUC, quoted when given.
         confidence: level of the range.
 
     Example:
-        >>> t = pd.DataFrame({"clv": [100.0, 300.0], "churn_probability": [0.5, 0.1],
-        ...     "value_at_risk": [50.0, 30.0]})
-        >>> value_at_risk_point(t, horizon_days=90, horizon_months=12).value
+        >>> from cxlens.models.churn_analysis import RiskSummary
+        >>> r = RiskSummary(active=3, high_risk=1, at_risk=2, valued=2, value_at_risk=80.0,
+        ...     value_at_risk_sd=0.0, targets=1, targets_value_at_risk=50.0)
+        >>> value_at_risk_point(r, horizon_days=90, horizon_months=12).value
         80.0
     """
-    if targets.empty:
+    if not risk.active:
         raise ValueError("no customer was scored")
-    clv = targets["clv"].astype(float)
-    p = targets["churn_probability"].astype(float)
-    total = float(targets["value_at_risk"].sum())
-    sd = math.sqrt(float((clv**2 * p * (1 - p)).sum()))
+    total, sd = risk.value_at_risk, risk.value_at_risk_sd
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     low, high = max(total - z * sd, 0.0), total + z * sd
-    high_risk = int((targets["risk_band"] == "high").sum()) if "risk_band" in targets else 0
     skill = ""
     if math.isfinite(roc_auc):
         skill = f"; churn model ROC-AUC {roc_auc:.2f} on held-out customers"
     sentence = (
         f"Churn within {horizon_days} days puts {fmt_number(total, 0)} of {horizon_months}-month "
-        f"customer value at risk across {len(targets):,} active customers "
+        f"customer value at risk across the {risk.valued:,} active customers with a purchase "
         f"({confidence:.0%} range of the loss if the model is right: "
-        f"{fmt_interval(low, high, 0)}{skill})"
+        f"{fmt_interval(low, high, 0)}{skill}). Of the {risk.active:,} customers active now, "
+        f"{risk.high_risk:,} are at high risk"
     )
-    if high_risk:
-        sentence += f"; {high_risk:,} of them are at high risk"
     return SummaryPoint("value_at_risk", sentence + ".", total, low, high)
 
 
@@ -338,7 +335,6 @@ def _analysis_points(
     seed: int,
     fits: ModelFits | None,
 ) -> list[SummaryPoint]:
-    from cxlens.analysis.insights import insights
     from cxlens.report.models_parts import ModelFits
 
     points: list[SummaryPoint] = []
@@ -346,8 +342,8 @@ def _analysis_points(
     points += [kpi] if kpi else []
     found = _try(
         "insights",
-        lambda: insights(ws, every=every, top=SUMMARY_INSIGHTS, min_n=min_n,
-                         confidence=confidence),
+        lambda: ws.analysis.insights(every=every, top=SUMMARY_INSIGHTS, min_n=min_n,
+                                     confidence=confidence),
     )  # fmt: skip
     points += insight_points(found) if found is not None else []
     fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
@@ -356,7 +352,7 @@ def _analysis_points(
 
     def at_risk() -> SummaryPoint:
         return value_at_risk_point(
-            fits.targets(),
+            fits.risk(),
             horizon_days=fits.horizon_days,
             horizon_months=fits.horizon_months,
             roc_auc=float(fits.churn().evaluation["roc_auc"]),
