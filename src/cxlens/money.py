@@ -59,12 +59,12 @@ def one_currency(found: Iterable[object], declared: str | None = None, where: st
         ArgumentError: neither the data nor the user names a currency, or a bad code.
 
     Example:
-        >>> one_currency(["USD", None])
+        >>> one_currency(["USD", None, float("nan")])
         'USD'
         >>> one_currency([], declared="eur")
         'EUR'
     """
-    codes = sorted({check_code(str(c)) for c in found if c is not None and str(c).strip()})
+    codes = sorted({check_code(str(c)) for c in found if not _missing(c)})
     place = f" in {where}" if where else ""
     if len(codes) > 1:
         raise SchemaError(
@@ -85,6 +85,15 @@ def one_currency(found: Iterable[object], declared: str | None = None, where: st
             "currency (e.g. currency='USD')"
         )
     return check_code(declared)
+
+
+def _missing(value: object) -> bool:
+    """Return True for None, NaN and blank text (a missing currency value)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return not str(value).strip()
 
 
 def format_money(value: float | None, currency: str, digits: int = 0) -> str:

@@ -118,9 +118,11 @@ def test_clv_total_agrees_in_cli_api_and_report(demo, tmp_path):
     parts = api(demo, "/analyses/clv")["parts"]
     from_api = float(pd.DataFrame(parts["tiers"]["rows"])["clv_total"].sum())
     assert from_cli == pytest.approx(from_api, rel=1e-9)
+    # the demo's amounts are in US dollars (its transactions' currency column)
+    assert parts["currency"] == ["USD"]
     lead = plain(section(demo["html"], "clv"))
-    assert f"total {from_api:,.0f}" in lead
-    assert f"total {from_api:,.0f}" in cli(demo, "clv")
+    assert f"total ${from_api:,.0f}" in lead
+    assert f"total ${from_api:,.0f}" in cli(demo, "clv")
 
 
 def test_ltv_cac_per_segment_agrees_in_cli_api_and_report(demo):
@@ -140,15 +142,17 @@ def test_ltv_cac_per_segment_agrees_in_cli_api_and_report(demo):
 
 
 def test_value_at_risk_and_high_risk_agree_in_cli_api_and_report(demo):
-    risk = api(demo, "/analyses/retention-targets")["parts"]["at_risk"]["rows"][0]
+    parts = api(demo, "/analyses/retention-targets")["parts"]
+    risk = parts["at_risk"]["rows"][0]
+    assert parts["currency"] == ["USD"] and risk["currency"] == "USD"
     printed = cli(demo, "retention")
-    total = f"{risk['value_at_risk']:,.0f}"
+    total = f"${risk['value_at_risk']:,.0f}"
     counts = (
         f"Of the {risk['active']:,} customers active now, {risk['high_risk']:,} are at high risk"
     )
     summary = plain(section(demo["html"], "summary"))
     churn = plain(section(demo["html"], "churn-risk"))
-    assert f"value at risk {risk['value_at_risk']:,.2f}" in printed and counts in printed
+    assert f"value at risk ${risk['value_at_risk']:,.2f}" in printed and counts in printed
     assert f"puts {total} of 12-month customer value at risk" in summary and counts in summary
     assert f"of the {total} at risk across the {risk['valued']:,} active" in churn
     assert counts in churn

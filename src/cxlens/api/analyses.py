@@ -21,6 +21,7 @@ from cxlens.analysis.kpis import filter_columns
 from cxlens.api.params import ColumnName, Day, Text
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.models.checks import check_note
+from cxlens.money import format_money
 from cxlens.workspace import Workspace
 
 Part = pd.DataFrame | list[str]
@@ -241,6 +242,7 @@ def _clv(ws: Workspace, p: ClvParams) -> dict[str, Part]:
     if failed:  # a fit that fails its own checks is a note, not results
         return {"checks": [check_note(failed)], "notes": [str(n) for n in found.notes]}
     return {
+        "currency": [found.currency],
         "parameters": clv_params_table(found),
         "holdout": found.holdout,
         "tiers": found.tiers,
@@ -317,9 +319,15 @@ def _retention(ws: Workspace, p: RetentionParams) -> dict[str, Part]:
         f"{len(shown)} of {len(targets)} customers at or above the training base rate, ranked "
         f"by value at risk (CLV over {p.horizon_months} months x churn probability within "
         f"{p.horizon_days} days), hold {held:.1%} of the value at risk "
-        f"{risk.value_at_risk:,.2f} across the {risk.valued:,} active customers with a purchase."
+        f"{format_money(risk.value_at_risk, risk.currency, 2)} across the {risk.valued:,} "
+        "active customers with a purchase."
     )
-    return {"targets": shown, "at_risk": pd.DataFrame([risk.as_dict()]), "summary": [summary]}
+    return {
+        "targets": shown,
+        "at_risk": pd.DataFrame([risk.as_dict()]),
+        "currency": [risk.currency],
+        "summary": [summary],
+    }
 
 
 class OffersParams(Params):

@@ -24,6 +24,7 @@ from cxlens.cli._common import (
 )
 from cxlens.errors import ArgumentError, CxlensError, NotEnoughDataError
 from cxlens.models.checks import check_note
+from cxlens.money import format_money
 from cxlens.report.models_parts import (
     churn_definition,
     clv_params_table,
@@ -153,13 +154,14 @@ def clv_cmd(
 
 
 def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
-    n = len(result.customers)
+    n, cur = len(result.customers), result.currency
+    unit = f" (money in {cur})" if cur else " (amounts carry no currency)"
     console.print(
         Text(
             f"CLV of {n:,} customers over {result.horizon_months} months from "
             f"{result.as_of.date()}, discounted at {result.discount_rate:.0%} a year "
-            f"(revenue, not margin); total {result.customers['clv'].sum():,.0f}, mean "
-            f"{result.customers['clv'].mean():,.2f}"
+            f"(revenue, not margin); total {format_money(result.customers['clv'].sum(), cur)}, "
+            f"mean {format_money(result.customers['clv'].mean(), cur, 2)}"
         )
     )
     params = clv_params_table(result)
@@ -173,7 +175,7 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
             title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
         console.print(rich_table(formatted(holdout, 3), title))
     tiers = result.tiers
-    console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers"))
+    console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers" + unit))
     low, high, source = norm
     for table, by in ((result.by_segment, "segment"), (result.by_channel, "acquisition_channel")):
         if table.empty:
@@ -181,7 +183,7 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
         shown = formatted(table.drop(columns="clv_total"), 2)
         shown["status"] = [Text(str(s), style=STATUS_STYLES.get(str(s), "yellow"))
                            if pd.notna(s) else Text("") for s in table["status"]]  # fmt: skip
-        console.print(rich_table(shown, f"CLV and LTV:CAC by {by} (norm {low:g}-{high:g}x)"))
+        console.print(rich_table(shown, f"CLV and LTV:CAC by {by} (norm {low:g}-{high:g}x){unit}"))
     if result.ltv_cac_note:
         console.print(Text(result.ltv_cac_note, style="yellow"))
     elif not (result.by_segment.empty and result.by_channel.empty):
@@ -301,12 +303,14 @@ def retention_cmd(
         f"retention targets: top {len(head):,} of {len(targets):,} by value at risk "
         f"(CLV over {horizon_months} months × churn probability within {horizon_days} days; "
         "customers at or above the training base rate: medium or high risk)"
+        + (f"; money in {risk.currency}" if risk.currency else "")
     )
     console.print(rich_table(shown, title))
     covered = float(head["cumulative_share"].iloc[-1]) if len(head) else 0.0
     console.print(
         Text(
-            f"value at risk {risk.value_at_risk:,.2f} across the {risk.valued:,} active "
+            f"value at risk {format_money(risk.value_at_risk, risk.currency, 2)} across the "
+            f"{risk.valued:,} active "
             f"customers with a purchase; these {len(head):,} customers hold {covered:.1%} of "
             f"it. Of the {risk.active:,} customers active now, {risk.high_risk:,} are at high "
             "risk"

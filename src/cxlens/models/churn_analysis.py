@@ -591,6 +591,7 @@ class RiskSummary:
             (churn a Bernoulli draw per customer): sqrt(sum clv^2 p (1 - p)).
         targets: customers on the retention target list (``at_risk`` with a CLV).
         targets_value_at_risk: their value at risk.
+        currency: ISO 4217 code of the values (the CLV's; "" when unknown).
 
     Example:
         >>> s = pd.DataFrame({"customer_id": ["a", "b"], "churn_probability": [0.5, 0.1],
@@ -609,13 +610,14 @@ class RiskSummary:
     value_at_risk_sd: float
     targets: int
     targets_value_at_risk: float
+    currency: str = ""
 
     def as_dict(self) -> dict[str, float | int]:
         """Return the figures as a plain dict (for JSON)."""
         return dict(self.__dict__)
 
 
-def risk_summary(scores: pd.DataFrame, clv: pd.DataFrame) -> RiskSummary:
+def risk_summary(scores: pd.DataFrame, clv: pd.DataFrame, currency: str = "") -> RiskSummary:
     """Return the at-risk figures of a churn scoring and a CLV table (see :class:`RiskSummary`).
 
     Example:
@@ -635,4 +637,5 @@ def risk_summary(scores: pd.DataFrame, clv: pd.DataFrame) -> RiskSummary:
         value_at_risk_sd=float(np.sqrt((clv_v**2 * p * (1 - p)).sum())),
         targets=len(targets),
         targets_value_at_risk=float(targets["value_at_risk"].sum()),
+        currency=currency,
     )

@@ -761,7 +761,8 @@ def transactions_currency(ws: Catalog, declared: str | None = None) -> str:
     if "currency" not in t.columns:
         return "" if declared is None else check_code(declared)
     found = run(t.select("currency").distinct(), "the currencies of transactions")["currency"]
-    if found.dropna().empty and declared is None:
+    found = found.dropna()
+    if found.empty and declared is None:
         return ""
     return one_currency(found.tolist(), declared, where="transactions.currency")
 

@@ -119,7 +119,7 @@ class Models:
         """
         churn = churn or self.churn(horizon_days)
         clv = clv or self.clv(horizon_months)
-        return _churn.risk_summary(churn.scores, clv.customers)
+        return _churn.risk_summary(churn.scores, clv.customers, clv.currency)
 
     def survival(self, by: str | None = "segment", **kw: Any) -> _survival.SurvivalCurves:
         """Return Kaplan-Meier survival curves of customers by ``by`` (statsmodels).

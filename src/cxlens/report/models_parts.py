@@ -19,6 +19,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError
 from cxlens.models.checks import check_note
 from cxlens.models.churn_analysis import model_choice_text
+from cxlens.money import format_money
 from cxlens.report.analyses import (
     AnalysisPart,
     _pct,
@@ -275,6 +276,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
             return failed_part("clv", title, check_note(failed), result.notes)
         low, high, source = ltv_cac_norm()
         customers = result.customers
+
+        def money(value: float) -> str:
+            return format_money(value, result.currency)
+
         scope = clv_scope_html(fits, result)
         cards = [
             card_html(
@@ -297,7 +302,7 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
             )
         parts = [scope] if scope else []
         parts += ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
-        parts += ["<h3>CLV tiers</h3>", tier_table(result.tiers)]
+        parts += ["<h3>CLV tiers</h3>", tier_table(result.tiers, result.currency)]
         groups = ((result.by_segment, "segment"), (result.by_channel, "acquisition_channel"))
         ratio_tables = [(t, by) for t, by in groups if not t.empty and t["ltv_cac"].notna().any()]
         if ratio_tables:
@@ -312,7 +317,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                 )
             )
             for t, b in ratio_tables:
-                parts += [f"<h3>LTV:CAC by {_by_name(b)}</h3>", ltv_cac_table(t, b)]
+                parts += [
+                    f"<h3>LTV:CAC by {_by_name(b)}</h3>",
+                    ltv_cac_table(t, b, result.currency),
+                ]
             parts.append(
                 f"<p>{esc(f'The norm: LTV:CAC of at least {low:g}x ({source}); above {high:g}x')}"
                 " is commonly read as under-investing in acquisition (growth could be bought "
@@ -332,8 +340,8 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         what = " on discretionary purchases" if result.exclude_categories else ""
         lead = (
             f"What each of the {n:,} customers {who} is expected to spend{what} over the next "
-            f"{result.horizon_months} months (total {fmt_number(customers['clv'].sum(), 0)}, "
-            f"mean {fmt_number(customers['clv'].mean(), 0)}), discounted at "
+            f"{result.horizon_months} months (total {money(customers['clv'].sum())}, "
+            f"mean {money(customers['clv'].mean())}), discounted at "
             f"{result.discount_rate:.0%} a year; revenue, not margin. Tiers rank customers by "
             "it; LTV:CAC sets it against what acquiring them cost."
         )
@@ -452,7 +460,7 @@ def _by_name(by: str) -> str:
     return by.replace("_", " ")
 
 
-def tier_table(tiers: pd.DataFrame) -> str:
+def tier_table(tiers: pd.DataFrame, currency: str = "") -> str:
     """Render the CLV tiers: customers, CLV range and mean, total and share of CLV.
 
     Example:
@@ -465,9 +473,9 @@ def tier_table(tiers: pd.DataFrame) -> str:
         [
             str(r.tier),
             f"{int(r.customers):,}",
-            f"{fmt_number(r.clv_min, 0)} to {fmt_number(r.clv_max, 0)}",
-            fmt_number(r.clv_mean, 0),
-            fmt_number(r.clv_total, 0),
+            f"{format_money(r.clv_min, currency)} to {format_money(r.clv_max, currency)}",
+            format_money(r.clv_mean, currency),
+            format_money(r.clv_total, currency),
             _pct(r.clv_share),
         ]
         for r in tiers.itertuples()
@@ -476,7 +484,7 @@ def tier_table(tiers: pd.DataFrame) -> str:
     return table_html(columns, rows, numeric=[1, 3, 4, 5])
 
 
-def ltv_cac_table(table: pd.DataFrame, by: str) -> str:
+def ltv_cac_table(table: pd.DataFrame, by: str, currency: str = "") -> str:
     """Render LTV:CAC per group with its interval and its status against the 3-5x norm.
 
     Example:
@@ -499,8 +507,8 @@ def ltv_cac_table(table: pd.DataFrame, by: str) -> str:
             [
                 str(r[by]) + (" (small sample)" if bool(r.get("small_sample")) else ""),
                 f"{int(r['customers']):,}",
-                fmt_number(r["clv_mean"], 0),
-                fmt_number(r["acquisition_cost_mean"], 0),
+                format_money(r["clv_mean"], currency),
+                format_money(r["acquisition_cost_mean"], currency),
                 _with_ci(r["ltv_cac"], r["ltv_cac_ci_low"], r["ltv_cac_ci_high"], 2, "x"),
                 shown,
             ]
@@ -581,10 +589,11 @@ def churn_part(
                 f"within {fits.horizon_days} days. Targets are the {risk.targets:,} customers "
                 "with a purchase whose churn probability is at least the training base rate "
                 "(medium or high risk), ranked by value at risk. These "
-                f"{len(shown)} hold {_pct(held)} of the {fmt_number(risk.value_at_risk, 0)} "
+                f"{len(shown)} hold {_pct(held)} of the "
+                f"{format_money(risk.value_at_risk, risk.currency)} "
                 f"at risk across the {risk.valued:,} active customers with a purchase. "
                 "Customer ids only; the full list: cxlens retention --output targets.csv.</p>",
-                targets_table(shown),
+                targets_table(shown, risk.currency),
             ]
         scored = len(result.scores)
         high = int((result.scores["risk_band"] == "high").sum())  # as RiskSummary.high_risk
@@ -682,7 +691,7 @@ def _reasons(row: dict[str, Any]) -> str:
     return "; ".join(r for r in found if r != "—")
 
 
-def targets_table(targets: pd.DataFrame) -> str:
+def targets_table(targets: pd.DataFrame, currency: str = "") -> str:
     """Render retention targets: rank, customer id, probability, band, CLV, value at risk, reasons.
 
     Example:
@@ -700,8 +709,8 @@ def targets_table(targets: pd.DataFrame) -> str:
             str(r["customer_id"]),
             fmt_number(100 * float(r["churn_probability"]), 1, "%"),
             pill_html(str(r["risk_band"]), tones.get(str(r["risk_band"]), "")),
-            fmt_number(r["clv"], 0),
-            fmt_number(r["value_at_risk"], 0),
+            format_money(r["clv"], currency),
+            format_money(r["value_at_risk"], currency),
             _reasons(r),
         ]
         for r in targets.to_dict("records")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cxlens.money import format_money
 from cxlens.report.analyses import fmt_interval, fmt_number, kpi_value
 from cxlens.report.collect import UNIT_OF_N, MetricResult
 from cxlens.report.sections import benchmark_text, short_source
@@ -231,12 +232,13 @@ def value_at_risk_point(
     skill = ""
     if math.isfinite(roc_auc):
         skill = f"; churn model ROC-AUC {roc_auc:.2f} on held-out customers"
+    cur = risk.currency
     sentence = (
-        f"Churn within {horizon_days} days puts {fmt_number(total, 0)} of {horizon_months}-month "
-        f"customer value at risk across the {risk.valued:,} active customers with a purchase "
-        f"({confidence:.0%} range of the loss if the model is right: "
-        f"{fmt_interval(low, high, 0)}{skill}). Of the {risk.active:,} customers active now, "
-        f"{risk.high_risk:,} are at high risk"
+        f"Churn within {horizon_days} days puts {format_money(total, cur)} of "
+        f"{horizon_months}-month customer value at risk across the {risk.valued:,} active "
+        f"customers with a purchase ({confidence:.0%} range of the loss if the model is right: "
+        f"{format_money(low, cur)} to {format_money(high, cur)}{skill}). Of the "
+        f"{risk.active:,} customers active now, {risk.high_risk:,} are at high risk"
     )
     return SummaryPoint("value_at_risk", sentence + ".", total, low, high)
 
