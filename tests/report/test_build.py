@@ -89,11 +89,22 @@ def test_every_chart_and_tile_is_there(full):
 
 
 def test_tiles_show_interval_n_change_and_benchmark(full):
-    _, page, _ = full
+    _, page, folder = full
     nps_tile = page.split('data-metric="nps"')[1].split("</article>")[0]
+    # the latest full month leads, labelled; the whole period (1,440 answers) beside it
+    with cxlens.Workspace(folder / "ws.duckdb") as ws:
+        monthly = ws.metrics.nps(every="month")
+    full_months = monthly[(monthly["n"] > 0) & ~monthly["partial"]]
+    last = full_months.iloc[-1]
+    month = pd.Timestamp(last["period"]).strftime("%b %Y")
+    # by hand from the month's counts: % promoters - % detractors
+    by_hand = 100 * (last["promoters"] - last["detractors"]) / last["n"]
+    assert f"Net Promoter Score, {month}" in nps_tile
+    assert f'<div class="tile-value">{by_hand:.0f}'.replace("-", "−") in nps_tile
+    assert f"n = {int(last['n']):,} answers; whole period Jan 2024 – " in nps_tile
+    assert "1,440 answers)" in nps_tile
     assert "95% interval" in nps_tile
-    assert "n = 1,440 answers" in nps_tile
-    assert "vs previous month" in nps_tile
+    assert f"in {month} vs previous month" in nps_tile
     assert "All-industry median: 16" in nps_tile
     churn_tile = page.split('data-metric="churn"')[1].split("</article>")[0]
     assert "Monthly churn, Dec 2024" in churn_tile

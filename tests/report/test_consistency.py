@@ -82,16 +82,37 @@ def tile_value(page: str, metric: str) -> str:
     return plain(found.group(1).split("<span")[0])
 
 
+def tile_text(page: str, metric: str) -> str:
+    found = re.search(rf'<article class="tile" data-metric="{metric}">.*?</article>', page, re.S)
+    assert found, metric
+    return plain(found.group(0))
+
+
 @pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
 def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_path):
+    spec = METRICS[metric]
     out = tmp_path / f"{metric}.csv"
     cli(demo, "metrics", metric, "--output", str(out))
     from_cli = float(pd.read_csv(out)["value"].iloc[0])
     from_api = api(demo, f"/metrics/{metric}")["rows"][0]["value"]
     tiles = {t["metric"]: t for t in api(demo, "/overview")["tiles"]}
+    # the whole period: the CLI, the API, the dashboard's tile and the report tile's n line
     assert from_cli == pytest.approx(from_api, rel=1e-12)
     assert tiles[metric]["value"] == pytest.approx(from_api, rel=1e-12)
-    assert tile_value(demo["html"], metric) == METRICS[metric].fmt(from_api)
+    assert f"whole period Jan 2024 – Dec 2025: {spec.fmt(from_api)} (" in tile_text(
+        demo["html"], metric
+    )
+    # the latest full month leads the report tile, as the API and the CLI give it
+    out = tmp_path / f"{metric}-monthly.csv"
+    cli(demo, "metrics", metric, "--every", "month", "--output", str(out))
+    monthly = pd.read_csv(out)
+    monthly = monthly[(monthly["n"] > 0) & ~monthly["partial"]]
+    rows = pd.DataFrame(api(demo, f"/metrics/{metric}", every="month")["rows"])
+    rows = rows[(rows["n"] > 0) & ~rows["partial"]]
+    assert float(monthly["value"].iloc[-1]) == pytest.approx(rows["value"].iloc[-1], rel=1e-12)
+    assert tile_value(demo["html"], metric) == spec.fmt(rows["value"].iloc[-1])
+    month = pd.Timestamp(rows["period"].iloc[-1]).strftime("%b %Y")
+    assert f"{spec.long_label}, {month}" in tile_text(demo["html"], metric)
 
 
 def test_churn_rate_agrees_in_cli_api_report_and_dashboard(demo, tmp_path):

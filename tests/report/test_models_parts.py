@@ -177,7 +177,8 @@ def test_clv_on_regular_payments_is_refitted_on_discretionary_purchases(built):
     assert not clv.degenerate
     lead = parts["clv"].section.lead
     assert f"What each of the {len(clv.customers):,} customers with a discretionary" in lead
-    assert f"total {clv.customers['clv'].sum():,.0f}" in lead
+    assert clv.currency == "USD"  # the sample's transactions are in US dollars
+    assert f"total ${clv.customers['clv'].sum():,.0f}" in lead
     assert f"r = {clv.bg_params['r']:.3g}" in parts["clv"].methods[0][1]
     assert "Recurring categories (subscription) are left out" in parts["clv"].methods[0][1]
     assert any("excluding category 'subscription'" in n for n in clv.notes)
@@ -195,17 +196,25 @@ def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
     assert metrics["ROC-AUC"][1] == f"{roc_auc_score(y, p):.3f}"
     assert metrics["Brier score (lower is better)"][1] == f"{np.mean((p - y) ** 2):.4f}"
     assert churn.importance["label"].iloc[0] in plain
-    # top 10 by value at risk = CLV x churn probability, by hand
+    # top 10 by value at risk = CLV x churn probability, by hand, among the customers at
+    # or above the training base rate
     risk = churn.scores.merge(expected["clv"].customers[["customer_id", "clv"]])
     risk["var"] = risk["clv"] * risk["churn_probability"]
-    top = risk.sort_values("var", ascending=False, kind="mergesort").head(10)
+    at_risk = risk[risk["churn_probability"] >= churn.model.base_rate_]
+    top = at_risk.sort_values("var", ascending=False, kind="mergesort").head(10)
     targets = table_rows(body, "<h3>Retention targets: top 10 by value at risk</h3>")
     assert [r[1] for r in targets] == top["customer_id"].tolist()
-    assert [float(r[5].replace(",", "")) for r in targets] == pytest.approx(
+    assert all(r[5].startswith("$") and r[4].startswith("$") for r in targets)
+    assert [float(r[5].strip("$").replace(",", "")) for r in targets] == pytest.approx(
         top["var"].round(0).tolist(), abs=1.0
     )
+    # their share of the value at risk of every active customer with a purchase
     share = top["var"].sum() / risk["var"].sum()
-    assert f"These 10 customers hold {share:.0%}" in plain
+    assert (
+        f"These 10 hold {share:.0%} of the ${risk['var'].sum():,.0f} at risk across the "
+        f"{len(risk):,} active customers with a purchase" in plain
+    )
+    assert f"Targets are the {len(at_risk):,} customers with a purchase" in plain
     # customer ids only: no names, emails or phone numbers
     pii = data.tables["identities"]
     pii = pii[pii["customer_id"].isin(top["customer_id"])]
