@@ -115,6 +115,14 @@ def test_a_clv_fit_that_fails_its_checks_is_a_note_not_results(sample, tmp_path)
     assert not out.exists()
 
 
+def test_a_declared_currency_must_be_the_datas(sample):
+    path, data = sample
+    assert set(data.tables["transactions"]["currency"]) == {"USD"}
+    wrong = run("clv", "--currency", "EUR", "-w", path)
+    assert wrong.exit_code == 1 and wrong.output.startswith("error:")
+    assert "are in USD, but the currency declared is EUR" in flat(wrong.output)
+
+
 def test_clv_category_options_filter_the_transactions(sample, tmp_path):
     path, data = sample
     result = run("clv", "--exclude-category", "subscription", "-o", tmp_path / "d.csv", "-w", path)

@@ -94,6 +94,14 @@ CategoryOpt = Annotated[
         "--category", help="Fit CLV on transactions of this category only (repeat for several)."
     ),
 ]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="ISO code of the amounts (e.g. USD) when transactions have no currency column; "
+        "it must agree with the column when there is one.",
+    ),
+]
 ExcludeCategoryOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -122,6 +130,7 @@ def clv_cmd(
     ] = None,
     category: CategoryOpt = None,
     exclude_category: ExcludeCategoryOpt = None,
+    currency: CurrencyOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Estimate CLV: BG/NBD + Gamma-Gamma fits, holdout check, tiers, LTV:CAC by group."""
@@ -135,6 +144,7 @@ def clv_cmd(
             holdout_months=holdout_months,
             categories=category or None,
             exclude_categories=exclude_category or (),
+            currency=currency,
         )
     failed = result.failed_checks
     if failed:  # a fit that fails its own checks is a note, not results
@@ -273,6 +283,7 @@ def retention_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write the whole ranked list to this CSV."),
     ] = None,
+    currency: CurrencyOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Retention targets: customers ranked by value at risk (CLV × churn probability)."""
@@ -286,6 +297,7 @@ def retention_cmd(
             horizon_months,
             categories=category or None,
             exclude_categories=exclude_category or (),
+            currency=currency,
         )
         failed = churn.failed_checks + clv.failed_checks
         if failed:
