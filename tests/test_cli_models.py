@@ -91,7 +91,8 @@ def test_clv_prints_fits_holdout_tiers_and_withholds_ltv_cac(sample, fitted, tmp
     assert "LTV:CAC is not shown: this CLV leaves out subscription purchases" in flat(result.output)
     for segment in data.tables["customers"]["segment"].unique():
         row = cells(result.output, segment)
-        assert row[5] == "" and row[8] == "", (segment, row)
+        # segment, customers, mean CLV, customers with a cost, mean cost; the ratio empty
+        assert len(row) == 5 or set(row[5:]) == {""}, (segment, row)
     assert ltv_cac_norm()[2].split(",")[0] not in flat(result.output)
     out = tmp_path / "clv.csv"
     assert run("clv", "-o", out, "-w", path).exit_code == 0

@@ -100,7 +100,10 @@ def test_tiles_show_interval_n_change_and_benchmark(full):
     # by hand from the month's counts: % promoters - % detractors
     by_hand = 100 * (last["promoters"] - last["detractors"]) / last["n"]
     assert f"Net Promoter Score, {month}" in nps_tile
-    assert f'<div class="tile-value">{by_hand:.0f}'.replace("-", "−") in nps_tile
+    assert (
+        f'<div class="tile-value">{by_hand:.0f}'.replace("-", "−").replace("tile−", "tile-")
+        in nps_tile
+    )
     assert f"n = {int(last['n']):,} answers; whole period Jan 2024 – " in nps_tile
     assert "1,440 answers)" in nps_tile
     assert "95% interval" in nps_tile
