@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cxlens.report.analyses import (
+    PART_ORDER,
     REPORT_BOOTSTRAP,
     REPORT_TOP_INSIGHTS,
     AnalysisPart,
@@ -102,4 +103,5 @@ def analysis_parts(
         if progress is not None:
             progress(step)
         parts.update(build())
-    return parts
+    # in reading order, whatever order they ran in
+    return {k: parts[k] for k in (*PART_ORDER, *parts) if k in parts}
