@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "cxlens"
 
 #: Lowest first. A module may import from its own layer and the layers before it.
 LAYERS: list[set[str]] = [
-    {"errors", "palette", "charting", "display", "sample", "safe_export"},  # foundation
+    {"errors", "palette", "charting", "display", "sample", "safe_export", "money"},  # foundation
     {"schema"},
     {"store"},  # the kernel: engine seam, Catalog, query, lineage, erasure
     {"ingest"},

@@ -13,6 +13,7 @@ from cxlens.models.churn_analysis import (
     TARGET_COLUMNS,
     churn,
     risk_bands,
+    risk_summary,
     value_at_risk,
 )
 from cxlens.models.churn_model import ChurnModel, LogisticChurnModel
@@ -73,24 +74,58 @@ def test_charts_are_plotly_figures(result):
     assert r.calibration["n"].sum() == r.evaluation["n_test"]
 
 
-def test_value_at_risk_ranks_by_clv_times_probability(result):
+def test_value_at_risk_ranks_the_customers_at_risk_by_clv_times_probability(result):
     r, _, _ = result
-    s = r.scores.head(50)
+    s = r.scores
     rng = np.random.default_rng(0)
-    clv = pd.DataFrame({"customer_id": s["customer_id"], "clv": rng.uniform(10, 1000, 50)})
+    clv = pd.DataFrame({"customer_id": s["customer_id"], "clv": rng.uniform(10, 1000, len(s))})
     clv = clv.iloc[:-5]  # five customers without a CLV
     got = value_at_risk(s, clv)
-    assert list(got.columns) == list(TARGET_COLUMNS) and len(got) == 45
-    assert got.attrs["without_clv"] == 5
-    want = s.merge(clv, on="customer_id")
-    want = (want["clv"] * want["churn_probability"]).sort_values(ascending=False).to_numpy()
-    np.testing.assert_allclose(got["value_at_risk"], want)
-    assert got["cumulative_share"].iloc[-1] == pytest.approx(1.0)
-    assert got["rank"].tolist() == list(range(1, 46))
+    assert list(got.columns) == list(TARGET_COLUMNS)
+    # by hand: only customers at or above the training base rate (medium or high band)
+    merged = s.merge(clv, on="customer_id")
+    merged["var"] = merged["clv"] * merged["churn_probability"]
+    at_risk = merged[merged["churn_probability"] >= r.model.base_rate_]
+    assert 0 < len(got) == len(at_risk) < len(merged)
+    assert set(got["risk_band"]) <= {"high", "medium"}
+    np.testing.assert_allclose(got["value_at_risk"], at_risk["var"].sort_values(ascending=False))
+    # shares of the value at risk of every customer with a CLV, not of the targets only
+    share = at_risk["var"].sum() / merged["var"].sum()
+    assert got["cumulative_share"].iloc[-1] == pytest.approx(share)
+    assert got["rank"].tolist() == list(range(1, len(got) + 1))
     with pytest.raises(SchemaError, match="clv lacks column"):
         value_at_risk(s, clv.rename(columns={"clv": "value"}))
     with pytest.raises(ArgumentError, match="duplicate customer_id"):
         value_at_risk(s, pd.concat([clv, clv.head(1)]))
+
+
+def test_a_low_risk_customer_with_a_large_clv_is_not_a_retention_target():
+    # the issue: a 1.8%-risk customer ranked first on CLV alone, with reasons that all
+    # "lower risk"; by hand: values at risk 0.018 x 50,000 = 900 > 0.30 x 2,000 = 600
+    scores = pd.DataFrame(
+        {
+            "customer_id": ["big", "a", "b", "c"],
+            "churn_probability": [0.018, 0.30, 0.12, 0.05],
+            "risk_band": risk_bands(np.array([0.018, 0.30, 0.12, 0.05]), 0.10),
+            "reason_1": ["tenure 40 months (lowers risk)", "average CSAT 1.7 (raises risk)",
+                         "days since last purchase 200 (raises risk)", None],
+        }
+    )  # fmt: skip
+    clv = pd.DataFrame({"customer_id": ["big", "a", "b", "c"], "clv": [50_000.0, 2_000, 3_000, 9]})
+    got = value_at_risk(scores, clv)
+    assert got["customer_id"].tolist() == ["a", "b"]  # 600, then 360; big and c are below 10%
+    assert got["value_at_risk"].tolist() == pytest.approx([600.0, 360.0])
+    assert not got["reason_1"].str.contains("lowers risk").any()
+    total = 900 + 600 + 360 + 0.45
+    assert got["cumulative_share"].tolist() == pytest.approx([600 / total, 960 / total])
+    everyone = value_at_risk(scores, clv, bands=None)
+    assert everyone["customer_id"].tolist() == ["big", "a", "b", "c"]
+    summary = risk_summary(scores, clv.iloc[:3])  # c has no CLV
+    assert (summary.active, summary.high_risk, summary.at_risk, summary.valued) == (4, 1, 2, 3)
+    assert summary.value_at_risk == pytest.approx(1860.0)
+    assert summary.targets == 2 and summary.targets_value_at_risk == pytest.approx(960.0)
+    sd = np.sqrt(50_000**2 * 0.018 * 0.982 + 2_000**2 * 0.3 * 0.7 + 3_000**2 * 0.12 * 0.88)
+    assert summary.value_at_risk_sd == pytest.approx(sd)
 
 
 def test_bad_cutoff_is_a_clear_error(result):

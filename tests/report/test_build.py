@@ -89,14 +89,35 @@ def test_every_chart_and_tile_is_there(full):
 
 
 def test_tiles_show_interval_n_change_and_benchmark(full):
-    _, page, _ = full
+    _, page, folder = full
     nps_tile = page.split('data-metric="nps"')[1].split("</article>")[0]
+    # the latest full month leads, labelled; the whole period (1,440 answers) beside it
+    with cxlens.Workspace(folder / "ws.duckdb") as ws:
+        monthly = ws.metrics.nps(every="month")
+    full_months = monthly[(monthly["n"] > 0) & ~monthly["partial"]]
+    last = full_months.iloc[-1]
+    month = pd.Timestamp(last["period"]).strftime("%b %Y")
+    # by hand from the month's counts: % promoters - % detractors
+    by_hand = 100 * (last["promoters"] - last["detractors"]) / last["n"]
+    assert f"Net Promoter Score, {month}" in nps_tile
+    assert (
+        f'<div class="tile-value">{by_hand:.0f}'.replace("-", "−").replace("tile−", "tile-")
+        in nps_tile
+    )
+    assert f"n = {int(last['n']):,} answers; whole period Jan 2024 – " in nps_tile
+    assert "1,440 answers)" in nps_tile
     assert "95% interval" in nps_tile
-    assert "n = 1,440 answers" in nps_tile
-    assert "vs previous month" in nps_tile
+    assert f"in {month} vs previous month" in nps_tile
     assert "All-industry median: 16" in nps_tile
     churn_tile = page.split('data-metric="churn"')[1].split("</article>")[0]
-    assert "Monthly churn, Dec 2024" in churn_tile
+    # the data ends inside December: churn's December is partial, so November leads and
+    # December is named as under way, not compared
+    with cxlens.Workspace(folder / "ws.duckdb") as ws:
+        churn = ws.metrics.churn(every="month")
+    churn = churn[churn["n"] > 0]
+    assert bool(churn["partial"].iloc[-1]) and not bool(churn["partial"].iloc[-2])
+    assert "Monthly churn, Nov 2024" in churn_tile
+    assert "Dec 2024 so far: " in churn_tile and "a partial month, not compared" in churn_tile
     assert "customers at start" in churn_tile
 
 
@@ -218,8 +239,9 @@ def test_progress_names_every_step_in_order(tmp_path: Path) -> None:
         build_report(ws, tmp_path / "r.html", progress=steps.append)
     assert steps == [
         "headline metrics", "KPI status", "what changed", "drivers of NPS", "customer effort",
-        "loyalty matrix", "value of NPS", "customer segments", "CLV, churn and offer models",
-        "customer journeys", "themes and social posts", "executive summary", "writing the page",
+        "loyalty matrix", "value of NPS", "customer segments", "themes and social posts",
+        "CLV, churn and offer models", "customer journeys", "executive summary",
+        "writing the page",
     ]  # fmt: skip
     assert tuple(steps) == report_steps()
     short: list[str] = []

@@ -16,6 +16,8 @@ from cxlens.report.collect import MetricResult, collect_metrics
 from cxlens.report.spec import METRICS
 from cxlens.report.summary import (
     SummaryPoint,
+    action_points,
+    change_points,
     choose_points,
     driver_point,
     headline_point,
@@ -42,6 +44,68 @@ def test_headline_states_value_interval_n_and_benchmark():
     close = headline_point(nps_result(19.0, 12.0, 26.0, 300))
     assert close.sentence.endswith("above the all-industry median of 16 (Frederick F. "
                                    "Reichheld, 2003, though the interval reaches it).")  # fmt: skip
+
+
+def _month(period, n, value, change, p, significant, partial=False):
+    return {"period": pd.Timestamp(period), "n": n, "value": value, "ci_low": value - 8.0,
+            "ci_high": value + 8.0, "change": change, "p_value": p,
+            "significant": significant, "partial": partial}  # fmt: skip
+
+
+def test_the_latest_significant_change_leads_and_a_partial_month_is_not_compared():
+    nps = pd.DataFrame([
+        _month("2025-10-01", 330, 22.3, -16.8, 0.0032, True),
+        _month("2025-11-01", 316, 29.4, 7.2, 0.23, False),
+        _month("2025-12-01", 347, 9.5, -19.9, 0.0011, True),
+        _month("2026-01-01", 40, -30.0, float("nan"), float("nan"), False, partial=True),
+    ])  # fmt: skip
+    csat = pd.DataFrame([
+        _month("2025-11-01", 300, 72.0, 1.0, 0.6, False),
+        _month("2025-12-01", 332, 60.8, -11.2, 0.0028, True),
+    ])  # fmt: skip
+    ces = pd.DataFrame([_month("2025-12-01", 300, 4.4, 0.1, 0.4, False)])
+    results = [
+        MetricResult(METRICS[k], pd.Series(dtype=float), t)
+        for k, t in (("nps", nps), ("csat", csat), ("ces", ces))
+    ]
+    points = change_points(results, "month")
+    # the partial January is skipped: December is the latest full month; p 0.0011 first
+    assert [p.sentence for p in points] == [
+        "NPS fell 19.9 pts in Dec 2025, to 10 (95% CI 2 to 18; 347 answers): significant "
+        "(p = 0.0011).",
+        "CSAT fell 11.2 pp in Dec 2025, to 60.8% (95% CI 52.8% to 68.8%; 332 answers): "
+        "significant (p = 0.0028).",
+    ]
+    assert (points[0].value, points[0].ci_low) == (9.5, 1.5)
+    assert choose_points([SummaryPoint("headline", "h"), *points])[1].kind == "change"
+
+
+def test_actions_are_ranked_by_the_money_at_stake_with_their_evidence():
+    from cxlens.models.churn_analysis import RiskSummary
+
+    risk = RiskSummary(active=900, high_risk=40, at_risk=120, valued=700, value_at_risk=9000.0,
+                       value_at_risk_sd=900.0, targets=110, targets_value_at_risk=6500.0,
+                       currency="EUR")  # fmt: skip
+    driver = SummaryPoint("driver", "Reliability is the strongest driver of NPS: ...", 43.0)
+    uplift = pd.DataFrame({"move": ["detractor → passive", "passive → promoter"],
+                           "projected_revenue": [47168.0, 20000.0],
+                           "projected_revenue_ci_low": [30000.0, 1.0],
+                           "projected_revenue_ci_high": [60000.0, 2.0]})  # fmt: skip
+    points = action_points(risk, driver, uplift, driver_name="reliability", currency="EUR")
+    assert [p.value for p in points] == [47168.0, 6500.0]  # largest at stake first
+    assert points[0].sentence.startswith(
+        "Recommended: improve reliability, the strongest driver of NPS; 5 more NPS points, won "
+        "by turning detractors into passives, go with €47,168 of 12-month revenue (evidence: "
+        "What drives NPS; What NPS is worth"
+    )
+    assert points[1].sentence == (
+        "Recommended: call the 110 retention targets, who hold €6,500 of value at risk within "
+        "90 days (evidence: Churn risk, retention targets)."
+    )
+    # without targets or a driver there is nothing to recommend
+    none = RiskSummary(active=9, high_risk=0, at_risk=0, valued=9, value_at_risk=5.0,
+                       value_at_risk_sd=1.0, targets=0, targets_value_at_risk=0.0)  # fmt: skip
+    assert action_points(none, None, uplift) == []
 
 
 def test_kpi_sentence_reports_the_worst_kpi():
@@ -90,24 +154,30 @@ def test_driver_sentence_names_the_largest_share():
 
 
 def test_value_at_risk_and_its_range_by_hand():
-    targets = pd.DataFrame(
+    from cxlens.models.churn_analysis import risk_summary
+
+    scores = pd.DataFrame(
         {
-            "clv": [1000.0, 3000.0, 500.0],
-            "churn_probability": [0.5, 0.1, 0.2],
-            "risk_band": ["high", "low", "medium"],
+            "customer_id": ["a", "b", "c", "d"],
+            "churn_probability": [0.5, 0.1, 0.2, 0.3],
+            "risk_band": ["high", "low", "medium", "high"],
         }
     )
-    targets["value_at_risk"] = targets["clv"] * targets["churn_probability"]
-    point = value_at_risk_point(targets, horizon_days=90, horizon_months=12, roc_auc=0.7512)
+    clv = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [1000.0, 3000.0, 500.0]})
+    point = value_at_risk_point(
+        risk_summary(scores, clv), horizon_days=90, horizon_months=12, roc_auc=0.7512
+    )
+    # d has no CLV (no purchase): 3 valued, 4 active, 2 high
     # total 500 + 300 + 100 = 900; variance 1000²·.25 + 3000²·.09 + 500²·.16 = 1,100,000
     sd = math.sqrt(1_100_000)
     assert point.value == pytest.approx(900.0)
     assert point.ci_low == pytest.approx(max(900 - 1.959964 * sd, 0.0))
     assert point.ci_high == pytest.approx(900 + 1.959964 * sd, abs=1e-3)
     assert point.sentence == (
-        "Churn within 90 days puts 900 of 12-month customer value at risk across 3 active "
-        "customers (95% range of the loss if the model is right: 0 to 2,956; churn model "
-        "ROC-AUC 0.75 on held-out customers); 1 of them are at high risk."
+        "Churn within 90 days puts 900 of 12-month customer value at risk across the 3 active "
+        "customers with a purchase (95% range of the loss if the model is right: 0 to 2,956; "
+        "churn model ROC-AUC 0.75 on held-out customers). Of the 4 customers active now, 2 are "
+        "at high risk."
     )
 
 
@@ -119,11 +189,13 @@ def test_insights_are_quoted_with_their_difference():
                                                                  ("b.", 4.0, 1.0)]  # fmt: skip
 
 
-def test_at_most_six_sentences_dropping_later_insights_first():
-    kinds = ["headline", "kpi", "insight", "insight", "insight", "driver", "value_at_risk"]
+def test_at_most_eight_sentences_dropping_later_insights_first():
+    kinds = ["change", "headline", "kpi", "insight", "insight", "insight", "driver",
+             "value_at_risk", "action", "action"]  # fmt: skip
     points = [SummaryPoint(k, f"{k}{i}") for i, k in enumerate(kinds)]
     kept = [p.sentence for p in choose_points(points)]
-    assert kept == ["headline0", "kpi1", "insight2", "insight3", "driver5", "value_at_risk6"]
+    assert kept == ["change0", "headline1", "kpi2", "insight3", "insight4", "driver6",
+                    "value_at_risk7", "action8"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- in the report
@@ -157,14 +229,19 @@ def expected(analysed):
 def test_summary_opens_the_report_with_sentences_from_the_tables(expected):
     page, results, found, imp, status = expected
     items = summary_items(page)
-    assert 3 <= len(items) <= 6
-    assert [k for k, _ in items] == ["headline", "kpi", "insight", "insight", "driver"]
-    text = dict(items[:2]) | {"driver": items[-1][1]}
-    # headline: the NPS tile's figures, as the metric table holds them
+    assert 3 <= len(items) <= 8
+    # the planted drop is three months back: no significant change in the latest full month
+    assert [k for k, _ in items] == ["headline", "kpi", "insight", "insight", "driver", "action"]
+    text = dict(items[:2]) | {"driver": items[-2][1], "action": items[-1][1]}
+    # headline: the whole period, as the metric table holds it (the tiles lead with a month)
     nps = next(r for r in results if r.spec.key == "nps").overall
     assert text["headline"].startswith(
-        f"NPS is {nps['value']:.0f} (95% CI {nps['ci_low']:.0f} to {nps['ci_high']:.0f}; "
-        f"{int(nps['n']):,} answers)"
+        f"Over the whole period (Jan 2024 – Dec 2024), NPS is {nps['value']:.0f} (95% CI "
+        f"{nps['ci_low']:.0f} to {nps['ci_high']:.0f}; {int(nps['n']):,} answers)"
+    )
+    # the action: the strongest driver, valued as "What NPS is worth" values +5 points
+    assert text["action"].startswith(
+        "Recommended: improve reliability, the strongest driver of NPS; 5 more NPS points"
     )
     # the KPI: the worst of the status table
     worst = status.sort_values(["status", "gap"]).iloc[0]  # "off track" sorts first here
@@ -203,7 +280,12 @@ def test_metrics_only_summary_has_a_sentence_per_metric(tmp_path):
     items = summary_items(page)
     assert [k for k, _ in items] == ["headline"] * len(results)
     for (_, sentence), r in zip(items, results, strict=True):
-        assert sentence.startswith(r.spec.label)
+        if r.spec.trended:  # churn: its latest full month
+            assert sentence.startswith(f"{r.spec.label} in ")
+        else:
+            assert sentence.startswith(
+                f"Over the whole period (Jan 2024 – Jun 2024), {r.spec.label} is "
+            )
         assert f"{int(r.overall['n']):,} " in sentence
         assert r.spec.fmt(float(r.overall["ci_low"])) in sentence
 
@@ -214,18 +296,25 @@ def test_value_at_risk_matches_the_retention_targets(tmp_path):
     from cxlens.report.summary import executive_summary
     from tests.analysis.test_features import sample_workspace
 
-    ws, _ = sample_workspace(tmp_path, customers=1500)
+    ws, _ = sample_workspace(tmp_path, customers=2000)  # 1,500: churn AUC 0.54, not shown
     try:
         results, _ = collect_metrics(ws, every="month", by="segment")
         points = executive_summary(ws, results)
         # the report's settings (12-month CLV, 90-day churn, seed 0), fitted afresh
-        targets = ModelFits(ws).targets()
+        fits = ModelFits(ws)
+        scores, clv = fits.churn().scores, fits.clv().customers
     finally:
         ws.close()
     risk = [p for p in points if p.kind == "value_at_risk"]
     assert len(risk) == 1
-    assert risk[0].value == pytest.approx(targets["value_at_risk"].sum(), rel=1e-9)
-    p, clv = targets["churn_probability"], targets["clv"]
-    sd = np.sqrt((clv**2 * p * (1 - p)).sum())
+    # by hand: every scored customer with a CLV, not only the retention targets
+    valued = scores.merge(clv[["customer_id", "clv"]], on="customer_id")
+    p, value = valued["churn_probability"], valued["clv"]
+    assert risk[0].value == pytest.approx(float((value * p).sum()), rel=1e-9)
+    sd = np.sqrt((value**2 * p * (1 - p)).sum())
     assert risk[0].ci_high - risk[0].value == pytest.approx(1.959964 * sd, rel=1e-6)
-    assert f"across {len(targets):,} active customers" in risk[0].sentence
+    assert f"across the {len(valued):,} active customers with a purchase" in risk[0].sentence
+    high = int((scores["risk_band"] == "high").sum())
+    assert f"Of the {len(scores):,} customers active now, {high:,} are at high risk" in (
+        risk[0].sentence
+    )

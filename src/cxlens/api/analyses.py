@@ -20,6 +20,8 @@ from cxlens.analysis.features import plan_features, profile
 from cxlens.analysis.kpis import filter_columns
 from cxlens.api.params import ColumnName, Day, Text
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
+from cxlens.models.checks import check_note
+from cxlens.money import format_money
 from cxlens.workspace import Workspace
 
 Part = pd.DataFrame | list[str]
@@ -236,13 +238,18 @@ def _clv(ws: Workspace, p: ClvParams) -> dict[str, Part]:
     found = ws.models.clv(
         p.horizon_months, discount_rate=p.discount_rate, holdout_months=p.holdout_months
     )
+    failed = found.failed_checks
+    if failed:  # a fit that fails its own checks is a note, not results
+        return {"checks": [check_note(failed)], "notes": [str(n) for n in found.notes]}
     return {
+        "currency": [found.currency],
         "parameters": clv_params_table(found),
         "holdout": found.holdout,
         "tiers": found.tiers,
         "by_segment": found.by_segment,
         "by_channel": found.by_channel,
-        "notes": [str(n) for n in found.notes],
+        "notes": [str(n) for n in found.notes]
+        + ([found.ltv_cac_note] if found.ltv_cac_note else []),
     }
 
 
@@ -266,6 +273,8 @@ def _churn(ws: Workspace, p: ChurnParams) -> dict[str, Part]:
 
     found = _churn_fit(ws, p)
     e = found.evaluation
+    if found.failed_checks:
+        return {"checks": [check_note(found.failed_checks)], "summary": [found.summary()]}
     scalars = {k: v for k, v in e.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     return {
         "summary": [found.summary()],
@@ -298,18 +307,27 @@ class RetentionParams(ChurnParams):
 
 
 def _retention(ws: Workspace, p: RetentionParams) -> dict[str, Part]:
-    targets = ws.models.retention_targets(
-        churn=_churn_fit(ws, p), clv=ws.models.clv(p.horizon_months)
-    )
+    churn, clv = _churn_fit(ws, p), ws.models.clv(p.horizon_months)
+    failed = churn.failed_checks + clv.failed_checks
+    if failed:
+        return {"checks": [check_note(failed)]}
+    targets = ws.models.retention_targets(churn=churn, clv=clv)
+    risk = ws.models.at_risk(churn=churn, clv=clv)
     shown = targets.head(p.top)
-    total = float(targets["value_at_risk"].sum())
     held = float(shown["cumulative_share"].iloc[-1]) if len(shown) else 0.0
     summary = (
-        f"{len(shown)} of {len(targets)} scored customers, ranked by value at risk (CLV over "
-        f"{p.horizon_months} months x churn probability within {p.horizon_days} days), hold "
-        f"{held:.1%} of the total value at risk {total:,.2f}."
+        f"{len(shown)} of {len(targets)} customers at or above the training base rate, ranked "
+        f"by value at risk (CLV over {p.horizon_months} months x churn probability within "
+        f"{p.horizon_days} days), hold {held:.1%} of the value at risk "
+        f"{format_money(risk.value_at_risk, risk.currency, 2)} across the {risk.valued:,} "
+        "active customers with a purchase."
     )
-    return {"targets": shown, "summary": [summary]}
+    return {
+        "targets": shown,
+        "at_risk": pd.DataFrame([risk.as_dict()]),
+        "currency": [risk.currency],
+        "summary": [summary],
+    }
 
 
 class OffersParams(Params):

@@ -22,7 +22,9 @@ from cxlens.cli._common import (
     rich_table,
     write_csv,
 )
-from cxlens.errors import ArgumentError, CxlensError
+from cxlens.errors import ArgumentError, CxlensError, NotEnoughDataError
+from cxlens.models.checks import check_note
+from cxlens.money import format_money
 from cxlens.report.models_parts import (
     churn_definition,
     clv_params_table,
@@ -92,6 +94,14 @@ CategoryOpt = Annotated[
         "--category", help="Fit CLV on transactions of this category only (repeat for several)."
     ),
 ]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="ISO code of the amounts (e.g. USD) when transactions have no currency column; "
+        "it must agree with the column when there is one.",
+    ),
+]
 ExcludeCategoryOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -120,6 +130,7 @@ def clv_cmd(
     ] = None,
     category: CategoryOpt = None,
     exclude_category: ExcludeCategoryOpt = None,
+    currency: CurrencyOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Estimate CLV: BG/NBD + Gamma-Gamma fits, holdout check, tiers, LTV:CAC by group."""
@@ -133,8 +144,15 @@ def clv_cmd(
             holdout_months=holdout_months,
             categories=category or None,
             exclude_categories=exclude_category or (),
+            currency=currency,
         )
-    if output is not None:
+    failed = result.failed_checks
+    if failed:  # a fit that fails its own checks is a note, not results
+        if output is not None:
+            raise NotEnoughDataError(f"{check_note(failed)} Nothing was written to {output}.")
+        console.print(Text(check_note(failed), style="yellow"))
+        bullets([str(note) for note in result.notes])
+    elif output is not None:
         write_csv(result.customers, output)
     else:
         _print_clv(result, ltv_cac_norm())
@@ -146,13 +164,14 @@ def clv_cmd(
 
 
 def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
-    n = len(result.customers)
+    n, cur = len(result.customers), result.currency
+    unit = f" (money in {cur})" if cur else " (amounts carry no currency)"
     console.print(
         Text(
             f"CLV of {n:,} customers over {result.horizon_months} months from "
             f"{result.as_of.date()}, discounted at {result.discount_rate:.0%} a year "
-            f"(revenue, not margin); total {result.customers['clv'].sum():,.0f}, mean "
-            f"{result.customers['clv'].mean():,.2f}"
+            f"(revenue, not margin); total {format_money(result.customers['clv'].sum(), cur)}, "
+            f"mean {format_money(result.customers['clv'].mean(), cur, 2)}"
         )
     )
     params = clv_params_table(result)
@@ -166,7 +185,7 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
             title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
         console.print(rich_table(formatted(holdout, 3), title))
     tiers = result.tiers
-    console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers"))
+    console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers" + unit))
     low, high, source = norm
     for table, by in ((result.by_segment, "segment"), (result.by_channel, "acquisition_channel")):
         if table.empty:
@@ -174,8 +193,10 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
         shown = formatted(table.drop(columns="clv_total"), 2)
         shown["status"] = [Text(str(s), style=STATUS_STYLES.get(str(s), "yellow"))
                            if pd.notna(s) else Text("") for s in table["status"]]  # fmt: skip
-        console.print(rich_table(shown, f"CLV and LTV:CAC by {by} (norm {low:g}-{high:g}x)"))
-    if not (result.by_segment.empty and result.by_channel.empty):
+        console.print(rich_table(shown, f"CLV and LTV:CAC by {by} (norm {low:g}-{high:g}x){unit}"))
+    if result.ltv_cac_note:
+        console.print(Text(result.ltv_cac_note, style="yellow"))
+    elif not (result.by_segment.empty and result.by_channel.empty):
         console.print(Text(f"LTV:CAC norm: at least {low:g}x ({source}); above {high:g}x "
                            "may mean under-investing in acquisition."))  # fmt: skip
     bullets([str(note) for note in result.notes])
@@ -207,6 +228,13 @@ def churn_cmd(
         result = ws.models.churn(
             horizon, definition=chosen, cutoff=cutoff, train_snapshots=snapshots
         )
+    failed = result.failed_checks
+    if failed:
+        if output is not None:
+            raise NotEnoughDataError(f"{check_note(failed)} Nothing was written to {output}.")
+        console.print(Text(check_note(failed), style="yellow"))
+        console.print(Text(result.summary()))
+        return
     if output is not None:
         write_csv(result.scores, output)
         return
@@ -255,6 +283,7 @@ def retention_cmd(
         Path | None,
         typer.Option("--output", "-o", help="Write the whole ranked list to this CSV."),
     ] = None,
+    currency: CurrencyOpt = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Retention targets: customers ranked by value at risk (CLV × churn probability)."""
@@ -268,29 +297,38 @@ def retention_cmd(
             horizon_months,
             categories=category or None,
             exclude_categories=exclude_category or (),
+            currency=currency,
         )
+        failed = churn.failed_checks + clv.failed_checks
+        if failed:
+            raise NotEnoughDataError(check_note(failed))
         targets = ws.models.retention_targets(churn=churn, clv=clv)
+        risk = ws.models.at_risk(churn=churn, clv=clv)
     for note in clv.notes:
         console.print(Text(f"CLV note: {note}", style="yellow"))
     if output is not None:
         write_csv(targets, output)
         return
-    total = float(targets["value_at_risk"].sum())
     head = targets.head(top)
     shown = formatted(head, 2, churn_probability=3, cumulative_share=3)
     title = (
         f"retention targets: top {len(head):,} of {len(targets):,} by value at risk "
-        f"(CLV over {horizon_months} months × churn probability within {horizon_days} days)"
+        f"(CLV over {horizon_months} months × churn probability within {horizon_days} days; "
+        "customers at or above the training base rate: medium or high risk)"
+        + (f"; money in {risk.currency}" if risk.currency else "")
     )
     console.print(rich_table(shown, title))
     covered = float(head["cumulative_share"].iloc[-1]) if len(head) else 0.0
     console.print(
         Text(
-            f"total value at risk {total:,.2f}; these {len(head):,} customers hold "
-            f"{covered:.1%} of it"
+            f"value at risk {format_money(risk.value_at_risk, risk.currency, 2)} across the "
+            f"{risk.valued:,} active "
+            f"customers with a purchase; these {len(head):,} customers hold {covered:.1%} of "
+            f"it. Of the {risk.active:,} customers active now, {risk.high_risk:,} are at high "
+            "risk"
         )
     )
-    missing = int(targets.attrs.get("without_clv", 0))
+    missing = risk.active - risk.valued
     if missing:
         console.print(Text(f"{missing:,} scored customers have no CLV (no purchase) and are "
                            "not ranked"))  # fmt: skip

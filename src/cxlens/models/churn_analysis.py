@@ -9,6 +9,7 @@ active at the data end with that same model, each with their top three reasons.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from sklearn.metrics import log_loss
 
 from cxlens.errors import ArgumentError, SchemaError
+from cxlens.models.checks import FitCheck, churn_checks
 from cxlens.models.churn import (
     LABEL,
     ChurnData,
@@ -205,6 +207,11 @@ class ChurnResult:
     definition: ChurnDefinition
     split: ChurnSplit
     model: ChurnModel | LogisticChurnModel = field(repr=False)
+
+    @property
+    def failed_checks(self) -> list[FitCheck]:
+        """The checks this model fails (:func:`cxlens.models.checks.churn_checks`)."""
+        return churn_checks(self.evaluation)
 
     def summary(self) -> str:
         """Return the definition, the split and the held-out metrics in a few sentences.
@@ -494,32 +501,62 @@ def churn(
     return fit_churn(data, model)
 
 
-def value_at_risk(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
-    """Return the retention target list: customers ranked by CLV times churn probability.
+#: Risk bands a retention target must be in: churn probability at or above the training
+#: base rate (:func:`risk_bands`). A customer below it is likelier to stay than the average
+#: customer, whatever their CLV, and is not a retention target.
+TARGET_BANDS = ("high", "medium")
+
+
+def value_at_risk(
+    scores: pd.DataFrame, clv: pd.DataFrame, *, bands: Sequence[str] | None = TARGET_BANDS
+) -> pd.DataFrame:
+    """Return the retention target list: customers at risk, ranked by CLV times churn probability.
+
+    Only customers whose ``risk_band`` is in ``bands`` (default: medium or high, i.e. a
+    churn probability at or above the training base rate) are targets; ranking all
+    customers by value at risk would put a low-risk customer with a large CLV first.
+    ``cumulative_share`` is a share of the total value at risk of every scored customer with
+    a CLV (:func:`risk_summary`), so the list says how much of it the targets hold.
 
     Args:
         scores: ``ChurnResult.scores`` (``customer_id``, ``churn_probability``, and
             ``risk_band`` / ``reason_1..3`` when present).
         clv: any frame with ``customer_id`` and ``clv`` (e.g. the customers table of the CLV
-            model). Customers missing from it, or with a missing CLV, are left out; the count
-            is in ``attrs["without_clv"]``.
+            model). Customers missing from it, or with a missing CLV, are left out.
+        bands: the risk bands kept; None keeps every customer (and needs no ``risk_band``).
 
     Returns:
         DataFrame with ``rank``, ``customer_id``, ``churn_probability``, ``risk_band``,
-        ``clv``, ``value_at_risk`` (``clv * churn_probability``), ``cumulative_share`` (of
-        the total value at risk, down the list), ``reason_1..3``; sorted by value at risk,
-        largest first.
+        ``clv``, ``value_at_risk`` (``clv * churn_probability``), ``cumulative_share``,
+        ``reason_1..3``; sorted by value at risk, largest first.
 
     Raises:
         SchemaError: a required column is missing.
         ArgumentError: a customer appears twice in ``clv``.
 
     Example:
-        >>> s = pd.DataFrame({"customer_id": ["a", "b"], "churn_probability": [0.5, 0.1]})
-        >>> v = pd.DataFrame({"customer_id": ["a", "b"], "clv": [100.0, 900.0]})
+        >>> s = pd.DataFrame({"customer_id": ["a", "b", "c"], "churn_probability": [0.5, 0.1,
+        ...     0.02], "risk_band": ["high", "medium", "low"]})
+        >>> v = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [100.0, 900.0, 9000.0]})
         >>> value_at_risk(s, v)[["customer_id", "value_at_risk"]].values.tolist()
         [['b', 90.0], ['a', 50.0]]
     """
+    valued = _valued(scores, clv)
+    total = float(valued["value_at_risk"].sum())
+    out = valued
+    if bands is not None:
+        out = valued[valued["risk_band"].isin(list(bands))]
+    out = out.sort_values("value_at_risk", ascending=False, kind="mergesort").reset_index(drop=True)
+    out["cumulative_share"] = out["value_at_risk"].cumsum() / total if total > 0 else np.nan
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    for col in TARGET_COLUMNS:
+        if col not in out.columns:
+            out[col] = None
+    return out[list(TARGET_COLUMNS)]
+
+
+def _valued(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
+    """Scores joined to CLV (customers without one left out), with ``value_at_risk``."""
     for frame, name, cols in ((scores, "scores", ("customer_id", "churn_probability")),
                               (clv, "clv", ("customer_id", "clv"))):  # fmt: skip
         missing = [c for c in cols if c not in frame.columns]
@@ -535,16 +572,70 @@ def value_at_risk(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
         )
     values = clv[["customer_id", "clv"]].assign(clv=lambda f: pd.to_numeric(f["clv"], "coerce"))
     merged = scores.merge(values, on="customer_id", how="left")
-    known = merged["clv"].notna()
-    out = merged[known].copy()
+    out = merged[merged["clv"].notna()].copy()
     out["value_at_risk"] = out["clv"] * out["churn_probability"]
-    out = out.sort_values("value_at_risk", ascending=False, kind="mergesort").reset_index(drop=True)
-    total = float(out["value_at_risk"].sum())
-    out["cumulative_share"] = out["value_at_risk"].cumsum() / total if total > 0 else np.nan
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    for col in TARGET_COLUMNS:
-        if col not in out.columns:
-            out[col] = None
-    out = out[list(TARGET_COLUMNS)]
-    out.attrs["without_clv"] = int((~known).sum())
     return out
+
+
+@dataclass(frozen=True)
+class RiskSummary:
+    """The at-risk figures every view states: one home, so the summary and the sections agree.
+
+    Attributes:
+        active: customers scored (active at the data end).
+        high_risk: of them, in the high band (at least twice the training base rate).
+        at_risk: of them, in the medium or high band (the retention targets' threshold).
+        valued: of them, with a CLV (a purchase); the value at risk is summed over these.
+        value_at_risk: sum of CLV x churn probability over the ``valued`` customers.
+        value_at_risk_sd: standard deviation of the loss if the probabilities are right
+            (churn a Bernoulli draw per customer): sqrt(sum clv^2 p (1 - p)).
+        targets: customers on the retention target list (``at_risk`` with a CLV).
+        targets_value_at_risk: their value at risk.
+        currency: ISO 4217 code of the values (the CLV's; "" when unknown).
+
+    Example:
+        >>> s = pd.DataFrame({"customer_id": ["a", "b"], "churn_probability": [0.5, 0.1],
+        ...                   "risk_band": ["high", "low"]})
+        >>> v = pd.DataFrame({"customer_id": ["a", "b"], "clv": [100.0, 300.0]})
+        >>> r = risk_summary(s, v)
+        >>> (r.active, r.high_risk, r.value_at_risk, r.targets_value_at_risk)
+        (2, 1, 80.0, 50.0)
+    """
+
+    active: int
+    high_risk: int
+    at_risk: int
+    valued: int
+    value_at_risk: float
+    value_at_risk_sd: float
+    targets: int
+    targets_value_at_risk: float
+    currency: str = ""
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Return the figures as a plain dict (for JSON)."""
+        return dict(self.__dict__)
+
+
+def risk_summary(scores: pd.DataFrame, clv: pd.DataFrame, currency: str = "") -> RiskSummary:
+    """Return the at-risk figures of a churn scoring and a CLV table (see :class:`RiskSummary`).
+
+    Example:
+        >>> risk_summary(churn.scores, clv.customers).high_risk  # doctest: +SKIP
+        1472
+    """
+    valued = _valued(scores, clv)
+    band = scores["risk_band"] if "risk_band" in scores else pd.Series(dtype=str)
+    clv_v, p = valued["clv"].astype(float), valued["churn_probability"].astype(float)
+    targets = valued[valued["risk_band"].isin(list(TARGET_BANDS))] if len(band) else valued
+    return RiskSummary(
+        active=len(scores),
+        high_risk=int((band == "high").sum()),
+        at_risk=int(band.isin(list(TARGET_BANDS)).sum()),
+        valued=len(valued),
+        value_at_risk=float(valued["value_at_risk"].sum()),
+        value_at_risk_sd=float(np.sqrt((clv_v**2 * p * (1 - p)).sum())),
+        targets=len(targets),
+        targets_value_at_risk=float(targets["value_at_risk"].sum()),
+        currency=currency,
+    )

@@ -34,12 +34,14 @@ import pandas as pd
 from scipy import stats
 
 from cxlens.analysis.segments import save_segments
-from cxlens.errors import ArgumentError, NotEnoughDataError
+from cxlens.errors import ArgumentError, CxlensError, NotEnoughDataError
 from cxlens.metrics.benchmarks import benchmarks
 from cxlens.metrics.stats import check_confidence
 from cxlens.models.beta_geo import BetaGeo
+from cxlens.models.checks import DEGENERATE_BOUND, FitCheck, clv_checks
 from cxlens.models.gamma_gamma import GammaGamma
 from cxlens.models.rfm import TIME_UNITS, DateLike, plan_rfm_summary
+from cxlens.money import check_code, one_currency
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
@@ -61,11 +63,6 @@ MIN_REPEATERS = 30
 #: |Pearson r| between frequency and average spend above which the Gamma-Gamma
 #: independence assumption is flagged.
 CORRELATION_WARNING = 0.3
-
-#: A fitted r, alpha (in days), p or q above this means the optimiser ran to the edge of the
-#: parameter space (a degenerate fit; see the module docstring). Healthy fits on real
-#: purchase logs are far below it (CDNOW: r 0.24, alpha 31 days; p 6.3, q 3.7).
-DEGENERATE_BOUND = 1e4
 
 #: Parameters checked against :data:`DEGENERATE_BOUND`: (model, name).
 DEGENERATE_PARAMS: tuple[tuple[str, str], ...] = (
@@ -143,6 +140,14 @@ class ClvResult:
         exclude_categories: the categories left out.
         degenerate: the fitted parameters above :data:`DEGENERATE_BOUND` (``r``, ``alpha``
             in days, ``p``, ``q``), empty for a sound fit.
+        full_fit: set by :func:`clv_auto` when it refitted on the discretionary purchases:
+            the (degenerate) fit on all transactions.
+        recurring: set by :func:`clv_auto` with ``full_fit``: the regularity table
+            (:func:`cxlens.models.rfm.recurring_categories`) that named the recurring ones.
+        currency: ISO 4217 code of every money figure (:func:`transactions_currency`); ""
+            when transactions have no currency column and none was declared.
+        ltv_cac_note: why the LTV:CAC columns are empty ("" when they are computed): see
+            :func:`ltv_cac_scope`.
     """
 
     customers: pd.DataFrame
@@ -163,6 +168,15 @@ class ClvResult:
     categories: tuple[str, ...] | None = None
     exclude_categories: tuple[str, ...] = ()
     degenerate: dict[str, float] = field(default_factory=dict)
+    currency: str = ""
+    full_fit: ClvResult | None = field(default=None, repr=False)
+    recurring: pd.DataFrame | None = field(default=None, repr=False)
+    ltv_cac_note: str = ""
+
+    @property
+    def failed_checks(self) -> list[FitCheck]:
+        """The checks this fit fails (:func:`cxlens.models.checks.clv_checks`); empty: sound."""
+        return clv_checks(self)
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -586,6 +600,7 @@ def clv(
     min_n: int = 30,
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
+    currency: str | None = None,
 ) -> ClvResult:
     """Estimate customer lifetime value with BG/NBD + Gamma-Gamma on the Workspace's purchases.
 
@@ -621,6 +636,8 @@ def clv(
         categories: fit on transactions of these categories only (None: every category).
         exclude_categories: leave out transactions of these categories (the as-of day and
             the history length stay those of all transactions).
+        currency: the currency of the amounts when transactions have no ``currency``
+            column (it must agree with the column when there is one).
 
     Returns:
         ClvResult (``customers``, ``bg_params``, ``gg_params``, ``holdout``, ``tiers``,
@@ -683,6 +700,7 @@ def clv(
     edge = degenerate_params(bg.params_, gg.params_, time_unit)
     notes += degenerate_notes(edge, time_unit)
     notes += _model_notes(len(out) - repeaters, gg, corr, horizon)
+    money = transactions_currency(ws, currency)
     holdout = _run_holdout(
         ws,
         plan,
@@ -696,14 +714,19 @@ def clv(
         exclude_categories=keep.exclude,
     )
     valued = frame[["segment", "acquisition_channel", "acquisition_cost"]].assign(clv=out["clv"])
+    scope = ltv_cac_scope(keep.include, keep.exclude)
     return ClvResult(
         customers=out[list(CUSTOMER_COLUMNS)],
         bg_params=dict(bg.params_),
         gg_params=dict(gg.params_),
         holdout=holdout,
         tiers=tier_table(out, tiers),
-        by_segment=ltv_cac(valued, "segment", confidence=confidence, min_n=min_n),
-        by_channel=ltv_cac(valued, "acquisition_channel", confidence=confidence, min_n=min_n),
+        by_segment=_without_ratio(
+            ltv_cac(valued, "segment", confidence=confidence, min_n=min_n), scope
+        ),
+        by_channel=_without_ratio(
+            ltv_cac(valued, "acquisition_channel", confidence=confidence, min_n=min_n), scope
+        ),
         as_of=plan.as_of,
         horizon_months=horizon,
         discount_rate=float(discount_rate),
@@ -715,7 +738,107 @@ def clv(
         categories=keep.include,
         exclude_categories=keep.exclude,
         degenerate=edge,
+        currency=money,
+        ltv_cac_note=scope,
     )
+
+
+def transactions_currency(ws: Catalog, declared: str | None = None) -> str:
+    """Return the currency of the transactions' amounts (:func:`cxlens.money.one_currency`).
+
+    The distinct values of ``transactions.currency`` are read in the engine; without that
+    column the ``declared`` currency is used, and "" is returned when there is none.
+
+    Raises:
+        SchemaError: several currencies (never summed without a stated conversion), or a
+            declared currency that is not the data's.
+
+    Example:
+        >>> transactions_currency(ws)  # doctest: +SKIP
+        'USD'
+    """
+    t = ws.table("transactions")
+    if "currency" not in t.columns:
+        return "" if declared is None else check_code(declared)
+    found = run(t.select("currency").distinct(), "the currencies of transactions")["currency"]
+    found = found.dropna()
+    if found.empty and declared is None:
+        return ""
+    return one_currency(found.tolist(), declared, where="transactions.currency")
+
+
+def ltv_cac_scope(categories: Sequence[str] | None, exclude_categories: Sequence[str] = ()) -> str:
+    """Say why LTV:CAC is not computed for a CLV fit on part of the purchases ("" if all).
+
+    LTV:CAC has one definition everywhere: the CLV of all of a customer's purchases over
+    the horizon, over the full acquisition cost. Acquisition cost buys the whole customer,
+    so a CLV that leaves categories out (e.g. recurring subscription revenue) would set part
+    of the value against all of the cost and understate the ratio.
+
+    Example:
+        >>> ltv_cac_scope(None, ())
+        ''
+        >>> ltv_cac_scope(None, ("subscription",))[:52]
+        'LTV:CAC is not shown: this CLV leaves out subscripti'
+    """
+    if categories is None and not exclude_categories:
+        return ""
+    if exclude_categories:
+        scope = f"leaves out {', '.join(exclude_categories)}"
+    else:
+        scope = f"covers only {', '.join(categories or ())}"
+    return (
+        f"LTV:CAC is not shown: this CLV {scope} purchases, while the acquisition cost buys "
+        "the whole customer, so the ratio would set part of the value against all of the cost. "
+        "LTV:CAC is the CLV of all purchases over the acquisition cost; it needs a CLV fit "
+        "on all transactions that passes its checks."
+    )
+
+
+def _without_ratio(table: pd.DataFrame, note: str) -> pd.DataFrame:
+    """Blank the LTV:CAC columns of a :func:`ltv_cac` table when ``note`` says why."""
+    if not note or table.empty:
+        return table
+    ratio = ["ltv_cac", "ltv_cac_ci_low", "ltv_cac_ci_high"]
+    return table.assign(**{c: np.nan for c in ratio}, status=None)
+
+
+def clv_auto(ws: Catalog, horizon_months: int = 12, **kw: Any) -> ClvResult:
+    """Fit CLV; when the fit on all purchases is degenerate, refit on the discretionary ones.
+
+    The refit happens when the first fit is degenerate (:data:`DEGENERATE_BOUND`), no
+    category filter was asked for, and transactions have a ``category`` column with
+    recurring categories (:func:`cxlens.models.rfm.recurring_categories`: bought at regular
+    intervals) and other ones. The returned fit then leaves the recurring categories out
+    (its ``exclude_categories``), keeps the first fit in ``full_fit`` and the regularity
+    table in ``recurring``, and has no LTV:CAC (:func:`ltv_cac_scope`). The report, the
+    command line and the API all call it through ``ws.models.clv``.
+
+    Returns:
+        ClvResult: the fit on all purchases, or the discretionary refit.
+
+    Example:
+        >>> clv_auto(ws).exclude_categories  # doctest: +SKIP
+        ('subscription',)
+    """
+    from cxlens.models.rfm import recurring_categories
+
+    result = clv(ws, horizon_months, **kw)
+    asked = kw.get("categories") is not None or bool(kw.get("exclude_categories"))
+    kw = {k: v for k, v in kw.items() if k not in ("categories", "exclude_categories")}
+    if asked or not result.degenerate or "category" not in ws.table("transactions").columns:
+        return result
+    table = recurring_categories(ws)
+    recurring = table.loc[table["recurring"], "category"].tolist()
+    if not recurring or len(recurring) == len(table):  # nothing discretionary is left
+        return result
+    try:
+        refit = clv(ws, horizon_months, exclude_categories=recurring, **kw)
+    except CxlensError as exc:  # too few discretionary repeat buyers: keep the first fit
+        result.notes.append(f"CLV of the discretionary purchases could not be fitted: {exc}")
+        return result
+    refit.full_fit, refit.recurring = result, table
+    return refit
 
 
 def degenerate_params(

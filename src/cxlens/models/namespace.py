@@ -34,6 +34,12 @@ class Models:
     def clv(self, horizon_months: int = 12, *, save: bool = False, **kw: Any) -> _clv.ClvResult:
         """Return customer lifetime value (BG/NBD + Gamma-Gamma) over ``horizon_months``.
 
+        When the fit on all purchases is degenerate (regular payments such as
+        subscriptions) and transactions have categories, CLV is refitted on the
+        discretionary ones (:func:`cxlens.models.clv.clv_auto`); the report, the command
+        line and the API all get this same fit. ``result.failed_checks`` lists the checks
+        the fit fails (:mod:`cxlens.models.checks`).
+
         With ``save`` the CLV tiers are stored as ``clv_tier`` in ``customer_segments``, so
         every metric can be grouped by them (``by=["clv_tier"]``). Other keywords go to
         :func:`cxlens.models.clv.clv` (discount_rate, as_of, holdout_months, tiers...).
@@ -42,7 +48,7 @@ class Models:
             ClvResult: ``customers`` (per-customer CLV and tier), fitted parameters, the
             holdout check, and CLV and LTV:CAC by segment and acquisition channel.
         """
-        result = _clv.clv(self._ws, horizon_months, **kw)
+        result = _clv.clv_auto(self._ws, horizon_months, **kw)
         if save:
             _clv.save_clv_tiers(self._ws, result)
         return result
@@ -79,10 +85,11 @@ class Models:
         horizon_days: int = 90,
         horizon_months: int = 12,
     ) -> pd.DataFrame:
-        """Return the retention target list: customers ranked by value at risk.
+        """Return the retention target list: customers at risk, ranked by value at risk.
 
-        Value at risk is CLV times churn probability. Pass fitted results to reuse them;
-        otherwise both models are fitted with their defaults.
+        Value at risk is CLV times churn probability; only customers at or above the
+        training base rate (medium or high risk band) are targets. Pass fitted results to
+        reuse them; otherwise both models are fitted with their defaults.
 
         Returns:
             DataFrame: rank, customer_id, churn_probability, risk_band, clv, value_at_risk,
@@ -92,6 +99,27 @@ class Models:
         churn = churn or self.churn(horizon_days)
         clv = clv or self.clv(horizon_months)
         return _churn.value_at_risk(churn.scores, clv.customers)
+
+    def at_risk(
+        self,
+        *,
+        churn: _churn.ChurnResult | None = None,
+        clv: _clv.ClvResult | None = None,
+        horizon_days: int = 90,
+        horizon_months: int = 12,
+    ) -> _churn.RiskSummary:
+        """Return the at-risk figures: active, high-risk and at-risk customers, value at risk.
+
+        The one source of these numbers for the report, the command line and the API
+        (:func:`cxlens.models.churn_analysis.risk_summary`).
+
+        Example:
+            >>> ws.models.at_risk().high_risk  # doctest: +SKIP
+            1472
+        """
+        churn = churn or self.churn(horizon_days)
+        clv = clv or self.clv(horizon_months)
+        return _churn.risk_summary(churn.scores, clv.customers, clv.currency)
 
     def survival(self, by: str | None = "segment", **kw: Any) -> _survival.SurvivalCurves:
         """Return Kaplan-Meier survival curves of customers by ``by`` (statsmodels).

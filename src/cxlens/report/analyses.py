@@ -661,7 +661,7 @@ def value_part(
         parts += [note_html(n) for n in notes]
         parts += [
             f"<h3>Value of +{points:g} NPS points</h3>",
-            uplift_table(uplift.table),
+            uplift_table(uplift.table, _currency(ws)),
             "<h3>Assumptions</h3>",
             list_html([str(a) for a in uplift.assumptions], cls="plain"),
         ]
@@ -685,8 +685,20 @@ def value_part(
     return guarded("value", title, build)
 
 
-def uplift_table(table: pd.DataFrame) -> str:
+def _currency(ws: Workspace) -> str:
+    """Return the transactions' currency for a money column's header ("" when unknown)."""
+    from cxlens.models.clv import transactions_currency
+
+    try:
+        return transactions_currency(ws)
+    except CxlensError:  # several currencies: the section's own figures say so
+        return ""
+
+
+def uplift_table(table: pd.DataFrame, currency: str = "") -> str:
     """Render the NPS uplift table: differences between groups and the projection.
+
+    Money columns name the ``currency`` (ISO code) in their headers.
 
     Example:
         >>> uplift_table(pd.DataFrame({"move": ["detractor → passive"], "revenue_diff": [20.0],
@@ -710,8 +722,9 @@ def uplift_table(table: pd.DataFrame) -> str:
         ]
         for r in table.itertuples()
     ]
-    columns = ["move", "revenue difference / customer", "retention difference (pts)",
-               "customers moved", "projected revenue, 12 m", "feasible"]  # fmt: skip
+    unit = f" ({currency})" if currency else ""
+    columns = ["move", f"revenue difference / customer{unit}", "retention difference (pts)",
+               "customers moved", f"projected revenue, 12 m{unit}", "feasible"]  # fmt: skip
     return table_html(columns, rows, numeric=[1, 2, 3, 4])
 
 

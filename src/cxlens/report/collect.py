@@ -40,7 +40,7 @@ class MetricResult:
     """What the report knows about one metric after running it.
 
     ``overall`` is one row of the metric table: the whole data for survey metrics and
-    engagement, the latest period with customers at risk for churn. ``trend`` is the metric
+    engagement, the latest full period with customers at risk for churn. ``trend`` is the metric
     by period (churn's starts with the other metrics' first period); ``segments`` the metric
     by ``by`` group, or None with ``segment_note`` saying why (for churn, ``segment_period``
     names the period compared); ``benchmarks`` holds the rows of
@@ -107,7 +107,7 @@ def collect_metrics(
         try:
             trend = method(every=every, **kw)
             if spec.trended:
-                overall = latest(trend)
+                overall = latest_full(trend)  # a partial last period is not headline
             else:
                 whole = method(**kw)
                 overall = whole.iloc[0] if len(whole) else None
@@ -158,6 +158,39 @@ def latest(trend: pd.DataFrame) -> pd.Series | None:
     """
     usable = trend[trend["n"] > 0]
     return None if usable.empty else usable.iloc[-1]
+
+
+def latest_full(trend: pd.DataFrame) -> pd.Series | None:
+    """Return the latest period with ``n > 0`` that is not partly elapsed (None: none).
+
+    A partial period (``partial``: the data starts after its first day or ends before its
+    last, :func:`cxlens.metrics.periods.partial_periods`) is never shown as if full.
+
+    Example:
+        >>> t = pd.DataFrame({"n": [5, 4, 2], "value": [1.0, 2.0, 3.0],
+        ...                   "partial": [False, False, True]})
+        >>> float(latest_full(t)["value"])
+        2.0
+    """
+    usable = trend[trend["n"] > 0]
+    if "partial" in usable.columns:
+        usable = usable[~usable["partial"].fillna(False).astype(bool)]
+    return None if usable.empty else usable.iloc[-1]
+
+
+def latest_partial(trend: pd.DataFrame) -> pd.Series | None:
+    """Return the last period when it is partly elapsed and has data (None otherwise).
+
+    Example:
+        >>> t = pd.DataFrame({"n": [5, 2], "value": [1.0, 3.0], "partial": [False, True]})
+        >>> float(latest_partial(t)["value"])
+        3.0
+    """
+    usable = trend[trend["n"] > 0]
+    if usable.empty or "partial" not in usable.columns:
+        return None
+    last = usable.iloc[-1]
+    return last if bool(last["partial"]) else None
 
 
 def _add_segments(

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cxlens.errors import ArgumentError
+from cxlens.models.checks import check_note
 from cxlens.models.churn_analysis import model_choice_text
+from cxlens.money import format_money
 from cxlens.report.analyses import (
     AnalysisPart,
     _pct,
@@ -40,7 +42,7 @@ from cxlens.report.template import (
 
 if TYPE_CHECKING:
     from cxlens.models.churn import ChurnDefinition
-    from cxlens.models.churn_analysis import ChurnResult
+    from cxlens.models.churn_analysis import ChurnResult, RiskSummary
     from cxlens.models.clv import ClvResult
     from cxlens.workspace import Workspace
 
@@ -61,10 +63,6 @@ REPORT_TOP_RULES = 10
 
 #: Offers per customer evaluated under "Next-best offers" (k = 1..this).
 REPORT_OFFER_K = 3
-
-#: LightGBM threads of the report's churn model: on a small shared machine one thread is
-#: faster than several waiting for each other on a 20,000-row table.
-REPORT_CHURN_THREADS = 1
 
 _STATUS_TONES = {"below 3x": "bad", "3-5x": "good"}
 
@@ -98,10 +96,6 @@ class ModelFits:
         self.min_n = min_n
         self.seed = seed
         self._done: dict[str, Any] = {}
-        #: Set by :meth:`clv` when it refits without recurring categories: the fit on all
-        #: transactions (degenerate) and the regularity table that named the recurring ones.
-        self.clv_all: ClvResult | None = None
-        self.recurring: pd.DataFrame | None = None
 
     def _once(self, key: str, fit: Callable[[], Any]) -> Any:
         if key not in self._done:
@@ -115,58 +109,33 @@ class ModelFits:
         return found
 
     def clv(self) -> ClvResult:
-        """Return the CLV fit (BG/NBD + Gamma-Gamma) over ``horizon_months``.
+        """Return ``ws.models.clv`` over ``horizon_months``: the fit the CLI and API show.
 
-        When the fit on all transactions is degenerate (``ClvResult.degenerate``: regular
-        payments) and transactions have a ``category`` column with recurring categories
-        (:func:`cxlens.models.rfm.recurring_categories`: bought at regular intervals), CLV
-        is fitted again on the other, discretionary categories, and that fit is returned;
-        ``clv_all`` and ``recurring`` keep the first fit and the regularity table.
+        When the fit on all transactions is degenerate and transactions have recurring
+        categories, that is the fit on the discretionary purchases
+        (:func:`cxlens.models.clv.clv_auto`); its ``full_fit`` and ``recurring`` keep the
+        first fit and the regularity table.
         """
-        return self._once("clv", self._fit_clv)
-
-    def _fit_clv(self) -> ClvResult:
-        from cxlens.errors import CxlensError
-        from cxlens.models.rfm import recurring_categories
-
-        def fit(**kw: Any) -> ClvResult:
-            return self.ws.models.clv(
-                self.horizon_months, confidence=self.confidence, min_n=self.min_n, **kw
-            )
-
-        result = fit()
-        if not result.degenerate or "category" not in self.ws.table("transactions").columns:
-            return result
-        table = recurring_categories(self.ws)
-        recurring = table.loc[table["recurring"], "category"].tolist()
-        if not recurring or len(recurring) == len(table):  # nothing discretionary is left
-            return result
-        try:
-            filtered = fit(exclude_categories=recurring)
-        except CxlensError as exc:  # too few discretionary repeat buyers: keep the first fit
-            result.notes.append(f"CLV of the discretionary purchases could not be fitted: {exc}")
-            return result
-        self.clv_all, self.recurring = result, table
-        return filtered
+        return self._once(
+            "clv",
+            lambda: self.ws.models.clv(
+                self.horizon_months, confidence=self.confidence, min_n=self.min_n
+            ),
+        )
 
     def churn(self) -> ChurnResult:
-        """Return the churn model over ``horizon_days`` (ChurnModel defaults, one thread)."""
-        from cxlens.models.churn_model import ChurnModel
-
-        model = ChurnModel(random_state=self.seed, n_jobs=REPORT_CHURN_THREADS)
-        return self._once("churn", lambda: self.ws.models.churn(self.horizon_days, model=model))
+        """Return ``ws.models.churn`` over ``horizon_days``: the model the CLI and API show."""
+        return self._once("churn", lambda: self.ws.models.churn(self.horizon_days))
 
     def drivers(self, bootstrap: int) -> pd.DataFrame:
         """Return the drivers of NPS (relative weights, ``bootstrap`` resamples; a copy).
 
         The "What drives NPS" section and the executive summary both read it.
         """
-        from cxlens.analysis.drivers import drivers_for_workspace
-
         found = self._once(
             f"drivers-{bootstrap}",
-            lambda: drivers_for_workspace(
-                self.ws, "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
+            lambda: self.ws.analysis.drivers(
+                "nps", bootstrap=bootstrap, confidence=self.confidence, seed=self.seed
             ),
         )
         return found.copy()
@@ -175,8 +144,34 @@ class ModelFits:
         """Return the retention target list from the two fits (value at risk, largest first)."""
         return self._once(
             "targets",
-            lambda: self.ws.models.retention_targets(churn=self.churn(), clv=self.clv()),
+            lambda: self.ws.models.retention_targets(
+                churn=self.sound_churn(), clv=self.sound_clv()
+            ),
         )
+
+    def risk(self) -> RiskSummary:
+        """Return the at-risk figures from the two fits (``ws.models.at_risk``)."""
+        return self._once(
+            "risk", lambda: self.ws.models.at_risk(churn=self.sound_churn(), clv=self.sound_clv())
+        )
+
+    def sound_clv(self) -> ClvResult:
+        """Return :meth:`clv`; NotEnoughDataError with the checks' note when it fails them."""
+        return _sound(self.clv())
+
+    def sound_churn(self) -> ChurnResult:
+        """Return :meth:`churn`; NotEnoughDataError with the checks' note when it fails them."""
+        return _sound(self.churn())
+
+
+def _sound(result: Any) -> Any:
+    """Return a model result that passes its checks; raise with the checks' note otherwise."""
+    from cxlens.errors import NotEnoughDataError
+
+    failed = result.failed_checks
+    if failed:
+        raise NotEnoughDataError(check_note(failed))
+    return result
 
 
 # --------------------------------------------------------------------------- shared tables
@@ -276,8 +271,15 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         from cxlens.models.clv import ltv_cac_norm
 
         result = fits.clv()
+        failed = result.failed_checks
+        if failed:  # a fit that fails its own checks is a note, not results
+            return failed_part("clv", title, check_note(failed), result.notes)
         low, high, source = ltv_cac_norm()
         customers = result.customers
+
+        def money(value: float) -> str:
+            return format_money(value, result.currency)
+
         scope = clv_scope_html(fits, result)
         cards = [
             card_html(
@@ -300,7 +302,7 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
             )
         parts = [scope] if scope else []
         parts += ['<div class="grid-2">\n' + "\n".join(cards) + "\n</div>"]
-        parts += ["<h3>CLV tiers</h3>", tier_table(result.tiers)]
+        parts += ["<h3>CLV tiers</h3>", tier_table(result.tiers, result.currency)]
         groups = ((result.by_segment, "segment"), (result.by_channel, "acquisition_channel"))
         ratio_tables = [(t, by) for t, by in groups if not t.empty and t["ltv_cac"].notna().any()]
         if ratio_tables:
@@ -315,7 +317,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                 )
             )
             for t, b in ratio_tables:
-                parts += [f"<h3>LTV:CAC by {_by_name(b)}</h3>", ltv_cac_table(t, b)]
+                parts += [
+                    f"<h3>LTV:CAC by {_by_name(b)}</h3>",
+                    ltv_cac_table(t, b, result.currency),
+                ]
             parts.append(
                 f"<p>{esc(f'The norm: LTV:CAC of at least {low:g}x ({source}); above {high:g}x')}"
                 " is commonly read as under-investing in acquisition (growth could be bought "
@@ -324,8 +329,9 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         else:
             parts.append(
                 note_html(
-                    "LTV:CAC is not shown: no customer has a known, positive acquisition_cost "
-                    "(a customers column)."
+                    result.ltv_cac_note
+                    or "LTV:CAC is not shown: no customer has a known, positive "
+                    "acquisition_cost (a customers column)."
                 )
             )
         parts += ["<h3>Notes</h3>", list_html([str(n) for n in result.notes], cls="plain")]
@@ -334,8 +340,8 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         what = " on discretionary purchases" if result.exclude_categories else ""
         lead = (
             f"What each of the {n:,} customers {who} is expected to spend{what} over the next "
-            f"{result.horizon_months} months (total {fmt_number(customers['clv'].sum(), 0)}, "
-            f"mean {fmt_number(customers['clv'].mean(), 0)}), discounted at "
+            f"{result.horizon_months} months (total {money(customers['clv'].sum())}, "
+            f"mean {money(customers['clv'].mean())}), discounted at "
             f"{result.discount_rate:.0%} a year; revenue, not margin. Tiers rank customers by "
             "it; LTV:CAC sets it against what acquiring them cost."
         )
@@ -362,6 +368,20 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
     return guarded("clv", title, build)
 
 
+def failed_part(key: str, title: str, note: str, details: list[str]) -> AnalysisPart:
+    """Return a model section that failed its checks: the reason as a note, then the details.
+
+    Example:
+        >>> failed_part("clv", "Customer lifetime value", "The CLV fit is not shown.", []
+        ...             ).section.body_html
+        '<p class="note">The CLV fit is not shown.</p>'
+    """
+    body = note_html(note)
+    if details:
+        body += "\n" + list_html([str(d) for d in details], cls="plain")
+    return AnalysisPart(Section(key, title, body), [])
+
+
 def _recurring_names(result: ClvResult) -> str:
     return ", ".join(result.exclude_categories)
 
@@ -378,9 +398,9 @@ def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
     """
     from cxlens.models.clv import DEGENERATE_BOUND
 
-    if not result.exclude_categories or fits.recurring is None or fits.clv_all is None:
+    if not result.exclude_categories or result.recurring is None or result.full_fit is None:
         return ""
-    table = fits.recurring
+    table = result.recurring
     found = table[table["recurring"]]
     shown = "; ".join(
         f"{r.category}: {r.customers_judged:,} customers, median gap {r.median_gap_days:.0f} "
@@ -389,7 +409,7 @@ def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
     )
     edge = ", ".join(
         f"{k} = {v:.3g}" + (" days" if k == "alpha" else "")
-        for k, v in fits.clv_all.degenerate.items()
+        for k, v in result.full_fit.degenerate.items()
     )
     text = (
         f"CLV of discretionary purchases (excluding recurring {_recurring_names(result)}); "
@@ -414,9 +434,9 @@ def clv_scope_method(fits: ModelFits, result: ClvResult) -> str:
     """
     from cxlens.models.clv import DEGENERATE_BOUND
 
-    if not result.exclude_categories or fits.recurring is None:
+    if not result.exclude_categories or result.recurring is None:
         return ""
-    a = fits.recurring.attrs
+    a = result.recurring.attrs
     return (
         f" Recurring categories ({_recurring_names(result)}) are left out: the fit on all "
         f"transactions was degenerate (r, alpha in days, p or q above {DEGENERATE_BOUND:g}), "
@@ -440,7 +460,7 @@ def _by_name(by: str) -> str:
     return by.replace("_", " ")
 
 
-def tier_table(tiers: pd.DataFrame) -> str:
+def tier_table(tiers: pd.DataFrame, currency: str = "") -> str:
     """Render the CLV tiers: customers, CLV range and mean, total and share of CLV.
 
     Example:
@@ -453,9 +473,9 @@ def tier_table(tiers: pd.DataFrame) -> str:
         [
             str(r.tier),
             f"{int(r.customers):,}",
-            f"{fmt_number(r.clv_min, 0)} to {fmt_number(r.clv_max, 0)}",
-            fmt_number(r.clv_mean, 0),
-            fmt_number(r.clv_total, 0),
+            f"{format_money(r.clv_min, currency)} to {format_money(r.clv_max, currency)}",
+            format_money(r.clv_mean, currency),
+            format_money(r.clv_total, currency),
             _pct(r.clv_share),
         ]
         for r in tiers.itertuples()
@@ -464,7 +484,7 @@ def tier_table(tiers: pd.DataFrame) -> str:
     return table_html(columns, rows, numeric=[1, 3, 4, 5])
 
 
-def ltv_cac_table(table: pd.DataFrame, by: str) -> str:
+def ltv_cac_table(table: pd.DataFrame, by: str, currency: str = "") -> str:
     """Render LTV:CAC per group with its interval and its status against the 3-5x norm.
 
     Example:
@@ -487,8 +507,8 @@ def ltv_cac_table(table: pd.DataFrame, by: str) -> str:
             [
                 str(r[by]) + (" (small sample)" if bool(r.get("small_sample")) else ""),
                 f"{int(r['customers']):,}",
-                fmt_number(r["clv_mean"], 0),
-                fmt_number(r["acquisition_cost_mean"], 0),
+                format_money(r["clv_mean"], currency),
+                format_money(r["acquisition_cost_mean"], currency),
                 _with_ci(r["ltv_cac"], r["ltv_cac_ci_low"], r["ltv_cac_ci_high"], 2, "x"),
                 shown,
             ]
@@ -523,6 +543,9 @@ def churn_part(
     def build() -> AnalysisPart:
         result = fits.churn()
         e = result.evaluation
+        failed = result.failed_checks
+        if failed:
+            return failed_part("churn-risk", title, check_note(failed), [result.summary()])
         notes: list[str] = []
         targets = _try("The retention target list", fits.targets, notes)
         cards = [
@@ -557,20 +580,23 @@ def churn_part(
         ]
         parts += [note_html(n) for n in notes]
         if targets is not None:
-            total = float(targets["value_at_risk"].sum())
+            risk = fits.risk()
             shown = targets.head(top)
             held = float(shown["cumulative_share"].iloc[-1]) if len(shown) else math.nan
             parts += [
                 f"<h3>Retention targets: top {len(shown)} by value at risk</h3>",
                 f"<p>Value at risk = CLV over {fits.horizon_months} months × churn probability "
-                f"within {fits.horizon_days} days. These {len(shown)} customers hold "
-                f"{_pct(held)} of the {fmt_number(total, 0)} at risk across "
-                f"{len(targets):,} scored customers. Customer ids only; the full list: "
-                "cxlens retention --output targets.csv.</p>",
-                targets_table(shown),
+                f"within {fits.horizon_days} days. Targets are the {risk.targets:,} customers "
+                "with a purchase whose churn probability is at least the training base rate "
+                "(medium or high risk), ranked by value at risk. These "
+                f"{len(shown)} hold {_pct(held)} of the "
+                f"{format_money(risk.value_at_risk, risk.currency)} "
+                f"at risk across the {risk.valued:,} active customers with a purchase. "
+                "Customer ids only; the full list: cxlens retention --output targets.csv.</p>",
+                targets_table(shown, risk.currency),
             ]
         scored = len(result.scores)
-        high = int((result.scores["risk_band"] == "high").sum())
+        high = int((result.scores["risk_band"] == "high").sum())  # as RiskSummary.high_risk
         lead = (
             f"Who is likely to leave within {e['horizon_days']} days and why. Judged on "
             f"customers it never saw: ROC-AUC {e['roc_auc']:.3f}, Brier "
@@ -665,7 +691,7 @@ def _reasons(row: dict[str, Any]) -> str:
     return "; ".join(r for r in found if r != "—")
 
 
-def targets_table(targets: pd.DataFrame) -> str:
+def targets_table(targets: pd.DataFrame, currency: str = "") -> str:
     """Render retention targets: rank, customer id, probability, band, CLV, value at risk, reasons.
 
     Example:
@@ -683,8 +709,8 @@ def targets_table(targets: pd.DataFrame) -> str:
             str(r["customer_id"]),
             fmt_number(100 * float(r["churn_probability"]), 1, "%"),
             pill_html(str(r["risk_band"]), tones.get(str(r["risk_band"]), "")),
-            fmt_number(r["clv"], 0),
-            fmt_number(r["value_at_risk"], 0),
+            format_money(r["clv"], currency),
+            format_money(r["value_at_risk"], currency),
             _reasons(r),
         ]
         for r in targets.to_dict("records")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cxlens.report.analyses import (
+    PART_ORDER,
     REPORT_BOOTSTRAP,
     REPORT_TOP_INSIGHTS,
     AnalysisPart,
@@ -34,9 +35,9 @@ ANALYSIS_STEPS: tuple[str, ...] = (
     "loyalty matrix",
     "value of NPS",
     "customer segments",
+    "themes and social posts",
     "CLV, churn and offer models",
     "customer journeys",
-    "themes and social posts",
     "survey collection",
 )
 
@@ -92,10 +93,12 @@ def analysis_parts(
         lambda: {"value": value_part(ws, bootstrap=bootstrap, confidence=confidence,
                                      min_n=min_n, seed=seed)},
         lambda: {"segments": segments_part(ws, confidence=confidence, min_n=min_n)},
-        lambda: model_parts(ws, confidence=confidence, min_n=min_n, seed=seed, fits=fits),
-        lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
+        # themes before the models: scoring the comments saves their sentiment, which the
+        # churn features read; so the report's churn model is the one the CLI and API fit
         lambda: voice_parts(ws, bootstrap=bootstrap, confidence=confidence, min_n=min_n,
                             every=every, seed=seed),
+        lambda: model_parts(ws, confidence=confidence, min_n=min_n, seed=seed, fits=fits),
+        lambda: {"journeys": journey_part(ws, confidence=confidence, min_n=min_n)},
         lambda: {"collection": collection_part(ws, confidence=confidence)},
     )  # fmt: skip
     parts: dict[str, AnalysisPart] = {}
@@ -103,4 +106,5 @@ def analysis_parts(
         if progress is not None:
             progress(step)
         parts.update(build())
-    return parts
+    # in reading order, whatever order they ran in
+    return {k: parts[k] for k in (*PART_ORDER, *parts) if k in parts}

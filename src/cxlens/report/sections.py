@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxlens.report import charts
-from cxlens.report.collect import SEGMENT_METRICS, UNIT_OF_N, MetricResult, latest
+from cxlens.report.collect import (
+    SEGMENT_METRICS,
+    UNIT_OF_N,
+    MetricResult,
+    latest_full,
+    latest_partial,
+)
 from cxlens.report.spec import GRAIN_ADJECTIVES, GRAIN_NAMES, MetricSpec, format_period
 from cxlens.report.template import (
     BenchmarkLine,
@@ -56,37 +62,48 @@ def kpi_section(
         "Headline figures",
         body,
         lead=(
-            f"Each figure comes with its {confidence:.0%} interval and the number of "
-            f"observations behind it. Changes compare the latest {GRAIN_NAMES[every]} with the "
-            "one before and are coloured only when statistically significant."
+            f"Each tile shows the latest full {GRAIN_NAMES[every]} with its {confidence:.0%} "
+            "interval, the number of observations behind it and its change from the "
+            f"{GRAIN_NAMES[every]} before (coloured only when statistically significant); the "
+            f"whole period stands beside it. A {GRAIN_NAMES[every]} still under way is named "
+            "as such and not compared."
         ),
     )
 
 
 def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
-    """Build the KPI tile of one metric result.
+    """Build the KPI tile of one metric: its latest full period, the change, the whole period.
+
+    The tile's value is the latest period that is not partly elapsed, labelled with it (e.g.
+    "Net Promoter Score, Dec 2025"), with its interval, n and change from the period before;
+    the whole-period figure stands beside it (in the n line), and a partly elapsed last
+    period is named as such, not compared. Churn is a rate per period: its latest full
+    period only. Without a full period the whole-period figure is the value.
 
     Example:
-        >>> kpi_tile(results[0], "month", 0.95).label  # doctest: +SKIP
-        'NPS'
+        >>> kpi_tile(results[0], "month", 0.95).long_label  # doctest: +SKIP
+        'Net Promoter Score, Dec 2025'
     """
-    spec, row = result.spec, result.overall
+    spec, overall = result.spec, result.overall
     grain = GRAIN_NAMES[every]
+    current = overall if spec.trended else latest_full(result.trend)
+    row = overall if current is None else current
     long_label = spec.long_label
     if spec.trended:
         long_label = (
             f"{GRAIN_ADJECTIVES[every].capitalize()} churn, {format_period(row['period'], every)}"
         )
+    elif current is not None:
+        long_label = f"{spec.long_label}, {format_period(row['period'], every)}"
     change_text, tone, significant = "", "", False
-    last = latest(result.trend) if spec.trended else _last_row(result.trend)
-    if last is not None:
-        change = float(last["change"])
-        period = format_period(last["period"], every)
+    if current is not None:
+        change = float(current["change"])
+        period = format_period(current["period"], every)
         if math.isfinite(change):
-            significant = bool(last["significant"])
+            significant = bool(current["significant"])
             arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
             verdict = (
-                f"significant, p = {float(last['p_value']):.2g}"
+                f"significant, p = {float(current['p_value']):.2g}"
                 if significant
                 else "not significant"
             )
@@ -96,6 +113,16 @@ def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
             tone = "" if change == 0 else "good" if spec.is_good(change) else "bad"
         else:
             change_text = f"No previous {grain} to compare {period} with."
+    n_text = f"n = {int(row['n']):,} {UNIT_OF_N[spec.key]}"
+    if not spec.trended and current is not None:
+        n_text += "; " + whole_period_text(result, every, confidence)
+    partial = latest_partial(result.trend)
+    if partial is not None:
+        n_text += (
+            f"; {format_period(partial['period'], every)} so far: "
+            f"{spec.fmt(float(partial['value']))} (n = {int(partial['n']):,}), a partial "
+            f"{grain}, not compared"
+        )
     return Tile(
         label=spec.label,
         long_label=long_label,
@@ -104,7 +131,7 @@ def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
             f"{confidence:.0%} interval {spec.fmt(float(row['ci_low']))} to "
             f"{spec.fmt(float(row['ci_high']))}"
         ),
-        n=f"n = {int(row['n']):,} {UNIT_OF_N[spec.key]}",
+        n=n_text,
         change=change_text,
         tone=tone,
         significant=significant,
@@ -114,8 +141,26 @@ def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
     )
 
 
-def _last_row(trend: pd.DataFrame) -> pd.Series | None:
-    return None if trend.empty else trend.iloc[-1]
+def whole_period_text(result: MetricResult, every: str, confidence: float) -> str:
+    """Say the whole-period figure of a metric with its span, interval and n.
+
+    Example:
+        >>> whole_period_text(results[0], "month", 0.95)  # doctest: +SKIP
+        'whole period Jan 2024 – Dec 2025: 28 (95% interval 26 to 30; 5,681 answers)'
+    """
+    spec, row = result.spec, result.overall
+    trend = result.trend[result.trend["n"] > 0]
+    span = (
+        f" {format_period(trend['period'].min(), every)} – "
+        f"{format_period(trend['period'].max(), every)}"
+        if len(trend)
+        else ""
+    )
+    return (
+        f"whole period{span}: {spec.fmt(float(row['value']))} ({confidence:.0%} interval "
+        f"{spec.fmt(float(row['ci_low']))} to {spec.fmt(float(row['ci_high']))}; "
+        f"{int(row['n']):,} {UNIT_OF_N[spec.key]})"
+    )
 
 
 def _number(value: float) -> str:

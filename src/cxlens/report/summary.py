@@ -19,20 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cxlens.money import format_money
 from cxlens.report.analyses import fmt_interval, fmt_number, kpi_value
-from cxlens.report.collect import UNIT_OF_N, MetricResult
+from cxlens.report.collect import UNIT_OF_N, MetricResult, latest_full
 from cxlens.report.sections import benchmark_text, short_source
 from cxlens.report.spec import format_period
 from cxlens.report.template import Section, esc
 
 if TYPE_CHECKING:
+    from cxlens.models.churn_analysis import RiskSummary
     from cxlens.report.models_parts import ModelFits
     from cxlens.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 #: The most sentences the summary holds.
-SUMMARY_MAX = 6
+SUMMARY_MAX = 8
 
 #: Insight-scan findings quoted in the summary.
 SUMMARY_INSIGHTS = 2
@@ -82,8 +84,14 @@ def headline_point(
     spec, row = result.spec, result.overall
     value, low, high = float(row["value"]), float(row["ci_low"]), float(row["ci_high"])
     subject = spec.label
-    if spec.trended:  # churn's overall row is its latest period
+    trend = result.trend[result.trend["n"] > 0] if len(result.trend) else result.trend
+    if spec.trended:  # churn's overall row is its latest full period
         subject = f"{spec.label} in {format_period(row['period'], every)}"
+    elif len(trend):  # the tiles lead with the latest period: say this is the whole one
+        subject = (
+            f"Over the whole period ({format_period(trend['period'].min(), every)} – "
+            f"{format_period(trend['period'].max(), every)}), {spec.label}"
+        )
     sentence = (
         f"{subject} is {spec.fmt(value)} ("
         f"{_ci_text(spec.fmt(low), spec.fmt(high), confidence)}; "
@@ -105,6 +113,41 @@ def headline_point(
             sentence += ", though the interval reaches it"
         sentence += ")"
     return SummaryPoint("headline", sentence + ".", value, low, high)
+
+
+def change_points(
+    results: Sequence[MetricResult], every: str = "month", confidence: float = 0.95
+) -> list[SummaryPoint]:
+    """State the significant changes of the latest full period, most significant first.
+
+    One sentence per metric whose latest full period (:func:`cxlens.report.collect.latest_full`;
+    a partly elapsed one is never compared) changed significantly from the period before:
+    direction, size, the period, the new value with its interval and n, and the p-value.
+    ``value``/``ci_low``/``ci_high`` are the period's value and interval.
+
+    Example:
+        >>> change_points(results)[0].sentence  # doctest: +SKIP
+        'NPS fell 19.9 pts in Dec 2025, to 10 (95% CI 1 to 18; 347 answers): significant, ...'
+    """
+    found = []
+    for r in results:
+        row = latest_full(r.trend)
+        if row is None or not bool(row.get("significant", False)):
+            continue
+        change = float(row["change"])
+        if not math.isfinite(change) or change == 0:
+            continue
+        spec = r.spec
+        verb = "rose" if change > 0 else "fell"
+        value, low, high = float(row["value"]), float(row["ci_low"]), float(row["ci_high"])
+        sentence = (
+            f"{spec.label} {verb} {spec.fmt_change(abs(change)).lstrip('+')} in "
+            f"{format_period(row['period'], every)}, to {spec.fmt(value)} "
+            f"({_ci_text(spec.fmt(low), spec.fmt(high), confidence)}; {int(row['n']):,} "
+            f"{UNIT_OF_N[spec.key]}): significant (p = {float(row['p_value']):.2g})."
+        )
+        found.append((float(row["p_value"]), SummaryPoint("change", sentence, value, low, high)))
+    return [point for _, point in sorted(found, key=lambda pair: pair[0])]
 
 
 def kpi_point(status: pd.DataFrame, confidence: float = 0.95, every: str = "month") -> SummaryPoint:
@@ -193,7 +236,7 @@ def driver_point(importance: pd.DataFrame, confidence: float = 0.95) -> SummaryP
 
 
 def value_at_risk_point(
-    targets: pd.DataFrame,
+    risk: RiskSummary,
     *,
     horizon_days: int,
     horizon_months: int,
@@ -202,46 +245,106 @@ def value_at_risk_point(
 ) -> SummaryPoint:
     """State the value at risk: the sum of CLV × churn probability over the scored customers.
 
-    The interval is the range of the value actually lost if the model's probabilities are
-    right: churn is a Bernoulli draw per customer, so the loss has mean Σ clv·p and
-    variance Σ clv²·p·(1 − p) (normal approximation). It does not include the uncertainty of
-    the models themselves, which the held-out ROC-AUC stands for.
+    The figures come from :meth:`cxlens.models.namespace.Models.at_risk`, as the churn
+    section's and the API's do. The interval is the range of the value actually lost if the
+    model's probabilities are right: churn is a Bernoulli draw per customer, so the loss has
+    mean Σ clv·p and variance Σ clv²·p·(1 − p) (normal approximation). It does not include
+    the uncertainty of the models themselves, which the held-out ROC-AUC stands for.
 
     Args:
-        targets: :meth:`cxlens.models.namespace.Models.retention_targets` (``clv``,
-            ``churn_probability``, ``value_at_risk``).
+        risk: :class:`cxlens.models.churn_analysis.RiskSummary`.
         horizon_days: the churn window.
         horizon_months: the CLV horizon.
         roc_auc: the churn model's held-out ROC-AUC, quoted when given.
         confidence: level of the range.
 
     Example:
-        >>> t = pd.DataFrame({"clv": [100.0, 300.0], "churn_probability": [0.5, 0.1],
-        ...     "value_at_risk": [50.0, 30.0]})
-        >>> value_at_risk_point(t, horizon_days=90, horizon_months=12).value
+        >>> from cxlens.models.churn_analysis import RiskSummary
+        >>> r = RiskSummary(active=3, high_risk=1, at_risk=2, valued=2, value_at_risk=80.0,
+        ...     value_at_risk_sd=0.0, targets=1, targets_value_at_risk=50.0)
+        >>> value_at_risk_point(r, horizon_days=90, horizon_months=12).value
         80.0
     """
-    if targets.empty:
+    if not risk.active:
         raise ValueError("no customer was scored")
-    clv = targets["clv"].astype(float)
-    p = targets["churn_probability"].astype(float)
-    total = float(targets["value_at_risk"].sum())
-    sd = math.sqrt(float((clv**2 * p * (1 - p)).sum()))
+    total, sd = risk.value_at_risk, risk.value_at_risk_sd
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     low, high = max(total - z * sd, 0.0), total + z * sd
-    high_risk = int((targets["risk_band"] == "high").sum()) if "risk_band" in targets else 0
     skill = ""
     if math.isfinite(roc_auc):
         skill = f"; churn model ROC-AUC {roc_auc:.2f} on held-out customers"
+    cur = risk.currency
     sentence = (
-        f"Churn within {horizon_days} days puts {fmt_number(total, 0)} of {horizon_months}-month "
-        f"customer value at risk across {len(targets):,} active customers "
-        f"({confidence:.0%} range of the loss if the model is right: "
-        f"{fmt_interval(low, high, 0)}{skill})"
+        f"Churn within {horizon_days} days puts {format_money(total, cur)} of "
+        f"{horizon_months}-month customer value at risk across the {risk.valued:,} active "
+        f"customers with a purchase ({confidence:.0%} range of the loss if the model is right: "
+        f"{format_money(low, cur)} to {format_money(high, cur)}{skill}). Of the "
+        f"{risk.active:,} customers active now, {risk.high_risk:,} are at high risk"
     )
-    if high_risk:
-        sentence += f"; {high_risk:,} of them are at high risk"
     return SummaryPoint("value_at_risk", sentence + ".", total, low, high)
+
+
+#: NPS points the "fix the top driver" action is valued at (as in "What NPS is worth").
+ACTION_NPS_POINTS = 5
+
+
+def action_points(
+    risk: RiskSummary | None,
+    driver: SummaryPoint | None,
+    uplift: pd.DataFrame | None,
+    *,
+    driver_name: str = "",
+    horizon_days: int = 90,
+    currency: str = "",
+) -> list[SummaryPoint]:
+    """Recommend actions ranked by the money at stake, each with the evidence it rests on.
+
+    * Retain: call the retention targets (churn probability at least the training base
+      rate, by value at risk); at stake: their value at risk (the "Churn risk" section).
+    * Improve the strongest driver of NPS: at stake, the projected 12-month revenue of
+      +:data:`ACTION_NPS_POINTS` NPS points by turning detractors into passives (the "What
+      NPS is worth" section), an association, not a proven effect.
+
+    ``value`` of each point is the money at stake; the list is largest first.
+
+    Example:
+        >>> from cxlens.models.churn_analysis import RiskSummary
+        >>> r = RiskSummary(active=9, high_risk=2, at_risk=3, valued=8, value_at_risk=900.0,
+        ...     value_at_risk_sd=1.0, targets=3, targets_value_at_risk=700.0, currency="USD")
+        >>> action_points(r, None, None)[0].sentence[:46]
+        'Recommended: call the 3 retention targets, who'
+    """
+    found: list[SummaryPoint] = []
+    if risk is not None and risk.targets:
+        found.append(
+            SummaryPoint(
+                "action",
+                f"Recommended: call the {risk.targets:,} retention targets, who hold "
+                f"{format_money(risk.targets_value_at_risk, risk.currency)} of value at risk "
+                f"within {horizon_days} days (evidence: Churn risk, retention targets).",
+                risk.targets_value_at_risk,
+            )
+        )
+    move = None
+    if uplift is not None and len(uplift):
+        rows = uplift[uplift["move"] == "detractor → passive"]
+        move = rows.iloc[0] if len(rows) else None
+    if driver is not None and move is not None and math.isfinite(move["projected_revenue"]):
+        value = float(move["projected_revenue"])
+        found.append(
+            SummaryPoint(
+                "action",
+                f"Recommended: improve {driver_name or 'the strongest driver'}, the strongest "
+                f"driver of NPS; {ACTION_NPS_POINTS} more NPS points, won by turning "
+                f"detractors into passives, go with {format_money(value, currency)} of "
+                "12-month revenue (evidence: What drives NPS; What NPS is worth; an "
+                "association, not a proven effect).",
+                value,
+                float(move["projected_revenue_ci_low"]),
+                float(move["projected_revenue_ci_high"]),
+            )
+        )
+    return sorted(found, key=lambda p: -p.value if math.isfinite(p.value) else 0.0)
 
 
 def choose_points(points: Sequence[SummaryPoint], most: int = SUMMARY_MAX) -> list[SummaryPoint]:
@@ -255,7 +358,8 @@ def choose_points(points: Sequence[SummaryPoint], most: int = SUMMARY_MAX) -> li
         >>> [p.sentence for p in choose_points(pts, 3)]
         ['0', '1', '2']
     """
-    priority = {"kpi": 1, "insight": 2, "driver": 2, "value_at_risk": 2, "headline": 0}
+    priority = {"change": 0, "kpi": 1, "insight": 2, "driver": 2, "value_at_risk": 2,
+                "action": 2, "headline": 0}  # fmt: skip
     ranked = sorted(
         range(len(points)),
         key=lambda i: (
@@ -308,8 +412,10 @@ def executive_summary(
             fitted once per report (default: fitted here).
 
     Returns:
-        Up to :data:`SUMMARY_MAX` :class:`SummaryPoint` in reading order: headline metric(s),
-        the KPI furthest from target, top insights, top driver, value at risk.
+        Up to :data:`SUMMARY_MAX` :class:`SummaryPoint` in reading order: what changed
+        significantly in the latest full period, the headline metric(s), the KPI furthest
+        from target, top insights, top driver, value at risk, then the recommended actions
+        ranked by the money at stake (:func:`action_points`).
 
     Example:
         >>> points = executive_summary(ws, results)  # doctest: +SKIP
@@ -319,7 +425,9 @@ def executive_summary(
     # NPS leads; without an analysis to follow, every metric gets its headline sentence
     headlines = list(results) if not analyses else [r for r in results if r.spec.key == "nps"]
     headlines = headlines or list(results[:1])
-    points: list[SummaryPoint] = [headline_point(r, confidence, every) for r in headlines]
+    # what changed most recently and significantly leads, then the whole-period headline
+    points: list[SummaryPoint] = change_points(results, every, confidence)
+    points += [headline_point(r, confidence, every) for r in headlines]
     if analyses:
         points += _analysis_points(
             ws, every=every, confidence=confidence, min_n=min_n, bootstrap=bootstrap, seed=seed,
@@ -338,7 +446,6 @@ def _analysis_points(
     seed: int,
     fits: ModelFits | None,
 ) -> list[SummaryPoint]:
-    from cxlens.analysis.insights import insights
     from cxlens.report.models_parts import ModelFits
 
     points: list[SummaryPoint] = []
@@ -346,8 +453,8 @@ def _analysis_points(
     points += [kpi] if kpi else []
     found = _try(
         "insights",
-        lambda: insights(ws, every=every, top=SUMMARY_INSIGHTS, min_n=min_n,
-                         confidence=confidence),
+        lambda: ws.analysis.insights(every=every, top=SUMMARY_INSIGHTS, min_n=min_n,
+                                     confidence=confidence),
     )  # fmt: skip
     points += insight_points(found) if found is not None else []
     fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
@@ -356,7 +463,7 @@ def _analysis_points(
 
     def at_risk() -> SummaryPoint:
         return value_at_risk_point(
-            fits.targets(),
+            fits.risk(),
             horizon_days=fits.horizon_days,
             horizon_months=fits.horizon_months,
             roc_auc=float(fits.churn().evaluation["roc_auc"]),
@@ -365,7 +472,33 @@ def _analysis_points(
 
     risk = _try("value at risk", at_risk) if ws.has_table("transactions") else None
     points += [risk] if risk else []
+    points += _try("actions", lambda: _actions(ws, fits, driver, confidence, min_n)) or []
     return points
+
+
+def _actions(
+    ws: Workspace, fits: ModelFits, driver: SummaryPoint | None, confidence: float, min_n: int
+) -> list[SummaryPoint]:
+    """Return the recommended actions from the shared fits and the value of NPS."""
+    from cxlens.models.clv import transactions_currency
+
+    risk = _try("retention action", fits.risk) if ws.has_table("transactions") else None
+    uplift = None
+    name = ""
+    if driver is not None and ws.has_table("transactions"):
+        from cxlens.analysis.monetization import nps_uplift
+
+        # the figure of the report's "What NPS is worth" section (no bootstrap needed)
+        found = _try(
+            "value of NPS",
+            lambda: nps_uplift(ws, ACTION_NPS_POINTS, confidence=confidence, min_n=min_n).table,
+        )
+        uplift = found
+        name = driver.sentence.split(" is the strongest driver")[0].lower()
+    currency = _try("currency", lambda: transactions_currency(ws)) or ""
+    return action_points(
+        risk, driver, uplift, driver_name=name, horizon_days=fits.horizon_days, currency=currency
+    )
 
 
 def summary_section(points: Sequence[SummaryPoint], confidence: float = 0.95) -> Section:

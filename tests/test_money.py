@@ -1,0 +1,87 @@
+"""Money with its currency: formatting, the one-currency rule, and CLV reading it from the data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cxlens.errors import ArgumentError, SchemaError
+from cxlens.models.clv import clv, transactions_currency
+from cxlens.money import format_money, one_currency
+from tests.analysis.test_features import workspace_from
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "digits", "shown"),
+    [
+        (4916.69, "USD", 0, "$4,917"),
+        (4916.69, "usd", 2, "$4,916.69"),
+        (1_234_567.0, "EUR", 0, "€1,234,567"),
+        (99.5, "GBP", 1, "£99.5"),
+        (-1234.5, "CHF", 2, "−CHF 1,234.50"),
+        (-0.4, "USD", 0, "$0"),  # rounds to zero: no minus sign
+        (250.0, "RUB", 0, "₽250"),
+        (250.0, "", 0, "250"),  # no currency in the data and none declared
+        (float("nan"), "USD", 0, "—"),
+        (None, "USD", 0, "—"),
+    ],
+)
+def test_format_money(value, currency, digits, shown):
+    assert format_money(value, currency, digits) == shown
+
+
+def test_one_currency_from_the_data_or_the_declaration():
+    assert one_currency(["USD", "usd", None, ""]) == "USD"
+    assert one_currency([], declared="eur") == "EUR"
+    assert one_currency(["EUR"], declared="EUR") == "EUR"
+    with pytest.raises(SchemaError, match=r"in transactions.currency are in 2 currencies \(EUR, "
+                       r"USD\).*without a stated conversion"):  # fmt: skip
+        one_currency(["USD", "EUR"], where="transactions.currency")
+    with pytest.raises(SchemaError, match="are in USD, but the currency declared is EUR"):
+        one_currency(["USD"], declared="EUR")
+    with pytest.raises(ArgumentError, match="carry no currency"):
+        one_currency([None])
+    with pytest.raises(ArgumentError, match="not an ISO 4217 code"):
+        one_currency(["dollars"])
+
+
+def _purchases(currencies: list[str]) -> pd.DataFrame:
+    """40 customers with 2-4 purchases each: enough repeat buyers for the CLV fits."""
+    rows = []
+    for c in range(40):
+        for k in range(2 + c % 3):
+            rows.append(
+                {
+                    "transaction_id": f"t{c}-{k}",
+                    "customer_id": f"c{c}",
+                    "occurred_at": pd.Timestamp("2024-01-03")
+                    + pd.Timedelta(days=7 * c + 37 * k * (1 + c % 5)),
+                    "amount": 20.0 + (c * 7 + k * 13) % 50,
+                    "currency": currencies[(c + k) % len(currencies)],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_clv_carries_the_datas_currency_and_refuses_to_sum_two(tmp_path):
+    ws = workspace_from(tmp_path / "one", transactions=_purchases(["EUR"]))
+    try:
+        assert transactions_currency(ws) == "EUR"
+        assert clv(ws, 12, holdout_months=0, min_repeaters=10).currency == "EUR"
+        with pytest.raises(SchemaError, match="are in EUR, but the currency declared is USD"):
+            clv(ws, 12, holdout_months=0, min_repeaters=10, currency="USD")
+    finally:
+        ws.close()
+    ws = workspace_from(tmp_path / "two", transactions=_purchases(["EUR", "USD"]))
+    try:
+        with pytest.raises(SchemaError, match=r"2 currencies \(EUR, USD\)"):
+            clv(ws, 12, holdout_months=0, min_repeaters=10)
+    finally:
+        ws.close()
+    plain = _purchases(["EUR"]).drop(columns="currency")
+    ws = workspace_from(tmp_path / "none", transactions=plain)
+    try:
+        assert transactions_currency(ws) == ""
+        assert transactions_currency(ws, "gbp") == "GBP"
+    finally:
+        ws.close()
