@@ -63,6 +63,11 @@ def test_cox_recovers_a_known_hazard_ratio():
     assert hr.loc["x", "ci_low"] < 0.7 < hr.loc["x", "ci_high"]
     assert hr.loc["treated", "p_value"] < 1e-6
     assert isinstance(hazard_ratio_figure(hr.reset_index()), go.Figure)
+    # the model's size in columns, the same on every row: 3,000 customers, their churns
+    assert hr["n"].eq(n).all() and hr["events"].eq(int(f["event"].sum())).all()
+    assert hr["dropped"].eq(0).all() and hr.attrs == {}
+    five_missing = f.assign(x=f["x"].where(np.arange(n) >= 5))
+    assert fit_cox(five_missing, ["x"], entry=None)[["n", "dropped"]].iloc[0].tolist() == [n - 5, 5]
     with pytest.raises(SchemaError, match="needs column 'tier'"):
         fit_cox(f, ["tier"])
 

@@ -399,7 +399,7 @@ def survival_cmd(
     console.print(rich_table(formatted(km.summary, 3, median_days=0), title + " (median in days)"))
     if hazards is not None:
         cols = ["covariate", "term", "reference", "hazard_ratio", "ci_low", "ci_high", "p_value"]
-        n, events = hazards.attrs.get("n", 0), hazards.attrs.get("events", 0)
+        n, events = int(hazards["n"].iloc[0]), int(hazards["events"].iloc[0])
         console.print(
             rich_table(
                 formatted(hazards[cols], 3),

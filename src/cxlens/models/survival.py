@@ -328,7 +328,9 @@ def fit_cox(
     Returns:
         DataFrame with ``covariate``, ``term`` (the level for text covariates, else the
         covariate), ``reference``, ``hazard_ratio``, ``ci_low``, ``ci_high``, ``coef``,
-        ``se``, ``p_value`` (Wald); ``attrs`` holds ``n``, ``events`` and ``dropped``.
+        ``se``, ``p_value`` (Wald), then the model's ``n`` (customers used), ``events``
+        (churned among them) and ``dropped`` (rows left out for a missing covariate), the same
+        on every row.
 
     Raises:
         SchemaError: a named column is missing.
@@ -392,8 +394,7 @@ def fit_cox(
             "p_value": np.asarray(result.pvalues, dtype=float),
         }
     )
-    out.attrs.update(n=len(data), events=int(status.sum()), dropped=int(dropped))
-    return out
+    return out.assign(n=len(data), events=int(status.sum()), dropped=int(dropped))
 
 
 def cox(
