@@ -289,7 +289,7 @@ def panels() -> APIRouter:
         def compute(ws: Workspace) -> dict[str, Any]:
             view = _responses(ws, filters, since, until)
             found = Analysis(view).loyalty_matrix(attitude, behaviour)
-            rules = [str(r) for r in found.summary.attrs.get("rules", [])]
+            rules = list(found.rules)
             params = {"attitude": attitude, "behaviour": behaviour, "rules": rules}
             return _panel("loyalty", a, params, found.summary)
 
