@@ -160,11 +160,11 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
     console.print(rich_table(params, "fitted parameters"))
     holdout = result.holdout
     if len(holdout):
-        start, end = holdout.attrs.get("calibration_end"), holdout.attrs.get("observation_end")
+        start, end = holdout["calibration_end"].iloc[0], holdout["observation_end"].iloc[0]
         title = "holdout check: mean purchases per customer, predicted vs actual"
-        if start is not None and end is not None:
-            title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
-        console.print(rich_table(formatted(holdout, 3), title))
+        title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
+        shown = holdout.drop(columns=["calibration_end", "observation_end"])
+        console.print(rich_table(formatted(shown, 3), title))
     tiers = result.tiers
     console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers"))
     low, high, source = norm
