@@ -21,6 +21,7 @@ from cxlens.analysis.segments import (
     fit_kmeans,
     prepare_matrix,
     rfm,
+    rfm_rules,
     rfm_segment_names,
     save_segments,
     segment_profile,
@@ -83,7 +84,8 @@ def test_rfm_values_and_quintile_scores_match_pandas_qcut(rfm_ws):
     assert got.m_score.tolist() == want_m.tolist()
     assert got.loc["k04", "rfm_score"] == f"5{want_f['k04']}{want_m['k04']}"
     assert (got.rfm_segment == rfm_segment_names(got.r_score, got.f_score, got.m_score)).all()
-    assert any("ntile" in rule for rule in got.attrs["rules"])
+    assert any("ntile" in rule for rule in rfm_rules(AS_OF)) and got.attrs == {}
+    assert (got["as_of"] == AS_OF).all()
 
 
 def test_ties_are_ordered_by_customer_id(tmp_path):

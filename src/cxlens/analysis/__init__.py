@@ -33,7 +33,8 @@ _HOMES: dict[str, str] = {
          "NpsUplift"],
         "monetization"),
     **dict.fromkeys(
-        ["rfm", "clusters", "save_segments", "segment_profile", "ClusterResult"], "segments"),
+        ["rfm", "rfm_rules", "clusters", "save_segments", "segment_profile", "ClusterResult"],
+        "segments"),
     **dict.fromkeys(["insights", "available_dimensions"], "insights"),
     **dict.fromkeys(["Kpis", "KpiDefinition", "alerts"], "kpis"),
     **dict.fromkeys(["customer_features", "plan_features", "resolve_as_of"], "features"),
