@@ -290,7 +290,7 @@ def retention_cmd(
             f"{covered:.1%} of it"
         )
     )
-    missing = int(targets.attrs.get("without_clv", 0))
+    missing = len(churn.scores) - len(targets)  # scored customers left out: no CLV
     if missing:
         console.print(Text(f"{missing:,} scored customers have no CLV (no purchase) and are "
                            "not ranked"))  # fmt: skip

@@ -501,8 +501,8 @@ def value_at_risk(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
         scores: ``ChurnResult.scores`` (``customer_id``, ``churn_probability``, and
             ``risk_band`` / ``reason_1..3`` when present).
         clv: any frame with ``customer_id`` and ``clv`` (e.g. the customers table of the CLV
-            model). Customers missing from it, or with a missing CLV, are left out; the count
-            is in ``attrs["without_clv"]``.
+            model). Customers missing from it, or with a missing CLV, are left out: their
+            number is ``len(scores) - len(result)``.
 
     Returns:
         DataFrame with ``rank``, ``customer_id``, ``churn_probability``, ``risk_band``,
@@ -545,6 +545,4 @@ def value_at_risk(scores: pd.DataFrame, clv: pd.DataFrame) -> pd.DataFrame:
     for col in TARGET_COLUMNS:
         if col not in out.columns:
             out[col] = None
-    out = out[list(TARGET_COLUMNS)]
-    out.attrs["without_clv"] = int((~known).sum())
-    return out
+    return out[list(TARGET_COLUMNS)]
