@@ -100,6 +100,11 @@ def test_survival_by_segment_on_the_sample(sample_ws):
     early = life["first_seen"] < start
     assert early.any() and (life.loc[early, "entry_days"] > 0).all()
     assert (life.loc[~early, "entry_days"] == 0).all()
+    # censored rows end at the data end: the last activity date, the same for every one
+    ends = life.loc[~life["event"], "first_seen"] + pd.to_timedelta(
+        life.loc[~life["event"], "duration_days"], unit="D"
+    )
+    assert (ends.max() - ends.min()) < pd.Timedelta(seconds=1) and life.attrs == {}
     km = survival_curves(ws, by="segment")
     s12 = km.summary.set_index("group")["survival_12m"]
     # enterprise has the lowest planted hazard

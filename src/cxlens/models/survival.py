@@ -77,7 +77,8 @@ def lifetimes(
     Returns:
         DataFrame with ``customer_id``, ``first_seen``, ``duration_days``, ``event``
         (bool), ``entry_days`` (0 unless the customer joined before ``observed_from``),
-        then ``columns``.
+        then ``columns``. A censored row ends at the data end (``first_seen`` plus
+        ``duration_days``); the definition used is ``resolve_definition(ws, definition)``.
 
     Example:
         >>> life = lifetimes(ws, columns=["segment"])  # doctest: +SKIP
@@ -134,7 +135,6 @@ def lifetimes(
         )
     frame = as_microseconds(run(table.order_by("customer_id"), "the customer lifetimes"))
     frame["event"] = frame["event"].astype(bool)
-    frame.attrs.update(observed_from=observed, data_end=end, definition=definition)
     return frame
 
 
