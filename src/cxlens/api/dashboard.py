@@ -257,8 +257,13 @@ def panels() -> APIRouter:
         def compute(ws: Workspace) -> dict[str, Any]:
             view = _responses(ws, filters, since, until)
             table = Analysis(view).priority_matrix(target, bootstrap=0)
-            cuts = {k: table.attrs.get(k) for k in ("importance_cut", "performance_cut", "n")}
-            extra = {"performance_measure": table.attrs.get("performance_measure"), **cuts}
+            row = table.iloc[0]  # the cuts and n are the same on every row
+            extra = {
+                "performance_measure": str(row["performance_measure"]),
+                "importance_cut": float(row["importance_cut"]),
+                "performance_cut": float(row["performance_cut"]),
+                "n": int(row["n"]),
+            }
             return _panel("priority", a, {"target": target, **extra}, table)
 
         key = ("dashboard", "priority", target, tuple(filters), since, until)
