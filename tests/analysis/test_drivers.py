@@ -368,7 +368,9 @@ def test_priority_matrix_on_a_hand_example():
     )  # fmt: skip
     got = priority_matrix(rows, "nps", importance=importance, min_n=0)
     # cuts: importance 25 (= 100 / 4), performance (3 + 4 + 4.5 + 2) / 4 = 3.375
-    assert got.attrs["importance_cut"] == 25.0 and got.attrs["performance_cut"] == 3.375
+    assert got["importance_cut"].eq(25.0).all() and got["performance_cut"].eq(3.375).all()
+    assert got["performance_measure"].eq("mean").all() and got["n"].eq(2).all()
+    assert got.attrs == {}
     assert got["driver"].tolist() == ["driver_a", "driver_b", "driver_c", "driver_d"]
     assert got["performance"].tolist() == [3.0, 4.0, 4.5, 2.0]
     assert got["quadrant"].tolist() == [

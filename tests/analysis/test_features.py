@@ -74,16 +74,39 @@ def workspace_from(directory: Path, **frames: pd.DataFrame) -> cxlens.Workspace:
     return ws
 
 
+#: Built samples by (customers, seed): (template folder, data). Many modules use the same
+#: sample; the first builds it, the others copy the checkpointed file (a fraction of a second
+#: against generating and ingesting again).
+_BUILT: dict[tuple[int, int], tuple[Path, object]] = {}
+
+
 def sample_workspace(directory: Path, customers: int = 2000, seed: int = 7):
-    """The cxlens sample (customers, responses, transactions, events) in a Workspace."""
+    """The cxlens sample (customers, responses, transactions, events) in a Workspace.
+
+    Returns ``(ws, data)``: a Workspace of its own in ``directory`` (a copy of the one built
+    first for these ``customers`` and ``seed``), the sample files in ``directory / "data"``,
+    and a deep copy of the generated sample.
+    """
+    import copy
+    import shutil
+
     from cxlens.sample import generate, write_sample
 
-    data = generate(customers=customers, months=24, seed=seed)
-    paths = write_sample(data, directory / "data")
-    ws = cxlens.Workspace(directory / "sample.duckdb")
-    for table in ("customers", "responses", "transactions", "events"):
-        ws.ingest(paths[table], table=table)
-    return ws, data
+    key = (customers, seed)
+    if key not in _BUILT:
+        template = directory.parent / f"_sample_{customers}_{seed}_{len(_BUILT)}"
+        data = generate(customers=customers, months=24, seed=seed)
+        paths = write_sample(data, template / "data")
+        built = cxlens.Workspace(template / "sample.duckdb")
+        for table in ("customers", "responses", "transactions", "events"):
+            built.ingest(paths[table], table=table)
+        built.close()
+        _BUILT[key] = (template, data)
+    template, data = _BUILT[key]
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(template / "data", directory / "data", dirs_exist_ok=True)
+    shutil.copy(template / "sample.duckdb", directory / "sample.duckdb")
+    return cxlens.Workspace(directory / "sample.duckdb"), copy.deepcopy(data)
 
 
 @pytest.fixture(scope="module")

@@ -70,7 +70,8 @@ def test_quadrants_follow_jones_and_sasser():
 
 
 def test_quadrant_counts_on_the_hand_example(hand_ws):
-    summary, labels = loyalty_matrix(hand_ws, "nps", "frequency", as_of=AS_OF, min_n=3)
+    matrix = loyalty_matrix(hand_ws, "nps", "frequency", as_of=AS_OF, min_n=3)
+    summary, labels = matrix
     assert dict(zip(labels.customer_id, labels.quadrant, strict=True)) == EXPECTED
     s = summary.set_index("quadrant")
     assert s.customers.to_dict() == {"loyalists": 2, "mercenaries": 2, "hostages": 2,
@@ -87,8 +88,10 @@ def test_quadrant_counts_on_the_hand_example(hand_ws):
     assert s.loc["loyalists", "nps"] == pytest.approx(100.0)
     assert s.small_sample.to_dict() == {"loyalists": True, "mercenaries": True,
                                         "hostages": True, "defectors": False}  # fmt: skip
-    assert summary.attrs["threshold"] == pytest.approx(2.0)
-    rules = " ".join(summary.attrs["rules"])
+    assert matrix.threshold == pytest.approx(2.0) and summary.attrs == {}
+    assert (matrix.attitude, matrix.behaviour) == ("nps", "frequency")
+    assert matrix.as_of == pd.Timestamp(AS_OF)
+    rules = " ".join(matrix.rules)
     assert "median" in rules and "left out: 1 customer(s) without an NPS answer" in rules
 
 
@@ -119,7 +122,8 @@ def test_bad_arguments(hand_ws):
 
 def test_figure_has_four_tiles(hand_ws):
     summary, _ = loyalty_matrix(hand_ws, as_of=AS_OF)
-    fig = loyalty_matrix_figure(summary)
+    fig = loyalty_matrix_figure(summary, attitude="nps", behaviour="frequency")
+    assert fig.layout.xaxis.title.text == "behaviour: frequency"
     texts = [a.text for a in fig.layout.annotations]
     assert len(texts) == 4 and any("hostages" in t for t in texts)
     assert any("small sample" in t for t in texts)

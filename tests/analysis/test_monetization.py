@@ -11,6 +11,7 @@ from scipy import stats as st
 from cxlens.analysis import monetization as mon
 from cxlens.analysis.monetization import (
     bootstrap_correlations,
+    correlation_notes,
     correlation_table,
     correlations,
     fixed_effects_slope,
@@ -228,7 +229,7 @@ def test_nps_uplift_by_hand(groups_ws):
         (100 * lo, 100 * hi)
     )
     assert t.feasible.all() and t.small_sample.all()
-    assert up.assumptions == up.table.attrs["assumptions"]
+    assert up.table.attrs == {} and "to 2024-12-31" in up.assumptions[2]
     assert "+10 NPS points" in up.assumptions[0] and "10 customers" in up.assumptions[0]
     assert any("12 months" in a for a in up.assumptions)
     assert any("CLV" in a for a in up.assumptions)
@@ -280,6 +281,10 @@ def test_promoters_are_retained_more_than_detractors_on_the_sample(sample):
     assert corr.loc[("nps", "retention"), "partial_ci_low"] > 0
     assert corr.loc[("nps", "retention"), "coef_ci_low"] > 0
     assert len(corr) == 12 and not corr.small_sample.any()
-    assert any("CLV" in note for note in corr.attrs["notes"])
+    assert corr.attrs == {}
+    notes = correlation_notes(control="segment", confidence=0.9, n_boot=200, seed=1)
+    assert any("CLV" in note for note in notes)
+    assert "90% percentile bootstrap over customers, 200 resamples, seed 1" in notes[4]
+    assert "segment dummies" in notes[5]
     up = nps_uplift(ws, points=5)
     assert (up.table.retention_diff > 0).all()

@@ -38,6 +38,8 @@ def _resolve(records: pd.DataFrame, folder: Path, **kw) -> tuple[pd.DataFrame, o
     return clusters, result
 
 
+# the published-figure check on the whole set (about 20-50 s): in `make test`, not test-fast
+@pytest.mark.slow
 def test_febrl_without_email_or_phone_resolves_above_the_union(tmp_path):
     # before: ValueError("math domain error"), the prior came only from e-mail and phone
     records, truth = load_febrl3()
@@ -71,6 +73,8 @@ def test_any_subset_of_columns_resolves_at_least_as_well_as_the_union(tmp_path, 
     assert got["f1"] >= union["f1"], (got, union)
 
 
+# the published-figure check on the whole set (about 20-50 s): in `make test`, not test-fast
+@pytest.mark.slow
 def test_fake_1000_with_every_column(tmp_path):
     records, truth = load_fake_1000()
     clusters, _ = _resolve(records, tmp_path)

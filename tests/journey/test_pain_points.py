@@ -48,6 +48,9 @@ def test_lift_against_the_past_by_hand(table):
     assert overall["lift"] == pytest.approx(3.0) and overall["rank"] == 2  # 24/80 vs 8/80
     support = got[got["touchpoint"] == "support"]
     assert support["lift"].eq(1.0).all() and support["rank"].isna().all()
+    # the window: six months back from the last answer, on every row
+    assert (got["window_end"] == END).all() and got.attrs == {}
+    assert (got["window_start"] == pd.Timestamp("2024-06-30")).all()
 
 
 def test_lift_against_the_rest_finds_the_always_bad_touchpoint(table):
@@ -57,6 +60,7 @@ def test_lift_against_the_rest_finds_the_always_bad_touchpoint(table):
     support = got[got["touchpoint"] == "support"].iloc[0]
     assert support["rank"] == 1  # 64/160 vs 32/161 (billing and the app answer)
     assert support["lift"] == pytest.approx((64 / 160) / (32 / 161))
+    assert got["window_start"].isna().all()  # every answer is the window
 
 
 def test_bad_arguments(table):

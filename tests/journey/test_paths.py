@@ -117,7 +117,7 @@ def test_variants_collapse_repeats_and_carry_outcomes(table):
     assert by.loc["ad", "churn_rate"] == 100.0 and by.loc["web", "churn_rate"] == 0.0
     assert by.loc["ad", "conversion"] == 0.0 and by.loc["web", "conversion"] == 100.0
     assert got["share"].sum() == pytest.approx(100.0)
-    assert got.attrs == {"journeys": 3, "variants": 3}
+    assert len(got) == 3 and got.attrs == {}
     short = variants(table(HAND), max_steps=2, level="stage")
     assert set(short["variant"]) == {"awareness > usage", "awareness", "consideration"}
     assert np.isnan(short["conversion"]).all() and np.isnan(short["nps"]).all()

@@ -28,7 +28,10 @@ def test_touchpoints_by_hand(table):
     assert by.loc["web", "top_channel"] == "web" and by.loc["web", "top_channel_share"] == 75.0
     assert by.loc["app", "stage"] == "usage"
     assert got["touchpoint"].tolist() == ["ad", "app", "web"]
-    assert got.attrs == {"journeys": 3, "customers": 3}
+    # 3 journeys and 3 customers: ad is in a and b, app in a only
+    assert by.loc["ad", "share_of_journeys"] == pytest.approx(200 / 3)
+    assert by.loc["app", "share_of_customers"] == pytest.approx(100 / 3)
+    assert got.attrs == {}
 
 
 def test_channel_mix_and_touchpoints_per_customer(table):
@@ -37,6 +40,8 @@ def test_channel_mix_and_touchpoints_per_customer(table):
     assert dict(zip(web["channel"], web["events"], strict=True)) == {"web": 3, "app": 1}
     assert web["share"].sum() == pytest.approx(100.0)
     per = touchpoints_per_customer(table(HAND))
-    assert dict(zip(per["touchpoints"], per["customers"], strict=True)) == {1: 2, 3: 1}
-    assert per.attrs["mean"] == pytest.approx(5 / 3) and per.attrs["median"] == 1.0
-    assert per.attrs["mean_events"] == pytest.approx(7 / 3)
+    dist = per.table
+    assert dict(zip(dist["touchpoints"], dist["customers"], strict=True)) == {1: 2, 3: 1}
+    assert per.customers == 3 and per.mean == pytest.approx(5 / 3) and per.median == 1.0
+    assert per.p90 == 3.0 and per.mean_events == pytest.approx(7 / 3)
+    assert dist.attrs == {}

@@ -91,7 +91,7 @@ def test_contractual_snapshot_and_labels(contract_ws):
     snap = snapshot(contract_ws, CUT, horizon_days=90)
     got = dict(zip(snap["customer_id"], snap[LABEL], strict=True))
     assert got == {"a": False, "b": True, "d": False, "g": True}
-    assert (snap["cutoff"] == CUT).all()
+    assert (snap["cutoff"] == CUT).all() and snap.attrs == {}  # the cut-off is a column
     # the churn date after the cut-off is not a feature
     assert snap["churned_at"].isna().all() and not snap["churned"].any()
 

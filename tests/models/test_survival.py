@@ -63,6 +63,11 @@ def test_cox_recovers_a_known_hazard_ratio():
     assert hr.loc["x", "ci_low"] < 0.7 < hr.loc["x", "ci_high"]
     assert hr.loc["treated", "p_value"] < 1e-6
     assert isinstance(hazard_ratio_figure(hr.reset_index()), go.Figure)
+    # the model's size in columns, the same on every row: 3,000 customers, their churns
+    assert hr["n"].eq(n).all() and hr["events"].eq(int(f["event"].sum())).all()
+    assert hr["dropped"].eq(0).all() and hr.attrs == {}
+    five_missing = f.assign(x=f["x"].where(np.arange(n) >= 5))
+    assert fit_cox(five_missing, ["x"], entry=None)[["n", "dropped"]].iloc[0].tolist() == [n - 5, 5]
     with pytest.raises(SchemaError, match="needs column 'tier'"):
         fit_cox(f, ["tier"])
 
@@ -95,6 +100,11 @@ def test_survival_by_segment_on_the_sample(sample_ws):
     early = life["first_seen"] < start
     assert early.any() and (life.loc[early, "entry_days"] > 0).all()
     assert (life.loc[~early, "entry_days"] == 0).all()
+    # censored rows end at the data end: the last activity date, the same for every one
+    ends = life.loc[~life["event"], "first_seen"] + pd.to_timedelta(
+        life.loc[~life["event"], "duration_days"], unit="D"
+    )
+    assert (ends.max() - ends.min()) < pd.Timedelta(seconds=1) and life.attrs == {}
     km = survival_curves(ws, by="segment")
     s12 = km.summary.set_index("group")["survival_12m"]
     # enterprise has the lowest planted hazard

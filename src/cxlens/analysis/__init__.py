@@ -29,10 +29,12 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(["effort_correlations", "effort_bands", "effort_by_touchpoint"], "effort"),
     **dict.fromkeys(["loyalty_matrix", "LoyaltyMatrix", "quadrant_of"], "loyalty"),
     **dict.fromkeys(
-        ["correlations", "value_by_nps_group", "nps_uplift", "uplift_table", "NpsUplift"],
+        ["correlations", "correlation_notes", "value_by_nps_group", "nps_uplift", "uplift_table",
+         "NpsUplift"],
         "monetization"),
     **dict.fromkeys(
-        ["rfm", "clusters", "save_segments", "segment_profile", "ClusterResult"], "segments"),
+        ["rfm", "rfm_rules", "clusters", "save_segments", "segment_profile", "ClusterResult"],
+        "segments"),
     **dict.fromkeys(["insights", "available_dimensions"], "insights"),
     **dict.fromkeys(["Kpis", "KpiDefinition", "alerts"], "kpis"),
     **dict.fromkeys(["customer_features", "plan_features", "resolve_as_of"], "features"),

@@ -211,7 +211,12 @@ def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = 
 
 
 def loyalty_matrix_figure(
-    summary: pd.DataFrame, *, height: int = 420, title: str | None = None
+    summary: pd.DataFrame,
+    *,
+    attitude: str | None = None,
+    behaviour: str | None = None,
+    height: int = 420,
+    title: str | None = None,
 ) -> go.Figure:
     """Draw the loyalty matrix as 2 × 2 tiles: attitude up, behaviour across.
 
@@ -220,6 +225,8 @@ def loyalty_matrix_figure(
 
     Args:
         summary: from :func:`cxlens.analysis.loyalty.loyalty_matrix` (its ``summary``).
+        attitude: the attitude measure, named on the vertical axis (``matrix.attitude``).
+        behaviour: the behaviour measure, named across (``matrix.behaviour``).
         height: figure height in pixels.
         title: optional title.
 
@@ -266,9 +273,8 @@ def loyalty_matrix_figure(
             x=levels.index(b), y=levels.index(a), text=text, showarrow=False,
             font={"color": GROUP_COLOURS.get(r.quadrant, INK), "size": 13},
         )  # fmt: skip
-    rules = summary.attrs.get("attitude"), summary.attrs.get("behaviour")
-    fig.update_xaxes(title_text=f"behaviour: {rules[1]}" if rules[1] else "behaviour")
-    fig.update_yaxes(title_text=f"attitude: {rules[0]}" if rules[0] else "attitude")
+    fig.update_xaxes(title_text=f"behaviour: {behaviour}" if behaviour else "behaviour")
+    fig.update_yaxes(title_text=f"attitude: {attitude}" if attitude else "attitude")
     return style_figure(fig, height=height, title=title)
 
 

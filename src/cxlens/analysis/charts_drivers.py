@@ -25,6 +25,11 @@ QUADRANT_COLOURS: dict[str, str] = {
 }
 
 
+def _first(df: pd.DataFrame, column: str, default: object) -> object:
+    """Return ``column``'s first value (a fact the same on every row), else ``default``."""
+    return df[column].iloc[0] if column in df.columns and len(df) else default
+
+
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str, source: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -135,8 +140,8 @@ def priority_matrix_figure(
         df, ("driver", "importance", "performance", "quadrant"), "priority_matrix_figure",
         "priority_matrix",
     )  # fmt: skip
-    x_cut = float(df.attrs.get("performance_cut", df["performance"].mean()))
-    y_cut = float(df.attrs.get("importance_cut", df["importance"].mean()))
+    x_cut = float(_first(df, "performance_cut", df["performance"].mean()))
+    y_cut = float(_first(df, "importance_cut", df["importance"].mean()))
     fig = go.Figure()
     for quadrant, colour in QUADRANT_COLOURS.items():
         part = df[df["quadrant"] == quadrant]
@@ -170,7 +175,7 @@ def priority_matrix_figure(
             x=x, y=y, xref="paper", yref="paper", xanchor=xa, yanchor=ya, text=name.upper(),
             showarrow=False, font={"size": 11, "color": QUADRANT_COLOURS[name]},
         )  # fmt: skip
-    measure = df.attrs.get("performance_measure", "mean")
+    measure = _first(df, "performance_measure", "mean")
     fig.update_xaxes(title_text="performance (% top-2-box)" if measure == "top2" else
                      "performance (mean rating)")  # fmt: skip
     fig.update_yaxes(title_text="importance (% of R²)", rangemode="tozero")

@@ -658,8 +658,9 @@ def priority_matrix(
 
     Returns:
         DataFrame with columns ``driver, importance, importance_ci_low, importance_ci_high,
-        performance, quadrant``, sorted by importance; ``attrs`` holds ``importance_cut``,
-        ``performance_cut``, ``performance_measure`` and ``n``.
+        performance, quadrant``, then what every row's quadrant was decided by:
+        ``importance_cut``, ``performance_cut``, ``performance_measure`` and ``n`` (complete
+        answers); sorted by importance.
 
     Example:
         >>> rng = np.random.default_rng(1)
@@ -728,16 +729,8 @@ def _quadrants(importance: pd.DataFrame, data: _Data, performance: str) -> pd.Da
     out["quadrant"] = [QUADRANTS[(bool(a), bool(b))] for a, b in zip(high_imp, high_perf,
                                                                       strict=True)]  # fmt: skip
     out = out.sort_values("importance", ascending=False, kind="mergesort").reset_index(drop=True)
-    out.attrs.update(
-        {
-            "importance_cut": imp_cut,
-            "performance_cut": perf_cut,
-            "performance_measure": performance,
-            "n": int(data.n),
-            "target": data.names[0],
-        }
-    )
-    return out
+    return out.assign(importance_cut=imp_cut, performance_cut=perf_cut,
+                      performance_measure=performance, n=int(data.n))  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------

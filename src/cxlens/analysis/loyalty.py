@@ -11,6 +11,8 @@ no loyalty. Customers are labelled and summarised in the engine.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -83,11 +85,30 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 )
 
 
-class LoyaltyMatrix(NamedTuple):
-    """The loyalty matrix: ``summary, labels = loyalty_matrix(ws)``."""
+@dataclass(frozen=True)
+class LoyaltyMatrix:
+    """The loyalty matrix and how it was drawn; ``summary, labels = loyalty_matrix(ws)`` works.
+
+    Attributes:
+        summary: one row per quadrant (see :func:`loyalty_matrix`).
+        labels: one row per customer with their quadrant.
+        rules: how attitude and behaviour were split, in sentences.
+        threshold: the behaviour median the split used.
+        as_of: the date the features describe.
+        attitude, behaviour: the measures on the two axes (e.g. ``"nps"``, ``"frequency"``).
+    """
 
     summary: pd.DataFrame
     labels: pd.DataFrame
+    rules: tuple[str, ...]
+    threshold: float
+    as_of: pd.Timestamp
+    attitude: str
+    behaviour: str
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        """Yield ``summary`` then ``labels``, so the result unpacks into the two tables."""
+        return iter((self.summary, self.labels))
 
 
 def quadrant_of(attitude_high: bool, behaviour_high: bool) -> str:
@@ -218,12 +239,12 @@ def loyalty_matrix(
         as_of: the date the features describe (default: last date in the data).
 
     Returns:
-        LoyaltyMatrix ``(summary, labels)``. ``summary`` has one row per quadrant
+        LoyaltyMatrix: ``summary``, ``labels``, ``rules`` (sentences), ``threshold`` (the
+        median), ``as_of``, ``attitude`` and ``behaviour``. ``summary`` has one row per quadrant
         (loyalists, mercenaries, hostages, defectors): ``quadrant, attitude, behaviour,
         dick_basu, customers, share, revenue`` (12-month total), ``revenue_share,
         revenue_per_customer, revenue_ci_low, revenue_ci_high, retention_rate, nps,
-        nps_ci_low, nps_ci_high, csat, small_sample``; ``summary.attrs`` holds ``rules``
-        (list of strings), ``threshold`` (the median) and ``as_of``. ``labels`` has
+        nps_ci_low, nps_ci_high, csat, small_sample``. ``labels`` has
         ``customer_id, quadrant, attitude_high, behaviour_high, behaviour_value``.
 
     Raises:
@@ -239,17 +260,13 @@ def loyalty_matrix(
     labelled, median, excluded = _labelled(plan.expr, attitude, behaviour)
     table = profile(labelled, "quadrant", confidence=confidence, min_n=min_n)
     summary = _summary(table)
-    summary.attrs.update(
-        rules=_rules(attitude, behaviour, median, excluded),
-        threshold=median,
-        as_of=plan.as_of,
-        attitude=attitude,
-        behaviour=behaviour,
-    )
     labels = run(
         labelled.select(
             "customer_id", "quadrant", "attitude_high", "behaviour_high", "behaviour_value"
         ).order_by("customer_id"),
         "the loyalty labels",
     )
-    return LoyaltyMatrix(summary, labels)
+    return LoyaltyMatrix(
+        summary, labels, rules=tuple(_rules(attitude, behaviour, median, excluded)),
+        threshold=median, as_of=plan.as_of, attitude=attitude, behaviour=behaviour,
+    )  # fmt: skip

@@ -25,6 +25,7 @@ from scipy import stats as st
 
 from cxlens.analysis.features import (
     NPS_GROUPS,
+    FeaturePlan,
     customer_features,
     plan_features,
     profile,
@@ -438,7 +439,7 @@ def correlations(
         pearson_ci_low, pearson_ci_high, pearson_p, spearman, spearman_ci_low,
         spearman_ci_high, spearman_p, partial_r, partial_ci_low, partial_ci_high, partial_p,
         coef, coef_ci_low, coef_ci_high, coef_p, control, small_sample``;
-        ``attrs["notes"]`` lists the definitions.
+        :func:`correlation_notes` states the definitions behind it.
 
     Raises:
         SchemaError: the control column is missing, or there are no transactions.
@@ -460,7 +461,19 @@ def correlations(
         seed=seed,
         min_n=min_n,
     )
-    out.attrs["notes"] = [
+    return out
+
+
+def correlation_notes(
+    *, control: str | None = "segment", confidence: float = 0.95, n_boot: int = 1000, seed: int = 0
+) -> list[str]:
+    """Return the definitions behind :func:`correlations` with these settings, as sentences.
+
+    Example:
+        >>> correlation_notes(control=None)[-2]
+        'partial_r and coef: no control variable'
+    """
+    return [
         "score: each customer's mean answer up to the as-of date",
         "revenue: net revenue (refunds subtracted) in the 12 months to the as-of date; "
         "frequency: purchases (amount > 0) in those 12 months",
@@ -474,8 +487,6 @@ def correlations(
         else "partial_r and coef: no control variable",
         "associations, not causal effects",
     ]
-    out.attrs["as_of"] = features.attrs.get("as_of")
-    return out
 
 
 def _require_transactions(ws: Catalog, what: str) -> None:
@@ -545,7 +556,11 @@ def value_by_nps_group(
         >>> value_by_nps_group(ws)[["nps_group", "revenue_per_customer"]]  # doctest: +SKIP
     """
     _require_transactions(ws, "value by NPS group")
-    plan = plan_features(ws, as_of)
+    return _value_by_group(plan_features(ws, as_of), confidence, min_n)
+
+
+def _value_by_group(plan: FeaturePlan, confidence: float, min_n: int) -> pd.DataFrame:
+    """Return the table of :func:`value_by_nps_group` from the feature query ``plan``."""
     table = profile(plan.expr, "nps_group", confidence=confidence, min_n=min_n)
     table = table[table["nps_group"].isin(NPS_GROUPS)].copy()
     order = {g: i for i, g in enumerate(NPS_GROUPS)}
@@ -559,9 +574,7 @@ def value_by_nps_group(
     for col in ("customers", "retained", "status_known"):
         table[col] = table[col].fillna(0).astype("int64")
     table["share"] = table["customers"] / total if total else np.nan
-    out = table[list(_GROUP_COLUMNS)].reset_index(drop=True)
-    out.attrs["as_of"] = plan.as_of
-    return out
+    return table[list(_GROUP_COLUMNS)].reset_index(drop=True)
 
 
 # --- NPS uplift ------------------------------------------------------------------------------
@@ -751,8 +764,7 @@ def nps_uplift(
         ``share_moved`` (percent of respondents), ``customers_moved, feasible,
         projected_revenue, projected_revenue_ci_low, projected_revenue_ci_high,
         projected_retained, projected_retained_ci_low, projected_retained_ci_high,
-        small_sample``), ``assumptions`` (list of strings, also in
-        ``table.attrs["assumptions"]``), ``points`` and ``groups``.
+        small_sample``), ``assumptions`` (list of strings), ``points`` and ``groups``.
 
     Raises:
         ArgumentError: points is not positive.
@@ -764,10 +776,9 @@ def nps_uplift(
     """
     if not (isinstance(points, int | float) and np.isfinite(points) and points > 0):
         raise ArgumentError(f"points must be a positive number of NPS points; got {points!r}")
-    groups = value_by_nps_group(ws, confidence=confidence, min_n=min_n, as_of=as_of)
+    _require_transactions(ws, "value by NPS group")
+    plan = plan_features(ws, as_of)
+    groups = _value_by_group(plan, confidence, min_n)
     table = uplift_table(groups, points, confidence)
-    as_of_stamp = groups.attrs.get("as_of")
-    assumptions = _assumptions(float(points), int(groups["customers"].sum()), as_of_stamp)
-    table.attrs["assumptions"] = assumptions
-    table.attrs["as_of"] = as_of_stamp
+    assumptions = _assumptions(float(points), int(groups["customers"].sum()), plan.as_of)
     return NpsUplift(table=table, assumptions=assumptions, points=float(points), groups=groups)

@@ -159,7 +159,13 @@ def plan_rfm(ws: Catalog, as_of: Timestamp | None = None) -> tuple[ir.Table, pd.
     return expr, stamp
 
 
-def _rfm_rules(as_of: pd.Timestamp) -> list[str]:
+def rfm_rules(as_of: pd.Timestamp) -> list[str]:
+    """Return how :func:`rfm` scores and names customers, as sentences, for ``as_of``.
+
+    Example:
+        >>> rfm_rules(pd.Timestamp("2025-12-31"))[0][:38]
+        'recency: days from the last purchase ('
+    """
     return [
         f"recency: days from the last purchase (amount > 0) to {as_of:%Y-%m-%d %H:%M}; "
         "frequency: purchases; monetary: net revenue (refunds subtracted), all history",
@@ -189,7 +195,8 @@ def rfm(ws: Catalog, as_of: Timestamp | None = None) -> pd.DataFrame:
     Returns:
         DataFrame sorted by customer_id: ``customer_id, recency_days, frequency, monetary,
         last_purchase_at, r_score, f_score, m_score, fm_score, rfm_score`` (e.g. "545"),
-        ``rfm_segment``; ``attrs`` holds ``as_of`` and ``rules``.
+        ``rfm_segment``, ``as_of`` (the date recency is measured to, on every row);
+        :func:`rfm_rules` states the rules.
 
     Raises:
         SchemaError: no transactions table.
@@ -213,7 +220,7 @@ def rfm(ws: Catalog, as_of: Timestamp | None = None) -> pd.DataFrame:
     )
     frame["rfm_segment"] = rfm_segment_names(frame["r_score"], frame["f_score"], frame["m_score"])
     frame["rfm_segment"] = frame["rfm_segment"].astype(str)
-    frame.attrs.update(as_of=stamp, rules=_rfm_rules(stamp))
+    frame["as_of"] = pd.Timestamp(stamp)
     return frame
 
 

@@ -258,8 +258,13 @@ def panels() -> APIRouter:
         def compute(ws: Workspace) -> dict[str, Any]:
             view = _responses(ws, filters, since, until)
             table = Analysis(view).priority_matrix(target, bootstrap=0)
-            cuts = {k: table.attrs.get(k) for k in ("importance_cut", "performance_cut", "n")}
-            extra = {"performance_measure": table.attrs.get("performance_measure"), **cuts}
+            row = table.iloc[0]  # the cuts and n are the same on every row
+            extra = {
+                "performance_measure": str(row["performance_measure"]),
+                "importance_cut": float(row["importance_cut"]),
+                "performance_cut": float(row["performance_cut"]),
+                "n": int(row["n"]),
+            }
             return _panel("priority", a, {"target": target, **extra}, table)
 
         key = ("dashboard", "priority", target, tuple(filters), since, until)
@@ -290,7 +295,7 @@ def panels() -> APIRouter:
         def compute(ws: Workspace) -> dict[str, Any]:
             view = _responses(ws, filters, since, until)
             found = Analysis(view).loyalty_matrix(attitude, behaviour)
-            rules = [str(r) for r in found.summary.attrs.get("rules", [])]
+            rules = list(found.rules)
             params = {"attitude": attitude, "behaviour": behaviour, "rules": rules}
             return _panel("loyalty", a, params, found.summary)
 

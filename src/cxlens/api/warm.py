@@ -28,6 +28,7 @@ from cxlens.analysis.kpis import filter_columns
 from cxlens.api.routes_metrics import MetricRequest, overview_compute, overview_key
 from cxlens.api.state import ServedWorkspace
 from cxlens.errors import CxlensError
+from cxlens.store.query import run
 
 log = logging.getLogger("cxlens.api")
 
@@ -74,7 +75,7 @@ def filter_values(ws: Any) -> list[str]:
             t = ws.table(table)
             t = t.filter(t[FILTER].notnull())
             counts = t.group_by(FILTER).agg(n=t.count())
-            top = counts.order_by([ibis.desc("n"), FILTER]).limit(MAX_VALUES).execute()
+            top = run(counts.order_by([ibis.desc("n"), FILTER]).limit(MAX_VALUES), "filter values")
             return [str(v) for v in top[FILTER]]
     return []
 

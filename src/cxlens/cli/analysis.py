@@ -138,7 +138,8 @@ def loyalty_cmd(
 ) -> None:
     """Place customers in the loyalty matrix: attitude against behaviour, four quadrants."""
     with open_workspace(workspace) as ws, console.status("placing customers in the loyalty matrix"):
-        summary = ws.analysis.loyalty_matrix(attitude, behaviour).summary
+        matrix = ws.analysis.loyalty_matrix(attitude, behaviour)
+    summary = matrix.summary
     if output is not None:
         write_csv(summary, output)
         return
@@ -146,7 +147,7 @@ def loyalty_cmd(
             "revenue_share", "retention_rate", "nps", "csat", "small_sample"]  # fmt: skip
     shown = formatted(summary[present(summary, cols)], 1, share=3, revenue_share=3)
     console.print(rich_table(shown, f"loyalty matrix: {attitude} × {behaviour}"))
-    bullets([str(r) for r in summary.attrs.get("rules", [])])
+    bullets(list(matrix.rules))
 
 
 @app.command("value")

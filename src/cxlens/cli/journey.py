@@ -87,15 +87,13 @@ def touchpoints_cmd(
                            ["median_duration_seconds"])  # fmt: skip
     shown = shown.rename(columns={"median_duration_seconds": "median_duration"})
     console.print(rich_table(shown, f"touchpoints in journey order ({len(touch)}; shares in %)"))
-    a = per_customer.attrs
-    if a:
-        console.print(
-            Text(
-                f"distinct touchpoints per customer: mean {a['mean']:.2f}, median "
-                f"{a['median']:g}, p90 {a['p90']:g}; events per customer {a['mean_events']:.2f} "
-                f"({a['customers']:,} customers)"
-            )
+    a = per_customer
+    console.print(
+        Text(
+            f"distinct touchpoints per customer: mean {a.mean:.2f}, median {a.median:g}, "
+            f"p90 {a.p90:g}; events per customer {a.mean_events:.2f} ({a.customers:,} customers)"
         )
+    )
 
 
 # --------------------------------------------------------------------------- paths
@@ -287,11 +285,10 @@ def pain_points_cmd(
             "lift", "lift_ci_low", "lift_ci_high", "affected", "excess_customers",
             "significant", "small_sample"]  # fmt: skip
     shown = formatted(frame[present(frame, cols)].head(top), 2)
-    window = frame.attrs.get("window")
     title = f"pain points: top {min(top, len(frame))} of {len(frame)} (rates in %"
     if compare == "past":
         title += f"; last {recent_months} months against before"
     console.print(rich_table(shown, title + ")"))
-    if window:
-        start, end = (pd.Timestamp(w).date() for w in window)
+    if len(frame) and pd.notna(frame["window_start"].iloc[0]):
+        start, end = (frame[c].iloc[0].date() for c in ("window_start", "window_end"))
         console.print(Text(f"recent window: {start} to {end}"))

@@ -179,11 +179,11 @@ def _print_clv(result: ClvResult, norm: tuple[float, float, str]) -> None:
     console.print(rich_table(params, "fitted parameters"))
     holdout = result.holdout
     if len(holdout):
-        start, end = holdout.attrs.get("calibration_end"), holdout.attrs.get("observation_end")
+        start, end = holdout["calibration_end"].iloc[0], holdout["observation_end"].iloc[0]
         title = "holdout check: mean purchases per customer, predicted vs actual"
-        if start is not None and end is not None:
-            title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
-        console.print(rich_table(formatted(holdout, 3), title))
+        title += f" ({pd.Timestamp(start).date()} to {pd.Timestamp(end).date()})"
+        shown = holdout.drop(columns=["calibration_end", "observation_end"])
+        console.print(rich_table(formatted(shown, 3), title))
     tiers = result.tiers
     console.print(rich_table(formatted(tiers, 2, share=2, clv_share=3), "CLV tiers" + unit))
     low, high, source = norm
@@ -437,7 +437,7 @@ def survival_cmd(
     console.print(rich_table(formatted(km.summary, 3, median_days=0), title + " (median in days)"))
     if hazards is not None:
         cols = ["covariate", "term", "reference", "hazard_ratio", "ci_low", "ci_high", "p_value"]
-        n, events = hazards.attrs.get("n", 0), hazards.attrs.get("events", 0)
+        n, events = int(hazards["n"].iloc[0]), int(hazards["events"].iloc[0])
         console.print(
             rich_table(
                 formatted(hazards[cols], 3),

@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from cxlens.errors import SchemaError
+from cxlens.store.query import run
 
 KEYS = ("source", "source_id")
 #: Names the true identity column goes by when a truth file has more than one other column:
@@ -64,10 +65,10 @@ def pairwise_scores(
     t = truth.select(*KEYS, _true=truth[true].cast("string"))
     j = a.join(t, list(KEYS))
     # four small scalar queries: counts of records and of pairs by group sizes
-    n = int(j.count().execute())
-    tt = int(_pairs(j, ["_true"]).execute() or 0)
-    pp = int(_pairs(j, ["_pred"]).execute() or 0)
-    tp = int(_pairs(j, ["_pred", "_true"]).execute() or 0)
+    n = int(run(j.count(), "the records evaluated"))
+    tt = int(run(_pairs(j, ["_true"]), "the true pairs") or 0)
+    pp = int(run(_pairs(j, ["_pred"]), "the predicted pairs") or 0)
+    tp = int(run(_pairs(j, ["_pred", "_true"]), "the pairs both agree on") or 0)
     precision = tp / pp if pp else float("nan")
     recall = tp / tt if tt else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if tp else 0.0

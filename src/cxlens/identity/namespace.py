@@ -9,6 +9,7 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError
 from cxlens.identity import clean, evaluate, resolve
+from cxlens.store.query import run
 
 
 class Identity:
@@ -53,7 +54,7 @@ class Identity:
             >>> ws.identity.flags().problem.unique()  # doctest: +SKIP
         """
         table = clean.flags(self.prepared(default_region))
-        return table.order_by(["source_file", "source_row", "column"]).to_pandas()
+        return run(table.order_by(["source_file", "source_row", "column"]), "the identity flags")
 
     def _derived(self, name: str) -> ir.Table:
         if not self._ws.has_table(name):
@@ -66,7 +67,7 @@ class Identity:
 
     def links(self) -> pd.DataFrame:
         """Return ``identity_links``: the linked pairs with probability, rule and evidence."""
-        return self._derived(resolve.LINKS_TABLE).to_pandas()
+        return run(self._derived(resolve.LINKS_TABLE), "the identity links")
 
     def identities(self) -> ir.Table:
         """Return the identities records with their resolved ``customer_id`` (a lazy join)."""
@@ -89,12 +90,14 @@ class Identity:
         mine = links.filter(
             ((links["source_l"] == source) & (links["source_id_l"] == source_id))
             | ((links["source_r"] == source) & (links["source_id_r"] == source_id))
-        ).to_pandas()
+        )
+        mine = run(mine, f"the links of {source} {source_id}")
         if mine.empty:
             return mine
         values = self.prepared().select("record_id", *clean.MATCH_COLUMNS)
         ids = list(set(mine["record_id_l"]) | set(mine["record_id_r"]))
-        vals = values.filter(values["record_id"].isin(ids)).to_pandas().set_index("record_id")
+        vals = run(values.filter(values["record_id"].isin(ids)), "the linked records' values")
+        vals = vals.set_index("record_id")
         for side in ("l", "r"):
             for col in clean.MATCH_COLUMNS:
                 mine[f"{col}_{side}"] = mine[f"record_id_{side}"].map(vals[col])
@@ -105,7 +108,8 @@ class Identity:
 
         See ``clean.profile`` for the columns.
         """
-        return clean.profile(self.prepared(default_region), self.clusters()).to_pandas()
+        profiles = clean.profile(self.prepared(default_region), self.clusters())
+        return run(profiles, "the customer profiles")  # one row per customer
 
     def evaluate(self, truth: pd.DataFrame | ir.Table, true: str | None = None) -> pd.DataFrame:
         """Return pairwise precision, recall and F1 of the clusters against ``truth``.

@@ -260,7 +260,7 @@ class LinkagePlan:
 def _filled(records: ir.Table) -> dict[str, int]:
     """Count the records with a value in each match column (one query)."""
     counts = records.aggregate(**{c: records[c].count() for c in clean.MATCH_COLUMNS})
-    return {k: int(v) for k, v in counts.to_pandas().iloc[0].items()}
+    return {k: int(v) for k, v in run(counts, "the filled match columns").iloc[0].items()}
 
 
 def block_pairs(records: ir.Table, rule: tuple[str, ...]) -> int:
@@ -275,7 +275,7 @@ def block_pairs(records: ir.Table, rule: tuple[str, ...]) -> int:
     """
     have = records.filter(*[records[c].notnull() for c in rule])
     sizes = have.group_by(list(rule)).aggregate(n=have.count())
-    return int((sizes["n"] * (sizes["n"] - 1) / 2).sum().execute() or 0)
+    return int(run((sizes["n"] * (sizes["n"] - 1) / 2).sum(), f"the pairs of {rule}") or 0)
 
 
 def plan_linkage(records: ir.Table, max_block_pairs: float) -> LinkagePlan:
@@ -543,7 +543,7 @@ def _link_new(ws: Any) -> Resolution:
             raise NotEnoughDataError(
                 f"no '{table}' table: run ws.identity.resolve() once before linking new records"
             )
-    model_row = ws.con.table(MODEL_TABLE).to_pandas().iloc[0]
+    model_row = run(ws.con.table(MODEL_TABLE), "the saved identity model").iloc[0]  # one row
     params = json.loads(model_row["parameters"])
     threshold = float(params["threshold"])
     # models saved before the blocking rules were chosen per run used the fixed ones
@@ -553,7 +553,7 @@ def _link_new(ws: Any) -> Resolution:
     new = prepared.anti_join(done, ["source", "source_id"])
     old = prepared.semi_join(done, ["source", "source_id"])
     cols = ["record_id", "source", "source_id", *clean.MATCH_COLUMNS]
-    n_new = int(new.count().execute())
+    n_new = int(run(new.count(), "the new identity records"))
     if n_new == 0:
         return Resolution(0, 0, 0, 0, 0, [], time.perf_counter() - start, threshold, params)
     names = (sp.SCRATCH + "old", sp.SCRATCH + "new")
@@ -571,15 +571,15 @@ def _link_new(ws: Any) -> Resolution:
         frames = []
         for s in scored:
             table = ws.con.table(s.physical_name)
-            pairs += int(table.count().execute())
-            frames.append(_links(table, linker, threshold, blocking).to_pandas())
+            pairs += int(run(table.count(), "the pairs compared"))
+            frames.append(run(_links(table, linker, threshold, blocking), "the new links"))
         linker.table_management.delete_tables_created_by_splink_from_db()
         links = pd.concat(frames, ignore_index=True)
         new_frame = new.select("record_id", "keep_id", "source", "source_id", "customer_id")
-        new_frame = new_frame.to_pandas()
+        new_frame = run(new_frame, "the new identity records")
     finally:
         sp.drop(ws, *names)
-    existing = done.to_pandas()
+    existing = run(done, "the identity clusters")  # derived: one row per record
     rows = _assign_new(new_frame, links, existing)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows["resolved_at"] = now
@@ -589,7 +589,8 @@ def _link_new(ws: Any) -> Resolution:
     ws.save_table(CLUSTERS_TABLE, clusters)
     _save_customer_map(ws)
     if len(links):
-        old_links = ws.con.table(LINKS_TABLE).to_pandas() if ws.has_table(LINKS_TABLE) else None
+        old = ws.con.table(LINKS_TABLE) if ws.has_table(LINKS_TABLE) else None
+        old_links = None if old is None else run(old, "the identity links")
         merged = links if old_links is None else pd.concat([old_links, links], ignore_index=True)
         ws.save_table(LINKS_TABLE, merged)
     return Resolution(

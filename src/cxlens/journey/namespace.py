@@ -89,8 +89,8 @@ class Journey:
         """Return ``touchpoint, channel, events, share`` (the channel mix of each touchpoint)."""
         return _tp.channel_mix(self._events(), self.spec)
 
-    def touchpoints_per_customer(self) -> pd.DataFrame:
-        """Return the distribution of distinct touchpoints per customer (summary in ``attrs``)."""
+    def touchpoints_per_customer(self) -> _tp.TouchpointsPerCustomer:
+        """Return the distribution of distinct touchpoints per customer and its summary."""
         return _tp.touchpoints_per_customer(self._events())
 
     def dfg(self, *, level: str = "touchpoint", ends: bool = False) -> pd.DataFrame:

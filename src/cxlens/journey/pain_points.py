@@ -38,7 +38,7 @@ OUTCOMES: tuple[str, ...] = ("detractor", "high_effort", "churn")
 COMPARISONS: tuple[str, ...] = ("past", "rest")
 
 #: Columns of :func:`pain_points`.
-PAIN_COLUMNS: tuple[str, ...] = (
+_CELL_COLUMNS: tuple[str, ...] = (
     "rank",
     "touchpoint",
     "dimension",
@@ -56,6 +56,9 @@ PAIN_COLUMNS: tuple[str, ...] = (
     "significant",
     "small_sample",
 )
+#: Columns of :func:`pain_points`: each cell's figures, then the recent window they cover
+#: (``window_start`` is NaT when the window is every answer).
+PAIN_COLUMNS: tuple[str, ...] = (*_CELL_COLUMNS, "window_start", "window_end")
 
 
 def _outcome_flags(r: ir.Table, customers: ir.Table | None, churn_days: int) -> dict:
@@ -104,8 +107,8 @@ def pain_points(
     Returns:
         DataFrame with :data:`PAIN_COLUMNS`: ``dimension`` is ``"all"`` or the ``by`` column,
         ``group`` its value; rates in percent; ``affected`` counts customers with the bad
-        outcome in the cell; ``rank`` 1 is the worst (small samples have no rank).
-        ``attrs["window"]`` holds the window's start and end.
+        outcome in the cell; ``rank`` 1 is the worst (small samples have no rank);
+        ``window_start`` and ``window_end`` bound the recent window (the same on every row).
 
     Raises:
         ArgumentError: unknown outcome or comparison, bad window.
@@ -166,8 +169,8 @@ def pain_points(
             frames.append(got.assign(dimension=dim, outcome=outcome))
     table = pd.concat(frames, ignore_index=True)
     out = _compare(table, compare, confidence, min_n)
-    out.attrs["window"] = (start, end)
-    return out
+    return out.assign(window_start=pd.Timestamp(start) if start is not None else pd.NaT,
+                      window_end=end)  # fmt: skip
 
 
 def _dimensions(by: Sequence[str] | str | None, customers: ir.Table | None) -> list[str]:
@@ -225,4 +228,4 @@ def _compare(table: pd.DataFrame, compare: str, confidence: float, min_n: int) -
     ranked = df["_ranked"].to_numpy()
     df["rank"] = pd.array(np.where(ranked, np.cumsum(ranked), 0), dtype="Int64")
     df.loc[~ranked, "rank"] = pd.NA
-    return df[list(PAIN_COLUMNS)].reset_index(drop=True)
+    return df[list(_CELL_COLUMNS)].reset_index(drop=True)

@@ -170,7 +170,7 @@ def variants(
 
     Returns:
         DataFrame with :data:`VARIANT_COLUMNS` (rates in percent), most common first;
-        ``attrs`` holds ``journeys`` and ``variants`` (totals over all variants).
+        ``share`` is of all journeys (``top=None`` lists every variant).
 
     Example:
         >>> variants(ws.table("events"), level="stage", converted="purchase")  # doctest: +SKIP
@@ -262,7 +262,6 @@ def _finish_variants(
     df["small_sample"] = df["journeys"] < min_n
     df = df.sort_values(["journeys", "variant"], ascending=[False, True], kind="mergesort")
     out = df[list(VARIANT_COLUMNS)].reset_index(drop=True)
-    out.attrs.update({"journeys": total, "variants": len(df)})
     return out.head(top) if top is not None else out
 
 
@@ -299,8 +298,7 @@ def paths_around(
     Returns:
         DataFrame with ``path, journeys, share`` (share of journeys that contain the anchor,
         in percent), most common first. A journey that ends (or starts) at the anchor has the
-        path ``"(end)"`` (``"(start)"``). ``attrs["journeys"]`` is the number of journeys
-        with the anchor.
+        path ``"(end)"`` (``"(start)"``).
 
     Raises:
         ArgumentError: unknown direction or steps below 1.
@@ -340,7 +338,6 @@ def paths_around(
     got["share"] = 100.0 * got["journeys"] / total
     got = got.sort_values(["journeys", "path"], ascending=[False, True], kind="mergesort")
     out = got[list(AROUND_COLUMNS)].reset_index(drop=True)
-    out.attrs["journeys"] = total
     return out.head(top) if top is not None else out
 
 

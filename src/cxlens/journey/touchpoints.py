@@ -6,6 +6,8 @@ stage) over the ordered events; pandas only joins and ranks the results.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -47,7 +49,8 @@ def touchpoints(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
 
     Returns:
         DataFrame with :data:`TOUCHPOINT_COLUMNS` (shares in percent), in typical journey order
-        (by ``mean_relative_position``); ``attrs`` holds ``journeys`` and ``customers``.
+        (by ``mean_relative_position``); ``share_of_journeys`` and ``share_of_customers`` are
+        of all journeys and of all customers with events.
 
     Raises:
         NotEnoughDataError: no events.
@@ -96,9 +99,7 @@ def touchpoints(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
     for col in ("median_position", "mean_relative_position", "median_duration_seconds"):
         df[col] = df[col].astype("float64")
     df = df.sort_values(["mean_relative_position", "touchpoint"], kind="mergesort")
-    out = df[list(TOUCHPOINT_COLUMNS)].reset_index(drop=True)
-    out.attrs.update({"journeys": int(total["journeys"]), "customers": int(total["customers"])})
-    return out
+    return df[list(TOUCHPOINT_COLUMNS)].reset_index(drop=True)
 
 
 def channel_mix(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
@@ -120,16 +121,36 @@ def channel_mix(events: ir.Table, spec: CaseSpec | None = None) -> pd.DataFrame:
     return got[["touchpoint", "channel", "events", "share"]].reset_index(drop=True)
 
 
-def touchpoints_per_customer(events: ir.Table) -> pd.DataFrame:
+@dataclass(frozen=True)
+class TouchpointsPerCustomer:
+    """How many distinct touchpoints customers use: the distribution and its summary.
+
+    Attributes:
+        table: ``touchpoints`` (distinct touchpoints a customer used), ``customers`` and
+            ``share`` (percent), fewest touchpoints first.
+        customers: customers with events.
+        mean, median, p90: of the distinct touchpoints per customer.
+        mean_events: events per customer.
+    """
+
+    table: pd.DataFrame
+    customers: int
+    mean: float
+    median: float
+    p90: float
+    mean_events: float
+
+
+def touchpoints_per_customer(events: ir.Table) -> TouchpointsPerCustomer:
     """Return how many distinct touchpoints customers use: the distribution and its summary.
 
     Returns:
-        DataFrame with ``touchpoints`` (distinct touchpoints a customer used), ``customers``
-        and ``share`` (percent); ``attrs`` holds ``mean``, ``median`` and ``p90`` of the
-        distinct touchpoints and ``mean_events`` per customer.
+        A :class:`TouchpointsPerCustomer`: the distribution (``table``) and its customers,
+        mean, median, p90 and events per customer.
 
     Example:
-        >>> touchpoints_per_customer(ws.table("events")).attrs["median"]  # doctest: +SKIP
+        >>> touchpoints_per_customer(ws.table("events")).median  # doctest: +SKIP
+        3.0
     """
     t = prepare(events, None, "touchpoint")
     per = t.group_by("customer_id").aggregate(k=t["touchpoint"].nunique(), n=t.count())
@@ -144,15 +165,12 @@ def touchpoints_per_customer(events: ir.Table) -> pd.DataFrame:
     total = int(got["customers"].sum())
     got["share"] = 100.0 * got["customers"] / total
     cum = got["customers"].cumsum() / total
-    out = got[["touchpoints", "customers", "share"]].reset_index(drop=True)
     k = got["touchpoints"].to_numpy()
-    out.attrs.update(
-        {
-            "customers": total,
-            "mean": float((k * got["customers"]).sum() / total),
-            "median": float(k[(cum >= 0.5).to_numpy().argmax()]),
-            "p90": float(k[(cum >= 0.9).to_numpy().argmax()]),
-            "mean_events": float(got["events"].sum() / total),
-        }
+    return TouchpointsPerCustomer(
+        table=got[["touchpoints", "customers", "share"]].reset_index(drop=True),
+        customers=total,
+        mean=float((k * got["customers"]).sum() / total),
+        median=float(k[(cum >= 0.5).to_numpy().argmax()]),
+        p90=float(k[(cum >= 0.9).to_numpy().argmax()]),
+        mean_events=float(got["events"].sum() / total),
     )
-    return out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +58,46 @@ def distinct_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarr
     # Too many distinct values to pack the codes into one integer: sort rows instead.
     rows, counts = np.unique(np.column_stack(codes), axis=0, return_counts=True)
     return [rows[:, j] for j in range(len(codes))], values, counts.astype(float)
+
+
+def fit_log_parameters(
+    objective: Callable[..., tuple[float, np.ndarray]],
+    start: np.ndarray,
+    data: Any,
+    penalizer: float,
+) -> tuple[np.ndarray, float, bool]:
+    """Fit positive parameters by L-BFGS-B on their logs: the one fitting rule of BG/NBD and GG.
+
+    ``objective(log_params, data, penalizer)`` returns the mean negative log-likelihood per
+    customer plus ``penalizer * sum(params**2)``, and its gradient; ``data.n`` is the number
+    of customers.
+
+    Returns:
+        ``(params, log_likelihood, converged)``: the parameters, the total log-likelihood
+        without the penalty, and whether the optimiser reported success.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> def f(z, data, pen):  # (log p - 1)^2, minimised at p = e
+        ...     return float((z[0] - 1) ** 2), np.array([2 * (z[0] - 1)])
+        >>> p, ll, ok = fit_log_parameters(f, np.zeros(1), SimpleNamespace(n=1), 0.0)
+        >>> round(float(p[0]), 4), ok
+        (2.7183, True)
+    """
+    # L-BFGS-B's BLAS calls are on vectors of 4: threads only wait for each other there.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            objective,
+            start,
+            args=(data, float(penalizer)),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[LOG_BOUNDS] * len(start),
+            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
+        )
+    params = np.exp(result.x)
+    penalty = float(penalizer) * float(params @ params)
+    return params, -(float(result.fun) - penalty) * data.n, bool(result.success)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -279,23 +321,11 @@ class BetaGeo:
         data = _Compressed.build(x, t_x, big_t)
         scale = float(np.mean(big_t)) or 1.0
         start = np.log(np.array([1.0, scale, 1.0, 1.0]))
-        # L-BFGS-B's BLAS calls are on vectors of 4: threads only wait for each other there.
-        with threadpool_limits(limits=1, user_api="blas"):
-            result = optimize.minimize(
-                _objective,
-                start,
-                args=(data, float(self.penalizer)),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[LOG_BOUNDS] * len(start),
-                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
-            )
-        params = np.exp(result.x)
+        params, self.log_likelihood_, self.converged_ = fit_log_parameters(
+            _objective, start, data, self.penalizer
+        )
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
-        penalty = float(self.penalizer) * float(params @ params)
-        self.log_likelihood_ = -(float(result.fun) - penalty) * data.n
         self.n_customers_ = int(data.n)
-        self.converged_ = bool(result.success)
         return self
 
     def _fitted(self) -> tuple[float, float, float, float]:

@@ -36,9 +36,9 @@ def holdout_figure(
 
     Args:
         holdout: ``ClvResult.holdout`` (frequency_cal, customers, predicted, actual,
-            actual_ci_low, actual_ci_high).
+            actual_ci_low, actual_ci_high; calibration_end and observation_end if present).
         height: figure height in pixels.
-        title: optional title (default names the holdout period when ``attrs`` has it).
+        title: optional title (default names the holdout period when the table has it).
 
     Returns:
         A grouped bar figure with traces "Predicted (fit on calibration period)" and
@@ -84,8 +84,10 @@ def holdout_figure(
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="repeat purchases in the calibration period", type="category")
     fig.update_yaxes(title_text="mean purchases in the holdout period")
-    start, end = holdout.attrs.get("calibration_end"), holdout.attrs.get("observation_end")
-    if title is None and start is not None and end is not None:
+    window = [holdout[c].iloc[0] for c in ("calibration_end", "observation_end")
+              if c in holdout.columns and len(holdout)]  # fmt: skip
+    if title is None and len(window) == 2:
+        start, end = window
         title = (
             f"Holdout check: purchases after {pd.Timestamp(start).date()} to "
             f"{pd.Timestamp(end).date()}, predicted vs actual"

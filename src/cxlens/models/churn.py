@@ -393,9 +393,7 @@ def snapshot(
     """
     definition = resolve_definition(ws, definition)
     expr = plan_snapshot(ws, cutoff, definition=definition, horizon_days=horizon_days)
-    frame = as_microseconds(run(expr.order_by("customer_id"), "the churn snapshot"))
-    frame.attrs["cutoff"] = _stamp(cutoff, "cutoff")
-    return frame
+    return as_microseconds(run(expr.order_by("customer_id"), "the churn snapshot"))
 
 
 @dataclass

@@ -102,6 +102,10 @@ HOLDOUT_TABLE_COLUMNS: tuple[str, ...] = (
     "actual_ci_high",
     "difference",
 )
+#: Columns of ``ClvResult.holdout``: the table's, then the window compared (the same on
+#: every row): the model is fitted up to ``calibration_end`` and checked up to
+#: ``observation_end``.
+HOLDOUT_COLUMNS: tuple[str, ...] = (*HOLDOUT_TABLE_COLUMNS, "calibration_end", "observation_end")
 
 #: Columns of ``customers`` joined in the engine for the LTV:CAC tables.
 _ATTRIBUTES = {"segment": "string", "acquisition_channel": "string", "acquisition_cost": "float64"}
@@ -121,8 +125,9 @@ class ClvResult:
         gg_params: Gamma-Gamma ``p``, ``q``, ``gamma``.
         holdout: by calibration frequency bucket: ``frequency_cal``, ``customers``,
             ``predicted`` and ``actual`` mean purchases in the holdout period, ``actual_ci_low``,
-            ``actual_ci_high``, ``difference`` (predicted - actual); empty without a holdout.
-            ``attrs`` has the dates, totals and the calibration fit's parameters.
+            ``actual_ci_high``, ``difference`` (predicted - actual), ``calibration_end``,
+            ``observation_end``; empty without a holdout. Totals over customers are
+            ``(predicted * customers).sum()`` and ``(actual * customers).sum()``.
         tiers: ``tier``, ``share`` (nominal), ``customers``, ``clv_min``, ``clv_max``,
             ``clv_mean``, ``clv_total``, ``clv_share``.
         by_segment: :func:`ltv_cac` by ``segment`` (empty when customers has no segment).
@@ -177,6 +182,8 @@ class ClvResult:
     def failed_checks(self) -> list[FitCheck]:
         """The checks this fit fails (:func:`cxlens.models.checks.clv_checks`); empty: sound."""
         return clv_checks(self)
+    #: The BG/NBD parameters fitted on the calibration period (empty without a holdout).
+    holdout_bg_params: dict[str, float] = field(default_factory=dict)
 
 
 # --- arguments -------------------------------------------------------------------------------
@@ -493,11 +500,6 @@ def holdout_table(
         )
     table = pd.DataFrame(rows)
     table["difference"] = table["predicted"] - table["actual"]
-    table.attrs = {
-        "predicted_total": float(predicted.sum()),
-        "actual_total": float(actual.sum()),
-        "customers": len(cal),
-    }
     return table
 
 
@@ -526,7 +528,8 @@ def _holdout(
     confidence: float,
     categories: tuple[str, ...] | None,
     exclude_categories: tuple[str, ...],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Return the holdout table over ``months`` before ``as_of`` and the calibration fit."""
     cal_end = as_of - pd.DateOffset(months=months)
     plan = plan_rfm_summary(
         ws,
@@ -546,15 +549,9 @@ def _holdout(
         )
     bg = BetaGeo(penalizer).fit(cal["frequency_cal"], cal["recency_cal"], cal["T_cal"])
     table = holdout_table(cal, bg, confidence=confidence)
-    table.attrs |= {
-        "calibration_end": plan.calibration_end,
-        "observation_end": plan.as_of,
-        "holdout_months": months,
-        "duration_holdout": float(cal["duration_holdout"].iloc[0]),
-        "time_unit": time_unit,
-        "bg_params": dict(bg.params_),
-    }
-    return table
+    table = table.assign(calibration_end=pd.Timestamp(plan.calibration_end),
+                         observation_end=pd.Timestamp(plan.as_of))  # fmt: skip
+    return table, dict(bg.params_)
 
 
 # --- the analysis ----------------------------------------------------------------------------
@@ -701,7 +698,7 @@ def clv(
     notes += degenerate_notes(edge, time_unit)
     notes += _model_notes(len(out) - repeaters, gg, corr, horizon)
     money = transactions_currency(ws, currency)
-    holdout = _run_holdout(
+    holdout, holdout_bg = _run_holdout(
         ws,
         plan,
         holdout_months,
@@ -740,6 +737,7 @@ def clv(
         degenerate=edge,
         currency=money,
         ltv_cac_note=scope,
+        holdout_bg_params=holdout_bg,
     )
 
 
@@ -964,12 +962,12 @@ def _run_holdout(
     holdout_months: int | None,
     notes: list[str],
     **settings: Any,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, float]]:
     history = (plan.as_of - plan.first_day).days / DAYS_PER_MONTH
     months = default_holdout_months(history) if holdout_months is None else holdout_months
     if months == 0:
         notes.append("no holdout check (holdout_months=0, or under 3 months of history)")
-        return holdout_table_empty()
+        return holdout_table_empty(), {}
     if plan.as_of - pd.DateOffset(months=months) <= plan.first_day:
         # the data, not the argument, is too short: more history would make it valid
         raise NotEnoughDataError(
@@ -982,7 +980,7 @@ def _run_holdout(
         if holdout_months is not None:
             raise
         notes.append(f"no holdout check: {exc}")
-        return holdout_table_empty()
+        return holdout_table_empty(), {}
 
 
 def holdout_table_empty() -> pd.DataFrame:
@@ -992,7 +990,7 @@ def holdout_table_empty() -> pd.DataFrame:
         >>> holdout_table_empty().columns.tolist()[:3]
         ['frequency_cal', 'customers', 'predicted']
     """
-    return pd.DataFrame(columns=list(HOLDOUT_TABLE_COLUMNS))
+    return pd.DataFrame(columns=list(HOLDOUT_COLUMNS))
 
 
 def save_clv_tiers(ws: Catalog, result: ClvResult) -> ibis.Table:

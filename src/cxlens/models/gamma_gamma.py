@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special
-from threadpoolctl import threadpool_limits
+from scipy import special
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.models._validate import (
@@ -16,7 +15,7 @@ from cxlens.models._validate import (
     check_same_length,
     first_bad,
 )
-from cxlens.models.beta_geo import LOG_BOUNDS, BetaGeo, _dot, distinct_rows
+from cxlens.models.beta_geo import BetaGeo, _dot, distinct_rows, fit_log_parameters
 
 PARAM_NAMES = ("p", "q", "gamma")
 
@@ -183,23 +182,11 @@ class GammaGamma:
             )
         data = _Compressed.build(x[repeat], m[repeat])
         start = np.log(np.array([1.0, 1.0, float(np.mean(m[repeat]))]))
-        # L-BFGS-B's BLAS calls are on vectors of 4: threads only wait for each other there.
-        with threadpool_limits(limits=1, user_api="blas"):
-            result = optimize.minimize(
-                _objective,
-                start,
-                args=(data, float(self.penalizer)),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[LOG_BOUNDS] * len(start),
-                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000},
-            )
-        params = np.exp(result.x)
+        params, self.log_likelihood_, self.converged_ = fit_log_parameters(
+            _objective, start, data, self.penalizer
+        )
         self.params_ = dict(zip(PARAM_NAMES, (float(v) for v in params), strict=True))
-        penalty = float(self.penalizer) * float(params @ params)
-        self.log_likelihood_ = -(float(result.fun) - penalty) * data.n
         self.n_customers_ = int(data.n)
-        self.converged_ = bool(result.success)
         return self
 
     def _fitted(self) -> tuple[float, float, float]:

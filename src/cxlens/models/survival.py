@@ -77,7 +77,8 @@ def lifetimes(
     Returns:
         DataFrame with ``customer_id``, ``first_seen``, ``duration_days``, ``event``
         (bool), ``entry_days`` (0 unless the customer joined before ``observed_from``),
-        then ``columns``.
+        then ``columns``. A censored row ends at the data end (``first_seen`` plus
+        ``duration_days``); the definition used is ``resolve_definition(ws, definition)``.
 
     Example:
         >>> life = lifetimes(ws, columns=["segment"])  # doctest: +SKIP
@@ -134,7 +135,6 @@ def lifetimes(
         )
     frame = as_microseconds(run(table.order_by("customer_id"), "the customer lifetimes"))
     frame["event"] = frame["event"].astype(bool)
-    frame.attrs.update(observed_from=observed, data_end=end, definition=definition)
     return frame
 
 
@@ -328,7 +328,9 @@ def fit_cox(
     Returns:
         DataFrame with ``covariate``, ``term`` (the level for text covariates, else the
         covariate), ``reference``, ``hazard_ratio``, ``ci_low``, ``ci_high``, ``coef``,
-        ``se``, ``p_value`` (Wald); ``attrs`` holds ``n``, ``events`` and ``dropped``.
+        ``se``, ``p_value`` (Wald), then the model's ``n`` (customers used), ``events``
+        (churned among them) and ``dropped`` (rows left out for a missing covariate), the same
+        on every row.
 
     Raises:
         SchemaError: a named column is missing.
@@ -392,8 +394,7 @@ def fit_cox(
             "p_value": np.asarray(result.pvalues, dtype=float),
         }
     )
-    out.attrs.update(n=len(data), events=int(status.sum()), dropped=int(dropped))
-    return out
+    return out.assign(n=len(data), events=int(status.sum()), dropped=int(dropped))
 
 
 def cox(

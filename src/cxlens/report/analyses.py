@@ -539,15 +539,15 @@ def loyalty_part(
         from cxlens.analysis.charts_customers import loyalty_matrix_figure
         from cxlens.analysis.loyalty import loyalty_matrix
 
-        summary = loyalty_matrix(
-            ws, attitude, behaviour, confidence=confidence, min_n=min_n
-        ).summary
+        matrix = loyalty_matrix(ws, attitude, behaviour, confidence=confidence, min_n=min_n)
+        summary = matrix.summary
+        figure = loyalty_matrix_figure(summary, attitude=attitude, behaviour=behaviour)
         chart = card_html(
             "Customers by attitude and behaviour",
-            figure_html(loyalty_matrix_figure(summary), "chart-loyalty-matrix"),
+            figure_html(figure, "chart-loyalty-matrix"),
             "Shade: share of 12-month revenue.",
         )
-        rules = [str(r) for r in summary.attrs.get("rules", [])]
+        rules = list(matrix.rules)
         body = "\n".join(
             [chart, loyalty_table(summary), *([list_html(rules, cls="plain")] if rules else [])]
         )

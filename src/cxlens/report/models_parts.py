@@ -295,7 +295,7 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                     "Holdout check",
                     figure_html(holdout_figure(holdout, title=""), "chart-clv-holdout"),
                     "Model fitted on the purchases up to "
-                    f"{_day(holdout.attrs.get('calibration_end'))}; mean purchases per customer "
+                    f"{_day(holdout['calibration_end'].iloc[0])}; mean purchases per customer "
                     "after it, predicted and actual "
                     f"({result_level(fits)} interval), by purchases before it.",
                 )
