@@ -182,6 +182,7 @@ class ClvResult:
     def failed_checks(self) -> list[FitCheck]:
         """The checks this fit fails (:func:`cxlens.models.checks.clv_checks`); empty: sound."""
         return clv_checks(self)
+
     #: The BG/NBD parameters fitted on the calibration period (empty without a holdout).
     holdout_bg_params: dict[str, float] = field(default_factory=dict)
 
