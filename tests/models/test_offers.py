@@ -22,7 +22,7 @@ from cxlens.models.offers import (
     offers,
 )
 from cxlens.models.offers_baskets import basket_stats, owned_items
-from cxlens.models.offers_eval import mcnemar_p
+from cxlens.models.offers_eval import HIT_RATE_DENOMINATOR, mcnemar_p
 from tests.analysis.test_features import workspace_from
 from tests.conftest import ENGINES, on_engine
 
@@ -92,7 +92,9 @@ def _rule(rules: pd.DataFrame, a: str, b: str) -> pd.Series:
 
 def test_support_confidence_lift_match_hand_counts(hand_ws):
     rules = affinities(hand_ws, min_support=0.0, min_count=1, min_baskets=1)
-    assert rules.attrs["n_baskets"] == N and rules.attrs["multi_item_baskets"] == 5
+    facts = rules[["n_baskets", "multi_item_baskets", "items", "basket", "item"]]
+    assert facts.drop_duplicates().values.tolist() == [[N, 5, 4, "customer", "product"]]
+    assert rules.attrs == {}
     assert len(rules) == 2 * len(BOTH)  # C and D never meet: no rule
     for (x, y), both in BOTH.items():
         for a, b in ((x, y), (y, x)):
@@ -133,7 +135,7 @@ def test_min_support_and_min_count_filter(hand_ws):
 def test_day_baskets(hand_ws):
     rules = affinities(hand_ws, basket="day", min_support=0.0, min_count=1, min_baskets=1)
     # c1 splits into {A, B} and {C}: 7 baskets, A-C and B-C once each
-    assert rules.attrs["n_baskets"] == 7
+    assert (rules["n_baskets"] == 7).all() and (rules["basket"] == "day").all()
     ab = _rule(rules, "A", "B")
     assert ab.baskets_with_both == 3
     assert ab.lift == pytest.approx(0.75 / (4 / 7))
@@ -190,6 +192,7 @@ def test_refunded_lines_are_not_purchases(tmp_path):
 
 def test_next_best_offers_by_hand(hand_ws):
     got = next_best_offers(hand_ws, k=2, min_baskets=1, combine="max", rank_by="probability")
+    assert (got["as_of"] == D2).all() and got.attrs == {}  # the last purchase's time
     m = 10.0
     base = {i: n / N for i, n in COUNTS.items()}
 
@@ -358,4 +361,9 @@ def test_offers_result_on_hand_data(hand_ws):
     low, high = stats.binomtest(1, 6).proportion_ci(method="wilson")
     assert ev.loc[("popularity", 1), "hit_rate_offered_ci_low"] == pytest.approx(low)
     assert ev.loc[("popularity", 1), "hit_rate_offered_ci_high"] == pytest.approx(high)
-    assert "bought a new item" in got.evaluation.attrs["hit_rate_denominator"]
+    assert "bought a new item" in HIT_RATE_DENOMINATOR and got.evaluation.attrs == {}
+    # the split is a column: cut-off, its end 5 days on, one new customer-item pair (c1, C)
+    split = got.evaluation[["cutoff", "horizon_end", "new_items", "rank_by"]].drop_duplicates()
+    assert split.values.tolist() == [
+        [TS("2024-03-01 12:00"), TS("2024-03-06 12:00"), 1, "expected_value"]
+    ]

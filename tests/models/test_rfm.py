@@ -70,15 +70,16 @@ def test_summary_by_hand(hand_ws):
     assert got.loc["b"].tolist() == [1, 8.0, 8.0, 5.0]
     assert got.loc["c"].tolist() == [0, 0.0, 7.0, 0.0]
     assert got["frequency"].dtype == np.int64
-    assert got.attrs["as_of"] == TS("2024-01-10") and got.attrs["time_unit"] == "days"
-    notes = " ".join(got.attrs["notes"])
+    plan = plan_rfm_summary(hand_ws, as_of="2024-01-10")
+    assert plan.as_of == TS("2024-01-10") and plan.time_unit == "days" and got.attrs == {}
+    notes = " ".join(plan.notes())
     assert "2 customer-days with net spend <= 0" in notes and "7.00 refunded" in notes
     assert "1 of 4 customers have no day of positive net spend" in notes
 
 
 def test_summary_defaults_to_the_last_transaction_day_and_weeks(hand_ws):
     got = rfm_summary(hand_ws, time_unit="weeks")
-    assert got.attrs["as_of"] == TS("2024-01-15")
+    assert plan_rfm_summary(hand_ws, time_unit="weeks").as_of == TS("2024-01-15")
     got = by_id(got)
     # a: Jan 1, Jan 5, Jan 12 -> 2 repeats, recency 11 days, T 14 days, spend (20 + 12) / 2
     np.testing.assert_allclose(got.loc["a"].to_numpy(float), [2, 11 / 7, 14 / 7, 16.0])
@@ -98,7 +99,8 @@ def test_calibration_and_holdout_by_hand(hand_ws):
     # holdout purchase days: a Jan 5 and Jan 12 (Jan 8 is a refund), b Jan 10 (net 5), c none
     assert got["frequency_holdout"].tolist() == [2, 1, 0]
     assert (got["duration_holdout"] == 8.0).all()
-    assert got.attrs["calibration_end"] == TS("2024-01-04")
+    plan = plan_rfm_summary(hand_ws, "2024-01-12", calibration_end="2024-01-04")
+    assert plan.calibration_end == TS("2024-01-04") and plan.as_of == TS("2024-01-12")
 
 
 def test_plan_shows_its_sql(hand_ws):
@@ -136,7 +138,7 @@ def test_only_refunds_give_an_empty_summary_and_no_transactions_an_error(tmp_pat
     refunds = HAND[HAND["customer_id"] == "d"]
     ws = workspace_from(tmp_path / "refunds", transactions=refunds)
     got = rfm_summary(ws)
-    assert got.empty and "1 of 1 customers" in got.attrs["notes"][1]
+    assert got.empty and "1 of 1 customers" in plan_rfm_summary(ws).notes()[1]
     empty = cxlens.Workspace(tmp_path / "empty.duckdb")
     with pytest.raises(NotEnoughDataError, match="no 'transactions' table"):
         rfm_summary(empty)
@@ -250,7 +252,7 @@ def test_sample_summary_equals_lifetimes_on_net_daily_purchases(tmp_path):
         "customer_id",
         "day",
         monetary_value_col="amount",
-        observation_period_end=got.attrs["as_of"],
+        observation_period_end=plan_rfm_summary(ws).as_of,
         freq="D",
     )
     assert got.index.tolist() == want.index.tolist()
@@ -328,7 +330,7 @@ def test_category_filter_equals_lifetimes_on_the_filtered_log(category_ws, kwarg
     assert got.index.tolist() == want.index.tolist()
     for col in ("frequency", "recency", "T", "monetary_value"):
         np.testing.assert_allclose(got[col], want[col], rtol=1e-12, err_msg=col)
-    assert got.attrs["categories"].startswith("transactions ")
+    assert plan_rfm_summary(ws, as_of, **kwargs).keep.describe().startswith("transactions ")
 
 
 def test_category_filter_in_calibration_and_holdout_equals_lifetimes(category_ws):
@@ -353,7 +355,7 @@ def test_filtered_dates_and_the_default_as_of(category_ws):
     assert transaction_days(ws, categories=["c"]) == (c.min(), c.max())
     assert transaction_days(ws) == (days.min(), days.max())
     # the as-of day stays the end of the data, whatever the filter keeps
-    assert rfm_summary(ws, categories=["c"]).attrs["as_of"] == days.max()
+    assert plan_rfm_summary(ws, categories=["c"]).as_of == days.max()
     plan = plan_rfm_summary(ws, "2024-10-15", exclude_categories=["a"])
     assert "category" in plan.sql() and plan.keep.exclude == ("a",)
 
@@ -461,6 +463,10 @@ def test_recurring_categories_by_hand(tmp_path):
         assert row["median_cv"] == pytest.approx(mine["cv"].median(), rel=1e-9)
     assert got.loc["plan", "median_cv"] < 0.05 and got.loc["addon", "median_cv"] > 0.5
     assert got["recurring"].to_dict() == {"addon": False, "plan": True, "rare": False}
+    # the thresholds it was judged by are columns, the same on every row
+    assert got[["max_cv", "min_gaps", "min_customers"]].drop_duplicates().values.tolist() == [
+        [0.2, 3, 20]
+    ]
     assert got.loc["rare", "customers_judged"] == 0 and np.isnan(got.loc["rare", "median_cv"])
 
 

@@ -183,6 +183,9 @@ def test_clv_on_regular_payments_is_refitted_on_discretionary_purchases(built):
     assert f"total ${clv.customers['clv'].sum():,.0f}" in lead
     assert f"r = {clv.bg_params['r']:.3g}" in parts["clv"].methods[0][1]
     assert "Recurring categories (subscription) are left out" in parts["clv"].methods[0][1]
+    # the thresholds of the rule, the defaults of recurring_categories
+    assert "is below 0.2, over the customers with 3+ gaps, at least 30 of them" in plain
+    assert "with 3+ gaps between purchase days (at least 30 of them)" in parts["clv"].methods[0][1]
     assert any("excluding category 'subscription'" in n for n in clv.notes)
 
 

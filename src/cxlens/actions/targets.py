@@ -132,7 +132,8 @@ def detractors(ws: Any, *, days: int = 30, as_of: Any = None) -> pd.DataFrame:
 
     A customer is on the list when their latest NPS answer in the window is 0-6 (one who
     answered 3 and later 9 is not). The window is the ``days`` calendar days ending on
-    ``as_of`` (inclusive); ``as_of`` defaults to the last date in the data.
+    ``as_of`` (inclusive); ``as_of`` defaults to the last date in the data
+    (``cxlens.analysis.features.resolve_as_of(ws, None)`` gives it).
 
     Args:
         ws: the Workspace (its ``responses`` table).
@@ -184,7 +185,6 @@ def detractors(ws: Any, *, days: int = 30, as_of: Any = None) -> pd.DataFrame:
     frame["comment"] = pd.Series(kept, index=frame.index, dtype=object)
     frame = frame.sort_values(["nps", "responded_at", "customer_id"],
                               ascending=[True, False, True], kind="mergesort")  # fmt: skip
-    frame.attrs.update(window_start=start, window_end=end_day - pd.Timedelta(days=1))
     return frame.reset_index(drop=True)[list(DETRACTOR_COLUMNS)]
 
 

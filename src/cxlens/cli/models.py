@@ -372,7 +372,8 @@ def offers_cmd(
     cols = ["antecedent", "consequent", "baskets_with_both", "confidence", "lift",
             "lift_ci_low", "lift_ci_high", "q_value"]  # fmt: skip
     best = top_rules(result.affinities, rules)
-    n_baskets = result.affinities.attrs.get("n_baskets")
+    aff = result.affinities
+    n_baskets = aff["n_baskets"].iloc[0] if len(aff) else None  # the same on every row
     title = f"top {len(best)} rules by lift (significant, not small samples)"
     if n_baskets:
         title += f" of {int(n_baskets):,} baskets ({basket})"

@@ -46,6 +46,10 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "hit_rate_offered",
     "hit_rate_offered_ci_low",
     "hit_rate_offered_ci_high",
+    "cutoff",
+    "horizon_end",
+    "new_items",
+    "rank_by",
 )
 
 #: What ``hit_rate`` is a share of, for labels (``hit_rate_offered`` is a share of everyone).
@@ -213,8 +217,10 @@ def evaluate_offers(
         DataFrame ``method, k, customers, customers_hit, hit_rate, hit_rate_ci_low,
         hit_rate_ci_high, precision, precision_ci_low, precision_ci_high, recall,
         recall_ci_low, recall_ci_high, lift, p_value, customers_offered, hit_rate_offered,
-        hit_rate_offered_ci_low, hit_rate_offered_ci_high``, model rows first; ``attrs``
-        holds ``cutoff, horizon_end, new_items, rank_by, hit_rate_denominator``.
+        hit_rate_offered_ci_low, hit_rate_offered_ci_high``, and the same on every row
+        ``cutoff``, ``horizon_end`` (the holdout's end), ``new_items`` (customer-item pairs
+        bought new in the holdout) and ``rank_by``; model rows first. What ``hit_rate`` is
+        a share of is :data:`HIT_RATE_DENOMINATOR`.
 
     Raises:
         ArgumentError: cut-off outside the data (the message gives the range), bad settings.
@@ -273,12 +279,7 @@ def evaluate_offers(
         for m, kk in zip(out["method"], out["k"], strict=True)
     ]
     _add_offered(out, int(owned["customer_id"].nunique()), confidence)
-    out = out[list(EVALUATION_COLUMNS)]
-    out.attrs.update(
-        cutoff=start,
-        horizon_end=end,
-        new_items=len(holdout),
-        rank_by=rank_by,
-        hit_rate_denominator=HIT_RATE_DENOMINATOR,
-    )
-    return out
+    # the split and setting every row was evaluated on
+    out["cutoff"], out["horizon_end"], out["new_items"] = start, end, len(holdout)
+    out["rank_by"] = rank_by
+    return out[list(EVALUATION_COLUMNS)]

@@ -364,7 +364,8 @@ def next_best_offers(
 
     Returns:
         DataFrame ``customer_id, rank, <item>, probability, value, expected_value, because,
-        kind`` sorted by customer and rank; ``attrs["as_of"]`` is the as-of timestamp.
+        kind, as_of`` sorted by customer and rank; ``as_of`` (the data's as-of timestamp) is
+        the same on every row.
 
     Raises:
         SchemaError: missing transactions or item column, or every item null.
@@ -396,5 +397,5 @@ def next_best_offers(
     if customers is not None:
         owned = owned[owned["customer_id"].isin(list(customers))]
     out = model.recommend(owned)
-    out.attrs["as_of"] = stats.as_of
+    out["as_of"] = stats.as_of
     return out

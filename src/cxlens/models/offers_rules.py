@@ -48,6 +48,12 @@ AFFINITY_COLUMNS: tuple[str, ...] = (
     "q_value",
     "significant",
     "small_sample",
+    "n_baskets",
+    "multi_item_baskets",
+    "items",
+    "basket",
+    "item",
+    "as_of",
 )
 
 
@@ -119,20 +125,19 @@ def rules_from_stats(
     df["significant"] = (df["q_value"] < 1 - confidence) & (df["lift"] > 1)
     df["small_sample"] = df["baskets_with_both"] < min_n
     keep = (df["baskets_with_both"] >= min_count) & (df["support"] >= min_support)
+    # facts of the whole basket set, the same on every row
+    df["n_baskets"], df["multi_item_baskets"], df["items"] = (
+        n,
+        stats_.multi_item_baskets,
+        n_items,
+    )
+    df["basket"], df["item"], df["as_of"] = stats_.basket, stats_.item, stats_.as_of
     out = df.loc[keep, list(AFFINITY_COLUMNS)]
     out = out.sort_values(
         ["lift", "confidence", "antecedent", "consequent"],
         ascending=[False, False, True, True],
         kind="mergesort",
         ignore_index=True,
-    )
-    out.attrs.update(
-        n_baskets=n,
-        multi_item_baskets=stats_.multi_item_baskets,
-        basket=stats_.basket,
-        item=stats_.item,
-        as_of=stats_.as_of,
-        items=n_items,
     )
     return out
 
@@ -175,8 +180,10 @@ def affinities(
         DataFrame ``antecedent, consequent, baskets_with_both, antecedent_baskets,
         consequent_baskets, support, antecedent_support, consequent_support, confidence,
         confidence_ci_low, confidence_ci_high, lift, lift_ci_low, lift_ci_high, p_value,
-        q_value, significant, small_sample`` sorted by lift then confidence; ``attrs`` holds
-        ``n_baskets, multi_item_baskets, basket, item, as_of, items``.
+        q_value, significant, small_sample`` sorted by lift then confidence, and the facts of
+        the basket set, the same on every row: ``n_baskets`` (baskets), ``multi_item_baskets``
+        (with two or more items), ``items`` (distinct items), ``basket``, ``item`` (the
+        settings) and ``as_of``.
 
     Raises:
         SchemaError: no transactions, no ``item`` column, or every item null.

@@ -12,7 +12,7 @@ Refunds and zero orders: the amounts of one customer-day are netted, and a day w
 spend is <= 0 is not a purchase (it counts for neither frequency nor spend). A refund on
 the day of its purchase lowers that day's spend; a refund on a later day is dropped, not
 subtracted from the earlier purchase. A customer with no day of positive net spend is left
-out. ``attrs["notes"]`` of the executed table counts both, so nothing is mixed silently.
+out. ``RfmPlan.notes()`` counts both, so nothing is mixed silently.
 Rows with no customer_id, no timestamp or no amount are skipped.
 
 Amounts are summed as whole micro-units (``round(amount * 1e6)`` as int64): integer sums do
@@ -83,6 +83,9 @@ RECURRING_COLUMNS: tuple[str, ...] = (
     "median_gap_days",
     "median_cv",
     "recurring",
+    "max_cv",
+    "min_gaps",
+    "min_customers",
 )
 
 
@@ -239,20 +242,18 @@ class RfmPlan:
     def execute(self) -> pd.DataFrame:
         """Run the summary query and return it sorted by customer_id.
 
-        ``attrs`` holds ``as_of``, ``calibration_end``, ``time_unit``, ``notes`` (what the
-        refund rule left out, in words) and ``categories`` (the filter, in words).
+        The facts of the table are the plan's: ``as_of``, ``calibration_end``,
+        ``time_unit``, :meth:`notes` (what the refund rule left out, in words) and
+        ``keep.describe()`` (the category filter, in words).
+
+        Example:
+            >>> plan_rfm_summary(ws).execute().columns[0]  # doctest: +SKIP
+            'customer_id'
         """
         frame = run(self.expr.order_by("customer_id"), "the CLV summary (RFM) table")
         for col in ("frequency", "frequency_cal", "frequency_holdout"):
             if col in frame.columns:  # engines differ on integer widths
                 frame[col] = frame[col].astype("int64")
-        frame.attrs = {
-            "as_of": self.as_of,
-            "calibration_end": self.calibration_end,
-            "time_unit": self.time_unit,
-            "notes": self.notes(),
-            "categories": self.keep.describe(),
-        }
         return frame
 
     def notes(self) -> list[str]:
@@ -521,9 +522,11 @@ def rfm_summary(
     Returns:
         DataFrame sorted by customer_id with columns ``customer_id``, ``frequency`` (repeat
         purchase days), ``recency`` (first to last purchase day), ``T`` (first purchase day
-        to as_of), ``monetary_value`` (mean net spend of the repeat days, 0 without repeats);
-        ``attrs`` has ``as_of``, ``time_unit``, ``notes`` and ``categories``. Customers whose
-        first purchase (of the categories used) is after as_of are not in it.
+        to as_of), ``monetary_value`` (mean net spend of the repeat days, 0 without repeats).
+        Customers whose first purchase (of the categories used) is after as_of are not in it.
+        The as-of day, unit, refund notes and category filter are fields of
+        :func:`plan_rfm_summary` (``.as_of``, ``.time_unit``, ``.notes()``,
+        ``.keep.describe()``).
 
     Raises:
         ArgumentError: as_of before the first or after the last transaction; an unknown
@@ -570,9 +573,9 @@ def calibration_and_holdout(
     Returns:
         DataFrame sorted by customer_id with ``customer_id``, ``frequency_cal``,
         ``recency_cal``, ``T_cal``, ``monetary_value_cal``, ``frequency_holdout`` (purchase
-        days in the holdout period) and ``duration_holdout`` (its length); ``attrs`` has
-        ``as_of`` (the observation end), ``calibration_end``, ``time_unit``, ``notes`` and
-        ``categories``.
+        days in the holdout period) and ``duration_holdout`` (its length). The observation
+        end (``.as_of``), ``.calibration_end``, unit, notes and filter are fields of
+        :func:`plan_rfm_summary` called with ``calibration_end``.
 
     Raises:
         ArgumentError: a date outside the transactions, calibration_end not before
@@ -620,7 +623,9 @@ def recurring_categories(
         DataFrame sorted by category with :data:`RECURRING_COLUMNS`: ``category``,
         ``customers`` (with a purchase day in it), ``customers_judged``, ``median_gap_days``
         (median of the judged customers' mean gaps), ``median_cv`` (NaN when nobody is
-        judged) and ``recurring`` (bool). Rows without a category are left out.
+        judged), ``recurring`` (bool), and the thresholds it was judged by, the same on every
+        row: ``max_cv``, ``min_gaps``, ``min_customers``. Rows without a category are left
+        out.
 
     Raises:
         SchemaError: transactions has no ``category`` column.
@@ -675,5 +680,7 @@ def recurring_categories(
     frame["recurring"] = (frame["customers_judged"] >= min_customers) & (
         frame["median_cv"] < max_cv
     ).fillna(False)
-    frame.attrs = {"max_cv": max_cv, "min_gaps": min_gaps, "min_customers": min_customers}
+    frame["max_cv"] = float(max_cv)
+    frame["min_gaps"], frame["min_customers"] = min_gaps, min_customers
+    frame[["min_gaps", "min_customers"]] = frame[["min_gaps", "min_customers"]].astype("int64")
     return frame[list(RECURRING_COLUMNS)].reset_index(drop=True)

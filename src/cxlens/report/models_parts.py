@@ -415,9 +415,9 @@ def clv_scope_html(fits: ModelFits, result: ClvResult) -> str:
         f"CLV of discretionary purchases (excluding recurring {_recurring_names(result)}); "
         "recurring revenue is not modelled by BG/NBD. Recurring categories are those whose "
         "customers buy at regular intervals: the median coefficient of variation (sd / mean) "
-        f"of the gaps between a customer's purchase days is below {table.attrs['max_cv']:g}, "
-        f"over the customers with {table.attrs['min_gaps']}+ gaps, at least "
-        f"{table.attrs['min_customers']} of them ({shown}; random purchasing gives about "
+        f"of the gaps between a customer's purchase days is below {table['max_cv'].iloc[0]:g}, "
+        f"over the customers with {table['min_gaps'].iloc[0]}+ gaps, at least "
+        f"{table['min_customers'].iloc[0]} of them ({shown}; random purchasing gives about "
         f"1). Fitted on all transactions, the models ran to the edge of their parameter space "
         f"({edge}, "
         f"above {DEGENERATE_BOUND:g}): regular payments are not Poisson purchases."
@@ -436,7 +436,7 @@ def clv_scope_method(fits: ModelFits, result: ClvResult) -> str:
 
     if not result.exclude_categories or result.recurring is None:
         return ""
-    a = result.recurring.attrs
+    a = result.recurring.iloc[0]  # the thresholds are the same on every row
     return (
         f" Recurring categories ({_recurring_names(result)}) are left out: the fit on all "
         f"transactions was degenerate (r, alpha in days, p or q above {DEGENERATE_BOUND:g}), "
@@ -783,7 +783,7 @@ def offers_part(
             parts.append(note_html("No rule is significant and large enough to rank."))
         if evaluation is not None:
             parts += ["<h3>Evaluation on a time split</h3>", evaluation_table(evaluation)]
-        n_baskets = int(rules.attrs.get("n_baskets", 0) or 0)
+        n_baskets = int(rules["n_baskets"].iloc[0]) if len(rules) else 0  # same on every row
         lead = (
             f"Which products go together ({n_baskets:,} customers' purchases as baskets) and "
             "whether offers built on that beat offering the most popular products: both are "
