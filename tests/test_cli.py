@@ -238,11 +238,13 @@ def test_insights_prints_ranked_sentences(sample_ws, tmp_path):
                  "-w", sample_ws)  # fmt: skip
     assert result.exit_code == 0, result.output
     with cxlens.Workspace(sample_ws) as ws:
-        found = ws.analysis.insights(
+        scan = ws.analysis.insight_scan(
             metrics=("nps", "csat"), dimensions=["segment", "touchpoint"], top=3
         )
+    found = scan.findings
     assert len(found) >= 1
     shown = flat(result.output)
+    assert f"({len(scan.tests):,} tests, FDR 5%)" in shown  # every test of the scan
     for r in found.itertuples():
         assert f"{r.rank} {r.score:.1f} {' '.join(r.sentence.split()[:8])}" in shown
     out = tmp_path / "insights.csv"

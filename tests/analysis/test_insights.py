@@ -19,9 +19,11 @@ import cxlens
 from cxlens.analysis._pooled import additive, cohens_h, compare
 from cxlens.analysis.insights import (
     COLUMNS,
+    InsightScan,
     _Options,
     _run,
     describe_group,
+    insight_scan,
     insights,
 )
 from cxlens.errors import ArgumentError, SchemaError
@@ -94,8 +96,13 @@ def cell_ws(request, duckdb_cell_ws):
 
 
 @pytest.fixture(scope="module")
-def cell_scan(cell_ws):
-    return insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
+def cell_result(cell_ws):
+    return insight_scan(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
+
+
+@pytest.fixture(scope="module")
+def cell_scan(cell_result):
+    return cell_result.findings
 
 
 # --------------------------------------------------------------------------- pooled statistics
@@ -177,8 +184,8 @@ def test_benjamini_hochberg_matches_statsmodels_and_the_definition():
 # --------------------------------------------------------------------------- the scan
 
 
-def test_scan_q_values_are_bh_over_every_test(cell_scan):
-    tests = pd.DataFrame(cell_scan.attrs["tests"])
+def test_scan_q_values_are_bh_over_every_test(cell_scan, cell_result):
+    tests = cell_result.tests
     assert len(tests) > 10
     np.testing.assert_allclose(
         tests["q_value"], multipletests(tests["p_value"], method="fdr_bh")[1]
@@ -189,10 +196,11 @@ def test_scan_q_values_are_bh_over_every_test(cell_scan):
     assert len(merged) == len(cell_scan)
     np.testing.assert_allclose(merged["q_value"], merged["q_value_t"])
     assert (cell_scan["q_value"] <= 0.05).all()
-    assert cell_scan.attrs["significant"] == int((tests["q_value"] <= 0.05).sum())
+    assert cell_result.significant == int((tests["q_value"] <= 0.05).sum())
+    assert cell_result.fdr == 0.05 and cell_scan.attrs == {}
 
 
-def test_the_bad_cell_leads_with_hand_computed_numbers(cell_scan):
+def test_the_bad_cell_leads_with_hand_computed_numbers(cell_scan, cell_result):
     assert list(cell_scan.columns) == list(COLUMNS)
     lead = cell_scan[cell_scan["lead"]]
     assert set(lead["group"].head(2)) == {"A × X"}
@@ -211,7 +219,7 @@ def test_the_bad_cell_leads_with_hand_computed_numbers(cell_scan):
     assert past["effect_size"] == pytest.approx(effect)
     # the score shrinks the effect to the end of its FCR-adjusted interval nearest zero:
     # level 1 - R * fdr / m (Benjamini & Yekutieli 2005), R findings out of m tests
-    selected = cell_scan.attrs["significant"] * 0.05 / len(cell_scan.attrs["tests"])
+    selected = cell_result.significant * 0.05 / len(cell_result.tests)
     bound = 60 - stats.norm.ppf(1 - selected / 2) * se * math.sqrt(2)
     assert past["effect_floor"] == pytest.approx(effect * bound / 60)
     assert past["score"] == pytest.approx(abs(effect) * bound / 60 * 120)
@@ -260,24 +268,25 @@ def test_results_concatenate_and_merge(cell_scan):
 
 def test_nothing_changed_nothing_found(tmp_path):
     with _workspace(tmp_path, _responses(None)) as ws:
-        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
+        scan = insight_scan(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
+    found = scan.findings
     assert found.empty
     assert list(found.columns) == list(COLUMNS)
-    tests = pd.DataFrame(found.attrs["tests"])
+    tests = scan.tests
     assert len(tests) > 0
     assert tests["p_value"].dropna().min() > 0.5
 
 
 def test_small_groups_are_listed_not_tested(cell_ws):
-    found = insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], min_n=200)
-    untested = pd.DataFrame(found.attrs["untested"])
+    scan = insight_scan(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], min_n=200)
+    found, untested = scan.findings, scan.untested
     cell = untested[(untested["group"] == "A × X") & (untested["kind"] == "vs own past")]
     assert cell["reason"].tolist() == [
         "at best 120 in Apr–Jun 2025 against 120 in Jan–Mar 2025, fewer than min_n=200"
     ]
     rest = untested[(untested["group"] == "A × X") & (untested["kind"] == "vs rest")]
     assert rest["reason"].tolist() == ["120 in the window, fewer than min_n=200"]
-    assert "A × X" not in {t["group"] for t in found.attrs["tests"]}
+    assert "A × X" not in set(scan.tests["group"])
     assert not (found["group"] == "A × X").any()
 
 
@@ -291,16 +300,16 @@ def test_a_partly_elapsed_last_month_is_not_what_changed(tmp_path):
     )
     july["response_id"] = "jul-" + july["response_id"]
     with _workspace(tmp_path, pd.concat([whole, july], ignore_index=True)) as ws:
-        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
-    assert found.empty
-    assert found.attrs["windows"]["nps"][1] == pd.Timestamp("2025-07-01")  # window ends June
+        scan = insight_scan(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
+    assert scan.findings.empty
+    assert scan.windows["nps"][1] == pd.Timestamp("2025-07-01")  # window ends June
 
 
 def test_top_limits_rows_and_pairs_can_be_switched_off(cell_ws):
     assert len(insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=1)) == 1
-    flat = insights(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], pairs=False)
-    assert "segment × touchpoint" not in {t["dimension"] for t in flat.attrs["tests"]}
-    assert set(flat["group"]) >= {"A", "X"}
+    flat = insight_scan(cell_ws, metrics=["nps"], dimensions=["segment", "touchpoint"], pairs=False)
+    assert "segment × touchpoint" not in set(flat.tests["dimension"])
+    assert set(flat.findings["group"]) >= {"A", "X"}
 
 
 def test_churn_baseline_starts_at_the_first_recorded_churn(tmp_path):
@@ -319,14 +328,13 @@ def test_churn_baseline_starts_at_the_first_recorded_churn(tmp_path):
     customers.to_csv(tmp_path / "customers.csv", index=False)
     with cxlens.Workspace(tmp_path / "ws.duckdb") as ws:
         ws.ingest(tmp_path / "customers.csv", table="customers")
-        found = insights(ws, metrics=["churn"], dimensions=[], pairs=False)
-    assert found.attrs["windows"]["churn"][0] == pd.Timestamp("2024-10-01")
+        found = insight_scan(ws, metrics=["churn"], dimensions=[], pairs=False)
+    assert isinstance(found, InsightScan) and found.skipped == ()
+    assert found.windows["churn"][0] == pd.Timestamp("2024-10-01")
     # one year of observed churn: no year-over-year comparison; splits Apr-Oct 2024
-    assert found.attrs["baselines"]["churn"] == "all periods before the split"
-    assert found.attrs["splits"]["churn"] == list(
-        pd.date_range("2024-04-01", "2024-10-01", freq="MS")
-    )
-    test = pd.DataFrame(found.attrs["tests"]).iloc[0]
+    assert found.baselines["churn"] == "all periods before the split"
+    assert found.splits["churn"] == list(pd.date_range("2024-04-01", "2024-10-01", freq="MS"))
+    test = found.tests.iloc[0]
     assert test["comparison_start"] == pd.Timestamp("2024-01-01")
     assert test["comparison_end"] == test["period_start"]
     assert test["candidates"] == 7
@@ -334,7 +342,7 @@ def test_churn_baseline_starts_at_the_first_recorded_churn(tmp_path):
     at_risk = [400 - 4 * k for k in range(12)]  # customers at risk in month k of 2024
     assert test["comparison_value"] == pytest.approx(100 * 4 * before / sum(at_risk[:before]))
     assert test["value"] == pytest.approx(100 * 4 * (12 - before) / sum(at_risk[before:]))
-    assert found.empty
+    assert found.findings.empty
 
 
 def test_describe_group():
@@ -389,10 +397,11 @@ def test_change_point_is_the_step_period_year_over_year(tmp_path):
     # two years; cell A x X turns bad in July 2025 (month 19)
     responses = _responses(("A", "X"), months=24, bad_from=19, start="2024-01")
     with _workspace(tmp_path, responses) as ws:
-        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
-    assert found.attrs["baselines"]["nps"] == "same periods a year earlier"
+        scan = insight_scan(ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
+    found = scan.findings
+    assert scan.baselines["nps"] == "same periods a year earlier"
     splits = pd.date_range("2025-01-01", "2025-10-01", freq="MS")  # the last year, 3+ after
-    assert found.attrs["splits"]["nps"] == list(splits)
+    assert scan.splits["nps"] == list(splits)
     top = found.iloc[0]
     assert (top["group"], top["kind"], top["lead"]) == ("A × X", "vs own past", True)
     assert top["period_start"] == pd.Timestamp("2025-07-01")
@@ -429,11 +438,12 @@ def test_change_point_without_two_years_compares_with_all_earlier_periods(tmp_pa
     # 18 months (Jan 2024 - Jun 2025); A x X turns bad in November 2024 (month 11)
     responses = _responses(("A", "X"), months=18, bad_from=11, start="2024-01")
     with _workspace(tmp_path, responses) as ws:
-        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
-    assert found.attrs["baselines"]["nps"] == "all periods before the split"
+        scan = insight_scan(ws, metrics=["nps"], dimensions=["segment", "touchpoint"], top=None)
+    found = scan.findings
+    assert scan.baselines["nps"] == "all periods before the split"
     # lookback=12: splits from Jul 2024 (12 periods before the end) to Apr 2025 (3 after)
     splits = pd.date_range("2024-07-01", "2025-04-01", freq="MS")
-    assert found.attrs["splits"]["nps"] == list(splits)
+    assert scan.splits["nps"] == list(splits)
     top = found.iloc[0]
     assert (top["group"], top["kind"]) == ("A × X", "vs own past")
     assert top["period_start"] == pd.Timestamp("2024-11-01")
@@ -455,10 +465,10 @@ def test_a_december_dip_every_year_is_not_news(tmp_path):
     # everybody is bad every December, nothing else happens
     responses = _responses(None, months=24, start="2024-01", dip=True)
     with _workspace(tmp_path, responses) as ws:
-        found = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
+        scan = insight_scan(ws, metrics=["nps"], dimensions=["segment", "touchpoint"])
         plain = insights(ws, metrics=["nps"], dimensions=["segment", "touchpoint"], seasonal=False)
-    assert found.empty
-    tests = pd.DataFrame(found.attrs["tests"])
+    assert scan.findings.empty
+    tests = scan.tests
     own = tests[tests["kind"] == "vs own past"]
     assert (own["difference"] == 0).all() and (own["p_value"] == 1).all()
     # against all earlier periods instead, Oct-Dec 2025 (one December in three months)
@@ -512,13 +522,13 @@ def test_the_split_correction_keeps_false_discoveries_near_nominal_on_noise():
                 {"nps": ["segment", "touchpoint"]},
                 _Options(top=None, seasonal=seasonal),
             )
-            tests = pd.DataFrame(found.attrs["tests"])
+            tests = found.tests
             own = tests[tests["kind"] == "vs own past"]
             assert (own["candidates"] == 10).all()
             np.testing.assert_allclose(
                 tests["p_value"], np.minimum(1.0, tests["candidates"] * tests["p_split"])
             )
-            hits += not found.empty
+            hits += not found.findings.empty
             uncorrected += bool((benjamini_hochberg(tests["p_split"]) <= 0.05).any())
         assert hits <= 3, (seasonal, hits)  # P(4+ of 20) = 1.6% at a 5% rate
         assert uncorrected >= hits

@@ -60,8 +60,10 @@ def test_sections_come_in_order_with_their_charts(built):
 def test_what_changed_lists_the_top_insights_with_their_numbers(built):
     page, folder = built
     with cxlens.Workspace(folder / "ws.duckdb") as ws:
-        found = ws.analysis.insights(top=8)
+        scan = ws.analysis.insight_scan(top=8)
+    found = scan.findings
     body = section(page, "insights")
+    assert f"corrected for the {len(scan.tests):,} tests run" in page  # the section's lead
     items = re.findall(r"<li[^>]*>(.*?)<span", body)
     # the same sentences, in client words (small_business reads "Small business")
     assert [html.unescape(i) for i in items] == [relabel_text(s) for s in found["sentence"]]

@@ -982,7 +982,7 @@ def _check_periods(name: str, value: int | None) -> None:
         raise ArgumentError(f"{name} must be a positive number of periods or None; got {value!r}")
 
 
-#: Columns of ``attrs["tests"]`` (every test of a scan) and ``attrs["untested"]``.
+#: Columns of :attr:`InsightScan.tests` (every test of a scan) and ``untested``.
 TEST_COLUMNS: tuple[str, ...] = (
     "metric",
     "dimension",
@@ -1032,23 +1032,67 @@ def _baseline_text(grid: _Grid) -> str:
     return "all periods before the split"
 
 
-def _with_attrs(
+@dataclass(frozen=True, eq=False)
+class InsightScan:
+    """Everything an insights scan found and tried: :func:`insight_scan` returns it.
+
+    Attributes:
+        findings: the ranked table :func:`insights` returns (its columns: :data:`COLUMNS`).
+        tests: every test of the scan, one row each, :data:`TEST_COLUMNS` (``p_split`` is
+            the chosen comparison alone, ``p_value`` corrected for the splits tried).
+        untested: the groups too small to test, :data:`UNTESTED_COLUMNS` (``reason`` says
+            why).
+        fdr: the false discovery rate the q-values were held to.
+        significant: how many tests have ``q_value <= fdr`` (before ``top`` cuts the
+            findings).
+        windows: metric -> (start, end) of its "vs rest" window.
+        splits: metric -> the candidate split periods tried.
+        baselines: metric -> what "vs own past" compares with, in words.
+        skipped: the metrics asked for whose table is missing.
+    """
+
+    findings: pd.DataFrame
+    tests: pd.DataFrame
+    untested: pd.DataFrame
+    fdr: float
+    significant: int
+    windows: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
+    splits: dict[str, list[pd.Timestamp]]
+    baselines: dict[str, str]
+    skipped: tuple[str, ...]
+
+
+def _result(
     out: pd.DataFrame, scan: _Scan, tests: pd.DataFrame, untested: pd.DataFrame, fdr: float
-) -> pd.DataFrame:
-    # plain records, not DataFrames: pandas compares attrs when it merges or concatenates
+) -> InsightScan:
     table = _test_table(tests)
-    out.attrs["fdr"] = fdr
-    out.attrs["tests"] = table.to_dict("records")
-    out.attrs["significant"] = int((table["q_value"] <= fdr).sum())
-    out.attrs["untested"] = untested.reindex(columns=list(UNTESTED_COLUMNS)).to_dict("records")
-    out.attrs["windows"] = {m: (g.when(g.window), g.when(g.end)) for m, g in scan.grids.items()}
-    out.attrs["splits"] = {m: [g.when(s) for s in g.splits] for m, g in scan.grids.items()}
-    out.attrs["baselines"] = {m: _baseline_text(g) for m, g in scan.grids.items()}
-    out.attrs["skipped"] = list(scan.skipped)
-    return out
+    return InsightScan(
+        findings=out,
+        tests=table,
+        untested=untested.reindex(columns=list(UNTESTED_COLUMNS)).reset_index(drop=True),
+        fdr=fdr,
+        significant=int((table["q_value"] <= fdr).sum()),
+        windows={m: (g.when(g.window), g.when(g.end)) for m, g in scan.grids.items()},
+        splits={m: [g.when(s) for s in g.splits] for m, g in scan.grids.items()},
+        baselines={m: _baseline_text(g) for m, g in scan.grids.items()},
+        skipped=tuple(scan.skipped),
+    )
 
 
-def insights(
+def insights(ws: Catalog, *args: Any, **kw: Any) -> pd.DataFrame:
+    """Return what changed and where, ranked best first: ``insight_scan(...).findings``.
+
+    Takes the arguments of :func:`insight_scan`, which says how findings are made; use it
+    for the tests behind them (every test, the untested groups, the windows and splits).
+
+    Example:
+        >>> insights(ws, dimensions=["segment"]).columns[0]  # doctest: +SKIP
+        'rank'
+    """
+    return insight_scan(ws, *args, **kw).findings
+
+
+def insight_scan(
     ws: Catalog,
     metrics: Sequence[str] = ("nps", "csat", "ces", "churn"),
     dimensions: Sequence[str] | None = None,
@@ -1063,7 +1107,7 @@ def insights(
     confidence: float = 0.95,
     lookback: int | None = 12,
     seasonal: bool = True,
-) -> pd.DataFrame:
+) -> InsightScan:
     """Scan the metrics by every dimension and pair of dimensions; rank what changed and where.
 
     Each group (everybody, a value of one dimension, or a cell of two) is tested twice:
@@ -1082,7 +1126,7 @@ def insights(
     Periods and groups are pooled by summing counts (see :mod:`cxlens.analysis._pooled` for
     the tests). A comparison where either side has fewer than ``min_n`` answers
     (customer-periods for churn) is not made; groups left without a test are listed in
-    ``result.attrs["untested"]``. The q-values are Benjamini-Hochberg over every test of the
+    ``InsightScan.untested``. The q-values are Benjamini-Hochberg over every test of the
     scan (one per group and kind); findings with ``q <= fdr`` are kept.
 
     Ranking: ``score = |effect_floor| × customers_affected`` (size of effect times number of
@@ -1098,7 +1142,7 @@ def insights(
     Args:
         ws: the workspace.
         metrics: some of nps, csat, ces, churn; those whose table is missing are skipped
-            (listed in ``attrs["skipped"]``).
+            (listed in ``InsightScan.skipped``).
         dimensions: grouping columns; default segment, touchpoint, plan, region and channel,
             each where the metric's table (or customers, for survey metrics) has it.
         every: period grain (day, week, month, quarter, year).
@@ -1121,27 +1165,25 @@ def insights(
             years (False: always with the periods before the split).
 
     Returns:
-        DataFrame ranked best first with columns rank, metric, dimension ("segment" or
-        "segment × touchpoint"; "all" for everyone), group ("small_business × billing"),
-        filter (dict column -> value, usable as a KPI filter), kind, period_start (the
-        split for "vs own past", the window's start for "vs rest"), period_end (end of the
-        data, exclusive), comparison_start, comparison_end (the periods compared with; for
-        "vs rest" the window, of the other customers), value, comparison_value, difference
-        (value minus comparison_value, metric scale), ci_low, ci_high (of the difference), n
-        (answers, or customer-periods for churn, from period_start on), customers_affected
-        (those answers; customers at risk at period_start, for churn), p_value (corrected
-        for the splits tried), candidates (splits tried; 1 for "vs rest"), q_value,
-        effect_size (NPS: difference / pooled SD of -1/0/+1 scores; CSAT and churn:
-        Cohen's h; CES: Cohen's d), effect_floor, score, direction ("better"/"worse"; lower churn is
-        better), lead (bool), note, sentence. ``attrs`` holds ``tests`` (every test of the
-        scan, as records: metric, dimension, group, kind, period_start, comparison_start,
-        comparison_end, n, value, comparison_value, difference, candidates, p_split (the
-        chosen comparison alone), p_value, q_value; ``pd.DataFrame(found.attrs["tests"])``
-        makes a table), ``significant`` (how many have ``q <= fdr``), ``untested`` (records
-        of the groups too small to test, with the reason), ``windows`` (metric -> (start,
-        end) of the "vs rest" window), ``splits`` (metric -> candidate split periods),
-        ``baselines`` (metric -> what "vs own past" compares with), ``skipped`` (metrics
-        without data) and ``fdr``.
+        InsightScan: ``findings``, a DataFrame ranked best first with columns rank, metric,
+        dimension ("segment" or "segment × touchpoint"; "all" for everyone), group ("small_business
+        × billing"), filter (dict column -> value, usable as a KPI filter), kind, period_start (the
+        split for "vs own past", the window's start for "vs rest"), period_end (end of the data,
+        exclusive), comparison_start, comparison_end (the periods compared with; for "vs rest" the
+        window, of the other customers), value, comparison_value, difference (value minus
+        comparison_value, metric scale), ci_low, ci_high (of the difference), n (answers, or
+        customer-periods for churn, from period_start on), customers_affected (those answers;
+        customers at risk at period_start, for churn), p_value (corrected for the splits tried),
+        candidates (splits tried; 1 for "vs rest"), q_value, effect_size (NPS: difference / pooled
+        SD of -1/0/+1 scores; CSAT and churn: Cohen's h; CES: Cohen's d), effect_floor, score,
+        direction ("better"/"worse"; lower churn is better), lead (bool), note, sentence; and the
+        scan behind them: ``tests`` (every test, a table: metric, dimension, group, kind,
+        period_start, comparison_start, comparison_end, n, value, comparison_value, difference,
+        candidates, p_split (the chosen comparison alone), p_value, q_value), ``significant`` (how
+        many have ``q <= fdr``), ``untested`` (the groups too small to test, with the reason),
+        ``windows`` (metric -> (start, end) of the "vs rest" window), ``splits`` (metric ->
+        candidate split periods), ``baselines`` (metric -> what "vs own past" compares with),
+        ``skipped`` (metrics without data) and ``fdr``.
 
     Raises:
         ArgumentError: an unknown metric, grain or a bad numeric argument.
@@ -1149,8 +1191,10 @@ def insights(
         NotEnoughDataError: no metric has data.
 
     Example:
-        >>> found = insights(ws, dimensions=["segment", "touchpoint"])  # doctest: +SKIP
-        >>> found.sentence.iloc[0]  # doctest: +SKIP
+        >>> scan = insight_scan(ws, dimensions=["segment", "touchpoint"])  # doctest: +SKIP
+        >>> len(scan.tests), scan.significant  # doctest: +SKIP
+        (412, 9)
+        >>> scan.findings.sentence.iloc[0]  # doctest: +SKIP
         'NPS of small_business customers at billing fell from 21 to 2 (−19 points, 95% CI
         −27 to −11) from Apr 2025 on (Apr–Dec 2025 against Apr–Dec 2024); 2,090 answers;
         q < 0.001.'
@@ -1178,19 +1222,19 @@ def insights(
 
 def _run(
     source: TableSource, dims: dict[str, list[str]], opt: _Options, scan: _Scan | None = None
-) -> pd.DataFrame:
+) -> InsightScan:
     """Scan the tables ``source`` gives for the metrics and dimensions of ``dims``."""
     scan = scan or _Scan()
     _gather(source, dims, opt, scan)
     tests, untested = _tests(_dedupe(scan.cells), scan.grids, opt.min_n, opt.confidence)
     empty = pd.DataFrame({c: [] for c in COLUMNS})
     if tests.empty:
-        return _with_attrs(empty, scan, tests, untested, opt.fdr)
+        return _result(empty, scan, tests, untested, opt.fdr)
     tests = _add_periods(tests, scan.grids)
     tests["q_value"] = benjamini_hochberg(tests["p_value"])
     sig = tests[tests["q_value"] <= opt.fdr].copy()
     if sig.empty:
-        return _with_attrs(empty, scan, tests, untested, opt.fdr)
+        return _result(empty, scan, tests, untested, opt.fdr)
     sig["customers_affected"] = [_affected(r) for _, r in sig.iterrows()]
     sig["n"] = sig["a"].map(lambda s: s["n"])
     selected = len(sig) * opt.fdr / int(np.isfinite(tests["p_value"]).sum())
@@ -1205,7 +1249,7 @@ def _run(
     if opt.top is not None:
         out = out.head(opt.top)
     out = out[list(COLUMNS)].copy()
-    return _with_attrs(out, scan, tests, untested, opt.fdr)
+    return _result(out, scan, tests, untested, opt.fdr)
 
 
 def _effect_floor(sig: pd.DataFrame, alpha: float) -> pd.Series:

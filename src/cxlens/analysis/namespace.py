@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,6 +14,9 @@ from cxlens.analysis import loyalty as _loyalty
 from cxlens.analysis import monetization as _money
 from cxlens.analysis import segments as _segments
 from cxlens.store.catalog import Catalog
+
+if TYPE_CHECKING:  # imported when called, as insights() is
+    from cxlens.analysis.insights import InsightScan
 
 
 @dataclass
@@ -135,3 +138,9 @@ class Analysis:
         from cxlens.analysis.insights import insights
 
         return insights(self._ws, **kw)
+
+    def insight_scan(self, **kw: Any) -> InsightScan:
+        """Return the findings with the scan behind them (every test, the untested groups)."""
+        from cxlens.analysis.insights import insight_scan
+
+        return insight_scan(self._ws, **kw)

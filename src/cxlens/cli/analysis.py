@@ -113,11 +113,11 @@ def insights_cmd(
     if dimension:
         kw["dimensions"] = list(dimension)
     with open_workspace(workspace) as ws, console.status("scanning the metrics for changes"):
-        found = ws.analysis.insights(**kw)
+        scan = ws.analysis.insight_scan(**kw)
+    found, tests = scan.findings, len(scan.tests)
     if output is not None:
         write_csv(found, output)
         return
-    tests = len(found.attrs.get("tests", []) or [])
     if found.empty:
         console.print(f"no change passed the false discovery rate of {fdr:.0%} ({tests:,} tests)")
         return

@@ -234,11 +234,10 @@ def insights_part(
     title = "What changed"
 
     def build() -> AnalysisPart:
-        from cxlens.analysis.insights import insights
+        from cxlens.analysis.insights import insight_scan
 
-        found = insights(ws, every=every, top=top, min_n=min_n, confidence=confidence)
-        tests = len(found.attrs.get("tests", []) or [])
-        fdr = float(found.attrs.get("fdr", 0.05))
+        scan = insight_scan(ws, every=every, top=top, min_n=min_n, confidence=confidence)
+        found, tests, fdr = scan.findings, len(scan.tests), scan.fdr
         grain = GRAIN_NAMES[every]
         if found.empty:
             body = note_html(
