@@ -120,8 +120,9 @@ def priority_matrix_figure(
 
     Args:
         df: the table from :func:`cxlens.analysis.drivers.priority_matrix` (columns driver,
-            importance, performance, quadrant; the cut lines come from its ``attrs`` or,
-            when absent, from the column means).
+            importance, performance, quadrant; the cut lines come from its
+            ``importance_cut`` and ``performance_cut`` columns or, when absent, from the
+            column means).
         title: figure title.
         height: pixels.
 

@@ -339,8 +339,8 @@ def drivers_part(
             )
         )
         matrix = priority_matrix(ws, "nps", list(imp["driver"]), importance=imp)
-        n = int(_first(imp, "n", imp.attrs.get("n", 0)))
-        r2 = float(_first(imp, "r_squared", imp.attrs.get("r_squared", math.nan)))
+        n = int(_first(imp, "n", 0))
+        r2 = float(_first(imp, "r_squared", math.nan))
         interval = (
             f"Bars: {confidence:.0%} bootstrap interval ({bootstrap:,} resamples). "
             if bootstrap
