@@ -17,17 +17,20 @@
 
 Every workload's ``tidy`` returns ``{"findings": frame, "tests": frame}``: the ranked
 findings (``FINDING_COLUMNS``, with ``note_kind`` the first words of the note) and every
-test of the scan (the columns cxlens's ``attrs["tests"]`` has).
+test of the scan (the columns of cxlens's ``InsightScan.tests``).
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # cxlens is imported only by its workload
+    from cxlens.analysis.insights import InsightScan
 
 SURVEY = ("nps", "csat", "ces")
 METRICS = (*SURVEY, "churn")
@@ -107,23 +110,23 @@ def note_kind(note: str) -> str:
 
 
 class CxlensWorkload:
-    """cxlens: ``ws.analysis.insights()`` with its defaults on the Workspace."""
+    """cxlens: ``ws.analysis.insight_scan()`` (the scan behind ``insights()``), defaults."""
 
     def __init__(self, workspace: str) -> None:
         from cxlens import Workspace
 
         self.ws = Workspace(workspace)
 
-    def run(self) -> pd.DataFrame:
+    def run(self) -> InsightScan:
         """Run the scan."""
-        return self.ws.analysis.insights()
+        return self.ws.analysis.insight_scan()
 
-    def tidy(self, result: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        """Return the ranked findings and every test (from ``attrs["tests"]``)."""
-        findings = result.copy()
+    def tidy(self, result: InsightScan) -> dict[str, pd.DataFrame]:
+        """Return the ranked findings and every test (``InsightScan.tests``)."""
+        findings = result.findings.copy()
         findings["note_kind"] = findings["note"].map(note_kind)
         findings = findings[[c for c in FINDING_COLUMNS if c in findings.columns]]
-        tests = pd.DataFrame(result.attrs.get("tests", []))
+        tests = result.tests
         return {"findings": _typed(findings), "tests": _typed(tests)}
 
 
