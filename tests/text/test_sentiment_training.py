@@ -7,7 +7,13 @@ from sklearn.metrics import f1_score
 
 from cxlens.text.language import normalise_noise
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
-from cxlens.text.training.sets import _tweet_rows, load_sets, seeded_split, without_test_texts
+from cxlens.text.training.sets import (
+    _tweet_rows,
+    load_sets,
+    russian_tweets_2016,
+    seeded_split,
+    without_test_texts,
+)
 from cxlens.text.training.train import capped
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
@@ -40,6 +46,32 @@ def test_training_rows_seen_in_any_test_split_are_dropped():
         {"text": ["a", "b", "a", "c"], "split": ["train", "train", "test", "test"]}
     )
     assert without_test_texts(frame)["text"].tolist() == ["b", "a", "c"]
+
+
+def test_a_retweet_of_a_test_tweet_is_dropped_from_training():
+    frame = pd.DataFrame(
+        {
+            "text": [
+                "RT @sber: Сбербанк опять завис!!! http://t.co/abc",  # the test tweet, retweeted
+                "Сбербанк опять завис, второй день",  # a different text
+                "Сбербанк опять завис",
+            ],
+            "split": ["train", "train", "test"],
+        }
+    )
+    assert without_test_texts(frame)["text"].tolist() == [
+        "Сбербанк опять завис, второй день",
+        "Сбербанк опять завис",
+    ]
+
+
+def test_the_2016_tweets_are_training_rows_only(tmp_path):
+    folder = tmp_path / "ru" / "SentiRuEval-2016"
+    folder.mkdir(parents=True)
+    (folder / "tkk_test_etalon.xml").write_text(TWEETS, encoding="utf-8")
+    got = russian_tweets_2016(tmp_path, "ru_telecom_tweets_2016", "tkk_test_etalon.xml")
+    assert got["text"].tolist() == ["Сбербанк опять завис", "Курс в ВТБ"]
+    assert (got["split"] == "train").all() and (got["language"] == "ru").all()
 
 
 def test_the_cap_is_shared_evenly_and_small_sets_give_their_rest():
