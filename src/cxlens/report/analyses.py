@@ -234,9 +234,7 @@ def insights_part(
     title = "What changed"
 
     def build() -> AnalysisPart:
-        from cxlens.analysis.insights import insights
-
-        found = insights(ws, every=every, top=top, min_n=min_n, confidence=confidence)
+        found = ws.analysis.insights(every=every, top=top, min_n=min_n, confidence=confidence)
         tests = len(found.attrs.get("tests", []) or [])
         fdr = float(found.attrs.get("fdr", 0.05))
         grain = GRAIN_NAMES[every]
@@ -330,16 +328,13 @@ def drivers_part(
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_drivers import importance_figure, priority_matrix_figure
-        from cxlens.analysis.drivers import drivers_for_workspace, priority_matrix
 
         imp = (
             fit()
             if fit is not None
-            else drivers_for_workspace(
-                ws, "nps", bootstrap=bootstrap, confidence=confidence, seed=seed
-            )
+            else ws.analysis.drivers("nps", bootstrap=bootstrap, confidence=confidence, seed=seed)
         )
-        matrix = priority_matrix(ws, "nps", list(imp["driver"]), importance=imp)
+        matrix = ws.analysis.priority_matrix("nps", list(imp["driver"]), importance=imp)
         n = int(_first(imp, "n", imp.attrs.get("n", 0)))
         r2 = float(_first(imp, "r_squared", imp.attrs.get("r_squared", math.nan)))
         interval = (
@@ -413,19 +408,18 @@ def effort_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -> 
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_drivers import loyalty_at_stake_figure
-        from cxlens.analysis.effort import effort_bands, effort_by_touchpoint
 
         if not ws.has_table("responses"):
             return _skipped("effort", title, "the workspace has no responses table")
         notes: list[str] = []
         touch = _try(
             "The process optimisation list",
-            lambda: effort_by_touchpoint(ws, min_n=min_n, confidence=confidence),
+            lambda: ws.analysis.effort_by_touchpoint(min_n=min_n, confidence=confidence),
             notes,
         )
         bands = _try(
             "The comparison of effort bands",
-            lambda: effort_bands(ws, confidence=confidence, min_n=min_n),
+            lambda: ws.analysis.effort_bands(confidence=confidence, min_n=min_n),
             notes,
         )
         if touch is None and bands is None:
@@ -537,10 +531,9 @@ def loyalty_part(
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_customers import loyalty_matrix_figure
-        from cxlens.analysis.loyalty import loyalty_matrix
 
-        summary = loyalty_matrix(
-            ws, attitude, behaviour, confidence=confidence, min_n=min_n
+        summary = ws.analysis.loyalty_matrix(
+            attitude, behaviour, confidence=confidence, min_n=min_n
         ).summary
         chart = card_html(
             "Customers by attitude and behaviour",
@@ -623,14 +616,13 @@ def value_part(
             nps_uplift_figure,
             value_by_nps_group_figure,
         )
-        from cxlens.analysis.monetization import correlations, nps_uplift
 
-        uplift = nps_uplift(ws, points, confidence=confidence, min_n=min_n)
+        uplift = ws.analysis.nps_uplift(points, confidence=confidence, min_n=min_n)
         notes: list[str] = []
         corr = _try(
             "The correlation of NPS with value",
-            lambda: correlations(
-                ws, scores=("nps",), n_boot=bootstrap, seed=seed, confidence=confidence, min_n=min_n
+            lambda: ws.analysis.value_correlations(
+                scores=("nps",), n_boot=bootstrap, seed=seed, confidence=confidence, min_n=min_n
             ),
             notes,
         )
@@ -750,7 +742,6 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_customers import segment_profile_figure
-        from cxlens.analysis.segments import segment_profile
 
         saved = ws.table(SEGMENTS_TABLE).columns
         labels = [c for c in SEGMENT_LABELS if c in saved]
@@ -761,7 +752,9 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
         for col in labels:
             prof = _try(
                 f"The {SEGMENT_LABELS[col].lower()} profile",
-                lambda col=col: segment_profile(ws, col, min_n=min_n, confidence=confidence),
+                lambda col=col: ws.analysis.segment_profile(
+                    col, min_n=min_n, confidence=confidence
+                ),
                 notes,
             )
             if prof is None or prof.empty:
