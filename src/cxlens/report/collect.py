@@ -12,6 +12,7 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import compare
+from cxlens.metrics.periods import latest_full
 from cxlens.report.spec import METRICS, MetricSpec, format_period
 
 if TYPE_CHECKING:
@@ -157,24 +158,6 @@ def latest(trend: pd.DataFrame) -> pd.Series | None:
         1.0
     """
     usable = trend[trend["n"] > 0]
-    return None if usable.empty else usable.iloc[-1]
-
-
-def latest_full(trend: pd.DataFrame) -> pd.Series | None:
-    """Return the latest period with ``n > 0`` that is not partly elapsed (None: none).
-
-    A partial period (``partial``: the data starts after its first day or ends before its
-    last, :func:`cxlens.metrics.periods.partial_periods`) is never shown as if full.
-
-    Example:
-        >>> t = pd.DataFrame({"n": [5, 4, 2], "value": [1.0, 2.0, 3.0],
-        ...                   "partial": [False, False, True]})
-        >>> float(latest_full(t)["value"])
-        2.0
-    """
-    usable = trend[trend["n"] > 0]
-    if "partial" in usable.columns:
-        usable = usable[~usable["partial"].fillna(False).astype(bool)]
     return None if usable.empty else usable.iloc[-1]
 
 
