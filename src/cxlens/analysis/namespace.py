@@ -95,6 +95,8 @@ class Analysis:
     ) -> Monetization:
         """Return correlations with value, value per NPS group and the +``points`` uplift."""
         common = {"confidence": confidence, "min_n": min_n, "as_of": as_of}
+        if self._ws.has_table("transactions"):
+            _money.transactions_currency(self._ws)  # revenue in two currencies is never summed
         features = _money.customer_features(self._ws, as_of=as_of)
         return Monetization(
             correlations=_money.correlations(
