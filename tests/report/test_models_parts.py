@@ -198,6 +198,10 @@ def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
     assert metrics["ROC-AUC"][1] == f"{roc_auc_score(y, p):.3f}"
     assert metrics["Brier score (lower is better)"][1] == f"{np.mean((p - y) ** 2):.4f}"
     assert churn.importance["label"].iloc[0] in plain
+    # the importance card in client words; the method's name only in the methods text
+    assert "moves a held-out customer's predicted churn odds" in plain
+    assert "TreeSHAP" not in plain
+    assert "TreeSHAP contributions (log-odds)" in " ".join(m for _, m in parts["churn"].methods)
     # top 10 by value at risk = CLV x churn probability, by hand, among the customers at
     # or above the training base rate
     risk = churn.scores.merge(expected["clv"].customers[["customer_id", "clv"]])
