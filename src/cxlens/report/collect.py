@@ -45,7 +45,9 @@ class MetricResult:
     by period (churn's starts with the other metrics' first period); ``segments`` the metric
     by ``by`` group, or None with ``segment_note`` saying why (for churn, ``segment_period``
     names the period compared); ``benchmarks`` holds the rows of
-    :func:`cxlens.metrics.benchmarks.compare` (empty when none exists).
+    :func:`cxlens.metrics.benchmarks.compare` for ``overall`` (empty when none exists), and
+    ``latest_benchmarks`` those for the figure a tile shows: the latest full period
+    (``overall`` when there is none, or for churn, whose ``overall`` it already is).
 
     Example:
         >>> results, _ = collect_metrics(ws)  # doctest: +SKIP
@@ -60,6 +62,7 @@ class MetricResult:
     segment_note: str = ""
     segment_period: str = ""
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latest_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def collect_metrics(
@@ -125,6 +128,12 @@ def collect_metrics(
         if by is not None and key in SEGMENT_METRICS:
             _add_segments(result, method, by, every, kw)
         result.benchmarks = _benchmarks(key, float(overall["value"]), industry)
+        latest = overall if spec.trended else latest_full(trend)
+        result.latest_benchmarks = (
+            result.benchmarks
+            if latest is None or latest is overall
+            else _benchmarks(key, float(latest["value"]), industry)
+        )
         results.append(result)
     _align_churn(results)
     return results, notes
