@@ -162,3 +162,30 @@ def test_the_cli_declares_shows_and_clears_the_currency(tmp_path):
     assert bad.exit_code != 0 and "not an ISO 4217 code" in bad.output
     cleared = runner.invoke(app, ["currency", "--clear", "-w", ws])
     assert cleared.exit_code == 0 and "no currency declared" in cleared.output
+
+
+def test_money_axes_carry_the_currency():
+    from cxlens.analysis.charts_customers import value_by_nps_group_figure
+    from cxlens.models.charts_clv import clv_distribution_figure
+    from cxlens.money import money_title
+
+    assert money_title("CLV", "EUR") == "CLV (EUR)" and money_title("CLV", "") == "CLV"
+    c = pd.DataFrame({"clv": [900.0, 300.0, 100.0, 50.0],
+                      "clv_tier": ["platinum", "gold", "silver", "bronze"]})  # fmt: skip
+    axis = clv_distribution_figure(c, currency="EUR").layout.xaxis.title.text
+    assert axis == "CLV per customer (discounted, over the horizon) (EUR)"
+    groups = pd.DataFrame(
+        {
+            "nps_group": ["promoter", "passive", "detractor"],
+            "customers": [50, 30, 20],
+            "revenue_per_customer": [120.0, 100.0, 80.0],
+            "revenue_ci_low": [110.0, 90.0, 70.0],
+            "revenue_ci_high": [130.0, 110.0, 90.0],
+            "retention_rate": [0.9, 0.8, 0.7],
+            "retention_ci_low": [0.85, 0.7, 0.6],
+            "retention_ci_high": [0.95, 0.9, 0.8],
+            "small_sample": [False, False, True],
+        }
+    )
+    titles = [a.text for a in value_by_nps_group_figure(groups, currency="GBP").layout.annotations]
+    assert "Revenue per customer, 12 months (GBP)" in titles

@@ -129,6 +129,16 @@ def save_currency(catalog: Any, code: str | None) -> str | None:
     return found
 
 
+def money_title(title: str, currency: str) -> str:
+    """Return a money axis or column title with its currency ("title" when unknown).
+
+    Example:
+        >>> money_title("CLV per customer", "EUR")
+        'CLV per customer (EUR)'
+    """
+    return f"{title} ({currency})" if currency else title
+
+
 def _missing(value: object) -> bool:
     """Return True for None, NaN and blank text (a missing currency value)."""
     if value is None:

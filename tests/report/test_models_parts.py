@@ -86,6 +86,8 @@ def test_clv_section_shows_tiers_and_withholds_ltv_cac_of_part_of_the_value(buil
     _, _, parts, _, expected = built
     body = parts["clv"].section.body_html
     clv = expected["clv"]
+    assert clv.currency == "USD"  # the sample's transactions: its money axis says so
+    assert "CLV per customer (discounted, over the horizon) (USD)" in body
     tiers = table_rows(body, "<h3>CLV tiers</h3>")
     assert [r[0] for r in tiers] == [display_name(t) for t in clv.tiers["tier"]]
     assert [int(r[1].replace(",", "")) for r in tiers] == clv.tiers["customers"].tolist()

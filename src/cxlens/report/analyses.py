@@ -629,14 +629,20 @@ def value_part(
         parts = [
             card_html(
                 "Revenue and retention by NPS group",
-                figure_html(value_by_nps_group_figure(uplift.groups), "chart-value-groups"),
+                figure_html(
+                    value_by_nps_group_figure(uplift.groups, currency=_currency(ws)),
+                    "chart-value-groups",
+                ),
                 f"Customers grouped by their latest NPS answer; {confidence:.0%} intervals.",
             )
         ]
         cards = [
             card_html(
                 f"Revenue effect of +{points:g} NPS points",
-                figure_html(nps_uplift_figure(uplift, title=""), "chart-value-uplift"),
+                figure_html(
+                    nps_uplift_figure(uplift, title="", currency=_currency(ws)),
+                    "chart-value-uplift",
+                ),
                 "Projected 12-month revenue if the gain came from each move alone.",
             )
         ]

@@ -284,7 +284,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         cards = [
             card_html(
                 "CLV per customer, by tier",
-                figure_html(clv_distribution_figure(customers), "chart-clv-tiers"),
+                figure_html(
+                    clv_distribution_figure(customers, currency=result.currency),
+                    "chart-clv-tiers",
+                ),
                 "Legend: each tier's share of customers and of total CLV.",
             )
         ]
