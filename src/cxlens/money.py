@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
 
 from cxlens.errors import ArgumentError, SchemaError
+
+#: Where a workspace keeps its declared currency (one row), as ``_display_names`` keeps names.
+CURRENCY_TABLE = "_currency"
 
 #: Symbols written before the amount; any other ISO 4217 code is written as "CHF 1,234".
 SYMBOLS: dict[str, str] = {
@@ -85,6 +91,52 @@ def one_currency(found: Iterable[object], declared: str | None = None, where: st
             "currency (e.g. currency='USD')"
         )
     return check_code(declared)
+
+
+def load_currency(catalog: Any) -> str | None:
+    """Return the currency declared for a workspace's amounts (None when none was set).
+
+    ``catalog`` is a Workspace or any Catalog (``has_table``, ``table``).
+
+    Example:
+        >>> import cxlens
+        >>> load_currency(cxlens.Workspace(":memory:")) is None
+        True
+    """
+    if not catalog.has_table(CURRENCY_TABLE):
+        return None
+    codes = catalog.table(CURRENCY_TABLE).to_pandas()["currency"].dropna().tolist()
+    return check_code(str(codes[0])) if codes else None
+
+
+def save_currency(catalog: Any, code: str | None) -> str | None:
+    """Declare the currency of a workspace's amounts (None clears it); return it.
+
+    Used when the data has no currency column (:func:`one_currency`'s ``declared``); when it
+    has one, the two must agree.
+
+    Raises:
+        ArgumentError: not a three-letter ISO 4217 code (the stored setting is unchanged).
+
+    Example:
+        >>> import cxlens
+        >>> save_currency(cxlens.Workspace(":memory:"), "eur")
+        'EUR'
+    """
+    found = None if code is None else check_code(code)
+    frame = pd.DataFrame({"currency": [] if found is None else [found]}, dtype=object)
+    catalog.save_table(CURRENCY_TABLE, frame.astype({"currency": str}))
+    return found
+
+
+def money_title(title: str, currency: str) -> str:
+    """Return a money axis or column title with its currency ("title" when unknown).
+
+    Example:
+        >>> money_title("CLV per customer", "EUR")
+        'CLV per customer (EUR)'
+    """
+    return f"{title} ({currency})" if currency else title
 
 
 def _missing(value: object) -> bool:

@@ -208,6 +208,30 @@ class Workspace(EngineCatalog):
 
         return DisplayNames(self)
 
+    @property
+    def currency(self) -> str | None:
+        """The declared currency of the amounts (ISO 4217), used when the data has none.
+
+        Stored in the workspace (``_currency``); ``ws.currency = "EUR"`` sets it, ``None``
+        clears it. A transactions ``currency`` column that disagrees is an error.
+
+        Example:
+            >>> import cxlens
+            >>> ws = cxlens.Workspace(":memory:")
+            >>> ws.currency = "eur"
+            >>> ws.currency
+            'EUR'
+        """
+        from cxlens.money import load_currency
+
+        return load_currency(self)
+
+    @currency.setter
+    def currency(self, code: str | None) -> None:
+        from cxlens.money import save_currency
+
+        save_currency(self, code)
+
     def close(self) -> None:
         """Close the engine connection."""
         disconnect = getattr(self.con, "disconnect", None)

@@ -296,14 +296,17 @@ def test_features_rfm_and_profiles_agree_on_spark(tmp_path, hand_ws, spark_ws):
     )  # fmt: skip
 
 
-def test_mean_sentiment_comes_from_saved_comment_sentiment_up_to_the_date(tmp_path):
+def test_mean_sentiment_comes_from_saved_comment_sentiment_only_when_asked(tmp_path):
     ws = workspace_from(tmp_path, customers=CUSTOMERS, responses=RESPONSES)
     try:
         assert customer_features(ws, as_of=AS_OF)["mean_sentiment"].isna().all()
         ids = RESPONSES["response_id"].tolist()
         scores = np.linspace(-0.9, 0.9, len(ids))
         ws.save_table("comment_sentiment", pd.DataFrame({"response_id": ids, "score": scores}))
-        got = customer_features(ws, as_of=AS_OF).set_index("customer_id")["mean_sentiment"]
+        # saved scores alone change nothing: the features are the same before and after
+        assert customer_features(ws, as_of=AS_OF)["mean_sentiment"].isna().all()
+        got = customer_features(ws, as_of=AS_OF, sentiment=True)
+        got = got.set_index("customer_id")["mean_sentiment"]
         scored = RESPONSES.assign(score=scores)
         scored = scored[scored.customer_id.notna() & (scored.responded_at <= AS_OF)]
         want = scored.groupby("customer_id")["score"].mean()
@@ -312,5 +315,14 @@ def test_mean_sentiment_comes_from_saved_comment_sentiment_up_to_the_date(tmp_pa
                 assert got[customer] == pytest.approx(want[customer]), customer
             else:
                 assert pd.isna(got[customer]), customer
+    finally:
+        ws.close()
+
+
+def test_asking_for_sentiment_before_scoring_the_comments_is_a_clear_error(tmp_path):
+    ws = workspace_from(tmp_path, customers=CUSTOMERS, responses=RESPONSES)
+    try:
+        with pytest.raises(NotEnoughDataError, match=r"comment_sentiment.*ws\.text\.sentiment"):
+            customer_features(ws, as_of=AS_OF, sentiment=True)
     finally:
         ws.close()

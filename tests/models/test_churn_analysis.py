@@ -40,6 +40,25 @@ def test_held_out_quality_beats_chance_and_the_base_rate(result):
     assert "Held out: ROC-AUC" in r.summary() and "Contractual churn" in r.summary()
 
 
+def test_the_model_is_the_same_before_and_after_the_comments_are_scored(result):
+    r, _, ws = result
+    answers = ws.table("responses").select("response_id", "nps").execute()
+    # an informative score (the NPS answer rescaled to [-1, 1]): the old features used it
+    # as soon as the table existed, and the held-out AUC moved
+    score = (answers["nps"].fillna(5.0) / 5.0 - 1.0).to_numpy()
+    ws.save_table(
+        "comment_sentiment", pd.DataFrame({"response_id": answers.response_id, "score": score})
+    )
+    try:
+        after = churn(ws, horizon_days=90, model=ChurnModel(n_jobs=1))
+        assert after.evaluation["roc_auc"] == r.evaluation["roc_auc"]
+        pd.testing.assert_frame_equal(after.scores, r.scores)
+        asked = churn(ws, horizon_days=90, model=ChurnModel(n_jobs=1), sentiment=True)
+        assert asked.evaluation["roc_auc"] != r.evaluation["roc_auc"]
+    finally:
+        ws.con.drop_table("comment_sentiment", force=True)
+
+
 def test_satisfaction_drives_the_model_as_planted(result):
     r, data, _ = result
     assert data.truth["churn"]["satisfaction_coefficient"] > 0  # less satisfied leave sooner

@@ -141,7 +141,7 @@ def test_report_header_and_cover_carry_the_branding(branded):
     facts = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", header))
     # 6 months of data from Jan 2024 (tests/report/conftest.py), generated today
     assert facts["Client"] == "Northwind"
-    assert facts["Period covered"] == "Jan 2024 – Jun 2024"
+    assert facts["Period covered"] == "January 2024 – June 2024"  # months in full
     assert facts["Prepared by"] == "J. Analyst"
     assert facts["Firm"] == "Acme Insights"
     assert re.fullmatch(r"\d{2} [A-Z][a-z]+ 20\d{2}", html.unescape(facts["Date"]))

@@ -96,7 +96,7 @@ def test_tiles_show_interval_n_change_and_benchmark(full):
         monthly = ws.metrics.nps(every="month")
     full_months = monthly[(monthly["n"] > 0) & ~monthly["partial"]]
     last = full_months.iloc[-1]
-    month = pd.Timestamp(last["period"]).strftime("%b %Y")
+    month = pd.Timestamp(last["period"]).strftime("%B %Y")
     # by hand from the month's counts: % promoters - % detractors
     by_hand = 100 * (last["promoters"] - last["detractors"]) / last["n"]
     assert f"Net Promoter Score, {month}" in nps_tile
@@ -104,7 +104,7 @@ def test_tiles_show_interval_n_change_and_benchmark(full):
         f'<div class="tile-value">{by_hand:.0f}'.replace("-", "−").replace("tile−", "tile-")
         in nps_tile
     )
-    assert f"n = {int(last['n']):,} answers; whole period Jan 2024 – " in nps_tile
+    assert f"n = {int(last['n']):,} answers; whole period January 2024 – " in nps_tile
     assert "1,440 answers)" in nps_tile
     assert "95% interval" in nps_tile
     assert f"in {month} vs previous month" in nps_tile
@@ -116,8 +116,8 @@ def test_tiles_show_interval_n_change_and_benchmark(full):
         churn = ws.metrics.churn(every="month")
     churn = churn[churn["n"] > 0]
     assert bool(churn["partial"].iloc[-1]) and not bool(churn["partial"].iloc[-2])
-    assert "Monthly churn, Nov 2024" in churn_tile
-    assert "Dec 2024 so far: " in churn_tile and "a partial month, not compared" in churn_tile
+    assert "Monthly churn, November 2024" in churn_tile
+    assert "December 2024 so far: " in churn_tile and "a partial month, not compared" in churn_tile
     assert "customers at start" in churn_tile
 
 

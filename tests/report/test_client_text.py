@@ -81,3 +81,11 @@ def test_the_workspace_names_reach_the_report(tmp_path):
     assert any(label.startswith("Small firms") for label in labels)
     assert any(label.startswith("Households") for label in labels)
     assert not any("Small business" in label or "Consumer" in label for label in labels)
+
+
+def test_no_method_jargon_in_the_cards_or_the_rules(page_and_names):
+    page, _, _ = page_and_names
+    text = " ".join(visible_text(page))
+    # "TreeSHAP (log-odds)" stays in the methods (the churn card: test_models_parts.py)
+    assert "Mean absolute TreeSHAP contribution" not in text
+    assert "attitude=" not in text.lower()

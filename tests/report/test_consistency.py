@@ -99,7 +99,7 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     # the whole period: the CLI, the API, the dashboard's tile and the report tile's n line
     assert from_cli == pytest.approx(from_api, rel=1e-12)
     assert tiles[metric]["value"] == pytest.approx(from_api, rel=1e-12)
-    assert f"whole period Jan 2024 – Dec 2025: {spec.fmt(from_api)} (" in tile_text(
+    assert f"whole period January 2024 – December 2025: {spec.fmt(from_api)} (" in tile_text(
         demo["html"], metric
     )
     # the latest full month leads the report tile, as the API and the CLI give it
@@ -111,7 +111,7 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     rows = rows[(rows["n"] > 0) & ~rows["partial"]]
     assert float(monthly["value"].iloc[-1]) == pytest.approx(rows["value"].iloc[-1], rel=1e-12)
     assert tile_value(demo["html"], metric) == spec.fmt(rows["value"].iloc[-1])
-    month = pd.Timestamp(rows["period"].iloc[-1]).strftime("%b %Y")
+    month = pd.Timestamp(rows["period"].iloc[-1]).strftime("%B %Y")
     assert f"{spec.long_label}, {month}" in tile_text(demo["html"], metric)
 
 

@@ -86,6 +86,8 @@ def test_clv_section_shows_tiers_and_withholds_ltv_cac_of_part_of_the_value(buil
     _, _, parts, _, expected = built
     body = parts["clv"].section.body_html
     clv = expected["clv"]
+    assert clv.currency == "USD"  # the sample's transactions: its money axis says so
+    assert "CLV per customer (discounted, over the horizon) (USD)" in body
     tiers = table_rows(body, "<h3>CLV tiers</h3>")
     assert [r[0] for r in tiers] == [display_name(t) for t in clv.tiers["tier"]]
     assert [int(r[1].replace(",", "")) for r in tiers] == clv.tiers["customers"].tolist()
@@ -201,6 +203,10 @@ def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
     assert metrics["ROC-AUC"][1] == f"{roc_auc_score(y, p):.3f}"
     assert metrics["Brier score (lower is better)"][1] == f"{np.mean((p - y) ** 2):.4f}"
     assert churn.importance["label"].iloc[0] in plain
+    # the importance card in client words; the method's name only in the methods text
+    assert "moves a held-out customer's predicted churn odds" in plain
+    assert "TreeSHAP" not in plain
+    assert "TreeSHAP contributions (log-odds)" in " ".join(m for _, m in parts["churn"].methods)
     # top 10 by value at risk = CLV x churn probability, by hand, among the customers at
     # or above the training base rate
     risk = churn.scores.merge(expected["clv"].customers[["customer_id", "clv"]])

@@ -71,9 +71,9 @@ def test_the_latest_significant_change_leads_and_a_partial_month_is_not_compared
     points = change_points(results, "month")
     # the partial January is skipped: December is the latest full month; p 0.0011 first
     assert [p.sentence for p in points] == [
-        "NPS fell 19.9 pts in Dec 2025, to 10 (95% CI 2 to 18; 347 answers): significant "
+        "NPS fell 19.9 pts in December 2025, to 10 (95% CI 2 to 18; 347 answers): significant "
         "(p = 0.0011).",
-        "CSAT fell 11.2 pp in Dec 2025, to 60.8% (95% CI 52.8% to 68.8%; 332 answers): "
+        "CSAT fell 11.2 pp in December 2025, to 60.8% (95% CI 52.8% to 68.8%; 332 answers): "
         "significant (p = 0.0028).",
     ]
     assert (points[0].value, points[0].ci_low) == (9.5, 1.5)
@@ -126,7 +126,7 @@ def test_kpi_sentence_reports_the_worst_kpi():
     point = kpi_point(status)
     # both are off track; SMB NPS is further from its target (gap −14.25 < −5)
     assert point.sentence == (
-        "The SMB NPS KPI stood at −4.2 in Jun 2025 (95% CI −20.5 to 12.0; 60 answers) against "
+        "The SMB NPS KPI stood at −4.2 in June 2025 (95% CI −20.5 to 12.0; 60 answers) against "
         "a target of 10.0: off track, a gap of −14.2."
     )
     assert point.value == -4.25
@@ -236,7 +236,7 @@ def test_summary_opens_the_report_with_sentences_from_the_tables(expected):
     # headline: the whole period, as the metric table holds it (the tiles lead with a month)
     nps = next(r for r in results if r.spec.key == "nps").overall
     assert text["headline"].startswith(
-        f"Over the whole period (Jan 2024 – Dec 2024), NPS is {nps['value']:.0f} (95% CI "
+        f"Over the whole period (January 2024 – December 2024), NPS is {nps['value']:.0f} (95% CI "
         f"{nps['ci_low']:.0f} to {nps['ci_high']:.0f}; {int(nps['n']):,} answers)"
     )
     # the action: the strongest driver, valued as "What NPS is worth" values +5 points
@@ -284,7 +284,7 @@ def test_metrics_only_summary_has_a_sentence_per_metric(tmp_path):
             assert sentence.startswith(f"{r.spec.label} in ")
         else:
             assert sentence.startswith(
-                f"Over the whole period (Jan 2024 – Jun 2024), {r.spec.label} is "
+                f"Over the whole period (January 2024 – June 2024), {r.spec.label} is "
             )
         assert f"{int(r.overall['n']):,} " in sentence
         assert r.spec.fmt(float(r.overall["ci_low"])) in sentence

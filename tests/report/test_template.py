@@ -51,9 +51,9 @@ def test_better_direction():
 @pytest.mark.parametrize(
     ("every", "shown"),
     [
-        ("day", "7 Apr 2025"),
-        ("week", "week of 7 Apr 2025"),
-        ("month", "Apr 2025"),
+        ("day", "7 April 2025"),
+        ("week", "week of 7 April 2025"),
+        ("month", "April 2025"),
         ("quarter", "Q2 2025"),
         ("year", "2025"),
     ],

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from cxlens.analysis.segments import RFM_GRID
 from cxlens.charting import error_bars, style_figure
 from cxlens.errors import SchemaError
+from cxlens.money import money_title
 from cxlens.palette import BAD, GOOD, GREY, INK, PRIMARY
 
 #: Colour of each NPS group and loyalty quadrant.
@@ -100,7 +101,7 @@ def correlations_figure(
 
 
 def value_by_nps_group_figure(
-    groups: pd.DataFrame, *, height: int = 360, title: str | None = None
+    groups: pd.DataFrame, *, height: int = 360, title: str | None = None, currency: str = ""
 ) -> go.Figure:
     """Revenue per customer and retention rate per NPS group, with intervals.
 
@@ -108,6 +109,7 @@ def value_by_nps_group_figure(
         groups: from :func:`cxlens.analysis.monetization.value_by_nps_group`.
         height: figure height in pixels.
         title: optional title.
+        currency: ISO code of the revenue, written in its panel title ("" when unknown).
 
     Returns:
         A two-panel bar figure (traces "Revenue per customer", "Retention rate").
@@ -132,7 +134,12 @@ def value_by_nps_group_figure(
     ]
     _require(groups, cols, "value_by_nps_group_figure")
     fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("Revenue per customer, 12 months", "Retention rate (%)")
+        rows=1,
+        cols=2,
+        subplot_titles=(
+            money_title("Revenue per customer, 12 months", currency),
+            "Retention rate (%)",
+        ),
     )
     colours = [GROUP_COLOURS.get(str(g), PRIMARY) for g in groups["nps_group"]]
     hover = "%{x}: %{y:,.1f}<br>customers %{customdata:,}<extra></extra>"
@@ -159,7 +166,9 @@ def value_by_nps_group_figure(
     return fig
 
 
-def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = None) -> go.Figure:
+def nps_uplift_figure(
+    uplift: object, *, height: int = 340, title: str | None = None, currency: str = ""
+) -> go.Figure:
     """Projected 12-month revenue effect of each NPS move, with its interval.
 
     Args:
@@ -167,6 +176,7 @@ def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = 
             its ``table``.
         height: figure height in pixels.
         title: optional title (default names the points gained).
+        currency: ISO code of the revenue, written on the axis ("" when unknown).
 
     Returns:
         A horizontal bar figure (trace "Projected revenue").
@@ -203,7 +213,7 @@ def nps_uplift_figure(uplift: object, *, height: int = 340, title: str | None = 
         )
     )
     fig.add_vline(x=0, line={"color": GREY, "width": 1})
-    fig.update_xaxes(title_text="projected revenue effect, 12 months")
+    fig.update_xaxes(title_text=money_title("projected revenue effect, 12 months", currency))
     fig.update_yaxes(autorange="reversed")
     if title is None and points is not None:
         title = f"Revenue effect of +{points:g} NPS points (see assumptions)"

@@ -380,8 +380,21 @@ def _derived(table: ir.Table, as_of: ir.Value) -> ir.Table:
     )
 
 
+def _sentiment_table(ws: Catalog) -> ir.Table:
+    """Return the saved comment scores, or raise when ``ws.text.sentiment()`` has not run."""
+    if not ws.has_table(COMMENT_SENTIMENT_TABLE):
+        raise NotEnoughDataError(
+            f"sentiment=True needs the {COMMENT_SENTIMENT_TABLE} table; score the comments "
+            "first with ws.text.sentiment() (cxlens text sentiment)"
+        )
+    return ws.table(COMMENT_SENTIMENT_TABLE)
+
+
 def plan_features(
-    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog,
+    as_of: str | date | datetime | pd.Timestamp | None = None,
+    *,
+    sentiment: bool = False,
 ) -> FeaturePlan:
     """Plan the per-customer feature table as one Ibis expression (nothing runs but as_of).
 
@@ -390,13 +403,15 @@ def plan_features(
     Args:
         ws: the Workspace.
         as_of: the date the features describe (default: the last date in the data).
+        sentiment: fill ``mean_sentiment`` from the saved ``comment_sentiment`` table.
 
     Returns:
         FeaturePlan with ``expr`` (lazy), ``as_of``, ``attributes``, ``sources``,
         ``sql()`` and ``execute()``.
 
     Raises:
-        NotEnoughDataError: the workspace has none of customers, responses, transactions.
+        NotEnoughDataError: the workspace has none of customers, responses, transactions,
+            or ``sentiment`` is asked and ``comment_sentiment`` is not saved.
 
     Example:
         >>> plan = plan_features(ws)  # doctest: +SKIP
@@ -408,16 +423,13 @@ def plan_features(
             "customer features need at least one of the customers, responses or "
             "transactions tables; ingest them first"
         )
+    scores = _sentiment_table(ws) if sentiment else None
     stamp = resolve_as_of(ws, as_of)
     cutoff = ibis.literal(stamp, type="timestamp")
     since = ibis.literal(stamp - pd.Timedelta(days=WINDOW_DAYS), type="timestamp")
     base, attrs = _base(ws, present, cutoff)
     parts = {
-        "responses": _responses_part(
-            ws.table("responses"),
-            cutoff,
-            ws.table(COMMENT_SENTIMENT_TABLE) if ws.has_table(COMMENT_SENTIMENT_TABLE) else None,
-        )
+        "responses": _responses_part(ws.table("responses"), cutoff, scores)
         if "responses" in present
         else None,
         "transactions": _transactions_part(ws.table("transactions"), cutoff, since)
@@ -433,7 +445,10 @@ def plan_features(
 
 
 def customer_features(
-    ws: Catalog, as_of: str | date | datetime | pd.Timestamp | None = None
+    ws: Catalog,
+    as_of: str | date | datetime | pd.Timestamp | None = None,
+    *,
+    sentiment: bool = False,
 ) -> pd.DataFrame:
     """Return one row per customer with attitude, behaviour, value and status features.
 
@@ -455,6 +470,7 @@ def customer_features(
     Args:
         ws: the Workspace.
         as_of: the date the features describe (default: the last date in the data).
+        sentiment: fill ``mean_sentiment`` from the saved ``comment_sentiment`` table.
 
     Returns:
         DataFrame sorted by customer_id with columns ``customer_id``, the string attribute
@@ -465,8 +481,9 @@ def customer_features(
         first_purchase_at, last_purchase_at, recency_days, revenue, revenue_12m,
         monetary_mean, n_events, events_12m, last_event_at``; ``attrs["as_of"]`` holds the
         as-of timestamp. ``mean_sentiment`` is the mean comment sentiment (-1 to 1) of the
-        customer's answers up to the date, from ``comment_sentiment`` when
-        ``ws.text.sentiment()`` saved it (missing otherwise).
+        customer's answers up to the date, from ``comment_sentiment`` (saved by
+        ``ws.text.sentiment()``) with ``sentiment=True``, and missing otherwise: whether the
+        table happens to exist never changes the features.
 
     Raises:
         NotEnoughDataError: no customers, responses or transactions table.
@@ -476,7 +493,7 @@ def customer_features(
         >>> f = customer_features(ws)  # doctest: +SKIP
         >>> f.groupby("nps_group").revenue_12m.mean()  # doctest: +SKIP
     """
-    return plan_features(ws, as_of).execute()
+    return plan_features(ws, as_of, sentiment=sentiment).execute()
 
 
 #: Columns of :func:`profile` after the group columns.

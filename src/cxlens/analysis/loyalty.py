@@ -207,7 +207,7 @@ def _rules(attitude: str, behaviour: str, median: float, excluded: int) -> list[
         "hostages, defectors (terrorists at the extreme); Dick & Basu (1994) loyalty, latent "
         "loyalty, spurious loyalty, no loyalty",
         "NPS and CSAT of a quadrant are computed over customers from each one's latest "
-        "answer; with attitude=nps the NPS of a quadrant follows from its definition",
+        "answer; when attitude is the NPS answer, a quadrant's NPS follows from its definition",
     ]
 
 

@@ -38,7 +38,9 @@ from cxlens.metrics.stats import (
     wilson_interval,
     z_value,
 )
+from cxlens.money import check_code, load_currency, one_currency
 from cxlens.store.catalog import Catalog
+from cxlens.store.query import run
 
 #: Attitude scores: name -> feature column (each customer's mean answer).
 SCORES: dict[str, str] = {"nps": "mean_nps", "csat": "mean_csat", "ces": "mean_ces"}
@@ -495,6 +497,35 @@ def _require_transactions(ws: Catalog, what: str) -> None:
             f"{what} needs the transactions table (customer_id, occurred_at, amount); "
             "ingest one with ws.ingest(FILE, table='transactions')"
         )
+    # revenue is summed per customer: never across currencies (SchemaError names them)
+    transactions_currency(ws)
+
+
+def transactions_currency(ws: Catalog, declared: str | None = None) -> str:
+    """Return the currency of the transactions' amounts (:func:`cxlens.money.one_currency`).
+
+    The distinct values of ``transactions.currency`` are read in the engine; without that
+    column the ``declared`` currency is used (default: the workspace's, ``ws.currency``),
+    and "" is returned when there is none.
+
+    Raises:
+        SchemaError: several currencies (never summed without a stated conversion), or a
+            declared currency that is not the data's.
+
+    Example:
+        >>> transactions_currency(ws)  # doctest: +SKIP
+        'USD'
+    """
+    if declared is None:
+        declared = load_currency(ws)
+    t = ws.table("transactions")
+    if "currency" not in t.columns:
+        return "" if declared is None else check_code(declared)
+    found = run(t.select("currency").distinct(), "the currencies of transactions")["currency"]
+    found = found.dropna()
+    if found.empty and declared is None:
+        return ""
+    return one_currency(found.tolist(), declared, where="transactions.currency")
 
 
 # --- value by NPS group ----------------------------------------------------------------------

@@ -98,6 +98,8 @@ class Analysis:
     ) -> Monetization:
         """Return correlations with value, value per NPS group and the +``points`` uplift."""
         common = {"confidence": confidence, "min_n": min_n, "as_of": as_of}
+        if self._ws.has_table("transactions"):
+            _money.transactions_currency(self._ws)  # revenue in two currencies is never summed
         features = _money.customer_features(self._ws, as_of=as_of)
         return Monetization(
             correlations=_money.correlations(
@@ -114,6 +116,26 @@ class Analysis:
             bands=_effort.effort_bands(self._ws, **kw),
             by_touchpoint=_effort.effort_by_touchpoint(self._ws),
         )
+
+    def effort_bands(self, **kw: Any) -> pd.DataFrame:
+        """Return loyalty outcomes per CES band (``effort_bands``), one part of ``effort``."""
+        return _effort.effort_bands(self._ws, **kw)
+
+    def effort_by_touchpoint(self, **kw: Any) -> pd.DataFrame:
+        """Return loyalty at stake per touchpoint (``effort_by_touchpoint``)."""
+        return _effort.effort_by_touchpoint(self._ws, **kw)
+
+    def nps_uplift(self, points: float = 5, **kw: Any) -> _money.NpsUplift:
+        """Return the value of +``points`` NPS points alone, as ``monetization().uplift``."""
+        return _money.nps_uplift(self._ws, points, **kw)
+
+    def value_correlations(self, **kw: Any) -> pd.DataFrame:
+        """Return the correlations of scores with value, as ``monetization().correlations``."""
+        return _money.correlations(self._ws, **kw)
+
+    def segment_profile(self, by: str = "cluster", **kw: Any) -> pd.DataFrame:
+        """Return the saved segments' profile by ``by`` (``cluster`` or ``rfm_segment``)."""
+        return _segments.segment_profile(self._ws, by, **kw)
 
     def loyalty_matrix(
         self, attitude: str = "nps", behaviour: str = "frequency", **kw: Any

@@ -19,6 +19,7 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import benchmarks as norm_table
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
+from cxlens.metrics.periods import latest_full
 from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["metrics"])
@@ -159,7 +160,10 @@ def _dates(query: MetricQuery) -> dict[str, str | None]:
 
 
 def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
-    """Return one overview tile: the metric overall (churn: its latest period) or why not.
+    """Return one overview tile: the metric overall (churn: its latest full period) or why not.
+
+    A churn month the data covers only in part is never the tile's figure, as in the
+    report (:func:`cxlens.metrics.periods.latest_full`).
 
     Example:
         >>> tile(ws, validate(ws, "nps"))["value"]  # doctest: +SKIP
@@ -171,7 +175,10 @@ def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
     except NotEnoughDataError as exc:
         return out | {"available": False, "reason": str(exc)}
     if query.metric == "churn":
-        frame = frame[frame["n"] > 0].tail(1)
+        current = latest_full(frame)
+        if current is None:
+            return out | {"available": False, "reason": "no full month in this slice yet"}
+        frame = frame.loc[[current.name]]
     row = serialize.record(frame)
     if row is None or row.get("value") is None:
         return out | {"available": False, "reason": "no data in this slice"}
@@ -183,7 +190,7 @@ def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
 
 @router.get(
     "/workspaces/{name}/overview",
-    summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest month)",
+    summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest full month)",
     response_model=dict[str, Any],
 )
 def overview(
@@ -192,10 +199,11 @@ def overview(
     since: Since = None,
     until: Until = None,
 ) -> Response:
-    """Return NPS, CSAT and CES over all responses and churn in its latest month.
+    """Return NPS, CSAT and CES over all responses and churn in its latest full month.
 
     With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn in
-    the latest month that starts in it.
+    the latest full month that starts in it (a month the data covers only in part is
+    never shown as if full).
 
     Each tile has value, ci_low, ci_high, n and small_sample (churn also its period), or
     ``available: false`` with the reason (the table is not loaded, or a filter column that

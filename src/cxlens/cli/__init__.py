@@ -18,6 +18,9 @@ from __future__ import annotations
 from cxlens.cli import data  # noqa: F401
 
 # isort: split
+from cxlens.cli import currency  # noqa: F401
+
+# isort: split
 from cxlens.cli import actions, analysis, identity, journey, kpis, models, names, privacy, serve  # noqa: F401
 from cxlens.cli._common import app
 

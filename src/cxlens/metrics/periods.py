@@ -98,3 +98,24 @@ def partial_periods(
     p = pd.to_datetime(periods)
     last_day = p + period_step(every) - pd.Timedelta(days=1)
     return ((p < start) | (last_day > end)).to_numpy(dtype=bool)
+
+
+def latest_full(trend: pd.DataFrame) -> pd.Series | None:
+    """Return the latest period with ``n > 0`` that is not partly elapsed (None: none).
+
+    The one rule for "the current figure" of a trend: the report's headline and tiles and
+    the dashboard's churn tile all read it.
+
+    A partial period (``partial``: the data starts after its first day or ends before its
+    last, :func:`partial_periods`) is never shown as if full.
+
+    Example:
+        >>> t = pd.DataFrame({"n": [5, 4, 2], "value": [1.0, 2.0, 3.0],
+        ...                   "partial": [False, False, True]})
+        >>> float(latest_full(t)["value"])
+        2.0
+    """
+    usable = trend[trend["n"] > 0]
+    if "partial" in usable.columns:
+        usable = usable[~usable["partial"].fillna(False).astype(bool)]
+    return None if usable.empty else usable.iloc[-1]

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from cxlens.analysis.charts_customers import _require
 from cxlens.charting import error_bars, style_figure
 from cxlens.models.clv import DEFAULT_TIERS, LTV_CAC_HIGH
+from cxlens.money import money_title
 from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 
 #: Colour of each default CLV tier.
@@ -102,6 +103,7 @@ def clv_distribution_figure(
     bins: int = 40,
     height: int = 380,
     title: str | None = None,
+    currency: str = "",
 ) -> go.Figure:
     """Histogram of CLV per customer, one colour per CLV tier (stacked).
 
@@ -111,6 +113,7 @@ def clv_distribution_figure(
         bins: number of equal-width bins over the CLV range.
         height: figure height in pixels.
         title: optional title.
+        currency: ISO code of the CLV, written on the axis ("" when unknown).
 
     Returns:
         A stacked bar figure with one trace per tier (named by the tier, with its share of
@@ -148,7 +151,9 @@ def clv_distribution_figure(
             )
         )
     fig.update_layout(barmode="stack", bargap=0)
-    fig.update_xaxes(title_text="CLV per customer (discounted, over the horizon)")
+    fig.update_xaxes(
+        title_text=money_title("CLV per customer (discounted, over the horizon)", currency)
+    )
     fig.update_yaxes(title_text="customers")
     return style_figure(fig, height=height, title=title)
 

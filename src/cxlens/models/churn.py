@@ -334,10 +334,11 @@ def plan_snapshot(
     *,
     definition: ChurnDefinition,
     horizon_days: int | None = None,
+    sentiment: bool = False,
 ) -> ir.Table:
     """Plan one snapshot as a lazy Ibis expression (see :func:`snapshot`)."""
     c = _stamp(cutoff, "cutoff")
-    plan = plan_features(ws, as_of=c)
+    plan = plan_features(ws, as_of=c, sentiment=sentiment)
     features = plan.expr
     at_c = _lapsed(ws, definition, c)
     active = at_c.filter(at_c["churned_at"].isnull()).select("customer_id")
@@ -365,6 +366,7 @@ def snapshot(
     *,
     definition: ChurnDefinition | None = None,
     horizon_days: int | None = None,
+    sentiment: bool = False,
 ) -> pd.DataFrame:
     """Return the customers active at ``cutoff`` with their features and, optionally, labels.
 
@@ -382,6 +384,7 @@ def snapshot(
         cutoff: the snapshot date.
         definition: the churn definition (default: :func:`resolve_definition`).
         horizon_days: label window in days; None for a scoring snapshot without labels.
+        sentiment: fill ``mean_sentiment`` from the saved comment scores.
 
     Returns:
         DataFrame sorted by customer_id: the columns of ``customer_features``, ``cutoff``
@@ -392,7 +395,9 @@ def snapshot(
         >>> snap["churned_in_window"].mean()  # doctest: +SKIP
     """
     definition = resolve_definition(ws, definition)
-    expr = plan_snapshot(ws, cutoff, definition=definition, horizon_days=horizon_days)
+    expr = plan_snapshot(
+        ws, cutoff, definition=definition, horizon_days=horizon_days, sentiment=sentiment
+    )
     return as_microseconds(run(expr.order_by("customer_id"), "the churn snapshot"))
 
 
@@ -446,6 +451,7 @@ def build_churn_data(
     horizon_days: int = 90,
     cutoff: DateLike | None = None,
     train_snapshots: int = 3,
+    sentiment: bool = False,
 ) -> ChurnData:
     """Build every snapshot of one churn model run (one engine query per snapshot).
 
@@ -455,6 +461,8 @@ def build_churn_data(
         horizon_days: label window in days.
         cutoff: evaluation cut-off (default: the data end minus the horizon).
         train_snapshots: most training snapshots.
+        sentiment: use the saved comment sentiment as a feature (``ws.text.sentiment()``
+            first); off by default so a model is the same before and after scoring.
 
     Returns:
         ChurnData.
@@ -479,7 +487,9 @@ def build_churn_data(
     )
 
     def labelled(c: pd.Timestamp) -> pd.DataFrame:
-        return snapshot(ws, c, definition=definition, horizon_days=split.horizon_days)
+        return snapshot(
+            ws, c, definition=definition, horizon_days=split.horizon_days, sentiment=sentiment
+        )
 
     train = pd.concat([labelled(c) for c in split.train_cutoffs], ignore_index=True)
     _check_churners(train, "train on", MIN_TRAIN_CHURNERS, split)
@@ -487,5 +497,5 @@ def build_churn_data(
     _check_churners(calibration, "calibrate on", MIN_HOLDOUT_CHURNERS, split)
     evaluation = labelled(split.evaluation_cutoff)
     _check_churners(evaluation, "evaluate on", MIN_HOLDOUT_CHURNERS, split)
-    score = snapshot(ws, split.data_end, definition=definition)
+    score = snapshot(ws, split.data_end, definition=definition, sentiment=sentiment)
     return ChurnData(split, definition, train, calibration, evaluation, score)

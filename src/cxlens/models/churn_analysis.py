@@ -459,6 +459,7 @@ def churn(
     cutoff: DateLike | None = None,
     train_snapshots: int = 3,
     model: ChurnModel | None = None,
+    sentiment: bool = False,
 ) -> ChurnResult:
     """Predict who churns within ``horizon_days``, with held-out metrics and reasons.
 
@@ -476,6 +477,9 @@ def churn(
         cutoff: the evaluation cut-off; its label window must end by the data end.
         train_snapshots: most training snapshots.
         model: the estimator (default: ``ChurnModel()``).
+        sentiment: add the average comment sentiment as a feature; needs
+            ``ws.text.sentiment()`` first. Off by default: the model does not change with
+            whether the comments happen to be scored.
 
     Returns:
         ChurnResult (scores, reasons, evaluation, calibration, curves, importance, holdout,
@@ -497,6 +501,7 @@ def churn(
         horizon_days=horizon_days,
         cutoff=cutoff,
         train_snapshots=train_snapshots,
+        sentiment=sentiment,
     )
     return fit_churn(data, model)
 

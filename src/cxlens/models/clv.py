@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cxlens.analysis import monetization as _monetization
 from cxlens.analysis.segments import save_segments
 from cxlens.errors import ArgumentError, CxlensError, NotEnoughDataError
 from cxlens.metrics.benchmarks import benchmarks
@@ -41,7 +42,6 @@ from cxlens.models.beta_geo import BetaGeo
 from cxlens.models.checks import DEGENERATE_BOUND, FitCheck, clv_checks
 from cxlens.models.gamma_gamma import GammaGamma
 from cxlens.models.rfm import TIME_UNITS, DateLike, plan_rfm_summary
-from cxlens.money import check_code, one_currency
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
 
@@ -743,27 +743,15 @@ def clv(
 
 
 def transactions_currency(ws: Catalog, declared: str | None = None) -> str:
-    """Return the currency of the transactions' amounts (:func:`cxlens.money.one_currency`).
+    """Return the currency of the transactions' amounts.
 
-    The distinct values of ``transactions.currency`` are read in the engine; without that
-    column the ``declared`` currency is used, and "" is returned when there is none.
-
-    Raises:
-        SchemaError: several currencies (never summed without a stated conversion), or a
-            declared currency that is not the data's.
+    The rule's home is :func:`cxlens.analysis.monetization.transactions_currency`.
 
     Example:
         >>> transactions_currency(ws)  # doctest: +SKIP
         'USD'
     """
-    t = ws.table("transactions")
-    if "currency" not in t.columns:
-        return "" if declared is None else check_code(declared)
-    found = run(t.select("currency").distinct(), "the currencies of transactions")["currency"]
-    found = found.dropna()
-    if found.empty and declared is None:
-        return ""
-    return one_currency(found.tolist(), declared, where="transactions.currency")
+    return _monetization.transactions_currency(ws, declared)
 
 
 def ltv_cac_scope(categories: Sequence[str] | None, exclude_categories: Sequence[str] = ()) -> str:

@@ -234,9 +234,7 @@ def insights_part(
     title = "What changed"
 
     def build() -> AnalysisPart:
-        from cxlens.analysis.insights import insight_scan
-
-        scan = insight_scan(ws, every=every, top=top, min_n=min_n, confidence=confidence)
+        scan = ws.analysis.insight_scan(every=every, top=top, min_n=min_n, confidence=confidence)
         found, tests, fdr = scan.findings, len(scan.tests), scan.fdr
         grain = GRAIN_NAMES[every]
         if found.empty:
@@ -329,16 +327,13 @@ def drivers_part(
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_drivers import importance_figure, priority_matrix_figure
-        from cxlens.analysis.drivers import drivers_for_workspace, priority_matrix
 
         imp = (
             fit()
             if fit is not None
-            else drivers_for_workspace(
-                ws, "nps", bootstrap=bootstrap, confidence=confidence, seed=seed
-            )
+            else ws.analysis.drivers("nps", bootstrap=bootstrap, confidence=confidence, seed=seed)
         )
-        matrix = priority_matrix(ws, "nps", list(imp["driver"]), importance=imp)
+        matrix = ws.analysis.priority_matrix("nps", list(imp["driver"]), importance=imp)
         n = int(_first(imp, "n", 0))
         r2 = float(_first(imp, "r_squared", math.nan))
         interval = (
@@ -412,19 +407,18 @@ def effort_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -> 
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_drivers import loyalty_at_stake_figure
-        from cxlens.analysis.effort import effort_bands, effort_by_touchpoint
 
         if not ws.has_table("responses"):
             return _skipped("effort", title, "the workspace has no responses table")
         notes: list[str] = []
         touch = _try(
             "The process optimisation list",
-            lambda: effort_by_touchpoint(ws, min_n=min_n, confidence=confidence),
+            lambda: ws.analysis.effort_by_touchpoint(min_n=min_n, confidence=confidence),
             notes,
         )
         bands = _try(
             "The comparison of effort bands",
-            lambda: effort_bands(ws, confidence=confidence, min_n=min_n),
+            lambda: ws.analysis.effort_bands(confidence=confidence, min_n=min_n),
             notes,
         )
         if touch is None and bands is None:
@@ -536,9 +530,8 @@ def loyalty_part(
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_customers import loyalty_matrix_figure
-        from cxlens.analysis.loyalty import loyalty_matrix
 
-        matrix = loyalty_matrix(ws, attitude, behaviour, confidence=confidence, min_n=min_n)
+        matrix = ws.analysis.loyalty_matrix(attitude, behaviour, confidence=confidence, min_n=min_n)
         summary = matrix.summary
         figure = loyalty_matrix_figure(summary, attitude=attitude, behaviour=behaviour)
         chart = card_html(
@@ -622,28 +615,33 @@ def value_part(
             nps_uplift_figure,
             value_by_nps_group_figure,
         )
-        from cxlens.analysis.monetization import correlations, nps_uplift
 
-        uplift = nps_uplift(ws, points, confidence=confidence, min_n=min_n)
+        uplift = ws.analysis.nps_uplift(points, confidence=confidence, min_n=min_n)
         notes: list[str] = []
         corr = _try(
             "The correlation of NPS with value",
-            lambda: correlations(
-                ws, scores=("nps",), n_boot=bootstrap, seed=seed, confidence=confidence, min_n=min_n
+            lambda: ws.analysis.value_correlations(
+                scores=("nps",), n_boot=bootstrap, seed=seed, confidence=confidence, min_n=min_n
             ),
             notes,
         )
         parts = [
             card_html(
                 "Revenue and retention by NPS group",
-                figure_html(value_by_nps_group_figure(uplift.groups), "chart-value-groups"),
+                figure_html(
+                    value_by_nps_group_figure(uplift.groups, currency=_currency(ws)),
+                    "chart-value-groups",
+                ),
                 f"Customers grouped by their latest NPS answer; {confidence:.0%} intervals.",
             )
         ]
         cards = [
             card_html(
                 f"Revenue effect of +{points:g} NPS points",
-                figure_html(nps_uplift_figure(uplift, title=""), "chart-value-uplift"),
+                figure_html(
+                    nps_uplift_figure(uplift, title="", currency=_currency(ws)),
+                    "chart-value-uplift",
+                ),
                 "Projected 12-month revenue if the gain came from each move alone.",
             )
         ]
@@ -749,7 +747,6 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
 
     def build() -> AnalysisPart:
         from cxlens.analysis.charts_customers import segment_profile_figure
-        from cxlens.analysis.segments import segment_profile
 
         saved = ws.table(SEGMENTS_TABLE).columns
         labels = [c for c in SEGMENT_LABELS if c in saved]
@@ -760,7 +757,9 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
         for col in labels:
             prof = _try(
                 f"The {SEGMENT_LABELS[col].lower()} profile",
-                lambda col=col: segment_profile(ws, col, min_n=min_n, confidence=confidence),
+                lambda col=col: ws.analysis.segment_profile(
+                    col, min_n=min_n, confidence=confidence
+                ),
                 notes,
             )
             if prof is None or prof.empty:

@@ -154,7 +154,7 @@ def trend_figure(
     )
     sig = data["significant"].fillna(False).astype(bool)
     p_values = data["p_value"] if "p_value" in data else pd.Series(np.nan, index=data.index)
-    labels = [format_period(p, every) for p in x]
+    labels = [format_period(p, every, short=True) for p in x]
     hover = [
         f"<b>{label}</b><br>{spec.label} {spec.fmt(v)}"
         f"<br>{confidence:.0%} interval {spec.fmt(lo)} to {spec.fmt(hi)}"

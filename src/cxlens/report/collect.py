@@ -12,6 +12,7 @@ import pandas as pd
 
 from cxlens.errors import NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import compare
+from cxlens.metrics.periods import latest_full
 from cxlens.report.spec import METRICS, MetricSpec, format_period
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class MetricResult:
     by period (churn's starts with the other metrics' first period); ``segments`` the metric
     by ``by`` group, or None with ``segment_note`` saying why (for churn, ``segment_period``
     names the period compared); ``benchmarks`` holds the rows of
-    :func:`cxlens.metrics.benchmarks.compare` (empty when none exists).
+    :func:`cxlens.metrics.benchmarks.compare` for ``overall`` (empty when none exists), and
+    ``latest_benchmarks`` those for the figure a tile shows: the latest full period
+    (``overall`` when there is none, or for churn, whose ``overall`` it already is).
 
     Example:
         >>> results, _ = collect_metrics(ws)  # doctest: +SKIP
@@ -59,6 +62,7 @@ class MetricResult:
     segment_note: str = ""
     segment_period: str = ""
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    latest_benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def collect_metrics(
@@ -124,6 +128,12 @@ def collect_metrics(
         if by is not None and key in SEGMENT_METRICS:
             _add_segments(result, method, by, every, kw)
         result.benchmarks = _benchmarks(key, float(overall["value"]), industry)
+        latest = overall if spec.trended else latest_full(trend)
+        result.latest_benchmarks = (
+            result.benchmarks
+            if latest is None or latest is overall
+            else _benchmarks(key, float(latest["value"]), industry)
+        )
         results.append(result)
     _align_churn(results)
     return results, notes
@@ -157,24 +167,6 @@ def latest(trend: pd.DataFrame) -> pd.Series | None:
         1.0
     """
     usable = trend[trend["n"] > 0]
-    return None if usable.empty else usable.iloc[-1]
-
-
-def latest_full(trend: pd.DataFrame) -> pd.Series | None:
-    """Return the latest period with ``n > 0`` that is not partly elapsed (None: none).
-
-    A partial period (``partial``: the data starts after its first day or ends before its
-    last, :func:`cxlens.metrics.periods.partial_periods`) is never shown as if full.
-
-    Example:
-        >>> t = pd.DataFrame({"n": [5, 4, 2], "value": [1.0, 2.0, 3.0],
-        ...                   "partial": [False, False, True]})
-        >>> float(latest_full(t)["value"])
-        2.0
-    """
-    usable = trend[trend["n"] > 0]
-    if "partial" in usable.columns:
-        usable = usable[~usable["partial"].fillna(False).astype(bool)]
     return None if usable.empty else usable.iloc[-1]
 
 

@@ -284,7 +284,10 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
         cards = [
             card_html(
                 "CLV per customer, by tier",
-                figure_html(clv_distribution_figure(customers), "chart-clv-tiers"),
+                figure_html(
+                    clv_distribution_figure(customers, currency=result.currency),
+                    "chart-clv-tiers",
+                ),
                 "Legend: each tier's share of customers and of total CLV.",
             )
         ]
@@ -560,7 +563,8 @@ def churn_part(
                 figure_html(
                     result.importance_figure(top=features, title=""), "chart-churn-importance"
                 ),
-                "Mean absolute TreeSHAP contribution (log-odds) on the held-out customers.",
+                "How much each factor moves a held-out customer's predicted churn odds, on "
+                "average, in either direction (see Methods and definitions).",
             ),
         ]
         parts = [
@@ -614,8 +618,9 @@ def churn_part(
                 "events, tenure, attributes), snapshots one horizon apart with labels read "
                 "from the following window only (no leakage); calibrated on a later snapshot "
                 f"({e['calibration']}), evaluated on the last labelled one. Reasons: "
-                "TreeSHAP contributions. Risk bands: high at twice the training base rate or "
-                "more, medium at the base rate or more. Value at risk = CLV × churn "
+                "TreeSHAP contributions (log-odds); the chart of what drives churn risk shows "
+                "their mean absolute size. Risk bands: high at twice the training base rate "
+                "or more, medium at the base rate or more. Value at risk = CLV × churn "
                 "probability (docs/models-churn.md).",
             )
         ]

@@ -135,7 +135,7 @@ def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
         change=change_text,
         tone=tone,
         significant=significant,
-        benchmarks=[benchmark_line(b, spec) for _, b in result.benchmarks.iterrows()],
+        benchmarks=[benchmark_line(b, spec) for _, b in result.latest_benchmarks.iterrows()],
         flags=["small sample"] if bool(row["small_sample"]) else [],
         metric=spec.key,
     )

@@ -165,22 +165,28 @@ GRAIN_ADJECTIVES: dict[str, str] = {
 }
 
 
-def format_period(period: object, every: str | None) -> str:
+def format_period(period: object, every: str | None, *, short: bool = False) -> str:
     """Name the ``every`` period starting at ``period`` the way a reader says it.
+
+    Client text writes months in full ("December 2025"); ``short`` abbreviates them
+    ("Dec 2025") where space is tight, as on chart axes and hover labels.
 
     Example:
         >>> format_period("2025-04-01", "quarter")
         'Q2 2025'
         >>> format_period("2025-04-01", "month")
+        'April 2025'
+        >>> format_period("2025-04-01", "month", short=True)
         'Apr 2025'
     """
     ts = pd.Timestamp(period)
+    month = ts.strftime("%b %Y" if short else "%B %Y")
     if every == "year":
         return f"{ts.year}"
     if every == "quarter":
         return f"Q{ts.quarter} {ts.year}"
     if every == "month":
-        return ts.strftime("%b %Y")
+        return month
     if every == "week":
-        return f"week of {ts.day} {ts.strftime('%b %Y')}"
-    return f"{ts.day} {ts.strftime('%b %Y')}"
+        return f"week of {ts.day} {month}"
+    return f"{ts.day} {month}"

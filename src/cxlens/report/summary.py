@@ -486,12 +486,12 @@ def _actions(
     uplift = None
     name = ""
     if driver is not None and ws.has_table("transactions"):
-        from cxlens.analysis.monetization import nps_uplift
-
         # the figure of the report's "What NPS is worth" section (no bootstrap needed)
         found = _try(
             "value of NPS",
-            lambda: nps_uplift(ws, ACTION_NPS_POINTS, confidence=confidence, min_n=min_n).table,
+            lambda: (
+                ws.analysis.nps_uplift(ACTION_NPS_POINTS, confidence=confidence, min_n=min_n).table
+            ),
         )
         uplift = found
         name = driver.sentence.split(" is the strongest driver")[0].lower()
