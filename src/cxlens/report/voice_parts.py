@@ -110,12 +110,10 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
     Example:
         >>> report_themes(ws)[0][["label", "count", "sentiment"]].head(3)  # doctest: +SKIP
     """
-    from cxlens.text.themes import COLUMNS, THEMES_TABLE
+    from cxlens.text.themes import COLUMNS, THEMES_TABLE, from_saved
 
     if themes_up_to_date(ws):
-        table = run(ws.table(THEMES_TABLE), "the saved themes")
-        table["keywords"] = table["keywords"].map(lambda v: _split(v, ", "))
-        table["quotes"] = table["quotes"].map(lambda v: _split(v, "\n"))
+        table = from_saved(run(ws.table(THEMES_TABLE), "the saved themes"))
         table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
         return table[[c for c in COLUMNS if c in table.columns]], True
     return ws.text.themes().themes, False

@@ -231,8 +231,11 @@ MIN_ASPECT_SHARE = 0.2
 
 
 def _matches(keyword: str, lexicon: frozenset[str], language: str) -> bool:
-    """A keyword (or pair) names the aspect; a Chinese word also when it holds an entry
-    ("网速慢" holds "网速") or is a two-character part of one ("性价" of "性价比")."""
+    """Return True when a keyword (or pair) names the aspect.
+
+    A Chinese word also does when it holds an entry ("网速慢" holds "网速") or is a
+    two-character part of one ("性价" of "性价比").
+    """
     if set(keyword.split()) & lexicon:
         return True
     if language in ("zh", "ja"):

@@ -286,7 +286,7 @@ class ThemeModel:
         return k, km.labels_, km.cluster_centers_ / np.where(norms == 0, 1.0, norms)
 
     def _best_k(self, vectors: np.ndarray) -> int:
-        """The k in 3..max_themes (at most a tenth of the sentences) of best silhouette."""
+        """Return the k in 3..max_themes (at most a tenth of the sentences) of best silhouette."""
         rng = np.random.default_rng(self.seed)
         part = vectors[rng.choice(len(vectors), min(len(vectors), 1000), replace=False)]
         best, best_score = 3, -np.inf
@@ -300,7 +300,7 @@ class ThemeModel:
         return best
 
     def _train(self, lang: str, sents: list[str], themes: list[str]) -> _LanguageModel:
-        """The cheap assignment path of one language: hashed char TF-IDF + logistic regression."""
+        """Train one language's cheap assignment path: hashed char TF-IDF, logistic regression."""
         vectorizer = HashingVectorizer(
             analyzer="char_wb", ngram_range=(1, 3), n_features=2**20, alternate_sign=False,
             norm=None, lowercase=True,
@@ -481,8 +481,11 @@ def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[st
 
 
 def _surface(term: str, sents: list[str], lang: str, spans: dict[str, list[Span]]) -> str:
-    """The most frequent written form of ``term`` among ``sents``, with its negator when most
-    of its occurrences are negated ("no outages"); empty when it does not occur."""
+    """Return the most frequent written form of ``term`` among ``sents``.
+
+    With its negator when most of its occurrences are negated ("no outages"); empty when
+    it does not occur.
+    """
     plain: Counter[str] = Counter()
     negated: Counter[str] = Counter()
     for s in sents:

@@ -206,11 +206,114 @@ NEGATORS: dict[str, frozenset[str]] = {
 }
 #: Chinese words that carry no topic: particles, pronouns, adverbs of degree, connectives.
 ZH_STOP_WORDS: frozenset[str] = frozenset(
-    "的 了 很 也 都 就 在 是 和 与 及 我 你 他 她 它 们 这 那 有 被 把 给 得 地 着 过 吗 呢 吧 啊 呀 "
-    "又 还 才 再 太 更 最 好多 非常 真的 真是 什么 因为 所以 但是 不过 就是 还是 已经 可以 这个 那个 "
-    "我们 你们 他们 一个 一直 一下 一点 有点 特别 比较 感觉 觉得 而且 然后 如果 虽然 可是 还有 "
-    "这么 那么 这样 那样 怎么 为什么 哦 嗯 呵呵 哈哈 吧 么 之 其 以 于 为 对 从 向 让 使 要 会 能 "
-    "挺 蛮 超 真 都是 也是 就是 只是 总体 整体 总之".split()
+    {
+        "的",
+        "了",
+        "很",
+        "也",
+        "都",
+        "就",
+        "在",
+        "是",
+        "和",
+        "与",
+        "及",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "这",
+        "那",
+        "有",
+        "被",
+        "把",
+        "给",
+        "得",
+        "地",
+        "着",
+        "过",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "又",
+        "还",
+        "才",
+        "再",
+        "太",
+        "更",
+        "最",
+        "好多",
+        "非常",
+        "真的",
+        "真是",
+        "什么",
+        "因为",
+        "所以",
+        "但是",
+        "不过",
+        "就是",
+        "还是",
+        "已经",
+        "可以",
+        "这个",
+        "那个",
+        "我们",
+        "你们",
+        "他们",
+        "一个",
+        "一直",
+        "一下",
+        "一点",
+        "有点",
+        "特别",
+        "比较",
+        "感觉",
+        "觉得",
+        "而且",
+        "然后",
+        "如果",
+        "虽然",
+        "可是",
+        "还有",
+        "这么",
+        "那么",
+        "这样",
+        "那样",
+        "怎么",
+        "为什么",
+        "哦",
+        "嗯",
+        "呵呵",
+        "哈哈",
+        "么",
+        "之",
+        "其",
+        "以",
+        "于",
+        "为",
+        "对",
+        "从",
+        "向",
+        "让",
+        "使",
+        "要",
+        "会",
+        "能",
+        "挺",
+        "蛮",
+        "超",
+        "真",
+        "都是",
+        "也是",
+        "只是",
+        "总体",
+        "整体",
+        "总之",
+    }
 )
 _WORD_SPAN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
@@ -250,7 +353,7 @@ def is_chinese_word(word: str) -> bool:
 
 
 def _key(surface: str, language: str) -> str | None:
-    """The unit a surface word counts as (None for a word without a topic)."""
+    """Return the unit a surface word counts as (None for a word without a topic)."""
     low = surface.lower()
     if is_negator(low, language):
         return None
@@ -287,7 +390,8 @@ def word_spans(text: str, language: str) -> list[tuple[int, int, str | None, boo
 
     ``key`` is the unit themes count (English singular, Russian lemma, Chinese jieba word;
     None for a function or stop word); ``negated`` is True when one of the two words before
-    it, in the same clause and with no content word between, is a negator ("no", "never", "не", "без", "没有", "从不"...).
+    it, in the same clause and with no content word between, is a negator ("no", "never",
+    "не", "без", "没有", "从不"...).
 
     Example:
         >>> [(k, n) for _, _, k, n in word_spans("No outages at all", "en")]
