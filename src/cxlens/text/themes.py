@@ -428,15 +428,17 @@ def _diverse(part: pd.DataFrame, k: int) -> list[str]:
     keys: set[str] = set()
     part = part.sort_values(["weight", "text"], ascending=[False, True])
     rows = list(part.itertuples(index=False))
-    for i, row in enumerate(rows):
-        if row.key in keys or any(
-            float(row.vector @ rows[j].vector) >= NEAR_DUPLICATE for j in picked
-        ):
-            continue
-        picked.append(i)
-        keys.add(row.key)
-        if len(picked) == k:
-            break
+    # first pass: unlike sentences only; second: any quote not the same as one picked
+    for strict in (True, False):
+        for i, row in enumerate(rows):
+            if len(picked) == k:
+                break
+            if row.key in keys or (strict and any(
+                float(row.vector @ rows[j].vector) >= NEAR_DUPLICATE for j in picked
+            )):  # fmt: skip
+                continue
+            picked.append(i)
+            keys.add(row.key)
     return [rows[i].text for i in picked]
 
 
