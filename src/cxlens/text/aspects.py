@@ -60,6 +60,7 @@ ASPECTS: dict[str, dict[str, frozenset[str]]] = {
     "billing": {
         "en": frozenset(
             [
+                "bill",
                 "billing",
                 "invoice",
                 "charge",
