@@ -43,6 +43,7 @@ from sklearn.linear_model import SGDClassifier
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.text.aspects import GENERAL, aspect_of
 from cxlens.text.embeddings import ENCODERS, embed
+from cxlens.text.language import strip_noise
 from cxlens.text.tokenize import is_negator, sentences, word_spans
 
 #: Languages with a theme model (their words are tokenised and checked).
@@ -99,6 +100,9 @@ class _LanguageModel:
 def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Return every text's sentences in order and the text index of each.
 
+    URLs, @handles, hashtags and emoji are left out (:func:`cxlens.text.language.strip_noise`):
+    they name no topic, and airline handles would otherwise be a theme of every tweet.
+
     Example:
         >>> split_sentences(["A. B.", "C"])
         (['A.', 'B.', 'C'], array([0, 0, 1]))
@@ -106,7 +110,7 @@ def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     out: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(texts):
-        parts = sentences(text)
+        parts = sentences(strip_noise(text)) if text else []
         out += parts
         owner += [i] * len(parts)
     return out, np.asarray(owner, dtype=np.int64)
@@ -159,7 +163,7 @@ class ThemeModel:
         outlier_similarity: float = 0.3,
         min_share: float = 0.004,
         min_comments: int = 50,
-        merge_similarity: float = 0.7,
+        merge_similarity: float = 0.6,
         threshold: float = 0.3,
         assign: str = "classifier",
         top_keywords: int = 8,
