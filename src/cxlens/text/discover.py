@@ -16,7 +16,9 @@ least ``min_comments`` comments it
    the most frequent surface phrase of the members (Russian in grammatical order as written)
    and negated when most members negate the word ("No outages", "没有断网"),
 4. merges clusters of different languages whose centroids' cosine is at least
-   ``merge_similarity`` into one theme (one cluster per language at most, closest pairs first),
+   ``merge_similarity`` and whose keywords name the same aspect (:mod:`cxlens.text.aspects`),
+   or whose cosine is at least 0.85 otherwise, into one theme (one cluster per language at
+   most, closest pairs first),
 5. trains the cheap assignment path: per language, a logistic regression over hashed TF-IDF
    of character 1-3-grams, on the sample's sentences and their clusters (outliers included).
 
@@ -57,6 +59,9 @@ ASSIGN_COLUMNS: tuple[str, ...] = ("row", "theme", "weight", "sentence")
 #: Label of an outlier sentence in the assignment classifier.
 OUTLIER = ""
 ASSIGNERS: tuple[str, ...] = ("classifier", "embedding")
+#: Clusters of different languages without the same named aspect merge only at this cosine
+#: (greetings and one-word replies of three unrelated real sets reached 0.71-0.83).
+UNNAMED_MERGE_SIMILARITY = 0.85
 #: Hashed character n-gram features of the assignment path.
 HASH_FEATURES = 2**18
 #: A sentence less like every theme's sample (character TF-IDF cosine) than NOVELTY_SCALE
@@ -536,10 +541,18 @@ def _name_themes(clusters: list[_Cluster], similarity: float) -> None:
     langs = [{c.language} for c in clusters]
     centroids = np.vstack([c.centroid for c in clusters])
     cosine = centroids @ centroids.T
+    aspects = [aspect_of(c.keywords, c.scores, c.language) for c in clusters]
+
+    def alike(i: int, j: int) -> bool:
+        # short chatter ("yes", "добрый день", "喜欢") sits close in the encoder's space
+        # whatever it says: without a shared named aspect, only near-translations merge
+        same = aspects[i] == aspects[j] != GENERAL
+        return cosine[i, j] >= (similarity if same else UNNAMED_MERGE_SIMILARITY)
+
     pairs = [
         (cosine[i, j], i, j)
         for i in range(len(clusters)) for j in range(i + 1, len(clusters))
-        if clusters[i].language != clusters[j].language and cosine[i, j] >= similarity
+        if clusters[i].language != clusters[j].language and alike(i, j)
     ]  # fmt: skip
     for _, i, j in sorted(pairs, reverse=True):
         gi, gj = group[i], group[j]
