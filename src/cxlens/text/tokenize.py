@@ -66,6 +66,8 @@ RU_STOP_LEMMAS: frozenset[str] = frozenset(
         "ещё",
         "еще",
         "вообще",
+        "есть",
+        "мочь",
     }
 )
 
