@@ -463,11 +463,15 @@ def _label_clusters(
     mean_size = np.mean([sum(c.values()) for c in counts]) or 1.0
     for c, count, doc in zip(clusters, counts, docs, strict=True):
         size = sum(count.values()) or 1
-        floor = max(2, 0.05 * len(c.sentences))
-        scored = {
-            t: (n / size) * np.log(1 + mean_size / total[t])
-            for t, n in count.items() if doc[t] >= floor
-        }  # fmt: skip
+        scored: dict[str, float] = {}
+        # a term in 5% of the members (at least 2); a scattered cluster takes what it has
+        for floor in (max(2, 0.05 * len(c.sentences)), 2, 1):
+            scored = {
+                t: (n / size) * np.log(1 + mean_size / total[t])
+                for t, n in count.items() if doc[t] >= floor
+            }  # fmt: skip
+            if scored:
+                break
         ranked = sorted(scored, key=lambda t: (-scored[t], t))[:top]
         c.keywords = ranked
         c.scores = [float(scored[t]) for t in ranked]
