@@ -12,8 +12,8 @@
 4. aggregate in the engine: members, share, mean sentiment, monthly counts; then flag
    emerging themes (:mod:`cxlens.text.trend`) and save the ``themes`` table.
 
-Representative quotes are the members with the highest weight (shorter first), distinct,
-PII-redacted (:func:`cxlens.text.redact`).
+Representative quotes: per theme and language, the most typical members (cosine of their
+sentence to the theme centroid), never two the same; PII-redacted (:func:`cxlens.text.redact`).
 """
 
 from __future__ import annotations
