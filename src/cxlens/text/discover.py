@@ -299,7 +299,7 @@ class ThemeModel:
         small topics such as billing into larger ones and took 4 times as long.
         """
         n = len(vectors)
-        k = self.n_themes or int(np.clip(round(np.sqrt(n / 12)), 3, self.max_themes))
+        k = self.n_themes or int(np.clip(round(np.sqrt(n / 6)), 3, self.max_themes))
         km = KMeans(n_clusters=min(k, n), n_init=3, random_state=self.seed).fit(vectors)
         norms = np.linalg.norm(km.cluster_centers_, axis=1, keepdims=True)
         return k, km.labels_, km.cluster_centers_ / np.where(norms == 0, 1.0, norms)
