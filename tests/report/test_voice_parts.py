@@ -75,7 +75,8 @@ def test_theme_rows_count_the_saved_assignments(sample):
     assert top["count"] == members[top["theme"]] == members.max()
     assert top["share"] == pytest.approx(members[top["theme"]] / analysed)
     body = voice.section.body_html
-    assert f"{top['label']} ({top['theme']})" in body
+    # a theme of several languages shows each language's label, then its id
+    assert all(label in body for label in top["labels"].values()) and f"({top['theme']})" in body
     assert f"{int(top['count']):,}" in body
     assert f"{100 * top['share']:.1f}%" in body
 
@@ -88,10 +89,11 @@ def test_quotes_are_members_comments_redacted(sample):
     body = voice.section.body_html
     assert not EMAIL.search(body), "an e-mail address reached the report"
     for row in themes.head(3).itertuples():
-        assert 1 <= len(row.quotes) <= 3
+        assert all(1 <= len(q) <= 3 for q in row.quotes_by_language.values())  # per language
         texts = set(comments[comments.index.isin(saved.loc[saved.theme == row.theme,
                                                            "response_id"])])  # fmt: skip
-        for quote in row.quotes:
+        per = 3 if len(row.quotes_by_language) == 1 else 2  # shown per language
+        for quote in [q for qs in row.quotes_by_language.values() for q in qs[:per]]:
             # a quote is a member's comment, or that comment with PII replaced by a tag
             assert quote in texts or "[" in quote, quote
             assert quote.replace("&", "&amp;").replace("<", "&lt;")[:30] in body.replace(

@@ -151,9 +151,10 @@ def test_comment_sentiment_agrees_with_the_score(sample: SampleData) -> None:
         promoters, detractors = sub["nps"] >= 9, sub["nps"] <= 6
         passives = ~promoters & ~detractors
         assert promoters.sum() > 20 and detractors.sum() > 20 and passives.sum() > 20
-        assert (pos & ~neg)[promoters].all(), lang
-        assert (neg & ~pos)[detractors].all(), lang
-        assert (~pos & ~neg)[passives].all(), lang
+        # roughen() rewrites a share (short, off-topic, sarcastic, French, typos): most agree
+        assert (pos & ~neg)[promoters].mean() > 0.75, lang
+        assert (neg & ~pos)[detractors].mean() > 0.75, lang
+        assert (~pos & ~neg)[passives].mean() > 0.75, lang
         for other, script in SCRIPT.items():
             has_script = sub["comment"].str.contains(script)
             assert has_script.all() if other == lang else not has_script.any(), (lang, other)

@@ -110,12 +110,10 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
     Example:
         >>> report_themes(ws)[0][["label", "count", "sentiment"]].head(3)  # doctest: +SKIP
     """
-    from cxlens.text.themes import COLUMNS, THEMES_TABLE
+    from cxlens.text.themes import COLUMNS, THEMES_TABLE, from_saved
 
     if themes_up_to_date(ws):
-        table = run(ws.table(THEMES_TABLE), "the saved themes")
-        table["keywords"] = table["keywords"].map(lambda v: _split(v, ", "))
-        table["quotes"] = table["quotes"].map(lambda v: _split(v, "\n"))
+        table = from_saved(run(ws.table(THEMES_TABLE), "the saved themes"))
         table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
         return table[[c for c in COLUMNS if c in table.columns]], True
     return ws.text.themes().themes, False
@@ -179,6 +177,7 @@ def voice_part(
             ),
             "<h3>Themes and what customers say</h3>",
             theme_table(shown),
+            note_html(coverage_note(ws)),
         ]
         emerging = themes[themes["emerging"].fillna(False).astype(bool)]
         parts.append("<h3>Emerging themes</h3>")
@@ -265,22 +264,68 @@ def theme_table(themes: pd.DataFrame) -> str:
     """
     rows = []
     for r in themes.to_dict("records"):
-        quotes = list(r.get("quotes") or [])[:REPORT_QUOTES]
-        quoted = "<br>".join(f"“{esc(q)}”" for q in quotes) or "—"
         rows.append(
             [
-                f"{r['label']} ({r['theme']})",
+                Trusted(_theme_labels(r)),
                 f"{int(r['count']):,}",
                 fmt_number(100 * float(r["share"]), 1, "%"),
                 pill_html(fmt_number(r["sentiment"], 2), _tone(r["sentiment"])),
                 fmt_number(100 * float(r.get("negative_share", math.nan)), 0, "%"),
                 ", ".join(list(r.get("keywords") or [])[:6]),
-                Trusted(quoted),
+                Trusted(_theme_quotes(r)),
             ]
         )
     columns = ["theme", "comments", "share", "sentiment", "negative", "keywords",
                "what customers say"]  # fmt: skip
     return table_html(columns, rows, numeric=[1, 2, 4])
+
+
+def _theme_labels(r: dict[str, Any]) -> str:
+    """Return the theme's label in each of its languages ("Slow internet · 网速慢"), escaped."""
+    labels = r.get("labels") or {}
+    if not isinstance(labels, dict) or len(labels) < 2:
+        return f"{esc(r['label'])} ({esc(r['theme'])})"
+    shown = " · ".join(f"{esc(v)} <small>{esc(k)}</small>" for k, v in labels.items())
+    return f"{shown} ({esc(r['theme'])})"
+
+
+def _theme_quotes(r: dict[str, Any]) -> str:
+    """Return quotes per language (a theme of several languages shows each), escaped."""
+    by_language = r.get("quotes_by_language") or {}
+    if not isinstance(by_language, dict) or not by_language:
+        quotes = list(r.get("quotes") or [])[:REPORT_QUOTES]
+        return "<br>".join(f"“{esc(q)}”" for q in quotes) or "—"
+    per = REPORT_QUOTES if len(by_language) == 1 else 2
+    lines = [
+        f"<small>{esc(lang)}</small> “{esc(q)}”"
+        for lang, quotes in by_language.items()
+        for q in list(quotes)[:per]
+    ]
+    return "<br>".join(lines) or "—"
+
+
+def coverage_note(ws: Workspace) -> str:
+    """Return a line per language: comments, analysed, in no theme, not analysed and why.
+
+    Example:
+        >>> coverage_note(ws)  # doctest: +SKIP
+        'Comments by language: en 3,072 (3,072 analysed, 93 in no theme); fr 140 (not analysed:
+        140 no theme model for the language); ...'
+    """
+    from cxlens.text.themes import ASSIGNMENTS_TABLE, coverage_table
+
+    if not ws.has_table(ASSIGNMENTS_TABLE):
+        return ""
+    parts = []
+    for r in coverage_table(ws.table(ASSIGNMENTS_TABLE)).itertuples(index=False):
+        bits = [f"{r.analysed:,} analysed"] if r.analysed else []
+        if r.outliers:
+            bits.append(f"{r.outliers:,} in no theme")
+        if r.not_analysed:
+            bits.append(f"not analysed: {r.reasons}")
+        name = "no language (empty or no words)" if r.language == "und" else r.language
+        parts.append(f"{name} {r.comments:,} ({'; '.join(bits)})")
+    return "Comments by language: " + "; ".join(parts) + "."
 
 
 def emerging_table(emerging: pd.DataFrame) -> str:

@@ -60,6 +60,7 @@ ASPECTS: dict[str, dict[str, frozenset[str]]] = {
     "billing": {
         "en": frozenset(
             [
+                "bill",
                 "billing",
                 "invoice",
                 "charge",
@@ -230,6 +231,19 @@ GENERAL = "general"
 MIN_ASPECT_SHARE = 0.2
 
 
+def _matches(keyword: str, lexicon: frozenset[str], language: str) -> bool:
+    """Return True when a keyword (or pair) names the aspect.
+
+    A Chinese word also does when it holds an entry ("网速慢" holds "网速") or is a
+    two-character part of one ("性价" of "性价比").
+    """
+    if set(keyword.split()) & lexicon:
+        return True
+    if language in ("zh", "ja"):
+        return any(e in keyword or (len(keyword) >= 2 and keyword in e) for e in lexicon)
+    return False
+
+
 def aspect_of(keywords: Sequence[str], weights: Sequence[float], language: str) -> str:
     """Return the aspect holding most of the keywords' weight, or ``general``.
 
@@ -245,7 +259,9 @@ def aspect_of(keywords: Sequence[str], weights: Sequence[float], language: str) 
     best, best_weight = GENERAL, 0.0
     for aspect, words in ASPECTS.items():
         lexicon = words.get(language, frozenset())
-        weight = sum(w for k, w in zip(keywords, weights, strict=True) if set(k.split()) & lexicon)
+        weight = sum(
+            w for k, w in zip(keywords, weights, strict=True) if _matches(k, lexicon, language)
+        )
         if weight > best_weight:
             best, best_weight = aspect, weight
     return best if best_weight >= MIN_ASPECT_SHARE * total else GENERAL

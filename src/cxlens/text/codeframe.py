@@ -72,7 +72,7 @@ class CodeFrame:
                 {"theme": t, "language": "all", "label": t, "aspect": GENERAL, "keywords": [
                     str(i) for items in (e.values() if isinstance(e, Mapping) else [e])
                     for i in items
-                ]}
+                ], "languages": sorted(e) if isinstance(e, Mapping) else ["all"], "labels": {}}
                 for t, e in self.frame.items()
             ],
             columns=list(THEME_COLUMNS),

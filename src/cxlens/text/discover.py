@@ -1,57 +1,112 @@
-"""Theme discovery without a preset list: sentence-level TF-IDF and NMF, one model per language.
+"""Theme discovery over sentence embeddings, labelled with words of the comments' language.
 
 :class:`ThemeModel` follows scikit-learn's conventions. ``fit`` takes comments and their
-languages (a sample of a large body is enough); per language with at least ``min_comments``
-comments it
+languages (a sample of a large body is enough); per supported language (en, ru, zh) with at
+least ``min_comments`` comments it
 
-1. splits the comments into sentences (:func:`cxlens.text.tokenize.sentences`) and counts
-   tokens and adjacent token pairs (:func:`cxlens.text.tokenize.analyzer`) with TF-IDF,
-2. factorises the sentence x term matrix with NMF (``X ≈ W H``): each of the ``k`` rows of
-   ``H`` is a candidate theme, each row of ``W`` a sentence's loading on the themes,
-3. merges candidates whose term vectors are alike (cosine at least ``merge_similarity``,
-   when ``k`` overshoots the number of topics) and drops those that fewer than ``min_share``
-   of the comments belong to.
+1. splits the comments into sentences (:func:`cxlens.text.tokenize.sentences`: a comment often
+   praises one thing and complains about another) and keeps those with a content word,
+2. embeds up to ``max_sentences`` of them with a multilingual sentence encoder
+   (:func:`cxlens.text.embeddings.embed`; Universal Sentence Encoder by default, e5 on request)
+   and clusters them with k-means (``k`` = ``n_themes`` or sqrt(sentences / 6), 3 to
+   ``max_themes``), as BERTopic does (Grootendorst 2022); a sentence whose cosine to its
+   centroid is below ``outlier_similarity``, or in a cluster under ``min_share``, is an outlier,
+3. labels each cluster by class-based TF-IDF (c-TF-IDF, BERTopic's weighting) over the
+   language's words (English words, Russian pymorphy3 lemmas, Chinese jieba words), shown as
+   the most frequent surface phrase of the members (Russian in grammatical order as written)
+   and negated when most members negate the word ("No outages", "没有断网"),
+4. merges clusters of different languages whose centroids' cosine is at least
+   ``merge_similarity`` and whose keywords name the same aspect (:mod:`cxlens.text.aspects`),
+   or whose cosine is at least 0.85 otherwise, into one theme (one cluster per language at
+   most, closest pairs first),
+5. trains the cheap assignment path: per language, a logistic regression over hashed TF-IDF
+   of character 1-3-grams, on the sample's sentences and their clusters (outliers included).
 
-``transform`` assigns comments: a sentence's share of theme t is ``W_st / Σ_t W_st``; a
-comment belongs to every theme one of its sentences gives a share of at least ``threshold``,
-with that share as its weight. A comment in a modelled language that belongs to no theme is
-an outlier. The number of candidates ``k`` is ``n_themes`` or, by default, grows with the
-square root of the number of sentences (between 4 and ``max_themes``).
+``transform`` assigns comments: each sentence goes to its most probable theme (or to none when
+"outlier" wins or the probability is below ``threshold``); a comment belongs to every theme one
+of its sentences goes to, weight = that probability. ``assign="embedding"`` uses the nearest
+centroid in the encoder's space instead (slower, about 900 sentences a second).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import SGDClassifier
 
 from cxlens.errors import ArgumentError, NotEnoughDataError
-from cxlens.text.aspects import aspect_of
-from cxlens.text.tokenize import analyzer, sentences
+from cxlens.text.aspects import GENERAL, aspect_of
+from cxlens.text.embeddings import ENCODERS, embed
+from cxlens.text.language import strip_noise
+from cxlens.text.tokenize import is_negator, sentences, word_spans
 
-#: Columns of :attr:`ThemeModel.themes_`.
-THEME_COLUMNS: tuple[str, ...] = ("theme", "language", "label", "aspect", "keywords")
+#: Languages with a theme model (their words are tokenised and checked).
+SUPPORTED: tuple[str, ...] = ("en", "ru", "zh")
+#: Columns of :attr:`ThemeModel.themes_` (``languages``, ``labels`` added to the old five).
+THEME_COLUMNS: tuple[str, ...] = (
+    "theme", "language", "label", "aspect", "keywords", "languages", "labels",
+)  # fmt: skip
 #: Columns of the assignment table :meth:`ThemeModel.transform` returns.
-ASSIGN_COLUMNS: tuple[str, ...] = ("row", "theme", "weight")
+ASSIGN_COLUMNS: tuple[str, ...] = ("row", "theme", "weight", "sentence")
+#: Label of an outlier sentence in the assignment classifier.
+OUTLIER = ""
+ASSIGNERS: tuple[str, ...] = ("classifier", "embedding")
+#: Clusters of different languages without the same named aspect merge only at this cosine
+#: (greetings and one-word replies of three unrelated real sets reached 0.71-0.83).
+UNNAMED_MERGE_SIMILARITY = 0.85
+#: Hashed character n-gram features of the assignment path.
+HASH_FEATURES = 2**18
+#: A sentence less like every theme's sample (character TF-IDF cosine) than NOVELTY_SCALE
+#: times this quantile of the sample members' likeness to their own theme is an outlier to
+#: the classifier path (half: new phrasings of a theme stay in it, "Hello there" does not).
+NOVELTY_QUANTILE = 0.05
+NOVELTY_SCALE = 0.5
+
+Span = tuple[int, int, str | None, bool]
+_CLAUSE = re.compile(r"[,;:.!?，；：、。！？…()（）]")
+
+
+@dataclass
+class _Cluster:
+    """One k-means cluster of one language's sample sentences."""
+
+    language: str
+    centroid: np.ndarray
+    sentences: list[str]
+    similarity: np.ndarray  # each member's cosine to the centroid
+    theme: str = ""
+    keywords: list[str] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    label: str = ""
 
 
 @dataclass
 class _LanguageModel:
-    """The fitted pieces of one language: vectorizer, NMF and candidate -> theme map."""
+    """The fitted assignment pieces of one language."""
 
-    vectorizer: TfidfVectorizer
-    nmf: NMF
-    mapping: np.ndarray  # candidates x themes, 0/1
-    themes: list[str]
+    vectorizer: HashingVectorizer
+    tfidf: TfidfTransformer
+    classifier: SGDClassifier | None  # None when the sample had a single class
+    themes: list[str]  # theme of each centroid row
+    centroids: np.ndarray  # unit rows in the encoder's space
+    profiles: np.ndarray  # unit mean TF-IDF row of each theme's sample sentences
+    floor: float  # least cosine to a profile of a sentence that is not new to the model
+    profile_themes: list[str]  # theme of each profile row
 
 
 def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """Return every text's sentences in order and the text index of each.
+
+    URLs, @handles, hashtags and emoji are left out (:func:`cxlens.text.language.strip_noise`):
+    they name no topic, and airline handles would otherwise be a theme of every tweet.
 
     Example:
         >>> split_sentences(["A. B.", "C"])
@@ -60,29 +115,45 @@ def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     out: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(texts):
-        parts = sentences(text)
+        parts = sentences(strip_noise(text)) if text else []
         out += parts
         owner += [i] * len(parts)
     return out, np.asarray(owner, dtype=np.int64)
 
 
-class ThemeModel:
-    """Discover themes per language and assign comments to zero or more of them.
-
-    Args:
-        n_themes: candidate themes per language; None chooses from the data (see module).
-        max_themes: most candidates per language when ``n_themes`` is None.
-        threshold: least share of a sentence's topic loading that makes its comment a member.
-        min_share: least share of a language's comments a theme must hold to be kept.
-        min_comments: fewest comments of a language to model it.
-        merge_similarity: candidates whose term vectors have at least this cosine merge.
-        max_features: vocabulary size per language.
-        top_keywords: keywords kept per theme (the label uses the first three).
-        seed: seed of the NMF initialisation.
+def has_content(text: str, language: str) -> bool:
+    """Return True when ``text`` holds a word that can name a theme (not only stop words).
 
     Example:
-        >>> texts = ["Too expensive.", "Slow internet."] * 60
-        >>> model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 120)
+        >>> has_content("it is what it is", "en"), has_content("Slow internet", "en")
+        (False, True)
+    """
+    return any(key for _, _, key, _ in word_spans(text, language))
+
+
+class ThemeModel:
+    """Discover themes over sentence embeddings and assign comments to zero or more of them.
+
+    Args:
+        n_themes: clusters per language; None: sqrt(sentences / 6), 3 to ``max_themes``.
+        max_themes: most clusters per language when ``n_themes`` is None.
+        encoder: ``"use"`` (Universal Sentence Encoder, fast) or ``"e5"`` (more accurate).
+        max_sentences: sample sentences embedded per language.
+        outlier_similarity: least cosine to the cluster centroid of a member sentence.
+        min_share: least share of a language's sample sentences a cluster must hold.
+        min_comments: fewest comments of a language to model it.
+        merge_similarity: clusters of different languages whose centroids have at least this
+            cosine become one theme.
+        threshold: least probability of the assigned theme for a sentence to count.
+        assign: ``"classifier"`` (hashed TF-IDF + logistic regression, fast) or
+            ``"embedding"`` (nearest centroid in the encoder's space).
+        top_keywords: keywords kept per theme and language.
+        languages: languages modelled (others get no theme).
+        seed: seed of the sample, k-means and the classifier.
+
+    Example:
+        >>> texts = ["Far too expensive.", "The internet is slow."] * 40
+        >>> model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 80)
         >>> sorted(model.themes_["aspect"])
         ['price', 'speed']
     """
@@ -91,23 +162,31 @@ class ThemeModel:
         self,
         n_themes: int | None = None,
         *,
-        max_themes: int = 50,
-        threshold: float = 0.3,
-        min_share: float = 0.002,
+        max_themes: int = 30,
+        encoder: str = "use",
+        max_sentences: int = 8000,
+        outlier_similarity: float = 0.3,
+        min_share: float = 0.004,
         min_comments: int = 50,
-        merge_similarity: float = 0.5,
-        max_features: int = 20_000,
+        merge_similarity: float = 0.6,
+        threshold: float = 0.3,
+        assign: str = "classifier",
         top_keywords: int = 8,
+        languages: Sequence[str] = SUPPORTED,
         seed: int = 0,
     ) -> None:
         self.n_themes = n_themes
         self.max_themes = max_themes
-        self.threshold = threshold
+        self.encoder = encoder
+        self.max_sentences = max_sentences
+        self.outlier_similarity = outlier_similarity
         self.min_share = min_share
         self.min_comments = min_comments
         self.merge_similarity = merge_similarity
-        self.max_features = max_features
+        self.threshold = threshold
+        self.assign = assign
         self.top_keywords = top_keywords
+        self.languages = tuple(languages)
         self.seed = seed
 
     # ------------------------------------------------------------------ fit
@@ -119,16 +198,22 @@ class ThemeModel:
             raise ArgumentError(f"threshold must be in (0, 1], not {self.threshold}")
         if not 0 <= self.min_share < 1:
             raise ArgumentError(f"min_share must be in [0, 1), not {self.min_share}")
+        if self.encoder not in ENCODERS:
+            raise ArgumentError(f"encoder must be one of {list(ENCODERS)}, not {self.encoder!r}")
+        if self.assign not in ASSIGNERS:
+            raise ArgumentError(f"assign must be one of {list(ASSIGNERS)}, not {self.assign!r}")
+        if self.max_sentences < 10:
+            raise ArgumentError(f"max_sentences must be at least 10, not {self.max_sentences}")
 
     def fit(self, texts: Sequence[str], languages: Sequence[str]) -> ThemeModel:
-        """Fit one theme model per language with enough comments; return self.
+        """Fit the themes of every supported language with enough comments; return self.
 
         Args:
             texts: cleaned comments (see :func:`cxlens.text.clean`); empty ones are skipped.
             languages: the language of each comment (ISO 639-1).
 
         Raises:
-            NotEnoughDataError: no language has ``min_comments`` comments with words.
+            NotEnoughDataError: no supported language has ``min_comments`` comments with words.
         """
         self._check()
         if len(texts) != len(languages):
@@ -136,77 +221,120 @@ class ThemeModel:
                 f"texts and languages differ in length ({len(texts)} and {len(languages)})"
             )
         frame = pd.DataFrame({"text": list(texts), "language": list(languages)})
-        frame = frame[frame["text"].str.len() > 0]
-        self.models_: dict[str, _LanguageModel] = {}
-        rows: list[dict[str, object]] = []
+        frame = frame[frame["text"].fillna("").str.len() > 0]
+        clusters: list[_Cluster] = []
+        training: dict[str, tuple[list[str], list[int], np.ndarray]] = {}
         for lang, part in frame.groupby("language", sort=True):
-            if len(part) < self.min_comments:
+            if lang not in self.languages or len(part) < self.min_comments:
                 continue
-            fitted = self._fit_language(str(lang), part["text"].tolist())
-            if fitted is None:
+            found = self._cluster_language(str(lang), part["text"].tolist())
+            if found is None:
                 continue
-            model, table = fitted
-            self.models_[str(lang)] = model
-            rows += table
-        if not self.models_:
+            lang_clusters, sents, labels, vectors = found
+            labels = np.where(labels >= 0, labels + len(clusters), -1)
+            clusters += lang_clusters
+            training[str(lang)] = (sents, labels.tolist(), vectors)
+        if not clusters:
             counts = frame["language"].value_counts().to_dict()
             raise NotEnoughDataError(
                 f"theme discovery needs at least {self.min_comments} comments with words in "
-                f"one language; got {counts or 'none'}; lower min_comments or add comments"
+                f"one of {list(self.languages)} and sentences with words that name a topic; "
+                f"got {counts or 'none'}; lower min_comments or add comments"
             )
-        self.themes_ = pd.DataFrame(rows, columns=list(THEME_COLUMNS))
+        _name_themes(clusters, self.merge_similarity)
+        self.clusters_ = clusters
+        self.models_ = {
+            lang: self._train(lang, sents, [clusters[i].theme if i >= 0 else OUTLIER
+                                            for i in labels])
+            for lang, (sents, labels, _) in training.items()
+        }  # fmt: skip
+        self.themes_ = _theme_table(clusters)
+        self.outlier_share_ = float(
+            np.mean([lab < 0 for _, labels, _ in training.values() for lab in labels])
+        )
         return self
 
-    def _k(self, n_sentences: int) -> int:
-        if self.n_themes is not None:
-            return self.n_themes
-        return int(np.clip(round(np.sqrt(n_sentences / 4)), 4, self.max_themes))
-
-    def _fit_language(
+    def _cluster_language(
         self, lang: str, texts: list[str]
-    ) -> tuple[_LanguageModel, list[dict[str, object]]] | None:
-        sents, owner = split_sentences(texts)
-        vectorizer = TfidfVectorizer(
-            analyzer=analyzer(lang),
-            min_df=2,
-            max_df=0.5,
-            sublinear_tf=True,
-            max_features=self.max_features,
-        )
-        try:
-            x = vectorizer.fit_transform(sents)
-        except ValueError:  # nothing left after min_df / max_df
+    ) -> tuple[list[_Cluster], list[str], np.ndarray, np.ndarray] | None:
+        """Embed and cluster one language's sample sentences; label the clusters."""
+        sents, _ = split_sentences(texts)
+        spans = {s: word_spans(s, lang) for s in set(sents)}
+        sents = [s for s in sents if any(k for _, _, k, _ in spans[s])]
+        if len(sents) < max(10, self.min_comments // 2):
             return None
-        k = min(self._k(len(sents)), x.shape[0], x.shape[1])
-        nmf = NMF(n_components=k, init="nndsvda", random_state=self.seed, max_iter=400)
-        w = nmf.fit_transform(x)
-        mapping = _merge(nmf.components_, self.merge_similarity)
-        weights = _comment_weights(_shares(w) @ mapping, owner, len(texts))
-        members = (weights >= self.threshold).sum(axis=0)
-        keep = members >= max(1, self.min_share * len(texts))
-        if not keep.any():
-            return None
-        mapping = mapping[:, keep]
-        order = np.argsort(-members[keep], kind="stable")
-        mapping = mapping[:, order]
-        terms = vectorizer.get_feature_names_out()
-        names = [f"{lang}-{i + 1:02d}" for i in range(mapping.shape[1])]
-        table = []
-        for j, name in enumerate(names):
-            profile = mapping[:, j] @ nmf.components_
-            top = np.argsort(-profile)[: self.top_keywords]
-            top = top[profile[top] > 0]
-            keywords = [str(terms[i]) for i in top]
-            table.append(
-                {
-                    "theme": name,
-                    "language": lang,
-                    "label": _label(keywords),
-                    "aspect": aspect_of(keywords, profile[top].tolist(), lang),
-                    "keywords": keywords,
-                }
+        rng = np.random.default_rng(self.seed)
+        if len(sents) > self.max_sentences:
+            sents = [sents[i] for i in sorted(rng.choice(len(sents), self.max_sentences, False))]
+        vectors = embed(sents, self.encoder)  # type: ignore[arg-type]
+        k, labels, centroids = self._kmeans(vectors)
+        similarity = np.einsum("ij,ij->i", vectors, centroids[labels])
+        labels = np.where(similarity >= self.outlier_similarity, labels, -1)
+        sizes = np.bincount(labels[labels >= 0], minlength=k)
+        small = sizes < max(3, self.min_share * len(sents))
+        labels = np.where((labels >= 0) & small[np.maximum(labels, 0)], -1, labels)
+        kept = [c for c in range(k) if not small[c]]
+        remap = np.full(k, -1)
+        remap[kept] = np.arange(len(kept))
+        labels = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+        clusters = []
+        for new, old in enumerate(kept):
+            members = np.flatnonzero(labels == new)
+            centroid = vectors[members].mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            clusters.append(
+                _Cluster(lang, centroid, [sents[i] for i in members], similarity[members])
             )
-        return _LanguageModel(vectorizer, nmf, mapping, names), table
+            del old
+        if not clusters:
+            return None
+        _label_clusters(clusters, lang, spans, self.top_keywords)
+        return clusters, sents, labels, vectors
+
+    def _kmeans(self, vectors: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+        """Fit k-means; return k, labels and unit centroids.
+
+        k is ``n_themes`` or sqrt(sentences / 6) between 3 and ``max_themes`` (8,000
+        sentences: 30 clusters). On the sample data a silhouette-chosen k (3 to 12) joined
+        small topics such as billing into larger ones and took 4 times as long; with
+        sqrt(sentences / 12) the own brand's billing posts shared a theme with every
+        brand's double charges.
+        """
+        n = len(vectors)
+        k = self.n_themes or int(np.clip(round(np.sqrt(n / 6)), 3, self.max_themes))
+        km = KMeans(n_clusters=min(k, n), n_init=3, random_state=self.seed).fit(vectors)
+        norms = np.linalg.norm(km.cluster_centers_, axis=1, keepdims=True)
+        return k, km.labels_, km.cluster_centers_ / np.where(norms == 0, 1.0, norms)
+
+    def _train(self, lang: str, sents: list[str], themes: list[str]) -> _LanguageModel:
+        """Train one language's cheap assignment path: hashed char TF-IDF, logistic regression."""
+        vectorizer = HashingVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), n_features=HASH_FEATURES,
+            alternate_sign=False, norm=None, lowercase=True,
+        )  # fmt: skip
+        tfidf = TfidfTransformer(sublinear_tf=True).fit(vectorizer.transform(sents))
+        x = tfidf.transform(vectorizer.transform(sents))
+        classifier = None
+        if len(set(themes)) > 1:
+            classifier = SGDClassifier(
+                loss="log_loss", alpha=1e-5, max_iter=50, tol=1e-4, random_state=self.seed
+            ).fit(x, themes)
+        mine = [c for c in self.clusters_ if c.language == lang]
+        # novelty: a sentence far (in characters) from every theme's sample is an outlier,
+        # which a classifier alone cannot say ("Hello there" would get the likelier theme)
+        labels = np.asarray(themes, dtype=object)
+        names = sorted({c.theme for c in mine})
+        profiles = np.vstack([np.asarray(x[labels == t].mean(axis=0)).ravel() for t in names])
+        profiles /= np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-12)
+        rows = np.flatnonzero(labels != OUTLIER)
+        column = np.asarray([names.index(t) for t in labels[rows]], dtype=np.int64)
+        own = np.asarray(x[rows] @ profiles.T)[np.arange(len(rows)), column]
+        floor = NOVELTY_SCALE * float(np.quantile(own, NOVELTY_QUANTILE)) if len(own) else 0.0
+        return _LanguageModel(
+            vectorizer, tfidf, classifier, [c.theme for c in mine],
+            np.vstack([c.centroid for c in mine]), profiles.astype(np.float32),
+            floor, names,
+        )  # fmt: skip
 
     # ------------------------------------------------------------ transform
 
@@ -218,14 +346,16 @@ class ThemeModel:
             languages: their languages; comments in a language without a model get no row.
 
         Returns:
-            A DataFrame with ``row`` (position in ``texts``), ``theme`` and ``weight`` (the
-            theme's share of the comment's most loaded sentence, in [threshold, 1]).
+            A DataFrame with ``row`` (position in ``texts``), ``theme``, ``weight`` (the
+            probability, or cosine with ``assign="embedding"``, of the comment's sentence most
+            typical of the theme) and ``sentence`` (that sentence).
 
         Example:
-            >>> texts = ["Too expensive.", "Slow internet."] * 60
-            >>> model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 120)
-            >>> model.transform(["Way too expensive!"], ["en"])["weight"].round(2).tolist()
-            [1.0]
+            >>> texts = ["Far too expensive.", "The internet is slow."] * 40
+            >>> model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 80)
+            >>> found = model.transform(["Far too expensive! The internet is slow."], ["en"])
+            >>> len(found)
+            2
         """
         if not hasattr(self, "models_"):
             raise ArgumentError("this ThemeModel is not fitted yet; call fit(texts, languages)")
@@ -238,58 +368,234 @@ class ThemeModel:
             sents, owner = split_sentences([texts[i] for i in idx])
             if not sents:
                 continue
-            w = model.nmf.transform(model.vectorizer.transform(sents))
-            weights = _comment_weights(_shares(w) @ model.mapping, owner, len(idx))
-            rows, cols = np.nonzero(weights >= self.threshold)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "row": idx[rows],
-                        "theme": np.asarray(model.themes, dtype=object)[cols],
-                        "weight": weights[rows, cols],
-                    }
-                )
-            )
+            theme, weight = self._sentence_themes(model, sents)
+            keep = (theme != OUTLIER) & (weight >= self.threshold)
+            found = pd.DataFrame(
+                {"row": idx[owner[keep]], "theme": theme[keep], "weight": weight[keep],
+                 "sentence": np.asarray(sents, dtype=object)[keep]}
+            )  # fmt: skip
+            # a comment counts once per theme: its sentence most typical of it
+            found = found.sort_values("weight", ascending=False, kind="stable")
+            parts.append(found.drop_duplicates(["row", "theme"]))
         out = pd.concat(parts, ignore_index=True)
         out["row"] = out["row"].astype("int64")
         out["weight"] = out["weight"].astype("float64")
+        out["theme"] = out["theme"].astype(object)
         return out.sort_values(["row", "theme"], ignore_index=True)
 
+    def _sentence_themes(
+        self, model: _LanguageModel, sents: list[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each sentence's theme (OUTLIER for none) and its probability or cosine."""
+        if self.assign == "embedding" or model.classifier is None:
+            cosine = embed(sents, self.encoder) @ model.centroids.T  # type: ignore[arg-type]
+            best = cosine.argmax(axis=1)
+            weight = cosine[np.arange(len(sents)), best]
+            theme = np.asarray(model.themes, dtype=object)[best]
+            far = weight < self.outlier_similarity
+            if self.assign == "embedding":
+                return np.where(far, OUTLIER, theme), weight
+            return np.where(far, OUTLIER, theme), np.where(far, 0.0, 1.0)
+        x = model.tfidf.transform(model.vectorizer.transform(sents))
+        proba = model.classifier.predict_proba(x)
+        best = proba.argmax(axis=1)
+        theme = model.classifier.classes_[best].astype(object)
+        new = np.asarray((x @ model.profiles.T).max(axis=1)).ravel() < model.floor
+        return np.where(new, OUTLIER, theme), proba[np.arange(len(sents)), best]
 
-def _shares(w: np.ndarray) -> np.ndarray:
-    """Each sentence's loading on each candidate as a share of its total (0 without words)."""
-    total = w.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, w / total, 0.0)
+    def similarity(self, sents: Sequence[str], themes: Sequence[str]) -> np.ndarray:
+        """Return each sentence's cosine to its theme's centroid in its own language's cluster.
+
+        Used to rank quotes by typicality; a theme without a cluster in the sentence's
+        language is compared with the theme's nearest cluster.
+
+        Example:
+            >>> model.similarity(["Far too expensive."], ["t01"])  # doctest: +SKIP
+            array([0.93], dtype=float32)
+        """
+        vectors = embed(list(sents), self.encoder)  # type: ignore[arg-type]
+        out = np.zeros(len(sents), dtype=np.float32)
+        for i, theme in enumerate(themes):
+            centroids = [c.centroid for c in self.clusters_ if c.theme == theme]
+            if centroids:
+                out[i] = max(float(vectors[i] @ c) for c in centroids)
+        return out
 
 
-def _comment_weights(shares: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Return the largest share over each comment's sentences (comments x themes)."""
-    out = np.zeros((n, shares.shape[1]))
-    np.maximum.at(out, owner, shares)
+# ---------------------------------------------------------------- labels
+
+
+def _terms(text: str, spans: list[Span]) -> list[tuple[str, int, int]]:
+    """Content words and runs of two or three of them: (term, first word, last word).
+
+    A run may skip one function word ("bill keeps going", "выставления счетов"), never a
+    clause break (a comma or other clause punctuation between two of its words).
+    """
+    content = [i for i, (_, _, key, _) in enumerate(spans) if key]
+    out = [(str(spans[i][2]), i, i) for i in content]
+
+    def joined(a: int, b: int) -> bool:
+        return b - a <= 2 and not _CLAUSE.search(text[spans[a][1] : spans[b][0]])
+
+    for n in (2, 3):
+        for run in zip(*(content[j:] for j in range(n)), strict=False):
+            if all(joined(a, b) for a, b in itertools.pairwise(run)):
+                out.append((" ".join(str(spans[i][2]) for i in run), run[0], run[-1]))
     return out
 
 
-def _merge(components: np.ndarray, similarity: float) -> np.ndarray:
-    """Candidates x themes 0/1 map joining candidates with alike term vectors (union-find)."""
-    k = components.shape[0]
-    norm = np.linalg.norm(components, axis=1, keepdims=True)
-    unit = np.divide(components, norm, out=np.zeros_like(components), where=norm > 0)
-    cosine = sparse.csr_matrix(unit @ unit.T >= similarity)
-    _, labels = sparse.csgraph.connected_components(cosine, directed=False)
-    mapping = np.zeros((k, labels.max() + 1))
-    mapping[np.arange(k), labels] = 1.0
-    return mapping
+def _label_clusters(
+    clusters: list[_Cluster], lang: str, spans: dict[str, list[Span]], top: int
+) -> None:
+    """Set each cluster's c-TF-IDF keywords and its readable, negation-aware label."""
+    counts = []
+    docs = []
+    for c in clusters:
+        count: Counter[str] = Counter()
+        doc: Counter[str] = Counter()
+        for s in c.sentences:
+            terms = [t for t, _, _ in _terms(s, spans[s])]
+            count.update(terms)
+            doc.update(set(terms))
+        counts.append(count)
+        docs.append(doc)
+    total: Counter[str] = Counter()
+    for count in counts:
+        total.update(count)
+    mean_size = np.mean([sum(c.values()) for c in counts]) or 1.0
+    for c, count, doc in zip(clusters, counts, docs, strict=True):
+        size = sum(count.values()) or 1
+        scored: dict[str, float] = {}
+        # a term in 5% of the members (at least 2); a scattered cluster takes what it has
+        for floor in (max(2, 0.05 * len(c.sentences)), 2, 1):
+            scored = {
+                t: (n / size) * np.log(1 + mean_size / total[t])
+                for t, n in count.items() if doc[t] >= floor
+            }  # fmt: skip
+            if scored:
+                break
+        ranked = sorted(scored, key=lambda t: (-scored[t], t))[:top]
+        c.keywords = ranked
+        c.scores = [float(scored[t]) for t in ranked]
+        c.label = _label(c, lang, spans, doc)
 
 
-def _label(keywords: list[str]) -> str:
-    """Readable label: the top three keywords, without words a kept pair already shows."""
-    picked: list[str] = []
-    for word in keywords:
-        if any(word in p.split() for p in picked):
+def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
+    """Two phrases for the top terms, as the members write them.
+
+    A longer run holding a top term replaces it when at least half of the term's sentences
+    have it ("rock solid" -> "connection is rock solid").
+    """
+    phrases: list[str] = []
+    used: set[str] = set()
+    for term in c.keywords:
+        longer = [t for t in doc if len(t.split()) > len(term.split())
+                  and f" {term} " in f" {t} " and doc[t] >= 0.5 * doc[term]]  # fmt: skip
+        if longer:
+            term = max(longer, key=lambda t: (len(t.split()), doc[t], t))
+        if set(term.split()) & used:
             continue
-        picked = [p for p in picked if p not in word.split()]
-        picked.append(word)
-        if len(picked) == 3:
+        phrase = _surface(term, c.sentences, lang, spans)
+        if phrase:
+            phrases.append(phrase)
+            used |= set(term.split())
+        if len(phrases) == 2:
             break
-    return ", ".join(sorted(picked, key=keywords.index))
+    label = ", ".join(phrases)
+    return label[:1].upper() + label[1:] if lang != "zh" else label
+
+
+def _surface(term: str, sents: list[str], lang: str, spans: dict[str, list[Span]]) -> str:
+    """Return the most frequent written form of ``term`` among ``sents``.
+
+    With its negator when most of its occurrences are negated ("no outages"); empty when
+    it does not occur.
+    """
+    plain: Counter[str] = Counter()
+    negated: Counter[str] = Counter()
+    for s in sents:
+        words = spans[s]
+        for t, a, b in _terms(s, words):
+            if t != term:
+                continue
+            start = words[a][0]
+            if words[a][3]:  # the negator one or two words before
+                neg = next(j for j in (a - 1, a - 2) if j >= 0 and is_negator(
+                    s[words[j][0] : words[j][1]], lang))  # fmt: skip
+                negated[_norm(s[words[neg][0] : words[b][1]], lang)] += 1
+            else:
+                plain[_norm(s[start : words[b][1]], lang)] += 1
+    chosen = negated if sum(negated.values()) > sum(plain.values()) else plain
+    return chosen.most_common(1)[0][0] if chosen else ""
+
+
+def _norm(text: str, lang: str) -> str:
+    text = " ".join(text.split())
+    return text if lang == "zh" else text.lower()
+
+
+# ---------------------------------------------------------------- themes
+
+
+def _name_themes(clusters: list[_Cluster], similarity: float) -> None:
+    """Group clusters of different languages that mean the same; name the themes t01...
+
+    Closest pairs first; a group holds at most one cluster per language. Themes are
+    numbered by their sample sentences, most first.
+    """
+    group = list(range(len(clusters)))
+    langs = [{c.language} for c in clusters]
+    centroids = np.vstack([c.centroid for c in clusters])
+    cosine = centroids @ centroids.T
+    aspects = [aspect_of(c.keywords, c.scores, c.language) for c in clusters]
+
+    def alike(i: int, j: int) -> bool:
+        # short chatter ("yes", "добрый день", "喜欢") sits close in the encoder's space
+        # whatever it says: without a shared named aspect, only near-translations merge
+        same = aspects[i] == aspects[j] != GENERAL
+        return cosine[i, j] >= (similarity if same else UNNAMED_MERGE_SIMILARITY)
+
+    pairs = [
+        (cosine[i, j], i, j)
+        for i in range(len(clusters)) for j in range(i + 1, len(clusters))
+        if clusters[i].language != clusters[j].language and alike(i, j)
+    ]  # fmt: skip
+    for _, i, j in sorted(pairs, reverse=True):
+        gi, gj = group[i], group[j]
+        if gi == gj or langs[gi] & langs[gj]:
+            continue
+        langs[gi] |= langs[gj]
+        group = [gi if g == gj else g for g in group]
+    sizes: Counter[int] = Counter()
+    for i, g in enumerate(group):
+        sizes[g] += len(clusters[i].sentences)
+    order = sorted(sizes, key=lambda g: (-sizes[g], g))
+    for rank, g in enumerate(order):
+        for i, c in enumerate(clusters):
+            if group[i] == g:
+                c.theme = f"t{rank + 1:02d}"
+
+
+def _theme_table(clusters: list[_Cluster]) -> pd.DataFrame:
+    """One row per theme: its largest language's label and keywords, every language's label."""
+    rows = []
+    by_theme: dict[str, list[_Cluster]] = {}
+    for c in clusters:
+        by_theme.setdefault(c.theme, []).append(c)
+    for theme in sorted(by_theme):
+        members = sorted(by_theme[theme], key=lambda c: (-len(c.sentences), c.language))
+        main = members[0]
+        aspects = [aspect_of(c.keywords, c.scores, c.language) for c in members]
+        named = [a for a in aspects if a != GENERAL]
+        rows.append(
+            {
+                "theme": theme,
+                "language": main.language,
+                "label": main.label,
+                "aspect": Counter(named).most_common(1)[0][0] if named else GENERAL,
+                "keywords": main.keywords,
+                "languages": [c.language for c in members],
+                "labels": {c.language: c.label for c in members},
+            }
+        )
+    return pd.DataFrame(rows, columns=list(THEME_COLUMNS))

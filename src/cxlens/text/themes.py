@@ -12,12 +12,15 @@
 4. aggregate in the engine: members, share, mean sentiment, monthly counts; then flag
    emerging themes (:mod:`cxlens.text.trend`) and save the ``themes`` table.
 
-Representative quotes are the members with the highest weight (shorter first), distinct,
-PII-redacted (:func:`cxlens.text.redact`).
+Representative quotes: per theme and language, the most typical members (cosine of their
+sentence to the theme centroid), never two the same; PII-redacted (:func:`cxlens.text.redact`).
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +35,8 @@ from cxlens.store.catalog import Catalog
 from cxlens.store.query import run, seeded_sample
 from cxlens.text.clean import clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
-from cxlens.text.discover import ThemeModel
+from cxlens.text.discover import ThemeModel, has_content
+from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import sentiment
@@ -49,8 +53,23 @@ THEMES_TABLE = "themes"
 COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
     "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
-    "q_value", "new", "emerging",
+    "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
 )  # fmt: skip
+#: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
+TOO_SHORT = "too_short"
+#: Why comments of each status were not analysed (the report's coverage line).
+REASONS: dict[str, str] = {
+    "empty": "empty",
+    "no_letters": "no words (emoji, punctuation or digits)",
+    TOO_SHORT: "too short (no word naming a topic)",
+    NO_MODEL: "no theme model for the language",
+}
+#: Comments at most this long are checked for a content word (longer ones always have one).
+SHORT_CHARS = 12
+#: Characters of a comment shown as a quote.
+QUOTE_CHARS = 280
+#: Quotes whose sentences' embeddings are at least this alike count as the same quote.
+NEAR_DUPLICATE = 0.92
 
 
 @dataclass
@@ -63,6 +82,8 @@ class ThemeResult:
         statuses: ``status, comments``: how many comments had each status, plus
             ``no_theme`` (outliers), so every comment is accounted for.
         outlier_share: share of analysed comments in no theme.
+        coverage: per language, comments, analysed, in a theme, outliers and not analysed
+            with the reasons (see :func:`coverage_table`); every language present is there.
         comments: comments read; analysed: those with words in a modelled language.
         model: the fitted ThemeModel or CodeFrame.
         assignments: one row per comment and theme (an empty theme for comments in none).
@@ -75,6 +96,7 @@ class ThemeResult:
     comments: int
     analysed: int
     model: Any = field(repr=False)
+    coverage: pd.DataFrame | None = None
     #: ``<id>, theme, weight, status, language``: every comment's theme rows (as saved).
     assignments: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -119,10 +141,32 @@ def _fit_sample(expr: ibis.Table, column: str, sample: int, seed: int) -> tuple[
 
 
 def _top_quotes(found: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Keep the best ``k`` distinct texts per theme: highest weight, then shortest."""
-    found = found.assign(length=found["text"].str.len()).drop_duplicates(["theme", "text"])
+    """Keep the best ``k`` distinct texts per theme and language: highest weight, shortest."""
+    found = found.assign(length=found["text"].str.len(), key=found["text"].map(normalise))
+    found = found.drop_duplicates(["theme", "key"])
     found = found.sort_values(["theme", "weight", "length"], ascending=[True, False, True])
-    return found.groupby("theme", sort=False).head(k)[["theme", "weight", "text"]]
+    return found.groupby(["theme", "language"], sort=False).head(k)[
+        ["theme", "language", "weight", "text", "sentence"]
+    ]
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` as compared for sameness: lower case, words only, single spaces.
+
+    Example:
+        >>> normalise("No outages at all!! ") == normalise("no outages, at all")
+        True
+    """
+    return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
+
+
+def _too_short(cleaned: list, status: np.ndarray, langs: np.ndarray) -> np.ndarray:
+    """Analysed comments of a few characters with no word that can name a topic."""
+    out = np.zeros(len(status), dtype=bool)
+    for i, c in enumerate(cleaned):
+        if status[i] in ANALYSED and len(c.text) <= SHORT_CHARS:
+            out[i] = not has_content(c.text, str(langs[i]))
+    return out
 
 
 def themes_for_workspace(
@@ -228,6 +272,7 @@ def themes_for_workspace(
         langs = scores["language"].to_numpy(dtype=object)
         if modelled is not None:
             status[np.isin(status, ANALYSED) & ~np.isin(langs, list(modelled))] = NO_MODEL
+        status[_too_short(cleaned, status, langs)] = TOO_SHORT
         usable = np.isin(status, ANALYSED)
         texts = [c.text if ok else "" for c, ok in zip(cleaned, usable, strict=True)]
         found = fitted.transform(texts, langs.tolist())
@@ -244,11 +289,13 @@ def themes_for_workspace(
         )  # fmt: skip
         parts += [members, unassigned]
         if quotes and len(found):
+            sentence = found["sentence"].to_numpy(dtype=object)
             quoted = pd.DataFrame(
                 {"theme": found["theme"].to_numpy(), "weight": found["weight"].to_numpy(),
-                 "text": [texts[i] for i in rows]}
+                 "text": [texts[i] for i in rows], "language": langs[rows],
+                 "sentence": np.where(pd.isna(sentence), [texts[i] for i in rows], sentence)}
             )  # fmt: skip
-            candidates.append(_top_quotes(quoted, quotes * 3))
+            candidates.append(_top_quotes(quoted, quotes * 10))
     if not parts:
         raise NotEnoughDataError(f"table '{table}' has no rows to read comments from")
     assigned = pd.concat(parts, ignore_index=True)
@@ -333,14 +380,14 @@ def _summarise(
         for col in ("recent_share", "previous_share", "share_ratio", "q_value"):
             table[col] = np.nan
         table["new"], table["emerging"] = False, False
-    table["quotes"] = _quotes(table["theme"], candidates, quotes)
+    by_language = _quotes(table["theme"], candidates, quotes, fitted)
+    table["quotes_by_language"] = by_language
+    table["quotes"] = [_interleave(q, langs) for q, langs in zip(
+        by_language, table["languages"], strict=True)]  # fmt: skip
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
     table = table[list(COLUMNS)]
     if save:
-        stored = table.assign(
-            keywords=table["keywords"].map(", ".join), quotes=table["quotes"].map("\n".join)
-        )
-        ws.save_table(themes_table, stored)
+        ws.save_table(themes_table, to_saved(table))
     return ThemeResult(
         themes=table,
         trend=trend,
@@ -349,13 +396,160 @@ def _summarise(
         comments=int(run(ct[id_column].nunique(), "the comments")),
         analysed=n_analysed,
         model=fitted,
+        coverage=coverage_table(ct, id_column),
     )
 
 
-def _quotes(themes: pd.Series, candidates: list[pd.DataFrame], k: int) -> list[list[str]]:
+def _quotes(
+    themes: pd.Series, candidates: list[pd.DataFrame], k: int, fitted: ThemeModel | CodeFrame
+) -> list[dict[str, list[str]]]:
+    """Each theme's quotes per language: the most typical members, each unlike the others."""
     if not k or not candidates:
-        return [[] for _ in themes]
-    best = _top_quotes(pd.concat(candidates, ignore_index=True), k)
-    best = best.assign(text=redact(best["text"].tolist()))
-    grouped = best.groupby("theme")["text"].agg(list)
-    return [grouped.get(t, []) for t in themes]
+        return [{} for _ in themes]
+    pool = _top_quotes(pd.concat(candidates, ignore_index=True), k * 10)
+    pool = pool.assign(text=redact([_cut(t) for t in pool["text"]]))
+    if isinstance(fitted, ThemeModel):
+        # typicality: the member sentence's cosine to its theme's centroid
+        pool = pool.assign(weight=fitted.similarity(pool["sentence"].tolist(),
+                                                    pool["theme"].tolist()))  # fmt: skip
+        vectors = embed(pool["sentence"].tolist(), fitted.encoder)  # type: ignore[arg-type]
+    else:
+        vectors = np.eye(len(pool), dtype=np.float32)  # no meaning space: exact repeats only
+    pool = pool.assign(vector=list(vectors), key=pool["text"].map(normalise))
+    out: dict[str, dict[str, list[str]]] = {}
+    for (theme, lang), part in pool.groupby(["theme", "language"], sort=True):
+        out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k)
+    return [out.get(t, {}) for t in themes]
+
+
+def _diverse(part: pd.DataFrame, k: int) -> list[str]:
+    """Pick the ``k`` most typical quotes, skipping any (nearly) the same as one picked."""
+    picked: list[int] = []
+    keys: set[str] = set()
+    part = part.sort_values(["weight", "text"], ascending=[False, True])
+    rows = list(part.itertuples(index=False))
+    # first pass: unlike sentences only; second: any quote not the same as one picked
+    for strict in (True, False):
+        for i, row in enumerate(rows):
+            if len(picked) == k:
+                break
+            if row.key in keys or (strict and any(
+                float(row.vector @ rows[j].vector) >= NEAR_DUPLICATE for j in picked
+            )):  # fmt: skip
+                continue
+            picked.append(i)
+            keys.add(row.key)
+    return [rows[i].text for i in picked]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+
+
+def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list[str]:
+    """All quotes of a theme, its languages in turn (largest language first)."""
+    order = [lang for lang in languages if lang in by_language]
+    order += sorted(set(by_language) - set(order))
+    lists = [by_language[lang] for lang in order]
+    return [q for group in itertools.zip_longest(*lists) for q in group if q is not None]
+
+
+def to_saved(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the themes table as saved: lists and per-language maps as text.
+
+    ``keywords`` joined by ", ", ``quotes`` by new lines, ``languages`` by ", ", ``labels``
+    and ``quotes_by_language`` as JSON objects. :func:`from_saved` reads it back.
+
+    Example:
+        >>> t = pd.DataFrame({"keywords": [["a", "b"]], "quotes": [["x"]], "languages":
+        ...     [["en"]], "labels": [{"en": "A"}], "quotes_by_language": [{"en": ["x"]}]})
+        >>> to_saved(t).iloc[0].tolist()
+        ['a, b', 'x', 'en', '{"en": "A"}', '{"en": ["x"]}']
+    """
+    return table.assign(
+        keywords=table["keywords"].map(", ".join),
+        quotes=table["quotes"].map("\n".join),
+        languages=table["languages"].map(", ".join),
+        labels=table["labels"].map(lambda v: json.dumps(v, ensure_ascii=False)),
+        quotes_by_language=table["quotes_by_language"].map(
+            lambda v: json.dumps(v, ensure_ascii=False)
+        ),
+    )
+
+
+def from_saved(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a saved themes table (:func:`to_saved`) with its lists and maps back.
+
+    Tables saved before ``languages``, ``labels`` and ``quotes_by_language`` existed get them
+    from ``language``, ``label`` and ``quotes``.
+
+    Example:
+        >>> t = pd.DataFrame({"keywords": ["a, b"], "quotes": ["x"], "languages": ["en"],
+        ...     "labels": ['{"en": "A"}'], "quotes_by_language": ['{"en": ["x"]}']})
+        >>> from_saved(t).iloc[0].tolist()
+        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}]
+    """
+
+    def split(value: object, sep: str) -> list[str]:
+        return [v for v in value.split(sep) if v] if isinstance(value, str) else []
+
+    out = table.assign(
+        keywords=table["keywords"].map(lambda v: split(v, ", ")),
+        quotes=table["quotes"].map(lambda v: split(v, "\n")),
+    )
+    if "languages" in table.columns:
+        return out.assign(
+            languages=table["languages"].map(lambda v: split(v, ", ")),
+            labels=table["labels"].map(lambda v: json.loads(v) if isinstance(v, str) else {}),
+            quotes_by_language=table["quotes_by_language"].map(
+                lambda v: json.loads(v) if isinstance(v, str) else {}
+            ),
+        )
+    return out.assign(
+        languages=[[lang] for lang in table["language"]],
+        labels=[{lang: lab} for lang, lab in zip(table["language"], table["label"], strict=True)],
+        quotes_by_language=[
+            {lang: q} for lang, q in zip(table["language"], out["quotes"], strict=True)
+        ],
+    )
+
+
+def coverage_table(assignments: ibis.Table, id_column: str = "response_id") -> pd.DataFrame:
+    """Return, per language, what happened to its comments (counted in the engine).
+
+    Columns: ``language``, ``comments``, ``analysed``, ``in_theme``, ``outliers``,
+    ``not_analysed`` and ``reasons`` (e.g. "12 no theme model for the language; 3 too short
+    (no word naming a topic)"), most comments first. Every language present in the
+    assignments has a row; comments without letters are under ``und``.
+
+    Example:
+        >>> coverage_table(ws.table("comment_themes"))  # doctest: +SKIP
+          language  comments  analysed  in_theme  outliers  not_analysed  reasons
+        0       en      3110      3085      3070        15            25  25 too short ...
+    """
+    counts = run(
+        assignments.group_by(["language", "status"]).agg(comments=assignments[id_column].nunique()),
+        "comments per language and status",
+    )
+    rows = []
+    for lang, part in counts.groupby("language", sort=False):
+        by = part.set_index("status")["comments"]
+        analysed = int(by[by.index.isin([*ANALYSED, "no_theme"])].sum())
+        outliers = int(by.get("no_theme", 0))
+        missing = by[~by.index.isin([*ANALYSED, "no_theme"])].sort_values(ascending=False)
+        rows.append(
+            {
+                "language": str(lang),
+                "comments": int(by.sum()),
+                "analysed": analysed,
+                "in_theme": analysed - outliers,
+                "outliers": outliers,
+                "not_analysed": int(missing.sum()),
+                "reasons": "; ".join(f"{n} {REASONS.get(s, s)}" for s, n in missing.items()),
+            }
+        )
+    out = pd.DataFrame(
+        rows, columns=["language", "comments", "analysed", "in_theme", "outliers",
+                       "not_analysed", "reasons"],
+    )  # fmt: skip
+    return out.sort_values(["comments", "language"], ascending=[False, True], ignore_index=True)

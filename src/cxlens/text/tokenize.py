@@ -45,7 +45,30 @@ EN_STOP_WORDS: frozenset[str] = frozenset(
 RU_FUNCTION_POS: frozenset[str] = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "INTJ"})
 #: Frequent Russian words pymorphy3 tags as content words that still carry no topic.
 RU_STOP_LEMMAS: frozenset[str] = frozenset(
-    {"быть", "это", "весь", "всё", "свой", "который", "такой", "очень", "так", "как", "уже"}
+    {
+        "быть",
+        "это",
+        "весь",
+        "всё",
+        "свой",
+        "который",
+        "такой",
+        "очень",
+        "так",
+        "как",
+        "уже",
+        "мой",
+        "твой",
+        "наш",
+        "ваш",
+        "самый",
+        "просто",
+        "ещё",
+        "еще",
+        "вообще",
+        "есть",
+        "мочь",
+    }
 )
 
 
@@ -154,3 +177,278 @@ def analyzer(language: str) -> Any:
         return units + [f"{a} {b}" for a, b in itertools.pairwise(units)]
 
     return analyse
+
+
+# --------------------------------------------------------------------------------------
+# words with their place in the text: theme labels and negation
+
+#: Words that negate the content word right after them (one or two words before it).
+NEGATORS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        {"no", "not", "never", "without", "nothing", "none", "nor", "cannot", "hardly", "zero"}
+    ),
+    "ru": frozenset({"не", "нет", "ни", "без", "никогда", "нельзя", "ноль"}),
+    "zh": frozenset(
+        {
+            "不",
+            "没",
+            "没有",
+            "无",
+            "从不",
+            "从没",
+            "从来不",
+            "从来没有",
+            "未",
+            "别",
+            "毫无",
+            "并不",
+            "不是",
+        }
+    ),
+}
+#: Chinese words that carry no topic: particles, pronouns, adverbs of degree, connectives.
+ZH_STOP_WORDS: frozenset[str] = frozenset(
+    {
+        "的",
+        "了",
+        "很",
+        "也",
+        "都",
+        "就",
+        "在",
+        "是",
+        "和",
+        "与",
+        "及",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "们",
+        "这",
+        "那",
+        "有",
+        "被",
+        "把",
+        "给",
+        "得",
+        "地",
+        "着",
+        "过",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "又",
+        "还",
+        "才",
+        "再",
+        "太",
+        "更",
+        "最",
+        "好多",
+        "非常",
+        "真的",
+        "真是",
+        "什么",
+        "因为",
+        "所以",
+        "但是",
+        "不过",
+        "就是",
+        "还是",
+        "已经",
+        "可以",
+        "这个",
+        "那个",
+        "我们",
+        "你们",
+        "他们",
+        "一个",
+        "一直",
+        "一下",
+        "一点",
+        "有点",
+        "特别",
+        "比较",
+        "感觉",
+        "觉得",
+        "而且",
+        "然后",
+        "如果",
+        "虽然",
+        "可是",
+        "还有",
+        "这么",
+        "那么",
+        "这样",
+        "那样",
+        "怎么",
+        "为什么",
+        "哦",
+        "嗯",
+        "呵呵",
+        "哈哈",
+        "么",
+        "之",
+        "其",
+        "以",
+        "于",
+        "为",
+        "对",
+        "从",
+        "向",
+        "让",
+        "使",
+        "要",
+        "会",
+        "能",
+        "挺",
+        "蛮",
+        "超",
+        "真",
+        "都是",
+        "也是",
+        "只是",
+        "总体",
+        "整体",
+        "总之",
+        "到",
+        "去",
+        "来",
+        "看",
+        "想",
+        "说",
+        "做",
+        "用",
+        "中",
+        "人",
+        "上",
+        "下",
+        "里",
+        "个",
+        "次",
+        "后",
+        "前",
+        "多",
+        "少",
+        "些",
+        "自己",
+        "大家",
+        "时候",
+        "东西",
+        "意思",
+        "知道",
+        "一本",
+        "本书",
+        "而",
+        "但",
+        "比",
+        "这些",
+        "有些",
+    }
+)
+_WORD_SPAN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(60)  # its "building prefix dict" lines are noise here
+    jieba.initialize()
+    return jieba
+
+
+def chinese_words(text: str) -> list[tuple[int, int, str]]:
+    """Return jieba's words of ``text`` with their start and end offsets (punctuation out).
+
+    Example:
+        >>> [w for _, _, w in chinese_words("网络很稳定，从不掉线。")]
+        ['网络', '很', '稳定', '从不', '掉线']
+    """
+    return [
+        (start, end, word)
+        for word, start, end in _jieba().tokenize(text)
+        if _ANY_WORD.search(word) or _HAN_RUN.search(word)
+    ]
+
+
+def is_chinese_word(word: str) -> bool:
+    """Return True when ``word`` is in jieba's dictionary (or is a single Han character).
+
+    Example:
+        >>> is_chinese_word("掉线"), is_chinese_word("道不")
+        (True, False)
+    """
+    freq = _jieba().dt.FREQ
+    return bool(freq.get(word)) or (len(word) == 1 and bool(_HAN_RUN.fullmatch(word)))
+
+
+def _key(surface: str, language: str) -> str | None:
+    """Return the unit a surface word counts as (None for a word without a topic)."""
+    low = surface.lower()
+    if is_negator(low, language):
+        return None
+    if language == "en":
+        return None if low in EN_STOP_WORDS or len(low) < 2 else _singular(low)
+    if language == "ru":
+        if _RU_WORD.fullmatch(low):
+            return russian_lemma(low)
+        return None if low in EN_STOP_WORDS or len(low) < 2 else low
+    if language in ("zh", "ja"):
+        if (
+            low in ZH_STOP_WORDS
+            or low in NEGATORS["zh"]
+            or not (_HAN_RUN.search(low) or len(low) > 1)
+        ):
+            return None
+        return low
+    return low if len(low) > 1 else None
+
+
+def is_negator(surface: str, language: str) -> bool:
+    """Return True when the word ``surface`` negates what follows it in ``language``.
+
+    Example:
+        >>> is_negator("don't", "en"), is_negator("без", "ru"), is_negator("网络", "zh")
+        (True, True, False)
+    """
+    low = surface.lower()
+    return low in NEGATORS.get(language, frozenset()) or (language == "en" and low.endswith("n't"))
+
+
+def word_spans(text: str, language: str) -> list[tuple[int, int, str | None, bool]]:
+    """Return every word of ``text`` as ``(start, end, key, negated)``.
+
+    ``key`` is the unit themes count (English singular, Russian lemma, Chinese jieba word;
+    None for a function or stop word); ``negated`` is True when one of the two words before
+    it, in the same clause and with no content word between, is a negator ("no", "never",
+    "не", "без", "没有", "从不"...).
+
+    Example:
+        >>> [(k, n) for _, _, k, n in word_spans("No outages at all", "en")]
+        [(None, False), ('outage', True), (None, False), (None, False)]
+    """
+    if language in ("zh", "ja"):
+        words = chinese_words(text)
+    else:
+        words = [(m.start(), m.end(), m.group()) for m in _WORD_SPAN.finditer(text)]
+    out: list[tuple[int, int, str | None, bool]] = []
+    for i, (start, end, word) in enumerate(words):
+        negated = False
+        for j in (i - 1, i - 2):
+            if j < 0:
+                break
+            between = text[words[j][1] : start]
+            if re.search(r"[,;:，；：、]", between):
+                break  # another clause
+            if is_negator(words[j][2], language):
+                negated = True
+                break
+            if out[j][2] is not None:
+                break  # a content word between: the negator is not about this word
+        out.append((start, end, _key(word, language), negated))
+    return out

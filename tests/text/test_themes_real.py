@@ -1,0 +1,185 @@
+"""Themes of real comments (airline tweets, Russian telecom tweets, Chinese reviews).
+
+The samples (400 each) are in ``tests/fixtures/real/text/themes_*.csv`` (provenance in
+``tests/fixtures/real/README.md``). Checks that hold for any reader: labels are words of the
+comments' language (checked with a dictionary independent of the tokeniser where one ships),
+no two quotes of a theme are the same, and no label says the opposite of its members.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlens.text.clean import clean
+from cxlens.text.discover import ThemeModel
+from cxlens.text.themes import normalise
+from cxlens.text.tokenize import chinese_words, is_chinese_word, word_spans
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "real" / "text"
+SETS = {"en": "themes_en_airline_tweets.csv", "ru": "themes_ru_telecom_tweets.csv",
+        "zh": "themes_zh_reviews.csv"}  # fmt: skip
+
+
+def _texts(lang: str) -> list[str]:
+    frame = pd.read_csv(FIXTURES / SETS[lang])
+    return [c.text for c in clean(frame["text"].tolist()) if c.status == "ok"]
+
+
+@lru_cache(maxsize=3)
+def _model(lang: str) -> ThemeModel:
+    texts = _texts(lang)
+    return ThemeModel(seed=0).fit(texts, [lang] * len(texts))
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> set[str]:
+    from spellchecker import SpellChecker  # its English list: OpenSubtitles word frequencies
+
+    return set(SpellChecker(language="en").word_frequency.keys())
+
+
+def _is_word(word: str, lang: str) -> bool:
+    if lang == "en":
+        return word.lower() in _english_words()
+    if lang == "ru":
+        import pymorphy3
+
+        return bool(_morph().word_is_known(word.lower())) if pymorphy3 else False
+    return is_chinese_word(word)
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+def _label_words(label: str, lang: str) -> list[str]:
+    if lang == "zh":
+        return [w for _, _, w in chinese_words(label) if re.search(r"[\u4e00-\u9fff]", w)]
+    pattern = r"[a-z]+(?:'[a-z]+)?" if lang == "en" else r"[а-яё]+"
+    return re.findall(pattern, label.lower())
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+def test_labels_are_words_of_the_language(lang):
+    model = _model(lang)
+    assert len(model.themes_) >= 3
+    for label in model.themes_["label"]:
+        words = _label_words(label, lang)
+        assert words, label
+        unknown = [w for w in words if not _is_word(w, lang)]
+        assert not unknown, (label, unknown)
+
+
+def _member_negation(model: ThemeModel, lang: str) -> list[tuple[str, str, float, bool]]:
+    """(theme, label word, share of members' uses negated, label negates it) per word."""
+    out = []
+    for c in model.clusters_:
+        words = [(c.label[s:e], k) for s, e, k, _ in word_spans(c.label, lang) if k]
+        for i, (surface, key) in enumerate(words):
+            uses = [n for s in c.sentences for _, _, k, n in word_spans(s, lang) if k == key]
+            if not uses:
+                continue
+            spans = word_spans(c.label, lang)
+            at = next(j for j, sp in enumerate(spans) if sp[2] == key)
+            negated_in_label = spans[at][3]  # a negator just before it, no word between
+            out.append((c.theme, surface, float(np.mean(uses)), negated_in_label))
+            del i
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+def test_no_label_is_contradicted_by_the_majority_of_its_members(lang):
+    for theme, word, negated_share, label_negates in _member_negation(_model(lang), lang):
+        if negated_share > 0.5:
+            assert label_negates, (theme, word, negated_share)
+        elif label_negates:
+            assert negated_share >= 0.5, (theme, word, negated_share)
+
+
+def test_a_label_negates_what_most_members_negate():
+    texts = ["No outages at all.", "Never any outages.", "No outages this year."] * 20
+    texts += ["The price is too high.", "Too expensive for me."] * 30
+    model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * len(texts))
+    labels = " | ".join(model.themes_["label"])
+    assert "No outages" in labels, labels  # not "Outages": the members say there are none
+    zh = ["一直没有断网。", "从来没有断网过。", "基本没有断网。"] * 20 + [
+        "价格太贵了。",
+        "套餐太贵。",
+    ] * 30
+    model = ThemeModel(n_themes=2, min_comments=10).fit(zh, ["zh"] * len(zh))
+    assert "没有断网" in " | ".join(model.themes_["label"])
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+def test_quotes_of_a_theme_differ_and_are_typical(lang, ws, tmp_path):
+    from cxlens.text.namespace import Text
+
+    texts = _texts(lang)
+    # responses need a score to load; the constant 5 is not used by any check here
+    ids = [f"R{i}" for i in range(len(texts))]
+    rows = pd.DataFrame(
+        {"response_id": ids, "responded_at": pd.Timestamp("2024-01-05"), "nps": 5, "comment": texts}
+    )
+    rows.to_csv(tmp_path / "r.csv", index=False)
+    ws.ingest(tmp_path / "r.csv", table="responses")
+    result = Text(ws).themes(model=_model(lang), recent=1)
+    assert len(result.themes) >= 3
+    for _, row in result.themes.iterrows():
+        quotes = row["quotes_by_language"].get(lang, [])
+        assert quotes, row["theme"]
+        assert len({normalise(q) for q in quotes}) == len(quotes), row["theme"]
+    cover = result.coverage.set_index("language")
+    assert cover.loc[lang, "analysed"] > 0.8 * len(texts)
+
+
+#: A small parallel example: the same three complaints written in three languages.
+PARALLEL = {
+    "en": {
+        "price": ["The price is far too high.", "It costs too much.", "Too expensive for me."],
+        "support": ["Support never answers the phone.", "Nobody at the call centre helped.",
+                    "The helpline keeps me waiting for hours."],
+        "speed": ["The internet is very slow.", "Pages load slowly.",
+                  "Download speed is terrible."],
+    },
+    "ru": {
+        "price": ["Цена слишком высокая.", "Это стоит слишком дорого.", "Для меня слишком дорого."],
+        "support": ["Поддержка никогда не берёт трубку.", "В колл-центре никто не помог.",
+                    "На горячей линии ждёшь часами."],
+        "speed": ["Интернет очень медленный.", "Страницы грузятся медленно.",
+                  "Скорость загрузки ужасная."],
+    },
+    "zh": {
+        "price": ["价格太高了。", "这个太贵了。", "对我来说太贵了。"],
+        "support": ["客服从来不接电话。", "呼叫中心没人帮忙。", "热线让我等了好几个小时。"],
+        "speed": ["网速非常慢。", "网页加载很慢。", "下载速度太差了。"],
+    },
+}  # fmt: skip
+
+
+def test_themes_that_mean_the_same_merge_across_languages():
+    texts, langs, truth = [], [], []
+    for lang, topics in PARALLEL.items():
+        for topic, sents in topics.items():
+            texts += sents * 8
+            langs += [lang] * len(sents) * 8
+            truth += [topic] * len(sents) * 8
+    model = ThemeModel(n_themes=3, min_comments=10).fit(texts, langs)
+    assert len(model.themes_) == 3  # one theme per topic, not nine
+    assert all(sorted(v) == ["en", "ru", "zh"] for v in model.themes_["languages"])
+    found = model.transform(texts, langs).drop_duplicates("row").set_index("row")["theme"]
+    pairs = pd.DataFrame({"topic": truth, "theme": found.reindex(range(len(texts)))})
+    # each topic's comments go (mostly) to one theme, in every language; on this example
+    # k-means may put a sentence with a neighbouring topic
+    main = pairs.groupby("topic")["theme"].agg(lambda s: s.mode()[0])
+    assert main.nunique() == 3
+    agree = pairs["theme"] == pairs["topic"].map(main)
+    assert agree.groupby([pd.Series(langs), pairs["topic"]]).mean().min() >= 2 / 3
