@@ -186,6 +186,33 @@ def relabel_text(text: str, names: Mapping[str, str] | None = None) -> str:
     return _P_TEXT.sub(lambda m: f"{m.group(1)} {_p_relation(m.group(2))}", out)
 
 
+#: Marks of a clause written for a developer: a Python call, a shell command, a constructor.
+_CODE_CLAUSE = re.compile(r"`|\bws\.|\(FILE|\w+\(['\"]")
+
+
+def without_code(text: str) -> str:
+    """Return a note with the clauses that tell a developer what to call left out.
+
+    Engine and analysis messages end with advice such as "; load one with ``cxlens ingest
+    FILE --as posts``" or ", or use ChurnDefinition('contractual')": right in a terminal,
+    code in a client's report. Clauses are cut at "; " and ", or "; a clause with a code mark
+    (backticks, ``ws.``, ``(FILE``, a call with a quoted argument) is dropped.
+
+    Example:
+        >>> without_code("the workspace has no posts table; load it with `cxlens ingest FILE`")
+        'the workspace has no posts table'
+        >>> without_code("read from orders; ingest them, or use Definition('contractual')")
+        'read from orders; ingest them'
+    """
+    kept: list[str] = []
+    for clause in text.split("; "):
+        parts = [p for p in clause.split(", or ") if not _CODE_CLAUSE.search(p)]
+        if parts:
+            kept.append(", or ".join(parts))
+    out = "; ".join(kept) or text
+    return out if out.endswith((".", "!", "?")) or not text.rstrip().endswith(".") else out + "."
+
+
 def format_p(p: object) -> str:
     """Write a p-value as a client reads it: "< 0.001", else three decimals; "—" if missing.
 

@@ -210,7 +210,7 @@ def test_missing_column_skips_only_that_metric(tmp_path):
     page = out.read_text(encoding="utf-8")
     assert re.findall(r'data-metric="(\w+)"', page) == ["nps", "csat"]
     # ingest declares every canonical column, so ces exists but is empty
-    assert "Customer effort score is not shown: the responses table has no ces values" in page
+    assert "Customer effort score is not shown: the responses table has no CES values" in page
 
 
 def test_empty_workspace_still_gives_a_report(tmp_path):
@@ -240,7 +240,8 @@ def test_progress_names_every_step_in_order(tmp_path: Path) -> None:
     assert steps == [
         "headline metrics", "KPI status", "what changed", "drivers of NPS", "customer effort",
         "loyalty matrix", "value of NPS", "customer segments", "themes and social posts",
-        "CLV, churn and offer models", "customer journeys", "executive summary",
+        "CLV, churn and offer models", "customer journeys", "survey collection",
+        "executive summary",
         "writing the page",
     ]  # fmt: skip
     assert tuple(steps) == report_steps()

@@ -15,7 +15,7 @@ from functools import cache
 from importlib.resources import files
 from string import Template
 
-from cxlens.display import active_names, format_p, relabel_label, relabel_text
+from cxlens.display import active_names, format_p, relabel_label, relabel_text, without_code
 
 #: Table headers whose cells are p- or q-values, written with :func:`cxlens.display.format_p`.
 P_HEADERS = {"p", "q", "p-value", "q-value", "p value", "q value", "p_value", "q_value"}
@@ -184,7 +184,7 @@ def note_html(text: str) -> str:
         >>> note_html("No posts table.")
         '<p class="note">No posts table.</p>'
     """
-    return f'<p class="note">{esc(text)}</p>'
+    return f'<p class="note">{esc(without_code(text))}</p>'
 
 
 def table_html(
