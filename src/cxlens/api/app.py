@@ -102,7 +102,7 @@ def create_app(
     )
     app.state.keys = KeyStore(folder)
     app.state.audit = AuditLog(folder)
-    app.state.workspaces = Workspaces(folder, on_change=warm.start if warm_cache else None)
+    app.state.workspaces = Workspaces(folder, on_change=warm.Warmer() if warm_cache else None)
     app.state.jobs = Jobs(app.state.audit)
     app.state.max_upload_bytes = int(max_upload_bytes)
     app.state.analysis_jobs = AnalysisJobs()
