@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from cxlens import Workspace
 from cxlens.api import KeyStore, create_app
 from cxlens.api import warm as warm_module
+from cxlens.api.state import ServedWorkspace
 from cxlens.collect import Surveys
 from tests.collect.conftest import load
 
@@ -81,3 +82,17 @@ def test_a_burst_of_50_answers_rewarms_once_and_the_dashboard_shows_them(tmp_pat
     (row,) = nps["rows"]
     # by hand: (20 promoters - 10 detractors) / 50 answers = +20
     assert row["n"] == 50 and row["value"] == 20.0
+
+
+def test_a_warm_still_waiting_when_the_server_stops_never_runs(tmp_path, monkeypatch):
+    warms: list[str] = []
+    monkeypatch.setattr(warm_module, "warm", lambda served: warms.append(served.name))
+    warmer = warm_module.Warmer(settle=0.3)
+    served = ServedWorkspace("ws", tmp_path / "ws.duckdb")
+    served.version = 1  # changed: waits for the changes to settle
+    warmer(served)
+    warmer.close()
+    time.sleep(0.8)
+    warmer(served)  # a change after closing is ignored too
+    _idle()
+    assert warms == [] and warmer.runs == {}

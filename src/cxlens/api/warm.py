@@ -168,11 +168,21 @@ class Warmer:
         self._first: dict[str, float] = {}  # the first change not warmed yet
         self._due: dict[str, float] = {}  # when to warm, unless another change comes
         self._threads: dict[str, threading.Thread] = {}
+        self._closed = threading.Event()
+
+    def close(self) -> None:
+        """Drop the warms still waiting (the server stops: nothing may reopen a workspace)."""
+        with self._lock:
+            self._closed.set()
+            self._due.clear()
+            self._first.clear()
 
     def __call__(self, served: ServedWorkspace) -> None:
         """Note a change of ``served`` (or its first opening); warm it when changes settle."""
         now = time.monotonic()
         with self._lock:
+            if self._closed.is_set():
+                return
             first = self._first.setdefault(served.name, now)
             at_once = served.warmed is None and served.version == 0  # first served
             self._due[served.name] = now if at_once else min(now + self.settle,
@@ -196,7 +206,7 @@ class Warmer:
                     del self._due[name], self._first[name]
                     self.runs[name] = self.runs.get(name, 0) + 1
             if wait > 0:
-                time.sleep(min(wait, 0.5))
+                self._closed.wait(min(wait, 0.5))
                 continue
             try:
                 warm(served)
