@@ -17,7 +17,7 @@ doubled, nothing quarantined), each with the score sent.
 
 Baselines, on copies of the same workspace taken before the answers: **one load per answer**
 (the same answers recorded one after the other with ``Surveys.answer``, each its own load
-through the ingest path: the write path before batching, in process, without HTTP), and
+through the answers' load path: the cost without batching, in process, without HTTP), and
 **one file** (all the answers written as one JSON-lines file and loaded with
 ``ws.ingest``: the plain ingest load of the same rows, a lower bound). Ratios are the
 server's wall time for all answers over each baseline's.

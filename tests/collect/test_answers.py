@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from cxlens.collect.answers import MAX_COMMENT_CHARS
+from cxlens import Workspace
+from cxlens.collect.answers import MAX_COMMENT_CHARS, Answer
 from cxlens.collect.tokens import sign_token
-from cxlens.errors import ArgumentError
+from cxlens.errors import ArgumentError, IngestError
+from cxlens.ingest import load as load_module
+from cxlens.ingest.load import ingest_file, load_checked
+from cxlens.ingest.mapping import Mapping as ColumnMapping
 from cxlens.metrics.stats import wilson_interval
 from tests.collect.conftest import SURVEY, load
 
@@ -156,3 +161,66 @@ def _secret(ws) -> bytes:
     from cxlens.store.secrets import workspace_secret
 
     return workspace_secret(ws)
+
+
+# -- the answers' load: rows built and checked here, loaded without a file ------------------
+
+
+def test_a_batch_is_one_load_typed_as_the_file_path_would_type_it(invited, tmp_path):
+    ws, surveys, tokens = invited
+    before = _state(ws)
+    got = surveys.answer_many([(tokens["C1"], Answer(10, "Fast", {"speed": 7})),
+                               (tokens["C3"], Answer(6)), (tokens["C5"], Answer("8"))],
+                              now=LATER)  # fmt: skip
+    assert all(isinstance(g, str) for g in got)
+    stored = ws.table("responses").execute().sort_values("_source_row", ignore_index=True)
+    # lineage: one load record for the batch, counting its rows; rows numbered from 1
+    assert _state(ws) == (before[0] + 3, before[1] + 1, before[2])
+    (load_id,) = set(stored._load_id)
+    log = ws.loads().set_index("load_id").loc[load_id]
+    assert (log.rows_loaded, log.rows_quarantined, log.status) == (3, 0, "complete")
+    assert log.source_file == stored._source_file.iloc[0]
+    assert log.source_file.startswith("survey-answers-") and log.source_file.endswith("-3.jsonl")
+    assert stored._source_row.tolist() == [1, 2, 3] and stored.response_id.tolist() == got
+    # the reference: the same rows as a JSON-lines file through the validating file loader
+    canonical = [c for c in stored.columns if not c.startswith("_")]
+    text = stored[canonical].astype("string").to_json(orient="records", lines=True)
+    path = tmp_path / "same.jsonl"
+    path.write_text(text, encoding="utf-8")
+    with Workspace(tmp_path / "reference.duckdb") as ref:
+        mapping = ColumnMapping(table="responses", columns={c: c for c in ("invitation_id",
+                                "trigger_event_id")})  # fmt: skip
+        assert ingest_file(ref.engine, path, mapping=mapping).rows_loaded == 3
+        want = ref.table("responses").execute().sort_values("_source_row", ignore_index=True)
+        types = ref.engine.columns("responses")
+    assert ws.engine.columns("responses") == types
+    pd.testing.assert_frame_equal(stored[canonical], want[canonical])
+    assert (stored.nps.tolist(), stored.driver_speed.iloc[0]) == ([10, 6, 8], 7.0)
+
+
+def test_a_batch_that_fails_while_writing_leaves_nothing(invited, monkeypatch):
+    ws, surveys, tokens = invited
+    surveys.answer(tokens["C1"], 9, now=LATER)
+    before = _state(ws)
+    real = load_module._append_rows
+
+    def append_then_fail(*args, **kwargs):
+        real(*args, **kwargs)  # the rows are in the transaction...
+        raise RuntimeError("disk full")  # ...which then fails
+
+    monkeypatch.setattr(load_module, "_append_rows", append_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        surveys.answer_many([(tokens["C3"], Answer(7)), (tokens["C5"], Answer(8))], now=LATER)
+    assert _state(ws) == before
+    monkeypatch.undo()
+    assert len(surveys.answer_many([(tokens["C3"], Answer(7))], now=LATER)) == 1
+    assert _state(ws)[0] == before[0] + 1
+
+
+def test_a_value_that_does_not_fit_its_column_is_refused_before_writing(invited):
+    ws, _, _ = invited
+    before = _state(ws)
+    row = {"response_id": "r1", "customer_id": "C1", "responded_at": LATER, "nps": "nine"}
+    with pytest.raises(IngestError, match="column 'nps' of table 'responses' holds a value"):
+        load_checked(ws.engine, "responses", [row], "bad.jsonl")
+    assert _state(ws) == before

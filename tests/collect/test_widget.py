@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fastapi.testclient import TestClient
 
 from cxlens.api import KeyStore, create_app
+from cxlens.collect.tokens import sign_token
 from cxlens.errors import ArgumentError
+from cxlens.store.secrets import workspace_secret
 from tests.collect.conftest import SURVEY
 
 SHOP = "https://shop.example"
@@ -111,3 +115,18 @@ def test_origins_are_checked_in_the_definition(people):
 
     with pytest.raises(MappingError, match="without a path"):
         surveys.create({**CES, "origins": ["https://shop.example/checkout"]})
+
+
+def test_an_expired_link_answers_410_as_the_spec_says(shop):
+    client, headers, _ = shop
+    token = _show(client, headers, "C1").json()["token"]
+    served = client.app.state.workspaces.get("ws")
+    with served.lock:
+        secret = workspace_secret(served.workspace())
+    expired = sign_token(token.split(".")[0], datetime(2020, 1, 1), secret)
+    late = client.post("/api/v1/widget/ws/checkout-ces/answer", headers=headers,
+                       json={"token": expired, "score": 5})  # fmt: skip
+    assert late.status_code == 410 and late.json()["error"] == "ExpiredLink"
+    spec = client.get("/api/v1/openapi.json").json()
+    documented = spec["paths"]["/api/v1/widget/{name}/{survey}/answer"]["post"]["responses"]
+    assert "410" in documented

@@ -85,6 +85,8 @@ def create_app(
             for name in app.state.workspaces.names():
                 app.state.workspaces.get(name)  # opens it and starts warming its cache
         yield
+        if warmer is not None:
+            warmer.close()  # a warm still waiting must not reopen a closed workspace
         app.state.analysis_jobs.close()
         app.state.workspaces.close()
 
@@ -102,7 +104,8 @@ def create_app(
     )
     app.state.keys = KeyStore(folder)
     app.state.audit = AuditLog(folder)
-    app.state.workspaces = Workspaces(folder, on_change=warm.start if warm_cache else None)
+    warmer = warm.Warmer() if warm_cache else None
+    app.state.workspaces = Workspaces(folder, on_change=warmer)
     app.state.jobs = Jobs(app.state.audit)
     app.state.max_upload_bytes = int(max_upload_bytes)
     app.state.analysis_jobs = AnalysisJobs()

@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cxlens.api.deps import Access, access, audit_of
-from cxlens.api.errors import WORKSPACE_ERRORS, body, responses
+from cxlens.api.errors import WORKSPACE_ERRORS, ErrorBody, body, responses
 from cxlens.api.serialize import table
 from cxlens.api.state import ServedWorkspace, Workspaces
 from cxlens.collect import page
@@ -462,7 +462,7 @@ async def widget_show(request: Request, name: WorkspacePath, survey: SurveyName)
 
 @widget.post(
     "/widget/{name}/{survey}/answer", summary="Widget: answer (its own survey only)",
-    responses=responses(413),
+    responses={**responses(413), 410: {"model": ErrorBody, "description": "The link expired"}},
 )  # fmt: skip
 async def widget_answer(request: Request, name: WorkspacePath, survey: SurveyName) -> Response:
     """Store a widget's answer ``{"token", "score", "comment"}``.

@@ -5,22 +5,19 @@ an invitation that was made), the score (a whole number on the survey's scale), 
 ratings (named by the survey, 0-10) and the comment's length. A token already answered is
 refused: its response id is fixed by the invitation, so the first answer is the only one.
 
-The answer is then written as a one-row JSON-lines file and loaded by
-:func:`cxlens.ingest.load.ingest_file`, so it is validated by the same schema, lands atomically
-and carries lineage like any load: the load log names the file
+The checked answers are then loaded by :func:`cxlens.ingest.load.load_checked`: typed by the
+``responses`` schema, they land atomically and carry lineage like any load (without the
+file a load from disk writes, reads and validates): the load log names the batch
 ``survey-<survey>-<invitation>.jsonl`` and the row keeps ``invitation_id`` and
 ``trigger_event_id`` beside the canonical survey, touchpoint, channel and language.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from numbers import Integral
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,7 +25,7 @@ import pandas as pd
 from cxlens.collect.definitions import Survey
 from cxlens.collect.tables import response_id
 from cxlens.errors import ArgumentError, EngineError, WorkspaceError
-from cxlens.ingest.load import ingest_file
+from cxlens.ingest.load import load_checked
 from cxlens.ingest.mapping import Mapping as ColumnMapping
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
@@ -200,11 +197,8 @@ def store_answers(
     else:
         name = (f"survey-answers-{now:%Y%m%d%H%M%S%f}-{first['invitation_id']}-"
                 f"{len(answers)}.jsonl")  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="cxlens-answer-") as tmp:
-        path = Path(tmp) / name
-        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        path.write_text(text, encoding="utf-8")
-        result = ingest_file(catalog.engine, path, mapping=_MAPPING)
+    # the rows are checked (check_answer) and built here: no file to write, read and validate
+    result = load_checked(catalog.engine, "responses", rows, name, _MAPPING)
     if result.status != "loaded" or result.rows_loaded != len(rows):
         raise WorkspaceError(
             f"the answers to invitation(s) {', '.join(r['invitation_id'] for r in rows)} did "
@@ -215,11 +209,11 @@ def store_answers(
 
 def _answer_row(
     invitation: Mapping[str, Any], values: dict[str, Any], now: datetime
-) -> dict[str, str | None]:
+) -> dict[str, Any]:
     row = {
         "response_id": response_id(invitation["invitation_id"]),
         "customer_id": invitation["customer_id"],
-        "responded_at": now.isoformat(sep=" ", timespec="seconds"),
+        "responded_at": now.replace(microsecond=0),
         "survey": invitation["survey"],
         "touchpoint": invitation["touchpoint"],
         "channel": invitation["channel"],
@@ -228,7 +222,7 @@ def _answer_row(
         "trigger_event_id": invitation["event_id"],
         **values,
     }
-    return {k: (None if v is None or v is pd.NaT else str(v)) for k, v in row.items()}
+    return {k: (None if v is None or v is pd.NaT else v) for k, v in row.items()}
 
 
 def add_follow_up(catalog: Catalog, survey: Survey, invitation: str, comment: Any) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pandas as pd
@@ -202,7 +203,7 @@ def _load(
 ) -> LoadResult:
     """Read, validate and append one file, published as one load; see the module docstring."""
     path = source.path
-    load_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+    load_id = _new_load_id()
     chunks = _source_chunks(source, plan)
     first = next(chunks)
     chosen = canonical_columns(first, mapping, schema)
@@ -228,6 +229,96 @@ def _load(
         rows = _chain(first, chunks)
         _write_rows(engine, rows, mapping, schema, chosen, result, progress, reading)
 
+    _publish(engine, schema, chosen, record, write, result)
+    return result
+
+
+def load_checked(
+    engine: Engine,
+    table: str,
+    rows: list[dict[str, Any]],
+    source_file: str,
+    mapping: Mapping | None = None,
+) -> LoadResult:
+    """Load rows its caller built and checked (survey answers) as one load, without a file.
+
+    The rows are typed by ``table``'s schema (a column it does not name is text) and
+    published as :func:`ingest_file` publishes a load: atomically where the engine can,
+    each row with its lineage (``_load_id``, ``_source_file`` = ``source_file``,
+    ``_source_row`` = its position from 1), and a ``_loads`` record counting them, whose
+    ``sha256`` is that of the rows as JSON lines. What a file needs and these rows do not is
+    skipped: writing and reading the file, looking its fingerprint up, validating each value
+    and looking the keys up; the caller vouches for them (a value that does not fit its
+    column's type still raises IngestError, before anything is written).
+
+    Example:
+        >>> load_checked(engine, "responses", [{"response_id": "r1", "customer_id": "C1",
+        ...     "responded_at": datetime(2026, 1, 5), "nps": 9}], "answers.jsonl").rows_loaded
+        ...     # doctest: +SKIP
+        1
+    """
+    schema = get_table(table)
+    frame = _typed_rows(rows, schema, source_file)
+    chosen = {c: c for c in frame.columns}
+    frame["_source_row"] = range(1, len(frame) + 1)
+    load_id = _new_load_id()
+    text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    result = LoadResult("loaded", schema.name, source_file, load_id)
+    record = {
+        "load_id": load_id, "table_name": schema.name, "source_file": source_file,
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "mapping": _fingerprint(mapping or Mapping(table=schema.name), None),
+        "rows_loaded": 0, "rows_quarantined": 0, "loaded_at": _now(), "status": PENDING,
+    }  # fmt: skip
+
+    def write() -> None:
+        _append_rows(engine, schema.name, frame, load_id, source_file)
+        result.rows_loaded = len(frame)
+
+    _publish(engine, schema, chosen, record, write, result)
+    return result
+
+
+def _typed_rows(rows: list[dict[str, Any]], schema: TableSchema, source: str) -> pd.DataFrame:
+    """Return ``rows`` as a frame typed by ``schema``; IngestError naming a value that misfits."""
+    frame = pd.DataFrame.from_records(rows)
+    missing = [c for c in schema.required if c not in frame.columns]
+    if missing:
+        raise IngestError(f"{source}: no column for required {missing} of table '{schema.name}'")
+    for column in frame.columns:
+        dtype = schema.column(column).dtype if schema.has_column(column) else "string"
+        try:
+            frame[column] = _as_type(frame[column], dtype)
+        except (TypeError, ValueError) as exc:
+            raise IngestError(
+                f"{source}: column '{column}' of table '{schema.name}' holds a value that is "
+                f"not {dtype}: {exc}"
+            ) from None
+    return frame
+
+
+def _as_type(values: pd.Series, dtype: str) -> pd.Series:
+    """Return ``values`` as the schema type ``dtype`` (nulls kept)."""
+    if dtype == "int":
+        return values.astype("Int64")
+    if dtype == "float":
+        return values.astype("Float64")
+    if dtype == "timestamp":
+        return pd.to_datetime(values).astype("datetime64[us]")
+    if dtype == "bool":
+        return values.astype("boolean")
+    return values.astype("string")
+
+
+def _publish(
+    engine: Engine,
+    schema: TableSchema,
+    chosen: dict[str, str],
+    record: dict[str, object],
+    write: Callable[[], None],
+    result: LoadResult,
+) -> None:
+    """Run ``write`` as one load recorded by ``record``: in commits where the engine can."""
     if engine.atomic:
         _load_in_commits(engine, schema, chosen, record, write, result)
     else:  # no transactions: append as we go, record the load last
@@ -235,7 +326,10 @@ def _load(
         _apply_table_changes(engine, schema.name, *_table_changes(engine, schema, chosen))
         write()
         _append_record(engine, {**record, **_counts(result), "status": COMPLETE})
-    return result
+
+
+def _new_load_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
 
 
 def _load_in_commits(
