@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxlens.collect.tables import DEFINITIONS_TABLE
+from cxlens.display import format_p
 from cxlens.report.analyses import AnalysisPart, fmt_number, guarded
 from cxlens.report.template import Section, note_html, table_html
 
@@ -91,7 +92,7 @@ def _check(check: pd.DataFrame) -> str:
         shown = (fmt_number(r.median_value, 0) + " (median value)" if r.attribute == "value"
                  else fmt_number(100 * r.response_rate, 1, "% answered"))  # fmt: skip
         rows.append([r.attribute, r.level, f"{r.customers:,}", shown, r.test,
-                     f"{r.p_value:.3g}"])  # fmt: skip
+                     format_p(r.p_value)])  # fmt: skip
     head = ["attribute", "group", "customers", "figure", "test", "p-value"]
     return table_html(head, rows, numeric=[2, 5]) + note_html(
         "A small p-value (below 0.05) says those who answer differ from those who do not on "
