@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib
 import re
 from pathlib import Path
 
@@ -142,7 +143,9 @@ def test_a_failing_analysis_becomes_a_note(tmp_path, monkeypatch, caplog):
         raise NotEnoughDataError("skipped in this test")
 
     monkeypatch.setattr("cxlens.analysis.drivers.drivers_for_workspace", boom)
-    monkeypatch.setattr("cxlens.analysis.insights.insights", no_scan)
+    # the module itself: cxlens.analysis.insights also names the function it exports
+    insights_module = importlib.import_module("cxlens.analysis.insights")
+    monkeypatch.setattr(insights_module, "insight_scan", no_scan)
     ws = load_workspace(tmp_path, posts=False)
     out = build_report(ws, tmp_path / "r.html", bootstrap=0)
     ws.close()
