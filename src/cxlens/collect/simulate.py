@@ -4,7 +4,9 @@ The demo has historical events but no respondents, so it invites on those events
 trigger would have at the time) and draws the answers: each invitation is answered with
 probability ``rate``, halved for customers who later churned (a planted non-response bias
 the collection's non-response check should find); the answer comes an exponential time
-after the invitation was due (mean ``mean_hours``), before the link expires; the score is
+after the invitation was due (mean ``mean_hours``), before the link expires and not after
+the data's last event (the demo's "now": a later answer would start a month the rest of the
+data does not reach, so that invitation stays open); the score is
 drawn from the scores already in ``responses`` for that kind (uniform on the scale when
 there are none). Answers are loaded in batches through the same path as real ones.
 """
@@ -64,6 +66,9 @@ def simulate_answers(
     pool: dict[str, np.ndarray] = {}
     kinds = _kinds(catalog)
     keep = answers & (at < pd.to_datetime(rows.expires_at)).to_numpy()
+    end = _data_end(catalog)
+    if end is not None:
+        keep &= (at <= end).to_numpy()
     picked = rows[keep].assign(at=at[keep])
     done = answered(catalog, picked.invitation_id)
     picked = picked[~picked.invitation_id.isin(done)]
@@ -79,6 +84,15 @@ def simulate_answers(
             times.append(row["at"].to_pydatetime())
         loaded += len(store_answers(catalog, batch, max(times), times))
     return loaded
+
+
+def _data_end(catalog: Catalog) -> pd.Timestamp | None:
+    """Return the time of the last event (the demo's "now"), or None without events."""
+    if not catalog.has_table("events"):
+        return None
+    t = catalog.table("events")
+    last = run(t.select(end=t.occurred_at.max()), "the last event time")["end"].iloc[0]
+    return None if pd.isna(last) else pd.Timestamp(last)
 
 
 def _kinds(catalog: Catalog) -> dict[str, str]:
