@@ -70,6 +70,7 @@ OTHER_SHELL: dict[str, str] = {
     "make": "sets up the virtualenv or runs the whole suite",
     "curl": "talks to a running `cxlens serve` (tests/api run the same requests in-process)",
     "export": "sets an environment variable in the reader's shell",
+    "sudo": "installs system packages (chromium, fonts); .ci/run installs them",
     "CXLENS_SCREENSHOTS=1": "runs the browser tests (marked browser)",
 }
 
