@@ -209,12 +209,7 @@ def _answer(request: Request, token: str, raw: bytes, as_json: bool) -> Response
 def _fields(raw: bytes, as_json: bool) -> dict[str, Any]:
     """Return score, comment and drivers from a JSON or form body; ArgumentError if unknown."""
     if as_json:
-        try:
-            data = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ArgumentError(f"the body is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ArgumentError('send a JSON object: {"score": 9, "comment": "..."}')
+        data = _json_object(raw or b"{}", 'send a JSON object: {"score": 9, "comment": "..."}')
         unknown = sorted(set(data) - {"score", "comment", "drivers"})
         if unknown:
             raise ArgumentError(f"unknown field(s) {unknown}; send score, comment, drivers")
@@ -306,10 +301,7 @@ async def post_events(
     event refuses the batch (422).
     """
     raw = await _read_limited(request, MAX_EVENTS_BYTES)
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArgumentError(f"the body is not valid JSON: {exc}") from None
+    data = _json_body(raw)
     events = check_events(data.get("events") if isinstance(data, dict) else None)
 
     def change(ws: Any) -> dict[str, Any]:
@@ -344,12 +336,7 @@ async def create_survey(
     Returns the stored definition; 422 names a wrong key.
     """
     raw = await _read_limited(request, MAX_ANSWER_BYTES)
-    try:
-        spec = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArgumentError(f"the body is not valid JSON: {exc}") from None
-    if not isinstance(spec, dict):
-        raise ArgumentError("send the survey definition as a JSON object")
+    spec = _json_object(raw, "send the survey definition as a JSON object")
     survey = await run_in_threadpool(
         a.served.write, lambda ws: ws.surveys.create(spec, replace=replace)
     )
@@ -542,13 +529,19 @@ def _cors(request: Request, name: str, survey: str) -> dict[str, str] | None:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
-def _json_object(raw: bytes) -> dict[str, Any]:
+def _json_body(raw: bytes) -> Any:
+    """Return the parsed JSON body (None when empty); ArgumentError if it is not JSON."""
     try:
-        data = json.loads(raw or b"null")
+        return json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArgumentError(f"the body is not valid JSON: {exc}") from None
+
+
+def _json_object(raw: bytes, hint: str = "send a JSON object") -> dict[str, Any]:
+    """Return the JSON body as a dict; ArgumentError with ``hint`` if it is not an object."""
+    data = _json_body(raw)
     if not isinstance(data, dict):
-        raise ArgumentError("send a JSON object")
+        raise ArgumentError(hint)
     return data
 
 
