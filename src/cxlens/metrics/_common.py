@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import SchemaError
-from cxlens.metrics.periods import COVERAGE_COLUMNS, partial_periods, period_step, truncate
-from cxlens.metrics.stats import FloatArray, check_confidence
+from cxlens.metrics.periods import (
+    COVERAGE_COLUMNS,
+    check_every,
+    coverage_of,
+    partial_periods,
+    period_step,
+    truncate,
+)
+from cxlens.metrics.stats import FloatArray, check_confidence, check_min_n
 from cxlens.store.query import run
 
 #: Columns every metric returns after the ``by`` columns (``period`` only with ``every``).
@@ -62,6 +69,76 @@ def check_by(by: Sequence[str] | str | None, table: ir.Table, table_name: str) -
                 f"{', '.join(table.columns)}"
             )
     return cols
+
+
+@dataclass(frozen=True)
+class MetricArgs:
+    """The checked settings every metric takes (see :func:`check_metric_args`)."""
+
+    by: list[str]
+    every: str | None
+    confidence: float
+    min_n: int
+
+    def settings(self) -> dict[str, Any]:
+        """Return them as the keyword arguments of :func:`metric_plan` and :func:`finish_frame`.
+
+        Example:
+            >>> MetricArgs(["segment"], "month", 0.95, 30).settings()["every"]
+            'month'
+        """
+        return {
+            "by": self.by,
+            "every": self.every,
+            "confidence": self.confidence,
+            "min_n": self.min_n,
+        }
+
+
+def check_metric_args(
+    by: Sequence[str] | str | None,
+    table: ir.Table,
+    table_name: str,
+    every: str | None,
+    confidence: float,
+    min_n: int,
+    *,
+    every_required: bool = False,
+) -> MetricArgs:
+    """Check the settings every metric takes; return them with ``by`` as a list.
+
+    The time grain is checked first, then the confidence level, the floor ``min_n`` and the
+    ``by`` columns of ``table`` (named ``table_name`` in errors).
+
+    Raises:
+        ArgumentError: unknown (or, with ``every_required``, missing) ``every``,
+            ``confidence`` outside (0, 1) or negative ``min_n``.
+        SchemaError: a ``by`` column is missing or clashes with an output column.
+
+    Example:
+        >>> import ibis
+        >>> t = ibis.memtable({"segment": ["a"], "nps": [9]})
+        >>> check_metric_args("segment", t, "responses", None, 0.95, 30).by
+        ['segment']
+    """
+    every = check_every(every, required=every_required)
+    check_confidence(confidence)
+    check_min_n(min_n)
+    return MetricArgs(check_by(by, table, table_name), every, confidence, min_n)
+
+
+def coverage_when(rows: ir.Table, time_column: str, every: str | None) -> dict[str, ir.Scalar]:
+    """Return the first and last time of ``rows`` as aggregates when trending, else nothing.
+
+    :func:`finish_frame` tells the partial periods from these :data:`COVERAGE_COLUMNS`.
+
+    Example:
+        >>> import ibis, pandas as pd
+        >>> t = ibis.memtable({"at": pd.to_datetime(["2024-01-03", "2024-01-09"])})
+        >>> sorted(coverage_when(t, "at", "month")), coverage_when(t, "at", None)
+        (['_first_at', '_last_at'], {})
+    """
+    return coverage_of(rows[time_column]) if every is not None else {}
 
 
 @dataclass(frozen=True)

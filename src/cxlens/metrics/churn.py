@@ -17,15 +17,9 @@ import numpy as np
 import pandas as pd
 
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
-from cxlens.metrics._common import MetricPlan, check_by, metric_plan
-from cxlens.metrics.periods import check_every, period_step, truncate
-from cxlens.metrics.stats import (
-    WILSON,
-    check_confidence,
-    check_min_n,
-    two_proportion_test,
-    wilson_interval,
-)
+from cxlens.metrics._common import MetricArgs, MetricPlan, check_by, check_metric_args, metric_plan
+from cxlens.metrics.periods import period_step, truncate
+from cxlens.metrics.stats import WILSON, two_proportion_test, wilson_interval
 from cxlens.store.query import require_columns, require_temporal, run
 
 #: Most periods a churn spine may hold (about 27 years of days); guards the cross join.
@@ -80,10 +74,7 @@ def _range(bounds: ir.Table, name: str, hint: str) -> pd.Series:
 def _plan(
     lifetimes: ir.Table,
     bounds: pd.Series,
-    by: list[str],
-    every: str,
-    confidence: float,
-    min_n: int,
+    args: MetricArgs,
     name: str,
     lag_days: int | None = None,
 ) -> MetricPlan:
@@ -93,9 +84,10 @@ def _plan(
     after its end exist (:func:`known_from`); until then its value is NaN and its ``status``
     "not yet known".
     """
+    every, confidence = cast(str, args.every), args.confidence
     first = pd.Timestamp(bounds["first_period"])
     last = max(pd.Timestamp(bounds["last_period"]), first)
-    expr = _counts(lifetimes, by, _spine(first, last, every))
+    expr = _counts(lifetimes, args.by, _spine(first, last, every))
     coverage = (pd.Timestamp(bounds["data_start"]), pd.Timestamp(bounds["data_end"]))
     extra: tuple[str, ...] = ("at_start", "lost", "retention")
     if lag_days is not None:
@@ -127,10 +119,7 @@ def _plan(
     return metric_plan(
         name,
         expr,
-        by=by,
-        every=every,
-        confidence=confidence,
-        min_n=min_n,
+        **args.settings(),
         estimate=estimate,
         change_test=test,
         ci_method=WILSON,
@@ -161,20 +150,6 @@ def known_from(periods: pd.Series, every: str, lag_days: int) -> pd.Series:
     return (p + period_step(every) + pd.Timedelta(days=int(lag_days))).astype("datetime64[us]")
 
 
-def _check_args(
-    by: Sequence[str] | str | None,
-    table: ir.Table,
-    table_name: str,
-    every: str | None,
-    confidence: float,
-    min_n: int,
-) -> tuple[list[str], str]:
-    grain = cast(str, check_every(every, required=True))
-    check_confidence(confidence)
-    check_min_n(min_n)
-    return check_by(by, table, table_name), grain
-
-
 def plan_churn(
     customers: ir.Table,
     *,
@@ -184,7 +159,10 @@ def plan_churn(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan contractual churn (see :func:`churn`); runs one tiny query for the period range."""
-    cols, grain = _check_args(by, customers, "customers", every, confidence, min_n)
+    args = check_metric_args(
+        by, customers, "customers", every, confidence, min_n, every_required=True
+    )
+    grain = cast(str, args.every)
     require_temporal(customers, "customers", "first_seen")
     require_temporal(customers, "customers", "churned_at")
     fs, ch = customers["first_seen"], customers["churned_at"]
@@ -200,7 +178,7 @@ def plan_churn(
         "churn",
         "no customer has a first_seen date; load customers with first_seen (and churned_at)",
     )
-    return _plan(customers, got, cols, grain, confidence, min_n, "churn")
+    return _plan(customers, got, args, "churn")
 
 
 def churn(
@@ -408,7 +386,10 @@ def plan_churn_from_transactions(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan non-contractual churn (see :func:`churn_from_transactions`)."""
-    cols, grain = _check_args(by, transactions, "transactions", every, confidence, min_n)
+    args = check_metric_args(
+        by, transactions, "transactions", every, confidence, min_n, every_required=True
+    )
+    grain = cast(str, args.every)
     require_temporal(transactions, "transactions", "occurred_at")
     when = transactions["occurred_at"]
     bounds = transactions.aggregate(
@@ -422,10 +403,10 @@ def plan_churn_from_transactions(
     spells = active_spells(
         transactions,
         inactivity_days=inactivity_days,
-        by=cols,
+        by=args.by,
         data_end=pd.Timestamp(got["data_end"]),
     )
-    return _plan(spells, got, cols, grain, confidence, min_n, name, lag_days=inactivity_days)
+    return _plan(spells, got, args, name, lag_days=inactivity_days)
 
 
 def churn_from_transactions(

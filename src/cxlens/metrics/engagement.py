@@ -13,17 +13,15 @@ from cxlens.errors import SchemaError
 from cxlens.metrics._common import (
     MetricPlan,
     aggregate,
-    check_by,
+    check_metric_args,
+    coverage_when,
     group_keys,
     metric_plan,
     with_period,
 )
-from cxlens.metrics.periods import check_every, coverage_of
 from cxlens.metrics.stats import (
     DELTA_METHOD,
     Z_INDEPENDENT,
-    check_confidence,
-    check_min_n,
     difference_z_test,
     ratio_estimate,
     z_value,
@@ -46,10 +44,7 @@ def plan_engagement(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan the engagement query (see :func:`engagement`); ``.sql()`` shows it."""
-    every = check_every(every)
-    check_confidence(confidence)
-    check_min_n(min_n)
-    cols = check_by(by, posts, "posts")
+    args = check_metric_args(by, posts, "posts", every, confidence, min_n)
     require_numeric(posts, "posts", "reach")
     present = [c for c in INTERACTIONS if c in posts.columns]
     if not present:
@@ -59,7 +54,7 @@ def plan_engagement(
         )
     for c in present:
         require_numeric(posts, "posts", c)
-    if every is not None:
+    if args.every is not None:
         require_temporal(posts, "posts", TIME_COLUMN)
 
     rows = posts.filter(is_present(posts["reach"]) & (posts["reach"] > 0))
@@ -67,18 +62,18 @@ def plan_engagement(
     for c in present:
         e = e + zero_if_missing(rows[c])
     r = rows["reach"].cast("float64")
-    rows = with_period(rows.mutate(_e=e, _r=r), TIME_COLUMN, every)
+    rows = with_period(rows.mutate(_e=e, _r=r), TIME_COLUMN, args.every)
     e, r = rows["_e"], rows["_r"]
     expr = aggregate(
         rows,
-        group_keys(cols, every),
+        group_keys(args.by, args.every),
         n=rows.count(),
         interactions=e.sum(),
         reach=r.sum(),
         sum_e2=(e * e).sum(),
         sum_r2=(r * r).sum(),
         sum_er=(e * r).sum(),
-        **(coverage_of(rows[TIME_COLUMN]) if every is not None else {}),
+        **coverage_when(rows, TIME_COLUMN, args.every),
     )
     z = z_value(confidence)
 
@@ -107,10 +102,7 @@ def plan_engagement(
     return metric_plan(
         "engagement rate",
         expr,
-        by=cols,
-        every=every,
-        confidence=confidence,
-        min_n=min_n,
+        **args.settings(),
         estimate=estimate,
         change_test=test,
         ci_method=DELTA_METHOD,

@@ -13,22 +13,21 @@ import numpy as np
 import pandas as pd
 
 from cxlens.metrics._common import (
+    MetricArgs,
     MetricPlan,
     aggregate,
-    check_by,
+    check_metric_args,
+    coverage_when,
     group_keys,
     metric_plan,
     with_period,
 )
 from cxlens.metrics.definitions import is_detractor, is_promoter, is_satisfied
-from cxlens.metrics.periods import check_every, coverage_of
 from cxlens.metrics.stats import (
     ADJUSTED_WALD,
     STUDENT_T,
     WELCH,
     WILSON,
-    check_confidence,
-    check_min_n,
     nps_adjusted_wald_interval,
     nps_change_test,
     nps_estimate,
@@ -50,21 +49,22 @@ def _prepare(
     every: str | None,
     confidence: float,
     min_n: int,
-) -> tuple[ir.Table, list[str], str | None]:
-    every = check_every(every)
-    check_confidence(confidence)
-    check_min_n(min_n)
-    cols = check_by(by, responses, "responses")
+) -> tuple[ir.Table, MetricArgs]:
+    """Check the settings and ``score``; return the answered rows (with ``period``)."""
+    args = check_metric_args(by, responses, "responses", every, confidence, min_n)
     require_numeric(responses, "responses", score)
-    if every is not None:
+    if args.every is not None:
         require_temporal(responses, "responses", TIME_COLUMN)
     rows = responses.filter(is_present(responses[score]))
-    return with_period(rows, TIME_COLUMN, every), cols, every
+    return with_period(rows, TIME_COLUMN, args.every), args
 
 
-def _coverage(rows: ir.Table, every: str | None) -> dict[str, ir.Scalar]:
-    """First and last answer time per group, from which partial periods follow."""
-    return coverage_of(rows[TIME_COLUMN]) if every is not None else {}
+def _counts(rows: ir.Table, args: MetricArgs, **sums: ir.Scalar) -> ir.Table:
+    """Engine query: ``n`` and ``sums`` per group and period, with the answer-time coverage."""
+    keys = group_keys(args.by, args.every)
+    return aggregate(
+        rows, keys, n=rows.count(), **sums, **coverage_when(rows, TIME_COLUMN, args.every)
+    )
 
 
 def plan_nps(
@@ -76,16 +76,14 @@ def plan_nps(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan the NPS query (see :func:`nps`); ``.sql()`` shows it, ``.run()`` runs it."""
-    rows, cols, every = _prepare(responses, "nps", by, every, confidence, min_n)
+    rows, args = _prepare(responses, "nps", by, every, confidence, min_n)
     s = rows["nps"]
-    expr = aggregate(
+    expr = _counts(
         rows,
-        group_keys(cols, every),
-        n=rows.count(),
+        args,
         promoters=is_promoter(s).ifelse(1, 0).sum().cast("int64"),
         passives=(~is_promoter(s) & ~is_detractor(s)).ifelse(1, 0).sum().cast("int64"),
         detractors=is_detractor(s).ifelse(1, 0).sum().cast("int64"),
-        **_coverage(rows, every),
     )
     categories = ["promoters", "passives", "detractors"]
 
@@ -113,10 +111,7 @@ def plan_nps(
     return metric_plan(
         "NPS",
         expr,
-        by=cols,
-        every=every,
-        confidence=confidence,
-        min_n=min_n,
+        **args.settings(),
         estimate=estimate,
         change_test=test,
         ci_method=ADJUSTED_WALD,
@@ -177,13 +172,9 @@ def plan_csat(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan the CSAT query (see :func:`csat`); ``.sql()`` shows it, ``.run()`` runs it."""
-    rows, cols, every = _prepare(responses, "csat", by, every, confidence, min_n)
-    expr = aggregate(
-        rows,
-        group_keys(cols, every),
-        n=rows.count(),
-        satisfied=is_satisfied(rows["csat"]).ifelse(1, 0).sum().cast("int64"),
-        **_coverage(rows, every),
+    rows, args = _prepare(responses, "csat", by, every, confidence, min_n)
+    expr = _counts(
+        rows, args, satisfied=is_satisfied(rows["csat"]).ifelse(1, 0).sum().cast("int64")
     )
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
@@ -203,10 +194,7 @@ def plan_csat(
     return metric_plan(
         "CSAT",
         expr,
-        by=cols,
-        every=every,
-        confidence=confidence,
-        min_n=min_n,
+        **args.settings(),
         estimate=estimate,
         change_test=test,
         ci_method=WILSON,
@@ -263,16 +251,9 @@ def plan_ces(
     min_n: int = 30,
 ) -> MetricPlan:
     """Plan the CES query (see :func:`ces`); ``.sql()`` shows it, ``.run()`` runs it."""
-    rows, cols, every = _prepare(responses, "ces", by, every, confidence, min_n)
+    rows, args = _prepare(responses, "ces", by, every, confidence, min_n)
     x = rows["ces"].cast("float64")
-    expr = aggregate(
-        rows,
-        group_keys(cols, every),
-        n=rows.count(),
-        sum_x=x.sum(),
-        sum_x2=(x * x).sum(),
-        **_coverage(rows, every),
-    )
+    expr = _counts(rows, args, sum_x=x.sum(), sum_x2=(x * x).sum())
 
     def estimate(df: pd.DataFrame) -> pd.DataFrame:
         n = df["n"].to_numpy(dtype=float)
@@ -296,10 +277,7 @@ def plan_ces(
     return metric_plan(
         "CES",
         expr,
-        by=cols,
-        every=every,
-        confidence=confidence,
-        min_n=min_n,
+        **args.settings(),
         estimate=estimate,
         change_test=test,
         ci_method=STUDENT_T,
