@@ -284,6 +284,20 @@ def test_model_estimator_conventions(hand_ws):
         AffinityOffers(rank_by="price").fit(basket_stats(hand_ws, min_baskets=1))
 
 
+def test_fit_catalog_counts_the_baskets_up_to_as_of(hand_ws):
+    model = AffinityOffers(k=2).fit_catalog(hand_ws, basket="day", as_of=D1, min_baskets=1)
+    # up to D1 only: c1's C (bought on D2) is not counted, so C is in 2 of the 6 day baskets
+    assert model.as_of_ == D1
+    assert model.n_baskets_ == N
+    assert model.items_.set_index("item").loc["C", "baskets"] == 2
+
+
+def test_fit_catalog_checks_the_settings_before_any_query():
+    # no transactions table at all: a counting query would fail with a SchemaError first
+    with pytest.raises(ArgumentError, match="smoothing must be a number >= 0; got -1"):
+        AffinityOffers(smoothing=-1).fit_catalog(_Tables(), min_baskets=1)
+
+
 def test_errors(tmp_path, hand_ws):
     no_product = _Tables(transactions=hand_transactions().drop(columns=["product"]))
     with pytest.raises(SchemaError, match="no 'product' column"):

@@ -19,7 +19,7 @@ from scipy import stats
 from cxlens.analysis.features import resolve_as_of
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.metrics.stats import check_confidence, t_interval, wilson_interval
-from cxlens.models.offers_baskets import basket_stats, data_range, owned_items
+from cxlens.models.offers_baskets import data_range, owned_items
 from cxlens.models.offers_rank import AffinityOffers, check_k
 from cxlens.store.catalog import Catalog
 
@@ -233,16 +233,8 @@ def evaluate_offers(
     ks = _ks(k)
     check_confidence(confidence)
     start, end = check_cutoff(ws, cutoff, horizon_days)
-    model = AffinityOffers(
-        k=max(ks),
-        smoothing=smoothing,
-        rank_by=rank_by,
-        value=value,
-        combine=combine,
-        not_offered=not_offered,
-    )
-    model._check()
-    counts = basket_stats(
+    model = AffinityOffers(max(ks), smoothing, rank_by, value, combine, not_offered)
+    model.fit_catalog(
         ws,
         basket=basket,
         item=item,
@@ -250,7 +242,6 @@ def evaluate_offers(
         exclude_categories=exclude_categories,
         min_baskets=min_baskets,
     )
-    model.fit(counts)
     owned = owned_items(ws, item=item, upto=start, exclude_categories=exclude_categories)
     new = owned_items(ws, item=item, upto=end, since=start, exclude_categories=exclude_categories)
     holdout = new[new["customer_id"].isin(owned["customer_id"])][["customer_id", "item"]]

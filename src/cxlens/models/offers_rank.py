@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,25 @@ class AffinityOffers:
         self.item_ = stats.item
         self.as_of_ = stats.as_of
         return self
+
+    def fit_catalog(self, ws: Catalog, **counting: Any) -> AffinityOffers:
+        """Check the settings, count the baskets of ``ws`` and fit on them; return self.
+
+        The settings are checked before the engine counts anything, so a bad one costs no
+        query. ``counting`` holds the keyword arguments of
+        :func:`~cxlens.models.offers_baskets.basket_stats` (basket, item, as_of,
+        exclude_categories, min_baskets); the data's as-of timestamp is ``as_of_``.
+
+        Raises:
+            ArgumentError: a bad setting.
+            SchemaError: missing transactions or item column, or every item null.
+            NotEnoughDataError: too few baskets with two or more items.
+
+        Example:
+            >>> AffinityOffers(k=3).fit_catalog(ws, basket="day").as_of_  # doctest: +SKIP
+        """
+        self._check()
+        return self.fit(basket_stats(ws, **counting))
 
     def _fitted(self) -> None:
         if not hasattr(self, "items_"):
@@ -375,16 +395,7 @@ def next_best_offers(
         >>> next_best_offers(ws, k=3).head()  # doctest: +SKIP
     """
     check_k(k)
-    model = AffinityOffers(
-        k=k,
-        smoothing=smoothing,
-        rank_by=rank_by,
-        value=value,
-        combine=combine,
-        not_offered=not_offered,
-    )
-    model._check()
-    stats = basket_stats(
+    model = AffinityOffers(k, smoothing, rank_by, value, combine, not_offered).fit_catalog(
         ws,
         basket=basket,
         item=item,
@@ -392,10 +403,9 @@ def next_best_offers(
         exclude_categories=exclude_categories,
         min_baskets=min_baskets,
     )
-    model.fit(stats)
-    owned = owned_items(ws, item=item, upto=stats.as_of, exclude_categories=exclude_categories)
+    owned = owned_items(ws, item=item, upto=model.as_of_, exclude_categories=exclude_categories)
     if customers is not None:
         owned = owned[owned["customer_id"].isin(list(customers))]
     out = model.recommend(owned)
-    out["as_of"] = stats.as_of
+    out["as_of"] = model.as_of_
     return out
