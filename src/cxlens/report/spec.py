@@ -57,6 +57,16 @@ class MetricSpec:
         return change > 0 if self.higher_is_better else change < 0
 
 
+#: The last sentence of every change test: a partly elapsed period is never compared as whole.
+NOT_PARTIAL = "Partial periods are not compared."
+
+#: Interval and change test of a share of counts (CSAT's top-2-box, churn's lost customers).
+PROPORTION_INTERVAL = "Wilson score interval for a proportion."
+PROPORTION_TEST = (
+    "two-proportion z-test (pooled); Fisher's exact test when an expected count is below 5. "
+    + NOT_PARTIAL
+)
+
 METRICS: dict[str, MetricSpec] = {
     spec.key: spec
     for spec in (
@@ -77,8 +87,7 @@ METRICS: dict[str, MetricSpec] = {
             interval="Adjusted-Wald interval (Rocks 2016: 3/4 promoter, 3/4 detractor and 3/2 "
             "passive added), which keeps a positive width at any n.",
             change_test="z-test of the difference of two independent NPS estimates; exact "
-            "permutation test when an expected count is below 5. Partial periods are not "
-            "compared.",
+            "permutation test when an expected count is below 5. " + NOT_PARTIAL,
         ),
         MetricSpec(
             key="csat",
@@ -91,9 +100,8 @@ METRICS: dict[str, MetricSpec] = {
             change_unit="pp",
             higher_is_better=True,
             definition="Top-2-box share: answers of 4 or 5 on the 1–5 satisfaction scale.",
-            interval="Wilson score interval for a proportion.",
-            change_test="two-proportion z-test (pooled); Fisher's exact test when an expected "
-            "count is below 5. Partial periods are not compared.",
+            interval=PROPORTION_INTERVAL,
+            change_test=PROPORTION_TEST,
         ),
         MetricSpec(
             key="ces",
@@ -107,7 +115,7 @@ METRICS: dict[str, MetricSpec] = {
             higher_is_better=True,
             definition="Mean answer on the 1–7 ease scale (7 = very easy).",
             interval="Student-t interval for a mean.",
-            change_test="Welch t-test from summary statistics. Partial periods are not compared.",
+            change_test="Welch t-test from summary statistics. " + NOT_PARTIAL,
         ),
         MetricSpec(
             key="churn",
@@ -123,9 +131,8 @@ METRICS: dict[str, MetricSpec] = {
                 "Customers whose relationship ended in the period, as a share of the "
                 "customers active at the start of the period."
             ),
-            interval="Wilson score interval for a proportion.",
-            change_test="two-proportion z-test (pooled); Fisher's exact test when an expected "
-            "count is below 5. Partial periods are not compared.",
+            interval=PROPORTION_INTERVAL,
+            change_test=PROPORTION_TEST,
             trended=True,
         ),
         MetricSpec(
@@ -140,8 +147,8 @@ METRICS: dict[str, MetricSpec] = {
             higher_is_better=True,
             definition="Interactions (likes, shares and comments) divided by reach, over posts.",
             interval="Ratio estimator with a delta-method standard error.",
-            change_test="z-test of the difference of two independent ratio estimates. Partial "
-            "periods are not compared.",
+            change_test="z-test of the difference of two independent ratio estimates. "
+            + NOT_PARTIAL,
         ),
     )
 }
