@@ -32,9 +32,6 @@ Example:
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -46,9 +43,16 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    build_entry,
+    load_average,
+    say_with,
+    serving,
+)
 from benchmarks.data import DEFAULT_DATA_DIR, ensure_dataset
-from benchmarks.measure import REPO_ROOT, Measurement, measure
+from benchmarks.measure import Measurement, measure, peak_mb
 from benchmarks.workspace import ensure_workspace
 
 NAME = "api-load"
@@ -58,11 +62,6 @@ CLIENTS = 20
 REQUESTS = 2000
 SECONDS = 60.0
 WORKSPACE = "bench"
-
-_SERVE = (
-    "import sys, cxlens.cli.serve; from cxlens.cli import app; "
-    "sys.argv = ['cxlens', *sys.argv[1:]]; app()"
-)
 
 
 def run(
@@ -110,11 +109,7 @@ def run(
         folder.mkdir()
         os.symlink(db, folder / f"{WORKSPACE}.duckdb")
         token = _admin_key(folder)
-        port = _free_port()
-        server = _start(folder, port, warm=False)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(url, server)
+        with serving(folder, "--no-warm") as (server, url):
             say("api-load: first (cold) request")
             cold, overview = _cold(url, token)
             kwargs = {"url": url, "token": token, "workspace": WORKSPACE, "clients": clients,
@@ -122,22 +117,14 @@ def run(
             say(f"api-load: {clients} clients, up to {requests:,} requests or {seconds:g} s")
             measured = measure(SUBJECT, "benchmarks.api_load_impls:load_test", kwargs,
                                Path(tmp) / "work", repeat=repeat, warmup=warmup)  # fmt: skip
-            server_peak = _server_peak_mb(server.pid)
-        finally:
-            _stop(server)
-        port = _free_port()
-        server = _start(folder, port, warm=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(url, server)
+            server_peak = peak_mb(server.pid)
+        with serving(folder, "--warm") as (server, url):
             say("api-load: precomputing the common answers")
             precompute = _wait_warmed(url, token)
             kwargs |= {"url": url, "varied": True, "seed": seed}
             say(f"api-load: varied parameters, {clients} clients")
             varied = measure(SUBJECT, "benchmarks.api_load_impls:load_test", kwargs,
                              Path(tmp) / "varied", repeat=1, warmup=0)  # fmt: skip
-        finally:
-            _stop(server)
     expected = nps_from_parquet(ds.responses)
     check(overview, expected, measured)
     entry = make_entry(rows, seed, repeat, warmup, measured, cold, expected, server_peak,
@@ -232,34 +219,6 @@ def _admin_key(folder: Path) -> str:
     return KeyStore(folder).create([WORKSPACE], "admin", name="api-load benchmark")[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(folder: Path, port: int, *, warm: bool) -> subprocess.Popen:
-    cmd = [sys.executable, "-c", _SERVE, "serve", "--workspaces", str(folder), "--port",
-           str(port), "--log-level", "warning", "--warm" if warm else "--no-warm"]  # fmt: skip
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
-    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)  # fmt: skip
-
-
-def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited:\n{server.stderr.read().decode()[-4000:]}")
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not answer in time")
-
-
 def _wait_warmed(url: str, token: str, seconds: float = 900) -> float:
     """Return the seconds until the server says the workspace's common answers are ready."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -283,23 +242,3 @@ def _cold(url: str, token: str) -> tuple[float, dict[str, Any]]:
     if body.get("cached"):
         raise DisagreementError("the first request was answered from the cache")
     return took, body
-
-
-def _server_peak_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,18 @@ import pandas as pd
 
 from benchmarks.churn_train_data import ensure_churn_train_data
 from benchmarks.churn_train_impls import factories
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    build_entry,
+    load_average,
+    measure_each,
+    results_of,
+    say_with,
+    timing_of,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 
 NAME = "churn-train"
 DEFAULT_ROWS = 1_000_000
@@ -71,7 +79,7 @@ def run(
     load_before = load_average()
     measured = measure_all(rows, seed=seed, repeat=repeat, warmup=warmup, data_dir=data_dir,
                            log=log)  # fmt: skip
-    quality = check_agreement({name: m.results for name, m in measured.items()})
+    quality = check_agreement(results_of(measured))
     return make_entry(rows, seed, repeat, warmup, measured, quality, load_before=load_before)
 
 
@@ -88,15 +96,7 @@ def measure_all(
     say = say_with(log)
     say(f"churn-train: data for {rows:,} customers (seed {seed})")
     path = ensure_churn_train_data(rows, seed, Path(data_dir))
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories().items():
-            say(f"churn-train: timing {name} ({warmup} warm-up, best of {repeat})")
-            measured[name] = measure(
-                name, target, kwargs(str(path)), Path(workdir), repeat=repeat, warmup=warmup
-            )
-            say(f"churn-train: {name}: best {measured[name].best:.3f} s")
-    return measured
+    return measure_each(NAME, factories(), str(path), repeat=repeat, warmup=warmup, say=say)
 
 
 def check_agreement(results: dict[str, dict[str, pd.DataFrame]]) -> dict[str, dict[str, float]]:
@@ -143,9 +143,8 @@ def make_entry(
         measured,
         BASELINES,
         notes=notes,
-        timing=(
-            f"wall clock of read + train + calibrate + score every customer, best of {repeat} "
-            f"after {warmup} warm-up, one fresh process each"
+        timing=timing_of(
+            repeat, warmup, "wall clock of read + train + calibrate + score every customer"
         ),
         extra={"quality": quality, "load_average_before": load_before},
     )

@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,19 @@ import pandas as pd
 
 from benchmarks.clv_fit_data import TRUTH_BG, TRUTH_GG, ensure_clv_dataset
 from benchmarks.clv_fit_impls import factories
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    best_of,
+    build_entry,
+    capped_runs,
+    load_average,
+    measure_each,
+    results_of,
+    say_with,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 
 NAME = "clv-fit"
 DEFAULT_ROWS = 1_000_000
@@ -42,6 +51,7 @@ BASELINES = ("lifetimes",)
 #: Timed runs and warm-ups of the baseline at most (ten seconds or more at 1M customers).
 BASELINE_REPEAT = 1
 BASELINE_WARMUP = 0
+BASELINE_RUNS = (BASELINE_REPEAT, BASELINE_WARMUP)
 #: cxlens must take at most this share of lifetimes' time (10x faster).
 TARGET_RATIO = 0.1
 #: Significant digits the parameters must share.
@@ -80,7 +90,7 @@ def run(
     measured = measure_all(
         rows, seed=seed, repeat=repeat, warmup=warmup, data_dir=data_dir, log=log
     )
-    agreement = check_agreement({name: m.results for name, m in measured.items()})
+    agreement = check_agreement(results_of(measured))
     return make_entry(rows, seed, repeat, warmup, measured, agreement, load_before=load_before)
 
 
@@ -101,20 +111,15 @@ def measure_all(
     say = say_with(log)
     say(f"clv-fit: data for {rows:,} customers (seed {seed})")
     ds = ensure_clv_dataset(rows, seed, Path(data_dir))
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories().items():
-            reps, warm = (repeat, warmup) if name == SUBJECT else _baseline_runs(repeat, warmup)
-            say(f"clv-fit: timing {name} ({warm} warm-up, best of {reps})")
-            measured[name] = measure(
-                name, target, kwargs(ds), Path(workdir), repeat=reps, warmup=warm
-            )
-            say(f"clv-fit: {name}: best {measured[name].best:.3f} s")
-    return measured
-
-
-def _baseline_runs(repeat: int, warmup: int) -> tuple[int, int]:
-    return min(repeat, BASELINE_REPEAT), min(warmup, BASELINE_WARMUP)
+    return measure_each(
+        NAME,
+        factories(),
+        ds,
+        repeat=repeat,
+        warmup=warmup,
+        say=say,
+        baseline_most=BASELINE_RUNS,
+    )
 
 
 def same_digits(ours: float, theirs: float, digits: int = DIGITS) -> bool:
@@ -180,10 +185,10 @@ def make_entry(
     load_before: list[float] | None = None,
 ) -> dict[str, Any]:
     """Return the results entry of one run from its measurements and agreement figures."""
-    reps, warm = _baseline_runs(repeat, warmup)
+    reps, warm = capped_runs(repeat, warmup, BASELINE_RUNS)
     timing = (
-        f"wall clock of both fits (Parquet read untimed); cxlens best of {repeat} after "
-        f"{warmup} warm-up, lifetimes best of {reps} after {warm} warm-up; one fresh process each"
+        f"wall clock of both fits (Parquet read untimed); cxlens {best_of(repeat, warmup)}, "
+        f"lifetimes {best_of(reps, warm)}; one fresh process each"
     )
     notes = [
         "lifetimes' fit() also computes the Hessian (autograd) for standard errors; cxlens "

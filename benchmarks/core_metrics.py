@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,10 +24,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, quiet
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    build_entry,
+    measure_each,
+    quiet,
+    results_of,
+    timing_of,
+)
 from benchmarks.core_metrics_impls import BY, METRICS, factories
 from benchmarks.data import DEFAULT_DATA_DIR, ensure_dataset
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 from benchmarks.workspace import ensure_workspace
 
 NAME = "core-metrics"
@@ -82,7 +89,7 @@ def run(
     measured = measure_all(
         rows, seed=seed, repeat=repeat, warmup=warmup, data_dir=data_dir, rebuild=rebuild, log=log
     )
-    notes = check_agreement({name: m.results for name, m in measured.items()})
+    notes = check_agreement(results_of(measured))
     for note in notes:
         (log or quiet)(f"core-metrics: note: {note}")
     return make_entry(rows, seed, repeat, warmup, measured, notes)
@@ -107,15 +114,7 @@ def measure_all(
     say(f"core-metrics: data for {rows:,} responses (seed {seed})")
     ds = ensure_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories().items():
-            say(f"core-metrics: timing {name} ({warmup} warm-up, best of {repeat})")
-            measured[name] = measure(
-                name, target, kwargs(db, ds), Path(workdir), repeat=repeat, warmup=warmup
-            )
-            say(f"core-metrics: {name}: best {measured[name].best:.3f} s")
-    return measured
+    return measure_each(NAME, factories(), db, ds, repeat=repeat, warmup=warmup, say=say)
 
 
 def check_agreement(results: dict[str, dict[str, pd.DataFrame]]) -> list[str]:
@@ -204,6 +203,6 @@ def make_entry(
         measured,
         BASELINES,
         notes=notes,
-        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        timing=timing_of(repeat, warmup),
         targets=TARGETS,
     )

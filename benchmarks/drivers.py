@@ -25,7 +25,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    best_of,
+    build_entry,
+    capped_runs,
+    load_average,
+    measure_each,
+    results_of,
+    say_with,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.drivers_data import ensure_drivers_dataset
 from benchmarks.drivers_impls import BOOTSTRAP, factories
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 from benchmarks.workspace import ensure_workspace
 
 NAME = "drivers"
@@ -47,6 +56,7 @@ BASELINES = ("statsmodels-pandas",)
 #: Timed runs and warm-ups of the baseline at most (it takes a minute or more at 1M rows).
 BASELINE_REPEAT = 1
 BASELINE_WARMUP = 0
+BASELINE_RUNS = (BASELINE_REPEAT, BASELINE_WARMUP)
 
 #: Point estimates compared to 1e-9 relative.
 POINT_COLUMNS = ("raw_weight", "rescaled_weight", "correlation", "beta", "r_squared")
@@ -91,7 +101,7 @@ def run(
         rows, seed=seed, repeat=repeat, warmup=warmup, data_dir=data_dir, rebuild=rebuild,
         log=log, bootstrap=bootstrap,
     )  # fmt: skip
-    agreement = check_agreement({name: m.results for name, m in measured.items()})
+    agreement = check_agreement(results_of(measured))
     return make_entry(
         rows, seed, repeat, warmup, measured, agreement, bootstrap, load_before=load_before
     )
@@ -117,20 +127,16 @@ def measure_all(
     say(f"drivers: data for {rows:,} responses (seed {seed})")
     ds = ensure_drivers_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories(bootstrap).items():
-            reps, warm = (repeat, warmup) if name == SUBJECT else _baseline_runs(repeat, warmup)
-            say(f"drivers: timing {name} ({warm} warm-up, best of {reps})")
-            measured[name] = measure(
-                name, target, kwargs(db, ds), Path(workdir), repeat=reps, warmup=warm
-            )
-            say(f"drivers: {name}: best {measured[name].best:.3f} s")
-    return measured
-
-
-def _baseline_runs(repeat: int, warmup: int) -> tuple[int, int]:
-    return min(repeat, BASELINE_REPEAT), min(warmup, BASELINE_WARMUP)
+    return measure_each(
+        NAME,
+        factories(bootstrap),
+        db,
+        ds,
+        repeat=repeat,
+        warmup=warmup,
+        say=say,
+        baseline_most=BASELINE_RUNS,
+    )
 
 
 def check_agreement(results: dict[str, dict[str, pd.DataFrame]]) -> dict[str, Any]:
@@ -201,10 +207,10 @@ def make_entry(
     load_before: list[float] | None = None,
 ) -> dict[str, Any]:
     """Return the results entry of one run from its measurements and agreement figures."""
-    reps, warm = _baseline_runs(repeat, warmup)
+    reps, warm = capped_runs(repeat, warmup, BASELINE_RUNS)
     timing = (
-        f"wall clock; cxlens best of {repeat} after {warmup} warm-up, baseline best of {reps} "
-        f"after {warm} warm-up (all {bootstrap:,} resamples, not scaled); one fresh process each"
+        f"wall clock; cxlens {best_of(repeat, warmup)}, baseline {best_of(reps, warm)} "
+        f"(all {bootstrap:,} resamples, not scaled); one fresh process each"
     )
     weights = measured[SUBJECT].results["weights"]
     extra = {

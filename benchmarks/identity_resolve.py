@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,10 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from benchmarks.common import SUBJECT, build_entry, load_average, say_with
+from benchmarks.common import SUBJECT, build_entry, load_average, measure_each, say_with, timing_of
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.identity_resolve_impls import factories
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 from benchmarks.workspace import ensure_workspace
 
 NAME = "identity-resolve"
@@ -138,14 +137,7 @@ def measure_all(
     say(f"{NAME}: data for about {rows:,} records (seed {seed})")
     ds = ensure_identity_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories().items():
-            say(f"{NAME}: timing {name} ({warmup} warm-up, best of {repeat})")
-            measured[name] = measure(
-                name, target, kwargs(db), Path(workdir), repeat=repeat, warmup=warmup
-            )
-            say(f"{NAME}: {name}: best {measured[name].best:.3f} s")
+    measured = measure_each(NAME, factories(), db, repeat=repeat, warmup=warmup, say=say)
     return measured, ds
 
 
@@ -198,7 +190,7 @@ def make_entry(
         measured,
         BASELINES,
         notes=notes,
-        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        timing=timing_of(repeat, warmup),
         extra={
             "records": len(truth),
             "quality": scores,

@@ -27,7 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,11 +34,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    build_entry,
+    load_average,
+    measure_each,
+    results_of,
+    say_with,
+    timing_of,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.insights_data import PLANTED, ensure_insights_dataset
 from benchmarks.insights_impls import FDR, factories
-from benchmarks.measure import Measurement, measure
+from benchmarks.measure import Measurement
 from benchmarks.workspace import ensure_workspace
 
 NAME = "insights"
@@ -95,7 +103,7 @@ def run(
     measured = measure_all(
         rows, seed=seed, repeat=repeat, warmup=warmup, data_dir=data_dir, rebuild=rebuild, log=log
     )
-    agreement, notes = check_agreement({name: m.results for name, m in measured.items()})
+    agreement, notes = check_agreement(results_of(measured))
     for note in notes:
         say_with(log)(f"insights: note: {note}")
     return make_entry(
@@ -122,15 +130,7 @@ def measure_all(
     say(f"insights: data for {rows:,} responses (seed {seed})")
     ds = ensure_insights_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories().items():
-            say(f"insights: timing {name} ({warmup} warm-up, best of {repeat})")
-            measured[name] = measure(
-                name, target, kwargs(db, ds), Path(workdir), repeat=repeat, warmup=warmup
-            )
-            say(f"insights: {name}: best {measured[name].best:.3f} s")
-    return measured
+    return measure_each(NAME, factories(), db, ds, repeat=repeat, warmup=warmup, say=say)
 
 
 def check_agreement(
@@ -284,6 +284,6 @@ def make_entry(
         measured,
         BASELINES,
         notes=notes,
-        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        timing=timing_of(repeat, warmup),
         extra={"agreement": agreement, "scan": scan, "load_average_before": load_before},
     )

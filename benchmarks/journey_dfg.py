@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import SUBJECT, DisagreementError, build_entry, load_average, say_with
+from benchmarks.common import (
+    SUBJECT,
+    DisagreementError,
+    build_entry,
+    load_average,
+    measure_each,
+    results_of,
+    say_with,
+    timing_of,
+)
 from benchmarks.data import DEFAULT_DATA_DIR
 from benchmarks.journey_dfg_data import ensure_journey_dataset
 from benchmarks.journey_dfg_impls import DFG_SQL, GRAPH_ONLY, factories
-from benchmarks.measure import Measurement, measure
 from benchmarks.workspace import ensure_workspace
 
 NAME = "journey-dfg"
@@ -85,16 +92,10 @@ def run(
     ds = ensure_journey_dataset(rows, seed, Path(data_dir))
     db = ensure_workspace(ds, rebuild=rebuild)
     parquet = ds.tables["events"]
-    measured: dict[str, Measurement] = {}
-    with tempfile.TemporaryDirectory(prefix="cxlens-bench-") as workdir:
-        for name, (target, kwargs) in factories(str(db), str(parquet), small).items():
-            say(f"{NAME}: timing {name} ({warmup} warm-up, best of {repeat})")
-            measured[name] = measure(
-                name, target, kwargs, Path(workdir), repeat=repeat, warmup=warmup
-            )
-            say(f"{NAME}: {name}: best {measured[name].best:.3f} s")
+    jobs = factories(str(db), str(parquet), small)
+    measured = measure_each(NAME, jobs, repeat=repeat, warmup=warmup, say=say)
     graph = measured.pop(GRAPH_ONLY)
-    results = {n: m.results for n, m in measured.items()}
+    results = results_of(measured)
     _same_graph(graph.results["dfg"], results[SUBJECT]["dfg"], "cxlens graph alone", 1e-9)
     agreement = check_agreement(results, parquet, small)
     measured_pm4py = measured["pm4py"].best
@@ -130,7 +131,7 @@ def run(
         measured,
         BASELINES,
         notes=notes,
-        timing=f"wall clock, best of {repeat} after {warmup} warm-up, one fresh process each",
+        timing=timing_of(repeat, warmup),
         targets=TARGETS,
         extra={
             "agreement": agreement,

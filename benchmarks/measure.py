@@ -132,15 +132,28 @@ def measure(
     )
 
 
+def peak_mb(pid: int | str = "self") -> float | None:
+    """Return the peak resident set size of process ``pid`` so far in MiB (``VmHWM``).
+
+    None where ``/proc`` does not tell it (not Linux, or the process is gone).
+
+    Example:
+        >>> peak_mb() > 0  # doctest: +SKIP
+        True
+    """
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((x for x in text.splitlines() if x.startswith("VmHWM:")), None)
+    return None if line is None else int(line.split()[1]) / 1024
+
+
 def peak_rss_mb() -> float:
     """Return this process's peak resident set size so far, in MiB."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    own = peak_mb()
+    if own is not None:
+        return own
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

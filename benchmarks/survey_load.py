@@ -34,12 +34,8 @@ Example:
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,9 +48,9 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import DisagreementError, load_average, say_with
+from benchmarks.common import DisagreementError, load_average, say_with, serving
 from benchmarks.data import DEFAULT_DATA_DIR
-from benchmarks.measure import REPO_ROOT
+from benchmarks.measure import peak_mb
 
 NAME = "survey-load"
 DEFAULT_ROWS = 10_000
@@ -62,14 +58,11 @@ DEFAULT_SEED = 20240601
 CLIENTS = 20
 EVENT_BATCH = 1000
 WORKSPACE = "bench"
+#: The server neither precomputes answers nor sends invitations: only the answers are timed.
+SERVE_OPTIONS = ("--no-warm", "--no-send-surveys")
 SURVEY = {"name": "bench-nps", "kind": "nps", "company": "Bench", "channel": "link",
           "trigger": {"touchpoint": "delivered"}, "delay": "0m", "expiry": "7d",
           "contact": {"quiet_days": 0}}  # fmt: skip
-
-_SERVE = (
-    "import sys, cxlens.cli.serve; from cxlens.cli import app; "
-    "sys.argv = ['cxlens', *sys.argv[1:]]; app()"
-)
 
 
 def run(
@@ -103,25 +96,19 @@ def run(
         db = folder / f"{WORKSPACE}.duckdb"
         secret, key = _prepare(db, folder)
         events = _events(rows)
-        server, url = _start(folder)
-        try:
+        with serving(folder, *SERVE_OPTIONS) as (_, url):
             say(f"survey-load: {rows:,} events in batches of {EVENT_BATCH:,}")
             events_seconds, decided = _send_events(url, key, events)
-        finally:
-            _stop(server)
         base = Path(tmp) / "base.duckdb"
         shutil.copy(db, base)
         picked = events.iloc[rng.choice(len(events), answers, replace=False)]
         scores = rng.integers(0, 11, answers)
         tokens = [_token(e, secret) for e in picked.itertuples()]
-        server, url = _start(folder)
-        try:
+        with serving(folder, *SERVE_OPTIONS) as (server, url):
             say(f"survey-load: {answers:,} answers from {clients} clients")
             first, wall = _answer_all(url, tokens, scores, clients)
             repeats = _answer_all(url, tokens[: max(answers // 10, 1)], scores, clients)[0]
-            peak = _peak_mb(server.pid)
-        finally:
-            _stop(server)
+            peak = peak_mb(server.pid)
         counts = _counts(db, picked, scores)
         say("survey-load: baseline, one load per answer")
         one_by_one = _baseline_each(Path(tmp) / "each.duckdb", base, tokens, scores)
@@ -297,45 +284,3 @@ def _check(
                         f"quarantined: {counts['quarantined']}")  # fmt: skip
     if problems:
         raise DisagreementError("; ".join(problems))
-
-
-def _start(folder: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [sys.executable, "-c", _SERVE, "serve", "--workspaces", str(folder), "--port",
-           str(port), "--no-warm", "--no-send-surveys", "--log-level", "warning"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
-    log = (folder / "server.log").open("ab")
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the server exited:\n" + (folder / "server.log").read_text())
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    _stop(server)
-    raise RuntimeError("the server did not start:\n" + (folder / "server.log").read_text())
-
-
-def _stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def _peak_mb(pid: int) -> float:
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return float("nan")
-    line = next((x for x in text.splitlines() if x.startswith("VmHWM:")), "VmHWM: 0 kB")
-    return int(line.split()[1]) / 1024
