@@ -9,6 +9,7 @@ import cxlens
 from cxlens.cli import app
 from cxlens.errors import ArgumentError, IngestError, MappingError
 from cxlens.ingest.presets import detect, get_preset
+from cxlens.ingest.readers import SourceFile, read_header_rows
 from tests.ingest.presets.conftest import FIXTURES
 
 SAMPLES = {
@@ -93,3 +94,15 @@ def test_cli_ingest_with_auto_preset(tmp_path):
     assert "4 rows loaded, 1 quarantined" in out.output and "preset zendesk" in out.output
     with cxlens.Workspace(workspace) as ws:
         assert ws.table("events").count().execute() == 4
+
+
+@pytest.mark.parametrize(
+    ("file", "second"), [("zendesk.csv", "zendesk_csat"), ("shopify.csv", "shopify_buyers")]
+)
+def test_a_second_preset_of_an_export_is_never_detected(file, second):
+    header = read_header_rows(SourceFile(FIXTURES / file), 1)
+    preset = get_preset(second)
+    # the export has every header the second preset expects: only ``auto`` keeps it out
+    assert all(h in header.rows[0] for h in preset.expected[1])
+    assert not preset.auto and not preset.detect(header)
+    assert detect(FIXTURES / file).name == SAMPLES[file]

@@ -1,6 +1,9 @@
+import pandas as pd
 import pytest
 
 from cxlens.errors import MappingError
+from cxlens.ingest.presets.zendesk import rating, rating_to_csat, unrated
+from cxlens.ingest.readers import ROW_PROBLEM
 from tests.ingest.presets.conftest import loaded, problems, ts
 
 
@@ -74,3 +77,12 @@ def test_an_explore_report_without_ticket_created_says_so(ws, tmp_path):
     path.write_text("Ticket ID,Requester ID,Tickets\n1,2,1\n", encoding="utf-8")
     with pytest.raises(MappingError, match="no 'Ticket created - Date'"):
         ws.ingest(path, preset="zendesk_explore")
+
+
+def test_an_unrated_ticket_is_skipped_unless_its_row_is_broken():
+    # both Zendesk presets of CSAT (tickets export, Explore report) read ratings so
+    score = rating(pd.Series(["Good ", " BAD", "Offered", None, "unoffered"]))
+    assert rating_to_csat(score).tolist()[:2] == ["5", "1"]
+    chunk = pd.DataFrame({ROW_PROBLEM: [None, None, None, None, "3 fields, expected 5"]})
+    # the broken row goes on to quarantine with its problem, not to the skipped count
+    assert unrated(score, chunk).tolist() == [False, False, True, True, False]

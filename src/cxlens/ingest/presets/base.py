@@ -83,6 +83,8 @@ class Preset:
     #: the zone assumed when neither the file nor the user says one
     default_timezone: ClassVar[str] = "UTC"
     docs: ClassVar[tuple[str, ...]] = ()
+    #: False for a second preset of an export another preset detects (it is chosen by name)
+    auto: ClassVar[bool] = True
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -106,8 +108,10 @@ class Preset:
             yield self.transform(chunk.copy(), columns)
 
     def detect(self, header: HeaderRows) -> bool:
-        """Return True when the header rows look like this tool's export."""
-        if header.format not in self.formats or len(header.rows) < self.header_rows:
+        """Return True when the header rows look like this tool's export (never if not ``auto``)."""
+        if not self.auto or header.format not in self.formats:
+            return False
+        if len(header.rows) < self.header_rows:
             return False
         return not any(self._missing(header, row, want) for row, want in self.expected.items())
 
@@ -193,6 +197,37 @@ class Preset:
         if header.format == "jsonl":
             return f"{row} (the first record, line {header.lines[0]})"
         return f"{row} (the Parquet schema)"
+
+
+class OwnColumns(Preset):
+    """A preset whose transform writes every canonical column itself, named in ``OUTPUT``.
+
+    Example:
+        >>> from cxlens.ingest.presets import get_preset
+        >>> get_preset("zendesk").columns([], None)["event_id"]
+        'event_id'
+    """
+
+    #: The canonical columns the transform writes.
+    OUTPUT: ClassVar[tuple[str, ...]] = ()
+
+    def columns(self, names: list[str], header: HeaderRows) -> dict[str, str]:
+        """Return the columns the transform writes, each mapped onto itself."""
+        return {c: c for c in self.OUTPUT}
+
+
+def with_row_columns(out: pd.DataFrame, chunk: pd.DataFrame) -> pd.DataFrame:
+    """Return ``out`` with the reader's bookkeeping columns (``_source_row``...) of ``chunk``.
+
+    A transform builds new columns; these carry each row's source line and problems on to
+    validation and quarantine.
+
+    Example:
+        >>> chunk = pd.DataFrame({"Id": ["7"], "_source_row": [2]})
+        >>> with_row_columns(pd.DataFrame({"event_id": ["z:7"]}), chunk).columns.tolist()
+        ['event_id', '_source_row']
+    """
+    return pd.concat([out, chunk.filter(regex="^_")], axis=1)
 
 
 def merge(base: Mapping, user: Mapping | None) -> Mapping:

@@ -46,8 +46,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from cxlens.ingest.presets.base import Preset, column, to_utc
-from cxlens.ingest.readers import ROW_PROBLEM, HeaderRows
+from cxlens.ingest.presets.base import OwnColumns, column, to_utc, with_row_columns
+from cxlens.ingest.readers import ROW_PROBLEM
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 OUTPUT = ("transaction_id", "customer_id", "occurred_at", "amount", "currency", "quantity",
@@ -120,7 +120,7 @@ def _money(cents: float) -> str | None:
     return None if pd.isna(cents) else repr(round(float(cents) / 100 + 0.0, 2))
 
 
-class _Orders(Preset):
+class _Orders(OwnColumns):
     """A Shopify orders export read whole order by whole order."""
 
     tool: ClassVar[str] = "shopify"
@@ -132,11 +132,6 @@ class _Orders(Preset):
         "https://help.shopify.com/en/manual/fulfillment/managing-orders/exporting-orders",
         "https://docs.xbp.app/docs/development/integrations/shopify/order-format",
     )
-    OUTPUT: ClassVar[tuple[str, ...]] = ()
-
-    def columns(self, names: list[str], header: HeaderRows) -> dict[str, str]:
-        """Return the columns the transform writes."""
-        return {c: c for c in self.OUTPUT}
 
     def rewrite(
         self, chunks: Iterator[pd.DataFrame], columns: dict[str, str]
@@ -174,7 +169,7 @@ class _Orders(Preset):
         if (~ok).any():  # broken rows go on, to be quarantined
             broken = frame[~ok]
             rest = pd.DataFrame({c: None for c in self.OUTPUT}, index=broken.index)
-            out = pd.concat([out, pd.concat([rest, broken.filter(regex="^_")], axis=1)])
+            out = pd.concat([out, with_row_columns(rest, broken)])
         return out.sort_values("_source_row", kind="stable").reset_index(drop=True)
 
     def _records(self, frame: pd.DataFrame, number: pd.Series) -> pd.DataFrame:
@@ -243,7 +238,7 @@ class Shopify(_Orders):
             "tax": tax.map(_money),
             "buyer_key": key,
         }, index=frame.index)  # fmt: skip
-        lines = pd.concat([lines, frame.filter(regex="^_")], axis=1)
+        lines = with_row_columns(lines, frame)
         refunds = self._refunds(lines, frame, net, first, shipping)
         return pd.concat([lines, refunds]) if len(refunds) else lines
 
@@ -299,9 +294,8 @@ class ShopifyBuyers(_Orders):
     table: ClassVar[str] = "identities"
     OUTPUT: ClassVar[tuple[str, ...]] = BUYER_OUTPUT
 
-    def detect(self, header):  # type: ignore[no-untyped-def]
-        """Never chosen by ``auto``: the orders export detects as ``shopify`` (transactions)."""
-        return False
+    #: the orders export detects as ``shopify`` (transactions)
+    auto: ClassVar[bool] = False
 
     def _records(self, frame: pd.DataFrame, number: pd.Series) -> pd.DataFrame:
         first = frame[(number == 1).to_numpy()]
@@ -327,7 +321,7 @@ class ShopifyBuyers(_Orders):
             "country": either("Billing Country", "Shipping Country"),
             "updated_at": to_utc(first["Created at"], self.zone, DATE_FORMAT),
         }, index=first.index)  # fmt: skip
-        return pd.concat([records, first.filter(regex="^_")], axis=1)
+        return with_row_columns(records, first)
 
 
 __all__ = ["Shopify", "ShopifyBuyers", "allocate", "buyer", "customer_key"]

@@ -23,7 +23,7 @@ from typing import ClassVar
 import pandas as pd
 
 from cxlens.errors import MappingError
-from cxlens.ingest.presets.base import SKIP, Preset, column, to_utc
+from cxlens.ingest.presets.base import SKIP, OwnColumns, column, to_utc, with_row_columns
 from cxlens.ingest.readers import ROW_PROBLEM
 
 #: The declared map from Zendesk's satisfaction rating to CSAT (1-5).
@@ -32,7 +32,44 @@ SATISFACTION = {"good": "5", "bad": "1"}
 NOT_RATED = {"", "offered", "unoffered", "not offered"}
 
 
-class _Tickets(Preset):
+def rating(values: pd.Series) -> pd.Series:
+    """Return Zendesk satisfaction ratings trimmed and lower-cased ("Good " -> "good").
+
+    Example:
+        >>> rating(pd.Series([" Good", "bad", None])).tolist()
+        ['good', 'bad', <NA>]
+    """
+    return values.astype("string").str.strip().str.lower()
+
+
+def rating_to_csat(score: pd.Series) -> pd.Series:
+    """Return the CSAT answer of each :func:`rating` through :data:`SATISFACTION`.
+
+    Any other rating stays as it is, for validation to quarantine (or :func:`unrated` to skip).
+
+    Example:
+        >>> rating_to_csat(pd.Series(["good", "bad", "meh"])).tolist()
+        ['5', '1', 'meh']
+    """
+    return score.map(lambda v: SATISFACTION.get(v, v) if isinstance(v, str) else v).astype(object)
+
+
+def unrated(score: pd.Series, chunk: pd.DataFrame) -> pd.Series:
+    """Return True for each ticket not rated (:data:`NOT_RATED`): not a response, skipped.
+
+    A row with the wrong field count is never skipped: it is quarantined with its problem.
+
+    Example:
+        >>> unrated(pd.Series(["good", "offered", pd.NA]), pd.DataFrame(index=range(3))).tolist()
+        [False, True, True]
+    """
+    out = score.fillna("").isin(NOT_RATED)
+    if ROW_PROBLEM in chunk.columns:
+        out &= chunk[ROW_PROBLEM].isna()
+    return out
+
+
+class _Tickets(OwnColumns):
     tool: ClassVar[str] = "zendesk"
     docs: ClassVar[tuple[str, ...]] = (
         "https://support.zendesk.com/hc/en-us/articles/4408886165402",
@@ -67,10 +104,6 @@ class Zendesk(_Tickets):
         "satisfaction",
     )  # fmt: skip
 
-    def columns(self, names, header):  # type: ignore[no-untyped-def]
-        """Return the columns the transform writes."""
-        return {c: c for c in self.OUTPUT}
-
     def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         """One support event per ticket."""
         out = pd.DataFrame({
@@ -83,7 +116,7 @@ class Zendesk(_Tickets):
             "priority": column(chunk, "Priority"),
             "satisfaction": column(chunk, "Satisfaction Score").str.lower(),
         }, index=chunk.index)  # fmt: skip
-        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+        return with_row_columns(out, chunk)
 
 
 class ZendeskCsat(_Tickets):
@@ -102,18 +135,12 @@ class ZendeskCsat(_Tickets):
     }
     OUTPUT: ClassVar[tuple[str, ...]] = ("response_id", "customer_id", "responded_at",
                                          "touchpoint", "channel", "csat", "comment")  # fmt: skip
-
-    def detect(self, header):  # type: ignore[no-untyped-def]
-        """Never chosen by ``auto``: the tickets export detects as ``zendesk`` (events)."""
-        return False
-
-    def columns(self, names, header):  # type: ignore[no-untyped-def]
-        """Return the columns the transform writes."""
-        return {c: c for c in self.OUTPUT}
+    #: the tickets export detects as ``zendesk`` (events)
+    auto: ClassVar[bool] = False
 
     def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         """Rated tickets to CSAT answers; unrated ones marked to skip."""
-        score = chunk["Satisfaction Score"].astype("string").str.strip().str.lower()
+        score = rating(chunk["Satisfaction Score"])
         when = column(chunk, "Solved at")
         when = when.where(when.notna(), column(chunk, "Updated at"))
         when = when.where(when.notna(), chunk["Created at"])
@@ -123,15 +150,11 @@ class ZendeskCsat(_Tickets):
             "responded_at": to_utc(when, self.zone),
             "touchpoint": "support",
             "channel": chunk["Via"],
-            "csat": score.map(lambda v: SATISFACTION.get(v, v) if isinstance(v, str) else v)
-            .astype(object),
+            "csat": rating_to_csat(score),
             "comment": column(chunk, "Satisfaction Comment"),
         }, index=chunk.index)  # fmt: skip
-        unrated = score.fillna("").isin(NOT_RATED)
-        if ROW_PROBLEM in chunk.columns:  # a row with the wrong field count is quarantined
-            unrated &= chunk[ROW_PROBLEM].isna()
-        out[SKIP] = unrated.to_numpy()
-        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+        out[SKIP] = unrated(score, chunk).to_numpy()
+        return with_row_columns(out, chunk)
 
 
 # -- Zendesk Explore report exports -------------------------------------------------------------
@@ -154,7 +177,7 @@ def explore_time(chunk: pd.DataFrame, event: str) -> pd.Series:
     return pd.Series(None, index=chunk.index, dtype=object)
 
 
-class _Explore(Preset):
+class _Explore(OwnColumns):
     """A Zendesk Explore report on the Support: Tickets dataset, exported as CSV.
 
     Explore writes one column per attribute or metric of the report, named as Explore names
@@ -185,10 +208,6 @@ class _Explore(Preset):
         return super().detect(header) and any(
             f"Ticket created - {g}" in header.rows[0] for g in _GRAINS
         )
-
-    def columns(self, names, header):  # type: ignore[no-untyped-def]
-        """Return the columns the transform writes."""
-        return {c: c for c in self.OUTPUT}
 
     @staticmethod
     def ids(chunk: pd.DataFrame, name: str) -> pd.Series:
@@ -227,7 +246,7 @@ class ZendeskExplore(_Explore):
             "priority": column(chunk, "Ticket priority"),
             "satisfaction": column(chunk, "Ticket satisfaction rating").str.lower(),
         }, index=chunk.index)  # fmt: skip
-        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+        return with_row_columns(out, chunk)
 
 
 class ZendeskExploreCsat(_Explore):
@@ -252,13 +271,12 @@ class ZendeskExploreCsat(_Explore):
         "response_id", "customer_id", "responded_at", "touchpoint", "channel", "csat",
     )  # fmt: skip
 
-    def detect(self, header):  # type: ignore[no-untyped-def]
-        """Never chosen by ``auto``: the report detects as ``zendesk_explore`` (events)."""
-        return False
+    #: the report detects as ``zendesk_explore`` (events)
+    auto: ClassVar[bool] = False
 
     def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         """Rated tickets to CSAT answers; unrated ones marked to skip."""
-        score = chunk["Ticket satisfaction rating"].astype("string").str.strip().str.lower()
+        score = rating(chunk["Ticket satisfaction rating"])
         when = explore_time(chunk, "solved")
         when = when.where(when.notna(), explore_time(chunk, "created"))
         out = pd.DataFrame({
@@ -267,11 +285,7 @@ class ZendeskExploreCsat(_Explore):
             "responded_at": to_utc(when, self.zone),
             "touchpoint": "support",
             "channel": column(chunk, "Ticket channel"),
-            "csat": score.map(lambda v: SATISFACTION.get(v, v) if isinstance(v, str) else v)
-            .astype(object),
+            "csat": rating_to_csat(score),
         }, index=chunk.index)  # fmt: skip
-        unrated = score.fillna("").isin(NOT_RATED)
-        if ROW_PROBLEM in chunk.columns:
-            unrated &= chunk[ROW_PROBLEM].isna()
-        out[SKIP] = unrated.to_numpy()
-        return pd.concat([out, chunk.filter(regex="^_")], axis=1)
+        out[SKIP] = unrated(score, chunk).to_numpy()
+        return with_row_columns(out, chunk)
