@@ -132,6 +132,14 @@ def settings(
             "birth_date", input_is_string=True, threshold=1, metric=unit
         ).configure(label_for_charts=f"within a {unit}")
 
+    def one_column(output: str, description: str, col: str, *between: Any) -> Any:
+        # Splink's order on one column: no value to compare, the same value, the ``between``
+        # levels (closest first), anything else
+        levels = [cll.NullLevel(col), cll.ExactMatchLevel(col), *between, cll.ElseLevel()]
+        return cl.CustomComparison(
+            output_column_name=output, comparison_description=description, comparison_levels=levels
+        )
+
     def similar(col: str, strict: bool) -> Any:
         if name_metric == "jaro_winkler":
             return cll.JaroWinklerLevel(col, 0.92 if strict else 0.8)
@@ -156,44 +164,27 @@ def settings(
             cll.ElseLevel(),
         ],
     )
-    birth = cl.CustomComparison(
-        output_column_name="birth_date",
-        comparison_description="date of birth",
-        comparison_levels=[
-            cll.NullLevel("birth_date"),
-            cll.ExactMatchLevel("birth_date"),
-            cll.LevenshteinLevel("birth_date", 1).configure(label_for_charts="one digit differs"),
-            cll.LevenshteinLevel("birth_date", 2).configure(
-                label_for_charts="two digits differ (e.g. day and month swapped)"
-            ),
-            within("month"),
-            within("year"),
-            cll.ElseLevel(),
-        ],
+    birth = one_column(
+        "birth_date",
+        "date of birth",
+        "birth_date",
+        cll.LevenshteinLevel("birth_date", 1).configure(label_for_charts="one digit differs"),
+        cll.LevenshteinLevel("birth_date", 2).configure(
+            label_for_charts="two digits differ (e.g. day and month swapped)"
+        ),
+        within("month"),
+        within("year"),
     )
-    email = cl.CustomComparison(
-        output_column_name="email",
-        comparison_description="e-mail address",
-        comparison_levels=[
-            cll.NullLevel("email"),
-            cll.ExactMatchLevel("email"),
-            cll.ExactMatchLevel(ColumnExpression("email").regex_extract("^[^@]+")).configure(
-                label_for_charts="same user name, other domain"
-            ),
-            cll.LevenshteinLevel("email", 2),
-            cll.ElseLevel(),
-        ],
+    email = one_column(
+        "email",
+        "e-mail address",
+        "email",
+        cll.ExactMatchLevel(ColumnExpression("email").regex_extract("^[^@]+")).configure(
+            label_for_charts="same user name, other domain"
+        ),
+        cll.LevenshteinLevel("email", 2),
     )
-    phone = cl.CustomComparison(
-        output_column_name="phone",
-        comparison_description="phone number (E.164)",
-        comparison_levels=[
-            cll.NullLevel("phone"),
-            cll.ExactMatchLevel("phone"),
-            cll.LevenshteinLevel("phone", 1),
-            cll.ElseLevel(),
-        ],
-    )
+    phone = one_column("phone", "phone number (E.164)", "phone", cll.LevenshteinLevel("phone", 1))
     address = cl.CustomComparison(
         output_column_name="address",
         comparison_description="address line and postcode",
@@ -206,15 +197,11 @@ def settings(
             cll.ElseLevel(),
         ],
     )
-    city = cl.CustomComparison(
-        output_column_name="city",
-        comparison_description="city or town",
-        comparison_levels=[
-            cll.NullLevel("city_key"),
-            cll.ExactMatchLevel("city_key"),
-            cll.LevenshteinLevel("city_key", 2).configure(label_for_charts="city spelt alike"),
-            cll.ElseLevel(),
-        ],
+    city = one_column(
+        "city",
+        "city or town",
+        "city_key",
+        cll.LevenshteinLevel("city_key", 2).configure(label_for_charts="city spelt alike"),
     )
     built = {
         "city": city,
