@@ -63,8 +63,21 @@ def _counts(lifetimes: ir.Table, by: list[str], spine: ir.Table) -> ir.Table:
     )
 
 
-def _range(bounds: ir.Table, name: str, hint: str) -> pd.Series:
-    """Execute the one-row bounds query; raise NotEnoughDataError when it is empty."""
+def _range(
+    table: ir.Table, first: ir.Scalar, last: ir.Scalar, every: str, name: str, hint: str
+) -> pd.Series:
+    """Return the first and last period and the data's first and last time (one tiny query).
+
+    ``first`` and ``last`` are the earliest and latest time of ``table``; the periods are
+    theirs truncated to ``every``. Raises NotEnoughDataError (saying ``hint``) when the
+    table holds no dated row.
+    """
+    bounds = table.aggregate(
+        first_period=truncate(first, every),
+        last_period=truncate(last, every),
+        data_start=first.cast("timestamp"),
+        data_end=last.cast("timestamp"),
+    )
     got = run(bounds, f"the {name} period range")
     if got.empty or pd.isna(got["first_period"].iloc[0]) or pd.isna(got["last_period"].iloc[0]):
         raise NotEnoughDataError(f"cannot compute {name}: {hint}")
@@ -162,19 +175,15 @@ def plan_churn(
     args = check_metric_args(
         by, customers, "customers", every, confidence, min_n, every_required=True
     )
-    grain = cast(str, args.every)
     require_temporal(customers, "customers", "first_seen")
     require_temporal(customers, "customers", "churned_at")
     fs, ch = customers["first_seen"], customers["churned_at"]
     last = ibis.greatest(fs.max(), ch.max().fill_null(fs.max()))
-    bounds = customers.aggregate(
-        first_period=truncate(fs.min(), grain),
-        last_period=truncate(last, grain),
-        data_start=fs.min().cast("timestamp"),
-        data_end=last.cast("timestamp"),
-    )
     got = _range(
-        bounds,
+        customers,
+        fs.min(),
+        last,
+        cast(str, args.every),
         "churn",
         "no customer has a first_seen date; load customers with first_seen (and churned_at)",
     )
@@ -389,17 +398,11 @@ def plan_churn_from_transactions(
     args = check_metric_args(
         by, transactions, "transactions", every, confidence, min_n, every_required=True
     )
-    grain = cast(str, args.every)
     require_temporal(transactions, "transactions", "occurred_at")
     when = transactions["occurred_at"]
-    bounds = transactions.aggregate(
-        first_period=truncate(when.min(), grain),
-        last_period=truncate(when.max(), grain),
-        data_start=when.min().cast("timestamp"),
-        data_end=when.max().cast("timestamp"),
-    )
     name = "churn from inactivity"
-    got = _range(bounds, name, "the transactions table has no dated rows")
+    hint = "the transactions table has no dated rows"
+    got = _range(transactions, when.min(), when.max(), cast(str, args.every), name, hint)
     spells = active_spells(
         transactions,
         inactivity_days=inactivity_days,
