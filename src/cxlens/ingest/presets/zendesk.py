@@ -32,6 +32,26 @@ SATISFACTION = {"good": "5", "bad": "1"}
 NOT_RATED = {"", "offered", "unoffered", "not offered"}
 
 
+#: The columns of a support event, from the tickets export and the Explore report alike.
+EVENT_OUTPUT: tuple[str, ...] = (
+    "event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status", "priority",
+    "satisfaction",
+)  # fmt: skip
+
+
+def zendesk_id(values: pd.Series) -> pd.Series:
+    """Return ``zendesk:`` + each Zendesk id (null where it is missing).
+
+    Tickets and requesters get the same ids from the tickets export and the Explore report,
+    so a ticket in both is one event.
+
+    Example:
+        >>> zendesk_id(pd.Series(["17", None])).tolist()
+        ['zendesk:17', None]
+    """
+    return ("zendesk:" + values.astype("string")).astype(object).where(values.notna(), None)
+
+
 def rating(values: pd.Series) -> pd.Series:
     """Return Zendesk satisfaction ratings trimmed and lower-cased ("Good " -> "good").
 
@@ -81,8 +101,7 @@ class _Tickets(OwnColumns):
     def customer(chunk: pd.DataFrame) -> pd.Series:
         """Return the requester's external id, else ``zendesk:`` + the Zendesk user id."""
         external = column(chunk, "Requester external id")
-        own = "zendesk:" + chunk["Requester id"].astype("string")
-        return external.where(external.notna(), own.astype(object))
+        return external.where(external.notna(), zendesk_id(chunk["Requester id"]))
 
 
 class Zendesk(_Tickets):
@@ -99,15 +118,12 @@ class Zendesk(_Tickets):
     expected: ClassVar[dict[int, tuple[str, ...]]] = {
         1: ("Id", "Requester id", "Status", "Via", "Created at"),
     }
-    OUTPUT: ClassVar[tuple[str, ...]] = (
-        "event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status", "priority",
-        "satisfaction",
-    )  # fmt: skip
+    OUTPUT: ClassVar[tuple[str, ...]] = EVENT_OUTPUT
 
     def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         """One support event per ticket."""
         out = pd.DataFrame({
-            "event_id": ("zendesk:" + chunk["Id"].astype("string")).astype(object),
+            "event_id": zendesk_id(chunk["Id"]),
             "customer_id": self.customer(chunk),
             "occurred_at": to_utc(chunk["Created at"], self.zone),
             "touchpoint": "support",
@@ -145,7 +161,7 @@ class ZendeskCsat(_Tickets):
         when = when.where(when.notna(), column(chunk, "Updated at"))
         when = when.where(when.notna(), chunk["Created at"])
         out = pd.DataFrame({
-            "response_id": ("zendesk:" + chunk["Id"].astype("string")).astype(object),
+            "response_id": zendesk_id(chunk["Id"]),
             "customer_id": self.customer(chunk),
             "responded_at": to_utc(when, self.zone),
             "touchpoint": "support",
@@ -209,12 +225,6 @@ class _Explore(OwnColumns):
             f"Ticket created - {g}" in header.rows[0] for g in _GRAINS
         )
 
-    @staticmethod
-    def ids(chunk: pd.DataFrame, name: str) -> pd.Series:
-        """Return ``zendesk:`` + an id column, null where the id is missing."""
-        raw = chunk[name]
-        return ("zendesk:" + raw.astype("string")).astype(object).where(raw.notna(), None)
-
 
 class ZendeskExplore(_Explore):
     """Zendesk Explore tickets report -> events (a support touchpoint per ticket).
@@ -229,16 +239,13 @@ class ZendeskExplore(_Explore):
     name: ClassVar[str] = "zendesk_explore"
     title: ClassVar[str] = "Zendesk Explore tickets report"
     table: ClassVar[str] = "events"
-    OUTPUT: ClassVar[tuple[str, ...]] = (
-        "event_id", "customer_id", "occurred_at", "touchpoint", "channel", "status", "priority",
-        "satisfaction",
-    )  # fmt: skip
+    OUTPUT: ClassVar[tuple[str, ...]] = EVENT_OUTPUT
 
     def transform(self, chunk: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
         """One support event per ticket row."""
         out = pd.DataFrame({
-            "event_id": self.ids(chunk, "Ticket ID"),
-            "customer_id": self.ids(chunk, "Requester ID"),
+            "event_id": zendesk_id(chunk["Ticket ID"]),
+            "customer_id": zendesk_id(chunk["Requester ID"]),
             "occurred_at": to_utc(explore_time(chunk, "created"), self.zone),
             "touchpoint": "support",
             "channel": column(chunk, "Ticket channel"),
@@ -280,8 +287,8 @@ class ZendeskExploreCsat(_Explore):
         when = explore_time(chunk, "solved")
         when = when.where(when.notna(), explore_time(chunk, "created"))
         out = pd.DataFrame({
-            "response_id": self.ids(chunk, "Ticket ID"),
-            "customer_id": self.ids(chunk, "Requester ID"),
+            "response_id": zendesk_id(chunk["Ticket ID"]),
+            "customer_id": zendesk_id(chunk["Requester ID"]),
             "responded_at": to_utc(when, self.zone),
             "touchpoint": "support",
             "channel": column(chunk, "Ticket channel"),
