@@ -65,9 +65,8 @@ class CxlensWorkload:
         out = result[["driver", "n", "raw_weight", "rescaled_weight", "ci_low", "ci_high"]].copy()
         out["correlation"] = result["correlation"]
         out["beta"] = result["beta"]
-        out["r_squared"] = result["r_squared"]
-        low, high = result.attrs["r_squared_ci"]
-        out["r_squared_ci_low"], out["r_squared_ci_high"] = low, high
+        for col in ("r_squared", "r_squared_ci_low", "r_squared_ci_high"):
+            out[col] = result[col]
         return {"weights": _sorted(out)}
 
 

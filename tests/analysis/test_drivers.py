@@ -85,9 +85,13 @@ def test_relative_weights_match_an_independent_svd_computation(frame):
     np.testing.assert_allclose(got.loc[DRIVERS, "raw_weight"], expected, rtol=1e-9)
     r2 = sm.OLS(frame["nps"], sm.add_constant(frame[DRIVERS])).fit().rsquared
     assert got["raw_weight"].sum() == pytest.approx(r2, rel=1e-10)
-    assert got.attrs["r_squared"] == pytest.approx(r2, rel=1e-10)
+    assert got["r_squared"].to_numpy() == pytest.approx([r2] * len(DRIVERS), rel=1e-10)
     assert got["rescaled_weight"].sum() == pytest.approx(100.0)
-    assert got.attrs["n"] == len(frame)
+    assert got["n"].eq(len(frame)).all() and got.attrs == {}
+    assert got["patterns"].eq(len(patterns_of(frame))).all()
+    settings = got[["method", "target", "confidence", "bootstrap"]].drop_duplicates()
+    assert settings.values.tolist() == [["relative_weights", "nps", 0.95, 0]]
+    assert got["bootstrap_mode"].isna().all() and got["r_squared_ci_low"].isna().all()
 
 
 def test_relative_weights_match_the_matrix_square_root_form(frame):
@@ -156,8 +160,7 @@ def test_patterns_with_counts_give_the_same_answer_as_rows(frame):
         b = fn(patterns.sample(frac=1.0, random_state=1), "nps", DRIVERS, bootstrap=100,
                seed=5, weights="weights")  # fmt: skip
         pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10)
-        assert a.attrs["n"] == b.attrs["n"] == len(frame)
-        assert b.attrs["patterns"] == len(patterns)
+        assert a["n"].eq(len(frame)).all() and b["patterns"].eq(len(patterns)).all()
 
 
 def test_missing_values_drop_the_row(frame):
@@ -165,7 +168,7 @@ def test_missing_values_drop_the_row(frame):
     holes.loc[:9, "driver_b"] = np.nan
     got = relative_weights(holes, "nps", DRIVERS, bootstrap=0)
     want = relative_weights(frame.iloc[10:], "nps", DRIVERS, bootstrap=0)
-    assert got.attrs["n"] == len(frame) - 10
+    assert got["n"].eq(len(frame) - 10).all()
     pd.testing.assert_frame_equal(got, want)
 
 
@@ -177,9 +180,10 @@ def test_bootstrap_interval_contains_the_estimate_and_repeats_with_the_seed(fram
     assert not np.allclose(a["ci_low"], c["ci_low"])
     assert (a["ci_low"] < a["rescaled_weight"]).all()
     assert (a["rescaled_weight"] < a["ci_high"]).all()
-    low, high = a.attrs["r_squared_ci"]
-    assert low < a.attrs["r_squared"] < high
-    assert a.attrs["bootstrap_mode"] == "patterns" and a.attrs["bootstrap_failed"] == 0
+    assert (a["r_squared_ci_low"] < a["r_squared"]).all()
+    assert (a["r_squared"] < a["r_squared_ci_high"]).all()
+    assert a["bootstrap_mode"].eq("patterns").all() and a["bootstrap_failed"].eq(0).all()
+    assert a["bootstrap"].eq(300).all() and a.attrs == {}
     # the point estimate does not depend on the bootstrap
     no_boot = relative_weights(frame, "nps", DRIVERS, bootstrap=0)
     np.testing.assert_allclose(a["rescaled_weight"], no_boot["rescaled_weight"])
@@ -262,7 +266,8 @@ def test_logistic_weights_match_an_independent_computation(frame):
                                    rtol=1e-6)  # fmt: skip
         ci = np.exp(fit.conf_int().loc[DRIVERS])
         np.testing.assert_allclose(got.loc[DRIVERS, "odds_ratio_ci_low"], ci[0], rtol=1e-6)
-        assert got.attrs["events"] == int(y.sum())
+        assert got["events"].eq(int(y.sum())).all() and got["outcome"].eq(outcome).all()
+        assert got["target"].eq(f"{outcome} (nps)").all() and got["method"].eq("logistic").all()
         assert got["rescaled_weight"].sum() == pytest.approx(100.0)
 
 
@@ -274,7 +279,7 @@ def test_logistic_bootstrap_and_patterns(frame):
     assert (a["ci_low"] < a["rescaled_weight"]).all() and (
         a["rescaled_weight"] < a["ci_high"]
     ).all()
-    assert a.attrs["bootstrap_failed"] == 0
+    assert a["bootstrap_failed"].eq(0).all()
 
 
 def test_batched_logit_fit_matches_statsmodels(frame):
@@ -436,25 +441,45 @@ def test_workspace_gives_what_the_pure_function_gives(sample):
     got = drivers_for_workspace(ws, "nps", bootstrap=100, seed=4)
     responses = data.tables["responses"]
     want = relative_weights(responses, "nps", bootstrap=100, seed=4)
-    pd.testing.assert_frame_equal(got[list(drivers.COLUMNS)], want, check_exact=False, rtol=1e-9)
-    assert got.attrs["n"] == int(responses[["nps", *want.driver]].notna().all(axis=1).sum())
-    assert (got["n"] == got.attrs["n"]).all()
+    pd.testing.assert_frame_equal(got.drop(columns="small_sample"), want, check_exact=False,
+                                  rtol=1e-9)  # fmt: skip
+    assert got["n"].eq(int(responses[["nps", *want.driver]].notna().all(axis=1).sum())).all()
+    assert got.attrs == {}
 
 
 def test_workspace_by_group_flags_small_groups(sample):
-    ws, _ = sample
+    ws, data = sample
     got = drivers_for_workspace(ws, "csat", by="touchpoint", min_n=1000, bootstrap=0)
     sizes = got.groupby("touchpoint", dropna=False)["n"].first()
     small = got[got["small_sample"]]
     assert set(small["touchpoint"]) == set(sizes[sizes < 1000].index)
     assert small["rescaled_weight"].isna().all() and small["importance_rank"].isna().all()
+    assert small["r_squared"].isna().all() and small["patterns"].isna().all()
+    assert small["method"].eq("relative_weights").all() and small["target"].eq("csat").all()
     big = got[~got["small_sample"]]
+    # each group's R² is that of its own OLS fit on its complete answers
+    answers = data.tables["responses"]
+    names = list(big["driver"].unique())
+    for touchpoint, part in big.groupby("touchpoint"):
+        rows = answers[answers["touchpoint"] == touchpoint][["csat", *names]].dropna()
+        fit = sm.OLS(rows["csat"], sm.add_constant(rows[names])).fit()
+        assert part["r_squared"].to_numpy() == pytest.approx([fit.rsquared] * len(part))
+        assert part["n"].eq(len(rows)).all()
     assert big.groupby("touchpoint", dropna=False)["rescaled_weight"].sum().tolist() == (
         pytest.approx([100.0] * big["touchpoint"].nunique(dropna=False))
     )
     # a customers column (segment) is joined in the engine
     seg = drivers_for_workspace(ws, "nps", by=["segment"], bootstrap=0)
     assert set(seg["segment"]) == {"consumer", "small_business", "enterprise"}
+    # small and analysed groups of a logistic run share one column order
+    lg = drivers_for_workspace(ws, "nps", by="touchpoint", method="logistic", min_n=1000,
+                               bootstrap=0)  # fmt: skip
+    assert lg["small_sample"].any() and not lg["small_sample"].all()
+    assert lg.columns.tolist() == [
+        "touchpoint", *drivers.COLUMNS, *drivers.LOGISTIC_COLUMNS, *drivers.FIT_COLUMNS,
+        *drivers.LOGISTIC_FIT_COLUMNS, "small_sample",
+    ]  # fmt: skip
+    assert lg["target"].eq("promoter (nps)").all() and lg["outcome"].eq("promoter").all()
 
 
 def test_workspace_fallback_for_many_patterns(sample, monkeypatch):
@@ -463,7 +488,7 @@ def test_workspace_fallback_for_many_patterns(sample, monkeypatch):
     monkeypatch.setattr(drivers, "FETCH_LIMIT", 100)  # pretend the patterns are too many
     monkeypatch.setattr(drivers, "MAX_PATTERNS", 3000)  # sample about 3000 of 11,135 rows
     sampled = drivers_for_workspace(ws, "nps", bootstrap=200, seed=3)
-    assert sampled.attrs["bootstrap_mode"] == "subsample"
+    assert sampled["bootstrap_mode"].eq("subsample").all()
     np.testing.assert_allclose(sampled["raw_weight"], exact["raw_weight"], rtol=1e-9)
     width = sampled["ci_high"] - sampled["ci_low"]
     np.testing.assert_allclose(width, exact["ci_high"] - exact["ci_low"], rtol=0.3)

@@ -16,9 +16,11 @@ from cxlens.analysis.features import (
     customer_features,
     plan_features,
     profile,
+    profile_expr,
     resolve_as_of,
 )
 from cxlens.errors import NotEnoughDataError, SchemaError
+from cxlens.store.query import sql
 
 AS_OF = pd.Timestamp("2024-12-31")
 TS = pd.Timestamp
@@ -180,10 +182,10 @@ def reference_features(as_of: pd.Timestamp) -> pd.DataFrame:
 def test_features_match_a_pandas_reference(hand_ws):
     got = customer_features(hand_ws, as_of=AS_OF)
     want = reference_features(AS_OF)
-    assert got.attrs["as_of"] == AS_OF
+    assert got["as_of"].eq(AS_OF).all() and got.attrs == {}  # the date is a column
     # every declared attribute column of customers comes along, filled or not
     attributes = ["segment", "region", "plan", "acquisition_channel"]
-    assert list(got.columns) == ["customer_id", *attributes, *FEATURE_COLUMNS]
+    assert list(got.columns) == ["customer_id", *attributes, *FEATURE_COLUMNS, "as_of"]
     assert got.customer_id.tolist() == ["c1", "c2", "c3", "c4"]  # c5 joined after as_of
     for col in want.columns:
         g, w = got[col], want[col]
@@ -264,7 +266,11 @@ def test_profile_matches_hand_formulas(hand_ws):
     centre = (0.5 + z * z / 4) / (1 + z * z / 2)
     half = z * np.sqrt(0.25 / 2 + z * z / 16) / (1 + z * z / 2)
     assert got.loc["a", "retention_ci_low"] == pytest.approx(100 * (centre - half))
-    assert not got.small_sample.any()
+    assert not got.small_sample.any() and got.attrs == {}
+    # the query profile ran is profile_expr's: one row per segment, the same counts
+    counts = profile_expr(plan.expr, "segment").execute().set_index("segment")["customers"]
+    assert counts.to_dict() == got["customers"].to_dict()
+    assert "GROUP BY" in sql(profile_expr(plan.expr, "segment")).upper()
 
 
 def test_profile_rejects_an_unknown_column(hand_ws):

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow  # finding themes and resolving identities: about 
 ANALYSES: dict[str, tuple[dict[str, Any], str, Any]] = {
     "theme-impact": ({}, "impact", lambda ws: ws.text.theme_impact("nps", bootstrap=200)),
     "theme-drivers": ({"level": "theme", "bootstrap": 50}, "drivers",
-                      lambda ws: ws.text.theme_drivers("nps", level="theme", bootstrap=50)),
+                      lambda ws: ws.text.theme_drivers("nps", level="theme", bootstrap=50).table),
     "social-engagement": ({"by": ["platform", "brand"]}, "engagement",
                           lambda ws: ws.social.engagement(["platform", "brand"], None)),
     "social-share-of-voice": ({"every": "quarter"}, "share_of_voice",
@@ -94,6 +94,7 @@ def voice(served, tmp_path_factory):
     with cxlens.Workspace(folder / "copy.duckdb") as ws:
         expected["themes"] = report_themes(ws)[0]
         expected["analyses"] = {name: call(ws) for name, (_, _, call) in ANALYSES.items()}
+        expected["theme_drivers"] = ws.text.theme_drivers("nps", level="theme", bootstrap=50)
         expected["flags"] = ws.identity.flags("GB")
         expected["profile"] = _json(ws.profile(reader).to_dict())
         expected["keys"] = dict(zip(ids[:2], pseudonymise(ids[:2], workspace_secret(ws)),
@@ -170,9 +171,10 @@ def test_theme_drivers_name_what_they_left_out(served, voice):
     r = call(served, keys["viewer"], "GET", "/workspaces/voice/analyses/theme-drivers",
              level="theme", bootstrap=50)  # fmt: skip
     parts = r.json()["parts"]
-    want = expected["analyses"]["theme-drivers"]
-    assert parts["notes"] == want.attrs["notes"]
-    assert f"R² = {want.attrs['r_squared']:.3f}" in parts["summary"][0]
+    want = expected["theme_drivers"]
+    assert parts["notes"] == list(want.notes)
+    assert f"R² = {want.table['r_squared'].iloc[0]:.3f}" in parts["summary"][0]
+    assert f"over {want.table['n'].iloc[0]:,} respondents" in parts["summary"][0]
 
 
 def test_the_dashboard_knows_which_voice_panels_a_workspace_can_show(served, voice):

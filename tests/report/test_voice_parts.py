@@ -118,6 +118,14 @@ def test_impact_on_nps_matches_the_answers_by_hand(sample):
     assert 'id="chart-voice-impact"' in voice.section.body_html
 
 
+def test_aspect_drivers_heading_shows_the_fits_r_squared(sample):
+    ws, _, voice, _ = sample
+    # the section reads R² from the drivers table's column (voice_part's call, bootstrap 50)
+    found = ws.text.theme_drivers("nps", level="aspect", bootstrap=50)
+    r2 = found.table["r_squared"].iloc[0]
+    assert f"Aspects as drivers of NPS (R² = {r2:.3f})" in voice.section.body_html
+
+
 def test_social_section_matches_the_posts_by_hand(sample):
     ws, data, _, _ = sample
     part = social_part(ws)

@@ -11,7 +11,7 @@ import pytest
 import cxlens
 from cxlens.errors import ArgumentError, NotEnoughDataError
 from cxlens.sample import generate, write_sample
-from cxlens.text.impact import impact_from_counts, score_of
+from cxlens.text.impact import IMPACT_COLUMNS, impact_from_counts, score_of
 from cxlens.text.namespace import Text
 from tests.conftest import ENGINES, on_engine
 
@@ -27,7 +27,8 @@ def test_impact_matches_a_hand_computation_and_the_removal_it_stands_for():
     member[:3] = True
     members = pd.DataFrame({"theme": "bill", "value": scores[member], "count": 1})
     overall = pd.DataFrame({"value": scores, "count": 1})
-    row = impact_from_counts(members, overall, bootstrap=0).iloc[0]
+    out = impact_from_counts(members, overall, bootstrap=0)
+    row = out.iloc[0]
     # by hand: NPS = 50% - 30% = 20; theme NPS = 33.3 - 66.7 = -33.3; N - n = 7
     assert row["score"] == pytest.approx(20.0)
     assert row["score_theme"] == pytest.approx(-100 / 3)
@@ -36,6 +37,14 @@ def test_impact_matches_a_hand_computation_and_the_removal_it_stands_for():
     assert row["score_without"] == pytest.approx(_nps(scores[~member]))
     assert row["impact"] == pytest.approx(20 - _nps(scores[~member]))
     assert row["n"] == 3 and row["share"] == pytest.approx(0.3)
+    # the facts of the whole table are columns (N = 10 respondents), not attrs
+    assert (row["metric"], row["respondents"], row["confidence"], row["bootstrap"]) == (
+        "nps",
+        10,
+        0.95,
+        0,
+    )
+    assert out.columns.tolist() == list(IMPACT_COLUMNS) and out.attrs == {}
 
 
 def test_csat_and_ces_scores():
@@ -89,6 +98,8 @@ def test_impact_on_the_sample_is_the_removal_effect(sample):
     ws, data = sample
     out = Text(ws).theme_impact("nps", bootstrap=200)
     r = data.tables["responses"]
+    assert out["respondents"].eq(int(r["nps"].notna().sum())).all()
+    assert out["metric"].eq("nps").all() and out["bootstrap"].eq(200).all()
     ct = ws.table("comment_themes").execute()
     theme = out.iloc[0]["theme"]
     ids = set(ct.loc[ct["theme"] == theme, "response_id"])
@@ -110,7 +121,7 @@ def test_billing_is_the_top_negative_aspect_where_the_problem_was_planted(sample
 
 def test_billing_is_the_top_theme_driver_of_nps(sample):
     ws, _ = sample
-    out = Text(ws).theme_drivers("nps", bootstrap=100)
+    out = Text(ws).theme_drivers("nps", bootstrap=100).table
     top = out.iloc[0]
     assert top["driver"] == "billing" and top["sign"] == -1
     assert out["rescaled_weight"].sum() == pytest.approx(100.0)
@@ -185,25 +196,26 @@ def _ols_r2(y: np.ndarray, x: np.ndarray) -> float:
 def test_aspect_drivers_leave_out_the_aspect_everyone_mentions(planted_themes):
     # the demo data failed here with "theme_2 is constant (every answer 1)"
     ws, flags = planted_themes
-    out = Text(ws).theme_drivers("nps", level="aspect", bootstrap=50)
-    assert set(out["driver"]) == {"billing", "ease"}
-    assert out.attrs["dropped"] == {
-        "general": "constant: every respondent with a score mentions it"
-    }
-    assert out.attrs["notes"] == ["general left out: " + out.attrs["dropped"]["general"]]
+    found = Text(ws).theme_drivers("nps", level="aspect", bootstrap=50)
+    out = found.table
+    assert set(out["driver"]) == {"billing", "ease"} and found.level == "aspect"
+    assert found.dropped == {"general": "constant: every respondent with a score mentions it"}
+    assert found.notes == ("general left out: " + found.dropped["general"],)
     top = out.iloc[0]
     assert top["driver"] == "billing" and top["sign"] == -1  # the planted -4
     assert out.set_index("driver").loc["ease", "sign"] == 1
     x = flags[["billing", "ease"]].to_numpy(float)
-    assert out.attrs["r_squared"] == pytest.approx(_ols_r2(flags["nps"].to_numpy(), x))
-    assert out["raw_weight"].sum() == pytest.approx(out.attrs["r_squared"])
+    r2 = _ols_r2(flags["nps"].to_numpy(), x)
+    assert out["r_squared"].to_numpy() == pytest.approx([r2, r2])
+    assert out["raw_weight"].sum() == pytest.approx(r2)
+    assert out["n"].eq(len(flags)).all() and out.attrs == {}
 
 
 def test_theme_drivers_drop_a_per_language_theme_the_others_determine(planted_themes):
     # the demo data failed here: per-language general themes add up to the intercept
     ws, flags = planted_themes
-    out = Text(ws).theme_drivers("nps", level="theme", bootstrap=50)
-    dropped = out.attrs["dropped"]
+    found = Text(ws).theme_drivers("nps", level="theme", bootstrap=50)
+    out, dropped = found.table, found.dropped
     # larger themes are kept first: en-gen (70%) stays, de-gen = 1 - en-gen goes
     assert list(dropped) == ["de-gen"]
     assert "collinear" in dropped["de-gen"] and "en-gen, r = -1.000" in dropped["de-gen"]
@@ -213,7 +225,8 @@ def test_theme_drivers_drop_a_per_language_theme_the_others_determine(planted_th
     cols["en-gen"] = flags["lang"] == "en"
     cols["de-gen"] = flags["lang"] == "de"  # all six: the same fit, rank-deficient
     x = pd.DataFrame(cols).to_numpy(float)
-    assert out.attrs["r_squared"] == pytest.approx(_ols_r2(flags["nps"].to_numpy(), x))
+    r2 = _ols_r2(flags["nps"].to_numpy(), x)
+    assert out["r_squared"].to_numpy() == pytest.approx([r2] * len(out))
     assert out["rescaled_weight"].sum() == pytest.approx(100.0)
 
 

@@ -52,7 +52,12 @@ def test_code_frame_themes_impact_and_charts(ws, tmp_path):
     assert impact.loc["billing", "impact"] == pytest.approx(24 * -80 / 36)
     assert len(theme_bars(result.themes).data) == 1
     assert len(theme_trend(result.trend, ["billing", "support"]).data) == 2
-    assert len(impact_bars(impact.reset_index()).data[0].x) == 2
+    bars = impact_bars(impact.reset_index())
+    assert len(bars.data[0].x) == 2
+    # the title names the score from the table's metric column
+    assert bars.layout.title.text == "Theme impact on NPS"
+    csat = impact.reset_index().assign(metric="csat")
+    assert impact_bars(csat).layout.title.text == "Theme impact on CSAT"
 
 
 def test_ws_text_is_the_text_namespace(tmp_path):

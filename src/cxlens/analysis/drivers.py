@@ -83,6 +83,28 @@ LOGISTIC_COLUMNS: tuple[str, ...] = (
     "odds_ratio_ci_high",
     "p_value",
 )
+#: Facts of the fit, the same on every row of an importance table (after the columns above):
+#: complete answers, distinct patterns, R² with its bootstrap interval, the method, the
+#: target (logistic: ``"promoter (nps)"``), the intervals' level, the resamples asked for,
+#: those left out (a driver constant in the resample) and how they were drawn
+#: (``"patterns"``, ``"subsample"``; None without a bootstrap).
+FIT_COLUMNS: tuple[str, ...] = (
+    "n",
+    "r_squared",
+    "r_squared_ci_low",
+    "r_squared_ci_high",
+    "patterns",
+    "method",
+    "target",
+    "confidence",
+    "bootstrap",
+    "bootstrap_failed",
+    "bootstrap_mode",
+)
+#: Facts a logistic table adds after :data:`FIT_COLUMNS`: the outcome and how many have it.
+LOGISTIC_FIT_COLUMNS: tuple[str, ...] = ("outcome", "events")
+#: Whole-number columns a small group leaves missing (nullable in tables with ``by``).
+_COUNTS: tuple[str, ...] = ("importance_rank", "sign", "patterns", "bootstrap_failed", "events")
 
 
 # --------------------------------------------------------------------------------------
@@ -353,21 +375,33 @@ def _table(
     )
     out["importance_rank"] = out["importance_rank"].astype("int64")
     out = out.sort_values(["importance_rank", "driver"], kind="mergesort").reset_index(drop=True)
-    out.attrs.update(
-        {
-            "method": method,
-            "target": data.names[0],
-            "n": int(data.n),
-            "patterns": len(data.counts),
-            "r_squared": r2,
-            "r_squared_ci": (float(low[p]), float(high[p])),
-            "confidence": confidence,
-            "bootstrap": int(bootstrap),
-            "bootstrap_failed": 0 if reps is None else reps.failed,
-            "bootstrap_mode": None if reps is None else reps.mode,
-        }
-    )
-    return out
+    return out.assign(**_fit_facts(method, data, r2, (low[p], high[p]), confidence, bootstrap,
+                                   reps))  # fmt: skip
+
+
+def _fit_facts(
+    method: str,
+    data: _Data,
+    r2: float,
+    r2_ci: tuple[float, float],
+    confidence: float,
+    bootstrap: int,
+    reps: Replicates | None,
+) -> dict[str, Any]:
+    """Return the values of :data:`FIT_COLUMNS` for one fit."""
+    return {
+        "n": int(data.n),
+        "r_squared": r2,
+        "r_squared_ci_low": float(r2_ci[0]),
+        "r_squared_ci_high": float(r2_ci[1]),
+        "patterns": len(data.counts),
+        "method": method,
+        "target": data.names[0],
+        "confidence": float(confidence),
+        "bootstrap": int(bootstrap),
+        "bootstrap_failed": 0 if reps is None else int(reps.failed),
+        "bootstrap_mode": None if reps is None else reps.mode,
+    }
 
 
 def relative_weights(
@@ -406,8 +440,10 @@ def relative_weights(
         the standardized OLS coefficient ``beta`` (+1 when more of the driver goes with more
         of the target, the others held fixed); ``ci_low``/``ci_high`` bound
         ``rescaled_weight``; ``correlation`` is the driver's correlation with the target.
-        ``attrs`` holds ``n``, ``patterns``, ``r_squared``, ``r_squared_ci``, ``method``,
-        ``target``, ``bootstrap``, ``bootstrap_failed``, ``bootstrap_mode``.
+        Then the fit's facts, the same on every row (:data:`FIT_COLUMNS`): ``n`` (complete
+        answers), ``patterns``, ``r_squared``, ``r_squared_ci_low``, ``r_squared_ci_high``,
+        ``method``, ``target``, ``confidence``, ``bootstrap``, ``bootstrap_failed``,
+        ``bootstrap_mode``.
 
     Raises:
         SchemaError: unknown or non-numeric columns.
@@ -462,8 +498,8 @@ def shapley_regression(
         min_n: fewest complete answers accepted.
 
     Returns:
-        DataFrame with the columns of :func:`relative_weights` (``raw_weight`` is the
-        Shapley value) and the same ``attrs``.
+        DataFrame with the columns of :func:`relative_weights`, facts of the fit included
+        (``raw_weight`` is the Shapley value; ``method`` is ``"shapley"``).
 
     Raises:
         ArgumentError: more than 15 drivers, collinear drivers or bad settings.
@@ -475,7 +511,7 @@ def shapley_regression(
         >>> df = pd.DataFrame({"nps": x @ [1.0, 0.5] + rng.normal(size=400),
         ...                    "driver_a": x[:, 0], "driver_b": x[:, 1]})
         >>> sv = shapley_regression(df, bootstrap=0)
-        >>> bool(np.isclose(sv.raw_weight.sum(), sv.attrs["r_squared"]))
+        >>> bool(np.isclose(sv.raw_weight.sum(), sv.r_squared.iloc[0]))
         True
     """
     _check_settings(bootstrap, confidence, min_n)
@@ -532,8 +568,9 @@ def drivers_logistic(
     Returns:
         DataFrame with the columns of :func:`relative_weights` (``beta``: the logit
         coefficient per rating point; ``sign``: its sign), then ``odds_ratio,
-        odds_ratio_ci_low, odds_ratio_ci_high, p_value``. ``attrs`` as for
-        :func:`relative_weights`, plus ``outcome`` and ``events``.
+        odds_ratio_ci_low, odds_ratio_ci_high, p_value``, the facts of the fit
+        (:data:`FIT_COLUMNS`; ``target`` is e.g. ``"promoter (nps)"``), then ``outcome``
+        and ``events`` (answers with the outcome).
 
     Example:
         >>> rng = np.random.default_rng(2)
@@ -572,8 +609,12 @@ def _logistic_data(data: _Data, outcome: str, min_n: int) -> _Data:
             f"logistic driver analysis of {outcome}s needs at least 10 answers with and 10 "
             f"without the outcome; got {events} {outcome}s out of {data.n}"
         )
-    name = f"{outcome} ({target})"
-    return _patterns([name, *data.drivers], values, counts, data.n)
+    return _patterns([_outcome_name(outcome, target), *data.drivers], values, counts, data.n)
+
+
+def _outcome_name(outcome: str, target: str) -> str:
+    """Name the ``target`` of a logistic table: the outcome and the answer it is read from."""
+    return f"{outcome} ({target})"
 
 
 def _with_odds_ratios(
@@ -598,15 +639,10 @@ def _with_odds_ratios(
             "p_value": np.asarray(fit.pvalues)[1:],
         }
     )
-    attrs = dict(out.attrs)
     merged = out.drop(columns="beta").merge(table, on="driver", how="left")
     merged["sign"] = np.where(merged["beta"] < 0, -1, 1).astype("int64")
-    merged = merged[[*COLUMNS, *LOGISTIC_COLUMNS]]
-    merged.attrs.update(attrs)
-    merged.attrs.update(
-        {"outcome": outcome, "events": int(data.counts[data.values[:, 0] == 1].sum())}
-    )
-    return merged
+    merged = merged[[*COLUMNS, *LOGISTIC_COLUMNS, *FIT_COLUMNS]]
+    return merged.assign(outcome=outcome, events=int(data.counts[data.values[:, 0] == 1].sum()))
 
 
 # --------------------------------------------------------------------------------------
@@ -908,8 +944,10 @@ def drivers_for_workspace(
 
     Returns:
         DataFrame with columns ``*by,`` the columns of the method's function
-        (:func:`relative_weights` etc.), then ``n, r_squared, small_sample``. Without ``by``
-        its ``attrs`` are those of the method's function.
+        (:func:`relative_weights` etc., the facts of each group's fit included: ``n``,
+        ``r_squared`` and the rest of :data:`FIT_COLUMNS`), then ``small_sample``. A small
+        group's rows hold its ``n`` and the settings (``method``, ``target``,
+        ``confidence``, ``bootstrap``, ``outcome``); what a fit would give is missing.
 
     Raises:
         NotEnoughDataError: fewer than ``min_n`` complete answers in all (or no responses
@@ -938,10 +976,7 @@ def drivers_for_workspace(
     tables = [_group_table(method, outcome, key, data, cols, bootstrap=bootstrap,
                            confidence=confidence, seed=seed, min_n=min_n)
               for key, data in parts]  # fmt: skip
-    out = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-    if not cols:
-        out.attrs.update(tables[0].attrs)
-    return out
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
 
 
 def _group_table(
@@ -952,14 +987,9 @@ def _group_table(
     by: list[str],
     **settings: Any,
 ) -> pd.DataFrame:
-    extra = list(LOGISTIC_COLUMNS) if method == "logistic" else []
     if by and data.n < settings["min_n"]:
-        out = pd.DataFrame({"driver": data.drivers})
-        for col in [*COLUMNS[1:], *extra]:
-            out[col] = np.nan
-        out["sign"] = pd.array([pd.NA] * len(out), dtype="Int64")
-        out["importance_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
-        out["n"], out["r_squared"], out["small_sample"] = data.n, np.nan, True
+        out = _small_group_table(method, outcome, data, settings["confidence"],
+                                 settings["bootstrap"])  # fmt: skip
     else:
         try:
             out = _analyse(method, outcome, data, **settings)
@@ -968,17 +998,39 @@ def _group_table(
                 raise
             where = ", ".join(f"{c}={v!r}" for c, v in zip(by, key, strict=True))
             raise type(exc)(f"in the group {where}: {exc}") from exc
-        out["n"], out["r_squared"], out["small_sample"] = data.n, out.attrs["r_squared"], False
-        if by:  # small groups hold NA ranks and signs
-            out["importance_rank"] = out["importance_rank"].astype("Int64")
-            out["sign"] = out["sign"].astype("Int64")
+        out["small_sample"] = False
+        if by:  # small groups hold NA ranks, signs and counts
+            for col in _COUNTS:
+                if col in out:
+                    out[col] = out[col].astype("Int64")
     for col, value in reversed(list(zip(by, key, strict=True))):
         out.insert(0, col, value)
     return out
 
 
+def _small_group_table(
+    method: str, outcome: str, data: _Data, confidence: float, bootstrap: int
+) -> pd.DataFrame:
+    """Return the rows of a group too small to analyse: its n and the settings, no fit."""
+    logistic = method == "logistic"
+    out = pd.DataFrame({"driver": data.drivers})
+    for col in [*COLUMNS[1:], *(LOGISTIC_COLUMNS if logistic else ())]:
+        out[col] = np.nan
+    facts = _fit_facts(method, data, np.nan, (np.nan, np.nan), confidence, bootstrap, None)
+    if logistic:
+        facts["target"] = _outcome_name(outcome, data.names[0])
+        facts.update(outcome=outcome, events=pd.NA)
+    out = out.assign(**facts, small_sample=True)
+    for col in _COUNTS:
+        if col in out:
+            out[col] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out
+
+
 __all__ = [
     "COLUMNS",
+    "FIT_COLUMNS",
+    "LOGISTIC_FIT_COLUMNS",
     "METHODS",
     "QUADRANTS",
     "driver_patterns",

@@ -30,7 +30,7 @@ from cxlens.metrics.stats import (
 )
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.catalog import Catalog
-from cxlens.store.query import is_present, require_columns, run, sql
+from cxlens.store.query import is_present, require_columns, run
 
 #: Length of the trailing window of the ``*_12m`` features, in days.
 WINDOW_DAYS = 365
@@ -97,10 +97,14 @@ class FeaturePlan:
         return str(ibis.to_sql(self.expr))
 
     def execute(self) -> pd.DataFrame:
-        """Run the feature query once and return the table, with ``attrs["as_of"]`` set."""
+        """Run the feature query once; return the table with an ``as_of`` column last.
+
+        ``as_of`` (the plan's date, the same on every row) comes with the pandas table only;
+        ``expr`` does not carry it.
+        """
         frame = run(self.expr.order_by("customer_id"), "the customer feature table")
         frame = as_microseconds(frame)
-        frame.attrs["as_of"] = self.as_of
+        frame["as_of"] = pd.Series(self.as_of, index=frame.index).astype("datetime64[us]")
         return frame
 
 
@@ -479,11 +483,12 @@ def customer_features(
         last_response_at, last_nps, mean_nps, nps_group, last_csat, mean_csat, last_ces,
         mean_ces, mean_sentiment, n_transactions, frequency, frequency_12m,
         first_purchase_at, last_purchase_at, recency_days, revenue, revenue_12m,
-        monetary_mean, n_events, events_12m, last_event_at``; ``attrs["as_of"]`` holds the
-        as-of timestamp. ``mean_sentiment`` is the mean comment sentiment (-1 to 1) of the
-        customer's answers up to the date, from ``comment_sentiment`` (saved by
-        ``ws.text.sentiment()``) with ``sentiment=True``, and missing otherwise: whether the
-        table happens to exist never changes the features.
+        monetary_mean, n_events, events_12m, last_event_at, as_of`` (``as_of``: the date
+        the features describe, the same on every row). ``mean_sentiment`` is the mean
+        comment sentiment (-1 to 1) of the customer's answers up to the date, from
+        ``comment_sentiment`` (saved by ``ws.text.sentiment()``) with ``sentiment=True``,
+        and missing otherwise: whether the table happens to exist never changes the
+        features.
 
     Raises:
         NotEnoughDataError: no customers, responses or transactions table.
@@ -527,7 +532,22 @@ PROFILE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _profile_expr(features: ir.Table, by: list[str]) -> ir.Table:
+def profile_expr(features: ir.Table, by: Sequence[str] | str | None = None) -> ir.Table:
+    """Return the engine query behind :func:`profile`: sums and counts per group (lazy).
+
+    :func:`profile` runs it and turns its one row per group into rates and intervals;
+    ``sql(profile_expr(features, by))`` (:func:`cxlens.store.query.sql`) shows the SQL.
+
+    Example:
+        >>> import ibis
+        >>> f = ibis.memtable({"segment": ["a", "a"], "revenue_12m": [10.0, 30.0],
+        ...     "revenue": [10.0, 30.0], "frequency_12m": [1, 2], "churned": [False, True],
+        ...     "last_nps": [10, 3], "last_csat": [5, 2], "mean_ces": [2.0, 6.0]})
+        >>> got = profile_expr(f, "segment").execute()
+        >>> got[["segment", "customers", "rev_sum"]].values.tolist()
+        [['a', 2, 40.0]]
+    """
+    by = [by] if isinstance(by, str) else list(by or [])
     f = features
     rev = f["revenue_12m"]
     nps = f["last_nps"]
@@ -626,7 +646,7 @@ def profile(
         churn_rate, churn_ci_low, churn_ci_high, retained, status_known, nps, nps_ci_low,
         nps_ci_high, nps_n, csat, csat_n, ces, ces_n, small_sample`` (rates in percent;
         ``status_known`` counts customers whose churn status is known), sorted by
-        ``*by``.
+        ``*by``. The query it runs is :func:`profile_expr`.
 
     Raises:
         SchemaError: a ``by`` column is not in ``features``.
@@ -643,11 +663,9 @@ def profile(
                 f"cannot profile by '{col}': not a feature column; available: "
                 f"{', '.join(features.columns)}"
             )
-    expr = _profile_expr(features, cols)
-    agg = run(expr, "the customer profile")
+    agg = run(profile_expr(features, cols), "the customer profile")
     out = _finish_profile(agg, confidence, min_n)[[*cols, *PROFILE_COLUMNS]]
     if cols:
         out = out.sort_values(cols, na_position="last", kind="mergesort")
-    out = out.reset_index(drop=True)
-    out.attrs["sql"] = sql(expr)
-    return out
+    # no SQL attached (compiling it costs as much as a small query); see profile_expr
+    return out.reset_index(drop=True)

@@ -637,7 +637,6 @@ def save_segments(
     if new["customer_id"].duplicated().any():
         raise SchemaError("the segment frame lists a customer_id more than once")
     new = new.astype("string")
-    new.attrs = {}
     if ws.has_table(SEGMENTS_TABLE):
         old = run(ws.table(SEGMENTS_TABLE), "the saved segments").astype("string")
         keep = [c for c in old.columns if c not in cols]

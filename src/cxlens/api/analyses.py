@@ -527,14 +527,12 @@ class ThemeDriversParams(Params):
 def _theme_drivers(ws: Workspace, p: ThemeDriversParams) -> dict[str, Part]:
     _theme_table(ws)
     found = ws.text.theme_drivers(p.target, level=p.level, bootstrap=p.bootstrap)
+    fit = found.table.iloc[0]  # n and r_squared hold for every row
     return {
-        "drivers": found,
-        "summary": [
-            f"R² = {found.attrs.get('r_squared', float('nan')):.3f}"
-            f" over {found.attrs.get('n', 0):,} respondents"
-        ],
+        "drivers": found.table,
+        "summary": [f"R² = {fit['r_squared']:.3f} over {int(fit['n']):,} respondents"],
         # themes every respondent mentions, or that others determine, cannot be drivers
-        "notes": list(found.attrs.get("notes", [])),
+        "notes": list(found.notes),
     }
 
 

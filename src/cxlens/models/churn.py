@@ -387,8 +387,9 @@ def snapshot(
         sentiment: fill ``mean_sentiment`` from the saved comment scores.
 
     Returns:
-        DataFrame sorted by customer_id: the columns of ``customer_features``, ``cutoff``
-        and, with a horizon, ``churned_in_window`` (bool).
+        DataFrame sorted by customer_id: the columns of ``customer_features`` but
+        ``as_of``, then ``cutoff`` (the as-of date) and, with a horizon,
+        ``churned_in_window`` (bool).
 
     Example:
         >>> snap = snapshot(ws, "2025-06-30", horizon_days=90)  # doctest: +SKIP

@@ -196,11 +196,11 @@ def voice_part(
                 ),
                 impact_table(impact.head(REPORT_TOP_IMPACT)),
             ]
-        if drivers is not None and len(drivers):
-            r2 = float(drivers.attrs.get("r_squared", math.nan))
+        if drivers is not None and len(drivers.table):
+            r2 = float(drivers.table["r_squared"].iloc[0])
             parts += [
                 f"<h3>Aspects as drivers of NPS (R² = {fmt_number(r2, 3)})</h3>",
-                theme_driver_table(drivers, themes),
+                theme_driver_table(drivers.table, themes),
             ]
         parts += [note_html(n) for n in notes]
         top_row = themes.iloc[0]

@@ -98,6 +98,7 @@ def impact_bars(impact: pd.DataFrame, top: int = 15) -> go.Figure:
                      "arrayminus": data["impact"] - data["ci_low"], "color": MUTED},
         )
     )  # fmt: skip
-    metric = impact.attrs.get("metric", "score")
+    # the metric column of theme_impact's table; a table without it gets a neutral title
+    metric = str(impact["metric"].iloc[0]) if "metric" in impact and len(impact) else "score"
     fig.update_xaxes(title=f"points of {metric.upper()} the theme accounts for")
     return _layout(fig, f"Theme impact on {metric.upper()}", 120 + 24 * len(data))

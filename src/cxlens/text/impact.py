@@ -22,6 +22,7 @@ and runs the relative-weights driver analysis of :mod:`cxlens.analysis.drivers` 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -64,7 +65,7 @@ SCORES: dict[str, ScoreFn] = {
 }
 IMPACT_COLUMNS: tuple[str, ...] = (
     "theme", "n", "share", "score_theme", "score", "score_without", "impact", "ci_low",
-    "ci_high",
+    "ci_high", "metric", "respondents", "confidence", "bootstrap",
 )  # fmt: skip
 
 
@@ -106,7 +107,9 @@ def impact_from_counts(
 
     Returns:
         One row per theme, most negative impact first: ``theme, n, share`` (of respondents),
-        ``score_theme, score, score_without, impact, ci_low, ci_high``.
+        ``score_theme, score, score_without, impact, ci_low, ci_high``, then the same on
+        every row: ``metric``, ``respondents`` (N, all respondents with a score),
+        ``confidence`` and ``bootstrap`` (resamples; 0: no intervals).
 
     Example:
         >>> m = pd.DataFrame({"theme": ["bill"], "value": [0], "count": [2]})
@@ -148,10 +151,10 @@ def impact_from_counts(
                 tail = 100 * (1 - confidence) / 2
                 low, high = np.percentile(rep, [tail, 100 - tail])
         rows.append([theme, int(n_t), n_t / n_all, s_t, s, without, impact, low, high])
-    out = pd.DataFrame(rows, columns=list(IMPACT_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(IMPACT_COLUMNS[:9]))
     out = out.sort_values(["impact", "theme"], ignore_index=True)
-    out.attrs.update(metric=metric, n=int(n_all), confidence=confidence, bootstrap=bootstrap)
-    return out
+    return out.assign(metric=metric, respondents=int(n_all), confidence=float(confidence),
+                      bootstrap=int(bootstrap))  # fmt: skip
 
 
 def _scores(ws: Catalog, metric: str, id_column: str, where: dict[str, Any] | None) -> ibis.Table:
@@ -245,11 +248,28 @@ def theme_impact(
     if level == "theme" and ws.has_table(THEMES_TABLE):
         labels = run(ws.table(THEMES_TABLE).select("theme", "label", "aspect"), "theme labels")
         out = out.merge(labels, on="theme", how="left")
-        cols = ["theme", "label", "aspect", *IMPACT_COLUMNS[1:]]
-        attrs = out.attrs
-        out = out[cols]
-        out.attrs.update(attrs)
+        out = out[["theme", "label", "aspect", *IMPACT_COLUMNS[1:]]]
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class ThemeDrivers:
+    """Themes as drivers of a score, and the themes that could not be: :func:`theme_drivers`.
+
+    Attributes:
+        table: the relative-weights table of :func:`cxlens.analysis.drivers.relative_weights`
+            with ``driver`` the theme or aspect (``sign`` +1 when mentioning it goes with a
+            higher score), the fit's ``n`` (respondents) and ``r_squared`` on every row.
+        level: ``"theme"`` or ``"aspect"``.
+        dropped: ``{theme: why}`` for each theme left out (constant, or determined by the
+            themes kept before it).
+        notes: one sentence per theme left out, e.g. ``"general left out: constant: ..."``.
+    """
+
+    table: pd.DataFrame
+    level: str
+    dropped: dict[str, str]
+    notes: tuple[str, ...]
 
 
 def theme_drivers(
@@ -263,7 +283,7 @@ def theme_drivers(
     confidence: float = 0.95,
     seed: int = 0,
     min_n: int = 200,
-) -> pd.DataFrame:
+) -> ThemeDrivers:
     """Themes as drivers of a score: relative weights of theme-mention 0/1 columns.
 
     Respondents with an analysed comment (assigned to a theme or an outlier) get one 0/1
@@ -279,15 +299,15 @@ def theme_drivers(
     the same respondents).
 
     Returns:
-        The relative-weights table (``driver`` is the theme or aspect; ``sign`` +1 when
-        mentioning it goes with a higher score), its ``attrs`` with ``n``, ``r_squared``,
-        ``level``, ``dropped`` (``{driver: why}``) and ``notes`` (one sentence per drop).
+        A :class:`ThemeDrivers`: ``table`` (the relative-weights table, ``driver`` the
+        theme or aspect, with the fit's ``n`` and ``r_squared`` columns), ``level``,
+        ``dropped`` (``{theme: why}``) and ``notes`` (one sentence per theme left out).
 
     Raises:
         NotEnoughDataError: fewer than two usable themes, or too few respondents.
 
     Example:
-        >>> ws.text.theme_drivers("nps").head(3)  # doctest: +SKIP
+        >>> ws.text.theme_drivers("nps").table.head(3)  # doctest: +SKIP
     """
     members = _memberships(ws, id_column, level)
     ct = ws.table(ASSIGNMENTS_TABLE)
@@ -320,11 +340,9 @@ def theme_drivers(
         patterns, target, kept, bootstrap=bootstrap, confidence=confidence,
         seed=seed, weights="n", min_n=min_n,
     )  # fmt: skip
-    attrs = out.attrs
     out["driver"] = out["driver"].map(label)
-    notes = [f"{name} left out: {reason}" for name, reason in dropped.items()]
-    out.attrs.update(attrs, level=level, dropped=dropped, notes=notes)
-    return out
+    notes = tuple(f"{name} left out: {reason}" for name, reason in dropped.items())
+    return ThemeDrivers(table=out, level=level, dropped=dropped, notes=notes)
 
 
 def _need_two(names: list[str], min_share: float, dropped: dict[str, str]) -> None:

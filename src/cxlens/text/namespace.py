@@ -14,7 +14,7 @@ import pandas as pd
 from cxlens.errors import SchemaError
 from cxlens.store.catalog import Catalog
 from cxlens.text.codeframe import CodeFrameSpec
-from cxlens.text.impact import theme_drivers, theme_impact
+from cxlens.text.impact import ThemeDrivers, theme_drivers, theme_impact
 from cxlens.text.sentiment import sentiment
 from cxlens.text.themes import SENTIMENT_TABLE, ThemeResult, comment_batches, themes_for_workspace
 
@@ -101,13 +101,14 @@ class Text:
         """
         return theme_impact(self._ws, metric, **kw)
 
-    def theme_drivers(self, target: str = "nps", **kw: Any) -> pd.DataFrame:
+    def theme_drivers(self, target: str = "nps", **kw: Any) -> ThemeDrivers:
         """Themes (or aspects) as drivers of ``target``: relative weights with intervals.
 
         Returns:
-            See :func:`cxlens.text.impact.theme_drivers`.
+            A :class:`cxlens.text.impact.ThemeDrivers` (``table``, ``level``, ``dropped``,
+            ``notes``); see :func:`cxlens.text.impact.theme_drivers`.
 
         Example:
-            >>> ws.text.theme_drivers("nps").head(3)  # doctest: +SKIP
+            >>> ws.text.theme_drivers("nps").table.head(3)  # doctest: +SKIP
         """
         return theme_drivers(self._ws, target, **kw)
