@@ -95,10 +95,11 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     cli(demo, "metrics", metric, "--output", str(out))
     from_cli = float(pd.read_csv(out)["value"].iloc[0])
     from_api = api(demo, f"/metrics/{metric}")["rows"][0]["value"]
-    tiles = {t["metric"]: t for t in api(demo, "/overview")["tiles"]}
+    tile = {t["metric"]: t for t in api(demo, "/overview")["tiles"]}[metric]
     # the whole period: the CLI, the API, the dashboard's tile and the report tile's n line
     assert from_cli == pytest.approx(from_api, rel=1e-12)
-    assert tiles[metric]["value"] == pytest.approx(from_api, rel=1e-12)
+    assert tile["whole"]["value"] == pytest.approx(from_api, rel=1e-12)
+    assert tile["whole"]["text"] in tile_text(demo["html"], metric)
     assert f"whole period January 2024 – December 2025: {spec.fmt(from_api)} (" in tile_text(
         demo["html"], metric
     )
@@ -113,6 +114,12 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     assert tile_value(demo["html"], metric) == spec.fmt(rows["value"].iloc[-1])
     month = pd.Timestamp(rows["period"].iloc[-1]).strftime("%B %Y")
     assert f"{spec.long_label}, {month}" in tile_text(demo["html"], metric)
+    # the dashboard's tile is the report's: the same month, figure, change and test
+    assert tile["value"] == pytest.approx(rows["value"].iloc[-1], rel=1e-12)
+    assert tile["label"] == f"{spec.long_label}, {month}"
+    assert tile_value(demo["html"], metric) == tile["value_text"]
+    assert tile["change_text"] in tile_text(demo["html"], metric)
+    assert tile["p_value"] == pytest.approx(rows["p_value"].iloc[-1], rel=1e-12)
 
 
 def test_churn_rate_agrees_in_cli_api_report_and_dashboard(demo, tmp_path):
@@ -129,6 +136,8 @@ def test_churn_rate_agrees_in_cli_api_report_and_dashboard(demo, tmp_path):
     assert float(latest["value"]) == pytest.approx(api_latest["value"], rel=1e-12)
     assert tile["value"] == pytest.approx(api_latest["value"], rel=1e-12)
     assert tile_value(demo["html"], "churn") == METRICS["churn"].fmt(api_latest["value"])
+    assert tile["label"] in tile_text(demo["html"], "churn")
+    assert tile["change_text"] in tile_text(demo["html"], "churn")
 
 
 def test_clv_total_agrees_in_cli_api_and_report(demo, tmp_path):
