@@ -190,6 +190,12 @@
     return body;
   }
 
+  // A period start as client text writes it: "December 2025" (UTC, as the server sends it).
+  function monthName(period) {
+    return new Date(String(period).slice(0, 10) + "T00:00:00Z").toLocaleString("en", {
+      month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
   function capital(text) {
     return text ? text[0].toUpperCase() + text.slice(1) : text;
   }
@@ -229,7 +235,7 @@
       if (!tile) continue;
       const line = el("p", "target");
       line.append(
-        "KPI " + r.name + " (" + String(r.period).slice(0, 7) + "): " + fmt(r.metric, r.value) +
+        "KPI " + r.name + " (" + monthName(r.period) + "): " + fmt(r.metric, r.value) +
           " vs target " + fmt(r.metric, r.target) + " ",
         el("span", "status-" + String(r.status).replace(/ /g, "-"), r.status),
       );
