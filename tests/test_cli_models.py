@@ -61,8 +61,8 @@ def fitted(sample):
     return {"clv": clv, "churn": churn, "offers": offers, "survival": survival, "cox": cox}
 
 
-def test_clv_prints_fits_holdout_tiers_and_withholds_ltv_cac(sample, fitted, tmp_path):
-    path, data = sample
+def test_clv_prints_fits_holdout_tiers_and_ltv_cac_with_subscriptions(sample, fitted, tmp_path):
+    path, _ = sample
     result = run("clv", "-w", path)
     assert result.exit_code == 0, result.output
     clv = fitted["clv"]
@@ -86,13 +86,16 @@ def test_clv_prints_fits_holdout_tiers_and_withholds_ltv_cac(sample, fitted, tmp
         row = cells(result.output, r.tier)
         assert int(row[2]) == r.customers
         assert number(row[5]) == pytest.approx(r.clv_mean, rel=2e-3)
-    # LTV:CAC would set the discretionary CLV against the whole acquisition cost: withheld
-    assert "LTV:CAC is not shown: this CLV leaves out subscription purchases" in flat(result.output)
-    for segment in data.tables["customers"]["segment"].unique():
-        row = cells(result.output, segment)
-        # segment, customers, mean CLV, customers with a cost, mean cost; the ratio empty
-        assert len(row) == 5 or set(row[5:]) == {""}, (segment, row)
-    assert "LTV:CAC norm: at least" not in flat(result.output)
+    # LTV:CAC: the discretionary CLV plus the subscription revenue, over the acquisition
+    # cost, as the report and the API give it (one definition, stated)
+    assert "LTV:CAC is not shown" not in flat(result.output)
+    assert "LTV:CAC counts the CLV of the discretionary purchases plus the expected " in (
+        flat(result.output)
+    )
+    for r in clv.by_segment.itertuples():
+        row = cells(result.output, r.segment)
+        assert f"{r.ltv_cac:.2f}" in row and f"{r.value_mean:.2f}" in row, (r.segment, row)
+    assert "LTV:CAC norm: at least" in flat(result.output)
     out = tmp_path / "clv.csv"
     assert run("clv", "-o", out, "-w", path).exit_code == 0
     written = pd.read_csv(out)

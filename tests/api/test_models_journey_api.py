@@ -84,11 +84,12 @@ def test_clv_on_acme_counts_every_buyer_once(served):
     params = rows(r, "parameters")
     assert params["parameter"].tolist() == ["r", "alpha (days)", "a", "b", "p", "q", "gamma"]
     notes = r.json()["parts"]["notes"]
-    assert any(
-        n.startswith("LTV:CAC is not shown: this CLV leaves out subscription") for n in notes
-    )
+    # LTV:CAC counts the subscription revenue beside the discretionary CLV, and says so
+    assert any(n.startswith("LTV:CAC counts the CLV of the discretionary purchases") for n in notes)
     assert r.json()["parts"]["currency"] == ["USD"]
-    assert rows(r, "by_segment")["ltv_cac"].isna().all()
+    by_segment = rows(r, "by_segment")
+    assert by_segment["ltv_cac"].notna().all()
+    assert (by_segment["value_mean"] > by_segment["clv_mean"]).all()
 
 
 def test_acme_refusals_are_clear(served):

@@ -19,6 +19,14 @@ def nps_of(scores: pd.Series) -> tuple[float, int]:
     return 100 * ((s >= 9).mean() - (s <= 6).mean()), len(s)
 
 
+def latest_full_month(first: pd.Timestamp, last: pd.Timestamp) -> pd.Period:
+    """The last calendar month lying wholly between the first and the last day with data."""
+    start, end = first.normalize(), last.normalize()
+    months = pd.period_range(start, end, freq="M")
+    full = [m for m in months if m.start_time >= start and m.end_time.normalize() <= end]
+    return full[-1]
+
+
 # --------------------------------------------------------------------------- authentication
 
 
@@ -181,12 +189,21 @@ def test_overview_tiles_agree_with_the_metrics_and_are_cached(served):
         second = c.get(f"{API}/workspaces/globex/overview").json()
         churn = c.get(f"{API}/workspaces/globex/metrics/churn").json()["rows"]
     tiles = {t["metric"]: t for t in first["tiles"]}
-    assert tiles["nps"]["value"] == pytest.approx(nps_of(r["nps"])[0], rel=1e-12)
-    assert tiles["csat"]["n"] == r["csat"].notna().sum()
-    assert tiles["csat"]["value"] == pytest.approx(100 * (r["csat"].dropna() >= 4).mean())
-    assert tiles["ces"]["value"] == pytest.approx(r["ces"].mean(), rel=1e-12)
+    # the whole period beside each survey tile: every answer
+    assert tiles["nps"]["whole"]["value"] == pytest.approx(nps_of(r["nps"])[0], rel=1e-12)
+    assert tiles["csat"]["whole"]["n"] == r["csat"].notna().sum()
+    csat = r["csat"].dropna()
+    assert tiles["csat"]["whole"]["value"] == pytest.approx(100 * (csat >= 4).mean())
+    assert tiles["ces"]["whole"]["value"] == pytest.approx(r["ces"].mean(), rel=1e-12)
+    # the tile leads with the latest month the answers cover in full
+    at = pd.to_datetime(r["responded_at"])
+    month = latest_full_month(at.min(), at.max())
+    in_month = r[at.dt.to_period("M") == month]
+    assert tiles["nps"]["period"][:7] == str(month)
+    assert tiles["nps"]["value"] == pytest.approx(nps_of(in_month["nps"])[0], rel=1e-12)
     last = [row for row in churn if row["n"] > 0 and not row["partial"]][-1]  # latest full
-    assert tiles["churn"]["value"] == last["value"] and tiles["churn"]["period"] == last["period"]
+    assert tiles["churn"]["value"] == pytest.approx(last["value"], rel=1e-12)
+    assert tiles["churn"]["period"] == last["period"]
     assert second["cached"] is True and second["tiles"] == first["tiles"]
 
 
@@ -272,13 +289,13 @@ def test_upload_loads_good_rows_quarantines_bad_ones_and_refreshes(served):
             content=body,
             params={"table": "responses", "filename": "more.csv", "wait": True},
         )
-    nps_tile = {t["metric"]: t for t in new["tiles"]}["nps"]
+    nps_tile = {t["metric"]: t for t in new["tiles"]}["nps"]["whole"]  # every answer
     assert not new["cached"] and nps_tile["n"] == n_before + good
     expected, _ = nps_of(
         pd.concat([served.tables["acme"]["responses"]["nps"], pd.Series([10, 10, 10, 0, 9])])
     )
     assert nps_tile["value"] == pytest.approx(expected, rel=1e-12) and expected != before
-    assert {t["metric"]: t for t in old["tiles"]}["nps"]["n"] == n_before
+    assert {t["metric"]: t for t in old["tiles"]}["nps"]["whole"]["n"] == n_before
     rules = {row["column"] for row in quarantine["rows"]}
     assert {"nps", "responded_at"} <= rules and quarantine["total"] >= bad
     assert again.json()["result"]["status"] == "already loaded"

@@ -60,7 +60,7 @@ def test_the_overview_nps_is_checked_against_pandas(entry):
 def test_a_wrong_answer_or_a_failed_request_stops_the_run():
     ok = pd.DataFrame({"client": [0], "seconds": [0.01], "status": [200], "cached": [True]})
     measured = Measurement("cxlens", [1.0], 100.0, results={"latencies": ok})
-    overview = {"tiles": [{"metric": "nps", "value": 10.0, "n": 5}]}
+    overview = {"tiles": [{"metric": "nps", "whole": {"value": 10.0, "n": 5}}]}
     api_load.check(overview, {"value": 10.0, "n": 5}, measured)
     with pytest.raises(DisagreementError, match="overview NPS"):
         api_load.check(overview, {"value": 10.5, "n": 5}, measured)

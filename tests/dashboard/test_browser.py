@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,6 +70,10 @@ class Watched:
     def tile(self, metric: str) -> str:
         return self.page.inner_text(f"#tile-{metric} .value")
 
+    def tile_figure(self, metric: str) -> float:
+        """The unrounded figure behind a tile's value (its data-value)."""
+        return float(self.page.get_attribute(f"#tile-{metric} .value", "data-value"))
+
     def trace(self, chart: str, name: str) -> dict:
         return self.page.evaluate(
             "([id, name]) => { const t = document.getElementById(id).data"
@@ -97,13 +102,14 @@ def test_sign_in_shows_the_overview_the_api_gives(watched, board):
     watched.sign_in()
     watched.ready([])
     api = tiles(board, [])
-    assert watched.tile("nps") == f"{api['nps']['value']:.1f}"
+    # the report's formats: NPS whole points, CSAT one decimal, CES and churn two
+    assert watched.tile("nps") == f"{api['nps']['value']:.0f}".replace("-", "−")
     assert watched.tile("csat") == f"{api['csat']['value']:.1f}%"
     assert watched.tile("ces") == f"{api['ces']['value']:.2f}"
     assert watched.tile("churn") == f"{api['churn']['value']:.2f}%"
     nps_tile = watched.page.inner_text("#tile-nps")
     assert f"n = {api['nps']['n']:,} answers" in nps_tile
-    assert f"{api['nps']['ci_low']:.1f} to {api['nps']['ci_high']:.1f}" in nps_tile
+    assert api["nps"]["interval_text"] in nps_tile
     # benchmark verdicts and the KPI's status, as the API says
     verdicts = board.get("/norms", [("metric", "nps"), ("value", str(api["nps"]["value"]))])
     assert f"median 16 points {verdicts['rows'][0]['verdict']}" in nps_tile
@@ -117,6 +123,29 @@ def test_sign_in_shows_the_overview_the_api_gives(watched, board):
     assert watched.errors == []
 
 
+def test_the_tiles_show_the_latest_full_month_its_change_and_the_whole_period(watched, board):
+    watched.sign_in()
+    watched.ready([])
+    api = tiles(board, [])
+    # the sample's answers: the last month they cover to its last day, in words
+    at = board.tables["responses"]["responded_at"]
+    start, end = at.min().normalize(), at.max().normalize()
+    months = pd.period_range(start, end, freq="M")
+    month = [m for m in months if m.start_time >= start and m.end_time.normalize() <= end][-1]
+    label = month.strftime("%B %Y")
+    for metric, name in (("nps", "Net Promoter Score"), ("csat", "Customer satisfaction"),
+                         ("ces", "Customer effort score")):  # fmt: skip
+        shown = watched.page.inner_text(f"#tile-{metric}")
+        assert f"{name}, {label}" in watched.page.inner_text(f"#tile-{metric} .period")
+        assert api[metric]["change_text"] in shown and f"in {label} vs previous month" in shown
+        assert "Whole period " + api[metric]["whole"]["text"][len("whole period ") :] in shown
+        if api[metric]["partial"] is not None:
+            assert api[metric]["partial"]["text"] in shown
+    churn = watched.page.inner_text("#tile-churn .period")
+    assert churn == "Monthly churn, " + pd.Timestamp(api["churn"]["period"]).strftime("%B %Y")
+    assert watched.errors == []
+
+
 def test_the_segment_filter_updates_the_tiles_and_the_trends(watched, board):
     watched.sign_in()
     watched.ready([])
@@ -125,8 +154,9 @@ def test_the_segment_filter_updates_the_tiles_and_the_trends(watched, board):
     params = [["filter", "segment=enterprise"]]
     watched.ready(params)
     api = tiles(board, [tuple(p) for p in params])
-    assert watched.tile("nps") == f"{api['nps']['value']:.1f}"
-    assert watched.tile("nps") != f"{tiles(board, [])['nps']['value']:.1f}"
+    assert watched.tile("nps") == api["nps"]["value_text"]
+    assert watched.tile_figure("nps") == pytest.approx(api["nps"]["value"], rel=1e-12)
+    assert watched.tile_figure("nps") != pytest.approx(tiles(board, [])["nps"]["value"])
     rows = monthly(board, "nps", [("filter", "segment=enterprise")])
     after = watched.trace("trend-nps", "NPS")
     assert after["y"] == [r["value"] for r in rows]
@@ -148,8 +178,9 @@ def test_the_date_range_updates_every_metric_panel(watched, board):
     params = [["since", SINCE], ["until", UNTIL]]
     watched.ready(params)
     api = tiles(board, [tuple(p) for p in params])
-    for metric, fmt in (("nps", ".1f"), ("ces", ".2f")):
-        assert watched.tile(metric) == format(api[metric]["value"], fmt)
+    for metric in ("nps", "ces"):
+        assert watched.tile(metric) == api[metric]["value_text"]
+        assert watched.tile_figure(metric) == pytest.approx(api[metric]["value"], rel=1e-12)
     for metric in ("nps", "csat", "ces", "churn"):
         rows = monthly(board, metric, [tuple(p) for p in params])
         trace = watched.trace(f"trend-{metric}", metric.upper() if metric != "churn" else "Churn")
@@ -158,7 +189,7 @@ def test_the_date_range_updates_every_metric_panel(watched, board):
     # clearing the filters brings the whole data back
     watched.page.click("#clear")
     watched.ready([])
-    assert watched.tile("nps") == f"{tiles(board, [])['nps']['value']:.1f}"
+    assert watched.tile_figure("nps") == pytest.approx(tiles(board, [])["nps"]["value"])
 
 
 def test_a_wrong_key_shows_an_error_and_no_data(watched, board):

@@ -7,6 +7,7 @@ the column names and category values of the workspace's own data.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,14 @@ def test_no_raw_identifier_or_placeholder_on_the_board(board, width):
         browser.close()
     assert "Small business" in options and "small_business" not in options
     assert leaks(options, text, snake, lower) == []
+    # the tiles' lines are in the scan: the month in words, its change and test, the whole
+    # period; no p-value in scientific notation and no month written as 2024-12
+    assert any(line.startswith("Net Promoter Score, ") for line in text)
+    assert any(line.startswith("Whole period ") for line in text)
+    assert any(" vs previous month (" in line for line in text)
+    joined = " ".join(text)
+    assert re.findall(r"\b[pq] = (?:\d+(?:\.\d+)?e-\d+|0\.0+\b)", joined) == []
+    assert re.findall(r"\b(?:19|20)\d\d-\d\d\b", joined) == []
     found = {c: leaks(*chart_labels(f), snake, lower) for c, f in zip(CHARTS, figures, strict=True)}
     assert {c: got for c, got in found.items() if got} == {}
     segments = dict(zip(CHARTS, figures, strict=True))["segments"]["data"][0]["y"]

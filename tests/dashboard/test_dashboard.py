@@ -42,6 +42,13 @@ def answers(board, since: str | None = None, until: str | None = None, segment: 
     return r[keep]
 
 
+def latest_full_month(at: pd.Series) -> pd.Period:
+    """The last calendar month lying wholly between the first and the last day of ``at``."""
+    start, end = at.min().normalize(), at.max().normalize()
+    months = pd.period_range(start, end, freq="M")
+    return [m for m in months if m.start_time >= start and m.end_time.normalize() <= end][-1]
+
+
 # --------------------------------------------------------------------------- page and assets
 
 
@@ -116,10 +123,18 @@ def test_churn_in_a_range_keeps_the_periods_starting_in_it(board):
 def test_overview_with_a_range_and_a_segment(board):
     params = [("since", SINCE), ("until", UNTIL), ("filter", "segment=consumer")]
     tiles = {t["metric"]: t for t in board.get("/workspaces/acme/overview", params)["tiles"]}
-    value, n = nps(answers(board, SINCE, UNTIL, "consumer")["nps"])
+    kept = answers(board, SINCE, UNTIL, "consumer")
+    # beside each survey tile, the whole range
+    value, n = nps(kept["nps"])
+    whole = tiles["nps"]["whole"]
+    assert whole["n"] == n and whole["value"] == pytest.approx(value, abs=1e-9)
+    csat = kept["csat"].dropna()
+    assert tiles["csat"]["whole"]["value"] == pytest.approx(100 * (csat >= 4).mean(), abs=1e-9)
+    # the tile itself: the latest month the answers kept cover in full, labelled
+    month = latest_full_month(kept["responded_at"])
+    value, n = nps(kept.loc[kept["responded_at"].dt.to_period("M") == month, "nps"])
+    assert tiles["nps"]["period_label"] == month.strftime("%B %Y")
     assert tiles["nps"]["n"] == n and tiles["nps"]["value"] == pytest.approx(value, abs=1e-9)
-    csat = answers(board, SINCE, UNTIL, "consumer")["csat"].dropna()
-    assert tiles["csat"]["value"] == pytest.approx(100 * (csat >= 4).mean(), abs=1e-9)
     assert tiles["churn"]["period"][:7] == "2024-08"  # the latest month starting in the range
 
 

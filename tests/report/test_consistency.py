@@ -95,10 +95,11 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     cli(demo, "metrics", metric, "--output", str(out))
     from_cli = float(pd.read_csv(out)["value"].iloc[0])
     from_api = api(demo, f"/metrics/{metric}")["rows"][0]["value"]
-    tiles = {t["metric"]: t for t in api(demo, "/overview")["tiles"]}
+    tile = {t["metric"]: t for t in api(demo, "/overview")["tiles"]}[metric]
     # the whole period: the CLI, the API, the dashboard's tile and the report tile's n line
     assert from_cli == pytest.approx(from_api, rel=1e-12)
-    assert tiles[metric]["value"] == pytest.approx(from_api, rel=1e-12)
+    assert tile["whole"]["value"] == pytest.approx(from_api, rel=1e-12)
+    assert tile["whole"]["text"] in tile_text(demo["html"], metric)
     assert f"whole period January 2024 – December 2025: {spec.fmt(from_api)} (" in tile_text(
         demo["html"], metric
     )
@@ -113,6 +114,12 @@ def test_survey_metrics_agree_in_cli_api_report_and_dashboard(demo, metric, tmp_
     assert tile_value(demo["html"], metric) == spec.fmt(rows["value"].iloc[-1])
     month = pd.Timestamp(rows["period"].iloc[-1]).strftime("%B %Y")
     assert f"{spec.long_label}, {month}" in tile_text(demo["html"], metric)
+    # the dashboard's tile is the report's: the same month, figure, change and test
+    assert tile["value"] == pytest.approx(rows["value"].iloc[-1], rel=1e-12)
+    assert tile["label"] == f"{spec.long_label}, {month}"
+    assert tile_value(demo["html"], metric) == tile["value_text"]
+    assert tile["change_text"] in tile_text(demo["html"], metric)
+    assert tile["p_value"] == pytest.approx(rows["p_value"].iloc[-1], rel=1e-12)
 
 
 def test_churn_rate_agrees_in_cli_api_report_and_dashboard(demo, tmp_path):
@@ -129,6 +136,8 @@ def test_churn_rate_agrees_in_cli_api_report_and_dashboard(demo, tmp_path):
     assert float(latest["value"]) == pytest.approx(api_latest["value"], rel=1e-12)
     assert tile["value"] == pytest.approx(api_latest["value"], rel=1e-12)
     assert tile_value(demo["html"], "churn") == METRICS["churn"].fmt(api_latest["value"])
+    assert tile["label"] in tile_text(demo["html"], "churn")
+    assert tile["change_text"] in tile_text(demo["html"], "churn")
 
 
 def test_clv_total_agrees_in_cli_api_and_report(demo, tmp_path):
@@ -151,12 +160,11 @@ def test_ltv_cac_per_segment_agrees_in_cli_api_and_report(demo):
     by_segment = pd.DataFrame(parts["by_segment"]["rows"])
     report = plain(section(demo["html"], "clv"))
     printed = cli(demo, "clv")
-    if by_segment["ltv_cac"].isna().all():
-        # the demo's CLV leaves the subscription payments out: LTV:CAC is withheld, for the
-        # same stated reason, everywhere (never part of the value over all of the cost)
-        note = next(n for n in parts["notes"] if n.startswith("LTV:CAC is not shown"))
-        assert note in report and note in printed
-        return
+    # the demo's CLV is fitted on the discretionary purchases; LTV:CAC adds the subscription
+    # revenue to it, and every view states that one definition in the same words
+    note = next(n for n in parts["notes"] if n.startswith("LTV:CAC counts the CLV of the"))
+    assert note in report and note in printed
+    assert by_segment["ltv_cac"].notna().all()
     for row in by_segment.itertuples():
         shown = f"{row.ltv_cac:.2f}x"
         assert shown in report and f"{row.ltv_cac:.2f}" in printed, row.segment

@@ -23,6 +23,8 @@ from cxlens.report.summary import (
     headline_point,
     insight_points,
     kpi_point,
+    theme_point,
+    touchpoint_point,
     value_at_risk_point,
 )
 
@@ -189,13 +191,55 @@ def test_insights_are_quoted_with_their_difference():
                                                                  ("b.", 4.0, 1.0)]  # fmt: skip
 
 
-def test_at_most_eight_sentences_dropping_later_insights_first():
-    kinds = ["change", "headline", "kpi", "insight", "insight", "insight", "driver",
-             "value_at_risk", "action", "action"]  # fmt: skip
+def test_at_most_ten_sentences_keeping_the_story_and_dropping_insights_first():
+    kinds = ["change", "change", "headline", "kpi", "insight", "insight", "insight", "driver",
+             "theme", "touchpoint", "value_at_risk", "action", "action"]  # fmt: skip
     points = [SummaryPoint(k, f"{k}{i}") for i, k in enumerate(kinds)]
     kept = [p.sentence for p in choose_points(points)]
-    assert kept == ["change0", "headline1", "kpi2", "insight3", "insight4", "driver6",
-                    "value_at_risk7", "action8"]  # fmt: skip
+    # why, what is at stake and every action stay; the insight scan's findings go first
+    assert kept == ["change0", "change1", "headline2", "kpi3", "driver7", "theme8",
+                    "touchpoint9", "value_at_risk10", "action11", "action12"]  # fmt: skip
+
+
+def test_themes_rank_by_negative_share_among_those_with_enough_comments():
+    themes = pd.DataFrame(
+        {
+            "label": ["price", "late delivery", "rude agent", "staff"],
+            "count": [200, 80, 12, 150],  # rude agent: too few comments to rank
+            "negative_share": [0.30, 0.65, 0.90, 0.0],
+            "quotes": [["Too dear."], ["Came a week late."], ["Rude."], ["Lovely."]],
+        }
+    )
+    point = theme_point(themes, min_n=30)
+    assert point.sentence.startswith(
+        "Customers raise these themes most negatively: “late delivery” (65% of its 80 comments "
+        "negative, e.g. “Came a week late.”); “price” (30% of its 200 comments negative"
+    )
+    assert "rude" not in point.sentence.lower() and "staff" not in point.sentence
+    assert point.value == pytest.approx(65.0)
+    with pytest.raises(ValueError, match="no theme has 30 comments"):
+        theme_point(themes.assign(negative_share=0.0), min_n=30)
+
+
+def test_the_weakest_touchpoint_leaves_small_samples_unranked():
+    em = pd.DataFrame(
+        {
+            "touchpoint": ["field_sales", "billing", "app"],
+            "emotion": [-0.8, -0.25, 0.4],
+            "emotion_ci_low": [-1.0, -0.33, 0.35],
+            "emotion_ci_high": [-0.2, -0.17, 0.45],
+            "responses": [9, 140, 400],
+            "small_sample": [True, False, False],
+        }
+    )
+    point = touchpoint_point(em)
+    assert point.sentence.startswith(
+        "Billing is the weakest touchpoint of the journey: mean emotion −0.25 on a −1 to +1 "
+        "scale (95% CI −0.33 to −0.17; 140 answers), against +0.40 at App, the strongest"
+    )
+    assert (point.value, point.ci_low, point.ci_high) == (-0.25, -0.33, -0.17)
+    with pytest.raises(ValueError, match="fewer than two touchpoints"):
+        touchpoint_point(em[em["touchpoint"] != "app"])
 
 
 # --------------------------------------------------------------------------- in the report
@@ -318,3 +362,109 @@ def test_value_at_risk_matches_the_retention_targets(tmp_path):
     assert f"Of the {len(scores):,} customers active now, {high:,} are at high risk" in (
         risk[0].sentence
     )
+
+
+# ------------------------------------------------------------------- why: themes, touchpoints
+
+#: Comments of three planted topics; the delivery ones are the negative ones.
+TOPICS = {
+    "delivery": [
+        "The delivery was late and the parcel arrived damaged",
+        "Late delivery again, the courier lost my parcel",
+        "Parcel arrived broken, delivery took two weeks",
+        "Terrible delivery, package late and damaged",
+    ],
+    "staff": [
+        "The staff were friendly and very helpful",
+        "Helpful friendly staff in the store",
+        "Lovely staff, so helpful and kind",
+        "Friendly staff answered all my questions",
+    ],
+    "price": [
+        "Fair price and good value for money",
+        "Good value, the price is fair",
+        "Prices are reasonable, good value",
+        "The price was fair for the quality",
+    ],
+}
+
+
+def why_workspace(folder) -> cxlens.Workspace:
+    """Answers at three touchpoints (billing mostly detractors) with comments, and journeys."""
+    rng = np.random.default_rng(11)
+    n, touchpoints = 360, ["app", "billing", "support"]
+    touchpoint = [touchpoints[i % 3] for i in range(n)]
+    bad = np.array([t == "billing" for t in touchpoint])
+    nps = np.where(bad, rng.choice([2, 5, 9], n, p=[0.6, 0.2, 0.2]),
+                   rng.choice([3, 8, 10], n, p=[0.15, 0.25, 0.6]))  # fmt: skip
+    topic = [list(TOPICS)[(i // 3) % 3] for i in range(n)]
+    responses = pd.DataFrame(
+        {
+            "response_id": [f"R{i:04d}" for i in range(n)],
+            "customer_id": [f"C{i % 120:03d}" for i in range(n)],
+            "responded_at": [f"2024-{1 + i % 6:02d}-{1 + i % 27:02d}" for i in range(n)],
+            "nps": nps,
+            "touchpoint": touchpoint,
+            "comment": [TOPICS[t][i % 4] for i, t in enumerate(topic)],
+        }
+    )
+    events = pd.DataFrame(
+        [
+            {
+                "event_id": f"E{c:03d}{k}",
+                "customer_id": f"C{c:03d}",
+                "touchpoint": tp,
+                "occurred_at": f"2024-01-{1 + c % 20:02d} {9 + k:02d}:00:00",
+            }
+            for c in range(120)
+            for k, tp in enumerate(touchpoints)
+        ]
+    )
+    ws = cxlens.Workspace(folder / "ws.duckdb")
+    for table, frame in (("responses", responses), ("events", events)):
+        frame.to_csv(folder / f"{table}.csv", index=False)
+        ws.ingest(folder / f"{table}.csv", table=table)
+    return ws
+
+
+@pytest.mark.slow
+def test_the_summary_names_the_most_negative_theme_and_the_weakest_touchpoint(tmp_path):
+    from cxlens.report.summary import executive_summary
+
+    ws = why_workspace(tmp_path)
+    try:
+        results, _ = collect_metrics(ws, every="month", by=None)
+        points = executive_summary(ws, results, bootstrap=50)
+        # the tables the sentences rest on, as the themes step saved them
+        assigned = ws.table("comment_themes").execute()
+        scores = ws.table("comment_sentiment").execute()
+        themes = ws.table("themes").execute()
+        responses = ws.table("responses").execute()
+    finally:
+        ws.close()
+    kinds = [p.kind for p in points]
+    assert kinds.index("theme") < kinds.index("touchpoint")
+    # by hand: the share of each theme's comments scored at or below -0.05, largest first
+    joined = assigned.dropna(subset=["theme"]).merge(scores, on="response_id")
+    share = (joined["score"] <= -0.05).groupby(joined["theme"]).mean()
+    count = joined.groupby("theme").size()
+    worst = share[count >= 30].sort_values(ascending=False, kind="stable").index[0]
+    label = themes.set_index("theme").loc[worst, "label"]
+    theme = next(p for p in points if p.kind == "theme")
+    assert theme.sentence.startswith(f"Customers raise these themes most negatively: “{label}” (")
+    assert theme.value == pytest.approx(100 * share[worst])
+    assert f"{100 * share[worst]:.0f}% of its {count[worst]:,} comments negative" in theme.sentence
+    assert any(word in theme.sentence for word in ("delivery", "parcel"))  # the planted topic
+    # by hand: NPS-only answers feel -1 (detractor), 0 (passive) or +1 (promoter) per answer
+    feel = np.select([responses["nps"] >= 9, responses["nps"] >= 7], [1.0, 0.0], -1.0)
+    by_touchpoint = pd.Series(feel).groupby(responses["touchpoint"]).mean().sort_values()
+    assert by_touchpoint.index[0] == "billing"  # the planted weak touchpoint
+    touchpoint = next(p for p in points if p.kind == "touchpoint")
+    assert touchpoint.sentence.startswith(
+        f"Billing is the weakest touchpoint of the journey: mean emotion "
+        f"{by_touchpoint.iloc[0]:.2f}".replace("-", "−")
+    )
+    assert f"{by_touchpoint.iloc[-1]:+.2f} at {by_touchpoint.index[-1].capitalize()}" in (
+        touchpoint.sentence.replace("−", "-")
+    )
+    assert touchpoint.value == pytest.approx(by_touchpoint.iloc[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -19,7 +19,6 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import benchmarks as norm_table
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.namespace import Metrics
-from cxlens.metrics.periods import latest_full
 from cxlens.workspace import Workspace
 
 router = APIRouter(tags=["metrics"])
@@ -31,7 +30,8 @@ Grain = Literal["day", "week", "month", "quarter", "year"]
 
 #: The metrics on the overview, in tile order.
 OVERVIEW_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
-TILE_FIELDS: tuple[str, ...] = ("value", "ci_low", "ci_high", "n", "small_sample")
+#: The period the overview's tiles lead with, as the report's tiles do by default.
+TILE_EVERY = "month"
 
 By = Annotated[
     list[ColumnName],
@@ -159,38 +159,45 @@ def _dates(query: MetricQuery) -> dict[str, str | None]:
     }
 
 
-def tile(ws: Workspace, query: MetricQuery) -> dict[str, Any]:
-    """Return one overview tile: the metric overall (churn: its latest full period) or why not.
+def tile(ws: Workspace, query: MetricQuery, *, confidence: float = 0.95) -> dict[str, Any]:
+    """Return one overview tile as the report's tile gives it, or why there is none.
 
-    A churn month the data covers only in part is never the tile's figure, as in the
-    report (:func:`cxlens.metrics.periods.latest_full`).
+    The figure is the latest full month (NPS, CSAT, CES and churn alike), labelled, with its
+    change from the month before and that change's test; NPS, CSAT and CES carry the
+    whole-period figure beside it (``whole``), and a month still under way is named
+    (``partial``), never compared. The rule and the words are the report's
+    (:mod:`cxlens.report.headline`), so the dashboard shows what the report shows. Without
+    a full month NPS, CSAT and CES show the whole period; churn is then unavailable.
 
     Example:
-        >>> tile(ws, validate(ws, "nps"))["value"]  # doctest: +SKIP
-        23.4
+        >>> tile(ws, validate(ws, "nps"))["period_label"]  # doctest: +SKIP
+        'December 2025'
     """
+    from cxlens.report.headline import headline
+    from cxlens.report.spec import METRICS as SPECS
+
     out: dict[str, Any] = {"metric": query.metric}
     try:
-        frame = run_metric(ws, query)
+        trend = run_metric(ws, replace(query, every=TILE_EVERY), confidence=confidence)
+        whole = None if query.metric == "churn" else run_metric(ws, query, confidence=confidence)
     except NotEnoughDataError as exc:
         return out | {"available": False, "reason": str(exc)}
-    if query.metric == "churn":
-        current = latest_full(frame)
-        if current is None:
-            return out | {"available": False, "reason": "no full month in this slice yet"}
-        frame = frame.loc[[current.name]]
-    row = serialize.record(frame)
-    if row is None or row.get("value") is None:
+    head = headline(SPECS[query.metric], trend, _first_row(whole), TILE_EVERY)
+    if query.metric == "churn" and head.current is None:
+        return out | {"available": False, "reason": "no full month in this slice yet"}
+    row = head.current if head.current is not None else head.whole
+    if row is None or int(row["n"]) == 0 or pd.isna(row["value"]):
         return out | {"available": False, "reason": "no data in this slice"}
-    out |= {"available": True, **{k: row.get(k) for k in TILE_FIELDS}}
-    if "period" in row:
-        out["period"] = row["period"]
-    return out
+    return out | {"available": True, **head.as_json(confidence)}
+
+
+def _first_row(frame: pd.DataFrame | None) -> pd.Series | None:
+    return None if frame is None or frame.empty else frame.iloc[0]
 
 
 @router.get(
     "/workspaces/{name}/overview",
-    summary="The KPI tiles: NPS, CSAT, CES (all responses) and churn (latest full month)",
+    summary="The KPI tiles: NPS, CSAT, CES and churn in the latest full month, as the report's",
     response_model=dict[str, Any],
 )
 def overview(
@@ -199,16 +206,24 @@ def overview(
     since: Since = None,
     until: Until = None,
 ) -> Response:
-    """Return NPS, CSAT and CES over all responses and churn in its latest full month.
+    """Return the headline tiles of NPS, CSAT, CES and churn, as the report's tiles.
 
-    With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn in
-    the latest full month that starts in it (a month the data covers only in part is
-    never shown as if full).
+    Each tile leads with the latest full month: ``period`` and ``period_label`` (e.g.
+    "December 2025"), ``value``, ``ci_low``, ``ci_high``, ``n``, ``small_sample``, the
+    change from the month before (``change``, ``p_value``, ``significant``, ``tone``), and
+    the report's words for them (``label``, ``value_text``, ``interval_text``, ``n_text``,
+    ``change_text``). NPS, CSAT and CES carry the whole period in ``whole`` (figures,
+    ``first_period``, ``last_period`` and ``text``); a last month still under way is in
+    ``partial`` (its figure and ``text``), never compared. Without a full month NPS, CSAT
+    and CES lead with the whole period (``period`` null).
 
-    Each tile has value, ci_low, ci_high, n and small_sample (churn also its period), or
-    ``available: false`` with the reason (the table is not loaded, or a filter column that
-    metric cannot read, e.g. touchpoint for churn). A filter column no metric can read is
-    refused with 422.
+    With ``since``/``until``: NPS, CSAT and CES over the answers in the range, churn over
+    the months that start in it; a month the range or the data covers only in part is
+    never shown as if full.
+
+    A tile that cannot be computed has ``available: false`` with the reason (the table is
+    not loaded, or a filter column that metric cannot read, e.g. touchpoint for churn). A
+    filter column no metric can read is refused with 422.
     """
     key = overview_key(tuple(filters), since, until)
     return a.served.answer(key, overview_compute(a.name, tuple(filters), since, until))

@@ -40,6 +40,7 @@ from cxlens.metrics.benchmarks import benchmarks
 from cxlens.metrics.stats import check_confidence
 from cxlens.models.beta_geo import BetaGeo
 from cxlens.models.checks import DEGENERATE_BOUND, FitCheck, clv_checks
+from cxlens.models.clv_subscription import SubscriptionValue, subscription_value
 from cxlens.models.gamma_gamma import GammaGamma
 from cxlens.models.rfm import TIME_UNITS, DateLike, plan_rfm_summary
 from cxlens.store.catalog import Catalog
@@ -377,22 +378,28 @@ def ltv_cac(
 ) -> pd.DataFrame:
     """CLV and LTV:CAC per group, with a delta-method interval for the ratio.
 
-    The ratio is mean CLV / mean acquisition cost over the group's customers with a known,
-    positive acquisition cost (a ratio of means). Its interval is
+    LTV:CAC has one definition everywhere: a customer's value over the CLV horizon (the
+    CLV, plus the expected subscription revenue when the frame has ``subscription_value``:
+    :mod:`cxlens.models.clv_subscription`) over the acquisition cost. The ratio is mean
+    value / mean acquisition cost over the group's customers with a known, positive
+    acquisition cost (a ratio of means). Its interval is
     ``R ± z * sqrt((s_c² - 2 R s_ca + R² s_a²) / n) / mean_a`` (delta method; ``s`` are sample
-    (co)variances of CLV ``c`` and cost ``a``). It reflects customer-to-customer variation
+    (co)variances of value ``c`` and cost ``a``). It reflects customer-to-customer variation
     only, not the uncertainty of the fitted CLV model.
 
     Args:
-        frame: one row per customer with ``by``, ``clv`` and ``acquisition_cost``.
+        frame: one row per customer with ``by``, ``clv`` and ``acquisition_cost`` (and
+            ``subscription_value``, missing read as none).
         by: the group column (e.g. ``segment``, ``acquisition_channel``).
         confidence: two-sided level of the interval.
         min_n: groups with fewer customers with a cost are flagged ``small_sample``.
 
     Returns:
         DataFrame sorted by ``by`` with ``customers``, ``clv_mean``, ``clv_total``,
-        ``customers_with_cac``, ``acquisition_cost_mean``, ``ltv_cac``, ``ltv_cac_ci_low``,
-        ``ltv_cac_ci_high``, ``status`` (below 3x / 3-5x / above 5x...), ``small_sample``.
+        ``subscription_value_mean``, ``value_mean`` (CLV plus subscription revenue: the
+        value LTV:CAC divides), ``customers_with_cac``, ``acquisition_cost_mean``,
+        ``ltv_cac``, ``ltv_cac_ci_low``, ``ltv_cac_ci_high``, ``status`` (below 3x / 3-5x /
+        above 5x...), ``small_sample``.
         Customers without a group value are left out.
 
     Example:
@@ -407,9 +414,13 @@ def ltv_cac(
     rows = []
     for group, part in frame.dropna(subset=[by]).groupby(by, sort=True):
         clv = part["clv"].to_numpy(dtype=float)
+        subscription = np.zeros(len(part))
+        if "subscription_value" in part.columns:
+            subscription = part["subscription_value"].fillna(0.0).to_numpy(dtype=float)
+        value = clv + subscription
         cost = pd.to_numeric(part["acquisition_cost"], errors="coerce").to_numpy(dtype=float)
         known = np.isfinite(cost) & (cost > 0)
-        c, a = clv[known], cost[known]
+        c, a = value[known], cost[known]
         n = len(c)
         ratio = lo = hi = np.nan
         if n:
@@ -425,6 +436,8 @@ def ltv_cac(
                 "customers": len(part),
                 "clv_mean": float(clv.mean()),
                 "clv_total": float(clv.sum()),
+                "subscription_value_mean": float(subscription.mean()),
+                "value_mean": float(value.mean()),
                 "customers_with_cac": n,
                 "acquisition_cost_mean": float(a.mean()) if n else np.nan,
                 "ltv_cac": ratio,
@@ -439,6 +452,8 @@ def ltv_cac(
         "customers",
         "clv_mean",
         "clv_total",
+        "subscription_value_mean",
+        "value_mean",
         "customers_with_cac",
         "acquisition_cost_mean",
         "ltv_cac",
@@ -599,6 +614,7 @@ def clv(
     categories: Sequence[str] | str | None = None,
     exclude_categories: Sequence[str] | str = (),
     currency: str | None = None,
+    subscription: SubscriptionValue | None = None,
 ) -> ClvResult:
     """Estimate customer lifetime value with BG/NBD + Gamma-Gamma on the Workspace's purchases.
 
@@ -636,6 +652,10 @@ def clv(
             the history length stay those of all transactions).
         currency: the currency of the amounts when transactions have no ``currency``
             column (it must agree with the column when there is one).
+        subscription: the expected revenue of the excluded recurring categories
+            (:func:`cxlens.models.clv_subscription.subscription_value`), added to each
+            customer's CLV in the LTV:CAC tables; when it covers every excluded category
+            LTV:CAC is shown, its note says how (``clv_auto`` passes it).
 
     Returns:
         ClvResult (``customers``, ``bg_params``, ``gg_params``, ``holdout``, ``tiers``,
@@ -713,6 +733,20 @@ def clv(
     )
     valued = frame[["segment", "acquisition_channel", "acquisition_cost"]].assign(clv=out["clv"])
     scope = ltv_cac_scope(keep.include, keep.exclude)
+    if (
+        subscription is not None
+        and keep.include is None
+        and set(keep.exclude) <= set(subscription.categories)
+    ):
+        per = subscription.customers.set_index("customer_id")["subscription_value"]
+        valued["subscription_value"] = frame["customer_id"].map(per).fillna(0.0).to_numpy()
+        inside = int(per.index.isin(frame["customer_id"]).sum())
+        notes.append(
+            f"{subscription.note(money)} The ratio covers the customers the CLV values (with "
+            f"a discretionary purchase), {inside:,} of them paying subscribers; the "
+            f"{len(per) - inside:,} who only pay the subscription are not in it."
+        )
+        scope = ""
     return ClvResult(
         customers=out[list(CUSTOMER_COLUMNS)],
         bg_params=dict(bg.params_),
@@ -798,8 +832,10 @@ def clv_auto(ws: Catalog, horizon_months: int = 12, **kw: Any) -> ClvResult:
     recurring categories (:func:`cxlens.models.rfm.recurring_categories`: bought at regular
     intervals) and other ones. The returned fit then leaves the recurring categories out
     (its ``exclude_categories``), keeps the first fit in ``full_fit`` and the regularity
-    table in ``recurring``, and has no LTV:CAC (:func:`ltv_cac_scope`). The report, the
-    command line and the API all call it through ``ws.models.clv``.
+    table in ``recurring``; its LTV:CAC counts the recurring categories' expected revenue
+    beside the CLV (:func:`cxlens.models.clv_subscription.subscription_value`), or is
+    withheld with the reason when that cannot be estimated (:func:`ltv_cac_scope`). The
+    report, the command line and the API all call it through ``ws.models.clv``.
 
     Returns:
         ClvResult: the fit on all purchases, or the discretionary refit.
@@ -819,13 +855,37 @@ def clv_auto(ws: Catalog, horizon_months: int = 12, **kw: Any) -> ClvResult:
     recurring = table.loc[table["recurring"], "category"].tolist()
     if not recurring or len(recurring) == len(table):  # nothing discretionary is left
         return result
+    subscription, why_not = _subscription(ws, recurring, result)
     try:
-        refit = clv(ws, horizon_months, exclude_categories=recurring, **kw)
+        refit = clv(
+            ws, horizon_months, exclude_categories=recurring, subscription=subscription, **kw
+        )
     except CxlensError as exc:  # too few discretionary repeat buyers: keep the first fit
         result.notes.append(f"CLV of the discretionary purchases could not be fitted: {exc}")
         return result
     refit.full_fit, refit.recurring = result, table
+    refit.notes += [why_not] if why_not else []
     return refit
+
+
+def _subscription(
+    ws: Catalog, recurring: list[str], result: ClvResult
+) -> tuple[SubscriptionValue | None, str]:
+    """Return the recurring categories' expected revenue for LTV:CAC, or None and why not.
+
+    Without it LTV:CAC stays withheld (:func:`ltv_cac_scope`), for the reason given.
+    """
+    try:
+        found = subscription_value(
+            ws,
+            recurring,
+            as_of=result.as_of,
+            horizon_months=result.horizon_months,
+            discount_rate=result.discount_rate,
+        )
+    except NotEnoughDataError as exc:
+        return None, f"Subscription revenue could not be valued: {exc}"
+    return found, ""
 
 
 def degenerate_params(

@@ -13,6 +13,7 @@ import pandas as pd
 from cxlens.errors import NotEnoughDataError, SchemaError
 from cxlens.metrics.benchmarks import compare
 from cxlens.metrics.periods import latest_full
+from cxlens.report.headline import UNIT_OF_N
 from cxlens.report.spec import METRICS, MetricSpec, format_period
 
 if TYPE_CHECKING:
@@ -25,15 +26,6 @@ REPORT_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn", "engagement")
 
 #: Metrics compared across ``by`` groups (engagement is about posts, not customers).
 SEGMENT_METRICS: tuple[str, ...] = ("nps", "csat", "ces", "churn")
-
-#: What ``n`` counts, per metric.
-UNIT_OF_N: dict[str, str] = {
-    "nps": "answers",
-    "csat": "answers",
-    "ces": "answers",
-    "churn": "customers at start",
-    "engagement": "posts",
-}
 
 
 @dataclass
@@ -168,21 +160,6 @@ def latest(trend: pd.DataFrame) -> pd.Series | None:
     """
     usable = trend[trend["n"] > 0]
     return None if usable.empty else usable.iloc[-1]
-
-
-def latest_partial(trend: pd.DataFrame) -> pd.Series | None:
-    """Return the last period when it is partly elapsed and has data (None otherwise).
-
-    Example:
-        >>> t = pd.DataFrame({"n": [5, 2], "value": [1.0, 3.0], "partial": [False, True]})
-        >>> float(latest_partial(t)["value"])
-        3.0
-    """
-    usable = trend[trend["n"] > 0]
-    if usable.empty or "partial" not in usable.columns:
-        return None
-    last = usable.iloc[-1]
-    return last if bool(last["partial"]) else None
 
 
 def _add_segments(

@@ -314,7 +314,8 @@ def clv_part(ws: Workspace, *, fits: ModelFits | None = None) -> AnalysisPart:
                 card_html(
                     f"LTV:CAC by {_by_name(by)}",
                     figure_html(ltv_cac_figure(table, by, low=low, high=high), "chart-clv-ltv-cac"),
-                    f"Mean CLV over mean acquisition cost, {result_level(fits)} interval; shaded: "
+                    f"Mean customer value (CLV, plus the subscription revenue when the data has "
+                    f"it) over mean acquisition cost, {result_level(fits)} interval; shaded: "
                     f"the {low:g}-{high:g}x norm. Grey: fewer than {fits.min_n} customers "
                     "with a cost.",
                 )
@@ -498,6 +499,10 @@ def ltv_cac_table(table: pd.DataFrame, by: str, currency: str = "") -> str:
         ...     "segment").count("pill good")
         1
     """
+    # the value LTV:CAC divides: CLV plus the subscription revenue when the data has it
+    subscription = bool(
+        table.get("subscription_value_mean", pd.Series(dtype=float)).fillna(0).any()
+    )
     rows = []
     for r in table.to_dict("records"):
         status = r.get("status")
@@ -511,14 +516,17 @@ def ltv_cac_table(table: pd.DataFrame, by: str, currency: str = "") -> str:
                 str(r[by]) + (" (small sample)" if bool(r.get("small_sample")) else ""),
                 f"{int(r['customers']):,}",
                 format_money(r["clv_mean"], currency),
+                *([format_money(r["subscription_value_mean"], currency)] if subscription else []),
                 format_money(r["acquisition_cost_mean"], currency),
                 _with_ci(r["ltv_cac"], r["ltv_cac_ci_low"], r["ltv_cac_ci_high"], 2, "x"),
                 shown,
             ]
         )
-    columns = [_by_name(by), "customers", "mean CLV", "mean acquisition cost",
-               "LTV:CAC (interval)", "against 3-5x"]  # fmt: skip
-    return table_html(columns, rows, numeric=[1, 2, 3, 4])
+    columns = [_by_name(by), "customers", "mean CLV",
+               *(["mean subscription revenue"] if subscription else []),
+               "mean acquisition cost", "LTV:CAC (interval)", "against 3-5x"]  # fmt: skip
+    numeric = [1, 2, 3, 4, 5] if subscription else [1, 2, 3, 4]
+    return table_html(columns, rows, numeric=numeric)
 
 
 # --------------------------------------------------------------------------- churn

@@ -15,13 +15,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from cxlens.report import charts
-from cxlens.report.collect import (
-    SEGMENT_METRICS,
-    UNIT_OF_N,
-    MetricResult,
-    latest_full,
-    latest_partial,
-)
+from cxlens.report.collect import SEGMENT_METRICS, UNIT_OF_N, MetricResult
+from cxlens.report.headline import Headline, headline
 from cxlens.report.spec import GRAIN_ADJECTIVES, GRAIN_NAMES, MetricSpec, format_period
 from cxlens.report.template import (
     BenchmarkLine,
@@ -75,70 +70,44 @@ def kpi_tile(result: MetricResult, every: str, confidence: float) -> Tile:
     """Build the KPI tile of one metric: its latest full period, the change, the whole period.
 
     The tile's value is the latest period that is not partly elapsed, labelled with it (e.g.
-    "Net Promoter Score, Dec 2025"), with its interval, n and change from the period before;
-    the whole-period figure stands beside it (in the n line), and a partly elapsed last
-    period is named as such, not compared. Churn is a rate per period: its latest full
-    period only. Without a full period the whole-period figure is the value.
+    "Net Promoter Score, December 2025"), with its interval, n and change from the period
+    before; the whole-period figure stands beside it (in the n line), and a partly elapsed
+    last period is named as such, not compared. Churn is a rate per period: its latest full
+    period only. Without a full period the whole-period figure is the value. The rule and
+    the words are :mod:`cxlens.report.headline`'s, which the dashboard's tiles use too.
 
     Example:
         >>> kpi_tile(results[0], "month", 0.95).long_label  # doctest: +SKIP
-        'Net Promoter Score, Dec 2025'
+        'Net Promoter Score, December 2025'
     """
-    spec, overall = result.spec, result.overall
-    grain = GRAIN_NAMES[every]
-    current = overall if spec.trended else latest_full(result.trend)
-    row = overall if current is None else current
-    long_label = spec.long_label
-    if spec.trended:
-        long_label = (
-            f"{GRAIN_ADJECTIVES[every].capitalize()} churn, {format_period(row['period'], every)}"
-        )
-    elif current is not None:
-        long_label = f"{spec.long_label}, {format_period(row['period'], every)}"
-    change_text, tone, significant = "", "", False
-    if current is not None:
-        change = float(current["change"])
-        period = format_period(current["period"], every)
-        if math.isfinite(change):
-            significant = bool(current["significant"])
-            arrow = "▲" if change > 0 else "▼" if change < 0 else "▶"
-            verdict = (
-                f"significant, p = {float(current['p_value']):.2g}"
-                if significant
-                else "not significant"
-            )
-            change_text = (
-                f"{arrow} {spec.fmt_change(change)} in {period} vs previous {grain} ({verdict})"
-            )
-            tone = "" if change == 0 else "good" if spec.is_good(change) else "bad"
-        else:
-            change_text = f"No previous {grain} to compare {period} with."
-    n_text = f"n = {int(row['n']):,} {UNIT_OF_N[spec.key]}"
-    if not spec.trended and current is not None:
-        n_text += "; " + whole_period_text(result, every, confidence)
-    partial = latest_partial(result.trend)
-    if partial is not None:
-        n_text += (
-            f"; {format_period(partial['period'], every)} so far: "
-            f"{spec.fmt(float(partial['value']))} (n = {int(partial['n']):,}), a partial "
-            f"{grain}, not compared"
-        )
-    return Tile(
-        label=spec.label,
-        long_label=long_label,
-        value=spec.fmt(float(row["value"])),
-        interval=(
-            f"{confidence:.0%} interval {spec.fmt(float(row['ci_low']))} to "
-            f"{spec.fmt(float(row['ci_high']))}"
-        ),
-        n=n_text,
-        change=change_text,
-        tone=tone,
-        significant=significant,
-        benchmarks=[benchmark_line(b, spec) for _, b in result.latest_benchmarks.iterrows()],
-        flags=["small sample"] if bool(row["small_sample"]) else [],
-        metric=spec.key,
+    head = result_headline(result, every)
+    n_text = "; ".join(
+        t for t in (head.n_text, head.whole_text(confidence), head.partial_text) if t
     )
+    return Tile(
+        label=result.spec.label,
+        long_label=head.label,
+        value=head.value_text,
+        interval=head.interval_text(confidence),
+        n=n_text,
+        change=head.change_text,
+        tone=head.tone,
+        significant=head.significant,
+        benchmarks=[benchmark_line(b, result.spec) for _, b in result.latest_benchmarks.iterrows()],
+        flags=["small sample"] if bool(head.row["small_sample"]) else [],
+        metric=result.spec.key,
+    )
+
+
+def result_headline(result: MetricResult, every: str) -> Headline:
+    """Return the headline of a collected metric (its trend and its whole-period row).
+
+    Example:
+        >>> result_headline(results[0], "month").period_label  # doctest: +SKIP
+        'December 2025'
+    """
+    whole = None if result.spec.trended else result.overall
+    return headline(result.spec, result.trend, whole, every)
 
 
 def whole_period_text(result: MetricResult, every: str, confidence: float) -> str:
@@ -146,21 +115,9 @@ def whole_period_text(result: MetricResult, every: str, confidence: float) -> st
 
     Example:
         >>> whole_period_text(results[0], "month", 0.95)  # doctest: +SKIP
-        'whole period Jan 2024 – Dec 2025: 28 (95% interval 26 to 30; 5,681 answers)'
+        'whole period January 2024 – December 2025: 28 (95% interval 26 to 30; 5,681 answers)'
     """
-    spec, row = result.spec, result.overall
-    trend = result.trend[result.trend["n"] > 0]
-    span = (
-        f" {format_period(trend['period'].min(), every)} – "
-        f"{format_period(trend['period'].max(), every)}"
-        if len(trend)
-        else ""
-    )
-    return (
-        f"whole period{span}: {spec.fmt(float(row['value']))} ({confidence:.0%} interval "
-        f"{spec.fmt(float(row['ci_low']))} to {spec.fmt(float(row['ci_high']))}; "
-        f"{int(row['n']):,} {UNIT_OF_N[spec.key]})"
-    )
+    return result_headline(result, every).whole_text(confidence)
 
 
 def _number(value: float) -> str:

@@ -1,11 +1,14 @@
-"""The executive summary: 3-6 plain sentences at the top of the report, built from its numbers.
+"""The executive summary: plain sentences at the top of the report, built from its numbers.
 
-Every sentence is written from a computed table, never from canned text: the headline metric
-against its published benchmark, the KPI furthest from its target, the top findings of the
-insight scan (their own sentences), the strongest driver of NPS and, where the CLV and churn
-models can be fitted, the value at risk. Each carries its number, interval and n. A piece whose
-data is missing, or whose analysis fails, is left out (and logged); the summary never fails
-the report.
+Every sentence is written from a computed table, never from canned text, in the order a
+client reads a story: what changed significantly in the latest full period, the headline
+metric against its published benchmark, the KPI furthest from its target, the top findings
+of the insight scan (their own sentences); why: the strongest driver of NPS, the themes
+customers raise most negatively (in their words) and the weakest touchpoint of the journey;
+what is at stake: the value at risk where the CLV and churn models can be fitted; then the
+recommended actions ranked by the money at stake. Each carries its number, interval or n
+and names the report section it comes from. A piece whose data is missing, or whose analysis
+fails, is left out (and logged); the summary never fails the report.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cxlens.display import display_name
 from cxlens.money import format_money
 from cxlens.report.analyses import fmt_interval, fmt_number, kpi_value
 from cxlens.report.collect import UNIT_OF_N, MetricResult, latest_full
@@ -34,7 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: The most sentences the summary holds.
-SUMMARY_MAX = 8
+SUMMARY_MAX = 10
+
+#: Themes the summary names, most negative share first.
+SUMMARY_THEMES = 2
 
 #: Insight-scan findings quoted in the summary.
 SUMMARY_INSIGHTS = 2
@@ -50,7 +57,8 @@ _STATUS_ORDER = {"off track": 0, "at risk": 1, "on track": 2}
 class SummaryPoint:
     """One sentence of the executive summary and the numbers it states.
 
-    ``kind`` is "headline", "kpi", "insight", "driver" or "value_at_risk"; ``value``,
+    ``kind`` is "change", "headline", "kpi", "insight", "driver", "theme", "touchpoint",
+    "value_at_risk" or "action"; ``value``,
     ``ci_low`` and ``ci_high`` are the figure the sentence is about (NaN when it has none).
 
     Example:
@@ -235,6 +243,85 @@ def driver_point(importance: pd.DataFrame, confidence: float = 0.95) -> SummaryP
     return SummaryPoint("driver", sentence, value, low, high)
 
 
+def theme_point(
+    themes: pd.DataFrame, *, top: int = SUMMARY_THEMES, min_n: int = 30
+) -> SummaryPoint:
+    """Name the themes customers raise most negatively, most negative share first.
+
+    From the themes "What customers say" shows (``themes``: its table, most comments first):
+    those with at least ``min_n`` comments and some negative ones, ranked by the share of
+    their comments that are negative; each with that share, its comments and a quote, so a
+    client reads it in customers' own words. ``value`` is the first theme's negative share
+    in percent.
+
+    Raises:
+        ValueError: no theme has ``min_n`` comments with a negative one among them.
+
+    Example:
+        >>> themes = pd.DataFrame({"label": ["late delivery", "friendly staff"],
+        ...     "count": [60, 90], "negative_share": [0.7, 0.05],
+        ...     "quotes": [["The parcel came a week late."], ["Lovely staff."]]})
+        >>> theme_point(themes, min_n=30).sentence
+        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative, e.g. “Lovely staff.”) (evidence: What customers say).'
+    """  # noqa: E501
+    scored = themes.assign(_neg=pd.to_numeric(themes["negative_share"], errors="coerce"))
+    usable = scored[(scored["count"] >= min_n) & (scored["_neg"] > 0)]
+    if usable.empty:
+        raise ValueError(f"no theme has {min_n} comments with a negative one among them")
+    ranked = usable.sort_values(["_neg", "count"], ascending=False, kind="stable").head(top)
+    parts = []
+    for r in ranked.to_dict("records"):
+        quotes = list(r.get("quotes") or [])
+        said = f", e.g. “{quotes[0]}”" if quotes else ""
+        parts.append(
+            f"“{r['label']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
+            f"{int(r['count']):,} comments negative{said})"
+        )
+    sentence = (
+        f"Customers raise {'these themes' if len(parts) > 1 else 'this theme'} most "
+        f"negatively: {'; '.join(parts)} (evidence: What customers say)."
+    )
+    return SummaryPoint("theme", sentence, 100 * float(ranked["_neg"].iloc[0]))
+
+
+def touchpoint_point(emotion: pd.DataFrame, confidence: float = 0.95) -> SummaryPoint:
+    """Name the weakest touchpoint of the journey: the lowest mean emotion, with the best.
+
+    From the emotion per touchpoint that "Customer journeys" draws
+    (:func:`cxlens.journey.emotion.emotion`); touchpoints flagged as small samples are not
+    ranked. ``value``/``ci_low``/``ci_high`` are the weakest touchpoint's mean emotion and
+    interval (−1 to +1).
+
+    Raises:
+        ValueError: fewer than two touchpoints have enough answers to compare.
+
+    Example:
+        >>> em = pd.DataFrame({"touchpoint": ["billing", "app"], "emotion": [-0.31, 0.22],
+        ...     "emotion_ci_low": [-0.40, 0.15], "emotion_ci_high": [-0.22, 0.29],
+        ...     "responses": [120, 300], "small_sample": [False, False]})
+        >>> touchpoint_point(em).sentence
+        'Billing is the weakest touchpoint of the journey: mean emotion −0.31 on a −1 to +1 scale (95% CI −0.40 to −0.22; 120 answers), against +0.22 at App, the strongest (evidence: Customer journeys, emotion per touchpoint).'
+    """  # noqa: E501
+    usable = emotion[~emotion["small_sample"].astype(bool) & emotion["emotion"].notna()]
+    if len(usable) < 2:
+        raise ValueError("fewer than two touchpoints have enough answers to compare")
+    ranked = usable.sort_values(["emotion", "touchpoint"], kind="stable")
+    worst, best = ranked.iloc[0], ranked.iloc[-1]
+    value, low, high = (float(worst[c]) for c in ("emotion", "emotion_ci_low", "emotion_ci_high"))
+    sentence = (
+        f"{display_name(worst['touchpoint'])} is the weakest touchpoint of the journey: mean "
+        f"emotion {fmt_number(value, 2)} on a −1 to +1 scale ({confidence:.0%} CI "
+        f"{fmt_interval(low, high, 2)}; {int(worst['responses']):,} answers), against "
+        f"{_signed(float(best['emotion']))} at {display_name(best['touchpoint'])}, the strongest "
+        "(evidence: Customer journeys, emotion per touchpoint)."
+    )
+    return SummaryPoint("touchpoint", sentence, value, low, high)
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.2f}".replace("-", "−")
+
+
 def value_at_risk_point(
     risk: RiskSummary,
     *,
@@ -350,20 +437,23 @@ def action_points(
 def choose_points(points: Sequence[SummaryPoint], most: int = SUMMARY_MAX) -> list[SummaryPoint]:
     """Keep at most ``most`` points, dropping the later insights first; order is kept.
 
-    Priority: headline metrics, the KPI, the first insight, the driver, the value at risk,
-    then further insights and headlines.
+    Priority: the latest change and the headline metrics; then the story: the KPI, the
+    driver, the themes, the touchpoint, the value at risk and every recommended action;
+    then further changes and the insights, later ones first to go.
 
     Example:
         >>> pts = [SummaryPoint("insight", str(i)) for i in range(8)]
         >>> [p.sentence for p in choose_points(pts, 3)]
         ['0', '1', '2']
     """
-    priority = {"change": 0, "kpi": 1, "insight": 2, "driver": 2, "value_at_risk": 2,
-                "action": 2, "headline": 0}  # fmt: skip
+    priority = {"change": 0, "headline": 0, "kpi": 1, "driver": 1, "theme": 1,
+                "touchpoint": 1, "value_at_risk": 1, "action": 1, "insight": 2}  # fmt: skip
+    repeats = {"change", "insight", "headline"}  # a second one of these waits its turn
     ranked = sorted(
         range(len(points)),
         key=lambda i: (
-            priority.get(points[i].kind, 3) + 2 * _nth_of_kind(points, i),
+            priority.get(points[i].kind, 3)
+            + (2 * _nth_of_kind(points, i) if points[i].kind in repeats else 0),
             i,
         ),
     )
@@ -414,8 +504,10 @@ def executive_summary(
     Returns:
         Up to :data:`SUMMARY_MAX` :class:`SummaryPoint` in reading order: what changed
         significantly in the latest full period, the headline metric(s), the KPI furthest
-        from target, top insights, top driver, value at risk, then the recommended actions
-        ranked by the money at stake (:func:`action_points`).
+        from target, top insights; why: top driver, the most negative themes
+        (:func:`theme_point`), the weakest touchpoint (:func:`touchpoint_point`); the value
+        at risk, then the recommended actions ranked by the money at stake
+        (:func:`action_points`).
 
     Example:
         >>> points = executive_summary(ws, results)  # doctest: +SKIP
@@ -460,6 +552,12 @@ def _analysis_points(
     fits = fits or ModelFits(ws, confidence=confidence, min_n=min_n, seed=seed)
     driver = _try("top driver", lambda: driver_point(fits.drivers(bootstrap), confidence))
     points += [driver] if driver else []
+    theme = _try("themes", lambda: theme_point(_shown_themes(ws), min_n=min_n))
+    points += [theme] if theme else []
+    touchpoint = _try(
+        "weakest touchpoint", lambda: touchpoint_point(_emotion(ws, confidence, min_n), confidence)
+    )
+    points += [touchpoint] if touchpoint else []
 
     def at_risk() -> SummaryPoint:
         return value_at_risk_point(
@@ -474,6 +572,25 @@ def _analysis_points(
     points += [risk] if risk else []
     points += _try("actions", lambda: _actions(ws, fits, driver, confidence, min_n)) or []
     return points
+
+
+def _shown_themes(ws: Workspace) -> pd.DataFrame:
+    """Return the themes "What customers say" shows (read back when saved, as it does)."""
+    from cxlens.report.voice_parts import REPORT_TOP_THEMES, report_themes
+
+    if not ws.has_table("responses") or "comment" not in ws.table("responses").columns:
+        raise ValueError("no comments to find themes in")
+    return report_themes(ws)[0].head(REPORT_TOP_THEMES)
+
+
+def _emotion(ws: Workspace, confidence: float, min_n: int) -> pd.DataFrame:
+    """Return the emotion per touchpoint as "Customer journeys" computes it (needs events)."""
+    from cxlens.journey.emotion import emotion
+
+    if not ws.has_table("events"):  # no journey section to trace the touchpoint to
+        raise ValueError("no events: the report has no journey section")
+    touch = ws.journey.touchpoints()
+    return emotion(ws.table("responses"), touch, confidence=confidence, min_n=min_n)
 
 
 def _actions(

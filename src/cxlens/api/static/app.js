@@ -18,7 +18,7 @@
   const METRICS = {
     nps: { label: "NPS", unit: "points", digits: 1, suffix: "", higher: true },
     csat: { label: "CSAT", unit: "%", digits: 1, suffix: "%", higher: true },
-    ces: { label: "CES", unit: "1-7", digits: 2, suffix: "", higher: false },
+    ces: { label: "CES", unit: "1-7", digits: 2, suffix: "", higher: true }, // 7 = very easy
     churn: { label: "Churn", unit: "%", digits: 2, suffix: "%", higher: false },
   };
   const QUADRANTS = {
@@ -154,6 +154,9 @@
     return tile;
   }
 
+  // The tile as the report's: the latest full month leads, labelled, with its change and
+  // test; the whole period beside it; a month under way named, never compared. The server
+  // sends the report's words (cxlens.report.headline), so the two never disagree.
   async function overview(params, kpis) {
     const body = await api(ws("/overview"), params);
     const tiles = $("tiles");
@@ -168,20 +171,33 @@
         tile.append(el("p", "reason muted", t.reason));
         continue;
       }
-      value.textContent = fmt(t.metric, t.value);
+      value.before(el("p", "period", t.label));
+      value.textContent = t.value_text;
       value.dataset.value = t.value;
-      tile.append(
-        el("p", "interval muted", "95% interval " + fmt(t.metric, t.ci_low) + " to " +
-          fmt(t.metric, t.ci_high)),
-        el("p", "n" + (t.small_sample ? " small" : " muted"),
-          "n = " + Number(t.n).toLocaleString("en") +
-          (t.period ? " customers at start of " + t.period.slice(0, 7) : " answers") +
-          (t.small_sample ? " (small sample)" : "")),
-      );
+      tile.append(el("p", "interval muted", t.interval_text));
+      if (t.change_text) {
+        const change = el("p", "change " + (t.significant ? "tone-" + t.tone : "muted"),
+          t.change_text);
+        tile.append(change);
+      }
+      tile.append(el("p", "n" + (t.small_sample ? " small" : " muted"),
+        t.n_text + (t.small_sample ? " (small sample)" : "")));
+      if (t.whole) tile.append(el("p", "whole muted", capital(t.whole.text)));
+      if (t.partial) tile.append(el("p", "partial muted", t.partial.text));
       norms.push(benchmark(tile, t));
     }
     await Promise.all([...norms, targets(kpis)]);
     return body;
+  }
+
+  // A period start as client text writes it: "December 2025" (UTC, as the server sends it).
+  function monthName(period) {
+    return new Date(String(period).slice(0, 10) + "T00:00:00Z").toLocaleString("en", {
+      month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
+  function capital(text) {
+    return text ? text[0].toUpperCase() + text.slice(1) : text;
   }
 
   async function benchmark(tile, t) {
@@ -219,7 +235,7 @@
       if (!tile) continue;
       const line = el("p", "target");
       line.append(
-        "KPI " + r.name + " (" + String(r.period).slice(0, 7) + "): " + fmt(r.metric, r.value) +
+        "KPI " + r.name + " (" + monthName(r.period) + "): " + fmt(r.metric, r.value) +
           " vs target " + fmt(r.metric, r.target) + " ",
         el("span", "status-" + String(r.status).replace(/ /g, "-"), r.status),
       );
