@@ -169,6 +169,33 @@ def _too_short(cleaned: list, status: np.ndarray, langs: np.ndarray) -> np.ndarr
     return out
 
 
+#: Columns of the saved scores a themes pass reuses (from ``comment_sentiment``).
+SAVED_SCORES: tuple[str, ...] = ("language", "status", "score", "label")
+
+
+def with_saved_scores(
+    source: ibis.Table, scored: ibis.Table, id_column: str, column: str
+) -> ibis.Table:
+    """Join saved scores onto the comments by id: ``id, text`` and :data:`SAVED_SCORES`.
+
+    The scores' columns are renamed before the join: a source column of the same name
+    (``responses.language`` is the customer's declared language, not the comment's) would
+    otherwise be the one selected.
+
+    Example:
+        >>> src = ibis.memtable({"id": ["a"], "text": ["Bonjour"], "language": ["zh"]})
+        >>> saved = ibis.memtable({"id": ["a"], "language": ["fr"], "status": ["ok"],
+        ...                        "score": [0.1], "label": ["neutral"]})
+        >>> with_saved_scores(src, saved, "id", "text").execute()["language"].tolist()
+        ['fr']
+    """
+    saved = scored.select(id_column, **{f"saved_{c}": c for c in SAVED_SCORES})
+    joined = source.left_join(saved, id_column)
+    return joined.select(
+        source[id_column], source[column], **{c: joined[f"saved_{c}"] for c in SAVED_SCORES}
+    )
+
+
 def themes_for_workspace(
     ws: Catalog,
     *,
@@ -247,13 +274,8 @@ def themes_for_workspace(
     expr = source
     columns = [id_column, column]
     if reuse:
-        scored = ws.table(sentiment_table).select(
-            id_column, "language", "status", score="score", label="label"
-        )
-        expr = source.left_join(scored, id_column).select(
-            source[id_column], source[column], "language", "status", "score", "label"
-        )
-        columns += ["language", "status", "score", "label"]
+        expr = with_saved_scores(source, ws.table(sentiment_table), id_column, column)
+        columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
     parts, sentiments, candidates = [], [], []
     for batch in comment_batches(expr, columns, batch_size):
