@@ -40,6 +40,7 @@ from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import sentiment
+from cxlens.text.tokenize import word_spans
 from cxlens.text.translate import (
     LabelMap,
     read_label_map,
@@ -62,7 +63,7 @@ COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
     "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
     "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
-    "label_translated", "labels_translated", "untranslated",
+    "label_translated", "labels_translated", "untranslated", "purity",
 )  # fmt: skip
 #: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
 TOO_SHORT = "too_short"
@@ -264,7 +265,8 @@ def themes_for_workspace(
         keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
         analysed comments), ``sentiment`` (mean score of members in [-1, 1]),
         ``negative_share``, the emerging test (``recent_share, previous_share, share_ratio,
-        q_value, new, emerging``), and with a label map ``label_translated``,
+        q_value, new, emerging``), ``purity`` (share of its quotes holding a label word,
+        :func:`label_purity`), and with a label map ``label_translated``,
         ``labels_translated`` and ``untranslated`` (:func:`cxlens.text.translate.translate_themes`).
 
     Raises:
@@ -432,6 +434,8 @@ def _summarise(
     table["quotes_by_language"] = by_language
     table["quotes"] = [_interleave(q, langs) for q, langs in zip(
         by_language, table["languages"], strict=True)]  # fmt: skip
+    table["purity"] = [label_purity(labels, q) for labels, q in zip(
+        table["labels"], by_language, strict=True)]  # fmt: skip
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
     table = translate_themes(table, label_map)[list(COLUMNS)]
     if save:
@@ -469,6 +473,29 @@ def _quotes(
     for (theme, lang), part in pool.groupby(["theme", "language"], sort=True):
         out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k)
     return [out.get(t, {}) for t in themes]
+
+
+def label_purity(labels: dict[str, str], quotes: dict[str, list[str]]) -> float:
+    """Return the share of a theme's quotes holding a word of its label (NaN without quotes).
+
+    Words are compared as themes count them (English singular, Russian lemma, Chinese word;
+    function words and negators left out), each quote against its language's label.
+
+    Example:
+        >>> label_purity({"en": "No outages"}, {"en": ["Zero outage this year", "Fast!"]})
+        0.5
+    """
+    held, total = 0, 0
+    for lang, texts in quotes.items():
+        words = _label_keys(labels.get(lang, ""), lang)
+        for text in texts:
+            total += 1
+            held += bool(words & _label_keys(text, lang))
+    return held / total if total else float("nan")
+
+
+def _label_keys(text: str, lang: str) -> set[str]:
+    return {key for _, _, key, _ in word_spans(text, lang) if key}
 
 
 def _diverse(part: pd.DataFrame, k: int) -> list[str]:
