@@ -222,14 +222,16 @@ def voice_part(
         methods = [
             (
                 "What customers say",
-                "Comments are cleaned, their language detected and scored for sentiment "
-                "(VADER for English, a lexicon for Russian, a classifier trained on first use "
-                "for Chinese: about 8 s of CPU once per process), then grouped into themes per "
-                "language and every comment assigned to zero or more themes (docs/text.md). "
+                "Comments are cleaned (HTML markup undone), their language detected and "
+                "scored for sentiment (heads trained on public labelled sets over a packaged "
+                "multilingual encoder, in a fast cascade), then grouped into themes over "
+                "sentence embeddings per language, themes meaning the same merged across "
+                "languages, and every comment assigned to zero or more themes (docs/text.md). "
                 "Quotes: the most typical comments of each theme, with names, e-mails, phone "
                 "and card numbers redacted. Emerging: a theme's share of the latest 3 months "
-                "against the months before, Fisher's test with a Benjamini-Hochberg false "
-                "discovery rate of 5%. Impact: NPS minus the NPS without the theme's "
+                "against the months before, one-sided two-proportion z-test with a "
+                "Benjamini-Hochberg false discovery rate of 5%. Impact: NPS minus the NPS "
+                "without the theme's "
                 f"respondents, percentile bootstrap over respondents ({bootstrap:,} resamples, "
                 f"seed {seed}). Drivers: relative weights of one 0/1 column per aspect (the "
                 "themes of every language that share it). "
