@@ -52,12 +52,13 @@ class CxlensText:
         self.texts, self.frame = _texts(self.path)
 
     def run(self) -> dict[str, Any]:
-        from cxlens.text import sentiment
+        from cxlens.text.sentiment import sentiment_run
         from cxlens.text.sentiment_model import load_head
 
         load_head.cache_clear()  # time loading the heads too
         start = time.perf_counter()
-        scored = sentiment(self.texts)
+        run = sentiment_run(self.texts)
+        scored = run.scores
         agreement = self._agreement(scored)
         fit_start = time.perf_counter()
         model, fitted_on = self._fit(scored)
@@ -70,8 +71,9 @@ class CxlensText:
             "assignment": end - assign_start,
         }
         return {"scored": scored, "model": model, "fitted_on": fitted_on, "split": split,
-                "n_themes": n_themes, "theme_status": theme_status,
-                "members": members, "agreement": agreement}  # fmt: skip
+                "accurate": (run.accurate_texts, run.accurate_seconds), "n_themes": n_themes,
+                "theme_status": theme_status, "members": members,
+                "agreement": agreement}  # fmt: skip
 
     def _agreement(self, scored: pd.DataFrame) -> dict[str, float]:
         """Return how often the fast head alone agrees with the accurate path (e5 on every
@@ -142,9 +144,8 @@ class CxlensText:
         members = result["members"].reindex(themes["theme"]).fillna(0).astype("int64")
         split = pd.DataFrame([{**result["split"], "fitted_on": result["fitted_on"]}])
         agreement = pd.DataFrame([result["agreement"]])
-        accurate = pd.DataFrame(
-            [{k: scored.attrs.get(k, 0) for k in ("accurate_texts", "accurate_seconds")}]
-        )
+        texts, seconds = result["accurate"]
+        accurate = pd.DataFrame([{"accurate_texts": texts, "accurate_seconds": seconds}])
         return {
             "labels": pd.DataFrame(
                 {

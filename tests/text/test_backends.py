@@ -4,6 +4,7 @@ import pytest
 from cxlens.errors import ArgumentError
 from cxlens.text import TransformerBackend, sentiment
 from cxlens.text.backends import label_weights
+from cxlens.text.sentiment import sentiment_run
 
 
 def test_label_weights_from_names_and_stars():
@@ -43,7 +44,31 @@ def test_a_custom_backend_is_used_and_unsupported_languages_are_reported():
     assert got["label"].tolist()[0] == "negative"
     assert got["status"].tolist() == ["ok", "unsupported_language"]
     assert np.isnan(got["score"].iloc[1])
-    assert got.attrs["backend"] == "reversed"
+    assert got.attrs == {}  # facts about the call are in sentiment_run's result
+    assert sentiment_run(["I love this service"], backend=Reversed()).backend == "reversed"
+
+
+class Counting(Reversed):
+    """A backend with an accurate path that counts its texts and seconds, as the model's does."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.stats = {"accurate_texts": 0, "accurate_seconds": 0.0}
+
+    def score(self, texts, language):
+        self.stats["accurate_texts"] += len(texts)
+        self.stats["accurate_seconds"] += 0.5
+        return np.zeros(len(texts))
+
+
+def test_a_run_reports_only_its_own_accurate_texts():
+    backend = Counting()
+    first = sentiment_run(["slow", "again", "Отлично"], backend=backend)
+    second = sentiment_run(["once more"], backend=backend)  # the same object, used again
+    assert (first.backend, first.accurate_texts, first.accurate_seconds) == ("counting", 2, 0.5)
+    assert (second.accurate_texts, second.accurate_seconds) == (1, 0.5)
+    assert sentiment_run(["fine"], backend="lexicon").accurate_texts == 0
 
 
 def test_a_backend_without_the_methods_is_refused():

@@ -1,8 +1,13 @@
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from cxlens.errors import ArgumentError
-from cxlens.text import clean, detect_language
+from cxlens.text import clean, detect_language, sentiment
 from cxlens.text.clean import MAX_CHARS
+
+REAL = Path(__file__).parents[1] / "fixtures" / "real"
 
 
 def test_every_bad_input_gets_its_status_in_order():
@@ -73,3 +78,55 @@ def test_a_text_that_is_only_noise_falls_back_to_its_hashtags():
     # Nothing is left once the handle and URL are gone: the hashtag's word is the text.
     got = detect_language(["@user #сбербанк http://t.co/x8KqP2lLmN", "@user http://t.co/abc"])
     assert got["language"].tolist() == ["ru", "und"]
+
+
+# --------------------------------------------------------------------------------------
+# HTML markup in real exports
+
+
+def _markup_rows() -> tuple[list[str], list[str]]:
+    """The exported texts and, written by hand (or from the plain export), what they say."""
+    raw = pd.read_csv(REAL / "text" / "markup_in_exports.csv")["text"].tolist()
+    forms = pd.read_csv(REAL / "google_forms_autistica.csv").iloc[:, 2].dropna().astype(str)
+    sensory = next(v for v in forms if v.startswith("I have sensory issues"))
+    decoded = [
+        "@VirginAmerica hi! i'm so excited about your $99 LGA->DAL deal- but i've been trying 2 "
+        "book since last week & the page never loads. thx!",
+        "@VirginAmerica I <3 pretty graphics. so much better than minimal iconography. :D",
+        "@VirginAmerica help, left expensive headphones on flight 89 IAD to LAX today. Seat 2A. "
+        "No one answering L&F number at LAX!",
+        "RT @user: Ford Self-Driving R&D Car Tells Small Animal From Paper Bag At 200 Ft.",
+        'RT @user: В США суд может арестовать $300 млн из-за коррупции "Вымпелком" и МТС на '
+        "рынке связи Узбекистана",
+        sensory.strip(),  # the same answer in the plain CSV export: a real line break
+        forms.loc[31],  # "Asperger's", as the plain export has it
+    ]
+    return raw, decoded
+
+
+def test_html_entities_and_tags_of_real_exports_are_decoded():
+    raw, decoded = _markup_rows()
+    got = clean(raw)
+    assert [c.text for c in got] == decoded
+    assert [c.status for c in got] == ["ok"] * len(raw)
+
+
+def test_markup_is_decoded_before_scoring():
+    raw, decoded = _markup_rows()
+    pd.testing.assert_frame_equal(
+        sentiment(raw, backend="fast"), sentiment(decoded, backend="fast")
+    )
+
+
+def test_markup_does_not_decide_the_language_or_the_status():
+    texts = ["Всё ок&lt;br&gt;Спасибо&nbsp;!", "<p><br/></p>", "&amp;&quot;", "好<br>"]
+    got = detect_language(texts)
+    # 10 Latin letters of markup against 12 Cyrillic ones made the first text "mixed"
+    assert got["language"].tolist() == ["ru", "und", "und", "zh"]
+    assert got["mixed"].tolist() == [False, False, False, False]
+    assert got["status"].tolist() == ["ok", "empty", "no_letters", "ok"]
+
+
+def test_text_that_only_looks_like_markup_is_kept():
+    texts = ["I <3 this & AT&T", "this&nothing &notanentity", "a < b > c", "<sigh> fine"]
+    assert [c.text for c in clean(texts)] == texts

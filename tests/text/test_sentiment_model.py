@@ -9,6 +9,7 @@ import pytest
 
 from cxlens.errors import ArgumentError
 from cxlens.text import sentiment, sentiment_model
+from cxlens.text.sentiment import sentiment_run
 from cxlens.text.sentiment_model import (
     CLASSES,
     N_FEATURES,
@@ -97,8 +98,9 @@ def test_the_cascade_sends_the_least_sure_within_its_budget():
 
 
 def test_modes_and_columns():
-    got = sentiment(["Спасибо, всё работает", "", "Très bien"], backend="fast")
-    assert got.attrs["backend"] == "model-fast"
+    run = sentiment_run(["Спасибо, всё работает", "", "Très bien"], backend="fast")
+    got = run.scores
+    assert (run.backend, run.accurate_texts) == ("model-fast", 0)
     assert list(got.columns) == [
         "language", "mixed", "label", "score", "mixed_sentiment", "status"
     ]  # fmt: skip

@@ -230,13 +230,9 @@ def test_outlier_share_is_small_and_every_comment_is_accounted_for(sample):
     assert result.analysed == statuses.drop(not_analysed, errors="ignore").sum()
 
 
-def test_every_language_is_in_the_coverage_with_why_comments_were_not_analysed(sample, request):
+def test_every_language_is_in_the_coverage_with_why_comments_were_not_analysed(sample):
+    # on Spark this reuses the comment_sentiment the DuckDB run saved (copied with the tables)
     _ws, data, result = sample
-    if "spark" in request.node.callspec.id:
-        # Known defect (2026-12-05): on Spark, after the DuckDB run has saved
-        # comment_sentiment, the reused scores come back with languages that do not match
-        # their comments (French and empty comments counted under zh); alone it passes.
-        request.applymarker(pytest.mark.xfail(reason="Spark reuse of saved scores", strict=False))
     comments = data.tables["responses"]["comment"]
     french = comments.isin([c for v in FRENCH.values() for c in v]).sum()  # written in French
     cover = result.coverage.set_index("language")
@@ -299,6 +295,31 @@ def test_bad_input_gets_a_status_and_no_theme(ws):
     assert ct.loc[["R0", "R1", "R2", "R3", "R5"], "theme"].isna().all()
     counts = result.statuses.set_index("status")["comments"]
     assert counts.sum() == len(comments)
+
+
+def test_reused_scores_keep_the_comment_language_not_the_table_column(catalog):
+    # responses carry the customer's declared language; a French comment of a Chinese-speaking
+    # customer is French (detected), also when themes reuse the saved comment_sentiment
+    comments = ["Bill wrong again", "Facture trop chère, vraiment", "账单又错了", None]
+    catalog.save_table(
+        "feedback",
+        pd.DataFrame(
+            {
+                "response_id": ["R0", "R1", "R2", "R3"],
+                "responded_at": pd.Timestamp("2024-01-05"),
+                "comment": comments,
+                "language": ["en", "zh", "zh", "zh"],  # declared, not what was written
+            }
+        ),
+    )
+    frame = {"billing": ["bill", "facture", "账单"]}
+    runs = []
+    for _ in range(2):  # computes and saves comment_sentiment, then reuses it
+        Text(catalog).themes(frame, table="feedback", recent=1)
+        ct = catalog.table("comment_themes").execute()
+        runs.append(ct.groupby("response_id")["language"].first().to_dict())
+    expected = {"R0": "en", "R1": "fr", "R2": "zh", "R3": "und"}  # read from each text
+    assert runs == [expected, expected]
 
 
 def test_themes_reports_a_missing_column(ws, tmp_path):

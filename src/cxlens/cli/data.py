@@ -201,6 +201,13 @@ def report(
     pdf: Annotated[
         Path | None, typer.Option(help="Also print it to this PDF (needs chromium).")
     ] = None,
+    label_map: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV (language,source,target) translating theme labels into English; saved "
+            "in the workspace for later reports."
+        ),
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
     """Write the self-contained HTML report (works offline), and a PDF of it with --pdf."""
@@ -213,6 +220,10 @@ def report(
         find_chromium()  # fail before the analyses when the PDF cannot be printed
     steps = report_steps(analyses=analyses, summary=summary)
     with open_workspace(workspace) as ws, step_progress(console, "report", steps) as step:
+        if label_map is not None:
+            from cxlens.text.translate import save_label_map
+
+            save_label_map(ws, label_map)  # read and checked before the slow analyses
         path = build_report(
             ws, output, title=title, every=every, by=by, analyses=analyses, bootstrap=bootstrap,
             client=client, firm=firm, logo=logo, prepared_for=prepared_for,

@@ -101,7 +101,9 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
 
     Reads the saved ``themes`` table when :func:`themes_up_to_date` (its ``keywords`` and
     ``quotes`` turned back into lists); otherwise runs ``ws.text.themes()``, which saves
-    ``comment_themes``, ``themes`` (and ``comment_sentiment``) for the next report.
+    ``comment_themes``, ``themes`` (and ``comment_sentiment``) for the next report. Labels
+    are translated by the workspace's label map as it is now
+    (:func:`cxlens.text.translate.saved_label_map`).
 
     Returns:
         (themes, reused): themes with the columns of :data:`cxlens.text.themes.COLUMNS`,
@@ -111,10 +113,12 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
         >>> report_themes(ws)[0][["label", "count", "sentiment"]].head(3)  # doctest: +SKIP
     """
     from cxlens.text.themes import COLUMNS, THEMES_TABLE, from_saved
+    from cxlens.text.translate import saved_label_map, translate_themes
 
     if themes_up_to_date(ws):
         table = from_saved(run(ws.table(THEMES_TABLE), "the saved themes"))
         table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
+        table = translate_themes(table, saved_label_map(ws))  # the map may be newer
         return table[[c for c in COLUMNS if c in table.columns]], True
     return ws.text.themes().themes, False
 
@@ -179,6 +183,9 @@ def voice_part(
             theme_table(shown),
             note_html(coverage_note(ws)),
         ]
+        translated = translation_note(shown)
+        if translated:
+            parts.append(note_html(translated))
         emerging = themes[themes["emerging"].fillna(False).astype(bool)]
         parts.append("<h3>Emerging themes</h3>")
         parts.append(
@@ -215,14 +222,16 @@ def voice_part(
         methods = [
             (
                 "What customers say",
-                "Comments are cleaned, their language detected and scored for sentiment "
-                "(VADER for English, a lexicon for Russian, a classifier trained on first use "
-                "for Chinese: about 8 s of CPU once per process), then grouped into themes per "
-                "language and every comment assigned to zero or more themes (docs/text.md). "
+                "Comments are cleaned (HTML markup undone), their language detected and "
+                "scored for sentiment (heads trained on public labelled sets over a packaged "
+                "multilingual encoder, in a fast cascade), then grouped into themes over "
+                "sentence embeddings per language, themes meaning the same merged across "
+                "languages, and every comment assigned to zero or more themes (docs/text.md). "
                 "Quotes: the most typical comments of each theme, with names, e-mails, phone "
                 "and card numbers redacted. Emerging: a theme's share of the latest 3 months "
-                "against the months before, Fisher's test with a Benjamini-Hochberg false "
-                "discovery rate of 5%. Impact: NPS minus the NPS without the theme's "
+                "against the months before, one-sided two-proportion z-test with a "
+                "Benjamini-Hochberg false discovery rate of 5%. Impact: NPS minus the NPS "
+                "without the theme's "
                 f"respondents, percentile bootstrap over respondents ({bootstrap:,} resamples, "
                 f"seed {seed}). Drivers: relative weights of one 0/1 column per aspect (the "
                 "themes of every language that share it). "
@@ -281,12 +290,50 @@ def theme_table(themes: pd.DataFrame) -> str:
 
 
 def _theme_labels(r: dict[str, Any]) -> str:
-    """Return the theme's label in each of its languages ("Slow internet · 网速慢"), escaped."""
+    """Return the theme's label in each of its languages ("Slow internet · 网速慢"), escaped.
+
+    A label the label map translated reads "translated (original)".
+    """
     labels = r.get("labels") or {}
+    translated = r.get("labels_translated") or {}
     if not isinstance(labels, dict) or len(labels) < 2:
-        return f"{esc(r['label'])} ({esc(r['theme'])})"
-    shown = " · ".join(f"{esc(v)} <small>{esc(k)}</small>" for k, v in labels.items())
+        lang = r.get("language")
+        return f"{_translated(r['label'], translated.get(lang))} ({esc(r['theme'])})"
+    shown = " · ".join(
+        f"{_translated(v, translated.get(k))} <small>{esc(k)}</small>" for k, v in labels.items()
+    )
     return f"{shown} ({esc(r['theme'])})"
+
+
+def _translated(original: object, translated: object) -> str:
+    """Return "translated (original)" escaped, or the original where nothing was translated."""
+    if not isinstance(translated, str) or translated == original:
+        return esc(original)
+    return f"{esc(translated)} ({esc(original)})"
+
+
+def translation_note(themes: pd.DataFrame) -> str:
+    """Return the line under the theme table on the label map's words, "" without a map.
+
+    Example:
+        >>> translation_note(pd.DataFrame({"language": ["zh"], "labels": [{"zh": "网络很稳定"}],
+        ...     "labels_translated": [{"zh": "network 很 stable"}], "untranslated": [["很"]]}))
+        'Labels translated by the label map, as "translated (original)"; kept as written: zh: 很.'
+    """
+    from cxlens.text.translate import untranslated_words
+
+    if "labels_translated" not in themes.columns or not any(
+        bool(t) for t in themes["labels_translated"]
+    ):
+        return ""
+    missing = untranslated_words(themes)
+    line = 'Labels translated by the label map, as "translated (original)"'
+    if missing.empty:
+        return line + "; every label word has an entry."
+    words = "; ".join(
+        f"{lang}: {', '.join(part['word'])}" for lang, part in missing.groupby("language")
+    )
+    return f"{line}; kept as written: {words}."
 
 
 def _theme_quotes(r: dict[str, Any]) -> str:

@@ -10,10 +10,16 @@ Statuses, most serious first (a text gets the first that applies):
 * ``truncated``: longer than :data:`MAX_CHARS` characters; the first :data:`MAX_CHARS` are
   scored.
 * ``ok``.
+
+Markup that exports leave in text is undone first, whatever the status (:func:`decode_markup`):
+HTML tags (``<br>``, ``<p>``, ``<b>``... by name, so ``<3`` stays) and HTML entities
+(``&amp;``, ``&#39;``, ``&quot;``, ``&lt;``, also encoded twice as ``&amp;quot;``), so
+language detection, scoring, themes and quotes read what the customer wrote.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Iterable
@@ -28,6 +34,46 @@ STATUSES: tuple[str, ...] = ("ok", "empty", "no_letters", "invalid_utf8", "trunc
 
 # Any letter of any script (\w minus digits and underscore).
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+# HTML tags by name (web forms, help desks and review sites export them): a break or block
+# ends a line (a sentence boundary for themes), an inline tag goes. Named, so that "<3",
+# "a < b" or "<sigh>" are left as written.
+_BLOCK_TAGS = "br|p|div|li|ul|ol|tr|td|th|table|tbody|thead|h[1-6]|hr|blockquote|pre"
+_INLINE_TAGS = "span|b|i|u|em|strong|a|font|small|sup|sub|code|img"
+_BLOCK_TAG = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
+_INLINE_TAG = re.compile(rf"</?(?:{_INLINE_TAGS})\b[^<>]*>", re.IGNORECASE)
+# An entity with its semicolon only: "&not" in "this&nothing" or "AT&T" are not entities.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+#: Passes of entity decoding: exports that escaped an escaped text give ``&amp;quot;``.
+ENTITY_PASSES = 2
+
+
+def decode_markup(text: str) -> str:
+    r"""Return ``text`` with HTML tags removed and HTML entities decoded.
+
+    Tags first (a tag is markup), then entities (``&lt;3`` is what the customer typed: ``<3``),
+    then tags that were escaped (``&lt;br&gt;``).
+    Break and block tags (``<br>``, ``<p>``, ``<div>``, ``<li>``...) become a line break,
+    inline ones (``<b>``, ``<span>``, ``<a href=...>``...) nothing. Entities need their
+    semicolon and are decoded at most :data:`ENTITY_PASSES` times.
+
+    Example:
+        >>> decode_markup("L&amp;F desk closed<br />I &lt;3 the crew &amp;quot;anyway&amp;quot;")
+        'L&F desk closed\nI <3 the crew "anyway"'
+    """
+    text = _strip_tags(text)
+    for _ in range(ENTITY_PASSES):
+        if "&" not in text:
+            break
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return _strip_tags(text)  # tags that were escaped ("&lt;br&gt;") are markup too
+
+
+def _strip_tags(text: str) -> str:
+    if "<" not in text:
+        return text
+    return _INLINE_TAG.sub("", _BLOCK_TAG.sub("\n", text))
 
 
 @dataclass(frozen=True)
@@ -67,7 +113,7 @@ def clean_one(value: object, max_chars: int = MAX_CHARS) -> Cleaned:
             f"texts must be str or bytes, got {type(value).__name__} ({value!r:.60}); "
             "convert the column to text first"
         )
-    text = text.strip()
+    text = decode_markup(text).strip()
     if not text:
         return Cleaned("", "empty")
     if len(text) > max_chars:

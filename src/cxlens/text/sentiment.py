@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,10 +162,58 @@ def sentiment(
         >>> sentiment(["Great support, thanks!", "Ужасная связь", "质量很差"])["label"].tolist()
         ['positive', 'negative', 'negative']
     """
+    return sentiment_run(
+        texts, backend=backend, language=language, max_chars=max_chars, progress=progress,
+        show_progress=show_progress, emotion=emotion,
+    ).scores  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SentimentRun:
+    """One sentiment call: the scores and how they were made (:func:`sentiment_run`).
+
+    Attributes:
+        scores: :func:`sentiment`'s frame, one row per text in input order.
+        backend: the backend's name ("model" for the cascade, "model-fast",
+            "model-accurate", "lexicon", "transformer" or a custom backend's ``name``).
+        accurate_texts: texts this call sent to the model's accurate (e5) path; 0 for
+            backends without one.
+        accurate_seconds: seconds those texts took.
+    """
+
+    scores: pd.DataFrame
+    backend: str
+    accurate_texts: int = 0
+    accurate_seconds: float = 0.0
+
+
+def sentiment_run(
+    texts: Iterable[object],
+    *,
+    backend: SentimentBackend | str | Path | None = None,
+    language: str | None = None,
+    max_chars: int = MAX_CHARS,
+    progress: Callable[[int], None] | None = None,
+    show_progress: bool | None = None,
+    emotion: bool = False,
+) -> SentimentRun:
+    """Score every text as :func:`sentiment` does; also say which backend and path did it.
+
+    Returns:
+        A :class:`SentimentRun`: ``scores`` (the frame :func:`sentiment` returns), the
+        ``backend`` name and the texts and seconds of this call on the accurate path.
+
+    Example:
+        >>> run = sentiment_run(["Thanks, all fixed", "Ужасная связь"], backend="fast")
+        >>> run.backend, run.accurate_texts, run.scores["label"].tolist()
+        ('model-fast', 0, ['positive', 'negative'])
+    """
     texts = list(texts)
     if not (len(texts) >= PROGRESS_MIN if show_progress is None else show_progress):
-        scored = score_texts(texts, resolve_backend(backend, progress), language, max_chars)
-        return with_emotion(scored, texts, emotion, max_chars)
+        model = resolve_backend(backend, progress)
+        before = _accurate_stats(model)
+        scored = score_texts(texts, model, language, max_chars)
+        return _run(with_emotion(scored, texts, emotion, max_chars), model, before)
     with texts_progress(len(texts)) as done:
 
         def embedded(n: int) -> None:  # the accurate path's texts, as they are embedded
@@ -173,8 +222,22 @@ def sentiment(
                 progress(n)
 
         model = resolve_backend(backend, embedded)
+        before = _accurate_stats(model)
         scored = score_texts(texts, model, language, max_chars, done)
-        return with_emotion(scored, texts, emotion, max_chars)
+        return _run(with_emotion(scored, texts, emotion, max_chars), model, before)
+
+
+def _accurate_stats(model: SentimentBackend) -> tuple[int, float]:
+    """Return the texts and seconds a backend's accurate path has taken so far (0, 0 without)."""
+    stats = getattr(model, "stats", None) or {}
+    return int(stats.get("accurate_texts", 0)), float(stats.get("accurate_seconds", 0.0))
+
+
+def _run(scores: pd.DataFrame, model: SentimentBackend, before: tuple[int, float]) -> SentimentRun:
+    """Return the call's run; a backend object passed in may have scored earlier calls."""
+    texts, seconds = _accurate_stats(model)
+    name = str(getattr(model, "name", type(model).__name__))
+    return SentimentRun(scores, name, texts - before[0], seconds - before[1])
 
 
 def with_emotion(
@@ -260,7 +323,4 @@ def score_texts(
     )
     frame["language"] = frame["language"].astype(str)
     frame["status"] = frame["status"].astype(str)
-    frame.attrs["backend"] = model.name
-    if hasattr(model, "stats"):  # how much went to the slow accurate path
-        frame.attrs.update(model.stats)
     return frame

@@ -40,6 +40,15 @@ from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import sentiment
+from cxlens.text.tokenize import word_spans
+from cxlens.text.translate import (
+    LabelMap,
+    read_label_map,
+    save_label_map,
+    saved_label_map,
+    translate_themes,
+    untranslated_words,
+)
 from cxlens.text.trend import emerging, monthly_shares
 
 #: Statuses whose comments are assigned (the text, possibly repaired or cut, has words).
@@ -54,6 +63,7 @@ COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
     "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
     "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
+    "label_translated", "labels_translated", "untranslated", "purity",
 )  # fmt: skip
 #: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
 TOO_SHORT = "too_short"
@@ -87,6 +97,8 @@ class ThemeResult:
         comments: comments read; analysed: those with words in a modelled language.
         model: the fitted ThemeModel or CodeFrame.
         assignments: one row per comment and theme (an empty theme for comments in none).
+        untranslated: with a label map, the label words it has no entry for (``language,
+            word, themes``; see :func:`cxlens.text.translate.untranslated_words`).
     """
 
     themes: pd.DataFrame
@@ -99,6 +111,7 @@ class ThemeResult:
     coverage: pd.DataFrame | None = None
     #: ``<id>, theme, weight, status, language``: every comment's theme rows (as saved).
     assignments: pd.DataFrame | None = field(default=None, repr=False)
+    untranslated: pd.DataFrame | None = None
 
 
 def _check_columns(table: ibis.Table, columns: list[str], name: str) -> None:
@@ -169,6 +182,33 @@ def _too_short(cleaned: list, status: np.ndarray, langs: np.ndarray) -> np.ndarr
     return out
 
 
+#: Columns of the saved scores a themes pass reuses (from ``comment_sentiment``).
+SAVED_SCORES: tuple[str, ...] = ("language", "status", "score", "label")
+
+
+def with_saved_scores(
+    source: ibis.Table, scored: ibis.Table, id_column: str, column: str
+) -> ibis.Table:
+    """Join saved scores onto the comments by id: ``id, text`` and :data:`SAVED_SCORES`.
+
+    The scores' columns are renamed before the join: a source column of the same name
+    (``responses.language`` is the customer's declared language, not the comment's) would
+    otherwise be the one selected.
+
+    Example:
+        >>> src = ibis.memtable({"id": ["a"], "text": ["Bonjour"], "language": ["zh"]})
+        >>> saved = ibis.memtable({"id": ["a"], "language": ["fr"], "status": ["ok"],
+        ...                        "score": [0.1], "label": ["neutral"]})
+        >>> with_saved_scores(src, saved, "id", "text").execute()["language"].tolist()
+        ['fr']
+    """
+    saved = scored.select(id_column, **{f"saved_{c}": c for c in SAVED_SCORES})
+    joined = source.left_join(saved, id_column)
+    return joined.select(
+        source[id_column], source[column], **{c: joined[f"saved_{c}"] for c in SAVED_SCORES}
+    )
+
+
 def themes_for_workspace(
     ws: Catalog,
     *,
@@ -189,6 +229,7 @@ def themes_for_workspace(
     assignments_table: str = ASSIGNMENTS_TABLE,
     themes_table: str = THEMES_TABLE,
     sentiment_table: str = SENTIMENT_TABLE,
+    translate: object = None,
 ) -> ThemeResult:
     """Find the themes of a table's comments and assign every comment to zero or more.
 
@@ -215,13 +256,18 @@ def themes_for_workspace(
         themes_table: name the themes table is saved under.
         sentiment_table: stored scores to reuse (``<id_column>, language, status, score,
             label``) and the name scores computed here are saved under.
+        translate: a keyword map for the labels (:func:`cxlens.text.translate.read_label_map`:
+            ``{language: {source: target}}`` or a CSV path), saved in the workspace when
+            ``save``; None uses the workspace's saved map, if any.
 
     Returns:
         A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
         keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
         analysed comments), ``sentiment`` (mean score of members in [-1, 1]),
         ``negative_share``, the emerging test (``recent_share, previous_share, share_ratio,
-        q_value, new, emerging``).
+        q_value, new, emerging``), ``purity`` (share of its quotes holding a label word,
+        :func:`label_purity`), and with a label map ``label_translated``,
+        ``labels_translated`` and ``untranslated`` (:func:`cxlens.text.translate.translate_themes`).
 
     Raises:
         SchemaError: missing columns; NotEnoughDataError: no comments, or too few per
@@ -232,6 +278,7 @@ def themes_for_workspace(
     """
     if quotes < 0 or batch_size < 1 or sample < 1:
         raise ArgumentError("quotes must be >= 0, batch_size and sample >= 1")
+    label_map = _label_map(ws, translate, save)
     source = ws.table(table)
     _check_columns(source, [column, id_column, time_column], table)
     if frame is not None:
@@ -247,13 +294,8 @@ def themes_for_workspace(
     expr = source
     columns = [id_column, column]
     if reuse:
-        scored = ws.table(sentiment_table).select(
-            id_column, "language", "status", score="score", label="label"
-        )
-        expr = source.left_join(scored, id_column).select(
-            source[id_column], source[column], "language", "status", "score", "label"
-        )
-        columns += ["language", "status", "score", "label"]
+        expr = with_saved_scores(source, ws.table(sentiment_table), id_column, column)
+        columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
     parts, sentiments, candidates = [], [], []
     for batch in comment_batches(expr, columns, batch_size):
@@ -314,10 +356,17 @@ def themes_for_workspace(
         ws, source, assigned, fitted, candidates,
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
         alpha=alpha, save=save, sentiment_frame=pd.concat(sentiments) if sentiments else None,
-        names=(assignments_table, themes_table, sentiment_table),
+        names=(assignments_table, themes_table, sentiment_table), label_map=label_map,
     )  # fmt: skip
     result.assignments = assigned
     return result
+
+
+def _label_map(ws: Catalog, translate: object, save: bool) -> LabelMap | None:
+    """Return the label map: the one given (saved when ``save``), else the saved one."""
+    if translate is None:
+        return saved_label_map(ws)
+    return save_label_map(ws, translate) if save else read_label_map(translate)
 
 
 def _summarise(
@@ -335,6 +384,7 @@ def _summarise(
     save: bool,
     sentiment_frame: pd.DataFrame | None,
     names: tuple[str, str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE, SENTIMENT_TABLE),
+    label_map: LabelMap | None = None,
 ) -> ThemeResult:
     assignments_table, themes_table, sentiment_table = names
     # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
@@ -384,8 +434,10 @@ def _summarise(
     table["quotes_by_language"] = by_language
     table["quotes"] = [_interleave(q, langs) for q, langs in zip(
         by_language, table["languages"], strict=True)]  # fmt: skip
+    table["purity"] = [label_purity(labels, q) for labels, q in zip(
+        table["labels"], by_language, strict=True)]  # fmt: skip
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
-    table = table[list(COLUMNS)]
+    table = translate_themes(table, label_map)[list(COLUMNS)]
     if save:
         ws.save_table(themes_table, to_saved(table))
     return ThemeResult(
@@ -397,6 +449,7 @@ def _summarise(
         analysed=n_analysed,
         model=fitted,
         coverage=coverage_table(ct, id_column),
+        untranslated=untranslated_words(table) if label_map is not None else None,
     )
 
 
@@ -420,6 +473,29 @@ def _quotes(
     for (theme, lang), part in pool.groupby(["theme", "language"], sort=True):
         out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k)
     return [out.get(t, {}) for t in themes]
+
+
+def label_purity(labels: dict[str, str], quotes: dict[str, list[str]]) -> float:
+    """Return the share of a theme's quotes holding a word of its label (NaN without quotes).
+
+    Words are compared as themes count them (English singular, Russian lemma, Chinese word;
+    function words and negators left out), each quote against its language's label.
+
+    Example:
+        >>> label_purity({"en": "No outages"}, {"en": ["Zero outage this year", "Fast!"]})
+        0.5
+    """
+    held, total = 0, 0
+    for lang, texts in quotes.items():
+        words = _label_keys(labels.get(lang, ""), lang)
+        for text in texts:
+            total += 1
+            held += bool(words & _label_keys(text, lang))
+    return held / total if total else float("nan")
+
+
+def _label_keys(text: str, lang: str) -> set[str]:
+    return {key for _, _, key, _ in word_spans(text, lang) if key}
 
 
 def _diverse(part: pd.DataFrame, k: int) -> list[str]:
@@ -457,8 +533,9 @@ def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list
 def to_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return the themes table as saved: lists and per-language maps as text.
 
-    ``keywords`` joined by ", ", ``quotes`` by new lines, ``languages`` by ", ", ``labels``
-    and ``quotes_by_language`` as JSON objects. :func:`from_saved` reads it back.
+    ``keywords`` joined by ", ", ``quotes`` by new lines, ``languages`` by ", ", ``labels``,
+    ``quotes_by_language``, ``labels_translated`` and ``untranslated`` as JSON (when
+    present). :func:`from_saved` reads it back.
 
     Example:
         >>> t = pd.DataFrame({"keywords": [["a", "b"]], "quotes": [["x"]], "languages":
@@ -466,7 +543,15 @@ def to_saved(table: pd.DataFrame) -> pd.DataFrame:
         >>> to_saved(t).iloc[0].tolist()
         ['a, b', 'x', 'en', '{"en": "A"}', '{"en": ["x"]}']
     """
+    as_json = {
+        c: table[c].map(lambda v: json.dumps(v, ensure_ascii=False))
+        for c in ("labels_translated", "untranslated")
+        if c in table.columns
+    }
+    if "label_translated" in table.columns:  # typed text even when no label has one
+        as_json["label_translated"] = table["label_translated"].astype("string")
     return table.assign(
+        **as_json,
         keywords=table["keywords"].map(", ".join),
         quotes=table["quotes"].map("\n".join),
         languages=table["languages"].map(", ".join),
@@ -481,13 +566,13 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return a saved themes table (:func:`to_saved`) with its lists and maps back.
 
     Tables saved before ``languages``, ``labels`` and ``quotes_by_language`` existed get them
-    from ``language``, ``label`` and ``quotes``.
+    from ``language``, ``label`` and ``quotes``; before the label map, no translations.
 
     Example:
         >>> t = pd.DataFrame({"keywords": ["a, b"], "quotes": ["x"], "languages": ["en"],
         ...     "labels": ['{"en": "A"}'], "quotes_by_language": ['{"en": ["x"]}']})
         >>> from_saved(t).iloc[0].tolist()
-        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}]
+        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, {}, []]
     """
 
     def split(value: object, sep: str) -> list[str]:
@@ -497,6 +582,18 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
         keywords=table["keywords"].map(lambda v: split(v, ", ")),
         quotes=table["quotes"].map(lambda v: split(v, "\n")),
     )
+    if "labels_translated" in table.columns:
+        out = out.assign(
+            label_translated=table["label_translated"].map(lambda v: None if pd.isna(v) else v),
+            labels_translated=table["labels_translated"].map(_json_or({})),
+            untranslated=table["untranslated"].map(_json_or([])),
+        )
+    else:
+        out = out.assign(
+            label_translated=None,
+            labels_translated=[{} for _ in range(len(out))],
+            untranslated=[[] for _ in range(len(out))],
+        )
     if "languages" in table.columns:
         return out.assign(
             languages=table["languages"].map(lambda v: split(v, ", ")),
@@ -512,6 +609,13 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
             {lang: q} for lang, q in zip(table["language"], out["quotes"], strict=True)
         ],
     )
+
+
+def _json_or(default: object) -> Any:
+    def read(value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else type(default)()
+
+    return read
 
 
 def coverage_table(assignments: ibis.Table, id_column: str = "response_id") -> pd.DataFrame:
