@@ -80,11 +80,9 @@ def test_an_unknown_name_is_an_attribute_error():
         cxlens.analysis.nothing_here  # noqa: B018
 
 
-#: Files still allowed to use ``DataFrame.attrs``, each with why. The lead removes the entry
-#: when the voice-fix rework of sentiment lands (its backend name and timings move out).
-ATTRS_ALLOWED: dict[str, str] = {
-    "text/sentiment.py": "backend and timings of sentiment(); voice-fix moves them out",
-}
+#: Files still allowed to use ``DataFrame.attrs``, each with why (none: every result's facts
+#: are in documented columns or a result object).
+ATTRS_ALLOWED: dict[str, str] = {}
 
 
 def _attrs_uses(path: Path) -> list[int]:
