@@ -155,6 +155,7 @@ def test_russian_written_comments_three_classes():
 
 def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypatch):
     texts = ["Ужасный сервис, никогда больше", "Спасибо, всё отлично работает"]
+    monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {})
     before, _ = classify(texts, mode="fast", language="ru")
     monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {"ru": 3.0})
     after, _ = classify(texts, mode="fast", language="ru")
