@@ -17,6 +17,7 @@ from cxlens.text.training.sets import (
     without_test_texts,
 )
 from cxlens.text.training.train import capped
+from cxlens.text.training.tune import best, fold_ids
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -137,3 +138,33 @@ def test_weibo_posts_map_one_to_positive_and_are_split_by_the_seed(tmp_path):
     assert got["label"].tolist() == ["negative", "positive"] * 4
     assert (got["split"] == seeded_split(8)).all()
     assert set(got["kind"]) == {"social"} and set(got["set"]) == {"zh_weibo"}
+
+
+def test_folds_hold_every_set_and_class_and_leave_other_languages_out():
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 20 + ["en"] * 3,
+            "set": (["a"] * 10 + ["b"] * 10) + ["c"] * 3,
+            "label": (["neutral"] * 5 + ["positive"] * 5) * 2 + ["negative"] * 3,
+        }
+    )
+    fold = fold_ids(rows, "ru", folds=5)
+    assert fold[20:].tolist() == [-1, -1, -1]
+    ru = rows.iloc[:20].assign(fold=fold[:20])
+    # 5 rows per (set, label) stratum: one of each in every fold
+    assert (ru.groupby(["fold", "set", "label"]).size() == 1).all()
+    assert ru.groupby("fold").size().tolist() == [4] * 5
+
+
+def test_the_chosen_shift_is_the_best_at_the_shared_weight_and_the_smaller_on_a_tie():
+    table = pd.DataFrame(
+        {
+            "weight": [0.5, 0.5, 0.5, 0.7, 0.5],
+            "shift": [0.0, -1.0, -2.0, -1.0, -1.0],
+            "method": ["cascade", "cascade", "cascade", "cascade", "accurate"],
+            "macro_f1": [0.60, 0.7102, 0.7098, 0.90, 0.95],
+            "sign": [0.9, 0.9, 0.9, 0.9, 0.9],
+        }
+    )
+    # 0.7 is another weight and "accurate" another method; -1.0 and -2.0 tie at 0.710
+    assert best(table, weight=0.5)["shift"] == -1.0

@@ -411,7 +411,7 @@ def load_sets(folder: str | Path, names: tuple[str, ...] | None = None) -> pd.Da
 
     Example:
         >>> load_sets("/work/textdata")["set"].nunique()  # doctest: +SKIP
-        9
+        13
     """
     folder = Path(folder)
     frames = []
