@@ -126,7 +126,7 @@ def test_english_review_sentences_beat_vader_and_the_lexicon():
     baseline = max(
         sign_accuracy(data["label"], compound), sign_accuracy(data["label"], lexicon["score"])
     )
-    assert ours >= 0.85  # measured 0.89-0.91
+    assert ours >= 0.85  # measured 0.87 (0.89-0.91 with the heads before RuSentiTweet)
     assert ours > baseline
 
 
