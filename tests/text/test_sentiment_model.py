@@ -128,7 +128,7 @@ def test_english_review_sentences_beat_vader_and_the_lexicon():
     baseline = max(
         sign_accuracy(data["label"], compound), sign_accuracy(data["label"], lexicon["score"])
     )
-    assert ours >= 0.85  # measured 0.89-0.91
+    assert ours >= 0.85  # measured 0.87 (0.89-0.91 with the heads before RuSentiTweet)
     assert ours > baseline
 
 
@@ -153,3 +153,19 @@ def test_russian_written_comments_three_classes():
     ours = f1_score(test["label"], model["label"].astype(str), average="macro")
     assert ours >= 0.65  # measured 0.69; the lexicon, tuned on the dev half, 0.82
     assert set(model["label"].astype(str)) == set(CLASSES)
+
+
+def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypatch):
+    texts = ["Ужасный сервис, никогда больше", "Спасибо, всё отлично работает"]
+    monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {})
+    before, _ = classify(texts, mode="fast", language="ru")
+    monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {"ru": 3.0})
+    after, _ = classify(texts, mode="fast", language="ru")
+    english, _ = classify(texts, mode="fast", language="en")
+    # neutral odds times e^3, by hand; polarity among the opinions unchanged
+    odds = before[:, 1] / (1 - before[:, 1]) * np.exp(3.0)
+    assert np.allclose(after[:, 1], odds / (1 + odds))
+    assert np.allclose(
+        after[:, 2] / (after[:, 0] + after[:, 2]), before[:, 2] / (before[:, 0] + before[:, 2])
+    )
+    assert np.allclose(english, before)  # no shift for a language not named

