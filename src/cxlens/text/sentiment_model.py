@@ -203,7 +203,7 @@ def classify(
     "accurate" (every text), "fast" (the fast head only). Each distinct (noise-normalised)
     text is scored once and repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
-    they took (``accurate_texts``,
+    they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
     ``accurate_seconds``, added to what it holds). ``language`` (all texts') decides whether
     the fast head's neutral probability counts (:func:`combine`).
 
@@ -228,13 +228,16 @@ def classify(
         else unsure_rows(probs, accurate_budget(len(texts)))
     )
     if len(chosen):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         accurate = e5_probabilities([normalised[i] for i in chosen], progress)
         probs[chosen] = combine(probs[chosen], accurate, language)
         if stats is not None:
             stats["accurate_texts"] = stats.get("accurate_texts", 0) + len(chosen)
             stats["accurate_seconds"] = stats.get("accurate_seconds", 0.0) + (
                 time.perf_counter() - started
+            )
+            stats["accurate_cpu_seconds"] = stats.get("accurate_cpu_seconds", 0.0) + (
+                time.process_time() - cpu_started
             )
     used = np.zeros(len(normalised), dtype=bool)
     used[chosen] = True
