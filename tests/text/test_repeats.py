@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from cxlens.text import sentiment_model
+from cxlens.text import sentiment, sentiment_model
 from cxlens.text.discover import ThemeModel
 from cxlens.text.sentiment_model import accurate_budget, classify, distinct
 
@@ -96,3 +98,20 @@ def test_theme_assignment_of_repeats_equals_each_comment_alone(monkeypatch):
     expected = alone.sort_values(["row", "theme"], ignore_index=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert sorted(got["row"].unique().tolist()) == [0, 2, 3, 5]
+
+
+def test_language_is_detected_once_per_distinct_text(monkeypatch):
+    module = sys.modules["cxlens.text.sentiment"]
+    seen: list[str] = []
+    detect_one = module.detect_one
+
+    def counted(text):
+        seen.append(text)
+        return detect_one(text)
+
+    monkeypatch.setattr(module, "detect_one", counted)
+    texts = ["Great support", "Great support", "Ужасная связь", "  Great support ", None]
+    got = sentiment(texts, backend="fast")
+    assert sorted(seen) == ["Great support", "Ужасная связь"]
+    assert got["language"].tolist() == ["en", "en", "ru", "en", "und"]
+    assert got["score"].iloc[0] == got["score"].iloc[1] == got["score"].iloc[3]

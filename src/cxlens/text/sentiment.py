@@ -222,10 +222,16 @@ def score_texts(
     languages = np.full(n, UNDETERMINED, dtype=object)
     mixed = np.zeros(n, dtype=bool)
     statuses = np.array([c.status for c in cleaned], dtype=object)
+    detected: dict[str, tuple[str, bool]] = {}  # a repeated text is detected once
     for i, c in enumerate(cleaned):
         if c.status in ("empty", "no_letters"):
             continue
-        languages[i], mixed[i] = (language, False) if language else detect_one(c.text)
+        if language:
+            languages[i], mixed[i] = language, False
+            continue
+        if c.text not in detected:
+            detected[c.text] = detect_one(c.text)
+        languages[i], mixed[i] = detected[c.text]
     # Emoji-only texts go to the English scorer (VADER reads emoji); "und" stays their language.
     scorer_language = np.where(statuses == "no_letters", "en", languages)
     scores = np.full(n, np.nan)
