@@ -261,8 +261,9 @@ def theme_sets(found: pd.DataFrame, n: int) -> list[frozenset[str]]:
     """Return each of ``n`` comments' set of themes from a ``transform`` table.
 
     Example:
-        >>> theme_sets(pd.DataFrame({"row": [0, 0, 2], "theme": ["a", "b", "a"]}), 3)
-        [frozenset({'a', 'b'}), frozenset(), frozenset({'a'})]
+        >>> sets = theme_sets(pd.DataFrame({"row": [0, 0, 2], "theme": ["a", "b", "a"]}), 3)
+        >>> [sorted(s) for s in sets]
+        [['a', 'b'], [], ['a']]
     """
     out: list[frozenset[str]] = [frozenset()] * n
     for row, part in found.groupby("row", sort=False)["theme"]:
