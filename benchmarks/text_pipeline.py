@@ -41,6 +41,8 @@ DEFAULT_ROWS = 1_000_000
 DEFAULT_SEED = 20240611
 BASELINES = ("vader",)
 TARGET_SECONDS_PER_MILLION = 15 * 60
+#: The timed parts of cxlens's run (the accuracy checks after them are not).
+PARTS: tuple[str, ...] = ("sentiment", "theme_fit", "assignment")
 
 
 def run(
@@ -65,11 +67,15 @@ def run(
         log: called with a line of progress now and then.
 
     Returns:
-        The results.json entry with ``texts_per_second``, ``seconds_split`` (sentiment,
-        theme_fit, assignment), ``themes`` (see :func:`theme_figures`), ``quality``
-        (accuracy and macro-F1 per language, cxlens and vader), ``agreement`` (the fast
-        head's and the cascade's agreement with the accurate path on a sample) and
-        ``projected_seconds_per_million``.
+        The results.json entry with ``texts_per_second``, ``seconds_split`` and
+        ``cpu_seconds_split`` (sentiment, theme_fit, assignment: wall and CPU seconds, all
+        threads), ``themes`` (see :func:`theme_figures`), ``quality`` (accuracy and
+        macro-F1 per language, cxlens and vader), ``agreement`` (the fast head's and the
+        cascade's agreement with the accurate path on a sample), ``theme_agreement`` (the
+        assignment classifier's agreement with the nearest USE centroid on held-out
+        comments), ``distinct_texts``, ``pipeline_seconds`` and ``pipeline_cpu_seconds``
+        (the run less the checks), ``projected_seconds_per_million`` and the load average
+        before and after.
 
     Raises:
         DisagreementError: when cxlens does not return one row per comment, or the theme
@@ -94,11 +100,14 @@ def run(
     if len(ours) != rows:
         raise DisagreementError(f"cxlens returned {len(ours)} rows for {rows} comments")
     english = int((measured["vader"].results["labels"]["source"] == "en").sum())
-    split = measured[SUBJECT].results["split"].iloc[0]
-    agreement = measured[SUBJECT].results["agreement"].iloc[0].to_dict()
-    # the agreement check runs inside the timed process but is not part of the pipeline
-    pipeline_seconds = measured[SUBJECT].best - float(agreement["seconds"])
-    seconds_split = {k: round(float(split[k]), 2) for k in ("sentiment", "theme_fit", "assignment")}
+    results = measured[SUBJECT].results
+    split = results["split"].iloc[0]
+    cpu_split = results["cpu_split"].iloc[0]
+    agreement = results["agreement"].iloc[0].to_dict()
+    # the accuracy checks run inside the timed process but are not part of the pipeline
+    pipeline_seconds = measured[SUBJECT].best - float(split["checks"])
+    pipeline_cpu = measured[SUBJECT].best_cpu - float(cpu_split["checks"])
+    seconds_split = {k: round(float(split[k]), 2) for k in PARTS}
     speed = {
         SUBJECT: rows / pipeline_seconds,
         "cxlens_sentiment": rows / seconds_split["sentiment"],
@@ -120,14 +129,19 @@ def run(
             "seconds_split": seconds_split,
             "themes": themes,
             "quality": quality(measured),
+            "cpu_seconds_split": {k: round(float(cpu_split[k]), 2) for k in PARTS},
             "agreement": agreement,
-            "accurate_path": measured[SUBJECT].results["accurate"].iloc[0].to_dict(),
+            "theme_agreement": results["theme_agreement"].iloc[0].to_dict(),
+            "accurate_path": results["accurate"].iloc[0].to_dict(),
+            "distinct_texts": int(split["distinct_texts"]),
             "pipeline_seconds": round(pipeline_seconds, 2),
+            "pipeline_cpu_seconds": round(pipeline_cpu, 2),
             "projected_seconds_per_million": round(pipeline_seconds * 1_000_000 / rows, 1),
             "statuses": ours["status"].value_counts().to_dict(),
             "target_seconds": target_seconds,
             "target_met": pipeline_seconds <= target_seconds,
             "load_average_before": load_before,
+            "load_average_after": load_average(),
         },
     )
 

@@ -38,6 +38,22 @@ def _texts(path: str) -> tuple[list[Any], pd.DataFrame]:
 ANALYSED = ("ok", "truncated", "invalid_utf8")
 
 
+class _Clock:
+    """Wall and CPU seconds (this process, all threads) of consecutive parts of a run."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._last = (time.perf_counter(), time.process_time())
+
+    def lap(self, part: str) -> None:
+        """Charge the time since the previous lap (or the start) to ``part``."""
+        now = (time.perf_counter(), time.process_time())
+        self.wall[part] = now[0] - self._last[0]
+        self.cpu[part] = now[1] - self._last[1]
+        self._last = now
+
+
 @dataclass
 class CxlensText:
     """``cxlens.text.sentiment`` on every comment, then theme discovery and assignment."""
@@ -47,6 +63,7 @@ class CxlensText:
     batch_size: int = 50_000
     seed: int = 0
     agreement_sample: int = 300
+    theme_agreement_sample: int = 1000
 
     def __post_init__(self) -> None:
         self.texts, self.frame = _texts(self.path)
@@ -56,31 +73,33 @@ class CxlensText:
         from cxlens.text.sentiment_model import load_head
 
         load_head.cache_clear()  # time loading the heads too
-        start = time.perf_counter()
+        clock = _Clock()
         run = sentiment_run(self.texts)
         scored = run.scores
-        agreement = self._agreement(scored)
-        fit_start = time.perf_counter()
+        clock.lap("sentiment")
         model, fitted_on = self._fit(scored)
-        assign_start = time.perf_counter()
+        clock.lap("theme_fit")
         n_themes, theme_status, members = self._assign(model, scored)
-        end = time.perf_counter()
-        split = {
-            "sentiment": fit_start - start - agreement["seconds"],
-            "theme_fit": assign_start - fit_start,
-            "assignment": end - assign_start,
-        }
-        return {"scored": scored, "model": model, "fitted_on": fitted_on, "split": split,
-                "accurate": (run.accurate_texts, run.accurate_seconds), "n_themes": n_themes,
-                "theme_status": theme_status, "members": members,
-                "agreement": agreement}  # fmt: skip
+        clock.lap("assignment")
+        # the accuracy checks run in the timed process but are not part of the pipeline
+        agreement = self._agreement(scored)
+        theme_agreement = self._theme_agreement(model, scored)
+        clock.lap("checks")
+        accurate = {"accurate_texts": run.accurate_texts, "accurate_seconds": run.accurate_seconds,
+                    "accurate_cpu_seconds": run.accurate_cpu_seconds}  # fmt: skip
+        return {"scored": scored, "model": model, "fitted_on": fitted_on,
+                "split": {k: v for k, v in clock.wall.items() if k != "checks"},
+                "cpu_split": clock.cpu, "checks_seconds": clock.wall["checks"],
+                "accurate": accurate, "n_themes": n_themes, "theme_status": theme_status,
+                "members": members, "agreement": agreement,
+                "theme_agreement": theme_agreement}  # fmt: skip
 
     def _agreement(self, scored: pd.DataFrame) -> dict[str, float]:
         """Return how often the fast head alone agrees with the accurate path (e5 on every
         text) on a seeded sample of ``agreement_sample`` scored comments; not in the timings."""
         from cxlens.text.sentiment_model import classify
 
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         ok = np.flatnonzero(scored["label"].notna().to_numpy())
         pick = np.random.default_rng(self.seed).choice(
             ok, min(self.agreement_sample, len(ok)), replace=False
@@ -95,21 +114,63 @@ class CxlensText:
             "fast_vs_accurate": float(np.mean(fast == accurate)),
             "cascade_vs_accurate": float(np.mean(cascade == names[accurate])),
             "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,
         }
+
+    def _fit_rows(self, scored: pd.DataFrame) -> np.ndarray:
+        """Return the rows of the fit sample: a seeded sample of the analysed comments."""
+        analysed = np.flatnonzero(scored["status"].isin(ANALYSED).to_numpy())
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(analysed, min(self.fit_sample, len(analysed)), replace=False))
 
     def _fit(self, scored: pd.DataFrame) -> tuple[Any, int]:
         """Fit the ThemeModel on a seeded sample of the analysed comments."""
         from cxlens.text.clean import clean
         from cxlens.text.discover import ThemeModel
 
-        analysed = np.flatnonzero(scored["status"].isin(ANALYSED).to_numpy())
-        rng = np.random.default_rng(self.seed)
-        pick = np.sort(rng.choice(analysed, min(self.fit_sample, len(analysed)), replace=False))
+        pick = self._fit_rows(scored)
         cleaned = clean([self.texts[i] for i in pick])
         # sentiment's languages are reused: detection is not done twice
         langs = scored["language"].to_numpy(dtype=object)[pick].tolist()
         model = ThemeModel(seed=self.seed).fit([c.text for c in cleaned], langs)
         return model, len(pick)
+
+    def _theme_agreement(self, model: Any, scored: pd.DataFrame) -> dict[str, float]:
+        """Return how often assignment's classifier (the student, trained on the fit sample's
+        USE clusters) gives a held-out comment the same themes as the nearest USE centroid
+        (the teacher, ``assign="embedding"``); not in the timings.
+
+        Held out: up to ``theme_agreement_sample`` distinct analysed comments, in a modelled
+        language, whose text is not in the fit sample (seeded). ``same_themes``: share with
+        the same set of themes (none counts as a set); ``jaccard``: mean overlap of the sets.
+        """
+        from cxlens.text.clean import clean
+
+        start, cpu_start = time.perf_counter(), time.process_time()
+        fitted = {self.texts[i] for i in self._fit_rows(scored)}
+        langs = scored["language"].to_numpy(dtype=object)
+        usable = scored["status"].isin(ANALYSED).to_numpy() & np.isin(langs, list(model.models_))
+        first: dict[Any, int] = {}
+        for i in np.flatnonzero(usable):
+            if self.texts[i] not in fitted:
+                first.setdefault(self.texts[i], int(i))
+        rng = np.random.default_rng(self.seed)
+        held = np.array(sorted(first.values()), dtype=np.int64)
+        held = np.sort(rng.choice(held, min(self.theme_agreement_sample, len(held)), False))
+        texts = [c.text for c in clean([self.texts[i] for i in held])]
+        student = theme_sets(model.transform(texts, langs[held].tolist()), len(held))
+        assign = model.assign
+        model.assign = "embedding"
+        try:
+            teacher = theme_sets(model.transform(texts, langs[held].tolist()), len(held))
+        finally:
+            model.assign = assign
+        return {
+            "sample": len(held),
+            **set_agreement(student, teacher),
+            "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,
+        }
 
     def _assign(self, model: Any, scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series]:
         """Assign every comment in batches; return theme counts, theme statuses, members.
@@ -142,10 +203,15 @@ class CxlensText:
         scored = result["scored"]
         themes = result["model"].themes_[["theme", "language", "label", "aspect"]].copy()
         members = result["members"].reindex(themes["theme"]).fillna(0).astype("int64")
-        split = pd.DataFrame([{**result["split"], "fitted_on": result["fitted_on"]}])
+        split = pd.DataFrame(
+            [{**result["split"], "fitted_on": result["fitted_on"],
+              "checks": result["checks_seconds"],
+              "distinct_texts": pd.Series(self.texts, dtype=object).nunique()}]
+        )  # fmt: skip
+        cpu_split = pd.DataFrame([result["cpu_split"]])
         agreement = pd.DataFrame([result["agreement"]])
-        texts, seconds = result["accurate"]
-        accurate = pd.DataFrame([{"accurate_texts": texts, "accurate_seconds": seconds}])
+        theme_agreement = pd.DataFrame([result["theme_agreement"]])
+        accurate = pd.DataFrame([result["accurate"]])
         return {
             "labels": pd.DataFrame(
                 {
@@ -159,10 +225,53 @@ class CxlensText:
                 }
             ),
             "split": split,
+            "cpu_split": cpu_split,
             "agreement": agreement,
+            "theme_agreement": theme_agreement,
             "accurate": accurate,
             "themes": themes.assign(members=members.to_numpy()),
         }
+
+
+def set_agreement(student: list[frozenset], teacher: list[frozenset]) -> dict[str, float]:
+    """Return how alike two readings of the same comments' theme sets are.
+
+    ``same_themes``: share of comments with the same set (two empty sets agree);
+    ``jaccard``: mean |A & B| / |A | B| (1 for two empty sets); ``student_in_theme`` and
+    ``teacher_in_theme``: share of comments each puts in at least one theme. NaN when empty.
+
+    Example:
+        >>> a = [frozenset({"x"}), frozenset({"x", "y"}), frozenset()]
+        >>> b = [frozenset({"x"}), frozenset({"y"}), frozenset({"z"})]
+        >>> {k: round(v, 3) for k, v in set_agreement(a, b).items()}
+        {'same_themes': 0.333, 'jaccard': 0.5, 'student_in_theme': 0.667, 'teacher_in_theme': 1.0}
+    """
+    if len(student) != len(teacher):
+        raise ValueError(f"{len(student)} student and {len(teacher)} teacher readings")
+    if not student:
+        keys = ("same_themes", "jaccard", "student_in_theme", "teacher_in_theme")
+        return dict.fromkeys(keys, float("nan"))
+    pairs = list(zip(student, teacher, strict=True))
+    return {
+        "same_themes": float(np.mean([a == b for a, b in pairs])),
+        "jaccard": float(np.mean([len(a & b) / len(a | b) if a | b else 1.0 for a, b in pairs])),
+        "student_in_theme": float(np.mean([bool(a) for a in student])),
+        "teacher_in_theme": float(np.mean([bool(b) for b in teacher])),
+    }
+
+
+def theme_sets(found: pd.DataFrame, n: int) -> list[frozenset[str]]:
+    """Return each of ``n`` comments' set of themes from a ``transform`` table.
+
+    Example:
+        >>> sets = theme_sets(pd.DataFrame({"row": [0, 0, 2], "theme": ["a", "b", "a"]}), 3)
+        >>> [sorted(s) for s in sets]
+        [['a', 'b'], [], ['a']]
+    """
+    out: list[frozenset[str]] = [frozenset()] * n
+    for row, part in found.groupby("row", sort=False)["theme"]:
+        out[int(row)] = frozenset(part)
+    return out
 
 
 @dataclass

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from benchmarks.common import DisagreementError
 from benchmarks.text_data import ensure_comments
-from benchmarks.text_pipeline_impls import ANALYSED, CxlensText
+from benchmarks.text_pipeline_impls import ANALYSED, CxlensText, set_agreement, theme_sets
 
 from benchmarks import text_pipeline
 
@@ -73,7 +73,15 @@ def test_the_time_split_and_speeds_are_reported(entry):
     split = entry["seconds_split"]
     assert set(split) == {"sentiment", "theme_fit", "assignment"}
     assert all(v > 0 for v in split.values())
-    assert sum(split.values()) <= entry["seconds"] + 0.02  # parts of the timed run
+    assert sum(split.values()) <= entry["pipeline_seconds"] + 0.02 <= entry["seconds"] + 0.02
+    # CPU time of the same parts (all threads), and of the pipeline without the checks
+    cpu = entry["cpu_seconds_split"]
+    assert set(cpu) == set(split) and all(v > 0 for v in cpu.values())
+    assert sum(cpu.values()) <= entry["pipeline_cpu_seconds"] + 0.02
+    assert entry["pipeline_cpu_seconds"] < entry["cpu_seconds"]["cxlens"]
+    assert entry["accurate_path"]["accurate_cpu_seconds"] > 0
+    assert 0 < entry["distinct_texts"] <= ROWS
+    assert len(entry["load_average_after"]) == 3
     speed = entry["texts_per_second"]
     # the pipeline's time: the run less the untimed agreement check
     assert speed["cxlens"] == pytest.approx(ROWS / entry["pipeline_seconds"], rel=1e-3)
@@ -114,3 +122,39 @@ def test_theme_figures_fail_when_comments_go_missing():
     themes.loc[0, "members"] = 3
     with pytest.raises(DisagreementError, match="4 members but comments 3"):
         text_pipeline.theme_figures(labels, themes, 3)
+
+
+def test_the_assignment_student_is_compared_with_use_on_held_out_comments(data_dir, comments):
+    workload = CxlensText(
+        str(ensure_comments(ROWS, SEED, data_dir)), fit_sample=400, theme_agreement_sample=150
+    )
+    source = comments["language"]
+    scored = pd.DataFrame({"language": source, "status": np.where(source == "bad", "empty", "ok")})
+    model, _ = workload._fit(scored)
+    got = workload._theme_agreement(model, scored)
+    assert got["sample"] == 150
+    assert 0 <= got["same_themes"] <= got["jaccard"] <= 1
+    assert model.assign == "classifier"  # the check leaves the model as it was
+    # held out: distinct texts, none of them in the fit sample
+    fitted = {workload.texts[i] for i in workload._fit_rows(scored)}
+    usable = np.flatnonzero((source != "bad").to_numpy())
+    held_out = {workload.texts[i] for i in usable} - fitted
+    assert len(held_out) >= 150
+    # every comment of the fit sample is in it: nothing is held out, nothing is claimed
+    everything = CxlensText(workload.path, fit_sample=ROWS)
+    assert np.isnan(everything._theme_agreement(model, scored)["same_themes"])
+
+
+def test_set_agreement_by_hand():
+    a = [frozenset({"x"}), frozenset({"x", "y"}), frozenset(), frozenset()]
+    b = [frozenset({"x"}), frozenset({"y"}), frozenset({"z"}), frozenset()]
+    got = set_agreement(a, b)
+    assert got["same_themes"] == pytest.approx(2 / 4)
+    assert got["jaccard"] == pytest.approx((1 + 0.5 + 0 + 1) / 4)
+    assert got["student_in_theme"] == pytest.approx(2 / 4)
+    assert got["teacher_in_theme"] == pytest.approx(3 / 4)
+    assert np.isnan(set_agreement([], [])["jaccard"])
+    with pytest.raises(ValueError, match="2 student and 1 teacher"):
+        set_agreement(a[:2], b[:1])
+    found = pd.DataFrame({"row": [2, 0, 0], "theme": ["t1", "t2", "t1"]})
+    assert theme_sets(found, 3) == [frozenset({"t1", "t2"}), frozenset(), frozenset({"t1"})]

@@ -365,18 +365,22 @@ class ThemeModel:
             idx = np.flatnonzero(langs == lang)
             if not len(idx):
                 continue
-            sents, owner = split_sentences([texts[i] for i in idx])
+            # repeated comments are split and assigned once, their rows copied to each repeat
+            codes, uniques = pd.factorize(pd.Series([texts[i] for i in idx], dtype=object))
+            sents, owner = split_sentences(uniques.tolist())
             if not sents:
                 continue
             theme, weight = self._sentence_themes(model, sents)
             keep = (theme != OUTLIER) & (weight >= self.threshold)
             found = pd.DataFrame(
-                {"row": idx[owner[keep]], "theme": theme[keep], "weight": weight[keep],
+                {"text": owner[keep], "theme": theme[keep], "weight": weight[keep],
                  "sentence": np.asarray(sents, dtype=object)[keep]}
             )  # fmt: skip
             # a comment counts once per theme: its sentence most typical of it
             found = found.sort_values("weight", ascending=False, kind="stable")
-            parts.append(found.drop_duplicates(["row", "theme"]))
+            found = found.drop_duplicates(["text", "theme"])
+            rows = pd.DataFrame({"row": idx, "text": codes})
+            parts.append(rows.merge(found, on="text")[list(ASSIGN_COLUMNS)])
         out = pd.concat(parts, ignore_index=True)
         out["row"] = out["row"].astype("int64")
         out["weight"] = out["weight"].astype("float64")

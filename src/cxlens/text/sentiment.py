@@ -179,12 +179,14 @@ class SentimentRun:
         accurate_texts: texts this call sent to the model's accurate (e5) path; 0 for
             backends without one.
         accurate_seconds: seconds those texts took.
+        accurate_cpu_seconds: CPU seconds (all threads) those texts took.
     """
 
     scores: pd.DataFrame
     backend: str
     accurate_texts: int = 0
     accurate_seconds: float = 0.0
+    accurate_cpu_seconds: float = 0.0
 
 
 def sentiment_run(
@@ -227,17 +229,23 @@ def sentiment_run(
         return _run(with_emotion(scored, texts, emotion, max_chars), model, before)
 
 
-def _accurate_stats(model: SentimentBackend) -> tuple[int, float]:
-    """Return the texts and seconds a backend's accurate path has taken so far (0, 0 without)."""
+def _accurate_stats(model: SentimentBackend) -> tuple[int, float, float]:
+    """Return the texts, seconds and CPU seconds of a backend's accurate path so far."""
     stats = getattr(model, "stats", None) or {}
-    return int(stats.get("accurate_texts", 0)), float(stats.get("accurate_seconds", 0.0))
+    return (
+        int(stats.get("accurate_texts", 0)),
+        float(stats.get("accurate_seconds", 0.0)),
+        float(stats.get("accurate_cpu_seconds", 0.0)),
+    )
 
 
-def _run(scores: pd.DataFrame, model: SentimentBackend, before: tuple[int, float]) -> SentimentRun:
+def _run(
+    scores: pd.DataFrame, model: SentimentBackend, before: tuple[int, float, float]
+) -> SentimentRun:
     """Return the call's run; a backend object passed in may have scored earlier calls."""
-    texts, seconds = _accurate_stats(model)
+    texts, seconds, cpu = _accurate_stats(model)
     name = str(getattr(model, "name", type(model).__name__))
-    return SentimentRun(scores, name, texts - before[0], seconds - before[1])
+    return SentimentRun(scores, name, texts - before[0], seconds - before[1], cpu - before[2])
 
 
 def with_emotion(
@@ -285,10 +293,16 @@ def score_texts(
     languages = np.full(n, UNDETERMINED, dtype=object)
     mixed = np.zeros(n, dtype=bool)
     statuses = np.array([c.status for c in cleaned], dtype=object)
+    detected: dict[str, tuple[str, bool]] = {}  # a repeated text is detected once
     for i, c in enumerate(cleaned):
         if c.status in ("empty", "no_letters"):
             continue
-        languages[i], mixed[i] = (language, False) if language else detect_one(c.text)
+        if language:
+            languages[i], mixed[i] = language, False
+            continue
+        if c.text not in detected:
+            detected[c.text] = detect_one(c.text)
+        languages[i], mixed[i] = detected[c.text]
     # Emoji-only texts go to the English scorer (VADER reads emoji); "und" stays their language.
     scorer_language = np.where(statuses == "no_letters", "en", languages)
     scores = np.full(n, np.nan)

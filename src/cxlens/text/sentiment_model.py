@@ -10,9 +10,10 @@
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
-the mean of both heads', up to a budget (:func:`accurate_budget`) so a million texts stay
-within minutes. Both heads are rebuilt by :mod:`cxlens.text.training.train` from public
-labelled sets (provenance in :mod:`cxlens.text.training.sets`).
+the mean of both heads', up to a budget (:func:`accurate_budget` of the texts given, spent
+on distinct texts: repeats are scored once) so a million texts stay within minutes. Both
+heads are rebuilt by :mod:`cxlens.text.training.train` from public labelled sets
+(provenance in :mod:`cxlens.text.training.sets`).
 
 Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`).
 """
@@ -25,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
 from cxlens.errors import ArgumentError
@@ -231,8 +233,10 @@ def classify(
     """Return (probabilities n x 3, used_accurate n bools) for raw texts.
 
     ``mode``: "cascade" (fast head, unsure texts to the accurate path within the budget),
-    "accurate" (every text), "fast" (the fast head only). ``stats``, when given, gains the
-    texts sent to the accurate path and the seconds they took (``accurate_texts``,
+    "accurate" (every text), "fast" (the fast head only). Each distinct (noise-normalised)
+    text is scored once and repeats get its row, so a repeated text always reads the same.
+    ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
+    they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
     ``accurate_seconds``, added to what it holds). ``language`` (all texts') decides whether
     the fast head's neutral probability counts (:func:`combine`).
 
@@ -243,14 +247,22 @@ def classify(
     """
     if mode not in MODES:
         raise ArgumentError(f"unknown sentiment mode {mode!r}; choose one of {list(MODES)}")
-    normalised = [normalise_noise(t) for t in texts]
+    # Real feedback repeats itself ("Thank you", retweets): each distinct text is scored once
+    # and its row copied to every repeat; the budget stays that of all the texts given.
+    raw, raw_of = distinct(texts)
+    normalised, of = distinct([normalise_noise(t) for t in raw])
+    of = of[raw_of]
     probs = fast_probabilities(normalised)
     if mode == "fast" or not normalised:
         shift = NEUTRAL_SHIFT.get(language or "", 0.0)
-        return shift_neutral(probs, shift), np.zeros(len(normalised), dtype=bool)
-    chosen = np.arange(len(normalised)) if mode == "accurate" else unsure_rows(probs)
+        return shift_neutral(probs, shift)[of], np.zeros(len(texts), dtype=bool)
+    chosen = (
+        np.arange(len(normalised))
+        if mode == "accurate"
+        else unsure_rows(probs, accurate_budget(len(texts)))
+    )
     if len(chosen):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         accurate = e5_probabilities([normalised[i] for i in chosen], progress)
         probs[chosen] = combine(probs[chosen], accurate, language)
         if stats is not None:
@@ -258,16 +270,33 @@ def classify(
             stats["accurate_seconds"] = stats.get("accurate_seconds", 0.0) + (
                 time.perf_counter() - started
             )
+            stats["accurate_cpu_seconds"] = stats.get("accurate_cpu_seconds", 0.0) + (
+                time.process_time() - cpu_started
+            )
     used = np.zeros(len(normalised), dtype=bool)
     used[chosen] = True
-    return shift_neutral(probs, NEUTRAL_SHIFT.get(language or "", 0.0)), used
+    return shift_neutral(probs, NEUTRAL_SHIFT.get(language or "", 0.0))[of], used[of]
 
 
-def unsure_rows(fast: np.ndarray) -> np.ndarray:
+def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Return the distinct texts in first-seen order and, per input, its index among them.
+
+    Example:
+        >>> distinct(["ok", "bad", "ok"])
+        (['ok', 'bad'], array([0, 1, 0]))
+    """
+    if not len(texts):
+        return [], np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(pd.Series(list(texts), dtype=object), sort=False)
+    return uniques.tolist(), codes.astype(np.int64)
+
+
+def unsure_rows(fast: np.ndarray, budget: int | None = None) -> np.ndarray:
     """Return the rows the cascade sends to the accurate path, in row order.
 
     Those whose top fast probability is below :data:`CONFIDENT`, the least sure first up to
-    :func:`accurate_budget` (a spent budget leaves the easier texts to the fast head).
+    ``budget`` rows (default :func:`accurate_budget` of the rows; a spent budget leaves the
+    easier texts to the fast head).
 
     Example:
         >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]])).tolist()
@@ -276,7 +305,8 @@ def unsure_rows(fast: np.ndarray) -> np.ndarray:
     confidence = fast.max(axis=1)
     unsure = np.flatnonzero(confidence < CONFIDENT)
     least_sure_first = unsure[np.argsort(confidence[unsure], kind="stable")]
-    return np.sort(least_sure_first[: accurate_budget(len(fast))])
+    budget = accurate_budget(len(fast)) if budget is None else budget
+    return np.sort(least_sure_first[:budget])
 
 
 def read_probabilities(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
