@@ -77,6 +77,14 @@
     return Number(value).toFixed(spec.digits) + spec.suffix;
   }
 
+  // An amount as cxlens.money.format_money writes it: the prefix the server sends ("$",
+  // "CHF "; "" when the data carries no currency), whole units, a typographic minus.
+  function money(prefix, value) {
+    if (value === null || value === undefined || !isFinite(value)) return "–";
+    const amount = Math.round(Math.abs(value));
+    return (value < 0 && amount ? "−" : "") + (prefix || "") + amount.toLocaleString("en");
+  }
+
   // Client words for an identifier in the data, by the rules of cxlens.display (the server
   // sends them: /dashboard/names): the workspace's names, then the defaults, then words.
   function label(value) {
@@ -348,7 +356,7 @@
       font: { color: LOYALTY[r.quadrant] || COLOURS.ink, size: 13 },
       text: "<b>" + label(r.quadrant) + "</b><br>" + Number(r.customers).toLocaleString("en") +
         " customers (" + Math.round(100 * r.share) + "%)<br>revenue / customer " +
-        Math.round(r.revenue_per_customer).toLocaleString("en") + "<br>" +
+        money(body.currency_prefix, r.revenue_per_customer) + "<br>" +
         Math.round(100 * r.revenue_share) + "% of revenue" +
         (r.small_sample ? "<br><i>small sample</i>" : ""),
     }));
