@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cxlens.analysis.segments import RFM_GRID
-from cxlens.charting import error_bars, style_figure
+from cxlens.charting import error_bars, label_places, style_figure
 from cxlens.errors import SchemaError
 from cxlens.money import format_money, money_prefix, money_title
 from cxlens.palette import BAD, GOOD, GREY, INK, PRIMARY
@@ -373,6 +373,14 @@ def segment_profile_figure(
     _require(table, [by, "customers", x, y, "small_sample"], "segment_profile_figure")
     fig = go.Figure()
     biggest = max(float(table["customers"].max()), 1.0)
+    sizes = 12 + 48 * np.sqrt(table["customers"].astype(float) / biggest)
+    x_range, y_range = _padded(table[x]), _padded(table[y])
+    points = [(float(a), float(b), str(c), float(d))
+              for a, b, c, d in zip(table[x], table[y], table[by], sizes, strict=True)]  # fmt: skip
+    places = pd.Series(
+        label_places(points, x_range=x_range, y_range=y_range, height=height - 76.0, font=13.0),
+        index=table.index,
+    )
     for name, part, colour in (
         ("Ranked", table[~table["small_sample"].astype(bool)], PRIMARY),
         (UNRANKED_TRACE, table[table["small_sample"].astype(bool)], GREY),
@@ -386,10 +394,10 @@ def segment_profile_figure(
                 y=part[y].astype(float),
                 mode="markers+text",
                 text=part[by].astype(str),
-                textposition="top center",
+                textposition=places[part.index].tolist(),  # labels clear of each other
                 name=name,
                 marker={
-                    "size": 12 + 48 * np.sqrt(part["customers"].astype(float) / biggest),
+                    "size": sizes[part.index],
                     "color": colour,
                     "opacity": 0.7,
                     "line": {"color": "white", "width": 1},
@@ -401,9 +409,17 @@ def segment_profile_figure(
                 + f"{y} {_prefix(y, currency)}%{{y:,.0f}}<extra></extra>",
             )
         )
-    fig.update_xaxes(**_profile_axis(x, currency))
-    fig.update_yaxes(**_profile_axis(y, currency))
+    fig.update_xaxes(**_profile_axis(x, currency), range=list(x_range))
+    fig.update_yaxes(**_profile_axis(y, currency), range=list(y_range))
     return style_figure(fig, height=height, title=title)
+
+
+def _padded(values: pd.Series, share: float = 0.15) -> tuple[float, float]:
+    """Return the range of ``values`` widened by ``share`` of its span each way (bubbles fit)."""
+    v = values.astype(float)
+    low, high = float(v.min()), float(v.max())
+    pad = share * ((high - low) or abs(high) or 1.0)
+    return low - pad, high + pad
 
 
 def _prefix(column: str, currency: str) -> str:

@@ -243,7 +243,8 @@ def journey_map_figure(
     if nps is not None and nps.notna().any():
         marker |= {"color": nps.fillna(0.0), "colorscale": [[0, BAD], [0.5, "#f2f4f7"], [1, GOOD]],
                    "cmin": -100, "cmax": 100,
-                   "colorbar": {"title": {"text": "NPS"}, "thickness": 12, "len": 0.6}}  # fmt: skip
+                   "colorbar": {"title": {"text": "NPS", "side": "right"},  # not on "100"
+                                "thickness": 12, "len": 0.6}}  # fmt: skip
     else:
         marker["color"] = PRIMARY
     fig = go.Figure(

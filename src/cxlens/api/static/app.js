@@ -237,6 +237,13 @@
     }
   }
 
+  // Months between two ticks of a monthly trend: 1, 2, 3, 4, 6 or 12, the fewest that keep
+  // the labels ("Jan 2024", about 64 px with their gap) apart on a chart ``width`` px wide.
+  function monthStep(months, width) {
+    const fit = Math.max(1, Math.floor((width - 72) / 64));
+    return [1, 2, 3, 4, 6, 12].find((m) => Math.ceil(months / m) <= fit) || 12;
+  }
+
   async function trend(metric, params) {
     const spec = METRICS[metric];
     const body = await api(ws("/metrics/" + metric), [["every", "month"], ...params]);
@@ -275,9 +282,10 @@
         x: 0.01, font: { size: 14 } },
       yaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text: spec.label + " (" +
         spec.unit + ")" } },
-      // monthly points get monthly ticks, never days between them
+      // monthly points get monthly ticks, never days between them, and no more than the
+      // panel's width holds side by side (Plotly would tilt them over each other)
       xaxis: { gridcolor: COLOURS.grid, zeroline: false, type: "date", tickformat: "%b %Y",
-        dtick: rows.length > 12 ? "M3" : "M1" },
+        dtick: "M" + monthStep(rows.length, $("trend-" + metric).clientWidth), tickangle: 0 },
     });
     return body;
   }
