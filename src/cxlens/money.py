@@ -165,8 +165,22 @@ def format_money(value: float | None, currency: str, digits: int = 0) -> str:
     x = float(value)
     if not currency:
         return f"{x:,.{digits}f}".replace("-", "−")
-    code = check_code(currency)
-    symbol = SYMBOLS.get(code)
     amount = f"{abs(x):,.{digits}f}"
-    shown = f"{symbol}{amount}" if symbol else f"{code} {amount}"
+    shown = money_prefix(currency) + amount
     return ("−" if x < 0 and float(amount.replace(",", "")) != 0 else "") + shown
+
+
+def money_prefix(currency: str) -> str:
+    """Return what is written before an amount: its symbol ("$") or code ("CHF "); "" if none.
+
+    Charts use it as their tick prefix and the dashboard as its label prefix, so a money
+    axis reads as :func:`format_money` writes.
+
+    Example:
+        >>> money_prefix("usd"), money_prefix("CHF"), money_prefix("")
+        ('$', 'CHF ', '')
+    """
+    if not currency:
+        return ""
+    code = check_code(currency)
+    return SYMBOLS.get(code, f"{code} ")

@@ -151,3 +151,23 @@ def test_stage_order_on_spark_matches_duckdb(spark_ws, ws, tmp_path):
     assert duck["median_days_to_first"].tolist() == pytest.approx([0.0, 1.5, 5.5])
     assert duck["journeys"].tolist() == [3, 2, 2]
     pd.testing.assert_frame_equal(spark, duck, check_dtype=False)
+
+
+def test_the_sankeys_last_column_flows_on_into_an_invisible_column():
+    from cxlens.journey.charts import sankey_figure
+
+    # a → b (3), a → c (2), b → d (3): c is where two journeys end, d the last column
+    flows = pd.DataFrame({"step": [1, 1, 2], "source": ["a", "a", "b"],
+                          "target": ["b", "c", "d"], "count": [3, 2, 3]})  # fmt: skip
+    trace = sankey_figure(flows, title="").data[0]
+    labels = list(trace.node.label)
+    assert labels == ["a", "b", "c", "d", ""]
+    edge = labels.index("")
+    links = list(zip(trace.link.source, trace.link.target, trace.link.value, strict=True))
+    # only d (the last column) flows on, with the journeys that reached it; c stays put
+    assert [(labels[s], v) for s, t, v in links if t == edge] == [("d", 3)]
+    assert trace.node.color[edge] == trace.link.color[-1] == "rgba(0, 0, 0, 0)"
+    # every node in the column of its position (Plotly's default moves c to the last one)
+    assert trace.node.align == "left"
+    hover = list(trace.node.hovertemplate)
+    assert hover[edge] == "<extra></extra>" and "journeys" in hover[0]

@@ -44,3 +44,23 @@ def test_two_processes_write_the_same_report(analysed, tmp_path):
         cut = next(k for k in range(min(len(a), len(b))) if a[k] != b[k])
         raise AssertionError(f"line {where} differs: {a[cut - 120 : cut + 60]!r} vs "
                              f"{b[cut - 120 : cut + 60]!r}")  # fmt: skip
+
+
+def test_value_correlations_do_not_depend_on_the_order_customers_arrive_in():
+    # a parallel engine returns the per-customer rows in any order; the seeded bootstrap
+    # must meet them in one order, or its intervals (and the report) change between runs
+    import numpy as np
+    import pandas as pd
+
+    from cxlens.analysis.monetization import correlation_table
+
+    rng = np.random.default_rng(3)
+    nps = rng.integers(0, 11, 400).astype(float)
+    features = pd.DataFrame({
+        "customer_id": [f"C{i:04d}" for i in range(400)], "mean_nps": nps,
+        "revenue_12m": 10 * nps + rng.normal(0, 40, 400), "segment": rng.choice(["a", "b"], 400),
+    })  # fmt: skip
+    shuffled = features.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    kw = {"scores": ["nps"], "outcomes": ["revenue"], "n_boot": 200, "seed": 0}
+    first, again = correlation_table(features, **kw), correlation_table(shuffled, **kw)
+    pd.testing.assert_frame_equal(first, again)

@@ -50,7 +50,9 @@ def test_themes_are_found_once_then_reused_until_the_responses_change(sample):
     assert fresh is False and themes_up_to_date(ws)
     assert "saved to the workspace" in voice.methods[0][1]
     again = voice_part(ws, bootstrap=50)
-    assert "were up to date and were reused" in again.methods[0][1]
+    # the page says the same whether the themes were found now or reused: a re-run of the
+    # demo writes the same report
+    assert again.methods == voice.methods
     themes, reused = report_themes(ws)
     assert reused and isinstance(themes["quotes"].iloc[0], list)
     # a response missing from the saved assignments makes them stale

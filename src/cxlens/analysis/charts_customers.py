@@ -6,7 +6,6 @@ Pure functions: each takes the tidy table an analysis returns and gives back a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,9 +14,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from cxlens.analysis.segments import RFM_GRID
-from cxlens.charting import error_bars, style_figure
+from cxlens.charting import error_bars, label_places, style_figure
 from cxlens.errors import SchemaError
-from cxlens.money import money_title
+from cxlens.money import format_money, money_prefix, money_title
 from cxlens.palette import BAD, GOOD, GREY, INK, PRIMARY
 
 #: Colour of each NPS group and loyalty quadrant.
@@ -44,8 +43,9 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
-def _money(x: float) -> str:
-    return "–" if not math.isfinite(x) else f"{x:,.0f}"
+#: Columns of a segment profile that are money (value per customer): their axis names the
+#: currency.
+MONEY_COLUMNS = frozenset({"value_per_customer", "revenue_per_customer", "clv", "clv_mean"})
 
 
 def correlations_figure(
@@ -109,7 +109,8 @@ def value_by_nps_group_figure(
         groups: from :func:`cxlens.analysis.monetization.value_by_nps_group`.
         height: figure height in pixels.
         title: optional title.
-        currency: ISO code of the revenue, written in its panel title ("" when unknown).
+        currency: ISO code of the revenue, written in its panel title and on its ticks
+            ("$120"; "" when unknown).
 
     Returns:
         A two-panel bar figure (traces "Revenue per customer", "Retention rate").
@@ -142,11 +143,13 @@ def value_by_nps_group_figure(
         ),
     )
     colours = [GROUP_COLOURS.get(str(g), PRIMARY) for g in groups["nps_group"]]
-    hover = "%{x}: %{y:,.1f}<br>customers %{customdata:,}<extra></extra>"
+    money = money_prefix(currency)
     for col, (name, prefix) in enumerate(
         (("Revenue per customer", "revenue"), ("Retention rate", "retention")), start=1
     ):
         value = groups[f"{prefix}_per_customer" if prefix == "revenue" else "retention_rate"]
+        shown = f"{money}%{{y:,.1f}}" if prefix == "revenue" else "%{y:,.1f}%"
+        hover = f"%{{x}}: {shown}<br>customers %{{customdata:,}}<extra></extra>"
         fig.add_trace(
             go.Bar(
                 x=groups["nps_group"],
@@ -161,6 +164,7 @@ def value_by_nps_group_figure(
             row=1,
             col=col,
         )
+    fig.update_yaxes(tickprefix=money, separatethousands=True, row=1, col=1)
     fig = style_figure(fig, height=height, title=title)
     fig.update_layout(margin={"t": 80 if title else 56})  # room for the panel titles
     return fig
@@ -208,7 +212,8 @@ def nps_uplift_figure(
                 value, table["projected_revenue_ci_low"], table["projected_revenue_ci_high"]
             ),
             customdata=np.column_stack([table["customers_moved"], table["feasible"]]),
-            hovertemplate="%{y}: %{x:,.0f} per 12 months<br>customers moved "
+            hovertemplate=f"%{{y}}: {money_prefix(currency)}%{{x:,.0f}} per 12 months<br>"
+            "customers moved "
             "%{customdata[0]:,.0f}<br>feasible: %{customdata[1]}<extra></extra>",
         )
     )
@@ -227,6 +232,7 @@ def loyalty_matrix_figure(
     behaviour: str | None = None,
     height: int = 420,
     title: str | None = None,
+    currency: str = "",
 ) -> go.Figure:
     """Draw the loyalty matrix as 2 × 2 tiles: attitude up, behaviour across.
 
@@ -239,6 +245,8 @@ def loyalty_matrix_figure(
         behaviour: the behaviour measure, named across (``matrix.behaviour``).
         height: figure height in pixels.
         title: optional title.
+        currency: ISO code of the revenue, written with each tile's revenue per customer
+            ("$1,234"; "" when unknown).
 
     Returns:
         A figure with one heatmap trace (colour = share of revenue) and four annotations.
@@ -276,7 +284,7 @@ def loyalty_matrix_figure(
         flag = "<br><i>small sample</i>" if r.small_sample else ""
         text = (
             f"<b>{r.quadrant}</b><br>{r.customers:,} customers ({r.share:.0%})"
-            f"<br>revenue / customer {_money(float(r.revenue_per_customer))}"
+            f"<br>revenue / customer {format_money(r.revenue_per_customer, currency)}"
             f"<br>{float(r.revenue_share):.0%} of revenue{flag}"
         )
         fig.add_annotation(
@@ -336,6 +344,7 @@ def segment_profile_figure(
     y: str = "value_per_customer",
     height: int = 420,
     title: str | None = None,
+    currency: str = "",
 ) -> go.Figure:
     """Bubble chart of segments: NPS across, value per customer up, size = customers.
 
@@ -348,6 +357,8 @@ def segment_profile_figure(
         y: column for the vertical axis.
         height: figure height in pixels.
         title: optional title.
+        currency: ISO code of the money columns (:data:`MONEY_COLUMNS`), written in their
+            axis title and ticks ("" when unknown).
 
     Returns:
         A figure with traces "Ranked" and, when any, "Small sample (not ranked)".
@@ -362,6 +373,14 @@ def segment_profile_figure(
     _require(table, [by, "customers", x, y, "small_sample"], "segment_profile_figure")
     fig = go.Figure()
     biggest = max(float(table["customers"].max()), 1.0)
+    sizes = 12 + 48 * np.sqrt(table["customers"].astype(float) / biggest)
+    x_range, y_range = _padded(table[x]), _padded(table[y])
+    points = [(float(a), float(b), str(c), float(d))
+              for a, b, c, d in zip(table[x], table[y], table[by], sizes, strict=True)]  # fmt: skip
+    places = pd.Series(
+        label_places(points, x_range=x_range, y_range=y_range, height=height - 76.0, font=13.0),
+        index=table.index,
+    )
     for name, part, colour in (
         ("Ranked", table[~table["small_sample"].astype(bool)], PRIMARY),
         (UNRANKED_TRACE, table[table["small_sample"].astype(bool)], GREY),
@@ -375,19 +394,42 @@ def segment_profile_figure(
                 y=part[y].astype(float),
                 mode="markers+text",
                 text=part[by].astype(str),
-                textposition="top center",
+                textposition=places[part.index].tolist(),  # labels clear of each other
                 name=name,
                 marker={
-                    "size": 12 + 48 * np.sqrt(part["customers"].astype(float) / biggest),
+                    "size": sizes[part.index],
                     "color": colour,
                     "opacity": 0.7,
                     "line": {"color": "white", "width": 1},
                 },
                 customdata=np.column_stack([part["customers"], described.astype(str)]),
                 hovertemplate="<b>%{text}</b> (%{customdata[0]:,} customers)<br>"
-                "%{customdata[1]}<br>" + f"{x} %{{x:.1f}}, {y} %{{y:,.0f}}<extra></extra>",
+                "%{customdata[1]}<br>"
+                + f"{x} {_prefix(x, currency)}%{{x:.1f}}, "
+                + f"{y} {_prefix(y, currency)}%{{y:,.0f}}<extra></extra>",
             )
         )
-    fig.update_xaxes(title_text=x.replace("_", " "))
-    fig.update_yaxes(title_text=y.replace("_", " "))
+    fig.update_xaxes(**_profile_axis(x, currency), range=list(x_range))
+    fig.update_yaxes(**_profile_axis(y, currency), range=list(y_range))
     return style_figure(fig, height=height, title=title)
+
+
+def _padded(values: pd.Series, share: float = 0.15) -> tuple[float, float]:
+    """Return the range of ``values`` widened by ``share`` of its span each way (bubbles fit)."""
+    v = values.astype(float)
+    low, high = float(v.min()), float(v.max())
+    pad = share * ((high - low) or abs(high) or 1.0)
+    return low - pad, high + pad
+
+
+def _prefix(column: str, currency: str) -> str:
+    """Return the currency prefix of a money column's numbers ("" for any other column)."""
+    return money_prefix(currency) if column in MONEY_COLUMNS else ""
+
+
+def _profile_axis(column: str, currency: str) -> dict[str, object]:
+    """Return a profile axis's title (with the currency for money) and tick prefix."""
+    words = column.replace("_", " ")
+    if column not in MONEY_COLUMNS:
+        return {"title_text": words}
+    return {"title_text": money_title(words, currency), "tickprefix": _prefix(column, currency)}

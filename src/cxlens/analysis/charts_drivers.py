@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlens.charting import label_places
 from cxlens.errors import SchemaError
 from cxlens.palette import BAD, FONT, GOOD, GREY, GRID, INK, MUTED, PRIMARY
 
@@ -143,6 +144,8 @@ def priority_matrix_figure(
     )  # fmt: skip
     x_cut = float(_first(df, "performance_cut", df["performance"].mean()))
     y_cut = float(_first(df, "importance_cut", df["importance"].mean()))
+    x_range, y_range = _padded(df["performance"], 0.12), _padded(df["importance"], 0.15)
+    places = pd.Series(_priority_places(df, x_range, y_range, height), index=df.index)
     fig = go.Figure()
     for quadrant, colour in QUADRANT_COLOURS.items():
         part = df[df["quadrant"] == quadrant]
@@ -154,7 +157,7 @@ def priority_matrix_figure(
                 y=part["importance"],
                 mode="markers+text",
                 text=[_label(d) for d in part["driver"]],
-                textposition="top center",
+                textposition=places[part.index].tolist(),
                 marker={"size": 13, "color": colour, "line": {"width": 1, "color": "white"}},
                 name=quadrant,
                 hovertemplate=(
@@ -179,8 +182,35 @@ def priority_matrix_figure(
     measure = _first(df, "performance_measure", "mean")
     fig.update_xaxes(title_text="performance (% top-2-box)" if measure == "top2" else
                      "performance (mean rating)")  # fmt: skip
-    fig.update_yaxes(title_text="importance (% of R²)", rangemode="tozero")
+    fig.update_xaxes(range=list(x_range))
+    fig.update_yaxes(title_text="importance (% of R²)", range=list(y_range))
     return _style(fig, height=height, title=title)
+
+
+def _padded(values: pd.Series, share: float) -> tuple[float, float]:
+    """Return the range of ``values`` widened by ``share`` of its span each way."""
+    low, high = float(values.min()), float(values.max())
+    pad = share * ((high - low) or abs(high) or 1.0)
+    return low - pad, high + pad
+
+
+def _priority_places(
+    df: pd.DataFrame, x_range: tuple[float, float], y_range: tuple[float, float], height: int
+) -> list[str]:
+    """Return where each driver's label goes: clear of the others and of the corner names."""
+    plot_w, plot_h, font = 360.0, height - 84.0, 13.0
+    taken = []
+    for name, (left, bottom) in {"fix first": (True, False), "maintain": (False, False),
+                                 "lower priority": (True, True),
+                                 "possible overkill": (False, True)}.items():  # fmt: skip
+        w, h = 0.62 * 11 * len(name) + 4, 16.0
+        x0 = 0.0 if left else plot_w - w
+        y0 = 0.0 if bottom else plot_h - h
+        taken.append((x0, y0, x0 + w, y0 + h))
+    points = [(float(r.performance), float(r.importance), _label(str(r.driver)), 13.0)
+              for r in df.itertuples()]  # fmt: skip
+    return label_places(points, x_range=x_range, y_range=y_range, width=plot_w,
+                        height=plot_h, font=font, taken=taken)  # fmt: skip
 
 
 def loyalty_at_stake_figure(

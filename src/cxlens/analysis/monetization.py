@@ -257,7 +257,11 @@ def fixed_effects_slope(
 
 
 def _prepare_frame(features: pd.DataFrame) -> pd.DataFrame:
+    # one row order whatever order the engine's parallel scan returned: the seeded bootstrap
+    # resamples rows by position, so its intervals would change from run to run otherwise
     frame = features.copy()
+    if "customer_id" in frame.columns:
+        frame = frame.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
     if "churned" in frame.columns:
         churned = frame["churned"].astype("boolean")
         frame["retained"] = (~churned).astype("Float64").astype(float)

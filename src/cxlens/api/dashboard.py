@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse
 
+from cxlens.analysis.monetization import transactions_currency
 from cxlens.analysis.namespace import Analysis
 from cxlens.api import serialize
 from cxlens.api.deps import Access, access
@@ -36,6 +37,7 @@ from cxlens.api.params import Day
 from cxlens.api.routes_metrics import Filters, Since, Until
 from cxlens.display import ACRONYMS, DEFAULT_NAMES, PREFIXES, load_names
 from cxlens.errors import NotEnoughDataError
+from cxlens.money import money_prefix
 from cxlens.workspace import Workspace
 
 #: The folder of the page and its assets.
@@ -289,14 +291,17 @@ def panels() -> APIRouter:
 
         Attitude comes from each customer's latest answer in the range and filter;
         behaviour from their transactions, as ``ws.analysis.loyalty_matrix``. Columns as
-        its ``summary``; ``rules`` lists how the quadrants were drawn.
+        its ``summary``; ``rules`` lists how the quadrants were drawn; ``currency`` (ISO
+        4217, "" when unknown) and ``currency_prefix`` ("$", "CHF ") go with the revenue.
         """
 
         def compute(ws: Workspace) -> dict[str, Any]:
             view = _responses(ws, filters, since, until)
             found = Analysis(view).loyalty_matrix(attitude, behaviour)
             rules = list(found.rules)
-            params = {"attitude": attitude, "behaviour": behaviour, "rules": rules}
+            currency = transactions_currency(ws)
+            params = {"attitude": attitude, "behaviour": behaviour, "rules": rules,
+                      "currency": currency, "currency_prefix": money_prefix(currency)}  # fmt: skip
             return _panel("loyalty", a, params, found.summary)
 
         key = ("dashboard", "loyalty", attitude, behaviour, tuple(filters), since, until)

@@ -42,6 +42,13 @@ def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         )
 
 
+#: The invisible column right of the last one: Plotly writes the labels of a Sankey's last
+#: column to the left of its boxes, over the labels of the column before (unreadable in
+#: print); with this column last, every touchpoint's label sits to the right of its box.
+_EDGE = ""
+_CLEAR = "rgba(0, 0, 0, 0)"
+
+
 def sankey_figure(
     flows: pd.DataFrame, *, title: str | None = "Journey flows", top: int = 6
 ) -> go.Figure:
@@ -50,12 +57,14 @@ def sankey_figure(
     At each position the ``top`` touchpoints most journeys pass keep their own node; the
     rest are drawn as one node, "Other (N)", so the diagram stays legible on
     screen and in print; journeys that end leave the diagram. Columns are named
-    "touchpoint 1", "touchpoint 2"... below.
+    "touchpoint 1", "touchpoint 2"... below. Every label sits right of its box: the journeys
+    of the last column flow on into an invisible column, so Plotly does not write that
+    column's labels over the one before.
 
     Example:
         >>> f = pd.DataFrame({"step": [1], "source": ["ad"], "target": ["web"], "count": [3]})
-        >>> len(sankey_figure(f).data[0].node.label)
-        2
+        >>> [n for n in sankey_figure(f).data[0].node.label]
+        ['ad', 'web', '']
     """
     _require(flows, ("step", "source", "target", "count"), "the Sankey chart")
     # a journey that ends leaves the diagram: "(end)" nodes crowded the last column
@@ -63,38 +72,63 @@ def sankey_figure(
     src = flows["step"].astype(int).astype(str) + ". " + flows["source"].astype(str)
     dst = (flows["step"].astype(int) + 1).astype(str) + ". " + flows["target"].astype(str)
     nodes = list(dict.fromkeys([*src, *dst]))
-    index = {node: i for i, node in enumerate(nodes)}
-    colours = [GREY if node.endswith("(end)") else PRIMARY for node in nodes]
     # one column per position, named once on the axis below, so a node says only its touchpoint
     position = [int(node.split(". ", 1)[0]) for node in nodes]
     first, last = min(position), max(position)
+    ends = _into_edge(list(dst), flows["count"].astype(int).tolist(), f"{last}. ")
+    index = {node: i for i, node in enumerate([*nodes, _EDGE])}
+    real = len(nodes)
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
             node={
-                "label": [node.split(". ", 1)[1] for node in nodes],
-                "customdata": [f"touchpoint {p}" for p in position],
-                "hovertemplate": "%{label} (%{customdata}): %{value:,} journeys<extra></extra>",
-                "color": colours,
-                "pad": 14,
+                "label": [node.split(". ", 1)[1] for node in nodes] + [_EDGE],
+                "customdata": [f"touchpoint {p}" for p in position] + [""],
+                "hovertemplate": ["%{label} (%{customdata}): %{value:,} journeys<extra></extra>"]
+                * real
+                + ["<extra></extra>"],
+                "color": [PRIMARY] * real + [_CLEAR],
+                "line": {"width": 0},  # one width for all: Plotly reads no list here
+                "pad": 16,  # more than a label's height: labels of one column never touch
                 "thickness": 16,
+                # each node in the column of its position (the default pushes a touchpoint
+                # where every journey ends to the last column)
+                "align": "left",
             },
-            textfont={"size": 12},
+            textfont={"size": 11},
             link={
-                "source": [index[s] for s in src],
-                "target": [index[d] for d in dst],
-                "value": flows["count"].astype(int).tolist(),
-                "color": "rgba(31, 78, 121, 0.25)",
+                "source": [index[s] for s in src] + [index[n] for n in ends],
+                "target": [index[d] for d in dst] + [index[_EDGE]] * len(ends),
+                "value": flows["count"].astype(int).tolist() + list(ends.values()),
+                "color": ["rgba(31, 78, 121, 0.25)"] * len(src) + [_CLEAR] * len(ends),
+                "hovertemplate": [
+                    "%{source.label} → %{target.label}: %{value:,} journeys<extra></extra>"
+                ]
+                * len(src)
+                + ["<extra></extra>"] * len(ends),
             },
         )
     )
+    columns = last - first + 1  # and the invisible one: column k sits near k / columns
     for p in range(first, last + 1):
         fig.add_annotation(
-            x=(p - first) / max(last - first, 1), y=-0.06, xref="paper", yref="paper",
+            x=(p - first) / columns, y=-0.06, xref="paper", yref="paper",
             text=f"touchpoint {p}", showarrow=False, font={"size": 11, "color": MUTED},
-            xanchor="center" if first < p < last else ("left" if p == first else "right"),
+            xanchor="left" if p == first else "center",
         )  # fmt: skip
-    return style_figure(fig, height=480, title=title)
+    style_figure(fig, height=480, title=title)
+    # no axes to make room for: the width goes to the gaps the labels are written in
+    fig.update_layout(margin={"l": 8, "r": 8})
+    return fig
+
+
+def _into_edge(targets: list[str], counts: list[int], prefix: str) -> dict[str, int]:
+    """Return {last-column node: journeys into it}, the flows on into the invisible column."""
+    into: dict[str, int] = {}
+    for node, count in zip(targets, counts, strict=True):
+        if node.startswith(prefix):
+            into[node] = into.get(node, 0) + count
+    return into
 
 
 OTHER = "Other"
@@ -209,7 +243,8 @@ def journey_map_figure(
     if nps is not None and nps.notna().any():
         marker |= {"color": nps.fillna(0.0), "colorscale": [[0, BAD], [0.5, "#f2f4f7"], [1, GOOD]],
                    "cmin": -100, "cmax": 100,
-                   "colorbar": {"title": {"text": "NPS"}, "thickness": 12, "len": 0.6}}  # fmt: skip
+                   "colorbar": {"title": {"text": "NPS", "side": "right"},  # not on "100"
+                                "thickness": 12, "len": 0.6}}  # fmt: skip
     else:
         marker["color"] = PRIMARY
     fig = go.Figure(

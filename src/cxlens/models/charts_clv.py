@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from cxlens.analysis.charts_customers import _require
 from cxlens.charting import error_bars, style_figure
 from cxlens.models.clv import DEFAULT_TIERS, LTV_CAC_HIGH
-from cxlens.money import money_title
+from cxlens.money import money_prefix, money_title
 from cxlens.palette import BAD, GOOD, GREY, MUTED, PRIMARY
 
 #: Colour of each default CLV tier.
@@ -147,12 +147,14 @@ def clv_distribution_figure(
                 width=np.diff(edges),
                 name=label,
                 marker={"color": TIER_COLOURS.get(name, MUTED)},
-                hovertemplate=f"{name}<br>CLV about %{{x:,.0f}}: %{{y:,}} customers<extra></extra>",
+                hovertemplate=f"{name}<br>CLV about {money_prefix(currency)}%{{x:,.0f}}: "
+                "%{y:,} customers<extra></extra>",
             )
         )
     fig.update_layout(barmode="stack", bargap=0)
     fig.update_xaxes(
-        title_text=money_title("CLV per customer (discounted, over the horizon)", currency)
+        title_text=money_title("CLV per customer (discounted, over the horizon)", currency),
+        tickprefix=money_prefix(currency),
     )
     fig.update_yaxes(title_text="customers")
     return style_figure(fig, height=height, title=title)

@@ -533,7 +533,9 @@ def loyalty_part(
 
         matrix = ws.analysis.loyalty_matrix(attitude, behaviour, confidence=confidence, min_n=min_n)
         summary = matrix.summary
-        figure = loyalty_matrix_figure(summary, attitude=attitude, behaviour=behaviour)
+        figure = loyalty_matrix_figure(
+            summary, attitude=attitude, behaviour=behaviour, currency=_currency(ws)
+        )
         chart = card_html(
             "Customers by attitude and behaviour",
             figure_html(figure, "chart-loyalty-matrix"),
@@ -767,7 +769,10 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
             parts.append(
                 card_html(
                     f"{SEGMENT_LABELS[col]}s: NPS and value per customer",
-                    figure_html(segment_profile_figure(prof, col), _chart_id(col)),
+                    figure_html(
+                        segment_profile_figure(prof, col, currency=_currency(ws)),
+                        _chart_id(col),
+                    ),
                     f"Bubble size: customers. Grey: fewer than {min_n} customers, not ranked.",
                 )
             )

@@ -70,11 +70,12 @@ def _style(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figur
         margin={"l": 56, "r": 24, "t": 56 if title else 28, "b": 40},
         font={"family": FONT, "size": 13, "color": INK},
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
+        # the legend above the plot: below it, it covered the x axis title at 1024 px
         legend={
             "orientation": "h",
             "traceorder": "normal",
-            "yanchor": "top",
-            "y": -0.16,
+            "yanchor": "bottom",
+            "y": 1.02,
             "xanchor": "left",
             "x": 0,
             "font": {"size": 12, "color": MUTED},

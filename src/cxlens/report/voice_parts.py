@@ -148,7 +148,7 @@ def voice_part(
 
         if not ws.has_table("responses") or "comment" not in ws.table("responses").columns:
             raise NotEnoughDataError("the workspace has no responses with a comment column")
-        themes, reused = report_themes(ws)
+        themes, _ = report_themes(ws)
         if themes.empty:
             raise NotEnoughDataError("no theme holds enough comments")
         notes: list[str] = []
@@ -234,13 +234,9 @@ def voice_part(
                 "without the theme's "
                 f"respondents, percentile bootstrap over respondents ({bootstrap:,} resamples, "
                 f"seed {seed}). Drivers: relative weights of one 0/1 column per aspect (the "
-                "themes of every language that share it). "
-                + (
-                    "The saved themes were up to date and were reused."
-                    if reused
-                    else "Themes were found for this report and saved to the workspace "
-                    "(comment_themes, themes) for the next one."
-                ),
+                "themes of every language that share it). Themes are found once, saved to "
+                "the workspace (comment_themes, themes) and reused while they cover exactly "
+                "the current responses.",  # one sentence either way: a re-run is the same page
             )
         ]
         body = "\n".join(parts)

@@ -77,6 +77,14 @@
     return Number(value).toFixed(spec.digits) + spec.suffix;
   }
 
+  // An amount as cxlens.money.format_money writes it: the prefix the server sends ("$",
+  // "CHF "; "" when the data carries no currency), whole units, a typographic minus.
+  function money(prefix, value) {
+    if (value === null || value === undefined || !isFinite(value)) return "–";
+    const amount = Math.round(Math.abs(value));
+    return (value < 0 && amount ? "−" : "") + (prefix || "") + amount.toLocaleString("en");
+  }
+
   // Client words for an identifier in the data, by the rules of cxlens.display (the server
   // sends them: /dashboard/names): the workspace's names, then the defaults, then words.
   function label(value) {
@@ -245,6 +253,13 @@
     }
   }
 
+  // Months between two ticks of a monthly trend: 1, 2, 3, 4, 6 or 12, the fewest that keep
+  // the labels ("Jan 2024", about 64 px with their gap) apart on a chart ``width`` px wide.
+  function monthStep(months, width) {
+    const fit = Math.max(1, Math.floor((width - 72) / 64));
+    return [1, 2, 3, 4, 6, 12].find((m) => Math.ceil(months / m) <= fit) || 12;
+  }
+
   async function trend(metric, params) {
     const spec = METRICS[metric];
     const body = await api(ws("/metrics/" + metric), [["every", "month"], ...params]);
@@ -283,9 +298,10 @@
         x: 0.01, font: { size: 14 } },
       yaxis: { gridcolor: COLOURS.grid, zeroline: false, title: { text: spec.label + " (" +
         spec.unit + ")" } },
-      // monthly points get monthly ticks, never days between them
+      // monthly points get monthly ticks, never days between them, and no more than the
+      // panel's width holds side by side (Plotly would tilt them over each other)
       xaxis: { gridcolor: COLOURS.grid, zeroline: false, type: "date", tickformat: "%b %Y",
-        dtick: rows.length > 12 ? "M3" : "M1" },
+        dtick: "M" + monthStep(rows.length, $("trend-" + metric).clientWidth), tickangle: 0 },
     });
     return body;
   }
@@ -364,7 +380,7 @@
       font: { color: LOYALTY[r.quadrant] || COLOURS.ink, size: 13 },
       text: "<b>" + label(r.quadrant) + "</b><br>" + Number(r.customers).toLocaleString("en") +
         " customers (" + Math.round(100 * r.share) + "%)<br>revenue / customer " +
-        Math.round(r.revenue_per_customer).toLocaleString("en") + "<br>" +
+        money(body.currency_prefix, r.revenue_per_customer) + "<br>" +
         Math.round(100 * r.revenue_share) + "% of revenue" +
         (r.small_sample ? "<br><i>small sample</i>" : ""),
     }));

@@ -1,0 +1,54 @@
+"""Every panel of the dashboard, drawn at 1024 and 1440 px, can be read; money has its currency.
+
+For each chart the boxes of its SVG texts are read in chromium (tests/report/layout.py): no
+two labels overlap, no text runs outside the chart, no legend covers an axis title.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dashboard.test_browser import CHROMIUM, Watched, browser  # noqa: F401
+from tests.report.layout import layout_problems, read_charts
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+
+#: The panels the sample workspace of ``board`` draws (it has no events, posts or themes).
+PANELS = ("trend-nps", "trend-csat", "trend-ces", "trend-churn", "priority", "segments",
+          "loyalty")  # fmt: skip
+
+
+@pytest.fixture(params=[1024, 1440])
+def drawn(request, browser, board):  # noqa: F811
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    watched = Watched(context.new_page(), board)
+    watched.sign_in()
+    watched.ready([])
+    watched.page.wait_for_timeout(1000)  # Plotly's resize to the panel
+    yield watched, read_charts(watched.page)
+    context.close()
+
+
+def test_no_dashboard_chart_has_overlapping_or_clipped_text(drawn):
+    _, charts = drawn
+    assert set(PANELS) <= {c["id"] for c in charts}
+    problems = layout_problems(charts)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_loyalty_panel_writes_revenue_with_the_datas_currency(drawn, board):
+    watched, _ = drawn
+    body = board.get("/workspaces/acme/dashboard/loyalty")
+    assert (body["currency"], body["currency_prefix"]) == ("USD", "$")  # the sample's
+    text = watched.page.inner_text("#loyalty")
+    amounts = re.findall(r"revenue / customer (\$\d{1,3}(?:,\d{3})*)", text)
+    by_hand = [f"${round(r['revenue_per_customer']):,}" for r in body["rows"]]
+    assert sorted(amounts) == sorted(by_hand)
