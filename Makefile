@@ -20,9 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The core for development: DuckDB only, no browser, no slow tests (CI runs `make test`).
+# The core for development: DuckDB only, no browser, no slow tests (CI runs `make test`);
+# two worker processes, each taking whole test files so module fixtures are built once.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not spark and not slow and not browser" -q
+	$(BIN)/python -m pytest -m "not spark and not slow and not browser" -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

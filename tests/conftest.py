@@ -12,6 +12,18 @@ import pytest
 import cxlens
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """In a pytest-xdist worker (``make test-fast``), drop the COLUMNS and LINES set there.
+
+    A worker starts with COLUMNS=80, and the CLI's Rich console, created on import, would keep
+    80 columns for good; the CLI tests expect it to follow the width CliRunner sets per call,
+    as in a plain run.
+    """
+    if hasattr(config, "workerinput"):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> cxlens.Workspace:
     workspace = cxlens.Workspace(tmp_path / "ws.duckdb")

@@ -126,6 +126,7 @@ def test_a_declared_currency_must_be_the_datas(sample):
     assert "are in USD, but the currency declared is EUR" in flat(wrong.output)
 
 
+@pytest.mark.slow  # fits churn and CLV again through the CLI; tests/models covers the figures
 def test_clv_category_options_filter_the_transactions(sample, tmp_path):
     path, data = sample
     result = run("clv", "--exclude-category", "subscription", "-o", tmp_path / "d.csv", "-w", path)
@@ -163,6 +164,7 @@ def test_clv_save_stores_the_tiers_for_grouping(sample, fitted, tmp_path):
     assert grouped.exit_code == 0 and "platinum" in grouped.output
 
 
+@pytest.mark.slow  # fits churn and CLV again through the CLI; tests/models covers the figures
 def test_churn_prints_held_out_metrics_features_and_risk_bands(sample, fitted, tmp_path):
     path, _ = sample
     result = run("churn", "-w", path)
@@ -195,6 +197,7 @@ def test_churn_prints_held_out_metrics_features_and_risk_bands(sample, fitted, t
     assert written["reason_1"].notna().all()
 
 
+@pytest.mark.slow  # fits churn and CLV again through the CLI; tests/models covers the figures
 def test_retention_ranks_by_clv_times_churn_probability(sample, fitted, tmp_path):
     path, data = sample
     result = run("retention", "--top", 5, "-w", path)
@@ -226,6 +229,7 @@ def test_retention_ranks_by_clv_times_churn_probability(sample, fitted, tmp_path
     assert written["value_at_risk"].to_numpy() == pytest.approx(expected, rel=2e-3)
 
 
+@pytest.mark.slow  # fits churn and CLV again through the CLI; tests/models covers the figures
 def test_retention_can_value_discretionary_purchases_only(sample, fitted, tmp_path):
     path, _ = sample
     out = tmp_path / "discretionary.csv"

@@ -49,6 +49,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # an analysis in a cxlens subprocess; the logged-warning test stays fast
 def test_scikit_learn_warnings_of_an_analysis_do_not_reach_the_cli(two_profiles: Path) -> None:
     # the same clustering in Python does raise scikit-learn's ConvergenceWarning ...
     from sklearn.exceptions import ConvergenceWarning
@@ -67,6 +68,7 @@ def test_scikit_learn_warnings_of_an_analysis_do_not_reach_the_cli(two_profiles:
     assert proc.stderr == ""
 
 
+@pytest.mark.slow  # an analysis in a cxlens subprocess; the logged-warning test stays fast
 def test_python_warning_options_still_show_them(two_profiles: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "default", "COLUMNS": "200"}
     proc = subprocess.run(

@@ -147,6 +147,7 @@ def test_a_command_gives_up_after_the_wait_with_one_line(held_by_a_load):
     assert "Traceback" not in err and load.poll() is None
 
 
+@pytest.mark.slow  # starts a live server in a subprocess
 def test_beside_a_running_server_a_command_says_so_at_once(tmp_path):
     db = tmp_path / "acme.duckdb"
     with cxlens.Workspace(db) as ws:

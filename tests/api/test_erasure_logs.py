@@ -23,6 +23,7 @@ def logged_server(tmp_path_factory):
     stop_server(server.process)
 
 
+@pytest.mark.slow  # a live server of its own; erasure itself is tested in tests/store
 def test_no_log_names_the_erased_customer(logged_server):
     server = logged_server
     responses = server.tables["acme"]["responses"]

@@ -53,6 +53,7 @@ def test_the_plan_covers_the_metrics_and_columns_the_workspace_has(folder):
     assert len(set(keys)) == len(keys)
 
 
+@pytest.mark.slow  # a live server warming every answer; the plan test stays fast
 def test_warmed_requests_answer_from_the_cache_with_the_computed_figures(folder):
     path, keys = folder
     headers = {"Authorization": f"Bearer {keys['acme_viewer']}"}

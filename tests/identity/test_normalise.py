@@ -73,6 +73,7 @@ def _numbers(rng: np.random.Generator) -> list[tuple[str, str]]:
     return out
 
 
+@pytest.mark.slow  # a sweep against libphonenumber; the hand-written numbers stay fast
 def test_phone_e164_agrees_with_libphonenumber():
     pairs = _numbers(np.random.default_rng(3))
     go = run(p=[p for p, _ in pairs], r=[r for _, r in pairs])

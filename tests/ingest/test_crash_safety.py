@@ -316,6 +316,7 @@ def run_trials(world, trials: int) -> list[tuple[str, str]]:
     return outcomes
 
 
+@pytest.mark.slow  # five loads SIGKILLed at random; the killed-at-each-commit cases stay fast
 def test_sigkill_at_random_moments_and_commits_leaves_before_or_after(world):
     assert len(run_trials(world, 5)) == 5
 

@@ -40,6 +40,7 @@ def test_held_out_quality_beats_chance_and_the_base_rate(result):
     assert "Held out: ROC-AUC" in r.summary() and "Contractual churn" in r.summary()
 
 
+@pytest.mark.slow  # scores every comment's sentiment, then trains again
 def test_the_model_is_the_same_before_and_after_the_comments_are_scored(result):
     r, _, ws = result
     answers = ws.table("responses").select("response_id", "nps").execute()

@@ -41,6 +41,7 @@ def test_offers_is_the_offers_function(ws):
     assert through.offers.groupby("customer_id")["rank"].max().max() <= 2
 
 
+@pytest.mark.slow  # fits churn and CLV; tests/models/test_churn_analysis.py ranks the same way
 def test_retention_targets_rank_by_clv_times_churn_probability(ws):
     churn = ws.models.churn(model=ChurnModel(n_jobs=1))
     value = ws.models.clv(12)

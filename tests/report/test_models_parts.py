@@ -69,6 +69,7 @@ def built(tmp_path_factory):
     ws.close()
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_each_model_is_fitted_once_and_every_section_has_its_charts(built):
     _, _, parts, calls, _ = built
     # CLV twice: on all transactions (degenerate here), then without the recurring category
@@ -82,6 +83,7 @@ def test_each_model_is_fitted_once_and_every_section_has_its_charts(built):
         assert part.methods and part.methods[0][0] == part.section.title
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_clv_section_shows_tiers_and_ltv_cac_with_the_subscription_revenue(built):
     from cxlens.models.clv_subscription import subscription_value
 
@@ -165,6 +167,7 @@ def gap_regularity(tx: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_clv_on_regular_payments_is_refitted_on_discretionary_purchases(built):
     _, data, parts, _, expected = built
     body = parts["clv"].section.body_html
@@ -202,6 +205,7 @@ def test_clv_on_regular_payments_is_refitted_on_discretionary_purchases(built):
     assert any("excluding category 'subscription'" in n for n in clv.notes)
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
     _, data, parts, _, expected = built
     body = parts["churn"].section.body_html
@@ -244,6 +248,7 @@ def test_churn_section_shows_held_out_metrics_and_the_top_targets(built):
         assert str(value) not in plain
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_churn_section_shows_the_logistic_baseline_on_the_same_split(built):
     _, _, parts, _, expected = built
     body = parts["churn"].section.body_html
@@ -260,6 +265,7 @@ def test_churn_section_shows_the_logistic_baseline_on_the_same_split(built):
     assert "Kept the " in text(body)
 
 
+@pytest.mark.slow  # fits every model on a 2,000-customer sample; the hand-made cases stay fast
 def test_offers_section_shows_top_rules_and_the_hit_rates(built):
     ws, _, parts, _, _ = built
     from cxlens.models.offers import affinities, evaluate_offers

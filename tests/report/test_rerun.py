@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Builds the report of the workspace in argv[1] into argv[2], in a fresh interpreter.
@@ -33,6 +35,7 @@ def _build(workspace: Path, out: Path) -> str:
     return _STAMP.sub("<time>", out.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # builds the full report twice in fresh interpreters
 def test_two_processes_write_the_same_report(analysed, tmp_path):
     _, folder = analysed
     first = _build(folder / "ws.duckdb", tmp_path / "first.html")

@@ -45,6 +45,7 @@ def _nps(scores: pd.Series) -> float:
     return 100.0 * ((scores >= 9).mean() - (scores <= 6).mean())
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_themes_are_found_once_then_reused_until_the_responses_change(sample):
     ws, _, voice, fresh = sample
     assert fresh is False and themes_up_to_date(ws)
@@ -66,6 +67,7 @@ def test_themes_are_found_once_then_reused_until_the_responses_change(sample):
     assert themes_up_to_date(ws)
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_theme_rows_count_the_saved_assignments(sample):
     ws, _, voice, _ = sample
     themes, _ = report_themes(ws)
@@ -83,6 +85,7 @@ def test_theme_rows_count_the_saved_assignments(sample):
     assert f"{100 * top['share']:.1f}%" in body
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_quotes_are_members_comments_redacted(sample):
     ws, data, voice, _ = sample
     themes, _ = report_themes(ws)
@@ -103,6 +106,7 @@ def test_quotes_are_members_comments_redacted(sample):
             ).replace("&quot;", '"')
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_impact_on_nps_matches_the_answers_by_hand(sample):
     ws, data, voice, _ = sample
     resp = data.tables["responses"].dropna(subset=["nps"])
@@ -120,6 +124,7 @@ def test_impact_on_nps_matches_the_answers_by_hand(sample):
     assert 'id="chart-voice-impact"' in voice.section.body_html
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_aspect_drivers_heading_shows_the_fits_r_squared(sample):
     ws, _, voice, _ = sample
     # the section reads R² from the drivers table's column (voice_part's call, bootstrap 50)
@@ -128,6 +133,7 @@ def test_aspect_drivers_heading_shows_the_fits_r_squared(sample):
     assert f"Aspects as drivers of NPS (R² = {r2:.3f})" in voice.section.body_html
 
 
+@pytest.mark.slow  # themes of a 500-customer sample for the report; missing tables stay fast
 def test_social_section_matches_the_posts_by_hand(sample):
     ws, data, _, _ = sample
     part = social_part(ws)

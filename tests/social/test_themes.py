@@ -51,6 +51,7 @@ def _billing_themes(result) -> list[str]:
     return themes.loc[keep & (themes["language"] == "en"), "theme"].tolist()
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_planted_billing_complaints_are_distinctive_for_the_own_brand(found):
     ws, data, result = found
     billing = _billing_themes(result)
@@ -79,6 +80,7 @@ def test_planted_billing_complaints_are_distinctive_for_the_own_brand(found):
     assert 1 <= len(quotes) <= 3 and all(catalog.FIRM in q for q in quotes)
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_no_theme_is_a_brand_name(found):
     _, data, result = found
     # the distinctive part of each name ("telecom", "broadband" are also hashtags of all)
@@ -88,6 +90,7 @@ def test_no_theme_is_a_brand_name(found):
         assert not names & {w for k in keywords for w in k.split()}, keywords
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_shares_intervals_and_tests_equal_a_hand_computation(found):
     _, _, result = found
     a = result.assignments.execute()
@@ -130,6 +133,7 @@ def test_shares_intervals_and_tests_equal_a_hand_computation(found):
     assert (got["distinctive"] == (got["q_value"] <= 0.05)).all()
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_sentiment_per_brand_and_theme_equals_the_stored_scores(found):
     ws, _, result = found
     a = result.assignments.execute()
@@ -143,6 +147,7 @@ def test_sentiment_per_brand_and_theme_equals_the_stored_scores(found):
     assert row["negative_share"] == pytest.approx(expected)
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_survey_comment_themes_are_untouched_and_post_themes_saved(found):
     ws, _, result = found
     for name, frame in SURVEY.items():
@@ -156,6 +161,7 @@ def test_survey_comment_themes_are_untouched_and_post_themes_saved(found):
     assert len(stored) == len(result.table)
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_brands_limits_rows_but_compares_with_all_other_brands(found):
     ws, _, result = found
     social = Social(ws, backend=EnglishRussian())
@@ -199,6 +205,7 @@ def test_bad_settings_are_refused(tmp_path: Path):
         ws.close()
 
 
+@pytest.mark.slow  # post themes of the 10,000-customer sample; the hand-worked grids stay fast
 def test_heatmap_shows_each_brands_share_and_stars_distinctive_themes(found):
     _, _, result = found
     fig = brand_themes_figure(result.table, top=5)

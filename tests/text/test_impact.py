@@ -94,6 +94,7 @@ def sample(request, duckdb_sample):
     return (on_engine(request, ws), *rest)
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; hand-made siblings above
 def test_impact_on_the_sample_is_the_removal_effect(sample):
     ws, data = sample
     out = Text(ws).theme_impact("nps", bootstrap=200)
@@ -109,6 +110,7 @@ def test_impact_on_the_sample_is_the_removal_effect(sample):
     assert (out["ci_low"] <= out["impact"]).all() and (out["impact"] <= out["ci_high"]).all()
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; hand-made siblings above
 def test_billing_is_the_top_negative_aspect_where_the_problem_was_planted(sample):
     ws, data = sample
     p = data.truth["planted_problem"]
@@ -119,6 +121,7 @@ def test_billing_is_the_top_negative_aspect_where_the_problem_was_planted(sample
     assert named.iloc[0]["ci_high"] < 0
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; hand-made siblings above
 def test_billing_is_the_top_theme_driver_of_nps(sample):
     ws, _ = sample
     out = Text(ws).theme_drivers("nps", bootstrap=100).table

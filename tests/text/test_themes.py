@@ -205,6 +205,7 @@ def _recovery(ws, data, result) -> dict[tuple[str, str], tuple[float, float, lis
     return out
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; the hand-made model tests stay fast
 def test_every_planted_topic_is_recovered_by_member_and_quote_overlap(sample):
     ws, data, result = sample
     found = _recovery(ws, data, result)
@@ -220,6 +221,7 @@ def test_every_planted_topic_is_recovered_by_member_and_quote_overlap(sample):
         assert found[key][2] and set(found[key][2]) <= shown, key  # quotes are real comments
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; the hand-made model tests stay fast
 def test_outlier_share_is_small_and_every_comment_is_accounted_for(sample):
     _ws, data, result = sample
     assert result.outlier_share < 0.2
@@ -230,6 +232,7 @@ def test_outlier_share_is_small_and_every_comment_is_accounted_for(sample):
     assert result.analysed == statuses.drop(not_analysed, errors="ignore").sum()
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; the hand-made model tests stay fast
 def test_every_language_is_in_the_coverage_with_why_comments_were_not_analysed(sample):
     # on Spark this reuses the comment_sentiment the DuckDB run saved (copied with the tables)
     _ws, data, result = sample
@@ -244,6 +247,7 @@ def test_every_language_is_in_the_coverage_with_why_comments_were_not_analysed(s
     assert cover["comments"].sum() == len(comments)
 
 
+@pytest.mark.slow  # themes of the 2,000-customer sample; the hand-made model tests stay fast
 def test_theme_table_has_labels_quotes_sentiment_and_the_billing_theme_emerges(sample):
     ws, _data, result = sample
     themes = result.themes

@@ -119,6 +119,7 @@ def test_a_label_negates_what_most_members_negate():
     assert "没有断网" in " | ".join(model.themes_["label"])
 
 
+@pytest.mark.slow  # themes of each real corpus again; the label tests stay fast
 @pytest.mark.parametrize("lang", ["en", "ru", "zh"])
 def test_quotes_of_a_theme_differ_and_are_typical(lang, ws, tmp_path):
     from cxlens.text.namespace import Text
