@@ -148,3 +148,27 @@ def test_the_reports_loyalty_matrix_writes_dollars(report_money_charts):
         a["text"] for a in report_money_charts["chart-loyalty-matrix"]["layout"]["annotations"]
     ]
     assert sum(re.search(r"revenue / customer \$\d", t) is not None for t in notes) == 4
+
+
+def _headers(html: str) -> list[str]:
+    return re.findall(r"<th[^>]*>(.*?)</th>", html)
+
+
+def test_the_loyalty_and_segment_tables_name_the_currency_of_their_money_columns():
+    from cxlens.report.analyses import loyalty_table, segment_table
+
+    quadrants = pd.DataFrame({
+        "quadrant": ["loyalists"], "dick_basu": ["loyalty"], "customers": [40], "share": [0.4],
+        "revenue_per_customer": [90.0], "revenue_ci_low": [80.0], "revenue_ci_high": [100.0],
+        "revenue_share": [0.5], "retention_rate": [91.0], "small_sample": [False],
+    })  # fmt: skip
+    assert "revenue / customer, 12 m (USD)" in _headers(loyalty_table(quadrants, "USD"))
+    assert "revenue / customer, 12 m" in _headers(loyalty_table(quadrants))  # unknown: no code
+    profile = pd.DataFrame({
+        "cluster": ["C1"], "customers": [900], "share": [0.9], "nps": [20.0],
+        "nps_ci_low": [15.0], "nps_ci_high": [25.0], "value_per_customer": [300.0],
+        "revenue_per_customer": [120.0], "retention_rate": [88.0], "rank": [1],
+        "small_sample": [False],
+    })  # fmt: skip
+    headers = _headers(segment_table(profile, "cluster", "EUR"))
+    assert {"value / customer (EUR)", "revenue / customer, 12 m (EUR)"} <= set(headers)

@@ -543,7 +543,11 @@ def loyalty_part(
         )
         rules = list(matrix.rules)
         body = "\n".join(
-            [chart, loyalty_table(summary), *([list_html(rules, cls="plain")] if rules else [])]
+            [
+                chart,
+                loyalty_table(summary, _currency(ws)),
+                *([list_html(rules, cls="plain")] if rules else []),
+            ]
         )
         lead = (
             "What customers say (attitude: promoter or not) against what they do (behaviour: "
@@ -564,8 +568,10 @@ def loyalty_part(
     return guarded("loyalty", title, build)
 
 
-def loyalty_table(summary: pd.DataFrame) -> str:
+def loyalty_table(summary: pd.DataFrame, currency: str = "") -> str:
     """Render the loyalty quadrant summary (customers, revenue, retention).
+
+    The money column names the ``currency`` (ISO code) in its header.
 
     Example:
         >>> loyalty_table(pd.DataFrame({"quadrant": ["loyalists"], "dick_basu": ["loyalty"],
@@ -586,7 +592,8 @@ def loyalty_table(summary: pd.DataFrame) -> str:
         ]
         for r in summary.itertuples()
     ]
-    columns = ["quadrant", "Dick & Basu", "customers", "share", "revenue / customer, 12 m",
+    unit = f" ({currency})" if currency else ""
+    columns = ["quadrant", "Dick & Basu", "customers", "share", f"revenue / customer, 12 m{unit}",
                "share of revenue", "retained"]  # fmt: skip
     return table_html(columns, rows, numeric=[2, 3, 4, 5, 6])
 
@@ -776,7 +783,7 @@ def segments_part(ws: Workspace, *, confidence: float = 0.95, min_n: int = 30) -
                     f"Bubble size: customers. Grey: fewer than {min_n} customers, not ranked.",
                 )
             )
-            parts.append(segment_table(prof, col))
+            parts.append(segment_table(prof, col, _currency(ws)))
         body = "\n".join([*(note_html(n) for n in notes), *parts])
         lead = (
             "The segments saved in this workspace (RFM segments and clusters from "
@@ -802,8 +809,10 @@ def _chart_id(column: str) -> str:
     return "chart-segments-" + column.replace("_", "-")
 
 
-def segment_table(profile: pd.DataFrame, by: str) -> str:
+def segment_table(profile: pd.DataFrame, by: str, currency: str = "") -> str:
     """Render a segment profile: rank, segment, customers, NPS, value, revenue, retention.
+
+    The money columns name the ``currency`` (ISO code) in their headers.
 
     Example:
         >>> segment_table(pd.DataFrame({"cluster": ["C1"], "customers": [900], "share": [0.9],
@@ -827,8 +836,10 @@ def segment_table(profile: pd.DataFrame, by: str) -> str:
         ]
         for _, r in ordered.iterrows()
     ]
+    unit = f" ({currency})" if currency else ""
     columns = ["rank", SEGMENT_LABELS.get(by, by).lower(), "customers", "share", "NPS",
-               "value / customer", "revenue / customer, 12 m", "retained"]  # fmt: skip
+               f"value / customer{unit}", f"revenue / customer, 12 m{unit}",
+               "retained"]  # fmt: skip
     return table_html(columns, rows, numeric=[0, 2, 3, 4, 5, 6, 7])
 
 
