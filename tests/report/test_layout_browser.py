@@ -1,4 +1,5 @@
-"""Every chart of the report, drawn by chromium at 1024 and 1440 px, can be read.
+"""Every chart of the report, drawn by chromium at 1024 and 1440 px and as printed to the PDF
+(print media at the PDF's window, ``PRINT_WINDOW``), can be read.
 
 For each chart the boxes of its SVG texts are read in the browser (tests/report/layout.py):
 no two labels overlap, no text runs outside the chart, no legend covers an axis title.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from cxlens.report.pdf import PRINT_WINDOW
 from tests.report.chromium import CHROMIUM
 from tests.report.layout import layout_problems, read_charts
 from tests.report.test_build import ALL_CHARTS
@@ -22,6 +24,20 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
 
 
+#: The screen widths, and "print": the layout chromium prints the PDF from (report/pdf.py).
+LAYOUTS = [1024, 1440, "print"]
+
+
+def open_page(browser, layout: int | str):
+    """Return a new page at a screen width, or as the PDF is printed (print CSS, A4 width)."""
+    if layout == "print":
+        width, height = PRINT_WINDOW
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.emulate_media(media="print")
+        return page
+    return browser.new_page(viewport={"width": layout, "height": 900})
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as pw:
@@ -30,9 +46,9 @@ def browser():
         chromium.close()
 
 
-@pytest.mark.parametrize("width", [1024, 1440])
+@pytest.mark.parametrize("width", LAYOUTS)
 def test_no_chart_of_the_report_has_overlapping_or_clipped_text(analysed, browser, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    page = open_page(browser, width)
     try:
         page.goto(analysed[0].resolve().as_uri(), wait_until="load")
         page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
@@ -70,9 +86,9 @@ def journey_page(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("width", [1024, 1440])
+@pytest.mark.parametrize("width", LAYOUTS)
 def test_no_journey_chart_has_overlapping_or_clipped_text(journey_page, browser, width):
-    page = browser.new_page(viewport={"width": width, "height": 900})
+    page = open_page(browser, width)
     try:
         page.goto(journey_page.resolve().as_uri(), wait_until="load")
         page.wait_for_timeout(1500)  # Plotly's resize, and the Sankey's label transition
