@@ -52,3 +52,55 @@ def test_the_loyalty_panel_writes_revenue_with_the_datas_currency(drawn, board):
     amounts = re.findall(r"revenue / customer (\$\d{1,3}(?:,\d{3})*)", text)
     by_hand = [f"${round(r['revenue_per_customer']):,}" for r in body["rows"]]
     assert sorted(amounts) == sorted(by_hand)
+
+
+#: The journey and social panels, drawn only for a workspace with events and posts.
+VOICE_PANELS = ("journey-emotion", "journey-funnel", "social-sentiment", "social-voice")
+
+
+@pytest.fixture(scope="module")
+def full_board(tmp_path_factory):
+    """A served workspace with every sample table (events and posts too) and a viewer key."""
+    import cxlens
+    from cxlens.api import KeyStore
+    from cxlens.sample import generate, write_sample
+    from tests.api.conftest import free_port, start_server, stop_server, wait_ready
+
+    folder = tmp_path_factory.mktemp("full-board")
+    # the screenshots' demo data (3,000 customers, 24 months): its touchpoint names met the
+    # emotion chart's "−1" tick at 1024 px
+    paths = write_sample(generate(customers=3000, months=24, seed=7), folder / "_sample")
+    with cxlens.Workspace(folder / "acme.duckdb") as ws:
+        for table in ("customers", "responses", "transactions", "events", "posts"):
+            ws.ingest(paths[table], table=table)
+    key = KeyStore(folder).create(["acme"], "viewer", name="layout")[1]
+    port = free_port()
+    process = start_server(folder, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process, folder, seconds=120)
+        yield url, key
+    finally:
+        stop_server(process)
+
+
+@pytest.mark.slow  # a second server over a workspace with events and posts
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_no_journey_or_social_panel_has_overlapping_or_clipped_text(browser, full_board, width):  # noqa: F811
+    url, key = full_board
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.goto(url + "/")
+        page.fill("#key", key)
+        page.click("#sign-in-form button[type=submit]")
+        page.wait_for_function(
+            "() => document.body.dataset.state === 'ready' && window.cxlens.last",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(1500)  # Plotly's resize to the panel
+        charts = read_charts(page)
+    finally:
+        page.close()
+    assert set(VOICE_PANELS) <= {c["id"] for c in charts}
+    problems = layout_problems(charts)
+    assert not problems, "\n".join(problems)

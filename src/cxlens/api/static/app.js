@@ -440,6 +440,8 @@
           font: { size: 14 } },
         yaxis: { gridcolor: COLOURS.grid, zeroline: true, range: [-1, 1],
           title: { text: "Emotion (-1 to +1)" } },
+        // touchpoint names slant down to the right, so the first one never meets the "−1" tick
+        xaxis: { gridcolor: COLOURS.grid, zeroline: false, tickangle: 30, automargin: true },
       });
     } else {
       empty("journey-emotion", "No answers at touchpoints in this slice");
