@@ -63,6 +63,7 @@ def test_an_error_mid_load_rolls_everything_back(tmp_path, seeded):
     assert_same(before, snapshot(seeded))
 
 
+@pytest.mark.slow  # a SIGKILLed subprocess load; the kills at each commit stay fast
 def test_sigkill_mid_load_leaves_the_workspace_as_before(tmp_path, seeded):
     write_big_csv(tmp_path / "big.csv", 600_000)
     before = snapshot(seeded)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import f1_score
 
 from cxlens.text.emotion import EMOTIONS, emotion
@@ -43,6 +44,7 @@ def test_one_row_per_text_and_only_russian_is_read():
     assert got["emotion_probability"].iloc[1:].isna().all()
 
 
+@pytest.mark.slow  # a sweep over the held-out CEDR sentences; the hand-made cases stay fast
 def test_held_out_cedr_sentences_beat_always_none():
     sample = pd.read_csv(SAMPLE / "ru_cedr_emotion_test.csv")
     assert len(sample) == 150 and set(sample["emotion"].value_counts()) == {25}
