@@ -280,9 +280,8 @@ class DuckDBEngine(Engine):
         commit checkpoints, whatever its WAL size (``checkpoint_threshold`` is unlimited, and
         restored after), and from then on this database does not checkpoint when it closes
         either: the file keeps the bytes its header points to, and the next open replays the
-        WAL (dropping a commit cut short). A later checkpoint (a later commit past the
-        threshold, or the close of a process that did not load) folds the WAL in. An
-        in-memory database has no file: nothing changes.
+        WAL (dropping a commit cut short). :meth:`fold_wal` then folds the WAL in without
+        writing the file in place. An in-memory database has no file: nothing changes.
 
         Example:
             >>> eng = DuckDBEngine(ibis.duckdb.connect())
@@ -356,7 +355,6 @@ class DuckDBEngine(Engine):
         folded, aside = _sibling(path, _FOLDED), _sibling(path, _ASIDE)
         if aside.exists():
             if folded.exists():  # cut between the renames: the folded copy is the workspace
-                self.con.disconnect()
                 os.replace(folded, path)
                 _fsync(path.parent)
                 self._reconnect(path)
