@@ -473,3 +473,18 @@ def test_a_load_killed_inside_its_fold_is_complete_on_the_next_open(world, renam
     assert same(state(db), world["after"])
     assert sorted(p.name for p in world["root"].glob(f"fold-{rename}.duckdb*")) == [db.name]
     assert rerun(db, world["big"]) == "already loaded"
+
+
+def test_beside_another_workspace_of_this_process_the_load_stays_in_the_wal(tmp_path):
+    """Two Workspaces of one process share one DuckDB database: the fold, which swaps the file
+    and reconnects, is skipped, and the load waits in the WAL, which the next open replays."""
+    db = tmp_path / "shared.duckdb"
+    small = tmp_path / "small.csv"
+    small.write_text("response_id,responded_at,nps\nr1,2024-01-01,9\nr2,2024-01-02,7\n")
+    with cxlens.Workspace(db) as ws, cxlens.Workspace(db) as other:
+        assert ws.ingest(small, table="responses").rows_loaded == 2
+        assert Path(str(db) + ".wal").stat().st_size > 0
+        assert sorted(other.table("responses").execute()["response_id"]) == ["r1", "r2"]
+    with cxlens.Workspace(db) as ws:
+        assert sorted(ws.table("responses").execute()["response_id"]) == ["r1", "r2"]
+        assert ws.ingest(small, table="responses").status == "already loaded"
