@@ -16,6 +16,14 @@ transaction cut off by a crash (DuckDB can replay part of a large one from its W
 Opening a workspace rolls back any load still "pending" that no code in this process is
 writing (:func:`recover_unpublished_loads`): its rows, quarantine records, table and columns
 go, and its record stays as "rolled back", which ``cxlens loads`` lists.
+
+A load, and a rollback, never rewrite the database file in place: a DuckDB checkpoint
+rewrites a metadata block in place, and a process killed in the middle of that write leaves a
+file that no longer opens (docs/ingest.md). The commits run with the engine's checkpoints
+held back (:meth:`~cxlens.store.engine.Engine.checkpoints_held`), so they only append to the
+write-ahead log, which DuckDB replays on the next open (dropping a commit cut short); once the
+load is published, :meth:`~cxlens.store.engine.Engine.fold_wal` checkpoints a copy of the
+file and swaps it in with a rename.
 """
 
 from __future__ import annotations
@@ -179,17 +187,19 @@ def ingest_file(
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     sha = file_sha256(path)
-    earlier = _earlier_load(engine, schema.name, sha)
-    if earlier is not None:
-        return LoadResult("already loaded", schema.name, path.name, earlier)
-
-    try:
-        return _load(engine, source, schema, mapping, sha, progress, plan)
-    except StructureError:
-        # The fast CSV reader stops at a row whose field count is wrong, and the transaction
-        # rolled back: read the file again row by row, quarantining such rows.
-        tolerant = replace(source, tolerant=True)
-        return _load(engine, tolerant, schema, mapping, sha, progress, plan)
+    with engine.checkpoints_held():  # nothing rewrites the file in place (module docstring)
+        earlier = _earlier_load(engine, schema.name, sha)
+        if earlier is not None:
+            return LoadResult("already loaded", schema.name, path.name, earlier)
+        try:
+            result = _load(engine, source, schema, mapping, sha, progress, plan)
+        except StructureError:
+            # The fast CSV reader stops at a row whose field count is wrong, and the
+            # transaction rolled back: read the file again row by row, quarantining such rows.
+            tolerant = replace(source, tolerant=True)
+            result = _load(engine, tolerant, schema, mapping, sha, progress, plan)
+    engine.fold_wal()
+    return result
 
 
 def _load(
@@ -275,7 +285,9 @@ def load_checked(
         _append_rows(engine, schema.name, frame, load_id, source_file)
         result.rows_loaded = len(frame)
 
-    _publish(engine, schema, chosen, record, write, result)
+    with engine.checkpoints_held():
+        _publish(engine, schema, chosen, record, write, result)
+    engine.fold_wal()
     return result
 
 
@@ -434,12 +446,16 @@ def recover_unpublished_loads(engine: Engine) -> list[dict[str, object]]:
     loads = engine.table(LOADS_TABLE)
     pending = engine.execute(loads.filter(loads.status == PENDING))
     records = [r for r in pending.to_dict("records") if r["load_id"] not in _WRITING]
-    for record in records:
-        removed = _roll_back(engine, record, keep_record=True)
-        log.warning(
-            "rolled back the unfinished load %s of %s into %s (%s rows removed)",
-            record["load_id"], record["source_file"], record["table_name"], f"{removed:,}",
-        )  # fmt: skip
+    if not records:
+        return []
+    with engine.checkpoints_held():  # a kill during the rollback leaves it to the next open
+        for record in records:
+            removed = _roll_back(engine, record, keep_record=True)
+            log.warning(
+                "rolled back the unfinished load %s of %s into %s (%s rows removed)",
+                record["load_id"], record["source_file"], record["table_name"], f"{removed:,}",
+            )  # fmt: skip
+    engine.fold_wal()
     return records
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -86,6 +89,22 @@ class Engine:
     def transaction(self) -> Iterator[None]:
         """Group writes; generic engines cannot roll back, so this only marks the span."""
         yield
+
+    @contextmanager
+    def checkpoints_held(self) -> Iterator[None]:
+        """Keep the engine from rewriting its files in place during the block (DuckDB only).
+
+        Generic engines have no checkpoints to hold back: the block just runs.
+
+        Example:
+            >>> with Engine(ibis.duckdb.connect()).checkpoints_held():
+            ...     pass
+        """
+        yield
+
+    def fold_wal(self) -> bool:
+        """Fold a write-ahead log into the database file (DuckDB); here False: there is none."""
+        return False
 
     def create_table(self, name: str, columns: dict[str, str]) -> None:
         """Create an empty table with ``{column: cxlens dtype}``."""
@@ -232,6 +251,8 @@ class DuckDBEngine(Engine):
         super().__init__(con)
         self._raw = con.con  # the duckdb.DuckDBPyConnection behind Ibis
         self._in_transaction = False
+        _ENGINES.add(self)
+        self._finish_fold()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -247,6 +268,120 @@ class DuckDBEngine(Engine):
             self._raw.execute("COMMIT")
         finally:
             self._in_transaction = False
+
+    @contextmanager
+    def checkpoints_held(self) -> Iterator[None]:
+        """Run the block with DuckDB's checkpoints held back: commits only append to the WAL.
+
+        A DuckDB checkpoint rewrites its first metadata block in place (the part the file's
+        header points to stays, new metadata goes into the rest); a process killed inside that
+        256 KB write can leave it half new, half old, and the file no longer opens ("Corrupt
+        database file: ... block at location 12288"; see docs/ingest.md). In the block no
+        commit checkpoints, whatever its WAL size (``checkpoint_threshold`` is unlimited, and
+        restored after), and from then on this database does not checkpoint when it closes
+        either: the file keeps the bytes its header points to, and the next open replays the
+        WAL (dropping a commit cut short). :meth:`fold_wal` then folds the WAL in without
+        writing the file in place. An in-memory database has no file: nothing changes.
+
+        Example:
+            >>> eng = DuckDBEngine(ibis.duckdb.connect())
+            >>> with eng.checkpoints_held():
+            ...     eng.create_table("t", {"x": "int"})
+        """
+        if self.database_file() is None:
+            yield
+            return
+        held = {"checkpoint_threshold": "none", "wal_autocheckpoint_entries": "0"}
+        before = {name: self._setting(name) for name in held}
+        self._raw.execute("PRAGMA disable_checkpoint_on_shutdown")
+        for name, value in held.items():
+            self._raw.execute(f"SET {name} = {_string(value)}")
+        try:
+            yield
+        finally:
+            for name, value in before.items():
+                self._raw.execute(f"SET {name} = {_string(value)}")
+
+    def _setting(self, name: str) -> str:
+        return str(self._raw.execute("SELECT current_setting(?)", [name]).fetchone()[0])
+
+    def fold_wal(self) -> bool:
+        """Fold the write-ahead log into the database file, never writing the file in place.
+
+        DuckDB checkpoints a copy of the file and its WAL (a kill can only tear the copy), the
+        copy is synced to disk, and then, while this connection still holds the file's lock,
+        the WAL is renamed aside (from here on the copy is the workspace), the copy renamed
+        over the file, and the old WAL deleted; the connection is reopened on the new file. A
+        process killed between the renames leaves the copy and the renamed WAL, and the next
+        open finishes the swap (``_finish_fold``). Returns False, and does nothing, without a
+        file or a WAL, or while another connection of this process has the file open (the
+        WAL then stays, and DuckDB folds it in on a later checkpoint).
+
+        Example:
+            >>> with eng.checkpoints_held():  # doctest: +SKIP
+            ...     eng.append("responses", rows)
+            >>> eng.fold_wal()  # doctest: +SKIP
+            True
+        """
+        path = self.database_file()
+        if path is None or self._shared(path):
+            return False
+        wal, folded, aside = _wal(path), _sibling(path, _FOLDED), _sibling(path, _ASIDE)
+        if not wal.is_file() or wal.stat().st_size == 0:
+            return False
+        _remove(folded, _wal(folded))
+        try:
+            shutil.copyfile(path, folded)  # the connection is idle: neither file changes
+            shutil.copyfile(wal, _wal(folded))
+            copy = duckdb.connect(str(folded))  # replays the WAL
+            copy.execute("CHECKPOINT")
+            copy.close()
+            _fsync(folded)
+        except Exception as exc:
+            _remove(folded, _wal(folded))
+            raise EngineError(f"could not fold the write-ahead log of {path}: {exc}") from exc
+        os.replace(wal, aside)
+        os.replace(folded, path)
+        _fsync(path.parent)
+        aside.unlink(missing_ok=True)
+        self._reconnect(path)
+        return True
+
+    def _finish_fold(self) -> None:
+        """Finish or undo a :meth:`fold_wal` cut short by a crash (this connection has the lock)."""
+        path = self.database_file()
+        if path is None:
+            return
+        folded, aside = _sibling(path, _FOLDED), _sibling(path, _ASIDE)
+        if aside.exists():
+            if folded.exists():  # cut between the renames: the folded copy is the workspace
+                os.replace(folded, path)
+                _fsync(path.parent)
+                self._reconnect(path)
+            aside.unlink()
+        _remove(folded, _wal(folded))  # cut while folding: the file and its WAL are whole
+
+    def _shared(self, path: Path) -> bool:
+        """Whether another open connection of this process uses the file (one DuckDB database)."""
+        for other in list(_ENGINES):
+            if other is self or not isinstance(other, DuckDBEngine):
+                continue
+            try:
+                if other.database_file() == path:
+                    return True
+            except duckdb.Error:  # closed
+                continue
+        return False
+
+    def _reconnect(self, path: Path) -> None:
+        """Reopen the Ibis connection on ``path`` (after the file was swapped)."""
+        self.con.disconnect()
+        self.con.do_connect(path)
+        self._raw = self.con.con
+        # Ibis registers each in-memory table once per connection; the new one has none yet.
+        registered = getattr(self.con, "_memtables", None)
+        if registered is not None:
+            registered.clear()
 
     def create_table(self, name: str, columns: dict[str, str]) -> None:
         """Create an empty table; DuckDB DDL takes part in the open transaction."""
@@ -348,6 +483,34 @@ class DuckDBEngine(Engine):
             "AND table_type = 'BASE TABLE'"
         ).fetchall()
         return sorted(r[0] for r in rows)
+
+
+#: Every DuckDB engine of this process (a fold must not swap a file another one has open).
+_ENGINES: weakref.WeakSet[DuckDBEngine] = weakref.WeakSet()
+#: Beside ``ws.duckdb`` while a fold swaps it: the folded copy, and the WAL it replaces.
+_FOLDED, _ASIDE = ".cxlens-folded", ".cxlens-folded-wal"
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _wal(path: Path) -> Path:
+    return _sibling(path, ".wal")
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (a rename), to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 #: DuckDB's message when another process holds the file: "... is held in PROGRAM (PID 123)".
