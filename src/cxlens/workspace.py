@@ -56,8 +56,6 @@ class Workspace(EngineCatalog):
         )
         #: loads a crashed process left unpublished, rolled back on opening (their records)
         self.rolled_back = recover_unpublished_loads(self.engine)
-        #: loads a crashed process left unpublished, rolled back on opening (their records)
-        self.rolled_back = recover_unpublished_loads(self.engine)
 
     def __repr__(self) -> str:
         where = self.path or self.engine.name
