@@ -18,7 +18,14 @@ from cxlens.text.discover import ThemeModel
 from cxlens.text.namespace import Text
 from cxlens.text.redact import redact
 from cxlens.text.themes import normalise
-from cxlens.text.tokenize import chinese_bigrams, russian_lemma, sentences, tokens
+from cxlens.text.tokenize import (
+    chinese_bigrams,
+    is_negator,
+    russian_lemma,
+    sentences,
+    tokens,
+    word_spans,
+)
 from cxlens.text.trend import emerging, monthly_shares
 from tests.conftest import ENGINES, on_engine
 
@@ -45,6 +52,15 @@ def test_russian_words_become_lemmas_without_function_words():
 
 def test_english_plurals_fold_and_stop_words_go():
     assert tokens("The outages and the outage; bills", "en") == ["outage", "outage", "bill"]
+
+
+def test_contractions_of_stop_words_and_auxiliaries_name_no_topic():
+    # by hand: "what's", "you're" (typographic apostrophe), "the", "did" carry no topic;
+    # a possessive counts with its noun
+    text = "What's the way? You\u2019re late, the airline's plane did land"
+    keys = [k for _, _, k, _ in word_spans(text, "en")]
+    assert keys == [None, None, "way", None, "late", None, "airline", "plane", None, "land"]
+    assert is_negator("don\u2019t", "en")  # as "don't"
 
 
 def test_tokens_rejects_a_missing_language():
