@@ -27,12 +27,13 @@ least ``min_comments`` comments it
 ``transform`` assigns comments, each distinct sentence once: by default (``assign="cascade"``)
 the teacher assigns every sentence until ``teacher_budget`` distinct sentences of the
 language have been embedded over the fitted model's life (the sample's are known from the
-fit, and a sentence met before is not embedded again); past it, the student assigns, and
-the teacher still takes the sentences of a call the student is least sure of while any
-budget is left. The student sends a sentence to its most probable theme, or to none when
-"outlier" wins or the probability is below ``threshold``. A comment belongs to every theme
-one of its sentences goes to. ``assign="embedding"`` is the teacher alone (no budget),
-``assign="classifier"`` the student alone.
+fit, and a sentence met before is not embedded again). A call with more new sentences than
+the budget left gives the teacher those the student is least sure of; then the student is
+retrained on every sentence the teacher has read and assigns the rest. The student sends a
+sentence to its most probable theme, or to none when "outlier" wins or the probability is
+below ``threshold``. A comment belongs to every theme one of its sentences goes to.
+``assign="embedding"`` is the teacher alone (no budget), ``assign="classifier"`` the
+student alone.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ THEME_COLUMNS: tuple[str, ...] = (
 ASSIGN_COLUMNS: tuple[str, ...] = ("row", "theme", "weight", "sentence")
 #: Label of an outlier sentence in the assignment classifier.
 OUTLIER = ""
+#: How ``transform`` assigns: teacher then student, the teacher alone, the student alone.
 ASSIGNERS: tuple[str, ...] = ("cascade", "embedding", "classifier")
 #: Distinct sentences per language the teacher (nearest centroid, USE) embeds at assignment
 #: over a fitted model's life: about 55 CPU seconds per language on one core (~900 a second).
