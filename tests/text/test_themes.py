@@ -122,6 +122,9 @@ def test_the_teacher_reads_new_sentences_until_its_budget_is_spent():
     short.sentence_themes(new, "en")
     counts = short.models_["en"]
     assert (counts.by_teacher, counts.by_student, counts.budget_left) == (2, 1, 0)
+    # budget spent: the student was retrained on all the teacher's calls, the sample's two
+    # distinct sentences and the two it read
+    assert counts.learnt_from == len(counts.known) == 4
     with pytest.raises(ArgumentError, match="teacher_budget"):
         ThemeModel(teacher_budget=-1).fit(["a"] * 60, ["en"] * 60)
 
