@@ -180,14 +180,12 @@ class CxlensText:
         texts = [c.text for c in clean([self.texts[i] for i in held])]
         sents, owner = split_sentences(texts)
         langs = scored["language"].to_numpy(dtype=object)[held][owner]
-        readings = {
-            a: _reading(model, a, sents, langs) for a in ("cascade", "classifier", "embedding")
-        }
-        # sentences the run left to the student (the teacher's budget spent): never read by
-        # the teacher, so the student's reading of them is not one it was trained on
-        unread = np.array(
-            [s not in model.models_[lang].known for s, lang in zip(sents, langs, strict=True)]
-        )
+        readings, read = {}, {}
+        for assign in ("cascade", "classifier", "embedding"):
+            readings[assign], read[assign] = _reading(model, assign, sents, langs)
+        # sentences the cascade left to the student (the teacher's budget spent): never read
+        # by the teacher, so the student's reading of them is not one it was trained on
+        unread = ~read["cascade"]
         alike = readings["cascade"] == readings["embedding"]
         teacher = sentence_sets(readings["embedding"], owner, len(held))
         out: dict[str, float] = {"sample": len(held), "sentence_count": len(sents)}
@@ -292,24 +290,35 @@ def set_agreement(student: list[frozenset], teacher: list[frozenset]) -> dict[st
     }
 
 
-def _reading(model: Any, assign: str, sents: list[str], langs: np.ndarray) -> np.ndarray:
-    """Return each sentence's theme ("" for none) read with ``assign``; the model's state
-    (the teacher's budget left, known sentences, counts) is put back afterwards."""
-    saved = {lang: (dict(m.known), m.budget_left, m.by_teacher, m.by_student)
-             for lang, m in model.models_.items()}  # fmt: skip
+#: What a ThemeModel's language model changes as it assigns (the check puts it back).
+_STATE = ("known", "budget_left", "learnt_from", "by_teacher", "by_student", "vectorizer",
+          "tfidf", "classifier")  # fmt: skip
+
+
+def _reading(
+    model: Any, assign: str, sents: list[str], langs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each sentence's theme ("" for none) read with ``assign`` and whether the
+    teacher's call on it was known after the reading; the model's assignment state (the
+    teacher's budget left, known sentences, counts, the student) is put back afterwards."""
+    saved = {lang: {k: getattr(m, k) for k in _STATE} for lang, m in model.models_.items()}
+    for lang, state in saved.items():
+        model.models_[lang].known = dict(state["known"])
     before = model.assign
     theme = np.full(len(sents), "", dtype=object)
+    known = np.zeros(len(sents), dtype=bool)
     try:
         model.assign = assign
         for lang in np.unique(langs):
             rows = np.flatnonzero(langs == lang)
             theme[rows] = model.sentence_themes([sents[i] for i in rows], str(lang))[0]
+            known[rows] = [sents[i] in model.models_[lang].known for i in rows]
     finally:
         model.assign = before
-        for lang, (known, left, by_teacher, by_student) in saved.items():
-            m = model.models_[lang]
-            m.known, m.budget_left, m.by_teacher, m.by_student = known, left, by_teacher, by_student
-    return theme
+        for lang, state in saved.items():
+            for k, v in state.items():
+                setattr(model.models_[lang], k, v)
+    return theme, known
 
 
 def sentence_sets(themes: np.ndarray, owner: np.ndarray, n: int) -> list[frozenset[str]]:

@@ -150,6 +150,12 @@ def test_the_assignment_student_is_compared_with_use_on_held_out_comments(data_d
     # the check leaves the model as it was: its reading, budget and known sentences
     assert model.assign == "cascade"
     assert state == {lang: (len(m.known), m.budget_left) for lang, m in model.models_.items()}
+    # as if a run had spent the teacher's budget: the student reads the new sentences
+    for m in model.models_.values():
+        m.budget_left = 0
+    spent = workload._theme_agreement(model, scored)
+    assert 0 < spent["unread_sentences"] <= spent["sentence_count"]
+    assert 0 <= spent["unread_agreement"] <= 1
     # held out: distinct texts, none of them in the fit sample
     fitted = {workload.texts[i] for i in workload._fit_rows(scored)}
     usable = np.flatnonzero((source != "bad").to_numpy())
