@@ -62,6 +62,7 @@ def test_contractions_of_stop_words_and_auxiliaries_name_no_topic():
     keys = [k for _, _, k, _ in word_spans(text, "en")]
     assert keys == [None, None, "way", None, "late", None, "airline", "plane", None, "land"]
     assert is_negator("don\u2019t", "en")  # as "don't"
+    assert [k for _, _, k, _ in word_spans("Y'all rock", "en")] == [None, "rock"]
 
 
 def test_tokens_rejects_a_missing_language():

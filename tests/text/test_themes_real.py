@@ -80,9 +80,9 @@ def test_labels_are_words_of_the_language(lang):
 
 
 #: Words that name no theme, written out by hand: the hosts of English contractions
-#: ("what's", "we'll", "you're"), and auxiliaries and fillers ("did", "got", "just").
+#: ("what's", "we'll", "you're", "y'all"), and auxiliaries and fillers ("did", "got", "just").
 FUNCTION_HOSTS = {"what", "that", "there", "here", "how", "who", "where", "let", "it", "i",
-                  "you", "we", "they", "he", "she"}  # fmt: skip
+                  "you", "we", "they", "he", "she", "y"}  # fmt: skip
 FILLERS = {"did", "does", "doing", "got", "gets", "getting", "just", "really"}
 
 

@@ -42,10 +42,12 @@ EN_STOP_WORDS: frozenset[str] = frozenset(
     (set(ENGLISH_STOP_WORDS) - _KEEP) | {"s", "t", "ve", "ll", "re", "d", "m", "it's", "i'm"}
 )
 #: Words that cannot name a theme (labels, content words): the stop words, plus the forms of
-#: sklearn's auxiliaries it lacks ("do" but not "did", "get" but not "got") and two filler
-#: adverbs; real airline tweets made labels of them ("Did, help", "Good, just messaged").
+#: sklearn's auxiliaries it lacks ("do" but not "did", "get" but not "got"), two filler
+#: adverbs and "y'all" (you all); real airline tweets made labels of them ("Did, help",
+#: "Good, just messaged", "Fleet's on fleek, lmao y'all").
 EN_LABEL_STOP_WORDS: frozenset[str] = EN_STOP_WORDS | {
     "does", "did", "doing", "having", "shall", "gets", "got", "getting", "just", "really",
+    "y'all",
 }  # fmt: skip
 #: pymorphy3 parts of speech that carry no topic.
 RU_FUNCTION_POS: frozenset[str] = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "INTJ"})
