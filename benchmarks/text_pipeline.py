@@ -71,11 +71,12 @@ def run(
         ``cpu_seconds_split`` (sentiment, theme_fit, assignment: wall and CPU seconds, all
         threads), ``themes`` (see :func:`theme_figures`), ``quality`` (accuracy and
         macro-F1 per language, cxlens and vader), ``agreement`` (the fast head's and the
-        cascade's agreement with the accurate path on a sample), ``theme_agreement`` (the
-        assignment classifier's agreement with the nearest USE centroid on held-out
-        comments), ``distinct_texts``, ``pipeline_seconds`` and ``pipeline_cpu_seconds``
-        (the run less the checks), ``projected_seconds_per_million`` and the load average
-        before and after.
+        cascade's agreement with the accurate path on a sample), ``theme_agreement`` (theme
+        assignment's agreement with its teacher, the nearest USE centroid, on held-out
+        comments and their sentences: as the run assigned them and by the student alone; and
+        the distinct sentences of the run the teacher and the student read),
+        ``distinct_texts``, ``pipeline_seconds`` and ``pipeline_cpu_seconds`` (the run less
+        the checks), ``projected_seconds_per_million`` and the load average before and after.
 
     Raises:
         DisagreementError: when cxlens does not return one row per comment, or the theme

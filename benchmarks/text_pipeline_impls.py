@@ -81,9 +81,15 @@ class CxlensText:
         clock.lap("theme_fit")
         n_themes, theme_status, members = self._assign(model, scored)
         clock.lap("assignment")
+        # distinct sentences of the run read by the teacher (known from the fit or embedded)
+        # and by the student (past the teacher's budget)
+        routes = {
+            "run_teacher_sentences": sum(m.by_teacher for m in model.models_.values()),
+            "run_student_sentences": sum(m.by_student for m in model.models_.values()),
+        }
         # the accuracy checks run in the timed process but are not part of the pipeline
         agreement = self._agreement(scored)
-        theme_agreement = self._theme_agreement(model, scored)
+        theme_agreement = {**self._theme_agreement(model, scored), **routes}
         clock.lap("checks")
         accurate = {"accurate_texts": run.accurate_texts, "accurate_seconds": run.accurate_seconds,
                     "accurate_cpu_seconds": run.accurate_cpu_seconds}  # fmt: skip
@@ -135,18 +141,9 @@ class CxlensText:
         model = ThemeModel(seed=self.seed).fit([c.text for c in cleaned], langs)
         return model, len(pick)
 
-    def _theme_agreement(self, model: Any, scored: pd.DataFrame) -> dict[str, float]:
-        """Return how often assignment's classifier (the student, trained on the fit sample's
-        USE clusters) gives a held-out comment the same themes as the nearest USE centroid
-        (the teacher, ``assign="embedding"``); not in the timings.
-
-        Held out: up to ``theme_agreement_sample`` distinct analysed comments, in a modelled
-        language, whose text is not in the fit sample (seeded). ``same_themes``: share with
-        the same set of themes (none counts as a set); ``jaccard``: mean overlap of the sets.
-        """
-        from cxlens.text.clean import clean
-
-        start, cpu_start = time.perf_counter(), time.process_time()
+    def _held_out(self, model: Any, scored: pd.DataFrame) -> np.ndarray:
+        """Return up to ``theme_agreement_sample`` rows of distinct analysed comments, in a
+        modelled language, whose text is not in the fit sample (seeded)."""
         fitted = {self.texts[i] for i in self._fit_rows(scored)}
         langs = scored["language"].to_numpy(dtype=object)
         usable = scored["status"].isin(ANALYSED).to_numpy() & np.isin(langs, list(model.models_))
@@ -156,21 +153,54 @@ class CxlensText:
                 first.setdefault(self.texts[i], int(i))
         rng = np.random.default_rng(self.seed)
         held = np.array(sorted(first.values()), dtype=np.int64)
-        held = np.sort(rng.choice(held, min(self.theme_agreement_sample, len(held)), False))
+        return np.sort(rng.choice(held, min(self.theme_agreement_sample, len(held)), False))
+
+    def _theme_agreement(self, model: Any, scored: pd.DataFrame) -> dict[str, float]:
+        """Return how often assignment gives held-out comments and their sentences the themes
+        of the teacher (nearest USE centroid, ``assign="embedding"``); not in the timings.
+
+        Two readings are compared with the teacher's: the default cascade as the run left the
+        model (the teacher's calls within its budget, the student's past it) and the student
+        alone (``assign="classifier"``: what sentences past the budget get). Held out: see
+        :meth:`_held_out`. ``same_themes``: share of comments with the same set of themes
+        (none counts as a set); ``jaccard``: mean overlap of the sets; ``sentences``: share
+        of their sentences given the same theme (or none) as by the teacher; ``in_theme``
+        and ``teacher_in_theme``: share of comments in at least one theme;
+        ``unread_sentences`` and ``unread_agreement``: those of their sentences the run left
+        to the student (past the budget; the retrained student never saw them) and the share
+        of them it gave the teacher's theme. The check runs
+        with the model's assignment state saved and put back: the run's budget, known sentences
+        and counts are left as they were.
+        """
+        from cxlens.text.clean import clean
+        from cxlens.text.discover import split_sentences
+
+        start, cpu_start = time.perf_counter(), time.process_time()
+        held = self._held_out(model, scored)
         texts = [c.text for c in clean([self.texts[i] for i in held])]
-        student = theme_sets(model.transform(texts, langs[held].tolist()), len(held))
-        assign = model.assign
-        model.assign = "embedding"
-        try:
-            teacher = theme_sets(model.transform(texts, langs[held].tolist()), len(held))
-        finally:
-            model.assign = assign
-        return {
-            "sample": len(held),
-            **set_agreement(student, teacher),
-            "seconds": time.perf_counter() - start,
-            "cpu_seconds": time.process_time() - cpu_start,
-        }
+        sents, owner = split_sentences(texts)
+        langs = scored["language"].to_numpy(dtype=object)[held][owner]
+        readings, read = {}, {}
+        for assign in ("cascade", "classifier", "embedding"):
+            readings[assign], read[assign] = _reading(model, assign, sents, langs)
+        # sentences the cascade left to the student (the teacher's budget spent): never read
+        # by the teacher, so the student's reading of them is not one it was trained on
+        unread = ~read["cascade"]
+        alike = readings["cascade"] == readings["embedding"]
+        teacher = sentence_sets(readings["embedding"], owner, len(held))
+        out: dict[str, float] = {"sample": len(held), "sentence_count": len(sents)}
+        for name, prefix in (("cascade", ""), ("classifier", "student_")):
+            found = set_agreement(sentence_sets(readings[name], owner, len(held)), teacher)
+            found["in_theme"] = found.pop("student_in_theme")
+            if prefix:
+                found.pop("teacher_in_theme")
+            sentences = np.mean(readings[name] == readings["embedding"]) if len(sents) else np.nan
+            found["sentences"] = float(sentences)
+            out.update({f"{prefix}{k}": v for k, v in found.items()})
+        out["unread_sentences"] = int(unread.sum())
+        out["unread_agreement"] = float(alike[unread].mean()) if unread.any() else float("nan")
+        return {**out, "seconds": time.perf_counter() - start,
+                "cpu_seconds": time.process_time() - cpu_start}  # fmt: skip
 
     def _assign(self, model: Any, scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series]:
         """Assign every comment in batches; return theme counts, theme statuses, members.
@@ -258,6 +288,48 @@ def set_agreement(student: list[frozenset], teacher: list[frozenset]) -> dict[st
         "student_in_theme": float(np.mean([bool(a) for a in student])),
         "teacher_in_theme": float(np.mean([bool(b) for b in teacher])),
     }
+
+
+#: What a ThemeModel's language model changes as it assigns (the check puts it back).
+_STATE = ("known", "budget_left", "learnt_from", "by_teacher", "by_student", "vectorizer",
+          "tfidf", "classifier")  # fmt: skip
+
+
+def _reading(
+    model: Any, assign: str, sents: list[str], langs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each sentence's theme ("" for none) read with ``assign`` and whether the
+    teacher's call on it was known after the reading; the model's assignment state (the
+    teacher's budget left, known sentences, counts, the student) is put back afterwards."""
+    saved = {lang: {k: getattr(m, k) for k in _STATE} for lang, m in model.models_.items()}
+    for lang, state in saved.items():
+        model.models_[lang].known = dict(state["known"])
+    before = model.assign
+    theme = np.full(len(sents), "", dtype=object)
+    known = np.zeros(len(sents), dtype=bool)
+    try:
+        model.assign = assign
+        for lang in np.unique(langs):
+            rows = np.flatnonzero(langs == lang)
+            theme[rows] = model.sentence_themes([sents[i] for i in rows], str(lang))[0]
+            known[rows] = [sents[i] in model.models_[lang].known for i in rows]
+    finally:
+        model.assign = before
+        for lang, state in saved.items():
+            for k, v in state.items():
+                setattr(model.models_[lang], k, v)
+    return theme, known
+
+
+def sentence_sets(themes: np.ndarray, owner: np.ndarray, n: int) -> list[frozenset[str]]:
+    """Return each of ``n`` comments' set of themes from its sentences' themes ("" for none).
+
+    Example:
+        >>> sets = sentence_sets(np.array(["a", "", "b", "a"]), np.array([0, 0, 2, 2]), 3)
+        >>> [sorted(s) for s in sets]
+        [['a'], [], ['a', 'b']]
+    """
+    return theme_sets(pd.DataFrame({"row": owner, "theme": themes}).query("theme != ''"), n)
 
 
 def theme_sets(found: pd.DataFrame, n: int) -> list[frozenset[str]]:

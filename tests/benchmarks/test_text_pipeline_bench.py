@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from benchmarks.common import DisagreementError
 from benchmarks.text_data import ensure_comments
-from benchmarks.text_pipeline_impls import ANALYSED, CxlensText, set_agreement, theme_sets
+from benchmarks.text_pipeline_impls import (
+    ANALYSED,
+    CxlensText,
+    sentence_sets,
+    set_agreement,
+    theme_sets,
+)
 
 from benchmarks import text_pipeline
 
@@ -131,10 +137,25 @@ def test_the_assignment_student_is_compared_with_use_on_held_out_comments(data_d
     source = comments["language"]
     scored = pd.DataFrame({"language": source, "status": np.where(source == "bad", "empty", "ok")})
     model, _ = workload._fit(scored)
+    state = {lang: (len(m.known), m.budget_left) for lang, m in model.models_.items()}
     got = workload._theme_agreement(model, scored)
-    assert got["sample"] == 150
+    assert got["sample"] == 150 and got["sentence_count"] >= 150
     assert 0 <= got["same_themes"] <= got["jaccard"] <= 1
-    assert model.assign == "classifier"  # the check leaves the model as it was
+    assert 0 <= got["student_same_themes"] <= got["student_jaccard"] <= 1
+    # nothing was assigned before the check: the teacher's budget covers every held-out
+    # sentence, so the default reading is the teacher's own
+    assert got["same_themes"] == got["sentences"] == 1.0 and got["unread_sentences"] == 0
+    assert got["in_theme"] == got["teacher_in_theme"]
+    assert 0 <= got["student_sentences"] <= 1
+    # the check leaves the model as it was: its reading, budget and known sentences
+    assert model.assign == "cascade"
+    assert state == {lang: (len(m.known), m.budget_left) for lang, m in model.models_.items()}
+    # as if a run had spent the teacher's budget: the student reads the new sentences
+    for m in model.models_.values():
+        m.budget_left = 0
+    spent = workload._theme_agreement(model, scored)
+    assert 0 < spent["unread_sentences"] <= spent["sentence_count"]
+    assert 0 <= spent["unread_agreement"] <= 1
     # held out: distinct texts, none of them in the fit sample
     fitted = {workload.texts[i] for i in workload._fit_rows(scored)}
     usable = np.flatnonzero((source != "bad").to_numpy())
@@ -158,3 +179,6 @@ def test_set_agreement_by_hand():
         set_agreement(a[:2], b[:1])
     found = pd.DataFrame({"row": [2, 0, 0], "theme": ["t1", "t2", "t1"]})
     assert theme_sets(found, 3) == [frozenset({"t1", "t2"}), frozenset(), frozenset({"t1"})]
+    # from sentences: comment 0 has an outlier sentence and one in t1, comment 1 none
+    sents = sentence_sets(np.array(["", "t1", "t2", "t2"], dtype=object), np.array([0, 0, 2, 2]), 3)
+    assert sents == [frozenset({"t1"}), frozenset(), frozenset({"t2"})]

@@ -12,13 +12,21 @@ import cxlens
 from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.sample import generate, write_sample
 from cxlens.sample.comments import FRENCH, THEMES
+from cxlens.text import discover
 from cxlens.text.aspects import ASPECTS, _matches
 from cxlens.text.codeframe import CodeFrame
 from cxlens.text.discover import ThemeModel
 from cxlens.text.namespace import Text
 from cxlens.text.redact import redact
 from cxlens.text.themes import normalise
-from cxlens.text.tokenize import chinese_bigrams, russian_lemma, sentences, tokens
+from cxlens.text.tokenize import (
+    chinese_bigrams,
+    is_negator,
+    russian_lemma,
+    sentences,
+    tokens,
+    word_spans,
+)
 from cxlens.text.trend import emerging, monthly_shares
 from tests.conftest import ENGINES, on_engine
 
@@ -47,6 +55,16 @@ def test_english_plurals_fold_and_stop_words_go():
     assert tokens("The outages and the outage; bills", "en") == ["outage", "outage", "bill"]
 
 
+def test_contractions_of_stop_words_and_auxiliaries_name_no_topic():
+    # by hand: "what's", "you're" (typographic apostrophe), "the", "did" carry no topic;
+    # a possessive counts with its noun
+    text = "What's the way? You\u2019re late, the airline's plane did land"
+    keys = [k for _, _, k, _ in word_spans(text, "en")]
+    assert keys == [None, None, "way", None, "late", None, "airline", "plane", None, "land"]
+    assert is_negator("don\u2019t", "en")  # as "don't"
+    assert [k for _, _, k, _ in word_spans("Y'all rock", "en")] == [None, "rock"]
+
+
 def test_tokens_rejects_a_missing_language():
     with pytest.raises(ArgumentError, match="ISO 639-1"):
         tokens("text", "")
@@ -66,6 +84,50 @@ def test_model_finds_two_planted_topics_and_assigns_both_of_a_mixed_comment():
     assert sorted(out.loc[out["row"] == 0, "theme"]) == ["t01", "t02"]
     assert 1 not in set(out["row"])  # no known word: an outlier
     assert set(model.themes_["aspect"]) == {"price", "speed"}
+
+
+def _two_topics(**settings) -> ThemeModel:
+    texts = ["Far too expensive.", "The internet is slow."] * 40
+    return ThemeModel(n_themes=2, min_comments=10, **settings).fit(texts, ["en"] * 80)
+
+
+def _no_embedding(*args, **kwargs):
+    raise AssertionError("nothing may be embedded here")
+
+
+def test_a_sentence_of_the_sample_gets_its_theme_without_being_embedded(monkeypatch):
+    model = _two_topics(teacher_budget=0)
+    price = model.themes_.set_index("aspect").loc["price", "theme"]
+    monkeypatch.setattr(discover, "embed", _no_embedding)
+    # the fit's own sentence: the teacher's call is known (the planted price topic)
+    theme, weight = model.sentence_themes(["Far too expensive."], "en")
+    assert theme.tolist() == [price] and 0.3 <= weight[0] <= 1.0 + 1e-6
+    # past the budget (0), a new sentence goes to the student, also without embedding
+    theme, weight = model.sentence_themes(["Prices are too expensive now."], "en")
+    assert theme.tolist() == [price] and 0 < weight[0] <= 1
+    assert (model.models_["en"].by_teacher, model.models_["en"].by_student) == (1, 1)
+
+
+def test_the_teacher_reads_new_sentences_until_its_budget_is_spent():
+    new = ["Prices are far too high.", "Slow internet every evening.", "Too costly for a family."]
+    teacher = _two_topics(assign="embedding").sentence_themes(new, "en")
+    full = _two_topics(teacher_budget=3)  # exactly the new sentences: all by the teacher
+    got = full.sentence_themes(new + new[:1], "en")  # a repeat is read once
+    assert got[0].tolist() == [*teacher[0], teacher[0][0]]
+    np.testing.assert_allclose(got[1][:3], teacher[1], rtol=1e-5)
+    counts = full.models_["en"]
+    assert (counts.by_teacher, counts.by_student, counts.budget_left) == (3, 0, 0)
+    full.sentence_themes(new[:1], "en")  # met before: known, the spent budget is no matter
+    assert (counts.by_teacher, counts.by_student) == (4, 0)
+    short = _two_topics(teacher_budget=2)  # one short: the student takes the surest one
+    short.sentence_themes(new, "en")
+    counts = short.models_["en"]
+    assert (counts.by_teacher, counts.by_student, counts.budget_left) == (2, 1, 0)
+    # budget spent: the student was retrained on all the teacher's calls, the sample's two
+    # distinct sentences and the two it read
+    assert counts.learnt_from == len(counts.known) == 4
+    with pytest.raises(ArgumentError, match="teacher_budget"):
+        ThemeModel(teacher_budget=-1).fit(["a"] * 60, ["en"] * 60)
 
 
 def test_model_needs_enough_comments():

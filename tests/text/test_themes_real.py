@@ -79,6 +79,26 @@ def test_labels_are_words_of_the_language(lang):
         assert not unknown, (label, unknown)
 
 
+#: Words that name no theme, written out by hand: the hosts of English contractions
+#: ("what's", "we'll", "you're", "y'all"), and auxiliaries and fillers ("did", "got", "just").
+FUNCTION_HOSTS = {"what", "that", "there", "here", "how", "who", "where", "let", "it", "i",
+                  "you", "we", "they", "he", "she", "y"}  # fmt: skip
+FILLERS = {"did", "does", "doing", "got", "gets", "getting", "just", "really"}
+
+
+def test_no_label_is_a_contraction_or_filler_on_real_tweets():
+    # 200 more real tweets to the airlines, each with a contraction: before the change their
+    # labels read "Flight, what's", "We'll, we're", "Call, that's", "What's, phone number"
+    extra = pd.read_csv(FIXTURES / "themes_en_contractions.csv")["text"].tolist()
+    texts = _texts("en") + [c.text for c in clean(extra) if c.status == "ok"]
+    model = ThemeModel(seed=0).fit(texts, ["en"] * len(texts))
+    assert len(model.themes_) >= 3
+    for label in model.themes_["label"]:
+        for word in re.findall(r"[a-z]+(?:['\u2019][a-z]+)?", label.lower()):
+            host = re.split(r"['\u2019]", word)[0]
+            assert host not in FUNCTION_HOSTS and word not in FILLERS, (label, word)
+
+
 def _member_negation(model: ThemeModel, lang: str) -> list[tuple[str, str, float, bool]]:
     """(theme, label word, share of members' uses negated, label negates it) per word."""
     out = []

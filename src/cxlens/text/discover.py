@@ -19,13 +19,21 @@ least ``min_comments`` comments it
    ``merge_similarity`` and whose keywords name the same aspect (:mod:`cxlens.text.aspects`),
    or whose cosine is at least 0.85 otherwise, into one theme (one cluster per language at
    most, closest pairs first),
-5. trains the cheap assignment path: per language, a logistic regression over hashed TF-IDF
-   of character 1-3-grams, on the sample's sentences and their clusters (outliers included).
+5. labels the sample's sentences by the teacher, the nearest centroid in the encoder's space
+   (none below ``outlier_similarity``), and trains on them a cheap student: per language, a
+   logistic regression over hashed TF-IDF of character 1-3-grams (the teacher's outlier
+   calls are a class it learns).
 
-``transform`` assigns comments: each sentence goes to its most probable theme (or to none when
-"outlier" wins or the probability is below ``threshold``); a comment belongs to every theme one
-of its sentences goes to, weight = that probability. ``assign="embedding"`` uses the nearest
-centroid in the encoder's space instead (slower, about 900 sentences a second).
+``transform`` assigns comments, each distinct sentence once: by default (``assign="cascade"``)
+the teacher assigns every sentence until ``teacher_budget`` distinct sentences of the
+language have been embedded over the fitted model's life (the sample's are known from the
+fit, and a sentence met before is not embedded again). A call with more new sentences than
+the budget left gives the teacher those the student is least sure of; then the student is
+retrained on every sentence the teacher has read and assigns the rest. The student sends a
+sentence to its most probable theme, or to none when "outlier" wins or the probability is
+below ``threshold``. A comment belongs to every theme one of its sentences goes to.
+``assign="embedding"`` is the teacher alone (no budget), ``assign="classifier"`` the
+student alone.
 """
 
 from __future__ import annotations
@@ -58,17 +66,18 @@ THEME_COLUMNS: tuple[str, ...] = (
 ASSIGN_COLUMNS: tuple[str, ...] = ("row", "theme", "weight", "sentence")
 #: Label of an outlier sentence in the assignment classifier.
 OUTLIER = ""
-ASSIGNERS: tuple[str, ...] = ("classifier", "embedding")
+#: How ``transform`` assigns: teacher then student, the teacher alone, the student alone.
+ASSIGNERS: tuple[str, ...] = ("cascade", "embedding", "classifier")
+#: Distinct sentences per language the teacher (nearest centroid, USE) embeds at assignment
+#: over a fitted model's life: about 55 CPU seconds per language on one core (~900 a second).
+#: A million comments of the text-pipeline benchmark hold fewer; real bodies that hold more
+#: get the student for the rest.
+TEACHER_BUDGET = 50_000
 #: Clusters of different languages without the same named aspect merge only at this cosine
 #: (greetings and one-word replies of three unrelated real sets reached 0.71-0.83).
 UNNAMED_MERGE_SIMILARITY = 0.85
-#: Hashed character n-gram features of the assignment path.
+#: Hashed character n-gram features of the student.
 HASH_FEATURES = 2**18
-#: A sentence less like every theme's sample (character TF-IDF cosine) than NOVELTY_SCALE
-#: times this quantile of the sample members' likeness to their own theme is an outlier to
-#: the classifier path (half: new phrasings of a theme stay in it, "Hello there" does not).
-NOVELTY_QUANTILE = 0.05
-NOVELTY_SCALE = 0.5
 
 Span = tuple[int, int, str | None, bool]
 _CLAUSE = re.compile(r"[,;:.!?，；：、。！？…()（）]")
@@ -90,16 +99,18 @@ class _Cluster:
 
 @dataclass
 class _LanguageModel:
-    """The fitted assignment pieces of one language."""
+    """The fitted assignment pieces of one language, and what the teacher has read so far."""
 
     vectorizer: HashingVectorizer
     tfidf: TfidfTransformer
-    classifier: SGDClassifier | None  # None when the sample had a single class
+    classifier: SGDClassifier | None  # the student; None when the sample had a single class
     themes: list[str]  # theme of each centroid row
     centroids: np.ndarray  # unit rows in the encoder's space
-    profiles: np.ndarray  # unit mean TF-IDF row of each theme's sample sentences
-    floor: float  # least cosine to a profile of a sentence that is not new to the model
-    profile_themes: list[str]  # theme of each profile row
+    known: dict[str, tuple[str, float]]  # the teacher's call (theme, cosine) per sentence
+    budget_left: int  # distinct sentences the teacher may still embed
+    learnt_from: int = 0  # known sentences the student was last trained on
+    by_teacher: int = 0  # distinct sentences of transform calls the teacher assigned
+    by_student: int = 0  # ... and the student
 
 
 def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -131,6 +142,25 @@ def has_content(text: str, language: str) -> bool:
     return any(key for _, _, key, _ in word_spans(text, language))
 
 
+def nearest_theme(
+    vectors: np.ndarray, centroids: np.ndarray, themes: Sequence[str], least: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each unit vector's nearest centroid's theme (OUTLIER below cosine ``least``).
+
+    Also returns the cosine to that centroid: the teacher's call.
+
+    Example:
+        >>> v = np.array([[1.0, 0.0], [0.6, 0.8], [-1.0, 0.0]])
+        >>> nearest_theme(v, np.eye(2), ["a", "b"], 0.3)
+        (array(['a', 'b', ''], dtype=object), array([1. , 0.8, 0. ]))
+    """
+    cosine = vectors @ centroids.T
+    best = cosine.argmax(axis=1)
+    near = cosine[np.arange(len(vectors)), best].astype(np.float64)
+    theme = np.asarray(themes, dtype=object)[best]
+    return np.where(near >= least, theme, OUTLIER), near
+
+
 class ThemeModel:
     """Discover themes over sentence embeddings and assign comments to zero or more of them.
 
@@ -144,9 +174,13 @@ class ThemeModel:
         min_comments: fewest comments of a language to model it.
         merge_similarity: clusters of different languages whose centroids have at least this
             cosine become one theme.
-        threshold: least probability of the assigned theme for a sentence to count.
-        assign: ``"classifier"`` (hashed TF-IDF + logistic regression, fast) or
-            ``"embedding"`` (nearest centroid in the encoder's space).
+        threshold: least probability of the student's theme for a sentence to count (0.1:
+            highest agreement with the teacher on held-out comments, docs/text.md).
+        assign: ``"cascade"`` (the teacher within ``teacher_budget``, then the student),
+            ``"embedding"`` (the teacher: nearest centroid in the encoder's space) or
+            ``"classifier"`` (the student: hashed TF-IDF + logistic regression).
+        teacher_budget: distinct sentences per language the teacher may embed at
+            assignment over the fitted model's life (``assign="cascade"``).
         top_keywords: keywords kept per theme and language.
         languages: languages modelled (others get no theme).
         seed: seed of the sample, k-means and the classifier.
@@ -169,8 +203,9 @@ class ThemeModel:
         min_share: float = 0.004,
         min_comments: int = 50,
         merge_similarity: float = 0.6,
-        threshold: float = 0.3,
-        assign: str = "classifier",
+        threshold: float = 0.1,
+        assign: str = "cascade",
+        teacher_budget: int = TEACHER_BUDGET,
         top_keywords: int = 8,
         languages: Sequence[str] = SUPPORTED,
         seed: int = 0,
@@ -185,6 +220,7 @@ class ThemeModel:
         self.merge_similarity = merge_similarity
         self.threshold = threshold
         self.assign = assign
+        self.teacher_budget = teacher_budget
         self.top_keywords = top_keywords
         self.languages = tuple(languages)
         self.seed = seed
@@ -202,6 +238,8 @@ class ThemeModel:
             raise ArgumentError(f"encoder must be one of {list(ENCODERS)}, not {self.encoder!r}")
         if self.assign not in ASSIGNERS:
             raise ArgumentError(f"assign must be one of {list(ASSIGNERS)}, not {self.assign!r}")
+        if self.teacher_budget < 0:
+            raise ArgumentError(f"teacher_budget must be at least 0, not {self.teacher_budget}")
         if self.max_sentences < 10:
             raise ArgumentError(f"max_sentences must be at least 10, not {self.max_sentences}")
 
@@ -244,10 +282,9 @@ class ThemeModel:
         _name_themes(clusters, self.merge_similarity)
         self.clusters_ = clusters
         self.models_ = {
-            lang: self._train(lang, sents, [clusters[i].theme if i >= 0 else OUTLIER
-                                            for i in labels])
-            for lang, (sents, labels, _) in training.items()
-        }  # fmt: skip
+            lang: self._train(lang, sents, vectors)
+            for lang, (sents, _, vectors) in training.items()
+        }
         self.themes_ = _theme_table(clusters)
         self.outlier_share_ = float(
             np.mean([lab < 0 for _, labels, _ in training.values() for lab in labels])
@@ -306,35 +343,52 @@ class ThemeModel:
         norms = np.linalg.norm(km.cluster_centers_, axis=1, keepdims=True)
         return k, km.labels_, km.cluster_centers_ / np.where(norms == 0, 1.0, norms)
 
-    def _train(self, lang: str, sents: list[str], themes: list[str]) -> _LanguageModel:
-        """Train one language's cheap assignment path: hashed char TF-IDF, logistic regression."""
+    def _train(self, lang: str, sents: list[str], vectors: np.ndarray) -> _LanguageModel:
+        """Label one language's sample sentences by the teacher; train the student on them.
+
+        The student learns the teacher's calls, its outliers included, rather than the
+        k-means clusters: those are what it stands in for at assignment.
+        """
+        mine = [c for c in self.clusters_ if c.language == lang]
+        centroids = np.vstack([c.centroid for c in mine])
+        themes = [c.theme for c in mine]
+        called, cosine = nearest_theme(vectors, centroids, themes, self.outlier_similarity)
+        vectorizer, tfidf, classifier = self._student_fit(sents, called.tolist())
+        known = {s: (str(t), float(c)) for s, t, c in zip(sents, called, cosine, strict=True)}
+        return _LanguageModel(
+            vectorizer, tfidf, classifier, themes, centroids, known, self.teacher_budget,
+            learnt_from=len(known),
+        )  # fmt: skip
+
+    def _student_fit(
+        self, sents: list[str], called: list[str]
+    ) -> tuple[HashingVectorizer, TfidfTransformer, SGDClassifier | None]:
+        """Train the student on the teacher's calls: hashed char 1-3-gram TF-IDF, log loss."""
         vectorizer = HashingVectorizer(
             analyzer="char_wb", ngram_range=(1, 3), n_features=HASH_FEATURES,
             alternate_sign=False, norm=None, lowercase=True,
         )  # fmt: skip
         tfidf = TfidfTransformer(sublinear_tf=True).fit(vectorizer.transform(sents))
-        x = tfidf.transform(vectorizer.transform(sents))
-        classifier = None
-        if len(set(themes)) > 1:
-            classifier = SGDClassifier(
-                loss="log_loss", alpha=1e-5, max_iter=50, tol=1e-4, random_state=self.seed
-            ).fit(x, themes)
-        mine = [c for c in self.clusters_ if c.language == lang]
-        # novelty: a sentence far (in characters) from every theme's sample is an outlier,
-        # which a classifier alone cannot say ("Hello there" would get the likelier theme)
-        labels = np.asarray(themes, dtype=object)
-        names = sorted({c.theme for c in mine})
-        profiles = np.vstack([np.asarray(x[labels == t].mean(axis=0)).ravel() for t in names])
-        profiles /= np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-12)
-        rows = np.flatnonzero(labels != OUTLIER)
-        column = np.asarray([names.index(t) for t in labels[rows]], dtype=np.int64)
-        own = np.asarray(x[rows] @ profiles.T)[np.arange(len(rows)), column]
-        floor = NOVELTY_SCALE * float(np.quantile(own, NOVELTY_QUANTILE)) if len(own) else 0.0
-        return _LanguageModel(
-            vectorizer, tfidf, classifier, [c.theme for c in mine],
-            np.vstack([c.centroid for c in mine]), profiles.astype(np.float32),
-            floor, names,
-        )  # fmt: skip
+        if len(set(called)) < 2:
+            return vectorizer, tfidf, None
+        classifier = SGDClassifier(
+            loss="log_loss", alpha=1e-5, max_iter=50, tol=1e-4, random_state=self.seed
+        ).fit(tfidf.transform(vectorizer.transform(sents)), called)
+        return vectorizer, tfidf, classifier
+
+    def _relearn(self, model: _LanguageModel) -> None:
+        """Retrain the student on every sentence the teacher has called (once it has more).
+
+        Measured on held-out comments, each doubling of the teacher-labelled sentences raised
+        the student's agreement with the teacher by about 4 points (docs/text.md).
+        """
+        sents = list(model.known)
+        vectorizer, tfidf, classifier = self._student_fit(
+            sents, [t for t, _ in model.known.values()]
+        )
+        if classifier is not None:
+            model.vectorizer, model.tfidf, model.classifier = vectorizer, tfidf, classifier
+        model.learnt_from = len(model.known)
 
     # ------------------------------------------------------------ transform
 
@@ -346,9 +400,10 @@ class ThemeModel:
             languages: their languages; comments in a language without a model get no row.
 
         Returns:
-            A DataFrame with ``row`` (position in ``texts``), ``theme``, ``weight`` (the
-            probability, or cosine with ``assign="embedding"``, of the comment's sentence most
-            typical of the theme) and ``sentence`` (that sentence).
+            A DataFrame with ``row`` (position in ``texts``), ``theme``, ``weight`` (of the
+            comment's sentence most typical of the theme: its cosine to the theme's centroid
+            where the teacher assigned it, the student's probability where the student did)
+            and ``sentence`` (that sentence).
 
         Example:
             >>> texts = ["Far too expensive.", "The internet is slow."] * 40
@@ -371,7 +426,7 @@ class ThemeModel:
             if not sents:
                 continue
             theme, weight = self._sentence_themes(model, sents)
-            keep = (theme != OUTLIER) & (weight >= self.threshold)
+            keep = theme != OUTLIER
             found = pd.DataFrame(
                 {"text": owner[keep], "theme": theme[keep], "weight": weight[keep],
                  "sentence": np.asarray(sents, dtype=object)[keep]}
@@ -387,25 +442,92 @@ class ThemeModel:
         out["theme"] = out["theme"].astype(object)
         return out.sort_values(["row", "theme"], ignore_index=True)
 
+    def sentence_themes(self, sents: Sequence[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return each sentence's theme (``""`` for none) and weight, as ``transform`` assigns.
+
+        ``language`` must have a model (``models_``); each distinct sentence is read once.
+
+        Example:
+            >>> texts = ["Far too expensive.", "The internet is slow."] * 40
+            >>> model = ThemeModel(n_themes=2, min_comments=10).fit(texts, ["en"] * 80)
+            >>> theme, _ = model.sentence_themes(["Far too expensive.", "Hello there"], "en")
+            >>> bool(theme[0]), theme[1]
+            (True, '')
+        """
+        if not hasattr(self, "models_"):
+            raise ArgumentError("this ThemeModel is not fitted yet; call fit(texts, languages)")
+        if language not in self.models_:
+            raise ArgumentError(f"no theme model for {language!r}; have {sorted(self.models_)}")
+        return self._sentence_themes(self.models_[language], [str(s) for s in sents])
+
     def _sentence_themes(
         self, model: _LanguageModel, sents: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Each sentence's theme (OUTLIER for none) and its probability or cosine."""
+        """Each sentence's theme (OUTLIER for none) and its cosine (teacher) or probability."""
+        codes, distinct = pd.factorize(pd.Series(sents, dtype=object))
+        texts = [str(s) for s in distinct]
         if self.assign == "embedding" or model.classifier is None:
-            cosine = embed(sents, self.encoder) @ model.centroids.T  # type: ignore[arg-type]
-            best = cosine.argmax(axis=1)
-            weight = cosine[np.arange(len(sents)), best]
-            theme = np.asarray(model.themes, dtype=object)[best]
-            far = weight < self.outlier_similarity
-            if self.assign == "embedding":
-                return np.where(far, OUTLIER, theme), weight
-            return np.where(far, OUTLIER, theme), np.where(far, 0.0, 1.0)
-        x = model.tfidf.transform(model.vectorizer.transform(sents))
-        proba = model.classifier.predict_proba(x)
+            theme, weight = self._teacher(model, texts)
+            model.by_teacher += len(texts)
+        elif self.assign == "classifier":
+            theme, weight = self._student(model, texts)
+            model.by_student += len(texts)
+        else:
+            theme, weight = self._cascade(model, texts)
+        return theme[codes], weight[codes]
+
+    def _cascade(self, model: _LanguageModel, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the teacher's calls while its budget lasts (known reused), then the student's.
+
+        When a call holds more new sentences than the budget left, the student reads them all
+        and the teacher takes those it is least sure of (lowest probability) up to the budget.
+        Once the budget is spent the student is retrained on every sentence the teacher read.
+        """
+        theme = np.full(len(sents), OUTLIER, dtype=object)
+        weight = np.zeros(len(sents))
+        new = []
+        for i, s in enumerate(sents):
+            if s in model.known:
+                theme[i], weight[i] = model.known[s]
+            else:
+                new.append(i)
+        chosen = np.asarray(new, dtype=np.int64)
+        if len(chosen) > model.budget_left:
+            guess, sure = self._student(model, [sents[i] for i in chosen])
+            theme[chosen], weight[chosen] = guess, sure
+            chosen = np.sort(chosen[np.argsort(sure, kind="stable")[: model.budget_left]])
+        if len(chosen):
+            called, cosine = self._teacher(model, [sents[i] for i in chosen])
+            theme[chosen], weight[chosen] = called, cosine
+            calls = zip(called, cosine.tolist(), strict=True)
+            model.known.update(zip([sents[i] for i in chosen], calls, strict=True))
+            model.budget_left -= len(chosen)
+        if model.budget_left == 0 and len(model.known) > model.learnt_from:
+            # the budget is spent: the student learns from all the teacher has read, then
+            # reads what the teacher did not
+            self._relearn(model)
+            rest = np.setdiff1d(np.asarray(new, dtype=np.int64), chosen)
+            if len(rest):
+                theme[rest], weight[rest] = self._student(model, [sents[i] for i in rest])
+        model.by_student += len(new) - len(chosen)
+        model.by_teacher += len(sents) - len(new) + len(chosen)
+        return theme, weight
+
+    def _teacher(self, model: _LanguageModel, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the theme of each sentence's nearest centroid (embedded) and its cosine."""
+        vectors = embed(sents, self.encoder)  # type: ignore[arg-type]
+        return nearest_theme(vectors, model.centroids, model.themes, self.outlier_similarity)
+
+    def _student(self, model: _LanguageModel, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return the student's most probable theme (none below ``threshold``), its probability."""
+        assert model.classifier is not None
+        proba = model.classifier.predict_proba(
+            model.tfidf.transform(model.vectorizer.transform(sents))
+        )
         best = proba.argmax(axis=1)
+        sure = proba[np.arange(len(sents)), best]
         theme = model.classifier.classes_[best].astype(object)
-        new = np.asarray((x @ model.profiles.T).max(axis=1)).ravel() < model.floor
-        return np.where(new, OUTLIER, theme), proba[np.arange(len(sents)), best]
+        return np.where(sure >= self.threshold, theme, OUTLIER), sure
 
     def similarity(self, sents: Sequence[str], themes: Sequence[str]) -> np.ndarray:
         """Return each sentence's cosine to its theme's centroid in its own language's cluster.

@@ -41,6 +41,14 @@ _KEEP = {"bill", "call", "system", "fire", "find", "found", "full", "empty", "mo
 EN_STOP_WORDS: frozenset[str] = frozenset(
     (set(ENGLISH_STOP_WORDS) - _KEEP) | {"s", "t", "ve", "ll", "re", "d", "m", "it's", "i'm"}
 )
+#: Words that cannot name a theme (labels, content words): the stop words, plus the forms of
+#: sklearn's auxiliaries it lacks ("do" but not "did", "get" but not "got"), two filler
+#: adverbs and "y'all" (you all); real airline tweets made labels of them ("Did, help",
+#: "Good, just messaged", "Fleet's on fleek, lmao y'all").
+EN_LABEL_STOP_WORDS: frozenset[str] = EN_STOP_WORDS | {
+    "does", "did", "doing", "having", "shall", "gets", "got", "getting", "just", "really",
+    "y'all",
+}  # fmt: skip
 #: pymorphy3 parts of speech that carry no topic.
 RU_FUNCTION_POS: frozenset[str] = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "INTJ"})
 #: Frequent Russian words pymorphy3 tags as content words that still carry no topic.
@@ -393,7 +401,7 @@ def _key(surface: str, language: str) -> str | None:
     if is_negator(low, language):
         return None
     if language == "en":
-        return None if low in EN_STOP_WORDS or len(low) < 2 else _singular(low)
+        return _english_key(low)
     if language == "ru":
         if _RU_WORD.fullmatch(low):
             return russian_lemma(low)
@@ -409,6 +417,28 @@ def _key(surface: str, language: str) -> str | None:
     return low if len(low) > 1 else None
 
 
+#: The typographic apostrophe, read as "'" ("don\u2019t" is "don't").
+APOSTROPHE = "\u2019"
+#: What follows the apostrophe of an English contraction ("what's", "you're", "i've", "we'll").
+EN_CLITICS: frozenset[str] = frozenset({"s", "re", "ve", "ll", "d", "m"})
+
+
+def _english_key(low: str) -> str | None:
+    """Return the unit a lower-case English word counts as; None for a word without a topic.
+
+    A contraction counts as its host word: "what's", "you're", "let's" name no topic (their
+    host is a stop word; the airline tweets' largest theme was labelled "What's, way"), and a
+    possessive counts with its noun ("airline's" as "airline").
+    """
+    host, _, clitic = low.replace(APOSTROPHE, "'").partition("'")
+    if clitic in EN_CLITICS:
+        # "what's", "you're": the host is a stop word; "let's" (let us) suggests, names nothing
+        if host in EN_LABEL_STOP_WORDS or host == "let":
+            return None
+        low = host  # a possessive counts with its noun
+    return None if low in EN_LABEL_STOP_WORDS or len(low) < 2 else _singular(low)
+
+
 def is_negator(surface: str, language: str) -> bool:
     """Return True when the word ``surface`` negates what follows it in ``language``.
 
@@ -416,7 +446,7 @@ def is_negator(surface: str, language: str) -> bool:
         >>> is_negator("don't", "en"), is_negator("без", "ru"), is_negator("网络", "zh")
         (True, True, False)
     """
-    low = surface.lower()
+    low = surface.lower().replace(APOSTROPHE, "'")
     return low in NEGATORS.get(language, frozenset()) or (language == "en" and low.endswith("n't"))
 
 
