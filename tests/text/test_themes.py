@@ -65,6 +65,14 @@ def test_contractions_of_stop_words_and_auxiliaries_name_no_topic():
     assert [k for _, _, k, _ in word_spans("Y'all rock", "en")] == [None, "rock"]
 
 
+def test_fillers_and_one_letter_russian_words_name_no_topic():
+    # by hand: "yes", "ok" and "lol" answer or laugh; "г" abbreviates "год" (year)
+    assert [k for _, _, k, _ in word_spans("Yes ok, baggage lol", "en")] == [
+        None, None, "baggage", None,
+    ]  # fmt: skip
+    assert [k for _, _, k, _ in word_spans("В 2015 г тариф", "ru")] == [None, None, "тариф"]
+
+
 def test_tokens_rejects_a_missing_language():
     with pytest.raises(ArgumentError, match="ISO 639-1"):
         tokens("text", "")

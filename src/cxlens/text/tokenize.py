@@ -47,7 +47,7 @@ EN_STOP_WORDS: frozenset[str] = frozenset(
 #: "Good, just messaged", "Fleet's on fleek, lmao y'all").
 EN_LABEL_STOP_WORDS: frozenset[str] = EN_STOP_WORDS | {
     "does", "did", "doing", "having", "shall", "gets", "got", "getting", "just", "really",
-    "y'all",
+    "y'all", "yes", "yeah", "yep", "ok", "okay", "lol", "lmao", "omg",
 }  # fmt: skip
 #: pymorphy3 parts of speech that carry no topic.
 RU_FUNCTION_POS: frozenset[str] = frozenset({"PREP", "CONJ", "PRCL", "NPRO", "INTJ"})
@@ -404,7 +404,8 @@ def _key(surface: str, language: str) -> str | None:
         return _english_key(low)
     if language == "ru":
         if _RU_WORD.fullmatch(low):
-            return russian_lemma(low)
+            lemma = russian_lemma(low)  # a one-letter lemma is an abbreviation ("г." for year)
+            return lemma if lemma is not None and len(lemma) > 1 else None
         return None if low in EN_STOP_WORDS or len(low) < 2 else low
     if language in ("zh", "ja"):
         if (
