@@ -20,6 +20,7 @@ Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -62,6 +63,10 @@ NEUTRAL_SHIFT: dict[str, float] = {"ru": -1.75}
 #: Characters of a (normalised) text the accurate head reads: about 128 tokens, where most of
 #: a comment's feeling is; longer texts would cost time as the square of their length.
 E5_CHARS = 400
+#: A longer text is read in at most this many windows of :data:`E5_CHARS` (:func:`e5_windows`),
+#: their embeddings averaged. 1: the first :data:`E5_CHARS` characters only.
+E5_WINDOWS = 1
+SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 
 
 def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -133,20 +138,82 @@ def e5_text(text: str) -> str:
     return text.strip()[:E5_CHARS]
 
 
+def e5_windows(text: str, chars: int = E5_CHARS, most: int | None = None) -> list[str]:
+    """Return the windows of a noise-normalised text the accurate head reads.
+
+    A text of at most ``chars`` characters, or any text when ``most`` is 1, is one window,
+    of which the head reads the first ``chars`` characters (:func:`e5_text`). A longer one is
+    cut after its sentences' ends (. ! ? … and the full-width 。！？) and the sentences
+    packed, in order, into windows of at most ``chars`` (a longer sentence is cut at
+    ``chars``); at most ``most`` windows (default :data:`E5_WINDOWS`) are kept, the first.
+
+    Example:
+        >>> e5_windows("Good food. " * 3 + "Rude staff!", chars=24, most=3)
+        ['Good food. Good food.', 'Good food. Rude staff!']
+    """
+    text = text.strip()
+    most = E5_WINDOWS if most is None else most
+    if len(text) <= chars or most == 1:
+        return [text]
+    pieces = [
+        sentence[start : start + chars]
+        for sentence in SENTENCE_END.split(text)
+        for start in range(0, len(sentence), chars)
+    ]
+    windows = [""]
+    for piece in pieces:
+        if len(windows[-1]) + len(piece) > chars:
+            windows.append("")
+        windows[-1] += piece
+    return [w.strip() for w in windows if w.strip()][:most]
+
+
+def e5_vectors(
+    texts: Sequence[str], embed: Callable[[list[str]], np.ndarray], most: int | None = None
+) -> np.ndarray:
+    """Return one e5 vector per text: its windows' embeddings averaged, L2-normalised.
+
+    ``embed`` maps window texts to their embeddings (L2 rows) of their first
+    :data:`E5_CHARS` characters; ``most`` as in :func:`e5_windows`. A text of one window gets
+    that window's embedding unchanged.
+
+    Example:
+        >>> fake = lambda ws: np.array([[1.0, 0.0] if "a" in w else [0.0, 1.0] for w in ws])
+        >>> e5_vectors(["a", "a. " + "b" * 399], fake, most=2).astype(float).round(3).tolist()
+        [[1.0, 0.0], [0.707, 0.707]]
+    """
+    windows = [e5_windows(t, most=most) for t in texts]
+    owner = np.repeat(np.arange(len(texts)), [len(w) for w in windows])
+    flat = embed([w for ws in windows for w in ws])
+    out = np.zeros((len(texts), flat.shape[1]), dtype=np.float32)
+    out[owner] = flat  # a text's last window; replaced below where it has several
+    several = np.flatnonzero(np.bincount(owner, minlength=len(texts)) > 1)
+    if len(several):
+        sums = np.zeros((len(texts), flat.shape[1]))
+        np.add.at(sums, owner, flat)
+        norms = np.linalg.norm(sums[several], axis=1, keepdims=True)
+        out[several] = sums[several] / np.where(norms == 0, 1.0, norms)
+    return out
+
+
 def e5_probabilities(
     texts: Sequence[str], progress: Callable[[int], None] | None = None
 ) -> np.ndarray:
     """Return the accurate head's probabilities per normalised text (e5 embeddings).
 
-    Texts are embedded shortest first, so each batch pads to similar lengths.
+    Each text is read in its windows (:func:`e5_vectors`); windows are embedded shortest
+    first, so each batch pads to similar lengths.
     """
     from cxlens.text.embeddings import embed
 
-    cut = [e5_text(t) for t in texts]
-    order = np.argsort([len(t) for t in cut], kind="stable")
-    vectors = np.empty((len(cut), 384), dtype=np.float32)
-    vectors[order] = embed([cut[i] for i in order], "e5", progress=progress)
-    return e5_head_probabilities(vectors)
+    def embed_sorted(windows: list[str]) -> np.ndarray:
+        cut = [e5_text(w) for w in windows]
+        order = np.argsort([len(w) for w in cut], kind="stable")
+        vectors = np.empty((len(cut), 384), dtype=np.float32)
+        vectors[order] = embed([cut[i] for i in order], "e5", progress=progress)
+        return vectors
+
+    return e5_head_probabilities(e5_vectors(texts, embed_sorted))
 
 
 def e5_head_probabilities(vectors: np.ndarray) -> np.ndarray:
