@@ -17,7 +17,7 @@ from cxlens.text.training.sets import (
     weibo_posts,
     without_test_texts,
 )
-from cxlens.text.training.train import capped, fast_sample_weights
+from cxlens.text.training.train import capped, fast_sample_weights, fit_fast_head
 from cxlens.text.training.tune import all_fold_ids, best, fold_ids
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
@@ -217,3 +217,21 @@ def test_a_long_text_is_read_in_sentence_windows_a_short_one_whole():
     assert e5_windows(text, most=1) == [text]  # the head reads its first 400 characters
     assert e5_windows("  коротко  ", most=10) == ["коротко"]
     assert e5_windows("字" * 900, most=10) == ["字" * 400, "字" * 400, "字" * 100]
+
+
+def test_the_fast_head_is_the_same_whatever_its_threads():
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 6 + ["en"] * 6,
+            "text": [
+                *("ужасно", "плохо", "нормально", "обычно", "отлично", "прекрасно"),
+                *("awful", "bad", "fine", "okay", "great", "lovely"),
+            ],
+            "label": ["negative"] * 2 + ["neutral"] * 2 + ["positive"] * 2
+            + ["negative", "neutral", "positive"] * 2,
+        }
+    )  # fmt: skip
+    one = fit_fast_head(rows, within=("ru",), n_jobs=1)
+    two = fit_fast_head(rows, within=("ru",), n_jobs=2)
+    assert np.array_equal(one.coef_, two.coef_)
+    assert np.array_equal(one.intercept_, two.intercept_)
