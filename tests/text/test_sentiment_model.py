@@ -140,7 +140,7 @@ def test_chinese_hotel_reviews_held_out():
     got = sentiment(data["text"].tolist(), language="zh")
     ours = sign_accuracy(data["label"], got["score"])
     majority = data["label"].value_counts().iloc[0] / len(data)
-    assert ours >= 0.85  # measured 0.925
+    assert ours >= 0.85  # measured 0.915 (0.925 with the heads before 2026-12-06)
     assert ours > majority + 0.3
 
 
@@ -151,7 +151,7 @@ def test_russian_written_comments_three_classes():
     from sklearn.metrics import f1_score
 
     ours = f1_score(test["label"], model["label"].astype(str), average="macro")
-    assert ours >= 0.65  # measured 0.69; the lexicon, tuned on the dev half, 0.82
+    assert ours >= 0.65  # measured 0.77; the lexicon, tuned on the dev half, 0.82
     assert set(model["label"].astype(str)) == set(CLASSES)
 
 

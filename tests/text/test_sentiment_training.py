@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import e5_windows
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
@@ -235,3 +236,31 @@ def test_the_fast_head_is_the_same_whatever_its_threads():
     two = fit_fast_head(rows, within=("ru",), n_jobs=2)
     assert np.array_equal(one.coef_, two.coef_)
     assert np.array_equal(one.intercept_, two.intercept_)
+
+
+def test_a_languages_weight_and_shift_are_chosen_together_and_ties_go_to_the_even_blend():
+    table = pd.DataFrame(
+        {
+            "weight": [0.3, 0.5, 0.7, 0.4, 0.6],
+            "shift": [0.0, 0.0, 0.0, -1.0, 0.0],
+            "method": ["cascade"] * 5,
+            "macro_f1": [np.nan] * 5,  # a language without neutral sets: sign decides
+            "sign": [0.9304, 0.9301, 0.9299, 0.95, 0.9],
+        }
+    )
+    assert best(table[table["shift"] == 0])["weight"] == 0.5  # 0.930 three times: the even one
+    assert best(table)[["weight", "shift"]].tolist() == [0.4, -1.0]
+    assert best(table, weight=0.3)["weight"] == 0.3
+
+
+def test_the_blend_weight_is_the_languages_own_by_default():
+    fast = np.array([[0.7, 0.1, 0.2]])
+    e5 = np.array([[0.1, 0.5, 0.4]])
+    for language, weight in sentiment_model.FAST_WEIGHTS.items():
+        # polarity by hand: P(pos | opinion) 2/9 and 0.8, weighted
+        want = weight * 2 / 9 + (1 - weight) * 0.8
+        got = sentiment_model.combine(fast, e5, language)
+        assert got[0, 2] / (got[0, 0] + got[0, 2]) == pytest.approx(want)
+    assert sentiment_model.combine(fast, e5, "fr")[0].tolist() == pytest.approx(
+        sentiment_model.combine(fast, e5, "fr", sentiment_model.FAST_WEIGHT)[0].tolist()
+    )

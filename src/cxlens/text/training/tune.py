@@ -2,8 +2,10 @@
 
 ``python -m cxlens.text.training.tune DATA_DIR [RECIPE ...]`` prints, per recipe and
 language, the out-of-fold figures (mean macro-F1 over the language's 3-class sets, mean
-sign-only accuracy over all its sets) of the cascade at :data:`FAST_WEIGHT` with the
-language's best neutral shift of :data:`SHIFTS` (:func:`best`), and of the fast head alone.
+sign-only accuracy over all its sets) of the cascade at the language's best fast-head weight
+of :data:`WEIGHTS` and neutral shift of :data:`SHIFTS` (:func:`best`; to be set in
+:data:`cxlens.text.sentiment_model.FAST_WEIGHTS` and ``NEUTRAL_SHIFT``), and of the fast
+head alone.
 A recipe names the languages whose fast-head classes are balanced within the language
 (``ru``, ``en+ru+zh``; ``none``: over all rows only; default: the shipped
 :data:`cxlens.text.training.train.BALANCE_WITHIN`). No test row is read.
@@ -31,7 +33,6 @@ from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
     CONFIDENT,
-    FAST_WEIGHT,
     combine,
     compose,
     fast_features,
@@ -227,19 +228,22 @@ def grid(oof: pd.DataFrame, language: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def best(table: pd.DataFrame, weight: float = FAST_WEIGHT) -> pd.Series:
-    """Return the cascade's row at fast-head ``weight`` with the highest mean macro-F1.
+def best(table: pd.DataFrame, weight: float | None = None) -> pd.Series:
+    """Return the cascade's row with the highest mean macro-F1 (at ``weight``, if given).
 
-    The weight is shared by every language, so one language's folds do not move it (the
-    grid shows what they say of it); the shift is the language's own. Ties (within 0.001)
-    go to the higher mean sign, then to the smaller shift.
+    The language's fast-head weight and neutral shift are chosen together. Ties (within
+    0.001) go to the higher mean sign (also rounded), then to the smaller shift, then to the
+    weight nearest 0.5 (an even blend).
     """
-    cascade = table[(table["method"] == "cascade") & (table["weight"] == weight)].copy()
+    cascade = table[table["method"] == "cascade"].copy()
+    if weight is not None:
+        cascade = cascade[cascade["weight"] == weight]
     cascade["f1_rounded"] = cascade["macro_f1"].round(3)
     cascade["sign_rounded"] = cascade["sign"].round(3)
     cascade["size"] = cascade["shift"].abs()
+    cascade["off_even"] = (cascade["weight"] - 0.5).abs()
     order = cascade.sort_values(
-        ["f1_rounded", "sign_rounded", "size"], ascending=[False, False, True]
+        ["f1_rounded", "sign_rounded", "size", "off_even"], ascending=[False, False, True, True]
     )
     return order.iloc[0]
 
@@ -264,9 +268,9 @@ def mean_figures(oof: pd.DataFrame, probs: np.ndarray) -> dict[str, float]:
 
 
 def summary(oof: pd.DataFrame) -> pd.DataFrame:
-    """Return one row per language: its chosen shift (:func:`best`) and out-of-fold figures.
+    """Return one row per language: its chosen weight and shift (:func:`best`) and figures.
 
-    ``cascade_*`` on the rows with e5 probabilities, at :data:`FAST_WEIGHT` and that shift;
+    ``cascade_*`` on the rows with e5 probabilities, at its chosen weight and shift;
     ``fast_*``: the fast head alone on all the language's rows, at that shift.
     """
     out = []
@@ -278,6 +282,7 @@ def summary(oof: pd.DataFrame) -> pd.DataFrame:
         out.append(
             {
                 "language": language,
+                "weight": float(chosen["weight"]),
                 "shift": float(chosen["shift"]),
                 "cascade_macro_f1": float(chosen["macro_f1"]),
                 "cascade_sign": float(chosen["sign"]),
