@@ -10,8 +10,10 @@
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
-the mean of both heads', up to a budget (:func:`accurate_budget` of the texts given, spent
-on distinct texts: repeats are scored once) so a million texts stay within minutes. Both
+both heads' blended (:data:`FAST_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
+texts given, spent on distinct texts: repeats are scored once) so a million texts stay
+within minutes. A text longer than :data:`E5_CHARS` is read by the accurate head in
+sentence windows (:func:`e5_windows`). Both
 heads are rebuilt by :mod:`cxlens.text.training.train` from public labelled sets
 (provenance in :mod:`cxlens.text.training.sets`).
 
