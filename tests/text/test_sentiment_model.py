@@ -169,3 +169,13 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
         after[:, 2] / (after[:, 0] + after[:, 2]), before[:, 2] / (before[:, 0] + before[:, 2])
     )
     assert np.allclose(english, before)  # no shift for a language not named
+
+
+def test_a_long_text_is_read_in_windows_and_progress_counts_texts():
+    review = "Еда холодная, официант грубый, ждали час. " * 12  # 504 characters, 2 windows
+    assert len(sentiment_model.e5_windows(review.strip())) == 2
+    done = []
+    probs, used = classify([review, "Всё отлично"], mode="accurate", progress=done.append)
+    assert sum(done) == 2 and used.tolist() == [True, True]
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert CLASSES[int(probs[0].argmax())] == "negative"
