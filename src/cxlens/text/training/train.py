@@ -7,14 +7,16 @@ Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
    embedding head sees at most :data:`E5_CAP` rows per language, or the language's own cap
    in :data:`E5_CAPS` (multilingual-e5-small runs at ~50 texts/s on 2 cores), drawn evenly
    across that language's sets; the fast head sees every training row.
-2. Accurate head: on e5 embeddings, one for all languages, in two logistic regressions:
-   "neutral?" learnt from the English and Russian rows (the sets that label neutral) and
-   "positive?" from every polar row, so Chinese gets a neutral class it has no data for.
-   Written to ``heads/e5_head.npz``.
+2. Accurate head: on e5 embeddings (a long text's windows averaged, as the package reads
+   it: :func:`e5_cached`), one for all languages, in two logistic regressions: "neutral?"
+   learnt from the English and Russian rows (the sets that label neutral) and "positive?"
+   from every polar row, so Chinese gets a neutral class it has no data for. Written to
+   ``heads/e5_head.npz``.
 3. Fast head: a 3-class logistic regression on hashed character 1-4-grams and word
-   1-2-grams of every 3-class-labelled training row. Written to ``heads/fast_head.npz``.
+   1-2-grams of every 3-class-labelled training row, its classes balanced over all rows and
+   within each language of :data:`BALANCE_WITHIN`. Written to ``heads/fast_head.npz``.
 
-Embeddings are cached in ``DATA_DIR/cache`` (one .npy per text digest batch) so a rerun
+Embeddings are cached in ``DATA_DIR/cache`` (``e5*.npz``, keyed by text digest) so a rerun
 costs seconds.
 """
 
