@@ -111,6 +111,7 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     """
     from cxlens.text.language import normalise_noise
     from cxlens.text.sentiment_model import (
+        FAST_MODE_SHIFT,
         NEUTRAL_SHIFT,
         combine,
         e5_head_probabilities,
@@ -125,8 +126,11 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     chosen = unsure_rows(fast)
     cascade[chosen] = accurate[chosen]
     shift = NEUTRAL_SHIFT.get(language, 0.0)
-    modes = {"fast": fast, "accurate": accurate, "cascade": cascade}
-    return {mode: shift_neutral(p, shift) for mode, p in modes.items()}
+    return {
+        "fast": shift_neutral(fast, FAST_MODE_SHIFT.get(language, 0.0)),
+        "accurate": shift_neutral(accurate, shift),
+        "cascade": shift_neutral(cascade, shift),
+    }
 
 
 def lexicon(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
