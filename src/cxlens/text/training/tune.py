@@ -16,7 +16,7 @@ training row outside it (:func:`cxlens.text.training.train.fit_fast_head`) and t
 the recipe's e5 rows outside it (:func:`cxlens.text.training.train.e5_training_rows`); the
 fold's rows get both heads' probabilities, which are blended as
 :func:`cxlens.text.sentiment_model.combine` does. Out-of-fold probabilities are cached in
-``DATA_DIR/cache/tune_within-<recipe>.parquet`` (five fast refits: about 10 minutes on 2
+``DATA_DIR/cache/tune_within-<recipe>.parquet`` (five fast refits: about 5 minutes on 2
 cores); delete them after changing the sets.
 """
 
