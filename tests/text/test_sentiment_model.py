@@ -140,7 +140,7 @@ def test_chinese_hotel_reviews_held_out():
     got = sentiment(data["text"].tolist(), language="zh")
     ours = sign_accuracy(data["label"], got["score"])
     majority = data["label"].value_counts().iloc[0] / len(data)
-    assert ours >= 0.85  # measured 0.925
+    assert ours >= 0.85  # measured 0.92 (0.925 with the even blend of 2026-12-05)
     assert ours > majority + 0.3
 
 
@@ -151,15 +151,15 @@ def test_russian_written_comments_three_classes():
     from sklearn.metrics import f1_score
 
     ours = f1_score(test["label"], model["label"].astype(str), average="macro")
-    assert ours >= 0.65  # measured 0.69; the lexicon, tuned on the dev half, 0.82
+    assert ours >= 0.65  # measured 0.67; the lexicon, tuned on the dev half, 0.82
     assert set(model["label"].astype(str)) == set(CLASSES)
 
 
 def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypatch):
     texts = ["Ужасный сервис, никогда больше", "Спасибо, всё отлично работает"]
-    monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {})
+    monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {})  # the fast mode's own shift
     before, _ = classify(texts, mode="fast", language="ru")
-    monkeypatch.setattr(sentiment_model, "NEUTRAL_SHIFT", {"ru": 3.0})
+    monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {"ru": 3.0})
     after, _ = classify(texts, mode="fast", language="ru")
     english, _ = classify(texts, mode="fast", language="en")
     # neutral odds times e^3, by hand; polarity among the opinions unchanged
@@ -169,3 +169,14 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
         after[:, 2] / (after[:, 0] + after[:, 2]), before[:, 2] / (before[:, 0] + before[:, 2])
     )
     assert np.allclose(english, before)  # no shift for a language not named
+
+
+def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatch):
+    monkeypatch.setattr(sentiment_model, "E5_WINDOWS", 4)  # shipped: 1 (docs/text.md)
+    review = "Еда холодная, официант грубый, ждали час. " * 12  # 504 characters, 2 windows
+    assert len(sentiment_model.e5_windows(review.strip())) == 2
+    done = []
+    probs, used = classify([review, "Всё отлично"], mode="accurate", progress=done.append)
+    assert sum(done) == 2 and used.tolist() == [True, True]
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    assert CLASSES[int(probs[0].argmax())] == "negative"

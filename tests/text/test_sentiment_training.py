@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
+from cxlens.text.sentiment_model import e5_windows
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
 from cxlens.text.training.sets import (
     _tweet_rows,
@@ -16,8 +18,8 @@ from cxlens.text.training.sets import (
     weibo_posts,
     without_test_texts,
 )
-from cxlens.text.training.train import capped
-from cxlens.text.training.tune import best, fold_ids
+from cxlens.text.training.train import capped, fast_sample_weights, fit_fast_head
+from cxlens.text.training.tune import all_fold_ids, best, fold_ids
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -168,3 +170,97 @@ def test_the_chosen_shift_is_the_best_at_the_shared_weight_and_the_smaller_on_a_
     )
     # 0.7 is another weight and "accurate" another method; -1.0 and -2.0 tie at 0.710
     assert best(table, weight=0.5)["shift"] == -1.0
+
+
+def test_classes_balanced_within_a_language_keep_its_weight_and_leave_the_others_alone():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 6 + ["zh"] * 4,
+            "label": ["neutral"] * 4 + ["positive", "negative"] + ["positive"] * 3 + ["negative"],
+        }
+    )
+    labels = rows["label"].to_numpy()
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    overall = dict(zip(classes, weights, strict=True))
+    class_weight = rows["label"].map(overall).to_numpy()  # what SGD's class_weight gives
+    assert (fast_sample_weights(rows, ()) == 1).all()  # the plain recipe
+    weights = fast_sample_weights(rows, ("ru",))
+    effective = pd.Series(weights * class_weight).groupby([rows["language"], rows["label"]]).sum()
+    ru = class_weight[:6].sum()  # Russian's total weight before: kept
+    assert effective["ru"].to_dict() == pytest.approx({c: ru / 3 for c in effective["ru"].index})
+    assert (weights[6:] == 1).all()
+
+
+def test_folds_of_all_languages_are_each_languages_own_folds():
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 10 + ["en"] * 10 + ["fr"],
+            "set": ["a"] * 10 + ["b"] * 10 + ["c"],
+            "label": ["neutral", "positive"] * 10 + ["negative"],
+        }
+    )
+    fold = all_fold_ids(rows, ("en", "ru"))
+    assert fold[:10].tolist() == fold_ids(rows, "ru")[:10].tolist()
+    assert fold[10:20].tolist() == fold_ids(rows, "en")[10:20].tolist()
+    assert fold[20] == -1 and sorted(set(fold[:20])) == [0, 1, 2, 3, 4]
+
+
+def test_a_long_text_is_read_in_sentence_windows_a_short_one_whole():
+    sentence = "Официант был груб, а суп холодный. "  # 35 characters
+    text = (sentence * 30).strip()  # 1,049 characters
+    windows = e5_windows(text, most=10)
+    assert [len(w) for w in windows] == [384, 384, 279]  # 11 sentences fit in 400, 11, 8
+    assert " ".join(windows) == text
+    assert e5_windows(text, most=2) == windows[:2]
+    assert e5_windows(text, most=1) == [text]  # the head reads its first 400 characters
+    assert e5_windows("  коротко  ", most=10) == ["коротко"]
+    assert e5_windows("字" * 900, most=10) == ["字" * 400, "字" * 400, "字" * 100]
+
+
+def test_the_fast_head_is_the_same_whatever_its_threads():
+    rows = pd.DataFrame(
+        {
+            "language": ["ru"] * 6 + ["en"] * 6,
+            "text": [
+                *("ужасно", "плохо", "нормально", "обычно", "отлично", "прекрасно"),
+                *("awful", "bad", "fine", "okay", "great", "lovely"),
+            ],
+            "label": ["negative"] * 2 + ["neutral"] * 2 + ["positive"] * 2
+            + ["negative", "neutral", "positive"] * 2,
+        }
+    )  # fmt: skip
+    one = fit_fast_head(rows, within=("ru",), n_jobs=1)
+    two = fit_fast_head(rows, within=("ru",), n_jobs=2)
+    assert np.array_equal(one.coef_, two.coef_)
+    assert np.array_equal(one.intercept_, two.intercept_)
+
+
+def test_a_languages_weight_and_shift_are_chosen_together_and_ties_go_to_the_even_blend():
+    table = pd.DataFrame(
+        {
+            "weight": [0.3, 0.5, 0.7, 0.4, 0.6],
+            "shift": [0.0, 0.0, 0.0, -1.0, 0.0],
+            "method": ["cascade"] * 5,
+            "macro_f1": [np.nan] * 5,  # a language without neutral sets: sign decides
+            "sign": [0.9304, 0.9301, 0.9299, 0.95, 0.9],
+        }
+    )
+    assert best(table[table["shift"] == 0])["weight"] == 0.5  # 0.930 three times: the even one
+    assert best(table)[["weight", "shift"]].tolist() == [0.4, -1.0]
+    assert best(table, weight=0.3)["weight"] == 0.3
+
+
+def test_the_blend_weight_is_the_languages_own_by_default():
+    fast = np.array([[0.7, 0.1, 0.2]])
+    e5 = np.array([[0.1, 0.5, 0.4]])
+    for language, weight in sentiment_model.FAST_WEIGHTS.items():
+        # polarity by hand: P(pos | opinion) 2/9 and 0.8, weighted
+        want = weight * 2 / 9 + (1 - weight) * 0.8
+        got = sentiment_model.combine(fast, e5, language)
+        assert got[0, 2] / (got[0, 0] + got[0, 2]) == pytest.approx(want)
+    assert sentiment_model.combine(fast, e5, "fr")[0].tolist() == pytest.approx(
+        sentiment_model.combine(fast, e5, "fr", sentiment_model.FAST_WEIGHT)[0].tolist()
+    )

@@ -10,8 +10,10 @@
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
-the mean of both heads', up to a budget (:func:`accurate_budget` of the texts given, spent
-on distinct texts: repeats are scored once) so a million texts stay within minutes. Both
+both heads' blended (:data:`FAST_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
+texts given, spent on distinct texts: repeats are scored once) so a million texts stay
+within minutes. A text longer than :data:`E5_CHARS` is read by the accurate head in
+sentence windows (:func:`e5_windows`). Both
 heads are rebuilt by :mod:`cxlens.text.training.train` from public labelled sets
 (provenance in :mod:`cxlens.text.training.sets`).
 
@@ -20,6 +22,7 @@ Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -49,19 +52,33 @@ MIXED_MIN = 0.25
 ACCURATE_SHARE = 0.01
 ACCURATE_FLOOR = 200
 MODES: tuple[str, ...] = ("cascade", "accurate", "fast")
-#: The fast head's weight in the accurate path's blend of both heads (the e5 head has the
-#: rest), chosen by 5-fold cross-validation on the training splits
-#: (:mod:`cxlens.text.training.tune`).
+#: Per language, the fast head's weight in the accurate path's blend of both heads (the e5
+#: head has the rest), chosen by 5-fold cross-validation on the training splits
+#: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift): out-of-fold,
+#: English 0.3 (macro-F1 0.773 -> 0.784 against 0.5), Russian 0.5, Chinese 0.7 (sign 0.930 ->
+#: 0.937). :data:`FAST_WEIGHT` for a language not named or not given.
+FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.5, "zh": 0.7}
 FAST_WEIGHT = 0.5
 #: Per language, log-odds added to every text's P(neutral), chosen by the same
-#: cross-validation (Russian: mean out-of-fold macro-F1 of the five tweet sets 0.62 -> 0.72).
-#: Likely why: the fast head's classes are balanced over all languages, where the Chinese
-#: reviews (no neutral class) make neutral rare, so it calls neutral too often. Languages not
-#: named get no shift (English was not cross-validated; Chinese has no neutral data).
+#: cross-validation (shifts of -2.5 to 1.5; Russian: mean out-of-fold macro-F1 of its tweet
+#: sets 0.64 -> 0.73). Likely why: the fast head's classes are balanced over all languages,
+#: where the Chinese reviews (no neutral class) make neutral rare, so it calls neutral too
+#: often. English's and Chinese's folds choose 0.
 NEUTRAL_SHIFT: dict[str, float] = {"ru": -1.75}
+#: Per language, the shift when the fast head answers alone (``mode="fast"``), chosen by the
+#: same folds on the fast head alone (Russian -1.5: out-of-fold macro-F1 0.715, 0.715 at
+#: -1.75; English and Chinese 0). The cascade's own choice is :data:`NEUTRAL_SHIFT`.
+FAST_MODE_SHIFT: dict[str, float] = {"ru": -1.5}
 #: Characters of a (normalised) text the accurate head reads: about 128 tokens, where most of
 #: a comment's feeling is; longer texts would cost time as the square of their length.
 E5_CHARS = 400
+#: A longer text is read in at most this many windows of :data:`E5_CHARS` (:func:`e5_windows`),
+#: their embeddings averaged (1: its first :data:`E5_CHARS` characters only). Checked by the
+#: cross-validation's out-of-fold sign on the long training texts (1, 2 or 4 windows, the e5
+#: head refitted on each): 2 or 4 windows won 2 of the 274 long Russian reviews and lost 2
+#: of the 37 long Chinese hotel reviews, so one window, the cheaper.
+E5_WINDOWS = 1
+SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 
 
 def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -133,20 +150,105 @@ def e5_text(text: str) -> str:
     return text.strip()[:E5_CHARS]
 
 
+def e5_windows(text: str, chars: int = E5_CHARS, most: int | None = None) -> list[str]:
+    """Return the windows of a noise-normalised text the accurate head reads.
+
+    A text of at most ``chars`` characters, or any text when ``most`` is 1, is one window,
+    of which the head reads the first ``chars`` characters (:func:`e5_text`). A longer one is
+    cut after its sentences' ends (. ! ? … and the full-width 。！？) and the sentences
+    packed, in order, into windows of at most ``chars`` (a longer sentence is cut at
+    ``chars``); at most ``most`` windows (default :data:`E5_WINDOWS`) are kept, the first.
+
+    Example:
+        >>> e5_windows("Good food. " * 3 + "Rude staff!", chars=24, most=3)
+        ['Good food. Good food.', 'Good food. Rude staff!']
+    """
+    text = text.strip()
+    most = E5_WINDOWS if most is None else most
+    if len(text) <= chars or most == 1:
+        return [text]
+    pieces = [
+        sentence[start : start + chars]
+        for sentence in SENTENCE_END.split(text)
+        for start in range(0, len(sentence), chars)
+    ]
+    windows = [""]
+    for piece in pieces:
+        if len(windows[-1]) + len(piece) > chars:
+            windows.append("")
+        windows[-1] += piece
+    return [w.strip() for w in windows if w.strip()][:most]
+
+
+def e5_vectors(
+    texts: Sequence[str], embed: Callable[[list[str]], np.ndarray], most: int | None = None
+) -> np.ndarray:
+    """Return one e5 vector per text: its windows' embeddings averaged, L2-normalised.
+
+    ``embed`` maps window texts to their embeddings (L2 rows) of their first
+    :data:`E5_CHARS` characters; ``most`` as in :func:`e5_windows`. A text of one window gets
+    that window's embedding unchanged.
+
+    Example:
+        >>> fake = lambda ws: np.array([[1.0, 0.0] if "a" in w else [0.0, 1.0] for w in ws])
+        >>> e5_vectors(["a", "a. " + "b" * 399], fake, most=2).astype(float).round(3).tolist()
+        [[1.0, 0.0], [0.707, 0.707]]
+    """
+    windows = [e5_windows(t, most=most) for t in texts]
+    owner = np.repeat(np.arange(len(texts)), [len(w) for w in windows])
+    flat = embed([w for ws in windows for w in ws])
+    out = np.zeros((len(texts), flat.shape[1]), dtype=np.float32)
+    out[owner] = flat  # a text's last window; replaced below where it has several
+    several = np.flatnonzero(np.bincount(owner, minlength=len(texts)) > 1)
+    if len(several):
+        sums = np.zeros((len(texts), flat.shape[1]))
+        np.add.at(sums, owner, flat)
+        norms = np.linalg.norm(sums[several], axis=1, keepdims=True)
+        out[several] = sums[several] / np.where(norms == 0, 1.0, norms)
+    return out
+
+
 def e5_probabilities(
     texts: Sequence[str], progress: Callable[[int], None] | None = None
 ) -> np.ndarray:
     """Return the accurate head's probabilities per normalised text (e5 embeddings).
 
-    Texts are embedded shortest first, so each batch pads to similar lengths.
+    Each text is read in its windows (:func:`e5_vectors`); windows are embedded shortest
+    first, so each batch pads to similar lengths.
     """
     from cxlens.text.embeddings import embed
 
-    cut = [e5_text(t) for t in texts]
-    order = np.argsort([len(t) for t in cut], kind="stable")
-    vectors = np.empty((len(cut), 384), dtype=np.float32)
-    vectors[order] = embed([cut[i] for i in order], "e5", progress=progress)
-    return e5_head_probabilities(vectors)
+    def embed_sorted(windows: list[str]) -> np.ndarray:
+        cut = [e5_text(w) for w in windows]
+        order = np.argsort([len(w) for w in cut], kind="stable")
+        vectors = np.empty((len(cut), 384), dtype=np.float32)
+        counted = None if progress is None else in_texts(progress, len(texts), len(cut))
+        vectors[order] = embed([cut[i] for i in order], "e5", progress=counted)
+        return vectors
+
+    return e5_head_probabilities(e5_vectors(texts, embed_sorted))
+
+
+def in_texts(progress: Callable[[int], None], texts: int, windows: int) -> Callable[[int], None]:
+    """Return a callback taking windows embedded that calls ``progress`` with texts done.
+
+    Texts are counted in proportion to windows, so the calls add up to ``texts``.
+
+    Example:
+        >>> seen = []; done = in_texts(seen.append, texts=2, windows=5)
+        >>> for n in (2, 2, 1): done(n)
+        >>> seen
+        [0, 1, 1]
+    """
+    total = {"windows": 0, "texts": 0}
+
+    def counted(n: int) -> None:
+        total["windows"] += n
+        now = total["windows"] * texts // windows
+        progress(now - total["texts"])
+        total["texts"] = now
+
+    return counted
 
 
 def e5_head_probabilities(vectors: np.ndarray) -> np.ndarray:
@@ -180,19 +282,21 @@ def polarity(probs: np.ndarray) -> np.ndarray:
 
 
 def combine(
-    fast: np.ndarray, accurate: np.ndarray, language: str | None, weight: float = FAST_WEIGHT
+    fast: np.ndarray, accurate: np.ndarray, language: str | None, weight: float | None = None
 ) -> np.ndarray:
     """Return the accurate path's probabilities: both heads' P(neutral) and polarity blended.
 
-    The fast head has ``weight``, the e5 head the rest. Where the fast head never saw a
-    neutral example (``language`` not in :data:`NEUTRAL_LANGUAGES`), P(neutral) is the e5
-    head's alone.
+    The fast head has ``weight`` (default: the language's in :data:`FAST_WEIGHTS`), the e5
+    head the rest. Where the fast head never saw a neutral example (``language`` not in
+    :data:`NEUTRAL_LANGUAGES`), P(neutral) is the e5 head's alone.
 
     Example:
         >>> fast = np.array([[0.6, 0.0, 0.4]]); e5 = np.array([[0.2, 0.6, 0.2]])
         >>> combine(fast, e5, "zh", weight=0.5).round(2).tolist()
         [[0.22, 0.6, 0.18]]
     """
+    if weight is None:
+        weight = FAST_WEIGHTS.get(language or "", FAST_WEIGHT)
     neutral = accurate[:, 1]
     if language is None or language in NEUTRAL_LANGUAGES:
         neutral = weight * fast[:, 1] + (1 - weight) * neutral
@@ -233,7 +337,8 @@ def classify(
     """Return (probabilities n x 3, used_accurate n bools) for raw texts.
 
     ``mode``: "cascade" (fast head, unsure texts to the accurate path within the budget),
-    "accurate" (every text), "fast" (the fast head only). Each distinct (noise-normalised)
+    "accurate" (every text), "fast" (the fast head only, shifted by :data:`FAST_MODE_SHIFT`
+    instead of :data:`NEUTRAL_SHIFT`). Each distinct (noise-normalised)
     text is scored once and repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
     they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
@@ -254,7 +359,7 @@ def classify(
     of = of[raw_of]
     probs = fast_probabilities(normalised)
     if mode == "fast" or not normalised:
-        shift = NEUTRAL_SHIFT.get(language or "", 0.0)
+        shift = FAST_MODE_SHIFT.get(language or "", 0.0) if mode == "fast" else 0.0
         return shift_neutral(probs, shift)[of], np.zeros(len(texts), dtype=bool)
     chosen = (
         np.arange(len(normalised))

