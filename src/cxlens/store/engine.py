@@ -317,10 +317,12 @@ class DuckDBEngine(Engine):
             return
         before = {name: self._setting(name) for name in _HELD}
         self._hold_checkpoints()
+        changed = {k: v for k, v in before.items() if v != self._setting(k)}
         try:
             yield
         finally:
-            for name, value in before.items():
+            # only what differed ("16383.9 PiB", DuckDB's reading of "none", cannot be set back)
+            for name, value in changed.items():
                 self._raw.execute(f"SET {name} = {_string(value)}")
 
     def _setting(self, name: str) -> str:
