@@ -89,6 +89,7 @@ def test_a_workspace_closed_after_writes_leaves_no_wal_and_keeps_them(tmp_path):
     ws.save_table("doubled", t.mutate(y=t.x * 2))
     assert Path(f"{db}.wal").stat().st_size > 0  # the session's writes wait in the WAL
     ws.close()
+    ws.close()  # again: nothing to do
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb"]
     with cxlens.Workspace(db) as ws:
         assert ws.table("doubled").to_pandas().sort_values("x")["y"].tolist() == [20, 40]

@@ -360,6 +360,8 @@ class DuckDBEngine(Engine):
         disk) is logged and the connection still closes: the WAL stays beside the file, whole,
         and the next open replays it.
 
+        Closing again does nothing.
+
         Example:
             >>> DuckDBEngine(ibis.duckdb.connect()).close()
         """
@@ -367,6 +369,8 @@ class DuckDBEngine(Engine):
             self._fold()
         except EngineError as exc:
             log.warning("%s; the write-ahead log stays and is replayed on the next open", exc)
+        except duckdb.ConnectionException:  # closed before: closing again does nothing
+            pass
         finally:
             super().close()
 
