@@ -338,7 +338,7 @@ class DuckDBEngine(Engine):
         process killed between the renames leaves the copy and the renamed WAL, and the next
         open finishes the swap (``_finish_fold``). Returns False, and does nothing, without a
         file or a WAL, or while another connection of this process has the file open (the
-        WAL then stays, and DuckDB folds it in on a later checkpoint).
+        WAL then stays, and the last one's :meth:`close` folds it in).
 
         Example:
             >>> with eng.checkpoints_held():  # doctest: +SKIP
