@@ -231,10 +231,16 @@ class Workspace(EngineCatalog):
         save_currency(self, code)
 
     def close(self) -> None:
-        """Close the engine connection."""
-        disconnect = getattr(self.con, "disconnect", None)
-        if disconnect is not None:
-            disconnect()
+        """Close the engine connection; on a DuckDB file, fold this session's writes in first.
+
+        The writes of the session sit in the file's write-ahead log (cxlens never checkpoints
+        the live file, see :meth:`cxlens.store.engine.DuckDBEngine.close`); closing folds them
+        in through a checkpointed copy, so the file alone holds the workspace again.
+
+        Example:
+            >>> Workspace(":memory:").close()
+        """
+        self.engine.close()
 
     def __enter__(self) -> Workspace:
         return self

@@ -8,6 +8,7 @@ chunk, and say so in ``atomic``.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ import sqlglot.expressions as sge
 
 from cxlens.errors import EngineError, WorkspaceBusyError, WorkspaceError
 from cxlens.store.query import run, sql
+
+log = logging.getLogger(__name__)
 
 #: cxlens column types as Ibis types.
 IBIS_TYPES = {
@@ -105,6 +108,12 @@ class Engine:
     def fold_wal(self) -> bool:
         """Fold a write-ahead log into the database file (DuckDB); here False: there is none."""
         return False
+
+    def close(self) -> None:
+        """Close the connection (a DuckDB engine first folds its write-ahead log in)."""
+        disconnect = getattr(self.con, "disconnect", None)
+        if disconnect is not None:
+            disconnect()
 
     def create_table(self, name: str, columns: dict[str, str]) -> None:
         """Create an empty table with ``{column: cxlens dtype}``."""
@@ -253,6 +262,7 @@ class DuckDBEngine(Engine):
         self._in_transaction = False
         _ENGINES.add(self)
         self._finish_fold()
+        self._hold_checkpoints()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -269,19 +279,33 @@ class DuckDBEngine(Engine):
         finally:
             self._in_transaction = False
 
-    @contextmanager
-    def checkpoints_held(self) -> Iterator[None]:
-        """Run the block with DuckDB's checkpoints held back: commits only append to the WAL.
+    def _hold_checkpoints(self) -> None:
+        """Keep DuckDB from checkpointing the live file, from now until the connection closes.
 
         A DuckDB checkpoint rewrites its first metadata block in place (the part the file's
         header points to stays, new metadata goes into the rest); a process killed inside that
         256 KB write can leave it half new, half old, and the file no longer opens ("Corrupt
-        database file: ... block at location 12288"; see docs/ingest.md). In the block no
-        commit checkpoints, whatever its WAL size (``checkpoint_threshold`` is unlimited, and
-        restored after), and from then on this database does not checkpoint when it closes
-        either: the file keeps the bytes its header points to, and the next open replays the
-        WAL (dropping a commit cut short). :meth:`fold_wal` then folds the WAL in without
-        writing the file in place. An in-memory database has no file: nothing changes.
+        database file: ... block at location 12288"; see docs/ingest.md). So from opening on,
+        no commit checkpoints, whatever its WAL size (``checkpoint_threshold`` unlimited), and
+        closing does not checkpoint either: every write (a load, a derived table, an erasure)
+        only appends to the WAL, which DuckDB replays on the next open (dropping a commit cut
+        short), and :meth:`fold_wal` or :meth:`close` fold it in through a copy. The settings
+        belong to the database, so they hold for every connection of this process to the
+        file. An in-memory database has no file: nothing changes.
+        """
+        if self.database_file() is None:
+            return
+        self._raw.execute("PRAGMA disable_checkpoint_on_shutdown")
+        for name, value in _HELD.items():
+            self._raw.execute(f"SET {name} = {_string(value)}")
+
+    @contextmanager
+    def checkpoints_held(self) -> Iterator[None]:
+        """Run the block with checkpoints held back, even if a setting was changed since opening.
+
+        The engine holds them from opening to closing (:meth:`_hold_checkpoints`); the block
+        holds them again, whatever ``checkpoint_threshold`` someone set on the connection in
+        between, and restores that value after it.
 
         Example:
             >>> eng = DuckDBEngine(ibis.duckdb.connect())
@@ -291,15 +315,14 @@ class DuckDBEngine(Engine):
         if self.database_file() is None:
             yield
             return
-        held = {"checkpoint_threshold": "none", "wal_autocheckpoint_entries": "0"}
-        before = {name: self._setting(name) for name in held}
-        self._raw.execute("PRAGMA disable_checkpoint_on_shutdown")
-        for name, value in held.items():
-            self._raw.execute(f"SET {name} = {_string(value)}")
+        before = {name: self._setting(name) for name in _HELD}
+        self._hold_checkpoints()
+        changed = {k: v for k, v in before.items() if v != self._setting(k)}
         try:
             yield
         finally:
-            for name, value in before.items():
+            # only what differed ("16383.9 PiB", DuckDB's reading of "none", cannot be set back)
+            for name, value in changed.items():
                 self._raw.execute(f"SET {name} = {_string(value)}")
 
     def _setting(self, name: str) -> str:
@@ -315,7 +338,7 @@ class DuckDBEngine(Engine):
         process killed between the renames leaves the copy and the renamed WAL, and the next
         open finishes the swap (``_finish_fold``). Returns False, and does nothing, without a
         file or a WAL, or while another connection of this process has the file open (the
-        WAL then stays, and DuckDB folds it in on a later checkpoint).
+        WAL then stays, and the last one's :meth:`close` folds it in).
 
         Example:
             >>> with eng.checkpoints_held():  # doctest: +SKIP
@@ -323,12 +346,46 @@ class DuckDBEngine(Engine):
             >>> eng.fold_wal()  # doctest: +SKIP
             True
         """
+        path = self._fold()
+        if path is None:
+            return False
+        self._reconnect(path)
+        return True
+
+    def close(self) -> None:
+        """Fold the write-ahead log in through a copy (:meth:`fold_wal`), then disconnect.
+
+        Nothing to fold (no write since the last fold, an in-memory database, another
+        connection of this process on the file) costs nothing. A fold that fails (a full
+        disk) is logged and the connection still closes: the WAL stays beside the file, whole,
+        and the next open replays it.
+
+        Closing again does nothing.
+
+        Example:
+            >>> DuckDBEngine(ibis.duckdb.connect()).close()
+        """
+        try:
+            self._fold()
+        except EngineError as exc:
+            log.warning("%s; the write-ahead log stays and is replayed on the next open", exc)
+        except duckdb.ConnectionException:  # closed before: closing again does nothing
+            pass
+        finally:
+            super().close()
+
+    def _fold(self) -> Path | None:
+        """Swap in a checkpointed copy of the file and its WAL; return the file's path.
+
+        Returns None, and does nothing, when there is nothing to fold or the file is shared
+        (see :meth:`fold_wal`). The connection stays on the replaced file until reopened.
+        """
         path = self.database_file()
         if path is None or self._shared(path):
-            return False
-        wal, folded, aside = _wal(path), _sibling(path, _FOLDED), _sibling(path, _ASIDE)
+            return None
+        wal, folded = _wal(path), _sibling(path, _FOLDED)
         if not wal.is_file() or wal.stat().st_size == 0:
-            return False
+            return None
         _remove(folded, _wal(folded))
         try:
             shutil.copyfile(path, folded)  # the connection is idle: neither file changes
@@ -340,12 +397,8 @@ class DuckDBEngine(Engine):
         except Exception as exc:
             _remove(folded, _wal(folded))
             raise EngineError(f"could not fold the write-ahead log of {path}: {exc}") from exc
-        os.replace(wal, aside)
-        os.replace(folded, path)
-        _fsync(path.parent)
-        aside.unlink(missing_ok=True)
-        self._reconnect(path)
-        return True
+        _swap_in(folded, path)
+        return path
 
     def _finish_fold(self) -> None:
         """Finish or undo a :meth:`fold_wal` cut short by a crash (this connection has the lock)."""
@@ -382,6 +435,7 @@ class DuckDBEngine(Engine):
         registered = getattr(self.con, "_memtables", None)
         if registered is not None:
             registered.clear()
+        self._hold_checkpoints()  # a new database: DuckDB's defaults again
 
     def create_table(self, name: str, columns: dict[str, str]) -> None:
         """Create an empty table; DuckDB DDL takes part in the open transaction."""
@@ -443,9 +497,11 @@ class DuckDBEngine(Engine):
 
         DuckDB marks deleted rows and frees blocks but does not overwrite them, so a deleted
         value can still be read from the file after ``CHECKPOINT`` (or ``VACUUM``). This
-        copies the live data into a fresh file beside it, swaps it in with an atomic rename
-        and reopens the same Ibis connection on it. The connection must be the file's only
-        one. Returns the file's path (None, and nothing done, for an in-memory database).
+        copies the live data (the file and what its WAL adds) into a fresh file beside it,
+        checkpoints that copy, never the live file, and swaps it in as :meth:`fold_wal` does
+        (the WAL renamed aside first, so a crash between the renames is finished on the next
+        open); then reopens the same Ibis connection on it. The connection must be the file's
+        only one. Returns the file's path (None, and nothing done, for an in-memory database).
 
         Example:
             >>> eng.compact()  # doctest: +SKIP
@@ -454,26 +510,20 @@ class DuckDBEngine(Engine):
         path = self.database_file()
         if path is None:
             return None
-        fresh = path.with_name(path.name + ".compact")
-        fresh.unlink(missing_ok=True)
-        self._raw.execute("CHECKPOINT")
+        fresh = _sibling(path, _FOLDED)
+        _remove(fresh, _wal(fresh))
         try:
             self._raw.execute(f"ATTACH {_string(str(fresh))} AS __cxlens_compact")
             current = self._raw.execute("SELECT current_database()").fetchone()[0]
             self._raw.execute(f"COPY FROM DATABASE {_quote(current)} TO __cxlens_compact")
+            self._raw.execute("CHECKPOINT __cxlens_compact")  # the copy: its WAL goes in
             self._raw.execute("DETACH __cxlens_compact")
+            _fsync(fresh)
         except Exception as exc:
-            fresh.unlink(missing_ok=True)
+            _remove(fresh, _wal(fresh))
             raise EngineError(f"could not rewrite {path}: {exc}") from exc
-        self.con.disconnect()
-        os.replace(fresh, path)
-        Path(str(path) + ".wal").unlink(missing_ok=True)  # checkpointed: nothing left in it
-        self.con.do_connect(path)
-        self._raw = self.con.con
-        # Ibis registers each in-memory table once per connection; the new one has none yet.
-        registered = getattr(self.con, "_memtables", None)
-        if registered is not None:
-            registered.clear()
+        _swap_in(fresh, path)
+        self._reconnect(path)
         return path
 
     def list_tables(self) -> list[str]:
@@ -489,6 +539,22 @@ class DuckDBEngine(Engine):
 _ENGINES: weakref.WeakSet[DuckDBEngine] = weakref.WeakSet()
 #: Beside ``ws.duckdb`` while a fold swaps it: the folded copy, and the WAL it replaces.
 _FOLDED, _ASIDE = ".cxlens-folded", ".cxlens-folded-wal"
+#: DuckDB settings that keep commits from checkpointing (``_hold_checkpoints``).
+_HELD = {"checkpoint_threshold": "none", "wal_autocheckpoint_entries": "0"}
+
+
+def _swap_in(fresh: Path, path: Path) -> None:
+    """Rename the checkpointed copy ``fresh`` over ``path``; its WAL is renamed aside first.
+
+    From the first rename on the copy is the workspace: a crash before the second leaves
+    both names, and the next open finishes the swap (``DuckDBEngine._finish_fold``).
+    """
+    wal, aside = _wal(path), _sibling(path, _ASIDE)
+    if wal.exists():
+        os.replace(wal, aside)
+    os.replace(fresh, path)
+    _fsync(path.parent)
+    aside.unlink(missing_ok=True)
 
 
 def _sibling(path: Path, suffix: str) -> Path:
