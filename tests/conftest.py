@@ -24,6 +24,43 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop("LINES", None)
 
 
+#: Folders whose files share a costly session fixture: the API server of tests/api
+#: (``served``) and the full report of tests/report (``analysed``). Under ``--dist loadfile``
+#: (``make test-fast``) each such folder goes to one xdist worker as a whole, so its fixture is
+#: built once instead of once per worker; every other file is a unit of its own.
+SHARED_SESSION_FOLDERS = ("tests/api", "tests/report")
+
+
+def work_unit(nodeid: str) -> str:
+    """Return the xdist work unit of a test: its folder if listed above, else its file.
+
+    Example:
+        >>> work_unit("tests/api/test_keys.py::test_x"), work_unit("tests/test_cli.py::test_y")
+        ('tests/api', 'tests/test_cli.py')
+    """
+    path = nodeid.split("::")[0]
+    folder = path.rpartition("/")[0]
+    return folder if folder in SHARED_SESSION_FOLDERS else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``--dist loadfile``, schedule by :func:`work_unit` (whole shared folders).
+
+    pytest-xdist's own ``--dist loadgroup`` cannot do it here: it renames ``item._nodeid``,
+    which pytest 9 no longer reads, so every test becomes a unit of its own.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return SharedFolderScheduling(config, log)
+
+
 @pytest.fixture
 def ws(tmp_path: Path) -> cxlens.Workspace:
     workspace = cxlens.Workspace(tmp_path / "ws.duckdb")
