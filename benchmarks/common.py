@@ -293,11 +293,19 @@ def _wait_healthy(server: subprocess.Popen, url: str, log: Path, seconds: float)
     raise RuntimeError(f"the server did not answer in {seconds:g} s:\n" + log.read_text()[-4000:])
 
 
-def stop(server: subprocess.Popen) -> None:
-    """Stop a process started by a benchmark: terminate, then kill after 30 s."""
+def stop(server: subprocess.Popen, wait: float = 30) -> int:
+    """Stop a server process: terminate it, and kill it if it has not exited after ``wait`` s.
+
+    The one rule for stopping the servers the benchmarks and the tests start (tests/api/
+    conftest.py re-exports it as ``stop_server``). Returns the process's exit status.
+
+    Example:
+        >>> stop(subprocess.Popen([sys.executable, "-c", "input()"], stdin=subprocess.PIPE))
+        -15
+    """
     server.terminate()
     try:
-        server.wait(timeout=30)
+        return server.wait(timeout=wait)
     except subprocess.TimeoutExpired:
         server.kill()
-        server.wait()
+        return server.wait()

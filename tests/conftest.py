@@ -11,17 +11,64 @@ import pytest
 
 import cxlens
 
+#: Thread pools limited to one thread in each pytest-xdist worker. Two workers on two cores
+#: with two OpenMP (scikit-learn) or OpenBLAS threads each oversubscribe the cores, and the
+#: idle threads spin: k-means over 300 points took 6.5 s instead of 0.3 s on a busy machine.
+WORKER_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """In a pytest-xdist worker (``make test-fast``), drop the COLUMNS and LINES set there.
+    """Set up the pytest-xdist workers of ``make test-fast``.
 
-    A worker starts with COLUMNS=80, and the CLI's Rich console, created on import, would keep
-    80 columns for good; the CLI tests expect it to follow the width CliRunner sets per call,
-    as in a plain run.
+    Before the workers start, one thread per pool (:data:`WORKER_THREADS`, unless set
+    already): the libraries read these variables when they load. In a worker, drop COLUMNS
+    and LINES: a worker starts with COLUMNS=80, and the CLI's Rich console, created on import,
+    would keep 80 columns for good; the CLI tests expect it to follow the width CliRunner sets
+    per call, as in a plain run.
     """
     if hasattr(config, "workerinput"):
         os.environ.pop("COLUMNS", None)
         os.environ.pop("LINES", None)
+    elif config.getoption("dist", "no") != "no":  # the controller, before it starts workers
+        for name in WORKER_THREADS:
+            os.environ.setdefault(name, "1")
+
+
+#: Folders whose files share a costly session fixture: the API server of tests/api
+#: (``served``) and the full report of tests/report (``analysed``). Under ``--dist loadfile``
+#: (``make test-fast``) each such folder goes to one xdist worker as a whole, so its fixture is
+#: built once instead of once per worker; every other file is a unit of its own.
+SHARED_SESSION_FOLDERS = ("tests/api", "tests/report")
+
+
+def work_unit(nodeid: str) -> str:
+    """Return the xdist work unit of a test: its folder if listed above, else its file.
+
+    Example:
+        >>> work_unit("tests/api/test_keys.py::test_x"), work_unit("tests/test_cli.py::test_y")
+        ('tests/api', 'tests/test_cli.py')
+    """
+    path = nodeid.split("::")[0]
+    folder = path.rpartition("/")[0]
+    return folder if folder in SHARED_SESSION_FOLDERS else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under ``--dist loadfile``, schedule by :func:`work_unit` (whole shared folders).
+
+    pytest-xdist's own ``--dist loadgroup`` cannot do it here: it renames ``item._nodeid``,
+    which pytest 9 no longer reads, so every test becomes a unit of its own.
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFolderScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return SharedFolderScheduling(config, log)
 
 
 @pytest.fixture

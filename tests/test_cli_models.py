@@ -48,17 +48,36 @@ def sample(tmp_path_factory):
     return folder / "sample.duckdb", data
 
 
+#: The Python API's call for each answer the commands are compared with.
+FITS = {
+    "clv": lambda models: models.clv(12),
+    "churn": lambda models: models.churn(90),
+    "offers": lambda models: models.offers(3),
+    "survival": lambda models: models.survival("segment"),
+    "cox": lambda models: models.cox(["segment"]),
+}
+
+
+class Fitted(dict):
+    """The Python API's answers on the sample workspace, each fitted once when first asked.
+
+    Lazy, so ``make test-fast`` (where the churn commands' tests are slow) never fits churn.
+    """
+
+    def __init__(self, path) -> None:
+        super().__init__()
+        self.path = path
+
+    def __missing__(self, name: str):
+        with cxlens.Workspace(self.path) as ws:
+            self[name] = FITS[name](ws.models)
+        return self[name]
+
+
 @pytest.fixture(scope="module")
-def fitted(sample):
-    """The Python API's answers on the same workspace (each model fitted once)."""
-    path, _ = sample
-    with cxlens.Workspace(path) as ws:
-        clv = ws.models.clv(12)
-        churn = ws.models.churn(90)
-        offers = ws.models.offers(3)
-        survival = ws.models.survival("segment")
-        cox = ws.models.cox(["segment"])
-    return {"clv": clv, "churn": churn, "offers": offers, "survival": survival, "cox": cox}
+def fitted(sample) -> Fitted:
+    """The Python API's answers on the same workspace (each model fitted once, when asked)."""
+    return Fitted(sample[0])
 
 
 def test_clv_prints_fits_holdout_tiers_and_ltv_cac_with_subscriptions(sample, fitted, tmp_path):

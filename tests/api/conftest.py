@@ -20,6 +20,9 @@ import httpx
 import pandas as pd
 import pytest
 
+# terminate, then kill after a wait: one rule for the servers of benchmarks and tests
+from benchmarks.common import stop as stop_server
+
 import cxlens
 from cxlens.api import KeyStore
 from cxlens.sample import generate, write_sample
@@ -99,15 +102,6 @@ def wait_ready(url: str, process: subprocess.Popen, folder: Path, seconds: float
             pass
         time.sleep(0.1)
     raise RuntimeError("the server did not answer in time:\n" + (folder / "server.log").read_text())
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def make_keys(folder: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -4,6 +4,10 @@ and running the real server for the load benchmarks."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +19,7 @@ from benchmarks.common import (
     measure_each,
     results_of,
     serving,
+    stop,
     timing_of,
 )
 from benchmarks.measure import peak_mb
@@ -73,6 +78,26 @@ def test_peak_memory_of_a_process():
     line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
     assert peak_mb(os.getpid()) == pytest.approx(int(line.split()[1]) / 1024, rel=0.05)
     assert peak_mb(2**22 + 12345) is None  # no such process
+
+
+def _started(setup: str) -> subprocess.Popen:
+    """A Python process that runs ``setup``, says "ready" (its handlers are set), then sleeps."""
+    code = f"{setup}\nprint('ready', flush=True)\nimport time\ntime.sleep(60)"
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "ready\n"
+    process.stdout.close()
+    return process
+
+
+def test_stop_terminates_a_process_that_listens():
+    assert stop(_started("pass")) == -signal.SIGTERM
+
+
+def test_stop_kills_a_process_that_ignores_terminate_after_the_wait():
+    process = _started("import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)")
+    start = time.monotonic()
+    assert stop(process, wait=0.5) == -signal.SIGKILL
+    assert time.monotonic() - start >= 0.5
 
 
 @pytest.mark.slow  # starts the server: a few seconds

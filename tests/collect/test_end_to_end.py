@@ -29,6 +29,7 @@ from cxlens.api import KeyStore
 from tests.actions.receivers import SmtpReceiver
 from tests.api.conftest import free_port, stop_server, wait_ready
 from tests.collect.conftest import load
+from tests.dashboard.signin import sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 SERVE = (
@@ -231,9 +232,7 @@ def test_the_dashboard_shows_the_collection_panel(tmp_path):
             browser = pw.chromium.launch(executable_path=str(CHROMIUM),
                                          args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.fill("#key", key)
-            page.click("#sign-in-form button[type=submit]")
+            sign_in(page, f"http://127.0.0.1:{port}", key)
             page.wait_for_function('() => document.body.dataset.state === "ready"',
                                    timeout=60_000)  # fmt: skip
             assert page.is_visible("#collection-panel")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.dashboard.signin import sign_in
+
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SINCE, UNTIL = "2024-03-01", "2024-08-31"
@@ -54,9 +56,7 @@ class Watched:
         page.on("request", lambda r: self.requests.append(r.url))
 
     def sign_in(self, key: str = "viewer") -> None:
-        self.page.goto(self.board.url + "/")
-        self.page.fill("#key", self.board.keys[key])
-        self.page.click("#sign-in-form button[type=submit]")
+        sign_in(self.page, self.board.url, self.board.keys[key])
 
     def ready(self, params: list[list[str]]) -> None:
         """Wait until the board has finished drawing every panel for ``params``."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dashboard.signin import sign_in, wait_drawn
 from tests.report.client_text import chart_labels, frame_identifiers, leaks
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,13 +44,8 @@ def test_no_raw_identifier_or_placeholder_on_the_board(board, width):
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(board.url + "/")
-        page.fill("#key", board.keys["viewer"])
-        page.click("#sign-in-form button[type=submit]")
-        page.wait_for_function(
-            "() => document.body.dataset.state === 'ready' && window.cxlens.last",
-            timeout=60_000,
-        )
+        sign_in(page, board.url, board.keys["viewer"])
+        wait_drawn(page, timeout_ms=60_000)
         text = page.inner_text("#board").splitlines()
         options = page.eval_on_selector_all("#segment option", "(os) => os.map((o) => o.text)")
         figures = page.evaluate(_FIGURES, list(CHARTS))

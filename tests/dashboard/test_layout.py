@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.dashboard.signin import sign_in, wait_drawn
 from tests.dashboard.test_browser import CHROMIUM, Watched, browser  # noqa: F401
 from tests.report.layout import layout_problems, read_charts
 
@@ -90,13 +91,8 @@ def test_no_journey_or_social_panel_has_overlapping_or_clipped_text(browser, ful
     url, key = full_board
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
-        page.goto(url + "/")
-        page.fill("#key", key)
-        page.click("#sign-in-form button[type=submit]")
-        page.wait_for_function(
-            "() => document.body.dataset.state === 'ready' && window.cxlens.last",
-            timeout=120_000,
-        )
+        sign_in(page, url, key)
+        wait_drawn(page)
         page.wait_for_timeout(1500)  # Plotly's resize to the panel
         charts = read_charts(page)
     finally:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from tests.dashboard.signin import sign_in, wait_drawn
+
 CHROMIUM = "/usr/bin/chromium"
 
 #: (file, width, first section id, last section id) of the report's HTML shots.
@@ -100,13 +102,8 @@ def dashboard_shots(browser, url: str, key: str, out: Path, tmp: Path) -> list[P
     written = []
     for width in (1024, 1440):
         page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(url + "/")
-        page.fill("#key", key)
-        page.click("#sign-in-form button[type=submit]")
-        page.wait_for_function(
-            "() => document.body.dataset.state === 'ready' && window.cxlens.last",
-            timeout=120_000,
-        )
+        sign_in(page, url, key)
+        wait_drawn(page)
         page.wait_for_timeout(1500)
         for stem, first, last in DASHBOARD_SHOTS:
             name = f"dashboard-{width}-{stem}.png"
