@@ -1,11 +1,11 @@
-"""Write docs/screenshots/themes-real.png: the report's theme table on real comments.
+"""Write docs/screenshots/themes-real.png and themes-demo.png: the report's theme table.
 
-The comments are the real samples of tests/fixtures/real/text (airline tweets, Russian
+themes-real.png: the real samples of tests/fixtures/real/text (airline tweets, Russian
 telecom tweets, Chinese reviews; provenance in tests/fixtures/real/README.md), loaded as
-survey comments into a fresh workspace; the report's "What customers say" table is then
-rendered in Debian's chromium and cut to its first rows.
+survey comments into a fresh workspace. themes-demo.png: the table of a demo's report
+(``cxlens demo --dir DIR``). Each is rendered in Debian's chromium and cut to its first rows.
 
-    .venv/bin/python -m tests.report.themes_screenshot docs/screenshots
+    .venv/bin/python -m tests.report.themes_screenshot docs/screenshots [DEMO_DIR]
 
 Needs chromium (/usr/bin/chromium) and playwright, as tests/report/screenshots.py does.
 """
@@ -45,28 +45,49 @@ def comments_csv(path: Path) -> Path:
     return path
 
 
-def main(out: Path) -> Path:
-    """Build the report on the real comments and save the theme table's shot; return its path."""
-    from playwright.sync_api import sync_playwright
-
-    tmp = Path(tempfile.mkdtemp(prefix="cxlens-themes-shot-"))
+def real_report(tmp: Path) -> Path:
+    """Build the report of the real comments in ``tmp``; return its HTML file."""
     db, html = tmp / "real.duckdb", tmp / "report.html"
     cli = [sys.executable, "-m", "cxlens"]
     csv = comments_csv(tmp / "comments.csv")
     subprocess.run([*cli, "ingest", str(csv), "--as", "responses", "-w", str(db)], check=True)
     subprocess.run([*cli, "report", "-w", str(db), "-o", str(html)], check=True)
+    return html
+
+
+def theme_table_shot(html: Path, out: Path, tmp: Path) -> Path:
+    """Save the first rows of the report's theme table as ``out``; return it."""
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1140, "height": 900})
         page.goto(html.resolve().as_uri(), wait_until="load")
-        table = page.locator("section", has_text="What customers say").locator("table").first
+        # the table under "Themes and what customers say" (other sections quote the phrase)
+        table = page.locator(
+            "xpath=//h3[contains(., 'Themes and what customers say')]/following::table[1]"
+        )
         box = table.bounding_box()
-        raw = tmp / "themes-real.png"
+        raw = tmp / out.name
         clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": HEIGHT}
         page.screenshot(path=str(raw), full_page=True, clip=clip)
         browser.close()
-    return small_png(raw, out / "themes-real.png")
+    return small_png(raw, out)
+
+
+def main(out: Path, demo: Path | None = None) -> list[Path]:
+    """Write themes-real.png (and themes-demo.png from a demo folder) into ``out``."""
+    tmp = Path(tempfile.mkdtemp(prefix="cxlens-themes-shot-"))
+    written = [theme_table_shot(real_report(tmp), out / "themes-real.png", tmp)]
+    if demo is not None:
+        written.append(theme_table_shot(demo / "report.html", out / "themes-demo.png", tmp))
+    return written
 
 
 if __name__ == "__main__":
-    print(main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")))
+    args = sys.argv[1:]
+    print(
+        main(
+            Path(args[0] if args else "docs/screenshots"), Path(args[1]) if len(args) > 1 else None
+        )
+    )
