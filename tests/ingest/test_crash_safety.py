@@ -5,9 +5,11 @@ The loader publishes a load in commits (bookkeeping tables, announce, write, pub
 cxlens.ingest.load). The killed process is the CLI itself, run in a subprocess. To aim at a
 commit, the subprocess runs the CLI with DuckDBEngine.transaction wrapped so that it prints
 "commit N" just before the engine's COMMIT (and, for the deterministic tests, waits there),
-and with a 256 KB checkpoint threshold, at which the write commit would checkpoint its WAL
-into the database file, as DuckDB does for a load of millions of rows (16 MB by default):
-the loader holds those checkpoints back and folds the WAL in through a copy of the file
+and on a connection that comes with a 256 KB checkpoint threshold, set before the engine
+opens on it: at that threshold the write commit would checkpoint its WAL into the database
+file, as DuckDB does for a load of millions of rows at its default 16 MB. The engine's
+session-wide hold (DuckDBEngine._hold_checkpoints) overrules the setting, and the loader folds
+the WAL in through a copy of the file
 (test_cxlens_ingest_leaves_what_the_file_header_points_to_untouched).
 """
 
@@ -67,9 +69,11 @@ def observed(self):
 plain_init = DuckDBEngine.__init__
 
 def small_checkpoints(self, con):
+    # the connection comes with a 256 KB threshold (ibis.duckdb.connect(db,
+    # checkpoint_threshold=...) gives one so): this load's write commit passes it, as a
+    # multi-million-row load passes DuckDB's 16 MB; the engine's hold must overrule it
+    con.con.execute("SET checkpoint_threshold = '256KB'")
     plain_init(self, con)
-    # as a multi-million-row load does, the big commit checkpoints the WAL into the file
-    self._raw.execute("SET checkpoint_threshold = '256KB'")
 
 def observed_replace(src, dst):
     global renames
@@ -422,10 +426,13 @@ def test_a_checkpoint_cut_inside_its_metadata_write_leaves_an_unreadable_file(tm
 
 
 def test_cxlens_ingest_leaves_what_the_file_header_points_to_untouched(world, tmp_path):
-    """The fix: a whole `cxlens ingest` (whose 256 KB threshold made its write commit
-    checkpoint) never writes the file in place: read through a descriptor opened before, the
-    file's headers and the metadata blocks they point to are byte for byte as they were, so no
-    kill can cut a write to them short. The load reaches the file by a rename of a folded copy.
+    """The fix: a whole `cxlens ingest` on a connection opened with a 256 KB threshold
+    (which makes its write commit checkpoint) never writes the file in place: read through a
+    descriptor opened before, the file's headers and the metadata blocks they point to are
+    byte for byte as they were, so no kill can cut a write to them short. The load reaches the
+    file by a rename of a folded copy. This is the engine's hold at work: without its settings
+    the write commit checkpoints in place and this fails; at DuckDB's default 16 MB this load
+    would not checkpoint, which is why the threshold is set.
     """
     db = copy_workspace(world["seeded"], tmp_path / "in-place.duckdb")
     duckdb.connect(str(db)).close()  # a checkpointed file, without a WAL

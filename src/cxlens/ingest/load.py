@@ -19,8 +19,8 @@ go, and its record stays as "rolled back", which ``cxlens loads`` lists.
 
 A load, and a rollback, never rewrite the database file in place: a DuckDB checkpoint
 rewrites a metadata block in place, and a process killed in the middle of that write leaves a
-file that no longer opens (docs/ingest.md). The commits run with the engine's checkpoints
-held back (:meth:`~cxlens.store.engine.Engine.checkpoints_held`), so they only append to the
+file that no longer opens (docs/ingest.md). The DuckDB engine holds checkpoints back from
+opening to closing (``DuckDBEngine._hold_checkpoints``), so the commits only append to the
 write-ahead log, which DuckDB replays on the next open (dropping a commit cut short); once the
 load is published, :meth:`~cxlens.store.engine.Engine.fold_wal` checkpoints a copy of the
 file and swaps it in with a rename.
@@ -187,18 +187,17 @@ def ingest_file(
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     sha = file_sha256(path)
-    with engine.checkpoints_held():  # nothing rewrites the file in place (module docstring)
-        earlier = _earlier_load(engine, schema.name, sha)
-        if earlier is not None:
-            return LoadResult("already loaded", schema.name, path.name, earlier)
-        try:
-            result = _load(engine, source, schema, mapping, sha, progress, plan)
-        except StructureError:
-            # The fast CSV reader stops at a row whose field count is wrong, and the
-            # transaction rolled back: read the file again row by row, quarantining such rows.
-            tolerant = replace(source, tolerant=True)
-            result = _load(engine, tolerant, schema, mapping, sha, progress, plan)
-    engine.fold_wal()
+    earlier = _earlier_load(engine, schema.name, sha)
+    if earlier is not None:
+        return LoadResult("already loaded", schema.name, path.name, earlier)
+    try:
+        result = _load(engine, source, schema, mapping, sha, progress, plan)
+    except StructureError:
+        # The fast CSV reader stops at a row whose field count is wrong, and the
+        # transaction rolled back: read the file again row by row, quarantining such rows.
+        tolerant = replace(source, tolerant=True)
+        result = _load(engine, tolerant, schema, mapping, sha, progress, plan)
+    engine.fold_wal()  # the commits went to the WAL only (module docstring)
     return result
 
 
@@ -285,8 +284,7 @@ def load_checked(
         _append_rows(engine, schema.name, frame, load_id, source_file)
         result.rows_loaded = len(frame)
 
-    with engine.checkpoints_held():
-        _publish(engine, schema, chosen, record, write, result)
+    _publish(engine, schema, chosen, record, write, result)
     engine.fold_wal()
     return result
 
@@ -448,13 +446,12 @@ def recover_unpublished_loads(engine: Engine) -> list[dict[str, object]]:
     records = [r for r in pending.to_dict("records") if r["load_id"] not in _WRITING]
     if not records:
         return []
-    with engine.checkpoints_held():  # a kill during the rollback leaves it to the next open
-        for record in records:
-            removed = _roll_back(engine, record, keep_record=True)
-            log.warning(
-                "rolled back the unfinished load %s of %s into %s (%s rows removed)",
-                record["load_id"], record["source_file"], record["table_name"], f"{removed:,}",
-            )  # fmt: skip
+    for record in records:  # a kill during the rollback leaves it to the next open
+        removed = _roll_back(engine, record, keep_record=True)
+        log.warning(
+            "rolled back the unfinished load %s of %s into %s (%s rows removed)",
+            record["load_id"], record["source_file"], record["table_name"], f"{removed:,}",
+        )  # fmt: skip
     engine.fold_wal()
     return records
 

@@ -93,18 +93,6 @@ class Engine:
         """Group writes; generic engines cannot roll back, so this only marks the span."""
         yield
 
-    @contextmanager
-    def checkpoints_held(self) -> Iterator[None]:
-        """Keep the engine from rewriting its files in place during the block (DuckDB only).
-
-        Generic engines have no checkpoints to hold back: the block just runs.
-
-        Example:
-            >>> with Engine(ibis.duckdb.connect()).checkpoints_held():
-            ...     pass
-        """
-        yield
-
     def fold_wal(self) -> bool:
         """Fold a write-ahead log into the database file (DuckDB); here False: there is none."""
         return False
@@ -299,35 +287,6 @@ class DuckDBEngine(Engine):
         for name, value in _HELD.items():
             self._raw.execute(f"SET {name} = {_string(value)}")
 
-    @contextmanager
-    def checkpoints_held(self) -> Iterator[None]:
-        """Run the block with checkpoints held back, even if a setting was changed since opening.
-
-        The engine holds them from opening to closing (:meth:`_hold_checkpoints`); the block
-        holds them again, whatever ``checkpoint_threshold`` someone set on the connection in
-        between, and restores that value after it.
-
-        Example:
-            >>> eng = DuckDBEngine(ibis.duckdb.connect())
-            >>> with eng.checkpoints_held():
-            ...     eng.create_table("t", {"x": "int"})
-        """
-        if self.database_file() is None:
-            yield
-            return
-        before = {name: self._setting(name) for name in _HELD}
-        self._hold_checkpoints()
-        changed = {k: v for k, v in before.items() if v != self._setting(k)}
-        try:
-            yield
-        finally:
-            # only what differed ("16383.9 PiB", DuckDB's reading of "none", cannot be set back)
-            for name, value in changed.items():
-                self._raw.execute(f"SET {name} = {_string(value)}")
-
-    def _setting(self, name: str) -> str:
-        return str(self._raw.execute("SELECT current_setting(?)", [name]).fetchone()[0])
-
     def fold_wal(self) -> bool:
         """Fold the write-ahead log into the database file, never writing the file in place.
 
@@ -341,8 +300,7 @@ class DuckDBEngine(Engine):
         WAL then stays, and the last one's :meth:`close` folds it in).
 
         Example:
-            >>> with eng.checkpoints_held():  # doctest: +SKIP
-            ...     eng.append("responses", rows)
+            >>> eng.append("responses", rows)  # doctest: +SKIP
             >>> eng.fold_wal()  # doctest: +SKIP
             True
         """
