@@ -272,14 +272,37 @@ def serving(
         server = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(server, url, log, seconds)
+        wait_healthy(server, url, log, seconds)
         yield server, url
     finally:
         stop(server)
 
 
-def _wait_healthy(server: subprocess.Popen, url: str, log: Path, seconds: float) -> None:
-    """Return once the server at ``url`` answers its health check; raise if it cannot."""
+def wait_healthy(server: subprocess.Popen, url: str, log: Path, seconds: float = 60) -> None:
+    """Return once the server at ``url`` answers ``/api/v1/health`` with 200.
+
+    The one rule for waiting on the servers the benchmarks and the tests start (tests/api/
+    conftest.py's ``wait_ready`` calls it): poll every 0.1 s, each try with a 1 s timeout.
+
+    Args:
+        server: the server's process.
+        url: its base URL (``http://127.0.0.1:PORT``).
+        log: the file the server writes its output to; its last 4,000 characters go into
+            the error.
+        seconds: how long the server may take to answer.
+
+    Raises:
+        RuntimeError: the server exited, or did not answer in ``seconds`` (with its log).
+
+    Example:
+        >>> done = subprocess.Popen([sys.executable, "-c", "pass"])
+        >>> done.wait()
+        0
+        >>> wait_healthy(done, "http://127.0.0.1:9", Path(os.devnull))
+        Traceback (most recent call last):
+        RuntimeError: the server exited:
+        <BLANKLINE>
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:

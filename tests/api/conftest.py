@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +19,10 @@ import httpx
 import pandas as pd
 import pytest
 
-# terminate, then kill after a wait: one rule for the servers of benchmarks and tests
+# waiting for the health check, and terminate-then-kill: one rule each for the servers of
+# benchmarks and tests
 from benchmarks.common import stop as stop_server
+from benchmarks.common import wait_healthy
 
 import cxlens
 from cxlens.api import KeyStore
@@ -91,17 +92,9 @@ def start_server(folder: Path, port: int, log_level: str = "warning") -> subproc
 
 
 def wait_ready(url: str, process: subprocess.Popen, folder: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited:\n" + (folder / "server.log").read_text())
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server did not answer in time:\n" + (folder / "server.log").read_text())
+    """Return once the server started by :func:`start_server` in ``folder`` answers its health
+    check (``benchmarks.common.wait_healthy``); RuntimeError with its log if it cannot."""
+    wait_healthy(process, url, folder / "server.log", seconds)
 
 
 def make_keys(folder: Path) -> tuple[dict[str, str], dict[str, str]]:

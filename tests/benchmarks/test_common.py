@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,10 +22,12 @@ from benchmarks.common import (
     serving,
     stop,
     timing_of,
+    wait_healthy,
 )
 from benchmarks.measure import peak_mb
 
 from cxlens import Workspace
+from tests.api.conftest import wait_ready
 
 
 class CountingWorkload:
@@ -116,3 +119,45 @@ def test_a_server_that_cannot_start_says_why(tmp_path: Path):
         serving(tmp_path, "--no-such-option"),
     ):
         pass  # pragma: no cover
+
+
+def _silent_port() -> int:
+    """A local port that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_wait_healthy_gives_up_after_its_seconds_with_the_log(tmp_path: Path):
+    log = tmp_path / "server.log"
+    log.write_text("listening soon\n")
+    process = _started("pass")  # alive, but never answers
+    url = f"http://127.0.0.1:{_silent_port()}"
+    start = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError) as raised:
+            wait_healthy(process, url, log, seconds=0.5)
+    finally:
+        stop(process)
+    assert str(raised.value) == "the server did not answer in 0.5 s:\nlistening soon\n"
+    assert time.monotonic() - start >= 0.5
+
+
+def test_wait_healthy_reports_an_exited_server_with_the_end_of_its_log(tmp_path: Path):
+    log = tmp_path / "server.log"
+    log.write_text("a" * 1000 + "b" * 4000)  # only the last 4,000 characters are shown
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    with pytest.raises(RuntimeError) as raised:
+        wait_healthy(process, f"http://127.0.0.1:{_silent_port()}", log, seconds=30)
+    assert str(raised.value) == "the server exited:\n" + "b" * 4000
+
+
+def test_the_api_tests_wait_for_their_server_by_the_same_rule(tmp_path: Path):
+    """tests/api/conftest.py's wait_ready reads the log its start_server writes."""
+    (tmp_path / "server.log").write_text("Error: No such option: --bad\n")
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    with pytest.raises(RuntimeError) as raised:
+        wait_ready(f"http://127.0.0.1:{_silent_port()}", process, tmp_path, seconds=30)
+    assert str(raised.value) == "the server exited:\nError: No such option: --bad\n"
