@@ -79,6 +79,15 @@ TEACHER_BUDGET = 50_000
 UNNAMED_MERGE_SIMILARITY = 0.85
 #: Hashed character n-gram features of the student.
 HASH_FEATURES = 2**18
+#: Least share of a cluster's sentences a label word or phrase must be held by. At 30,000
+#: benchmark comments every theme whose label was held by under 10% of its assigned members
+#: (13 of 84) was a scatter of unrelated sentences named by a rare, distinctive phrase
+#: ("Updates, happening to united": 2%); the least held label of a theme with a topic was
+#: 10.9% ("知识, 学习") (docs/text.md, themes).
+LABEL_FLOOR = 0.10
+#: How a theme none of whose words reaches :data:`LABEL_FLOOR` is marked, before the key
+#: words of its most typical member ("Mixed: delay, home").
+MIXED: dict[str, str] = {"en": "Mixed", "ru": "Разное", "zh": "其他"}
 
 Span = tuple[int, int, str | None, bool]
 _CLAUSE = re.compile(r"[,;:.!?，；：、。！？…()（）]")
@@ -620,20 +629,33 @@ def _label_clusters(
         ranked = sorted(scored, key=lambda t: (-scored[t], t))[:top]
         c.keywords = ranked
         c.scores = [float(scored[t]) for t in ranked]
-        c.label = _label(c, lang, spans, doc)
+        every = {t: (n / size) * np.log(1 + mean_size / total[t]) for t, n in count.items()}
+        c.label = _label(c, lang, spans, doc, every)
 
 
-def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
-    """Two phrases for the top terms, as the members write them.
+def _label(
+    c: _Cluster,
+    lang: str,
+    spans: dict[str, list[Span]],
+    doc: Counter[str],
+    scores: dict[str, float],
+) -> str:
+    """Two phrases for the top terms held by :data:`LABEL_FLOOR` of the members, as written.
 
-    A longer run holding a top term replaces it when at least half of the term's sentences
-    have it ("rock solid" -> "connection is rock solid").
+    Terms are ranked by c-TF-IDF (``scores``), but only those in at least ``LABEL_FLOOR`` of
+    the cluster's sentences may name it: c-TF-IDF favours a term rare elsewhere, and in a
+    scattered cluster that was a phrase of a few members. A longer run holding a term
+    replaces it when at least half of the term's sentences (and the floor) have it ("rock
+    solid" -> "connection is rock solid"). No term at the floor: :func:`_mixed_label`.
     """
+    least = LABEL_FLOOR * len(c.sentences)
+    held = sorted((t for t in scores if doc[t] >= least), key=lambda t: (-scores[t], t))
     phrases: list[str] = []
     used: set[str] = set()
-    for term in c.keywords:
+    for term in held:
+        enough = max(0.5 * doc[term], least)
         longer = [t for t in doc if len(t.split()) > len(term.split())
-                  and f" {term} " in f" {t} " and doc[t] >= 0.5 * doc[term]]  # fmt: skip
+                  and f" {term} " in f" {t} " and doc[t] >= enough]  # fmt: skip
         if longer:
             term = max(longer, key=lambda t: (len(t.split()), doc[t], t))
         if set(term.split()) & used:
@@ -644,8 +666,27 @@ def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[st
             used |= set(term.split())
         if len(phrases) == 2:
             break
-    label = ", ".join(phrases)
+    label = ", ".join(phrases) if phrases else _mixed_label(c, lang, spans, doc)
     return label[:1].upper() + label[1:] if lang != "zh" else label
+
+
+def _mixed_label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
+    """Return "Mixed: " and two words of the cluster's most typical (central) sentence.
+
+    Its words most held by the members first, as they write them; a word of that sentence
+    alone (slang, a typo: "офигеть") is left out, and a sentence with no other word gives way
+    to the next most typical.
+    """
+    words: list[str] = []
+    for i in np.argsort(-c.similarity, kind="stable"):
+        central = c.sentences[int(i)]
+        words = [t for t, a, b in _terms(central, spans[central]) if a == b and doc[t] >= 2]
+        if words:
+            break
+    ranked = sorted(dict.fromkeys(words), key=lambda t: (-doc[t], words.index(t)))
+    shown = [p for p in (_surface(t, c.sentences, lang, spans) for t in ranked[:2]) if p]
+    mark = MIXED.get(lang, MIXED["en"])
+    return f"{mark}: {', '.join(shown)}" if shown else mark
 
 
 def _surface(term: str, sents: list[str], lang: str, spans: dict[str, list[Span]]) -> str:
