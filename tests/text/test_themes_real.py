@@ -202,6 +202,39 @@ def test_a_rare_distinctive_phrase_does_not_name_a_theme_and_a_common_one_does()
     assert cancelled.label == "Flight, cancelled"
 
 
+def test_quotes_reuse_the_teachers_cosines_and_are_the_same_as_recomputed(monkeypatch):
+    from cxlens.text import discover, themes
+
+    model, texts = _model("en"), _texts("en")
+    found = model.transform(texts, ["en"] * len(texts))  # every sentence read by the teacher
+    quoted = pd.DataFrame(
+        {"theme": found["theme"], "weight": found["weight"], "language": "en",
+         "text": [texts[i] for i in found["row"]], "sentence": found["sentence"]}
+    )  # fmt: skip
+    candidates = [themes._top_quotes(quoted, 30)]
+    shortlist = len(themes._top_quotes(candidates[0], 30))
+    embedded: list[int] = []
+    embed = discover.embed
+
+    def counted(sents, *args, **kwargs):
+        embedded.append(len(sents))
+        return embed(sents, *args, **kwargs)
+
+    monkeypatch.setattr(discover, "embed", counted)
+    monkeypatch.setattr(themes, "embed", counted)
+    reused = themes._quotes(model.themes_["theme"], candidates, 3, model)
+    reused_count, embedded[:] = sum(embedded), []
+    forgetful = copy.deepcopy(model)  # the same centroids, no teacher's call known
+    for language_model in forgetful.models_.values():
+        language_model.known = {}
+    recomputed = themes._quotes(model.themes_["theme"], candidates, 3, forgetful)
+    assert reused == recomputed
+    # recomputed: every short-listed sentence embedded for its cosine (before this change
+    # twice: once more for the near-duplicate check); reused: only those the picks compare
+    assert sum(embedded) >= shortlist, (sum(embedded), shortlist)
+    assert reused_count < shortlist / 3, (reused_count, shortlist)
+
+
 def test_purity_counts_quotes_holding_a_label_word_by_lemma():
     from cxlens.text.themes import label_purity
 

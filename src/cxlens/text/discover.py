@@ -80,10 +80,9 @@ UNNAMED_MERGE_SIMILARITY = 0.85
 #: Hashed character n-gram features of the student.
 HASH_FEATURES = 2**18
 #: Least share of a cluster's sentences a label word or phrase must be held by. At 30,000
-#: benchmark comments every theme whose label was held by under 10% of its assigned members
-#: (13 of 84) was a scatter of unrelated sentences named by a rare, distinctive phrase
-#: ("Updates, happening to united": 2%); the least held label of a theme with a topic was
-#: 10.9% ("知识, 学习") (docs/text.md, themes).
+#: benchmark comments the labels held by under 10% of their assigned members (13 of 85
+#: clusters) named scatters of unrelated sentences by a rare, distinctive phrase ("Updates,
+#: happening to united": 2%); the others were held by 11-99% (docs/text.md, themes).
 LABEL_FLOOR = 0.10
 #: How a theme none of whose words reaches :data:`LABEL_FLOOR` is marked, before the key
 #: words of its most typical member ("Mixed: delay, home").
@@ -555,22 +554,41 @@ class ThemeModel:
         theme = model.classifier.classes_[best].astype(object)
         return np.where(sure >= self.threshold, theme, OUTLIER), sure
 
-    def similarity(self, sents: Sequence[str], themes: Sequence[str]) -> np.ndarray:
+    def similarity(
+        self,
+        sents: Sequence[str],
+        themes: Sequence[str],
+        languages: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """Return each sentence's cosine to its theme's centroid in its own language's cluster.
 
-        Used to rank quotes by typicality; a theme without a cluster in the sentence's
-        language is compared with the theme's nearest cluster.
+        Used to rank quotes by typicality. Where the teacher read a sentence and called it
+        that theme, its cosine (the same one) is reused and nothing is embedded; the others
+        are embedded. A theme without a cluster in the sentence's language (or no
+        ``languages`` given) is compared with the theme's nearest cluster.
 
         Example:
-            >>> model.similarity(["Far too expensive."], ["t01"])  # doctest: +SKIP
+            >>> model.similarity(["Far too expensive."], ["t01"], ["en"])  # doctest: +SKIP
             array([0.93], dtype=float32)
         """
-        vectors = embed(list(sents), self.encoder)  # type: ignore[arg-type]
+        langs = list(languages) if languages is not None else [""] * len(sents)
         out = np.zeros(len(sents), dtype=np.float32)
-        for i, theme in enumerate(themes):
-            centroids = [c.centroid for c in self.clusters_ if c.theme == theme]
-            if centroids:
-                out[i] = max(float(vectors[i] @ c) for c in centroids)
+        todo = []
+        for i, (s, theme, lang) in enumerate(zip(sents, themes, langs, strict=True)):
+            model = self.models_.get(lang)
+            called = model.known.get(s) if model is not None else None
+            if called is not None and called[0] == theme:
+                out[i] = called[1]
+            else:
+                todo.append(i)
+        if not todo:
+            return out
+        vectors = embed([sents[i] for i in todo], self.encoder)  # type: ignore[arg-type]
+        for row, i in enumerate(todo):
+            mine = [c for c in self.clusters_ if c.theme == themes[i]]
+            own = [c for c in mine if c.language == langs[i]] or mine
+            if own:
+                out[i] = max(float(vectors[row] @ c.centroid) for c in own)
         return out
 
 
