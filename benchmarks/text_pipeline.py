@@ -154,7 +154,9 @@ def theme_figures(labels: pd.DataFrame, themes: pd.DataFrame, fitted_on: int) ->
     ``accounting`` (comments per theme status: assigned, no_theme and the statuses of the
     comments not analysed; they sum to the rows), ``assigned``, ``no_theme``,
     ``memberships`` (comment-theme pairs), ``outlier_share`` (no_theme over analysed
-    comments) and ``largest`` (the five themes with most members: theme, label, members).
+    comments) and ``largest`` (the five themes with most members: theme, label, members and,
+    when the theme table has it, ``label_purity``: the share of up to 500 member sentences
+    per language holding a word of the label).
 
     Raises:
         DisagreementError: the statuses do not add up to the comments, or the per-theme
@@ -167,6 +169,8 @@ def theme_figures(labels: pd.DataFrame, themes: pd.DataFrame, fitted_on: int) ->
         ...     "label": ["late"], "members": [1]})
         >>> theme_figures(labels, themes, 2)["outlier_share"]
         0.5
+        >>> theme_figures(labels, themes.assign(label_purity=[0.25]), 2)["largest"]
+        [{'theme': 'en-01', 'label': 'late', 'members': 1, 'label_purity': 0.25}]
     """
     accounting = labels["theme_status"].value_counts().sort_index()
     if int(accounting.sum()) != len(labels):
@@ -179,6 +183,7 @@ def theme_figures(labels: pd.DataFrame, themes: pd.DataFrame, fitted_on: int) ->
     assigned = int(accounting.get("assigned", 0))
     outliers = int(accounting.get("no_theme", 0))
     largest = themes.sort_values(["members", "theme"], ascending=[False, True]).head(5)
+    largest = largest.filter(["theme", "label", "members", "label_purity"])
     return {
         "fitted_on": fitted_on,
         "per_language": themes["language"].value_counts().sort_index().to_dict(),
@@ -189,7 +194,7 @@ def theme_figures(labels: pd.DataFrame, themes: pd.DataFrame, fitted_on: int) ->
         "outlier_share": round(outliers / (assigned + outliers), 4)
         if assigned + outliers
         else float("nan"),
-        "largest": largest[["theme", "label", "members"]].to_dict("records"),
+        "largest": largest.round({"label_purity": 3}).to_dict("records"),
     }
 
 

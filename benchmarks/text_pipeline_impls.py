@@ -36,6 +36,9 @@ def _texts(path: str) -> tuple[list[Any], pd.DataFrame]:
 
 #: Statuses of comments that theme assignment reads (as in cxlens.text.themes).
 ANALYSED = ("ok", "truncated", "invalid_utf8")
+#: Member sentences kept per theme and language for its label purity: the first met (the
+#: rows are in random order).
+PURITY_SAMPLE = 500
 
 
 class _Clock:
@@ -79,7 +82,7 @@ class CxlensText:
         clock.lap("sentiment")
         model, fitted_on = self._fit(scored)
         clock.lap("theme_fit")
-        n_themes, theme_status, members = self._assign(model, scored)
+        n_themes, theme_status, members, held = self._assign(model, scored)
         clock.lap("assignment")
         # distinct sentences of the run read by the teacher (known from the fit or embedded)
         # and by the student (past the teacher's budget)
@@ -90,6 +93,7 @@ class CxlensText:
         # the accuracy checks run in the timed process but are not part of the pipeline
         agreement = self._agreement(scored)
         theme_agreement = {**self._theme_agreement(model, scored), **routes}
+        purity = member_purity(model.themes_, held)
         clock.lap("checks")
         accurate = {"accurate_texts": run.accurate_texts, "accurate_seconds": run.accurate_seconds,
                     "accurate_cpu_seconds": run.accurate_cpu_seconds}  # fmt: skip
@@ -98,7 +102,7 @@ class CxlensText:
                 "cpu_split": clock.cpu, "checks_seconds": clock.wall["checks"],
                 "accurate": accurate, "n_themes": n_themes, "theme_status": theme_status,
                 "members": members, "agreement": agreement,
-                "theme_agreement": theme_agreement}  # fmt: skip
+                "theme_agreement": theme_agreement, "label_purity": purity}  # fmt: skip
 
     def _agreement(self, scored: pd.DataFrame) -> dict[str, float]:
         """Return how often the fast head alone agrees with the accurate path (e5 on every
@@ -202,8 +206,11 @@ class CxlensText:
         return {**out, "seconds": time.perf_counter() - start,
                 "cpu_seconds": time.process_time() - cpu_start}  # fmt: skip
 
-    def _assign(self, model: Any, scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-        """Assign every comment in batches; return theme counts, theme statuses, members.
+    def _assign(
+        self, model: Any, scored: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, pd.Series, dict[tuple[str, str], list[str]]]:
+        """Assign every comment in batches; return theme counts, theme statuses, members and
+        up to :data:`PURITY_SAMPLE` member sentences per theme and language.
 
         The theme status is "assigned", "no_theme" (analysed, an outlier), the sentiment
         status of comments not analysed, or "unsupported_language" (no theme model).
@@ -218,6 +225,7 @@ class CxlensText:
         status[usable & ~np.isin(langs, list(model.models_))] = "unsupported_language"
         usable &= np.isin(langs, list(model.models_))
         members = pd.Series(0, index=model.themes_["theme"].to_numpy(), dtype="int64")
+        held: dict[tuple[str, str], list[str]] = {}
         for lo in range(0, n, self.batch_size):
             hi = min(lo + self.batch_size, n)
             cleaned = clean(self.texts[lo:hi])
@@ -226,8 +234,9 @@ class CxlensText:
             found = found[usable[lo + found["row"].to_numpy()]]
             np.add.at(n_themes, lo + found["row"].to_numpy(), 1)
             members = members.add(found["theme"].value_counts(), fill_value=0)
+            _keep_sentences(held, found.assign(language=langs[lo + found["row"].to_numpy()]))
         status[usable] = np.where(n_themes[usable] > 0, "assigned", "no_theme")
-        return n_themes, status, members.astype("int64")
+        return n_themes, status, members.astype("int64"), held
 
     def tidy(self, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
         scored = result["scored"]
@@ -259,8 +268,41 @@ class CxlensText:
             "agreement": agreement,
             "theme_agreement": theme_agreement,
             "accurate": accurate,
-            "themes": themes.assign(members=members.to_numpy()),
+            "themes": themes.assign(
+                members=members.to_numpy(),
+                label_purity=themes["theme"].map(result["label_purity"]).to_numpy(),
+            ),
         }
+
+
+def _keep_sentences(held: dict[tuple[str, str], list[str]], found: pd.DataFrame) -> None:
+    """Add ``found``'s member sentences to ``held`` until each theme and language has
+    :data:`PURITY_SAMPLE` (grouped in pandas: a Python loop per membership would add seconds
+    to the timed assignment of a million)."""
+    first = found.groupby(["theme", "language"], sort=False).head(PURITY_SAMPLE)
+    for (theme, lang), part in first.groupby(["theme", "language"], sort=False)["sentence"]:
+        kept = held.setdefault((str(theme), str(lang)), [])
+        kept += [str(s) for s in part.iloc[: PURITY_SAMPLE - len(kept)]]
+
+
+def member_purity(themes: pd.DataFrame, held: dict[tuple[str, str], list[str]]) -> dict[str, float]:
+    """Return each theme's label purity over its kept member sentences (NaN without any).
+
+    The share of the sentences holding a word of the label of their language, words
+    compared as themes count them (:func:`cxlens.text.themes.label_purity`).
+
+    Example:
+        >>> themes = pd.DataFrame({"theme": ["t01"], "labels": [{"en": "Late flights"}]})
+        >>> member_purity(themes, {("t01", "en"): ["The flight was late", "Thanks!"]})
+        {'t01': 0.5}
+    """
+    from cxlens.text.themes import label_purity
+
+    out = {}
+    for theme, labels in zip(themes["theme"], themes["labels"], strict=True):
+        sentences = {lang: kept for (t, lang), kept in held.items() if t == theme}
+        out[str(theme)] = label_purity(labels, sentences)
+    return out
 
 
 def set_agreement(student: list[frozenset], teacher: list[frozenset]) -> dict[str, float]:
@@ -299,8 +341,11 @@ def _reading(
     model: Any, assign: str, sents: list[str], langs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each sentence's theme ("" for none) read with ``assign`` and whether the
-    teacher's call on it was known after the reading; the model's assignment state (the
-    teacher's budget left, known sentences, counts, the student) is put back afterwards."""
+    teacher's call on it was known after the reading (or it has no word naming a topic: no
+    theme, read by neither); the model's assignment state (the teacher's budget left, known
+    sentences, counts, the student) is put back afterwards."""
+    from cxlens.text.discover import has_content
+
     saved = {lang: {k: getattr(m, k) for k in _STATE} for lang, m in model.models_.items()}
     for lang, state in saved.items():
         model.models_[lang].known = dict(state["known"])
@@ -312,7 +357,10 @@ def _reading(
         for lang in np.unique(langs):
             rows = np.flatnonzero(langs == lang)
             theme[rows] = model.sentence_themes([sents[i] for i in rows], str(lang))[0]
-            known[rows] = [sents[i] in model.models_[lang].known for i in rows]
+            known[rows] = [
+                sents[i] in model.models_[lang].known or not has_content(sents[i], str(lang))
+                for i in rows
+            ]
     finally:
         model.assign = before
         for lang, state in saved.items():

@@ -73,6 +73,8 @@ def test_themes_are_found_for_every_language_and_fit_on_the_sample(entry):
     assert themes["fitted_on"] == analysed
     members = [t["members"] for t in themes["largest"]]
     assert members == sorted(members, reverse=True) and len(members) == 5
+    # the share of their member sentences holding a label word is reported
+    assert all(0 <= t["label_purity"] <= 1 for t in themes["largest"])
 
 
 def test_the_time_split_and_speeds_are_reported(entry):

@@ -16,6 +16,7 @@ from cxlens.text import discover
 from cxlens.text.aspects import ASPECTS, _matches
 from cxlens.text.codeframe import CodeFrame
 from cxlens.text.discover import ThemeModel
+from cxlens.text.embeddings import embed
 from cxlens.text.namespace import Text
 from cxlens.text.redact import redact
 from cxlens.text.themes import normalise
@@ -114,6 +115,26 @@ def test_a_sentence_of_the_sample_gets_its_theme_without_being_embedded(monkeypa
     theme, weight = model.sentence_themes(["Prices are too expensive now."], "en")
     assert theme.tolist() == [price] and 0 < weight[0] <= 1
     assert (model.models_["en"].by_teacher, model.models_["en"].by_student) == (1, 1)
+
+
+def test_a_sentence_without_a_word_naming_a_topic_gets_no_theme_and_is_not_read(monkeypatch):
+    # at 30,000 benchmark comments, 84% of the largest theme's members came in by sentences
+    # such as "!" or "I do." (the fit leaves them out; assignment did not)
+    model = _two_topics(assign="embedding")
+    read: list[str] = []
+
+    def recorded(sents, *args, **kwargs):
+        read.extend(sents)
+        return embed(sents, *args, **kwargs)
+
+    monkeypatch.setattr(discover, "embed", recorded)
+    theme, weight = model.sentence_themes(["!", "I do.", "3.", "Prices went up again."], "en")
+    assert theme[:3].tolist() == ["", "", ""] and weight[:3].tolist() == [0.0, 0.0, 0.0]
+    assert theme[3] == model.themes_.set_index("aspect").loc["price", "theme"]
+    assert read == ["Prices went up again."]
+    assert model.models_["en"].by_teacher == 1
+    found = model.transform(["Ok! I do.", "!"], ["en", "en"])
+    assert found.empty
 
 
 def test_the_teacher_reads_new_sentences_until_its_budget_is_spent():

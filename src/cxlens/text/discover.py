@@ -24,16 +24,17 @@ least ``min_comments`` comments it
    logistic regression over hashed TF-IDF of character 1-3-grams (the teacher's outlier
    calls are a class it learns).
 
-``transform`` assigns comments, each distinct sentence once: by default (``assign="cascade"``)
-the teacher assigns every sentence until ``teacher_budget`` distinct sentences of the
-language have been embedded over the fitted model's life (the sample's are known from the
-fit, and a sentence met before is not embedded again). A call with more new sentences than
-the budget left gives the teacher those the student is least sure of; then the student is
-retrained on every sentence the teacher has read and assigns the rest. The student sends a
-sentence to its most probable theme, or to none when "outlier" wins or the probability is
-below ``threshold``. A comment belongs to every theme one of its sentences goes to.
-``assign="embedding"`` is the teacher alone (no budget), ``assign="classifier"`` the
-student alone.
+``transform`` assigns comments, each distinct sentence once; a sentence without a word that
+can name a topic ("!", "I do.") gets no theme, as the fit leaves it out. By default
+(``assign="cascade"``) the teacher assigns every sentence until ``teacher_budget`` distinct
+sentences of the language have been embedded over the fitted model's life (the sample's are
+known from the fit, and a sentence met before is not embedded again). A call with more new
+sentences than the budget left gives the teacher those the student is least sure of; then
+the student is retrained on every sentence the teacher has read and assigns the rest. The
+student sends a sentence to its most probable theme, or to none when "outlier" wins or the
+probability is below ``threshold``. A comment belongs to every theme one of its sentences
+goes to. ``assign="embedding"`` is the teacher alone (no budget), ``assign="classifier"``
+the student alone.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ TEACHER_BUDGET = 50_000
 UNNAMED_MERGE_SIMILARITY = 0.85
 #: Hashed character n-gram features of the student.
 HASH_FEATURES = 2**18
+#: Least share of a cluster's sentences a label word or phrase must be held by. At 30,000
+#: benchmark comments the labels held by under 10% of their assigned members (13 of 85
+#: clusters) named scatters of unrelated sentences by a rare, distinctive phrase ("Updates,
+#: happening to united": 2%); the others were held by 11-99% (docs/text.md, themes).
+LABEL_FLOOR = 0.10
+#: How a theme none of whose words reaches :data:`LABEL_FLOOR` is marked, before the key
+#: words of its most typical member ("Mixed: dallas, fly" at 30,000 benchmark comments).
+MIXED: dict[str, str] = {"en": "Mixed", "ru": "Разное", "zh": "其他"}
 
 Span = tuple[int, int, str | None, bool]
 _CLAUSE = re.compile(r"[,;:.!?，；：、。！？…()（）]")
@@ -111,6 +120,7 @@ class _LanguageModel:
     learnt_from: int = 0  # known sentences the student was last trained on
     by_teacher: int = 0  # distinct sentences of transform calls the teacher assigned
     by_student: int = 0  # ... and the student
+    language: str = ""  # whose words decide whether a sentence can name a theme
 
 
 def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
@@ -140,6 +150,15 @@ def has_content(text: str, language: str) -> bool:
         (False, True)
     """
     return any(key for _, _, key, _ in word_spans(text, language))
+
+
+def _named(model: _LanguageModel, sents: list[str]) -> np.ndarray:
+    """Mask of the sentences holding a word that can name a theme (known ones do).
+
+    The fit leaves the others out; assigned, they ("!", "I do.", "3。") gathered around one
+    centroid: 84% of the largest theme's members at 30,000 comments (docs/text.md).
+    """
+    return np.array([s in model.known or has_content(s, model.language) for s in sents], dtype=bool)
 
 
 def nearest_theme(
@@ -357,7 +376,7 @@ class ThemeModel:
         known = {s: (str(t), float(c)) for s, t, c in zip(sents, called, cosine, strict=True)}
         return _LanguageModel(
             vectorizer, tfidf, classifier, themes, centroids, known, self.teacher_budget,
-            learnt_from=len(known),
+            learnt_from=len(known), language=lang,
         )  # fmt: skip
 
     def _student_fit(
@@ -465,15 +484,21 @@ class ThemeModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each sentence's theme (OUTLIER for none) and its cosine (teacher) or probability."""
         codes, distinct = pd.factorize(pd.Series(sents, dtype=object))
-        texts = [str(s) for s in distinct]
+        theme = np.full(len(distinct), OUTLIER, dtype=object)
+        weight = np.zeros(len(distinct))
+        named = _named(model, [str(s) for s in distinct])
+        texts = [str(s) for s in distinct[named]]
+        if not texts:
+            return theme[codes], weight[codes]
         if self.assign == "embedding" or model.classifier is None:
-            theme, weight = self._teacher(model, texts)
+            called, sure = self._teacher(model, texts)
             model.by_teacher += len(texts)
         elif self.assign == "classifier":
-            theme, weight = self._student(model, texts)
+            called, sure = self._student(model, texts)
             model.by_student += len(texts)
         else:
-            theme, weight = self._cascade(model, texts)
+            called, sure = self._cascade(model, texts)
+        theme[named], weight[named] = called, sure
         return theme[codes], weight[codes]
 
     def _cascade(self, model: _LanguageModel, sents: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -529,22 +554,41 @@ class ThemeModel:
         theme = model.classifier.classes_[best].astype(object)
         return np.where(sure >= self.threshold, theme, OUTLIER), sure
 
-    def similarity(self, sents: Sequence[str], themes: Sequence[str]) -> np.ndarray:
+    def similarity(
+        self,
+        sents: Sequence[str],
+        themes: Sequence[str],
+        languages: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """Return each sentence's cosine to its theme's centroid in its own language's cluster.
 
-        Used to rank quotes by typicality; a theme without a cluster in the sentence's
-        language is compared with the theme's nearest cluster.
+        Used to rank quotes by typicality. Where the teacher read a sentence and called it
+        that theme, its cosine (the same one) is reused and nothing is embedded; the others
+        are embedded. A theme without a cluster in the sentence's language (or no
+        ``languages`` given) is compared with the theme's nearest cluster.
 
         Example:
-            >>> model.similarity(["Far too expensive."], ["t01"])  # doctest: +SKIP
+            >>> model.similarity(["Far too expensive."], ["t01"], ["en"])  # doctest: +SKIP
             array([0.93], dtype=float32)
         """
-        vectors = embed(list(sents), self.encoder)  # type: ignore[arg-type]
+        langs = list(languages) if languages is not None else [""] * len(sents)
         out = np.zeros(len(sents), dtype=np.float32)
-        for i, theme in enumerate(themes):
-            centroids = [c.centroid for c in self.clusters_ if c.theme == theme]
-            if centroids:
-                out[i] = max(float(vectors[i] @ c) for c in centroids)
+        todo = []
+        for i, (s, theme, lang) in enumerate(zip(sents, themes, langs, strict=True)):
+            model = self.models_.get(lang)
+            called = model.known.get(s) if model is not None else None
+            if called is not None and called[0] == theme:
+                out[i] = called[1]
+            else:
+                todo.append(i)
+        if not todo:
+            return out
+        vectors = embed([sents[i] for i in todo], self.encoder)  # type: ignore[arg-type]
+        for row, i in enumerate(todo):
+            mine = [c for c in self.clusters_ if c.theme == themes[i]]
+            own = [c for c in mine if c.language == langs[i]] or mine
+            if own:
+                out[i] = max(float(vectors[row] @ c.centroid) for c in own)
         return out
 
 
@@ -603,20 +647,33 @@ def _label_clusters(
         ranked = sorted(scored, key=lambda t: (-scored[t], t))[:top]
         c.keywords = ranked
         c.scores = [float(scored[t]) for t in ranked]
-        c.label = _label(c, lang, spans, doc)
+        every = {t: (n / size) * np.log(1 + mean_size / total[t]) for t, n in count.items()}
+        c.label = _label(c, lang, spans, doc, every)
 
 
-def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
-    """Two phrases for the top terms, as the members write them.
+def _label(
+    c: _Cluster,
+    lang: str,
+    spans: dict[str, list[Span]],
+    doc: Counter[str],
+    scores: dict[str, float],
+) -> str:
+    """Two phrases for the top terms held by :data:`LABEL_FLOOR` of the members, as written.
 
-    A longer run holding a top term replaces it when at least half of the term's sentences
-    have it ("rock solid" -> "connection is rock solid").
+    Terms are ranked by c-TF-IDF (``scores``), but only those in at least ``LABEL_FLOOR`` of
+    the cluster's sentences may name it: c-TF-IDF favours a term rare elsewhere, and in a
+    scattered cluster that was a phrase of a few members. A longer run holding a term
+    replaces it when at least half of the term's sentences (and the floor) have it ("rock
+    solid" -> "connection is rock solid"). No term at the floor: :func:`_mixed_label`.
     """
+    least = LABEL_FLOOR * len(c.sentences)
+    held = sorted((t for t in scores if doc[t] >= least), key=lambda t: (-scores[t], t))
     phrases: list[str] = []
     used: set[str] = set()
-    for term in c.keywords:
+    for term in held:
+        enough = max(0.5 * doc[term], least)
         longer = [t for t in doc if len(t.split()) > len(term.split())
-                  and f" {term} " in f" {t} " and doc[t] >= 0.5 * doc[term]]  # fmt: skip
+                  and f" {term} " in f" {t} " and doc[t] >= enough]  # fmt: skip
         if longer:
             term = max(longer, key=lambda t: (len(t.split()), doc[t], t))
         if set(term.split()) & used:
@@ -627,8 +684,27 @@ def _label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[st
             used |= set(term.split())
         if len(phrases) == 2:
             break
-    label = ", ".join(phrases)
+    label = ", ".join(phrases) if phrases else _mixed_label(c, lang, spans, doc)
     return label[:1].upper() + label[1:] if lang != "zh" else label
+
+
+def _mixed_label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
+    """Return "Mixed: " and two words of the cluster's most typical (central) sentence.
+
+    Its words most held by the members first, as they write them; a word of that sentence
+    alone (slang, a typo: "офигеть") is left out, and a sentence with no other word gives way
+    to the next most typical.
+    """
+    words: list[str] = []
+    for i in np.argsort(-c.similarity, kind="stable"):
+        central = c.sentences[int(i)]
+        words = [t for t, a, b in _terms(central, spans[central]) if a == b and doc[t] >= 2]
+        if words:
+            break
+    ranked = sorted(dict.fromkeys(words), key=lambda t: (-doc[t], words.index(t)))
+    shown = [p for p in (_surface(t, c.sentences, lang, spans) for t in ranked[:2]) if p]
+    mark = MIXED.get(lang, MIXED["en"])
+    return f"{mark}: {', '.join(shown)}" if shown else mark
 
 
 def _surface(term: str, sents: list[str], lang: str, spans: dict[str, list[Span]]) -> str:

@@ -461,18 +461,48 @@ def _quotes(
         return [{} for _ in themes]
     pool = _top_quotes(pd.concat(candidates, ignore_index=True), k * 10)
     pool = pool.assign(text=redact([_cut(t) for t in pool["text"]]))
+    vector: _Vectors | None = None
     if isinstance(fitted, ThemeModel):
-        # typicality: the member sentence's cosine to its theme's centroid
-        pool = pool.assign(weight=fitted.similarity(pool["sentence"].tolist(),
-                                                    pool["theme"].tolist()))  # fmt: skip
-        vectors = embed(pool["sentence"].tolist(), fitted.encoder)  # type: ignore[arg-type]
-    else:
-        vectors = np.eye(len(pool), dtype=np.float32)  # no meaning space: exact repeats only
-    pool = pool.assign(vector=list(vectors), key=pool["text"].map(normalise))
+        # typicality: the member sentence's cosine to its theme's centroid (the teacher's
+        # own where it read the sentence: nothing embedded again)
+        sents, named = pool["sentence"].tolist(), pool["theme"].tolist()
+        pool = pool.assign(weight=fitted.similarity(sents, named, pool["language"].tolist()))
+        vector = _Vectors(fitted.encoder)
+    # without a meaning space (a code frame) only exact repeats are the same quote
+    pool = pool.assign(key=pool["text"].map(normalise))
+    pool = pool.sort_values(["weight", "text"], ascending=[False, True])
+    groups = list(pool.groupby(["theme", "language"], sort=True))
+    if vector is not None:  # the sentences the picks are most likely to compare, embedded at once
+        vector.fetch([s for _, part in groups for s in part["sentence"].head(2 * k)])
     out: dict[str, dict[str, list[str]]] = {}
-    for (theme, lang), part in pool.groupby(["theme", "language"], sort=True):
-        out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k)
+    for (theme, lang), part in groups:
+        out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k, vector)
     return [out.get(t, {}) for t in themes]
+
+
+class _Vectors:
+    """Sentence embeddings, each computed when first needed (``fetch`` embeds many at once).
+
+    Example:
+        >>> vectors = _Vectors("use")
+        >>> vectors.fetch(["Slow internet"]); vectors("Slow internet").shape  # doctest: +SKIP
+        (512,)
+    """
+
+    def __init__(self, encoder: str) -> None:
+        self.encoder = encoder
+        self.cache: dict[str, np.ndarray] = {}
+
+    def fetch(self, sents: list[str]) -> None:
+        """Embed those of ``sents`` not embedded yet, in one call."""
+        missing = [s for s in dict.fromkeys(sents) if s not in self.cache]
+        if missing:
+            vectors = embed(missing, self.encoder)  # type: ignore[arg-type]
+            self.cache.update(zip(missing, vectors, strict=True))
+
+    def __call__(self, sentence: str) -> np.ndarray:
+        self.fetch([sentence])
+        return self.cache[sentence]
 
 
 def label_purity(labels: dict[str, str], quotes: dict[str, list[str]]) -> float:
@@ -498,20 +528,28 @@ def _label_keys(text: str, lang: str) -> set[str]:
     return {key for _, _, key, _ in word_spans(text, lang) if key}
 
 
-def _diverse(part: pd.DataFrame, k: int) -> list[str]:
-    """Pick the ``k`` most typical quotes, skipping any (nearly) the same as one picked."""
+def _diverse(part: pd.DataFrame, k: int, vector: _Vectors | None = None) -> list[str]:
+    """Pick the ``k`` most typical quotes, skipping any (nearly) the same as one picked.
+
+    ``part`` is in order of typicality; ``vector`` gives a sentence's embedding (None: only
+    exact repeats count as the same).
+    """
     picked: list[int] = []
     keys: set[str] = set()
-    part = part.sort_values(["weight", "text"], ascending=[False, True])
     rows = list(part.itertuples(index=False))
+
+    def near(i: int) -> bool:
+        if vector is None:
+            return False
+        mine = vector(rows[i].sentence)
+        return any(float(mine @ vector(rows[j].sentence)) >= NEAR_DUPLICATE for j in picked)
+
     # first pass: unlike sentences only; second: any quote not the same as one picked
     for strict in (True, False):
         for i, row in enumerate(rows):
             if len(picked) == k:
                 break
-            if row.key in keys or (strict and any(
-                float(row.vector @ rows[j].vector) >= NEAR_DUPLICATE for j in picked
-            )):  # fmt: skip
+            if row.key in keys or (strict and picked and near(i)):
                 continue
             picked.append(i)
             keys.add(row.key)
