@@ -217,8 +217,26 @@ def test_themes_rank_by_negative_share_among_those_with_enough_comments():
     )
     assert "rude" not in point.sentence.lower() and "staff" not in point.sentence
     assert point.value == pytest.approx(65.0)
-    with pytest.raises(ValueError, match="no theme has 30 comments"):
+    with pytest.raises(ValueError, match="no topical theme has 30 comments"):
         theme_point(themes.assign(negative_share=0.0), min_n=30)
+
+
+def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
+    themes = pd.DataFrame(
+        {
+            "label": ["Mixed: ticket", "Разное: билет", "late delivery"],
+            "count": [300, 90, 80],
+            "negative_share": [0.80, 0.70, 0.40],
+            "quotes": [["Thanks for the help."], ["Спасибо."], ["Came a week late."]],
+        }
+    )
+    point = theme_point(themes, min_n=30)
+    assert point.sentence == (
+        "Customers raise this theme most negatively: “late delivery” (40% of its 80 comments "
+        "negative, e.g. “Came a week late.”) (evidence: What customers say)."
+    )
+    with pytest.raises(ValueError, match="no topical theme"):
+        theme_point(themes.head(2), min_n=30)
 
 
 def test_the_weakest_touchpoint_leaves_small_samples_unranked():

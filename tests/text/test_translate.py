@@ -56,6 +56,22 @@ def test_english_labels_and_languages_without_entries_stay_as_written():
     )
 
 
+def test_a_mixed_themes_marker_is_the_report_languages_and_its_words_are_translated():
+    label_map = read_label_map({"ru": {"билет": "ticket"}, "zh": {"网络": "network"}})
+    assert translate_label("Разное: билет, рейс", "ru", label_map) == (
+        "Mixed: ticket, рейс",
+        ["рейс"],
+    )
+    assert translate_label("其他", "zh", label_map) == ("Mixed", [])
+    russian = read_label_map({"zh": {"网络": "сеть"}}, into="ru")
+    assert translate_label("其他: 网络", "zh", russian) == ("Разное: сеть", [])
+    # a label that merely starts with the word is not a marker
+    assert translate_label("Разное отношение", "ru", label_map) == (
+        "Разное отношение",
+        ["Разное", "отношение"],
+    )
+
+
 def test_a_map_per_language_from_two_column_files_or_a_dict(tmp_path):
     (tmp_path / "zh.csv").write_text("source,target\n账单,bill\n涨,goes up\n", encoding="utf-8")
     from_files = read_label_map({"zh": tmp_path / "zh.csv", "ru": {"счёт": "bill"}})

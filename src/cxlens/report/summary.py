@@ -249,13 +249,14 @@ def theme_point(
     """Name the themes customers raise most negatively, most negative share first.
 
     From the themes "What customers say" shows (``themes``: its table, most comments first):
-    those with at least ``min_n`` comments and some negative ones, ranked by the share of
+    those with at least ``min_n`` comments and some negative ones, and a topic (not marked
+    mixed, :func:`cxlens.text.discover.mixed_marker`), ranked by the share of
     their comments that are negative; each with that share, its comments and a quote, so a
     client reads it in customers' own words. ``value`` is the first theme's negative share
     in percent.
 
     Raises:
-        ValueError: no theme has ``min_n`` comments with a negative one among them.
+        ValueError: no topical theme has ``min_n`` comments with a negative one among them.
 
     Example:
         >>> themes = pd.DataFrame({"label": ["late delivery", "friendly staff"],
@@ -264,10 +265,13 @@ def theme_point(
         >>> theme_point(themes, min_n=30).sentence
         'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative, e.g. “Lovely staff.”) (evidence: What customers say).'
     """  # noqa: E501
+    from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
+
     scored = themes.assign(_neg=pd.to_numeric(themes["negative_share"], errors="coerce"))
-    usable = scored[(scored["count"] >= min_n) & (scored["_neg"] > 0)]
+    topical = scored["label"].map(lambda label: mixed_marker(str(label)) is None)
+    usable = scored[(scored["count"] >= min_n) & (scored["_neg"] > 0) & topical]
     if usable.empty:
-        raise ValueError(f"no theme has {min_n} comments with a negative one among them")
+        raise ValueError(f"no topical theme has {min_n} comments with a negative one among them")
     ranked = usable.sort_values(["_neg", "count"], ascending=False, kind="stable").head(top)
     parts = []
     for r in ranked.to_dict("records"):

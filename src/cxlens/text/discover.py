@@ -88,6 +88,22 @@ LABEL_FLOOR = 0.10
 #: words of its most typical member ("Mixed: dallas, fly" at 30,000 benchmark comments).
 MIXED: dict[str, str] = {"en": "Mixed", "ru": "Разное", "zh": "其他"}
 
+
+def mixed_marker(label: str) -> str | None:
+    """Return the language whose :data:`MIXED` marker starts ``label``, or None.
+
+    A theme so marked has no word most of its members share: it is a scatter, not a topic.
+
+    Example:
+        >>> mixed_marker("Разное: билет"), mixed_marker("Mixed"), mixed_marker("Mixed grill")
+        ('ru', 'en', None)
+    """
+    for lang, mark in MIXED.items():
+        if label == mark or label.startswith(f"{mark}: "):
+            return lang
+    return None
+
+
 Span = tuple[int, int, str | None, bool]
 _CLAUSE = re.compile(r"[,;:.!?，；：、。！？…()（）]")
 

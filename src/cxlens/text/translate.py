@@ -24,6 +24,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
+from cxlens.text.discover import MIXED, mixed_marker
 from cxlens.text.tokenize import word_spans
 
 #: Table the workspace's label map is saved under.
@@ -183,15 +184,26 @@ def translate_label(label: str, language: str, label_map: LabelMap) -> tuple[str
 
     The longest entry of the map matching consecutive words is used; other words stay as
     written and are returned in order. A label already in ``label_map.into`` is returned as
-    it is. The translation starts upper case unless the label starts lower case.
+    it is. The translation starts upper case unless the label starts lower case. The marker of
+    a theme without a shared word (``discover.MIXED``: "Разное: ...") becomes the target
+    language's, or English's.
 
     Example:
         >>> m = read_label_map({"ru": {"выставление счетов": "billing", "ошибка": "error"}})
         >>> translate_label("Ошибки выставления счетов, тариф", "ru", m)
         ('Error billing, тариф', ['тариф'])
+        >>> translate_label("Разное: ошибка", "ru", m)
+        ('Mixed: error', [])
     """
     if language == label_map.into or not label:
         return label, []
+    if mixed_marker(label) == language:  # "Разное: билет" -> "Mixed: ticket"
+        rest = label[len(MIXED[language]) + 2 :]
+        into = MIXED.get(label_map.into, MIXED["en"])
+        words, missing = translate_label(rest, language, label_map) if rest else ("", [])
+        if not rest[:1].isupper():  # the member's words as written, not a label's capital
+            words = words[:1].lower() + words[1:]
+        return (f"{into}: {words}" if words else into), missing
     entries = label_map.entries(language)
     spans = word_spans(label, language)
     keys = [key or label[start:end].lower() for start, end, key, _ in spans]
