@@ -350,3 +350,42 @@ def test_a_fold_that_fails_after_a_write_warns_and_waits_for_another_threshold(
     assert wal_size(db) < SMALL
     ws.close()
     assert same_rows(stored_comments(db), comments(20_000))
+
+
+#: The CLI with the fold's copy failing as on a full disk.
+CLI_ON_A_FULL_DISK = """
+import errno, shutil, sys, types
+import cxlens.store.engine as engine_module
+from cxlens.cli import app
+
+def no_space(src, dst):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+engine_module.shutil = types.SimpleNamespace(**{**vars(shutil), "copyfile": no_space})
+app(sys.argv[1:], prog_name="cxlens")
+"""
+
+
+def test_the_cli_prints_one_line_when_the_fold_at_close_fails(tmp_path):
+    db = workspace_file(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_ON_A_FULL_DISK, "names", "set", "small_business",
+         "Small firms", "-w", str(db)],
+        capture_output=True, text=True, env={**env, "COLUMNS": "80"}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "small_business now reads 'Small firms'" in done.stdout
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr  # one line, not wrapped at 80 columns
+    assert lines[0].startswith(f"warning: could not fold the write-ahead log of {db} into it: ")
+    for part in (
+        "No space left on device",
+        "(ws.duckdb.wal, ",
+        "is kept whole and replayed the next time the workspace opens",
+        f"MB free in {tmp_path} for a copy",
+    ):
+        assert part in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb", "ws.duckdb.wal"]
+    with cxlens.Workspace(db) as ws:
+        assert ws.display_names.get() == {"small_business": "Small firms"}
