@@ -348,6 +348,8 @@ def test_a_fold_that_fails_after_a_write_warns_and_waits_for_another_threshold(
     monkeypatch.undo()
     ws.save_table("last", comments(20_000, seed=4))  # the disk has room again: folded
     assert wal_size(db) < SMALL
+    ws.save_table("after", comments(20_000, seed=5))  # and the threshold is 256 KB again
+    assert wal_size(db) < SMALL
     ws.close()
     assert same_rows(stored_comments(db), comments(20_000))
 

@@ -315,7 +315,7 @@ def _mb(size: int) -> str:
 
 
 def _writes(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a DuckDB write made outside a transaction: once it commits, fold a WAL that is due."""
+    """Decorate a DuckDB write: once it has committed, fold the WAL in if it is due."""
 
     @functools.wraps(method)
     def wrapper(self: DuckDBEngine, *args: Any, **kwargs: Any) -> Any:
@@ -545,6 +545,7 @@ class DuckDBEngine(Engine):
         self.con.disconnect()
         self.con.do_connect(path)
         self._raw = self.con.con
+        self._retry_at = 0  # a new file, its WAL empty: a failed fold's wait is over
         # Ibis registers each in-memory table once per connection; the new one has none yet.
         registered = getattr(self.con, "_memtables", None)
         if registered is not None:
