@@ -311,7 +311,7 @@ def _size(path: Path) -> int:
 
 
 def _mb(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.0f} KB"
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} KB"
 
 
 def _writes(method: Callable[..., Any]) -> Callable[..., Any]:
