@@ -78,7 +78,7 @@ def main(
 
 
 def _say(text: str) -> None:
-    errors.print(text, style="yellow", markup=False, highlight=False)
+    errors.print(text, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,9 @@ about the client's data, and a page of them buries the results. What matters to 
 checked by the analysis itself and said in its output (the k the silhouette chose, a degenerate
 CLV fit, a churn AUC near 0.5). So while a command or the demo runs, a warning raised in a
 third-party module is logged (this module's logger, level DEBUG, once per place) instead of
-printed, and one that cxlens raises is printed once, as one line: ``note: <message>``.
+printed, and one that cxlens raises is printed once, as one line: ``note: <message>``, or
+``warning: <message>`` for a workspace whose write-ahead log could not be folded into its file
+(:class:`~cxlens.store.engine.FoldFailedWarning`: a full disk, which the person must see).
 
 Whoever asks Python for warnings (``python -W ...`` or ``PYTHONWARNINGS``) gets Python's own
 handling, unchanged: the filter steps aside.
@@ -21,6 +23,8 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from cxlens.store.engine import FoldFailedWarning
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ def quiet_library_warnings(say: Callable[[str], None]) -> Iterator[None]:
         line: str | None = None,
     ) -> None:
         if is_own(filename) and not issubclass(category, DeprecationWarning):
-            say(f"note: {message}")
+            say(f"{'warning' if issubclass(category, FoldFailedWarning) else 'note'}: {message}")
         else:
             log.debug("%s at %s:%s: %s", category.__name__, filename, lineno, message)
 

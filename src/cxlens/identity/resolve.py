@@ -139,7 +139,7 @@ def resolve(
         "seed": seed,
         "max_block_pairs": max_block_pairs,
     }
-    with sp.quiet():
+    with sp.quiet(), ws.engine.folds_held():  # Splink keeps the DuckDB connection
         return _resolve(ws, parameters)
 
 
@@ -530,7 +530,7 @@ def link_new(ws: Any) -> Resolution:
         >>> link_new(ws).records  # doctest: +SKIP
         12
     """
-    with sp.quiet():
+    with sp.quiet(), ws.engine.folds_held():  # Splink keeps the DuckDB connection
         return _link_new(ws)
 
 

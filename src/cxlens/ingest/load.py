@@ -190,14 +190,15 @@ def ingest_file(
     earlier = _earlier_load(engine, schema.name, sha)
     if earlier is not None:
         return LoadResult("already loaded", schema.name, path.name, earlier)
-    try:
-        result = _load(engine, source, schema, mapping, sha, progress, plan)
-    except StructureError:
-        # The fast CSV reader stops at a row whose field count is wrong, and the
-        # transaction rolled back: read the file again row by row, quarantining such rows.
-        tolerant = replace(source, tolerant=True)
-        result = _load(engine, tolerant, schema, mapping, sha, progress, plan)
-    engine.fold_wal()  # the commits went to the WAL only (module docstring)
+    with engine.folds_held():  # one fold, once the load is published
+        try:
+            result = _load(engine, source, schema, mapping, sha, progress, plan)
+        except StructureError:
+            # The fast CSV reader stops at a row whose field count is wrong, and the
+            # transaction rolled back: read the file again row by row, quarantining such rows.
+            tolerant = replace(source, tolerant=True)
+            result = _load(engine, tolerant, schema, mapping, sha, progress, plan)
+        engine.fold_wal()  # the commits went to the WAL only (module docstring)
     return result
 
 
@@ -284,8 +285,9 @@ def load_checked(
         _append_rows(engine, schema.name, frame, load_id, source_file)
         result.rows_loaded = len(frame)
 
-    _publish(engine, schema, chosen, record, write, result)
-    engine.fold_wal()
+    with engine.folds_held():  # one fold, once the load is published
+        _publish(engine, schema, chosen, record, write, result)
+        engine.fold_wal()
     return result
 
 

@@ -8,12 +8,14 @@ chunk, and say so in ``atomic``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import shutil
+import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -91,6 +93,11 @@ class Engine:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes; generic engines cannot roll back, so this only marks the span."""
+        yield
+
+    @contextmanager
+    def folds_held(self) -> Iterator[None]:
+        """Keep writes from folding the write-ahead log within the block (DuckDB; see there)."""
         yield
 
     def fold_wal(self) -> bool:
@@ -233,6 +240,92 @@ def _literal(value: Any) -> sge.Expression:
     return sge.Literal.string(str(value))
 
 
+#: A write that leaves the WAL at least this big folds it in (``DuckDBEngine._fold_if_due``):
+#: 16 MiB, DuckDB's own default ``checkpoint_threshold``, so a cxlens WAL is bounded where
+#: plain DuckDB bounds its own. Measured (docs/ingest.md, "Folds while a process runs"): an
+#: open replays a WAL at about 9 ms per MB (0.17 s at 16 MB, 0.61 s at 66 MB, 1.2 s at 130
+#: MB), and a fold at 16 MB takes about 0.5 s, once per 16 MB written.
+FOLD_THRESHOLD = 16 * 1024 * 1024
+#: Environment variable overriding :data:`FOLD_THRESHOLD`, in MB (MiB), e.g. 64.
+FOLD_ENV = "CXLENS_FOLD_MB"
+
+
+def default_fold_threshold() -> int:
+    """Return the WAL size, in bytes, past which a write folds it in: ``CXLENS_FOLD_MB`` or 16 MiB.
+
+    Raises:
+        WorkspaceError: ``CXLENS_FOLD_MB`` is not a positive number.
+
+    Example:
+        >>> default_fold_threshold()  # without CXLENS_FOLD_MB  # doctest: +SKIP
+        16777216
+    """
+    text = os.environ.get(FOLD_ENV, "").strip()
+    if not text:
+        return FOLD_THRESHOLD
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = -1.0
+    if not mb > 0:  # also NaN
+        raise WorkspaceError(
+            f"{FOLD_ENV}={text!r} is not a positive number of MB (the write-ahead log size "
+            f"past which a write folds it into the workspace file; default 16)"
+        )
+    return max(1, int(mb * 1024 * 1024))
+
+
+class FoldFailedWarning(UserWarning):
+    """A workspace's write-ahead log could not be folded into its file (kept whole instead)."""
+
+
+def _unfolded_message(path: Path, wal: Path, exc: BaseException) -> str:
+    """Say which file could not take its WAL in, why, and the free space a fold needs."""
+    size, log_size = _size(path), _size(wal)
+    try:
+        free = f", {_mb(shutil.disk_usage(path.parent).free)} free now"
+    except OSError:
+        free = ""
+    return (
+        f"could not fold the write-ahead log of {path} into it: {exc}. The log ({wal.name}, "
+        f"{_mb(log_size)}) is kept whole and replayed the next time the workspace opens; "
+        f"folding it needs about {_mb(size + log_size)} free in {path.parent} for a copy of "
+        f"the file and its log{free}"
+    )
+
+
+def _warn_unfolded(exc: EngineError) -> None:
+    """Warn that a fold failed: the CLI prints it as one line, a notebook shows it.
+
+    A warning, not a log record only: a full disk is something a person must act on
+    (``logging.captureWarnings(True)`` sends it to the logs as well).
+    """
+    warnings.warn(str(exc), FoldFailedWarning, stacklevel=1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} KB"
+
+
+def _writes(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a DuckDB write: once it has committed, fold the WAL in if it is due."""
+
+    @functools.wraps(method)
+    def wrapper(self: DuckDBEngine, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        self._fold_if_due()  # inside a transaction: nothing (the commit checks)
+        return result
+
+    return wrapper
+
+
 class DuckDBEngine(Engine):
     """DuckDB: every file loads in one transaction, so a crash leaves nothing half-written.
 
@@ -248,13 +341,23 @@ class DuckDBEngine(Engine):
         super().__init__(con)
         self._raw = con.con  # the duckdb.DuckDBPyConnection behind Ibis
         self._in_transaction = False
+        #: Fold the WAL in after a write that leaves it at least this many bytes (None: only
+        #: at a load's publish and at close); see :meth:`_fold_if_due`.
+        self.fold_threshold: int | None = default_fold_threshold()
+        self._holds = 0  # open folds_held() blocks
+        self._retry_at = 0  # WAL size before which a failed fold is not tried again
         _ENGINES.add(self)
+        self._file = self.database_file()
         self._finish_fold()
         self._hold_checkpoints()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Run the block in one DuckDB transaction: all of it commits, or none of it."""
+        """Run the block in one DuckDB transaction: all of it commits, or none of it.
+
+        Once it has committed, a WAL past :attr:`fold_threshold` is folded in
+        (:meth:`_fold_if_due`); never in the middle of the transaction.
+        """
         self._raw.execute("BEGIN TRANSACTION")
         self._in_transaction = True
         try:
@@ -266,6 +369,58 @@ class DuckDBEngine(Engine):
             self._raw.execute("COMMIT")
         finally:
             self._in_transaction = False
+        self._fold_if_due()
+
+    @contextmanager
+    def folds_held(self) -> Iterator[None]:
+        """Within the block, no write folds the WAL; leaving it folds one that is due.
+
+        A fold reopens the DuckDB connection (Ibis expressions keep working: they go through
+        the same Ibis backend). Code that lends the raw connection to another library
+        (Splink's DuckDBAPI keeps it), or reads a result stream while it writes, holds folds
+        for that span. A load holds them too: it folds once, after it publishes. Blocks nest.
+
+        Example:
+            >>> with eng.folds_held():  # doctest: +SKIP
+            ...     eng.append("scores", rows)  # the WAL may pass the threshold: no fold yet
+        """
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+        self._fold_if_due()
+
+    def _fold_if_due(self) -> None:
+        """After a write commits, fold the WAL in when it has reached :attr:`fold_threshold`.
+
+        This is what bounds the WAL of a process that writes derived tables for hours and
+        never loads (``cxlens serve``, a notebook): without it every write stays in the WAL
+        until the close, and each open (or the open after a crash) replays all of it.
+        Nothing happens inside a transaction or a :meth:`folds_held` block, on an in-memory
+        database, or while another connection of this process has the file open (the fold is
+        skipped, as :meth:`fold_wal` says). A fold that fails (a full disk) leaves the write
+        committed and the WAL whole; it warns (:class:`FoldFailedWarning`) and is not tried
+        again until the WAL has grown by another threshold.
+        """
+        if self._in_transaction or self._holds or self.fold_threshold is None:
+            return
+        if self._file is None:
+            return
+        try:
+            size = _wal(self._file).stat().st_size
+        except FileNotFoundError:
+            return
+        if size < max(self.fold_threshold, self._retry_at):
+            return
+        try:
+            folded = self.fold_wal()
+        except EngineError as exc:
+            self._retry_at = size + self.fold_threshold
+            _warn_unfolded(exc)
+            return
+        if folded:
+            log.info("folded a %.1f MB write-ahead log into %s", size / 1e6, self._file)
 
     def _hold_checkpoints(self) -> None:
         """Keep DuckDB from checkpointing the live file, from now until the connection closes.
@@ -315,8 +470,9 @@ class DuckDBEngine(Engine):
 
         Nothing to fold (no write since the last fold, an in-memory database, another
         connection of this process on the file) costs nothing. A fold that fails (a full
-        disk) is logged and the connection still closes: the WAL stays beside the file, whole,
-        and the next open replays it.
+        disk) warns (:class:`FoldFailedWarning`: which file, why, that the WAL is kept, the
+        free space the fold needs; the CLI prints it as one line) and the connection still
+        closes: the WAL stays beside the file, whole, and the next open replays it.
 
         Closing again does nothing.
 
@@ -326,7 +482,7 @@ class DuckDBEngine(Engine):
         try:
             self._fold()
         except EngineError as exc:
-            log.warning("%s; the write-ahead log stays and is replayed on the next open", exc)
+            _warn_unfolded(exc)
         except duckdb.ConnectionException:  # closed before: closing again does nothing
             pass
         finally:
@@ -354,7 +510,7 @@ class DuckDBEngine(Engine):
             _fsync(folded)
         except Exception as exc:
             _remove(folded, _wal(folded))
-            raise EngineError(f"could not fold the write-ahead log of {path}: {exc}") from exc
+            raise EngineError(_unfolded_message(path, wal, exc)) from exc
         _swap_in(folded, path)
         return path
 
@@ -389,17 +545,20 @@ class DuckDBEngine(Engine):
         self.con.disconnect()
         self.con.do_connect(path)
         self._raw = self.con.con
+        self._retry_at = 0  # a new file, its WAL empty: a failed fold's wait is over
         # Ibis registers each in-memory table once per connection; the new one has none yet.
         registered = getattr(self.con, "_memtables", None)
         if registered is not None:
             registered.clear()
         self._hold_checkpoints()  # a new database: DuckDB's defaults again
 
+    @_writes
     def create_table(self, name: str, columns: dict[str, str]) -> None:
         """Create an empty table; DuckDB DDL takes part in the open transaction."""
         cols = ", ".join(f"{_quote(c)} {_DUCKDB_TYPES[t]}" for c, t in columns.items())
         self._raw.execute(f"CREATE TABLE {_quote(name)} ({cols})")
 
+    @_writes
     def add_columns(self, name: str, columns: dict[str, str]) -> None:
         """Add nullable columns to table ``name``."""
         for col, dtype in columns.items():
@@ -407,15 +566,18 @@ class DuckDBEngine(Engine):
                 f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(col)} {_DUCKDB_TYPES[dtype]}"
             )
 
+    @_writes
     def drop_columns(self, name: str, columns: list[str]) -> None:
         """Drop ``columns`` from table ``name`` (those it still has)."""
         for col in columns:
             self._raw.execute(f"ALTER TABLE {_quote(name)} DROP COLUMN IF EXISTS {_quote(col)}")
 
+    @_writes
     def drop_table(self, name: str) -> None:
         """Drop table ``name`` if it exists; takes part in the open transaction."""
         self._raw.execute(f"DROP TABLE IF EXISTS {_quote(name)}")
 
+    @_writes
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert Arrow ``rows`` by column name (missing columns become NULL)."""
         view = "__cxlens_rows"
@@ -440,6 +602,7 @@ class DuckDBEngine(Engine):
         with self.transaction():
             super().replace_table_from(name, expr)
 
+    @_writes
     def _raw_sql(self, statement: str) -> None:
         self._raw.execute(statement)  # the same connection as an open transaction
 
