@@ -6,7 +6,8 @@
   the opinion positive?" (learnt from every set). So Chinese, whose sets have no neutral
   class, still gets one across languages. ~50 texts/s on 2 cores.
 * The fast head: a 3-class logistic regression on hashed character 1-4-grams and word
-  1-2-grams (no vocabulary to ship, any language). Thousands of texts/s.
+  1-2-grams (no vocabulary to ship, any language) and one indicator column per language
+  (per-language class intercepts). Thousands of texts/s.
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
@@ -42,6 +43,10 @@ CLASSES: tuple[str, ...] = ("negative", "neutral", "positive")
 NEUTRAL_LANGUAGES: tuple[str, ...] = ("en", "ru")
 #: Hashed feature space of the fast head (character and word n-grams share it).
 N_FEATURES = 2**18
+#: Languages with their own indicator column after the hashed n-grams (:func:`fast_features`):
+#: each gives the fast head per-language class intercepts, so a class balance learnt within
+#: one language stays in that language. A text of another or no language gets none.
+BIAS_LANGUAGES: tuple[str, ...] = ("en", "ru", "zh")
 #: The fast head answers alone when its top class has at least this probability.
 CONFIDENT = 0.8
 #: Both polarities at least this probable: the text is read as mixed.
@@ -81,12 +86,19 @@ E5_WINDOWS = 1
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 
 
-def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Return the fast head's features: hashed char 1-4 and word 1-2 grams, log TF, L2 rows.
+def fast_features(
+    texts: Sequence[str], language: str | Sequence[str | None] | None = None
+) -> sparse.csr_matrix:
+    """Return the fast head's features: hashed n-grams, then one column per bias language.
+
+    Hashed char 1-4 and word 1-2 grams, log TF, L2 rows (:data:`N_FEATURES` columns), then
+    :func:`language_columns`: 1 in the column of the text's language of
+    :data:`BIAS_LANGUAGES`. ``language``: all texts' language, or one per text.
 
     Example:
-        >>> fast_features(["good", "плохо"]).shape
-        (2, 262144)
+        >>> x = fast_features(["good", "плохо"], language=["en", "ru"])
+        >>> x.shape, x[:, N_FEATURES:].toarray().tolist()
+        ((2, 262147), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     """
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.preprocessing import normalize
@@ -96,7 +108,27 @@ def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
     words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), **common)
     counts = (chars.transform(texts) + words.transform(texts)).tocsr()
     counts.data = np.log1p(counts.data)
-    return normalize(counts)
+    grams = normalize(counts)
+    return sparse.hstack([grams, language_columns(language, len(texts))], format="csr")
+
+
+def language_columns(language: str | Sequence[str | None] | None, n: int) -> sparse.csr_matrix:
+    """Return ``n`` rows of language indicators, one column per :data:`BIAS_LANGUAGES`.
+
+    ``language``: one language for all rows, one per row, or None (no indicator).
+
+    Example:
+        >>> language_columns(["zh", "fr"], 2).toarray().tolist()
+        [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    per_row = [language] * n if language is None or isinstance(language, str) else list(language)
+    if len(per_row) != n:
+        raise ArgumentError(f"{len(per_row)} languages given for {n} texts")
+    column = {code: i for i, code in enumerate(BIAS_LANGUAGES)}
+    rows = [i for i, code in enumerate(per_row) if code in column]
+    cols = [column[per_row[i]] for i in rows]
+    ones = np.ones(len(rows))
+    return sparse.csr_matrix((ones, (rows, cols)), shape=(n, len(BIAS_LANGUAGES)))
 
 
 @lru_cache(maxsize=4)
@@ -134,10 +166,22 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def fast_probabilities(texts: Sequence[str]) -> np.ndarray:
-    """Return the fast head's (negative, neutral, positive) probabilities per normalised text."""
+def fast_probabilities(
+    texts: Sequence[str], language: str | Sequence[str | None] | None = None
+) -> np.ndarray:
+    """Return the fast head's (negative, neutral, positive) probabilities per normalised text.
+
+    ``language`` (all texts' or one per text) selects the language's bias column
+    (:func:`fast_features`).
+    """
     coef, intercept = load_head("fast")
-    return softmax(np.asarray(fast_features(texts) @ coef.T) + intercept)
+    features = fast_features(texts, language)
+    if coef.shape[1] != features.shape[1]:
+        raise ArgumentError(
+            f"the fast head has {coef.shape[1]} columns, the features {features.shape[1]}; "
+            "rebuild it with python -m cxlens.text.training.train DATA_DIR (see docs/text.md)"
+        )
+    return softmax(np.asarray(features @ coef.T) + intercept)
 
 
 def e5_text(text: str) -> str:
@@ -342,8 +386,9 @@ def classify(
     text is scored once and repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
     they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
-    ``accurate_seconds``, added to what it holds). ``language`` (all texts') decides whether
-    the fast head's neutral probability counts (:func:`combine`).
+    ``accurate_seconds``, added to what it holds). ``language`` (all texts') selects the fast
+    head's bias column (:func:`fast_features`) and decides whether its neutral probability
+    counts (:func:`combine`).
 
     Example:
         >>> probs, accurate = classify(["Terrible service, never again"], mode="fast")
@@ -357,7 +402,7 @@ def classify(
     raw, raw_of = distinct(texts)
     normalised, of = distinct([normalise_noise(t) for t in raw])
     of = of[raw_of]
-    probs = fast_probabilities(normalised)
+    probs = fast_probabilities(normalised, language)
     if mode == "fast" or not normalised:
         shift = FAST_MODE_SHIFT.get(language or "", 0.0) if mode == "fast" else 0.0
         return shift_neutral(probs, shift)[of], np.zeros(len(texts), dtype=bool)

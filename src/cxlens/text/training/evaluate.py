@@ -120,7 +120,7 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
         unsure_rows,
     )
 
-    fast = fast_probabilities([normalise_noise(t) for t in texts])
+    fast = fast_probabilities([normalise_noise(t) for t in texts], language)
     accurate = combine(fast, e5_head_probabilities(e5_cached(texts, cache)), language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)

@@ -223,7 +223,7 @@ def fit_fast_head(
     from cxlens.text.sentiment_model import fast_features
 
     if features is None:
-        features = fast_features([normalise_noise(t) for t in rows["text"]])
+        features = fast_features([normalise_noise(t) for t in rows["text"]], rows["language"])
     model = SGDClassifier(
         loss="log_loss", alpha=2e-6, class_weight="balanced", max_iter=30, tol=1e-4,
         random_state=SEED, n_jobs=n_jobs,

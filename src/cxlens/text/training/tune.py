@@ -16,7 +16,7 @@ training row outside it (:func:`cxlens.text.training.train.fit_fast_head`) and t
 the recipe's e5 rows outside it (:func:`cxlens.text.training.train.e5_training_rows`); the
 fold's rows get both heads' probabilities, which are blended as
 :func:`cxlens.text.sentiment_model.combine` does. Out-of-fold probabilities are cached in
-``DATA_DIR/cache/tune_within-<recipe>.parquet`` (five fast refits: about 5 minutes on 2
+``DATA_DIR/cache/tune_within-<recipe>_bias.parquet`` (five fast refits: about 5 minutes on 2
 cores); delete them after changing the sets.
 """
 
@@ -55,6 +55,10 @@ FOLDS = 5
 LANGUAGES: tuple[str, ...] = ("en", "ru", "zh")
 WEIGHTS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
 SHIFTS: tuple[float, ...] = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
+#: Suffix of the out-of-fold cache files of the fast head with language columns
+#: (:data:`cxlens.text.sentiment_model.BIAS_LANGUAGES`); files without it hold the earlier
+#: layout's (no language columns), kept to compare against.
+LAYOUT = "_bias"
 #: A set counts for macro-F1 when at least this share of its rows is neutral (the Russian
 #: reviews' 4% would make its F1 a figure of a dozen rows).
 NEUTRAL_MIN = 0.1
@@ -130,7 +134,7 @@ def fast_out_of_fold(
     rows = fast_training_rows(frame).reset_index(drop=True)
     fold = all_fold_ids(rows)
     if features is None:
-        features = fast_features([normalise_noise(t) for t in rows["text"]])
+        features = fast_features([normalise_noise(t) for t in rows["text"]], rows["language"])
     fast = np.zeros((len(rows), 3))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], within, n_jobs)
@@ -338,14 +342,15 @@ def main(folder: str, *recipes: str) -> pd.DataFrame:
     tables = []
     for name in recipes or (recipe_name(BALANCE_WITHIN),):
         within = () if name == "none" else tuple(name.split("+"))
-        path = cache / f"tune_within-{recipe_name(within)}.parquet"
+        path = cache / f"tune_within-{recipe_name(within)}{LAYOUT}.parquet"
         if path.is_file():
             oof = pd.read_parquet(path)
         else:
             if frame is None:  # the features and the e5 columns do not depend on the recipe
                 frame = load_sets(folder)
-                texts = fast_training_rows(frame)["text"]
-                features = fast_features([normalise_noise(t) for t in texts])
+                rows = fast_training_rows(frame)
+                texts = [normalise_noise(t) for t in rows["text"]]
+                features = fast_features(texts, rows["language"])
             oof = fast_out_of_fold(frame, within, features=features)
             if e5 is None:
                 e5 = with_e5_out_of_fold(oof, frame, cache).filter(like="e5_")
