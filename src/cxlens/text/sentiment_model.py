@@ -6,12 +6,14 @@
   the opinion positive?" (learnt from every set). So Chinese, whose sets have no neutral
   class, still gets one across languages. ~50 texts/s on 2 cores.
 * The fast head: a 3-class logistic regression on hashed character 1-4-grams and word
-  1-2-grams (no vocabulary to ship, any language) and one indicator column per language
-  (per-language class intercepts). Thousands of texts/s.
+  1-2-grams (no vocabulary to ship, any language) and an indicator column per language of
+  :data:`BIAS_LANGUAGES` (Russian's own class intercepts). Thousands of texts/s.
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
-sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
-both heads' blended (:data:`FAST_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
+sure of (:func:`is_unsure`: top class below :data:`CONFIDENT`, or any Chinese text) go to
+the accurate path, whose probabilities are both heads' blended (:data:`FAST_WEIGHTS`) with
+the lexicon's polarity stacked where the folds chose it (:data:`LEXICON_WEIGHTS`), up to a
+budget (:func:`accurate_budget` of the
 texts given, spent on distinct texts: repeats are scored once) so a million texts stay
 within minutes. A text longer than :data:`E5_CHARS` is read by the accurate head in
 sentence windows (:func:`e5_windows`). Both

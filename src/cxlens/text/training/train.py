@@ -13,8 +13,10 @@ Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
    from every polar row, so Chinese gets a neutral class it has no data for. Written to
    ``heads/e5_head.npz``.
 3. Fast head: a 3-class logistic regression on hashed character 1-4-grams and word
-   1-2-grams of every 3-class-labelled training row, its classes balanced over all rows and
-   within each language of :data:`BALANCE_WITHIN`. Written to ``heads/fast_head.npz``.
+   1-2-grams and the language columns
+   (:data:`cxlens.text.sentiment_model.BIAS_LANGUAGES`) of every 3-class-labelled training
+   row, its classes balanced over all rows and within each language of
+   :data:`BALANCE_WITHIN`. Written to ``heads/fast_head.npz``.
 
 Embeddings are cached in ``DATA_DIR/cache`` (``e5*.npz``, keyed by text digest) so a rerun
 costs seconds.

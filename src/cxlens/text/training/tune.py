@@ -3,21 +3,25 @@
 ``python -m cxlens.text.training.tune DATA_DIR [RECIPE ...]`` prints, per recipe and
 language, the out-of-fold figures (mean macro-F1 over the language's 3-class sets, mean
 sign-only accuracy over all its sets) of the cascade at the language's best fast-head weight
-of :data:`WEIGHTS` and neutral shift of :data:`SHIFTS` (:func:`best`; to be set in
-:data:`cxlens.text.sentiment_model.FAST_WEIGHTS` and ``NEUTRAL_SHIFT``), and of the fast
-head alone.
+of :data:`WEIGHTS`, neutral shift of :data:`SHIFTS` and lexicon weight of
+:data:`LEXICON_GRID`, chosen together (:func:`best`; to be set in
+:data:`cxlens.text.sentiment_model.FAST_WEIGHTS`, ``NEUTRAL_SHIFT`` and
+``LEXICON_WEIGHTS``), and of the fast head alone (``FAST_MODE_SHIFT``); then each later
+recipe's paired change against the first, with 95% intervals (:func:`paired_change`).
 A recipe names the languages whose fast-head classes are balanced within the language
 (``ru``, ``en+ru+zh``; ``none``: over all rows only; default: the shipped
-:data:`cxlens.text.training.train.BALANCE_WITHIN`). No test row is read.
+:data:`cxlens.text.training.train.BALANCE_WITHIN`); ``plain:RECIPE`` reads the cached rows
+of the layout before the language columns. No test row is read.
 
 How: each language's 3-class training rows are split in 5 folds, stratified by set and
 label (seeded; :func:`all_fold_ids`). For each fold the fast head is refitted on every
 training row outside it (:func:`cxlens.text.training.train.fit_fast_head`) and the e5 head on
 the recipe's e5 rows outside it (:func:`cxlens.text.training.train.e5_training_rows`); the
 fold's rows get both heads' probabilities, which are blended as
-:func:`cxlens.text.sentiment_model.combine` does. Out-of-fold probabilities are cached in
-``DATA_DIR/cache/tune_within-<recipe><LAYOUT>.parquet`` (five fast refits: about 5 minutes on 2
-cores); delete them after changing the sets.
+:func:`cxlens.text.sentiment_model.combine` does, and the lexicon's out-of-fold polarity
+(:func:`with_lexicon_out_of_fold`). Out-of-fold rows are cached in
+``DATA_DIR/cache/tune_within-<recipe><LAYOUT>.parquet`` (five fast refits: about 2 minutes on
+2 shared cores); delete them after changing the sets.
 """
 
 from __future__ import annotations
@@ -423,9 +427,10 @@ def set_figures(
     :func:`cxlens.text.training.evaluate.figures` computes them, faster for resampling.
 
     Example:
-        >>> set_figures(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]),
-        ...             np.array([1.0, 0.0, np.nan, 1.0]))
-        (0.7777777777777778, 0.6666666666666666)
+        >>> f1, sign = set_figures(np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]),
+        ...                        np.array([1.0, 0.0, np.nan, 1.0]))
+        >>> round(f1, 4), round(sign, 4)
+        (0.7778, 0.6667)
     """
     confusion = np.bincount(truth * 3 + label, minlength=9).reshape(3, 3)
     f1 = []
