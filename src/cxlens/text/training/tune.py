@@ -9,9 +9,11 @@ of :data:`WEIGHTS`, neutral shift of :data:`SHIFTS` and lexicon weight of
 ``LEXICON_WEIGHTS``), and of the fast head alone (``FAST_MODE_SHIFT``); then each later
 recipe's paired change against the first, with 95% intervals (:func:`paired_change`).
 A recipe names the languages whose fast-head classes are balanced within the language
-(``ru``, ``en+ru+zh``; ``none``: over all rows only; default: the shipped
-:data:`cxlens.text.training.train.BALANCE_WITHIN`); ``plain:RECIPE`` reads the cached rows
-of the layout before the language columns. No test row is read.
+(``ru``, ``en+ru+zh``; ``none``: over all rows only, the shared heads' recipe; default: the
+shipped :data:`cxlens.text.training.train.BALANCE_WITHIN`), or a language's own heads on
+top of ``none`` (:func:`own_out_of_fold`): ``own:ru`` (Russian's own fast head),
+``own-e5:ru`` (and its own accurate head on all its rows and the other languages' capped
+rows), ``own-e5only:ru`` (on its rows only). No test row is read.
 
 How: each language's 3-class training rows are split in 5 folds, stratified by set and
 label (seeded; :func:`all_fold_ids`). For each fold the fast head is refitted on every
@@ -20,8 +22,9 @@ the recipe's e5 rows outside it (:func:`cxlens.text.training.train.e5_training_r
 fold's rows get both heads' probabilities, which are blended as
 :func:`cxlens.text.sentiment_model.combine` does, and the lexicon's out-of-fold polarity
 (:func:`with_lexicon_out_of_fold`). Out-of-fold rows are cached in
-``DATA_DIR/cache/tune_within-<recipe><LAYOUT>.parquet`` (five fast refits: about 2 minutes on
-2 shared cores); delete them after changing the sets.
+``DATA_DIR/cache/tune_within-<recipe>.parquet`` (five fast refits: about 2 minutes on 2
+shared cores) or ``tune_own-<heads>-<language>.parquet``; delete them after changing the
+sets.
 """
 
 from __future__ import annotations
@@ -35,13 +38,12 @@ from scipy import sparse
 
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
-    BIAS_LANGUAGES,
     CLASSES,
+    CONFIDENT,
     LEXICON_LANGUAGES,
     combine,
     compose,
     fast_features,
-    is_unsure,
     lexicon_polarity,
     read_probabilities,
     shift_neutral,
@@ -57,6 +59,8 @@ from cxlens.text.training.train import (
     e5_training_rows,
     fast_training_rows,
     fit_fast_head,
+    own_e5_rows,
+    own_fast_rows,
 )
 
 FOLDS = 5
@@ -66,10 +70,6 @@ SHIFTS: tuple[float, ...] = (-2.5, -2.0, -1.75, -1.5, -1.25, -1.0, -0.5, 0.0, 0.
 #: The lexicon's weights in the accurate path's polarity tried, for the languages of
 #: :data:`cxlens.text.sentiment_model.LEXICON_LANGUAGES` (stacking; 0: the heads alone).
 LEXICON_GRID: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3)
-#: Suffix of the out-of-fold cache files: the fast head's language columns
-#: (:data:`cxlens.text.sentiment_model.BIAS_LANGUAGES`); files without it hold the earlier
-#: layout's (no language columns), kept to compare against.
-LAYOUT = "_bias-" + "+".join(BIAS_LANGUAGES) if BIAS_LANGUAGES else ""
 #: A set counts for macro-F1 when at least this share of its rows is neutral (the Russian
 #: reviews' 4% would make its F1 a figure of a dozen rows).
 NEUTRAL_MIN = 0.1
@@ -145,7 +145,7 @@ def fast_out_of_fold(
     rows = fast_training_rows(frame).reset_index(drop=True)
     fold = all_fold_ids(rows)
     if features is None:
-        features = fast_features([normalise_noise(t) for t in rows["text"]], rows["language"])
+        features = fast_features([normalise_noise(t) for t in rows["text"]])
     fast = np.zeros((len(rows), 3))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], within, n_jobs)
@@ -233,14 +233,14 @@ def blended(
 
     The accurate path stacks the ``lexicon`` column at weight ``lexicon``
     (:func:`cxlens.text.sentiment_model.stack_lexicon`). The cascade keeps the fast head's
-    where it is sure (:func:`cxlens.text.sentiment_model.is_unsure`; no budget here).
+    where its top class reaches :data:`CONFIDENT` (no budget here).
     """
     fast = oof[[f"fast_{c}" for c in CLASSES]].to_numpy()
     e5 = oof[[f"e5_{c}" for c in CLASSES]].to_numpy()
     accurate = combine(fast, e5, language, weight)
     if lexicon:
         accurate = stack_lexicon(accurate, oof["lexicon"].to_numpy(), lexicon)
-    cascade = np.where(is_unsure(fast, language)[:, None], accurate, fast)
+    cascade = np.where((fast.max(axis=1) < CONFIDENT)[:, None], accurate, fast)
     return {m: shift_neutral(p, shift) for m, p in (("cascade", cascade), ("accurate", accurate))}
 
 
@@ -493,18 +493,102 @@ def paired_change(
     }
 
 
+def own_fast_out_of_fold(
+    base: pd.DataFrame, frame: pd.DataFrame, language: str, n_jobs: int = 2
+) -> pd.DataFrame:
+    """Return ``base`` with ``language``'s fast columns from its own head, out-of-fold.
+
+    Each fold's come from a fast head refitted on the language's training rows outside it
+    only (:func:`cxlens.text.training.train.own_fast_rows`: its classes balanced within
+    it); the folds are ``base``'s (the language's own, :func:`fold_ids`).
+    """
+    rows = own_fast_rows(frame, language).reset_index(drop=True)
+    fold = fold_ids(rows, language)
+    mine = (base["language"] == language).to_numpy()
+    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
+    if not same.all():
+        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
+    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    fast = np.zeros((len(rows), 3))
+    for k in range(FOLDS):
+        model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
+        coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
+        fast[fold == k] = softmax(np.asarray(features[fold == k] @ coef.T) + model.intercept_)
+    out = base.copy()
+    out.loc[mine, [f"fast_{c}" for c in CLASSES]] = fast
+    return out
+
+
+def own_e5_out_of_fold(
+    oof: pd.DataFrame, frame: pd.DataFrame, cache: Path, language: str, others: bool
+) -> pd.DataFrame:
+    """Return ``oof`` with ``language``'s e5 columns from its own accurate head, out-of-fold.
+
+    Each fold's come from the two regressions refitted on
+    :func:`cxlens.text.training.train.own_e5_rows` (``others``: with the other languages'
+    capped rows, always in) outside it; only the rows that have e5 columns in ``oof`` get
+    new ones, so recipes are compared on the same rows.
+    """
+    from cxlens.text.training.train import fit_e5_models
+
+    e5_rows = own_e5_rows(frame, language, others).reset_index(drop=True)
+    vectors = e5_cached(e5_rows["text"].tolist(), cache)
+    columns = [f"e5_{c}" for c in CLASSES]
+    scored = (oof["language"] == language).to_numpy() & oof[columns[0]].notna().to_numpy()
+    text_fold = dict(zip(oof.loc[scored, "text"], oof.loc[scored, "fold"], strict=True))
+    mine = (e5_rows["language"] == language).to_numpy()
+    e5_fold = np.where(mine, fold_ids(e5_rows, language), -1)
+    e5: dict[str, np.ndarray] = {}
+    for k in range(FOLDS):
+        models = fit_e5_models(e5_rows[e5_fold != k], vectors[e5_fold != k])
+        held = (e5_fold == k) & e5_rows["text"].isin(text_fold).to_numpy()
+        e5.update(zip(e5_rows["text"][held], e5_model_probabilities(models, vectors[held]),
+                      strict=True))  # fmt: skip
+    e5_text_fold = dict(zip(e5_rows["text"][mine], e5_fold[mine], strict=True))
+    if any(e5_text_fold.get(t) != k for t, k in text_fold.items()):
+        raise ValueError(f"{language}'s e5 rows are not in the base recipe's folds; rebuild it")
+    out = oof.copy()
+    out.loc[scored, columns] = np.stack([e5[t] for t in out.loc[scored, "text"]])
+    return out
+
+
+def own_out_of_fold(
+    base: pd.DataFrame, frame: pd.DataFrame, cache: Path, name: str
+) -> pd.DataFrame:
+    """Return ``base`` (recipe ``none``) with a language's own heads' out-of-fold columns.
+
+    ``name``: ``own:<language>`` (its own fast head), ``own-e5:<language>`` (and its own
+    accurate head with the other languages' rows), ``own-e5only:<language>`` (its rows only).
+    """
+    heads, language = name.split(":")
+    out = own_fast_out_of_fold(base, frame, language)
+    if heads == "own":
+        return out
+    if heads not in ("own-e5", "own-e5only"):
+        raise ValueError(f"unknown recipe {name!r}")
+    return own_e5_out_of_fold(out, frame, cache, language, others=heads == "own-e5")
+
+
 def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.DataFrame]:
     """Return a recipe's label and out-of-fold rows, from its cache file or computed and cached.
 
-    ``name``: a recipe (``none``, ``ru``, ``en+ru+zh``), or ``plain:RECIPE`` for the earlier
-    layout's cache file (no language columns; read only: this code cannot recompute it).
+    ``name``: a recipe (``none``, ``ru``, ``en+ru+zh``, or a language's own heads on top of
+    ``none``: ``own:ru``, ``own-e5:ru``, ``own-e5only:ru``, :func:`own_out_of_fold`).
     ``state`` keeps the loaded sets, features and e5 columns between recipes.
     """
     cache = Path(folder) / "cache"
-    plain = name.startswith("plain:")
-    recipe = name.removeprefix("plain:")
-    within = () if recipe == "none" else tuple(recipe.split("+"))
-    label = recipe_name(within) + ("" if plain else LAYOUT)
+    if name.startswith("own"):
+        label = name.replace(":", "-")
+        path = cache / f"tune_{label}.parquet"
+        if path.is_file():
+            return label, pd.read_parquet(path)
+        _, base = cached_out_of_fold(folder, "none", state)
+        state.setdefault("frame", load_sets(folder))
+        oof = own_out_of_fold(base, state["frame"], cache, name)
+        oof.to_parquet(path)
+        return label, oof
+    within = () if name == "none" else tuple(name.split("+"))
+    label = recipe_name(within)
     path = cache / f"tune_within-{label}.parquet"
     if path.is_file():
         oof = pd.read_parquet(path)
@@ -512,13 +596,11 @@ def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.Dat
             oof = with_lexicon_out_of_fold(oof)
             oof.to_parquet(path)
         return label, oof
-    if plain:
-        raise FileNotFoundError(f"{path} is missing: the earlier layout's rows are read only")
-    if "frame" not in state:  # the features and the e5 columns do not depend on the recipe
+    if "frame" not in state:
         state["frame"] = load_sets(folder)
+    if "features" not in state:  # the features and the e5 columns do not depend on the recipe
         rows = fast_training_rows(state["frame"])
-        texts = [normalise_noise(t) for t in rows["text"]]
-        state["features"] = fast_features(texts, rows["language"])
+        state["features"] = fast_features([normalise_noise(t) for t in rows["text"]])
     oof = fast_out_of_fold(state["frame"], within, features=state["features"])
     if "e5" not in state:
         state["e5"] = with_e5_out_of_fold(oof, state["frame"], cache).filter(like="e5_")
@@ -528,18 +610,37 @@ def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.Dat
     return label, oof
 
 
+def compared_languages(recipes: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the languages a run summarises: an own-heads recipe's only, when all are such.
+
+    Own heads (``own...:<language>``) change no other language's rows.
+
+    Example:
+        >>> compared_languages(("none", "own:ru", "own-e5:ru")), compared_languages(("none", "ru"))
+        (('ru',), ('en', 'ru', 'zh'))
+    """
+    own = {r.split(":")[1] for r in recipes[1:] if r.startswith("own")}
+    if recipes[1:] and all(r.startswith("own") for r in recipes[1:]):
+        return tuple(sorted(own))
+    return LANGUAGES
+
+
 def main(folder: str, *recipes: str) -> pd.DataFrame:
     """Print and return each recipe's per-language summary, from cached out-of-fold rows.
 
     ``recipes``: the languages balanced within (``"ru"``, ``"en+ru+zh"``; ``"none"`` for the
-    plain recipe; ``plain:RECIPE`` for the earlier layout's cached rows, see
+    shared heads' recipe), or a language's own heads (``"own:ru"``, see
     :func:`cached_out_of_fold`); default: the shipped :data:`BALANCE_WITHIN`. With several,
-    each later one's paired change against the first is printed too (:func:`paired_change`).
+    each later one's paired change against the first is printed too (:func:`paired_change`),
+    for the languages of :func:`compared_languages`.
     """
     state: dict = {}
-    loaded = [cached_out_of_fold(folder, name, state) for name in recipes or (
-        recipe_name(BALANCE_WITHIN),)]  # fmt: skip
-    tables = [summary(oof).assign(recipe=label) for label, oof in loaded]
+    recipes = recipes or (recipe_name(BALANCE_WITHIN),)
+    languages = compared_languages(recipes)
+    loaded = [cached_out_of_fold(folder, name, state) for name in recipes]
+    tables = [
+        summary(oof[oof["language"].isin(languages)]).assign(recipe=label) for label, oof in loaded
+    ]
     table = pd.concat(tables, ignore_index=True)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.drop(columns="per_set").sort_values(["language", "recipe"]).to_string())
@@ -547,7 +648,7 @@ def main(folder: str, *recipes: str) -> pd.DataFrame:
         print(row.recipe, row.language, row.per_set)
     (base_label, base), others = loaded[0], loaded[1:]
     for label, oof in others:
-        for language in LANGUAGES:
+        for language in languages:
             got = paired_change(base, oof, language)
             shown = {k: tuple(round(x, 4) for x in v) for k, v in got.items()}
             print(f"{label} - {base_label} {language}: {shown}", flush=True)
