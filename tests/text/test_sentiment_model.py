@@ -230,3 +230,20 @@ def test_russian_texts_get_russian_heads_and_the_others_the_shared_ones(monkeypa
         weight = sentiment_model.FAST_WEIGHTS[language]
         polarity = weight * fast[:, 2] / (fast[:, 0] + fast[:, 2])  # the e5 half gives 0
         assert np.allclose(got[:, 2] / (got[:, 0] + got[:, 2]), polarity, atol=1e-5)
+
+
+def test_russian_embeddings_get_the_russian_accurate_head_and_the_others_the_shared_one():
+    vectors = np.random.default_rng(5).normal(size=(4, 384)).astype(np.float32)
+
+    def by_hand(name):  # P(neutral) and P(positive | an opinion), from the file
+        with np.load(sentiment_model.HEADS / f"{name}_head.npz") as data:
+            logits = vectors @ data["coef"].astype(np.float32).T + data["intercept"]
+        neutral, positive = (1 / (1 + np.exp(-logits))).T
+        return np.column_stack([(1 - neutral) * (1 - positive), neutral, (1 - neutral) * positive])
+
+    own, shared = by_hand("e5_ru"), by_hand("e5")
+    assert not np.allclose(own, shared, atol=1e-3)
+    assert np.allclose(sentiment_model.e5_head_probabilities(vectors, "ru"), own, atol=1e-6)
+    for language in ("en", "zh", None):
+        got = sentiment_model.e5_head_probabilities(vectors, language)
+        assert np.allclose(got, shared, atol=1e-6), language

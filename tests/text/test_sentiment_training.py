@@ -8,6 +8,7 @@ from sklearn.metrics import f1_score
 from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import CLASSES, e5_windows
+from cxlens.text.training import train
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
 from cxlens.text.training.sets import (
     _tweet_rows,
@@ -25,6 +26,7 @@ from cxlens.text.training.tune import (
     cascade_choice,
     fold_ids,
     mean_figures,
+    own_fast_out_of_fold,
     paired_change,
     set_figures,
 )
@@ -317,3 +319,55 @@ def test_a_paired_change_of_a_recipe_against_itself_is_nil_and_a_gain_has_its_in
     }
     assert {k: got[k][0] for k in want} == pytest.approx(want)
     assert got["macro_f1"][1] >= 0 and got["sign"][1] >= 0
+
+
+def small_frame() -> pd.DataFrame:
+    """Training and test rows of two languages, 3 classes, for the own heads' rows."""
+    words = {"negative": "плохо ужасно", "neutral": "адрес офиса", "positive": "отлично спасибо"}
+    english = {"negative": "awful bad", "neutral": "office address", "positive": "great thanks"}
+    rows = [
+        {"language": lang, "set": f"{lang}_{s}", "split": split, "label": label,
+         "text": f"{text[label]} {lang}{s}{i}"}
+        for lang, text in (("ru", words), ("en", english))
+        for s in ("a", "b")
+        for split, n in (("train", 5), ("test", 1))
+        for label in CLASSES
+        for i in range(n)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_languages_own_heads_learn_from_all_its_training_rows_only(monkeypatch):
+    frame = small_frame()
+    monkeypatch.setattr(train, "E5_CAPS", {"ru": 4, "en": 4})  # the shared head's caps
+    own = train.own_fast_rows(frame, "ru")
+    assert len(own) == 30 and set(own["language"]) == {"ru"} and set(own["split"]) == {"train"}
+    alone = train.own_e5_rows(frame, "ru", others=False)
+    assert alone.index.tolist() == own.index.tolist()  # every Russian training row, no cap
+    mixed = train.own_e5_rows(frame, "ru")
+    assert mixed["language"].value_counts().to_dict() == {"ru": 30, "en": 4}  # others capped
+
+
+def test_the_own_fast_head_refits_on_its_languages_rows_outside_each_fold_only():
+    frame = small_frame()
+    rows = train.fast_training_rows(frame).reset_index(drop=True)
+    from cxlens.text.training.tune import all_fold_ids
+
+    base = rows[["language", "set", "text", "label"]].assign(fold=all_fold_ids(rows, ("en", "ru")))
+    for c in CLASSES:
+        base[f"fast_{c}"] = 1 / 3
+    got = own_fast_out_of_fold(base, frame, "ru", n_jobs=1)
+    english = (base["language"] == "en").to_numpy()
+    assert np.array_equal(got[english].to_numpy(), base[english].to_numpy())  # untouched
+    # by hand: fold 0's Russian rows scored by a head fitted on the other Russian rows only
+    ru = base[~english]
+    held = ru["fold"] == 0
+    features = sentiment_model.fast_features([normalise_noise(t) for t in ru["text"]])
+    model = fit_fast_head(ru[~held], features[~held.to_numpy()], ())
+    coef = model.coef_.astype(np.float16).astype(np.float32)
+    want = sentiment_model.softmax(
+        np.asarray(features[held.to_numpy()] @ coef.T) + model.intercept_
+    )
+    assert np.allclose(got.loc[ru.index[held], [f"fast_{c}" for c in CLASSES]], want)
+    with pytest.raises(ValueError, match="rows or folds differ"):
+        own_fast_out_of_fold(base.assign(fold=(base["fold"] + 1) % 5), frame, "ru", n_jobs=1)
