@@ -152,7 +152,8 @@ def test_russian_written_comments_three_classes():
     from sklearn.metrics import f1_score
 
     ours = f1_score(test["label"], model["label"].astype(str), average="macro")
-    assert ours >= 0.65  # measured 0.67; the lexicon, tuned on the dev half, 0.82
+    # measured 0.72 (0.67 with the shared heads); the lexicon, tuned on the dev half, 0.82
+    assert ours >= 0.65
     assert set(model["label"].astype(str)) == set(CLASSES)
 
 
@@ -234,6 +235,7 @@ def test_russian_texts_get_russian_heads_and_the_others_the_shared_ones(monkeypa
 
 def test_russian_embeddings_get_the_russian_accurate_head_and_the_others_the_shared_one():
     vectors = np.random.default_rng(5).normal(size=(4, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)  # L2 rows, as e5 gives
 
     def by_hand(name):  # P(neutral) and P(positive | an opinion), from the file
         with np.load(sentiment_model.HEADS / f"{name}_head.npz") as data:
