@@ -1,5 +1,7 @@
 """The training recipe's rules: splits, caps, leakage removal, parsing, figures."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -371,3 +373,35 @@ def test_the_own_fast_head_refits_on_its_languages_rows_outside_each_fold_only()
     assert np.allclose(got.loc[ru.index[held], [f"fast_{c}" for c in CLASSES]], want)
     with pytest.raises(ValueError, match="rows or folds differ"):
         own_fast_out_of_fold(base.assign(fold=(base["fold"] + 1) % 5), frame, "ru", n_jobs=1)
+
+
+def test_the_own_accurate_head_refits_outside_each_fold_and_scores_only_the_base_rows(
+    monkeypatch,
+):
+    from cxlens.text.training import tune
+
+    frame = small_frame()
+    rows = train.fast_training_rows(frame).reset_index(drop=True)
+    base = rows[["language", "set", "text", "label"]].assign(
+        fold=tune.all_fold_ids(rows, ("en", "ru"))
+    )
+    rng = np.random.default_rng(2)
+    vector = {t: rng.normal(size=8) for t in frame["text"]}  # a fixed "embedding" per text
+    monkeypatch.setattr(
+        tune, "e5_cached", lambda texts, cache: np.stack([vector[t] for t in texts])
+    )
+    scored = ~base["text"].str.endswith(("0", "1"))  # rows the base recipe embedded
+    for c in CLASSES:
+        base[f"e5_{c}"] = np.where(scored, 1 / 3, np.nan)
+    got = tune.own_e5_out_of_fold(base, frame, Path("unused"), "ru", others=False)
+    english = (base["language"] == "en").to_numpy()
+    columns = [f"e5_{c}" for c in CLASSES]
+    assert got[english].equals(base[english])  # other languages untouched
+    assert got.loc[~scored, columns].isna().all().all()  # not embedded by the base: still none
+    # by hand: fold 2's scored Russian rows, from regressions fitted on the other Russian rows
+    ru = base[~english]
+    fit = ru[ru["fold"] != 2]
+    models = train.fit_e5_models(fit, np.stack([vector[t] for t in fit["text"]]))
+    held = ru[(ru["fold"] == 2) & scored[~english]]
+    want = tune.e5_model_probabilities(models, np.stack([vector[t] for t in held["text"]]))
+    assert len(held) and np.allclose(got.loc[held.index, columns].to_numpy(), want)

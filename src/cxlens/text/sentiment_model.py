@@ -149,7 +149,7 @@ def head_name(kind: str, language: str | None) -> str:
     the shared one (``kind``).
 
     Example:
-        >>> head_name("fast", "ru"), head_name("fast", "en"), head_name("e5", "ru")
+        >>> head_name("fast", "ru"), head_name("fast", "en"), head_name("e5", None)
         ('fast_ru', 'fast', 'e5')
     """
     return f"{kind}_{language}" if kind in OWN_HEADS.get(language or "", ()) else kind
