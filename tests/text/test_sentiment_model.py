@@ -249,3 +249,17 @@ def test_russian_embeddings_get_the_russian_accurate_head_and_the_others_the_sha
     for language in ("en", "zh", None):
         got = sentiment_model.e5_head_probabilities(vectors, language)
         assert np.allclose(got, shared, atol=1e-6), language
+
+
+def test_a_mixed_language_call_scores_each_text_with_its_languages_heads():
+    texts = ["Ужасный сервис, никогда больше не обращусь", "The app keeps crashing again"]
+    got = sentiment(texts, backend="fast")
+    assert got["language"].tolist() == ["ru", "en"]
+    for i, language in enumerate(("ru", "en")):
+        probs, _ = classify([texts[i]], mode="fast", language=language)
+        assert got["score"].iloc[i] == pytest.approx(probs[0, 2] - probs[0, 0], abs=1e-6)
+    assert not np.allclose(
+        classify(texts[:1], mode="fast", language="ru")[0],
+        classify(texts[:1], mode="fast", language=None)[0],
+        atol=1e-3,
+    )  # so the Russian text did not get the shared head
