@@ -16,9 +16,11 @@ Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
    1-2-grams of every 3-class-labelled training row, its classes balanced over all rows and
    within each language of :data:`BALANCE_WITHIN`. Written to ``heads/fast_head.npz``.
 4. A language's own heads (:data:`cxlens.text.sentiment_model.OWN_HEADS`: Russian's fast
-   head): the same recipe on that language's training rows only, so its classes are
-   balanced within it (:func:`own_fast_rows`). Written to ``heads/fast_<language>_head.npz``
-   (``e5_<language>_head.npz`` for an own accurate head, :func:`own_e5_rows`).
+   and accurate heads): the fast recipe on that language's training rows only, so its
+   classes are balanced within it (:func:`own_fast_rows`), written to
+   ``heads/fast_<language>_head.npz``; the accurate recipe on all its training rows (no cap)
+   and the other languages' capped rows (:func:`own_e5_rows`), written to
+   ``heads/e5_<language>_head.npz``.
 
 Embeddings are cached in ``DATA_DIR/cache`` (``e5*.npz``, keyed by text digest) so a rerun
 costs seconds.
@@ -242,7 +244,14 @@ def fast_training_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def own_fast_rows(frame: pd.DataFrame, language: str) -> pd.DataFrame:
-    """Return a language's own fast head's rows: its training rows with a 3-class label."""
+    """Return a language's own fast head's rows: its training rows with a 3-class label.
+
+    Example:
+        >>> f = pd.DataFrame({"language": ["ru", "ru", "en", "ru"], "split": ["train"] * 3
+        ...     + ["test"], "label": ["neutral", "mixed", "positive", "negative"]})
+        >>> own_fast_rows(f, "ru").index.tolist()
+        [0]
+    """
     rows = fast_training_rows(frame)
     return rows[rows["language"] == language]
 
@@ -252,6 +261,12 @@ def own_e5_rows(frame: pd.DataFrame, language: str, others: bool = True) -> pd.D
 
     With ``others``, the other languages' capped rows of the shared head too
     (:func:`e5_training_rows`: multilingual transfer).
+
+    Example:
+        >>> f = pd.DataFrame({"language": ["ru"] * 3 + ["en"], "set": ["a"] * 3 + ["b"],
+        ...     "split": "train", "label": "neutral", "text": list("wxyz")})
+        >>> own_e5_rows(f, "ru")["text"].tolist(), own_e5_rows(f, "ru", others=False).shape[0]
+        (['w', 'x', 'y', 'z'], 3)
     """
     mine = own_fast_rows(frame, language)
     if not others:
