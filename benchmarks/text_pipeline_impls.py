@@ -114,9 +114,16 @@ class CxlensText:
         pick = np.random.default_rng(self.seed).choice(
             ok, min(self.agreement_sample, len(ok)), replace=False
         )
-        texts = [str(self.texts[i]) for i in pick]
-        fast = classify(texts, mode="fast")[0].argmax(axis=1)
-        accurate = classify(texts, mode="accurate")[0].argmax(axis=1)
+        texts = np.array([str(self.texts[i]) for i in pick], dtype=object)
+        languages = scored["language"].astype(str).to_numpy()[pick]
+        fast, accurate = np.zeros(len(pick), dtype=int), np.zeros(len(pick), dtype=int)
+        for language in pd.unique(languages):  # as the package scores: per language
+            mine = languages == language
+            given = language if language in ("en", "ru", "zh") else None
+            fast[mine] = classify(list(texts[mine]), "fast", language=given)[0].argmax(axis=1)
+            accurate[mine] = classify(list(texts[mine]), "accurate", language=given)[0].argmax(
+                axis=1
+            )
         cascade = scored["label"].astype(object).to_numpy()[pick]
         names = np.array(["negative", "neutral", "positive"], dtype=object)
         return {

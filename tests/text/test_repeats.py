@@ -33,7 +33,7 @@ def e5_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Record what reaches the accurate path; answer a fixed neutral reading (cheap)."""
     calls: list[list[str]] = []
 
-    def accurate(texts, progress=None):
+    def accurate(texts, progress=None, language=None):
         calls.append(list(texts))
         return np.tile([[0.1, 0.8, 0.1]], (len(texts), 1))
 
@@ -58,7 +58,7 @@ def test_the_budget_counts_every_text_and_is_spent_on_distinct_ones(monkeypatch,
     distinct_texts = [f"comment {i}" for i in range(250)]
     confidence = {t: 0.4 + 0.001 * i for i, t in enumerate(distinct_texts)}
 
-    def fast(texts):
+    def fast(texts, language=None):
         top = np.array([confidence[t] for t in texts])
         rest = (1 - top) / 2
         return np.column_stack([top, rest, rest])

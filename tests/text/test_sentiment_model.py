@@ -40,6 +40,7 @@ def test_the_heads_load_without_network(monkeypatch):
     fast_coef, _ = load_head("fast")
     assert e5_coef.shape == (2, 384) and e5_intercept.shape == (2,)
     assert fast_coef.shape == (3, N_FEATURES)
+    assert load_head("fast_ru")[0].shape == (3, N_FEATURES)  # Russian's own
     probs, used = classify(["The app keeps crashing"], mode="accurate")
     assert probs.shape == (1, 3) and used.tolist() == [True]
     assert np.isclose(probs.sum(), 1.0)
@@ -151,7 +152,8 @@ def test_russian_written_comments_three_classes():
     from sklearn.metrics import f1_score
 
     ours = f1_score(test["label"], model["label"].astype(str), average="macro")
-    assert ours >= 0.65  # measured 0.67; the lexicon, tuned on the dev half, 0.82
+    # measured 0.72 (0.67 with the shared heads); the lexicon, tuned on the dev half, 0.82
+    assert ours >= 0.65
     assert set(model["label"].astype(str)) == set(CLASSES)
 
 
@@ -159,6 +161,7 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
     texts = ["Ужасный сервис, никогда больше", "Спасибо, всё отлично работает"]
     monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {})  # the fast mode's own shift
     before, _ = classify(texts, mode="fast", language="ru")
+    english_before, _ = classify(texts, mode="fast", language="en")
     monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {"ru": 3.0})
     after, _ = classify(texts, mode="fast", language="ru")
     english, _ = classify(texts, mode="fast", language="en")
@@ -168,7 +171,7 @@ def test_a_neutral_shift_moves_only_its_languages_texts_towards_neutral(monkeypa
     assert np.allclose(
         after[:, 2] / (after[:, 0] + after[:, 2]), before[:, 2] / (before[:, 0] + before[:, 2])
     )
-    assert np.allclose(english, before)  # no shift for a language not named
+    assert np.allclose(english, english_before)  # no shift for a language not named
 
 
 def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatch):
@@ -180,3 +183,83 @@ def test_a_long_text_can_be_read_in_windows_and_progress_counts_texts(monkeypatc
     assert sum(done) == 2 and used.tolist() == [True, True]
     assert np.allclose(probs.sum(axis=1), 1.0)
     assert CLASSES[int(probs[0].argmax())] == "negative"
+
+
+def test_the_russian_lexicon_takes_its_weight_of_the_accurate_paths_polarity(monkeypatch):
+    texts = ["Ужасная поддержка, третий день жду ответа", "Спасибо, всё быстро починили"]
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    heads, _ = classify(texts, mode="accurate", language="ru")
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {"ru": 0.2})
+    stacked, _ = classify(texts, mode="accurate", language="ru")
+    # the lexicon backend's own scores, read as P(positive) = (score + 1) / 2
+    lexicon = (sentiment(texts, backend="lexicon", language="ru")["score"].to_numpy() + 1) / 2
+    assert lexicon[0] < 0.5 < lexicon[1]
+    assert np.allclose(stacked[:, 1], heads[:, 1])  # P(neutral) kept
+    polarity = heads[:, 2] / (heads[:, 0] + heads[:, 2])
+    want = 0.8 * polarity + 0.2 * lexicon
+    assert np.allclose(stacked[:, 2] / (stacked[:, 0] + stacked[:, 2]), want)
+    english, _ = classify(["Terrible support"], mode="accurate", language="en")
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    assert np.allclose(english, classify(["Terrible support"], mode="accurate", language="en")[0])
+
+
+def head_file_probabilities(name: str, texts: list[str]) -> np.ndarray:
+    """A fast head's probabilities read straight from its file, softmax by hand."""
+    from cxlens.text.language import normalise_noise
+
+    with np.load(sentiment_model.HEADS / f"{name}_head.npz") as data:
+        coef, intercept = data["coef"].astype(np.float32), data["intercept"]
+    logits = sentiment_model.fast_features([normalise_noise(t) for t in texts]) @ coef.T
+    odds = np.exp(np.asarray(logits) + intercept)
+    return odds / odds.sum(axis=1, keepdims=True)
+
+
+def test_russian_texts_get_russian_heads_and_the_others_the_shared_ones(monkeypatch):
+    texts = ["Ужасный сервис, никогда больше", "The app keeps crashing", "服务很差，再也不来了"]
+    monkeypatch.setattr(sentiment_model, "FAST_MODE_SHIFT", {})  # the heads' own output
+    own, shared = head_file_probabilities("fast_ru", texts), head_file_probabilities("fast", texts)
+    assert not np.allclose(own, shared, atol=1e-3)  # two different heads
+    assert np.allclose(classify(texts, mode="fast", language="ru")[0], own, atol=1e-5)
+    for language in ("en", "zh", "fr", None):
+        got, _ = classify(texts, mode="fast", language=language)
+        assert np.allclose(got, shared, atol=1e-5), language
+    # the accurate path routes the same way: its fast half is the Russian head's only in Russian
+    monkeypatch.setattr(sentiment_model, "e5_probabilities", lambda t, p=None, lang=None: own * 0)
+    monkeypatch.setattr(sentiment_model, "LEXICON_WEIGHTS", {})
+    for language, fast in (("ru", own), ("en", shared)):
+        got, _ = classify(texts, mode="accurate", language=language)
+        weight = sentiment_model.FAST_WEIGHTS[language]
+        polarity = weight * fast[:, 2] / (fast[:, 0] + fast[:, 2])  # the e5 half gives 0
+        assert np.allclose(got[:, 2] / (got[:, 0] + got[:, 2]), polarity, atol=1e-5)
+
+
+def test_russian_embeddings_get_the_russian_accurate_head_and_the_others_the_shared_one():
+    vectors = np.random.default_rng(5).normal(size=(4, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)  # L2 rows, as e5 gives
+
+    def by_hand(name):  # P(neutral) and P(positive | an opinion), from the file
+        with np.load(sentiment_model.HEADS / f"{name}_head.npz") as data:
+            logits = vectors @ data["coef"].astype(np.float32).T + data["intercept"]
+        neutral, positive = (1 / (1 + np.exp(-logits))).T
+        return np.column_stack([(1 - neutral) * (1 - positive), neutral, (1 - neutral) * positive])
+
+    own, shared = by_hand("e5_ru"), by_hand("e5")
+    assert not np.allclose(own, shared, atol=1e-3)
+    assert np.allclose(sentiment_model.e5_head_probabilities(vectors, "ru"), own, atol=1e-6)
+    for language in ("en", "zh", None):
+        got = sentiment_model.e5_head_probabilities(vectors, language)
+        assert np.allclose(got, shared, atol=1e-6), language
+
+
+def test_a_mixed_language_call_scores_each_text_with_its_languages_heads():
+    texts = ["Ужасный сервис, никогда больше не обращусь", "The app keeps crashing again"]
+    got = sentiment(texts, backend="fast")
+    assert got["language"].tolist() == ["ru", "en"]
+    for i, language in enumerate(("ru", "en")):
+        probs, _ = classify([texts[i]], mode="fast", language=language)
+        assert got["score"].iloc[i] == pytest.approx(probs[0, 2] - probs[0, 0], abs=1e-6)
+    assert not np.allclose(
+        classify(texts[:1], mode="fast", language="ru")[0],
+        classify(texts[:1], mode="fast", language=None)[0],
+        atol=1e-3,
+    )  # so the Russian text did not get the shared head

@@ -1,5 +1,7 @@
 """The training recipe's rules: splits, caps, leakage removal, parsing, figures."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,8 @@ from sklearn.metrics import f1_score
 
 from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
-from cxlens.text.sentiment_model import e5_windows
+from cxlens.text.sentiment_model import CLASSES, e5_windows
+from cxlens.text.training import train
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
 from cxlens.text.training.sets import (
     _tweet_rows,
@@ -19,7 +22,16 @@ from cxlens.text.training.sets import (
     without_test_texts,
 )
 from cxlens.text.training.train import capped, fast_sample_weights, fit_fast_head
-from cxlens.text.training.tune import all_fold_ids, best, fold_ids
+from cxlens.text.training.tune import (
+    all_fold_ids,
+    best,
+    cascade_choice,
+    fold_ids,
+    mean_figures,
+    own_fast_out_of_fold,
+    paired_change,
+    set_figures,
+)
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -264,3 +276,132 @@ def test_the_blend_weight_is_the_languages_own_by_default():
     assert sentiment_model.combine(fast, e5, "fr")[0].tolist() == pytest.approx(
         sentiment_model.combine(fast, e5, "fr", sentiment_model.FAST_WEIGHT)[0].tolist()
     )
+
+
+def test_coded_figures_match_scikit_learn_and_sign_by_hand():
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 300)
+    label = np.where(rng.random(300) < 0.7, truth, rng.integers(0, 3, 300))
+    right = np.where(truth == 1, np.nan, (label == truth).astype(float))
+    f1, sign = set_figures(truth, label, right)
+    assert f1 == pytest.approx(f1_score(truth, label, average="macro"))
+    polar = truth != 1
+    assert sign == pytest.approx(np.mean(label[polar] == truth[polar]))
+
+
+def oof_rows(fast_positive: list[float]) -> pd.DataFrame:
+    """Out-of-fold rows of one Russian set whose e5 head is sure and right, 3 classes."""
+    truth = ["negative", "neutral", "positive"] * 20
+    rows = pd.DataFrame({"language": "ru", "set": "a", "text": [f"t{i}" for i in range(60)]})
+    rows["label"] = truth
+    onehot = np.array([[1.0 * (t == c) for c in CLASSES] for t in truth])
+    for i, c in enumerate(CLASSES):
+        rows[f"e5_{c}"] = 0.9 * onehot[:, i] + 0.1 / 3
+    fast = np.array([[1 - p, 0.0, p] for p in fast_positive])
+    for i, c in enumerate(CLASSES):
+        rows[f"fast_{c}"] = 0.5 * fast[:, i] + 0.5 * onehot[:, i]
+    return rows
+
+
+def test_a_paired_change_of_a_recipe_against_itself_is_nil_and_a_gain_has_its_interval():
+    rows = oof_rows([0.5] * 60)
+    same = paired_change(rows, rows.copy(), "ru", draws=50)
+    assert same == {"macro_f1": (0.0, 0.0, 0.0), "sign": (0.0, 0.0, 0.0)}
+    # another recipe whose fast head is sure of every row's truth: never worse, so the whole
+    # interval is at or above 0 and the change is the figures' own difference
+    better = rows.copy()
+    for c in CLASSES:
+        better[f"fast_{c}"] = (better["label"] == c).astype(float)
+    got = paired_change(rows, better, "ru", draws=50)
+    _, base_probs, _ = cascade_choice(rows, "ru")
+    _, better_probs, _ = cascade_choice(better, "ru")
+    want = {
+        k: mean_figures(better, better_probs)[k] - mean_figures(rows, base_probs)[k]
+        for k in ("macro_f1", "sign")
+    }
+    assert {k: got[k][0] for k in want} == pytest.approx(want)
+    assert got["macro_f1"][1] >= 0 and got["sign"][1] >= 0
+
+
+def small_frame() -> pd.DataFrame:
+    """Training and test rows of two languages, 3 classes, for the own heads' rows."""
+    words = {"negative": "плохо ужасно", "neutral": "адрес офиса", "positive": "отлично спасибо"}
+    english = {"negative": "awful bad", "neutral": "office address", "positive": "great thanks"}
+    rows = [
+        {"language": lang, "set": f"{lang}_{s}", "split": split, "label": label,
+         "text": f"{text[label]} {lang}{s}{i}"}
+        for lang, text in (("ru", words), ("en", english))
+        for s in ("a", "b")
+        for split, n in (("train", 5), ("test", 1))
+        for label in CLASSES
+        for i in range(n)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_languages_own_heads_learn_from_all_its_training_rows_only(monkeypatch):
+    frame = small_frame()
+    monkeypatch.setattr(train, "E5_CAPS", {"ru": 4, "en": 4})  # the shared head's caps
+    own = train.own_fast_rows(frame, "ru")
+    assert len(own) == 30 and set(own["language"]) == {"ru"} and set(own["split"]) == {"train"}
+    alone = train.own_e5_rows(frame, "ru", others=False)
+    assert alone.index.tolist() == own.index.tolist()  # every Russian training row, no cap
+    mixed = train.own_e5_rows(frame, "ru")
+    assert mixed["language"].value_counts().to_dict() == {"ru": 30, "en": 4}  # others capped
+
+
+def test_the_own_fast_head_refits_on_its_languages_rows_outside_each_fold_only():
+    frame = small_frame()
+    rows = train.fast_training_rows(frame).reset_index(drop=True)
+    from cxlens.text.training.tune import all_fold_ids
+
+    base = rows[["language", "set", "text", "label"]].assign(fold=all_fold_ids(rows, ("en", "ru")))
+    for c in CLASSES:
+        base[f"fast_{c}"] = 1 / 3
+    got = own_fast_out_of_fold(base, frame, "ru", n_jobs=1)
+    english = (base["language"] == "en").to_numpy()
+    assert np.array_equal(got[english].to_numpy(), base[english].to_numpy())  # untouched
+    # by hand: fold 0's Russian rows scored by a head fitted on the other Russian rows only
+    ru = base[~english]
+    held = ru["fold"] == 0
+    features = sentiment_model.fast_features([normalise_noise(t) for t in ru["text"]])
+    model = fit_fast_head(ru[~held], features[~held.to_numpy()], ())
+    coef = model.coef_.astype(np.float16).astype(np.float32)
+    want = sentiment_model.softmax(
+        np.asarray(features[held.to_numpy()] @ coef.T) + model.intercept_
+    )
+    assert np.allclose(got.loc[ru.index[held], [f"fast_{c}" for c in CLASSES]], want)
+    with pytest.raises(ValueError, match="rows or folds differ"):
+        own_fast_out_of_fold(base.assign(fold=(base["fold"] + 1) % 5), frame, "ru", n_jobs=1)
+
+
+def test_the_own_accurate_head_refits_outside_each_fold_and_scores_only_the_base_rows(
+    monkeypatch,
+):
+    from cxlens.text.training import tune
+
+    frame = small_frame()
+    rows = train.fast_training_rows(frame).reset_index(drop=True)
+    base = rows[["language", "set", "text", "label"]].assign(
+        fold=tune.all_fold_ids(rows, ("en", "ru"))
+    )
+    rng = np.random.default_rng(2)
+    vector = {t: rng.normal(size=8) for t in frame["text"]}  # a fixed "embedding" per text
+    monkeypatch.setattr(
+        tune, "e5_cached", lambda texts, cache: np.stack([vector[t] for t in texts])
+    )
+    scored = ~base["text"].str.endswith(("0", "1"))  # rows the base recipe embedded
+    for c in CLASSES:
+        base[f"e5_{c}"] = np.where(scored, 1 / 3, np.nan)
+    got = tune.own_e5_out_of_fold(base, frame, Path("unused"), "ru", others=False)
+    english = (base["language"] == "en").to_numpy()
+    columns = [f"e5_{c}" for c in CLASSES]
+    assert got[english].equals(base[english])  # other languages untouched
+    assert got.loc[~scored, columns].isna().all().all()  # not embedded by the base: still none
+    # by hand: fold 2's scored Russian rows, from regressions fitted on the other Russian rows
+    ru = base[~english]
+    fit = ru[ru["fold"] != 2]
+    models = train.fit_e5_models(fit, np.stack([vector[t] for t in fit["text"]]))
+    held = ru[(ru["fold"] == 2) & scored[~english]]
+    want = tune.e5_model_probabilities(models, np.stack([vector[t] for t in held["text"]]))
+    assert len(held) and np.allclose(got.loc[held.index, columns].to_numpy(), want)

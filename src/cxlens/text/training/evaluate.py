@@ -113,15 +113,17 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     from cxlens.text.sentiment_model import (
         FAST_MODE_SHIFT,
         NEUTRAL_SHIFT,
-        combine,
+        accurate_path,
         e5_head_probabilities,
         fast_probabilities,
         shift_neutral,
         unsure_rows,
     )
 
-    fast = fast_probabilities([normalise_noise(t) for t in texts])
-    accurate = combine(fast, e5_head_probabilities(e5_cached(texts, cache)), language)
+    normalised = [normalise_noise(t) for t in texts]
+    fast = fast_probabilities(normalised, language)
+    e5 = e5_head_probabilities(e5_cached(texts, cache), language)
+    accurate = accurate_path(fast, e5, normalised, language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)
     cascade[chosen] = accurate[chosen]

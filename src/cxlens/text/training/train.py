@@ -15,6 +15,12 @@ Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
 3. Fast head: a 3-class logistic regression on hashed character 1-4-grams and word
    1-2-grams of every 3-class-labelled training row, its classes balanced over all rows and
    within each language of :data:`BALANCE_WITHIN`. Written to ``heads/fast_head.npz``.
+4. A language's own heads (:data:`cxlens.text.sentiment_model.OWN_HEADS`: Russian's fast
+   and accurate heads): the fast recipe on that language's training rows only, so its
+   classes are balanced within it (:func:`own_fast_rows`), written to
+   ``heads/fast_<language>_head.npz``; the accurate recipe on all its training rows (no cap)
+   and the other languages' capped rows (:func:`own_e5_rows`), written to
+   ``heads/e5_<language>_head.npz``.
 
 Embeddings are cached in ``DATA_DIR/cache`` (``e5*.npz``, keyed by text digest) so a rerun
 costs seconds.
@@ -31,7 +37,7 @@ import pandas as pd
 from scipy import sparse
 
 from cxlens.text.language import normalise_noise
-from cxlens.text.sentiment_model import HEADS, NEUTRAL_LANGUAGES, e5_text, e5_vectors
+from cxlens.text.sentiment_model import HEADS, NEUTRAL_LANGUAGES, OWN_HEADS, e5_text, e5_vectors
 from cxlens.text.training.sets import load_sets
 
 E5_CAP = 3000
@@ -237,8 +243,51 @@ def fast_training_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["split"] == "train") & frame["label"].isin(LABELS)]
 
 
+def own_fast_rows(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Return a language's own fast head's rows: its training rows with a 3-class label.
+
+    Example:
+        >>> f = pd.DataFrame({"language": ["ru", "ru", "en", "ru"], "split": ["train"] * 3
+        ...     + ["test"], "label": ["neutral", "mixed", "positive", "negative"]})
+        >>> own_fast_rows(f, "ru").index.tolist()
+        [0]
+    """
+    rows = fast_training_rows(frame)
+    return rows[rows["language"] == language]
+
+
+def own_e5_rows(frame: pd.DataFrame, language: str, others: bool = True) -> pd.DataFrame:
+    """Return a language's own accurate head's rows: all its 3-class training rows (no cap).
+
+    With ``others``, the other languages' capped rows of the shared head too
+    (:func:`e5_training_rows`: multilingual transfer).
+
+    Example:
+        >>> f = pd.DataFrame({"language": ["ru"] * 3 + ["en"], "set": ["a"] * 3 + ["b"],
+        ...     "split": "train", "label": "neutral", "text": list("wxyz")})
+        >>> own_e5_rows(f, "ru")["text"].tolist(), own_e5_rows(f, "ru", others=False).shape[0]
+        (['w', 'x', 'y', 'z'], 3)
+    """
+    mine = own_fast_rows(frame, language)
+    if not others:
+        return mine
+    shared = e5_training_rows(frame)
+    return pd.concat([mine, shared[shared["language"] != language]])
+
+
+def write_own_heads(frame: pd.DataFrame, cache: Path, out: Path) -> None:
+    """Fit and write each language's own heads (:data:`OWN_HEADS`) to ``out``."""
+    for language, kinds in OWN_HEADS.items():
+        if "fast" in kinds:
+            model = fit_fast_head(own_fast_rows(frame, language))
+            write_head(out / f"fast_{language}_head.npz", model, np.float16)
+        if "e5" in kinds:
+            fit_e5_head(own_e5_rows(frame, language), cache, out / f"e5_{language}_head.npz")
+        print(f"{language} heads written: {', '.join(kinds)}", flush=True)
+
+
 def main(folder: str, out: Path = HEADS) -> None:
-    """Load the sets in ``folder``, fit both heads and write them to ``out``."""
+    """Load the sets in ``folder``, fit the shared heads and the own heads, write to ``out``."""
     frame = load_sets(folder)
     cache = Path(folder) / "cache"
     out.mkdir(parents=True, exist_ok=True)
@@ -246,6 +295,7 @@ def main(folder: str, out: Path = HEADS) -> None:
     print("e5 head written", flush=True)
     write_head(out / "fast_head.npz", fit_fast_head(fast_training_rows(frame)), np.float16)
     print("fast head written", flush=True)
+    write_own_heads(frame, cache, out)
 
 
 if __name__ == "__main__":
