@@ -493,7 +493,7 @@ def paired_probabilities_change(
         ...                      "label": ["negative", "negative", "positive", "positive"]})
         >>> base = np.array([[0.9, 0, 0.1], [0.1, 0, 0.9], [0.1, 0, 0.9], [0.1, 0, 0.9]])
         >>> got = paired_probabilities_change(part, base, np.eye(3)[[0, 0, 2, 2]], draws=10)
-        >>> round(got["sign"][0], 2)
+        >>> float(round(got["sign"][0], 2))
         0.25
     """
     coded = []
