@@ -14,6 +14,10 @@ shipped :data:`cxlens.text.training.train.BALANCE_WITHIN`), or a language's own 
 top of ``none`` (:func:`own_out_of_fold`): ``own:ru`` (Russian's own fast head),
 ``own-e5:ru`` (and its own accurate head on all its rows and the other languages' capped
 rows), ``own-e5only:ru`` (on its rows only). No test row is read.
+``python -m cxlens.text.training.tune DATA_DIR long`` instead prints, per language on its
+shipped heads' cached rows (:func:`shipped_recipe`), the texts longer than
+:data:`cxlens.text.sentiment_model.E5_CHARS`' own fast-head and lexicon weights the folds
+prefer and their paired change (:func:`long_report`).
 
 How: each language's 3-class training rows are split in 5 folds, stratified by set and
 label (seeded; :func:`all_fold_ids`). For each fold the fast head is refitted on every
