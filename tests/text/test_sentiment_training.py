@@ -475,3 +475,35 @@ def test_a_folds_long_rows_are_scored_by_the_choice_of_the_other_folds_only():
     assert [c["weight"] for c in choices] == [0.5, 0.7, 0.7, 0.7, 0.7]
     base = length_aware(rows, "ru", SHORT, None, is_long)
     assert np.array_equal(nested, base)
+
+
+def test_a_languages_own_polarity_refits_outside_each_fold_and_keeps_the_shared_neutral():
+    words = {"negative": "太差了 退货", "positive": "很好 满意"}
+    rows = [
+        {"language": "zh", "set": f"zh_{s}", "split": "train", "label": label,
+         "text": f"{words[label]} {s}{i}"}
+        for s in ("a", "b") for label in words for i in range(5)
+    ]  # fmt: skip
+    frame = pd.concat([small_frame(), pd.DataFrame(rows)], ignore_index=True)
+    fast_rows = train.fast_training_rows(frame).reset_index(drop=True)
+    from cxlens.text.training.tune import all_fold_ids, own_polarity_out_of_fold
+
+    base = fast_rows[["language", "set", "text", "label"]].assign(
+        fold=all_fold_ids(fast_rows, ("en", "ru", "zh"))
+    )
+    base["fast_negative"], base["fast_neutral"], base["fast_positive"] = 0.5, 0.3, 0.2
+    got = own_polarity_out_of_fold(base, frame, "zh", n_jobs=1)
+    zh = (base["language"] == "zh").to_numpy()
+    assert np.array_equal(got[~zh].to_numpy(), base[~zh].to_numpy())  # other languages untouched
+    assert np.allclose(got.loc[zh, "fast_neutral"], 0.3)  # the shared head's P(neutral)
+    # by hand: fold 0's Chinese rows' P(positive | opinion) from a 2-class head fitted on the
+    # other Chinese rows only (scikit-learn's own probabilities; float16 weights as shipped)
+    mine = base[zh]
+    held = (mine["fold"] == 0).to_numpy()
+    features = sentiment_model.fast_features([normalise_noise(t) for t in mine["text"]])
+    model = fit_fast_head(mine[~held], features[~held], ())
+    want = model.predict_proba(features[held])[:, 1]
+    probs = got.loc[mine.index[held], ["fast_negative", "fast_neutral", "fast_positive"]]
+    assert np.allclose(sentiment_model.polarity(probs.to_numpy()), want, atol=1e-3)
+    # and it reads the words: every held-out row's polarity is on its label's side
+    assert ((want > 0.5) == (mine["label"][held] == "positive").to_numpy()).all()

@@ -13,7 +13,8 @@ A recipe names the languages whose fast-head classes are balanced within the lan
 shipped :data:`cxlens.text.training.train.BALANCE_WITHIN`), or a language's own heads on
 top of ``none`` (:func:`own_out_of_fold`): ``own:ru`` (Russian's own fast head),
 ``own-e5:ru`` (and its own accurate head on all its rows and the other languages' capped
-rows), ``own-e5only:ru`` (on its rows only). No test row is read.
+rows), ``own-e5only:ru`` (on its rows only); ``own-polarity:zh``: Chinese's own 2-class
+fast polarity (:func:`own_polarity_out_of_fold`). No test row is read.
 ``python -m cxlens.text.training.tune DATA_DIR long`` instead prints, per language on its
 shipped heads' cached rows (:func:`shipped_recipe`), the texts longer than
 :data:`cxlens.text.sentiment_model.E5_CHARS`' own fast-head and lexicon weights the folds
@@ -559,6 +560,38 @@ def own_fast_out_of_fold(
     return out
 
 
+def own_polarity_out_of_fold(
+    base: pd.DataFrame, frame: pd.DataFrame, language: str, n_jobs: int = 2
+) -> pd.DataFrame:
+    """Return ``base`` with ``language``'s fast polarity from its own 2-class head, out-of-fold.
+
+    For a language whose sets have no neutral class (Chinese): each fold's P(positive) comes
+    from a fast head refitted on the language's training rows outside it (negative or
+    positive); P(neutral) stays ``base``'s (the shared head's, which learnt neutral from the
+    other languages), so a statement of fact keeps the shared head's doubt
+    (:func:`cxlens.text.sentiment_model.compose`). The folds are ``base``'s.
+    """
+    rows = own_fast_rows(frame, language).reset_index(drop=True)
+    fold = fold_ids(rows, language)
+    mine = (base["language"] == language).to_numpy()
+    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
+    if not same.all():
+        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
+    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    positive = np.zeros(len(rows))
+    for k in range(FOLDS):
+        model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
+        if list(model.classes_) != ["negative", "positive"]:
+            raise ValueError(f"{language}'s rows are not negative and positive only")
+        coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
+        logit = np.asarray(features[fold == k] @ coef.T).ravel() + model.intercept_[0]
+        positive[fold == k] = 1 / (1 + np.exp(-logit))
+    columns = [f"fast_{c}" for c in CLASSES]
+    out = base.copy()
+    out.loc[mine, columns] = compose(base.loc[mine, columns[1]].to_numpy(), positive)
+    return out
+
+
 def own_e5_out_of_fold(
     oof: pd.DataFrame, frame: pd.DataFrame, cache: Path, language: str, others: bool
 ) -> pd.DataFrame:
@@ -598,9 +631,12 @@ def own_out_of_fold(
     """Return ``base`` (recipe ``none``) with a language's own heads' out-of-fold columns.
 
     ``name``: ``own:<language>`` (its own fast head), ``own-e5:<language>`` (and its own
-    accurate head with the other languages' rows), ``own-e5only:<language>`` (its rows only).
+    accurate head with the other languages' rows), ``own-e5only:<language>`` (its rows only),
+    ``own-polarity:<language>`` (its own 2-class fast polarity, :func:`own_polarity_out_of_fold`).
     """
     heads, language = name.split(":")
+    if heads == "own-polarity":
+        return own_polarity_out_of_fold(base, frame, language)
     out = own_fast_out_of_fold(base, frame, language)
     if heads == "own":
         return out
