@@ -27,9 +27,14 @@ from cxlens.text.training.tune import (
     best,
     cascade_choice,
     fold_ids,
+    length_aware,
+    long_choice,
+    long_rows,
     mean_figures,
+    nested_long,
     own_fast_out_of_fold,
     paired_change,
+    paired_probabilities_change,
     set_figures,
 )
 
@@ -405,3 +410,100 @@ def test_the_own_accurate_head_refits_outside_each_fold_and_scores_only_the_base
     held = ru[(ru["fold"] == 2) & scored[~english]]
     want = tune.e5_model_probabilities(models, np.stack([vector[t] for t in held["text"]]))
     assert len(held) and np.allclose(got.loc[held.index, columns].to_numpy(), want)
+
+
+def long_and_short_rows(language: str = "ru", long_folds: tuple[int, ...] = (0, 1, 2, 3, 4)):
+    """One set of 40 polar rows in 5 folds: 20 short ones the e5 head reads right and the fast
+    head leans wrong on, and 20 over 400 characters (kept only in ``long_folds``) the other way.
+    """
+    labels = ["negative", "positive"] * 20
+    is_long = np.arange(40) >= 20
+    rows = pd.DataFrame({"language": language, "set": "a", "label": labels,
+                         "fold": np.arange(40) % 5, "lexicon": 0.5})  # fmt: skip
+    rows["text"] = [("x" * 401 if long else "short") + f" {i}" for i, long in enumerate(is_long)]
+    positive = rows["label"].eq("positive").to_numpy()
+    # the fast head: 0.6 on one polarity, 0.35 the other (unsure: the accurate path's); the e5
+    # head: 0.9 (short rows, right) or 0.7 (long rows, wrong) on one polarity, never neutral
+    fast_right = is_long
+    fast_on_positive = np.where(positive == fast_right, 0.6, 0.35)
+    e5_on_positive = np.where(is_long, np.where(positive, 0.3, 0.7), np.where(positive, 0.9, 0.1))
+    rows["fast_negative"], rows["fast_neutral"] = 0.95 - fast_on_positive, 0.05
+    rows["fast_positive"] = fast_on_positive
+    rows["e5_negative"], rows["e5_neutral"] = 1 - e5_on_positive, 0.0
+    rows["e5_positive"] = e5_on_positive
+    keep = ~is_long | np.isin(rows["fold"], long_folds)
+    return rows[keep].reset_index(drop=True)
+
+
+SHORT = {"weight": 0.5, "shift": 0.0, "lexicon": 0.0}
+
+
+def test_texts_over_the_e5_window_once_normalised_are_long():
+    texts = ["short", "x" * 400, "x" * 401, "  " + "x" * 400 + "  ", "@someone " + "x" * 395]
+    # "@someone" becomes "@user" (5 characters): 404 characters -> 401 once normalised
+    assert [len(normalise_noise(t).strip()) for t in texts] == [5, 400, 401, 400, 401]
+    assert long_rows(texts).tolist() == [False, False, True, False, True]
+
+
+def test_the_long_rows_get_the_weight_that_reads_them_right_the_short_rows_keep_theirs():
+    rows = long_and_short_rows()
+    is_long = long_rows(rows["text"])
+    # by hand, a long positive row's P(positive | opinion) at fast weight w is
+    # w * 0.6 / 0.95 + (1 - w) * 0.3, above 0.5 from w = 0.602: 0.7 is the nearest to 0.5;
+    # the lexicon (0.5 everywhere) moves no sign, so Russian keeps its short weight, 0
+    chosen = long_choice(rows, "ru", SHORT, is_long)
+    assert chosen == {"weight": 0.7, "lexicon": 0.0}
+    assert long_choice(rows, "zh", SHORT, is_long) == {"weight": 0.7, "lexicon": 0.0}
+    base = length_aware(rows, "ru", SHORT, None, is_long)
+    aware = length_aware(rows, "ru", SHORT, chosen, is_long)
+    assert np.array_equal(aware[~is_long], base[~is_long])  # short rows unchanged
+    # short rows right (0.5 * 0.35 / 0.95 + 0.5 * 0.9 > 0.5), long rows wrong, then right
+    assert mean_figures(rows, base)["sign"] == 0.5
+    assert mean_figures(rows, aware)["sign"] == 1.0
+    got = paired_probabilities_change(rows, base, aware, draws=50)
+    assert got["sign"][0] == 0.5 and got["sign"][1] > 0
+    assert np.isnan(got["macro_f1"][0])  # no neutral rows: no macro-F1
+
+
+def test_a_folds_long_rows_are_scored_by_the_choice_of_the_other_folds_only():
+    rows = long_and_short_rows(long_folds=(0,))  # only fold 0 holds long rows
+    is_long = long_rows(rows["text"])
+    assert long_choice(rows, "ru", SHORT, is_long)["weight"] == 0.7
+    nested, choices = nested_long(rows, "ru", SHORT, is_long)
+    # fold 0's choice saw no long row: a tie everywhere, so the short weight; the others saw
+    # fold 0's long rows and chose 0.7, but hold none
+    assert [c["weight"] for c in choices] == [0.5, 0.7, 0.7, 0.7, 0.7]
+    base = length_aware(rows, "ru", SHORT, None, is_long)
+    assert np.array_equal(nested, base)
+
+
+def test_a_languages_own_polarity_refits_outside_each_fold_and_keeps_the_shared_neutral():
+    words = {"negative": "太差了 退货", "positive": "很好 满意"}
+    rows = [
+        {"language": "zh", "set": f"zh_{s}", "split": "train", "label": label,
+         "text": f"{words[label]} {s}{i}"}
+        for s in ("a", "b") for label in words for i in range(5)
+    ]  # fmt: skip
+    frame = pd.concat([small_frame(), pd.DataFrame(rows)], ignore_index=True)
+    fast_rows = train.fast_training_rows(frame).reset_index(drop=True)
+    from cxlens.text.training.tune import all_fold_ids, own_polarity_out_of_fold
+
+    base = fast_rows[["language", "set", "text", "label"]].assign(
+        fold=all_fold_ids(fast_rows, ("en", "ru", "zh"))
+    )
+    base["fast_negative"], base["fast_neutral"], base["fast_positive"] = 0.5, 0.3, 0.2
+    got = own_polarity_out_of_fold(base, frame, "zh", n_jobs=1)
+    zh = (base["language"] == "zh").to_numpy()
+    assert np.array_equal(got[~zh].to_numpy(), base[~zh].to_numpy())  # other languages untouched
+    assert np.allclose(got.loc[zh, "fast_neutral"], 0.3)  # the shared head's P(neutral)
+    # by hand: fold 0's Chinese rows' P(positive | opinion) from a 2-class head fitted on the
+    # other Chinese rows only (scikit-learn's own probabilities; float16 weights as shipped)
+    mine = base[zh]
+    held = (mine["fold"] == 0).to_numpy()
+    features = sentiment_model.fast_features([normalise_noise(t) for t in mine["text"]])
+    model = fit_fast_head(mine[~held], features[~held], ())
+    want = model.predict_proba(features[held])[:, 1]
+    probs = got.loc[mine.index[held], ["fast_negative", "fast_neutral", "fast_positive"]]
+    assert np.allclose(sentiment_model.polarity(probs.to_numpy()), want, atol=1e-3)
+    # and it reads the words: every held-out row's polarity is on its label's side
+    assert ((want > 0.5) == (mine["label"][held] == "positive").to_numpy()).all()

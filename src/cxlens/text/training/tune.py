@@ -13,7 +13,12 @@ A recipe names the languages whose fast-head classes are balanced within the lan
 shipped :data:`cxlens.text.training.train.BALANCE_WITHIN`), or a language's own heads on
 top of ``none`` (:func:`own_out_of_fold`): ``own:ru`` (Russian's own fast head),
 ``own-e5:ru`` (and its own accurate head on all its rows and the other languages' capped
-rows), ``own-e5only:ru`` (on its rows only). No test row is read.
+rows), ``own-e5only:ru`` (on its rows only); ``own-polarity:zh``: Chinese's own 2-class
+fast polarity (:func:`own_polarity_out_of_fold`). No test row is read.
+``python -m cxlens.text.training.tune DATA_DIR long`` instead prints, per language on its
+shipped heads' cached rows (:func:`shipped_recipe`), the texts longer than
+:data:`cxlens.text.sentiment_model.E5_CHARS`' own fast-head and lexicon weights the folds
+prefer and their paired change (:func:`long_report`).
 
 How: each language's 3-class training rows are split in 5 folds, stratified by set and
 label (seeded; :func:`all_fold_ids`). For each fold the fast head is refitted on every
@@ -40,6 +45,7 @@ from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
     CONFIDENT,
+    E5_CHARS,
     LEXICON_LANGUAGES,
     combine,
     compose,
@@ -73,6 +79,13 @@ LEXICON_GRID: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3)
 #: A set counts for macro-F1 when at least this share of its rows is neutral (the Russian
 #: reviews' 4% would make its F1 a figure of a dozen rows).
 NEUTRAL_MIN = 0.1
+#: Fast-head weights tried for the texts longer than :data:`E5_CHARS`, whose end the e5 head
+#: does not read and the fast head does (:func:`long_choice`).
+LONG_WEIGHTS: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: Lexicon weights tried for them, for :data:`LONG_LEXICON_LANGUAGES` (Russian: its lexicon
+#: is fixed, so out-of-fold as it is); other languages keep their own.
+LONG_LEXICON_GRID: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+LONG_LEXICON_LANGUAGES: tuple[str, ...] = ("ru",)
 
 
 def fold_ids(rows: pd.DataFrame, language: str, folds: int = FOLDS) -> np.ndarray:
@@ -457,19 +470,47 @@ def paired_change(
     same rows resampled for both, within each set. ``stacked``: per recipe, whether its
     choice may stack the lexicon.
     """
-    coded = []
+    parts, probs = [], []
     for oof, stack in zip((base, other), stacked, strict=True):
-        part, probs, _ = cascade_choice(oof, language, stack)
+        part, cascade, _ = cascade_choice(oof, language, stack)
+        parts.append(part)
+        probs.append(cascade)
+    if not (parts[0]["text"].to_numpy() == parts[1]["text"].to_numpy()).all():
+        raise ValueError("the two recipes' out-of-fold rows differ; rebuild their caches")
+    return paired_probabilities_change(parts[0], probs[0], probs[1], draws, seed)
+
+
+def paired_probabilities_change(
+    part: pd.DataFrame,
+    base: np.ndarray,
+    other: np.ndarray,
+    draws: int = 1000,
+    seed: int = SEED,
+) -> dict[str, tuple[float, float, float]]:
+    """Return ``other`` - ``base`` (probabilities of ``part``'s rows) with paired 95% intervals.
+
+    Per figure (``macro_f1``: mean over the sets with :data:`NEUTRAL_MIN` neutral rows;
+    ``sign``: mean over all sets) (change, 2.5th, 97.5th percentile of ``draws`` bootstrap
+    draws, the same rows resampled for both, within each set).
+
+    Example:
+        >>> part = pd.DataFrame({"set": ["a"] * 4,
+        ...                      "label": ["negative", "negative", "positive", "positive"]})
+        >>> base = np.array([[0.9, 0, 0.1], [0.1, 0, 0.9], [0.1, 0, 0.9], [0.1, 0, 0.9]])
+        >>> got = paired_probabilities_change(part, base, np.eye(3)[[0, 0, 2, 2]], draws=10)
+        >>> float(round(got["sign"][0], 2))
+        0.25
+    """
+    coded = []
+    for probs in (base, other):
         labels, scores, _ = read_probabilities(probs)
         truth = part["label"].map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
         polar = truth != 1
         want = np.where(truth == 2, 1.0, -1.0)
         right = np.where(polar, (np.sign(scores) == want).astype(float), np.nan)
         label = pd.Series(labels).map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-        coded.append((part, truth, label, right))
-    if not (coded[0][0]["text"].to_numpy() == coded[1][0]["text"].to_numpy()).all():
-        raise ValueError("the two recipes' out-of-fold rows differ; rebuild their caches")
-    part, truth = coded[0][0], coded[0][1]
+        coded.append((truth, label, right))
+    truth = coded[0][0]
     sets = [np.flatnonzero(part["set"].to_numpy() == name) for name in sorted(part["set"].unique())]
     three = [(truth[i] == 1).mean() >= NEUTRAL_MIN for i in sets]
     rng = np.random.default_rng(seed)
@@ -477,7 +518,7 @@ def paired_change(
     def change(resample: bool) -> tuple[float, float]:
         drawn = [rng.choice(i, len(i)) if resample else i for i in sets]  # the same for both
         out = []
-        for _, _, label, right in coded:
+        for _, label, right in coded:
             per_set = [set_figures(truth[j], label[j], right[j]) for j in drawn]
             f1 = [f for (f, _), keep in zip(per_set, three, strict=True) if keep]
             out.append((np.mean(f1) if f1 else np.nan, np.mean([s for _, s in per_set])))
@@ -516,6 +557,38 @@ def own_fast_out_of_fold(
         fast[fold == k] = softmax(np.asarray(features[fold == k] @ coef.T) + model.intercept_)
     out = base.copy()
     out.loc[mine, [f"fast_{c}" for c in CLASSES]] = fast
+    return out
+
+
+def own_polarity_out_of_fold(
+    base: pd.DataFrame, frame: pd.DataFrame, language: str, n_jobs: int = 2
+) -> pd.DataFrame:
+    """Return ``base`` with ``language``'s fast polarity from its own 2-class head, out-of-fold.
+
+    For a language whose sets have no neutral class (Chinese): each fold's P(positive) comes
+    from a fast head refitted on the language's training rows outside it (negative or
+    positive); P(neutral) stays ``base``'s (the shared head's, which learnt neutral from the
+    other languages), so a statement of fact keeps the shared head's doubt
+    (:func:`cxlens.text.sentiment_model.compose`). The folds are ``base``'s.
+    """
+    rows = own_fast_rows(frame, language).reset_index(drop=True)
+    fold = fold_ids(rows, language)
+    mine = (base["language"] == language).to_numpy()
+    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
+    if not same.all():
+        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
+    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    positive = np.zeros(len(rows))
+    for k in range(FOLDS):
+        model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
+        if list(model.classes_) != ["negative", "positive"]:
+            raise ValueError(f"{language}'s rows are not negative and positive only")
+        coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
+        logit = np.asarray(features[fold == k] @ coef.T).ravel() + model.intercept_[0]
+        positive[fold == k] = 1 / (1 + np.exp(-logit))
+    columns = [f"fast_{c}" for c in CLASSES]
+    out = base.copy()
+    out.loc[mine, columns] = compose(base.loc[mine, columns[1]].to_numpy(), positive)
     return out
 
 
@@ -558,9 +631,12 @@ def own_out_of_fold(
     """Return ``base`` (recipe ``none``) with a language's own heads' out-of-fold columns.
 
     ``name``: ``own:<language>`` (its own fast head), ``own-e5:<language>`` (and its own
-    accurate head with the other languages' rows), ``own-e5only:<language>`` (its rows only).
+    accurate head with the other languages' rows), ``own-e5only:<language>`` (its rows only),
+    ``own-polarity:<language>`` (its own 2-class fast polarity, :func:`own_polarity_out_of_fold`).
     """
     heads, language = name.split(":")
+    if heads == "own-polarity":
+        return own_polarity_out_of_fold(base, frame, language)
     out = own_fast_out_of_fold(base, frame, language)
     if heads == "own":
         return out
@@ -610,6 +686,136 @@ def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.Dat
     return label, oof
 
 
+def long_rows(texts: pd.Series | list[str]) -> np.ndarray:
+    """Return True for each text longer than :data:`E5_CHARS` once noise-normalised.
+
+    The e5 head reads such a text's first :data:`E5_CHARS` characters only; the fast head and
+    the lexicon read all of it.
+
+    Example:
+        >>> long_rows(["short", "x" * 401, "https://example.com " + "x" * 390]).tolist()
+        [False, True, False]
+    """
+    return np.array([len(normalise_noise(t).strip()) > E5_CHARS for t in texts], dtype=bool)
+
+
+def length_aware(
+    part: pd.DataFrame,
+    language: str,
+    short: dict[str, float],
+    long: dict[str, float] | None,
+    is_long: np.ndarray,
+) -> np.ndarray:
+    """Return the cascade's probabilities with the ``is_long`` rows' accurate path at ``long``.
+
+    ``short``: the language's weight, shift and lexicon weight (:func:`cascade_choice`), for
+    every row; ``long`` (``{"weight": ..., "lexicon": ...}``) replaces the weight and lexicon
+    weight of the long rows (the shift is kept). ``None``: ``short`` everywhere.
+    """
+    probs = blended(part, language, **short)["cascade"]
+    if long and is_long.any():
+        rows = part[is_long].reset_index(drop=True)
+        probs[is_long] = blended(rows, language, **{**short, **long})["cascade"]
+    return probs
+
+
+def long_choice(
+    part: pd.DataFrame, language: str, short: dict[str, float], is_long: np.ndarray
+) -> dict[str, float]:
+    """Return the long rows' fast-head weight and lexicon weight the folds prefer.
+
+    Of :data:`LONG_WEIGHTS` and (for :data:`LONG_LEXICON_LANGUAGES`) :data:`LONG_LEXICON_GRID`,
+    the pair whose cascade (:func:`length_aware`, the short rows at ``short``) has the
+    language's highest mean macro-F1, then mean sign (:func:`mean_figures`, unrounded: a long
+    review moves a set's sign by a few thousandths); ties go to the pair nearest ``short``'s.
+    """
+    lexicons = LONG_LEXICON_GRID if language in LONG_LEXICON_LANGUAGES else (short["lexicon"],)
+
+    def key(pair: dict[str, float]) -> tuple[float, float, float]:
+        got = mean_figures(part, length_aware(part, language, short, pair, is_long))
+        near = abs(pair["weight"] - short["weight"]) + abs(pair["lexicon"] - short["lexicon"])
+        return float(np.nan_to_num(got["macro_f1"], nan=-1.0)), got["sign"], -near
+
+    return max(({"weight": w, "lexicon": x} for w in LONG_WEIGHTS for x in lexicons), key=key)
+
+
+def nested_long(
+    part: pd.DataFrame, language: str, short: dict[str, float], is_long: np.ndarray
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Return the cascade's probabilities with each fold's long rows at the others' choice.
+
+    For each fold, :func:`long_choice` on the other folds' rows chooses the setting its long
+    rows get, so no row is scored by a choice that saw it. Also returns the folds' choices.
+    """
+    probs = blended(part, language, **short)["cascade"]
+    fold = part["fold"].to_numpy()
+    choices = []
+    for k in sorted(np.unique(fold)):
+        others = fold != k
+        chosen = long_choice(part[others].reset_index(drop=True), language, short, is_long[others])
+        choices.append(chosen)
+        held = (fold == k) & is_long
+        if held.any():
+            rows = part[held].reset_index(drop=True)
+            probs[held] = blended(rows, language, **{**short, **chosen})["cascade"]
+    return probs, choices
+
+
+def shipped_recipe(language: str) -> str:
+    """Return the recipe whose out-of-fold rows are the shipped heads' for ``language``.
+
+    Example:
+        >>> shipped_recipe("ru"), shipped_recipe("zh")
+        ('own-e5:ru', 'none')
+    """
+    from cxlens.text.sentiment_model import OWN_HEADS
+
+    kinds = set(OWN_HEADS.get(language, ()))
+    if not kinds:
+        return "none"
+    return f"{'own-e5' if 'e5' in kinds else 'own'}:{language}"
+
+
+def long_report(oof: pd.DataFrame, language: str) -> dict:
+    """Return the length-aware blend's out-of-fold figures for ``language`` (shipped heads).
+
+    Keys: ``short`` (the language's settings, :func:`cascade_choice`), ``long_per_set`` (its
+    long rows per set), ``chosen`` (:func:`long_choice` on all folds), ``nested`` (the folds'
+    own choices, :func:`nested_long`), and the paired changes against the shipped cascade
+    (:func:`paired_probabilities_change`) of the choice on all folds (``change_chosen``) and
+    of the nested choices (``change_nested``: the rule's).
+    """
+    part, base, short = cascade_choice(oof, language)
+    is_long = long_rows(part["text"])
+    chosen = long_choice(part, language, short, is_long)
+    nested, choices = nested_long(part, language, short, is_long)
+    aware = length_aware(part, language, short, chosen, is_long)
+    return {
+        "language": language,
+        "short": short,
+        "long_per_set": part.loc[is_long, "set"].value_counts().sort_index().to_dict(),
+        "chosen": chosen,
+        "nested": choices,
+        "figures_base": mean_figures(part, base),
+        "figures_chosen": mean_figures(part, aware),
+        "figures_nested": mean_figures(part, nested),
+        "change_chosen": paired_probabilities_change(part, base, aware),
+        "change_nested": paired_probabilities_change(part, base, nested),
+    }
+
+
+def long_main(folder: str, languages: tuple[str, ...] = LANGUAGES) -> list[dict]:
+    """Print and return :func:`long_report` per language, on its shipped heads' rows."""
+    state: dict = {}
+    out = []
+    for language in languages:
+        _, oof = cached_out_of_fold(folder, shipped_recipe(language), state)
+        report = long_report(oof, language)
+        print(report, flush=True)
+        out.append(report)
+    return out
+
+
 def compared_languages(recipes: tuple[str, ...]) -> tuple[str, ...]:
     """Return the languages a run summarises: an own-heads recipe's only, when all are such.
 
@@ -656,4 +862,7 @@ def main(folder: str, *recipes: str) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], *sys.argv[2:])
+    if sys.argv[2:] == ["long"]:
+        long_main(sys.argv[1])
+    else:
+        main(sys.argv[1], *sys.argv[2:])
