@@ -11,7 +11,11 @@ from cxlens.text import sentiment_model
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import CLASSES, e5_windows
 from cxlens.text.training import train
+from cxlens.text.training.choices import best, cascade_choice, mean_figures
 from cxlens.text.training.evaluate import figures, macro_f1, sign_accuracy
+from cxlens.text.training.folds import all_fold_ids, fold_ids, own_fast_out_of_fold
+from cxlens.text.training.long_texts import length_aware, long_choice, long_rows, nested_long
+from cxlens.text.training.paired import paired_change, paired_probabilities_change, set_figures
 from cxlens.text.training.sets import (
     _tweet_rows,
     load_sets,
@@ -22,21 +26,6 @@ from cxlens.text.training.sets import (
     without_test_texts,
 )
 from cxlens.text.training.train import capped, fast_sample_weights, fit_fast_head
-from cxlens.text.training.tune import (
-    all_fold_ids,
-    best,
-    cascade_choice,
-    fold_ids,
-    length_aware,
-    long_choice,
-    long_rows,
-    mean_figures,
-    nested_long,
-    own_fast_out_of_fold,
-    paired_change,
-    paired_probabilities_change,
-    set_figures,
-)
 
 TWEETS = """<?xml version="1.0" encoding="utf-8"?>
 <pma_xml_export><database name="x">
@@ -358,7 +347,7 @@ def test_a_languages_own_heads_learn_from_all_its_training_rows_only(monkeypatch
 def test_the_own_fast_head_refits_on_its_languages_rows_outside_each_fold_only():
     frame = small_frame()
     rows = train.fast_training_rows(frame).reset_index(drop=True)
-    from cxlens.text.training.tune import all_fold_ids
+    from cxlens.text.training.folds import all_fold_ids
 
     base = rows[["language", "set", "text", "label"]].assign(fold=all_fold_ids(rows, ("en", "ru")))
     for c in CLASSES:
@@ -383,22 +372,22 @@ def test_the_own_fast_head_refits_on_its_languages_rows_outside_each_fold_only()
 def test_the_own_accurate_head_refits_outside_each_fold_and_scores_only_the_base_rows(
     monkeypatch,
 ):
-    from cxlens.text.training import tune
+    from cxlens.text.training import folds
 
     frame = small_frame()
     rows = train.fast_training_rows(frame).reset_index(drop=True)
     base = rows[["language", "set", "text", "label"]].assign(
-        fold=tune.all_fold_ids(rows, ("en", "ru"))
+        fold=folds.all_fold_ids(rows, ("en", "ru"))
     )
     rng = np.random.default_rng(2)
     vector = {t: rng.normal(size=8) for t in frame["text"]}  # a fixed "embedding" per text
     monkeypatch.setattr(
-        tune, "e5_cached", lambda texts, cache: np.stack([vector[t] for t in texts])
+        folds, "e5_cached", lambda texts, cache: np.stack([vector[t] for t in texts])
     )
     scored = ~base["text"].str.endswith(("0", "1"))  # rows the base recipe embedded
     for c in CLASSES:
         base[f"e5_{c}"] = np.where(scored, 1 / 3, np.nan)
-    got = tune.own_e5_out_of_fold(base, frame, Path("unused"), "ru", others=False)
+    got = folds.own_e5_out_of_fold(base, frame, Path("unused"), "ru", others=False)
     english = (base["language"] == "en").to_numpy()
     columns = [f"e5_{c}" for c in CLASSES]
     assert got[english].equals(base[english])  # other languages untouched
@@ -408,7 +397,7 @@ def test_the_own_accurate_head_refits_outside_each_fold_and_scores_only_the_base
     fit = ru[ru["fold"] != 2]
     models = train.fit_e5_models(fit, np.stack([vector[t] for t in fit["text"]]))
     held = ru[(ru["fold"] == 2) & scored[~english]]
-    want = tune.e5_model_probabilities(models, np.stack([vector[t] for t in held["text"]]))
+    want = folds.e5_model_probabilities(models, np.stack([vector[t] for t in held["text"]]))
     assert len(held) and np.allclose(got.loc[held.index, columns].to_numpy(), want)
 
 
@@ -486,7 +475,7 @@ def test_a_languages_own_polarity_refits_outside_each_fold_and_keeps_the_shared_
     ]  # fmt: skip
     frame = pd.concat([small_frame(), pd.DataFrame(rows)], ignore_index=True)
     fast_rows = train.fast_training_rows(frame).reset_index(drop=True)
-    from cxlens.text.training.tune import all_fold_ids, own_polarity_out_of_fold
+    from cxlens.text.training.folds import all_fold_ids, own_polarity_out_of_fold
 
     base = fast_rows[["language", "set", "text", "label"]].assign(
         fold=all_fold_ids(fast_rows, ("en", "ru", "zh"))
