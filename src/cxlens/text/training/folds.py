@@ -197,6 +197,22 @@ def e5_model_probabilities(models: list, vectors: np.ndarray) -> np.ndarray:
     return compose(neutral, positive)
 
 
+def _own_fast_rows_in_folds(
+    base: pd.DataFrame, frame: pd.DataFrame, language: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, sparse.csr_matrix]:
+    """Return ``language``'s own fast-head rows, folds, mask of its rows in ``base``, features.
+
+    The rows and folds must be ``base``'s, in its order (else ValueError: rebuild it).
+    """
+    rows = own_fast_rows(frame, language).reset_index(drop=True)
+    fold = fold_ids(rows, language)
+    mine = (base["language"] == language).to_numpy()
+    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
+    if not same.all():
+        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
+    return rows, fold, mine, fast_features([normalise_noise(t) for t in rows["text"]])
+
+
 def own_fast_out_of_fold(
     base: pd.DataFrame, frame: pd.DataFrame, language: str, n_jobs: int = 2
 ) -> pd.DataFrame:
@@ -206,13 +222,7 @@ def own_fast_out_of_fold(
     only (:func:`cxlens.text.training.train.own_fast_rows`: its classes balanced within
     it); the folds are ``base``'s (the language's own, :func:`fold_ids`).
     """
-    rows = own_fast_rows(frame, language).reset_index(drop=True)
-    fold = fold_ids(rows, language)
-    mine = (base["language"] == language).to_numpy()
-    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
-    if not same.all():
-        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
-    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    rows, fold, mine, features = _own_fast_rows_in_folds(base, frame, language)
     fast = np.zeros((len(rows), 3))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
@@ -234,13 +244,7 @@ def own_polarity_out_of_fold(
     other languages), so a statement of fact keeps the shared head's doubt
     (:func:`cxlens.text.sentiment_model.compose`). The folds are ``base``'s.
     """
-    rows = own_fast_rows(frame, language).reset_index(drop=True)
-    fold = fold_ids(rows, language)
-    mine = (base["language"] == language).to_numpy()
-    same = base.loc[mine, ["text", "fold"]].to_numpy() == np.column_stack([rows["text"], fold])
-    if not same.all():
-        raise ValueError(f"{language}'s rows or folds differ from the base recipe's; rebuild it")
-    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    rows, fold, mine, features = _own_fast_rows_in_folds(base, frame, language)
     positive = np.zeros(len(rows))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
