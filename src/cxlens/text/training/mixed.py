@@ -30,3 +30,322 @@ Pre-registered rule (2026-12-06, before anything was computed):
   training reviews is under 15%; then with the thresholds chosen on all five folds.
   Otherwise keep the code and record the measurement as not shipped.
 """
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlens.text.language import normalise_noise
+from cxlens.text.sentiment_model import (
+    CLASSES,
+    CONFIDENT,
+    MIXED_MIN,
+    accurate_path,
+    e5_vectors,
+    fast_features,
+    mixed_sentences,
+    sentence_split,
+    shift_neutral,
+    softmax,
+)
+from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
+from cxlens.text.training.sets import load_sets
+from cxlens.text.training.train import (
+    SEED,
+    embed_cached,
+    fit_e5_models,
+    fit_fast_head,
+    own_e5_rows,
+    own_fast_rows,
+)
+
+LANGUAGE = "ru"
+SET = "ru_reviews"
+#: The label the annotators gave a review with both polarities.
+BOTH = "mixed"
+#: Grids of the pre-registered rule (module docstring).
+WHOLE_GRID: tuple[float, ...] = tuple(np.round(np.arange(0.05, 0.451, 0.01), 2).tolist())
+SENTENCE_GRID: tuple[float, ...] = tuple(np.round(np.arange(0.30, 0.901, 0.05), 2).tolist())
+#: New embeddings go to this cache file only (the others are never rewritten).
+STORE = "e5_mixed.npz"
+DRAWS = 1000
+
+
+def embed_new(cache: Path) -> Callable[[list[str]], np.ndarray]:
+    """Return an ``embed`` for :func:`e5_vectors` that adds missing texts to :data:`STORE` only."""
+    return lambda windows: embed_cached(windows, cache, STORE)
+
+
+def review_folds(reviews: pd.DataFrame, rows: pd.DataFrame, fold: np.ndarray) -> np.ndarray:
+    """Return each review's fold: a 3-class review its fold among ``rows``; a "both" one its own.
+
+    ``rows`` and ``fold``: Russian's 3-class training rows and their folds
+    (:func:`cxlens.text.training.folds.fold_ids`). The "both" reviews, which no head learns
+    from, are split in :data:`FOLDS` seeded folds.
+
+    Example:
+        >>> rows = pd.DataFrame({"text": ["a", "b"]})
+        >>> reviews = pd.DataFrame({"text": ["b", *"vwxyz"], "label": ["positive"] + [BOTH] * 5})
+        >>> got = review_folds(reviews, rows, np.array([0, 1]))
+        >>> int(got[0]), sorted(got[1:].tolist())
+        (1, [0, 1, 2, 3, 4])
+    """
+    from sklearn.model_selection import KFold
+
+    of_text = dict(zip(rows["text"], fold, strict=True))
+    out = reviews["text"].map(of_text).to_numpy(dtype=float, copy=True)
+    both = np.flatnonzero(reviews["label"].to_numpy() == BOTH)
+    for k, (_, held) in enumerate(KFold(FOLDS, shuffle=True, random_state=SEED).split(both)):
+        out[both[held]] = k
+    if np.isnan(out).any():
+        raise ValueError(f"{SET} training rows missing from Russian's training rows")
+    return out.astype(int)
+
+
+def cascade_probabilities(
+    fast: np.ndarray, e5: np.ndarray, texts: list[str], language: str
+) -> np.ndarray:
+    """Return the cascade's probabilities as :func:`classify` reads them, without a budget.
+
+    The fast head's where its top class reaches :data:`CONFIDENT`, else the accurate path's
+    (:func:`cxlens.text.sentiment_model.accurate_path`); then the language's neutral shift.
+    """
+    from cxlens.text.sentiment_model import NEUTRAL_SHIFT
+
+    out = fast.copy()
+    unsure = np.flatnonzero(fast.max(axis=1) < CONFIDENT)
+    if len(unsure):
+        out[unsure] = accurate_path(fast[unsure], e5[unsure], [texts[i] for i in unsure], language)
+    return shift_neutral(out, NEUTRAL_SHIFT.get(language, 0.0))
+
+
+def out_of_fold(folder: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the training reviews' out-of-fold cascade probabilities and their sentences'.
+
+    Reviews: ``text``, ``label``, ``fold``, ``p_<class>`` (the cascade's, from Russian's own
+    heads refitted outside the fold), ``fast_<class>`` and ``e5_<class>`` (each head's). Sentences: ``owner`` (the review's row), ``sentence``,
+    ``p_<class>`` (the fold's fast head alone). Cached in ``DATA_DIR/cache/mixed_*.parquet``.
+    """
+    cache = Path(folder) / "cache"
+    paths = cache / "mixed_reviews_oof.parquet", cache / "mixed_sentences_oof.parquet"
+    if all(p.is_file() for p in paths):
+        return pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
+    frame = load_sets(folder)
+    rows = own_fast_rows(frame, LANGUAGE).reset_index(drop=True)
+    fold = fold_ids(rows, LANGUAGE)
+    features = fast_features([normalise_noise(t) for t in rows["text"]])
+    e5_rows = own_e5_rows(frame, LANGUAGE, others=True).reset_index(drop=True)
+    mine = (e5_rows["language"] == LANGUAGE).to_numpy()
+    e5_fold = np.where(mine, fold_ids(e5_rows, LANGUAGE), -1)
+    vectors = e5_vectors(e5_rows["text"].tolist(), embed_new(cache))
+    reviews = frame[(frame["set"] == SET) & (frame["split"] == "train")].reset_index(drop=True)
+    reviews = reviews[["text", "label"]].assign(fold=review_folds(reviews, rows, fold))
+    texts = [normalise_noise(t) for t in reviews["text"]]
+    review_vectors = e5_vectors(reviews["text"].tolist(), embed_new(cache))
+    sentences, owner = sentence_split(texts)
+    probs = np.zeros((len(reviews), 3))
+    heads = np.zeros((len(reviews), 6))  # fast and e5 probabilities, kept for checks
+    sentence_probs = np.zeros((len(sentences), 3))
+    for k in range(FOLDS):
+        fast_model = fit_fast_head(rows[fold != k], features[fold != k], (), 2)
+        coef = fast_model.coef_.astype(np.float16).astype(np.float32)  # as shipped
+
+        def fast(batch: list[str], coef: np.ndarray = coef, model: object = fast_model):
+            return softmax(np.asarray(fast_features(batch) @ coef.T) + model.intercept_)
+
+        e5_models = fit_e5_models(e5_rows[e5_fold != k], vectors[e5_fold != k])
+        held = np.flatnonzero(reviews["fold"].to_numpy() == k)
+        e5 = e5_model_probabilities(e5_models, review_vectors[held])
+        held_texts = [texts[i] for i in held]
+        heads[held, :3], heads[held, 3:] = fast(held_texts), e5
+        probs[held] = cascade_probabilities(heads[held, :3], e5, held_texts, LANGUAGE)
+        in_fold = np.flatnonzero(np.isin(owner, held))
+        sentence_probs[in_fold] = fast([sentences[i] for i in in_fold])
+        print(f"fold {k} scored", flush=True)
+    columns = [f"p_{c}" for c in CLASSES]
+    reviews[columns] = probs
+    reviews[[f"{h}_{c}" for h in ("fast", "e5") for c in CLASSES]] = heads
+    sentence_frame = pd.DataFrame({"owner": owner, "sentence": sentences})
+    sentence_frame[columns] = sentence_probs
+    reviews.to_parquet(paths[0])
+    sentence_frame.to_parquet(paths[1])
+    return reviews, sentence_frame
+
+
+def f1(truth: np.ndarray, flags: np.ndarray) -> float:
+    """Return the F1 of ``flags`` detecting the True rows of ``truth`` (0 when none is right).
+
+    Example:
+        >>> f1(np.array([True, True, False, False]), np.array([True, False, True, False]))
+        0.5
+    """
+    tp = float(np.sum(truth & flags))
+    wrong = float(np.sum(truth != flags))
+    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+
+
+def candidate_flags(
+    probs: np.ndarray, sentence_probs: np.ndarray, owner: np.ndarray
+) -> dict[str, dict[tuple[float, ...], np.ndarray]]:
+    """Return each candidate's flags per thresholds, strictest first.
+
+    ``whole`` (t): min(P(negative), P(positive)) >= t; ``sentences`` (a, b):
+    :func:`cxlens.text.sentiment_model.mixed_sentences`; ``either`` (t, a, b): one or the other.
+
+    Example:
+        >>> got = candidate_flags(np.array([[0.4, 0.2, 0.4]]), np.eye(3)[[0, 2]], np.array([0, 0]))
+        >>> got["whole"][(0.45,)].tolist(), got["sentences"][(0.9, 0.9)].tolist()
+        ([False], [True])
+    """
+    n = len(probs)
+    least = np.minimum(probs[:, 0], probs[:, 2])
+    whole = {(t,): least >= t for t in sorted(WHOLE_GRID, reverse=True)}
+    strict = sorted(SENTENCE_GRID, reverse=True)
+    sentences = {
+        (a, b): mixed_sentences(sentence_probs, owner, n, a, b) for a in strict for b in strict
+    }
+    either = {w + s: wf | sf for w, wf in whole.items() for s, sf in sentences.items()}
+    return {"whole": whole, "sentences": sentences, "either": either}
+
+
+def choose(
+    flags: dict[tuple[float, ...], np.ndarray], truth: np.ndarray, rows: np.ndarray
+) -> tuple[float, ...]:
+    """Return the thresholds whose flags have the best F1 on ``rows`` (a mask).
+
+    Ties within 0.001 go to the lower flag rate on the rows' single-polarity texts, then to
+    the stricter thresholds (``flags`` lists them strictest first).
+
+    Example:
+        >>> truth = np.array([True, False, False])
+        >>> choose({(0.4,): np.array([True, False, False]),
+        ...         (0.2,): np.array([True, True, False])}, truth, np.ones(3, bool))
+        (0.4,)
+    """
+    rest = rows & ~truth
+    scored = [
+        (-round(f1(truth[rows], got[rows]), 3), float(got[rest].mean()), k)
+        for k, (params, got) in enumerate(flags.items())
+    ]
+    return list(flags)[min(scored)[2]]
+
+
+def cross_validated(
+    flags: dict[tuple[float, ...], np.ndarray], truth: np.ndarray, fold: np.ndarray
+) -> tuple[np.ndarray, list[tuple[float, ...]]]:
+    """Return out-of-fold flags (each fold's at the other folds' choice) and the choices.
+
+    Example:
+        >>> truth = np.array([True, False] * 2); fold = np.array([0, 0, 1, 1])
+        >>> got, chosen = cross_validated({(0.4,): truth.copy()}, truth, fold)
+        >>> got.tolist(), chosen
+        ([True, False, True, False], [(0.4,), (0.4,)])
+    """
+    out = np.zeros(len(truth), dtype=bool)
+    chosen = []
+    for k in np.unique(fold):
+        params = choose(flags, truth, fold != k)
+        out[fold == k] = flags[params][fold == k]
+        chosen.append(params)
+    return out, chosen
+
+
+def paired_f1_change(
+    truth: np.ndarray, base: np.ndarray, other: np.ndarray, draws: int = DRAWS, seed: int = SEED
+) -> tuple[float, float, float]:
+    """Return F1(``other``) - F1(``base``) and its paired 95% bootstrap interval.
+
+    Rows are resampled within the True rows and within the others (the same rows for both).
+
+    Example:
+        >>> truth = np.array([True, True, False, False])
+        >>> paired_f1_change(truth, np.array([True, False, True, False]), truth, draws=20)[0]
+        0.5
+    """
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(truth), np.flatnonzero(~truth)]
+    changes = []
+    for _ in range(draws):
+        i = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        changes.append(f1(truth[i], other[i]) - f1(truth[i], base[i]))
+    low, high = np.percentile(changes, [2.5, 97.5])
+    return f1(truth, other) - f1(truth, base), float(low), float(high)
+
+
+def compare(reviews: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per reading: out-of-fold F1, flag rates, choices, change over the rule.
+
+    ``current`` is :data:`MIXED_MIN` as is; each candidate's flags are out-of-fold
+    (:func:`cross_validated`); ``all_folds`` is the choice on every training row (what would
+    ship).
+    """
+    columns = [f"p_{c}" for c in CLASSES]
+    probs = reviews[columns].to_numpy()
+    truth = reviews["label"].to_numpy() == BOTH
+    polar = reviews["label"].isin(["positive", "negative"]).to_numpy()
+    fold = reviews["fold"].to_numpy()
+    current = np.minimum(probs[:, 0], probs[:, 2]) >= MIXED_MIN
+    grids = candidate_flags(probs, sentences[columns].to_numpy(), sentences["owner"].to_numpy())
+    out = [reading_row("current", truth, polar, current, current)]
+    for name, flags in grids.items():
+        got, chosen = cross_validated(flags, truth, fold)
+        row = reading_row(name, truth, polar, current, got)
+        row.update(folds=chosen, all_folds=choose(flags, truth, np.ones(len(truth), bool)))
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def reading_row(
+    name: str, truth: np.ndarray, polar: np.ndarray, current: np.ndarray, flags: np.ndarray
+) -> dict:
+    """Return a reading's figures: F1, recall, flag rates, the paired change over ``current``."""
+    change = paired_f1_change(truth, current, flags)
+    return {
+        "reading": name,
+        "f1": round(f1(truth, flags), 3),
+        "both_flagged": round(float(flags[truth].mean()), 3),
+        "polar_flagged": round(float(flags[polar].mean()), 3),
+        "change": tuple(round(x, 3) for x in change),
+    }
+
+
+def decision(table: pd.DataFrame, rate: float = 0.15) -> str:
+    """Return the pre-registered rule's verdict on ``compare``'s table.
+
+    The candidate with the best out-of-fold F1 ships when its change's interval is above 0
+    and it flags under ``rate`` of the positive and negative reviews.
+
+    Example:
+        >>> t = pd.DataFrame({"reading": ["current", "whole"], "f1": [0.3, 0.5],
+        ...     "polar_flagged": [0.1, 0.1], "change": [(0, 0, 0), (0.2, 0.05, 0.3)]})
+        >>> decision(t)
+        'ship whole'
+    """
+    candidates = table[table["reading"] != "current"]
+    best = candidates.loc[candidates["f1"].idxmax()]
+    above = best["change"][1] > 0
+    under = best["polar_flagged"] < rate
+    if above and under:
+        return f"ship {best['reading']}"
+    why = [] if above else ["interval not above 0"]
+    why += [] if under else [f"flags {best['polar_flagged']:.1%} of polar reviews"]
+    return f"not shipped: best is {best['reading']}, {'; '.join(why)}"
+
+
+def main(folder: str) -> pd.DataFrame:
+    """Print and return :func:`compare`'s table and the verdict, from out-of-fold rows."""
+    reviews, sentences = out_of_fold(folder)
+    table = compare(reviews, sentences)
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(table.to_string())
+    print(decision(table), flush=True)
+    return table
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
