@@ -128,8 +128,9 @@ def out_of_fold(folder: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the training reviews' out-of-fold cascade probabilities and their sentences'.
 
     Reviews: ``text``, ``label``, ``fold``, ``p_<class>`` (the cascade's, from Russian's own
-    heads refitted outside the fold), ``fast_<class>`` and ``e5_<class>`` (each head's). Sentences: ``owner`` (the review's row), ``sentence``,
-    ``p_<class>`` (the fold's fast head alone). Cached in ``DATA_DIR/cache/mixed_*.parquet``.
+    heads refitted outside the fold), ``fast_<class>`` and ``e5_<class>`` (each head's).
+    Sentences: ``owner`` (the review's row), ``sentence``, ``p_<class>`` (the fold's fast head
+    alone). Cached in ``DATA_DIR/cache/mixed_*.parquet``.
     """
     cache = Path(folder) / "cache"
     paths = cache / "mixed_reviews_oof.parquet", cache / "mixed_sentences_oof.parquet"
