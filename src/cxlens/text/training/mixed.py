@@ -45,13 +45,19 @@ from cxlens.text.sentiment_model import (
     CLASSES,
     CONFIDENT,
     MIXED_MIN,
+    NEUTRAL_SHIFT,
     accurate_path,
+    classify,
+    e5_head_probabilities,
     e5_vectors,
     fast_features,
+    fast_probabilities,
     mixed_sentences,
+    sentence_mixed,
     sentence_split,
     shift_neutral,
     softmax,
+    unsure_rows,
 )
 from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
 from cxlens.text.training.sets import load_sets
@@ -115,8 +121,6 @@ def cascade_probabilities(
     The fast head's where its top class reaches :data:`CONFIDENT`, else the accurate path's
     (:func:`cxlens.text.sentiment_model.accurate_path`); then the language's neutral shift.
     """
-    from cxlens.text.sentiment_model import NEUTRAL_SHIFT
-
     out = fast.copy()
     unsure = np.flatnonzero(fast.max(axis=1) < CONFIDENT)
     if len(unsure):
@@ -215,12 +219,17 @@ def candidate_flags(
 
 
 def choose(
-    flags: dict[tuple[float, ...], np.ndarray], truth: np.ndarray, rows: np.ndarray
+    flags: dict[tuple[float, ...], np.ndarray],
+    truth: np.ndarray,
+    rows: np.ndarray,
+    cap: float | None = None,
 ) -> tuple[float, ...]:
     """Return the thresholds whose flags have the best F1 on ``rows`` (a mask).
 
     Ties within 0.001 go to the lower flag rate on the rows' single-polarity texts, then to
-    the stricter thresholds (``flags`` lists them strictest first).
+    the stricter thresholds (``flags`` lists them strictest first). With ``cap``, only
+    thresholds flagging under ``cap`` of those texts compete (the strictest when none does;
+    an exploratory variant, not the pre-registered rule).
 
     Example:
         >>> truth = np.array([True, False, False])
@@ -231,15 +240,21 @@ def choose(
     rest = rows & ~truth
     scored = [
         (-round(f1(truth[rows], got[rows]), 3), float(got[rest].mean()), k)
-        for k, (params, got) in enumerate(flags.items())
+        for k, got in enumerate(flags.values())
     ]
-    return list(flags)[min(scored)[2]]
+    allowed = [x for x in scored if cap is None or x[1] < cap] or scored[:1]
+    return list(flags)[min(allowed)[2]]
 
 
 def cross_validated(
-    flags: dict[tuple[float, ...], np.ndarray], truth: np.ndarray, fold: np.ndarray
+    flags: dict[tuple[float, ...], np.ndarray],
+    truth: np.ndarray,
+    fold: np.ndarray,
+    cap: float | None = None,
 ) -> tuple[np.ndarray, list[tuple[float, ...]]]:
     """Return out-of-fold flags (each fold's at the other folds' choice) and the choices.
+
+    ``cap`` as in :func:`choose`.
 
     Example:
         >>> truth = np.array([True, False] * 2); fold = np.array([0, 0, 1, 1])
@@ -250,7 +265,7 @@ def cross_validated(
     out = np.zeros(len(truth), dtype=bool)
     chosen = []
     for k in np.unique(fold):
-        params = choose(flags, truth, fold != k)
+        params = choose(flags, truth, fold != k, cap)
         out[fold == k] = flags[params][fold == k]
         chosen.append(params)
     return out, chosen
@@ -278,12 +293,14 @@ def paired_f1_change(
     return f1(truth, other) - f1(truth, base), float(low), float(high)
 
 
-def compare(reviews: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
+def compare(
+    reviews: pd.DataFrame, sentences: pd.DataFrame, cap: float | None = None
+) -> pd.DataFrame:
     """Return one row per reading: out-of-fold F1, flag rates, choices, change over the rule.
 
     ``current`` is :data:`MIXED_MIN` as is; each candidate's flags are out-of-fold
-    (:func:`cross_validated`); ``all_folds`` is the choice on every training row (what would
-    ship).
+    (:func:`cross_validated`, ``cap`` as in :func:`choose`); ``all_folds`` is the choice on
+    every training row (what would ship).
     """
     columns = [f"p_{c}" for c in CLASSES]
     probs = reviews[columns].to_numpy()
@@ -294,9 +311,9 @@ def compare(reviews: pd.DataFrame, sentences: pd.DataFrame) -> pd.DataFrame:
     grids = candidate_flags(probs, sentences[columns].to_numpy(), sentences["owner"].to_numpy())
     out = [reading_row("current", truth, polar, current, current)]
     for name, flags in grids.items():
-        got, chosen = cross_validated(flags, truth, fold)
+        got, chosen = cross_validated(flags, truth, fold, cap)
         row = reading_row(name, truth, polar, current, got)
-        row.update(folds=chosen, all_folds=choose(flags, truth, np.ones(len(truth), bool)))
+        row.update(folds=chosen, all_folds=choose(flags, truth, np.ones(len(truth), bool), cap))
         out.append(row)
     return pd.DataFrame(out)
 
@@ -338,15 +355,151 @@ def decision(table: pd.DataFrame, rate: float = 0.15) -> str:
     return f"not shipped: best is {best['reading']}, {'; '.join(why)}"
 
 
-def main(folder: str) -> pd.DataFrame:
+def main(folder: str, cap: float | None = None) -> pd.DataFrame:
     """Print and return :func:`compare`'s table and the verdict, from out-of-fold rows."""
     reviews, sentences = out_of_fold(folder)
-    table = compare(reviews, sentences)
+    table = compare(reviews, sentences, cap)
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table.to_string())
     print(decision(table), flush=True)
     return table
 
 
+def shipped_cascade(texts: list[str], cache: Path, language: str) -> np.ndarray:
+    """Return the shipped cascade's probabilities of raw ``texts`` (its unsure rows, budget).
+
+    As :func:`cxlens.text.training.evaluate.model_probabilities` computes them, with new
+    embeddings cached in :data:`STORE` only.
+    """
+    normalised = [normalise_noise(t) for t in texts]
+    fast = fast_probabilities(normalised, language)
+    chosen = unsure_rows(fast)
+    out = fast.copy()
+    if len(chosen):
+        e5 = e5_head_probabilities(
+            e5_vectors([texts[i] for i in chosen], embed_new(cache)), language
+        )
+        picked = [normalised[i] for i in chosen]
+        out[chosen] = accurate_path(fast[chosen], e5, picked, language)
+    return shift_neutral(out, NEUTRAL_SHIFT.get(language, 0.0))
+
+
+def readings(
+    texts: list[str], probs: np.ndarray, language: str, chosen: dict[str, tuple[float, ...]]
+) -> dict[str, np.ndarray]:
+    """Return each reading's flags of ``texts``: ``current`` and each candidate at ``chosen``.
+
+    Sentences are scored by the shipped fast head of ``language``.
+    """
+    least = np.minimum(probs[:, 0], probs[:, 2])
+    sentences, owner = sentence_split([normalise_noise(t) for t in texts])
+    sentence_probs = fast_probabilities(sentences, language) if sentences else np.zeros((0, 3))
+    out = {"current": least >= MIXED_MIN}
+    for name, params in chosen.items():
+        whole = least >= params[0] if name in ("whole", "either") else np.zeros(len(texts), bool)
+        a, b = params[-2:] if name != "whole" else (2.0, 2.0)  # 2: no sentence reaches it
+        out[name] = whole | mixed_sentences(sentence_probs, owner, len(texts), a, b)
+    return out
+
+
+def rate_interval(
+    flags: np.ndarray, draws: int = DRAWS, seed: int = SEED
+) -> tuple[float, float, float]:
+    """Return the share of True ``flags`` and its 95% percentile bootstrap interval.
+
+    Example:
+        >>> rate_interval(np.array([True, False, False, False]), draws=10)[0]
+        0.25
+    """
+    rng = np.random.default_rng(seed)
+    drawn = [flags[rng.integers(0, len(flags), len(flags))].mean() for _ in range(draws)]
+    low, high = np.percentile(drawn, [2.5, 97.5])
+    return float(flags.mean()), float(low), float(high)
+
+
+def f1_interval(
+    truth: np.ndarray, flags: np.ndarray, draws: int = DRAWS, seed: int = SEED
+) -> tuple[float, float, float]:
+    """Return the F1 of ``flags`` and its 95% bootstrap interval (within True and the rest).
+
+    Example:
+        >>> truth = np.array([True, True, False, False])
+        >>> f1_interval(truth, truth, draws=10)
+        (1.0, 1.0, 1.0)
+    """
+    rng = np.random.default_rng(seed)
+    groups = [np.flatnonzero(truth), np.flatnonzero(~truth)]
+    drawn = []
+    for _ in range(draws):
+        i = np.concatenate([rng.choice(g, len(g)) for g in groups])
+        drawn.append(f1(truth[i], flags[i]))
+    low, high = np.percentile(drawn, [2.5, 97.5])
+    return f1(truth, flags), float(low), float(high)
+
+
+def held_out(folder: str, chosen: dict[str, tuple[float, ...]]) -> pd.DataFrame:
+    """Return the readings' held-out figures, measured only (the test splits chose nothing).
+
+    Russian reviews' whole test split: F1 of "both", share flagged of "both", positive and
+    negative reviews. Every other set's capped test split
+    (:func:`cxlens.text.training.train.test_rows`): share flagged of its positive and
+    negative texts. Each with a 95% bootstrap interval.
+    """
+    from cxlens.text.training.train import test_rows
+
+    frame = load_sets(folder)
+    cache = Path(folder) / "cache"
+    reviews = frame[(frame["set"] == SET) & (frame["split"] == "test")]
+    others = test_rows(frame)
+    others = others[(others["set"] != SET) & others["label"].isin(["positive", "negative"])]
+    out = []
+    for name, part in pd.concat([reviews, others]).groupby("set", sort=True):
+        texts, language = part["text"].tolist(), str(part["language"].iloc[0])
+        flags = readings(texts, shipped_cascade(texts, cache, language), language, chosen)
+        label = part["label"].to_numpy()
+        for reading, got in flags.items():
+            row = {"set": name, "reading": reading, "n": len(part)}
+            if name == SET:
+                row["f1"] = f1_interval(label == BOTH, got)
+                row["both"] = rate_interval(got[label == BOTH])
+            row["positive"] = rate_interval(got[label == "positive"])
+            row["negative"] = rate_interval(got[label == "negative"])
+            out.append(row)
+        print(f"{name} measured", flush=True)
+    return pd.DataFrame(out)
+
+
+def sentence_cost(folder: str, n: int = 10_000) -> dict[str, float]:
+    """Return seconds of the fast path and of the sentence reading on ``n`` real test texts.
+
+    The texts: every set's test split, drawn evenly across sets (seeded), all languages.
+    """
+    import time
+
+    from cxlens.text.training.train import capped
+
+    frame = load_sets(folder)
+    texts = capped(frame[frame["split"] == "test"], n)
+    out = {"texts": float(len(texts))}
+    fast_seconds = sentence_seconds = 0.0
+    for language, part in texts.groupby("language"):
+        batch = part["text"].tolist()
+        started = time.perf_counter()
+        classify(batch, mode="fast", language=str(language))
+        fast_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        sentence_mixed([normalise_noise(t) for t in batch], str(language), 0.5, 0.5)
+        sentence_seconds += time.perf_counter() - started
+    out.update(fast_seconds=fast_seconds, sentence_seconds=sentence_seconds)
+    return out
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[2:3] == ["test"]:
+        table = main(sys.argv[1])
+        chosen = dict(zip(table["reading"][1:], table["all_folds"][1:], strict=True))
+        with pd.option_context("display.width", 250, "display.max_columns", 30):
+            print(held_out(sys.argv[1], chosen).to_string())
+        print(sentence_cost(sys.argv[1]), flush=True)
+    else:
+        main(sys.argv[1], float(sys.argv[2]) if sys.argv[2:] else None)
