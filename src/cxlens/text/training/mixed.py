@@ -443,7 +443,7 @@ def held_out(folder: str, chosen: dict[str, tuple[float, ...]]) -> pd.DataFrame:
     Russian reviews' whole test split: F1 of "both", share flagged of "both", positive and
     negative reviews. Every other set's capped test split
     (:func:`cxlens.text.training.train.test_rows`): share flagged of its positive and
-    negative texts. Each with a 95% bootstrap interval.
+    negative texts (``polar``: of both together). Each with a 95% bootstrap interval.
     """
     from cxlens.text.training.train import test_rows
 
@@ -462,6 +462,7 @@ def held_out(folder: str, chosen: dict[str, tuple[float, ...]]) -> pd.DataFrame:
             if name == SET:
                 row["f1"] = f1_interval(label == BOTH, got)
                 row["both"] = rate_interval(got[label == BOTH])
+            row["polar"] = rate_interval(got[np.isin(label, ["positive", "negative"])])
             row["positive"] = rate_interval(got[label == "positive"])
             row["negative"] = rate_interval(got[label == "negative"])
             out.append(row)
