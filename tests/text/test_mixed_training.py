@@ -1,0 +1,143 @@
+"""The choice of the mixed reading (cxlens.text.training.mixed): F1, choices, intervals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score
+
+from cxlens.text.training import mixed
+from cxlens.text.training.mixed import (
+    BOTH,
+    candidate_flags,
+    choose,
+    compare,
+    cross_validated,
+    decision,
+    f1,
+    paired_f1_change,
+    review_folds,
+)
+
+
+def test_f1_of_both_agrees_with_scikit_learn():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        truth, flags = rng.random(50) < 0.3, rng.random(50) < 0.4
+        assert f1(truth, flags) == pytest.approx(f1_score(truth, flags, zero_division=0.0))
+    # by hand: 2 right, 1 false alarm, 1 missed: 2*2 / (2*2 + 2)
+    truth = np.array([True, True, True, False, False, False])
+    assert f1(truth, np.array([True, True, False, True, False, False])) == pytest.approx(4 / 6)
+
+
+def test_the_choice_breaks_ties_by_flag_rate_then_strictness_and_can_be_capped():
+    truth = np.array([True, True, False, False, False, False])
+    rows = np.ones(6, dtype=bool)
+    flags = {
+        (0.4,): np.array([True, False, False, False, False, False]),  # F1 2/3, flags 0 of 4
+        (0.3,): np.array([True, True, True, True, False, False]),  # F1 2/3, flags 2 of 4
+        (0.2,): np.array([True, True, True, False, False, False]),  # F1 0.8, flags 1 of 4
+    }
+    assert choose(flags, truth, rows) == (0.2,)
+    assert choose({k: flags[k] for k in [(0.3,), (0.4,)]}, truth, rows) == (0.4,)
+    assert choose(flags, truth, rows, cap=0.2) == (0.4,)  # 0.2 flags 25% of the rest
+    same = {(0.5,): flags[(0.4,)], (0.4,): flags[(0.4,)]}
+    assert choose(same, truth, rows) == (0.5,)  # the strictest, listed first
+
+
+def test_out_of_fold_flags_come_from_the_other_folds_choice():
+    truth = np.array([True, False, True, False])
+    fold = np.array([0, 0, 1, 1])
+    flags = {
+        (0.4,): np.array([True, False, False, False]),  # right on fold 0 only
+        (0.3,): np.array([False, True, True, False]),  # right on fold 1 only
+    }
+    got, chosen = cross_validated(flags, truth, fold)
+    # fold 0 takes fold 1's best (0.3,) and fold 1 takes fold 0's best (0.4,): both wrong
+    assert chosen == [(0.3,), (0.4,)]
+    assert got.tolist() == [False, True, False, False]
+
+
+def test_the_paired_change_and_its_interval():
+    truth = np.array([True] * 10 + [False] * 30)
+    base = np.zeros(40, dtype=bool)
+    other = truth.copy()
+    change, low, high = paired_f1_change(truth, base, other, draws=200)
+    assert (change, low, high) == (1.0, 1.0, 1.0)  # every draw keeps both strata
+    assert paired_f1_change(truth, other, other, draws=50) == (0.0, 0.0, 0.0)
+    noisy = other.copy()
+    noisy[[0, 1, 10, 11]] = [False, False, True, True]  # 8 right, 2 missed, 2 false alarms
+    change, low, high = paired_f1_change(truth, noisy, other, draws=500)
+    assert change == pytest.approx(1 - 0.8) and low <= change <= high
+
+
+def test_candidate_flags_by_hand():
+    probs = np.array([[0.30, 0.10, 0.60], [0.05, 0.05, 0.90]])  # least polarity 0.30, 0.05
+    sentences = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.1, 0.1, 0.8]])
+    got = candidate_flags(probs, sentences, np.array([0, 0, 1]))
+    assert next(iter(got["whole"])) == (0.45,)  # strictest first
+    assert got["whole"][(0.3,)].tolist() == [True, False]
+    assert got["whole"][(0.31,)].tolist() == [False, False]
+    assert got["sentences"][(0.8, 0.8)].tolist() == [True, False]
+    assert got["sentences"][(0.85, 0.8)].tolist() == [False, False]
+    assert got["either"][(0.45, 0.8, 0.8)].tolist() == [True, False]
+    assert len(got["either"]) == len(got["whole"]) * len(got["sentences"])
+
+
+def test_review_folds_keep_the_three_class_folds_and_split_both():
+    rows = pd.DataFrame({"text": ["a", "b", "c"]})
+    reviews = pd.DataFrame(
+        {"text": ["c", "a", *"vwxyz"], "label": ["negative", "positive"] + [BOTH] * 5}
+    )
+    got = review_folds(reviews, rows, np.array([4, 2, 0]))
+    assert got[:2].tolist() == [0, 4]
+    assert sorted(got[2:].tolist()) == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="missing"):
+        review_folds(reviews.assign(text=["q", "a", *"vwxyz"]), rows, np.array([4, 2, 0]))
+
+
+def test_compare_and_the_verdict_on_reviews_whose_sentences_tell():
+    # 10 reviews, 2 per fold: "both" ones hold a clear praise and a clear complaint, the
+    # others only a praise; the whole text reads positive for all, so the current rule
+    # flags none (F1 0) and the sentence reading all "both" (F1 1).
+    labels = [BOTH, "positive"] * 5
+    reviews = pd.DataFrame(
+        {
+            "label": labels,
+            "fold": np.repeat(np.arange(5), 2),
+            "p_negative": 0.02,
+            "p_neutral": 0.18,
+            "p_positive": 0.8,
+        }
+    )
+    owner = np.repeat(np.arange(10), 2)
+    of_both = np.array([label == BOTH for label in labels for _ in (0, 1)])
+    second = np.tile([False, True], 10)  # each review's second sentence
+    p_negative = np.where(of_both & second, 0.95, 0.02)
+    sentences = pd.DataFrame(
+        {"owner": owner, "p_negative": p_negative, "p_neutral": 0.03, "p_positive": 0.97}
+    )
+    sentences["p_positive"] = 1 - sentences["p_negative"] - sentences["p_neutral"]
+    table = compare(reviews, sentences).set_index("reading")
+    assert table.loc["current", "f1"] == 0.0
+    assert table.loc["sentences", "f1"] == 1.0
+    assert table.loc["sentences", "polar_flagged"] == 0.0
+    assert table.loc["sentences", "change"] == (1.0, 1.0, 1.0)
+    assert table.loc["whole", "f1"] == 0.0  # min(0.02, 0.8) stays under every t
+    assert decision(table.reset_index()) == "ship sentences"
+
+
+def test_the_verdict_needs_the_interval_above_zero_and_a_small_flag_rate():
+    table = pd.DataFrame(
+        {
+            "reading": ["current", "whole", "sentences"],
+            "f1": [0.2, 0.4, 0.3],
+            "polar_flagged": [0.07, 0.29, 0.05],
+            "change": [(0.0, 0.0, 0.0), (0.2, 0.07, 0.27), (0.1, 0.02, 0.2)],
+        }
+    )
+    # the best (whole) fails the flag rate; the next is not considered
+    assert decision(table) == "not shipped: best is whole, flags 29.0% of polar reviews"
+    table.loc[1, "change"] = (0.2, -0.01, 0.3)
+    table.loc[1, "polar_flagged"] = 0.1
+    assert decision(table) == "not shipped: best is whole, interval not above 0"
+    assert mixed.MIXED_MIN == 0.25  # the current rule compared against, as shipped
