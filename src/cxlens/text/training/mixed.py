@@ -2,8 +2,12 @@
 
 ``python -m cxlens.text.training.mixed DATA_DIR`` compares three readings of
 ``mixed_sentiment`` on the Russian reviews' training split (``ru_reviews``: the rows
-annotated "both" against the single-polarity ones: positive, negative and neutral); no test
-row is read.
+annotated "both" against the single-polarity ones: positive, negative and neutral) and
+prints the rule's verdict; no test row is read. ``... DATA_DIR 0.15`` limits the choice to
+thresholds flagging under 15% of the single-polarity rows (exploratory, not the rule);
+``... DATA_DIR test`` then measures each reading at the thresholds chosen on all folds on the
+held-out splits (:func:`held_out`) and the sentence reading's cost (:func:`sentence_cost`).
+Measured on 2026-12-06: not shipped (docs/text.md, "Mixed.").
 
 Pre-registered rule (2026-12-06, before anything was computed):
 
