@@ -141,3 +141,70 @@ def test_the_verdict_needs_the_interval_above_zero_and_a_small_flag_rate():
     table.loc[1, "polar_flagged"] = 0.1
     assert decision(table) == "not shipped: best is whole, interval not above 0"
     assert mixed.MIXED_MIN == 0.25  # the current rule compared against, as shipped
+
+
+def test_sentences_are_cut_at_their_ends_and_line_breaks():
+    got, owner = mixed.sentence_split(["Вкусно. Но дорого!\nПридём ещё", "Ок", ""])
+    assert got == ["Вкусно.", "Но дорого!", "Придём ещё", "Ок"]
+    assert owner.tolist() == [0, 0, 0, 1]
+
+
+def test_the_sentence_reading_of_mixed_by_hand():
+    # (negative, neutral, positive) per sentence; owner: the text of each sentence
+    probs = np.array(
+        [
+            [0.05, 0.05, 0.90],  # text 0: a praise ...
+            [0.75, 0.05, 0.20],  # ... and a complaint at 0.75 >= 0.7: mixed
+            [0.10, 0.10, 0.80],  # text 1: a praise ...
+            [0.65, 0.05, 0.30],  # ... and a complaint at 0.65 < 0.7: not mixed
+            [0.72, 0.00, 0.28],  # text 2: two complaints, no praise: not mixed
+            [0.90, 0.05, 0.05],
+            [0.45, 0.00, 0.55],  # text 3: one sentence alone cannot be both
+        ]
+    )
+    owner = np.array([0, 0, 1, 1, 2, 2, 3])
+    got = mixed.mixed_sentences(probs, owner, 5, positive_min=0.5, negative_min=0.7)
+    assert got.tolist() == [True, False, False, False, False]  # text 4 has no sentence
+    # at 0.4 and 0.4 the lone sentence of text 3 is both, still not two sentences
+    assert not mixed.mixed_sentences(probs[6:], np.array([0]), 1, 0.4, 0.4)[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            "ru",
+            [
+                "Кухня отличная, стейк просто великолепный! Но официант нахамил и счёт "
+                "принесли через сорок минут.",
+                "Были в субботу с друзьями. Всё очень понравилось: вкусно, уютно, персонал "
+                "вежливый. Обязательно вернёмся!",
+                "Ужасное место. Еда холодная, официанты грубят. Больше никогда не придём.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "The staff were friendly and the room was spotless. But the wifi never "
+                "worked and checkout took an hour.",
+                "Great food, lovely staff, we will be back!",
+                "Terrible service. Cold food. Never again.",
+            ],
+        ),
+        (
+            "zh",
+            [
+                "房间很干净，服务也很热情。但是隔音太差了，晚上根本睡不着。",
+                "酒店位置很好，早餐丰富，服务周到，非常满意！",
+                "太差了，房间又脏又小，再也不来了。",
+            ],
+        ),
+    ],
+)
+def test_a_praise_and_a_complaint_read_mixed_by_sentences_and_one_sided_reviews_not(
+    language, texts
+):
+    # Written for this test and read by hand: the first praises and complains, the second
+    # only praises, the third only complains. Thresholds: those the folds chose (0.5, 0.7).
+    got = mixed.sentence_mixed(texts, language, positive_min=0.5, negative_min=0.7)
+    assert got.tolist() == [True, False, False]

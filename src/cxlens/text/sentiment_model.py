@@ -55,8 +55,8 @@ OWN_HEADS: dict[str, tuple[str, ...]] = {"ru": ("fast", "e5")}
 CONFIDENT = 0.8
 #: Both polarities at least this probable: the text is read as mixed. Re-chosen by 5-fold
 #: cross-validation on the Russian reviews annotated "both" (:mod:`cxlens.text.training.mixed`,
-#: with a sentence reading, :func:`sentence_mixed`): the folds' best flagged 28% of one-sided
-#: reviews, over the rule's 15%, so it stays (docs/text.md, "Mixed.").
+#: beside a sentence reading): the folds' best flagged 28% of one-sided reviews, over the
+#: rule's 15%, so it stays (docs/text.md, "Mixed.").
 MIXED_MIN = 0.25
 #: The accurate path takes at most this share of a call's texts of one language, or
 #: :data:`ACCURATE_FLOOR` of them if that is more (all unsure texts of a small call). Small,
@@ -522,72 +522,3 @@ def read_probabilities(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     scores = probs[:, 2] - probs[:, 0]
     mixed = np.minimum(probs[:, 0], probs[:, 2]) >= MIXED_MIN
     return labels, scores, mixed
-
-
-def sentence_split(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Return every normalised text's sentences in order and the text index of each.
-
-    Sentences end at . ! ? ; … and their full-width forms, and at line breaks
-    (:func:`cxlens.text.tokenize.sentences`, the project's splitter).
-
-    Example:
-        >>> sentence_split(["Вкусно. Но дорого!", "Ок"])
-        (['Вкусно.', 'Но дорого!', 'Ок'], array([0, 0, 1]))
-    """
-    from cxlens.text.tokenize import sentences
-
-    out: list[str] = []
-    owner: list[int] = []
-    for i, text in enumerate(texts):
-        parts = sentences(text)
-        out += parts
-        owner += [i] * len(parts)
-    return out, np.asarray(owner, dtype=np.int64)
-
-
-def mixed_sentences(
-    sentence_probs: np.ndarray,
-    owner: np.ndarray,
-    n: int,
-    positive_min: float,
-    negative_min: float,
-) -> np.ndarray:
-    """Return, per text, whether one sentence is a clear praise and another a clear complaint.
-
-    ``sentence_probs``: (negative, neutral, positive) probabilities of each sentence;
-    ``owner``: its text's index of ``n``. A text is mixed when a sentence has P(positive) >=
-    ``positive_min`` and a different one P(negative) >= ``negative_min``.
-
-    Example:
-        >>> probs = np.array([[0.1, 0.1, 0.8], [0.7, 0.1, 0.2], [0.5, 0.0, 0.5]])
-        >>> mixed_sentences(probs, np.array([0, 0, 1]), 2, 0.5, 0.5).tolist()
-        [True, False]
-    """
-    positive = sentence_probs[:, 2] >= positive_min
-    negative = sentence_probs[:, 0] >= negative_min
-
-    def per_text(flags: np.ndarray) -> np.ndarray:
-        return np.bincount(owner, weights=flags, minlength=n)
-
-    # some sentence of each kind, and not one sentence that is both
-    return (per_text(positive) > 0) & (per_text(negative) > 0) & (per_text(positive | negative) > 1)
-
-
-def sentence_mixed(
-    texts: Sequence[str], language: str | None, positive_min: float, negative_min: float
-) -> np.ndarray:
-    """Return, per normalised text, whether its sentences hold both a praise and a complaint.
-
-    Each sentence (:func:`sentence_split`) is scored by the fast head of ``language``
-    (:func:`fast_probabilities`) and read by :func:`mixed_sentences`.
-
-    Example:
-        >>> sentence_mixed(["Кухня отличная, всё вкусно! Но официант нахамил, ужасно.",
-        ...                 "Всё отлично, спасибо!"], "ru", 0.5, 0.5).tolist()
-        [True, False]
-    """
-    sentences, owner = sentence_split(texts)
-    if not sentences:
-        return np.zeros(len(texts), dtype=bool)
-    probs = fast_probabilities(sentences, language)
-    return mixed_sentences(probs, owner, len(texts), positive_min, negative_min)

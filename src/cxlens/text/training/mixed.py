@@ -38,7 +38,7 @@ Pre-registered rule (2026-12-06, before anything was computed):
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +56,6 @@ from cxlens.text.sentiment_model import (
     e5_vectors,
     fast_features,
     fast_probabilities,
-    mixed_sentences,
-    sentence_mixed,
-    sentence_split,
     shift_neutral,
     softmax,
     unsure_rows,
@@ -204,7 +201,7 @@ def candidate_flags(
     """Return each candidate's flags per thresholds, strictest first.
 
     ``whole`` (t): min(P(negative), P(positive)) >= t; ``sentences`` (a, b):
-    :func:`cxlens.text.sentiment_model.mixed_sentences`; ``either`` (t, a, b): one or the other.
+    :func:`mixed_sentences`; ``either`` (t, a, b): one or the other.
 
     Example:
         >>> got = candidate_flags(np.array([[0.4, 0.2, 0.4]]), np.eye(3)[[0, 2]], np.array([0, 0]))
@@ -508,3 +505,72 @@ if __name__ == "__main__":
         print(sentence_cost(sys.argv[1]), flush=True)
     else:
         main(sys.argv[1], float(sys.argv[2]) if sys.argv[2:] else None)
+
+
+def sentence_split(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """Return every normalised text's sentences in order and the text index of each.
+
+    Sentences end at . ! ? ; … and their full-width forms, and at line breaks
+    (:func:`cxlens.text.tokenize.sentences`, the project's splitter).
+
+    Example:
+        >>> sentence_split(["Вкусно. Но дорого!", "Ок"])
+        (['Вкусно.', 'Но дорого!', 'Ок'], array([0, 0, 1]))
+    """
+    from cxlens.text.tokenize import sentences
+
+    out: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(texts):
+        parts = sentences(text)
+        out += parts
+        owner += [i] * len(parts)
+    return out, np.asarray(owner, dtype=np.int64)
+
+
+def mixed_sentences(
+    sentence_probs: np.ndarray,
+    owner: np.ndarray,
+    n: int,
+    positive_min: float,
+    negative_min: float,
+) -> np.ndarray:
+    """Return, per text, whether one sentence is a clear praise and another a clear complaint.
+
+    ``sentence_probs``: (negative, neutral, positive) probabilities of each sentence;
+    ``owner``: its text's index of ``n``. A text is mixed when a sentence has P(positive) >=
+    ``positive_min`` and a different one P(negative) >= ``negative_min``.
+
+    Example:
+        >>> probs = np.array([[0.1, 0.1, 0.8], [0.7, 0.1, 0.2], [0.5, 0.0, 0.5]])
+        >>> mixed_sentences(probs, np.array([0, 0, 1]), 2, 0.5, 0.5).tolist()
+        [True, False]
+    """
+    positive = sentence_probs[:, 2] >= positive_min
+    negative = sentence_probs[:, 0] >= negative_min
+
+    def per_text(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=flags, minlength=n)
+
+    # some sentence of each kind, and not one sentence that is both
+    return (per_text(positive) > 0) & (per_text(negative) > 0) & (per_text(positive | negative) > 1)
+
+
+def sentence_mixed(
+    texts: Sequence[str], language: str | None, positive_min: float, negative_min: float
+) -> np.ndarray:
+    """Return, per normalised text, whether its sentences hold both a praise and a complaint.
+
+    Each sentence (:func:`sentence_split`) is scored by the fast head of ``language``
+    (:func:`fast_probabilities`) and read by :func:`mixed_sentences`.
+
+    Example:
+        >>> sentence_mixed(["Кухня отличная, всё вкусно! Но официант нахамил, ужасно.",
+        ...                 "Всё отлично, спасибо!"], "ru", 0.5, 0.5).tolist()
+        [True, False]
+    """
+    sentences, owner = sentence_split(texts)
+    if not sentences:
+        return np.zeros(len(texts), dtype=bool)
+    probs = fast_probabilities(sentences, language)
+    return mixed_sentences(probs, owner, len(texts), positive_min, negative_min)
