@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import softmax as scipy_softmax
 from sklearn.metrics import f1_score
 
 from cxlens.text import sentiment_model
@@ -576,3 +577,39 @@ def test_the_best_baseline_is_the_packaged_one_with_the_highest_figure():
     assert sign["change"][0] == pytest.approx(1 / 3) and sign["above"]
     f1 = table[table["figure"] == "macro_f1"].iloc[0]
     assert f1["change"][0] == 0.0 and not f1["above"]  # equal is not above
+
+
+def test_a_long_rows_fast_reading_is_its_sentences_mean_from_the_head_outside_its_fold():
+    from cxlens.text.training.folds import own_sentences_out_of_fold, sentences
+
+    frame = small_frame()
+    long_text = "отлично спасибо. " * 15 + "плохо ужасно, адрес офиса! " * 10  # 555 characters
+    frame.loc[(frame["language"] == "ru") & (frame["split"] == "train"), "text"] = (
+        frame["text"] + " "
+    )  # texts stay distinct
+    first_ru = frame.index[(frame["language"] == "ru") & (frame["split"] == "train")][0]
+    frame.loc[first_ru, "text"] = long_text
+    fast_rows = train.fast_training_rows(frame).reset_index(drop=True)
+    base = fast_rows[["language", "set", "text", "label"]].assign(
+        fold=all_fold_ids(fast_rows, ("en", "ru"))
+    )
+    base["fast_negative"], base["fast_neutral"], base["fast_positive"] = 0.5, 0.3, 0.2
+    got = own_sentences_out_of_fold(base, frame, "ru", n_jobs=1)
+    is_long = (base["text"] == long_text).to_numpy()
+    columns = ["fast_negative", "fast_neutral", "fast_positive"]
+    assert np.array_equal(got[~is_long].to_numpy(), base[~is_long].to_numpy())  # short: as base
+    # by hand: the own head refitted on the other folds' Russian rows, each sentence scored
+    # alone (softmax of its logits, as the package reads the head; float16 weights as
+    # shipped: scipy's softmax), the 25 averaged
+    mine = base[base["language"] == "ru"]
+    fold = int(base.loc[is_long, "fold"].iloc[0])
+    texts = [normalise_noise(t) for t in mine["text"]]
+    features = sentiment_model.fast_features(texts)
+    outside = (mine["fold"] != fold).to_numpy()
+    model = fit_fast_head(mine[outside], features[outside], ())
+    pieces = sentences(normalise_noise(long_text).strip())
+    assert len(pieces) == 25
+    coef = model.coef_.astype(np.float16).astype(np.float32)
+    logits = sentiment_model.fast_features(pieces) @ coef.T + model.intercept_
+    want = scipy_softmax(np.asarray(logits), axis=1).mean(axis=0)
+    assert np.allclose(got.loc[is_long, columns].to_numpy()[0], want, atol=1e-3)
