@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import softmax as scipy_softmax
 from sklearn.metrics import f1_score
 
 from cxlens.text import sentiment_model
@@ -496,3 +497,119 @@ def test_a_languages_own_polarity_refits_outside_each_fold_and_keeps_the_shared_
     assert np.allclose(sentiment_model.polarity(probs.to_numpy()), want, atol=1e-3)
     # and it reads the words: every held-out row's polarity is on its label's side
     assert ((want > 0.5) == (mine["label"][held] == "positive").to_numpy()).all()
+
+
+def test_the_test_rows_are_each_sets_test_split_capped_and_the_larger_cap_holds_the_smaller():
+    frame = pd.DataFrame(
+        {"set": ["a"] * 30 + ["b"] * 5, "split": (["test"] * 25 + ["train"] * 5) + ["test"] * 5,
+         "text": [f"t{i}" for i in range(35)]}
+    )  # fmt: skip
+    small, large = train.test_rows(frame, 10), train.test_rows(frame, 20)
+    assert small.groupby("set").size().to_dict() == {"a": 10, "b": 5}
+    assert large.groupby("set").size().to_dict() == {"a": 20, "b": 5}
+    assert (large["split"] == "test").all()
+    # the seeded draw of 20 is the draw of 10 and 10 more: the larger measurement adds rows
+    assert set(small["text"]) <= set(large["text"])
+    assert train.TEST_CAP == 2000
+
+
+def test_a_paired_difference_is_the_figures_difference_with_the_rows_paired_interval():
+    from scipy.stats import bootstrap as scipy_bootstrap
+
+    from cxlens.text.training.evaluate import paired_difference
+
+    truth = np.array(["positive", "negative"] * 100, dtype=object)
+    sure = np.where(truth == "positive", 1.0, -1.0)
+    right = (truth, sure)
+    wrong = sure.copy()
+    wrong[:30] *= -1  # 30 of the 200 rows wrong
+    got = paired_difference(truth, right, (truth, wrong))
+    assert got["sign"][0] == pytest.approx(0.15)
+    assert np.isnan(got["macro_f1"][0])  # no neutral class
+    # on the rows' paired differences (1 where only the first is right) a percentile interval
+    # of their mean is the paired interval of the accuracies' difference
+    per_row = (np.sign(sure) == np.sign(wrong)).astype(float)
+    want = scipy_bootstrap(
+        (1 - per_row,), np.mean, n_resamples=4000, method="percentile", random_state=0
+    ).confidence_interval
+    assert got["sign"][1] == pytest.approx(want.low, abs=0.01)
+    assert got["sign"][2] == pytest.approx(want.high, abs=0.01)
+    assert paired_difference(truth, right, right)["sign"] == (0.0, 0.0, 0.0)
+
+
+def test_the_macro_f1_difference_is_scikit_learns():
+    from cxlens.text.training.evaluate import paired_difference
+
+    rng = np.random.default_rng(3)
+    truth = rng.choice(np.array(CLASSES, dtype=object), 300)
+    first, second = rng.choice(np.array(CLASSES, dtype=object), (2, 300))
+    score = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
+    got = paired_difference(
+        truth, (first, np.vectorize(score.get)(first)), (second, np.vectorize(score.get)(second))
+    )
+    want = f1_score(truth, first, average="macro") - f1_score(truth, second, average="macro")
+    assert got["macro_f1"][0] == pytest.approx(want)
+    assert got["macro_f1"][1] < want < got["macro_f1"][2]
+
+
+def test_the_best_baseline_is_the_packaged_one_with_the_highest_figure():
+    from cxlens.text.training.evaluate import best_baseline, versus_baseline
+
+    truth = np.array(["positive", "negative", "neutral", "positive"], dtype=object)
+    labels = np.array(["positive", "negative", "neutral", "positive"], dtype=object)
+
+    def scored(*scores: float) -> tuple[np.ndarray, np.ndarray]:
+        return labels, np.array(scores)
+
+    results = {
+        "lexicon": scored(1, 1, 0, -1),  # sign 1/3
+        "vader": scored(1, -1, 0, -1),  # sign 2/3
+        "majority": scored(1, -1, 0, 1),  # sign 1: not a packaged baseline
+        "cascade": scored(1, -1, 0, 1),
+    }
+    assert best_baseline(truth, results, "sign") == "vader"
+    # a tie goes to the earlier baseline: lexicon, vader, snownlp
+    assert best_baseline(truth, results, "macro_f1") == "lexicon"
+    assert best_baseline(truth, {"majority": results["majority"]}, "sign") is None
+    table = versus_baseline({"s": (truth, results)})
+    sign = table[table["figure"] == "sign"].iloc[0]
+    assert (sign["baseline"], sign["value"], sign["baseline_value"]) == ("vader", 1.0, 2 / 3)
+    assert sign["change"][0] == pytest.approx(1 / 3) and sign["above"]
+    f1 = table[table["figure"] == "macro_f1"].iloc[0]
+    assert f1["change"][0] == 0.0 and not f1["above"]  # equal is not above
+
+
+def test_a_long_rows_fast_reading_is_its_sentences_mean_from_the_head_outside_its_fold():
+    from cxlens.text.training.folds import own_sentences_out_of_fold, sentences
+
+    frame = small_frame()
+    long_text = "отлично спасибо. " * 15 + "плохо ужасно, адрес офиса! " * 10  # 555 characters
+    frame.loc[(frame["language"] == "ru") & (frame["split"] == "train"), "text"] = (
+        frame["text"] + " "
+    )  # texts stay distinct
+    first_ru = frame.index[(frame["language"] == "ru") & (frame["split"] == "train")][0]
+    frame.loc[first_ru, "text"] = long_text
+    fast_rows = train.fast_training_rows(frame).reset_index(drop=True)
+    base = fast_rows[["language", "set", "text", "label"]].assign(
+        fold=all_fold_ids(fast_rows, ("en", "ru"))
+    )
+    base["fast_negative"], base["fast_neutral"], base["fast_positive"] = 0.5, 0.3, 0.2
+    got = own_sentences_out_of_fold(base, frame, "ru", n_jobs=1)
+    is_long = (base["text"] == long_text).to_numpy()
+    columns = ["fast_negative", "fast_neutral", "fast_positive"]
+    assert np.array_equal(got[~is_long].to_numpy(), base[~is_long].to_numpy())  # short: as base
+    # by hand: the own head refitted on the other folds' Russian rows, each sentence scored
+    # alone (softmax of its logits, as the package reads the head; float16 weights as
+    # shipped: scipy's softmax), the 25 averaged
+    mine = base[base["language"] == "ru"]
+    fold = int(base.loc[is_long, "fold"].iloc[0])
+    texts = [normalise_noise(t) for t in mine["text"]]
+    features = sentiment_model.fast_features(texts)
+    outside = (mine["fold"] != fold).to_numpy()
+    model = fit_fast_head(mine[outside], features[outside], ())
+    pieces = sentences(normalise_noise(long_text).strip())
+    assert len(pieces) == 25
+    coef = model.coef_.astype(np.float16).astype(np.float32)
+    logits = sentiment_model.fast_features(pieces) @ coef.T + model.intercept_
+    want = scipy_softmax(np.asarray(logits), axis=1).mean(axis=0)
+    assert np.allclose(got.loc[is_long, columns].to_numpy()[0], want, atol=1e-3)

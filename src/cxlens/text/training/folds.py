@@ -24,7 +24,9 @@ from scipy import sparse
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
+    E5_CHARS,
     LEXICON_LANGUAGES,
+    SENTENCE_END,
     compose,
     fast_features,
     lexicon_polarity,
@@ -259,6 +261,72 @@ def own_polarity_out_of_fold(
     return out
 
 
+def sentences(text: str) -> list[str]:
+    """Return a text's sentences: cut after . ! ? … and the full-width 。！？, blanks dropped.
+
+    A piece without a letter or digit (the second and third "!" of "!!!") joins the sentence
+    before it.
+
+    Example:
+        >>> sentences("Вкусно. Но официант хамил!!! Не придём… ")
+        ['Вкусно.', 'Но официант хамил!!!', 'Не придём…']
+    """
+    out: list[str] = []
+    for piece in SENTENCE_END.split(text):
+        if out and not any(ch.isalnum() for ch in piece):
+            out[-1] += piece
+        elif piece.strip():
+            out.append(piece)
+    return [s.strip() for s in out if s.strip()]
+
+
+def sentence_mean_probabilities(model: object, texts: list[str]) -> np.ndarray:
+    """Return each normalised text's mean over its sentences of a fast head's probabilities.
+
+    ``model`` is a fitted fast head (scikit-learn's ``coef_`` and ``intercept_``; weights
+    rounded to float16 as shipped). A text without a sentence end is one sentence.
+
+    Example:
+        >>> class Head:
+        ...     coef_ = np.zeros((3, 2**18)); intercept_ = np.log(np.array([1.0, 1.0, 2.0]))
+        >>> sentence_mean_probabilities(Head(), ["a. b.", "c"]).round(2).tolist()
+        [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5]]
+    """
+    pieces = [sentences(t) or [t] for t in texts]
+    owner = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
+    features = fast_features([s for p in pieces for s in p])
+    coef = model.coef_.astype(np.float16).astype(np.float32)  # type: ignore[attr-defined]
+    probs = softmax(np.asarray(features @ coef.T) + model.intercept_)  # type: ignore[attr-defined]
+    sums = np.zeros((len(texts), 3))
+    np.add.at(sums, owner, probs)
+    return sums / np.bincount(owner, minlength=len(texts))[:, None]
+
+
+def own_sentences_out_of_fold(
+    base: pd.DataFrame, frame: pd.DataFrame, language: str, n_jobs: int = 2
+) -> pd.DataFrame:
+    """Return ``base`` with ``language``'s long rows' fast columns read sentence by sentence.
+
+    A row longer than :data:`E5_CHARS` once normalised gets the mean over its sentences
+    (:func:`sentences`) of the probabilities of the language's own fast head refitted on its
+    training rows outside the row's fold (as :func:`own_fast_out_of_fold`); the other rows
+    keep ``base``'s. The folds are ``base``'s.
+    """
+    rows, fold, mine, features = _own_fast_rows_in_folds(base, frame, language)
+    normalised = [normalise_noise(t).strip() for t in rows["text"]]
+    long = np.array([len(t) > E5_CHARS for t in normalised])
+    fast = base.loc[mine, [f"fast_{c}" for c in CLASSES]].to_numpy().copy()
+    for k in range(FOLDS):
+        held = np.flatnonzero((fold == k) & long)
+        if not len(held):
+            continue
+        model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
+        fast[held] = sentence_mean_probabilities(model, [normalised[i] for i in held])
+    out = base.copy()
+    out.loc[mine, [f"fast_{c}" for c in CLASSES]] = fast
+    return out
+
+
 def own_e5_out_of_fold(
     oof: pd.DataFrame, frame: pd.DataFrame, cache: Path, language: str, others: bool
 ) -> pd.DataFrame:
@@ -326,7 +394,9 @@ def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.Dat
     """Return a recipe's label and out-of-fold rows, from its cache file or computed and cached.
 
     ``name``: a recipe (``none``, ``ru``, ``en+ru+zh``, or a language's own heads on top of
-    ``none``: ``own:ru``, ``own-e5:ru``, ``own-e5only:ru``, :func:`own_out_of_fold`).
+    ``none``: ``own:ru``, ``own-e5:ru``, ``own-e5only:ru``, :func:`own_out_of_fold`; or
+    ``own-e5-sentences:ru``: ``own-e5:ru`` with its long rows' fast columns read sentence by
+    sentence, :func:`own_sentences_out_of_fold`).
     ``state`` keeps the loaded sets, features and e5 columns between recipes.
     """
     cache = Path(folder) / "cache"
@@ -335,6 +405,13 @@ def cached_out_of_fold(folder: str, name: str, state: dict) -> tuple[str, pd.Dat
         path = cache / f"tune_{label}.parquet"
         if path.is_file():
             return label, pd.read_parquet(path)
+        if name.startswith("own-e5-sentences:"):  # the shipped own heads, long rows by sentence
+            language = name.split(":")[1]
+            _, base = cached_out_of_fold(folder, f"own-e5:{language}", state)
+            state.setdefault("frame", load_sets(folder))
+            oof = own_sentences_out_of_fold(base, state["frame"], language)
+            oof.to_parquet(path)
+            return label, oof
         _, base = cached_out_of_fold(folder, "none", state)
         state.setdefault("frame", load_sets(folder))
         oof = own_out_of_fold(base, state["frame"], cache, name)

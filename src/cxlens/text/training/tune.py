@@ -17,8 +17,10 @@ shipped :data:`cxlens.text.training.train.BALANCE_WITHIN`), or a language's own 
 top of ``none`` (:func:`cxlens.text.training.folds.own_out_of_fold`): ``own:ru`` (Russian's
 own fast head), ``own-e5:ru`` (and its own accurate head on all its rows and the other
 languages' capped rows), ``own-e5only:ru`` (on its rows only); ``own-polarity:zh``: Chinese's
-own 2-class fast polarity (:func:`cxlens.text.training.folds.own_polarity_out_of_fold`). No
-test row is read.
+own 2-class fast polarity (:func:`cxlens.text.training.folds.own_polarity_out_of_fold`);
+``own-e5-sentences:ru``: ``own-e5:ru`` with the fast head reading Russian texts longer than
+:data:`cxlens.text.sentiment_model.E5_CHARS` sentence by sentence
+(:func:`cxlens.text.training.folds.own_sentences_out_of_fold`). No test row is read.
 ``python -m cxlens.text.training.tune DATA_DIR long`` instead prints, per language on its
 shipped heads' cached rows (:func:`cxlens.text.training.long_texts.shipped_recipe`), the
 texts longer than :data:`cxlens.text.sentiment_model.E5_CHARS`' own fast-head and lexicon
