@@ -207,7 +207,8 @@ def test_themes_rank_by_negative_share_among_those_with_enough_comments():
             "label": ["price", "late delivery", "rude agent", "staff"],
             "count": [200, 80, 12, 150],  # rude agent: too few comments to rank
             "negative_share": [0.30, 0.65, 0.90, 0.0],
-            "quotes": [["Too dear."], ["Came a week late."], ["Rude."], ["Lovely."]],
+            "quotes": [["Fair price."], ["Came on time."], ["Polite."], ["Lovely."]],
+            "negative_quote": ["Too dear.", "Came a week late.", "Rude.", None],
         }
     )
     point = theme_point(themes, min_n=30)
@@ -227,7 +228,8 @@ def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
             "label": ["Mixed: ticket", "Разное: билет", "late delivery"],
             "count": [300, 90, 80],
             "negative_share": [0.80, 0.70, 0.40],
-            "quotes": [["Thanks for the help."], ["Спасибо."], ["Came a week late."]],
+            "quotes": [["Thanks for the help."], ["Спасибо."], ["Came on time."]],
+            "negative_quote": ["No help.", "Плохо.", "Came a week late."],
         }
     )
     point = theme_point(themes, min_n=30)
@@ -237,6 +239,28 @@ def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
     )
     with pytest.raises(ValueError, match="no topical theme"):
         theme_point(themes.head(2), min_n=30)
+
+
+def test_a_theme_is_quoted_by_a_complaint_about_it_never_by_its_typical_praise():
+    # the demo's defect: "No outages" quoted by its most typical member, which is praise
+    themes = pd.DataFrame(
+        {
+            "label": ["No outages", "Billing"],
+            "count": [120, 90],
+            "negative_share": [0.10, 0.0],
+            "quotes": [["Fantasic provider. No outages at all."], ["Bill is clear."]],
+            "negative_quote": ["Outage again tonight, third this week.", None],
+        }
+    )
+    point = theme_point(themes, min_n=30)
+    assert point.sentence == (
+        "Customers raise this theme most negatively: “No outages” (10% of its 120 comments "
+        "negative, e.g. “Outage again tonight, third this week.”) (evidence: What customers "
+        "say)."
+    )
+    # no negative member: named without a quote rather than with a typical (praising) one
+    unquoted = theme_point(themes.assign(negative_quote=None), min_n=30).sentence
+    assert "No outages at all" not in unquoted and "e.g." not in unquoted
 
 
 def test_the_weakest_touchpoint_leaves_small_samples_unranked():
