@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxlens.report.voice_parts import themes_up_to_date
 from cxlens.text.discover import ThemeModel
 from cxlens.text.namespace import Text
 
@@ -128,3 +129,22 @@ def test_discovered_themes_score_the_member_sentence(ws):
     supp = _by_members(themes, ct, ("support",))
     assert supp["negative_share"] == pytest.approx(9 / 15)
     assert supp["negative_quote"] in MIXED
+
+
+def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
+    rows = pd.DataFrame(
+        {
+            "response_id": [f"R{i:02d}" for i in range(len(COMMENTS))],
+            "responded_at": "2024-03-05",
+            "nps": 7,
+            "comment": COMMENTS,
+        }
+    )
+    rows.to_csv(tmp_path / "r.csv", index=False)
+    ws.ingest(tmp_path / "r.csv", table="responses")
+    Text(ws).themes(FRAME, recent=1)
+    assert themes_up_to_date(ws)
+    saved = ws.table("comment_themes").execute()
+    # as saved before: no sentence sentiment, the report's negative shares were whole comments'
+    ws.save_table("comment_themes", saved.drop(columns=["sentiment", "sentiment_label"]))
+    assert not themes_up_to_date(ws)

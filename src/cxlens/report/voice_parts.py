@@ -69,7 +69,9 @@ def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
 
     ``comment_themes`` holds one or more rows per response that was read; it is up to date
     when no response is missing from it and it names no response that is gone (loaded
-    since, or erased). Both counts are anti-joins in the engine.
+    since, or erased). Both counts are anti-joins in the engine. Themes saved before their
+    sentiment was that of the member sentences (no ``sentiment_label`` column: whole
+    comments' scores) are out of date too.
 
     Example:
         >>> import cxlens
@@ -79,6 +81,8 @@ def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
     from cxlens.text.themes import ASSIGNMENTS_TABLE, THEMES_TABLE
 
     if not all(ws.has_table(t) for t in ("responses", ASSIGNMENTS_TABLE, THEMES_TABLE)):
+        return False
+    if "sentiment_label" not in ws.table(ASSIGNMENTS_TABLE).columns:
         return False
     responses = ws.table("responses").select(id_column)
     saved = ws.table(ASSIGNMENTS_TABLE).select(id_column).distinct()

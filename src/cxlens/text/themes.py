@@ -33,13 +33,14 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run, seeded_sample
-from cxlens.text.clean import clean
+from cxlens.text.backends import ModelBackend, SentimentBackend
+from cxlens.text.clean import MAX_CHARS, clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
-from cxlens.text.discover import ThemeModel, has_content
+from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
-from cxlens.text.sentiment import sentiment
+from cxlens.text.sentiment import LABELS, score_texts, sentiment
 from cxlens.text.tokenize import word_spans
 from cxlens.text.translate import (
     LabelMap,
@@ -61,8 +62,8 @@ THEMES_TABLE = "themes"
 #: Columns of the themes table, in order.
 COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
-    "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
-    "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
+    "sentiment", "negative_share", "negative_quote", "recent_share", "previous_share",
+    "share_ratio", "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
     "label_translated", "labels_translated", "untranslated", "purity",
 )  # fmt: skip
 #: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
@@ -80,6 +81,16 @@ SHORT_CHARS = 12
 QUOTE_CHARS = 280
 #: Quotes whose sentences' embeddings are at least this alike count as the same quote.
 NEAR_DUPLICATE = 0.92
+#: The sentiment mode of member sentences that are not their whole comment: the fast head
+#: alone. The cascade's accurate (e5) budget is a share of each call's texts, so scoring
+#: 2-3 sentences per comment through it would grow it with the sentences; a sentence that is
+#: its whole comment takes the comment's own score (the cascade's), embedding nothing again.
+SENTENCE_MODE = "fast"
+#: The label of a negative member sentence, as the sentiment scorer labels it (its own rule:
+#: the model's most probable class, a lexicon's band): themes count no threshold of their own.
+NEGATIVE = LABELS[0]
+#: Negative members per theme and language kept from each batch for the negative quote.
+NEGATIVE_POOL = 10
 
 
 @dataclass
@@ -171,6 +182,111 @@ def normalise(text: str) -> str:
         True
     """
     return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
+
+
+def member_sentences(
+    fitted: ThemeModel | CodeFrame, found: pd.DataFrame, texts: list[str], langs: np.ndarray
+) -> np.ndarray:
+    """Return the sentence each assignment of ``found`` was made by, one per row.
+
+    A ThemeModel names it (``sentence``: the comment's sentence most typical of the theme).
+    A code frame matches whole comments, so its sentence is the comment's first sentence
+    holding a keyword of the theme, or the whole comment where the match spans sentences (a
+    pattern across a full stop). ``texts``/``langs`` are the batch's, indexed by ``row``.
+
+    Example:
+        >>> cf = CodeFrame({"billing": ["bill"]}).fit()
+        >>> texts = ["Fast internet. The bill is wrong."]
+        >>> member_sentences(cf, cf.transform(texts, ["en"]), texts, np.array(["en"])).tolist()
+        ['The bill is wrong.']
+    """
+    rows = found["row"].to_numpy()
+    own = found["sentence"].to_numpy(dtype=object).copy()
+    missing = pd.isna(own)
+    if missing.any() and isinstance(fitted, CodeFrame):
+        own[missing] = _keyword_sentences(fitted, found[missing], texts, langs)
+        missing = pd.isna(own)
+    whole = np.array([texts[i] for i in rows], dtype=object)
+    return np.where(missing, whole, own)
+
+
+def _keyword_sentences(
+    frame: CodeFrame, found: pd.DataFrame, texts: list[str], langs: np.ndarray
+) -> np.ndarray:
+    """Return each code-frame match's first sentence matching its theme (None: none does)."""
+    comments = pd.unique(found["row"].to_numpy())
+    sents, owner = split_sentences([texts[i] for i in comments])
+    owner_row = comments[owner] if len(sents) else np.zeros(0, dtype=np.int64)
+    hits = frame.transform(sents, langs[owner_row].tolist())
+    at = hits["row"].to_numpy()
+    hits = pd.DataFrame(
+        {"row": owner_row[at], "theme": hits["theme"].to_numpy(),
+         "sentence": np.asarray(sents, dtype=object)[at]}
+    ).drop_duplicates(["row", "theme"])  # fmt: skip
+    merged = found[["row", "theme"]].merge(hits, on=["row", "theme"], how="left")
+    return merged["sentence"].to_numpy(dtype=object)
+
+
+def sentence_sentiment(
+    sentences: np.ndarray,
+    comments: list[str],
+    languages: np.ndarray,
+    comment_score: np.ndarray,
+    comment_label: np.ndarray,
+    scorer: SentimentBackend,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the score (in [-1, 1]) and label of each member sentence.
+
+    A sentence that is its whole comment takes the comment's score and label as given (no
+    second scoring, whichever backend made them); the others are scored by ``scorer`` in
+    their comment's language (no detection on a few words), each distinct sentence once.
+    Unscored (a language ``scorer`` does not read): NaN and None.
+
+    Example:
+        >>> score, label = sentence_sentiment(
+        ...     np.array(["The support team was rude and useless.", "Awful."], dtype=object),
+        ...     ["Great connection. The support team was rude and useless.", "Awful."],
+        ...     np.array(["en", "en"], dtype=object), np.array([-0.2, -0.9]),
+        ...     np.array(["negative", "negative"], dtype=object), ModelBackend(mode="fast"))
+        >>> label.tolist(), round(float(score[1]), 1)
+        (['negative', 'negative'], -0.9)
+    """
+    score = np.asarray(comment_score, dtype="float64").copy()
+    label = np.array([None if pd.isna(v) else str(v) for v in comment_label], dtype=object)
+    whole = np.fromiter(
+        (str(s).strip() == str(c).strip() for s, c in zip(sentences, comments, strict=True)),
+        dtype=bool,
+        count=len(comments),
+    )
+    own = np.flatnonzero(~whole)
+    for lang in pd.unique(languages[own]):
+        idx = own[languages[own] == lang]
+        scored = score_texts([sentences[i] for i in idx], scorer, str(lang), MAX_CHARS)
+        score[idx] = scored["score"].to_numpy(dtype="float64")
+        label[idx] = [None if pd.isna(v) else str(v) for v in scored["label"]]
+    return score, label
+
+
+def theme_sentiment(assignments: ibis.Table, id_column: str = "response_id") -> ibis.Table:
+    """Return an expression: per theme, ``count`` (members), ``sentiment``, ``negative_share``.
+
+    ``sentiment`` is the mean score of the members' theme sentences (``comment_themes``'
+    ``sentiment``), ``negative_share`` the share of them labelled :data:`NEGATIVE`, both
+    over the scored members; computed in the engine.
+
+    Example:
+        >>> ct = ibis.memtable({"response_id": ["a", "b", "b"], "theme": ["t1", "t1", None],
+        ...     "sentiment": [0.8, -0.6, None], "sentiment_label": ["positive", "negative", None]})
+        >>> row = theme_sentiment(ct).execute().iloc[0]
+        >>> int(row["count"]), round(float(row["sentiment"]), 2), float(row["negative_share"])
+        (2, 0.1, 0.5)
+    """
+    members = assignments.filter(assignments.theme.notnull())
+    return members.group_by("theme").agg(
+        count=members[id_column].count(),
+        sentiment=members.sentiment.mean(),
+        negative_share=(members.sentiment_label == NEGATIVE).cast("float64").mean(),
+    )
 
 
 def _too_short(cleaned: list, status: np.ndarray, langs: np.ndarray) -> np.ndarray:
@@ -297,7 +413,8 @@ def themes_for_workspace(
         expr = with_saved_scores(source, ws.table(sentiment_table), id_column, column)
         columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
-    parts, sentiments, candidates = [], [], []
+    parts, sentiments, candidates, complaints = [], [], [], []
+    sentence_scorer = ModelBackend(mode=SENTENCE_MODE)
     for batch in comment_batches(expr, columns, batch_size):
         ids = batch[id_column].to_numpy()
         cleaned = clean(batch[column].tolist())
@@ -320,30 +437,40 @@ def themes_for_workspace(
         found = fitted.transform(texts, langs.tolist())
         found = found[usable[found["row"].to_numpy()]] if len(found) else found
         rows = found["row"].to_numpy()
+        sentence = member_sentences(fitted, found, texts, langs)
+        said, said_label = sentence_sentiment(
+            sentence, [texts[i] for i in rows], langs[rows], scores["score"].to_numpy()[rows],
+            scores["label"].to_numpy(dtype=object)[rows], sentence_scorer,
+        )  # fmt: skip
         members = pd.DataFrame(
             {id_column: ids[rows], "theme": found["theme"].to_numpy(),
-             "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows]}
+             "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows],
+             "sentiment": said, "sentiment_label": said_label}
         )  # fmt: skip
         none = np.setdiff1d(np.arange(len(batch)), rows)
         unassigned = pd.DataFrame(
             {id_column: ids[none], "theme": None, "weight": np.nan,
-             "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none]}
+             "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none],
+             "sentiment": np.nan, "sentiment_label": None}
         )  # fmt: skip
         parts += [members, unassigned]
         if quotes and len(found):
-            sentence = found["sentence"].to_numpy(dtype=object)
             quoted = pd.DataFrame(
                 {"theme": found["theme"].to_numpy(), "weight": found["weight"].to_numpy(),
-                 "text": [texts[i] for i in rows], "language": langs[rows],
-                 "sentence": np.where(pd.isna(sentence), [texts[i] for i in rows], sentence)}
+                 "text": [texts[i] for i in rows], "language": langs[rows], "sentence": sentence}
             )  # fmt: skip
             candidates.append(_top_quotes(quoted, quotes * 10))
+            # the complaints' own pool: the most typical members may all be praise
+            negative = quoted[said_label == NEGATIVE]
+            complaints.append(_top_quotes(negative, NEGATIVE_POOL))
     if not parts:
         raise NotEnoughDataError(f"table '{table}' has no rows to read comments from")
     assigned = pd.concat(parts, ignore_index=True)
     assigned["theme"] = assigned["theme"].astype(object)
     assigned["language"] = assigned["language"].astype(str)
     assigned["status"] = assigned["status"].astype(str)
+    assigned["sentiment"] = assigned["sentiment"].astype("float64")
+    assigned["sentiment_label"] = assigned["sentiment_label"].astype(object)
     if sentiments:
         scored_frame = pd.concat(sentiments, ignore_index=True)
         scored_frame["label"] = scored_frame["label"].astype(object)
@@ -353,10 +480,9 @@ def themes_for_workspace(
     if save:
         ws.save_table(assignments_table, assigned)
     result = _summarise(
-        ws, source, assigned, fitted, candidates,
+        ws, source, assigned, fitted, (candidates, complaints),
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
-        alpha=alpha, save=save, sentiment_frame=pd.concat(sentiments) if sentiments else None,
-        names=(assignments_table, themes_table, sentiment_table), label_map=label_map,
+        alpha=alpha, save=save, names=(assignments_table, themes_table), label_map=label_map,
     )  # fmt: skip
     result.assignments = assigned
     return result
@@ -374,7 +500,7 @@ def _summarise(
     source: ibis.Table,
     assigned: pd.DataFrame,
     fitted: ThemeModel | CodeFrame,
-    candidates: list[pd.DataFrame],
+    pools: tuple[list[pd.DataFrame], list[pd.DataFrame]],
     *,
     id_column: str,
     time_column: str,
@@ -382,27 +508,15 @@ def _summarise(
     recent: int,
     alpha: float,
     save: bool,
-    sentiment_frame: pd.DataFrame | None,
-    names: tuple[str, str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE, SENTIMENT_TABLE),
+    names: tuple[str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE),
     label_map: LabelMap | None = None,
 ) -> ThemeResult:
-    assignments_table, themes_table, sentiment_table = names
+    assignments_table, themes_table = names
+    candidates, complaints = pools
     # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
     ct = ws.table(assignments_table) if save else ibis.memtable(assigned)
-    scores = ws.table(sentiment_table) if ws.has_table(sentiment_table) and (
-        save or sentiment_frame is None) else ibis.memtable(sentiment_frame)  # fmt: skip
     analysed_ids = ct.filter(ct.status.isin([*ANALYSED, "no_theme"]))
-    joined = ct.filter(ct.theme.notnull()).left_join(
-        scores.select(id_column, s_score="score"), id_column
-    )
-    per_theme = run(
-        joined.group_by("theme").agg(
-            count=joined[id_column].count(),
-            sentiment=joined.s_score.mean(),
-            negative_share=(joined.s_score <= -0.05).cast("float64").mean(),
-        ),
-        "the size and sentiment of each theme",
-    )
+    per_theme = run(theme_sentiment(ct, id_column), "the size and sentiment of each theme")
     n_analysed = int(run(analysed_ids[id_column].nunique(), "the comments analysed"))
     # every comment has one status (its theme rows share it): no comment is counted twice
     status_counts = run(
@@ -436,6 +550,9 @@ def _summarise(
         by_language, table["languages"], strict=True)]  # fmt: skip
     table["purity"] = [label_purity(labels, q) for labels, q in zip(
         table["labels"], by_language, strict=True)]  # fmt: skip
+    negative = _quotes(table["theme"], complaints, 1 if quotes else 0, fitted)
+    table["negative_quote"] = [_first_quote(q, langs) for q, langs in zip(
+        negative, table["languages"], strict=True)]  # fmt: skip
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
     table = translate_themes(table, label_map)[list(COLUMNS)]
     if save:
@@ -568,6 +685,12 @@ def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list
     return [q for group in itertools.zip_longest(*lists) for q in group if q is not None]
 
 
+def _first_quote(by_language: dict[str, list[str]], languages: list[str]) -> str | None:
+    """Return the quote of the theme's largest language that has one (None: no language has)."""
+    order = [lang for lang in languages if lang in by_language] + sorted(by_language)
+    return next((by_language[lang][0] for lang in order if by_language[lang]), None)
+
+
 def to_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return the themes table as saved: lists and per-language maps as text.
 
@@ -586,8 +709,9 @@ def to_saved(table: pd.DataFrame) -> pd.DataFrame:
         for c in ("labels_translated", "untranslated")
         if c in table.columns
     }
-    if "label_translated" in table.columns:  # typed text even when no label has one
-        as_json["label_translated"] = table["label_translated"].astype("string")
+    for text in ("label_translated", "negative_quote"):  # typed text even when none has one
+        if text in table.columns:
+            as_json[text] = table[text].astype("string")
     return table.assign(
         **as_json,
         keywords=table["keywords"].map(", ".join),
@@ -604,13 +728,14 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return a saved themes table (:func:`to_saved`) with its lists and maps back.
 
     Tables saved before ``languages``, ``labels`` and ``quotes_by_language`` existed get them
-    from ``language``, ``label`` and ``quotes``; before the label map, no translations.
+    from ``language``, ``label`` and ``quotes``; before the label map, no translations;
+    before theme sentiment per member sentence, no ``negative_quote`` (None).
 
     Example:
         >>> t = pd.DataFrame({"keywords": ["a, b"], "quotes": ["x"], "languages": ["en"],
         ...     "labels": ['{"en": "A"}'], "quotes_by_language": ['{"en": ["x"]}']})
         >>> from_saved(t).iloc[0].tolist()
-        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, {}, []]
+        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, None, {}, []]
     """
 
     def split(value: object, sep: str) -> list[str]:
@@ -620,6 +745,9 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
         keywords=table["keywords"].map(lambda v: split(v, ", ")),
         quotes=table["quotes"].map(lambda v: split(v, "\n")),
     )
+    # saved before theme sentiment was per sentence: no negative member known
+    quote = table["negative_quote"] if "negative_quote" in table.columns else None
+    out = out.assign(negative_quote=None if quote is None else quote.map(_text_or_none))
     if "labels_translated" in table.columns:
         out = out.assign(
             label_translated=table["label_translated"].map(lambda v: None if pd.isna(v) else v),
@@ -647,6 +775,10 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
             {lang: q} for lang, q in zip(table["language"], out["quotes"], strict=True)
         ],
     )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_or(default: object) -> Any:
