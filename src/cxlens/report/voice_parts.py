@@ -337,17 +337,26 @@ def translation_note(themes: pd.DataFrame) -> str:
 
 
 def _theme_quotes(r: dict[str, Any]) -> str:
-    """Return quotes per language (a theme of several languages shows each), escaped."""
+    """Return quotes per language (a theme of several languages shows each), escaped.
+
+    The theme's negative quote (its most typical member saying something negative about it)
+    follows when it is not already shown: the typical quotes alone may all be praise.
+    """
     by_language = r.get("quotes_by_language") or {}
     if not isinstance(by_language, dict) or not by_language:
         quotes = list(r.get("quotes") or [])[:REPORT_QUOTES]
-        return "<br>".join(f"“{esc(q)}”" for q in quotes) or "—"
-    per = REPORT_QUOTES if len(by_language) == 1 else 2
-    lines = [
-        f"<small>{esc(lang)}</small> “{esc(q)}”"
-        for lang, quotes in by_language.items()
-        for q in list(quotes)[:per]
-    ]
+        lines = [f"“{esc(q)}”" for q in quotes]
+    else:
+        per = REPORT_QUOTES if len(by_language) == 1 else 2
+        quotes = [q for qs in by_language.values() for q in list(qs)[:per]]
+        lines = [
+            f"<small>{esc(lang)}</small> “{esc(q)}”"
+            for lang, qs in by_language.items()
+            for q in list(qs)[:per]
+        ]
+    negative = r.get("negative_quote")
+    if isinstance(negative, str) and negative and negative not in quotes:
+        lines.append(f"<small>negative</small> “{esc(negative)}”")
     return "<br>".join(lines) or "—"
 
 
