@@ -79,7 +79,7 @@ def test_themes_are_found_for_every_language_and_fit_on_the_sample(entry):
 
 def test_the_time_split_and_speeds_are_reported(entry):
     split = entry["seconds_split"]
-    assert set(split) == {"sentiment", "theme_fit", "assignment"}
+    assert set(split) == {"sentiment", "theme_fit", "assignment", "sentence_sentiment"}
     assert all(v > 0 for v in split.values())
     assert sum(split.values()) <= entry["pipeline_seconds"] + 0.02 <= entry["seconds"] + 0.02
     # CPU time of the same parts (all threads), and of the pipeline without the checks
@@ -184,3 +184,12 @@ def test_set_agreement_by_hand():
     # from sentences: comment 0 has an outlier sentence and one in t1, comment 1 none
     sents = sentence_sets(np.array(["", "t1", "t2", "t2"], dtype=object), np.array([0, 0, 2, 2]), 3)
     assert sents == [frozenset({"t1"}), frozenset(), frozenset({"t2"})]
+
+
+def test_member_sentences_are_scored_and_their_fast_reading_checked(entry):
+    sentences = entry["sentence_sentiment"]
+    # every membership's theme sentence has a reading (the sampled sets are en, ru, zh)
+    assert sentences["memberships"] == entry["themes"]["memberships"]
+    assert 0 < sentences["distinct_sentences_per_batch"] <= sentences["memberships"]
+    assert 0 < sentences["negative_share"] < 1
+    assert sentences["agreement_sample"] > 0 and 0 <= sentences["fast_vs_accurate"] <= 1
