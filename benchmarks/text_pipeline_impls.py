@@ -231,15 +231,16 @@ class CxlensText:
 
         Each batch's member sentences are scored as
         :func:`cxlens.text.themes.themes_for_workspace` scores them (the comment's score
-        where the sentence is the whole comment, else the fast head).
+        where the sentence is the whole comment, else a
+        :class:`~cxlens.text.themes.SentenceScorer`: the accurate path for the most frequent
+        within its fixed budget, the fast head for the rest).
         The theme status is "assigned", "no_theme" (analysed, an outlier), the sentiment
         status of comments not analysed, or "unsupported_language" (no theme model).
         """
-        from cxlens.text.backends import ModelBackend
         from cxlens.text.clean import clean
         from cxlens.text.themes import (
             NEGATIVE,
-            SENTENCE_MODE,
+            SentenceScorer,
             member_sentences,
             sentence_sentiment,
         )
@@ -253,7 +254,7 @@ class CxlensText:
         usable &= np.isin(langs, list(model.models_))
         members = pd.Series(0, index=model.themes_["theme"].to_numpy(), dtype="int64")
         held: dict[tuple[str, str], list[str]] = {}
-        scorer = ModelBackend(mode=SENTENCE_MODE)
+        scorer = SentenceScorer()
         comment_score = scored["score"].to_numpy(dtype="float64")
         comment_label = scored["label"].to_numpy(dtype=object)
         lap, rows_scored, negative, distinct = [0.0, 0.0], 0, 0, 0
@@ -282,6 +283,7 @@ class CxlensText:
         sentences = {
             "lap": tuple(lap),
             "memberships": rows_scored,
+            "accurate_sentences": scorer.accurate_read,
             "distinct_sentences_per_batch": distinct,
             "negative_share": negative / rows_scored if rows_scored else float("nan"),
         }

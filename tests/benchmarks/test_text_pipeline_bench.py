@@ -18,6 +18,7 @@ from benchmarks.text_pipeline_impls import (
 )
 
 from benchmarks import text_pipeline
+from cxlens.text.themes import SENTENCE_ACCURATE_BUDGET
 
 pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
 
@@ -192,4 +193,6 @@ def test_member_sentences_are_scored_and_their_fast_reading_checked(entry):
     assert sentences["memberships"] == entry["themes"]["memberships"]
     assert 0 < sentences["distinct_sentences_per_batch"] <= sentences["memberships"]
     assert 0 < sentences["negative_share"] < 1
+    # the accurate path reads at most the fixed budget of distinct sentences per language
+    assert 0 < sentences["accurate_sentences"] <= 3 * SENTENCE_ACCURATE_BUDGET
     assert sentences["agreement_sample"] > 0 and 0 <= sentences["fast_vs_accurate"] <= 1

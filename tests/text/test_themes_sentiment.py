@@ -15,6 +15,7 @@ import pytest
 from cxlens.report.voice_parts import themes_up_to_date
 from cxlens.text.discover import ThemeModel
 from cxlens.text.namespace import Text
+from cxlens.text.themes import SentenceScorer
 
 # By hand: the first sentence of each praises the connection, the second complains of support.
 MIXED = [
@@ -148,3 +149,32 @@ def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
     # as saved before: no sentence sentiment, the report's negative shares were whole comments'
     ws.save_table("comment_themes", saved.drop(columns=["sentiment", "sentiment_label"]))
     assert not themes_up_to_date(ws)
+
+
+def test_the_accurate_path_reads_the_most_frequent_sentences_within_a_fixed_budget(monkeypatch):
+    from cxlens.text import themes as themes_module
+
+    read: list[tuple[str, list[str]]] = []
+    real = themes_module.score_texts
+
+    def recorded(texts, backend, language, max_chars):
+        read.append((backend.mode, list(texts)))
+        return real(texts, backend, language, max_chars)
+
+    monkeypatch.setattr(themes_module, "score_texts", recorded)
+    scorer = SentenceScorer(budget=2)
+    sents = ["Awful app."] + ["Setting things up was simple."] * 3 + ["Great price."] * 2
+    _, label = scorer.score(sents, "en")
+    # the two most frequent distinct sentences (3 and 2 repeats) by e5, the rarest fast
+    assert read == [
+        ("accurate", ["Setting things up was simple.", "Great price."]),
+        ("fast", ["Awful app."]),
+    ]
+    # by hand: the fast head alone calls this praise negative (0.92); the accurate path does not
+    assert label[1] == "positive" and label[0] == "negative"
+    # the budget is spent for the pass: a new sentence goes to the fast head, a known one is
+    # not read again
+    read.clear()
+    scorer.score(["Setting things up was simple.", "Support never answers."], "en")
+    assert read == [("fast", ["Support never answers."])]
+    assert scorer.accurate_read == 2

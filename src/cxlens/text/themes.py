@@ -33,7 +33,7 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run, seeded_sample
-from cxlens.text.backends import ModelBackend, SentimentBackend
+from cxlens.text.backends import ModelBackend
 from cxlens.text.clean import MAX_CHARS, clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel, has_content, split_sentences
@@ -81,11 +81,14 @@ SHORT_CHARS = 12
 QUOTE_CHARS = 280
 #: Quotes whose sentences' embeddings are at least this alike count as the same quote.
 NEAR_DUPLICATE = 0.92
-#: The sentiment mode of member sentences that are not their whole comment: the fast head
-#: alone. The cascade's accurate (e5) budget is a share of each call's texts, so scoring
-#: 2-3 sentences per comment through it would grow it with the sentences; a sentence that is
-#: its whole comment takes the comment's own score (the cascade's), embedding nothing again.
-SENTENCE_MODE = "fast"
+#: Distinct theme sentences per language that one themes pass reads by the model's accurate
+#: path (e5), the most frequent first (:class:`SentenceScorer`); the rest get the fast head.
+#: Fixed, unlike the cascade's budget (a share of each call's texts, which would grow with
+#: the 2-3 sentences per comment): at most ~1,500 short texts through e5 for a pass of any
+#: size. Frequent short sentences are where the fast head errs with confidence ("Setting
+#: things up was simple." negative at 0.92, the accurate path positive at 0.65), so the
+#: cascade's least-sure-first choice would not send them.
+SENTENCE_ACCURATE_BUDGET = 500
 #: The label of a negative member sentence, as the sentiment scorer labels it (its own rule:
 #: the model's most probable class, a lexicon's band): themes count no threshold of their own.
 NEGATIVE = LABELS[0]
@@ -227,27 +230,77 @@ def _keyword_sentences(
     return merged["sentence"].to_numpy(dtype=object)
 
 
+class SentenceScorer:
+    """Score theme sentences: the most frequent by the accurate path, within a fixed budget.
+
+    Per language, the distinct sentences of a call not read before, most frequent first, go
+    to the model's accurate path (``mode="accurate"``) until ``budget`` of them have over the
+    scorer's life (their readings are kept for later calls); the rest to the fast head. Labels
+    and scores come as :func:`cxlens.text.sentiment.score_texts` gives them (the label's rule
+    is the sentiment scorer's). A language the model does not read: NaN and None.
+
+    Example:
+        >>> scorer = SentenceScorer(budget=1)
+        >>> score, label = scorer.score(["Setting things up was simple."] * 2 + ["Awful."], "en")
+        >>> label.tolist(), scorer.accurate_read
+        (['positive', 'positive', 'negative'], 1)
+    """
+
+    def __init__(self, budget: int = SENTENCE_ACCURATE_BUDGET) -> None:
+        self.budget = budget
+        self.fast = ModelBackend(mode="fast")
+        self.accurate = ModelBackend(mode="accurate")
+        self.known: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self.spent: dict[str, int] = {}
+        self.accurate_read = 0  # distinct sentences read by the accurate path
+
+    def score(self, sentences: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return each sentence's score (in [-1, 1]) and label, read as the class says."""
+        codes, uniques = pd.factorize(pd.Series(sentences, dtype=object))
+        distinct = [str(u) for u in uniques]
+        score = np.full(len(distinct), np.nan)
+        label = np.full(len(distinct), None, dtype=object)
+        new = [i for i, u in enumerate(distinct) if (language, u) not in self.known]
+        for i in set(range(len(distinct))) - set(new):
+            score[i], label[i] = self.known[(language, distinct[i])]
+        # the most frequent first: each accurate reading corrects every repeat of it
+        counts = np.bincount(codes, minlength=len(distinct))
+        new.sort(key=lambda i: -counts[i])
+        room = max(0, self.budget - self.spent.get(language, 0))
+        for part, backend in ((new[:room], self.accurate), (new[room:], self.fast)):
+            if not part:
+                continue
+            read = score_texts([distinct[i] for i in part], backend, language, MAX_CHARS)
+            score[part] = read["score"].to_numpy(dtype="float64")
+            label[part] = [None if pd.isna(v) else str(v) for v in read["label"]]
+            if backend is self.accurate:
+                self.spent[language] = self.spent.get(language, 0) + len(part)
+                self.accurate_read += len(part)
+                self.known.update(((language, distinct[i]), (score[i], label[i])) for i in part)
+        return score[codes], label[codes]
+
+
 def sentence_sentiment(
     sentences: np.ndarray,
     comments: list[str],
     languages: np.ndarray,
     comment_score: np.ndarray,
     comment_label: np.ndarray,
-    scorer: SentimentBackend,
+    scorer: SentenceScorer,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the score (in [-1, 1]) and label of each member sentence.
 
     A sentence that is its whole comment takes the comment's score and label as given (no
     second scoring, whichever backend made them); the others are scored by ``scorer`` in
-    their comment's language (no detection on a few words), each distinct sentence once.
-    Unscored (a language ``scorer`` does not read): NaN and None.
+    their comment's language (no detection on a few words). Unscored (a language the model
+    does not read): NaN and None.
 
     Example:
         >>> score, label = sentence_sentiment(
         ...     np.array(["The support team was rude and useless.", "Awful."], dtype=object),
         ...     ["Great connection. The support team was rude and useless.", "Awful."],
         ...     np.array(["en", "en"], dtype=object), np.array([-0.2, -0.9]),
-        ...     np.array(["negative", "negative"], dtype=object), ModelBackend(mode="fast"))
+        ...     np.array(["negative", "negative"], dtype=object), SentenceScorer(budget=0))
         >>> label.tolist(), round(float(score[1]), 1)
         (['negative', 'negative'], -0.9)
     """
@@ -261,9 +314,7 @@ def sentence_sentiment(
     own = np.flatnonzero(~whole)
     for lang in pd.unique(languages[own]):
         idx = own[languages[own] == lang]
-        scored = score_texts([sentences[i] for i in idx], scorer, str(lang), MAX_CHARS)
-        score[idx] = scored["score"].to_numpy(dtype="float64")
-        label[idx] = [None if pd.isna(v) else str(v) for v in scored["label"]]
+        score[idx], label[idx] = scorer.score([str(sentences[i]) for i in idx], str(lang))
     return score, label
 
 
@@ -414,7 +465,7 @@ def themes_for_workspace(
         columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
     parts, sentiments, candidates, complaints = [], [], [], []
-    sentence_scorer = ModelBackend(mode=SENTENCE_MODE)
+    sentence_scorer = SentenceScorer()
     for batch in comment_batches(expr, columns, batch_size):
         ids = batch[id_column].to_numpy()
         cleaned = clean(batch[column].tolist())
