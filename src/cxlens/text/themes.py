@@ -5,15 +5,20 @@
 1. fit a :class:`~cxlens.text.discover.ThemeModel` on up to ``sample`` comments drawn in the
    engine (or compile a user :class:`~cxlens.text.codeframe.CodeFrame`),
 2. read all comments from the engine in Arrow batches; per batch score sentiment (or reuse
-   the ``comment_sentiment`` table), clean, and assign themes,
-3. save ``comment_themes`` (one row per comment and theme it belongs to, and one row with
-   an empty theme for every comment in no theme, with its status: nothing is dropped) and
+   the ``comment_sentiment`` table), clean, assign themes, and score each membership's theme
+   sentence (:func:`member_sentences`, :func:`sentence_sentiment`): a comment praising one
+   topic and complaining of another is negative only about the second,
+3. save ``comment_themes`` (one row per comment and theme it belongs to, with its theme
+   sentence's ``sentiment`` and ``sentiment_label``, and one row with an empty theme for
+   every comment in no theme, with its status: nothing is dropped) and
    ``comment_sentiment`` when it was computed here,
-4. aggregate in the engine: members, share, mean sentiment, monthly counts; then flag
-   emerging themes (:mod:`cxlens.text.trend`) and save the ``themes`` table.
+4. aggregate in the engine: members, share, sentiment and negative share of the theme
+   sentences (:func:`theme_sentiment`), monthly counts; then flag emerging themes
+   (:mod:`cxlens.text.trend`) and save the ``themes`` table.
 
 Representative quotes: per theme and language, the most typical members (cosine of their
-sentence to the theme centroid), never two the same; PII-redacted (:func:`cxlens.text.redact`).
+sentence to the theme centroid), never two the same; and per theme the most typical member
+whose theme sentence is negative (``negative_quote``); PII-redacted (:func:`cxlens.text.redact`).
 """
 
 from __future__ import annotations
@@ -123,7 +128,8 @@ class ThemeResult:
     analysed: int
     model: Any = field(repr=False)
     coverage: pd.DataFrame | None = None
-    #: ``<id>, theme, weight, status, language``: every comment's theme rows (as saved).
+    #: ``<id>, theme, weight, status, language, sentiment, sentiment_label``: every comment's
+    #: theme rows (as saved).
     assignments: pd.DataFrame | None = field(default=None, repr=False)
     untranslated: pd.DataFrame | None = None
 
@@ -430,8 +436,10 @@ def themes_for_workspace(
     Returns:
         A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
         keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
-        analysed comments), ``sentiment`` (mean score of members in [-1, 1]),
-        ``negative_share``, the emerging test (``recent_share, previous_share, share_ratio,
+        analysed comments), ``sentiment`` (mean score of the members' theme sentences, in
+        [-1, 1]), ``negative_share`` (share of them labelled negative), ``negative_quote``
+        (the most typical member whose theme sentence is negative; None without one), the
+        emerging test (``recent_share, previous_share, share_ratio,
         q_value, new, emerging``), ``purity`` (share of its quotes holding a label word,
         :func:`label_purity`), and with a label map ``label_translated``,
         ``labels_translated`` and ``untranslated`` (:func:`cxlens.text.translate.translate_themes`).
