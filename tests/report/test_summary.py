@@ -214,7 +214,8 @@ def test_themes_rank_by_negative_share_among_those_with_enough_comments():
     point = theme_point(themes, min_n=30)
     assert point.sentence.startswith(
         "Customers raise these themes most negatively: “late delivery” (65% of its 80 comments "
-        "negative, e.g. “Came a week late.”); “price” (30% of its 200 comments negative"
+        "negative about it, e.g. “Came a week late.”); “price” (30% of its 200 comments negative "
+        "about it"
     )
     assert "rude" not in point.sentence.lower() and "staff" not in point.sentence
     assert point.value == pytest.approx(65.0)
@@ -235,7 +236,7 @@ def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
     point = theme_point(themes, min_n=30)
     assert point.sentence == (
         "Customers raise this theme most negatively: “late delivery” (40% of its 80 comments "
-        "negative, e.g. “Came a week late.”) (evidence: What customers say)."
+        "negative about it, e.g. “Came a week late.”) (evidence: What customers say)."
     )
     with pytest.raises(ValueError, match="no topical theme"):
         theme_point(themes.head(2), min_n=30)
@@ -255,8 +256,8 @@ def test_a_theme_is_quoted_by_a_complaint_about_it_never_by_its_typical_praise()
     point = theme_point(themes, min_n=30)
     assert point.sentence == (
         "Customers raise this theme most negatively: “No outages” (10% of its 120 comments "
-        "negative, e.g. “Outage again tonight, third this week.”) (evidence: What customers "
-        "say)."
+        "negative about it, e.g. “Outage again tonight, third this week.”) (evidence: What "
+        "customers say)."
     )
     # no negative member: named without a quote rather than with a typical (praising) one
     unquoted = theme_point(themes.assign(negative_quote=None), min_n=30).sentence
@@ -479,23 +480,24 @@ def test_the_summary_names_the_most_negative_theme_and_the_weakest_touchpoint(tm
         points = executive_summary(ws, results, bootstrap=50)
         # the tables the sentences rest on, as the themes step saved them
         assigned = ws.table("comment_themes").execute()
-        scores = ws.table("comment_sentiment").execute()
         themes = ws.table("themes").execute()
         responses = ws.table("responses").execute()
     finally:
         ws.close()
     kinds = [p.kind for p in points]
     assert kinds.index("theme") < kinds.index("touchpoint")
-    # by hand: the share of each theme's comments scored at or below -0.05, largest first
-    joined = assigned.dropna(subset=["theme"]).merge(scores, on="response_id")
-    share = (joined["score"] <= -0.05).groupby(joined["theme"]).mean()
-    count = joined.groupby("theme").size()
+    # by hand: the share of each theme's members whose theme sentence is labelled negative
+    members = assigned.dropna(subset=["theme"])
+    share = (members["sentiment_label"] == "negative").groupby(members["theme"]).mean()
+    count = members.groupby("theme").size()
     worst = share[count >= 30].sort_values(ascending=False, kind="stable").index[0]
     label = themes.set_index("theme").loc[worst, "label"]
     theme = next(p for p in points if p.kind == "theme")
     assert theme.sentence.startswith(f"Customers raise these themes most negatively: “{label}” (")
     assert theme.value == pytest.approx(100 * share[worst])
-    assert f"{100 * share[worst]:.0f}% of its {count[worst]:,} comments negative" in theme.sentence
+    assert f"{100 * share[worst]:.0f}% of its {count[worst]:,} comments negative about it" in (
+        theme.sentence
+    )
     assert any(word in theme.sentence for word in ("delivery", "parcel"))  # the planted topic
     # by hand: NPS-only answers feel -1 (detractor), 0 (passive) or +1 (promoter) per answer
     feel = np.select([responses["nps"] >= 9, responses["nps"] >= 7], [1.0, 0.0], -1.0)

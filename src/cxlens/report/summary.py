@@ -266,7 +266,7 @@ def theme_point(
         ...     "count": [60, 90], "negative_share": [0.7, 0.05],
         ...     "negative_quote": ["The parcel came a week late.", "Staff ignored me."]})
         >>> theme_point(themes, min_n=30).sentence
-        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative, e.g. “Staff ignored me.”) (evidence: What customers say).'
+        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative about it, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative about it, e.g. “Staff ignored me.”) (evidence: What customers say).'
     """  # noqa: E501
     from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
 
@@ -282,7 +282,7 @@ def theme_point(
         said = f", e.g. “{quote}”" if isinstance(quote, str) and quote else ""
         parts.append(
             f"“{r['label']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
-            f"{int(r['count']):,} comments negative{said})"
+            f"{int(r['count']):,} comments negative about it{said})"
         )
     sentence = (
         f"Customers raise {'these themes' if len(parts) > 1 else 'this theme'} most "
