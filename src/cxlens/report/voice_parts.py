@@ -181,7 +181,7 @@ def voice_part(
                 "Themes by share of comments",
                 figure_html(theme_bars(themes, top=top), "chart-voice-themes"),
                 "Share of the analysed comments that mention each theme; colour: mean "
-                "sentiment of those comments, red (-1) to green (+1).",
+                "sentiment of what those comments say about it, red (-1) to green (+1).",
             ),
             "<h3>Themes and what customers say</h3>",
             theme_table(shown),
@@ -231,8 +231,11 @@ def voice_part(
                 "multilingual encoder, in a fast cascade), then grouped into themes over "
                 "sentence embeddings per language, themes meaning the same merged across "
                 "languages, and every comment assigned to zero or more themes (docs/text.md). "
-                "Quotes: the most typical comments of each theme, with names, e-mails, phone "
-                "and card numbers redacted. Emerging: a theme's share of the latest 3 months "
+                "A theme's sentiment and negative share are those of the sentence in which "
+                "each comment raises it, not of the whole comment, which may praise one thing "
+                "and complain of another. Quotes: the most typical comments of each theme, "
+                "and its most typical negative one where they lack it, with names, e-mails, "
+                "phone and card numbers redacted. Emerging: a theme's share of the latest 3 months "
                 "against the months before, one-sided two-proportion z-test with a "
                 "Benjamini-Hochberg false discovery rate of 5%. Impact: NPS minus the NPS "
                 "without the theme's "
