@@ -42,7 +42,7 @@ DEFAULT_SEED = 20240611
 BASELINES = ("vader",)
 TARGET_SECONDS_PER_MILLION = 15 * 60
 #: The timed parts of cxlens's run (the accuracy checks after them are not).
-PARTS: tuple[str, ...] = ("sentiment", "theme_fit", "assignment")
+PARTS: tuple[str, ...] = ("sentiment", "theme_fit", "assignment", "sentence_sentiment")
 
 
 def run(
@@ -68,13 +68,17 @@ def run(
 
     Returns:
         The results.json entry with ``texts_per_second``, ``seconds_split`` and
-        ``cpu_seconds_split`` (sentiment, theme_fit, assignment: wall and CPU seconds, all
-        threads), ``themes`` (see :func:`theme_figures`), ``quality`` (accuracy and
+        ``cpu_seconds_split`` (sentiment, theme_fit, assignment, sentence_sentiment: wall and
+        CPU seconds, all threads; sentence_sentiment scores the member sentences as themes
+        do), ``themes`` (see :func:`theme_figures`), ``quality`` (accuracy and
         macro-F1 per language, cxlens and vader), ``agreement`` (the fast head's and the
         cascade's agreement with the accurate path on a sample), ``theme_agreement`` (theme
         assignment's agreement with its teacher, the nearest USE centroid, on held-out
         comments and their sentences: as the run assigned them and by the student alone; and
         the distinct sentences of the run the teacher and the student read),
+        ``sentence_sentiment`` (memberships scored, distinct member sentences per batch, their
+        negative share, and the fast head's agreement with the accurate path on a sample of
+        them),
         ``distinct_texts``, ``pipeline_seconds`` and ``pipeline_cpu_seconds`` (the run less
         the checks), ``projected_seconds_per_million`` and the load average before and after.
 
@@ -133,6 +137,7 @@ def run(
             "cpu_seconds_split": {k: round(float(cpu_split[k]), 2) for k in PARTS},
             "agreement": agreement,
             "theme_agreement": results["theme_agreement"].iloc[0].to_dict(),
+            "sentence_sentiment": results["sentence_sentiment"].iloc[0].to_dict(),
             "accurate_path": results["accurate"].iloc[0].to_dict(),
             "distinct_texts": int(split["distinct_texts"]),
             "pipeline_seconds": round(pipeline_seconds, 2),

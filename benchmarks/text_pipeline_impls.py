@@ -56,6 +56,12 @@ class _Clock:
         self.cpu[part] = now[1] - self._last[1]
         self._last = now
 
+    def split(self, part: str, inner: str, seconds: tuple[float, float]) -> None:
+        """Move ``seconds`` (wall, CPU) measured inside ``part`` to a part of their own."""
+        self.wall[part] -= seconds[0]
+        self.cpu[part] -= seconds[1]
+        self.wall[inner], self.cpu[inner] = seconds
+
 
 @dataclass
 class CxlensText:
@@ -82,8 +88,9 @@ class CxlensText:
         clock.lap("sentiment")
         model, fitted_on = self._fit(scored)
         clock.lap("theme_fit")
-        n_themes, theme_status, members, held = self._assign(model, scored)
+        n_themes, theme_status, members, held, sentences = self._assign(model, scored)
         clock.lap("assignment")
+        clock.split("assignment", "sentence_sentiment", sentences.pop("lap"))
         # distinct sentences of the run read by the teacher (known from the fit or embedded)
         # and by the student (past the teacher's budget)
         routes = {
@@ -94,6 +101,7 @@ class CxlensText:
         agreement = self._agreement(scored)
         theme_agreement = {**self._theme_agreement(model, scored), **routes}
         purity = member_purity(model.themes_, held)
+        sentences.update(self._sentence_agreement(held))
         clock.lap("checks")
         accurate = {"accurate_texts": run.accurate_texts, "accurate_seconds": run.accurate_seconds,
                     "accurate_cpu_seconds": run.accurate_cpu_seconds}  # fmt: skip
@@ -102,7 +110,8 @@ class CxlensText:
                 "cpu_split": clock.cpu, "checks_seconds": clock.wall["checks"],
                 "accurate": accurate, "n_themes": n_themes, "theme_status": theme_status,
                 "members": members, "agreement": agreement,
-                "theme_agreement": theme_agreement, "label_purity": purity}  # fmt: skip
+                "theme_agreement": theme_agreement, "label_purity": purity,
+                "sentence_sentiment": sentences}  # fmt: skip
 
     def _agreement(self, scored: pd.DataFrame) -> dict[str, float]:
         """Return how often the fast head alone agrees with the accurate path (e5 on every
@@ -215,14 +224,26 @@ class CxlensText:
 
     def _assign(
         self, model: Any, scored: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray, pd.Series, dict[tuple[str, str], list[str]]]:
-        """Assign every comment in batches; return theme counts, theme statuses, members and
-        up to :data:`PURITY_SAMPLE` member sentences per theme and language.
+    ) -> tuple[np.ndarray, np.ndarray, pd.Series, dict[tuple[str, str], list[str]], dict]:
+        """Assign every comment in batches; return theme counts, theme statuses, members,
+        up to :data:`PURITY_SAMPLE` member sentences per theme and language, and the member
+        sentences' sentiment figures (``lap``: its wall and CPU seconds, inside the loop).
 
+        Each batch's member sentences are scored as
+        :func:`cxlens.text.themes.themes_for_workspace` scores them (the comment's score
+        where the sentence is the whole comment, else a
+        :class:`~cxlens.text.themes.SentenceScorer`: the accurate path for the most frequent
+        within its fixed budget, the fast head for the rest).
         The theme status is "assigned", "no_theme" (analysed, an outlier), the sentiment
         status of comments not analysed, or "unsupported_language" (no theme model).
         """
         from cxlens.text.clean import clean
+        from cxlens.text.themes import (
+            NEGATIVE,
+            SentenceScorer,
+            member_sentences,
+            sentence_sentiment,
+        )
 
         n = len(self.texts)
         n_themes = np.zeros(n, dtype=np.int64)
@@ -233,17 +254,59 @@ class CxlensText:
         usable &= np.isin(langs, list(model.models_))
         members = pd.Series(0, index=model.themes_["theme"].to_numpy(), dtype="int64")
         held: dict[tuple[str, str], list[str]] = {}
+        scorer = SentenceScorer()
+        comment_score = scored["score"].to_numpy(dtype="float64")
+        comment_label = scored["label"].to_numpy(dtype=object)
+        lap, rows_scored, negative, distinct = [0.0, 0.0], 0, 0, 0
         for lo in range(0, n, self.batch_size):
             hi = min(lo + self.batch_size, n)
             cleaned = clean(self.texts[lo:hi])
             texts = [c.text if ok else "" for c, ok in zip(cleaned, usable[lo:hi], strict=True)]
             found = model.transform(texts, langs[lo:hi].tolist())
             found = found[usable[lo + found["row"].to_numpy()]]
+            started = (time.perf_counter(), time.process_time())
+            at = lo + found["row"].to_numpy()
+            sentence = member_sentences(model, found, texts, langs[lo:hi])
+            _, label = sentence_sentiment(
+                sentence, [texts[i - lo] for i in at], langs[at], comment_score[at],
+                comment_label[at], scorer,
+            )  # fmt: skip
+            lap[0] += time.perf_counter() - started[0]
+            lap[1] += time.process_time() - started[1]
+            rows_scored += len(label)
+            negative += int(np.sum(label == NEGATIVE))
+            distinct += int(pd.Series(sentence, dtype=object).nunique())
             np.add.at(n_themes, lo + found["row"].to_numpy(), 1)
             members = members.add(found["theme"].value_counts(), fill_value=0)
             _keep_sentences(held, found.assign(language=langs[lo + found["row"].to_numpy()]))
         status[usable] = np.where(n_themes[usable] > 0, "assigned", "no_theme")
-        return n_themes, status, members.astype("int64"), held
+        sentences = {
+            "lap": tuple(lap),
+            "memberships": rows_scored,
+            "accurate_sentences": scorer.accurate_read,
+            "distinct_sentences_per_batch": distinct,
+            "negative_share": negative / rows_scored if rows_scored else float("nan"),
+        }
+        return n_themes, status, members.astype("int64"), held, sentences
+
+    def _sentence_agreement(self, held: dict[tuple[str, str], list[str]]) -> dict[str, float]:
+        """Return how often the fast head (the member sentences' mode) gives the accurate
+        path's label on a seeded sample of ``agreement_sample`` distinct member sentences
+        (from those kept for label purity); not in the timings."""
+        from cxlens.text.sentiment_model import classify
+
+        pool = sorted({(lang, s) for (_, lang), sents in held.items() for s in sents})
+        rng = np.random.default_rng(self.seed)
+        picked = [pool[i] for i in rng.choice(len(pool), min(self.agreement_sample, len(pool)),
+                                                replace=False)]  # fmt: skip
+        same = 0
+        for language in sorted({lang for lang, _ in picked}):
+            sents = [s for lang, s in picked if lang == language]
+            fast = classify(sents, "fast", language=language)[0].argmax(axis=1)
+            accurate = classify(sents, "accurate", language=language)[0].argmax(axis=1)
+            same += int(np.sum(fast == accurate))
+        return {"agreement_sample": len(picked),
+                "fast_vs_accurate": same / len(picked) if picked else float("nan")}  # fmt: skip
 
     def tidy(self, result: dict[str, Any]) -> dict[str, pd.DataFrame]:
         scored = result["scored"]
@@ -274,6 +337,7 @@ class CxlensText:
             "cpu_split": cpu_split,
             "agreement": agreement,
             "theme_agreement": theme_agreement,
+            "sentence_sentiment": pd.DataFrame([result["sentence_sentiment"]]),
             "accurate": accurate,
             "themes": themes.assign(
                 members=members.to_numpy(),

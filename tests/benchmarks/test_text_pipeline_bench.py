@@ -18,6 +18,7 @@ from benchmarks.text_pipeline_impls import (
 )
 
 from benchmarks import text_pipeline
+from cxlens.text.themes import SENTENCE_ACCURATE_BUDGET
 
 pytestmark = pytest.mark.slow  # benchmark harness runs on generated data sets
 
@@ -79,7 +80,7 @@ def test_themes_are_found_for_every_language_and_fit_on_the_sample(entry):
 
 def test_the_time_split_and_speeds_are_reported(entry):
     split = entry["seconds_split"]
-    assert set(split) == {"sentiment", "theme_fit", "assignment"}
+    assert set(split) == {"sentiment", "theme_fit", "assignment", "sentence_sentiment"}
     assert all(v > 0 for v in split.values())
     assert sum(split.values()) <= entry["pipeline_seconds"] + 0.02 <= entry["seconds"] + 0.02
     # CPU time of the same parts (all threads), and of the pipeline without the checks
@@ -184,3 +185,14 @@ def test_set_agreement_by_hand():
     # from sentences: comment 0 has an outlier sentence and one in t1, comment 1 none
     sents = sentence_sets(np.array(["", "t1", "t2", "t2"], dtype=object), np.array([0, 0, 2, 2]), 3)
     assert sents == [frozenset({"t1"}), frozenset(), frozenset({"t2"})]
+
+
+def test_member_sentences_are_scored_and_their_fast_reading_checked(entry):
+    sentences = entry["sentence_sentiment"]
+    # every membership's theme sentence has a reading (the sampled sets are en, ru, zh)
+    assert sentences["memberships"] == entry["themes"]["memberships"]
+    assert 0 < sentences["distinct_sentences_per_batch"] <= sentences["memberships"]
+    assert 0 < sentences["negative_share"] < 1
+    # the accurate path reads at most the fixed budget of distinct sentences per language
+    assert 0 < sentences["accurate_sentences"] <= 3 * SENTENCE_ACCURATE_BUDGET
+    assert sentences["agreement_sample"] > 0 and 0 <= sentences["fast_vs_accurate"] <= 1

@@ -207,13 +207,15 @@ def test_themes_rank_by_negative_share_among_those_with_enough_comments():
             "label": ["price", "late delivery", "rude agent", "staff"],
             "count": [200, 80, 12, 150],  # rude agent: too few comments to rank
             "negative_share": [0.30, 0.65, 0.90, 0.0],
-            "quotes": [["Too dear."], ["Came a week late."], ["Rude."], ["Lovely."]],
+            "quotes": [["Fair price."], ["Came on time."], ["Polite."], ["Lovely."]],
+            "negative_quote": ["Too dear.", "Came a week late.", "Rude.", None],
         }
     )
     point = theme_point(themes, min_n=30)
     assert point.sentence.startswith(
         "Customers raise these themes most negatively: “late delivery” (65% of its 80 comments "
-        "negative, e.g. “Came a week late.”); “price” (30% of its 200 comments negative"
+        "negative about it, e.g. “Came a week late.”); “price” (30% of its 200 comments negative "
+        "about it"
     )
     assert "rude" not in point.sentence.lower() and "staff" not in point.sentence
     assert point.value == pytest.approx(65.0)
@@ -227,16 +229,39 @@ def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
             "label": ["Mixed: ticket", "Разное: билет", "late delivery"],
             "count": [300, 90, 80],
             "negative_share": [0.80, 0.70, 0.40],
-            "quotes": [["Thanks for the help."], ["Спасибо."], ["Came a week late."]],
+            "quotes": [["Thanks for the help."], ["Спасибо."], ["Came on time."]],
+            "negative_quote": ["No help.", "Плохо.", "Came a week late."],
         }
     )
     point = theme_point(themes, min_n=30)
     assert point.sentence == (
         "Customers raise this theme most negatively: “late delivery” (40% of its 80 comments "
-        "negative, e.g. “Came a week late.”) (evidence: What customers say)."
+        "negative about it, e.g. “Came a week late.”) (evidence: What customers say)."
     )
     with pytest.raises(ValueError, match="no topical theme"):
         theme_point(themes.head(2), min_n=30)
+
+
+def test_a_theme_is_quoted_by_a_complaint_about_it_never_by_its_typical_praise():
+    # the demo's defect: "No outages" quoted by its most typical member, which is praise
+    themes = pd.DataFrame(
+        {
+            "label": ["No outages", "Billing"],
+            "count": [120, 90],
+            "negative_share": [0.10, 0.0],
+            "quotes": [["Fantasic provider. No outages at all."], ["Bill is clear."]],
+            "negative_quote": ["Outage again tonight, third this week.", None],
+        }
+    )
+    point = theme_point(themes, min_n=30)
+    assert point.sentence == (
+        "Customers raise this theme most negatively: “No outages” (10% of its 120 comments "
+        "negative about it, e.g. “Outage again tonight, third this week.”) (evidence: What "
+        "customers say)."
+    )
+    # no negative member: named without a quote rather than with a typical (praising) one
+    unquoted = theme_point(themes.assign(negative_quote=None), min_n=30).sentence
+    assert "No outages at all" not in unquoted and "e.g." not in unquoted
 
 
 def test_the_weakest_touchpoint_leaves_small_samples_unranked():
@@ -455,23 +480,24 @@ def test_the_summary_names_the_most_negative_theme_and_the_weakest_touchpoint(tm
         points = executive_summary(ws, results, bootstrap=50)
         # the tables the sentences rest on, as the themes step saved them
         assigned = ws.table("comment_themes").execute()
-        scores = ws.table("comment_sentiment").execute()
         themes = ws.table("themes").execute()
         responses = ws.table("responses").execute()
     finally:
         ws.close()
     kinds = [p.kind for p in points]
     assert kinds.index("theme") < kinds.index("touchpoint")
-    # by hand: the share of each theme's comments scored at or below -0.05, largest first
-    joined = assigned.dropna(subset=["theme"]).merge(scores, on="response_id")
-    share = (joined["score"] <= -0.05).groupby(joined["theme"]).mean()
-    count = joined.groupby("theme").size()
+    # by hand: the share of each theme's members whose theme sentence is labelled negative
+    members = assigned.dropna(subset=["theme"])
+    share = (members["sentiment_label"] == "negative").groupby(members["theme"]).mean()
+    count = members.groupby("theme").size()
     worst = share[count >= 30].sort_values(ascending=False, kind="stable").index[0]
     label = themes.set_index("theme").loc[worst, "label"]
     theme = next(p for p in points if p.kind == "theme")
     assert theme.sentence.startswith(f"Customers raise these themes most negatively: “{label}” (")
     assert theme.value == pytest.approx(100 * share[worst])
-    assert f"{100 * share[worst]:.0f}% of its {count[worst]:,} comments negative" in theme.sentence
+    assert f"{100 * share[worst]:.0f}% of its {count[worst]:,} comments negative about it" in (
+        theme.sentence
+    )
     assert any(word in theme.sentence for word in ("delivery", "parcel"))  # the planted topic
     # by hand: NPS-only answers feel -1 (detractor), 0 (passive) or +1 (promoter) per answer
     feel = np.select([responses["nps"] >= 9, responses["nps"] >= 7], [1.0, 0.0], -1.0)

@@ -17,6 +17,7 @@ import cxlens
 from cxlens.report.voice_parts import (
     report_themes,
     social_part,
+    theme_table,
     themes_up_to_date,
     voice_part,
     voice_parts,
@@ -172,3 +173,17 @@ def test_missing_tables_become_notes(tmp_path):
         assert p.section.body_html.startswith('<p class="note">')
     assert "comment" in parts["voice"].section.body_html
     assert "posts" in parts["social"].section.body_html
+
+
+def test_the_theme_table_shows_a_negative_quote_its_typical_quotes_lack():
+    row = {"theme": "en_1", "label": "No outages", "count": 120, "share": 0.2,
+           "sentiment": 0.4, "negative_share": 0.1, "keywords": ["outage"],
+           "quotes": ["No outages at all."], "quotes_by_language": {"en": ["No outages at all."]},
+           "negative_quote": "Outage again <tonight>."}  # fmt: skip
+    html = theme_table(pd.DataFrame([row]))
+    assert "<small>negative</small> “Outage again &lt;tonight&gt;.”" in html
+    # already among the quotes, or none: not shown twice, nothing invented
+    for negative in ("No outages at all.", None):
+        shown = theme_table(pd.DataFrame([{**row, "negative_quote": negative}]))
+        assert "<small>negative</small>" not in shown
+        assert shown.count("No outages at all.") == 1

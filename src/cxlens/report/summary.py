@@ -251,9 +251,12 @@ def theme_point(
     From the themes "What customers say" shows (``themes``: its table, most comments first):
     those with at least ``min_n`` comments and some negative ones, and a topic (not marked
     mixed, :func:`cxlens.text.discover.mixed_marker`), ranked by the share of
-    their comments that are negative; each with that share, its comments and a quote, so a
-    client reads it in customers' own words. ``value`` is the first theme's negative share
-    in percent.
+    their comments that are negative (what they say about the theme: its member sentences,
+    :func:`cxlens.text.themes.theme_sentiment`); each with that share, its comments and its
+    ``negative_quote`` (its most typical member whose theme sentence is negative), so a
+    client reads the complaint in customers' own words. Never its most typical quote, which
+    may be praise; a theme without a negative quote is named without one. ``value`` is the
+    first theme's negative share in percent.
 
     Raises:
         ValueError: no topical theme has ``min_n`` comments with a negative one among them.
@@ -261,9 +264,9 @@ def theme_point(
     Example:
         >>> themes = pd.DataFrame({"label": ["late delivery", "friendly staff"],
         ...     "count": [60, 90], "negative_share": [0.7, 0.05],
-        ...     "quotes": [["The parcel came a week late."], ["Lovely staff."]]})
+        ...     "negative_quote": ["The parcel came a week late.", "Staff ignored me."]})
         >>> theme_point(themes, min_n=30).sentence
-        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative, e.g. “Lovely staff.”) (evidence: What customers say).'
+        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative about it, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative about it, e.g. “Staff ignored me.”) (evidence: What customers say).'
     """  # noqa: E501
     from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
 
@@ -275,11 +278,11 @@ def theme_point(
     ranked = usable.sort_values(["_neg", "count"], ascending=False, kind="stable").head(top)
     parts = []
     for r in ranked.to_dict("records"):
-        quotes = list(r.get("quotes") or [])
-        said = f", e.g. “{quotes[0]}”" if quotes else ""
+        quote = r.get("negative_quote")
+        said = f", e.g. “{quote}”" if isinstance(quote, str) and quote else ""
         parts.append(
             f"“{r['label']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
-            f"{int(r['count']):,} comments negative{said})"
+            f"{int(r['count']):,} comments negative about it{said})"
         )
     sentence = (
         f"Customers raise {'these themes' if len(parts) > 1 else 'this theme'} most "

@@ -69,7 +69,9 @@ def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
 
     ``comment_themes`` holds one or more rows per response that was read; it is up to date
     when no response is missing from it and it names no response that is gone (loaded
-    since, or erased). Both counts are anti-joins in the engine.
+    since, or erased). Both counts are anti-joins in the engine. Themes saved before their
+    sentiment was that of the member sentences (no ``sentiment_label`` column: whole
+    comments' scores) are out of date too.
 
     Example:
         >>> import cxlens
@@ -79,6 +81,8 @@ def themes_up_to_date(ws: Workspace, *, id_column: str = "response_id") -> bool:
     from cxlens.text.themes import ASSIGNMENTS_TABLE, THEMES_TABLE
 
     if not all(ws.has_table(t) for t in ("responses", ASSIGNMENTS_TABLE, THEMES_TABLE)):
+        return False
+    if "sentiment_label" not in ws.table(ASSIGNMENTS_TABLE).columns:
         return False
     responses = ws.table("responses").select(id_column)
     saved = ws.table(ASSIGNMENTS_TABLE).select(id_column).distinct()
@@ -177,7 +181,7 @@ def voice_part(
                 "Themes by share of comments",
                 figure_html(theme_bars(themes, top=top), "chart-voice-themes"),
                 "Share of the analysed comments that mention each theme; colour: mean "
-                "sentiment of those comments, red (-1) to green (+1).",
+                "sentiment of what those comments say about it, red (-1) to green (+1).",
             ),
             "<h3>Themes and what customers say</h3>",
             theme_table(shown),
@@ -227,8 +231,11 @@ def voice_part(
                 "multilingual encoder, in a fast cascade), then grouped into themes over "
                 "sentence embeddings per language, themes meaning the same merged across "
                 "languages, and every comment assigned to zero or more themes (docs/text.md). "
-                "Quotes: the most typical comments of each theme, with names, e-mails, phone "
-                "and card numbers redacted. Emerging: a theme's share of the latest 3 months "
+                "A theme's sentiment and negative share are those of the sentence in which "
+                "each comment raises it, not of the whole comment, which may praise one thing "
+                "and complain of another. Quotes: the most typical comments of each theme, "
+                "and its most typical negative one where they lack it, with names, e-mails, "
+                "phone and card numbers redacted. Emerging: a theme's share of the latest 3 months "
                 "against the months before, one-sided two-proportion z-test with a "
                 "Benjamini-Hochberg false discovery rate of 5%. Impact: NPS minus the NPS "
                 "without the theme's "
@@ -333,17 +340,26 @@ def translation_note(themes: pd.DataFrame) -> str:
 
 
 def _theme_quotes(r: dict[str, Any]) -> str:
-    """Return quotes per language (a theme of several languages shows each), escaped."""
+    """Return quotes per language (a theme of several languages shows each), escaped.
+
+    The theme's negative quote (its most typical member saying something negative about it)
+    follows when it is not already shown: the typical quotes alone may all be praise.
+    """
     by_language = r.get("quotes_by_language") or {}
     if not isinstance(by_language, dict) or not by_language:
         quotes = list(r.get("quotes") or [])[:REPORT_QUOTES]
-        return "<br>".join(f"“{esc(q)}”" for q in quotes) or "—"
-    per = REPORT_QUOTES if len(by_language) == 1 else 2
-    lines = [
-        f"<small>{esc(lang)}</small> “{esc(q)}”"
-        for lang, quotes in by_language.items()
-        for q in list(quotes)[:per]
-    ]
+        lines = [f"“{esc(q)}”" for q in quotes]
+    else:
+        per = REPORT_QUOTES if len(by_language) == 1 else 2
+        quotes = [q for qs in by_language.values() for q in list(qs)[:per]]
+        lines = [
+            f"<small>{esc(lang)}</small> “{esc(q)}”"
+            for lang, qs in by_language.items()
+            for q in list(qs)[:per]
+        ]
+    negative = r.get("negative_quote")
+    if isinstance(negative, str) and negative and negative not in quotes:
+        lines.append(f"<small>negative</small> “{esc(negative)}”")
     return "<br>".join(lines) or "—"
 
 

@@ -5,15 +5,20 @@
 1. fit a :class:`~cxlens.text.discover.ThemeModel` on up to ``sample`` comments drawn in the
    engine (or compile a user :class:`~cxlens.text.codeframe.CodeFrame`),
 2. read all comments from the engine in Arrow batches; per batch score sentiment (or reuse
-   the ``comment_sentiment`` table), clean, and assign themes,
-3. save ``comment_themes`` (one row per comment and theme it belongs to, and one row with
-   an empty theme for every comment in no theme, with its status: nothing is dropped) and
+   the ``comment_sentiment`` table), clean, assign themes, and score each membership's theme
+   sentence (:func:`member_sentences`, :func:`sentence_sentiment`): a comment praising one
+   topic and complaining of another is negative only about the second,
+3. save ``comment_themes`` (one row per comment and theme it belongs to, with its theme
+   sentence's ``sentiment`` and ``sentiment_label``, and one row with an empty theme for
+   every comment in no theme, with its status: nothing is dropped) and
    ``comment_sentiment`` when it was computed here,
-4. aggregate in the engine: members, share, mean sentiment, monthly counts; then flag
-   emerging themes (:mod:`cxlens.text.trend`) and save the ``themes`` table.
+4. aggregate in the engine: members, share, sentiment and negative share of the theme
+   sentences (:func:`theme_sentiment`), monthly counts; then flag emerging themes
+   (:mod:`cxlens.text.trend`) and save the ``themes`` table.
 
 Representative quotes: per theme and language, the most typical members (cosine of their
-sentence to the theme centroid), never two the same; PII-redacted (:func:`cxlens.text.redact`).
+sentence to the theme centroid), never two the same; and per theme the most typical member
+whose theme sentence is negative (``negative_quote``); PII-redacted (:func:`cxlens.text.redact`).
 """
 
 from __future__ import annotations
@@ -33,13 +38,14 @@ from cxlens.errors import ArgumentError, NotEnoughDataError, SchemaError
 from cxlens.schema.derived import COMMENT_SENTIMENT_TABLE
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run, seeded_sample
-from cxlens.text.clean import clean
+from cxlens.text.backends import ModelBackend
+from cxlens.text.clean import MAX_CHARS, clean
 from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
-from cxlens.text.discover import ThemeModel, has_content
+from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
-from cxlens.text.sentiment import sentiment
+from cxlens.text.sentiment import LABELS, score_texts, sentiment
 from cxlens.text.tokenize import word_spans
 from cxlens.text.translate import (
     LabelMap,
@@ -61,8 +67,8 @@ THEMES_TABLE = "themes"
 #: Columns of the themes table, in order.
 COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
-    "sentiment", "negative_share", "recent_share", "previous_share", "share_ratio",
-    "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
+    "sentiment", "negative_share", "negative_quote", "recent_share", "previous_share",
+    "share_ratio", "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
     "label_translated", "labels_translated", "untranslated", "purity",
 )  # fmt: skip
 #: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
@@ -80,6 +86,19 @@ SHORT_CHARS = 12
 QUOTE_CHARS = 280
 #: Quotes whose sentences' embeddings are at least this alike count as the same quote.
 NEAR_DUPLICATE = 0.92
+#: Distinct theme sentences per language that one themes pass reads by the model's accurate
+#: path (e5), the most frequent first (:class:`SentenceScorer`); the rest get the fast head.
+#: Fixed, unlike the cascade's budget (a share of each call's texts, which would grow with
+#: the 2-3 sentences per comment): at most ~1,500 short texts through e5 for a pass of any
+#: size. Frequent short sentences are where the fast head errs with confidence ("Setting
+#: things up was simple." negative at 0.92, the accurate path positive at 0.65), so the
+#: cascade's least-sure-first choice would not send them.
+SENTENCE_ACCURATE_BUDGET = 500
+#: The label of a negative member sentence, as the sentiment scorer labels it (its own rule:
+#: the model's most probable class, a lexicon's band): themes count no threshold of their own.
+NEGATIVE = LABELS[0]
+#: Negative members per theme and language kept from each batch for the negative quote.
+NEGATIVE_POOL = 10
 
 
 @dataclass
@@ -109,7 +128,8 @@ class ThemeResult:
     analysed: int
     model: Any = field(repr=False)
     coverage: pd.DataFrame | None = None
-    #: ``<id>, theme, weight, status, language``: every comment's theme rows (as saved).
+    #: ``<id>, theme, weight, status, language, sentiment, sentiment_label``: every comment's
+    #: theme rows (as saved).
     assignments: pd.DataFrame | None = field(default=None, repr=False)
     untranslated: pd.DataFrame | None = None
 
@@ -171,6 +191,159 @@ def normalise(text: str) -> str:
         True
     """
     return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
+
+
+def member_sentences(
+    fitted: ThemeModel | CodeFrame, found: pd.DataFrame, texts: list[str], langs: np.ndarray
+) -> np.ndarray:
+    """Return the sentence each assignment of ``found`` was made by, one per row.
+
+    A ThemeModel names it (``sentence``: the comment's sentence most typical of the theme).
+    A code frame matches whole comments, so its sentence is the comment's first sentence
+    holding a keyword of the theme, or the whole comment where the match spans sentences (a
+    pattern across a full stop). ``texts``/``langs`` are the batch's, indexed by ``row``.
+
+    Example:
+        >>> cf = CodeFrame({"billing": ["bill"]}).fit()
+        >>> texts = ["Fast internet. The bill is wrong."]
+        >>> member_sentences(cf, cf.transform(texts, ["en"]), texts, np.array(["en"])).tolist()
+        ['The bill is wrong.']
+    """
+    rows = found["row"].to_numpy()
+    own = found["sentence"].to_numpy(dtype=object).copy()
+    missing = pd.isna(own)
+    if missing.any() and isinstance(fitted, CodeFrame):
+        own[missing] = _keyword_sentences(fitted, found[missing], texts, langs)
+        missing = pd.isna(own)
+    whole = np.array([texts[i] for i in rows], dtype=object)
+    return np.where(missing, whole, own)
+
+
+def _keyword_sentences(
+    frame: CodeFrame, found: pd.DataFrame, texts: list[str], langs: np.ndarray
+) -> np.ndarray:
+    """Return each code-frame match's first sentence matching its theme (None: none does)."""
+    comments = pd.unique(found["row"].to_numpy())
+    sents, owner = split_sentences([texts[i] for i in comments])
+    owner_row = comments[owner] if len(sents) else np.zeros(0, dtype=np.int64)
+    hits = frame.transform(sents, langs[owner_row].tolist())
+    at = hits["row"].to_numpy()
+    hits = pd.DataFrame(
+        {"row": owner_row[at], "theme": hits["theme"].to_numpy(),
+         "sentence": np.asarray(sents, dtype=object)[at]}
+    ).drop_duplicates(["row", "theme"])  # fmt: skip
+    merged = found[["row", "theme"]].merge(hits, on=["row", "theme"], how="left")
+    return merged["sentence"].to_numpy(dtype=object)
+
+
+class SentenceScorer:
+    """Score theme sentences: the most frequent by the accurate path, within a fixed budget.
+
+    Per language, the distinct sentences of a call not read before, most frequent first, go
+    to the model's accurate path (``mode="accurate"``) until ``budget`` of them have over the
+    scorer's life (their readings are kept for later calls); the rest to the fast head. Labels
+    and scores come as :func:`cxlens.text.sentiment.score_texts` gives them (the label's rule
+    is the sentiment scorer's). A language the model does not read: NaN and None.
+
+    Example:
+        >>> scorer = SentenceScorer(budget=1)
+        >>> score, label = scorer.score(["Setting things up was simple."] * 2 + ["Awful."], "en")
+        >>> label.tolist(), scorer.accurate_read
+        (['positive', 'positive', 'negative'], 1)
+    """
+
+    def __init__(self, budget: int = SENTENCE_ACCURATE_BUDGET) -> None:
+        self.budget = budget
+        self.fast = ModelBackend(mode="fast")
+        self.accurate = ModelBackend(mode="accurate")
+        self.known: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self.spent: dict[str, int] = {}
+        self.accurate_read = 0  # distinct sentences read by the accurate path
+
+    def score(self, sentences: list[str], language: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return each sentence's score (in [-1, 1]) and label, read as the class says."""
+        codes, uniques = pd.factorize(pd.Series(sentences, dtype=object))
+        distinct = [str(u) for u in uniques]
+        score = np.full(len(distinct), np.nan)
+        label = np.full(len(distinct), None, dtype=object)
+        new = [i for i, u in enumerate(distinct) if (language, u) not in self.known]
+        for i in set(range(len(distinct))) - set(new):
+            score[i], label[i] = self.known[(language, distinct[i])]
+        # the most frequent first: each accurate reading corrects every repeat of it
+        counts = np.bincount(codes, minlength=len(distinct))
+        new.sort(key=lambda i: -counts[i])
+        room = max(0, self.budget - self.spent.get(language, 0))
+        for part, backend in ((new[:room], self.accurate), (new[room:], self.fast)):
+            if not part:
+                continue
+            read = score_texts([distinct[i] for i in part], backend, language, MAX_CHARS)
+            score[part] = read["score"].to_numpy(dtype="float64")
+            label[part] = [None if pd.isna(v) else str(v) for v in read["label"]]
+            if backend is self.accurate:
+                self.spent[language] = self.spent.get(language, 0) + len(part)
+                self.accurate_read += len(part)
+                self.known.update(((language, distinct[i]), (score[i], label[i])) for i in part)
+        return score[codes], label[codes]
+
+
+def sentence_sentiment(
+    sentences: np.ndarray,
+    comments: list[str],
+    languages: np.ndarray,
+    comment_score: np.ndarray,
+    comment_label: np.ndarray,
+    scorer: SentenceScorer,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the score (in [-1, 1]) and label of each member sentence.
+
+    A sentence that is its whole comment takes the comment's score and label as given (no
+    second scoring, whichever backend made them); the others are scored by ``scorer`` in
+    their comment's language (no detection on a few words). Unscored (a language the model
+    does not read): NaN and None.
+
+    Example:
+        >>> score, label = sentence_sentiment(
+        ...     np.array(["The support team was rude and useless.", "Awful."], dtype=object),
+        ...     ["Great connection. The support team was rude and useless.", "Awful."],
+        ...     np.array(["en", "en"], dtype=object), np.array([-0.2, -0.9]),
+        ...     np.array(["negative", "negative"], dtype=object), SentenceScorer(budget=0))
+        >>> label.tolist(), round(float(score[1]), 1)
+        (['negative', 'negative'], -0.9)
+    """
+    score = np.asarray(comment_score, dtype="float64").copy()
+    label = np.array([None if pd.isna(v) else str(v) for v in comment_label], dtype=object)
+    whole = np.fromiter(
+        (str(s).strip() == str(c).strip() for s, c in zip(sentences, comments, strict=True)),
+        dtype=bool,
+        count=len(comments),
+    )
+    own = np.flatnonzero(~whole)
+    for lang in pd.unique(languages[own]):
+        idx = own[languages[own] == lang]
+        score[idx], label[idx] = scorer.score([str(sentences[i]) for i in idx], str(lang))
+    return score, label
+
+
+def theme_sentiment(assignments: ibis.Table, id_column: str = "response_id") -> ibis.Table:
+    """Return an expression: per theme, ``count`` (members), ``sentiment``, ``negative_share``.
+
+    ``sentiment`` is the mean score of the members' theme sentences (``comment_themes``'
+    ``sentiment``), ``negative_share`` the share of them labelled :data:`NEGATIVE`, both
+    over the scored members; computed in the engine.
+
+    Example:
+        >>> ct = ibis.memtable({"response_id": ["a", "b", "b"], "theme": ["t1", "t1", None],
+        ...     "sentiment": [0.8, -0.6, None], "sentiment_label": ["positive", "negative", None]})
+        >>> row = theme_sentiment(ct).execute().iloc[0]
+        >>> int(row["count"]), round(float(row["sentiment"]), 2), float(row["negative_share"])
+        (2, 0.1, 0.5)
+    """
+    members = assignments.filter(assignments.theme.notnull())
+    return members.group_by("theme").agg(
+        count=members[id_column].count(),
+        sentiment=members.sentiment.mean(),
+        negative_share=(members.sentiment_label == NEGATIVE).cast("float64").mean(),
+    )
 
 
 def _too_short(cleaned: list, status: np.ndarray, langs: np.ndarray) -> np.ndarray:
@@ -263,8 +436,10 @@ def themes_for_workspace(
     Returns:
         A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
         keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
-        analysed comments), ``sentiment`` (mean score of members in [-1, 1]),
-        ``negative_share``, the emerging test (``recent_share, previous_share, share_ratio,
+        analysed comments), ``sentiment`` (mean score of the members' theme sentences, in
+        [-1, 1]), ``negative_share`` (share of them labelled negative), ``negative_quote``
+        (the most typical member whose theme sentence is negative; None without one), the
+        emerging test (``recent_share, previous_share, share_ratio,
         q_value, new, emerging``), ``purity`` (share of its quotes holding a label word,
         :func:`label_purity`), and with a label map ``label_translated``,
         ``labels_translated`` and ``untranslated`` (:func:`cxlens.text.translate.translate_themes`).
@@ -297,7 +472,8 @@ def themes_for_workspace(
         expr = with_saved_scores(source, ws.table(sentiment_table), id_column, column)
         columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
-    parts, sentiments, candidates = [], [], []
+    parts, sentiments, candidates, complaints = [], [], [], []
+    sentence_scorer = SentenceScorer()
     for batch in comment_batches(expr, columns, batch_size):
         ids = batch[id_column].to_numpy()
         cleaned = clean(batch[column].tolist())
@@ -320,30 +496,40 @@ def themes_for_workspace(
         found = fitted.transform(texts, langs.tolist())
         found = found[usable[found["row"].to_numpy()]] if len(found) else found
         rows = found["row"].to_numpy()
+        sentence = member_sentences(fitted, found, texts, langs)
+        said, said_label = sentence_sentiment(
+            sentence, [texts[i] for i in rows], langs[rows], scores["score"].to_numpy()[rows],
+            scores["label"].to_numpy(dtype=object)[rows], sentence_scorer,
+        )  # fmt: skip
         members = pd.DataFrame(
             {id_column: ids[rows], "theme": found["theme"].to_numpy(),
-             "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows]}
+             "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows],
+             "sentiment": said, "sentiment_label": said_label}
         )  # fmt: skip
         none = np.setdiff1d(np.arange(len(batch)), rows)
         unassigned = pd.DataFrame(
             {id_column: ids[none], "theme": None, "weight": np.nan,
-             "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none]}
+             "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none],
+             "sentiment": np.nan, "sentiment_label": None}
         )  # fmt: skip
         parts += [members, unassigned]
         if quotes and len(found):
-            sentence = found["sentence"].to_numpy(dtype=object)
             quoted = pd.DataFrame(
                 {"theme": found["theme"].to_numpy(), "weight": found["weight"].to_numpy(),
-                 "text": [texts[i] for i in rows], "language": langs[rows],
-                 "sentence": np.where(pd.isna(sentence), [texts[i] for i in rows], sentence)}
+                 "text": [texts[i] for i in rows], "language": langs[rows], "sentence": sentence}
             )  # fmt: skip
             candidates.append(_top_quotes(quoted, quotes * 10))
+            # the complaints' own pool: the most typical members may all be praise
+            negative = quoted[said_label == NEGATIVE]
+            complaints.append(_top_quotes(negative, NEGATIVE_POOL))
     if not parts:
         raise NotEnoughDataError(f"table '{table}' has no rows to read comments from")
     assigned = pd.concat(parts, ignore_index=True)
     assigned["theme"] = assigned["theme"].astype(object)
     assigned["language"] = assigned["language"].astype(str)
     assigned["status"] = assigned["status"].astype(str)
+    assigned["sentiment"] = assigned["sentiment"].astype("float64")
+    assigned["sentiment_label"] = assigned["sentiment_label"].astype(object)
     if sentiments:
         scored_frame = pd.concat(sentiments, ignore_index=True)
         scored_frame["label"] = scored_frame["label"].astype(object)
@@ -353,10 +539,9 @@ def themes_for_workspace(
     if save:
         ws.save_table(assignments_table, assigned)
     result = _summarise(
-        ws, source, assigned, fitted, candidates,
+        ws, source, assigned, fitted, (candidates, complaints),
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
-        alpha=alpha, save=save, sentiment_frame=pd.concat(sentiments) if sentiments else None,
-        names=(assignments_table, themes_table, sentiment_table), label_map=label_map,
+        alpha=alpha, save=save, names=(assignments_table, themes_table), label_map=label_map,
     )  # fmt: skip
     result.assignments = assigned
     return result
@@ -374,7 +559,7 @@ def _summarise(
     source: ibis.Table,
     assigned: pd.DataFrame,
     fitted: ThemeModel | CodeFrame,
-    candidates: list[pd.DataFrame],
+    pools: tuple[list[pd.DataFrame], list[pd.DataFrame]],
     *,
     id_column: str,
     time_column: str,
@@ -382,27 +567,15 @@ def _summarise(
     recent: int,
     alpha: float,
     save: bool,
-    sentiment_frame: pd.DataFrame | None,
-    names: tuple[str, str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE, SENTIMENT_TABLE),
+    names: tuple[str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE),
     label_map: LabelMap | None = None,
 ) -> ThemeResult:
-    assignments_table, themes_table, sentiment_table = names
+    assignments_table, themes_table = names
+    candidates, complaints = pools
     # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
     ct = ws.table(assignments_table) if save else ibis.memtable(assigned)
-    scores = ws.table(sentiment_table) if ws.has_table(sentiment_table) and (
-        save or sentiment_frame is None) else ibis.memtable(sentiment_frame)  # fmt: skip
     analysed_ids = ct.filter(ct.status.isin([*ANALYSED, "no_theme"]))
-    joined = ct.filter(ct.theme.notnull()).left_join(
-        scores.select(id_column, s_score="score"), id_column
-    )
-    per_theme = run(
-        joined.group_by("theme").agg(
-            count=joined[id_column].count(),
-            sentiment=joined.s_score.mean(),
-            negative_share=(joined.s_score <= -0.05).cast("float64").mean(),
-        ),
-        "the size and sentiment of each theme",
-    )
+    per_theme = run(theme_sentiment(ct, id_column), "the size and sentiment of each theme")
     n_analysed = int(run(analysed_ids[id_column].nunique(), "the comments analysed"))
     # every comment has one status (its theme rows share it): no comment is counted twice
     status_counts = run(
@@ -436,6 +609,9 @@ def _summarise(
         by_language, table["languages"], strict=True)]  # fmt: skip
     table["purity"] = [label_purity(labels, q) for labels, q in zip(
         table["labels"], by_language, strict=True)]  # fmt: skip
+    negative = _quotes(table["theme"], complaints, 1 if quotes else 0, fitted)
+    table["negative_quote"] = [_first_quote(q, langs) for q, langs in zip(
+        negative, table["languages"], strict=True)]  # fmt: skip
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
     table = translate_themes(table, label_map)[list(COLUMNS)]
     if save:
@@ -568,6 +744,12 @@ def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list
     return [q for group in itertools.zip_longest(*lists) for q in group if q is not None]
 
 
+def _first_quote(by_language: dict[str, list[str]], languages: list[str]) -> str | None:
+    """Return the quote of the theme's largest language that has one (None: no language has)."""
+    order = [lang for lang in languages if lang in by_language] + sorted(by_language)
+    return next((by_language[lang][0] for lang in order if by_language[lang]), None)
+
+
 def to_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return the themes table as saved: lists and per-language maps as text.
 
@@ -586,8 +768,9 @@ def to_saved(table: pd.DataFrame) -> pd.DataFrame:
         for c in ("labels_translated", "untranslated")
         if c in table.columns
     }
-    if "label_translated" in table.columns:  # typed text even when no label has one
-        as_json["label_translated"] = table["label_translated"].astype("string")
+    for text in ("label_translated", "negative_quote"):  # typed text even when none has one
+        if text in table.columns:
+            as_json[text] = table[text].astype("string")
     return table.assign(
         **as_json,
         keywords=table["keywords"].map(", ".join),
@@ -604,13 +787,14 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
     """Return a saved themes table (:func:`to_saved`) with its lists and maps back.
 
     Tables saved before ``languages``, ``labels`` and ``quotes_by_language`` existed get them
-    from ``language``, ``label`` and ``quotes``; before the label map, no translations.
+    from ``language``, ``label`` and ``quotes``; before the label map, no translations;
+    before theme sentiment per member sentence, no ``negative_quote`` (None).
 
     Example:
         >>> t = pd.DataFrame({"keywords": ["a, b"], "quotes": ["x"], "languages": ["en"],
         ...     "labels": ['{"en": "A"}'], "quotes_by_language": ['{"en": ["x"]}']})
         >>> from_saved(t).iloc[0].tolist()
-        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, {}, []]
+        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, None, {}, []]
     """
 
     def split(value: object, sep: str) -> list[str]:
@@ -620,6 +804,9 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
         keywords=table["keywords"].map(lambda v: split(v, ", ")),
         quotes=table["quotes"].map(lambda v: split(v, "\n")),
     )
+    # saved before theme sentiment was per sentence: no negative member known
+    quote = table["negative_quote"] if "negative_quote" in table.columns else None
+    out = out.assign(negative_quote=None if quote is None else quote.map(_text_or_none))
     if "labels_translated" in table.columns:
         out = out.assign(
             label_translated=table["label_translated"].map(lambda v: None if pd.isna(v) else v),
@@ -647,6 +834,10 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
             {lang: q} for lang, q in zip(table["language"], out["quotes"], strict=True)
         ],
     )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _json_or(default: object) -> Any:
