@@ -178,3 +178,28 @@ def test_the_accurate_path_reads_the_most_frequent_sentences_within_a_fixed_budg
     scorer.score(["Setting things up was simple.", "Support never answers."], "en")
     assert read == [("fast", ["Support never answers."])]
     assert scorer.accurate_read == 2
+
+
+def test_a_chosen_backend_reads_the_theme_sentences_as_it_read_the_comments(ws):
+    # The lexicon backend, chosen by the caller, scores every theme sentence: each saved
+    # sentence score equals the lexicon's own score of that sentence, computed apart.
+    from cxlens.text.sentiment import sentiment
+
+    _load(ws, COMMENTS)
+    Text(ws).themes(FRAME, recent=1, table="feedback", backend="lexicon")
+    ct = ws.table("comment_themes").execute().dropna(subset=["theme"])
+    sentences = {
+        ("connection", MIXED[0]): "Great connection, fast and reliable.",
+        ("support", MIXED[0]): "The support team was rude and useless.",
+        ("support", BOTH_PRAISE): "Support was friendly and quick.",
+    }
+    by_id = dict(zip([f"R{i:02d}" for i in range(len(COMMENTS))], COMMENTS, strict=True))
+    for (theme, comment), sentence in sentences.items():
+        ids = [i for i, c in by_id.items() if c == comment]
+        got = ct[(ct["theme"] == theme) & ct["response_id"].isin(ids)]["sentiment"]
+        want = sentiment([sentence], backend="lexicon", language="en")["score"].iloc[0]
+        assert got.to_numpy() == pytest.approx([want] * len(ids))
+    # and the default model reads at least one of them differently (so the test can fail)
+    model = sentiment(list(sentences.values()), backend="fast")["score"].to_numpy()
+    lexicon = sentiment(list(sentences.values()), backend="lexicon", language="en")["score"]
+    assert not np.allclose(model, lexicon.to_numpy())

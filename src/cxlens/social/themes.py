@@ -4,8 +4,9 @@ The themes are discovered once over the text of all posts (every brand together,
 means the same thing for each brand) with :func:`cxlens.text.themes.themes_for_workspace`,
 reusing the ``post_sentiment`` scores. The assignments are saved as ``post_themes`` and the
 themes as ``post_theme_labels``; the survey comments' ``comment_themes``/``themes`` are
-never touched. Then one engine aggregate per brand and theme counts the posts, their mean
-sentiment and negative share, and one windowed query picks example posts.
+never touched. Then one engine aggregate per brand and theme counts the posts, the mean
+sentiment and negative share of their theme sentences, and one windowed query picks example
+posts.
 
 * Share: a brand's posts in the theme over the brand's analysed posts (posts with words in a
   language that has a theme model), with the Wilson (1927) interval. A post can belong to
@@ -40,7 +41,8 @@ from cxlens.store.catalog import Catalog
 from cxlens.store.query import require_columns, run
 from cxlens.text.discover import ThemeModel
 from cxlens.text.redact import redact
-from cxlens.text.themes import ANALYSED, _fit_sample, themes_for_workspace
+from cxlens.text.sentiment import resolve_backend
+from cxlens.text.themes import ANALYSED, NEGATIVE, _fit_sample, themes_for_workspace
 
 #: Derived tables: post theme assignments, the themes found in posts, and the brand table.
 POST_THEMES_TABLE = "post_themes"
@@ -64,8 +66,9 @@ class BrandThemes:
             analysed posts, then themes by posts.
         themes: the themes over all posts (``theme, language, label, keywords, quotes,
             count, share, sentiment...``, as :func:`~cxlens.text.themes.themes_for_workspace`).
-        assignments: Ibis table ``post_id, theme, weight, status, language, brand``: one row
-            per post and theme, and one with a null theme for a post in none.
+        assignments: Ibis table ``post_id, theme, weight, status, language, sentiment,
+            sentiment_label, brand``: one row per post and theme, and one with a null theme
+            for a post in none.
         outlier_share: share of analysed posts in no theme.
         model: the fitted :class:`~cxlens.text.discover.ThemeModel`.
     """
@@ -99,19 +102,22 @@ def _brand_list(brands: Sequence[str] | str | None, known: list[str]) -> list[st
     return wanted
 
 
-def _counts(assigned: ir.Table, scores: ir.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Engine aggregates: analysed posts per brand; posts and sentiment per brand and theme."""
+def _counts(assigned: ir.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Engine aggregates: analysed posts per brand; posts and sentiment per brand and theme.
+
+    A post's sentiment about a theme is its theme sentence's (``post_themes``' ``sentiment``
+    and ``sentiment_label``, as :func:`cxlens.text.themes.theme_sentiment` reads them): a post
+    praising a brand's app and complaining of its prices is negative only about prices.
+    """
     analysed = assigned.filter(assigned.status.isin([*ANALYSED, "no_theme"]))
     per_brand = analysed.group_by("brand").agg(brand_posts=analysed.post_id.nunique())
-    s = scores.select(_sid=scores.post_id, s_score=scores.score.cast("float64"),
-                      s_label=scores.label.cast("string"))  # fmt: skip
     members = assigned.filter(assigned.theme.notnull())
-    members = members.left_join(s, members.post_id == s._sid)
-    negative = (members.s_score.notnull() & (members.s_label == "negative")).ifelse(1, 0)
+    score = members.sentiment.cast("float64")
+    negative = (score.notnull() & (members.sentiment_label == NEGATIVE)).ifelse(1, 0)
     per_theme = members.group_by(["brand", "theme"]).agg(
         posts=members.post_id.nunique(),
-        sentiment=members.s_score.mean(),
-        scored=members.s_score.count(),
+        sentiment=score.mean(),
+        scored=score.count(),
         negatives=negative.sum(),
     )
     return run(per_brand, "posts per brand"), run(per_theme, "posts per brand and theme")
@@ -251,7 +257,8 @@ def brand_themes(
         confidence: two-sided level of the share intervals.
         fdr: false discovery rate of the distinctive flags (Benjamini-Hochberg).
         min_n: brands with fewer analysed posts are flagged ``small_sample``, not tested.
-        backend: sentiment backend for posts not yet scored (None: the offline default).
+        backend: sentiment backend for posts not yet scored and for their theme sentences
+            (None: the offline default).
         sample: most posts the theme discovery is fitted on.
         batch_size: posts read from the engine and assigned at a time.
         seed: seed of the fitting sample and the model.
@@ -263,8 +270,9 @@ def brand_themes(
         posts in the theme), ``brand_posts`` (its analysed posts), ``share`` with Wilson
         ``share_ci_low/high``, ``others_share`` (all other brands), ``lift``, the test
         (``p_value, q_value, distinctive, direction``), ``sentiment`` (mean score of the
-        brand's posts in the theme, in [-1, 1]), ``negative_share`` (percent of scored
-        ones), ``quotes`` (list of redacted posts), ``small_sample``.
+        theme sentences of the brand's posts in the theme, in [-1, 1]), ``negative_share``
+        (percent of those scored that are negative), ``quotes`` (list of redacted posts),
+        ``small_sample``.
 
     Raises:
         NotEnoughDataError: no posts, or too few to discover themes. SchemaError: a column
@@ -281,19 +289,20 @@ def brand_themes(
         )
     posts = ws.table("posts")
     require_columns(posts, "posts", "post_id", "brand", "text", "posted_at")
-    scores = score_posts(ws, backend=backend).table
+    chosen = None if backend is None else resolve_backend(backend)  # loaded once
+    score_posts(ws, backend=chosen)  # stored, and reused by the themes pass
     model = _fit_without_brands(posts, n_themes, sample, seed)
     found = themes_for_workspace(
         ws, table="posts", column="text", id_column="post_id", time_column="posted_at",
         model=model, sample=sample, batch_size=batch_size, quotes=quotes, seed=seed,
         save=save, assignments_table=POST_THEMES_TABLE, themes_table=POST_THEME_LABELS_TABLE,
-        sentiment_table=POST_SENTIMENT_TABLE,
+        sentiment_table=POST_SENTIMENT_TABLE, backend=chosen,
     )  # fmt: skip
     raw = ws.table(POST_THEMES_TABLE) if save else ibis.memtable(found.assignments)
     owner = posts.select(_pid=posts.post_id, brand=posts.brand.cast("string"))
     assigned = raw.inner_join(owner, raw.post_id == owner._pid).drop("_pid")
     assigned = assigned.filter(assigned.brand.notnull())
-    per_brand, per_theme = _counts(assigned, scores)
+    per_brand, per_theme = _counts(assigned)
     if per_brand.empty or found.themes.empty:
         raise NotEnoughDataError(
             "no post with a brand has words in a language with a theme model; "

@@ -28,6 +28,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -45,7 +46,13 @@ from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
 from cxlens.text.redact import redact
-from cxlens.text.sentiment import LABELS, score_texts, sentiment
+from cxlens.text.sentiment import (
+    LABELS,
+    SentimentBackend,
+    resolve_backend,
+    score_texts,
+    sentiment,
+)
 from cxlens.text.tokenize import word_spans
 from cxlens.text.translate import (
     LabelMap,
@@ -241,7 +248,9 @@ class SentenceScorer:
 
     Per language, the distinct sentences of a call not read before, most frequent first, go
     to the model's accurate path (``mode="accurate"``) until ``budget`` of them have over the
-    scorer's life (their readings are kept for later calls); the rest to the fast head. Labels
+    scorer's life (their readings are kept for later calls); the rest to the fast head. With
+    a ``backend`` (the one the comments were scored by, when the caller chose one), that
+    backend reads every sentence. Labels
     and scores come as :func:`cxlens.text.sentiment.score_texts` gives them (the label's rule
     is the sentiment scorer's). A language the model does not read: NaN and None.
 
@@ -252,10 +261,13 @@ class SentenceScorer:
         (['positive', 'positive', 'negative'], 1)
     """
 
-    def __init__(self, budget: int = SENTENCE_ACCURATE_BUDGET) -> None:
-        self.budget = budget
-        self.fast = ModelBackend(mode="fast")
-        self.accurate = ModelBackend(mode="accurate")
+    def __init__(
+        self, budget: int = SENTENCE_ACCURATE_BUDGET, backend: SentimentBackend | None = None
+    ) -> None:
+        # a backend the caller chose reads every sentence, as it read the comments
+        self.budget = budget if backend is None else 0
+        self.fast = backend or ModelBackend(mode="fast")
+        self.accurate = backend or ModelBackend(mode="accurate")
         self.known: dict[tuple[str, str], tuple[float, str | None]] = {}
         self.spent: dict[str, int] = {}
         self.accurate_read = 0  # distinct sentences read by the accurate path
@@ -403,6 +415,7 @@ def themes_for_workspace(
     themes_table: str = THEMES_TABLE,
     sentiment_table: str = SENTIMENT_TABLE,
     translate: object = None,
+    backend: SentimentBackend | str | Path | None = None,
 ) -> ThemeResult:
     """Find the themes of a table's comments and assign every comment to zero or more.
 
@@ -432,6 +445,9 @@ def themes_for_workspace(
         translate: a keyword map for the labels (:func:`cxlens.text.translate.read_label_map`:
             ``{language: {source: target}}`` or a CSV path), saved in the workspace when
             ``save``; None uses the workspace's saved map, if any.
+        backend: sentiment backend for comments not yet scored and for the theme sentences
+            (:func:`cxlens.text.sentiment.resolve_backend`); None: the model, its accurate
+            path for the most frequent theme sentences (:class:`SentenceScorer`).
 
     Returns:
         A :class:`ThemeResult`; its ``themes`` table has ``theme, language, label, aspect,
@@ -473,14 +489,17 @@ def themes_for_workspace(
         columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
     parts, sentiments, candidates, complaints = [], [], [], []
-    sentence_scorer = SentenceScorer()
+    chosen = None if backend is None else resolve_backend(backend)
+    sentence_scorer = SentenceScorer(backend=chosen)
     for batch in comment_batches(expr, columns, batch_size):
         ids = batch[id_column].to_numpy()
         cleaned = clean(batch[column].tolist())
         if reuse and batch["status"].notna().all():
             scores = batch[["language", "status", "score", "label"]]
         else:
-            scores = sentiment([c.text if c.status != "empty" else None for c in cleaned])
+            scores = sentiment(
+                [c.text if c.status != "empty" else None for c in cleaned], backend=chosen
+            )
             sentiments.append(scores.assign(**{id_column: ids}))
             # keep the input's own statuses (repaired / cut texts)
             orig = np.array([c.status for c in cleaned], dtype=object)
