@@ -325,23 +325,29 @@ def fast_in_fold(model: object, texts: list[str]) -> np.ndarray:
     return softmax(logits)
 
 
-def e5_fold_models(frame: pd.DataFrame, base: pd.DataFrame, language: str, cache: Path) -> list:
+def e5_fold_models(
+    frame: pd.DataFrame, base: pd.DataFrame, language: str, cache: Path
+) -> tuple[list, dict[str, int] | None]:
     """Return the e5 heads of ``language``'s shipped recipe refitted outside each fold.
 
     Russian's own (:func:`cxlens.text.training.train.own_e5_rows`, its own folds) or the
     shared one (:func:`cxlens.text.training.train.e5_training_rows`, every language's rows
-    of fold k left out), as :mod:`cxlens.text.training.folds` fits them.
+    of fold k left out), as :mod:`cxlens.text.training.folds` fits them. For the shared one
+    also each text's fold as the cache scored it (a text in several rows, as many Chinese
+    shopping reviews are, got one fold's probabilities, its last row's); None for the own.
     """
     if "e5" in OWN_HEADS.get(language, ()):
         rows = own_e5_rows(frame, language, True).reset_index(drop=True)
         mine = (rows["language"] == language).to_numpy()
         fold = np.where(mine, fold_ids(rows, language), -1)
+        text_fold = None
     else:
         rows = e5_training_rows(frame).reset_index(drop=True)
         text_fold = dict(zip(base["text"], base["fold"], strict=True))
         fold = rows["text"].map(text_fold).fillna(-1).to_numpy().astype(int)
     vectors = e5_cached(rows["text"].tolist(), cache)
-    return [fit_e5_models(rows[fold != k], vectors[fold != k]) for k in range(FOLDS)]
+    models = [fit_e5_models(rows[fold != k], vectors[fold != k]) for k in range(FOLDS)]
+    return models, text_fold
 
 
 def candidate_rows(
@@ -364,7 +370,7 @@ def candidate_rows(
     hit = matched_rows(rows["text"], language)
     frame = state.setdefault("frame", load_sets(folder))
     fast_models = _fast_models(frame, language, state)
-    e5_models = e5_fold_models(frame, oof, language, cache)
+    e5_models, text_fold = e5_fold_models(frame, oof, language, cache)
     matched = rows[hit]
     raw = matched["text"].tolist()
     plain_texts = [normalise_noise(t) for t in raw]
@@ -373,6 +379,7 @@ def candidate_rows(
         "masked": ([masked(t, language) for t in plain_texts], [masked(t, language) for t in raw]),
     }
     fold = matched["fold"].to_numpy()
+    e5_fold = fold if text_fold is None else matched["text"].map(text_fold).to_numpy()
     out = {}
     for name, (fast_texts, e5_texts) in texts.items():
         vectors = e5_vectors(e5_texts, lambda w: embed_cached(w, cache, CACHE_NAME))
@@ -382,6 +389,7 @@ def candidate_rows(
             got.iloc[i, got.columns.get_indexer(FAST)] = fast_in_fold(
                 fast_models[k], [fast_texts[j] for j in i]
             )
+            i = np.flatnonzero(e5_fold == k)
             got.iloc[i, got.columns.get_indexer(E5)] = e5_model_probabilities(
                 e5_models[k], vectors[i]
             )
@@ -397,7 +405,7 @@ def _reproduces(plain: pd.DataFrame, cached: pd.DataFrame) -> None:
     for columns in (FAST, E5, ["lexicon"]):
         have = cached[columns].notna().all(axis=1).to_numpy()
         if columns == ["lexicon"]:
-            have &= plain["lexicon"].notna().to_numpy()
+            have = have & plain["lexicon"].notna().to_numpy()
         gap = np.abs(plain.loc[have, columns].to_numpy() - cached.loc[have, columns].to_numpy())
         if gap.size and gap.max() > 1e-4:
             raise ValueError(
