@@ -1,31 +1,27 @@
-"""Negated problems ("No outages at all", "Никаких сбоев", "从来没有掉线"): found and measured.
+"""Negated problems ("No outages at all", "Никаких сбоев", "从来没有掉线"): studied and measured.
 
 A survey comment that says a problem is absent is praise, or at least no complaint, yet the
 heads learnt the problem word ("outage", "сбой", "掉线") as a complaint and read the whole
-phrase as one. :func:`negated_problems` finds such phrases with a regular expression per
-language: a negator (:data:`cxlens.text.tokenize.NEGATORS`, the themes' list), at most
-:data:`MOST_FILLERS` function words of :data:`FILLERS` ("had", "any", "было", "出现"...),
-then a problem word of :data:`PROBLEM_WORDS`, all in one clause (no punctuation between);
-for Russian and Chinese also the problem word followed by "нет" / "не было" / "没有" at a
-clause's end ("Проблем нет.", "一点问题都没有"). The problem words and fillers were written
-from knowledge of service language before any labelled text was read, not mined from the
-evaluation or training sets.
+phrase as one. :func:`cxlens.text.sentiment_model.negated_problems` finds such phrases (a
+negator, at most three function words, a problem word, in one clause; the lists and their
+origin are there) and :func:`cxlens.text.sentiment_model.without_negated_problems` deletes
+them before the heads read a text.
 
 :func:`study` counts the matched training rows per set and the shipped heads' out-of-fold
-sign-only accuracy on them against the rest; ``python -m cxlens.text.training.negation
-DATA_DIR`` prints it. No test row is read.
+sign-only accuracy on them against the rest (``python -m cxlens.text.training.negation
+DATA_DIR``). :func:`rule_report` measured the deletion before it was shipped: every matched
+training row scored out-of-fold as it is and masked (:func:`candidate_rows`), against the
+rule in docs/text.md (``python -m cxlens.text.training.negation DATA_DIR candidate``). No
+test row is read.
 
 Example:
-    >>> [m.group() for m in negated_problems("Fast. No outages at all!", "en")]
-    ['No outages at all']
+    >>> matched_rows(pd.Series(["Fast. No outages at all!", "Outage again"]), "en").tolist()
+    [True, False]
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +34,11 @@ from cxlens.text.sentiment_model import (
     e5_vectors,
     fast_features,
     lexicon_polarity,
+    negated_problems,
     read_probabilities,
     softmax,
 )
-from cxlens.text.tokenize import NEGATORS
+from cxlens.text.sentiment_model import without_negated_problems as masked
 from cxlens.text.training.choices import blended, cascade_choice, mean_figures
 from cxlens.text.training.folds import (
     FOLDS,
@@ -70,136 +67,6 @@ from cxlens.text.training.train import (
 CACHE_NAME = "e5_negation.npz"
 FAST = [f"fast_{c}" for c in CLASSES]
 E5 = [f"e5_{c}" for c in CLASSES]
-
-#: Per language, the words for a service problem (regular-expression stems, matched whole).
-#: Written from knowledge of service language (outages, faults, delays, complaints), not mined
-#: from any labelled set. English "issue" is not read as a verb ("didn't issue a refund");
-#: Russian "ошибка" and "задержка" are read as nouns only, since the study (:func:`study`) found
-#: their verbs in hedges ("если я не ошибаюсь": if I am not mistaken).
-PROBLEM_WORDS: dict[str, str] = {
-    "en": (
-        r"outages?|problems?|issues?(?!\s+(?:a|an|the|my|your|our|their|me|us|them|any)\b)"
-        r"|complaints?|delays?|delayed|lag|lags|laggy|lagging|lagged|errors?|bugs?|buggy"
-        r"|glitch(?:es)?|glitchy|drops?|dropped|dropping|dropouts?|disconnects?|disconnected"
-        r"|disconnections?|interruptions?|hassles?|troubles?|downtime|faults?|failures?"
-        r"|crash(?:es|ed)?|hiccups?"
-    ),
-    "ru": (
-        r"проблем\w*|сбо(?:й|я|ю|ем|е|и|ев|ям|ями|ях)|перебо(?:й|я|ю|ем|е|и|ев|ям|ями|ях)"
-        r"|обрыв\w*|задержк\w*|задержек|жалоб\w*|ошибк\w*|ошибок|глюк\w*|глюч\w*|претензи\w*"
-        r"|нарекани\w*|отключени\w*|поломк\w*|зависани\w*|тормоз\w*|косяк\w*"
-    ),
-    "zh": "问题|故障|掉线|断线|断网|卡顿|延迟|投诉|毛病|出错|错误|闪退|死机",
-}
-#: Per language, the words that may stand between a negator and its problem word: verbs of
-#: having or meeting one, determiners, "single", "ever" ("haven't had a single outage",
-#: "не было ни одного сбоя", "没有出现过任何问题"). Not "more" ("No more outages, please!").
-FILLERS: dict[str, str] = {
-    "en": (
-        r"a|an|any|the|single|one|even|real|major|big|serious|significant|further|had|have"
-        r"|has|having|been|seen|experienced|noticed|encountered|ever|once|really|many|much"
-        r"|too|there"
-    ),
-    "ru": (
-        r"было|была|были|бывало|бывает|бывают|возникало|возникло|возникали|возникает"
-        r"|возникают|случалось|случилось|замечено|наблюдается|наблюдалось|ни|одного|одной"
-        r"|единого|единой|разу|каких|никаких|никакой|никакого|каких-либо|особых"
-        r"|особого|особой|серьезных|серьёзных|больших|не|никогда"
-    ),
-    "zh": (
-        "出现过|出现|出过|遇到过|遇到|碰到过|碰到|发生过|发生|发现|存在|什么|任何|一点|一次"
-        "|多大|太大|大|过|啥|再|会|出|有"
-    ),
-}
-#: Negators of :data:`NEGATORS` left out here: Chinese "别" is an imperative ("别再掉线了":
-#: stop dropping, a complaint).
-NOT_HERE: dict[str, frozenset[str]] = {"zh": frozenset({"别"})}
-#: Negators :data:`NEGATORS` lacks: English contractions written without the apostrophe
-#: ("dont have any issues"), Russian's negating pronoun "никакой" ("Никаких сбоев"), Chinese
-#: "从来没" and "从未" (never).
-EXTRA_NEGATORS: dict[str, tuple[str, ...]] = {
-    "en": ("dont", "didnt", "doesnt", "havent", "hasnt", "hadnt", "isnt", "wasnt", "cant"),
-    "ru": ("никаких", "никакой", "никакого", "никакие", "никаким", "никакая", "никакую"),
-    "zh": ("从来没", "从未"),
-}
-#: At most this many fillers between a negator and its problem word.
-MOST_FILLERS = 3
-#: Words after the problem word that belong to the phrase ("at all", "вообще", "过").
-TRAILING: dict[str, str] = {
-    "en": r"at\s+all|whatsoever|so\s+far|yet|ever|anymore|any\s+more",
-    "ru": r"вообще|совсем|нет|не\s+было",
-    "zh": "过|了",
-}
-#: Russian and Chinese: the problem word, then the negation, at a clause's end ("Проблем нет.").
-AFTER: dict[str, str] = {
-    "ru": r"(?:(?:вообще|совсем|никаких|особых)\s+)?(?:нет|не\s+было|не\s+бывает|не\s+возникало"
-    r"|не\s+возникает|не\s+наблюдается)(?:\s+(?:вообще|совсем|никаких))?",
-    "zh": "(?:都|也)?(?:没有|没|无)(?:过|了)?",
-}
-#: Chinese: the words before a problem word negated after it ("一点问题都没有": not a bit of).
-AFTER_LEAD: dict[str, str] = {
-    "zh": "(?:一点|什么|任何|啥)?",
-}
-_CLAUSE_END = r"(?=\s*(?:[,.;:!?)…，。！？；：、~]|$))"
-
-
-def negators(language: str) -> list[str]:
-    """Return ``language``'s negators for this rule, longest first (regex alternation order).
-
-    Example:
-        >>> negators("zh")[:2]
-        ['从来没有', '从来不']
-    """
-    words = set(NEGATORS.get(language, frozenset())) | set(EXTRA_NEGATORS.get(language, ()))
-    words -= NOT_HERE.get(language, frozenset())
-    return sorted(words, key=lambda w: (-len(w), w))
-
-
-@lru_cache(maxsize=8)
-def pattern(language: str) -> re.Pattern[str] | None:
-    """Return the compiled negated-problem expression of ``language`` (None: not covered).
-
-    Example:
-        >>> pattern("fr") is None, bool(pattern("ru").search("Сбоев не было."))
-        (True, True)
-    """
-    if language not in PROBLEM_WORDS:
-        return None
-    neg = "|".join(re.escape(w) for w in negators(language))
-    problem, filler, trailing = PROBLEM_WORDS[language], FILLERS[language], TRAILING[language]
-    if language == "zh":  # no spaces; "有没有" and "是不是" ask, they do not negate
-        before = (
-            f"(?<![有是会能要])(?:{neg})(?:{filler}){{0,{MOST_FILLERS}}}(?:{problem})"
-            f"(?:{trailing})?"
-        )
-    else:
-        negator = f"(?:{neg}|\\w+n['\u2019]t)" if language == "en" else f"(?:{neg})"
-        before = (
-            f"(?<!\\w){negator}(?:\\s+(?:{filler})){{0,{MOST_FILLERS}}}\\s+(?:{problem})"
-            f"(?:\\s+(?:{trailing}))?(?!\\w)"
-        )
-    parts = [before]
-    if language in AFTER:
-        space = "" if language == "zh" else "\\s+"
-        edge = "" if language == "zh" else "(?<!\\w)"
-        lead = AFTER_LEAD.get(language, "")
-        parts.append(f"{edge}{lead}(?:{problem}){space}{AFTER[language]}{_CLAUSE_END}")
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
-
-
-def negated_problems(text: str, language: str) -> Iterator[re.Match[str]]:
-    """Yield each negated-problem phrase of ``text`` in ``language`` (none if not covered).
-
-    Example:
-        >>> [m.group() for m in negated_problems("Никаких сбоев, всё стабильно.", "ru")]
-        ['Никаких сбоев']
-        >>> [m.group() for m in negated_problems("从来没有掉线。", "zh")]
-        ['从来没有掉线']
-        >>> list(negated_problems("They did not fix the problem.", "en"))
-        []
-    """
-    compiled = pattern(language)
-    return iter(()) if compiled is None else compiled.finditer(text)
 
 
 def has_negated_problem(text: str, language: str) -> bool:
@@ -297,17 +164,6 @@ def main(folder: str) -> list[pd.DataFrame]:
             print(language, "\n", table.round(3).to_string(), flush=True)
         out.append(table)
     return out
-
-
-def masked(text: str, language: str) -> str:
-    """Return ``text`` with each negated-problem phrase removed (the rest kept as it is).
-
-    Example:
-        >>> masked("Fantastic provider. No outages at all.", "en")
-        'Fantastic provider. .'
-    """
-    compiled = pattern(language)
-    return text if compiled is None else compiled.sub("", text)
 
 
 def fold_models(rows: pd.DataFrame, fold: np.ndarray, features: object) -> list:
