@@ -1,14 +1,11 @@
 """Negated problems ("No outages at all"): which phrases are found, and the study's arithmetic."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from cxlens.text.training.negation import (
-    masked,
-    matched_sign_change,
-    negated_problems,
-    sign_right,
-)
+from cxlens.text.sentiment_model import CLASSES, negated_problems, without_negated_problems
+from cxlens.text.training.negation import matched_sign_change, sign_right, study
 
 
 @pytest.mark.parametrize(
@@ -61,10 +58,10 @@ def test_a_problem_not_negated_or_negated_out_of_its_clause_is_not_found(text, l
 
 
 def test_masking_removes_the_phrase_and_keeps_the_rest_of_the_text():
-    assert masked("No problems with delivery, but the courier was rude.", "en") == (
-        " with delivery, but the courier was rude."
-    )
-    assert masked("Courier was rude.", "en") == "Courier was rude."
+    assert without_negated_problems(
+        "No problems with delivery, but the courier was rude.", "en"
+    ) == (" with delivery, but the courier was rude.")
+    assert without_negated_problems("Courier was rude.", "en") == "Courier was rude."
 
 
 def test_the_sign_of_each_polar_row_and_a_paired_change_by_hand():
@@ -77,3 +74,24 @@ def test_the_sign_of_each_polar_row_and_a_paired_change_by_hand():
         np.array([1.0, 0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0, 0.0]), draws=200
     )
     assert change == 0.5 and 0.0 <= low <= 0.5 <= high <= 1.0
+
+
+def test_the_study_counts_matched_rows_and_their_sign_against_the_rest():
+    fast = [[0.9, 0.05, 0.05], [0.1, 0.1, 0.8], [0.8, 0.1, 0.1], [0.2, 0.1, 0.7]]
+    e5 = [[0.1, 0.1, 0.8], [0.1, 0.1, 0.8], [0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]
+    oof = pd.DataFrame(
+        {
+            "language": "en",
+            "set": "a",
+            "text": ["No issues at all", "Great support", "Delayed again", "never had a problem"],
+            "label": ["positive", "positive", "negative", "positive"],
+            **{f"fast_{c}": [row[i] for row in fast] for i, c in enumerate(CLASSES)},
+            **{f"e5_{c}": [row[i] for row in e5] for i, c in enumerate(CLASSES)},
+        }
+    )
+    got = study(oof, "en").iloc[0]
+    assert (got["rows"], got["matched"], got["matched_positive"]) == (4, 2, 2)
+    # the fast head: the first matched row wrong, the second right; the rest right
+    assert (got["fast_sign_matched"], got["fast_sign_rest"]) == (0.5, 1.0)
+    # the cascade keeps the sure fast reading (0.9) and sends the unsure one (0.7) to e5
+    assert (got["cascade_sign_matched"], got["cascade_sign_rest"]) == (0.5, 1.0)
