@@ -263,3 +263,53 @@ def test_a_mixed_language_call_scores_each_text_with_its_languages_heads():
         classify(texts[:1], mode="fast", language=None)[0],
         atol=1e-3,
     )  # so the Russian text did not get the shared head
+
+
+# "No outages at all" is no complaint: negated problems are deleted before the heads read
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("No outages at all.", "en"),
+        ("Fantasic provider. No outages at all.", "en"),  # the demo's comment, typo and all
+        ("Никаких сбоев, всё стабильно.", "ru"),
+        ("从来没有掉线。", "zh"),
+    ],
+)
+def test_a_negated_problem_is_not_read_as_a_complaint(text, language):
+    got = sentiment([text], language=language)
+    assert got["label"].astype(str).tolist() != ["negative"]
+    assert got["score"].iloc[0] > -0.25
+
+
+def test_a_complaint_beside_a_negated_problem_stays_negative():
+    got = sentiment(["No problems with delivery, but the courier was rude."], language="en")
+    assert got["label"].astype(str).tolist() == ["negative"]
+
+
+@pytest.mark.parametrize("mode", ["cascade", "accurate", "fast"])
+def test_texts_without_a_negated_problem_read_exactly_as_before(monkeypatch, mode):
+    texts = {
+        "en": ["The courier was rude.", "They did not fix the problem.", "No one called back"],
+        "ru": ["Проблему так и не решили", "Связь отличная"],
+        "zh": ["问题没有解决", "网速很快"],
+    }
+    now = {lang: classify(t, mode=mode, language=lang)[0] for lang, t in texts.items()}
+    # the model as it was: every text read as it is
+    monkeypatch.setattr(sentiment_model, "without_negated_problems", lambda text, _: text)
+    before = {lang: classify(t, mode=mode, language=lang)[0] for lang, t in texts.items()}
+    for lang in texts:
+        assert np.array_equal(now[lang], before[lang])
+
+
+def test_a_negated_problem_is_deleted_before_every_head_reads_the_text(monkeypatch):
+    read = []
+    real = sentiment_model.fast_probabilities
+    monkeypatch.setattr(
+        sentiment_model, "fast_probabilities", lambda t, lang=None: read.extend(t) or real(t, lang)
+    )
+    probs, used = classify(["Never had any issues, great support"], mode="accurate", language="en")
+    assert read == [", great support"] and used.tolist() == [True]
+    alone, _ = classify([", great support"], mode="accurate", language="en")
+    assert np.array_equal(probs, alone)

@@ -20,14 +20,17 @@ sentence windows (:func:`e5_windows`). Both
 heads are rebuilt by :mod:`cxlens.text.training.train` from public labelled sets
 (provenance in :mod:`cxlens.text.training.sets`).
 
-Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`).
+Texts are noise-normalised first (:func:`cxlens.text.language.normalise_noise`), and a
+negated problem ("No outages at all", "Никаких сбоев", "从来没有掉线") is deleted before the
+heads read a text (:func:`without_negated_problems`): they learnt the problem word as a
+complaint.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -100,6 +103,167 @@ E5_CHARS = 400
 #: of the 37 long Chinese hotel reviews, so one window, the cheaper.
 E5_WINDOWS = 1
 SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
+
+
+# --------------------------------------------------------------------------------------
+# negated problems ("No outages at all"): deleted before the heads read a text
+
+#: Per language, the words for a service problem (regular-expression stems, matched whole).
+#: Written from knowledge of service language (outages, faults, delays, complaints), not mined
+#: from any labelled set. English "issue" is not read as a verb ("didn't issue a refund");
+#: Russian "ошибка" and "задержка" are read as nouns only, since the study of the training
+#: rows (:func:`cxlens.text.training.negation.study`) found their verbs in hedges ("если я не
+#: ошибаюсь": if I am not mistaken).
+PROBLEM_WORDS: dict[str, str] = {
+    "en": (
+        r"outages?|problems?|issues?(?!\s+(?:a|an|the|my|your|our|their|me|us|them|any)\b)"
+        r"|complaints?|delays?|delayed|lag|lags|laggy|lagging|lagged|errors?|bugs?|buggy"
+        r"|glitch(?:es)?|glitchy|drops?|dropped|dropping|dropouts?|disconnects?|disconnected"
+        r"|disconnections?|interruptions?|hassles?|troubles?|downtime|faults?|failures?"
+        r"|crash(?:es|ed)?|hiccups?"
+    ),
+    "ru": (
+        r"проблем\w*|сбо(?:й|я|ю|ем|е|и|ев|ям|ями|ях)|перебо(?:й|я|ю|ем|е|и|ев|ям|ями|ях)"
+        r"|обрыв\w*|задержк\w*|задержек|жалоб\w*|ошибк\w*|ошибок|глюк\w*|глюч\w*|претензи\w*"
+        r"|нарекани\w*|отключени\w*|поломк\w*|зависани\w*|тормоз\w*|косяк\w*"
+    ),
+    "zh": "问题|故障|掉线|断线|断网|卡顿|延迟|投诉|毛病|出错|错误|闪退|死机",
+}
+#: Per language, the words that may stand between a negator and its problem word: verbs of
+#: having or meeting one, determiners, "single", "ever" ("haven't had a single outage",
+#: "не было ни одного сбоя", "没有出现过任何问题"). Not "more" ("No more outages, please!").
+FILLERS: dict[str, str] = {
+    "en": (
+        r"a|an|any|the|single|one|even|real|major|big|serious|significant|further|had|have"
+        r"|has|having|been|seen|experienced|noticed|encountered|ever|once|really|many|much"
+        r"|too|there"
+    ),
+    "ru": (
+        r"было|была|были|бывало|бывает|бывают|возникало|возникло|возникали|возникает"
+        r"|возникают|случалось|случилось|замечено|наблюдается|наблюдалось|ни|одного|одной"
+        r"|единого|единой|разу|каких|никаких|никакой|никакого|каких-либо|особых"
+        r"|особого|особой|серьезных|серьёзных|больших|не|никогда"
+    ),
+    "zh": (
+        "出现过|出现|出过|遇到过|遇到|碰到过|碰到|发生过|发生|发现|存在|什么|任何|一点|一次"
+        "|多大|太大|大|过|啥|再|会|出|有"
+    ),
+}
+#: Negators of the themes' list (:data:`cxlens.text.tokenize.NEGATORS`) left out here: Chinese
+#: "别" is an imperative ("别再掉线了": stop dropping, a complaint).
+NOT_HERE: dict[str, frozenset[str]] = {"zh": frozenset({"别"})}
+#: Negators the themes' list lacks: English contractions written without the apostrophe
+#: ("dont have any issues"), Russian's negating pronoun "никакой" ("Никаких сбоев"), Chinese
+#: "从来没" and "从未" (never).
+EXTRA_NEGATORS: dict[str, tuple[str, ...]] = {
+    "en": ("dont", "didnt", "doesnt", "havent", "hasnt", "hadnt", "isnt", "wasnt", "cant"),
+    "ru": ("никаких", "никакой", "никакого", "никакие", "никаким", "никакая", "никакую"),
+    "zh": ("从来没", "从未"),
+}
+#: At most this many fillers between a negator and its problem word.
+MOST_FILLERS = 3
+#: Words after the problem word that belong to the phrase ("at all", "вообще", "过").
+TRAILING: dict[str, str] = {
+    "en": r"at\s+all|whatsoever|so\s+far|yet|ever|anymore|any\s+more",
+    "ru": r"вообще|совсем|нет|не\s+было",
+    "zh": "过|了",
+}
+#: Russian and Chinese: the problem word, then the negation, at a clause's end ("Проблем нет.").
+AFTER: dict[str, str] = {
+    "ru": r"(?:(?:вообще|совсем|никаких|особых)\s+)?(?:нет|не\s+было|не\s+бывает|не\s+возникало"
+    r"|не\s+возникает|не\s+наблюдается)(?:\s+(?:вообще|совсем|никаких))?",
+    "zh": "(?:都|也)?(?:没有|没|无)(?:过|了)?",
+}
+#: Chinese: the words before a problem word negated after it ("一点问题都没有": not a bit of).
+AFTER_LEAD: dict[str, str] = {
+    "zh": "(?:一点|什么|任何|啥)?",
+}
+_CLAUSE_END = r"(?=\s*(?:[,.;:!?)…，。！？；：、~]|$))"
+
+
+def negators(language: str) -> list[str]:
+    """Return ``language``'s negators of a problem, longest first (regex alternation order).
+
+    The themes' list (:data:`cxlens.text.tokenize.NEGATORS`, imported here, not at load:
+    it loads scikit-learn's stop words), less :data:`NOT_HERE`, plus :data:`EXTRA_NEGATORS`.
+
+    Example:
+        >>> negators("zh")[:2]
+        ['从来没有', '从来不']
+    """
+    from cxlens.text.tokenize import NEGATORS
+
+    words = set(NEGATORS.get(language, frozenset())) | set(EXTRA_NEGATORS.get(language, ()))
+    words -= NOT_HERE.get(language, frozenset())
+    return sorted(words, key=lambda w: (-len(w), w))
+
+
+@lru_cache(maxsize=8)
+def negated_problem_pattern(language: str) -> re.Pattern[str] | None:
+    """Return the compiled negated-problem expression of ``language`` (None: not covered).
+
+    Example:
+        >>> negated_problem_pattern("fr") is None
+        True
+        >>> bool(negated_problem_pattern("ru").search("Сбоев не было."))
+        True
+    """
+    if language not in PROBLEM_WORDS:
+        return None
+    neg = "|".join(re.escape(w) for w in negators(language))
+    problem, filler, trailing = PROBLEM_WORDS[language], FILLERS[language], TRAILING[language]
+    if language == "zh":  # no spaces; "有没有" and "是不是" ask, they do not negate
+        before = (
+            f"(?<![有是会能要])(?:{neg})(?:{filler}){{0,{MOST_FILLERS}}}(?:{problem})"
+            f"(?:{trailing})?"
+        )
+    else:
+        negator = f"(?:{neg}|\\w+n['\u2019]t)" if language == "en" else f"(?:{neg})"
+        before = (
+            f"(?<!\\w){negator}(?:\\s+(?:{filler})){{0,{MOST_FILLERS}}}\\s+(?:{problem})"
+            f"(?:\\s+(?:{trailing}))?(?!\\w)"
+        )
+    parts = [before]
+    if language in AFTER:
+        space = "" if language == "zh" else "\\s+"
+        edge = "" if language == "zh" else "(?<!\\w)"
+        lead = AFTER_LEAD.get(language, "")
+        parts.append(f"{edge}{lead}(?:{problem}){space}{AFTER[language]}{_CLAUSE_END}")
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+def negated_problems(text: str, language: str) -> Iterator[re.Match[str]]:
+    """Yield each negated-problem phrase of ``text`` in ``language`` (none if not covered).
+
+    Example:
+        >>> [m.group() for m in negated_problems("Никаких сбоев, всё стабильно.", "ru")]
+        ['Никаких сбоев']
+        >>> [m.group() for m in negated_problems("从来没有掉线。", "zh")]
+        ['从来没有掉线']
+        >>> list(negated_problems("They did not fix the problem.", "en"))
+        []
+    """
+    compiled = negated_problem_pattern(language)
+    return iter(()) if compiled is None else compiled.finditer(text)
+
+
+def without_negated_problems(text: str, language: str | None) -> str:
+    """Return ``text`` with each negated-problem phrase deleted, the rest as it is.
+
+    The heads learnt a problem word as a complaint and read "No outages at all" as one; with
+    the phrase gone, the rest of the text decides (praise, a complaint, or, where nothing is
+    left but punctuation, what the heads make of that: neutral for English and Russian).
+    A text without one, or of a language not covered, is returned unchanged. Measured on the
+    training folds before it was shipped (:mod:`cxlens.text.training.negation`, docs/text.md).
+
+    Example:
+        >>> without_negated_problems("No problems with delivery, but the courier was rude.", "en")
+        ' with delivery, but the courier was rude.'
+        >>> without_negated_problems("Никаких сбоев, всё стабильно.", "ru")
+        ', всё стабильно.'
+    """
+    compiled = negated_problem_pattern(language or "")
+    return text if compiled is None else compiled.sub("", text)
 
 
 def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -429,8 +593,10 @@ def classify(
 
     ``mode``: "cascade" (fast head, unsure texts to the accurate path within the budget),
     "accurate" (every text), "fast" (the fast head only, shifted by :data:`FAST_MODE_SHIFT`
-    instead of :data:`NEUTRAL_SHIFT`). Each distinct (noise-normalised)
-    text is scored once and repeats get its row, so a repeated text always reads the same.
+    instead of :data:`NEUTRAL_SHIFT`). Texts are read noise-normalised and, for a given
+    language, without their negated problems (:func:`without_negated_problems`: "No outages
+    at all" is no complaint). Each distinct (noise-normalised) text is scored once and
+    repeats get its row, so a repeated text always reads the same.
     ``stats``, when given, gains the distinct texts sent to the accurate path and the seconds
     they took (``accurate_texts``, ``accurate_cpu_seconds`` of all threads,
     ``accurate_seconds``, added to what it holds). ``language`` (all texts') picks the heads
@@ -449,6 +615,8 @@ def classify(
     raw, raw_of = distinct(texts)
     normalised, of = distinct([normalise_noise(t) for t in raw])
     of = of[raw_of]
+    # "No outages at all" is no complaint: the heads and the lexicon read the text without it
+    normalised = [without_negated_problems(t, language) for t in normalised]
     probs = fast_probabilities(normalised, language)
     if mode == "fast" or not normalised:
         shift = FAST_MODE_SHIFT.get(language or "", 0.0) if mode == "fast" else 0.0

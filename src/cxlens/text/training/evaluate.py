@@ -122,11 +122,14 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
         fast_probabilities,
         shift_neutral,
         unsure_rows,
+        without_negated_problems,
     )
 
-    normalised = [normalise_noise(t) for t in texts]
+    # as classify reads them: noise-normalised, without their negated problems
+    normalised = [without_negated_problems(normalise_noise(t), language) for t in texts]
     fast = fast_probabilities(normalised, language)
-    e5 = e5_head_probabilities(e5_cached(texts, cache), language)
+    read = [without_negated_problems(t, language) for t in texts]  # the cache's texts are raw
+    e5 = e5_head_probabilities(e5_cached(read, cache), language)
     accurate = accurate_path(fast, e5, normalised, language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)
