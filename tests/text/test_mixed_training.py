@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
+from cxlens.text.discover import split_sentences
 from cxlens.text.training import mixed
 from cxlens.text.training.mixed import (
     BOTH,
@@ -144,7 +145,7 @@ def test_the_verdict_needs_the_interval_above_zero_and_a_small_flag_rate():
 
 
 def test_sentences_are_cut_at_their_ends_and_line_breaks():
-    got, owner = mixed.sentence_split(["Вкусно. Но дорого!\nПридём ещё", "Ок", ""])
+    got, owner = split_sentences(["Вкусно. Но дорого!\nПридём ещё", "Ок", ""], keep_noise=True)
     assert got == ["Вкусно.", "Но дорого!", "Придём ещё", "Ок"]
     assert owner.tolist() == [0, 0, 0, 1]
 

@@ -139,11 +139,12 @@ class _LanguageModel:
     language: str = ""  # whose words decide whether a sentence can name a theme
 
 
-def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+def split_sentences(texts: Sequence[str], keep_noise: bool = False) -> tuple[list[str], np.ndarray]:
     """Return every text's sentences in order and the text index of each.
 
     URLs, @handles, hashtags and emoji are left out (:func:`cxlens.text.language.strip_noise`):
     they name no topic, and airline handles would otherwise be a theme of every tweet.
+    ``keep_noise`` keeps them (a sentence's sentiment reads its emoji).
 
     Example:
         >>> split_sentences(["A. B.", "C"])
@@ -152,7 +153,7 @@ def split_sentences(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
     out: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(texts):
-        parts = sentences(strip_noise(text)) if text else []
+        parts = sentences(text if keep_noise else strip_noise(text)) if text else []
         out += parts
         owner += [i] * len(parts)
     return out, np.asarray(owner, dtype=np.int64)

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlens.text.discover import split_sentences
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
@@ -153,7 +154,7 @@ def out_of_fold(folder: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     reviews = reviews[["text", "label"]].assign(fold=review_folds(reviews, rows, fold))
     texts = [normalise_noise(t) for t in reviews["text"]]
     review_vectors = e5_vectors(reviews["text"].tolist(), embed_new(cache))
-    sentences, owner = sentence_split(texts)
+    sentences, owner = split_sentences(texts, keep_noise=True)
     probs = np.zeros((len(reviews), 3))
     heads = np.zeros((len(reviews), 6))  # fast and e5 probabilities, kept for checks
     sentence_probs = np.zeros((len(sentences), 3))
@@ -393,7 +394,7 @@ def readings(
     Sentences are scored by the shipped fast head of ``language``.
     """
     least = np.minimum(probs[:, 0], probs[:, 2])
-    sentences, owner = sentence_split([normalise_noise(t) for t in texts])
+    sentences, owner = split_sentences([normalise_noise(t) for t in texts], keep_noise=True)
     sentence_probs = fast_probabilities(sentences, language) if sentences else np.zeros((0, 3))
     out = {"current": least >= MIXED_MIN}
     for name, params in chosen.items():
@@ -507,27 +508,6 @@ if __name__ == "__main__":
         main(sys.argv[1], float(sys.argv[2]) if sys.argv[2:] else None)
 
 
-def sentence_split(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Return every normalised text's sentences in order and the text index of each.
-
-    Sentences end at . ! ? ; … and their full-width forms, and at line breaks
-    (:func:`cxlens.text.tokenize.sentences`, the project's splitter).
-
-    Example:
-        >>> sentence_split(["Вкусно. Но дорого!", "Ок"])
-        (['Вкусно.', 'Но дорого!', 'Ок'], array([0, 0, 1]))
-    """
-    from cxlens.text.tokenize import sentences
-
-    out: list[str] = []
-    owner: list[int] = []
-    for i, text in enumerate(texts):
-        parts = sentences(text)
-        out += parts
-        owner += [i] * len(parts)
-    return out, np.asarray(owner, dtype=np.int64)
-
-
 def mixed_sentences(
     sentence_probs: np.ndarray,
     owner: np.ndarray,
@@ -561,15 +541,16 @@ def sentence_mixed(
 ) -> np.ndarray:
     """Return, per normalised text, whether its sentences hold both a praise and a complaint.
 
-    Each sentence (:func:`sentence_split`) is scored by the fast head of ``language``
-    (:func:`fast_probabilities`) and read by :func:`mixed_sentences`.
+    Each sentence (:func:`cxlens.text.discover.split_sentences`, noise kept) is scored by
+    the fast head of ``language`` (:func:`fast_probabilities`) and read by
+    :func:`mixed_sentences`.
 
     Example:
         >>> sentence_mixed(["Кухня отличная, всё вкусно! Но официант нахамил, ужасно.",
         ...                 "Всё отлично, спасибо!"], "ru", 0.5, 0.5).tolist()
         [True, False]
     """
-    sentences, owner = sentence_split(texts)
+    sentences, owner = split_sentences(texts, keep_noise=True)
     if not sentences:
         return np.zeros(len(texts), dtype=bool)
     probs = fast_probabilities(sentences, language)
