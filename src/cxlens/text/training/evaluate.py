@@ -35,6 +35,20 @@ RESAMPLES = 1000
 SEED = 11
 
 
+def sign_right(truth: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Return per item 1.0 where a polar item's score has the right sign, else 0.0 (NaN off polar).
+
+    A score of 0 is wrong; items neither positive nor negative are NaN.
+
+    Example:
+        >>> sign_right(np.array(["positive", "negative", "neutral"]), np.array([0.3, 0.1, 0.0]))
+        array([ 1.,  0., nan])
+    """
+    polar = np.isin(truth, ("positive", "negative"))
+    want = np.where(truth == "positive", 1.0, -1.0)
+    return np.where(polar, (np.sign(scores) == want).astype(float), np.nan)
+
+
 def sign_accuracy(truth: np.ndarray, scores: np.ndarray) -> float:
     """Return the share of positive/negative items whose score has the right sign (0 is wrong).
 
@@ -42,11 +56,9 @@ def sign_accuracy(truth: np.ndarray, scores: np.ndarray) -> float:
         >>> sign_accuracy(np.array(["positive", "negative", "neutral"]), np.array([0.3, 0.1, 0.0]))
         0.5
     """
-    polar = np.isin(truth, ("positive", "negative"))
-    if not polar.any():
-        return float("nan")
-    want = np.where(truth[polar] == "positive", 1.0, -1.0)
-    return float(np.mean(np.sign(scores[polar]) == want))
+    right = sign_right(truth, scores)
+    right = right[~np.isnan(right)]
+    return float(right.mean()) if len(right) else float("nan")
 
 
 def macro_f1(truth: np.ndarray, labels: np.ndarray) -> float:

@@ -48,7 +48,6 @@ from cxlens.text.discover import split_sentences
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
-    CONFIDENT,
     MIXED_MIN,
     NEUTRAL_SHIFT,
     accurate_path,
@@ -124,7 +123,7 @@ def cascade_probabilities(
     (:func:`cxlens.text.sentiment_model.accurate_path`); then the language's neutral shift.
     """
     out = fast.copy()
-    unsure = np.flatnonzero(fast.max(axis=1) < CONFIDENT)
+    unsure = unsure_rows(fast, budget=len(fast))  # every unsure row: no budget
     if len(unsure):
         out[unsure] = accurate_path(fast[unsure], e5[unsure], [texts[i] for i in unsure], language)
     return shift_neutral(out, NEUTRAL_SHIFT.get(language, 0.0))

@@ -39,6 +39,7 @@ from cxlens.text.sentiment_model import (
     softmax,
 )
 from cxlens.text.sentiment_model import without_negated_problems as masked
+from cxlens.text.training import evaluate
 from cxlens.text.training.choices import blended, cascade_choice, mean_figures
 from cxlens.text.training.folds import (
     FOLDS,
@@ -98,9 +99,7 @@ def sign_right(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
         [0.0, nan]
     """
     _, scores, _ = read_probabilities(probs)
-    want = np.where(labels == "positive", 1.0, -1.0)
-    polar = np.isin(labels, ("positive", "negative"))
-    return np.where(polar, (np.sign(scores) == want).astype(float), np.nan)
+    return evaluate.sign_right(np.asarray(labels, dtype=object), scores)
 
 
 def study(oof: pd.DataFrame, language: str) -> pd.DataFrame:
