@@ -659,9 +659,12 @@ def _quotes(
     vector: _Vectors | None = None
     if isinstance(fitted, ThemeModel):
         # typicality: the member sentence's cosine to its theme's centroid (the teacher's
-        # own where it read the sentence: nothing embedded again)
+        # own where it read the sentence: nothing embedded again), to 4 decimals: an
+        # encoder's cosine moves in the 7th with the batch it was read in, and that must not
+        # reorder quotes as typical as each other
         sents, named = pool["sentence"].tolist(), pool["theme"].tolist()
-        pool = pool.assign(weight=fitted.similarity(sents, named, pool["language"].tolist()))
+        typical = fitted.similarity(sents, named, pool["language"].tolist())
+        pool = pool.assign(weight=np.round(typical, 4))
         vector = _Vectors(fitted.encoder)
     # without a meaning space (a code frame) only exact repeats are the same quote
     pool = pool.assign(key=pool["text"].map(normalise))
