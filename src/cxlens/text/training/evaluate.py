@@ -121,12 +121,15 @@ def bootstrap(
     return dict(zip(names, intervals, strict=True))
 
 
-def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[str, np.ndarray]:
+def model_probabilities(
+    texts: list[str], cache: Path, language: str, store_name: str = "e5.npz"
+) -> dict[str, np.ndarray]:
     """Return each mode's class probabilities, as :func:`classify` computes them.
 
-    The e5 embeddings come from the training cache (:func:`e5_cached`), so the three modes
-    cost one embedding of each text; the cascade's choice of rows is the package's own
-    (:func:`unsure_rows`).
+    The e5 embeddings come from the training cache (:func:`e5_cached`, new ones added to
+    ``store_name``), so the three modes cost one embedding of each text; the cascade's
+    choice of rows is the package's own (:func:`unsure_rows`). The one home of the
+    training code's reading of raw texts by the shipped heads.
     """
     from cxlens.text.language import normalise_noise
     from cxlens.text.sentiment_model import (
@@ -144,7 +147,7 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     normalised = [without_negated_problems(normalise_noise(t), language) for t in texts]
     fast = fast_probabilities(normalised, language)
     read = [without_negated_problems(t, language) for t in texts]  # the cache's texts are raw
-    e5 = e5_head_probabilities(e5_cached(read, cache), language)
+    e5 = e5_head_probabilities(e5_cached(read, cache, store_name=store_name), language)
     accurate = accurate_path(fast, e5, normalised, language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)

@@ -52,7 +52,6 @@ from cxlens.text.sentiment_model import (
     NEUTRAL_SHIFT,
     accurate_path,
     classify,
-    e5_head_probabilities,
     e5_vectors,
     fast_features,
     fast_probabilities,
@@ -60,6 +59,7 @@ from cxlens.text.sentiment_model import (
     softmax,
     unsure_rows,
 )
+from cxlens.text.training.evaluate import model_probabilities
 from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
 from cxlens.text.training.resampling import bootstrap_intervals, whole
 from cxlens.text.training.sets import load_sets
@@ -381,20 +381,11 @@ def main(folder: str, cap: float | None = None) -> pd.DataFrame:
 def shipped_cascade(texts: list[str], cache: Path, language: str) -> np.ndarray:
     """Return the shipped cascade's probabilities of raw ``texts`` (its unsure rows, budget).
 
-    As :func:`cxlens.text.training.evaluate.model_probabilities` computes them, with new
+    :func:`cxlens.text.training.evaluate.model_probabilities`'s cascade: the texts read as
+    :func:`classify` reads them (noise-normalised, negated problems deleted), new
     embeddings cached in :data:`STORE` only.
     """
-    normalised = [normalise_noise(t) for t in texts]
-    fast = fast_probabilities(normalised, language)
-    chosen = unsure_rows(fast)
-    out = fast.copy()
-    if len(chosen):
-        e5 = e5_head_probabilities(
-            e5_vectors([texts[i] for i in chosen], embed_new(cache)), language
-        )
-        picked = [normalised[i] for i in chosen]
-        out[chosen] = accurate_path(fast[chosen], e5, picked, language)
-    return shift_neutral(out, NEUTRAL_SHIFT.get(language, 0.0))
+    return model_probabilities(texts, cache, language, store_name=STORE)["cascade"]
 
 
 def readings(
