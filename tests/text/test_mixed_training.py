@@ -209,3 +209,41 @@ def test_a_praise_and_a_complaint_read_mixed_by_sentences_and_one_sided_reviews_
     # only praises, the third only complains. Thresholds: those the folds chose (0.5, 0.7).
     got = mixed.sentence_mixed(texts, language, positive_min=0.5, negative_min=0.7)
     assert got.tolist() == [True, False, False]
+
+
+def test_the_held_out_cascade_reads_texts_as_classify_does(tmp_path, monkeypatch):
+    # e5 replaced by a fixed embedding per text (seeded by its hash), for both readers
+    import hashlib
+
+    from cxlens.text import embeddings
+    from cxlens.text.sentiment_model import classify, without_negated_problems
+
+    def fake_embed(texts, encoder="e5", *, batch_size=32, progress=None):
+        rows = [
+            np.random.default_rng(int(hashlib.sha1(t.encode()).hexdigest()[:8], 16)).normal(
+                size=384
+            )
+            for t in texts
+        ]
+        out = np.array(rows, dtype=np.float32).reshape(len(texts), 384)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    monkeypatch.setattr(embeddings, "embed", fake_embed)
+    texts = [
+        "No outages at all, the internet is fast",
+        "No problems with the delivery",
+        "No issues so far, but the app is slow",
+        "Support never answered my emails",
+        "The price went up again",
+        "ok",
+        "Great staff, thank you",
+        "I ordered the router on Monday",
+    ]
+    got = mixed.shipped_cascade(texts, tmp_path, "en")
+    want, _ = classify(texts, mode="cascade", language="en")
+    # the first three hold negated problems: read without deleting them (before 2026-12-06)
+    # their probabilities were up to 0.78 off classify's
+    assert [without_negated_problems(t, "en") != t for t in texts[:4]] == [True] * 3 + [False]
+    assert np.allclose(got, want, atol=1e-6)
+    assert (tmp_path / mixed.STORE).is_file()  # new embeddings in the mixed study's store only
+    assert not (tmp_path / "e5.npz").exists()

@@ -580,7 +580,8 @@ def test_the_best_baseline_is_the_packaged_one_with_the_highest_figure():
 
 
 def test_a_long_rows_fast_reading_is_its_sentences_mean_from_the_head_outside_its_fold():
-    from cxlens.text.training.folds import own_sentences_out_of_fold, sentences
+    from cxlens.text.tokenize import SENTIMENT_SENTENCE_END, sentences
+    from cxlens.text.training.folds import own_sentences_out_of_fold
 
     frame = small_frame()
     long_text = "отлично спасибо. " * 15 + "плохо ужасно, адрес офиса! " * 10  # 555 characters
@@ -607,7 +608,7 @@ def test_a_long_rows_fast_reading_is_its_sentences_mean_from_the_head_outside_it
     features = sentiment_model.fast_features(texts)
     outside = (mine["fold"] != fold).to_numpy()
     model = fit_fast_head(mine[outside], features[outside], ())
-    pieces = sentences(normalise_noise(long_text).strip())
+    pieces = sentences(normalise_noise(long_text).strip(), SENTIMENT_SENTENCE_END, join_bare=True)
     assert len(pieces) == 25
     coef = model.coef_.astype(np.float16).astype(np.float32)
     logits = sentiment_model.fast_features(pieces) @ coef.T + model.intercept_

@@ -102,7 +102,6 @@ E5_CHARS = 400
 #: head refitted on each): 2 or 4 windows won 2 of the 274 long Russian reviews and lost 2
 #: of the 37 long Chinese hotel reviews, so one window, the cheaper.
 E5_WINDOWS = 1
-SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 
 
 # --------------------------------------------------------------------------------------
@@ -358,7 +357,8 @@ def e5_windows(text: str, chars: int = E5_CHARS, most: int | None = None) -> lis
 
     A text of at most ``chars`` characters, or any text when ``most`` is 1, is one window,
     of which the head reads the first ``chars`` characters (:func:`e5_text`). A longer one is
-    cut after its sentences' ends (. ! ? … and the full-width 。！？) and the sentences
+    cut after its sentences' ends (. ! ? … and the full-width 。！？:
+    :data:`cxlens.text.tokenize.SENTIMENT_SENTENCE_END`) and the sentences
     packed, in order, into windows of at most ``chars`` (a longer sentence is cut at
     ``chars``); at most ``most`` windows (default :data:`E5_WINDOWS`) are kept, the first.
 
@@ -370,9 +370,12 @@ def e5_windows(text: str, chars: int = E5_CHARS, most: int | None = None) -> lis
     most = E5_WINDOWS if most is None else most
     if len(text) <= chars or most == 1:
         return [text]
+    # imported here, not at load: tokenize loads scikit-learn's stop words
+    from cxlens.text.tokenize import SENTIMENT_SENTENCE_END
+
     pieces = [
         sentence[start : start + chars]
-        for sentence in SENTENCE_END.split(text)
+        for sentence in SENTIMENT_SENTENCE_END.split(text)
         for start in range(0, len(sentence), chars)
     ]
     windows = [""]

@@ -2,8 +2,9 @@
 
 Themes are found in sentences, not whole comments: a survey comment often praises one thing
 and complains about another ("Fast internet. But support took ages."), and a sentence
-usually holds one topic. :func:`sentences` splits on sentence ends (``. ! ? 。 ！ ？ ;``
-and line breaks).
+usually holds one topic. :func:`sentences` splits on sentence ends (``. ! ? ; … 。 ！ ？ ；``
+and line breaks); it is also the sentiment readers' splitter, with their own ends
+(:data:`SENTIMENT_SENTENCE_END`).
 
 :func:`tokens` gives the units a theme model counts:
 
@@ -29,7 +30,16 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from cxlens.errors import ArgumentError
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])\s*|\n+")
+#: Where the themes' sentences end: after . ! ? ; … and the full-width 。！？； (the blanks
+#: after them dropped) and at line breaks. A survey comment lists topics with semicolons and
+#: line breaks ("wifi slow; staff great"), and each sentence should hold one topic.
+THEME_SENTENCE_END = re.compile(r"(?<=[.!?;。！？；…])\s*|\n+")
+#: Where the sentiment readers' sentences end: after . ! ? … and the full-width 。！？ only,
+#: the blanks kept with the next piece. It cuts long texts into the accurate head's windows
+#: (:func:`cxlens.text.sentiment_model.e5_windows`, which rejoins the pieces as they were)
+#: and was the measured sentence reading's rule (docs/text.md, "Russian long texts read
+#: sentence by sentence"), written before its folds ran: it stays as measured.
+SENTIMENT_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])")
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _RU_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)?")
 _ANY_WORD = re.compile(r"[^\W\d_]+")
@@ -80,14 +90,30 @@ RU_STOP_LEMMAS: frozenset[str] = frozenset(
 )
 
 
-def sentences(text: str) -> list[str]:
-    """Split a cleaned text into sentences (non-empty, stripped).
+def sentences(
+    text: str, end: re.Pattern[str] = THEME_SENTENCE_END, join_bare: bool = False
+) -> list[str]:
+    """Return a cleaned text's sentences (non-empty, stripped), the one sentence splitter.
+
+    ``end``: where sentences end, :data:`THEME_SENTENCE_END` (themes, mixed readings) or
+    :data:`SENTIMENT_SENTENCE_END` (the measured sentence reading). ``join_bare``: a piece
+    without a letter or digit (the second and third "!" of "!!!") joins the sentence before
+    it, as the measured reading did; the themes keep such pieces apart, as shipped (they
+    hold no word that can name a theme).
 
     Example:
         >>> sentences("Fast internet! But support took ages. 客服太慢。价格贵")
         ['Fast internet!', 'But support took ages.', '客服太慢。', '价格贵']
+        >>> sentences("Вкусно. Хамил!!! Не придём… ", SENTIMENT_SENTENCE_END, join_bare=True)
+        ['Вкусно.', 'Хамил!!!', 'Не придём…']
     """
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    pieces: list[str] = []
+    for piece in end.split(text):
+        if join_bare and pieces and not any(ch.isalnum() for ch in piece):
+            pieces[-1] += piece
+        elif piece and piece.strip():
+            pieces.append(piece)
+    return [s.strip() for s in pieces if s.strip()]
 
 
 def _singular(word: str) -> str:

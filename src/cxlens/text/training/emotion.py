@@ -25,6 +25,7 @@ from cxlens.text.emotion import EMOTIONS
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import HEADS
 from cxlens.text.training.evaluate import RESAMPLES, SEED
+from cxlens.text.training.resampling import bootstrap_intervals, whole
 from cxlens.text.training.sets import leak_key
 from cxlens.text.training.train import embed_cached
 
@@ -109,22 +110,29 @@ def class_f1(truth: np.ndarray, predicted: np.ndarray, label: str) -> float:
 
 
 def figures_with_intervals(truth: np.ndarray, predicted: np.ndarray) -> dict[str, tuple]:
-    """Return per-class F1, macro-F1 and accuracy as (value, 2.5%, 97.5%) over resamples."""
+    """Return per-class F1, macro-F1 and accuracy as (value, 2.5%, 97.5%) over resamples.
+
+    :data:`RESAMPLES` resamples of the rows (:func:`bootstrap_intervals`).
+
+    Example:
+        >>> t = np.array(["joy", "none", "joy", "none"])
+        >>> figures_with_intervals(t, t)["accuracy"]
+        (1.0, 1.0, 1.0)
+    """
 
     def point(t: np.ndarray, p: np.ndarray) -> dict[str, float]:
         per_class = {e: class_f1(t, p, e) for e in EMOTIONS}
         return {**per_class, "macro_f1": float(np.mean(list(per_class.values()))),
                 "accuracy": float(np.mean(t == p))}  # fmt: skip
 
-    rng = np.random.default_rng(SEED)
-    draws = [point(truth[i], predicted[i]) for i in
-             (rng.integers(0, len(truth), len(truth)) for _ in range(RESAMPLES))]  # fmt: skip
-    value = point(truth, predicted)
-    return {
-        k: (v, float(np.percentile([d[k] for d in draws], 2.5)),
-            float(np.percentile([d[k] for d in draws], 97.5)))
-        for k, v in value.items()
-    }  # fmt: skip
+    names = list(point(truth, predicted))
+
+    def statistic(drawn: list[np.ndarray]) -> list[float]:
+        got = point(truth[drawn[0]], predicted[drawn[0]])
+        return [got[k] for k in names]
+
+    intervals = bootstrap_intervals(statistic, whole(len(truth)), RESAMPLES, SEED)
+    return dict(zip(names, intervals, strict=True))
 
 
 def markdown(rows: dict[str, dict[str, tuple]], n: int) -> str:

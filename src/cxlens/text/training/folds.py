@@ -26,12 +26,12 @@ from cxlens.text.sentiment_model import (
     CLASSES,
     E5_CHARS,
     LEXICON_LANGUAGES,
-    SENTENCE_END,
     compose,
     fast_features,
     lexicon_polarity,
     softmax,
 )
+from cxlens.text.tokenize import SENTIMENT_SENTENCE_END, sentences
 from cxlens.text.training.sets import leak_key, load_sets
 from cxlens.text.training.train import (
     BALANCE_WITHIN,
@@ -261,25 +261,6 @@ def own_polarity_out_of_fold(
     return out
 
 
-def sentences(text: str) -> list[str]:
-    """Return a text's sentences: cut after . ! ? … and the full-width 。！？, blanks dropped.
-
-    A piece without a letter or digit (the second and third "!" of "!!!") joins the sentence
-    before it.
-
-    Example:
-        >>> sentences("Вкусно. Но официант хамил!!! Не придём… ")
-        ['Вкусно.', 'Но официант хамил!!!', 'Не придём…']
-    """
-    out: list[str] = []
-    for piece in SENTENCE_END.split(text):
-        if out and not any(ch.isalnum() for ch in piece):
-            out[-1] += piece
-        elif piece.strip():
-            out.append(piece)
-    return [s.strip() for s in out if s.strip()]
-
-
 def sentence_mean_probabilities(model: object, texts: list[str]) -> np.ndarray:
     """Return each normalised text's mean over its sentences of a fast head's probabilities.
 
@@ -292,7 +273,7 @@ def sentence_mean_probabilities(model: object, texts: list[str]) -> np.ndarray:
         >>> sentence_mean_probabilities(Head(), ["a. b.", "c"]).round(2).tolist()
         [[0.25, 0.25, 0.5], [0.25, 0.25, 0.5]]
     """
-    pieces = [sentences(t) or [t] for t in texts]
+    pieces = [sentences(t, SENTIMENT_SENTENCE_END, join_bare=True) or [t] for t in texts]
     owner = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
     features = fast_features([s for p in pieces for s in p])
     coef = model.coef_.astype(np.float16).astype(np.float32)  # type: ignore[attr-defined]
@@ -308,7 +289,8 @@ def own_sentences_out_of_fold(
     """Return ``base`` with ``language``'s long rows' fast columns read sentence by sentence.
 
     A row longer than :data:`E5_CHARS` once normalised gets the mean over its sentences
-    (:func:`sentences`) of the probabilities of the language's own fast head refitted on its
+    (:func:`cxlens.text.tokenize.sentences` at its sentiment ends, bare punctuation joined)
+    of the probabilities of the language's own fast head refitted on its
     training rows outside the row's fold (as :func:`own_fast_out_of_fold`); the other rows
     keep ``base``'s. The folds are ``base``'s.
     """

@@ -52,7 +52,6 @@ from cxlens.text.sentiment_model import (
     NEUTRAL_SHIFT,
     accurate_path,
     classify,
-    e5_head_probabilities,
     e5_vectors,
     fast_features,
     fast_probabilities,
@@ -60,7 +59,9 @@ from cxlens.text.sentiment_model import (
     softmax,
     unsure_rows,
 )
+from cxlens.text.training.evaluate import model_probabilities
 from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
+from cxlens.text.training.resampling import bootstrap_intervals, whole
 from cxlens.text.training.sets import load_sets
 from cxlens.text.training.train import (
     SEED,
@@ -195,6 +196,19 @@ def f1(truth: np.ndarray, flags: np.ndarray) -> float:
     return 2 * tp / (2 * tp + wrong) if tp else 0.0
 
 
+def within_classes(truth: np.ndarray) -> list[np.ndarray]:
+    """Return the bootstrap's strata of a detection: the True rows of ``truth``, then the rest.
+
+    Resampling within each keeps the share of "both" reviews fixed
+    (:func:`cxlens.text.training.resampling.bootstrap_intervals`).
+
+    Example:
+        >>> within_classes(np.array([False, True, True]))
+        [array([1, 2]), array([0])]
+    """
+    return [np.flatnonzero(truth), np.flatnonzero(~truth)]
+
+
 def candidate_flags(
     probs: np.ndarray, sentence_probs: np.ndarray, owner: np.ndarray
 ) -> dict[str, dict[tuple[float, ...], np.ndarray]]:
@@ -284,14 +298,12 @@ def paired_f1_change(
         >>> paired_f1_change(truth, np.array([True, False, True, False]), truth, draws=20)[0]
         0.5
     """
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(truth), np.flatnonzero(~truth)]
-    changes = []
-    for _ in range(draws):
-        i = np.concatenate([rng.choice(g, len(g)) for g in groups])
-        changes.append(f1(truth[i], other[i]) - f1(truth[i], base[i]))
-    low, high = np.percentile(changes, [2.5, 97.5])
-    return f1(truth, other) - f1(truth, base), float(low), float(high)
+
+    def change(drawn: list[np.ndarray]) -> list[float]:
+        i = np.concatenate(drawn)
+        return [f1(truth[i], other[i]) - f1(truth[i], base[i])]
+
+    return bootstrap_intervals(change, within_classes(truth), draws, seed)[0]
 
 
 def compare(
@@ -369,20 +381,11 @@ def main(folder: str, cap: float | None = None) -> pd.DataFrame:
 def shipped_cascade(texts: list[str], cache: Path, language: str) -> np.ndarray:
     """Return the shipped cascade's probabilities of raw ``texts`` (its unsure rows, budget).
 
-    As :func:`cxlens.text.training.evaluate.model_probabilities` computes them, with new
+    :func:`cxlens.text.training.evaluate.model_probabilities`'s cascade: the texts read as
+    :func:`classify` reads them (noise-normalised, negated problems deleted), new
     embeddings cached in :data:`STORE` only.
     """
-    normalised = [normalise_noise(t) for t in texts]
-    fast = fast_probabilities(normalised, language)
-    chosen = unsure_rows(fast)
-    out = fast.copy()
-    if len(chosen):
-        e5 = e5_head_probabilities(
-            e5_vectors([texts[i] for i in chosen], embed_new(cache)), language
-        )
-        picked = [normalised[i] for i in chosen]
-        out[chosen] = accurate_path(fast[chosen], e5, picked, language)
-    return shift_neutral(out, NEUTRAL_SHIFT.get(language, 0.0))
+    return model_probabilities(texts, cache, language, store_name=STORE)["cascade"]
 
 
 def readings(
@@ -412,10 +415,11 @@ def rate_interval(
         >>> rate_interval(np.array([True, False, False, False]), draws=10)[0]
         0.25
     """
-    rng = np.random.default_rng(seed)
-    drawn = [flags[rng.integers(0, len(flags), len(flags))].mean() for _ in range(draws)]
-    low, high = np.percentile(drawn, [2.5, 97.5])
-    return float(flags.mean()), float(low), float(high)
+
+    def share(drawn: list[np.ndarray]) -> list[float]:
+        return [flags[drawn[0]].mean()]
+
+    return bootstrap_intervals(share, whole(len(flags)), draws, seed)[0]
 
 
 def f1_interval(
@@ -428,14 +432,12 @@ def f1_interval(
         >>> f1_interval(truth, truth, draws=10)
         (1.0, 1.0, 1.0)
     """
-    rng = np.random.default_rng(seed)
-    groups = [np.flatnonzero(truth), np.flatnonzero(~truth)]
-    drawn = []
-    for _ in range(draws):
-        i = np.concatenate([rng.choice(g, len(g)) for g in groups])
-        drawn.append(f1(truth[i], flags[i]))
-    low, high = np.percentile(drawn, [2.5, 97.5])
-    return f1(truth, flags), float(low), float(high)
+
+    def score(drawn: list[np.ndarray]) -> list[float]:
+        i = np.concatenate(drawn)
+        return [f1(truth[i], flags[i])]
+
+    return bootstrap_intervals(score, within_classes(truth), draws, seed)[0]
 
 
 def held_out(folder: str, chosen: dict[str, tuple[float, ...]]) -> pd.DataFrame:

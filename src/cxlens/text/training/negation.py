@@ -51,6 +51,7 @@ from cxlens.text.training.folds import (
 )
 from cxlens.text.training.long_texts import shipped_recipe
 from cxlens.text.training.paired import paired_probabilities_change
+from cxlens.text.training.resampling import bootstrap_intervals, whole
 from cxlens.text.training.sets import load_sets
 from cxlens.text.training.train import (
     SEED,
@@ -289,7 +290,7 @@ def matched_sign_change(
     """Return the change in sign-only accuracy of the same polar rows, with a paired 95% interval.
 
     ``base`` and ``other``: 1.0 or 0.0 per row (:func:`sign_right`, NaN rows dropped); the
-    rows are resampled together (``draws`` times, seeded).
+    rows are resampled together (``draws`` times, seeded: :func:`bootstrap_intervals`).
 
     Example:
         >>> matched_sign_change(np.array([0.0, 1.0, np.nan]), np.array([1.0, 1.0, np.nan]))[0]
@@ -297,11 +298,13 @@ def matched_sign_change(
     """
     keep = ~np.isnan(base)
     base, other = base[keep], other[keep]
-    rng = np.random.default_rng(seed)
-    drawn = [rng.integers(0, len(base), len(base)) for _ in range(draws)]
-    changes = [float(other[i].mean() - base[i].mean()) for i in drawn]
-    low, high = np.percentile(changes, [2.5, 97.5]).tolist()
-    return float(other.mean() - base.mean()), low, high
+    (change,) = bootstrap_intervals(
+        lambda drawn: [float(other[drawn[0]].mean() - base[drawn[0]].mean())],
+        whole(len(base)),
+        draws,
+        seed,
+    )
+    return change
 
 
 def rule_report(folder: str) -> dict:

@@ -4,7 +4,9 @@
 (:func:`cxlens.text.training.choices.cascade_choice`), on the same rows;
 :func:`paired_probabilities_change` compares any two probabilities of the same rows. Both
 resample the same rows for both within each set (:func:`set_figures` gives a resample's
-figures) and return each figure's change with its 95% percentile interval.
+figures) and return each figure's change with its 95% percentile interval
+(:func:`cxlens.text.training.resampling.bootstrap_intervals`, the one bootstrap of the text
+measurements).
 
 Example:
     >>> part = pd.DataFrame({"set": ["a"] * 2, "label": ["negative", "positive"]})
@@ -20,6 +22,7 @@ import pandas as pd
 
 from cxlens.text.sentiment_model import CLASSES, read_probabilities
 from cxlens.text.training.choices import NEUTRAL_MIN, cascade_choice
+from cxlens.text.training.resampling import bootstrap_intervals
 from cxlens.text.training.train import SEED
 
 
@@ -108,22 +111,15 @@ def paired_probabilities_change(
     truth = coded[0][0]
     sets = [np.flatnonzero(part["set"].to_numpy() == name) for name in sorted(part["set"].unique())]
     three = [(truth[i] == 1).mean() >= NEUTRAL_MIN for i in sets]
-    rng = np.random.default_rng(seed)
 
-    def change(resample: bool) -> tuple[float, float]:
-        drawn = [rng.choice(i, len(i)) if resample else i for i in sets]  # the same for both
+    def change(drawn: list[np.ndarray]) -> list[float]:
         out = []
         for _, label, right in coded:
             per_set = [set_figures(truth[j], label[j], right[j]) for j in drawn]
             f1 = [f for (f, _), keep in zip(per_set, three, strict=True) if keep]
             out.append((np.mean(f1) if f1 else np.nan, np.mean([s for _, s in per_set])))
-        return out[1][0] - out[0][0], out[1][1] - out[0][1]
+        return [out[1][0] - out[0][0], out[1][1] - out[0][1]]
 
-    point = change(False)
-    drawn = np.array([change(True) for _ in range(draws)])
-    return {
-        name: (point[k], *np.percentile(drawn[:, k], [2.5, 97.5]).tolist())
-        if not np.isnan(point[k])
-        else (float("nan"),) * 3
-        for k, name in enumerate(("macro_f1", "sign"))
-    }
+    # the same rows for both (paired), resampled within each set
+    intervals = bootstrap_intervals(change, sets, draws, seed)
+    return dict(zip(("macro_f1", "sign"), intervals, strict=True))

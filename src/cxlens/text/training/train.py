@@ -127,13 +127,15 @@ def embed_cached(texts: list[str], cache: Path, store_name: str = "e5.npz") -> n
     return np.stack([known[k] for k in keys])
 
 
-def e5_cached(texts: list[str], cache: Path, most: int | None = None) -> np.ndarray:
+def e5_cached(
+    texts: list[str], cache: Path, most: int | None = None, store_name: str = "e5.npz"
+) -> np.ndarray:
     """Return the accurate head's input for ``texts``: their windows' embeddings averaged.
 
     As :func:`cxlens.text.sentiment_model.e5_vectors` reads them (``most`` windows at most),
-    each window's embedding cached by :func:`embed_cached`.
+    each window's embedding cached by :func:`embed_cached` (new ones in ``store_name``).
     """
-    return e5_vectors(texts, lambda windows: embed_cached(windows, cache), most)
+    return e5_vectors(texts, lambda windows: embed_cached(windows, cache, store_name), most)
 
 
 def write_head(path: Path, model: object, dtype: type = np.float32) -> None:
