@@ -10,17 +10,73 @@ is marked inside the quote (:func:`quote_parts`) and a one-line summary quotes t
 
 from __future__ import annotations
 
+import re
+
 #: A theme sentence of fewer words than this says too little alone ("Awful."): the summary
 #: quotes the whole comment around it instead.
 SHORT_SENTENCE_WORDS = 4
 
 
+#: A word as the theme sentence and its comment are matched: letters and digits (a run of
+#: Chinese characters is one).
+_WORD = re.compile(r"[^\W_]+")
+#: Most characters of left-out noise (handles, hashtags, links) a located sentence may span
+#: beyond its own length, as a multiple of it plus a constant: a match wider than that is
+#: the sentence's words scattered over the comment, not the sentence.
+_SPREAD = (2, 40)
+
+
+def locate(text: str, sentence: object) -> tuple[int, int] | None:
+    """Return where ``sentence`` is written in ``text`` (start, end), None when it is not.
+
+    Theme sentences are read with the comment's noise left out (@handles, hashtags, links,
+    emoji; :func:`cxlens.text.discover.split_sentences`) and spaces folded, so a sentence
+    may not be in its comment as it stands: then it is the shortest stretch of the
+    comment holding its words in order (with its closing punctuation when the comment has
+    it next), no wider than the noise can explain (:data:`_SPREAD`).
+
+    Example:
+        >>> text = "@SouthwestAir Great #BlackHistoryMonth commercial! Thx!"
+        >>> start, end = locate(text, "Great commercial!")
+        >>> text[start:end]
+        'Great #BlackHistoryMonth commercial!'
+        >>> locate(text, "Awful service.") is None
+        True
+    """
+    if not isinstance(sentence, str) or not sentence.strip():
+        return None
+    own = sentence.strip()
+    at = text.find(own)
+    if at >= 0:
+        return at, at + len(own)
+    words = _WORD.findall(own)
+    if not words:
+        return None
+    pattern = re.compile(".*?".join(re.escape(w) for w in words), re.S)
+    widest = _SPREAD[0] * len(own) + _SPREAD[1]
+    best: tuple[int, int] | None = None
+    for first in re.finditer(re.escape(words[0]), text):
+        found = pattern.match(text, first.start())
+        if found is None:
+            continue
+        width = found.end() - found.start()
+        if width <= widest and (best is None or width < best[1] - best[0]):
+            best = found.span()
+    if best is None:
+        return None
+    closing = re.search(r"[^\w\s]+$", own)
+    end = best[1]
+    if closing and text.startswith(closing.group(), end):
+        end += len(closing.group())
+    return best[0], end
+
+
 def quote_parts(quote: str, sentence: object) -> tuple[str, str, str]:
     """Return ``quote`` as (before, theme sentence, after); ("quote", "", "") when not in it.
 
-    The sentence is found by its first occurrence as written. It is missing from the quote
-    when none was saved (themes saved before sentences were kept) or the quote was cut short
-    of it: then nothing is marked rather than something guessed.
+    The sentence is found by :func:`locate`. It is missing from the quote when none was
+    saved (themes saved before sentences were kept) or the quote was cut short of it: then
+    nothing is marked rather than something guessed.
 
     Example:
         >>> quote_parts("Decent overall. The app is esy to use. But the bill keeps going up.",
@@ -29,12 +85,10 @@ def quote_parts(quote: str, sentence: object) -> tuple[str, str, str]:
         >>> quote_parts("Billed twice.", None)
         ('Billed twice.', '', '')
     """
-    if not isinstance(sentence, str) or not sentence.strip():
+    span = locate(quote, sentence)
+    if span is None:
         return quote, "", ""
-    at = quote.find(sentence.strip())
-    if at < 0:
-        return quote, "", ""
-    end = at + len(sentence.strip())
+    at, end = span
     return quote[:at], quote[at:end], quote[end:]
 
 
@@ -72,11 +126,10 @@ def cut_around(text: str, sentence: object, limit: int) -> str:
     """
     if len(text) <= limit:
         return text
-    own = sentence if isinstance(sentence, str) else ""
-    at = text.find(own) if own else -1
-    if at < 0 or at + len(own) <= limit - 1 or len(own) > limit - 4:
+    span = locate(text, sentence)
+    if span is None or span[1] <= limit - 1 or span[1] - span[0] > limit - 4:
         return text[: limit - 1].rstrip() + "…"
-    end = at + len(own)
+    end = span[1]
     start = max(0, end - (limit - 4))  # room for "… " and " …"
     window = text[start : start + limit - 4]
     cut = ("… " if start else "") + window.strip()
