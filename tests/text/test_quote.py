@@ -28,8 +28,13 @@ def test_the_summary_quotes_the_theme_sentence_not_the_bill():
     assert sentence_excerpt("The app is slow. Fine otherwise.", "The app is slow.") == (
         "The app is slow. …"
     )
-    # the sentence alone says too little (fewer than 4 words): the comment around it
+    # the sentence alone says too little (one word): the comment around it
     assert sentence_excerpt("Awful. The app crashes.", "Awful.") == "Awful. The app crashes."
+    # Chinese, written without spaces: "the evening speed is terribly slow" says enough
+    assert sentence_excerpt("体验糟糕透了。晚上网速慢得要命。", "晚上网速慢得要命。") == (
+        "… 晚上网速慢得要命。"
+    )
+    assert sentence_excerpt("网速很快。差。", "差。") == "网速很快。差。"
     assert sentence_excerpt(APP, None) == APP
 
 

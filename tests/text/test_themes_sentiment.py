@@ -269,6 +269,12 @@ def test_themes_saved_before_the_sentence_was_kept_still_load_and_render(ws, tmp
     assert f"<small>negative</small> “{support['negative_quote']}”" in html
     assert "<mark>" not in html
     # saved now (with the sentence): the same quote, its complaint marked
+    # the dashboard's cards: the quote as one unmarked part (the API's before, sentence, after)
+    from cxlens.api.dashboard import themes_panel
+
+    cards = {r["theme"]: r for r in themes_panel(ws)["rows"]}
+    assert cards["support"]["negative_quote"] == [support["negative_quote"], "", ""]
+    assert cards["connection"]["negative_quote"] is None
     kept = alone["theme"].map(saved.set_index("theme")["negative_sentence"])
     marked = theme_table(alone.assign(negative_sentence=kept))
     sentence = COMPLAINT[support["negative_quote"]]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 
 #: A theme sentence of fewer words than this says too little alone ("Awful."): the summary
-#: quotes the whole comment around it instead.
-SHORT_SENTENCE_WORDS = 4
+#: quotes the whole comment around it instead. A Chinese character counts as half a word
+#: (Chinese words are mostly two characters, written without spaces).
+SHORT_SENTENCE_WORDS = 2
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 #: A word as the theme sentence and its comment are matched: letters and digits (a run of
@@ -106,9 +108,14 @@ def sentence_excerpt(quote: str, sentence: object) -> str:
         'Awful. The app crashes.'
     """
     before, own, after = quote_parts(quote, sentence)
-    if not own or len(own.split()) < SHORT_SENTENCE_WORDS:
+    if not own or _words(own) < SHORT_SENTENCE_WORDS:
         return quote
     return ("… " if before.strip() else "") + own + (" …" if after.strip() else "")
+
+
+def _words(text: str) -> float:
+    """Words in ``text``: each run of letters one, a Chinese character half of one."""
+    return sum(len(w) / 2 if _CJK.match(w) else 1 for w in _WORD.findall(text))
 
 
 def cut_around(text: str, sentence: object, limit: int) -> str:
