@@ -279,3 +279,16 @@ def test_themes_saved_before_the_sentence_was_kept_still_load_and_render(ws, tmp
     marked = theme_table(alone.assign(negative_sentence=kept))
     sentence = COMPLAINT[support["negative_quote"]]
     assert f"<mark>{sentence}</mark>”" in marked
+
+
+@pytest.mark.spark
+def test_the_negative_sentence_is_saved_and_read_back_on_spark(spark_ws):
+    from cxlens.text.themes import from_saved
+
+    _load(spark_ws, COMMENTS)
+    themes = Text(spark_ws).themes(FRAME, recent=1, table="feedback").themes.set_index("theme")
+    stored = from_saved(spark_ws.table("themes").execute()).set_index("theme")
+    quote = stored.loc["support", "negative_quote"]
+    assert quote == themes.loc["support", "negative_quote"]
+    assert stored.loc["support", "negative_sentence"] == COMPLAINT[quote]
+    assert pd.isna(stored.loc["connection", "negative_sentence"])  # typed text, none kept
