@@ -148,8 +148,8 @@ def test_without_saved_themes_the_panel_is_hidden_not_an_error(page_of, board):
 
 
 def test_the_negative_quote_is_customer_text_its_markup_never_runs(page_of, board):
-    # the themes endpoint answered with a quote holding markup (routed: ``board`` has no
-    # saved themes); the card shows it as text, the theme sentence in the one mark
+    # the themes endpoint answered with a quote holding markup (routed, with the panels
+    # list: ``board`` has no saved themes); the card shows it as text, the sentence marked
     parts = ["Decent <img src=x onerror=alert(1)>. ", "The <b>app</b> is esy to use.",
              " <script>bad()</script>"]  # fmt: skip
     row = {"theme": "en_1", "label": "app", "count": 80, "share": 0.1, "sentiment": -0.2,
@@ -157,13 +157,12 @@ def test_the_negative_quote_is_customer_text_its_markup_never_runs(page_of, boar
            "negative_quote": parts}  # fmt: skip
     body = {"workspace": "acme", "panel": "themes", "columns": list(row), "rows": [row],
             "themes": 1, "reused": True, "scope": {}}  # fmt: skip
+    off = {"available": False, "reason": "not in this test"}
+    panels = {"panels": {"journey": off, "social": off,
+                         "themes": {"available": True, "reason": None}}}  # fmt: skip
     watched = page_of(board)
-    watched.page.route(
-        "**/dashboard/themes*",
-        lambda route: route.fulfill(
-            status=200, content_type="application/json", body=json.dumps(body)
-        ),
-    )
+    for path, answer in (("**/dashboard/panels*", panels), ("**/dashboard/themes*", body)):
+        watched.page.route(path, _answering(answer))
     watched.sign_in()
     watched.ready([])
     quote = watched.page.locator("#themes article >> nth=0 >> blockquote.negative")
@@ -171,3 +170,12 @@ def test_the_negative_quote_is_customer_text_its_markup_never_runs(page_of, boar
     assert quote.locator("mark").inner_text() == "The <b>app</b> is esy to use."
     assert quote.locator("img, b, script").count() == 0
     assert watched.errors == []
+
+
+def _answering(answer: dict):
+    """A Playwright route handler answering ``answer`` as JSON."""
+
+    def fulfil(route, request) -> None:
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    return fulfil
