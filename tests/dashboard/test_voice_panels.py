@@ -8,6 +8,7 @@ no saved themes, no events and no posts: there the three panels stay hidden, qui
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -77,6 +78,21 @@ def test_the_voice_panels_show_what_the_api_answers(page_of, voice_board):
         f"“{first['quotes'][0]}”"
     )
     assert f"{themes['themes']} themes in all the comments" in page.inner_text("#themes-note")
+    # each card's negative quote (when its quotes lack it) marks the API's theme sentence
+    shown = 0
+    for i, row in enumerate(themes["rows"]):
+        parts = row["negative_quote"]
+        if not parts or "".join(parts) in row["quotes"]:
+            assert page.locator(f"#themes article >> nth={i} >> blockquote.negative").count() == 0
+            continue
+        quote = page.locator(f"#themes article >> nth={i} >> blockquote.negative")
+        assert quote.inner_text() == f"negative “{''.join(parts)}”"
+        marks = quote.locator("mark")
+        assert marks.count() == (1 if parts[1] else 0)
+        if parts[1]:
+            assert marks.inner_text() == parts[1]
+            shown += 1
+    assert shown >= 1  # the template has themes whose typical quotes are all praise
     # social: the share-of-voice bars are the API's numbers, and the analysis endpoint's
     social = voice_board.get("/workspaces/acme/dashboard/social")
     voice = watched.trace("social-voice", "Volume")
@@ -129,3 +145,37 @@ def test_without_saved_themes_the_panel_is_hidden_not_an_error(page_of, board):
     assert watched.page.is_hidden("#error")
     assert watched.page.locator("#tile-nps .value").inner_text() != ""
     assert watched.errors == []
+
+
+def test_the_negative_quote_is_customer_text_its_markup_never_runs(page_of, board):
+    # the themes endpoint answered with a quote holding markup (routed, with the panels
+    # list: ``board`` has no saved themes); the card shows it as text, the sentence marked
+    parts = ["Decent <img src=x onerror=alert(1)>. ", "The <b>app</b> is esy to use.",
+             " <script>bad()</script>"]  # fmt: skip
+    row = {"theme": "en_1", "label": "app", "count": 80, "share": 0.1, "sentiment": -0.2,
+           "negative_share": 0.3, "emerging": False, "quotes": ["Love the app."],
+           "negative_quote": parts}  # fmt: skip
+    body = {"workspace": "acme", "panel": "themes", "columns": list(row), "rows": [row],
+            "themes": 1, "reused": True, "scope": {}}  # fmt: skip
+    off = {"available": False, "reason": "not in this test"}
+    panels = {"panels": {"journey": off, "social": off,
+                         "themes": {"available": True, "reason": None}}}  # fmt: skip
+    watched = page_of(board)
+    for path, answer in (("**/dashboard/panels*", panels), ("**/dashboard/themes*", body)):
+        watched.page.route(path, _answering(answer))
+    watched.sign_in()
+    watched.ready([])
+    quote = watched.page.locator("#themes article >> nth=0 >> blockquote.negative")
+    assert quote.inner_text() == f"negative “{''.join(row['negative_quote'])}”"
+    assert quote.locator("mark").inner_text() == "The <b>app</b> is esy to use."
+    assert quote.locator("img, b, script").count() == 0
+    assert watched.errors == []
+
+
+def _answering(answer: dict):
+    """A Playwright route handler answering ``answer`` as JSON."""
+
+    def fulfil(route, request) -> None:
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    return fulfil

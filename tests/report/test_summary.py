@@ -264,6 +264,26 @@ def test_a_theme_is_quoted_by_a_complaint_about_it_never_by_its_typical_praise()
     assert "No outages at all" not in unquoted and "e.g." not in unquoted
 
 
+def test_a_theme_is_quoted_by_its_theme_sentence_not_the_rest_of_the_comment():
+    # the demo's "App": the whole comment reads as a complaint about the bill
+    themes = pd.DataFrame(
+        {
+            "label": ["App"],
+            "count": [80],
+            "negative_share": [0.2],
+            "negative_quote": [
+                "Decent overall. The app is esy to use. But the bill keeps going up."
+            ],
+            "negative_sentence": ["The app is esy to use."],
+        }
+    )
+    point = theme_point(themes, min_n=30).sentence
+    assert "e.g. “… The app is esy to use. …”" in point and "bill" not in point
+    # saved before the sentence was kept: the whole comment, as before
+    old = theme_point(themes.drop(columns="negative_sentence"), min_n=30).sentence
+    assert "e.g. “Decent overall. The app is esy to use. But the bill keeps going up.”" in old
+
+
 def test_the_weakest_touchpoint_leaves_small_samples_unranked():
     em = pd.DataFrame(
         {

@@ -187,3 +187,30 @@ def test_the_theme_table_shows_a_negative_quote_its_typical_quotes_lack():
         shown = theme_table(pd.DataFrame([{**row, "negative_quote": negative}]))
         assert "<small>negative</small>" not in shown
         assert shown.count("No outages at all.") == 1
+
+
+def test_the_negative_quote_marks_its_theme_sentence_and_markup_in_it_stays_text():
+    # the demo's case: the theme "App" is about the second sentence, not the bill
+    row = {"theme": "en_2", "label": "App", "count": 80, "share": 0.1, "sentiment": 0.2,
+           "negative_share": 0.2, "keywords": ["app"], "quotes": ["Love the app."],
+           "quotes_by_language": {"en": ["Love the app."]},
+           "negative_quote": "Decent <script>alert(1)</script>. The app is esy to use. "
+                             "But the bill keeps going up.",
+           "negative_sentence": "The app is esy to use."}  # fmt: skip
+    html = theme_table(pd.DataFrame([row]))
+    assert (
+        "<small>negative</small> “Decent &lt;script&gt;alert(1)&lt;/script&gt;. "
+        "<mark>The app is esy to use.</mark> But the bill keeps going up.”"
+    ) in html
+    assert "<script>" not in html and html.count("<mark>") == 1
+    # markup inside the marked sentence is text too
+    inside = {**row, "negative_quote": "Fine. The <b>app</b> is slow.",
+              "negative_sentence": "The <b>app</b> is slow."}  # fmt: skip
+    assert "Fine. <mark>The &lt;b&gt;app&lt;/b&gt; is slow.</mark>" in theme_table(
+        pd.DataFrame([inside])
+    )
+    # saved before sentences were kept (no column) or not in the quote: shown unmarked
+    for old in ({k: v for k, v in row.items() if k != "negative_sentence"},
+                {**row, "negative_sentence": "The app crashes."}):  # fmt: skip
+        shown = theme_table(pd.DataFrame([old]))
+        assert "<mark>" not in shown and "The app is esy to use. But the bill" in shown

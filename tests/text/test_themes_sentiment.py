@@ -23,6 +23,12 @@ MIXED = [
     "The connection is excellent. Support was slow and unhelpful.",
     "Love the speed, it is always fast. Support was slow and unhelpful.",
 ]
+# By hand: the sentence of each mixed comment that complains of support.
+COMPLAINT = {
+    MIXED[0]: "The support team was rude and useless.",
+    MIXED[1]: "Support was slow and unhelpful.",
+    MIXED[2]: "Support was slow and unhelpful.",
+}
 SUPPORT_PRAISE = "Support was friendly and quick."
 BOTH_PRAISE = "Support was friendly and quick. The connection is excellent."
 COMMENTS = MIXED * 3 + [SUPPORT_PRAISE] * 3 + [BOTH_PRAISE] * 3
@@ -130,6 +136,8 @@ def test_discovered_themes_score_the_member_sentence(ws):
     supp = _by_members(themes, ct, ("support",))
     assert supp["negative_share"] == pytest.approx(9 / 15)
     assert supp["negative_quote"] in MIXED
+    assert supp["negative_sentence"] == COMPLAINT[supp["negative_quote"]]
+    assert pd.isna(conn["negative_sentence"])
 
 
 def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
@@ -203,3 +211,84 @@ def test_a_chosen_backend_reads_the_theme_sentences_as_it_read_the_comments(ws):
     model = sentiment(list(sentences.values()), backend="fast")["score"].to_numpy()
     lexicon = sentiment(list(sentences.values()), backend="lexicon", language="en")["score"]
     assert not np.allclose(model, lexicon.to_numpy())
+
+
+def test_each_membership_keeps_its_theme_sentence(ws):
+    _load(ws, [*COMMENTS, "Nothing to add here, thanks."])
+    result = Text(ws).themes(FRAME, recent=1, table="feedback")
+    rows = result.assignments.set_index(["response_id", "theme"])["sentence"]
+    # by hand: R00 is MIXED[0], R09 SUPPORT_PRAISE (one sentence), R12 BOTH_PRAISE
+    assert rows[("R00", "connection")] == "Great connection, fast and reliable."
+    assert rows[("R00", "support")] == "The support team was rude and useless."
+    assert rows[("R09", "support")] == SUPPORT_PRAISE
+    assert rows[("R12", "connection")] == "The connection is excellent."
+    assert rows[("R12", "support")] == SUPPORT_PRAISE
+    outside = result.assignments[result.assignments["theme"].isna()]
+    assert len(outside) == 1 and outside["sentence"].isna().all()
+    # not saved: the sentence is raw customer text, shown only redacted in quotes
+    assert "sentence" not in ws.table("comment_themes").columns
+
+
+def test_the_negative_quote_keeps_its_theme_sentence_saved_and_read_back(ws):
+    from cxlens.text.themes import from_saved
+
+    _load(ws, COMMENTS)
+    themes = Text(ws).themes(FRAME, recent=1, table="feedback").themes.set_index("theme")
+    quote = themes.loc["support", "negative_quote"]
+    assert themes.loc["support", "negative_sentence"] == COMPLAINT[quote]
+    assert pd.isna(themes.loc["connection", "negative_sentence"])
+    stored = from_saved(ws.table("themes").execute()).set_index("theme")
+    assert stored.loc["support", "negative_sentence"] == COMPLAINT[quote]
+    assert pd.isna(stored.loc["connection", "negative_sentence"])
+
+
+def test_themes_saved_before_the_sentence_was_kept_still_load_and_render(ws, tmp_path):
+    from cxlens.report.voice_parts import report_themes, theme_table
+
+    rows = pd.DataFrame(
+        {
+            "response_id": [f"R{i:02d}" for i in range(len(COMMENTS))],
+            "responded_at": "2024-03-05",
+            "nps": 7,
+            "comment": COMMENTS,
+        }
+    )
+    rows.to_csv(tmp_path / "r.csv", index=False)
+    ws.ingest(tmp_path / "r.csv", table="responses")
+    Text(ws).themes(FRAME, recent=1)
+    saved = ws.table("themes").execute()
+    ws.save_table("themes", saved.drop(columns=["negative_sentence"]))  # as saved before
+    assert themes_up_to_date(ws)  # still reused: only the mark is missing
+    themes, reused = report_themes(ws)
+    assert reused and themes["negative_sentence"].isna().all()
+    support = themes.set_index("theme").loc["support"]
+    assert support["negative_quote"] in MIXED
+    # its typical quotes left out, so the negative one is shown: whole, unmarked
+    alone = themes.assign(quotes=[[] for _ in themes.index], quotes_by_language=None)
+    html = theme_table(alone)
+    assert f"<small>negative</small> “{support['negative_quote']}”" in html
+    assert "<mark>" not in html
+    # saved now (with the sentence): the same quote, its complaint marked
+    # the dashboard's cards: the quote as one unmarked part (the API's before, sentence, after)
+    from cxlens.api.dashboard import themes_panel
+
+    cards = {r["theme"]: r for r in themes_panel(ws)["rows"]}
+    assert cards["support"]["negative_quote"] == [support["negative_quote"], "", ""]
+    assert cards["connection"]["negative_quote"] is None
+    kept = alone["theme"].map(saved.set_index("theme")["negative_sentence"])
+    marked = theme_table(alone.assign(negative_sentence=kept))
+    sentence = COMPLAINT[support["negative_quote"]]
+    assert f"<mark>{sentence}</mark>”" in marked
+
+
+@pytest.mark.spark
+def test_the_negative_sentence_is_saved_and_read_back_on_spark(spark_ws):
+    from cxlens.text.themes import from_saved
+
+    _load(spark_ws, COMMENTS)
+    themes = Text(spark_ws).themes(FRAME, recent=1, table="feedback").themes.set_index("theme")
+    stored = from_saved(spark_ws.table("themes").execute()).set_index("theme")
+    quote = stored.loc["support", "negative_quote"]
+    assert quote == themes.loc["support", "negative_quote"]
+    assert stored.loc["support", "negative_sentence"] == COMPLAINT[quote]
+    assert pd.isna(stored.loc["connection", "negative_sentence"])  # typed text, none kept

@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import FileResponse
 
@@ -155,6 +156,10 @@ def journey_panel(
 def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]:
     """Return the top themes with sentiment and ``quotes`` redacted quotes each (all dates).
 
+    Each theme also has ``negative_quote`` as three parts, before / theme sentence / after
+    (:func:`cxlens.text.quote.quote_parts`; the sentence "" where not known), so the page
+    marks the part the theme is about; None without a negative quote.
+
     Example:
         >>> themes_panel(ws)["rows"][0]["quotes"][:1]  # doctest: +SKIP
         ['The bill was wrong again.']
@@ -169,9 +174,17 @@ def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]
             ".../analyses/themes, or build the report) to find and save them"
         )
     themes, reused = report_themes(ws)
-    shown = themes.head(top)[["theme", "label", "count", "share", "sentiment",
-                               "negative_share", "emerging", "quotes"]]  # fmt: skip
+    from cxlens.text.quote import quote_parts
+
+    shown = themes.head(top)
+    negative = [
+        list(quote_parts(q, s)) if isinstance(q, str) and q else None
+        for q, s in zip(shown["negative_quote"], shown["negative_sentence"], strict=True)
+    ]
+    shown = shown[["theme", "label", "count", "share", "sentiment", "negative_share",
+                   "emerging", "quotes"]]  # fmt: skip
     shown = shown.assign(quotes=shown["quotes"].map(lambda q: list(q)[:quotes]))
+    shown = shown.assign(negative_quote=pd.Series(negative, index=shown.index, dtype=object))
     return {**serialize.table(shown), "themes": len(themes), "reused": reused,
             "scope": _scope(False, False)}  # fmt: skip
 

@@ -254,7 +254,10 @@ def theme_point(
     their comments that are negative (what they say about the theme: its member sentences,
     :func:`cxlens.text.themes.theme_sentiment`); each with that share, its comments and its
     ``negative_quote`` (its most typical member whose theme sentence is negative), so a
-    client reads the complaint in customers' own words. Never its most typical quote, which
+    client reads the complaint in customers' own words. Of that comment, the theme sentence
+    (``negative_sentence``) is quoted, "…" marking where the comment goes on
+    (:func:`cxlens.text.quote.sentence_excerpt`): the rest may complain of another topic,
+    which the reader would take for the theme's reason. Never its most typical quote, which
     may be praise; a theme without a negative quote is named without one. ``value`` is the
     first theme's negative share in percent.
 
@@ -264,11 +267,13 @@ def theme_point(
     Example:
         >>> themes = pd.DataFrame({"label": ["late delivery", "friendly staff"],
         ...     "count": [60, 90], "negative_share": [0.7, 0.05],
-        ...     "negative_quote": ["The parcel came a week late.", "Staff ignored me."]})
+        ...     "negative_quote": ["Nice box. The parcel came a week late.", "Staff ignored me."],
+        ...     "negative_sentence": ["The parcel came a week late.", None]})
         >>> theme_point(themes, min_n=30).sentence
-        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative about it, e.g. “The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative about it, e.g. “Staff ignored me.”) (evidence: What customers say).'
+        'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative about it, e.g. “… The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative about it, e.g. “Staff ignored me.”) (evidence: What customers say).'
     """  # noqa: E501
     from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
+    from cxlens.text.quote import sentence_excerpt
 
     scored = themes.assign(_neg=pd.to_numeric(themes["negative_share"], errors="coerce"))
     topical = scored["label"].map(lambda label: mixed_marker(str(label)) is None)
@@ -279,7 +284,9 @@ def theme_point(
     parts = []
     for r in ranked.to_dict("records"):
         quote = r.get("negative_quote")
-        said = f", e.g. “{quote}”" if isinstance(quote, str) and quote else ""
+        said = ""
+        if isinstance(quote, str) and quote:
+            said = f", e.g. “{sentence_excerpt(quote, r.get('negative_sentence'))}”"
         parts.append(
             f"“{r['label']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
             f"{int(r['count']):,} comments negative about it{said})"

@@ -343,7 +343,9 @@ def _theme_quotes(r: dict[str, Any]) -> str:
     """Return quotes per language (a theme of several languages shows each), escaped.
 
     The theme's negative quote (its most typical member saying something negative about it)
-    follows when it is not already shown: the typical quotes alone may all be praise.
+    follows when it is not already shown: the typical quotes alone may all be praise. Its
+    theme sentence, the part read negative, is marked (:func:`marked_quote`): the rest of
+    the comment may complain of another topic.
     """
     by_language = r.get("quotes_by_language") or {}
     if not isinstance(by_language, dict) or not by_language:
@@ -359,8 +361,27 @@ def _theme_quotes(r: dict[str, Any]) -> str:
         ]
     negative = r.get("negative_quote")
     if isinstance(negative, str) and negative and negative not in quotes:
-        lines.append(f"<small>negative</small> “{esc(negative)}”")
+        marked = marked_quote(negative, r.get("negative_sentence"))
+        lines.append(f"<small>negative</small> “{marked}”")
     return "<br>".join(lines) or "—"
+
+
+def marked_quote(quote: str, sentence: object) -> str:
+    """Return ``quote`` escaped, its theme sentence in ``<mark>`` (unmarked when not in it).
+
+    The quote is customer text: each part is escaped before the mark is added, so markup in
+    it stays text. See :func:`cxlens.text.quote.quote_parts`.
+
+    Example:
+        >>> marked_quote("Fine. <b>Bill</b> too high.", "<b>Bill</b> too high.")
+        'Fine. <mark>&lt;b&gt;Bill&lt;/b&gt; too high.</mark>'
+    """
+    from cxlens.text.quote import quote_parts
+
+    before, own, after = quote_parts(quote, sentence)
+    if not own:
+        return esc(quote)
+    return f"{esc(before)}<mark>{esc(own)}</mark>{esc(after)}"
 
 
 def coverage_note(ws: Workspace) -> str:

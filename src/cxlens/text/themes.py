@@ -18,7 +18,10 @@
 
 Representative quotes: per theme and language, the most typical members (cosine of their
 sentence to the theme centroid), never two the same; and per theme the most typical member
-whose theme sentence is negative (``negative_quote``); PII-redacted (:func:`cxlens.text.redact`).
+whose theme sentence is negative (``negative_quote``) with that sentence (``negative_sentence``:
+which part of the quote the theme is about, :mod:`cxlens.text.quote`); PII-redacted
+(:func:`cxlens.text.redact`). A quote longer than :data:`QUOTE_CHARS` is cut around its theme
+sentence (:func:`cxlens.text.quote.cut_around`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
+from cxlens.text.quote import cut_around
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import (
     LABELS,
@@ -74,9 +78,9 @@ THEMES_TABLE = "themes"
 #: Columns of the themes table, in order.
 COLUMNS: tuple[str, ...] = (
     "theme", "language", "label", "aspect", "keywords", "quotes", "count", "share",
-    "sentiment", "negative_share", "negative_quote", "recent_share", "previous_share",
-    "share_ratio", "q_value", "new", "emerging", "languages", "labels", "quotes_by_language",
-    "label_translated", "labels_translated", "untranslated", "purity",
+    "sentiment", "negative_share", "negative_quote", "negative_sentence", "recent_share",
+    "previous_share", "share_ratio", "q_value", "new", "emerging", "languages", "labels",
+    "quotes_by_language", "label_translated", "labels_translated", "untranslated", "purity",
 )  # fmt: skip
 #: Status of an analysed comment with no word that can name a theme ("ok", "好", "да").
 TOO_SHORT = "too_short"
@@ -135,8 +139,9 @@ class ThemeResult:
     analysed: int
     model: Any = field(repr=False)
     coverage: pd.DataFrame | None = None
-    #: ``<id>, theme, weight, status, language, sentiment, sentiment_label``: every comment's
-    #: theme rows (as saved).
+    #: ``<id>, theme, weight, status, language, sentiment, sentiment_label, sentence``: every
+    #: comment's theme rows, as saved but for ``sentence`` (the theme sentence, None outside a
+    #: theme), which is not saved (customer text, kept only where shown, redacted).
     assignments: pd.DataFrame | None = field(default=None, repr=False)
     untranslated: pd.DataFrame | None = None
 
@@ -454,7 +459,8 @@ def themes_for_workspace(
         keywords`` (list), ``quotes`` (list, redacted), ``count`` (members), ``share`` (of
         analysed comments), ``sentiment`` (mean score of the members' theme sentences, in
         [-1, 1]), ``negative_share`` (share of them labelled negative), ``negative_quote``
-        (the most typical member whose theme sentence is negative; None without one), the
+        (the most typical member whose theme sentence is negative; None without one),
+        ``negative_sentence`` (that theme sentence, redacted as the quote is), the
         emerging test (``recent_share, previous_share, share_ratio,
         q_value, new, emerging``), ``purity`` (share of its quotes holding a label word,
         :func:`label_purity`), and with a label map ``label_translated``,
@@ -523,13 +529,13 @@ def themes_for_workspace(
         members = pd.DataFrame(
             {id_column: ids[rows], "theme": found["theme"].to_numpy(),
              "weight": found["weight"].to_numpy(), "status": status[rows], "language": langs[rows],
-             "sentiment": said, "sentiment_label": said_label}
+             "sentiment": said, "sentiment_label": said_label, "sentence": sentence}
         )  # fmt: skip
         none = np.setdiff1d(np.arange(len(batch)), rows)
         unassigned = pd.DataFrame(
             {id_column: ids[none], "theme": None, "weight": np.nan,
              "status": np.where(usable[none], "no_theme", status[none]), "language": langs[none],
-             "sentiment": np.nan, "sentiment_label": None}
+             "sentiment": np.nan, "sentiment_label": None, "sentence": None}
         )  # fmt: skip
         parts += [members, unassigned]
         if quotes and len(found):
@@ -549,6 +555,7 @@ def themes_for_workspace(
     assigned["status"] = assigned["status"].astype(str)
     assigned["sentiment"] = assigned["sentiment"].astype("float64")
     assigned["sentiment_label"] = assigned["sentiment_label"].astype(object)
+    assigned["sentence"] = assigned["sentence"].astype(object)
     if sentiments:
         scored_frame = pd.concat(sentiments, ignore_index=True)
         scored_frame["label"] = scored_frame["label"].astype(object)
@@ -556,7 +563,8 @@ def themes_for_workspace(
         if save:
             ws.save_table(sentiment_table, scored_frame)
     if save:
-        ws.save_table(assignments_table, assigned)
+        # the theme sentence is raw customer text: shown only as redacted quotes, not saved
+        ws.save_table(assignments_table, assigned.drop(columns="sentence"))
     result = _summarise(
         ws, source, assigned, fitted, (candidates, complaints),
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
@@ -592,7 +600,7 @@ def _summarise(
     assignments_table, themes_table = names
     candidates, complaints = pools
     # Aggregate in the engine: the saved assignments (or, unsaved, a registered memtable).
-    ct = ws.table(assignments_table) if save else ibis.memtable(assigned)
+    ct = ws.table(assignments_table) if save else ibis.memtable(assigned.drop(columns="sentence"))
     analysed_ids = ct.filter(ct.status.isin([*ANALYSED, "no_theme"]))
     per_theme = run(theme_sentiment(ct, id_column), "the size and sentiment of each theme")
     n_analysed = int(run(analysed_ids[id_column].nunique(), "the comments analysed"))
@@ -628,9 +636,11 @@ def _summarise(
         by_language, table["languages"], strict=True)]  # fmt: skip
     table["purity"] = [label_purity(labels, q) for labels, q in zip(
         table["labels"], by_language, strict=True)]  # fmt: skip
-    negative = _quotes(table["theme"], complaints, 1 if quotes else 0, fitted)
-    table["negative_quote"] = [_first_quote(q, langs) for q, langs in zip(
+    negative = _quote_pairs(table["theme"], complaints, 1 if quotes else 0, fitted)
+    first = [_first_quote(q, langs) for q, langs in zip(
         negative, table["languages"], strict=True)]  # fmt: skip
+    table["negative_quote"] = [None if pair is None else pair[0] for pair in first]
+    table["negative_sentence"] = [None if pair is None else pair[1] for pair in first]
     table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
     table = translate_themes(table, label_map)[list(COLUMNS)]
     if save:
@@ -652,10 +662,22 @@ def _quotes(
     themes: pd.Series, candidates: list[pd.DataFrame], k: int, fitted: ThemeModel | CodeFrame
 ) -> list[dict[str, list[str]]]:
     """Each theme's quotes per language: the most typical members, each unlike the others."""
+    pairs = _quote_pairs(themes, candidates, k, fitted)
+    return [{lang: [text for text, _ in qs] for lang, qs in q.items()} for q in pairs]
+
+
+def _quote_pairs(
+    themes: pd.Series, candidates: list[pd.DataFrame], k: int, fitted: ThemeModel | CodeFrame
+) -> list[dict[str, list[tuple[str, str]]]]:
+    """Like :func:`_quotes`, each quote with its theme sentence (both redacted)."""
     if not k or not candidates:
         return [{} for _ in themes]
     pool = _top_quotes(pd.concat(candidates, ignore_index=True), k * 10)
-    pool = pool.assign(text=redact([_cut(t) for t in pool["text"]]))
+    # redacted apart, the same way: the sentence is then found in its quote as shown
+    cut = [
+        cut_around(t, s, QUOTE_CHARS) for t, s in zip(pool["text"], pool["sentence"], strict=True)
+    ]
+    pool = pool.assign(text=redact(cut), shown_sentence=redact(pool["sentence"].tolist()))
     vector: _Vectors | None = None
     if isinstance(fitted, ThemeModel):
         # typicality: the member sentence's cosine to its theme's centroid (the teacher's
@@ -672,7 +694,7 @@ def _quotes(
     groups = list(pool.groupby(["theme", "language"], sort=True))
     if vector is not None:  # the sentences the picks are most likely to compare, embedded at once
         vector.fetch([s for _, part in groups for s in part["sentence"].head(2 * k)])
-    out: dict[str, dict[str, list[str]]] = {}
+    out: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for (theme, lang), part in groups:
         out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k, vector)
     return [out.get(t, {}) for t in themes]
@@ -726,8 +748,10 @@ def _label_keys(text: str, lang: str) -> set[str]:
     return {key for _, _, key, _ in word_spans(text, lang) if key}
 
 
-def _diverse(part: pd.DataFrame, k: int, vector: _Vectors | None = None) -> list[str]:
+def _diverse(part: pd.DataFrame, k: int, vector: _Vectors | None = None) -> list[tuple[str, str]]:
     """Pick the ``k`` most typical quotes, skipping any (nearly) the same as one picked.
+
+    Returns each picked quote with its shown theme sentence (``text``, ``shown_sentence``).
 
     ``part`` is in order of typicality; ``vector`` gives a sentence's embedding (None: only
     exact repeats count as the same).
@@ -751,11 +775,7 @@ def _diverse(part: pd.DataFrame, k: int, vector: _Vectors | None = None) -> list
                 continue
             picked.append(i)
             keys.add(row.key)
-    return [rows[i].text for i in picked]
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1].rstrip() + "…"
+    return [(rows[i].text, rows[i].shown_sentence) for i in picked]
 
 
 def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list[str]:
@@ -766,8 +786,13 @@ def _interleave(by_language: dict[str, list[str]], languages: list[str]) -> list
     return [q for group in itertools.zip_longest(*lists) for q in group if q is not None]
 
 
-def _first_quote(by_language: dict[str, list[str]], languages: list[str]) -> str | None:
-    """Return the quote of the theme's largest language that has one (None: no language has)."""
+def _first_quote(
+    by_language: dict[str, list[tuple[str, str]]], languages: list[str]
+) -> tuple[str, str] | None:
+    """Return the quote (with its sentence) of the theme's largest language that has one.
+
+    None: no language has one.
+    """
     order = [lang for lang in languages if lang in by_language] + sorted(by_language)
     return next((by_language[lang][0] for lang in order if by_language[lang]), None)
 
@@ -790,7 +815,8 @@ def to_saved(table: pd.DataFrame) -> pd.DataFrame:
         for c in ("labels_translated", "untranslated")
         if c in table.columns
     }
-    for text in ("label_translated", "negative_quote"):  # typed text even when none has one
+    # typed text even when none has one
+    for text in ("label_translated", "negative_quote", "negative_sentence"):
         if text in table.columns:
             as_json[text] = table[text].astype("string")
     return table.assign(
@@ -810,13 +836,14 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
 
     Tables saved before ``languages``, ``labels`` and ``quotes_by_language`` existed get them
     from ``language``, ``label`` and ``quotes``; before the label map, no translations;
-    before theme sentiment per member sentence, no ``negative_quote`` (None).
+    before theme sentiment per member sentence, no ``negative_quote`` (None); before theme
+    sentences were kept, no ``negative_sentence`` (None: the quote is shown unmarked).
 
     Example:
         >>> t = pd.DataFrame({"keywords": ["a, b"], "quotes": ["x"], "languages": ["en"],
         ...     "labels": ['{"en": "A"}'], "quotes_by_language": ['{"en": ["x"]}']})
         >>> from_saved(t).iloc[0].tolist()
-        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, None, {}, []]
+        [['a', 'b'], ['x'], ['en'], {'en': 'A'}, {'en': ['x']}, None, None, None, {}, []]
     """
 
     def split(value: object, sep: str) -> list[str]:
@@ -829,6 +856,9 @@ def from_saved(table: pd.DataFrame) -> pd.DataFrame:
     # saved before theme sentiment was per sentence: no negative member known
     quote = table["negative_quote"] if "negative_quote" in table.columns else None
     out = out.assign(negative_quote=None if quote is None else quote.map(_text_or_none))
+    # saved before the theme sentence was kept: the quote is known, not which part of it
+    said = table["negative_sentence"] if "negative_sentence" in table.columns else None
+    out = out.assign(negative_sentence=None if said is None else said.map(_text_or_none))
     if "labels_translated" in table.columns:
         out = out.assign(
             label_translated=table["label_translated"].map(lambda v: None if pd.isna(v) else v),

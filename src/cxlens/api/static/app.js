@@ -459,6 +459,20 @@
     return body;
   }
 
+  // The theme's negative quote, its theme sentence (the part read negative) marked; the
+  // parts come from the API as text (before, sentence, after) and are set as text, never as
+  // HTML. Not shown when it is already one of the quotes.
+  function negativeQuote(parts, quotes) {
+    if (!parts) return null;
+    const whole = parts.join("");
+    if (quotes.includes(whole)) return null;
+    const quote = el("blockquote", "negative");
+    quote.append(el("span", "tag", "negative "), "“" + parts[0]);
+    if (parts[1]) quote.append(el("mark", "", parts[1]));
+    quote.append(parts[2] + "”");
+    return quote;
+  }
+
   async function themes() {
     let body;
     try {
@@ -481,6 +495,8 @@
           Number(r.sentiment).toFixed(2)),
         ...r.quotes.map((q) => el("blockquote", "", "“" + q + "”")),
       );
+      const negative = negativeQuote(r.negative_quote, r.quotes);
+      if (negative) card.append(negative);
       return card;
     });
     $("themes").replaceChildren(...cards);
