@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -28,8 +29,10 @@ from cxlens.text.sentiment_model import (
     FAST_WEIGHT,
     FAST_WEIGHTS,
     LEXICON_WEIGHTS,
+    MIN_TYPO_LETTERS,
     NEUTRAL_SHIFT,
     OWN_HEADS,
+    PROBLEM_WORDS,
     e5_vectors,
     fast_features,
     lexicon_polarity,
@@ -183,13 +186,35 @@ def shipped_settings(language: str) -> dict[str, float]:
     }
 
 
+def tune_change_nonnegative(
+    shipped: str, candidate: str, label: str, shipped_right: float, candidate_right: float
+) -> bool:
+    """Return True when one row's move can only raise its set's sign and macro-F1.
+
+    The row's class unchanged or moved onto its label, its sign not worse: in any resample
+    that holds it, its class's true positives rise (or nothing moves) and the class it left
+    loses a false positive, so no F1 falls; a sign right stays right. Where this holds for
+    the only changed row, the paired intervals' lower bounds are 0 or more, computed or not.
+
+    Example:
+        >>> tune_change_nonnegative("negative", "positive", "positive", 0.0, 1.0)
+        True
+        >>> tune_change_nonnegative("neutral", "negative", "positive", float("nan"), 0.0)
+        False
+    """
+    if shipped_right == 1.0 and candidate_right == 0.0:
+        return False
+    return candidate in (shipped, label)
+
+
 def typo_rule_report(folder: str) -> dict:
     """Return, per language, the newly matched training rows and their out-of-fold readings.
 
     Per language: ``rows`` (training rows of its recipe), ``newly_matched``; per newly matched
-    row its set, label, text, both readings, the cascade's class and score both ways and
-    whether its sign worsened (right to wrong); ``in_tune_rows`` (how many of them have e5
-    columns in the tune's rows: where none has, the tune's figures are unchanged, 0 [0, 0]).
+    row its set, label, text, the cascade's class and score both ways, whether its sign
+    worsened (right to wrong) and :func:`tune_change_nonnegative`; ``in_tune_rows`` (how many
+    of them have e5 columns in the tune's rows: where none has, the tune's figures are
+    unchanged, 0 [0, 0]).
     """
     frame = load_sets(folder)
     shared_e5 = set(e5_training_rows(frame)["text"])
@@ -228,6 +253,11 @@ def typo_rule_report(folder: str) -> dict:
                         "sign_worsened": bool(
                             right["shipped"][j] == 1.0 and right["candidate"][j] == 0.0
                         ),
+                        "tune_change_nonnegative": tune_change_nonnegative(
+                            *(CLASSES[int(probs[n][j].argmax())] for n in ("shipped", "candidate")),
+                            str(row["label"]),
+                            *(right[n][j] for n in ("shipped", "candidate")),
+                        ),
                     }
                 )
             entry["in_tune_rows"] = int(shipped["text"].isin(shared_e5).sum())
@@ -238,3 +268,55 @@ def typo_rule_report(folder: str) -> dict:
 
 if __name__ == "__main__":
     typo_rule_report(sys.argv[1])
+
+
+def planted_typos(word: str, seed: int = 7) -> list[str]:
+    """Return ``word`` misspelt four ways: a letter left out, doubled, changed, two swapped.
+
+    Each at a seeded position inside the word (not its first letter), as typing slips.
+
+    Example:
+        >>> planted_typos("outages")
+        ['outags', 'outagges', 'outapes', 'outagse']
+    """
+    rng = np.random.default_rng(seed)
+    at = [int(rng.integers(1, len(word) - 1)) for _ in range(4)]
+    letters = "abcdefghijklmnopqrstuvwxyz" if word.isascii() else "абвгдежзийклмнопрстуфхцчшщыьэюя"
+    changed = next(c for c in letters[int(rng.integers(0, len(letters))) :] + letters
+                   if c != word[at[2]])  # fmt: skip
+    return [
+        word[: at[0]] + word[at[0] + 1 :],
+        word[: at[1]] + word[at[1]] + word[at[1] :],
+        word[: at[2]] + changed + word[at[2] + 1 :],
+        word[: at[3]] + word[at[3] + 1] + word[at[3]] + word[at[3] + 2 :],
+    ]
+
+
+def planted_recall(texts: list[str], language: str) -> tuple[int, int]:
+    """Return (read, planted): typos planted in ``texts``' negated problem words, and read.
+
+    A typo is read when the candidate deletes the misspelt phrase as it deletes the one
+    spelt right.
+
+    Per text, the problem word (of at least :data:`MIN_TYPO_LETTERS` letters) of its first
+    negated problem (:func:`shipped_reading`'s) is misspelt by :func:`planted_typos`; a typo
+    counts as read when the text then reads as the text spelt right does.
+
+    Example:
+        >>> planted_recall(["No outages at all, great."], "en")
+        (4, 4)
+    """
+    word_of = re.compile(rf"(?<!\w)(?:{PROBLEM_WORDS[language]})(?!\w)", re.IGNORECASE)
+    read = planted = 0
+    for text in texts:
+        match = next(negated_problem_pattern(language).finditer(text), None)
+        word = None if match is None else word_of.search(match.group())
+        if word is None or len(word.group()) < MIN_TYPO_LETTERS:
+            continue
+        start = match.start() + word.start()
+        right = without_negated_problems(text, language)
+        for typo in planted_typos(word.group()):
+            misspelt = text[:start] + typo + text[start + len(word.group()) :]
+            read += int(without_negated_problems(misspelt, language) == right)
+            planted += 1
+    return read, planted
