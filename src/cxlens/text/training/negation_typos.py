@@ -135,7 +135,7 @@ def rescored(folder: str, language: str, frame: pd.DataFrame) -> dict[str, pd.Da
     e5_of = dict(zip(e5_rows["text"], e5_fold, strict=False))
     matched_e5_fold = matched["text"].map(e5_of).fillna(matched["fold"]).to_numpy().astype(int)
     features = None
-    out = {name: matched.copy() for name in ("shipped", "candidate")}
+    out = {name: _with_columns(matched.copy()) for name in ("shipped", "candidate")}
     readers = {"shipped": shipped_reading, "candidate": without_negated_problems}
     for k in sorted(set(matched["fold"]) | set(matched_e5_fold)):
         if features is None:
