@@ -107,6 +107,8 @@ E5_WINDOWS = 1
 # --------------------------------------------------------------------------------------
 # negated problems ("No outages at all"): deleted before the heads read a text
 
+#: English "issue" followed by an object is the verb ("didn't issue a refund"), not a problem.
+NOT_A_VERB = r"(?!\s+(?:a|an|the|my|your|our|their|me|us|them|any)\b)"
 #: Per language, the words for a service problem (regular-expression stems, matched whole).
 #: Written from knowledge of service language (outages, faults, delays, complaints), not mined
 #: from any labelled set. English "issue" is not read as a verb ("didn't issue a refund");
@@ -115,8 +117,9 @@ E5_WINDOWS = 1
 #: ошибаюсь": if I am not mistaken).
 PROBLEM_WORDS: dict[str, str] = {
     "en": (
-        r"outages?|problems?|issues?(?!\s+(?:a|an|the|my|your|our|their|me|us|them|any)\b)"
-        r"|complaints?|delays?|delayed|lag|lags|laggy|lagging|lagged|errors?|bugs?|buggy"
+        r"outages?|problems?|issues?"
+        + NOT_A_VERB
+        + r"|complaints?|delays?|delayed|lag|lags|laggy|lagging|lagged|errors?|bugs?|buggy"
         r"|glitch(?:es)?|glitchy|drops?|dropped|dropping|dropouts?|disconnects?|disconnected"
         r"|disconnections?|interruptions?|hassles?|troubles?|downtime|faults?|failures?"
         r"|crash(?:es|ed)?|hiccups?"
@@ -180,6 +183,55 @@ AFTER_LEAD: dict[str, str] = {
 _CLAUSE_END = r"(?=\s*(?:[,.;:!?)…，。！？；：、~]|$))"
 
 
+def _words(text: str) -> tuple[str, ...]:
+    """Return the space-separated words of ``text`` (a long list written as one string).
+
+    Example:
+        >>> _words("outage outages")
+        ('outage', 'outages')
+    """
+    return tuple(text.split())
+
+
+#: A problem word of at least this many letters is also recognised misspelt by one edit (a
+#: letter left out, added, changed, or two neighbours swapped: "No ouages at all"); shorter
+#: ones ("lag", "bug", "сбой") are a letter away from too many other words.
+MIN_TYPO_LETTERS = 5
+#: Per language, the spelled-out forms of :data:`PROBLEM_WORDS` that a typo is measured
+#: against (each matched by its regular expression). Chinese has none: its typo is a wrong
+#: character, most often a real word of another meaning, which one edit cannot tell apart.
+PROBLEM_FORMS: dict[str, tuple[str, ...]] = {
+    "en": _words(
+        "outage outages problem problems issue issues complaint complaints delay delays delayed"
+        " laggy lagging lagged error errors buggy glitch glitches glitchy drops dropped dropping"
+        " dropout dropouts disconnect disconnects disconnected disconnection disconnections"
+        " interruption interruptions hassle hassles trouble troubles downtime fault faults"
+        " failure failures crash crashes crashed hiccup hiccups"
+    ),
+    "ru": _words(
+        "проблема проблемы проблеме проблему проблемой проблем проблемам проблемами проблемах"
+        " сбоем сбоев сбоям сбоями сбоях перебой перебоя перебою перебоем перебое перебои"
+        " перебоев перебоям перебоями перебоях обрыв обрыва обрыву обрывом обрыве обрывы"
+        " обрывов обрывам обрывами обрывах задержка задержки задержке задержку задержкой"
+        " задержек задержкам задержками задержках жалоба жалобы жалобе жалобу жалобой жалоб"
+        " жалобам жалобами жалобах ошибка ошибки ошибке ошибку ошибкой ошибок ошибкам ошибками"
+        " ошибках глюка глюку глюком глюке глюки глюков глюкам глюками глюках претензия"
+        " претензии претензию претензией претензий претензиям претензиями претензиях нарекание"
+        " нарекания нареканию нареканием нарекании нареканий нареканиям нареканиями нареканиях"
+        " отключение отключения отключению отключением отключении отключений отключениям"
+        " отключениями отключениях поломка поломки поломке поломку поломкой поломкам поломками"
+        " поломках зависание зависания зависанию зависанием зависании зависаний зависаниям"
+        " зависаниями зависаниях тормоз тормоза тормозу тормозом тормозе тормозы тормозов"
+        " тормозам тормозами тормозах косяк косяка косяку косяком косяке косяки косяков косякам"
+        " косяками косяках"
+    ),
+}
+#: Real words one edit from a problem form ("outrage", "tissue", "жалок", "босяк"): never
+#: read as a typo. Written by :mod:`cxlens.text.training.lookalikes` from a dictionary of each
+#: language and the words frequent in its training texts; one "language word" a line.
+LOOKALIKES_FILE = HEADS / "problem_lookalikes.txt"
+
+
 def negators(language: str) -> list[str]:
     """Return ``language``'s negators of a problem, longest first (regex alternation order).
 
@@ -198,19 +250,89 @@ def negators(language: str) -> list[str]:
 
 
 @lru_cache(maxsize=8)
-def negated_problem_pattern(language: str) -> re.Pattern[str] | None:
-    """Return the compiled negated-problem expression of ``language`` (None: not covered).
+def lookalikes(language: str) -> frozenset[str]:
+    """Return the real words of ``language`` one edit from a problem form (:data:`LOOKALIKES_FILE`).
 
     Example:
-        >>> negated_problem_pattern("fr") is None
-        True
-        >>> bool(negated_problem_pattern("ru").search("Сбоев не было."))
+        >>> "outrage" in lookalikes("en")
         True
     """
-    if language not in PROBLEM_WORDS:
+    with LOOKALIKES_FILE.open(encoding="utf-8") as lines:
+        pairs = (line.split() for line in lines if line.strip())
+        return frozenset(word for lang, word in pairs if lang == language)
+
+
+@lru_cache(maxsize=8)
+def _forms_by_deletion(language: str) -> dict[str, tuple[str, ...]]:
+    """Return each problem form, and each form with one letter left out, mapped to its forms.
+
+    Two words one edit apart share such a key, so a typo's candidates are a few look-ups.
+    """
+    keys: dict[str, set[str]] = {}
+    for form in PROBLEM_FORMS.get(language, ()):
+        if len(form) >= MIN_TYPO_LETTERS:
+            for key in _deletions(form):
+                keys.setdefault(key, set()).add(form)
+    return {key: tuple(sorted(forms)) for key, forms in keys.items()}
+
+
+def _deletions(word: str) -> set[str]:
+    """Return ``word`` and every string it leaves with one letter left out."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Return True when ``a`` becomes ``b`` by exactly one edit.
+
+    One letter left out, added or changed, or two neighbouring letters swapped.
+
+    Example:
+        >>> one_edit_apart("ouages", "outages"), one_edit_apart("outgaes", "outages")
+        (True, True)
+        >>> one_edit_apart("outages", "outages"), one_edit_apart("otuagse", "outages")
+        (False, False)
+    """
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) != len(b):
+        short, long = sorted((a, b), key=len)
+        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(differ) == 1:
+        return True
+    i = differ[0]
+    return differ == [i, i + 1] and a[i] == b[i + 1] and a[i + 1] == b[i]
+
+
+def typo_of(word: str, language: str) -> str | None:
+    """Return the problem form ``word`` misspells by one edit, None if it misspells none.
+
+    Only forms of at least :data:`MIN_TYPO_LETTERS` letters (:data:`PROBLEM_FORMS`); a word
+    that is itself a problem word or a real word (:func:`lookalikes`) is no typo.
+
+    Example:
+        >>> typo_of("ouages", "en"), typo_of("outrage", "en"), typo_of("outages", "en")
+        ('outages', None, None)
+        >>> typo_of("пробелм", "ru")
+        'проблем'
+    """
+    word = word.lower()
+    index = _forms_by_deletion(language)
+    if not index or len(word) < MIN_TYPO_LETTERS - 1 or not word.isalpha():
         return None
+    if word in lookalikes(language) or re.fullmatch(PROBLEM_WORDS[language], word, re.I):
+        return None
+    for key in sorted(_deletions(word)):
+        for form in index.get(key, ()):
+            if one_edit_apart(word, form):
+                return form
+    return None
+
+
+def _negated_expression(language: str, problem: str) -> str:
+    """Return ``language``'s negated-problem expression with ``problem`` as its problem word."""
     neg = "|".join(re.escape(w) for w in negators(language))
-    problem, filler, trailing = PROBLEM_WORDS[language], FILLERS[language], TRAILING[language]
+    filler, trailing = FILLERS[language], TRAILING[language]
     if language == "zh":  # no spaces; "有没有" and "是不是" ask, they do not negate
         before = (
             f"(?<![有是会能要])(?:{neg})(?:{filler}){{0,{MOST_FILLERS}}}(?:{problem})"
@@ -228,11 +350,70 @@ def negated_problem_pattern(language: str) -> re.Pattern[str] | None:
         edge = "" if language == "zh" else "(?<!\\w)"
         lead = AFTER_LEAD.get(language, "")
         parts.append(f"{edge}{lead}(?:{problem}){space}{AFTER[language]}{_CLAUSE_END}")
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+    return "|".join(f"(?:{p})" for p in parts)
+
+
+@lru_cache(maxsize=256)
+def negated_problem_pattern(language: str, typos: tuple[str, ...] = ()) -> re.Pattern[str] | None:
+    """Return the compiled negated-problem expression of ``language`` (None: not covered).
+
+    ``typos``: misspelt problem words (:func:`typo_of`) accepted as problem words too; a
+    misspelt "issue" only where the word could not be the verb, as the word itself.
+
+    Example:
+        >>> negated_problem_pattern("fr") is None
+        True
+        >>> bool(negated_problem_pattern("ru").search("Сбоев не было."))
+        True
+        >>> bool(negated_problem_pattern("en", ("ouages",)).search("No ouages at all."))
+        True
+    """
+    if language not in PROBLEM_WORDS:
+        return None
+    problem = PROBLEM_WORDS[language] + "".join(
+        f"|{re.escape(word)}"
+        + (NOT_A_VERB if str(typo_of(word, language)).startswith("issue") else "")
+        for word in typos
+    )
+    return re.compile(_negated_expression(language, problem), re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def _problem_slots(language: str) -> re.Pattern[str]:
+    """Return an expression finding the word where a negated problem's word would stand.
+
+    (:func:`_negated_expression` with any word in the problem word's place, captured.) A text
+    it finds nothing in holds no negated problem either: every problem word is a word.
+    """
+    return re.compile(_negated_expression(language, "(\\w+)"), re.IGNORECASE)
+
+
+def reading_pattern(text: str, language: str) -> re.Pattern[str] | None:
+    """Return the expression that finds ``text``'s negated problems (None: it has none).
+
+    For a language of :data:`PROBLEM_FORMS`, the words standing where a problem word would
+    are checked for typos (:func:`typo_of`) and those found are accepted as problem words
+    (:func:`negated_problem_pattern`); Chinese's expression is its own, typos unread.
+
+    Example:
+        >>> "ouages" in reading_pattern("No ouages at all.", "en").pattern
+        True
+        >>> reading_pattern("Fast and friendly.", "en") is None
+        True
+    """
+    if not PROBLEM_FORMS.get(language):
+        return negated_problem_pattern(language)
+    words = [w for m in _problem_slots(language).finditer(text) for w in m.groups() if w]
+    if not words:
+        return None
+    typos = tuple(sorted({w.lower() for w in words if typo_of(w, language)}))
+    return negated_problem_pattern(language, typos)
 
 
 def negated_problems(text: str, language: str) -> Iterator[re.Match[str]]:
     """Yield each negated-problem phrase of ``text`` in ``language`` (none if not covered).
+
+    A problem word misspelt by one edit counts (:func:`reading_pattern`).
 
     Example:
         >>> [m.group() for m in negated_problems("Никаких сбоев, всё стабильно.", "ru")]
@@ -241,8 +422,10 @@ def negated_problems(text: str, language: str) -> Iterator[re.Match[str]]:
         ['从来没有掉线']
         >>> list(negated_problems("They did not fix the problem.", "en"))
         []
+        >>> [m.group() for m in negated_problems("No ouages at all.", "en")]
+        ['No ouages at all']
     """
-    compiled = negated_problem_pattern(language)
+    compiled = reading_pattern(text, language)
     return iter(()) if compiled is None else compiled.finditer(text)
 
 
@@ -252,6 +435,7 @@ def without_negated_problems(text: str, language: str | None) -> str:
     The heads learnt a problem word as a complaint and read "No outages at all" as one; with
     the phrase gone, the rest of the text decides (praise, a complaint, or, where nothing is
     left but punctuation, what the heads make of that: neutral for English and Russian).
+    A problem word misspelt by one edit counts ("No ouages at all", :func:`reading_pattern`).
     A text without one, or of a language not covered, is returned unchanged. Measured on the
     training folds before it was shipped (:mod:`cxlens.text.training.negation`, docs/text.md).
 
@@ -260,8 +444,10 @@ def without_negated_problems(text: str, language: str | None) -> str:
         ' with delivery, but the courier was rude.'
         >>> without_negated_problems("Никаких сбоев, всё стабильно.", "ru")
         ', всё стабильно.'
+        >>> without_negated_problems("Thank you! No ouages at all.", "en")
+        'Thank you! .'
     """
-    compiled = negated_problem_pattern(language or "")
+    compiled = reading_pattern(text, language or "")
     return text if compiled is None else compiled.sub("", text)
 
 
