@@ -122,18 +122,18 @@ class Workspace(EngineCatalog):
     ) -> ErasureRecord:
         """Erase one customer from every table and log it (see :func:`cxlens.store.privacy.erase`).
 
-        The text capability tells erasure which forms a comment takes in derived tables
-        (cleaned and redacted quotes), so those are cut too.
+        The text capability tells erasure which quotes in derived tables are the customer's
+        comments (cleaned, redacted, cut), so those are cut too.
 
         Example:
             >>> ws.erase("C000042", reason="GDPR request 17", requested_by="dpo")  # doctest: +SKIP
         """
         from cxlens.store.privacy import erase
-        from cxlens.text.redact import quote_forms
+        from cxlens.text.redact import quote_match
 
         return erase(
             self, customer_id, reason=reason, requested_by=requested_by, compact=compact,
-            quote_forms=quote_forms,
+            quote_match=quote_match,
         )  # fmt: skip
 
     @cached_property

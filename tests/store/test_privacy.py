@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from cxlens.store.secrets import (
     restore_secret,
     workspace_secret,
 )
+from cxlens.text.redact import quote_match
 
 TABLES = ("customers", "identities", "responses", "transactions", "events", "posts", "campaigns")
 
@@ -118,9 +120,16 @@ def full(tmp_path_factory):
     ws.save_table("post_sentiment", post_scores[["post_id", "label", "score"]])
     comment = en[en.customer_id == cid].comment.iloc[0]
     quote = redact([comment])[0]
+    # the comment quoted whole in the lists and cut ("… part …", as a long quote is cut
+    # around its theme sentence) as a theme's negative quote, with its sentence marked
+    middle = quote[len(quote) // 4 : 3 * len(quote) // 4].strip()
     ws.save_table("themes", pd.DataFrame({
         "theme": ["0", "1"], "label": ["app", "speed"], "count": [5, 7],
         "quotes": [f"{quote}\nSomething else entirely.", "Downloads are really quick."],
+        "quotes_by_language": [json.dumps({"en": [quote, "Something else entirely."]}),
+                               json.dumps({"en": ["Downloads are really quick."]})],
+        "negative_quote": [f"… {middle} …", "Downloads are really slow now."],
+        "negative_sentence": [middle, "Downloads are really slow now."],
     }))  # fmt: skip
     ws.kpis.define("NPS", "nps", 30)
     ws.con.raw_sql("CHECKPOINT")
@@ -136,7 +145,13 @@ def full(tmp_path_factory):
         "quote": quote, "file_before": file_before,
         "neighbour": ids[ids.customer_id == other].email.dropna().str.strip().iloc[0],
     }  # fmt: skip
-    record = erase(ws, cid, reason="GDPR art. 17, ticket 42", requested_by="dpo@firm.example")
+    record = erase(
+        ws,
+        cid,
+        reason="GDPR art. 17, ticket 42",
+        requested_by="dpo@firm.example",
+        quote_match=quote_match,
+    )  # as the Workspace erases (cut quotes found)
     after = _all_tables(ws)
     yield ws, truth, before, after, record, folder
     ws.close()
@@ -198,6 +213,11 @@ def test_only_the_customers_rows_are_removed(full):
     themes = after["themes"].set_index("theme")
     assert themes.loc["0", "quotes"] == "Something else entirely."
     assert themes.loc["1", "quotes"] == "Downloads are really quick."
+    assert json.loads(themes.loc["0", "quotes_by_language"]) == {"en": ["Something else entirely."]}
+    assert themes.loc[["0"], ["negative_quote", "negative_sentence"]].isna().all(axis=None)
+    assert themes.loc["1", "quotes_by_language"] == before["themes"].quotes_by_language.iloc[1]
+    assert themes.loc["1", "negative_quote"] == "Downloads are really slow now."
+    assert themes.loc["1", "negative_sentence"] == "Downloads are really slow now."
     assert themes["count"].tolist() == [5, 7]
 
 

@@ -70,3 +70,18 @@ def test_a_sentence_read_without_the_comments_noise_is_found_as_written():
     # its words scattered far apart are not the sentence: nothing marked
     scattered = "Great flight. " + "x" * 200 + " Worst commercial ever."
     assert quote_parts(scattered, "Great commercial!") == (scattered, "", "")
+
+
+def test_erasure_finds_a_long_comment_in_the_quote_themes_cut_from_it():
+    from cxlens.text.redact import quote_match, redact
+    from cxlens.text.themes import QUOTE_CHARS
+
+    comment = "Call Anna on +44 20 7946 0018. " + "Fine so far. " * 30 + "The bill doubled again."
+    # as themes quote it: cut around its theme sentence, then redacted
+    shown = redact([cut_around(comment, "The bill doubled again.", QUOTE_CHARS)])[0]
+    start = redact([comment[: QUOTE_CHARS + 40]])[0][: QUOTE_CHARS - 1] + "…"
+    assert shown.startswith("… ") and "The bill doubled again." in shown
+    theirs = quote_match([comment])
+    assert theirs(shown) and theirs(start) and theirs(redact([comment])[0])
+    # another customer's quote, whole or cut, is not theirs, even if it is a part of theirs
+    assert not theirs("Fine so far.") and not theirs("… The bill doubled again. Ouch …")

@@ -43,8 +43,12 @@ from cxlens.schema import TABLES
 from cxlens.store.lineage import ERASURES_TABLE, QUARANTINE_TABLE
 from cxlens.store.secrets import SECRET_TABLE, pseudonymise, workspace_secret
 
-#: How a capability says what forms a customer's comments take in its derived tables.
-QuoteForms = Callable[[list[str]], set[str]]
+#: How a capability says which quotes in its derived tables are a customer's comments: given
+#: the comments, a test of one quote.
+QuoteMatch = Callable[[list[str]], Callable[[str], bool]]
+#: Columns of derived tables that quote customers' comments: a new-line list, a JSON map of
+#: language -> list, one quote (with ``negative_sentence``, the sentence marked in it).
+QUOTE_COLUMNS = ("quotes", "quotes_by_language", "negative_quote")
 #: Tables erasure never changes: its own log and the workspace secret.
 PROTECTED = (ERASURES_TABLE, SECRET_TABLE)
 #: Key columns whose values identify the customer's rows (any prefix/suffix on the name).
@@ -129,7 +133,7 @@ def erase(
     reason: str,
     requested_by: str,
     compact: bool = True,
-    quote_forms: QuoteForms | None = None,
+    quote_match: QuoteMatch | None = None,
 ) -> ErasureRecord:
     """Delete everything about ``customer_id`` from every table, in one transaction.
 
@@ -141,10 +145,11 @@ def erase(
         compact: rewrite the DuckDB file afterwards so deleted values leave no bytes behind
             (see :meth:`DuckDBEngine.compact`); turn off to erase many customers, then call
             ``ws.engine.compact()`` once.
-        quote_forms: the hook through which the text capability says what forms the
-            customer's comments take in ``quotes`` columns (cleaned and redacted); the
-            Workspace passes :func:`cxlens.text.redact.quote_forms`. Without it, quotes equal
-            to a raw comment are cut.
+        quote_match: the hook through which the text capability says which quotes
+            (:data:`QUOTE_COLUMNS`) are the customer's comments, cleaned, redacted and cut as
+            derived tables keep them; the Workspace passes
+            :func:`cxlens.text.redact.quote_match`. Without it, quotes equal to a raw comment
+            are cut.
 
     Returns:
         ErasureRecord: erasure_id, customer_key (keyed hash), rows removed and changed per
@@ -189,7 +194,7 @@ def erase(
             n = engine.delete_where(name, predicate)
             if n:
                 removed[name] = n
-        changed = _cut_quotes(ws, found.comments, quote_forms)
+        changed = _cut_quotes(ws, found.comments, quote_match)
         record = ErasureRecord(
             erasure_id=uuid.uuid4().hex,
             customer_key=key,
@@ -485,32 +490,53 @@ def _phone_digits(phone: str) -> list[str]:
     return sorted(out)
 
 
-def _cut_quotes(ws: Any, comments: list[str], quote_forms: QuoteForms | None) -> dict[str, int]:
-    """Remove the customer's comments, in every form given, from ``quotes`` lists.
+def _cut_quotes(ws: Any, comments: list[str], quote_match: QuoteMatch | None) -> dict[str, int]:
+    """Remove the customer's comments from every quote column (:data:`QUOTE_COLUMNS`).
 
-    Returns the rows changed per table.
+    A list loses the customer's quotes; a single quote (``negative_quote``) becomes empty,
+    with its marked sentence. Returns the rows changed per table.
     """
     if not comments:
         return {}
-    theirs = set(comments) | (quote_forms(comments) if quote_forms else set())
+    theirs = quote_match(comments) if quote_match else set(comments).__contains__
     changed: dict[str, int] = {}
     eng = ws.engine
     for name in eng.list_tables():
         cols = eng.columns(name)
-        if name in PROTECTED or cols.get("quotes") != "string":
+        present = [c for c in QUOTE_COLUMNS if cols.get(c) == "string"]
+        if name in PROTECTED or not present:
             continue
         t = eng.table(name)
-        hits = eng.execute(
-            t.filter(ibis.or_(*[t.quotes.contains(q) for q in sorted(theirs)])).select("quotes")
-        )
-        n = 0
-        for old in hits["quotes"].dropna().unique():
-            kept = [line for line in str(old).split("\n") if line not in theirs]
-            if len(kept) < len(str(old).split("\n")):
-                n += eng.update_where(name, {"quotes": "\n".join(kept)}, t.quotes == old)
-        if n:
-            changed[name] = n
+        # quote tables are small (a row a theme), and a cut quote is found by its text inside
+        # the comment, not the other way round: their quotes are read and compared here
+        frame = eng.execute(t.select(*present))
+        updates = [
+            (col, old, new)
+            for col in present
+            for old in frame[col].dropna().unique()
+            if (new := _without_theirs(col, str(old), theirs)) != old
+        ]
+        if not updates:
+            continue
+        hit = ibis.or_(*[t[col] == old for col, old, _ in updates])
+        changed[name] = int(eng.execute(t.filter(hit).count()))
+        for col, old, new in updates:
+            values = {col: new}
+            if col == "negative_quote" and "negative_sentence" in cols:
+                values["negative_sentence"] = None
+            eng.update_where(name, values, t[col] == old)
     return changed
+
+
+def _without_theirs(column: str, value: str, theirs: Callable[[str], bool]) -> str | None:
+    """Return a quote column's ``value`` without the customer's quotes (None: nothing left)."""
+    if column == "negative_quote":
+        return None if theirs(value) else value
+    if column == "quotes":
+        return "\n".join(q for q in value.split("\n") if not theirs(q))
+    by_language = json.loads(value)
+    kept = {lang: [q for q in qs if not theirs(q)] for lang, qs in by_language.items()}
+    return value if kept == by_language else json.dumps(kept, ensure_ascii=False)
 
 
 # --- log -------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ import re
 #: quotes the whole comment around it instead. A Chinese character counts as half a word
 #: (Chinese words are mostly two characters, written without spaces).
 SHORT_SENTENCE_WORDS = 2
+#: The mark of a cut quote, where text was left out (:func:`cut_around`).
+CUT = "…"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -141,3 +143,21 @@ def cut_around(text: str, sentence: object, limit: int) -> str:
     window = text[start : start + limit - 4]
     cut = ("… " if start else "") + window.strip()
     return cut + (" …" if start + len(window) < len(text) else "")
+
+
+def is_quote_of(quote: str, forms: set[str]) -> bool:
+    """Return whether ``quote`` shows one of ``forms``: whole, or cut (:func:`cut_around`).
+
+    A cut quote ("… part …", "start…") is one of them when what it shows lies inside one;
+    an uncut quote must equal one. Erasure uses it to find a customer's comments among the
+    quotes derived tables keep.
+
+    Example:
+        >>> forms = {"Fine. Fine. Fine. Bill too high."}
+        >>> is_quote_of("… Fine. Bill too high.", forms), is_quote_of("Bill too high.", forms)
+        (True, False)
+    """
+    if quote in forms:
+        return True
+    shown = quote.removeprefix(f"{CUT} ").removesuffix(f" {CUT}").removesuffix(CUT).strip()
+    return shown != quote.strip() and bool(shown) and any(shown in form for form in forms)

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,7 @@ import pandas as pd
 from cxlens.errors import ArgumentError
 from cxlens.sample import names as name_lists
 from cxlens.text.clean import clean, clean_one
+from cxlens.text.quote import is_quote_of
 
 KINDS: tuple[str, ...] = ("email", "phone", "card", "name")
 TAGS: dict[str, str] = {"email": "[EMAIL]", "phone": "[PHONE]", "card": "[CARD]", "name": "[NAME]"}
@@ -225,7 +226,7 @@ def redact_frame(texts: Iterable[object], kinds: Iterable[str] = KINDS) -> pd.Da
 def quote_forms(comments: Iterable[str]) -> set[str]:
     """Return the forms ``comments`` take as quotes in derived tables: cleaned, then redacted.
 
-    Erasure uses it to find a customer's comments among the quotes a theme table keeps.
+    :func:`quote_match` finds a customer's comments among the quotes a theme table keeps.
 
     Example:
         >>> sorted(quote_forms(["Call Anna on +44 20 7946 0018"]))
@@ -234,3 +235,18 @@ def quote_forms(comments: Iterable[str]) -> set[str]:
     comments = list(comments)
     cleaned = [c.text for c in clean(comments) if c.text]
     return set(redact(cleaned)) | set(redact(comments))
+
+
+def quote_match(comments: Iterable[str]) -> Callable[[str], bool]:
+    """Return a test of whether a quote in a derived table is one of ``comments``.
+
+    Whole or cut (:func:`cxlens.text.quote.is_quote_of`), in any of the forms
+    :func:`quote_forms` gives. The Workspace passes it to erasure.
+
+    Example:
+        >>> theirs = quote_match(["Call Anna on +44 20 7946 0018. " + "Slow. " * 60])
+        >>> theirs("Call [NAME] on [PHONE]. Slow. Slow.…"), theirs("Slow internet")
+        (True, False)
+    """
+    forms = quote_forms(comments)
+    return lambda quote: is_quote_of(quote, forms)
