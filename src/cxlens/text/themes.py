@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,9 @@ SENTENCE_ACCURATE_BUDGET = 500
 NEGATIVE = LABELS[0]
 #: Negative members per theme and language kept from each batch for the negative quote.
 NEGATIVE_POOL = 10
+#: A test of theme sentences of one language (the second argument): True for those a quote
+#: may be shown for.
+Confirm = Callable[[list[str], str], list[bool]]
 
 
 @dataclass
@@ -301,6 +304,26 @@ class SentenceScorer:
                 self.accurate_read += len(part)
                 self.known.update(((language, distinct[i]), (score[i], label[i])) for i in part)
         return score[codes], label[codes]
+
+    def accurate_label(self, sentences: list[str], language: str) -> list[str | None]:
+        """Return each sentence's label as the accurate path reads it (kept for later calls).
+
+        Outside the budget: a few sentences a theme, to confirm what a client is shown (a
+        negative quote the fast head may have misread: "The app is esy to use.").
+        """
+        todo = list(dict.fromkeys(s for s in sentences if (language, s) not in self.known))
+        if todo:
+            read = score_texts(todo, self.accurate, language, MAX_CHARS)
+            self.accurate_read += len(todo)
+            self.known.update(
+                ((language, s), (float(v), None if pd.isna(lab) else str(lab)))
+                for s, v, lab in zip(todo, read["score"], read["label"], strict=True)
+            )
+        return [self.known[(language, s)][1] for s in sentences]
+
+    def reads_negative(self, sentences: list[str], language: str) -> list[bool]:
+        """Return whether the accurate path reads each sentence negative (a :data:`Confirm`)."""
+        return [label == NEGATIVE for label in self.accurate_label(sentences, language)]
 
 
 def sentence_sentiment(
@@ -569,6 +592,7 @@ def themes_for_workspace(
         ws, source, assigned, fitted, (candidates, complaints),
         id_column=id_column, time_column=time_column, quotes=quotes, recent=recent,
         alpha=alpha, save=save, names=(assignments_table, themes_table), label_map=label_map,
+        confirm=sentence_scorer.reads_negative,
     )  # fmt: skip
     result.assignments = assigned
     return result
@@ -596,6 +620,7 @@ def _summarise(
     save: bool,
     names: tuple[str, str] = (ASSIGNMENTS_TABLE, THEMES_TABLE),
     label_map: LabelMap | None = None,
+    confirm: Confirm | None = None,
 ) -> ThemeResult:
     assignments_table, themes_table = names
     candidates, complaints = pools
@@ -636,7 +661,9 @@ def _summarise(
         by_language, table["languages"], strict=True)]  # fmt: skip
     table["purity"] = [label_purity(labels, q) for labels, q in zip(
         table["labels"], by_language, strict=True)]  # fmt: skip
-    negative = _quote_pairs(table["theme"], complaints, 1 if quotes else 0, fitted)
+    # a negative quote is shown only where the accurate path also reads its sentence so:
+    # the fast head misreads short typo'd praise ("The app is esy to use.") as complaint
+    negative = _quote_pairs(table["theme"], complaints, 1 if quotes else 0, fitted, confirm)
     first = [_first_quote(q, langs) for q, langs in zip(
         negative, table["languages"], strict=True)]  # fmt: skip
     table["negative_quote"] = [None if pair is None else pair[0] for pair in first]
@@ -667,9 +694,17 @@ def _quotes(
 
 
 def _quote_pairs(
-    themes: pd.Series, candidates: list[pd.DataFrame], k: int, fitted: ThemeModel | CodeFrame
+    themes: pd.Series,
+    candidates: list[pd.DataFrame],
+    k: int,
+    fitted: ThemeModel | CodeFrame,
+    confirm: Confirm | None = None,
 ) -> list[dict[str, list[tuple[str, str]]]]:
-    """Like :func:`_quotes`, each quote with its theme sentence (both redacted)."""
+    """Like :func:`_quotes`, each quote with its theme sentence (both redacted).
+
+    With ``confirm``, only members whose theme sentence it confirms are quoted (asked of the
+    most typical first, ``2 * k`` at a time, until ``k`` are confirmed).
+    """
     if not k or not candidates:
         return [{} for _ in themes]
     pool = _top_quotes(pd.concat(candidates, ignore_index=True), k * 10)
@@ -696,8 +731,21 @@ def _quote_pairs(
         vector.fetch([s for _, part in groups for s in part["sentence"].head(2 * k)])
     out: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for (theme, lang), part in groups:
+        if confirm is not None:
+            part = _confirmed(part, k, confirm, str(lang))
         out.setdefault(str(theme), {})[str(lang)] = _diverse(part, k, vector)
     return [out.get(t, {}) for t in themes]
+
+
+def _confirmed(part: pd.DataFrame, k: int, confirm: Confirm, lang: str) -> pd.DataFrame:
+    """Return the rows of ``part`` (most typical first) ``confirm`` keeps, until ``k`` are."""
+    kept: list[pd.DataFrame] = []
+    for start in range(0, len(part), 2 * k):
+        chunk = part.iloc[start : start + 2 * k]
+        kept.append(chunk[np.array(confirm(chunk["sentence"].tolist(), lang), dtype=bool)])
+        if sum(map(len, kept)) >= k:
+            break
+    return pd.concat(kept) if kept else part.iloc[:0]
 
 
 class _Vectors:
