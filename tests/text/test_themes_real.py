@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from cxlens.text.clean import clean
-from cxlens.text.discover import LABEL_FLOOR, MIXED, ThemeModel, _label_clusters
+from cxlens.text.discover import LABEL_FLOOR, MIXED, ThemeModel, _label_clusters, mixed_marker
 from cxlens.text.themes import normalise
 from cxlens.text.tokenize import chinese_words, is_chinese_word, word_spans
 
@@ -289,3 +289,44 @@ def test_themes_that_mean_the_same_merge_across_languages():
     assert main.nunique() == 3
     agree = pairs["theme"] == pairs["topic"].map(main)
     assert agree.groupby([pd.Series(langs), pairs["topic"]]).mean().min() >= 2 / 3
+
+
+@lru_cache(maxsize=3)
+def _signed_model(lang: str) -> ThemeModel:
+    from cxlens.text.backends import ModelBackend
+    from cxlens.text.polarity import label_polarity
+
+    texts = _texts(lang)
+    return ThemeModel(seed=0).fit(
+        texts, [lang] * len(texts), polarity=label_polarity(ModelBackend(mode="fast"))
+    )
+
+
+def _most(signs: np.ndarray, of: int) -> int:
+    """The sign of more than half of ``of`` readings (0: none), counted here apart."""
+    neg, pos = int((signs == -1).sum()), int((signs == 1).sum())
+    return -1 if 2 * neg > of else 1 if 2 * pos > of else 0
+
+
+@pytest.mark.parametrize("lang", ["en", "ru", "zh"])
+def test_no_label_phrase_has_the_sign_its_members_majority_contradicts(lang):
+    # each phrase's sign: that of most of the members holding all its words; the theme's:
+    # that of most of its members with a sign (neutral ones neither agree nor contradict)
+    model = _signed_model(lang)
+    checked = 0
+    for c in model.clusters_:
+        signs = np.asarray(c.signs)
+        majority = _most(signs, int((signs != 0).sum()))
+        keys = [{k for _, _, k, _ in word_spans(s, lang) if k} for s in c.sentences]
+        label = c.label.split(": ", 1)[-1] if mixed_marker(c.label) else c.label
+        label = "" if label in MIXED.values() else label
+        phrase_signs = []
+        for phrase in filter(None, label.split(", ")):
+            words = {k for _, _, k, _ in word_spans(phrase, lang) if k}
+            holders = np.array([words <= k for k in keys])
+            assert holders.any(), (c.label, phrase)
+            phrase_signs.append(_most(signs[holders], int(holders.sum())))
+            checked += 1
+        assert all(p != -majority for p in phrase_signs if majority), (c.label, phrase_signs)
+        assert not {1, -1} <= set(phrase_signs), (c.label, phrase_signs)
+    assert checked >= len(model.clusters_)

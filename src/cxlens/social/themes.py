@@ -39,10 +39,17 @@ from cxlens.metrics.stats import (
 from cxlens.social.post_sentiment import POST_SENTIMENT_TABLE, score_posts
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import require_columns, run
-from cxlens.text.discover import ThemeModel
+from cxlens.text.discover import Polarity, ThemeModel
+from cxlens.text.polarity import label_polarity
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import resolve_backend
-from cxlens.text.themes import ANALYSED, NEGATIVE, _fit_sample, themes_for_workspace
+from cxlens.text.themes import (
+    ANALYSED,
+    NEGATIVE,
+    SentenceScorer,
+    _fit_sample,
+    themes_for_workspace,
+)
 
 #: Derived tables: post theme assignments, the themes found in posts, and the brand table.
 POST_THEMES_TABLE = "post_themes"
@@ -208,7 +215,7 @@ def compare_brands(
 
 
 def _fit_without_brands(
-    posts: ir.Table, n_themes: int | None, sample: int, seed: int
+    posts: ir.Table, n_themes: int | None, sample: int, seed: int, polarity: Polarity
 ) -> ThemeModel:
     """Fit the theme model on a sample of posts with the brand names taken out.
 
@@ -229,7 +236,7 @@ def _fit_without_brands(
         edge = r"[0-9A-Za-z\u00c0-\u024f\u0400-\u04ff]"  # Latin and Cyrillic letters
         pattern = re.compile(rf"(?<!{edge})(?:{alternatives})(?!{edge})", re.IGNORECASE)
         texts = [pattern.sub(" ", t) for t in texts]
-    return ThemeModel(n_themes, seed=seed).fit(texts, langs)
+    return ThemeModel(n_themes, seed=seed).fit(texts, langs, polarity=polarity)
 
 
 def brand_themes(
@@ -291,7 +298,9 @@ def brand_themes(
     require_columns(posts, "posts", "post_id", "brand", "text", "posted_at")
     chosen = None if backend is None else resolve_backend(backend)  # loaded once
     score_posts(ws, backend=chosen)  # stored, and reused by the themes pass
-    model = _fit_without_brands(posts, n_themes, sample, seed)
+    # labels signed as the theme sentences are, read cheaply (the sentence scorer's fast path)
+    polarity = label_polarity(SentenceScorer(backend=chosen).fast)
+    model = _fit_without_brands(posts, n_themes, sample, seed, polarity)
     found = themes_for_workspace(
         ws, table="posts", column="text", id_column="post_id", time_column="posted_at",
         model=model, sample=sample, batch_size=batch_size, quotes=quotes, seed=seed,

@@ -42,7 +42,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,6 +87,10 @@ LABEL_FLOOR = 0.10
 #: How a theme none of whose words reaches :data:`LABEL_FLOOR` is marked, before the key
 #: words of its most typical member ("Mixed: dallas, fly" at 30,000 benchmark comments).
 MIXED: dict[str, str] = {"en": "Mixed", "ru": "Разное", "zh": "其他"}
+#: Reads a language's sentences and returns each one's sign: -1 negative, 0 neutral or
+#: unread, +1 positive (:func:`cxlens.text.polarity.label_polarity` reads with a sentiment
+#: backend). Labels then never carry a sign their cluster's majority contradicts.
+Polarity = Callable[[list[str], str], np.ndarray]
 
 
 def mixed_marker(label: str) -> str | None:
@@ -116,6 +120,7 @@ class _Cluster:
     centroid: np.ndarray
     sentences: list[str]
     similarity: np.ndarray  # each member's cosine to the centroid
+    signs: np.ndarray | None = None  # each member's sign (-1, 0, +1); None: not read
     theme: str = ""
     keywords: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
@@ -279,12 +284,21 @@ class ThemeModel:
         if self.max_sentences < 10:
             raise ArgumentError(f"max_sentences must be at least 10, not {self.max_sentences}")
 
-    def fit(self, texts: Sequence[str], languages: Sequence[str]) -> ThemeModel:
+    def fit(
+        self,
+        texts: Sequence[str],
+        languages: Sequence[str],
+        *,
+        polarity: Polarity | None = None,
+    ) -> ThemeModel:
         """Fit the themes of every supported language with enough comments; return self.
 
         Args:
             texts: cleaned comments (see :func:`cxlens.text.clean`); empty ones are skipped.
             languages: the language of each comment (ISO 639-1).
+            polarity: reads each cluster member's sign (:data:`Polarity`) so that no label
+                phrase carries a sign the cluster's majority contradicts (:func:`_allowed`);
+                None: labels by c-TF-IDF alone, whatever their sign.
 
         Raises:
             NotEnoughDataError: no supported language has ``min_comments`` comments with words.
@@ -301,7 +315,7 @@ class ThemeModel:
         for lang, part in frame.groupby("language", sort=True):
             if lang not in self.languages or len(part) < self.min_comments:
                 continue
-            found = self._cluster_language(str(lang), part["text"].tolist())
+            found = self._cluster_language(str(lang), part["text"].tolist(), polarity)
             if found is None:
                 continue
             lang_clusters, sents, labels, vectors = found
@@ -328,7 +342,7 @@ class ThemeModel:
         return self
 
     def _cluster_language(
-        self, lang: str, texts: list[str]
+        self, lang: str, texts: list[str], polarity: Polarity | None = None
     ) -> tuple[list[_Cluster], list[str], np.ndarray, np.ndarray] | None:
         """Embed and cluster one language's sample sentences; label the clusters."""
         sents, _ = split_sentences(texts)
@@ -361,6 +375,8 @@ class ThemeModel:
             del old
         if not clusters:
             return None
+        if polarity is not None:
+            _read_signs(clusters, lang, polarity)
         _label_clusters(clusters, lang, spans, self.top_keywords)
         return clusters, sents, labels, vectors
 
@@ -631,26 +647,106 @@ def _terms(text: str, spans: list[Span]) -> list[tuple[str, int, int]]:
     return out
 
 
+def majority_sign(signs: np.ndarray, times: float = 1.0, neutral_against: bool = False) -> int:
+    """Return the sign (-1 or +1) of more than ``times`` as many ``signs`` as the other's, else 0.
+
+    Neutral and unread sentences (0) are left out: they neither agree with a sign nor
+    contradict it; with ``neutral_against`` they count with the other sign (a sentence
+    without this sign). A 50/50 set, or one without a sign, has none.
+
+    Example:
+        >>> majority_sign(np.array([-1, -1, 0, 0, 1])), majority_sign(np.array([-1, 1, 0]))
+        (-1, 0)
+        >>> majority_sign(np.array([1, 1, 1, -1]), 2), majority_sign(np.array([1, 1, 1, 0, 0]), 2)
+        (1, 1)
+        >>> majority_sign(np.array([1, 1, 1, 0, 0]), 2, neutral_against=True)
+        0
+    """
+    negative, positive = int(np.count_nonzero(signs == -1)), int(np.count_nonzero(signs == 1))
+    neutral = len(signs) - negative - positive if neutral_against else 0
+    if negative > times * (positive + neutral):
+        return -1
+    return 1 if positive > times * (negative + neutral) else 0
+
+
+#: "Clearly" one sign: more than this many times the rest. A cluster's sign is clear when
+#: its members of one sign are twice those of the other (neutral members neither agree nor
+#: contradict); a phrase is polar (says good or bad, not only what about) when its
+#: sentences of one sign are twice all its others. Set by that reading, not fitted: a topic
+#: word takes its cluster's split, a polar run is nearly one-sided ("网速很快").
+POLAR_TIMES = 2.0
+
+
+def sign_allowed(phrase_signs: np.ndarray, member_signs: np.ndarray) -> bool:
+    """Return whether a phrase whose sentences have ``phrase_signs`` may name the cluster.
+
+    ``member_signs`` are all the cluster's members'. Never a phrase most of whose sentences
+    (:func:`majority_sign` with ``neutral_against``) are of the sign opposite to most of
+    the cluster's signed members. When the cluster's sign is clear (:data:`POLAR_TIMES`),
+    a phrase may not even lean the other way; when it is not (a split cluster), a polar
+    phrase (:data:`POLAR_TIMES`) names it in neither sign, only a topic does, and a
+    50/50 cluster takes no phrase mostly of one sign. So two phrases of opposite sign never
+    share a label.
+
+    Example:
+        >>> fast, slow = np.array([1, 1, 1, -1]), np.array([-1, -1, -1, 0])
+        >>> complaints, split = np.array([-1] * 6 + [1] * 2 + [0] * 5), np.array([-1, 1] * 5)
+        >>> sign_allowed(fast, complaints), sign_allowed(slow, complaints)
+        (False, True)
+        >>> sign_allowed(slow, split), sign_allowed(np.array([-1, 1, 0]), split)
+        (False, True)
+    """
+    clear = majority_sign(member_signs, POLAR_TIMES)
+    if clear:
+        return majority_sign(phrase_signs) != -clear
+    if majority_sign(phrase_signs, POLAR_TIMES, neutral_against=True):
+        return False
+    mostly = majority_sign(phrase_signs, neutral_against=True)
+    return mostly == 0 or mostly == majority_sign(member_signs)
+
+
+def _read_signs(clusters: list[_Cluster], lang: str, polarity: Polarity) -> None:
+    """Set each cluster's members' signs, read by ``polarity`` in one call per language."""
+    sents = [s for c in clusters for s in c.sentences]
+    read = np.asarray(polarity(sents, lang))
+    if read.shape != (len(sents),) or not np.isin(read, (-1, 0, 1)).all():
+        raise ArgumentError(
+            f"polarity must return one sign (-1, 0 or 1) per sentence; for {len(sents)} "
+            f"{lang} sentences it returned shape {read.shape} with values "
+            f"{sorted(set(read.ravel().tolist()), key=str)[:5]}"
+        )
+    signs = read.astype(np.int8)
+    start = 0
+    for c in clusters:
+        c.signs = signs[start : start + len(c.sentences)]
+        start += len(c.sentences)
+
+
 def _label_clusters(
     clusters: list[_Cluster], lang: str, spans: dict[str, list[Span]], top: int
 ) -> None:
-    """Set each cluster's c-TF-IDF keywords and its readable, negation-aware label."""
+    """Set each cluster's c-TF-IDF keywords and its readable, negation- and sign-aware label."""
     counts = []
     docs = []
+    holders = []
     for c in clusters:
         count: Counter[str] = Counter()
         doc: Counter[str] = Counter()
-        for s in c.sentences:
+        held: dict[str, list[int]] = {}
+        for i, s in enumerate(c.sentences):
             terms = [t for t, _, _ in _terms(s, spans[s])]
             count.update(terms)
             doc.update(set(terms))
+            for t in set(terms):
+                held.setdefault(t, []).append(i)
         counts.append(count)
         docs.append(doc)
+        holders.append(held)
     total: Counter[str] = Counter()
     for count in counts:
         total.update(count)
     mean_size = np.mean([sum(c.values()) for c in counts]) or 1.0
-    for c, count, doc in zip(clusters, counts, docs, strict=True):
+    for c, count, doc, held in zip(clusters, counts, docs, holders, strict=True):
         size = sum(count.values()) or 1
         scored: dict[str, float] = {}
         # a term in 5% of the members (at least 2); a scattered cluster takes what it has
@@ -665,7 +761,15 @@ def _label_clusters(
         c.keywords = ranked
         c.scores = [float(scored[t]) for t in ranked]
         every = {t: (n / size) * np.log(1 + mean_size / total[t]) for t, n in count.items()}
-        c.label = _label(c, lang, spans, doc, every)
+        c.label = _label(c, lang, spans, doc, every, _sign_check(c, held))
+
+
+def _sign_check(c: _Cluster, held: dict[str, list[int]]) -> Callable[[str], bool]:
+    """Return whether a term may name ``c`` by its sentences' signs (any, when unread)."""
+    if c.signs is None:
+        return lambda term: True
+    signs = c.signs
+    return lambda term: sign_allowed(signs[held.get(term, [])], signs)
 
 
 def _label(
@@ -674,6 +778,7 @@ def _label(
     spans: dict[str, list[Span]],
     doc: Counter[str],
     scores: dict[str, float],
+    allowed: Callable[[str], bool] = lambda term: True,
 ) -> str:
     """Two phrases for the top terms held by :data:`LABEL_FLOOR` of the members, as written.
 
@@ -681,7 +786,10 @@ def _label(
     the cluster's sentences may name it: c-TF-IDF favours a term rare elsewhere, and in a
     scattered cluster that was a phrase of a few members. A longer run holding a term
     replaces it when at least half of the term's sentences (and the floor) have it ("rock
-    solid" -> "connection is rock solid"). No term at the floor: :func:`_mixed_label`.
+    solid" -> "connection is rock solid"). A term or run ``allowed`` refuses (its sign
+    contradicts the cluster's majority, :func:`sign_allowed`) names nothing: a refused run
+    leaves its term ("晚上网速很快" -> "网速"), a refused term the next one. No term
+    left: :func:`_mixed_label`.
     """
     least = LABEL_FLOOR * len(c.sentences)
     held = sorted((t for t in scores if doc[t] >= least), key=lambda t: (-scores[t], t))
@@ -691,8 +799,11 @@ def _label(
         enough = max(0.5 * doc[term], least)
         longer = [t for t in doc if len(t.split()) > len(term.split())
                   and f" {term} " in f" {t} " and doc[t] >= enough]  # fmt: skip
-        if longer:
-            term = max(longer, key=lambda t: (len(t.split()), doc[t], t))
+        longest_first = sorted(longer, key=lambda t: (len(t.split()), doc[t], t), reverse=True)
+        chosen = next((t for t in [*longest_first, term] if allowed(t)), None)
+        if chosen is None:
+            continue
+        term = chosen
         if set(term.split()) & used:
             continue
         phrase = _surface(term, c.sentences, lang, spans)
@@ -701,21 +812,28 @@ def _label(
             used |= set(term.split())
         if len(phrases) == 2:
             break
-    label = ", ".join(phrases) if phrases else _mixed_label(c, lang, spans, doc)
+    label = ", ".join(phrases) if phrases else _mixed_label(c, lang, spans, doc, allowed)
     return label[:1].upper() + label[1:] if lang != "zh" else label
 
 
-def _mixed_label(c: _Cluster, lang: str, spans: dict[str, list[Span]], doc: Counter[str]) -> str:
+def _mixed_label(
+    c: _Cluster,
+    lang: str,
+    spans: dict[str, list[Span]],
+    doc: Counter[str],
+    allowed: Callable[[str], bool] = lambda term: True,
+) -> str:
     """Return "Mixed: " and two words of the cluster's most typical (central) sentence.
 
     Its words most held by the members first, as they write them; a word of that sentence
-    alone (slang, a typo: "офигеть") is left out, and a sentence with no other word gives way
-    to the next most typical.
+    alone (slang, a typo: "офигеть") or one ``allowed`` refuses is left out, and a sentence
+    with no other word gives way to the next most typical.
     """
     words: list[str] = []
     for i in np.argsort(-c.similarity, kind="stable"):
         central = c.sentences[int(i)]
-        words = [t for t, a, b in _terms(central, spans[central]) if a == b and doc[t] >= 2]
+        words = [t for t, a, b in _terms(central, spans[central])
+                 if a == b and doc[t] >= 2 and allowed(t)]  # fmt: skip
         if words:
             break
     ranked = sorted(dict.fromkeys(words), key=lambda t: (-doc[t], words.index(t)))

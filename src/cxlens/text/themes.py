@@ -48,6 +48,7 @@ from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
+from cxlens.text.polarity import label_polarity
 from cxlens.text.quote import cut_around
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import (
@@ -501,6 +502,8 @@ def themes_for_workspace(
     label_map = _label_map(ws, translate, save)
     source = ws.table(table)
     _check_columns(source, [column, id_column, time_column], table)
+    chosen = None if backend is None else resolve_backend(backend)
+    sentence_scorer = SentenceScorer(backend=chosen)
     if frame is not None:
         fitted: ThemeModel | CodeFrame = CodeFrame(frame).fit()
     elif model is not None and hasattr(model, "models_"):
@@ -509,7 +512,9 @@ def themes_for_workspace(
         texts, langs = _fit_sample(source, column, sample, seed)
         if not texts:
             raise NotEnoughDataError(f"table '{table}' has no comments with words in '{column}'")
-        fitted = (model or ThemeModel(n_themes, seed=seed)).fit(texts, langs)
+        # labels signed as the members' theme sentences are, read cheaply (the fast path)
+        polarity = label_polarity(sentence_scorer.fast)
+        fitted = (model or ThemeModel(n_themes, seed=seed)).fit(texts, langs, polarity=polarity)
     reuse = ws.has_table(sentiment_table)
     expr = source
     columns = [id_column, column]
@@ -518,8 +523,6 @@ def themes_for_workspace(
         columns += list(SAVED_SCORES)
     modelled = set(fitted.models_) if isinstance(fitted, ThemeModel) else None
     parts, sentiments, candidates, complaints = [], [], [], []
-    chosen = None if backend is None else resolve_backend(backend)
-    sentence_scorer = SentenceScorer(backend=chosen)
     for batch in comment_batches(expr, columns, batch_size):
         ids = batch[id_column].to_numpy()
         cleaned = clean(batch[column].tolist())
