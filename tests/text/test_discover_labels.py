@@ -113,3 +113,24 @@ def test_fit_reads_each_clusters_members_once_with_the_polarity():
     assert calls == [(members, "en")]
     for c in model.clusters_:
         assert c.signs.tolist() == [1 if "love" in s else -1 for s in c.sentences]
+
+
+def test_a_theme_is_named_by_its_largest_language_whose_cluster_is_a_topic():
+    from cxlens.text.discover import _theme_table
+
+    def cluster(language: str, label: str, size: int, theme: str = "t01") -> _Cluster:
+        sents = [f"{language} {i}" for i in range(size)]
+        return _Cluster(language, np.ones(2), sents, np.ones(size), theme=theme, label=label)
+
+    # the demo's t03: its largest cluster (zh) split between praise and complaint, so Mixed
+    table = _theme_table([
+        cluster("zh", MIXED["zh"], 30), cluster("en", "Evening, internet is slow", 20),
+        cluster("ru", "Вечером интернет тормозит", 10),
+        cluster("en", f"{MIXED['en']}: fine, ok", 40, "t02"), cluster("ru", MIXED["ru"], 5, "t02"),
+    ])  # fmt: skip
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["label"], first["language"]) == ("Evening, internet is slow", "en")
+    assert first["labels"] == {"zh": MIXED["zh"], "en": "Evening, internet is slow",
+                               "ru": "Вечером интернет тормозит"}  # fmt: skip
+    # every language a scatter: the largest names it, as before
+    assert (second["label"], second["language"]) == (f"{MIXED['en']}: fine, ok", "en")

@@ -292,3 +292,29 @@ def test_the_negative_sentence_is_saved_and_read_back_on_spark(spark_ws):
     assert quote == themes.loc["support", "negative_quote"]
     assert stored.loc["support", "negative_sentence"] == COMPLAINT[quote]
     assert pd.isna(stored.loc["connection", "negative_sentence"])  # typed text, none kept
+
+
+def test_a_negative_quote_is_one_the_accurate_path_confirms_most_typical_first():
+    from cxlens.text.themes import SentenceScorer, _confirmed
+
+    part = pd.DataFrame({"sentence": ["a", "b", "c", "d", "e"], "text": list("ABCDE")})
+    asked: list[list[str]] = []
+
+    def confirm(sentences: list[str], language: str) -> list[bool]:
+        asked.append(sentences)
+        return [s in {"c", "e"} for s in sentences]
+
+    # k = 1: two at a time, most typical first, until one is confirmed
+    assert _confirmed(part, 1, confirm, "en")["text"].tolist() == ["C"]
+    assert asked == [["a", "b"], ["c", "d"]]
+    asked.clear()
+    assert _confirmed(part, 2, confirm, "en")["text"].tolist() == ["C", "E"]
+    assert asked == [["a", "b", "c", "d"], ["e"]]
+    # none confirmed: no quote
+    assert _confirmed(part, 1, lambda s, lang: [False] * len(s), "en").empty
+    # the fast head reads this praise as a complaint at 0.92; the accurate path does not
+    scorer = SentenceScorer(budget=0)
+    praise, complaint = "Setting things up was simple.", "The connection drops every evening."
+    assert scorer.score([praise], "en")[1].tolist() == ["negative"]
+    assert scorer.reads_negative([praise, complaint], "en") == [False, True]
+    assert scorer.accurate_read == 2

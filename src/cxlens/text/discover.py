@@ -914,14 +914,19 @@ def _name_themes(clusters: list[_Cluster], similarity: float) -> None:
 
 
 def _theme_table(clusters: list[_Cluster]) -> pd.DataFrame:
-    """One row per theme: its largest language's label and keywords, every language's label."""
+    """One row per theme: its largest language's label and keywords, every language's label.
+
+    The largest language whose cluster is a topic names the theme: one marked
+    :data:`MIXED` (no phrase its members share, or none of a sign they agree with) names
+    it only when every language's is.
+    """
     rows = []
     by_theme: dict[str, list[_Cluster]] = {}
     for c in clusters:
         by_theme.setdefault(c.theme, []).append(c)
     for theme in sorted(by_theme):
         members = sorted(by_theme[theme], key=lambda c: (-len(c.sentences), c.language))
-        main = members[0]
+        main = next((c for c in members if mixed_marker(c.label) is None), members[0])
         aspects = [aspect_of(c.keywords, c.scores, c.language) for c in members]
         named = [a for a in aspects if a != GENERAL]
         rows.append(
