@@ -242,6 +242,30 @@ def test_a_theme_marked_mixed_is_never_named_as_a_topic_customers_raise():
         theme_point(themes.head(2), min_n=30)
 
 
+def test_a_theme_is_named_in_the_reports_language_where_its_customers_wrote_in_it():
+    themes = pd.DataFrame(
+        {
+            "label": ["Пропадает каждый вечер", "Цены кусаются", "价格太贵"],
+            "count": [300, 200, 100],
+            "negative_share": [0.86, 0.51, 0.40],
+            "labels": [
+                {"ru": "Пропадает каждый вечер", "en": "Evening, internet is painfully slow"},
+                {"ru": "Цены кусаются", "en": "Mixed: price"},  # a scatter: not its name
+                {"zh": "价格太贵"},
+            ],
+            "label_translated": [None, None, "Too expensive"],  # by the label map
+            "negative_quote": ["晚上网速慢得要命。", "Дорого.", "价格太贵了。"],
+        }
+    )
+    point = theme_point(themes, top=3, min_n=30)
+    assert point.sentence.startswith(
+        "Customers raise these themes most negatively: “Evening, internet is painfully slow” "
+        "(86% of its 300 comments negative about it, e.g. “晚上网速慢得要命。”); “Цены "
+        "кусаются” (51% of its 200 comments negative about it, e.g. “Дорого.”); “Too "
+        "expensive” (40%"
+    )
+
+
 def test_a_theme_is_quoted_by_a_complaint_about_it_never_by_its_typical_praise():
     # the demo's defect: "No outages" quoted by its most typical member, which is praise
     themes = pd.DataFrame(

@@ -252,7 +252,9 @@ def theme_point(
     those with at least ``min_n`` comments and some negative ones, and a topic (not marked
     mixed, :func:`cxlens.text.discover.mixed_marker`), ranked by the share of
     their comments that are negative (what they say about the theme: its member sentences,
-    :func:`cxlens.text.themes.theme_sentiment`); each with that share, its comments and its
+    :func:`cxlens.text.themes.theme_sentiment`); each named for the report's reader
+    (:func:`cxlens.text.translate.theme_name`: its English label where it has one), with
+    that share, its comments and its
     ``negative_quote`` (its most typical member whose theme sentence is negative), so a
     client reads the complaint in customers' own words. Of that comment, the theme sentence
     (``negative_sentence``) is quoted, "…" marking where the comment goes on
@@ -274,6 +276,7 @@ def theme_point(
     """  # noqa: E501
     from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
     from cxlens.text.quote import sentence_excerpt
+    from cxlens.text.translate import theme_name
 
     scored = themes.assign(_neg=pd.to_numeric(themes["negative_share"], errors="coerce"))
     topical = scored["label"].map(lambda label: mixed_marker(str(label)) is None)
@@ -288,7 +291,7 @@ def theme_point(
         if isinstance(quote, str) and quote:
             said = f", e.g. “{sentence_excerpt(quote, r.get('negative_sentence'))}”"
         parts.append(
-            f"“{r['label']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
+            f"“{theme_name(r)}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
             f"{int(r['count']):,} comments negative about it{said})"
         )
     sentence = (

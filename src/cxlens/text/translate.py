@@ -179,6 +179,32 @@ def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[list(MAP_COLUMNS)].reset_index(drop=True)
 
 
+def theme_name(theme: Mapping[str, object], into: str = "en") -> str:
+    """Return a theme's name for a reader of ``into`` (the report's language, English).
+
+    Its label as its members write it in ``into`` when it has a cluster there that is a
+    topic (customers' own words, no translation needed); else its label as the label map
+    translated it (``label_translated``); else its label as written.
+
+    Example:
+        >>> theme_name({"label": "Цены кусаются",
+        ...             "labels": {"ru": "Цены кусаются", "en": "Way overpriced"}})
+        'Way overpriced'
+        >>> theme_name({"label": "Цены кусаются", "label_translated": "Prices bite"})
+        'Prices bite'
+        >>> theme_name({"label": "Цены кусаются", "labels": {"en": "Mixed: hi"}})
+        'Цены кусаются'
+    """
+    labels = theme.get("labels")
+    own = labels.get(into) if isinstance(labels, Mapping) else None
+    if isinstance(own, str) and own and mixed_marker(own) is None:
+        return own
+    translated = theme.get("label_translated")
+    if isinstance(translated, str) and translated:
+        return translated
+    return str(theme["label"])
+
+
 def translate_label(label: str, language: str, label_map: LabelMap) -> tuple[str, list[str]]:
     """Return ``label`` translated word by word, and the words the map has no entry for.
 
