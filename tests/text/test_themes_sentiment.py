@@ -140,7 +140,8 @@ def test_discovered_themes_score_the_member_sentence(ws):
     assert pd.isna(conn["negative_sentence"])
 
 
-def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
+def _themes_of_the_comments(ws, tmp_path) -> None:
+    """Load :data:`COMMENTS` as survey answers and find their themes by the code frame."""
     rows = pd.DataFrame(
         {
             "response_id": [f"R{i:02d}" for i in range(len(COMMENTS))],
@@ -152,6 +153,10 @@ def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
     rows.to_csv(tmp_path / "r.csv", index=False)
     ws.ingest(tmp_path / "r.csv", table="responses")
     Text(ws).themes(FRAME, recent=1)
+
+
+def test_themes_saved_with_whole_comment_sentiment_are_not_reused(ws, tmp_path):
+    _themes_of_the_comments(ws, tmp_path)
     assert themes_up_to_date(ws)
     saved = ws.table("comment_themes").execute()
     # as saved before: no sentence sentiment, the report's negative shares were whole comments'
@@ -245,17 +250,7 @@ def test_the_negative_quote_keeps_its_theme_sentence_saved_and_read_back(ws):
 def test_themes_saved_before_the_sentence_was_kept_still_load_and_render(ws, tmp_path):
     from cxlens.report.voice_parts import report_themes, theme_table
 
-    rows = pd.DataFrame(
-        {
-            "response_id": [f"R{i:02d}" for i in range(len(COMMENTS))],
-            "responded_at": "2024-03-05",
-            "nps": 7,
-            "comment": COMMENTS,
-        }
-    )
-    rows.to_csv(tmp_path / "r.csv", index=False)
-    ws.ingest(tmp_path / "r.csv", table="responses")
-    Text(ws).themes(FRAME, recent=1)
+    _themes_of_the_comments(ws, tmp_path)
     saved = ws.table("themes").execute()
     ws.save_table("themes", saved.drop(columns=["negative_sentence"]))  # as saved before
     assert themes_up_to_date(ws)  # still reused: only the mark is missing
