@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from cxlens.text.backends import LexiconBackend, ModelBackend
@@ -26,22 +25,17 @@ def test_a_language_the_backend_does_not_read_is_unsigned():
     assert read([], "en").tolist() == []
 
 
-def test_themes_sign_labels_with_the_chosen_backend_read_cheaply(ws, monkeypatch):
-    # the discovery's polarity reads with the backend the caller chose (lexicon), and by
-    # default with the model's fast path, not its accurate one
-    from cxlens.text import themes
+def test_themes_sign_labels_as_their_theme_sentences_are_read(ws):
+    # the discovery's polarity reads with the backend the caller chose (the lexicon); by
+    # default as the members' theme sentences are read: a frequent sentence by the accurate
+    # path, so the fast head's misreading of fair-price praise (negative) signs no label
     from cxlens.text.discover import ThemeModel
     from cxlens.text.namespace import Text
 
-    used: list[str] = []
-    real = themes.label_polarity
-
-    def spy(backend):
-        used.append(backend.name)
-        return real(backend)
-
-    monkeypatch.setattr(themes, "label_polarity", spy)
-    texts = ["Far too expensive.", "The internet is slow.", "Fast internet, love it."] * 20
+    praise = "The price is fair for what you get."
+    assert sentiment([praise], backend="fast")["label"].tolist() == ["negative"]
+    assert sentiment([praise], backend="accurate")["label"].tolist() == ["positive"]
+    texts = [praise, "Way overpriced for what it is.", "The internet is slow."] * 20
     ws.save_table(
         "feedback",
         pd.DataFrame(
@@ -49,9 +43,14 @@ def test_themes_sign_labels_with_the_chosen_backend_read_cheaply(ws, monkeypatch
              "responded_at": pd.Timestamp("2024-03-05"), "comment": texts}
         ),
     )  # fmt: skip
-    for backend in ("lexicon", None):
+    expected = {
+        "lexicon": dict(zip(texts[:3], label_polarity(LexiconBackend())(texts[:3], "en"),
+                            strict=True)),
+        None: {praise: 1, "Way overpriced for what it is.": -1},
+    }  # fmt: skip
+    for backend, signs in expected.items():
         model = ThemeModel(n_themes=2, min_comments=10)
         Text(ws).themes(model=model, recent=1, table="feedback", backend=backend, save=False)
-        assert all(c.signs is not None and np.isin(c.signs, (-1, 0, 1)).all()
-                   for c in model.clusters_)  # fmt: skip
-    assert used == ["lexicon", "model-fast"]
+        read = {s: int(v) for c in model.clusters_ for s, v in zip(c.sentences, c.signs,
+                                                                      strict=True)}  # fmt: skip
+        assert {s: read[s] for s in signs} == signs, backend

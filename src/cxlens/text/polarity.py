@@ -8,6 +8,8 @@ sentiment model; this module is the bridge to one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from cxlens.text.clean import MAX_CHARS
@@ -35,6 +37,31 @@ def label_polarity(backend: SentimentBackend) -> Polarity:
         if not sentences or not backend.supports(language):
             return np.zeros(len(sentences), dtype=np.int8)
         labels = score_texts(list(sentences), backend, language, MAX_CHARS)["label"]
+        return np.array([SIGNS.get(str(v), 0) for v in labels], dtype=np.int8)
+
+    return read
+
+
+def scorer_polarity(
+    score: Callable[[list[str], str], tuple[np.ndarray, np.ndarray]],
+) -> Polarity:
+    """Return a polarity reading sentences with a scorer's ``score`` (scores and labels).
+
+    Themes pass their :class:`cxlens.text.themes.SentenceScorer`'s: the most frequent
+    sentences are read by the accurate path within its budget (kept for the members'
+    theme sentences later), the rest by the fast head, so a frequent phrase the fast head
+    misreads ("The price is fair for what you get." negative) does not sign a label.
+
+    Example:
+        >>> read = scorer_polarity(lambda s, lang: (None, np.array(["negative", None])))
+        >>> read(["Awful.", "?"], "en").tolist()
+        [-1, 0]
+    """
+
+    def read(sentences: list[str], language: str) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.int8)
+        _, labels = score(list(sentences), language)
         return np.array([SIGNS.get(str(v), 0) for v in labels], dtype=np.int8)
 
     return read

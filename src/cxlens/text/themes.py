@@ -48,7 +48,7 @@ from cxlens.text.codeframe import CodeFrame, CodeFrameSpec
 from cxlens.text.discover import ThemeModel, has_content, split_sentences
 from cxlens.text.embeddings import embed
 from cxlens.text.language import detect_one
-from cxlens.text.polarity import label_polarity
+from cxlens.text.polarity import scorer_polarity
 from cxlens.text.quote import cut_around
 from cxlens.text.redact import redact
 from cxlens.text.sentiment import (
@@ -512,8 +512,9 @@ def themes_for_workspace(
         texts, langs = _fit_sample(source, column, sample, seed)
         if not texts:
             raise NotEnoughDataError(f"table '{table}' has no comments with words in '{column}'")
-        # labels signed as the members' theme sentences are, read cheaply (the fast path)
-        polarity = label_polarity(sentence_scorer.fast)
+        # labels signed as the members' theme sentences are read: the most frequent by the
+        # accurate path (kept for those sentences later), the rest by the fast head
+        polarity = scorer_polarity(sentence_scorer.score)
         fitted = (model or ThemeModel(n_themes, seed=seed)).fit(texts, langs, polarity=polarity)
     reuse = ws.has_table(sentiment_table)
     expr = source
