@@ -120,6 +120,29 @@ def test_beside_another_workspace_of_this_process_the_last_close_folds(tmp_path)
         assert sorted(ws.table("scores").x.to_pandas()) == [4, 5]
 
 
+def test_a_close_asks_no_other_connection_which_file_it_holds(tmp_path):
+    """Another thread may be running a statement on another workspace's connection (a
+    server's warm-up), and a DuckDB connection serves one at a time: a close that asked it
+    for its file waited on it, once for good (the API tests hung so). A close compares the
+    paths the engines opened."""
+
+    class Busy:
+        def execute(self, *args, **kwargs):
+            raise AssertionError("a close queried another workspace's connection")
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    mine.mkdir(), theirs.mkdir()
+    db = workspace_file(mine)
+    other = cxlens.Workspace(workspace_file(theirs))
+    real, other.engine._raw = other.engine._raw, Busy()
+    ws = cxlens.Workspace(db)
+    ws.save_table("scores", pd.DataFrame({"x": [7]}))
+    ws.close()  # folds: the other workspace holds another file
+    assert not Path(f"{db}.wal").exists()
+    other.engine._raw = real
+    other.close()
+
+
 def test_an_in_memory_workspace_closes_without_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ws = cxlens.Workspace(":memory:")

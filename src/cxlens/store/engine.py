@@ -486,6 +486,7 @@ class DuckDBEngine(Engine):
         except duckdb.ConnectionException:  # closed before: closing again does nothing
             pass
         finally:
+            _ENGINES.discard(self)  # no longer shares its file with anyone
             super().close()
 
     def _fold(self) -> Path | None:
@@ -529,16 +530,16 @@ class DuckDBEngine(Engine):
         _remove(folded, _wal(folded))  # cut while folding: the file and its WAL are whole
 
     def _shared(self, path: Path) -> bool:
-        """Whether another open connection of this process uses the file (one DuckDB database)."""
-        for other in list(_ENGINES):
-            if other is self or not isinstance(other, DuckDBEngine):
-                continue
-            try:
-                if other.database_file() == path:
-                    return True
-            except duckdb.Error:  # closed
-                continue
-        return False
+        """Whether another open connection of this process uses the file (one DuckDB database).
+
+        Compared by the path each engine opened (``_file``), never by a query on the other
+        connection: another thread may be running one there (a server's warm-up), and a
+        DuckDB connection serves one statement at a time, so asking it could wait forever.
+        """
+        return any(
+            other is not self and isinstance(other, DuckDBEngine) and other._file == path
+            for other in list(_ENGINES)
+        )
 
     def _reconnect(self, path: Path) -> None:
         """Reopen the Ibis connection on ``path`` (after the file was swapped)."""
