@@ -88,8 +88,9 @@ LABEL_FLOOR = 0.10
 #: words of its most typical member ("Mixed: dallas, fly" at 30,000 benchmark comments).
 MIXED: dict[str, str] = {"en": "Mixed", "ru": "Разное", "zh": "其他"}
 #: Reads a language's sentences and returns each one's sign: -1 negative, 0 neutral or
-#: unread, +1 positive (:func:`cxlens.text.polarity.label_polarity` reads with a sentiment
-#: backend). Labels then never carry a sign their cluster's majority contradicts.
+#: unread, +1 positive (:func:`cxlens.text.polarity.scorer_polarity` reads as themes read
+#: their sentences, :func:`cxlens.text.polarity.label_polarity` with one sentiment backend).
+#: Labels then never carry a sign their cluster's majority contradicts.
 Polarity = Callable[[list[str], str], np.ndarray]
 
 
@@ -297,7 +298,7 @@ class ThemeModel:
             texts: cleaned comments (see :func:`cxlens.text.clean`); empty ones are skipped.
             languages: the language of each comment (ISO 639-1).
             polarity: reads each cluster member's sign (:data:`Polarity`) so that no label
-                phrase carries a sign the cluster's majority contradicts (:func:`_allowed`);
+                phrase carries a sign the cluster's majority contradicts (:func:`sign_allowed`);
                 None: labels by c-TF-IDF alone, whatever their sign.
 
         Raises:
