@@ -33,13 +33,13 @@ def label_polarity(backend: SentimentBackend) -> Polarity:
         [-1, 1]
     """
 
-    def read(sentences: list[str], language: str) -> np.ndarray:
-        if not sentences or not backend.supports(language):
-            return np.zeros(len(sentences), dtype=np.int8)
-        labels = score_texts(list(sentences), backend, language, MAX_CHARS)["label"]
-        return np.array([SIGNS.get(str(v), 0) for v in labels], dtype=np.int8)
+    def score(sentences: list[str], language: str) -> tuple[object, list[object]]:
+        if not backend.supports(language):
+            return None, [None] * len(sentences)
+        read = score_texts(sentences, backend, language, MAX_CHARS)
+        return read["score"], read["label"].tolist()
 
-    return read
+    return scorer_polarity(score)
 
 
 def scorer_polarity(
