@@ -7,12 +7,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pytest
 
-from cxlens.text.training.review_sentences import (
-    aspect_sentences,
-    passes,
-    review_sentences,
-    sentence_label,
-)
+from cxlens.text.training.review_sentences import passes
+from cxlens.text.training.sets import aspect_sentences, review_sentences, sentence_label
 
 
 def _review(rid: int, text: str, mentions: list[tuple[str, str]]) -> str:

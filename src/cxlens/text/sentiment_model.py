@@ -102,6 +102,14 @@ E5_CHARS = 400
 #: head refitted on each): 2 or 4 windows won 2 of the 274 long Russian reviews and lost 2
 #: of the 37 long Chinese hotel reviews, so one window, the cheaper.
 E5_WINDOWS = 1
+#: Languages whose texts longer than :data:`E5_CHARS` (reviews, not tweets) the fast head
+#: reads with a head of their own (:func:`long_head_name`), which learnt the language's rows
+#: and the sentences of its training reviews, labelled by their annotated aspects. Chosen by
+#: the training folds under a rule committed first (docs/text.md, "The reviews' aspect
+#: sentences", the fifth rule): Russian reviews' out-of-fold sign +0.016 [-0.010, +0.045],
+#: every tweet set unchanged. One head for all Russian text learnt the reviews as well but
+#: cost the bank tweets 0.014 to 0.018 macro-F1 (the four rules before).
+LONG_FAST_HEADS: tuple[str, ...] = ("ru",)
 
 
 # --------------------------------------------------------------------------------------
@@ -469,7 +477,7 @@ def fast_features(texts: Sequence[str]) -> sparse.csr_matrix:
     return normalize(counts)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def load_head(name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (coefficients, intercepts) of a shipped head, float32.
 
@@ -518,14 +526,38 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def long_head_name(language: str) -> str:
+    """Return the name of the fast head that reads ``language``'s long texts.
+
+    Example:
+        >>> long_head_name("ru")
+        'fast_ru_long'
+    """
+    return f"fast_{language}_long"
+
+
 def fast_probabilities(texts: Sequence[str], language: str | None = None) -> np.ndarray:
     """Return the fast head's (negative, neutral, positive) probabilities per normalised text.
 
     ``language`` (all texts') picks the head: the language's own or the shared one
-    (:func:`head_name`).
+    (:func:`head_name`); for a language of :data:`LONG_FAST_HEADS`, a text longer than
+    :data:`E5_CHARS` is read by its long-text head (:func:`long_head_name`).
+
+    Example:
+        >>> review = "Кухня отличная, но официант хамил. " * 12
+        >>> bool((fast_probabilities([review], "ru") != fast_probabilities([review[:390]],
+        ...       "ru")).any())
+        True
     """
+    features = fast_features(texts)
     coef, intercept = load_head(head_name("fast", language))
-    return softmax(np.asarray(fast_features(texts) @ coef.T) + intercept)
+    probs = softmax(np.asarray(features @ coef.T) + intercept)
+    if language in LONG_FAST_HEADS:
+        long = np.flatnonzero([len(t.strip()) > E5_CHARS for t in texts])
+        if len(long):
+            coef, intercept = load_head(long_head_name(language))
+            probs[long] = softmax(np.asarray(features[long] @ coef.T) + intercept)
+    return probs
 
 
 def e5_text(text: str) -> str:

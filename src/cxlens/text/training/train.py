@@ -21,6 +21,10 @@ Run ``python -m cxlens.text.training.train DATA_DIR`` with the sets laid out as
    ``heads/fast_<language>_head.npz``; the accurate recipe on all its training rows (no cap)
    and the other languages' capped rows (:func:`own_e5_rows`), written to
    ``heads/e5_<language>_head.npz``.
+5. A language's long-text fast head (:data:`cxlens.text.sentiment_model.LONG_FAST_HEADS`:
+   Russian's, for texts past ``E5_CHARS``): the fast recipe on its own rows and the rows of
+   :data:`LONG_HEAD_ROWS` (the training reviews' aspect sentences), written to
+   ``heads/fast_<language>_long_head.npz``.
 
 Embeddings are cached in ``DATA_DIR/cache`` (``e5*.npz``, keyed by text digest) so a rerun
 costs seconds.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +42,16 @@ import pandas as pd
 from scipy import sparse
 
 from cxlens.text.language import normalise_noise
-from cxlens.text.sentiment_model import HEADS, NEUTRAL_LANGUAGES, OWN_HEADS, e5_text, e5_vectors
-from cxlens.text.training.sets import load_sets
+from cxlens.text.sentiment_model import (
+    HEADS,
+    LONG_FAST_HEADS,
+    NEUTRAL_LANGUAGES,
+    OWN_HEADS,
+    e5_text,
+    e5_vectors,
+    long_head_name,
+)
+from cxlens.text.training.sets import aspect_sentences, leak_key, load_sets
 
 E5_CAP = 3000
 #: Languages whose accurate head sees more rows: Russian has five sets (two of them the
@@ -291,6 +304,41 @@ def write_own_heads(frame: pd.DataFrame, cache: Path, out: Path) -> None:
         print(f"{language} heads written: {', '.join(kinds)}", flush=True)
 
 
+#: Per language of :data:`cxlens.text.sentiment_model.LONG_FAST_HEADS`, the rows its
+#: long-text fast head learns from besides the language's own (read from the data folder).
+LONG_HEAD_ROWS: dict[str, Callable[[Path], pd.DataFrame]] = {"ru": aspect_sentences}
+
+
+def long_fast_rows(frame: pd.DataFrame, folder: Path, language: str) -> pd.DataFrame:
+    """Return a language's long-text fast head's rows: its own, then :data:`LONG_HEAD_ROWS`'.
+
+    The added rows leave out any text already among the language's rows and any whose
+    :func:`cxlens.text.training.sets.leak_key` is a test text's.
+
+    Example:
+        >>> long_fast_rows(pd.DataFrame(columns=["language", "split", "label", "text"]),
+        ...                Path("."), "en")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: no long-text fast head rows for 'en'...
+    """
+    if language not in LONG_HEAD_ROWS:
+        known = list(LONG_HEAD_ROWS)
+        raise ValueError(f"no long-text fast head rows for {language!r}; known: {known}")
+    own = own_fast_rows(frame, language)
+    extra = LONG_HEAD_ROWS[language](folder)
+    tested = set(frame.loc[frame["split"] == "test", "text"].map(leak_key))
+    keep = ~extra["text"].isin(set(own["text"])) & ~extra["text"].map(leak_key).isin(tested)
+    return pd.concat([own, extra.loc[keep, list(own.columns.intersection(extra.columns))]])
+
+
+def write_long_heads(frame: pd.DataFrame, folder: Path, out: Path) -> None:
+    """Fit and write each long-text fast head (:data:`LONG_FAST_HEADS`) to ``out``."""
+    for language in LONG_FAST_HEADS:
+        rows = long_fast_rows(frame, folder, language)
+        write_head(out / f"{long_head_name(language)}_head.npz", fit_fast_head(rows), np.float16)
+        print(f"{language} long-text fast head written ({len(rows)} rows)", flush=True)
+
+
 def main(folder: str, out: Path = HEADS) -> None:
     """Load the sets in ``folder``, fit the shared heads and the own heads, write to ``out``."""
     frame = load_sets(folder)
@@ -301,6 +349,7 @@ def main(folder: str, out: Path = HEADS) -> None:
     write_head(out / "fast_head.npz", fit_fast_head(fast_training_rows(frame)), np.float16)
     print("fast head written", flush=True)
     write_own_heads(frame, cache, out)
+    write_long_heads(frame, Path(folder), out)
 
 
 if __name__ == "__main__":
