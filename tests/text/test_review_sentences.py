@@ -103,3 +103,74 @@ def test_the_rule_by_hand():
     assert not passes({"ru_reviews": reviews, "t": lost}, {"macro_f1": (0.0, 0, 0)})
     flat = {"sign": (0.0, 0, 0), "macro_f1": (np.nan, 0, 0)}
     assert not passes({"ru_reviews": flat, "t": calm}, {"macro_f1": (0.0, 0, 0)})
+
+
+def _by_hand(text: str, head: str) -> np.ndarray:
+    """A head's probabilities computed from its shipped file, apart from the package's reader."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize
+
+    from cxlens.text.sentiment_model import HEADS
+
+    with np.load(HEADS / f"{head}_head.npz") as data:
+        coef, intercept = data["coef"].astype(np.float32), data["intercept"]
+    common = {"n_features": 2**18, "alternate_sign": False, "norm": None, "lowercase": True}
+    counts = HashingVectorizer(analyzer="char_wb", ngram_range=(1, 4), **common).transform(
+        [text]
+    ) + HashingVectorizer(analyzer="word", ngram_range=(1, 2), **common).transform([text])
+    counts.data = np.log1p(counts.data)
+    logits = np.asarray(normalize(counts) @ coef.T).ravel() + intercept
+    return np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+
+
+def test_a_long_russian_text_is_read_by_the_long_text_head_and_nothing_else_is():
+    from cxlens.text.sentiment_model import E5_CHARS, fast_probabilities
+
+    review = (
+        "Были в ресторане в субботу вечером, столик бронировали заранее. Кухня неплохая, "
+        "порции большие, но горячее ждали почти час, официант забыл про напитки, а счёт "
+        "принесли с чужим блюдом. Администратор извинился, но осадок остался. Интерьер "
+        "уютный, музыка громковата, парковка маленькая, гардероб работал медленно, десерты "
+        "принесли тёплыми, хотя просили холодные. Цены выше среднего по городу, и за такие "
+        "деньги ждёшь большего. Больше, наверное, не придём."
+    )
+    assert len(review) > E5_CHARS
+    short = review[:E5_CHARS]
+    english = "We waited an hour for the main course and the bill was wrong. " * 8
+    got = fast_probabilities([review, short, english], "ru")
+    assert got[0] == pytest.approx(_by_hand(review, "fast_ru_long"), abs=1e-5)
+    assert got[1] == pytest.approx(_by_hand(short, "fast_ru"), abs=1e-5)
+    assert not np.allclose(_by_hand(review, "fast_ru_long"), _by_hand(review, "fast_ru"))
+    # another language's long text keeps its own head
+    assert fast_probabilities([english], "en")[0] == pytest.approx(
+        _by_hand(english, "fast"), abs=1e-5
+    )
+
+
+def test_the_long_text_head_learns_no_test_text(tmp_path):
+    import pandas as pd
+
+    from cxlens.text.training.train import long_fast_rows
+
+    text = "Кухня отличная. Обслуживание медленное. Зал большой."
+    _write(
+        tmp_path,
+        "rest",
+        [_review(1, text, [("Кухня", "positive"), ("Обслуживание", "negative"),
+                           ("Зал", "neutral")])],
+    )  # fmt: skip
+    _write(tmp_path, "car", [])
+    frame = pd.DataFrame(
+        {
+            "language": ["ru", "ru", "en"],
+            "split": ["train", "test", "train"],
+            "label": ["positive", "negative", "neutral"],
+            "text": ["Зал большой.", "обслуживание медленное!!", "fine"],
+            "set": ["a", "a", "b"],
+        }
+    )
+    got = long_fast_rows(frame, tmp_path, "ru")
+    # its own training row, and of the three sentences only the one neither a training row
+    # nor (up to case and marks) a test text
+    assert got["text"].tolist() == ["Зал большой.", "Кухня отличная."]
+    assert got["label"].tolist() == ["positive", "positive"]
