@@ -122,7 +122,8 @@ def test_themes_table_gains_translations_and_the_untranslated_words():
     ]
     html = theme_table(out.assign(count=[3, 2], share=[0.6, 0.4], sentiment=[-0.5, -0.4]))
     # named by the translation; beneath, each language's label as "translated (original)"
-    assert "<b>Plan price 太坑</b><br><small>Chinese: Plan price 太坑 (套餐价格太坑)</small>" in html
+    zh = "<b>Plan price 太坑</b><br><small>Chinese: Plan price 太坑 (套餐价格太坑)</small>"
+    assert zh in html
     assert (
         "<b>Far too expensive</b><br><small>English: Far too expensive · Russian: Not a single "
         "outage, время (Ни одного сбоя, время)</small>"
