@@ -216,8 +216,7 @@ def voice_part(
             ),
             notes,
         )
-        themes = themes.assign(name=shown_names(themes))
-        names = names_by_theme(themes)
+        names = names_by_theme(themes)  # report_themes named them all: charts use ``name``
         shown = themes.head(top)
         parts = [
             card_html(
