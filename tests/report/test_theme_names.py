@@ -165,6 +165,8 @@ def test_same_named_themes_are_told_apart_in_client_words():
     # without languages or labels the theme's language tells them apart
     plain = pd.DataFrame({"label": ["Hi", "Hi"], "language": ["en", "zh"]})
     assert theme_names(plain) == ["Hi (English)", "Hi (Chinese)"]
+    missing = plain.assign(languages=[float("nan"), ["ru"]])  # a cell left empty
+    assert theme_names(missing) == ["Hi (English)", "Hi (Russian)"]
     # in the language of a label map into Russian, the Russian cluster's label names t01
     assert theme_names(THEMES, into="ru")[0] == "Пропадает каждый вечер"
 

@@ -247,7 +247,7 @@ def theme_names(themes: pd.DataFrame, into: str = "en") -> list[str]:
 def _languages_named(theme: Mapping[str, object]) -> str:
     """Return the names of a theme's languages ("Russian, English"); "" if one is unknown."""
     codes = theme.get("languages")
-    if codes is None or isinstance(codes, str) or not len(codes):  # type: ignore[arg-type]
+    if isinstance(codes, str) or not hasattr(codes, "__len__") or not len(codes):  # NaN, None
         labels = theme.get("labels")
         codes = list(labels) if isinstance(labels, Mapping) and labels else [theme.get("language")]
     named = [language_name(c) for c in codes]  # type: ignore[union-attr]
