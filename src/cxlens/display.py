@@ -67,6 +67,15 @@ DEFAULT_NAMES: dict[str, str] = {
 #: The words a client never reads: where one is left, the text was built from missing data.
 PLACEHOLDER_WORDS = ("None", "nan", "NaN", "SCORE", "TODO", "undefined")
 
+#: English names of the languages cxlens detects (ISO 639-1 codes, :mod:`cxlens.text.language`).
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English", "ru": "Russian", "uk": "Ukrainian", "zh": "Chinese", "ja": "Japanese",
+    "ko": "Korean", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "sv": "Swedish", "da": "Danish", "no": "Norwegian",
+    "fi": "Finnish", "pl": "Polish", "cs": "Czech", "tr": "Turkish", "id": "Indonesian",
+    "ro": "Romanian", "hu": "Hungarian", "vi": "Vietnamese",
+}  # fmt: skip
+
 _ACTIVE: ContextVar[Mapping[str, str] | None] = ContextVar("cxlens_display_names", default=None)
 
 #: An identifier with at least one underscore: ``small_business``, ``driver_reliability``.
@@ -136,6 +145,16 @@ def display_name(key: object, names: Mapping[str, str] | None = None) -> str:
     if text in DEFAULT_NAMES:
         return DEFAULT_NAMES[text]
     return humanize(text)
+
+
+def language_name(code: object) -> str | None:
+    """Return a language's English name for its code, None for a code cxlens does not name.
+
+    Example:
+        >>> language_name("ru"), language_name("zh"), language_name("xx")
+        ('Russian', 'Chinese', None)
+    """
+    return LANGUAGE_NAMES.get(str(code))
 
 
 def is_code_like(text: str) -> bool:

@@ -72,8 +72,11 @@ def test_the_voice_panels_show_what_the_api_answers(page_of, voice_board):
     cards = page.locator("#themes article")
     assert cards.count() == len(themes["rows"]) == 8
     first = themes["rows"][0]
-    title = page.inner_text("#themes article >> nth=0 >> h3")  # first letter a capital
-    assert title.startswith(first["label"][0].upper() + first["label"][1:])
+    # each card is titled by the theme's name as the report gives it, never by its id
+    for i, row in enumerate(themes["rows"]):
+        title = page.inner_text(f"#themes article >> nth={i} >> h3")
+        assert title == row["name"] + (" (emerging)" if row["emerging"] else "")
+        assert row["theme"] not in title
     assert page.inner_text("#themes article >> nth=0 >> blockquote >> nth=0") == (
         f"“{first['quotes'][0]}”"
     )
@@ -152,8 +155,8 @@ def test_the_negative_quote_is_customer_text_its_markup_never_runs(page_of, boar
     # list: ``board`` has no saved themes); the card shows it as text, the sentence marked
     parts = ["Decent <img src=x onerror=alert(1)>. ", "The <b>app</b> is esy to use.",
              " <script>bad()</script>"]  # fmt: skip
-    row = {"theme": "en_1", "label": "app", "count": 80, "share": 0.1, "sentiment": -0.2,
-           "negative_share": 0.3, "emerging": False, "quotes": ["Love the app."],
+    row = {"theme": "t01", "name": "App", "label": "App", "count": 80, "share": 0.1,
+           "sentiment": -0.2, "negative_share": 0.3, "emerging": False, "quotes": ["Love the app."],
            "negative_quote": parts}  # fmt: skip
     body = {"workspace": "acme", "panel": "themes", "columns": list(row), "rows": [row],
             "themes": 1, "reused": True, "scope": {}}  # fmt: skip

@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 import cxlens
+from cxlens.report.template import esc
 from cxlens.report.voice_parts import (
+    names_by_theme,
     report_themes,
     social_part,
     theme_table,
@@ -80,8 +82,10 @@ def test_theme_rows_count_the_saved_assignments(sample):
     assert top["count"] == members[top["theme"]] == members.max()
     assert top["share"] == pytest.approx(members[top["theme"]] / analysed)
     body = voice.section.body_html
-    # a theme of several languages shows each language's label, then its id
-    assert all(label in body for label in top["labels"].values()) and f"({top['theme']})" in body
+    # named as everywhere (report_themes' ``name``), each language's label beneath, no id
+    assert f"<td><b>{esc(top['name'])}</b>" in body
+    assert all(esc(label) in body for label in top["labels"].values())
+    assert f"({top['theme']})" not in body
     assert f"{int(top['count']):,}" in body
     assert f"{100 * top['share']:.1f}%" in body
 
@@ -120,8 +124,11 @@ def test_impact_on_nps_matches_the_answers_by_hand(sample):
     assert row["score_theme"] == pytest.approx(_nps(inside))
     assert row["score_without"] == pytest.approx(_nps(outside))
     assert row["impact"] == pytest.approx(_nps(resp["nps"]) - _nps(outside))
-    label = f"{row['label']} ({row['theme']})"
-    assert label in voice.section.body_html
+    name = names_by_theme(report_themes(ws)[0])[row["theme"]]  # the summary's name for it
+    assert f'<tr><td>{esc(name)}</td><td class="num">{int(row["n"]):,}</td>' in (
+        voice.section.body_html
+    )
+    assert f"({row['theme']})" not in voice.section.body_html
     assert 'id="chart-voice-impact"' in voice.section.body_html
 
 
@@ -164,6 +171,9 @@ def test_social_section_matches_the_posts_by_hand(sample):
             assert f">{cpe:,.2f}<" in body, deal.campaign_id
     assert 'id="chart-social-voice"' in body and 'id="chart-social-sent"' in body
     assert part.methods[0][0] == "Social listening"
+    # the distinctive themes are named as the report names themes, never by their ids
+    assert "the analysis failed" not in body
+    assert not re.search(r"\bt\d{2}\b", body)
 
 
 def test_missing_tables_become_notes(tmp_path):

@@ -121,8 +121,14 @@ def test_themes_table_gains_translations_and_the_untranslated_words():
         {"language": "zh", "word": "太坑", "themes": 1},
     ]
     html = theme_table(out.assign(count=[3, 2], share=[0.6, 0.4], sentiment=[-0.5, -0.4]))
-    assert "Plan price 太坑 (套餐价格太坑) (t1)" in html  # translated (original)
-    assert "Not a single outage, время (Ни одного сбоя, время)" in html
+    # named by the translation; beneath, each language's label as "translated (original)"
+    zh = "<b>Plan price 太坑</b><br><small>Chinese: Plan price 太坑 (套餐价格太坑)</small>"
+    assert zh in html
+    assert (
+        "<b>Far too expensive</b><br><small>English: Far too expensive · Russian: Not a single "
+        "outage, время (Ни одного сбоя, время)</small>"
+    ) in html
+    assert "(t1)" not in html and "(t2)" not in html  # no theme id in the client's table
     assert translation_note(out).endswith("kept as written: ru: время; zh: 太坑.")
 
 

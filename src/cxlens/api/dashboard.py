@@ -156,6 +156,10 @@ def journey_panel(
 def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]:
     """Return the top themes with sentiment and ``quotes`` redacted quotes each (all dates).
 
+    Each theme has its ``name``, the one the report gives it
+    (:func:`cxlens.report.voice_parts.report_themes`), which the page shows; ``theme`` is its
+    id, for the page's bookkeeping only.
+
     Each theme also has ``negative_quote`` as three parts, before / theme sentence / after
     (:func:`cxlens.text.quote.quote_parts`; the sentence "" where not known), so the page
     marks the part the theme is about; None without a negative quote.
@@ -181,7 +185,7 @@ def themes_panel(ws: Workspace, top: int = 8, quotes: int = 3) -> dict[str, Any]
         list(quote_parts(q, s)) if isinstance(q, str) and q else None
         for q, s in zip(shown["negative_quote"], shown["negative_sentence"], strict=True)
     ]
-    shown = shown[["theme", "label", "count", "share", "sentiment", "negative_share",
+    shown = shown[["theme", "name", "label", "count", "share", "sentiment", "negative_share",
                    "emerging", "quotes"]]  # fmt: skip
     shown = shown.assign(quotes=shown["quotes"].map(lambda q: list(q)[:quotes]))
     shown = shown.assign(negative_quote=pd.Series(negative, index=shown.index, dtype=object))

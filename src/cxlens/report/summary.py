@@ -252,9 +252,10 @@ def theme_point(
     those with at least ``min_n`` comments and some negative ones, and a topic (not marked
     mixed, :func:`cxlens.text.discover.mixed_marker`), ranked by the share of
     their comments that are negative (what they say about the theme: its member sentences,
-    :func:`cxlens.text.themes.theme_sentiment`); each named for the report's reader
-    (:func:`cxlens.text.translate.theme_name`: its English label where it has one), with
-    that share, its comments and its
+    :func:`cxlens.text.themes.theme_sentiment`); each named for the report's reader as every
+    table of the report names it (:func:`cxlens.report.voice_parts.shown_names`: its
+    ``name``, :func:`cxlens.text.translate.theme_names`: its label in the report's language
+    where it has one), with that share, its comments and its
     ``negative_quote`` (its most typical member whose theme sentence is negative), so a
     client reads the complaint in customers' own words. Of that comment, the theme sentence
     (``negative_sentence``) is quoted, "…" marking where the comment goes on
@@ -274,11 +275,13 @@ def theme_point(
         >>> theme_point(themes, min_n=30).sentence
         'Customers raise these themes most negatively: “late delivery” (70% of its 60 comments negative about it, e.g. “… The parcel came a week late.”); “friendly staff” (5% of its 90 comments negative about it, e.g. “Staff ignored me.”) (evidence: What customers say).'
     """  # noqa: E501
+    from cxlens.report.voice_parts import shown_names
     from cxlens.text.discover import mixed_marker  # the text stack loads only with themes
     from cxlens.text.quote import sentence_excerpt
-    from cxlens.text.translate import theme_name
 
-    scored = themes.assign(_neg=pd.to_numeric(themes["negative_share"], errors="coerce"))
+    scored = themes.assign(
+        _neg=pd.to_numeric(themes["negative_share"], errors="coerce"), _name=shown_names(themes)
+    )
     topical = scored["label"].map(lambda label: mixed_marker(str(label)) is None)
     usable = scored[(scored["count"] >= min_n) & (scored["_neg"] > 0) & topical]
     if usable.empty:
@@ -291,7 +294,7 @@ def theme_point(
         if isinstance(quote, str) and quote:
             said = f", e.g. “{sentence_excerpt(quote, r.get('negative_sentence'))}”"
         parts.append(
-            f"“{theme_name(r)}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
+            f"“{r['_name']}” ({fmt_number(100 * r['_neg'], 0, '%')} of its "
             f"{int(r['count']):,} comments negative about it{said})"
         )
     sentence = (

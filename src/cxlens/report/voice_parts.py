@@ -18,6 +18,7 @@ becomes a note; nothing here can fail the report.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -107,24 +108,64 @@ def report_themes(ws: Workspace) -> tuple[pd.DataFrame, bool]:
     ``quotes`` turned back into lists); otherwise runs ``ws.text.themes()``, which saves
     ``comment_themes``, ``themes`` (and ``comment_sentiment``) for the next report. Labels
     are translated by the workspace's label map as it is now
-    (:func:`cxlens.text.translate.saved_label_map`).
+    (:func:`cxlens.text.translate.saved_label_map`), and every theme is named once for the
+    report's reader (``name``, :func:`cxlens.text.translate.theme_names` in
+    :func:`cxlens.text.translate.report_language`): the summary, every table and chart of the
+    report and the dashboard show these names, so they never disagree.
 
     Returns:
-        (themes, reused): themes with the columns of :data:`cxlens.text.themes.COLUMNS`,
-        most members first.
+        (themes, reused): themes with the columns of :data:`cxlens.text.themes.COLUMNS` and
+        ``name``, most members first.
 
     Example:
         >>> report_themes(ws)[0][["label", "count", "sentiment"]].head(3)  # doctest: +SKIP
     """
     from cxlens.text.themes import COLUMNS, THEMES_TABLE, from_saved
-    from cxlens.text.translate import saved_label_map, translate_themes
+    from cxlens.text.translate import (
+        report_language,
+        saved_label_map,
+        theme_names,
+        translate_themes,
+    )
 
-    if themes_up_to_date(ws):
+    reused = themes_up_to_date(ws)
+    if reused:
         table = from_saved(run(ws.table(THEMES_TABLE), "the saved themes"))
         table = table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
         table = translate_themes(table, saved_label_map(ws))  # the map may be newer
-        return table[[c for c in COLUMNS if c in table.columns]], True
-    return ws.text.themes().themes, False
+        table = table[[c for c in COLUMNS if c in table.columns]]
+    else:
+        table = ws.text.themes().themes
+    # named over the whole table: a part of it shown anywhere keeps the same names
+    return table.assign(name=theme_names(table, report_language(ws))), reused
+
+
+def shown_names(themes: pd.DataFrame) -> list[str]:
+    """Return the themes' names for a client: their ``name`` column, else named here.
+
+    :func:`report_themes` names the whole table (``name``); a table without the column
+    (built by hand) is named by the same rule (:func:`cxlens.text.translate.theme_names`).
+
+    Example:
+        >>> shown_names(pd.DataFrame({"label": ["Цены кусаются"],
+        ...     "labels": [{"ru": "Цены кусаются", "en": "Way overpriced"}]}))
+        ['Way overpriced']
+    """
+    from cxlens.text.translate import theme_names
+
+    if "name" in themes.columns:
+        return [str(n) for n in themes["name"]]
+    return theme_names(themes)
+
+
+def names_by_theme(themes: pd.DataFrame) -> dict[str, str]:
+    """Return ``{theme id: client name}`` (:func:`shown_names`) for tables keyed by the id.
+
+    Example:
+        >>> names_by_theme(pd.DataFrame({"theme": ["t01"], "label": ["Billing"]}))
+        {'t01': 'Billing'}
+    """
+    return dict(zip(themes["theme"].astype(str), shown_names(themes), strict=True))
 
 
 # --------------------------------------------------------------------------- what customers say
@@ -175,6 +216,7 @@ def voice_part(
             ),
             notes,
         )
+        names = names_by_theme(themes)  # report_themes named them all: charts use ``name``
         shown = themes.head(top)
         parts = [
             card_html(
@@ -201,17 +243,20 @@ def voice_part(
             parts += [
                 card_html(
                     "Theme impact on NPS",
-                    figure_html(impact_bars(impact, top=REPORT_TOP_IMPACT), "chart-voice-impact"),
+                    figure_html(
+                        impact_bars(_named(impact, "theme", names), top=REPORT_TOP_IMPACT),
+                        "chart-voice-impact",
+                    ),
                     f"Points of NPS each theme accounts for: NPS minus the NPS without the "
                     f"respondents who mention it; bars: {confidence:.0%} bootstrap interval.",
                 ),
-                impact_table(impact.head(REPORT_TOP_IMPACT)),
+                impact_table(impact.head(REPORT_TOP_IMPACT), names),
             ]
         if drivers is not None and len(drivers.table):
             r2 = float(drivers.table["r_squared"].iloc[0])
             parts += [
                 f"<h3>Aspects as drivers of NPS (R² = {fmt_number(r2, 3)})</h3>",
-                theme_driver_table(drivers.table, themes),
+                theme_driver_table(drivers.table, names),
             ]
         parts += [note_html(n) for n in notes]
         top_row = themes.iloc[0]
@@ -264,21 +309,23 @@ def _tone(score: Any) -> str:
 
 
 def theme_table(themes: pd.DataFrame) -> str:
-    """Render themes: label, share, sentiment (coloured pill), keywords and quotes.
+    """Render themes: name, share, sentiment (coloured pill), keywords and quotes.
 
-    Quotes are escaped and shown one per line; they come PII-redacted from the themes.
+    Each theme leads with its name (:func:`shown_names`), its labels as its customers wrote
+    them beneath. Quotes are escaped and shown one per line; they come PII-redacted from the
+    themes.
 
     Example:
-        >>> theme_table(pd.DataFrame({"theme": ["en_1"], "label": ["billing"], "count": [40],
+        >>> theme_table(pd.DataFrame({"theme": ["t01"], "label": ["billing"], "count": [40],
         ...     "share": [0.2], "sentiment": [-0.4], "negative_share": [0.6],
         ...     "keywords": [["bill", "charge"]], "quotes": [["Billed twice."]]})).count("<tr>")
         2
     """
     rows = []
-    for r in themes.to_dict("records"):
+    for r, name in zip(themes.to_dict("records"), shown_names(themes), strict=True):
         rows.append(
             [
-                Trusted(_theme_labels(r)),
+                Trusted(_theme_labels(r, name)),
                 f"{int(r['count']):,}",
                 fmt_number(100 * float(r["share"]), 1, "%"),
                 pill_html(fmt_number(r["sentiment"], 2), _tone(r["sentiment"])),
@@ -292,20 +339,24 @@ def theme_table(themes: pd.DataFrame) -> str:
     return table_html(columns, rows, numeric=[1, 2, 4])
 
 
-def _theme_labels(r: dict[str, Any]) -> str:
-    """Return the theme's label in each of its languages ("Slow internet · 网速慢"), escaped.
+def _theme_labels(r: dict[str, Any], name: str) -> str:
+    """Return the theme's name, then its label in each language beneath, escaped.
 
-    A label the label map translated reads "translated (original)".
+    "Slow internet", beneath "English: Slow internet · Chinese: 网速慢"; a label the label
+    map translated reads "translated (original)". Nothing beneath when the one label is the
+    name.
     """
-    labels = r.get("labels") or {}
+    from cxlens.display import language_name
+
+    labels = r.get("labels")
     translated = r.get("labels_translated") or {}
-    if not isinstance(labels, dict) or len(labels) < 2:
-        lang = r.get("language")
-        return f"{_translated(r['label'], translated.get(lang))} ({esc(r['theme'])})"
-    shown = " · ".join(
-        f"{_translated(v, translated.get(k))} <small>{esc(k)}</small>" for k, v in labels.items()
-    )
-    return f"{shown} ({esc(r['theme'])})"
+    if not isinstance(labels, dict) or not labels:
+        labels = {r.get("language"): r["label"]}
+    shown = [(k, _translated(v, translated.get(k))) for k, v in labels.items()]
+    if len(shown) == 1 and shown[0][1] == esc(name):
+        return f"<b>{esc(name)}</b>"
+    beneath = " · ".join(f"{esc(language_name(k) or k)}: {text}" for k, text in shown)
+    return f"<b>{esc(name)}</b><br><small>{beneath}</small>"
 
 
 def _translated(original: object, translated: object) -> str:
@@ -321,8 +372,8 @@ def translation_note(themes: pd.DataFrame) -> str:
     Example:
         >>> translation_note(pd.DataFrame({"language": ["zh"], "labels": [{"zh": "网络很稳定"}],
         ...     "labels_translated": [{"zh": "network 很 stable"}], "untranslated": [["很"]]}))
-        'Labels translated by the label map, as "translated (original)"; kept as written: zh: 很.'
-    """
+        'Labels translated by the label map, beneath each theme as "translated (original)"; kept as written: zh: 很.'
+    """  # noqa: E501
     from cxlens.text.translate import untranslated_words
 
     if "labels_translated" not in themes.columns or not any(
@@ -330,7 +381,7 @@ def translation_note(themes: pd.DataFrame) -> str:
     ):
         return ""
     missing = untranslated_words(themes)
-    line = 'Labels translated by the label map, as "translated (original)"'
+    line = 'Labels translated by the label map, beneath each theme as "translated (original)"'
     if missing.empty:
         return line + "; every label word has an entry."
     words = "; ".join(
@@ -411,65 +462,86 @@ def coverage_note(ws: Workspace) -> str:
 def emerging_table(emerging: pd.DataFrame) -> str:
     """Render emerging themes: share in the latest months, before, ratio and q-value.
 
+    Each theme by its name (:func:`shown_names`).
+
     Example:
-        >>> emerging_table(pd.DataFrame({"theme": ["en_2"], "label": ["outage"],
+        >>> emerging_table(pd.DataFrame({"theme": ["t02"], "label": ["outage"],
         ...     "recent_share": [0.12], "previous_share": [0.04], "share_ratio": [3.0],
         ...     "q_value": [0.001], "new": [False]})).count("<tr>")
         2
     """
     rows = [
         [
-            f"{r.label} ({r.theme})",
+            Trusted(esc(name)),
             fmt_number(100 * r.recent_share, 1, "%"),
             "new" if bool(r.new) else fmt_number(100 * r.previous_share, 1, "%"),
             fmt_number(r.share_ratio, 1, "×"),
             f"{r.q_value:.3g}" if pd.notna(r.q_value) else "—",
         ]
-        for r in emerging.itertuples()
+        for r, name in zip(emerging.itertuples(), shown_names(emerging), strict=True)
     ]
     columns = ["theme", "share, latest months", "share before", "ratio", "q-value"]
     return table_html(columns, rows, numeric=[1, 2, 3, 4])
 
 
-def impact_table(impact: pd.DataFrame) -> str:
+def impact_table(impact: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
     """Render theme impact: respondents, NPS of the theme, NPS without it, impact (interval).
 
+    Each theme by its name in ``names`` (:func:`names_by_theme` of the report's themes),
+    else its label, never its id.
+
     Example:
-        >>> impact_table(pd.DataFrame({"theme": ["en_1"], "label": ["billing"], "n": [50],
+        >>> impact_table(pd.DataFrame({"theme": ["t01"], "label": ["billing"], "n": [50],
         ...     "share": [0.1], "score_theme": [-30.0], "score": [20.0],
         ...     "score_without": [25.6], "impact": [-5.6], "ci_low": [-7.0],
         ...     "ci_high": [-4.1]})).count("<tr>")
         2
     """
-    has_label = "label" in impact.columns
+    named = _named(impact, "theme", names or {})
     rows = [
         [
-            f"{r.label} ({r.theme})" if has_label else str(r.theme),
+            Trusted(esc(r.name)),
             f"{int(r.n):,}",
             fmt_number(r.score_theme, 1),
             fmt_number(r.score_without, 1),
             _with_ci(r.impact, r.ci_low, r.ci_high, 1),
         ]
-        for r in impact.itertuples()
+        for r in named.itertuples()
     ]
     columns = ["theme", "respondents", "NPS of those who mention it", "NPS without them",
                "impact on NPS (interval)"]  # fmt: skip
     return table_html(columns, rows, numeric=[1, 2, 3, 4])
 
 
-def theme_driver_table(drivers: pd.DataFrame, themes: pd.DataFrame) -> str:
+def _named(table: pd.DataFrame, key: str, names: Mapping[str, str]) -> pd.DataFrame:
+    """Return ``table`` with ``name``: ``names`` of its ``key``, else its label, else the key.
+
+    A key missing from ``names`` is an aspect ("price", a word) or a theme the names were
+    not given for; its label (customers' words) is shown then, never the id beside it.
+    """
+    labels = table["label"] if "label" in table.columns else pd.Series(None, index=table.index)
+    shown = [
+        names.get(str(k)) or (str(label) if isinstance(label, str) and label else str(k))
+        for k, label in zip(table[key], labels, strict=True)
+    ]
+    return table.assign(name=shown)
+
+
+def theme_driver_table(drivers: pd.DataFrame, names: Mapping[str, str]) -> str:
     """Render themes as drivers: share of R² with interval and the direction of the effect.
 
+    A theme driver by its name in ``names`` (:func:`names_by_theme`); an aspect ("price")
+    by its display name.
+
     Example:
-        >>> theme_driver_table(pd.DataFrame({"driver": ["en_1"], "rescaled_weight": [60.0],
+        >>> theme_driver_table(pd.DataFrame({"driver": ["t01"], "rescaled_weight": [60.0],
         ...     "ci_low": [50.0], "ci_high": [70.0], "sign": [-1]}),
-        ...     pd.DataFrame({"theme": ["en_1"], "label": ["billing"]})).count("<tr>")
+        ...     {"t01": "Billing"}).count("<tr>")
         2
     """
-    labels = dict(zip(themes["theme"], themes["label"], strict=False))
     rows = [
         [
-            f"{labels[r.driver]} ({r.driver})" if r.driver in labels else str(r.driver),
+            Trusted(esc(names[r.driver])) if r.driver in names else str(r.driver),
             _with_ci(r.rescaled_weight, r.ci_low, r.ci_high, 1, "%"),
             "lowers NPS" if r.sign < 0 else "raises NPS",
         ]
@@ -517,7 +589,7 @@ def social_part(
         if scored is not None:
             brand_themes = _try(
                 "Themes per brand",
-                lambda: social.themes(confidence=confidence, min_n=min_n, save=False).table,
+                lambda: social.themes(confidence=confidence, min_n=min_n, save=False),
                 notes,
             )
         deals = None
@@ -557,11 +629,20 @@ def social_part(
             )
         if brand_themes is not None:
             from cxlens.social.themes import top_distinctive
+            from cxlens.text.translate import report_language, theme_names
 
-            tops = top_distinctive(brand_themes, top=3)
+            tops = top_distinctive(brand_themes.table, top=3)
+            posts_themes = brand_themes.themes
+            names = dict(
+                zip(
+                    posts_themes["theme"].astype(str),
+                    theme_names(posts_themes, report_language(ws)),
+                    strict=True,
+                )
+            )
             parts.append("<h3>Distinctive themes per brand</h3>")
             parts.append(
-                distinctive_themes_table(tops)
+                distinctive_themes_table(tops, names)
                 if len(tops)
                 else note_html("No brand talks about a theme significantly more than the others.")
             )
@@ -695,20 +776,24 @@ def alerts_table(alerts: pd.DataFrame) -> str:
     return table_html(columns, rows, numeric=[3, 4, 5, 6, 7])
 
 
-def distinctive_themes_table(table: pd.DataFrame) -> str:
+def distinctive_themes_table(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
     """Render each brand's distinctive themes: share against the other brands, an example.
 
+    Each theme by its name in ``names`` (``{theme id: name}``, by
+    :func:`cxlens.text.translate.theme_names` over all the posts' themes), else its label.
+
     Example:
-        >>> distinctive_themes_table(pd.DataFrame({"brand": ["a"], "label": ["billing"],
-        ...     "posts": [40], "share": [8.0], "share_ci_low": [6.0], "share_ci_high": [10.5],
-        ...     "others_share": [0.5], "lift": [16.0], "sentiment": [-0.6],
-        ...     "quotes": [["Wrong invoice again."]]})).count("<tr>")
-        2
+        >>> distinctive_themes_table(pd.DataFrame({"brand": ["a"], "theme": ["t01"],
+        ...     "label": ["billing"], "posts": [40], "share": [8.0], "share_ci_low": [6.0],
+        ...     "share_ci_high": [10.5], "others_share": [0.5], "lift": [16.0],
+        ...     "sentiment": [-0.6], "quotes": [["Wrong invoice again."]]}),
+        ...     {"t01": "Billing"}).count("Billing")
+        1
     """
     rows = [
         [
             str(r.brand),
-            str(r.label),
+            Trusted(esc(r.name)),
             f"{int(r.posts):,}",
             _with_ci(r.share, r.share_ci_low, r.share_ci_high, 1, "%"),
             fmt_number(r.others_share, 1, "%"),
@@ -716,7 +801,7 @@ def distinctive_themes_table(table: pd.DataFrame) -> str:
             fmt_number(r.sentiment, 2),
             str(r.quotes[0]) if len(r.quotes) else "",
         ]
-        for r in table.itertuples()
+        for r in _named(table, "theme", names or {}).itertuples()
     ]
     columns = ["brand", "theme", "posts", "share of brand's posts (interval)", "other brands",
                "ratio", "sentiment", "example (redacted)"]  # fmt: skip

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from cxlens.errors import SchemaError
 from cxlens.palette import BAD, FONT, GOOD, GRID, INK, MUTED, PRIMARY
+from cxlens.text.translate import theme_names
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -31,21 +32,29 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def _names(data: pd.DataFrame) -> list[str]:
+    """Return the themes' client names: a ``name`` column, else :func:`theme_names`."""
+    return [str(n) for n in data["name"]] if "name" in data.columns else theme_names(data)
+
+
 def theme_bars(themes: pd.DataFrame, top: int = 20) -> go.Figure:
     """Horizontal bars of the largest themes' share, coloured by mean sentiment (red to green).
+
+    Each bar is named by the theme's ``name`` (no two alike), else by
+    :func:`cxlens.text.translate.theme_names`; never by its id.
 
     Example:
         >>> t = pd.DataFrame({"theme": ["a"], "label": ["price"], "share": [0.1],
         ...                   "sentiment": [-0.4], "count": [10]})
-        >>> len(theme_bars(t).data)
-        1
+        >>> list(theme_bars(t).data[0].y)
+        ['price']
     """
     _require(themes, ["theme", "label", "share", "sentiment", "count"], "theme_bars")
     data = themes.nlargest(top, "share").iloc[::-1]
     fig = go.Figure(
         go.Bar(
             x=100 * data["share"],
-            y=data["theme"] + " " + data["label"],
+            y=_names(data),
             orientation="h",
             marker={"color": data["sentiment"], "colorscale": [[0, BAD], [0.5, "#d9d9d9"],
                     [1, GOOD]], "cmin": -1, "cmax": 1, "colorbar": {"title": "sentiment"}},
@@ -80,6 +89,9 @@ def theme_trend(trend: pd.DataFrame, themes: Sequence[str]) -> go.Figure:
 def impact_bars(impact: pd.DataFrame, top: int = 15) -> go.Figure:
     """Bars of each theme's impact on the score with its interval (negative in red).
 
+    Each bar is named by ``name``, else by its label (:func:`cxlens.text.translate.theme_names`),
+    else by ``theme`` (an aspect: "price").
+
     Example:
         >>> t = pd.DataFrame({"theme": ["a"], "impact": [-2.0], "ci_low": [-3.0],
         ...                   "ci_high": [-1.0]})
@@ -89,7 +101,7 @@ def impact_bars(impact: pd.DataFrame, top: int = 15) -> go.Figure:
     _require(impact, ["theme", "impact", "ci_low", "ci_high"], "impact_bars")
     data = impact.reindex(impact["impact"].abs().sort_values(ascending=False).index).head(top)
     data = data.iloc[::-1]
-    names = data["theme"] + (" " + data["label"] if "label" in data else "")
+    names = _names(data) if "name" in data or "label" in data else data["theme"].astype(str)
     fig = go.Figure(
         go.Bar(
             x=data["impact"], y=names, orientation="h",

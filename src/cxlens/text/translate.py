@@ -15,12 +15,14 @@ and every later call show the same translations.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from cxlens.display import language_name
 from cxlens.errors import ArgumentError
 from cxlens.store.catalog import Catalog
 from cxlens.store.query import run
@@ -205,6 +207,66 @@ def theme_name(theme: Mapping[str, object], into: str = "en") -> str:
     return str(theme["label"])
 
 
+def theme_names(themes: pd.DataFrame, into: str = "en") -> list[str]:
+    """Return each theme's name for a client, in row order, no two alike.
+
+    The one home of the names a client reads (report tables and charts, the summary, the
+    dashboard): each is :func:`theme_name`; themes that would share one are told apart in
+    client words, never by their id. Where the same-named themes' comments are in different
+    languages, each gets its languages' names ("Slow internet (Russian, English)"); else the
+    second and later in row order get their rank ("Slow internet (2)"). Name a table once,
+    whole, and show any part of it by these names, so a theme reads the same everywhere.
+
+    Example:
+        >>> theme_names(pd.DataFrame({"label": ["Outage", "Outage", "Outage", "Billing"],
+        ...     "languages": [["en"], ["ru"], ["en"], ["en"]]}))
+        ['Outage', 'Outage (2)', 'Outage (3)', 'Billing']
+        >>> theme_names(pd.DataFrame({"label": ["Outage", "Outage"],
+        ...     "languages": [["en"], ["ru", "en"]]}))
+        ['Outage (English)', 'Outage (Russian, English)']
+    """
+    rows = themes.to_dict("records")
+    names = [theme_name(r, into) for r in rows]
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        seen.setdefault(name, []).append(i)
+    out = list(names)
+    for name, where in seen.items():
+        if len(where) < 2:
+            continue
+        tags = [_languages_named(rows[i]) for i in where]
+        if all(tags) and len(set(tags)) == len(tags):
+            for i, tag in zip(where, tags, strict=True):
+                out[i] = f"{name} ({tag})"
+        else:
+            for rank, i in enumerate(where[1:], start=2):
+                out[i] = f"{name} ({rank})"
+    return _unique(out)
+
+
+def _languages_named(theme: Mapping[str, object]) -> str:
+    """Return the names of a theme's languages ("Russian, English"); "" if one is unknown."""
+    codes = theme.get("languages")
+    if isinstance(codes, str) or not hasattr(codes, "__len__") or not len(codes):  # NaN, None
+        labels = theme.get("labels")
+        codes = list(labels) if isinstance(labels, Mapping) and labels else [theme.get("language")]
+    named = [language_name(c) for c in codes]  # type: ignore[union-attr]
+    return ", ".join(n for n in named if n) if all(named) else ""
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Return names with any still alike (a tag that made a clash) ranked, as above."""
+    counts = Counter(names)
+    if max(counts.values(), default=1) < 2:
+        return names
+    taken: dict[str, int] = {}
+    out = []
+    for name in names:
+        taken[name] = taken.get(name, 0) + 1
+        out.append(name if taken[name] == 1 else f"{name} ({taken[name]})")
+    return _unique(out)
+
+
 def translate_label(label: str, language: str, label_map: LabelMap) -> tuple[str, list[str]]:
     """Return ``label`` translated word by word, and the words the map has no entry for.
 
@@ -363,3 +425,18 @@ def saved_label_map(ws: Catalog) -> LabelMap | None:
     frame = run(ws.table(LABEL_MAP_TABLE), "the saved theme label map")
     into = str(frame["into"].iloc[0]) if len(frame) else "en"
     return LabelMap(frame[list(MAP_COLUMNS)].reset_index(drop=True), into)
+
+
+def report_language(ws: Catalog) -> str:
+    """Return the language the report names themes in: its label map's, else English.
+
+    The saved label map (:func:`saved_label_map`) translates labels into one language; the
+    report names each theme in that language (:func:`theme_names`), English without a map.
+
+    Example:
+        >>> import cxlens
+        >>> report_language(cxlens.Workspace(":memory:"))
+        'en'
+    """
+    label_map = saved_label_map(ws)
+    return "en" if label_map is None else label_map.into

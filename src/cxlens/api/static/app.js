@@ -488,8 +488,8 @@
       const card = el("article", "theme" + tone);
       card.dataset.theme = r.theme;
       card.append(
-        el("h3", "", r.label.charAt(0).toUpperCase() + r.label.slice(1) +
-          (r.emerging ? " (emerging)" : "")),
+        // the theme's name as the report gives it (one rule: cxlens.text.translate.theme_names)
+        el("h3", "", r.name + (r.emerging ? " (emerging)" : "")),
         el("p", "meta", (100 * r.share).toFixed(1) + "% of comments · " +
           Number(r.count).toLocaleString("en") + " comments · sentiment " +
           Number(r.sentiment).toFixed(2)),
