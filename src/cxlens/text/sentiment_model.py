@@ -9,6 +9,8 @@
   1-2-grams (no vocabulary to ship, any language). Thousands of texts/s.
 * A language of :data:`OWN_HEADS` (Russian) has its own heads of these kinds, trained on
   its rows only (:func:`head_name`), so what it needs cannot move the other languages'.
+  A language of :data:`LONG_FAST_HEADS` (Russian) reads its texts longer than
+  :data:`E5_CHARS` (reviews) with a fast head of their own (:func:`long_head_name`).
 
 The cascade (:func:`classify`) scores every text with the fast head; the texts it is least
 sure of (top class below :data:`CONFIDENT`) go to the accurate path, whose probabilities are
