@@ -528,6 +528,20 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def past_e5(text: str) -> bool:
+    """Return True when a normalised text is longer than the accurate head reads.
+
+    Longer than :data:`E5_CHARS` once stripped: the e5 head reads its first
+    :data:`E5_CHARS` characters only (one window), and for a language of
+    :data:`LONG_FAST_HEADS` the long-text fast head reads it.
+
+    Example:
+        >>> past_e5("x" * 400), past_e5(" " + "x" * 401)
+        (False, True)
+    """
+    return len(text.strip()) > E5_CHARS
+
+
 def long_head_name(language: str) -> str:
     """Return the name of the fast head that reads ``language``'s long texts.
 
@@ -555,7 +569,7 @@ def fast_probabilities(texts: Sequence[str], language: str | None = None) -> np.
     coef, intercept = load_head(head_name("fast", language))
     probs = softmax(np.asarray(features @ coef.T) + intercept)
     if language in LONG_FAST_HEADS:
-        long = np.flatnonzero([len(t.strip()) > E5_CHARS for t in texts])
+        long = np.flatnonzero([past_e5(t) for t in texts])
         if len(long):
             coef, intercept = load_head(long_head_name(language))
             probs[long] = softmax(np.asarray(features[long] @ coef.T) + intercept)

@@ -24,12 +24,11 @@ from scipy import sparse
 from cxlens.text.language import normalise_noise
 from cxlens.text.sentiment_model import (
     CLASSES,
-    E5_CHARS,
     LEXICON_LANGUAGES,
     compose,
     fast_features,
     lexicon_polarity,
-    softmax,
+    past_e5,
 )
 from cxlens.text.tokenize import SENTIMENT_SENTENCE_END, sentences
 from cxlens.text.training.sets import leak_key, load_sets
@@ -38,6 +37,7 @@ from cxlens.text.training.train import (
     SEED,
     e5_cached,
     e5_training_rows,
+    fast_head_probabilities,
     fast_training_rows,
     fit_fast_head,
     own_e5_rows,
@@ -122,8 +122,7 @@ def fast_out_of_fold(
     fast = np.zeros((len(rows), 3))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], within, n_jobs)
-        coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
-        fast[fold == k] = softmax(np.asarray(features[fold == k] @ coef.T) + model.intercept_)
+        fast[fold == k] = fast_head_probabilities(model, features[fold == k])
         print(f"fold {k} refitted", flush=True)
     mine = fold >= 0
     out = rows.loc[mine, ["language", "set", "text", "label"]].assign(fold=fold[mine])
@@ -228,8 +227,7 @@ def own_fast_out_of_fold(
     fast = np.zeros((len(rows), 3))
     for k in range(FOLDS):
         model = fit_fast_head(rows[fold != k], features[fold != k], (), n_jobs)
-        coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
-        fast[fold == k] = softmax(np.asarray(features[fold == k] @ coef.T) + model.intercept_)
+        fast[fold == k] = fast_head_probabilities(model, features[fold == k])
     out = base.copy()
     out.loc[mine, [f"fast_{c}" for c in CLASSES]] = fast
     return out
@@ -275,9 +273,7 @@ def sentence_mean_probabilities(model: object, texts: list[str]) -> np.ndarray:
     """
     pieces = [sentences(t, SENTIMENT_SENTENCE_END, join_bare=True) or [t] for t in texts]
     owner = np.repeat(np.arange(len(texts)), [len(p) for p in pieces])
-    features = fast_features([s for p in pieces for s in p])
-    coef = model.coef_.astype(np.float16).astype(np.float32)  # type: ignore[attr-defined]
-    probs = softmax(np.asarray(features @ coef.T) + model.intercept_)  # type: ignore[attr-defined]
+    probs = fast_head_probabilities(model, fast_features([s for p in pieces for s in p]))
     sums = np.zeros((len(texts), 3))
     np.add.at(sums, owner, probs)
     return sums / np.bincount(owner, minlength=len(texts))[:, None]
@@ -296,7 +292,7 @@ def own_sentences_out_of_fold(
     """
     rows, fold, mine, features = _own_fast_rows_in_folds(base, frame, language)
     normalised = [normalise_noise(t).strip() for t in rows["text"]]
-    long = np.array([len(t) > E5_CHARS for t in normalised])
+    long = np.array([past_e5(t) for t in normalised])
     fast = base.loc[mine, [f"fast_{c}" for c in CLASSES]].to_numpy().copy()
     for k in range(FOLDS):
         held = np.flatnonzero((fold == k) & long)

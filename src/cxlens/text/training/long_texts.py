@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cxlens.text.language import normalise_noise
-from cxlens.text.sentiment_model import E5_CHARS
+from cxlens.text.sentiment_model import past_e5
 from cxlens.text.training.choices import blended, cascade_choice, mean_figures
 from cxlens.text.training.folds import LANGUAGES, cached_out_of_fold
 from cxlens.text.training.paired import paired_probabilities_change
@@ -43,7 +43,7 @@ def long_rows(texts: pd.Series | list[str]) -> np.ndarray:
         >>> long_rows(["short", "x" * 401, "https://example.com " + "x" * 390]).tolist()
         [False, True, False]
     """
-    return np.array([len(normalise_noise(t).strip()) > E5_CHARS for t in texts], dtype=bool)
+    return np.array([past_e5(normalise_noise(t)) for t in texts], dtype=bool)
 
 
 def length_aware(

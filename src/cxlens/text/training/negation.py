@@ -36,7 +36,6 @@ from cxlens.text.sentiment_model import (
     lexicon_polarity,
     negated_problems,
     read_probabilities,
-    softmax,
 )
 from cxlens.text.sentiment_model import without_negated_problems as masked
 from cxlens.text.training import evaluate
@@ -58,6 +57,7 @@ from cxlens.text.training.train import (
     e5_cached,
     e5_training_rows,
     embed_cached,
+    fast_head_probabilities,
     fast_training_rows,
     fit_e5_models,
     fit_fast_head,
@@ -176,9 +176,7 @@ def fold_models(rows: pd.DataFrame, fold: np.ndarray, features: object) -> list:
 
 def fast_in_fold(model: object, texts: list[str]) -> np.ndarray:
     """Return a refitted fast head's probabilities of normalised ``texts`` (float16 weights)."""
-    coef = model.coef_.astype(np.float16).astype(np.float32)  # type: ignore[attr-defined]
-    logits = np.asarray(fast_features(texts) @ coef.T) + model.intercept_  # type: ignore[attr-defined]
-    return softmax(logits)
+    return fast_head_probabilities(model, fast_features(texts))
 
 
 def e5_fold_models(

@@ -32,7 +32,6 @@ from cxlens.text.sentiment_model import (
     NEUTRAL_SHIFT,
     fast_features,
     lexicon_polarity,
-    softmax,
 )
 from cxlens.text.training.choices import blended
 from cxlens.text.training.folds import FOLDS, e5_model_probabilities, fold_ids
@@ -42,6 +41,7 @@ from cxlens.text.training.sets import aspect_sentences, load_sets
 from cxlens.text.training.train import (
     e5_cached,
     e5_training_rows,
+    fast_head_probabilities,
     fit_e5_models,
     fit_fast_head,
     own_fast_rows,
@@ -63,9 +63,7 @@ RECIPES: tuple[str, ...] = ("base", "sentences", "polarity", "polar", "fast-only
 def _fast_probabilities(
     rows: pd.DataFrame, features: sparse.csr_matrix, held: sparse.csr_matrix
 ) -> np.ndarray:
-    model = fit_fast_head(rows, features, (), 2)
-    coef = model.coef_.astype(np.float16).astype(np.float32)  # as shipped
-    return softmax(np.asarray(held @ coef.T) + model.intercept_)
+    return fast_head_probabilities(fit_fast_head(rows, features, (), 2), held)
 
 
 def out_of_fold(folder: str | Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

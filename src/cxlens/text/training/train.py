@@ -256,6 +256,24 @@ def fit_fast_head(
     return model.fit(features, rows["label"].to_numpy(), sample_weight=weights)
 
 
+def fast_head_probabilities(model: object, features: sparse.csr_matrix) -> np.ndarray:
+    """Return a fitted fast head's class probabilities of ``features``, read as shipped.
+
+    Its weights are rounded to float16 first, as :func:`write_head` ships them, so a refitted
+    head scores rows as the shipped one would.
+
+    Example:
+        >>> class Head:
+        ...     coef_ = np.zeros((3, 2)); intercept_ = np.log(np.array([1.0, 1.0, 2.0]))
+        >>> fast_head_probabilities(Head(), sparse.csr_matrix((1, 2))).tolist()
+        [[0.25, 0.25, 0.5]]
+    """
+    from cxlens.text.sentiment_model import softmax
+
+    coef = model.coef_.astype(np.float16).astype(np.float32)  # type: ignore[attr-defined]
+    return softmax(np.asarray(features @ coef.T) + model.intercept_)  # type: ignore[attr-defined]
+
+
 def fast_training_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Return the fast head's rows: every training row with a 3-class label."""
     return frame[(frame["split"] == "train") & frame["label"].isin(LABELS)]
